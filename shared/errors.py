@@ -1,0 +1,59 @@
+"""Domain errors shared by every service.
+
+Each error carries a machine-readable ``code`` and the ids involved, so that the gateway can map it to an HTTP
+status and a user can see which field or record broke which rule. Errors travel over nameko RPC as
+``RemoteError(exc_type, message)``; ``as_dict``/``from_remote`` keep the structured part intact across the wire.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+class BerdayaError(Exception):
+    """Base of every refusal the domain can give. Never raised for bugs."""
+
+    code = "error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, **self.details}
+
+    def __str__(self) -> str:
+        # nameko serialises str(exc) into RemoteError.value: keep it parseable JSON.
+        return json.dumps(self.as_dict(), ensure_ascii=False, default=str)
+
+
+class ValidationFailed(BerdayaError):
+    """Bad input: names the field and the rule it broke."""
+
+    code = "invalid"
+
+    def __init__(self, field: str, rule: str, message: str, **details: object) -> None:
+        super().__init__(message, field=field, rule=rule, **details)
+        self.field = field
+        self.rule = rule
+
+
+class NotFound(BerdayaError):
+    code = "not_found"
+
+
+class Conflict(BerdayaError):
+    """The request is well-formed but clashes with recorded state (duplicate, illegal transition)."""
+
+    code = "conflict"
+
+
+class RuleViolated(Conflict):
+    """A programme rule refuses the command; ``rule`` names it."""
+
+    code = "rule_violated"
+
+    def __init__(self, rule: str, message: str, **details: object) -> None:
+        super().__init__(message, rule=rule, **details)
+        self.rule = rule
