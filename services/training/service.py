@@ -1,0 +1,21 @@
+"""Training service: thin nameko entrypoints over the training application."""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from services.training.application import TrainingApplication
+from shared.backbone import Backbone, BackboneEntrypoints
+
+
+class TrainingService(BackboneEntrypoints):
+    name = "training"
+    app: TrainingApplication = Backbone(TrainingApplication)
+
+    @rpc
+    def individual(self, nik: str) -> dict | None:
+        return self.app.individual(nik)
+
+    @rpc
+    def individuals_summary(self) -> dict:
+        return self.app.individuals_summary()

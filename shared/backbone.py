@@ -1,0 +1,117 @@
+"""The backbone inside a nameko service: its application, its relay and its consumers, one process each.
+
+``Backbone`` is a dependency provider: RPC entrypoints get the service's application; the relay and one consumer
+per upstream run as managed green threads and stop cleanly with the container. ``BackboneEntrypoints`` gives
+every service the RPCs other services and operators need from it (``events_after``, ``backbone_status``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.consumer import Consumer
+from shared.log import get_logger
+from shared.relay import RELAY_TRACKING_NAME, Relay
+from shared.runtime import ensure_green_psycopg
+from shared.store import ServiceApplication
+
+MAX_PULL = 5000
+
+
+class Backbone(DependencyProvider):
+    def __init__(self, application_cls: type[ServiceApplication]) -> None:
+        self.application_cls = application_cls
+
+    def setup(self) -> None:
+        ensure_green_psycopg()
+        config = self.container.config
+        settings: dict[str, Any] = config.get("BACKBONE") or {}
+        self.stopping = threading.Event()
+        self.app = self.application_cls(config["DATABASE_URL"])
+        self.relay = Relay(
+            self.app,
+            config["AMQP_URI"],
+            conninfo=config["DATABASE_URL"],
+            batch_size=int(settings.get("relay_batch", 500)),
+        )
+        self.consumers = [
+            Consumer(
+                self.app,
+                upstream,
+                config["AMQP_URI"],
+                pull=self._puller(upstream),
+                batch_size=int(settings.get("consumer_batch", 500)),
+                idle_catch_up=float(settings.get("idle_catch_up_s", 5.0)),
+            )
+            for upstream in self.application_cls.upstreams
+        ]
+        self.log = get_logger(f"{self.app.service_name}.backbone")
+
+    def _puller(self, upstream: str):
+        config, timeout = self.container.config, float((self.container.config.get("BACKBONE") or {}).get(
+            "pull_timeout_s", 30))
+
+        def pull(position: int, limit: int) -> list[dict]:
+            with ClusterRpcProxy(config, timeout=timeout) as cluster:
+                return cluster[upstream].events_after(position, limit)
+
+        return pull
+
+    def start(self) -> None:
+        self._threads = [self.container.spawn_managed_thread(lambda: self.relay.run(self.stopping))]
+        for consumer in self.consumers:
+            self._threads.append(self.container.spawn_managed_thread(lambda c=consumer: c.run(self.stopping)))
+        self.log.info("backbone.started", upstreams=list(self.application_cls.upstreams))
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self._threads:
+            thread.wait()
+        # Closed here, not left to __del__ (which raises "greenlet is being finalized" at shutdown).
+        self.app.close()
+
+    def kill(self) -> None:
+        self.stopping.set()
+        self.app.close()
+
+    def get_dependency(self, worker_ctx) -> ServiceApplication:
+        return self.app
+
+
+class BackboneEntrypoints:
+    """Mixin for service classes whose ``app`` attribute is a :class:`Backbone`."""
+
+    app: ServiceApplication
+
+    @rpc
+    def events_after(self, position: int, limit: int = 500) -> list[dict]:
+        """This service's public events after ``position`` (consumers pull gaps and catch up from here)."""
+        envelopes = self.app.public_events_after(int(position), max(1, min(int(limit), MAX_PULL)))
+        return [envelope.model_dump(mode="json") for envelope in envelopes]
+
+    @rpc
+    def backbone_status(self) -> dict:
+        app = self.app
+        return {
+            "service": app.service_name,
+            "last_position": app.last_position(),
+            "relay_position": app.tracked_position(RELAY_TRACKING_NAME),
+            "consumers": {
+                upstream: {
+                    "position": app.tracked_position(upstream),
+                    "halt": _jsonable(app.consumer_halt(upstream)),
+                }
+                for upstream in app.upstreams
+            },
+        }
+
+
+def _jsonable(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    return {"position": row["position"], "reason": row["reason"], "halted_at": row["halted_at"].isoformat()}

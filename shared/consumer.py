@@ -1,0 +1,271 @@
+"""The consumer: one upstream's public events → this service's store, exactly once in effect.
+
+RabbitMQ is the fast path; the upstream's log is the truth. For each event, by position:
+- ``position <= tracked``: already applied (a redelivery or a republish) → dropped;
+- ``previous_position == tracked``: next in line → applied;
+- ``previous_position > tracked``: something was lost or overtaken → pull the gap from the upstream's
+  ``events_after`` RPC and apply it in order first.
+Effects (read-model rows, new domain events) and the tracking position commit in one transaction. On start, and
+whenever the queue has been idle a while, the consumer pulls until the upstream has nothing newer — so a consumer
+that was down, or whose queue did not exist yet, converges.
+
+A poison event (unknown version, invalid data, a handler bug) is dead-lettered with its reason and the consumer
+HALTS for that upstream at that position (recorded in ``consumer_halts``): money is never skipped silently.
+Other upstreams keep flowing. An unparseable message is dead-lettered without halting: it carries no position,
+and if it was a real event the next one reveals the gap, which is pulled from the log.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
+from kombu import Connection
+from kombu import Consumer as KombuConsumer
+
+from shared.contracts import Envelope, PoisonMessage, parse_data, parse_envelope
+from shared.log import get_logger
+from shared.publishing import ConfirmingPublisher, persistent_message
+from shared.store import ReadModelWrites, ServiceApplication
+from shared.topology import DEAD_LETTER_EXCHANGE, consumer_queue, consumer_queue_name, declare_consumer_topology
+
+PullEvents = Callable[[int, int], list[dict[str, Any]]]
+
+_HANDLES = "_berdaya_handles"
+
+
+def handles(event_type: str):
+    """Mark an application method as the handler of an upstream public event type.
+
+    The handler is called as ``handler(data, envelope, unit)`` and records its effects through ``unit``.
+    """
+
+    def mark(function):
+        setattr(function, _HANDLES, event_type)
+        return function
+
+    return mark
+
+
+def handlers_of(app: ServiceApplication) -> dict[str, Callable]:
+    found = {}
+    for name in dir(type(app)):
+        event_type = getattr(getattr(type(app), name), _HANDLES, None)
+        if event_type:
+            found[event_type] = getattr(app, name)
+    return found
+
+
+class UnitOfWork:
+    """What one batch of upstream events does, committed atomically with the batch's tracking position."""
+
+    def __init__(self, app: ServiceApplication) -> None:
+        self.app = app
+        self.writes = ReadModelWrites()
+        self._aggregates: dict[Any, Any] = {}
+
+    def get(self, aggregate_id):
+        """An aggregate as this batch has left it (later events in a batch see earlier ones' changes)."""
+        if aggregate_id not in self._aggregates:
+            self._aggregates[aggregate_id] = self.app.repository.get(aggregate_id)
+        return self._aggregates[aggregate_id]
+
+    def add(self, aggregate) -> None:
+        self._aggregates[aggregate.id] = aggregate
+
+    def commit(self, upstream: str, position: int) -> None:
+        self.app.record(*self._aggregates.values(), writes=self.writes, tracking=Tracking(upstream, position))
+
+
+class Halted(Exception):
+    """The consumer stopped at a poison event; an operator must retry or skip it."""
+
+
+class Consumer:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        upstream: str,
+        amqp_uri: str,
+        pull: PullEvents,
+        *,
+        batch_size: int = 500,
+        pull_limit: int = 1000,
+        idle_catch_up: float = 5.0,
+        retry_wait: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.upstream = upstream
+        self.amqp_uri = amqp_uri
+        self.pull = pull
+        self.batch_size = batch_size
+        self.pull_limit = pull_limit
+        self.idle_catch_up = idle_catch_up
+        self.retry_wait = retry_wait
+        self.handlers = handlers_of(app)
+        self.queue_name = consumer_queue_name(app.service_name, upstream)
+        self.log = get_logger(f"{app.service_name}.consumer.{upstream}")
+        self.position = 0
+        self._dead_letters: ConfirmingPublisher | None = None
+
+    # --- running ----------------------------------------------------------------------------------------
+
+    def run(self, stopping: threading.Event) -> None:
+        outage = False
+        while not stopping.is_set():
+            try:
+                if self.app.consumer_halt(self.upstream) is not None:
+                    stopping.wait(self.retry_wait)
+                    continue
+                with Connection(self.amqp_uri, connect_timeout=5, heartbeat=30) as connection:
+                    connection.ensure_connection(max_retries=1)
+                    self._consume(connection, stopping)
+            except Halted:
+                continue
+            except Exception as exc:
+                if not outage:
+                    self.log.warning("consumer.interrupted", error=f"{type(exc).__name__}: {exc}")
+                outage = True
+                stopping.wait(self.retry_wait)
+            else:
+                if outage:
+                    self.log.info("consumer.recovered", position=self.position)
+                outage = False
+
+    def _consume(self, connection: Connection, stopping: threading.Event) -> None:
+        channel = connection.channel()
+        declare_consumer_topology(channel, self.app.service_name, [self.upstream])
+        self._dead_letters = ConfirmingPublisher(connection, DEAD_LETTER_EXCHANGE)
+        self.catch_up()
+        buffer: list = []
+        channel.basic_qos(prefetch_size=0, prefetch_count=self.batch_size * 2, a_global=False)
+        queue = consumer_queue(self.app.service_name, self.upstream)(channel)
+        with KombuConsumer(channel, queues=[queue], on_message=buffer.append, no_ack=False):
+            last_activity = time.monotonic()
+            while not stopping.is_set():
+                self._fill(connection, buffer)
+                if buffer:
+                    self.process_messages(buffer)
+                    buffer[-1].ack(multiple=True)
+                    buffer.clear()
+                    last_activity = time.monotonic()
+                elif time.monotonic() - last_activity > self.idle_catch_up:
+                    # A lost LAST message reveals no gap by itself: ask the log now and then.
+                    self.catch_up()
+                    last_activity = time.monotonic()
+
+    def _fill(self, connection: Connection, buffer: list) -> None:
+        timeout = 0.2 if not buffer else 0.02
+        while len(buffer) < self.batch_size:
+            try:
+                connection.drain_events(timeout=timeout)
+            except TimeoutError:
+                return
+            timeout = 0.02
+
+    # --- applying ---------------------------------------------------------------------------------------
+
+    def catch_up(self) -> int:
+        """Pull from the upstream's log until nothing is newer than what we applied; returns how many."""
+        self.position = self.app.tracked_position(self.upstream)
+        applied = 0
+        while True:
+            page = self.pull(self.position, self.pull_limit)
+            if not page:
+                return applied
+            envelopes = []
+            for raw in page:
+                try:
+                    envelopes.append(parse_envelope(raw))
+                except PoisonMessage as poison:
+                    self._halt(raw if isinstance(raw, (bytes, str)) else str(raw), None, poison.reason)
+            if envelopes[0].previous_position != self.position:
+                self._halt(envelopes[0].model_dump_json(), envelopes[0].position,
+                           f"upstream log does not continue from tracked position {self.position}")
+            self.apply(envelopes)
+            applied += len(envelopes)
+            if len(page) < self.pull_limit:
+                return applied
+
+    def process_messages(self, messages: list) -> None:
+        """Apply a batch of delivered messages in order, dropping duplicates and pulling gaps."""
+        pending: list[Envelope] = []
+        expected = self.position
+        for message in messages:
+            try:
+                envelope = parse_envelope(message.body)
+                if envelope.source != self.upstream:
+                    raise PoisonMessage(f"event from {envelope.source} arrived on the {self.upstream} queue")
+            except PoisonMessage as poison:
+                self._dead_letter(message.body, None, poison.reason)
+                continue
+            if envelope.position <= expected:
+                continue
+            if envelope.previous_position == expected:
+                pending.append(envelope)
+                expected = envelope.position
+            elif envelope.previous_position > expected:
+                self.apply(pending)
+                pending = []
+                self.catch_up()
+                expected = self.position
+                if envelope.position > expected:
+                    raise RuntimeError(f"gap before position {envelope.position} not in upstream log yet")
+            else:
+                self.apply(pending)
+                self._halt(message.body, envelope.position,
+                           f"previous_position {envelope.previous_position} < tracked {expected} < "
+                           f"position {envelope.position}: upstream history changed")
+        self.apply(pending)
+
+    def apply(self, envelopes: list[Envelope]) -> None:
+        """Run the handlers of in-order envelopes and commit them with the tracking position."""
+        if not envelopes:
+            return
+        unit = UnitOfWork(self.app)
+        for index, envelope in enumerate(envelopes):
+            handler = self.handlers.get(envelope.type)
+            if handler is None:
+                continue  # an event type this service does not need: tracked, nothing to do
+            try:
+                handler(parse_data(envelope), envelope, unit)
+            except (OperationalError, InterfaceError):
+                raise  # the database, not the event: retry later
+            except Exception as exc:
+                reason = exc.reason if isinstance(exc, PoisonMessage) else f"handler failed: {exc!r}"
+                self.apply(envelopes[:index])  # keep what came before, without the poisoned unit's changes
+                self._halt(envelope.model_dump_json(), envelope.position, reason)
+        self._commit(unit, envelopes[-1])
+
+    def _commit(self, unit: UnitOfWork, last: Envelope) -> None:
+        try:
+            unit.commit(self.upstream, last.position)
+        except IntegrityError:
+            # Another replica applied these first (fail-over overlap): re-read where we are and go on.
+            self.position = self.app.tracked_position(self.upstream)
+            if self.position < last.position:
+                raise
+            return
+        self.position = last.position
+
+    # --- poison -----------------------------------------------------------------------------------------
+
+    def _dead_letter(self, body: bytes | str, position: int | None, reason: str) -> None:
+        self.log.error("consumer.dead_lettered", position=position, reason=reason)
+        headers = {"x-berdaya-reason": reason, "x-berdaya-upstream": self.upstream,
+                   "x-berdaya-consumer": self.app.service_name}
+        if position is not None:
+            headers["x-berdaya-position"] = position
+        message = persistent_message(body, message_id=f"{self.queue_name}:{position}", kind="dead-letter",
+                                     headers=headers)
+        assert self._dead_letters is not None
+        self._dead_letters.publish([(self.queue_name, message)])
+
+    def _halt(self, body: bytes | str, position: int | None, reason: str) -> None:
+        self._dead_letter(body, position, reason)
+        self.app.halt_consumer(self.upstream, position if position is not None else self.position, reason)
+        self.log.error("consumer.halted", position=position, reason=reason)
+        raise Halted(reason)

@@ -1,0 +1,244 @@
+"""Per-service event store: an eventsourcing Application on the service's own PostgreSQL database.
+
+Every write a service makes goes through :meth:`ServiceApplication.record`: new domain events, read-model rows and
+the tracking position of the upstream event that caused them commit in ONE transaction, so a consumer that dies
+half-way leaves nothing half-written and re-applies nothing twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, ClassVar
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Tracking, Transcoder, Transcoding
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.utils import get_topic
+from psycopg import Cursor
+
+from shared.config import eventsourcing_env
+from shared.contracts import Envelope, EventData, make_envelope
+
+# Tables every service has besides the library's own: where a consumer halted on a poison message.
+BACKBONE_DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS consumer_halts (
+        upstream text PRIMARY KEY,
+        position bigint NOT NULL,
+        reason text NOT NULL,
+        halted_at timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+)
+
+
+class ReadModelWrites:
+    """SQL statements to run, in order, inside the transaction that records events and tracking.
+
+    Consecutive statements with the same SQL run as one ``executemany`` (the batch is what makes a consumer fast).
+    """
+
+    def __init__(self) -> None:
+        self._statements: list[tuple[str, Sequence[Any]]] = []
+
+    def add(self, sql: str, params: Sequence[Any]) -> None:
+        self._statements.append((sql, params))
+
+    def __len__(self) -> int:
+        return len(self._statements)
+
+    def apply(self, cursor: Cursor) -> None:
+        for sql, group in _group_by_sql(self._statements):
+            if len(group) == 1:
+                cursor.execute(sql, group[0])
+            else:
+                cursor.executemany(sql, group)
+
+
+def _group_by_sql(statements: list[tuple[str, Sequence[Any]]]) -> Iterator[tuple[str, list[Sequence[Any]]]]:
+    current_sql, group = None, []
+    for sql, params in statements:
+        if sql != current_sql and group:
+            yield current_sql, group
+            group = []
+        current_sql = sql
+        group.append(params)
+    if group:
+        yield current_sql, group
+
+
+class ServiceRecorder(PostgresProcessRecorder):
+    """The library's process recorder, plus read-model writes in the same transaction."""
+
+    def _insert_events(self, curs, stored_events, **kwargs):
+        writes: ReadModelWrites | None = kwargs.get("read_model_writes")
+        if writes:
+            writes.apply(curs)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def dataclass_transcoding(cls: type) -> Transcoding:
+    """A transcoding for a frozen dataclass value object, so domain events can carry it."""
+
+    class DataclassAsDict(Transcoding):
+        type = cls
+        name = get_topic(cls)
+
+        def encode(self, obj: Any) -> dict:
+            return {field.name: getattr(obj, field.name) for field in dataclasses.fields(obj)}
+
+        def decode(self, data: dict) -> Any:
+            return cls(**data)
+
+    return DataclassAsDict()
+
+
+class ServiceApplication(Application):
+    """Base of each service's application: its store, its read models, its public events.
+
+    Subclasses set ``service_name``, ``upstreams`` (whose public events they consume), ``read_model_ddl``,
+    ``value_objects`` (dataclasses carried by events) and implement :meth:`public_event`, the one place where a
+    domain event becomes a public contract.
+    """
+
+    service_name: ClassVar[str]
+    upstreams: ClassVar[Sequence[str]] = ()
+    read_model_ddl: ClassVar[Sequence[str]] = ()
+    value_objects: ClassVar[Sequence[type]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "service_name" in cls.__dict__:
+            cls.name = cls.service_name  # tables: <service>_events, <service>_tracking
+
+    def __init__(self, database_url: str) -> None:
+        env = eventsourcing_env(database_url)
+        env["PROCESS_RECORDER_TOPIC"] = get_topic(ServiceRecorder)
+        super().__init__(env)
+        with self.transaction() as cursor:
+            for statement in (*BACKBONE_DDL, *self.read_model_ddl):
+                cursor.execute(statement)
+
+    def construct_recorder(self) -> ServiceRecorder:
+        # A plain Application's recorder silently ignores tracking: we need the process recorder.
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for cls in self.value_objects:
+            transcoder.register(dataclass_transcoding(cls))
+
+    @property
+    def datastore(self):
+        return self.recorder.datastore
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """A committing transaction (the library's default ``commit=False`` silently rolls back)."""
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+    def record(
+        self,
+        *aggregates: Any,
+        writes: ReadModelWrites | None = None,
+        tracking: Tracking | None = None,
+    ) -> None:
+        """Commit the aggregates' new events, the read-model writes and the tracking position atomically."""
+        processing = ProcessingEvent(tracking=tracking)
+        processing.collect_events(*aggregates, read_model_writes=writes)
+        self._record(processing)
+
+    # --- the outbox side: this service's log as public events -------------------------------------------
+
+    def public_event(self, domain_event: DomainEventProtocol) -> EventData:
+        raise NotImplementedError
+
+    def public_events_after(self, position: int, limit: int) -> list[Envelope]:
+        """Public events with positions after ``position``, in log order, each chained to its predecessor."""
+        notifications = self.recorder.select_notifications(
+            start=position, limit=limit, inclusive_of_start=False
+        )
+        if not notifications:
+            return []
+        previous = self._position_before(notifications[0].id)
+        envelopes = []
+        for notification in notifications:
+            domain_event = self.mapper.to_domain_event(notification)
+            envelopes.append(
+                make_envelope(
+                    source=self.service_name,
+                    position=notification.id,
+                    previous_position=previous,
+                    subject=str(domain_event.originator_id),
+                    time=domain_event.timestamp,
+                    data=self.public_event(domain_event),
+                )
+            )
+            previous = notification.id
+        return envelopes
+
+    def _position_before(self, position: int) -> int:
+        # Positions are not contiguous (failed inserts burn ids): ask the log, never compute position - 1.
+        rows = self.query(
+            f"SELECT max(notification_id) AS previous FROM {self.recorder.events_table_name} "
+            "WHERE notification_id < %s",
+            (position,),
+        )
+        return rows[0]["previous"] or 0
+
+    def last_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def tracked_position(self, upstream: str) -> int:
+        return self.recorder.max_tracking_id(upstream) or 0
+
+    def consumer_halt(self, upstream: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT position, reason, halted_at FROM consumer_halts WHERE upstream = %s", (upstream,))
+        return rows[0] if rows else None
+
+    def halt_consumer(self, upstream: str, position: int, reason: str) -> None:
+        with self.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO consumer_halts (upstream, position, reason) VALUES (%s, %s, %s) "
+                "ON CONFLICT (upstream) DO NOTHING",
+                (upstream, position, reason),
+            )
+
+
+def stable_id(kind: str, *natural_key: object) -> uuid.UUID:
+    """Aggregate ids derived from natural keys (a KK number, a fiscal year and source): lookups need no index."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "berdaya:" + kind + ":" + ":".join(str(part) for part in natural_key))
+
+
+def iter_batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
