@@ -22,12 +22,17 @@ help:
 	@echo "make bench   run bench/events.py"
 	@echo "make clean   remove .run/ and caches (keeps .venv)"
 
-# A venv whose creation failed half-way (e.g. no ensurepip) is removed, so the next run retries.
-$(BIN)/python:
-	$(PY) -m venv $(VENV) || { rm -rf $(VENV); \
-	  echo "make: '$(PY) -m venv' failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
+# The venv is (re)created when it is missing or does not belong to this checkout: entry-point scripts carry
+# the absolute path of the venv they were installed into, so a .venv copied or cloned from elsewhere runs
+# someone else's python. A creation that fails half-way (e.g. no ensurepip) leaves no .venv behind.
+VENV_OK = $(BIN)/python -c '' 2>/dev/null && head -1 $(BIN)/pip 2>/dev/null | grep -qx '\#!$(abspath $(BIN))/python[0-9.]*'
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml
+	@if ! { $(VENV_OK); }; then \
+	  echo "make: creating $(VENV) with $(PY)"; rm -rf $(VENV); \
+	  $(PY) -m venv $(VENV) || { rm -rf $(VENV); \
+	    echo "make: '$(PY) -m venv' failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }; \
+	fi
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
 	touch $@
