@@ -15,12 +15,16 @@ from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.consumer import Consumer
+from shared.errors import BerdayaError
 from shared.log import get_logger
 from shared.relay import RELAY_TRACKING_NAME, Relay
 from shared.runtime import ensure_green_psycopg
 from shared.store import ServiceApplication
 
 MAX_PULL = 5000
+
+# Domain refusals are answers, not crashes: nameko logs them without a traceback and the caller gets the error.
+domain_rpc = rpc(expected_exceptions=BerdayaError)
 
 
 class Backbone(DependencyProvider):

@@ -139,7 +139,8 @@ class Consumer:
         channel = connection.channel()
         declare_consumer_topology(channel, self.app.service_name, [self.upstream])
         self._dead_letters = ConfirmingPublisher(connection, DEAD_LETTER_EXCHANGE)
-        self.catch_up()
+        self.position = self.app.tracked_position(self.upstream)
+        self._try_catch_up()
         buffer: list = []
         channel.basic_qos(prefetch_size=0, prefetch_count=self.batch_size * 2, a_global=False)
         queue = consumer_queue(self.app.service_name, self.upstream)(channel)
@@ -154,8 +155,18 @@ class Consumer:
                     last_activity = time.monotonic()
                 elif time.monotonic() - last_activity > self.idle_catch_up:
                     # A lost LAST message reveals no gap by itself: ask the log now and then.
-                    self.catch_up()
+                    self._try_catch_up()
                     last_activity = time.monotonic()
+
+    def _try_catch_up(self) -> None:
+        """Catch up if the upstream answers; if it does not, the queue still flows and a gap is pulled later."""
+        try:
+            self.catch_up()
+        except (Halted, OperationalError, InterfaceError):
+            raise
+        except Exception as exc:
+            self.log.warning("consumer.catch_up_unavailable", error=f"{type(exc).__name__}: {exc}")
+            self.position = self.app.tracked_position(self.upstream)
 
     def _fill(self, connection: Connection, buffer: list) -> None:
         timeout = 0.2 if not buffer else 0.02

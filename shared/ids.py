@@ -44,6 +44,38 @@ def parse_nik(nik: str, regions: RegionTable, *, birth_date: date | None = None,
     The year has two digits. ``birth_date`` (the stated one, if any) supplies the century; without it the birth
     is put in the latest century that is not after ``today`` (default: today in Jakarta), i.e. age 0–99.
     """
+    born, sex = _decode(nik, regions, birth_date, today)
+    return NikInfo(nik, f"{nik[0:2]}.{nik[2:4]}", f"{nik[0:2]}.{nik[2:4]}.{nik[4:6]}", born, sex, int(nik[12:16]))
+
+
+def check_nik_matches(nik: str, sex: str, birth_date: date, regions: RegionTable) -> None:
+    """Require a valid NIK that encodes the stated sex and birth date.
+
+    Returns nothing so that a million-row import does not build a ``NikInfo`` per row: use ``parse_nik`` for it.
+    """
+    encoded_born, encoded_sex = _decode(nik, regions, birth_date, None)
+    if encoded_sex != sex:
+        raise ValidationFailed(
+            "nik",
+            "nik.sex_mismatch",
+            f"NIK {nik} encodes sex {encoded_sex} (day {nik[6:8]}) but the stated sex is {sex!r}",
+            nik=nik,
+            stated=sex,
+            encoded=encoded_sex,
+        )
+    if encoded_born != birth_date:
+        raise ValidationFailed(
+            "nik",
+            "nik.birth_date_mismatch",
+            f"NIK {nik} encodes birth date DDMMYY {nik[6:12]} ({encoded_born.isoformat()}) "
+            f"but the stated birth date is {birth_date.isoformat()}",
+            nik=nik,
+            stated=birth_date.isoformat(),
+            encoded=encoded_born.isoformat(),
+        )
+
+
+def _decode(nik: str, regions: RegionTable, hint: date | None, today: date | None) -> tuple[date, Sex]:
     if not isinstance(nik, str) or not NIK_RE.fullmatch(nik):
         raise ValidationFailed("nik", "nik.format", f"NIK {nik!r} must be exactly 16 digits", nik=nik)
     regency = f"{nik[0:2]}.{nik[2:4]}"
@@ -51,10 +83,10 @@ def parse_nik(nik: str, regions: RegionTable, *, birth_date: date | None = None,
         raise ValidationFailed(
             "nik", "nik.regency_unknown", f"NIK {nik}: {regency} is not a known regency code", nik=nik
         )
-    encoded_day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    encoded_day, month = int(nik[6:8]), int(nik[8:10])
     sex: Sex = "P" if encoded_day > 40 else "L"
     day = encoded_day - 40 if sex == "P" else encoded_day
-    born = _birth_date(day, month, year, birth_date, today)
+    born = _birth_date(day, month, int(nik[10:12]), hint, today)
     if born is None:
         day_text = f"day {encoded_day} − 40 = {day}" if sex == "P" else f"day {day}"
         raise ValidationFailed(
@@ -63,17 +95,16 @@ def parse_nik(nik: str, regions: RegionTable, *, birth_date: date | None = None,
             f"NIK {nik}: DDMMYY {nik[6:12]} is not a valid birth date ({day_text}, month {month})",
             nik=nik,
         )
-    serial = int(nik[12:16])
-    if serial == 0:
+    if nik.endswith("0000"):
         raise ValidationFailed("nik", "nik.serial", f"NIK {nik}: serial 0000 is not 0001–9999", nik=nik)
-    return NikInfo(nik, regency, f"{regency}.{nik[4:6]}", born, sex, serial)
+    return born, sex
 
 
 def _birth_date(day: int, month: int, yy: int, hint: date | None, today: date | None) -> date | None:
     if hint is not None:
-        # The century nearest the stated date, so a wrong year is reported as 1999, not 2099, for 2001.
-        base = hint.year - hint.year % 100 + yy
-        candidates = [min((base - 100, base, base + 100), key=lambda year: abs(year - hint.year))]
+        # The century nearest the stated year, so that a wrong year reads as 1999, not 2099, for 2001.
+        candidates = [hint.year + (yy - hint.year + 50) % 100 - 50]
+        today = date.max
     else:
         today = today or jakarta_today()
         latest = today.year - today.year % 100 + yy
@@ -84,34 +115,9 @@ def _birth_date(day: int, month: int, yy: int, hint: date | None, today: date | 
             born = date(year, month, day)
         except ValueError:
             continue
-        if hint is not None or born <= today:
+        if born <= today:
             return born
     return None
-
-
-def check_nik_matches(nik: str, sex: str, birth_date: date, regions: RegionTable) -> NikInfo:
-    """Parse ``nik`` and require that it encodes the stated sex and birth date."""
-    info = parse_nik(nik, regions, birth_date=birth_date)
-    if info.sex != sex:
-        raise ValidationFailed(
-            "nik",
-            "nik.sex_mismatch",
-            f"NIK {nik} encodes sex {info.sex} (day {nik[6:8]}) but the stated sex is {sex!r}",
-            nik=nik,
-            stated=sex,
-            encoded=info.sex,
-        )
-    if info.birth_date != birth_date:
-        raise ValidationFailed(
-            "nik",
-            "nik.birth_date_mismatch",
-            f"NIK {nik} encodes birth date DDMMYY {nik[6:12]} ({info.birth_date.isoformat()}) "
-            f"but the stated birth date is {birth_date.isoformat()}",
-            nik=nik,
-            stated=birth_date.isoformat(),
-            encoded=info.birth_date.isoformat(),
-        )
-    return info
 
 
 def check_kk(kk: str, regions: RegionTable) -> str:

@@ -18,6 +18,13 @@ UPSERT_HOUSEHOLD = """
         bdt_status = EXCLUDED.bdt_status, member_count = EXCLUDED.member_count, projected_at = clock_timestamp()
 """
 
+# Counted, not recomputed: applying an event twice would show here (the tests rely on it).
+COUNT_VILLAGE = """
+    INSERT INTO village_households (village_code, households, members) VALUES (%s, 1, %s)
+    ON CONFLICT (village_code) DO UPDATE SET households = village_households.households + 1,
+        members = village_households.members + EXCLUDED.members
+"""
+
 
 class GrantsApplication(ServiceApplication):
     service_name = "grants"
@@ -28,6 +35,8 @@ class GrantsApplication(ServiceApplication):
             bdt_status text NOT NULL, member_count int NOT NULL,
             registered_at timestamptz NOT NULL, projected_at timestamptz NOT NULL DEFAULT clock_timestamp())""",
         "CREATE INDEX IF NOT EXISTS households_village ON households (village_code)",
+        """CREATE TABLE IF NOT EXISTS village_households (
+            village_code text PRIMARY KEY, households int NOT NULL, members int NOT NULL)""",
     )
 
     # --- commands ---------------------------------------------------------------------------------------
@@ -47,6 +56,7 @@ class GrantsApplication(ServiceApplication):
     def on_household_registered(self, data: HouseholdRegisteredV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add(UPSERT_HOUSEHOLD, (data.kk, data.household_id, data.village_code, data.decile,
                                            data.bdt_status, len(data.members), envelope.time))
+        unit.writes.add(COUNT_VILLAGE, (data.village_code, len(data.members)))
 
     # --- queries ----------------------------------------------------------------------------------------
 
@@ -60,6 +70,10 @@ class GrantsApplication(ServiceApplication):
         row = self.query("SELECT count(*) AS households, coalesce(sum(member_count), 0) AS members, "
                          "count(*) FILTER (WHERE decile <= 4) AS decile_1_to_4 FROM households")[0]
         return {key: int(value) for key, value in row.items()}
+
+    def households_by_village(self) -> dict[str, int]:
+        rows = self.query("SELECT village_code, households FROM village_households ORDER BY village_code")
+        return {row["village_code"]: row["households"] for row in rows}
 
     def budget(self, fiscal_year: int, source: str) -> dict | None:
         try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from services.registry.application import RegistryApplication
 from services.registry.commands import RegisterHousehold
-from shared.backbone import Backbone, BackboneEntrypoints
+from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
 from shared.edge import parse_command
 
 
@@ -14,14 +12,14 @@ class RegistryService(BackboneEntrypoints):
     name = "registry"
     app: RegistryApplication = Backbone(RegistryApplication)
 
-    @rpc
+    @domain_rpc
     def register_household(self, household: dict) -> str:
         return self.app.register_households([parse_command(RegisterHousehold, household)])[0]
 
-    @rpc
+    @domain_rpc
     def register_households(self, households: list) -> list[str]:
         return self.app.register_households([parse_command(RegisterHousehold, h) for h in households])
 
-    @rpc
+    @domain_rpc
     def household(self, kk: str) -> dict | None:
         return self.app.household(kk)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from services.training.application import TrainingApplication
-from shared.backbone import Backbone, BackboneEntrypoints
+from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
 
 
 class TrainingService(BackboneEntrypoints):
     name = "training"
     app: TrainingApplication = Backbone(TrainingApplication)
 
-    @rpc
+    @domain_rpc
     def individual(self, nik: str) -> dict | None:
         return self.app.individual(nik)
 
-    @rpc
+    @domain_rpc
     def individuals_summary(self) -> dict:
         return self.app.individuals_summary()

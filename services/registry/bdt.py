@@ -1,0 +1,278 @@
+"""Reading a DTKS/BDT export (one row per individual) into validated households.
+
+The file is read once, row by row; rows are grouped by ``no_kk`` in first-seen order because one household's rows
+need not be adjacent, and a NIK seen again anywhere later rejects both households. So the validated rows are held
+once, compactly, until the end of the file. A household with any invalid row is rejected whole and every one of
+its rows is reported with its physical line number (header = line 1). Bad data never raises; only an unreadable
+file or a wrong header does.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from datetime import date
+
+from shared.errors import ValidationFailed
+from shared.ids import NIK_RE, Sex, check_kk, check_nik_matches, check_village, jakarta_today
+from shared.regions import CsvSource, RegionTable, iter_csv
+
+BDT_COLUMNS = (
+    "id_dtks",
+    "no_kk",
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "hubungan_keluarga",
+    "status_perkawinan",
+    "pekerjaan",
+    "kode_wilayah",
+    "alamat",
+    "desil",
+)
+HEAD = "Kepala Keluarga"
+RELATIONS = (HEAD, "Istri", "Suami", "Anak", "Menantu", "Cucu", "Orang Tua", "Mertua", "Famili Lain", "Lainnya")
+MARITAL_STATUSES = ("Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati")
+
+_SHARED_COLUMNS = ("id_dtks", "kode_wilayah", "alamat", "desil")  # equal on every row of a household
+_SPOUSE = "Istri/Suami"  # the form's combined value: resolved by the member's sex
+
+
+def _key(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+# Exact spellings first (the common case, one lookup), then a whitespace- and case-insensitive key.
+_RELATION = {text: text for text in RELATIONS} | {_key(text): text for text in RELATIONS}
+_RELATION |= {_key(_SPOUSE): _SPOUSE, _key("Suami/Istri"): _SPOUSE}
+_MARITAL = {text: text for text in MARITAL_STATUSES} | {_key(text): text for text in MARITAL_STATUSES}
+_SEX: dict[str, Sex] = {"L": "L", "P": "P", "l": "L", "p": "P"}
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    nik: str
+    name: str
+    sex: Sex
+    birth_date: date
+    relation: str
+    marital_status: str
+    occupation: str
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdRecord:
+    kk: str
+    dtks_id: str
+    village_code: str
+    address: str
+    decile: int
+    members: tuple[MemberRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    line: int
+    no_kk: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BdtImport:
+    households: tuple[HouseholdRecord, ...]
+    rejected: tuple[RejectedRow, ...]  # ordered by line
+
+
+class _Household:
+    """The rows of one KK read so far. The household-level cells come from its first well-formed row."""
+
+    __slots__ = ("kk", "lines", "niks", "members", "problems", "shared", "shared_line", "decile", "head_line")
+
+    def __init__(self, kk: str) -> None:
+        self.kk = kk
+        self.lines: list[int] = []
+        self.niks: list[str] = []  # parallel to lines: finds the line of a NIK seen again later
+        self.members: list[MemberRecord] = []
+        self.problems: dict[int, list[str]] = {}
+        self.shared: tuple[str, str, str, str] | None = None  # cells of _SHARED_COLUMNS
+        self.shared_line = 0
+        self.decile = 0
+        self.head_line = 0
+
+    def flag(self, line: int, reason: str) -> None:
+        self.problems.setdefault(line, []).append(reason)
+
+
+def read_bdt(source: CsvSource, regions: RegionTable, *, today: date | None = None) -> BdtImport:
+    """Validate a DTKS/BDT file; ``today`` (default: today in Jakarta) bounds the birth dates."""
+    today = today or jakarta_today()
+    rows = iter_csv(source)
+    _check_header(next(rows, None))
+    households: dict[str, _Household] = {}
+    by_nik: dict[str, _Household] = {}
+    for line, cells in rows:
+        kk = cells[1].strip() if len(cells) > 1 else ""
+        household = households.get(kk)
+        if household is None:
+            household = households[kk] = _Household(kk)
+        nik = cells[2].strip() if len(cells) > 2 else ""
+        household.lines.append(line)
+        household.niks.append(nik)
+        if len(cells) != len(BDT_COLUMNS):
+            household.flag(line, f"{len(cells)} fields where the header has {len(BDT_COLUMNS)}")
+        else:
+            _read_row(household, line, [cell.strip() for cell in cells], regions, today)
+        if NIK_RE.fullmatch(nik):  # only a well-formed NIK can be a duplicate; blanks are not
+            first = by_nik.setdefault(nik, household)
+            if first is not household or household.niks.count(nik) > 1:
+                _flag_duplicate(nik, first, household, line)
+    return _finish(households)
+
+
+def _check_header(header: tuple[int, list[str]] | None) -> None:
+    found = [cell.strip() for cell in header[1]] if header else []
+    if tuple(found) == BDT_COLUMNS:
+        return
+    missing = [column for column in BDT_COLUMNS if column not in found]
+    unexpected = [column for column in found if column not in BDT_COLUMNS]
+    if not header:
+        problem = "the file is empty"
+    elif missing or unexpected:
+        problem = "; ".join(
+            f"{label}: {', '.join(columns)}"
+            for label, columns in (("missing", missing), ("unexpected", unexpected))
+            if columns
+        )
+    else:
+        problem = "the columns are repeated or in another order"
+    raise ValidationFailed(
+        "header",
+        "bdt.header",
+        f"line 1: the header must be exactly {','.join(BDT_COLUMNS)} ({problem})",
+        missing=missing,
+        unexpected=unexpected,
+    )
+
+
+def _read_row(household: _Household, line: int, cells: list[str], regions: RegionTable, today: date) -> None:
+    dtks_id, kk, nik, name, sex, born, relation, marital, occupation, village, address, decile = cells
+    shared = (dtks_id, village, address, decile)
+    if household.shared is None:
+        household.shared, household.shared_line = shared, line
+        try:
+            household.decile = _household_cells(dtks_id, kk, village, decile, regions)
+        except ValidationFailed as e:
+            household.flag(line, e.message)
+    elif shared != household.shared:
+        for column, mine, first in zip(_SHARED_COLUMNS, shared, household.shared, strict=True):
+            if mine != first:
+                household.flag(
+                    line, f"{column} {mine!r} differs from {first!r} on line {household.shared_line} of KK {kk}"
+                )
+    try:
+        member = _member(nik, name, sex, born, relation, marital, occupation, regions, today)
+    except ValidationFailed as e:
+        household.flag(line, e.message)
+        return
+    if member.relation == HEAD:
+        if household.head_line:
+            household.flag(line, f"second {HEAD} in KK {kk}; the first is on line {household.head_line}")
+        else:
+            household.head_line = line
+    household.members.append(member)
+
+
+def _household_cells(dtks_id: str, kk: str, village: str, decile: str, regions: RegionTable) -> int:
+    """Check the cells every row of a household shares; returns the decile."""
+    if not dtks_id:
+        raise ValidationFailed("id_dtks", "bdt.dtks_id_empty", "id_dtks is empty")
+    check_kk(kk, regions)
+    check_village(village, regions)
+    if not (decile.isascii() and decile.isdigit() and 1 <= int(decile) <= 10):
+        raise ValidationFailed("desil", "bdt.decile", f"desil {decile!r} is not an integer 1–10")
+    return int(decile)
+
+
+def _member(
+    nik: str,
+    name: str,
+    sex_text: str,
+    born_text: str,
+    relation_text: str,
+    marital_text: str,
+    occupation: str,
+    regions: RegionTable,
+    today: date,
+) -> MemberRecord:
+    if not name:
+        raise ValidationFailed("nama", "bdt.name_empty", f"nama is empty for NIK {nik!r}")
+    sex = _SEX.get(sex_text)
+    if sex is None:
+        raise ValidationFailed("jenis_kelamin", "bdt.sex", f"jenis_kelamin {sex_text!r} is not L or P")
+    born = _parse_date(born_text)
+    if born > today:
+        raise ValidationFailed("tanggal_lahir", "bdt.birth_date_future", f"tanggal_lahir {born_text} is in the future")
+    check_nik_matches(nik, sex, born, regions)
+    relation = _RELATION.get(relation_text) or _RELATION.get(_key(relation_text))
+    if relation is None:
+        raise ValidationFailed(
+            "hubungan_keluarga",
+            "bdt.relation",
+            f"hubungan_keluarga {relation_text!r} is not one of {', '.join(RELATIONS)}, Istri/Suami",
+        )
+    if relation == _SPOUSE:
+        relation = "Istri" if sex == "P" else "Suami"
+    marital = _MARITAL.get(marital_text) or _MARITAL.get(_key(marital_text))
+    if marital is None:
+        raise ValidationFailed(
+            "status_perkawinan",
+            "bdt.marital_status",
+            f"status_perkawinan {marital_text!r} is not one of {', '.join(MARITAL_STATUSES)}",
+        )
+    # A few dozen occupations repeat over a million rows: share one string each.
+    return MemberRecord(nik, name, sex, born, relation, marital, sys.intern(occupation))
+
+
+def _parse_date(text: str) -> date:
+    try:
+        if _DATE_RE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValidationFailed("tanggal_lahir", "bdt.birth_date", f"tanggal_lahir {text!r} is not a date YYYY-MM-DD")
+
+
+def _flag_duplicate(nik: str, first: _Household, again: _Household, line: int) -> None:
+    first_line = first.lines[first.niks.index(nik)]
+    again.flag(line, f"NIK {nik} is also on line {first_line} (KK {first.kk})")
+    first.flag(first_line, f"NIK {nik} is also on line {line} (KK {again.kk})")
+
+
+def _finish(households: dict[str, _Household]) -> BdtImport:
+    valid: list[HouseholdRecord] = []
+    rejected: list[RejectedRow] = []
+    for household in households.values():
+        if not household.head_line and not household.problems:
+            for line in household.lines:
+                household.flag(line, f"KK {household.kk} has no {HEAD}")
+        if not household.problems:
+            assert household.shared is not None  # a household without problems has a well-formed row
+            dtks_id, village, address, _ = household.shared
+            valid.append(
+                HouseholdRecord(household.kk, dtks_id, village, address, household.decile, tuple(household.members))
+            )
+            continue
+        bad = sorted(household.problems)
+        because = (
+            f"KK {household.kk} rejected because line {bad[0]} is invalid"
+            if len(bad) == 1
+            else f"KK {household.kk} rejected because lines {', '.join(map(str, bad))} are invalid"
+        )
+        for line in household.lines:
+            reasons = household.problems.get(line)
+            rejected.append(RejectedRow(line, household.kk, "; ".join(reasons) if reasons else because))
+    rejected.sort(key=lambda row: row.line)
+    return BdtImport(tuple(valid), tuple(rejected))

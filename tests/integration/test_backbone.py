@@ -1,0 +1,240 @@
+"""The event backbone against real PostgreSQL and RabbitMQ: each test is an outcome a user would see."""
+
+from __future__ import annotations
+
+import pytest
+from kombu import Connection
+from nameko.exceptions import RemoteError
+
+from shared.contracts import make_envelope, parse_envelope
+from shared.contracts.registry import HouseholdRegisteredV1
+from shared.publishing import ConfirmingPublisher, envelope_message
+from shared.relay import Leadership
+from shared.topology import consumer_queue_name, dead_letter_queue_name, events_exchange
+from tests.support.households import household
+from tests.support.system import System, eventually
+
+pytestmark = pytest.mark.integration
+
+
+def grants_households(system: System) -> int:
+    return system.scalar("grants", "SELECT count(*) FROM households")
+
+
+def grants_counted(system: System) -> int:
+    """Households as counted one event at a time: a duplicate application would inflate this."""
+    return system.scalar("grants", "SELECT coalesce(sum(households), 0) FROM village_households")
+
+
+def training_individuals(system: System) -> int:
+    return system.scalar("training", "SELECT count(*) FROM individuals")
+
+
+def register(system: System, numbers) -> None:
+    with system.rpc() as rpc:
+        batch = [household(n) for n in numbers]
+        for start in range(0, len(batch), 100):
+            rpc.registry.register_households(batch[start:start + 100])
+
+
+class ActingRelay:
+    """The test takes the registry relay's lock, so the service's own relay stands by and the test decides what
+    is published, in which order — exactly what a relay that crashes, or a broker that loses a message, does."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.leadership = Leadership(system.database_url("registry"), "berdaya:relay:registry",
+                                     channel="registry_events")
+
+    def __enter__(self):
+        assert eventually(self._take, timeout=10, message="taking the relay lock")
+        return self
+
+    def _take(self) -> bool:
+        return self.leadership.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.leadership.release()
+
+    def envelopes(self):
+        with self.system.rpc() as rpc:
+            return [parse_envelope(raw) for raw in rpc.registry.events_after(0, 5000)]
+
+    def publish(self, envelopes) -> None:
+        with Connection(self.system.amqp_uri) as connection:
+            publisher = ConfirmingPublisher(connection, events_exchange("registry").name)
+            publisher.publish([envelope_message(envelope) for envelope in envelopes])
+
+
+def test_household_registered_in_registry_appears_in_grants_and_training(system):
+    for service in ("registry", "grants", "training"):
+        system.start(service)
+    payload = household(1)
+    with system.rpc() as rpc:
+        household_id = rpc.registry.register_household(payload)
+        grants_view = eventually(lambda: rpc.grants.household(payload["kk"]))
+        head = eventually(lambda: rpc.training.individual(payload["members"][0]["nik"]))
+    assert grants_view == {"kk": payload["kk"], "household_id": household_id, "village_code": payload["village_code"],
+                           "decile": 2, "bdt_status": "active", "member_count": 2}
+    assert head["name"] == payload["members"][0]["name"] and head["kk"] == payload["kk"]
+    assert head["village_code"] == payload["village_code"] and head["sex"] == "P"
+
+
+def test_the_same_message_delivered_twice_is_applied_once(system):
+    system.start("grants")  # declares its queue
+    system.stop("grants")
+    with ActingRelay(system) as relay:
+        system.start("registry")
+        register(system, [1, 2])
+        first, second = relay.envelopes()
+        # With registry down, grants cannot learn of these events from the log: only the deliveries count.
+        system.stop("registry")
+        relay.publish([first, first, second, first, second])
+        system.start("grants")
+        eventually(lambda: system.queue_depth(consumer_queue_name("grants", "registry")) == 0)
+        eventually(lambda: grants_households(system) == 2)
+    assert grants_counted(system) == 2
+    assert system.queue_depth(dead_letter_queue_name("grants")) == 0
+
+
+@pytest.mark.parametrize("order", ["overtaken", "lost"])
+def test_a_lost_or_overtaken_event_is_pulled_from_the_log_and_applied_in_order(system, order):
+    system.start("grants")
+    with ActingRelay(system) as relay:
+        system.start("registry")
+        register(system, [1, 2, 3])
+        e1, e2, e3 = relay.envelopes()
+        relay.publish([e1, e3, e2] if order == "overtaken" else [e1, e3])
+        eventually(lambda: grants_households(system) == 3)
+    applied_order = system.sql("grants", "SELECT kk FROM households ORDER BY projected_at")
+    assert [kk for (kk,) in applied_order] == [household(n)["kk"] for n in (1, 2, 3)]
+    assert grants_counted(system) == 3
+
+
+def test_a_consumer_stopped_during_1000_registrations_converges_without_loss_or_duplicate(system):
+    for service in ("registry", "grants"):
+        system.start(service)
+    register(system, [0])
+    eventually(lambda: grants_households(system) == 1)
+    system.stop("grants")
+    register(system, range(1, 1000))
+    assert grants_households(system) == 1
+    system.start("grants")
+    eventually(lambda: grants_households(system) == 1000, timeout=60)
+    eventually(lambda: system.queue_depth(consumer_queue_name("grants", "registry")) == 0)
+    assert grants_counted(system) == 1000
+    registry_kks = {kk for (kk,) in system.sql("registry", "SELECT kk FROM households")}
+    assert {kk for (kk,) in system.sql("grants", "SELECT kk FROM households")} == registry_kks
+
+
+def test_a_consumer_whose_queue_did_not_exist_catches_up_from_the_start(system):
+    system.start("registry")
+    register(system, range(50))
+    # The relay published all 50 to an exchange with no queue bound: RabbitMQ dropped them.
+    eventually(lambda: system.scalar("registry", "SELECT notification_id FROM registry_tracking "
+                                                 "WHERE application_name = '__relay__'") is not None)
+    system.start("training")
+    eventually(lambda: training_individuals(system) == 100)
+    with system.rpc() as rpc:
+        status = rpc.training.backbone_status()
+        assert status["consumers"]["registry"]["position"] == rpc.registry.backbone_status()["last_position"]
+
+
+def test_events_republished_by_a_relay_that_died_before_recording_are_not_applied_twice(system):
+    system.start("grants")
+    with ActingRelay(system) as relay:
+        system.start("registry")
+        register(system, range(20))
+        relay.publish(relay.envelopes())  # ... and the relay dies here, its position never recorded
+        eventually(lambda: grants_households(system) == 20)
+    # The service's own relay takes over from the recorded position (none) and publishes all 20 again.
+    eventually(lambda: system.scalar("registry", "SELECT count(*) FROM registry_tracking "
+                                                 "WHERE application_name = '__relay__'") == 1)
+    eventually(lambda: system.queue_depth(consumer_queue_name("grants", "registry")) == 0)
+    register(system, [20])
+    eventually(lambda: grants_households(system) == 21)
+    assert grants_counted(system) == 21
+
+
+def test_two_relays_only_one_publishes_and_the_other_takes_over_when_it_dies(system):
+    first = system.start("registry")
+    eventually(lambda: _relay_leader(first) is not None)
+    second = system.start("registry")
+    # A queue of our own on the registry exchange: sees every message any relay publishes.
+    with Connection(system.amqp_uri) as connection:
+        channel = connection.default_channel
+        channel.queue_declare("audit-tap", durable=True)
+        channel.queue_bind("audit-tap", "registry.events", "#")
+    register(system, range(30))
+    eventually(lambda: system.queue_depth("audit-tap") == 30)
+    leader, standby = (first, second) if _relay_leader(first) else (second, first)
+    assert _relay_leader(standby) is False
+    system.kill(leader)
+    register(system, range(30, 60))
+    eventually(lambda: _relay_leader(standby), message="standby relay taking over")
+    eventually(lambda: system.queue_depth("audit-tap") >= 60)
+    positions = [parse_envelope(m.body).position for m in system.drain_queue("audit-tap")]
+    assert len(positions) == 60 and len(set(positions)) == 60 and positions == sorted(positions)
+
+
+def _relay_leader(container) -> bool | None:
+    for provider in container.dependencies:
+        if hasattr(provider, "relay"):
+            return provider.relay.is_leader
+    return None
+
+
+def test_a_poison_message_is_dead_lettered_and_halts_only_its_own_upstream(system):
+    for service in ("registry", "grants", "training"):
+        system.start(service)
+    register(system, [1])
+    eventually(lambda: training_individuals(system) == 2)
+    with system.rpc() as rpc:
+        tracked = rpc.training.backbone_status()["consumers"]["registry"]["position"]
+        real = parse_envelope(rpc.registry.events_after(0, 1)[0])
+    poison = make_envelope(source="registry", position=tracked + 1000, previous_position=tracked,
+                           subject=real.subject, time=real.time,
+                           data=HouseholdRegisteredV1.model_validate(real.data)).model_copy(update={"version": 99})
+    with Connection(system.amqp_uri) as connection:
+        publisher = ConfirmingPublisher(connection, "")  # default exchange: straight into training's queue
+        routing_key, message = envelope_message(poison)
+        publisher.publish([(consumer_queue_name("training", "registry"), message)])
+
+    with system.rpc() as rpc:
+        halt = eventually(lambda: rpc.training.backbone_status()["consumers"]["registry"]["halt"])
+        assert halt["position"] == tracked + 1000
+        assert "version 99 is not a known contract" in halt["reason"]
+        # The registry keeps working and grants keeps consuming it; training's other upstream keeps flowing.
+        register(system, [2])
+        eventually(lambda: grants_households(system) == 2)
+        rpc.grants.set_budget_ceiling(2026, "APBN", 2_000_000_000, "kemensos.pusat")
+        grants_last = eventually(lambda: rpc.grants.backbone_status()["last_position"])
+        eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["position"] == grants_last)
+        # Nothing after the poison was applied behind the operator's back.
+        status = rpc.training.backbone_status()["consumers"]["registry"]
+        assert status["position"] == tracked
+        assert rpc.training.individual(household(2)["members"][0]["nik"]) is None
+
+    dead = system.drain_queue(dead_letter_queue_name("training"))
+    assert len(dead) == 1
+    headers = dead[0].properties["application_headers"]
+    assert "version 99 is not a known contract" in headers["x-berdaya-reason"]
+    assert headers["x-berdaya-position"] == tracked + 1000 and headers["x-berdaya-upstream"] == "registry"
+
+
+def test_a_bad_command_is_refused_with_the_field_and_nothing_is_recorded(system):
+    system.start("registry")
+    bad = household(1)
+    bad["members"][0]["nik"] = "12345"
+    with system.rpc() as rpc:
+        with pytest.raises(RemoteError) as refused:
+            rpc.registry.register_household(bad)
+        assert refused.value.exc_type == "ValidationFailed"
+        assert '"field": "members.0.nik"' in refused.value.value
+        rpc.registry.register_household(household(2))
+        duplicate = household(3)
+        duplicate["members"][0]["nik"] = household(2)["members"][0]["nik"]
+        with pytest.raises(RemoteError) as clash:
+            rpc.registry.register_household(duplicate)
+        assert clash.value.exc_type == "Conflict" and household(2)["kk"] in clash.value.value
+    assert system.scalar("registry", "SELECT count(*) FROM registry_events") == 1

@@ -1,0 +1,121 @@
+"""A real berdaya system for a test: its own PostgreSQL databases and RabbitMQ vhost, real nameko containers.
+
+Nothing is mocked: services run in this process as nameko ServiceContainers (as `nameko run` would run them),
+talk over RabbitMQ, and store in PostgreSQL. Each System is isolated, so tests cannot see each other's events.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from kombu import Connection
+from nameko.containers import ServiceContainer
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.grants.service import GrantsService
+from services.registry.service import RegistryService
+from services.training.service import TrainingService
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SERVICE_CLASSES = {"registry": RegistryService, "grants": GrantsService, "training": TrainingService}
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "--quiet", *args], check=True, capture_output=True, timeout=60)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1, message: str = "") -> Any:
+    """Wait until ``check()`` returns something truthy; fail with the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s {message}: last value {value!r}")
+        time.sleep(interval)
+
+
+class System:
+    def __init__(self) -> None:
+        self.tag = "t" + uuid.uuid4().hex[:10]
+        self.vhost = self.tag
+        self.amqp_uri = f"pyamqp://guest:guest@127.0.0.1:5672/{self.vhost}"
+        self.containers: dict[str, list[ServiceContainer]] = {}
+        rabbitmqctl("add_vhost", self.vhost)
+        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            for service in SERVICE_CLASSES:
+                conn.execute(f"CREATE DATABASE {self.database(service)}")
+
+    def database(self, service: str) -> str:
+        return f"{self.tag}_{service}"
+
+    def database_url(self, service: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:5432/{self.database(service)}"
+
+    def config(self, service: str) -> dict:
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "DATABASE_URL": self.database_url(service),
+            "max_workers": 10,
+            "BACKBONE": {"idle_catch_up_s": 1, "pull_timeout_s": 3},
+        }
+
+    # --- services -----------------------------------------------------------------------------------------
+
+    def start(self, service: str) -> ServiceContainer:
+        container = ServiceContainer(SERVICE_CLASSES[service], self.config(service))
+        container.start()
+        self.containers.setdefault(service, []).append(container)
+        return container
+
+    def stop(self, service: str) -> None:
+        for container in self.containers.pop(service, []):
+            container.stop()
+
+    def kill(self, container: ServiceContainer) -> None:
+        """Like SIGKILL for the service: its green threads die where they are, its connections close."""
+        container.kill()
+        for containers in self.containers.values():
+            if container in containers:
+                containers.remove(container)
+
+    def rpc(self, timeout: float = 30) -> ClusterRpcProxy:
+        return ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=timeout)
+
+    # --- looking inside, as an operator would -------------------------------------------------------------
+
+    def sql(self, service: str, query: str, params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(self.database_url(service), autocommit=True) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def scalar(self, service: str, query: str, params: tuple = ()) -> Any:
+        return self.sql(service, query, params)[0][0]
+
+    def queue_depth(self, queue: str) -> int:
+        with Connection(self.amqp_uri) as connection:
+            return connection.default_channel.queue_declare(queue, passive=True).message_count
+
+    def drain_queue(self, queue: str) -> list:
+        """Take every message out of a queue (for inspecting dead letters)."""
+        messages = []
+        with Connection(self.amqp_uri) as connection:
+            channel = connection.default_channel
+            while (message := channel.basic_get(queue, no_ack=True)) is not None:
+                messages.append(message)
+        return messages
+
+    def close(self) -> None:
+        for service in list(self.containers):
+            for container in self.containers.pop(service):
+                container.kill()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            for service in SERVICE_CLASSES:
+                conn.execute(f"DROP DATABASE IF EXISTS {self.database(service)} WITH (FORCE)")
+        rabbitmqctl("delete_vhost", self.vhost)
