@@ -13,6 +13,7 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from shared.errors import ValidationFailed
 from shared.ids import NIK_RE, Sex, check_kk, check_nik_matches, check_village, jakarta_today
@@ -96,13 +97,15 @@ class _Household:
         self.lines: list[int] = []
         self.niks: list[str] = []  # parallel to lines: finds the line of a NIK seen again later
         self.members: list[MemberRecord] = []
-        self.problems: dict[int, list[str]] = {}
+        self.problems: dict[int, list[str]] | None = None  # by line; most households have none
         self.shared: tuple[str, str, str, str] | None = None  # cells of _SHARED_COLUMNS
         self.shared_line = 0
         self.decile = 0
         self.head_line = 0
 
     def flag(self, line: int, reason: str) -> None:
+        if self.problems is None:
+            self.problems = {}
         self.problems.setdefault(line, []).append(reason)
 
 
@@ -161,7 +164,8 @@ def _read_row(household: _Household, line: int, cells: list[str], regions: Regio
     dtks_id, kk, nik, name, sex, born, relation, marital, occupation, village, address, decile = cells
     shared = (dtks_id, village, address, decile)
     if household.shared is None:
-        household.shared, household.shared_line = shared, line
+        # Interned: a few thousand village codes stand for hundreds of thousands of households.
+        household.shared, household.shared_line = (dtks_id, sys.intern(village), address, decile), line
         try:
             household.decile = _household_cells(dtks_id, kk, village, decile, regions)
         except ValidationFailed as e:
@@ -236,6 +240,7 @@ def _member(
     return MemberRecord(nik, name, sex, born, relation, marital, sys.intern(occupation))
 
 
+@lru_cache(maxsize=1 << 16)  # some 40,000 birth dates cover everyone alive: one shared date object each
 def _parse_date(text: str) -> date:
     try:
         if _DATE_RE.fullmatch(text):
@@ -258,21 +263,22 @@ def _finish(households: dict[str, _Household]) -> BdtImport:
         if not household.head_line and not household.problems:
             for line in household.lines:
                 household.flag(line, f"KK {household.kk} has no {HEAD}")
-        if not household.problems:
+        problems = household.problems
+        if not problems:
             assert household.shared is not None  # a household without problems has a well-formed row
             dtks_id, village, address, _ = household.shared
             valid.append(
                 HouseholdRecord(household.kk, dtks_id, village, address, household.decile, tuple(household.members))
             )
             continue
-        bad = sorted(household.problems)
+        bad = sorted(problems)
         because = (
             f"KK {household.kk} rejected because line {bad[0]} is invalid"
             if len(bad) == 1
             else f"KK {household.kk} rejected because lines {', '.join(map(str, bad))} are invalid"
         )
         for line in household.lines:
-            reasons = household.problems.get(line)
+            reasons = problems.get(line)
             rejected.append(RejectedRow(line, household.kk, "; ".join(reasons) if reasons else because))
     rejected.sort(key=lambda row: row.line)
     return BdtImport(tuple(valid), tuple(rejected))

@@ -14,6 +14,8 @@ BudgetSource = Literal["APBN", "APBD-provinsi", "APBD-kabupaten"]
 
 @contract("grants.budget.ceiling_set", 1)
 class BudgetCeilingSetV1(EventData):
+    """The ministry set (or changed) the budget ceiling (pagu) of a fiscal year and source."""
+
     budget_id: uuid.UUID
     fiscal_year: int = Field(ge=2000, le=2100)
     source: BudgetSource

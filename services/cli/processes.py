@@ -1,0 +1,117 @@
+"""Running the services as real processes (`nameko run`), in the foreground for the demo or in the background."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.config import SERVICES, service_config_path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_DIR = ROOT / ".run"
+SERVICE_CLASSES = {
+    "registry": "services.registry.service:RegistryService",
+    "grants": "services.grants.service:GrantsService",
+    "training": "services.training.service:TrainingService",
+}
+
+
+@dataclass
+class ServiceProcess:
+    service: str
+    process: subprocess.Popen
+    log_path: Path
+
+
+def start_service(service: str, env: dict[str, str], log_name: str | None = None) -> ServiceProcess:
+    RUN_DIR.mkdir(exist_ok=True)
+    log_path = RUN_DIR / f"{log_name or service}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+    config = str(service_config_path(service))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nameko", "run", "--config", config, SERVICE_CLASSES[service]],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C in the terminal reaches us, and we stop the services in order
+    )
+    log.close()
+    return ServiceProcess(service, process, log_path)
+
+
+def wait_until_ready(amqp_uri: str, services: tuple[str, ...] = SERVICES, timeout: float = 90.0,
+                     processes: list[ServiceProcess] = ()) -> None:
+    """Wait until every service answers RPC; fail early, with the log's tail, if one exits."""
+    deadline = time.monotonic() + timeout
+    pending = list(services)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2) as cluster:
+        while pending:
+            for process in processes:
+                if process.process.poll() is not None:
+                    tail = process.log_path.read_text(errors="replace").splitlines()[-15:]
+                    raise RuntimeError(f"{process.service} exited with code {process.process.returncode}:\n"
+                                       + "\n".join(tail))
+            try:
+                cluster[pending[0]].backbone_status()
+                pending.pop(0)
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{pending[0]} did not answer within {timeout:.0f}s") from None
+                time.sleep(0.3)
+
+
+def stop_pid(pid: int, timeout: float = 30.0) -> bool:
+    """SIGTERM (nameko stops gracefully: workers finish, relay and consumers stop), SIGKILL if it hangs."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+        if finished:
+            return False
+    except ChildProcessError:
+        pass  # not our child (started by `berdaya up` earlier): ask the kernel instead
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in _proc_state(pid)
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
+
+
+def pid_file(service: str) -> Path:
+    return RUN_DIR / f"{service}.pid"
+
+
+def running_pid(service: str) -> int | None:
+    path = pid_file(service)
+    if not path.exists():
+        return None
+    pid = int(path.read_text().strip())
+    return pid if _alive(pid) else None

@@ -1,0 +1,105 @@
+"""The event catalog, generated from the contracts so it cannot drift: Markdown for people, AsyncAPI for tools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from shared.contracts import CATALOG, Envelope, dataschema
+
+SOURCES = {"registry": "registry.events", "grants": "grants.events", "training": "training.events"}
+
+
+def data_schema(event_type: str, version: int) -> dict:
+    schema = CATALOG[(event_type, version)].model_json_schema(mode="serialization")
+    schema["$id"] = dataschema(event_type, version)
+    return schema
+
+
+def markdown() -> str:
+    lines = [
+        "# Public event catalog",
+        "",
+        "Generated from `shared/contracts` by `berdaya catalog`; a test fails when this file is out of date.",
+        "Every event travels in the envelope below, on the topic exchange `<source>.events` with the event type as",
+        "routing key, persistent, JSON. A changed data shape is a new `version` of the same type; old versions stay",
+        "readable. Amounts are integer rupiah; times are UTC (RFC 3339).",
+        "",
+        "## Envelope",
+        "",
+        "| field | type | meaning |",
+        "| --- | --- | --- |",
+    ]
+    envelope_schema = Envelope.model_json_schema()
+    meanings = {
+        "id": "uuid5 of (source, position): a republished event keeps its id",
+        "source": "the publishing service",
+        "type": "event type, e.g. `registry.household.registered` (also the routing key)",
+        "specversion": "CloudEvents spec version",
+        "time": "when the event happened (UTC)",
+        "subject": "the aggregate the event is about (uuid)",
+        "version": "version of the data contract",
+        "dataschema": "URN of the data's JSON Schema",
+        "position": "notification id in the source's log (increasing, not contiguous)",
+        "previous_position": "position of the source's previous public event (0: none) — a consumer sees gaps",
+        "data": "the event's data, as below",
+    }
+    for name, prop in envelope_schema["properties"].items():
+        kind = prop.get("type") or prop.get("format") or "object"
+        lines.append(f"| `{name}` | {kind} | {meanings[name]} |")
+    for source in SOURCES:
+        events = sorted(key for key in CATALOG if key[0].startswith(source + "."))
+        lines += ["", f"## {source} (exchange `{SOURCES[source]}`)", ""]
+        if not events:
+            lines.append("No public events yet.")
+        for event_type, version in events:
+            model = CATALOG[(event_type, version)]
+            lines += [f"### `{event_type}` v{version}", "", (model.__doc__ or "").strip(), "",
+                      "| field | type | required |", "| --- | --- | --- |"]
+            schema = data_schema(event_type, version)
+            for name, prop in schema["properties"].items():
+                kind = prop.get("type") or prop.get("$ref", "").rsplit("/", 1)[-1] or "object"
+                if kind == "array":
+                    kind = f"array of {prop['items'].get('type') or prop['items'].get('$ref', '').rsplit('/', 1)[-1]}"
+                lines.append(f"| `{name}` | {kind} | {'yes' if name in schema.get('required', []) else 'no'} |")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def asyncapi() -> dict:
+    channels, messages = {}, {}
+    for (event_type, version) in sorted(CATALOG):
+        source = event_type.split(".", 1)[0]
+        name = f"{event_type}.v{version}"
+        messages[name] = {
+            "name": event_type,
+            "title": f"{event_type} v{version}",
+            "contentType": "application/json",
+            "payload": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Envelope"},
+                    {"type": "object", "properties": {"type": {"const": event_type}, "version": {"const": version},
+                                                      "data": data_schema(event_type, version)}},
+                ]
+            },
+        }
+        channel = channels.setdefault(source, {
+            "address": SOURCES[source],
+            "description": f"topic exchange of the {source} service; routing key = event type",
+            "messages": {},
+        })
+        channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "berdaya public events", "version": "1"},
+        "channels": channels,
+        "components": {"schemas": {"Envelope": Envelope.model_json_schema()}, "messages": messages},
+    }
+
+
+def write_catalog(markdown_path: str | Path) -> list[Path]:
+    markdown_path = Path(markdown_path)
+    asyncapi_path = markdown_path.with_name("asyncapi.json")
+    markdown_path.write_text(markdown(), encoding="utf-8")
+    asyncapi_path.write_text(json.dumps(asyncapi(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [markdown_path, asyncapi_path]
