@@ -8,8 +8,7 @@ half-way leaves nothing half-written and re-applies nothing twice.
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, ClassVar
@@ -227,18 +226,3 @@ class ServiceApplication(Application):
                 (upstream, position, reason),
             )
 
-
-def stable_id(kind: str, *natural_key: object) -> uuid.UUID:
-    """Aggregate ids derived from natural keys (a KK number, a fiscal year and source): lookups need no index."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, "berdaya:" + kind + ":" + ":".join(str(part) for part in natural_key))
-
-
-def iter_batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -7,7 +7,7 @@ import uuid
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import ValidationFailed
-from shared.store import stable_id
+from shared.keys import stable_id
 
 BUDGET_SOURCES = ("APBN", "APBD-provinsi", "APBD-kabupaten")
 

@@ -13,7 +13,7 @@ from datetime import date
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import RuleViolated, ValidationFailed
-from shared.store import stable_id
+from shared.keys import stable_id
 
 HEAD_OF_HOUSEHOLD = "Kepala Keluarga"
 BDT_STATUSES = ("active", "graduated", "removed")
