@@ -224,7 +224,10 @@ class Consumer:
                 self.catch_up()
                 expected = self.position
                 if envelope.position > expected:
-                    raise RuntimeError(f"gap before position {envelope.position} not in upstream log yet")
+                    # It was published after its commit, so the log must have it: this message is not from
+                    # that log (a forged message, or one left from a previous incarnation of the upstream).
+                    self._dead_letter(message.body, envelope.position,
+                                      f"position {envelope.position} is not in the upstream's log (last {expected})")
             else:
                 self.apply(pending)
                 self._halt(message.body, envelope.position,

@@ -1,0 +1,16 @@
+"""Generated documents cannot drift from the code they describe."""
+
+import json
+from pathlib import Path
+
+from shared.contracts.catalog import asyncapi, markdown
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_event_catalog_matches_the_contracts():
+    assert (DOCS / "events.md").read_text(encoding="utf-8") == markdown(), "run `berdaya catalog`"
+
+
+def test_asyncapi_document_matches_the_contracts():
+    assert json.loads((DOCS / "asyncapi.json").read_text(encoding="utf-8")) == asyncapi(), "run `berdaya catalog`"

@@ -1,0 +1,51 @@
+"""Household rules that need no outside knowledge."""
+
+from datetime import date
+
+import pytest
+
+from services.registry.domain import Household, Member
+from shared.errors import RuleViolated, ValidationFailed
+
+HEAD = Member("1801064508850001", "Siti Aminah", "P", date(1985, 8, 5), "Kepala Keluarga")
+CHILD = Member("1801061203100002", "Budi", "L", date(2010, 3, 12), "Anak")
+
+
+def register(members, decile=3):
+    return Household(kk="1801060101000001", dtks_id="D1", village_code="18.01.06.2001", address="Jl. Raya",
+                     decile=decile, members=members, registered_by="operator")
+
+
+def test_a_household_is_registered_active_with_its_members_and_a_kk_derived_id():
+    household = register([HEAD, CHILD])
+    assert household.bdt_status == "active" and household.members == [HEAD, CHILD]
+    assert household.id == Household.create_id("1801060101000001") == register([HEAD]).id
+    assert [type(e).__name__ for e in household.collect_events()] == ["Registered"]
+
+
+SECOND_HEAD = Member("1801064508850009", "Sri", "P", date(1985, 8, 5), "Kepala Keluarga")
+
+
+@pytest.mark.parametrize("members", [[CHILD], [HEAD, SECOND_HEAD]])
+def test_a_household_needs_exactly_one_head(members):
+    with pytest.raises(RuleViolated) as refused:
+        register(members)
+    assert refused.value.rule == "household.one_head"
+
+
+def test_a_nik_cannot_appear_twice_in_one_household():
+    with pytest.raises(RuleViolated) as refused:
+        register([HEAD, Member(HEAD.nik, "Siti lagi", "P", date(1985, 8, 5), "Anak")])
+    assert refused.value.rule == "nik.unique" and refused.value.details["nik"] == HEAD.nik
+
+
+@pytest.mark.parametrize("decile", [0, 11, -1])
+def test_decile_is_1_to_10(decile):
+    with pytest.raises(ValidationFailed) as refused:
+        register([HEAD], decile=decile)
+    assert refused.value.field == "decile"
+
+
+def test_a_household_without_members_is_refused():
+    with pytest.raises(RuleViolated, match="no members"):
+        register([])
