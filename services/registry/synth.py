@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TextIO, TypeVar
 
 from faker import Faker
@@ -37,12 +38,10 @@ ERROR_KINDS = (
 )
 
 _DUSUN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
-_OTHER_REGENCY_SHARE = 0.1  # NIKs first registered in another regency (people who moved in)
 # Ordinal of AS_OF minus n years: ages are counted in whole calendar years (AS_OF is no 29 February).
 _YEARS_AGO = [date(AS_OF.year - n, AS_OF.month, AS_OF.day).toordinal() for n in range(121)]
 _BIRTHDAYS = _YEARS_AGO[::-1]  # ascending, for bisect
 _AS_OF_ORDINAL = _YEARS_AGO[0]
-_SINGLE = ("Cerai Mati", "Cerai Hidup")
 _FIRST_KK_ISSUE = date(2005, 1, 1).toordinal()
 
 
@@ -119,6 +118,8 @@ def write_synthetic_bdt(
     With ``error_share`` > 0 that share of households (rounded) gets one typical error each; the summary lists
     them with the households they invalidate.
     """
+    if households < 0:
+        raise ValidationFailed("households", "synth.households", f"households {households} is negative")
     if not 0.0 <= error_share <= 1.0:
         raise ValidationFailed("error_share", "synth.error_share", f"error_share {error_share} is not in 0–1")
     villages = regions.villages(regency)
@@ -142,15 +143,11 @@ class _Generator:
         }
         self.streets = _unique(fake.street_name() for _ in range(300))
         self.villages = villages
-        self.regency_digits = regency.replace(".", "")
-        # PP KK CC of a NIK: the district of first registration, which the domicile need not match.
-        self.home_regions = [code.replace(".", "") for code in regions.districts(regency)] or [f"{regency}01"]
-        self.other_regions = [
-            f"{code.replace('.', '')}{district:02d}"
-            for code in regions.regencies()
-            if code != regency
-            for district in range(1, 21)
-        ]
+        # PP KK CC of a NIK: the district of first registration, which the domicile need not match (and which
+        # need not exist any more). One pick: a home district 90 % of the time, else another regency (moved in).
+        home = [code.replace(".", "") for code in regions.districts(regency)] or [f"{regency.replace('.', '')}01"]
+        away = [f"{code.replace('.', '')}{n:02d}" for code in regions.regencies() if code != regency for n in (1, 2, 3)]
+        self.nik_regions = home * round(9 * len(away) / len(home)) + away if away else home
         self.unknown_village = next(
             code for code in (f"{regency}.99.{n:04d}" for n in range(2999, 0, -1)) if not regions.exists(code)
         )
@@ -215,20 +212,15 @@ class _Generator:
         people = self._people(max(min_size, rng.pick(_SIZES)))
         village = rng.pick(self.villages)
         # Issued (or last reissued) after its youngest member was born.
-        issued = _iso(rng.between(max(_FIRST_KK_ISSUE, max(person[1] for person in people)), _AS_OF_ORDINAL))
+        youngest = max(person[1] for person in people)
+        issued = date.fromordinal(rng.between(max(_FIRST_KK_ISSUE, youngest), _AS_OF_ORDINAL)).isoformat()
         kk = self._numbered(f"{village[:8].replace('.', '')}{issued[8:10]}{issued[5:7]}{issued[2:4]}")
         dtks_id = f"{village.replace('.', '')}{index + 1:08d}"
         shared = [village, self._address(village), rng.pick(_DECILES)]
         rows = []
         for sex, born, relation, marital in people:
-            iso = _iso(born)
-            region = (
-                rng.pick(self.other_regions)
-                if self.other_regions and rng.random() < _OTHER_REGENCY_SHARE
-                else rng.pick(self.home_regions)
-            )
-            day = str(int(iso[8:10]) + 40) if sex == "P" else iso[8:10]  # women: day + 40
-            nik = self._numbered(f"{region}{day}{iso[5:7]}{iso[2:4]}")
+            iso, ddmmyy = _birth_texts(born, sex)
+            nik = self._numbered(rng.pick(self.nik_regions) + ddmmyy)
             occupation = self._occupation(_age(born), sex)
             rows.append([dtks_id, kk, nik, rng.pick(self.names[sex]), sex, iso, relation, marital, occupation, *shared])
         return rows
@@ -237,11 +229,12 @@ class _Generator:
         rng = self.rng
         head_sex = "L" if rng.random() < 0.8 else "P"
         head_born = _born_aged(rng, 20, 75)
-        head_age = _age(head_born)
         married = size > 1 and rng.random() < (0.9 if head_sex == "L" else 0.25)
         if not married:
-            head = (head_sex, head_born, HEAD, "Belum Kawin" if size == 1 and head_age <= 40 else rng.pick(_SINGLE))
-            people = [head]
+            # Young and alone: never married; else widowed or divorced (a single parent, an old person alone).
+            alone_young = size == 1 and _age(head_born) <= 40
+            marital = "Belum Kawin" if alone_young else rng.pick(("Cerai Mati", "Cerai Hidup"))
+            people = [(head_sex, head_born, HEAD, marital)]
             eldest = youngest = head_born
         else:
             # Wives mostly a few years younger than their husbands, husbands older than their wives.
@@ -251,20 +244,20 @@ class _Generator:
             people = [(head_sex, head_born, HEAD, "Kawin"), spouse]
             eldest, youngest = min(head_born, spouse_born), max(head_born, spouse_born)
         for _ in range(size - len(people)):
-            people.append(self._relative(head_born, head_age, eldest, youngest, married))
+            people.append(self._relative(eldest, youngest, married))
         return people
 
-    def _relative(self, head_born: int, head_age: int, eldest: int, youngest: int, married: bool) -> _Person:
+    def _relative(self, eldest: int, youngest: int, married: bool) -> _Person:
         """Anyone after head and spouse, born consistently with the relation: ``eldest``/``youngest`` are the
         births of the older/younger of the couple (the head alone if single); a generation is ≥ 16 years."""
         rng = self.rng
         sex = rng.pick("LP")
         draw = rng.random()
-        if head_age >= 50 and draw < 0.25:
-            return sex, rng.between(head_born + _years(32), _AS_OF_ORDINAL), "Cucu", "Belum Kawin"
-        if head_age >= 42 and draw < 0.32:
-            return sex, rng.between(head_born + _years(17), _YEARS_AGO[18]), "Menantu", "Kawin"
-        if head_age <= 60 and draw < 0.05:
+        if _age(youngest) >= 48 and draw < 0.25:
+            return sex, rng.between(youngest + _years(32), _AS_OF_ORDINAL), "Cucu", "Belum Kawin"
+        if _age(youngest) >= 40 and draw < 0.32:
+            return sex, rng.between(youngest + _years(17), _YEARS_AGO[18]), "Menantu", "Kawin"
+        if _age(eldest) <= 65 and draw < 0.05:
             born = rng.between(max(eldest - _years(40), _YEARS_AGO[95] + 1), eldest - _years(18))
             relation = "Mertua" if married and rng.random() < 0.5 else "Orang Tua"
             return sex, born, relation, rng.pick(("Kawin", "Cerai Mati", "Cerai Mati"))
@@ -330,8 +323,11 @@ def _years(count: int) -> int:
     return round(count * 365.2425)
 
 
-def _iso(ordinal: int) -> str:
-    return date.fromordinal(ordinal).isoformat()
+@lru_cache(maxsize=1 << 17)  # a few ten thousand birth dates, each made once per sex
+def _birth_texts(born: int, sex: str) -> tuple[str, str]:
+    """``YYYY-MM-DD`` and the NIK's ``DDMMYY`` (women: day + 40) for a birth date ordinal."""
+    day = date.fromordinal(born)
+    return day.isoformat(), f"{day.day + (40 if sex == 'P' else 0):02d}{day.month:02d}{day.year % 100:02d}"
 
 
 def _marital_for_age(rng: _Rng, age: int) -> str:
