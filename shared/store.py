@@ -159,6 +159,13 @@ class ServiceApplication(Application):
             cursor.execute(sql, params)
             return list(cursor.fetchall())
 
+    def page(self, sql: str, params: Sequence[Any], page: int, size: int) -> dict[str, Any]:
+        """One page of a query's rows (1-based), with the total: every list a user sees is paginated."""
+        page, size = max(1, int(page)), max(1, min(int(size), 500))
+        total = self.query(f"SELECT count(*) AS total FROM ({sql}) AS listed", params)[0]["total"]
+        items = self.query(f"{sql} LIMIT %s OFFSET %s", (*params, size, (page - 1) * size))
+        return {"items": items, "page": page, "size": size, "total": total}
+
     def record(
         self,
         *aggregates: Any,

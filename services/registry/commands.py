@@ -1,34 +1,149 @@
-"""Registry commands as they arrive at the edge (RPC or HTTP), validated for shape before the domain sees them."""
+"""Registry commands as they arrive at the edge (RPC or HTTP), checked for shape before the domain sees them.
+
+Shape only: whether a NIK's regency exists or a village code is real is checked against the region table by the
+application (shared.ids), and programme rules by the domain.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RELATIONS = (
-    "Kepala Keluarga", "Istri", "Suami", "Anak", "Menantu", "Cucu", "Orang Tua", "Mertua", "Famili Lain", "Lainnya",
+from services.registry.domain import (
+    BUSINESS_TYPES,
+    CORRECTABLE_FIELDS,
+    GROUP_KINDS,
+    JOIN_REASONS,
+    LEAVE_REASONS,
+    MARITAL_STATUSES,
+    RELATIONS,
 )
 
+Nik = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
+Kk = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
+VillageCode = Annotated[str, Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$")]
+Actor = Annotated[str, Field(min_length=1, max_length=100)]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
 
-class MemberIn(BaseModel):
+
+class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-    nik: str = Field(pattern=r"^\d{16}$")
+
+
+class MemberIn(Command):
+    nik: Nik
     name: str = Field(min_length=1, max_length=200)
     sex: Literal["L", "P"]
     birth_date: date
     relation: Literal[RELATIONS]  # type: ignore[valid-type]
-    marital_status: str = ""
-    occupation: str = ""
+    marital_status: Literal[("", *MARITAL_STATUSES)] = ""  # type: ignore[valid-type]
+    occupation: str = Field(default="", max_length=100)
 
 
-class RegisterHousehold(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-    kk: str = Field(pattern=r"^\d{16}$")
+class RegisterHousehold(Command):
+    kk: Kk
     dtks_id: str = Field(min_length=1, max_length=64)
-    village_code: str = Field(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
-    address: str = ""
+    village_code: VillageCode
+    address: str = Field(default="", max_length=500)
     decile: int = Field(ge=1, le=10)
     members: list[MemberIn] = Field(min_length=1, max_length=30)
-    registered_by: str = Field(min_length=1, max_length=100)
+    registered_by: Actor
+
+
+class AddMember(Command):
+    kk: Kk
+    member: MemberIn
+    reason: Literal[JOIN_REASONS]  # type: ignore[valid-type]
+    by: Actor
+
+
+class RemoveMember(Command):
+    kk: Kk
+    nik: Nik
+    reason: Literal[LEAVE_REASONS]  # type: ignore[valid-type]
+    new_head_nik: Nik | None = None
+    by: Actor
+
+
+class MemberChanges(Command):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    sex: Literal["L", "P"] | None = None
+    birth_date: date | None = None
+    relation: Literal[RELATIONS] | None = None  # type: ignore[valid-type]
+    marital_status: Literal[MARITAL_STATUSES] | None = None  # type: ignore[valid-type]
+    occupation: str | None = Field(default=None, max_length=100)
+
+
+class CorrectMember(Command):
+    kk: Kk
+    nik: Nik
+    changes: MemberChanges
+    reason: Reason
+    by: Actor
+
+    def changed_fields(self) -> dict:
+        return {k: v for k, v in self.changes.model_dump(exclude_none=True).items() if k in CORRECTABLE_FIELDS}
+
+
+class ChangeStatus(Command):
+    kk: Kk
+    status: Literal["active", "graduated", "removed"]
+    reason: Reason
+    by: Actor
+
+
+class ChangeDecile(Command):
+    kk: Kk
+    decile: int = Field(ge=1, le=10)
+    by: Actor
+
+
+class GroupMemberIn(Command):
+    kk: Kk
+    representative_nik: Nik
+
+
+class BankAccountIn(Command):
+    bank: str = Field(min_length=1, max_length=100)
+    number: str = Field(pattern=r"^[0-9][0-9 .-]{4,30}$")
+    holder: str = Field(min_length=1, max_length=200)
+
+
+class FormGroup(Command):
+    name: str = Field(min_length=1, max_length=200)
+    village_code: VillageCode
+    business_type: Literal[BUSINESS_TYPES]  # type: ignore[valid-type]
+    kind: Literal[GROUP_KINDS] = "perempuan"  # type: ignore[valid-type]
+    members: list[GroupMemberIn] = Field(min_length=1, max_length=40)
+    roles: dict[Literal["ketua", "sekretaris", "bendahara"], Nik]
+    bank_account: BankAccountIn
+    sk_kades: str = Field(min_length=1, max_length=100)
+    formed_by: Actor
+
+
+class ChangeGroupMember(Command):
+    group_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    removed_kk: Kk | None = None
+    added: GroupMemberIn | None = None
+    reason: Reason
+    by: Actor
+
+
+class DissolveGroup(Command):
+    group_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    reason: Reason
+    by: Actor
+
+
+class RegionRowIn(Command):
+    code: str = Field(pattern=r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+    name: str = Field(min_length=1, max_length=200)
+    level: int = Field(ge=1, le=4)
+
+
+class ImportRegions(Command):
+    rows: list[RegionRowIn] = Field(min_length=1, max_length=100_000)
+    source: str = Field(min_length=1, max_length=300)
+    imported_by: Actor

@@ -1,22 +1,31 @@
-"""Registry domain: households (keluarga) and their members (anggota keluarga). Pure: no I/O.
+"""Registry domain: households (keluarga), their members (anggota keluarga) and KUBE groups. Pure: no I/O.
 
-Identifiers (NIK, KK, village code) are validated at the edge against the region table before they get here;
-the aggregate enforces the rules that need no outside knowledge.
+Identifiers (NIK, KK, village code) are checked against the region table at the edge, before they get here; the
+aggregates enforce the rules that need no outside knowledge, and the eligibility rules for a KUBE are pure
+functions over facts the application gathers.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.errors import RuleViolated, ValidationFailed
+from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
 
 HEAD_OF_HOUSEHOLD = "Kepala Keluarga"
+RELATIONS = (
+    HEAD_OF_HOUSEHOLD, "Istri", "Suami", "Anak", "Menantu", "Cucu", "Orang Tua", "Mertua", "Famili Lain", "Lainnya",
+)
+MARITAL_STATUSES = ("Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati")
 BDT_STATUSES = ("active", "graduated", "removed")
+CORRECTABLE_FIELDS = ("name", "sex", "birth_date", "relation", "marital_status", "occupation")
+# Why a member joins or leaves a household (kelahiran, kematian, perkawinan, pindah).
+JOIN_REASONS = ("birth", "marriage", "moved_in", "other")
+LEAVE_REASONS = ("death", "marriage", "moved_out", "other")
 
 
 @dataclass(frozen=True)
@@ -38,13 +47,7 @@ class Household(Aggregate):
 
     @event("Registered")
     def __init__(
-        self,
-        kk: str,
-        dtks_id: str,
-        village_code: str,
-        address: str,
-        decile: int,
-        members: list[Member],
+        self, kk: str, dtks_id: str, village_code: str, address: str, decile: int, members: list[Member],
         registered_by: str,
     ) -> None:
         check_decile(decile)
@@ -58,15 +61,111 @@ class Household(Aggregate):
         self.bdt_status = "active"
         self.registered_by = registered_by
 
+    def member(self, nik: str) -> Member:
+        for member in self.members:
+            if member.nik == nik:
+                return member
+        raise NotFound(f"NIK {nik} is not a member of household {self.kk}", field="nik", nik=nik, kk=self.kk)
+
+    @property
+    def head(self) -> Member:
+        return next(m for m in self.members if m.relation == HEAD_OF_HOUSEHOLD)
+
+    def add_member(self, member: Member, reason: str, by: str) -> None:
+        check_reason(reason, JOIN_REASONS)
+        check_members(self.kk, [*self.members, member])
+        self._member_added(member=member, reason=reason, by=by)
+
+    @event("MemberAdded")
+    def _member_added(self, member: Member, reason: str, by: str) -> None:
+        self.members.append(member)
+
+    def remove_member(self, nik: str, reason: str, by: str, new_head_nik: str | None = None) -> None:
+        check_reason(reason, LEAVE_REASONS)
+        leaving = self.member(nik)
+        remaining = [m for m in self.members if m.nik != nik]
+        if not remaining:
+            raise RuleViolated("household.members", f"NIK {nik} is the last member of household {self.kk}: "
+                                                    "change the household's BDT status instead", kk=self.kk, nik=nik)
+        if leaving.relation == HEAD_OF_HOUSEHOLD:
+            if new_head_nik is None:
+                raise RuleViolated("household.one_head", f"NIK {nik} heads household {self.kk}: name the new head",
+                                   kk=self.kk, nik=nik)
+            self.member(new_head_nik)
+            remaining = [replace(m, relation=HEAD_OF_HOUSEHOLD) if m.nik == new_head_nik else m for m in remaining]
+        elif new_head_nik is not None:
+            raise ValidationFailed("new_head_nik", "household.new_head", "name a new head only when the head leaves")
+        check_members(self.kk, remaining)
+        self._member_removed(nik=nik, reason=reason, by=by, new_head_nik=new_head_nik)
+
+    @event("MemberRemoved")
+    def _member_removed(self, nik: str, reason: str, by: str, new_head_nik: str | None) -> None:
+        self.members = [
+            replace(m, relation=HEAD_OF_HOUSEHOLD) if m.nik == new_head_nik else m
+            for m in self.members if m.nik != nik
+        ]
+
+    def correct_member(self, nik: str, changes: dict, reason: str, by: str) -> None:
+        unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
+        if unknown:
+            raise ValidationFailed(unknown[0], "member.correctable",
+                                   f"{unknown[0]} cannot be corrected; correctable: {', '.join(CORRECTABLE_FIELDS)}")
+        if not reason.strip():
+            raise ValidationFailed("reason", "correction.reason", "a correction needs a reason")
+        current = self.member(nik)
+        corrected = replace(current, **changes)
+        if corrected == current:
+            raise Conflict(f"the correction changes nothing for NIK {nik}", nik=nik)
+        check_members(self.kk, [corrected if m.nik == nik else m for m in self.members])
+        self._member_corrected(nik=nik, changes=changes, reason=reason, by=by)
+
+    @event("MemberCorrected")
+    def _member_corrected(self, nik: str, changes: dict, reason: str, by: str) -> None:
+        self.members = [replace(m, **changes) if m.nik == nik else m for m in self.members]
+
+    def change_status(self, status: str, reason: str, by: str) -> None:
+        if status not in BDT_STATUSES:
+            raise ValidationFailed("status", "bdt.status", f"BDT status must be one of {BDT_STATUSES}: {status!r}")
+        if status == self.bdt_status:
+            raise Conflict(f"household {self.kk} is already {status}", kk=self.kk)
+        if not reason.strip():
+            raise ValidationFailed("reason", "bdt.status_reason", "a status change needs a reason")
+        self._status_changed(status=status, reason=reason, by=by)
+
+    @event("StatusChanged")
+    def _status_changed(self, status: str, reason: str, by: str) -> None:
+        self.bdt_status = status
+
+    def change_decile(self, decile: int, by: str) -> None:
+        check_decile(decile)
+        if decile == self.decile:
+            raise Conflict(f"household {self.kk} is already in decile {decile}", kk=self.kk)
+        self._decile_changed(decile=decile, by=by)
+
+    @event("DecileChanged")
+    def _decile_changed(self, decile: int, by: str) -> None:
+        self.decile = decile
+
 
 def check_decile(decile: int) -> None:
-    if not isinstance(decile, int) or not 1 <= decile <= 10:
+    if isinstance(decile, bool) or not isinstance(decile, int) or not 1 <= decile <= 10:
         raise ValidationFailed("decile", "decile.range", f"welfare decile must be 1–10, got {decile!r}")
+
+
+def check_reason(reason: str, allowed: tuple[str, ...]) -> None:
+    if reason not in allowed:
+        raise ValidationFailed("reason", "member.reason", f"reason must be one of {allowed}: {reason!r}")
 
 
 def check_members(kk: str, members: list[Member]) -> None:
     if not members:
         raise RuleViolated("household.members", f"household {kk} has no members", kk=kk)
+    for member in members:
+        if member.relation not in RELATIONS:
+            raise ValidationFailed("relation", "member.relation",
+                                   f"relation {member.relation!r} of NIK {member.nik} is not one of {RELATIONS}")
+        if member.sex not in ("L", "P"):
+            raise ValidationFailed("sex", "member.sex", f"sex of NIK {member.nik} must be L or P: {member.sex!r}")
     heads = [m.nik for m in members if m.relation == HEAD_OF_HOUSEHOLD]
     if len(heads) != 1:
         raise RuleViolated(
@@ -81,3 +180,219 @@ def check_members(kk: str, members: list[Member]) -> None:
             raise RuleViolated("nik.unique", f"NIK {member.nik} appears twice in household {kk}", kk=kk,
                                nik=member.nik)
         seen.add(member.nik)
+
+
+# --- KUBE groups ------------------------------------------------------------------------------------------
+
+GROUP_ROLES = ("ketua", "sekretaris", "bendahara")
+GROUP_KINDS = ("perempuan", "umum")  # a women's KUBE, or a general one
+BUSINESS_TYPES = ("warung/kios", "ternak kambing", "jahit", "olahan makanan", "pertanian", "perikanan", "lainnya")
+# Occupations that exclude a representative: civil servants, military, police, pensioners.
+EXCLUDED_OCCUPATIONS = ("pns", "asn", "pegawai negeri sipil", "tni", "polri", "pensiunan")
+GROUP_STATUSES = ("formed", "funded", "active", "graduated", "dissolved")
+
+
+@dataclass(frozen=True)
+class KubeRules:
+    """The numbers of domain.md; provinces differ, so each is a setting with this default."""
+
+    min_households: int = 5
+    max_households: int = 20
+    women_min_households: int = 7
+    women_max_households: int = 10
+    max_decile: int = 4
+    min_age: int = 18
+    max_age: int = 59
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    kk: str
+    representative_nik: str
+    representative_name: str
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    bank: str
+    number: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the registry knows of a household proposed for a group, gathered by the application."""
+
+    kk: str
+    village_code: str
+    bdt_status: str
+    decile: int
+    representative: Member | None  # None: the NIK is not a member of this household
+    active_group: str | None  # the name of the household's active KUBE, if any
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def check_candidate(candidate: Candidate, village_code: str, kind: str, rules: KubeRules, today: date,
+                    representative_nik: str, group_id: str | None = None) -> None:
+    """Every eligibility rule for one household; each refusal names the rule and the household."""
+    kk = candidate.kk
+
+    def refuse(rule: str, message: str) -> RuleViolated:
+        return RuleViolated(rule, f"household {kk}: {message}", kk=kk)
+
+    if candidate.village_code != village_code:
+        raise refuse("kube.same_village", f"lives in {candidate.village_code}, the group is in {village_code}")
+    if candidate.bdt_status != "active":
+        raise refuse("kube.bdt_active", f"BDT status is {candidate.bdt_status}, must be active")
+    if candidate.decile > rules.max_decile:
+        raise refuse("kube.decile", f"decile {candidate.decile} is above the limit {rules.max_decile}")
+    if candidate.active_group is not None and candidate.active_group != group_id:
+        raise refuse("kube.one_active_group", f"already a member of active KUBE {candidate.active_group}")
+    person = candidate.representative
+    if person is None:
+        raise refuse("kube.representative_member", f"NIK {representative_nik} is not a member of the household")
+    age = age_on(person.birth_date, today)
+    if not rules.min_age <= age <= rules.max_age:
+        raise refuse("kube.representative_age",
+                     f"representative {person.nik} is {age}, must be {rules.min_age}–{rules.max_age}")
+    if kind == "perempuan" and person.sex != "P":
+        raise refuse("kube.women_representative", f"representative {person.nik} of a women's KUBE must be a woman")
+    if person.occupation.strip().lower() in EXCLUDED_OCCUPATIONS:
+        raise refuse("kube.occupation", f"representative {person.nik} is {person.occupation}: civil servants, "
+                                        "TNI/Polri and pensioners cannot join a KUBE")
+
+
+def check_group_size(count: int, kind: str, rules: KubeRules) -> None:
+    low, high = ((rules.women_min_households, rules.women_max_households) if kind == "perempuan"
+                 else (rules.min_households, rules.max_households))
+    if not low <= count <= high:
+        raise RuleViolated("kube.size", f"a {kind} KUBE has {low}–{high} member households, not {count}",
+                           households=count)
+
+
+def check_roles(roles: dict[str, str], members: list[GroupMember]) -> None:
+    if sorted(roles) != sorted(GROUP_ROLES):
+        raise ValidationFailed("roles", "kube.roles", f"roles must be exactly {GROUP_ROLES}, got {sorted(roles)}")
+    if len(set(roles.values())) != len(GROUP_ROLES):
+        raise RuleViolated("kube.roles_distinct", "ketua, sekretaris and bendahara must be three different members")
+    representatives = {m.representative_nik for m in members}
+    for role, nik in roles.items():
+        if nik not in representatives:
+            raise RuleViolated("kube.role_holder", f"{role} {nik} is not a representative of a member household",
+                               nik=nik)
+
+
+class Group(Aggregate):
+    """A KUBE: its member households with their representatives, roles, bank account and SK Kades."""
+
+    @event("Formed")
+    def __init__(
+        self, name: str, village_code: str, business_type: str, kind: str, members: list[GroupMember],
+        roles: dict[str, str], bank_account: BankAccount, sk_kades: str, formed_by: str,
+    ) -> None:
+        self.name = name
+        self.village_code = village_code
+        self.business_type = business_type
+        self.kind = kind
+        self.members = list(members)
+        self.roles = dict(roles)
+        self.bank_account = bank_account
+        self.sk_kades = sk_kades
+        self.formed_by = formed_by
+        self.status = "formed"
+
+    @classmethod
+    def form(
+        cls, *, name: str, village_code: str, business_type: str, kind: str, members: list[GroupMember],
+        roles: dict[str, str], bank_account: BankAccount, sk_kades: str, formed_by: str, rules: KubeRules,
+    ) -> Group:
+        """Form a group after the rules that need no registry lookups (those are in check_candidate)."""
+        check_group_fields(name, business_type, kind, bank_account, sk_kades)
+        kks = [m.kk for m in members]
+        if len(set(kks)) != len(kks):
+            raise RuleViolated("kube.distinct_households", "a household appears twice in the group")
+        check_group_size(len(members), kind, rules)
+        check_roles(roles, members)
+        return cls(name=name, village_code=village_code, business_type=business_type, kind=kind, members=members,
+                   roles=roles, bank_account=bank_account, sk_kades=sk_kades, formed_by=formed_by)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != "dissolved" and self.status != "graduated"
+
+    def member_kks(self) -> list[str]:
+        return [m.kk for m in self.members]
+
+    def change_member(self, removed_kk: str | None, added: GroupMember | None, reason: str, by: str,
+                      rules: KubeRules) -> None:
+        """Add a household, remove one, or replace one (a role held by the leaver passes to the newcomer)."""
+        self.check_active()
+        if removed_kk is None and added is None:
+            raise ValidationFailed("member", "kube.member_change", "name a household to add, remove or both")
+        members = list(self.members)
+        roles = dict(self.roles)
+        if removed_kk is not None:
+            leaving = next((m for m in members if m.kk == removed_kk), None)
+            if leaving is None:
+                raise NotFound(f"household {removed_kk} is not a member of KUBE {self.name}", kk=removed_kk)
+            members.remove(leaving)
+            held = [role for role, nik in roles.items() if nik == leaving.representative_nik]
+            if held and added is None:
+                raise RuleViolated("kube.role_holder", f"household {removed_kk} holds {held[0]}: replace it instead "
+                                                       "of removing it", kk=removed_kk)
+            for role in held:
+                roles[role] = added.representative_nik
+        if added is not None:
+            if added.kk in {m.kk for m in members}:
+                raise RuleViolated("kube.distinct_households", f"household {added.kk} is already a member",
+                                   kk=added.kk)
+            members.append(added)
+        check_group_size(len(members), self.kind, rules)
+        check_roles(roles, members)
+        if not reason.strip():
+            raise ValidationFailed("reason", "kube.member_change_reason", "a member change needs a reason")
+        self._member_changed(removed_kk=removed_kk, added=added, roles=roles, reason=reason, by=by)
+
+    @event("MemberChanged")
+    def _member_changed(self, removed_kk: str | None, added: GroupMember | None, roles: dict[str, str],
+                        reason: str, by: str) -> None:
+        self.members = [m for m in self.members if m.kk != removed_kk] + ([added] if added else [])
+        self.roles = dict(roles)
+
+    def dissolve(self, reason: str, by: str) -> None:
+        self.check_active()
+        if not reason.strip():
+            raise ValidationFailed("reason", "kube.dissolve_reason", "dissolving a group needs a reason")
+        self._dissolved(reason=reason, by=by)
+
+    @event("Dissolved")
+    def _dissolved(self, reason: str, by: str) -> None:
+        self.status = "dissolved"
+
+    def check_active(self) -> None:
+        if not self.is_active:
+            raise Conflict(f"KUBE {self.name} is {self.status}", group_id=str(self.id), status=self.status)
+
+
+def check_group_fields(name: str, business_type: str, kind: str, bank_account: BankAccount, sk_kades: str) -> None:
+    if not name.strip():
+        raise ValidationFailed("name", "kube.name", "a KUBE needs a name")
+    if business_type not in BUSINESS_TYPES:
+        raise ValidationFailed("business_type", "kube.business_type",
+                               f"business type must be one of {BUSINESS_TYPES}: {business_type!r}")
+    if kind not in GROUP_KINDS:
+        raise ValidationFailed("kind", "kube.kind", f"kind must be one of {GROUP_KINDS}: {kind!r}")
+    if not sk_kades.strip():
+        raise ValidationFailed("sk_kades", "kube.sk_kades", "the village head's decree (SK Kades) number is required")
+    if not (bank_account.bank.strip() and bank_account.number.strip()):
+        raise ValidationFailed("bank_account", "kube.bank_account", "bank and account number are required")
+    if _folded(name) not in _folded(bank_account.holder):
+        raise RuleViolated("kube.bank_account_holder",
+                           f"the account holder {bank_account.holder!r} must be the group {name!r} itself")
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())

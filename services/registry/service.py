@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from services.registry import commands
 from services.registry.application import RegistryApplication
-from services.registry.commands import RegisterHousehold
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
 from shared.edge import parse_command
 
@@ -12,14 +12,91 @@ class RegistryService(BackboneEntrypoints):
     name = "registry"
     app: RegistryApplication = Backbone(RegistryApplication)
 
+    # --- region table ---
+    @domain_rpc
+    def import_regions(self, payload: dict) -> dict:
+        return self.app.import_regions(parse_command(commands.ImportRegions, payload))
+
+    @domain_rpc
+    def region_rows(self) -> list[dict]:
+        return self.app.region_rows()
+
+    # --- households ---
     @domain_rpc
     def register_household(self, household: dict) -> str:
-        return self.app.register_households([parse_command(RegisterHousehold, household)])[0]
+        return self.app.register_households([parse_command(commands.RegisterHousehold, household)])[0]
 
     @domain_rpc
     def register_households(self, households: list) -> list[str]:
-        return self.app.register_households([parse_command(RegisterHousehold, h) for h in households])
+        return self.app.register_households([parse_command(commands.RegisterHousehold, h) for h in households])
 
+    @domain_rpc
+    def import_households(self, households: list) -> dict:
+        return self.app.import_households([parse_command(commands.RegisterHousehold, h) for h in households])
+
+    @domain_rpc
+    def add_member(self, payload: dict) -> None:
+        self.app.add_member(parse_command(commands.AddMember, payload))
+
+    @domain_rpc
+    def remove_member(self, payload: dict) -> None:
+        self.app.remove_member(parse_command(commands.RemoveMember, payload))
+
+    @domain_rpc
+    def correct_member(self, payload: dict) -> None:
+        self.app.correct_member(parse_command(commands.CorrectMember, payload))
+
+    @domain_rpc
+    def change_status(self, payload: dict) -> None:
+        self.app.change_status(parse_command(commands.ChangeStatus, payload))
+
+    @domain_rpc
+    def change_decile(self, payload: dict) -> None:
+        self.app.change_decile(parse_command(commands.ChangeDecile, payload))
+
+    # --- KUBE groups ---
+    @domain_rpc
+    def form_group(self, payload: dict) -> str:
+        return self.app.form_group(parse_command(commands.FormGroup, payload))
+
+    @domain_rpc
+    def change_group_member(self, payload: dict) -> None:
+        self.app.change_group_member(parse_command(commands.ChangeGroupMember, payload))
+
+    @domain_rpc
+    def dissolve_group(self, payload: dict) -> None:
+        self.app.dissolve_group(parse_command(commands.DissolveGroup, payload))
+
+    # --- queries ---
     @domain_rpc
     def household(self, kk: str) -> dict | None:
         return self.app.household(kk)
+
+    @domain_rpc
+    def household_history(self, kk: str) -> list[dict]:
+        return self.app.household_history(kk)
+
+    @domain_rpc
+    def person(self, nik: str) -> dict | None:
+        return self.app.person(nik)
+
+    @domain_rpc
+    def households_in(self, village_code: str, page: int = 1, size: int = 50) -> dict:
+        return self.app.households_in(village_code, page, size)
+
+    @domain_rpc
+    def search_people(self, name_prefix: str, village_code: str | None = None, page: int = 1, size: int = 50) -> dict:
+        return self.app.search_people(name_prefix, village_code, page, size)
+
+    @domain_rpc
+    def group(self, group_id: str) -> dict:
+        return self.app.group(group_id)
+
+    @domain_rpc
+    def groups(self, village_code: str | None = None, status: str | None = None, page: int = 1,
+               size: int = 50) -> dict:
+        return self.app.groups(village_code, status, page, size)
+
+    @domain_rpc
+    def counts(self) -> dict:
+        return self.app.counts()

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from pathlib import Path
+
 import psycopg
 from kombu import Connection
 from nameko.containers import ServiceContainer
@@ -20,8 +22,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.grants.service import GrantsService
 from services.registry.service import RegistryService
 from services.training.service import TrainingService
+from shared.regions import load_region_csv
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
 SERVICE_CLASSES = {"registry": RegistryService, "grants": GrantsService, "training": TrainingService}
 
 
@@ -85,6 +90,12 @@ class System:
         for containers in self.containers.values():
             if container in containers:
                 containers.remove(container)
+
+    def import_regions(self) -> None:
+        """The official region list, as an operator imports it before registering anyone."""
+        rows = [row._asdict() for path in REGION_FILES for row in load_region_csv(path)]
+        with self.rpc() as rpc:
+            rpc.registry.import_regions({"rows": rows, "source": "wilayah (tests)", "imported_by": "admin"})
 
     def rpc(self, timeout: float = 30) -> ClusterRpcProxy:
         return ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=timeout)
