@@ -57,3 +57,27 @@ class RuleViolated(Conflict):
     def __init__(self, rule: str, message: str, **details: object) -> None:
         super().__init__(message, rule=rule, **details)
         self.rule = rule
+
+
+ERROR_TYPES: dict[str, type[BerdayaError]] = {
+    cls.__name__: cls for cls in (BerdayaError, ValidationFailed, NotFound, Conflict, RuleViolated)
+}
+
+
+def from_remote(exc_type: str, value: str) -> BerdayaError | None:
+    """Rebuild a domain error that crossed nameko RPC (``RemoteError(exc_type, value)``); None if it is not one."""
+    cls = ERROR_TYPES.get(exc_type)
+    if cls is None:
+        return None
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return None
+    message = data.pop("message", value)
+    data.pop("code", None)
+    error = BerdayaError.__new__(cls)
+    BerdayaError.__init__(error, message, **data)
+    for attribute in ("field", "rule"):
+        if attribute in data:
+            setattr(error, attribute, data[attribute])
+    return error

@@ -98,6 +98,9 @@ class RegionTable:
             self._rows[code] = row
         self._sorted = sorted(self._rows)
 
+    def rows(self) -> list[RegionRow]:
+        return [RegionRow(*self._rows[code]) for code in self._sorted]
+
     def __len__(self) -> int:
         return len(self._rows)
 

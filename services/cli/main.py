@@ -5,19 +5,28 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import typer
+from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 from rich.console import Console
+from rich.progress import Progress, TextColumn
 from rich.table import Table
 
+from services.cli.bdt_import import import_bdt
 from services.cli.demo import Demo
 from services.cli.processes import pid_file, running_pid, start_service, stop_pid, wait_until_ready
+from services.registry.synth import write_synthetic_bdt
 from shared.config import DEFAULT_AMQP_URI, SERVICES
 from shared.contracts.catalog import write_catalog
+from shared.errors import BerdayaError, from_remote
+from shared.regions import builtin_lampung_selatan, load_region_csv, load_region_table
 
 app = typer.Typer(help="berdaya — KUBE programme administration (Dinas Sosial Kabupaten Lampung Selatan)",
                   no_args_is_help=True)
+regions_app = typer.Typer(help="the official region table (kode wilayah)", no_args_is_help=True)
+app.add_typer(regions_app, name="regions")
 console = Console(stderr=True)
 
 
@@ -28,7 +37,7 @@ def amqp_uri() -> str:
 @app.command()
 def demo(
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
-    households: int = typer.Option(12, min=1, max=5000, help="synthetic households to register"),
+    households: int = typer.Option(2000, min=50, max=50_000, help="households in the generated DTKS file"),
     seed: int = typer.Option(2019, help="seed of the synthetic data"),
     admin_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/postgres", envvar="BERDAYA_ADMIN_URL",
                                   help="a PostgreSQL superuser URL: the demo recreates its own databases"),
@@ -51,15 +60,21 @@ def demo(
 
 def show_summary(summary: dict) -> None:
     out = Console()
-    out.print(f"\n[bold]Registry[/]: {summary['registry']['households_registered']} households, "
-              f"{summary['registry']['individuals_registered']} people registered")
+    registry = summary["registry"]
+    imported = registry["import"]
+    out.print(f"\n[bold]Registry[/]: {registry['households']} households, {registry['individuals']} people, "
+              f"{registry['active_groups']} active KUBE")
+    out.print(f"  import: {imported['households_imported']} households imported, {imported['households_rejected']} "
+              f"rejected ({imported['rejected_rows']} rows); re-import: {imported['reimport_unchanged']} unchanged, "
+              f"{imported['reimport_imported']} imported")
+    refusals = Table("case", "rule", "message", title="Refused, as the rules require")
+    for refusal in registry["refusals"]:
+        refusals.add_row(refusal["case"], str(refusal["rule"]), refusal["message"])
+    out.print(refusals)
     grants = summary["grants"]["households"]
     out.print(f"[bold]Grants[/] knows {grants['households']} households ({grants['members']} members, "
-              f"{grants['decile_1_to_4']} in deciles 1–4 — eligible for KUBE)")
-    table = Table("village", "households", title="Grants' read model by village")
-    for village, count in summary["grants"]["by_village"].items():
-        table.add_row(village, str(count))
-    out.print(table)
+              f"{grants['decile_1_to_4']} in deciles 1–4 — eligible for KUBE) in "
+              f"{len(summary['grants']['by_village'])} villages")
     training = summary["training"]["individuals"]
     out.print(f"[bold]Training[/] knows {training['individuals']} people ({training['women']} women) "
               f"in {training['households']} households")
@@ -70,8 +85,8 @@ def show_summary(summary: dict) -> None:
                               for up, c in status["consumers"].items()) or "—"
         backbone.add_row(service, str(status["last_position"]), str(status["relay_position"]), consumers)
     out.print(backbone)
-    out.print(f"registered in {summary['seconds']['register']}s; every event projected in grants and training "
-              f"{summary['seconds']['register_to_projected']}s after the first registration")
+    out.print(f"from the first import to every event projected in grants and training: "
+              f"{summary['seconds']['import_to_projected']}s")
 
 
 @app.command()
@@ -123,3 +138,83 @@ def catalog(out: str = typer.Option("docs/events.md", help="where to write the e
     """Regenerate the public event catalog (Markdown) and the AsyncAPI document from the contracts."""
     for path in write_catalog(out):
         console.print(f"wrote {path}")
+
+
+@regions_app.command("import")
+def regions_import(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="code,name,level CSV files"),
+    by: str = typer.Option("admin", help="who imports (recorded in the event)"),
+) -> None:
+    """Import an official region list into the registry (codes are added or renamed, never deleted)."""
+    try:
+        rows = [row._asdict() for path in files for row in load_region_csv(path)]
+    except BerdayaError as refused:
+        fail(refused)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=120) as rpc:
+        try:
+            result = rpc.registry.import_regions({"rows": rows, "source": ", ".join(p.name for p in files),
+                                                  "imported_by": by})
+        except RemoteError as remote:
+            fail(remote)
+    console.print(f"imported {result['codes']} region codes (sha256 {result['sha256'][:16]}…); "
+                  f"the registry now knows {result['total_codes']}")
+
+
+@app.command("synth-bdt")
+def synth_bdt(
+    out: Path = typer.Argument(..., dir_okay=False, help="the CSV file to write"),
+    households: int = typer.Option(1000, min=1, help="how many households"),
+    regency: str = typer.Option("18.01", help="regency code whose villages they live in"),
+    seed: int = typer.Option(1, help="the same seed writes the same file"),
+    error_share: float = typer.Option(0.0, min=0.0, max=1.0, help="share of households given one typical error"),
+    regions_csv: list[Path] = typer.Option([], "--regions", exists=True, help="region CSVs (default: built-in)"),
+) -> None:
+    """Write a realistic synthetic DTKS/BDT file (Faker id_ID names, real village codes, valid NIKs)."""
+    regions = load_region_table(*regions_csv) if regions_csv else builtin_lampung_selatan()
+    try:
+        summary = write_synthetic_bdt(out, households, regency, regions, seed, error_share)
+    except BerdayaError as refused:
+        fail(refused)
+    console.print(f"wrote {out}: {summary.households} households, {summary.individuals} people, "
+                  f"{len(summary.injected_errors)} injected errors")
+
+
+@app.command("import-bdt")
+def import_bdt_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="DTKS/BDT CSV, one row per individual"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    by: str = typer.Option("operator", help="who imports (recorded on every household)"),
+) -> None:
+    """Import a DTKS/BDT file: valid households registered, every rejected row reported with its reason."""
+    show_progress = not as_json and console.is_terminal
+    try:
+        if show_progress:
+            with Progress(*Progress.get_default_columns(), TextColumn("{task.completed:,} households"),
+                          console=console) as bar:
+                task = bar.add_task(f"importing {file.name}", total=None)
+                report = import_bdt(file, amqp_uri(), by,
+                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+        else:
+            report = import_bdt(file, amqp_uri(), by)
+    except (BerdayaError, RemoteError) as refused:
+        fail(refused)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    console.print(f"households imported: {report.households_imported} ({report.individuals_imported} people); "
+                  f"unchanged: {report.unchanged}; rejected: {report.households_rejected}")
+    if report.rejected_rows:
+        table = Table("line", "no_kk", "reason", title="Rejected rows")
+        for row in report.rejected_rows[:50]:
+            table.add_row(str(row["line"]), row["no_kk"], row["reason"])
+        console.print(table)
+        if len(report.rejected_rows) > 50:
+            console.print(f"… and {len(report.rejected_rows) - 50} more (use --json for all)")
+
+
+def fail(refused: BerdayaError | RemoteError) -> None:
+    """A refusal is the user's answer, not a crash: its message, and exit code 2."""
+    if isinstance(refused, RemoteError):
+        refused = from_remote(refused.exc_type, refused.value) or BerdayaError(f"{refused.exc_type}: {refused.value}")
+    console.print(f"[red]refused:[/] {refused.message}")
+    raise typer.Exit(2)
