@@ -132,6 +132,7 @@ def read_bdt(source: CsvSource, regions: RegionTable, *, today: date | None = No
             first = by_nik.setdefault(nik, household)
             if first is not household or household.niks.count(nik) > 1:
                 _flag_duplicate(nik, first, household, line)
+    by_nik.clear()  # it keeps every household alive; _finish frees them one by one
     return _finish(households)
 
 
@@ -259,7 +260,9 @@ def _flag_duplicate(nik: str, first: _Household, again: _Household, line: int) -
 def _finish(households: dict[str, _Household]) -> BdtImport:
     valid: list[HouseholdRecord] = []
     rejected: list[RejectedRow] = []
-    for household in households.values():
+    while households:
+        # Last first, so that each household's working lists are freed as soon as its record is made.
+        _, household = households.popitem()
         if not household.head_line and not household.problems:
             for line in household.lines:
                 household.flag(line, f"KK {household.kk} has no {HEAD}")
@@ -280,5 +283,6 @@ def _finish(households: dict[str, _Household]) -> BdtImport:
         for line in household.lines:
             reasons = problems.get(line)
             rejected.append(RejectedRow(line, household.kk, "; ".join(reasons) if reasons else because))
+    valid.reverse()  # back to first-seen order
     rejected.sort(key=lambda row: row.line)
     return BdtImport(tuple(valid), tuple(rejected))
