@@ -19,7 +19,7 @@ from rich.markup import escape
 from services.cli.bdt_import import import_bdt, registration
 from services.cli.processes import ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
 from services.registry.bdt import HouseholdRecord, MemberRecord, read_bdt
-from services.registry.domain import EXCLUDED_OCCUPATIONS, KubeRules, age_on
+from services.registry.domain import KubeRules, age_on, is_excluded_occupation
 from services.registry.synth import write_synthetic_bdt
 from shared.config import SERVICES
 from shared.errors import from_remote
@@ -193,7 +193,7 @@ def representative(record: HouseholdRecord, today, rules: KubeRules) -> MemberRe
     """A woman aged 18–59 who may represent the household in a women's KUBE."""
     for member in record.members:
         if (member.sex == "P" and rules.min_age <= age_on(member.birth_date, today) <= rules.max_age
-                and member.occupation.lower() not in EXCLUDED_OCCUPATIONS):
+                and not is_excluded_occupation(member.occupation)):
             return member
     return None
 

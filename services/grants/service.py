@@ -29,3 +29,7 @@ class GrantsService(BackboneEntrypoints):
     @domain_rpc
     def households_by_village(self) -> dict[str, int]:
         return self.app.households_by_village()
+
+    @domain_rpc
+    def group(self, group_id: str) -> dict | None:
+        return self.app.group(group_id)

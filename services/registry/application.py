@@ -362,7 +362,7 @@ class RegistryApplication(ServiceApplication):
             if added is not None:
                 candidate = self._candidates([added])[0]
                 check_candidate(candidate, group.village_code, group.kind, self.kube_rules, today,
-                                added.representative_nik, group_id=None)
+                                added.representative_nik)
             group.change_member(command.removed_kk, added, reason=command.reason, by=command.by,
                                 rules=self.kube_rules)
             if command.removed_kk:
@@ -403,7 +403,7 @@ class RegistryApplication(ServiceApplication):
     def _candidates(self, members: list[GroupMember]) -> list[Candidate]:
         kks = [m.kk for m in members]
         households = {r["kk"]: r for r in self.query(
-            "SELECT h.kk, h.village_code, h.bdt_status, h.decile, g.name AS active_group, g.group_id "
+            "SELECT h.kk, h.village_code, h.bdt_status, h.decile, g.name AS active_group "
             "FROM households h LEFT JOIN group_members gm ON gm.kk = h.kk "
             "LEFT JOIN groups g ON g.group_id = gm.group_id WHERE h.kk = ANY(%s)", (kks,))}
         people = {r["nik"]: r for r in self.query(
@@ -530,7 +530,7 @@ def fingerprint(command: RegisterHousehold) -> str:
 
 
 def household_from(command: RegisterHousehold) -> Household:
-    return Household(
+    return Household.register(
         kk=command.kk, dtks_id=command.dtks_id, village_code=command.village_code, address=command.address,
         decile=command.decile, members=[Member(**member.model_dump()) for member in command.members],
         registered_by=command.registered_by,

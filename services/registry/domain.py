@@ -7,6 +7,7 @@ functions over facts the application gathers.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date
@@ -45,13 +46,22 @@ class Household(Aggregate):
         # One household per KK number, by construction: registering a KK twice collides on the id.
         return stable_id("household", kk)
 
+    @classmethod
+    def register(
+        cls, *, kk: str, dtks_id: str, village_code: str, address: str, decile: int, members: list[Member],
+        registered_by: str,
+    ) -> Household:
+        # Checked here, not in the event: a rule tightened later must not stop old events from replaying.
+        check_decile(decile)
+        check_members(kk, members)
+        return cls(kk=kk, dtks_id=dtks_id, village_code=village_code, address=address, decile=decile,
+                   members=members, registered_by=registered_by)
+
     @event("Registered")
     def __init__(
         self, kk: str, dtks_id: str, village_code: str, address: str, decile: int, members: list[Member],
         registered_by: str,
     ) -> None:
-        check_decile(decile)
-        check_members(kk, members)
         self.kk = kk
         self.dtks_id = dtks_id
         self.village_code = village_code
@@ -187,8 +197,10 @@ def check_members(kk: str, members: list[Member]) -> None:
 GROUP_ROLES = ("ketua", "sekretaris", "bendahara")
 GROUP_KINDS = ("perempuan", "umum")  # a women's KUBE, or a general one
 BUSINESS_TYPES = ("warung/kios", "ternak kambing", "jahit", "olahan makanan", "pertanian", "perikanan", "lainnya")
-# Occupations that exclude a representative: civil servants, military, police, pensioners.
-EXCLUDED_OCCUPATIONS = ("pns", "asn", "pegawai negeri sipil", "tni", "polri", "pensiunan")
+# Occupations that exclude a representative: civil servants, military, police, pensioners — as abbreviations
+# and as the official names of the KK/KTP occupation list (Permendagri 109/2019, form F-1.01).
+EXCLUDED_OCCUPATIONS = ("pns", "asn", "pegawai negeri", "tni", "tentara nasional", "polri", "kepolisian",
+                        "pensiunan", "purnawirawan")
 GROUP_STATUSES = ("formed", "funded", "active", "graduated", "dissolved")
 
 
@@ -235,8 +247,13 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def is_excluded_occupation(occupation: str) -> bool:
+    words = " ".join(re.sub(r"[^a-z ]", " ", occupation.casefold()).split())
+    return any(re.search(rf"\b{re.escape(term)}\b", words) for term in EXCLUDED_OCCUPATIONS)
+
+
 def check_candidate(candidate: Candidate, village_code: str, kind: str, rules: KubeRules, today: date,
-                    representative_nik: str, group_id: str | None = None) -> None:
+                    representative_nik: str) -> None:
     """Every eligibility rule for one household; each refusal names the rule and the household."""
     kk = candidate.kk
 
@@ -249,7 +266,7 @@ def check_candidate(candidate: Candidate, village_code: str, kind: str, rules: K
         raise refuse("kube.bdt_active", f"BDT status is {candidate.bdt_status}, must be active")
     if candidate.decile > rules.max_decile:
         raise refuse("kube.decile", f"decile {candidate.decile} is above the limit {rules.max_decile}")
-    if candidate.active_group is not None and candidate.active_group != group_id:
+    if candidate.active_group is not None:
         raise refuse("kube.one_active_group", f"already a member of active KUBE {candidate.active_group}")
     person = candidate.representative
     if person is None:
@@ -260,7 +277,7 @@ def check_candidate(candidate: Candidate, village_code: str, kind: str, rules: K
                      f"representative {person.nik} is {age}, must be {rules.min_age}–{rules.max_age}")
     if kind == "perempuan" and person.sex != "P":
         raise refuse("kube.women_representative", f"representative {person.nik} of a women's KUBE must be a woman")
-    if person.occupation.strip().lower() in EXCLUDED_OCCUPATIONS:
+    if is_excluded_occupation(person.occupation):
         raise refuse("kube.occupation", f"representative {person.nik} is {person.occupation}: civil servants, "
                                         "TNI/Polri and pensioners cannot join a KUBE")
 

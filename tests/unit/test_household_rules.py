@@ -24,7 +24,7 @@ BABY = Member("1801064503240004", "Putri", "P", date(2024, 3, 5), "Anak", "Belum
 
 def register(members: list[Member] | None = None, decile: int = 3) -> Household:
     """A registered household with its Registered event already collected."""
-    household = Household(kk=KK, dtks_id="D1", village_code="18.01.06.2001", address="Jl. Raya Kalianda 1",
+    household = Household.register(kk=KK, dtks_id="D1", village_code="18.01.06.2001", address="Jl. Raya Kalianda 1",
                           decile=decile, members=[HEAD, HUSBAND, SON] if members is None else members,
                           registered_by="operator")
     household.collect_events()
@@ -320,7 +320,7 @@ def test_deciles_1_and_10_are_accepted(decile):
 
 
 def test_replaying_the_events_rebuilds_the_same_household():
-    household = Household(kk=KK, dtks_id="D1", village_code="18.01.06.2001", address="Jl. Raya Kalianda 1",
+    household = Household.register(kk=KK, dtks_id="D1", village_code="18.01.06.2001", address="Jl. Raya Kalianda 1",
                           decile=3, members=[HEAD, HUSBAND, SON], registered_by="operator")
     household.add_member(BABY, reason="birth", by="operator")
     household.correct_member(SON.nik, {"name": "Budi Santoso"}, reason="typo", by="operator")

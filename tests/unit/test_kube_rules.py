@@ -211,9 +211,8 @@ def candidate(sex: str = "P", **changes) -> Candidate:
     return replace(base, **changes)
 
 
-def check(c: Candidate, kind: str = "perempuan", group_id: str | None = None, today: date = TODAY,
-          rules: KubeRules = RULES) -> None:
-    check_candidate(c, VILLAGE, kind, rules, today, nik(7), group_id=group_id)
+def check(c: Candidate, kind: str = "perempuan", today: date = TODAY, rules: KubeRules = RULES) -> None:
+    check_candidate(c, VILLAGE, kind, rules, today, nik(7))
 
 
 def refusal(c: Candidate, rule: str, **kwargs) -> RuleViolated:
@@ -259,11 +258,17 @@ def test_the_decile_limit_is_a_setting():
 def test_a_household_in_another_active_kube_is_refused():
     error = refusal(candidate(active_group="KUBE Melati"), "kube.one_active_group")
     assert "KUBE Melati" in error.message
-    refusal(candidate(active_group="group-1"), "kube.one_active_group", group_id="group-2")
 
 
-def test_a_household_already_in_this_group_passes():
-    check(candidate(active_group="group-1"), group_id="group-1")
+@pytest.mark.parametrize("occupation", ["Tentara Nasional Indonesia", "KEPOLISIAN RI", "Pegawai Negeri Sipil (PNS)",
+                                        "Purnawirawan TNI", "pensiunan guru"])
+def test_official_occupation_names_of_civil_servants_soldiers_and_police_are_refused(occupation):
+    refusal(candidate(person={"occupation": occupation}), "kube.occupation")
+
+
+@pytest.mark.parametrize("occupation", ["Petani", "Pedagang Nasi", "Ibu Rumah Tangga", "Pensiun dini? tidak"])
+def test_ordinary_occupations_pass(occupation):
+    check(candidate(person={"occupation": occupation}))
 
 
 def test_a_representative_who_is_not_a_member_of_the_household_is_refused():

@@ -12,7 +12,7 @@ CHILD = Member("1801061203100002", "Budi", "L", date(2010, 3, 12), "Anak")
 
 
 def register(members, decile=3):
-    return Household(kk="1801060101000001", dtks_id="D1", village_code="18.01.06.2001", address="Jl. Raya",
+    return Household.register(kk="1801060101000001", dtks_id="D1", village_code="18.01.06.2001", address="Jl. Raya",
                      decile=decile, members=members, registered_by="operator")
 
 

@@ -1,0 +1,227 @@
+"""The registry as an operator uses it: imports, corrections with history, KUBE groups, searches — and what
+grants and training learn from it. Real PostgreSQL and RabbitMQ; services run as nameko containers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from nameko.exceptions import RemoteError
+
+from services.cli.bdt_import import import_bdt
+from services.registry.synth import write_synthetic_bdt
+from shared.errors import from_remote
+from shared.regions import builtin_lampung_selatan
+from tests.support.households import household, nik
+from tests.support.system import System, eventually
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def running(system: System) -> System:
+    for service in ("registry", "grants", "training"):
+        system.start(service)
+    system.import_regions()
+    return system
+
+
+def refusal(call) -> object:
+    with pytest.raises(RemoteError) as raised:
+        call()
+    error = from_remote(raised.value.exc_type, raised.value.value)
+    assert error is not None, raised.value
+    return error
+
+
+def test_a_messy_file_imports_valid_households_whole_reports_every_rejected_row_and_is_idempotent(running, tmp_path):
+    clean = io.StringIO()
+    summary = write_synthetic_bdt(clean, 300, "18.01", builtin_lampung_selatan(), seed=7, error_share=0.1)
+    # The file as it comes from a district office: BOM, CRLF, every field quoted.
+    rows = list(csv.reader(io.StringIO(clean.getvalue())))
+    path = tmp_path / "dtks.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+
+    report = import_bdt(path, running.amqp_uri, "operator.lamsel")
+    invalid = summary.invalid_households
+    assert report.households_rejected == len(invalid) > 0
+    assert report.households_imported == 300 - len(invalid)
+    assert {row["no_kk"] for row in report.rejected_rows} == set(invalid)
+    kk_lines = {}
+    for line, row in enumerate(rows[1:], start=2):
+        kk_lines.setdefault(row[1], []).append(line)
+    assert sorted(r["line"] for r in report.rejected_rows) == sorted(n for kk in invalid for n in kk_lines[kk])
+    registered = {kk for (kk,) in running.sql("registry", "SELECT kk FROM households")}
+    assert registered.isdisjoint(invalid), "a household with an invalid row was imported"
+    people = running.scalar("registry", "SELECT count(*) FROM individuals")
+    assert people == report.individuals_imported == summary.individuals - sum(
+        len(kk_lines[kk]) for kk in invalid)
+
+    again = import_bdt(path, running.amqp_uri, "operator.lamsel")
+    assert (again.households_imported, again.unchanged, again.households_rejected) == (0, 300 - len(invalid),
+                                                                                      len(invalid))
+    assert running.scalar("registry", "SELECT count(*) FROM registry_events") == 1 + 300 - len(invalid)
+    with running.rpc() as rpc:
+        eventually(lambda: rpc.grants.households_summary()["households"] == 300 - len(invalid))
+        eventually(lambda: rpc.training.individuals_summary()["individuals"] == people)
+
+
+def test_a_nik_registered_in_another_household_is_refused_naming_both_kks(running):
+    with running.rpc() as rpc:
+        rpc.registry.register_household(household(1))
+        claimant = household(2)
+        claimant["members"][1] = household(1)["members"][1]
+        error = refusal(lambda: rpc.registry.register_household(claimant))
+        assert error.code == "conflict" and error.details["kks"] == [household(1)["kk"], household(2)["kk"]]
+        assert rpc.registry.household(household(2)["kk"]) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "rule"),
+    [
+        (lambda h: h["members"][0].update(nik="9999" + h["members"][0]["nik"][4:]), "nik", "nik.regency_unknown"),
+        (lambda h: h["members"][0].update(sex="L"), "nik", "nik.sex_mismatch"),
+        (lambda h: h["members"][0].update(birth_date="1990-01-01"), "nik", "nik.birth_date_mismatch"),
+        (lambda h: h.update(village_code="18.01.99.2001"), "village_code", "village.unknown"),
+        (lambda h: h.update(kk="9999" + h["kk"][4:]), "kk", "kk.region_unknown"),
+        (lambda h: h.update(decile=11), "decile", "decile.less_than_equal"),
+        (lambda h: h["members"][1].update(relation="Sepupu"), "members.1.relation", "members.1.relation.literal_error"),
+    ],
+)
+def test_bad_identifiers_are_refused_naming_the_field_and_rule(running, change, field, rule):
+    payload = household(3)
+    change(payload)
+    with running.rpc() as rpc:
+        error = refusal(lambda: rpc.registry.register_household(payload))
+    assert (error.field, error.rule) == (field, rule)
+    assert running.scalar("registry", "SELECT count(*) FROM households") == 0
+
+
+def test_a_households_changes_are_its_history_and_reach_grants_and_training(running):
+    payload = household(4)
+    kk, mother, son = payload["kk"], payload["members"][0]["nik"], payload["members"][1]["nik"]
+    baby = {"nik": "1801064103250007", "name": "Putri Ayu", "sex": "P", "birth_date": "2025-03-01",
+            "relation": "Anak"}
+    with running.rpc() as rpc:
+        rpc.registry.register_household(payload)
+        rpc.registry.add_member({"kk": kk, "member": baby, "reason": "birth", "by": "operator.a"})
+        rpc.registry.correct_member({"kk": kk, "nik": mother, "changes": {"name": "Ibu Siti Rahayu"},
+                                     "reason": "ejaan sesuai KTP", "by": "operator.b"})
+        rpc.registry.remove_member({"kk": kk, "nik": son, "reason": "moved_out", "by": "operator.a"})
+        rpc.registry.change_decile({"kk": kk, "decile": 5, "by": "operator.b"})
+        error = refusal(lambda: rpc.registry.remove_member({"kk": kk, "nik": mother, "reason": "death",
+                                                            "by": "operator.a"}))
+        assert error.rule == "household.one_head"
+        rpc.registry.remove_member({"kk": kk, "nik": mother, "reason": "death", "by": "operator.a",
+                                    "new_head_nik": baby["nik"]})
+
+        history = rpc.registry.household_history(kk)
+        assert [(h["event"], h["by"]) for h in history] == [
+            ("Registered", "operator.lamsel"), ("MemberAdded", "operator.a"), ("MemberCorrected", "operator.b"),
+            ("MemberRemoved", "operator.a"), ("DecileChanged", "operator.b"), ("MemberRemoved", "operator.a")]
+        assert history[2]["details"] == {"nik": mother, "changes": {"name": "Ibu Siti Rahayu"},
+                                         "reason": "ejaan sesuai KTP", "by": "operator.b"}
+        assert all(h["at"].endswith("+00:00") for h in history)
+        now = rpc.registry.household(kk)
+        assert [(m["nik"], m["relation"]) for m in now["members"]] == [(baby["nik"], "Kepala Keluarga")]
+
+        eventually(lambda: rpc.grants.household(kk) == {**rpc.grants.household(kk), "decile": 5, "member_count": 1})
+        eventually(lambda: (rpc.training.individual(mother) or {}).get("status") == "left")
+        assert rpc.training.individual(mother)["left_reason"] == "death"
+        assert rpc.training.individual(baby["nik"])["status"] == "active"
+
+
+def eligible_households(rpc, count: int, village: str, start: int) -> list[dict]:
+    """Households of women aged 18–59 in decile ≤ 4, registered for a KUBE."""
+    members = []
+    for number in range(start, start + count):
+        payload = household(number, village=village, decile=2)
+        rpc.registry.register_household(payload)
+        members.append({"kk": payload["kk"], "representative_nik": payload["members"][0]["nik"]})
+    return members
+
+
+def group(name: str, village: str, members: list[dict], **changes) -> dict:
+    niks = [m["representative_nik"] for m in members]
+    return {"name": name, "village_code": village, "business_type": "jahit", "kind": "perempuan",
+            "members": members, "roles": {"ketua": niks[0], "sekretaris": niks[1], "bendahara": niks[2]},
+            "bank_account": {"bank": "BRI", "number": "0123-01-000001-30-1", "holder": f"{name}"},
+            "sk_kades": "140/12/SK/2026", "formed_by": "operator.lamsel", **changes}
+
+
+def test_kube_groups_are_formed_only_by_eligible_households_and_known_downstream(running):
+    village = "18.01.06.2001"
+    with running.rpc() as rpc:
+        members = eligible_households(rpc, 8, village, start=100)
+        richer = household(120, village=village, decile=7)
+        rpc.registry.register_household(richer)
+        richer_member = {"kk": richer["kk"], "representative_nik": richer["members"][0]["nik"]}
+        with_husband = household(122, village=village)
+        husband = {"nik": nik("180106", date(1980, 5, 5), "L", 9001), "name": "Pak Joko", "sex": "L",
+                   "birth_date": "1980-05-05", "relation": "Suami"}
+        with_husband["members"].append(husband)
+        rpc.registry.register_household(with_husband)
+        man_as_rep = {"kk": with_husband["kk"], "representative_nik": husband["nik"]}
+        elsewhere = household(121, village="18.01.04.2001")
+        rpc.registry.register_household(elsewhere)
+
+        refused = {
+            "decile": group("KUBE Melati", village, [*members[:7], richer_member]),
+            "women_representative": group("KUBE Melati", village, [*members[:6], man_as_rep]),
+            "same_village": group("KUBE Melati", village, [
+                *members[:7], {"kk": elsewhere["kk"], "representative_nik": elsewhere["members"][0]["nik"]}]),
+            "size": group("KUBE Melati", village, members[:6]),
+            "bank_account_holder": group("KUBE Melati", village, members[:7],
+                                         bank_account={"bank": "BRI", "number": "12345", "holder": "Ibu Ani"}),
+        }
+        for rule, payload in refused.items():
+            error = refusal(lambda payload=payload: rpc.registry.form_group(payload))
+            assert error.rule == f"kube.{rule}", (rule, error.message)
+        assert refusal(lambda: rpc.registry.form_group(refused["decile"])).details["kk"] == richer["kk"]
+
+        group_id = rpc.registry.form_group(group("KUBE Mawar", village, members[:7]))
+        again = refusal(lambda: rpc.registry.form_group(group("KUBE Kenanga", village, members[1:8])))
+        assert again.rule == "kube.one_active_group" and "KUBE Mawar" in again.message
+
+        rpc.registry.change_group_member({"group_id": group_id, "removed_kk": members[0]["kk"],
+                                          "added": members[7], "reason": "pindah desa", "by": "operator.lamsel"})
+        shown = rpc.registry.group(group_id)
+        assert shown["roles"]["ketua"] == members[7]["representative_nik"]
+        assert len(shown["members"]) == 7 and shown["status"] == "formed"
+        eventually(lambda: (rpc.grants.group(group_id) or {}).get("members") == shown["members"])
+
+        rpc.registry.dissolve_group({"group_id": group_id, "reason": "anggota tidak aktif", "by": "kepala.dinas"})
+        assert refusal(lambda: rpc.registry.dissolve_group(
+            {"group_id": group_id, "reason": "lagi", "by": "kepala.dinas"})).code == "conflict"
+        # Dissolved: its households may form another group.
+        rpc.registry.form_group(group("KUBE Kenanga", village, members[1:8]))
+        eventually(lambda: (rpc.grants.group(group_id) or {}).get("status") == "dissolved")
+        assert rpc.registry.groups(village_code="18.01.06")["total"] == 2
+
+
+def test_people_are_found_by_nik_kk_village_and_name_without_case_or_diacritics(running):
+    with running.rpc() as rpc:
+        for number in range(10):
+            rpc.registry.register_household(household(number, village="18.01.04.2003"))
+        special = household(50, village="18.01.04.2003")
+        special["members"][0]["name"] = "Nur'aini Éka Putri"
+        rpc.registry.register_household(special)
+
+        page = rpc.registry.households_in("18.01.04.2003", page=2, size=4)
+        assert (page["total"], page["page"], len(page["items"])) == (11, 2, 4)
+        all_kks = [h["kk"] for p in (1, 2, 3) for h in rpc.registry.households_in("18.01.04.2003", p, 4)["items"]]
+        assert sorted(all_kks) == all_kks and len(set(all_kks)) == 11
+
+        for prefix in ("nuraini", "NUR'AINI É", "Nuraini eka"):
+            found = rpc.registry.search_people(prefix)
+            assert [p["nik"] for p in found["items"]] == [special["members"][0]["nik"]], prefix
+        assert rpc.registry.search_people("Ibu", page=1, size=5)["total"] == 10
+        assert refusal(lambda: rpc.registry.search_people("a")).field == "name"
+
+        person = rpc.registry.person(special["members"][0]["nik"])
+        assert person["kk"] == special["kk"] and person["village_code"] == "18.01.04.2003"
+        assert rpc.registry.household(special["kk"])["members"][0]["name"] == "Nur'aini Éka Putri"
+        assert rpc.registry.person("1801060000000000") is None
