@@ -10,9 +10,8 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from kombu import Connection
