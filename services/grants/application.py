@@ -1,19 +1,44 @@
-"""Grants application: budgets; and the households and KUBE groups it knows from registry events.
+"""Grants application: proposals, budgets and grants; and what grants knows of households, groups and the Family
+School from upstream events (its own read models — never another service's database).
 
-Eligibility is decided on grants' own read model, never by reading the registry's database.
+Commands that change more than one aggregate (approval: proposal + budget + grant) record them in one
+transaction; concurrent commands on the same aggregate collide on its version and are retried from a fresh load,
+so two approvals can never both spend the last of a budget and two instructions never both pay a tranche.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 from psycopg.types.json import Jsonb
 
-from services.grants.domain import Budget
+from services.grants import commands as cmd
+from services.grants.domain import (
+    Actor,
+    Budget,
+    BudgetLine,
+    Grant,
+    GrantRules,
+    HandoverItem,
+    Proposal,
+    SpendingLine,
+    Tranche,
+)
 from shared.consumer import UnitOfWork, handles
-from shared.contracts import Envelope, EventData
+from shared.contracts import Envelope, EventData, training
+from shared.contracts import grants as public
 from shared.contracts import registry as upstream
-from shared.contracts.grants import BudgetCeilingSetV1
-from shared.store import ServiceApplication
+from shared.errors import Conflict, NotFound, RuleViolated
+from shared.ids import jakarta_today
+from shared.jsonable import event_record, jsonable
+from shared.keys import stable_id
+from shared.store import ReadModelWrites, ServiceApplication
+
+MAX_RETRIES = 8
 
 INSERT_HOUSEHOLD = """
     INSERT INTO households (kk, household_id, village_code, decile, bdt_status, member_count, registered_at)
@@ -28,11 +53,33 @@ CHANGE_MEMBER_COUNT = """
 UPSERT_GROUP = """
     INSERT INTO groups (group_id, name, village_code, kind, status, members) VALUES (%s, %s, %s, %s, 'formed', %s)
     ON CONFLICT (group_id) DO UPDATE SET members = EXCLUDED.members"""
+UPSERT_PROPOSAL = """
+    INSERT INTO proposals (proposal_id, group_id, group_name, village_code, status, requested_rp, approved_rp,
+                           form, flagged, fiscal_year, source, times_returned, updated_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+    ON CONFLICT (proposal_id) DO UPDATE SET status = EXCLUDED.status, requested_rp = EXCLUDED.requested_rp,
+        approved_rp = EXCLUDED.approved_rp, form = EXCLUDED.form, flagged = EXCLUDED.flagged,
+        fiscal_year = EXCLUDED.fiscal_year, source = EXCLUDED.source, times_returned = EXCLUDED.times_returned,
+        updated_at = now()"""
+UPSERT_BUDGET = """
+    INSERT INTO budgets (budget_id, fiscal_year, source, ceiling_rp, committed_rp) VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (budget_id) DO UPDATE SET ceiling_rp = EXCLUDED.ceiling_rp, committed_rp = EXCLUDED.committed_rp"""
+UPSERT_GRANT = """
+    INSERT INTO grants (grant_id, proposal_id, group_id, village_code, amount_rp, form, disbursed_rp, refunded_rp,
+                        state)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (grant_id) DO UPDATE SET disbursed_rp = EXCLUDED.disbursed_rp,
+        refunded_rp = EXCLUDED.refunded_rp, state = EXCLUDED.state"""
+
+
+def actor_of(command: cmd.Acting) -> Actor:
+    return Actor(user=command.actor.user, role=command.actor.role, region=command.actor.region)
 
 
 class GrantsApplication(ServiceApplication):
     service_name = "grants"
-    upstreams = ("registry",)
+    upstreams = ("registry", "training")
+    value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine)
     read_model_ddl = (
         """CREATE TABLE IF NOT EXISTS households (
             kk text PRIMARY KEY, household_id uuid NOT NULL, village_code text NOT NULL, decile int NOT NULL,
@@ -44,20 +91,259 @@ class GrantsApplication(ServiceApplication):
         """CREATE TABLE IF NOT EXISTS groups (
             group_id uuid PRIMARY KEY, name text NOT NULL, village_code text NOT NULL, kind text NOT NULL,
             status text NOT NULL, members jsonb NOT NULL)""",
+        # The Family School gate per group, from training's events (closed until training says otherwise).
+        """CREATE TABLE IF NOT EXISTS family_school_gates (
+            group_id uuid PRIMARY KEY, open boolean NOT NULL, completed int NOT NULL, representatives int NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now())""",
+        """CREATE TABLE IF NOT EXISTS proposals (
+            proposal_id uuid PRIMARY KEY, group_id uuid NOT NULL, group_name text NOT NULL,
+            village_code text NOT NULL, status text NOT NULL, requested_rp bigint NOT NULL, approved_rp bigint,
+            form text NOT NULL, flagged boolean NOT NULL, fiscal_year int, source text, times_returned int NOT NULL,
+            updated_at timestamptz NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS proposals_region ON proposals (village_code, status)",
+        "CREATE INDEX IF NOT EXISTS proposals_group ON proposals (group_id)",
+        """CREATE TABLE IF NOT EXISTS budgets (
+            budget_id uuid PRIMARY KEY, fiscal_year int NOT NULL, source text NOT NULL, ceiling_rp bigint NOT NULL,
+            committed_rp bigint NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS grants (
+            grant_id uuid PRIMARY KEY, proposal_id uuid NOT NULL UNIQUE, group_id uuid NOT NULL,
+            village_code text NOT NULL, amount_rp bigint NOT NULL, form text NOT NULL, disbursed_rp bigint NOT NULL,
+            refunded_rp bigint NOT NULL, state jsonb NOT NULL)""",
     )
 
-    # --- commands ---------------------------------------------------------------------------------------
+    def __init__(self, database_url: str, rules: GrantRules | None = None) -> None:
+        super().__init__(database_url)
+        self.rules = rules or GrantRules()
 
-    def set_budget_ceiling(self, fiscal_year: int, source: str, ceiling_rp: int, set_by: str) -> str:
+    # --- recording with retries ---------------------------------------------------------------------------
+
+    def _retrying(self, attempt: Callable[[ReadModelWrites], list[Aggregate]]) -> None:
+        """Run ``attempt`` (load, decide, return the changed aggregates) until it records without a collision."""
+        for _ in range(MAX_RETRIES):
+            writes = ReadModelWrites()
+            aggregates = attempt(writes)
+            try:
+                self.record(*aggregates, writes=writes)
+                return
+            except IntegrityError:
+                continue  # someone changed one of these aggregates first: decide again on fresh state
+        raise Conflict("the record kept changing under this command; try again", rule="concurrency")
+
+    def _get(self, aggregate_id: uuid.UUID, kind: type, label: str):
         try:
-            budget: Budget = self.repository.get(Budget.create_id(fiscal_year, source))
-            budget.set_ceiling(ceiling_rp=ceiling_rp, set_by=set_by)
+            aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            budget = Budget(fiscal_year=fiscal_year, source=source, ceiling_rp=ceiling_rp, set_by=set_by)
-        self.record(budget)
-        return str(budget.id)
+            raise NotFound(f"no {label} {aggregate_id}", field=f"{label}_id") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"no {label} {aggregate_id}", field=f"{label}_id")
+        return aggregate
 
-    # --- registry events --------------------------------------------------------------------------------
+    def _proposal(self, proposal_id: str) -> Proposal:
+        return self._get(uuid.UUID(proposal_id), Proposal, "proposal")
+
+    def _grant(self, proposal_id: str) -> Grant:
+        return self._get(Grant.create_id(uuid.UUID(proposal_id)), Grant, "grant")
+
+    # --- budgets ------------------------------------------------------------------------------------------
+
+    def set_budget_ceiling(self, command: cmd.SetBudgetCeiling) -> str:
+        actor = actor_of(command)
+        budget_id = Budget.create_id(command.fiscal_year, command.source)
+
+        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+            try:
+                budget = self.repository.get(budget_id)
+                budget.set_ceiling(command.ceiling_rp, actor)
+            except AggregateNotFoundError:
+                budget = Budget.open(command.fiscal_year, command.source, command.ceiling_rp, actor)
+            writes.add(UPSERT_BUDGET, budget_row(budget))
+            return [budget]
+
+        self._retrying(attempt)
+        return str(budget_id)
+
+    # --- proposals ----------------------------------------------------------------------------------------
+
+    def draft_proposal(self, command: cmd.DraftProposal) -> str:
+        group = self._eligible_group(command.group_id)
+        proposal = Proposal.draft(
+            group_id=uuid.UUID(command.group_id), group_name=group["name"], village_code=group["village_code"],
+            member_households=len(group["members"]), business_plan=command.business_plan,
+            budget_lines=[BudgetLine(**line.model_dump()) for line in command.budget_lines], form=command.form,
+            actor=actor_of(command),
+        )
+        writes = ReadModelWrites()
+        writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
+        self.record(proposal, writes=writes)
+        return str(proposal.id)
+
+    def _eligible_group(self, group_id: str) -> dict:
+        """A proposal is for a formed group whose households are all still active in BDT, decile ≤ limit."""
+        rows = self.query("SELECT name, village_code, status, members FROM groups WHERE group_id = %s", (group_id,))
+        if not rows:
+            raise NotFound(f"grants knows no KUBE {group_id} (yet)", field="group_id", group_id=group_id)
+        group = rows[0]
+        if group["status"] != "formed":
+            raise RuleViolated("proposal.group_status", f"KUBE {group['name']} is {group['status']}: only a formed "
+                                                        "group can propose", group_id=group_id)
+        open_proposals = self.query("SELECT proposal_id FROM proposals WHERE group_id = %s AND status NOT IN "
+                                    "('rejected', 'cancelled')", (group_id,))
+        kks = [member["kk"] for member in group["members"]]
+        households = {row["kk"]: row for row in self.query(
+            "SELECT kk, bdt_status, decile FROM households WHERE kk = ANY(%s)", (kks,))}
+        for kk in kks:
+            household = households.get(kk)
+            if household is None or household["bdt_status"] != "active" or household["decile"] > self.rules.max_decile:
+                state = "unknown" if household is None else f"{household['bdt_status']}, decile {household['decile']}"
+                raise RuleViolated("proposal.household_eligible", f"household {kk} of KUBE {group['name']} is not "
+                                                                  f"eligible ({state})", kk=kk, group_id=group_id)
+        group["open_proposals"] = [str(row["proposal_id"]) for row in open_proposals]
+        return group
+
+    def submit(self, command: cmd.ProposalAction) -> None:
+        self._proposal_step(command, lambda p: p.submit(actor_of(command)))
+
+    def verify(self, command: cmd.ProposalAction) -> None:
+        self._proposal_step(command, lambda p: p.verify(actor_of(command)))
+
+    def recommend(self, command: cmd.ProposalAction) -> None:
+        self._proposal_step(command, lambda p: p.recommend(actor_of(command)))
+
+    def return_for_revision(self, command: cmd.ReasonedAction) -> None:
+        self._proposal_step(command, lambda p: p.return_for_revision(actor_of(command), command.reason))
+
+    def reject(self, command: cmd.ReasonedAction) -> None:
+        self._proposal_step(command, lambda p: p.reject(actor_of(command), command.reason))
+
+    def resubmit(self, command: cmd.Resubmit) -> None:
+        def change(proposal: Proposal) -> None:
+            self._eligible_group(str(proposal.group_id))  # a returned proposal is checked again before it climbs
+            lines = ([BudgetLine(**line.model_dump()) for line in command.budget_lines]
+                     if command.budget_lines is not None else None)
+            proposal.resubmit(actor_of(command), business_plan=command.business_plan, budget_lines=lines,
+                              form=command.form)
+
+        self._proposal_step(command, change)
+
+    def _proposal_step(self, command: cmd.ProposalAction, change: Callable[[Proposal], None]) -> None:
+        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+            proposal = self._proposal(command.proposal_id)
+            change(proposal)
+            writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
+            return [proposal]
+
+        self._retrying(attempt)
+
+    def approve(self, command: cmd.Approve) -> None:
+        actor = actor_of(command)
+
+        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+            proposal = self._proposal(command.proposal_id)
+            budget = self._get(Budget.create_id(command.fiscal_year, command.source), Budget, "budget")
+            proposal.approve(actor, command.amount_rp, command.form, budget, self.rules)
+            grant = Grant.open(proposal, self.rules)
+            writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
+            writes.add(UPSERT_BUDGET, budget_row(budget))
+            writes.add(UPSERT_GRANT, grant_row(grant))
+            return [proposal, budget, grant]
+
+        self._retrying(attempt)
+
+    def cancel(self, command: cmd.ReasonedAction) -> None:
+        actor = actor_of(command)
+
+        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+            proposal = self._proposal(command.proposal_id)
+            grant = self._grant(command.proposal_id)
+            if grant.committed_payments_rp:
+                raise RuleViolated("grant.cancel_after_payment", "money is on its way or paid: record a refund "
+                                                                 "instead of cancelling")
+            approval = proposal.approval or {}
+            budget = self._get(Budget.create_id(approval["fiscal_year"], approval["source"]), Budget, "budget")
+            proposal.cancel(actor, command.reason, budget)
+            writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
+            writes.add(UPSERT_BUDGET, budget_row(budget))
+            return [proposal, budget]
+
+        self._retrying(attempt)
+
+    # --- the grant's money --------------------------------------------------------------------------------
+
+    def gate_open(self, group_id: uuid.UUID) -> bool:
+        rows = self.query("SELECT open FROM family_school_gates WHERE group_id = %s", (group_id,))
+        return bool(rows and rows[0]["open"])
+
+    def instruct(self, command: cmd.Instruct) -> dict:
+        """Instruct a tranche's transfer. The same idempotency key again is the same payment, never a second."""
+        return self._pay(command, lambda grant, payment_id: grant.instruct(
+            command.tranche, payment_id, actor_of(command), self.gate_open(grant.group_id)))
+
+    def deliver(self, command: cmd.Deliver) -> dict:
+        items = [HandoverItem(**item.model_dump()) for item in command.items]
+        return self._pay(command, lambda grant, payment_id: grant.deliver(
+            command.tranche, payment_id, items, command.handover_date, command.receiver, actor_of(command),
+            self.gate_open(grant.group_id), jakarta_today()))
+
+    def _pay(self, command: cmd.Instruct | cmd.Deliver, pay: Callable[[Grant, str], None]) -> dict:
+        result: dict = {}
+
+        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+            grant = self._grant(command.proposal_id)
+            payment_id = str(stable_id("payment", grant.id, command.idempotency_key))
+            if payment_id in grant.payments:
+                existing = grant.payments[payment_id]
+                if existing["tranche"] != command.tranche:
+                    raise Conflict(f"idempotency key already used for tranche {existing['tranche']}",
+                                   rule="idempotency.key_reused", field="idempotency_key")
+                result.update(payment_result(existing, repeated=True))
+                return []
+            pay(grant, payment_id)
+            result.update(payment_result(grant.payments[payment_id], repeated=False))
+            writes.add(UPSERT_GRANT, grant_row(grant))
+            return [grant]
+
+        self._retrying(attempt)
+        return result
+
+    def mark_sent(self, command: cmd.PaymentAction) -> None:
+        self._grant_step(command, lambda g: g.mark_sent(command.payment_id, actor_of(command)))
+
+    def confirm(self, command: cmd.Confirm) -> None:
+        self._grant_step(command, lambda g: g.confirm(command.payment_id, command.bank_reference, actor_of(command)))
+
+    def fail(self, command: cmd.Fail) -> None:
+        self._grant_step(command, lambda g: g.fail(command.payment_id, command.reason, actor_of(command)))
+
+    def cancel_payment(self, command: cmd.Fail) -> None:
+        self._grant_step(command, lambda g: g.cancel_payment(command.payment_id, command.reason, actor_of(command)))
+
+    def submit_lpj(self, command: cmd.SubmitLpj) -> None:
+        lines = [SpendingLine(**line.model_dump()) for line in command.lines]
+        self._grant_step(command, lambda g: g.submit_lpj(command.tranche, lines, actor_of(command), jakarta_today()))
+
+    def review_lpj(self, command: cmd.ReviewLpj) -> None:
+        self._grant_step(command, lambda g: g.review_lpj(command.tranche, command.accept, actor_of(command),
+                                                         command.reason))
+
+    def record_visit(self, command: cmd.RecordVisit) -> None:
+        self._grant_step(command, lambda g: g.record_visit(command.visit_date, command.business_status,
+                                                           command.monthly_revenue_rp, command.notes,
+                                                           actor_of(command), jakarta_today()))
+
+    def record_refund(self, command: cmd.RecordRefund) -> None:
+        self._grant_step(command, lambda g: g.record_refund(command.amount_rp, command.reason, command.reference,
+                                                            actor_of(command)))
+
+    def _grant_step(self, command: cmd.Acting, change: Callable[[Grant], None]) -> None:
+        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+            grant = self._grant(command.proposal_id)
+            change(grant)
+            writes.add(UPSERT_GRANT, grant_row(grant))
+            return [grant]
+
+        self._retrying(attempt)
+
+    # --- registry events ----------------------------------------------------------------------------------
 
     @handles("registry.household.registered")
     def on_household_registered(self, data: upstream.HouseholdRegisteredV1, envelope: Envelope,
@@ -83,29 +369,61 @@ class GrantsApplication(ServiceApplication):
                           unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE households SET bdt_status = %s, projected_at = clock_timestamp() WHERE kk = %s",
                         (data.bdt_status, data.kk))
+        if data.bdt_status != "active":
+            self._flag_proposals_of_household(data.kk, f"household {data.kk} is now {data.bdt_status} in BDT", unit)
 
     @handles("registry.household.decile_changed")
     def on_decile_changed(self, data: upstream.HouseholdDecileChangedV1, envelope: Envelope,
                           unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE households SET decile = %s, projected_at = clock_timestamp() WHERE kk = %s",
                         (data.decile, data.kk))
+        if data.decile > self.rules.max_decile:
+            self._flag_proposals_of_household(data.kk, f"household {data.kk} moved to decile {data.decile}", unit)
 
     @handles("registry.group.formed")
     def on_group_formed(self, data: upstream.GroupFormedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add(UPSERT_GROUP, (data.group_id, data.name, data.village_code, data.kind,
-                                       _members_json(data.members)))
+                                       Jsonb([m.model_dump() for m in data.members])))
 
     @handles("registry.group.member_changed")
     def on_group_member_changed(self, data: upstream.GroupMemberChangedV1, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET members = %s WHERE group_id = %s",
-                        (_members_json(data.members), data.group_id))
+                        (Jsonb([m.model_dump() for m in data.members]), data.group_id))
+        self._flag_proposals(data.group_id, f"the group's membership changed: {data.reason}", unit)
+
+    @handles("registry.group.funded")
+    def on_group_funded(self, data: upstream.GroupFundedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
 
     @handles("registry.group.dissolved")
     def on_group_dissolved(self, data: upstream.GroupDissolvedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (data.group_id,))
+        self._flag_proposals(data.group_id, f"the group was dissolved: {data.reason}", unit)
 
-    # --- queries ----------------------------------------------------------------------------------------
+    def _flag_proposals_of_household(self, kk: str, reason: str, unit: UnitOfWork) -> None:
+        for row in self.query("SELECT group_id FROM groups WHERE members @> %s::jsonb AND status = 'formed'",
+                              (Jsonb([{"kk": kk}]),)):
+            self._flag_proposals(row["group_id"], reason, unit)
+
+    def _flag_proposals(self, group_id: uuid.UUID, reason: str, unit: UnitOfWork) -> None:
+        for row in self.query("SELECT proposal_id FROM proposals WHERE group_id = %s AND status IN "
+                              "('draft', 'submitted', 'verified', 'recommended', 'returned')", (group_id,)):
+            proposal: Proposal = unit.get(row["proposal_id"])
+            proposal.flag(reason)
+            unit.writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
+
+    # --- training events ----------------------------------------------------------------------------------
+
+    @handles("training.gate.changed")
+    def on_gate_changed(self, data: training.GateChangedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add(
+            "INSERT INTO family_school_gates (group_id, open, completed, representatives) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (group_id) DO UPDATE SET open = EXCLUDED.open, completed = EXCLUDED.completed, "
+            "representatives = EXCLUDED.representatives, updated_at = now()",
+            (data.group_id, data.open, data.completed, data.representatives))
+
+    # --- queries ------------------------------------------------------------------------------------------
 
     def household(self, kk: str) -> dict | None:
         rows = self.query(
@@ -127,25 +445,187 @@ class GrantsApplication(ServiceApplication):
                           "WHERE group_id = %s", (group_id,))
         return rows[0] if rows else None
 
-    def budget(self, fiscal_year: int, source: str) -> dict | None:
-        try:
-            budget: Budget = self.repository.get(Budget.create_id(fiscal_year, source))
-        except AggregateNotFoundError:
-            return None
-        return {"budget_id": str(budget.id), "fiscal_year": budget.fiscal_year, "source": budget.source,
-                "ceiling_rp": budget.ceiling_rp}
+    def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50) -> dict:
+        sql = ("SELECT proposal_id::text, group_id::text, group_name, village_code, status, requested_rp, "
+               "approved_rp, form, flagged, fiscal_year, source FROM proposals WHERE true")
+        params: tuple = ()
+        if status:
+            sql, params = sql + " AND status = %s", (*params, status)
+        if region:
+            sql, params = sql + " AND (village_code = %s OR village_code LIKE %s)", (*params, region, region + ".%")
+        return self.page(sql + " ORDER BY updated_at DESC, proposal_id", params, page, size)
 
-    # --- public events ----------------------------------------------------------------------------------
+    def proposal(self, proposal_id: str) -> dict:
+        proposal = self._proposal(proposal_id)
+        return {
+            "proposal_id": str(proposal.id), "group_id": str(proposal.group_id), "group_name": proposal.group_name,
+            "village_code": proposal.village_code, "status": proposal.status, "form": proposal.form,
+            "requested_rp": proposal.requested_rp, "member_households": proposal.member_households,
+            "cap_rp": proposal.cap_rp(self.rules), "budget_lines": jsonable(proposal.budget_lines),
+            "business_plan": proposal.business_plan, "flags": proposal.flags, "approval": proposal.approval,
+            "history": [event_record(e) for e in self.events.get(proposal.id)],
+        }
+
+    def grant(self, proposal_id: str) -> dict:
+        grant = self._grant(proposal_id)
+        return {
+            "grant_id": str(grant.id), "proposal_id": str(grant.proposal_id), "group_id": str(grant.group_id),
+            "village_code": grant.village_code, "amount_rp": grant.amount_rp, "form": grant.form,
+            "disbursed_rp": grant.disbursed_rp, "refunded_rp": grant.refunded_rp,
+            "family_school_gate_open": self.gate_open(grant.group_id),
+            "tranches": [{"number": t.number, "amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
+                          "lpj": grant.lpj.get(t.number, {}).get("status")} for t in grant.tranches],
+            "payments": list(grant.payments.values()), "visits": grant.visits,
+            "history": [event_record(e) for e in self.events.get(grant.id)],
+        }
+
+    def budgets(self, fiscal_year: int | None = None) -> list[dict]:
+        sql, params = "SELECT budget_id::text, fiscal_year, source, ceiling_rp, committed_rp FROM budgets", ()
+        if fiscal_year:
+            sql, params = sql + " WHERE fiscal_year = %s", (fiscal_year,)
+        rows = self.query(sql + " ORDER BY fiscal_year, source", params)
+        return [{**row, "available_rp": row["ceiling_rp"] - row["committed_rp"]} for row in rows]
+
+    def totals(self) -> dict:
+        """Read back from the read models, for the demo and operators: the programme at a glance."""
+        proposals = {row["status"]: row["n"] for row in self.query(
+            "SELECT status, count(*) AS n FROM proposals GROUP BY status")}
+        returned = self.query("SELECT count(*) AS n FROM proposals WHERE times_returned > 0")[0]["n"]
+        money = self.query("SELECT coalesce(sum(amount_rp), 0) AS approved, coalesce(sum(disbursed_rp), 0) AS "
+                           "disbursed, coalesce(sum(refunded_rp), 0) AS refunded FROM grants")[0]
+        retried = self.query(
+            "SELECT count(*) AS n FROM grants g, jsonb_each(g.state -> 'tranches') AS t(number, tranche) "
+            "WHERE (t.tranche ->> 'failed')::int > 0 AND t.tranche ->> 'status' IN ('confirmed', 'delivered')")
+        return {
+            "approved": proposals.get("approved", 0), "returned": int(returned),
+            "rejected": proposals.get("rejected", 0),
+            "proposals_by_status": proposals, "approved_rp": int(money["approved"]),
+            "disbursed_rp": int(money["disbursed"]), "refunded_rp": int(money["refunded"]),
+            "failed_then_retried": int(retried[0]["n"]),
+        }
+
+    # --- public events ------------------------------------------------------------------------------------
 
     def public_event(self, domain_event) -> EventData:
-        if isinstance(domain_event, Budget.Opened | Budget.CeilingSet):
-            budget_id = domain_event.originator_id
-            # Budgets change a few times a year: reading the year and source back is cheap enough here.
-            opened = self.repository.get(budget_id, version=1)
-            return BudgetCeilingSetV1(budget_id=budget_id, fiscal_year=opened.fiscal_year, source=opened.source,
-                                      ceiling_rp=domain_event.ceiling_rp, set_by=domain_event.set_by)
-        raise LookupError(f"no public contract for {type(domain_event).__qualname__}")
+        mapper = PUBLIC_EVENTS.get(type(domain_event))
+        if mapper is None:
+            raise LookupError(f"no public contract for {type(domain_event).__qualname__}")
+        return mapper(self, domain_event)
 
 
-def _members_json(members: list[upstream.GroupMemberV1]) -> Jsonb:
-    return Jsonb([member.model_dump() for member in members])
+# --- read-model rows ------------------------------------------------------------------------------------------
+
+def proposal_row(proposal: Proposal) -> tuple:
+    approval = proposal.approval or {}
+    return (proposal.id, proposal.group_id, proposal.group_name, proposal.village_code, proposal.status,
+            proposal.requested_rp, approval.get("amount_rp"), approval.get("form", proposal.form), bool(proposal.flags),
+            approval.get("fiscal_year"), approval.get("source"), proposal.times_returned)
+
+
+def budget_row(budget: Budget) -> tuple:
+    return (budget.id, budget.fiscal_year, budget.source, budget.ceiling_rp, budget.committed_rp)
+
+
+def grant_row(grant: Grant) -> tuple:
+    state = {"tranches": {str(t.number): {"amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
+                                          "failed": sum(1 for p in grant.payments_of(t.number)
+                                                        if p["status"] == "failed"),
+                                          "lpj": grant.lpj.get(t.number, {}).get("status")}
+                          for t in grant.tranches}}
+    return (grant.id, grant.proposal_id, grant.group_id, grant.village_code, grant.amount_rp, grant.form,
+            grant.disbursed_rp, grant.refunded_rp, Jsonb(state))
+
+
+def payment_result(payment: dict, repeated: bool) -> dict:
+    return {**jsonable(payment), "repeated": repeated}
+
+
+# --- public events ----------------------------------------------------------------------------------------------
+
+def _at(app: GrantsApplication, e) -> Aggregate:
+    """The aggregate as this event left it."""
+    return app.repository.get(e.originator_id, version=e.originator_version)
+
+
+def _proposal_fields(app: GrantsApplication, e) -> dict:
+    proposal = _at(app, e)
+    return {"proposal_id": proposal.id, "group_id": proposal.group_id, "village_code": proposal.village_code}
+
+
+def _grant_fields(app: GrantsApplication, e) -> dict:
+    grant = _at(app, e)
+    return {"grant_id": grant.id, "proposal_id": grant.proposal_id, "group_id": grant.group_id,
+            "village_code": grant.village_code}
+
+
+def _budget_ceiling(app: GrantsApplication, e) -> EventData:
+    budget = _at(app, e)
+    return public.BudgetCeilingSetV1(budget_id=budget.id, fiscal_year=budget.fiscal_year, source=budget.source,
+                                     ceiling_rp=e.ceiling_rp, set_by=e.set_by)
+
+
+def _approved(app: GrantsApplication, e) -> EventData:
+    grant_tranches = [public.TrancheV1(number=t.number, amount_rp=t.amount_rp)
+                      for t in app.repository.get(Grant.create_id(e.originator_id), version=1).tranches]
+    return public.ProposalApprovedV1(**_proposal_fields(app, e), by=e.by, amount_rp=e.amount_rp, form=e.form,
+                                     fiscal_year=e.fiscal_year, source=e.source, tranches=grant_tranches)
+
+
+def _payment(app: GrantsApplication, e) -> dict:
+    return _at(app, e).payments[e.payment_id]
+
+
+PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication, object], EventData]] = {
+    Budget.Opened: _budget_ceiling,
+    Budget.CeilingSet: _budget_ceiling,
+    Budget.Committed: lambda app, e: public.BudgetCommittedV1(budget_id=e.originator_id, proposal_id=e.proposal_id,
+                                                              amount_rp=e.amount_rp),
+    Budget.Released: lambda app, e: public.BudgetReleasedV1(budget_id=e.originator_id, proposal_id=e.proposal_id,
+                                                            amount_rp=e.amount_rp, reason=e.reason),
+    Proposal.Drafted: lambda app, e: public.ProposalDraftedV1(
+        proposal_id=e.originator_id, group_id=e.group_id, village_code=e.village_code, by=e.drafted_by,
+        requested_rp=e.requested_rp, form=e.form, member_households=e.member_households),
+    Proposal.Submitted: lambda app, e: public.ProposalSubmittedV1(**_proposal_fields(app, e), by=e.by),
+    Proposal.Resubmitted: lambda app, e: public.ProposalResubmittedV1(**_proposal_fields(app, e), by=e.by,
+                                                                      requested_rp=e.requested_rp, form=e.form),
+    Proposal.Verified: lambda app, e: public.ProposalVerifiedV1(**_proposal_fields(app, e), by=e.by),
+    Proposal.Recommended: lambda app, e: public.ProposalRecommendedV1(**_proposal_fields(app, e), by=e.by),
+    Proposal.Approved: _approved,
+    Proposal.Returned: lambda app, e: public.ProposalReturnedV1(**_proposal_fields(app, e), by=e.by, level=e.level,
+                                                                reason=e.reason),
+    Proposal.Rejected: lambda app, e: public.ProposalRejectedV1(**_proposal_fields(app, e), by=e.by, level=e.level,
+                                                                reason=e.reason),
+    Proposal.Flagged: lambda app, e: public.ProposalFlaggedV1(**_proposal_fields(app, e), by="system",
+                                                              reason=e.reason),
+    Proposal.Cancelled: lambda app, e: public.ProposalCancelledV1(**_proposal_fields(app, e), by=e.by,
+                                                                  reason=e.reason),
+    Grant.Opened: lambda app, e: public.GrantOpenedV1(
+        grant_id=e.originator_id, proposal_id=e.proposal_id, group_id=e.group_id, village_code=e.village_code,
+        amount_rp=e.amount_rp, form=e.form,
+        tranches=[public.TrancheV1(number=t.number, amount_rp=t.amount_rp) for t in e.tranches]),
+    Grant.Instructed: lambda app, e: public.DisbursementInstructedV1(
+        **_grant_fields(app, e), payment_id=e.payment_id, by=e.by, tranche=e.tranche, amount_rp=e.amount_rp),
+    Grant.Sent: lambda app, e: public.DisbursementSentV1(**_grant_fields(app, e), payment_id=e.payment_id, by=e.by),
+    Grant.Confirmed: lambda app, e: public.DisbursementConfirmedV1(
+        **_grant_fields(app, e), payment_id=e.payment_id, by=e.by, tranche=_payment(app, e)["tranche"],
+        amount_rp=_payment(app, e)["amount_rp"], bank_reference=e.bank_reference),
+    Grant.Failed: lambda app, e: public.DisbursementFailedV1(**_grant_fields(app, e), payment_id=e.payment_id,
+                                                             by=e.by, reason=e.reason),
+    Grant.PaymentCancelled: lambda app, e: public.DisbursementCancelledV1(
+        **_grant_fields(app, e), payment_id=e.payment_id, by=e.by, reason=e.reason),
+    Grant.Delivered: lambda app, e: public.DisbursementDeliveredV1(
+        **_grant_fields(app, e), payment_id=e.payment_id, by=e.by, tranche=e.tranche, amount_rp=e.amount_rp,
+        items=[public.HandoverItemV1(item=i.item, quantity=i.quantity, value_rp=i.value_rp) for i in e.items],
+        handover_date=e.handover_date, receiver=e.receiver),
+    Grant.LpjSubmitted: lambda app, e: public.LpjSubmittedV1(**_grant_fields(app, e), tranche=e.tranche,
+                                                             total_rp=e.total_rp, lines=len(e.lines), by=e.by),
+    Grant.LpjAccepted: lambda app, e: public.LpjAcceptedV1(**_grant_fields(app, e), tranche=e.tranche, by=e.by),
+    Grant.LpjReturned: lambda app, e: public.LpjReturnedV1(**_grant_fields(app, e), tranche=e.tranche,
+                                                           reason=e.reason, by=e.by),
+    Grant.Visited: lambda app, e: public.MonitoringRecordedV1(
+        **_grant_fields(app, e), visit_date=e.visit_date, business_status=e.business_status,
+        monthly_revenue_rp=e.monthly_revenue_rp, by=e.by),
+    Grant.Refunded: lambda app, e: public.RefundRecordedV1(**_grant_fields(app, e), amount_rp=e.amount_rp,
+                                                           reason=e.reason, reference=e.reference, by=e.by),
+}
+

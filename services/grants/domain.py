@@ -1,44 +1,646 @@
-"""Grants domain: budget ceilings (pagu) per fiscal year and source. Pure: no I/O. Amounts are integer rupiah."""
+"""Grants domain: proposals, budgets, grants with their tranches, payments, LPJ and refunds. Pure: no I/O.
+
+Every amount is an integer number of rupiah. The invariants that protect the money live here:
+- a proposal climbs operator → district (verify) → province (recommend) → ministry (approve), each level may
+  return it for revision or reject it, and nobody acts on two consecutive steps (maker–checker);
+- approval is ≤ requested and ≤ Rp 2,000,000 × member households, and commits budget that never exceeds its
+  ceiling; cancellation releases it;
+- a tranche is paid at most once, the total disbursed never exceeds the approved amount, and tranche 2 needs an
+  accepted LPJ for tranche 1 and the Family School gate.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.errors import ValidationFailed
+from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
 
 BUDGET_SOURCES = ("APBN", "APBD-provinsi", "APBD-kabupaten")
+FORMS = ("cash", "equipment", "mixed")
+ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin")
 
+
+@dataclass(frozen=True)
+class GrantRules:
+    """Programme numbers (domain.md); provinces differ, so each is a setting with this default."""
+
+    cap_per_household_rp: int = 2_000_000
+    tranche_percentages: tuple[int, ...] = (70, 30)
+    max_decile: int = 4
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user with a role, scoped to a region code ('18.01' a regency, '18' a province, '' national)."""
+
+    user: str
+    role: str
+    region: str
+
+    def covers(self, region_code: str) -> bool:
+        return self.region == "" or region_code == self.region or region_code.startswith(self.region + ".")
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """A line of the RAB (rencana anggaran biaya)."""
+
+    item: str
+    quantity: int
+    unit: str
+    unit_price_rp: int
+
+    @property
+    def total_rp(self) -> int:
+        return self.quantity * self.unit_price_rp
+
+
+@dataclass(frozen=True)
+class HandoverItem:
+    """A line of a BAST (berita acara serah terima): equipment handed to the group."""
+
+    item: str
+    quantity: int
+    value_rp: int
+
+
+@dataclass(frozen=True)
+class SpendingLine:
+    """A line of an LPJ (laporan pertanggungjawaban), with its receipt."""
+
+    description: str
+    receipt_number: str
+    receipt_date: date
+    amount_rp: int
+
+
+def check_rupiah(field: str, amount: object, *, positive: bool = False) -> int:
+    # bool is an int in Python: refuse it explicitly, money is never True.
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < (1 if positive else 0):
+        rule = "rupiah.positive_integer" if positive else "rupiah.non_negative_integer"
+        raise ValidationFailed(field, rule, f"{field} must be whole rupiah {'> 0' if positive else '≥ 0'}: {amount!r}")
+    return amount
+
+
+def check_role(actor: Actor, allowed: tuple[str, ...], action: str) -> None:
+    if actor.role not in allowed:
+        raise RuleViolated("role.forbidden", f"{actor.user} ({actor.role}) may not {action}; only {', '.join(allowed)}",
+                           user=actor.user, role=actor.role)
+
+
+def check_region(actor: Actor, region_code: str, action: str) -> None:
+    if not actor.covers(region_code):
+        raise RuleViolated("region.scope", f"{actor.user} acts for region {actor.region or 'national'}, "
+                                           f"not {region_code}: may not {action}", user=actor.user,
+                           region=region_code)
+
+
+def check_lines(lines: list[BudgetLine]) -> int:
+    if not lines:
+        raise ValidationFailed("budget_lines", "rab.empty", "a proposal needs at least one budget line")
+    for index, line in enumerate(lines):
+        if not line.item.strip() or not line.unit.strip():
+            raise ValidationFailed(f"budget_lines.{index}", "rab.line", "each line needs an item and a unit")
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or line.quantity < 1:
+            raise ValidationFailed(f"budget_lines.{index}.quantity", "rab.quantity", "quantity must be ≥ 1")
+        check_rupiah(f"budget_lines.{index}.unit_price_rp", line.unit_price_rp, positive=True)
+    return sum(line.total_rp for line in lines)
+
+
+# --- budget -------------------------------------------------------------------------------------------------
 
 class Budget(Aggregate):
+    """The ceiling (pagu) of one fiscal year and source, and what approvals have committed of it."""
+
     @staticmethod
     def create_id(fiscal_year: int, source: str) -> uuid.UUID:
         return stable_id("budget", fiscal_year, source)
 
+    @classmethod
+    def open(cls, fiscal_year: int, source: str, ceiling_rp: int, actor: Actor) -> Budget:
+        check_role(actor, ("ministry",), "set a budget ceiling")
+        if source not in BUDGET_SOURCES:
+            raise ValidationFailed("source", "budget.source", f"budget source must be one of {BUDGET_SOURCES}: "
+                                                              f"{source!r}")
+        if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int) or not 2000 <= fiscal_year <= 2100:
+            raise ValidationFailed("fiscal_year", "budget.fiscal_year", f"fiscal year {fiscal_year!r} is not valid")
+        check_rupiah("ceiling_rp", ceiling_rp)
+        return cls(fiscal_year=fiscal_year, source=source, ceiling_rp=ceiling_rp, set_by=actor.user)
+
     @event("Opened")
     def __init__(self, fiscal_year: int, source: str, ceiling_rp: int, set_by: str) -> None:
-        check_source(source)
-        check_rupiah("ceiling_rp", ceiling_rp)
         self.fiscal_year = fiscal_year
         self.source = source
         self.ceiling_rp = ceiling_rp
-        self.set_by = set_by
+        self.committed_rp = 0
+
+    @property
+    def available_rp(self) -> int:
+        return self.ceiling_rp - self.committed_rp
+
+    def set_ceiling(self, ceiling_rp: int, actor: Actor) -> None:
+        check_role(actor, ("ministry",), "set a budget ceiling")
+        check_rupiah("ceiling_rp", ceiling_rp)
+        if ceiling_rp < self.committed_rp:
+            raise RuleViolated("budget.ceiling_below_committed",
+                               f"Rp {self.committed_rp:,} is committed: the ceiling cannot be Rp {ceiling_rp:,}")
+        self._ceiling_set(ceiling_rp=ceiling_rp, set_by=actor.user)
 
     @event("CeilingSet")
-    def set_ceiling(self, ceiling_rp: int, set_by: str) -> None:
-        check_rupiah("ceiling_rp", ceiling_rp)
+    def _ceiling_set(self, ceiling_rp: int, set_by: str) -> None:
         self.ceiling_rp = ceiling_rp
-        self.set_by = set_by
+
+    def commit(self, proposal_id: uuid.UUID, amount_rp: int) -> None:
+        check_rupiah("amount_rp", amount_rp, positive=True)
+        if amount_rp > self.available_rp:
+            raise RuleViolated("budget.ceiling", f"Rp {amount_rp:,} exceeds what is left of the {self.fiscal_year} "
+                                                 f"{self.source} ceiling (Rp {self.available_rp:,} of "
+                                                 f"Rp {self.ceiling_rp:,})", available_rp=self.available_rp)
+        self._committed(proposal_id=proposal_id, amount_rp=amount_rp)
+
+    @event("Committed")
+    def _committed(self, proposal_id: uuid.UUID, amount_rp: int) -> None:
+        self.committed_rp += amount_rp
+
+    def release(self, proposal_id: uuid.UUID, amount_rp: int, reason: str) -> None:
+        check_rupiah("amount_rp", amount_rp, positive=True)
+        if amount_rp > self.committed_rp:
+            raise RuleViolated("budget.release", f"cannot release Rp {amount_rp:,}: only Rp {self.committed_rp:,} "
+                                                 "is committed")
+        self._released(proposal_id=proposal_id, amount_rp=amount_rp, reason=reason)
+
+    @event("Released")
+    def _released(self, proposal_id: uuid.UUID, amount_rp: int, reason: str) -> None:
+        self.committed_rp -= amount_rp
 
 
-def check_source(source: str) -> None:
-    if source not in BUDGET_SOURCES:
-        raise ValidationFailed("source", "budget.source", f"budget source must be one of {BUDGET_SOURCES}: {source!r}")
+# --- proposal -----------------------------------------------------------------------------------------------
+
+# status → (action, role allowed, status after)
+ROUTE = {
+    "submitted": ("verify", "verifier", "verified"),
+    "verified": ("recommend", "province", "recommended"),
+    "recommended": ("approve", "ministry", "approved"),
+}
+REVIEWERS = {"submitted": "verifier", "verified": "province", "recommended": "ministry"}
 
 
-def check_rupiah(field: str, amount: int) -> None:
-    # bool is an int in Python: refuse it explicitly, money is never True.
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise ValidationFailed(field, "rupiah.non_negative_integer", f"{field} must be whole rupiah ≥ 0: {amount!r}")
+class Proposal(Aggregate):
+    """A group's proposal (usulan) for a productive business, on its way to approval."""
+
+    @classmethod
+    def draft(
+        cls, *, group_id: uuid.UUID, group_name: str, village_code: str, member_households: int, business_plan: str,
+        budget_lines: list[BudgetLine], form: str, actor: Actor,
+    ) -> Proposal:
+        check_role(actor, ("operator",), "draft a proposal")
+        check_region(actor, village_code, "draft a proposal")
+        if form not in FORMS:
+            raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
+        if not business_plan.strip():
+            raise ValidationFailed("business_plan", "proposal.business_plan", "the business plan is required")
+        requested = check_lines(budget_lines)
+        return cls(group_id=group_id, group_name=group_name, village_code=village_code,
+                   member_households=member_households, business_plan=business_plan, budget_lines=budget_lines,
+                   requested_rp=requested, form=form, drafted_by=actor.user)
+
+    @event("Drafted")
+    def __init__(
+        self, group_id: uuid.UUID, group_name: str, village_code: str, member_households: int, business_plan: str,
+        budget_lines: list[BudgetLine], requested_rp: int, form: str, drafted_by: str,
+    ) -> None:
+        self.group_id = group_id
+        self.group_name = group_name
+        self.village_code = village_code
+        self.member_households = member_households
+        self.business_plan = business_plan
+        self.budget_lines = list(budget_lines)
+        self.requested_rp = requested_rp
+        self.form = form
+        self.status = "draft"
+        self.last_actor = drafted_by
+        self.flags: list[str] = []
+        self.approval: dict | None = None
+        self.times_returned = 0
+
+    def cap_rp(self, rules: GrantRules) -> int:
+        return rules.cap_per_household_rp * self.member_households
+
+    def check_status(self, *allowed: str, action: str) -> None:
+        if self.status not in allowed:
+            raise Conflict(f"cannot {action} a proposal that is {self.status}", rule="proposal.transition",
+                           status=self.status, proposal_id=str(self.id))
+
+    def check_maker_checker(self, actor: Actor) -> None:
+        if actor.user == self.last_actor:
+            raise RuleViolated("proposal.maker_checker", f"{actor.user} performed the previous step on this "
+                                                         "proposal and may not perform the next one", user=actor.user)
+
+    def submit(self, actor: Actor) -> None:
+        self.check_status("draft", action="submit")
+        check_role(actor, ("operator",), "submit a proposal")
+        check_region(actor, self.village_code, "submit a proposal")
+        self._submitted(by=actor.user)
+
+    @event("Submitted")
+    def _submitted(self, by: str) -> None:
+        self.status, self.last_actor = "submitted", by
+
+    def resubmit(self, actor: Actor, business_plan: str | None = None,
+                 budget_lines: list[BudgetLine] | None = None, form: str | None = None) -> None:
+        self.check_status("returned", action="resubmit")
+        check_role(actor, ("operator",), "resubmit a proposal")
+        check_region(actor, self.village_code, "resubmit a proposal")
+        lines = budget_lines if budget_lines is not None else self.budget_lines
+        requested = check_lines(lines)
+        form = form or self.form
+        if form not in FORMS:
+            raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
+        self._resubmitted(by=actor.user, business_plan=business_plan or self.business_plan, budget_lines=lines,
+                          requested_rp=requested, form=form)
+
+    @event("Resubmitted")
+    def _resubmitted(self, by: str, business_plan: str, budget_lines: list[BudgetLine], requested_rp: int,
+                     form: str) -> None:
+        self.status, self.last_actor = "submitted", by
+        self.business_plan, self.budget_lines, self.requested_rp, self.form = (
+            business_plan, list(budget_lines), requested_rp, form)
+        self.flags = []  # resubmission re-checks eligibility (the application refuses if still not eligible)
+
+    def verify(self, actor: Actor) -> None:
+        self._review("verify", actor)
+        self._verified(by=actor.user)
+
+    @event("Verified")
+    def _verified(self, by: str) -> None:
+        self.status, self.last_actor = "verified", by
+
+    def recommend(self, actor: Actor) -> None:
+        self._review("recommend", actor)
+        self._recommended(by=actor.user)
+
+    @event("Recommended")
+    def _recommended(self, by: str) -> None:
+        self.status, self.last_actor = "recommended", by
+
+    def approve(self, actor: Actor, amount_rp: int, form: str, budget: Budget, rules: GrantRules) -> None:
+        """Approve and commit the budget: both aggregates change, and are recorded, together."""
+        self._review("approve", actor)
+        check_rupiah("amount_rp", amount_rp, positive=True)
+        if form not in FORMS:
+            raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
+        if amount_rp > self.requested_rp:
+            raise RuleViolated("approval.above_requested", f"Rp {amount_rp:,} is more than the Rp "
+                                                           f"{self.requested_rp:,} requested")
+        cap = self.cap_rp(rules)
+        if amount_rp > cap:
+            raise RuleViolated("approval.above_cap", f"Rp {amount_rp:,} is more than the cap of Rp {cap:,} "
+                                                     f"(Rp {rules.cap_per_household_rp:,} × {self.member_households} "
+                                                     "households)")
+        if self.flags:
+            raise RuleViolated("proposal.flagged", f"the proposal is flagged ({'; '.join(self.flags)}): return it "
+                                                   "for revision first")
+        budget.commit(self.id, amount_rp)
+        self._approved(by=actor.user, amount_rp=amount_rp, form=form, fiscal_year=budget.fiscal_year,
+                       source=budget.source)
+
+    @event("Approved")
+    def _approved(self, by: str, amount_rp: int, form: str, fiscal_year: int, source: str) -> None:
+        self.status, self.last_actor = "approved", by
+        self.approval = {"amount_rp": amount_rp, "form": form, "fiscal_year": fiscal_year, "source": source}
+
+    def return_for_revision(self, actor: Actor, reason: str) -> None:
+        self._review("return", actor, reason=reason)
+        self._returned(by=actor.user, level=actor.role, reason=reason)
+
+    @event("Returned")
+    def _returned(self, by: str, level: str, reason: str) -> None:
+        self.status, self.last_actor = "returned", by
+        self.times_returned += 1
+
+    def reject(self, actor: Actor, reason: str) -> None:
+        self._review("reject", actor, reason=reason)
+        self._rejected(by=actor.user, level=actor.role, reason=reason)
+
+    @event("Rejected")
+    def _rejected(self, by: str, level: str, reason: str) -> None:
+        self.status, self.last_actor = "rejected", by
+
+    def flag(self, reason: str) -> None:
+        """The group or one of its households changed before approval: a reviewer must look again."""
+        if self.status in ("approved", "rejected", "cancelled") or reason in self.flags:
+            return
+        self._flagged(reason=reason)
+
+    @event("Flagged")
+    def _flagged(self, reason: str) -> None:
+        self.flags = [*self.flags, reason]
+
+    def cancel(self, actor: Actor, reason: str, budget: Budget) -> None:
+        """Cancel an approved grant before any money left: its budget is released."""
+        self.check_status("approved", action="cancel")
+        check_role(actor, ("ministry",), "cancel an approved grant")
+        self.check_maker_checker(actor)
+        if not reason.strip():
+            raise ValidationFailed("reason", "proposal.reason", "a cancellation needs a reason")
+        budget.release(self.id, self.approval["amount_rp"], reason)
+        self._cancelled(by=actor.user, reason=reason)
+
+    @event("Cancelled")
+    def _cancelled(self, by: str, reason: str) -> None:
+        self.status, self.last_actor = "cancelled", by
+
+    def _review(self, action: str, actor: Actor, reason: str | None = None) -> None:
+        self.check_status(*REVIEWERS, action=action)
+        if action in ("verify", "recommend", "approve") and ROUTE[self.status][0] != action:
+            raise Conflict(f"cannot {action} a proposal that is {self.status}: it needs to be "
+                           f"{ROUTE[self.status][0]}d first", rule="proposal.transition", status=self.status)
+        check_role(actor, (REVIEWERS[self.status],), f"{action} a {self.status} proposal")
+        check_region(actor, self.village_code, f"{action} this proposal")
+        self.check_maker_checker(actor)
+        if reason is not None and not reason.strip():
+            raise ValidationFailed("reason", "proposal.reason", f"to {action} a proposal, give a reason")
+
+
+# --- the grant: tranches, payments, deliveries, LPJ, monitoring, refunds -----------------------------------
+
+@dataclass(frozen=True)
+class Tranche:
+    number: int
+    amount_rp: int
+
+
+def split_tranches(amount_rp: int, percentages: tuple[int, ...]) -> list[Tranche]:
+    """70 % / 30 % by default, in whole rupiah; the last tranche takes the rounding, so the sum is exact."""
+    if sum(percentages) != 100:
+        raise ValueError(f"tranche percentages must add up to 100: {percentages}")
+    amounts = [amount_rp * p // 100 for p in percentages[:-1]]
+    amounts.append(amount_rp - sum(amounts))
+    return [Tranche(number, amount) for number, amount in enumerate(amounts, start=1)]
+
+
+class Grant(Aggregate):
+    """An approved proposal's money: its tranches and every payment, delivery, LPJ, visit and refund."""
+
+    @staticmethod
+    def create_id(proposal_id: uuid.UUID) -> uuid.UUID:
+        return stable_id("grant", proposal_id)
+
+    @classmethod
+    def open(cls, proposal: Proposal, rules: GrantRules) -> Grant:
+        if proposal.status != "approved" or proposal.approval is None:
+            raise Conflict("only an approved proposal becomes a grant", status=proposal.status)
+        return cls(proposal_id=proposal.id, group_id=proposal.group_id, village_code=proposal.village_code,
+                   amount_rp=proposal.approval["amount_rp"], form=proposal.approval["form"],
+                   tranches=split_tranches(proposal.approval["amount_rp"], rules.tranche_percentages))
+
+    @event("Opened")
+    def __init__(self, proposal_id: uuid.UUID, group_id: uuid.UUID, village_code: str, amount_rp: int, form: str,
+                 tranches: list[Tranche]) -> None:
+        self.proposal_id = proposal_id
+        self.group_id = group_id
+        self.village_code = village_code
+        self.amount_rp = amount_rp
+        self.form = form
+        self.tranches = list(tranches)
+        self.payments: dict[str, dict] = {}  # payment id → state
+        self.lpj: dict[int, dict] = {}  # tranche number → latest LPJ
+        self.refunded_rp = 0
+        self.visits = 0
+
+    # --- derived state -----------------------------------------------------------------------------------
+
+    def tranche(self, number: int) -> Tranche:
+        for tranche in self.tranches:
+            if tranche.number == number:
+                return tranche
+        raise NotFound(f"the grant has no tranche {number}", field="tranche", tranche=number)
+
+    def payments_of(self, number: int) -> list[dict]:
+        return [p for p in self.payments.values() if p["tranche"] == number]
+
+    def tranche_status(self, number: int) -> str:
+        """pending, or the state of its live payment: instructed, sent, paid (confirmed or delivered)."""
+        live = [p for p in self.payments_of(number) if p["status"] not in ("failed", "cancelled")]
+        return live[-1]["status"] if live else "pending"
+
+    def is_paid(self, number: int) -> bool:
+        return self.tranche_status(number) in ("confirmed", "delivered")
+
+    @property
+    def disbursed_rp(self) -> int:
+        return sum(p["amount_rp"] for p in self.payments.values() if p["status"] in ("confirmed", "delivered"))
+
+    @property
+    def committed_payments_rp(self) -> int:
+        """Paid, or on its way to the bank: what may not be instructed again."""
+        return sum(p["amount_rp"] for p in self.payments.values() if p["status"] not in ("failed", "cancelled"))
+
+    def payment(self, payment_id: str) -> dict:
+        if payment_id not in self.payments:
+            raise NotFound(f"no payment {payment_id} on this grant", field="payment_id", payment_id=payment_id)
+        return self.payments[payment_id]
+
+    # --- paying ------------------------------------------------------------------------------------------
+
+    def check_can_pay(self, number: int, gate_open: bool) -> Tranche:
+        tranche = self.tranche(number)
+        status = self.tranche_status(number)
+        if status != "pending":
+            raise Conflict(f"tranche {number} is already {status}: a tranche is paid at most once",
+                           rule="tranche.once", tranche=number, status=status)
+        for earlier in self.tranches[: number - 1]:
+            if not self.is_paid(earlier.number):
+                raise RuleViolated("tranche.order", f"tranche {earlier.number} is not paid yet", tranche=number)
+            if self.lpj.get(earlier.number, {}).get("status") != "accepted":
+                raise RuleViolated("tranche.lpj", f"tranche {number} needs an accepted LPJ for tranche "
+                                                  f"{earlier.number}", tranche=number)
+        if number > 1 and not gate_open:
+            raise RuleViolated("tranche.family_school", f"tranche {number} needs the Family School gate: not enough "
+                                                        "of the group's representatives have completed it",
+                               tranche=number)
+        if self.committed_payments_rp + tranche.amount_rp > self.amount_rp:  # cannot happen with exact tranches
+            raise RuleViolated("grant.above_approved", "this payment would exceed the approved amount")
+        return tranche
+
+    def instruct(self, number: int, payment_id: str, actor: Actor, gate_open: bool) -> None:
+        check_role(actor, ("treasurer",), "instruct a disbursement")
+        check_region(actor, self.village_code, "instruct a disbursement")
+        if self.form == "equipment":
+            raise RuleViolated("tranche.form", "an equipment grant is delivered with a BAST, not transferred")
+        tranche = self.check_can_pay(number, gate_open)
+        self._instructed(payment_id=payment_id, tranche=number, amount_rp=tranche.amount_rp, by=actor.user)
+
+    @event("Instructed")
+    def _instructed(self, payment_id: str, tranche: int, amount_rp: int, by: str) -> None:
+        self.payments = {**self.payments, payment_id: {"payment_id": payment_id, "tranche": tranche,
+                                                       "amount_rp": amount_rp, "status": "instructed",
+                                                       "kind": "cash"}}
+
+    def _payment_step(self, payment_id: str, actor: Actor, expected: tuple[str, ...], action: str) -> dict:
+        check_role(actor, ("treasurer",), action)
+        check_region(actor, self.village_code, action)
+        payment = self.payment(payment_id)
+        if payment["status"] not in expected:
+            raise Conflict(f"cannot {action}: payment {payment_id} is {payment['status']}",
+                           rule="payment.transition", status=payment["status"])
+        return payment
+
+    def mark_sent(self, payment_id: str, actor: Actor) -> None:
+        self._payment_step(payment_id, actor, ("instructed",), "send a payment to the bank")
+        self._sent(payment_id=payment_id, by=actor.user)
+
+    @event("Sent")
+    def _sent(self, payment_id: str, by: str) -> None:
+        self._set_payment(payment_id, status="sent")
+
+    def confirm(self, payment_id: str, bank_reference: str, actor: Actor) -> None:
+        self._payment_step(payment_id, actor, ("sent",), "confirm a payment")
+        if not bank_reference.strip():
+            raise ValidationFailed("bank_reference", "payment.bank_reference", "the bank's reference is required")
+        self._confirmed(payment_id=payment_id, bank_reference=bank_reference, by=actor.user)
+
+    @event("Confirmed")
+    def _confirmed(self, payment_id: str, bank_reference: str, by: str) -> None:
+        self._set_payment(payment_id, status="confirmed", bank_reference=bank_reference)
+
+    def fail(self, payment_id: str, reason: str, actor: Actor) -> None:
+        self._payment_step(payment_id, actor, ("instructed", "sent"), "record a failed payment")
+        if not reason.strip():
+            raise ValidationFailed("reason", "payment.reason", "a failure needs the bank's reason")
+        self._failed(payment_id=payment_id, reason=reason, by=actor.user)
+
+    @event("Failed")
+    def _failed(self, payment_id: str, reason: str, by: str) -> None:
+        self._set_payment(payment_id, status="failed", reason=reason)
+
+    def cancel_payment(self, payment_id: str, reason: str, actor: Actor) -> None:
+        self._payment_step(payment_id, actor, ("instructed", "failed"), "cancel a payment")
+        self._payment_cancelled(payment_id=payment_id, reason=reason, by=actor.user)
+
+    @event("PaymentCancelled")
+    def _payment_cancelled(self, payment_id: str, reason: str, by: str) -> None:
+        self._set_payment(payment_id, status="cancelled", reason=reason)
+
+    def deliver(self, number: int, payment_id: str, items: list[HandoverItem], handover_date: date, receiver: str,
+                actor: Actor, gate_open: bool, today: date) -> None:
+        """Equipment instead of a transfer, with its BAST: items, quantities, values, date, receiver."""
+        check_role(actor, ("operator", "treasurer"), "record an equipment delivery")
+        check_region(actor, self.village_code, "record an equipment delivery")
+        if self.form == "cash":
+            raise RuleViolated("tranche.form", "a cash grant is transferred, not delivered")
+        tranche = self.check_can_pay(number, gate_open)
+        if not items:
+            raise ValidationFailed("items", "bast.items", "a handover record lists at least one item")
+        for index, item in enumerate(items):
+            check_rupiah(f"items.{index}.value_rp", item.value_rp, positive=True)
+            if item.quantity < 1:
+                raise ValidationFailed(f"items.{index}.quantity", "bast.quantity", "quantity must be ≥ 1")
+        value = sum(item.value_rp for item in items)
+        if value > tranche.amount_rp:
+            raise RuleViolated("grant.above_approved", f"the handover is worth Rp {value:,}, more than tranche "
+                                                       f"{number}'s Rp {tranche.amount_rp:,}")
+        if handover_date > today:
+            raise ValidationFailed("handover_date", "bast.date_future", f"handover date {handover_date} is in the "
+                                                                       "future")
+        if not receiver.strip():
+            raise ValidationFailed("receiver", "bast.receiver", "the handover record names its receiver")
+        self._delivered(payment_id=payment_id, tranche=number, amount_rp=value, items=items,
+                        handover_date=handover_date, receiver=receiver, by=actor.user)
+
+    @event("Delivered")
+    def _delivered(self, payment_id: str, tranche: int, amount_rp: int, items: list[HandoverItem],
+                   handover_date: date, receiver: str, by: str) -> None:
+        self.payments = {**self.payments, payment_id: {"payment_id": payment_id, "tranche": tranche,
+                                                       "amount_rp": amount_rp, "status": "delivered",
+                                                       "kind": "equipment", "receiver": receiver}}
+
+    def _set_payment(self, payment_id: str, **changes: object) -> None:
+        self.payments = {**self.payments, payment_id: {**self.payments[payment_id], **changes}}
+
+    # --- accountability ----------------------------------------------------------------------------------
+
+    def submit_lpj(self, number: int, lines: list[SpendingLine], actor: Actor, today: date) -> None:
+        check_role(actor, ("operator",), "submit an LPJ")
+        check_region(actor, self.village_code, "submit an LPJ")
+        if not self.is_paid(number):
+            raise RuleViolated("lpj.after_payment", f"tranche {number} is not paid yet: nothing to account for")
+        if self.lpj.get(number, {}).get("status") in ("submitted", "accepted"):
+            raise Conflict(f"the LPJ of tranche {number} is already {self.lpj[number]['status']}",
+                           rule="lpj.transition")
+        if not lines:
+            raise ValidationFailed("lines", "lpj.lines", "an LPJ lists at least one spending line")
+        for index, line in enumerate(lines):
+            check_rupiah(f"lines.{index}.amount_rp", line.amount_rp, positive=True)
+            if not line.receipt_number.strip():
+                raise ValidationFailed(f"lines.{index}.receipt_number", "lpj.receipt", "each line needs its receipt")
+            if line.receipt_date > today:
+                raise ValidationFailed(f"lines.{index}.receipt_date", "lpj.receipt_date", "a receipt from the future")
+        self._lpj_submitted(tranche=number, lines=lines, total_rp=sum(line.amount_rp for line in lines),
+                            by=actor.user)
+
+    @event("LpjSubmitted")
+    def _lpj_submitted(self, tranche: int, lines: list[SpendingLine], total_rp: int, by: str) -> None:
+        self.lpj = {**self.lpj, tranche: {"status": "submitted", "total_rp": total_rp, "by": by}}
+
+    def review_lpj(self, number: int, accept: bool, actor: Actor, reason: str = "") -> None:
+        check_role(actor, ("operator",), "review an LPJ")
+        check_region(actor, self.village_code, "review an LPJ")
+        current = self.lpj.get(number)
+        if current is None or current["status"] != "submitted":
+            raise Conflict(f"no submitted LPJ for tranche {number}", rule="lpj.transition")
+        if current["by"] == actor.user:
+            raise RuleViolated("lpj.maker_checker", f"{actor.user} submitted this LPJ and may not review it")
+        if not accept and not reason.strip():
+            raise ValidationFailed("reason", "lpj.reason", "returning an LPJ needs a reason")
+        if accept:
+            self._lpj_accepted(tranche=number, by=actor.user)
+        else:
+            self._lpj_returned(tranche=number, reason=reason, by=actor.user)
+
+    @event("LpjAccepted")
+    def _lpj_accepted(self, tranche: int, by: str) -> None:
+        self.lpj = {**self.lpj, tranche: {**self.lpj[tranche], "status": "accepted"}}
+
+    @event("LpjReturned")
+    def _lpj_returned(self, tranche: int, reason: str, by: str) -> None:
+        self.lpj = {**self.lpj, tranche: {**self.lpj[tranche], "status": "returned"}}
+
+    def record_visit(self, visit_date: date, business_status: str, monthly_revenue_rp: int, notes: str,
+                     actor: Actor, today: date) -> None:
+        check_role(actor, ("facilitator", "operator"), "record a monitoring visit")
+        check_region(actor, self.village_code, "record a monitoring visit")
+        check_rupiah("monthly_revenue_rp", monthly_revenue_rp)
+        if visit_date > today:
+            raise ValidationFailed("visit_date", "visit.date_future", f"visit date {visit_date} is in the future")
+        if business_status not in ("running", "struggling", "stopped"):
+            raise ValidationFailed("business_status", "visit.status", "business status: running, struggling or "
+                                                                       "stopped")
+        self._visited(visit_date=visit_date, business_status=business_status,
+                      monthly_revenue_rp=monthly_revenue_rp, notes=notes, by=actor.user)
+
+    @event("Visited")
+    def _visited(self, visit_date: date, business_status: str, monthly_revenue_rp: int, notes: str,
+                 by: str) -> None:
+        self.visits += 1
+
+    def record_refund(self, amount_rp: int, reason: str, reference: str, actor: Actor) -> None:
+        """Misused funds reclaimed from the group: never more than was disbursed."""
+        check_role(actor, ("treasurer",), "record a refund")
+        check_region(actor, self.village_code, "record a refund")
+        check_rupiah("amount_rp", amount_rp, positive=True)
+        if self.refunded_rp + amount_rp > self.disbursed_rp:
+            raise RuleViolated("refund.above_disbursed", f"Rp {amount_rp:,} would refund more than the Rp "
+                                                         f"{self.disbursed_rp - self.refunded_rp:,} still disbursed")
+        if not reason.strip() or not reference.strip():
+            raise ValidationFailed("reason", "refund.reason", "a refund needs its reason and a reference")
+        self._refunded(amount_rp=amount_rp, reason=reason, reference=reference, by=actor.user)
+
+    @event("Refunded")
+    def _refunded(self, amount_rp: int, reason: str, reference: str, by: str) -> None:
+        self.refunded_rp += amount_rp

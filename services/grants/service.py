@@ -2,21 +2,119 @@
 
 from __future__ import annotations
 
+from services.grants import commands as cmd
 from services.grants.application import GrantsApplication
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
+from shared.edge import parse_command
 
 
 class GrantsService(BackboneEntrypoints):
     name = "grants"
     app: GrantsApplication = Backbone(GrantsApplication)
 
+    # --- budgets ---
     @domain_rpc
-    def set_budget_ceiling(self, fiscal_year: int, source: str, ceiling_rp: int, set_by: str) -> str:
-        return self.app.set_budget_ceiling(fiscal_year, source, ceiling_rp, set_by)
+    def set_budget_ceiling(self, payload: dict) -> str:
+        return self.app.set_budget_ceiling(parse_command(cmd.SetBudgetCeiling, payload))
 
     @domain_rpc
-    def budget(self, fiscal_year: int, source: str) -> dict | None:
-        return self.app.budget(fiscal_year, source)
+    def budgets(self, fiscal_year: int | None = None) -> list[dict]:
+        return self.app.budgets(fiscal_year)
+
+    # --- proposals ---
+    @domain_rpc
+    def draft_proposal(self, payload: dict) -> str:
+        return self.app.draft_proposal(parse_command(cmd.DraftProposal, payload))
+
+    @domain_rpc
+    def submit(self, payload: dict) -> None:
+        self.app.submit(parse_command(cmd.ProposalAction, payload))
+
+    @domain_rpc
+    def verify(self, payload: dict) -> None:
+        self.app.verify(parse_command(cmd.ProposalAction, payload))
+
+    @domain_rpc
+    def recommend(self, payload: dict) -> None:
+        self.app.recommend(parse_command(cmd.ProposalAction, payload))
+
+    @domain_rpc
+    def approve(self, payload: dict) -> None:
+        self.app.approve(parse_command(cmd.Approve, payload))
+
+    @domain_rpc
+    def return_for_revision(self, payload: dict) -> None:
+        self.app.return_for_revision(parse_command(cmd.ReasonedAction, payload))
+
+    @domain_rpc
+    def reject(self, payload: dict) -> None:
+        self.app.reject(parse_command(cmd.ReasonedAction, payload))
+
+    @domain_rpc
+    def resubmit(self, payload: dict) -> None:
+        self.app.resubmit(parse_command(cmd.Resubmit, payload))
+
+    @domain_rpc
+    def cancel(self, payload: dict) -> None:
+        self.app.cancel(parse_command(cmd.ReasonedAction, payload))
+
+    # --- money ---
+    @domain_rpc
+    def instruct(self, payload: dict) -> dict:
+        return self.app.instruct(parse_command(cmd.Instruct, payload))
+
+    @domain_rpc
+    def mark_sent(self, payload: dict) -> None:
+        self.app.mark_sent(parse_command(cmd.PaymentAction, payload))
+
+    @domain_rpc
+    def confirm(self, payload: dict) -> None:
+        self.app.confirm(parse_command(cmd.Confirm, payload))
+
+    @domain_rpc
+    def fail(self, payload: dict) -> None:
+        self.app.fail(parse_command(cmd.Fail, payload))
+
+    @domain_rpc
+    def cancel_payment(self, payload: dict) -> None:
+        self.app.cancel_payment(parse_command(cmd.Fail, payload))
+
+    @domain_rpc
+    def deliver(self, payload: dict) -> dict:
+        return self.app.deliver(parse_command(cmd.Deliver, payload))
+
+    @domain_rpc
+    def submit_lpj(self, payload: dict) -> None:
+        self.app.submit_lpj(parse_command(cmd.SubmitLpj, payload))
+
+    @domain_rpc
+    def review_lpj(self, payload: dict) -> None:
+        self.app.review_lpj(parse_command(cmd.ReviewLpj, payload))
+
+    @domain_rpc
+    def record_visit(self, payload: dict) -> None:
+        self.app.record_visit(parse_command(cmd.RecordVisit, payload))
+
+    @domain_rpc
+    def record_refund(self, payload: dict) -> None:
+        self.app.record_refund(parse_command(cmd.RecordRefund, payload))
+
+    # --- queries ---
+    @domain_rpc
+    def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50) -> dict:
+        return self.app.proposals(status, region, page, size)
+
+    @domain_rpc
+    def proposal(self, proposal_id: str) -> dict:
+        return self.app.proposal(proposal_id)
+
+    @domain_rpc
+    def grant(self, proposal_id: str) -> dict:
+        return self.app.grant(proposal_id)
+
+    @domain_rpc
+    def totals(self) -> dict:
+        return self.app.totals()
 
     @domain_rpc
     def household(self, kk: str) -> dict | None:

@@ -39,7 +39,8 @@ from services.registry.domain import (
     Member,
     check_candidate,
 )
-from shared.contracts import EventData
+from shared.consumer import UnitOfWork, handles
+from shared.contracts import Envelope, EventData, grants
 from shared.contracts import registry as public
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.ids import check_kk, check_nik_matches, check_village, jakarta_today
@@ -85,6 +86,7 @@ class RegionList(Aggregate):
 
 class RegistryApplication(ServiceApplication):
     service_name = "registry"
+    upstreams = ("grants",)
     value_objects = (Member, GroupMember, BankAccount)
     read_model_ddl = (
         "CREATE TABLE IF NOT EXISTS regions (code text PRIMARY KEY, name text NOT NULL, level int NOT NULL)",
@@ -424,6 +426,14 @@ class RegistryApplication(ServiceApplication):
                                         representative=representative, active_group=household["active_group"]))
         return candidates
 
+    # --- grants events ------------------------------------------------------------------------------------
+
+    @handles("grants.proposal.approved")
+    def on_proposal_approved(self, data: grants.ProposalApprovedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        group: Group = unit.get(data.group_id)
+        group.mark_funded(proposal_id=data.proposal_id, amount_rp=data.amount_rp)
+        unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
+
     # --- queries ------------------------------------------------------------------------------------------
 
     def household(self, kk: str) -> dict | None:
@@ -614,6 +624,8 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication, object], EventData]] = 
         added=_public_group_member(e.added) if e.added else None,
         members=[_public_group_member(m) for m in _group_at(app, e).members], roles=e.roles, reason=e.reason,
         by=e.by),
+    Group.Funded: lambda app, e: public.GroupFundedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
+                                                      amount_rp=e.amount_rp),
     Group.Dissolved: lambda app, e: public.GroupDissolvedV1(group_id=e.originator_id, reason=e.reason, by=e.by),
 }
 

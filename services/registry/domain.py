@@ -379,6 +379,17 @@ class Group(Aggregate):
         self.members = [m for m in self.members if m.kk != removed_kk] + ([added] if added else [])
         self.roles = dict(roles)
 
+    def mark_funded(self, proposal_id: uuid.UUID, amount_rp: int) -> None:
+        """The ministry approved the group's grant (learnt from grants' event)."""
+        self.check_active()
+        if self.status != "formed":
+            raise Conflict(f"KUBE {self.name} is already {self.status}", group_id=str(self.id), status=self.status)
+        self._funded(proposal_id=proposal_id, amount_rp=amount_rp)
+
+    @event("Funded")
+    def _funded(self, proposal_id: uuid.UUID, amount_rp: int) -> None:
+        self.status = "funded"
+
     def dissolve(self, reason: str, by: str) -> None:
         self.check_active()
         if not reason.strip():

@@ -84,6 +84,10 @@ class TrainingApplication(ServiceApplication):
         unit.writes.add("UPDATE groups SET members = %s WHERE group_id = %s",
                         (Jsonb([m.model_dump() for m in data.members]), data.group_id))
 
+    @handles("registry.group.funded")
+    def on_group_funded(self, data: upstream.GroupFundedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
+
     @handles("registry.group.dissolved")
     def on_group_dissolved(self, data: upstream.GroupDissolvedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (data.group_id,))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,8 +20,8 @@ class EventData(BaseModel):
     """Base of every public event's ``data``; subclasses are registered with :func:`contract`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    event_type: str = Field(default="", exclude=True, repr=False)
-    event_version: int = Field(default=0, exclude=True, repr=False)
+    event_type: ClassVar[str] = ""
+    event_version: ClassVar[int] = 0
 
 
 class Envelope(BaseModel):
@@ -58,9 +58,7 @@ def contract(event_type: str, version: int):
         key = (event_type, version)
         if key in CATALOG:
             raise RuntimeError(f"contract {event_type} v{version} registered twice")
-        model.model_fields["event_type"].default = event_type
-        model.model_fields["event_version"].default = version
-        model.model_rebuild(force=True)
+        model.event_type, model.event_version = event_type, version
         CATALOG[key] = model
         return model
 
@@ -123,7 +121,7 @@ def _first_error(exc: ValidationError) -> str:
 
 def load_all() -> None:
     """Import every contract module so the catalog is complete."""
-    from shared.contracts import grants, registry  # noqa: F401
+    from shared.contracts import grants, registry, training  # noqa: F401
 
 
 load_all()

@@ -1,16 +1,34 @@
-"""Public events of the grants service."""
+"""Public events of the grants service. Amounts are integer rupiah."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.contracts import EventData, contract
 
 BudgetSource = Literal["APBN", "APBD-provinsi", "APBD-kabupaten"]
+Form = Literal["cash", "equipment", "mixed"]
+Rupiah = Annotated[StrictInt, Field(ge=0)]
 
+
+class TrancheV1(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    number: int = Field(ge=1)
+    amount_rp: Rupiah
+
+
+class HandoverItemV1(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    item: str
+    quantity: int = Field(ge=1)
+    value_rp: Rupiah
+
+
+# --- budgets ---------------------------------------------------------------------------------------------
 
 @contract("grants.budget.ceiling_set", 1)
 class BudgetCeilingSetV1(EventData):
@@ -19,5 +37,222 @@ class BudgetCeilingSetV1(EventData):
     budget_id: uuid.UUID
     fiscal_year: int = Field(ge=2000, le=2100)
     source: BudgetSource
-    ceiling_rp: int = Field(ge=0, description="integer rupiah")
+    ceiling_rp: Rupiah
     set_by: str
+
+
+class BudgetMovement(EventData):
+    budget_id: uuid.UUID
+    proposal_id: uuid.UUID
+    amount_rp: Rupiah
+
+
+@contract("grants.budget.committed", 1)
+class BudgetCommittedV1(BudgetMovement):
+    """An approval committed part of a budget."""
+
+
+@contract("grants.budget.released", 1)
+class BudgetReleasedV1(BudgetMovement):
+    """A cancellation released committed budget."""
+
+    reason: str
+
+
+# --- proposals -------------------------------------------------------------------------------------------
+
+class ProposalEvent(EventData):
+    proposal_id: uuid.UUID
+    group_id: uuid.UUID
+    village_code: str
+    by: str
+
+
+@contract("grants.proposal.drafted", 1)
+class ProposalDraftedV1(ProposalEvent):
+    """An operator drafted a group's proposal: its requested amount and form."""
+
+    requested_rp: Rupiah
+    form: Form
+    member_households: int = Field(ge=1)
+
+
+@contract("grants.proposal.submitted", 1)
+class ProposalSubmittedV1(ProposalEvent):
+    """The operator submitted the proposal to the district."""
+
+
+@contract("grants.proposal.resubmitted", 1)
+class ProposalResubmittedV1(ProposalEvent):
+    """A returned proposal came back, revised."""
+
+    requested_rp: Rupiah
+    form: Form
+
+
+@contract("grants.proposal.verified", 1)
+class ProposalVerifiedV1(ProposalEvent):
+    """The district verified the proposal and sent it to the province."""
+
+
+@contract("grants.proposal.recommended", 1)
+class ProposalRecommendedV1(ProposalEvent):
+    """The province recommended the proposal to the ministry."""
+
+
+@contract("grants.proposal.approved", 1)
+class ProposalApprovedV1(ProposalEvent):
+    """The ministry approved the grant: amount, form, budget, and its tranches."""
+
+    amount_rp: Rupiah
+    form: Form
+    fiscal_year: int
+    source: BudgetSource
+    tranches: list[TrancheV1]
+
+
+@contract("grants.proposal.returned", 1)
+class ProposalReturnedV1(ProposalEvent):
+    """A level returned the proposal for revision, with its reason."""
+
+    level: str
+    reason: str
+
+
+@contract("grants.proposal.rejected", 1)
+class ProposalRejectedV1(ProposalEvent):
+    """A level rejected the proposal (final), with its reason."""
+
+    level: str
+    reason: str
+
+
+@contract("grants.proposal.flagged", 1)
+class ProposalFlaggedV1(ProposalEvent):
+    """The group or one of its households changed before approval; a reviewer must look again."""
+
+    reason: str
+
+
+@contract("grants.proposal.cancelled", 1)
+class ProposalCancelledV1(ProposalEvent):
+    """An approved grant was cancelled before any money left; its budget was released."""
+
+    reason: str
+
+
+# --- the grant's money -----------------------------------------------------------------------------------
+
+class GrantEvent(EventData):
+    grant_id: uuid.UUID
+    proposal_id: uuid.UUID
+    group_id: uuid.UUID
+    village_code: str
+
+
+@contract("grants.grant.opened", 1)
+class GrantOpenedV1(GrantEvent):
+    """An approved proposal became a grant with its tranches (default 70 % / 30 %)."""
+
+    amount_rp: Rupiah
+    form: Form
+    tranches: list[TrancheV1]
+
+
+class PaymentEvent(GrantEvent):
+    payment_id: str
+    by: str
+
+
+@contract("grants.disbursement.instructed", 1)
+class DisbursementInstructedV1(PaymentEvent):
+    """The treasurer instructed a cash transfer of one tranche."""
+
+    tranche: int = Field(ge=1)
+    amount_rp: Rupiah
+
+
+@contract("grants.disbursement.sent", 1)
+class DisbursementSentV1(PaymentEvent):
+    """The instruction went to the bank."""
+
+
+@contract("grants.disbursement.confirmed", 1)
+class DisbursementConfirmedV1(PaymentEvent):
+    """The bank confirmed the transfer: the tranche is paid."""
+
+    tranche: int = Field(ge=1)
+    amount_rp: Rupiah
+    bank_reference: str
+
+
+@contract("grants.disbursement.failed", 1)
+class DisbursementFailedV1(PaymentEvent):
+    """The bank refused or returned the transfer; the tranche may be instructed again."""
+
+    reason: str
+
+
+@contract("grants.disbursement.cancelled", 1)
+class DisbursementCancelledV1(PaymentEvent):
+    """An instruction was cancelled before it was paid."""
+
+    reason: str
+
+
+@contract("grants.disbursement.delivered", 1)
+class DisbursementDeliveredV1(PaymentEvent):
+    """Equipment was handed over instead of a transfer, with its BAST."""
+
+    tranche: int = Field(ge=1)
+    amount_rp: Rupiah
+    items: list[HandoverItemV1]
+    handover_date: date
+    receiver: str
+
+
+@contract("grants.lpj.submitted", 1)
+class LpjSubmittedV1(GrantEvent):
+    """The group's accountability report (LPJ) for a tranche was submitted."""
+
+    tranche: int = Field(ge=1)
+    total_rp: Rupiah
+    lines: int = Field(ge=1)
+    by: str
+
+
+@contract("grants.lpj.accepted", 1)
+class LpjAcceptedV1(GrantEvent):
+    """The LPJ of a tranche was accepted."""
+
+    tranche: int = Field(ge=1)
+    by: str
+
+
+@contract("grants.lpj.returned", 1)
+class LpjReturnedV1(GrantEvent):
+    """The LPJ of a tranche was returned, with the reason."""
+
+    tranche: int = Field(ge=1)
+    reason: str
+    by: str
+
+
+@contract("grants.monitoring.recorded", 1)
+class MonitoringRecordedV1(GrantEvent):
+    """A monitoring visit: the business's status and monthly revenue."""
+
+    visit_date: date
+    business_status: Literal["running", "struggling", "stopped"]
+    monthly_revenue_rp: Rupiah
+    by: str
+
+
+@contract("grants.refund.recorded", 1)
+class RefundRecordedV1(GrantEvent):
+    """Misused funds reclaimed from the group."""
+
+    amount_rp: Rupiah
+    reason: str
+    reference: str
+    by: str

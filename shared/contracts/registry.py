@@ -148,3 +148,12 @@ class GroupDissolvedV1(EventData):
     group_id: uuid.UUID
     reason: str
     by: str
+
+
+@contract("registry.group.funded", 1)
+class GroupFundedV1(EventData):
+    """The group's grant was approved (learnt from grants.proposal.approved): the KUBE is funded."""
+
+    group_id: uuid.UUID
+    proposal_id: uuid.UUID
+    amount_rp: int = Field(ge=0)

@@ -1,0 +1,139 @@
+"""Grants commands as they arrive at the edge, checked for shape; amounts are integer rupiah (strict)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from services.grants.domain import BUDGET_SOURCES, FORMS, ROLES
+
+Rupiah = Annotated[StrictInt, Field(ge=0, le=10**15)]
+PositiveRupiah = Annotated[StrictInt, Field(gt=0, le=10**15)]
+Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class ActorIn(Command):
+    user: str = Field(min_length=1, max_length=100)
+    role: Literal[ROLES]  # type: ignore[valid-type]
+    region: str = Field(pattern=r"^$|^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+
+
+class Acting(Command):
+    actor: ActorIn
+
+
+class SetBudgetCeiling(Acting):
+    fiscal_year: int = Field(ge=2000, le=2100)
+    source: Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
+    ceiling_rp: Rupiah
+
+
+class BudgetLineIn(Command):
+    item: str = Field(min_length=1, max_length=200)
+    quantity: StrictInt = Field(ge=1, le=1_000_000)
+    unit: str = Field(min_length=1, max_length=50)
+    unit_price_rp: PositiveRupiah
+
+
+class DraftProposal(Acting):
+    group_id: Uuid
+    business_plan: Text
+    budget_lines: list[BudgetLineIn] = Field(min_length=1, max_length=200)
+    form: Literal[FORMS]  # type: ignore[valid-type]
+
+
+class ProposalAction(Acting):
+    proposal_id: Uuid
+
+
+class ReasonedAction(ProposalAction):
+    reason: Text
+
+
+class Resubmit(ProposalAction):
+    business_plan: str | None = Field(default=None, min_length=1, max_length=2000)
+    budget_lines: list[BudgetLineIn] | None = Field(default=None, min_length=1, max_length=200)
+    form: Literal[FORMS] | None = None  # type: ignore[valid-type]
+
+
+class Approve(ProposalAction):
+    amount_rp: PositiveRupiah
+    form: Literal[FORMS]  # type: ignore[valid-type]
+    fiscal_year: int = Field(ge=2000, le=2100)
+    source: Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
+
+
+class Instruct(Acting):
+    proposal_id: Uuid
+    tranche: int = Field(ge=1, le=10)
+    idempotency_key: str = Field(min_length=8, max_length=200)
+
+
+class PaymentAction(Acting):
+    proposal_id: Uuid
+    payment_id: Uuid
+
+
+class Confirm(PaymentAction):
+    bank_reference: str = Field(min_length=1, max_length=100)
+
+
+class Fail(PaymentAction):
+    reason: Text
+
+
+class HandoverItemIn(Command):
+    item: str = Field(min_length=1, max_length=200)
+    quantity: StrictInt = Field(ge=1, le=1_000_000)
+    value_rp: PositiveRupiah
+
+
+class Deliver(Acting):
+    proposal_id: Uuid
+    tranche: int = Field(ge=1, le=10)
+    idempotency_key: str = Field(min_length=8, max_length=200)
+    items: list[HandoverItemIn] = Field(min_length=1, max_length=200)
+    handover_date: date
+    receiver: str = Field(min_length=1, max_length=200)
+
+
+class SpendingLineIn(Command):
+    description: str = Field(min_length=1, max_length=300)
+    receipt_number: str = Field(min_length=1, max_length=100)
+    receipt_date: date
+    amount_rp: PositiveRupiah
+
+
+class SubmitLpj(Acting):
+    proposal_id: Uuid
+    tranche: int = Field(ge=1, le=10)
+    lines: list[SpendingLineIn] = Field(min_length=1, max_length=500)
+
+
+class ReviewLpj(Acting):
+    proposal_id: Uuid
+    tranche: int = Field(ge=1, le=10)
+    accept: bool
+    reason: str = Field(default="", max_length=2000)
+
+
+class RecordVisit(Acting):
+    proposal_id: Uuid
+    visit_date: date
+    business_status: Literal["running", "struggling", "stopped"]
+    monthly_revenue_rp: Rupiah
+    notes: str = Field(default="", max_length=2000)
+
+
+class RecordRefund(Acting):
+    proposal_id: Uuid
+    amount_rp: PositiveRupiah
+    reason: Text
+    reference: str = Field(min_length=1, max_length=100)
