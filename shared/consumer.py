@@ -76,6 +76,10 @@ class UnitOfWork:
     def add(self, aggregate) -> None:
         self._aggregates[aggregate.id] = aggregate
 
+    def find(self, matches: Callable[[Any], bool]):
+        """An aggregate this batch already holds (e.g. one it created), or None."""
+        return next((a for a in self._aggregates.values() if matches(a)), None)
+
     def commit(self, upstream: str, position: int) -> None:
         self.app.record(*self._aggregates.values(), writes=self.writes, tracking=Tracking(upstream, position))
 

@@ -1,9 +1,20 @@
-"""Training (Family School) domain: the default curriculum. Pure: no I/O.
+"""Family School (Sekolah Keluarga) domain: curriculum, cohorts, sessions, attendance, completion, the gate.
+Pure: no I/O.
 
-Cohorts, sessions and attendance arrive with the Family School issue; the curriculum is what they will refer to.
+A participant completes when present at ≥ 5 of the 6 modules (a setting); a group's gate opens when ≥ 80 % (a
+setting) of its representatives have completed. A participant who leaves the registry is withdrawn, not failed.
 """
 
 from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
+from shared.keys import stable_id
 
 DEFAULT_MODULES = (
     ("pengasuhan", "Pengasuhan dan pendidikan anak"),
@@ -13,3 +24,229 @@ DEFAULT_MODULES = (
     ("kesejahteraan", "Kesejahteraan sosial"),
     ("usaha", "Usaha ekonomi produktif"),
 )
+ATTENDANCE = ("present", "excused", "absent")
+
+
+@dataclass(frozen=True)
+class TrainingRules:
+    modules_to_complete: int = 5
+    gate_percent: int = 80
+
+
+class Curriculum(Aggregate):
+    """The modules a cohort may teach. A retired module stays in history: past attendance keeps its meaning."""
+
+    ID = stable_id("curriculum", "sekolah-keluarga")
+
+    @staticmethod
+    def create_id() -> uuid.UUID:
+        return Curriculum.ID
+
+    @event("Started")
+    def __init__(self, modules: list[tuple[str, str]]) -> None:
+        self.modules = {code: {"title": title, "retired": False} for code, title in modules}
+
+    @property
+    def active(self) -> list[str]:
+        return [code for code, module in self.modules.items() if not module["retired"]]
+
+    def add_module(self, code: str, title: str, by: str) -> None:
+        if not code.strip() or not title.strip():
+            raise ValidationFailed("code", "module.fields", "a module needs a code and a title")
+        if code in self.modules:
+            raise Conflict(f"module {code} exists already", rule="module.exists")
+        self._module_added(code=code, title=title, by=by)
+
+    @event("ModuleAdded")
+    def _module_added(self, code: str, title: str, by: str) -> None:
+        self.modules = {**self.modules, code: {"title": title, "retired": False}}
+
+    def retire_module(self, code: str, by: str) -> None:
+        if code not in self.active:
+            raise NotFound(f"no active module {code}", field="module", module=code)
+        self._module_retired(code=code, by=by)
+
+    @event("ModuleRetired")
+    def _module_retired(self, code: str, by: str) -> None:
+        self.modules = {**self.modules, code: {**self.modules[code], "retired": True}}
+
+
+class Cohort(Aggregate):
+    """A Family School class (kelas) of one village: facilitator, participants, sessions, attendance."""
+
+    @classmethod
+    def open(cls, village_code: str, facilitator: str, name: str, by: str) -> Cohort:
+        if not facilitator.strip():
+            raise ValidationFailed("facilitator", "cohort.facilitator", "a cohort needs its facilitator")
+        return cls(village_code=village_code, facilitator=facilitator, name=name or f"Kelas {village_code}", by=by)
+
+    @event("Opened")
+    def __init__(self, village_code: str, facilitator: str, name: str, by: str) -> None:
+        self.village_code = village_code
+        self.facilitator = facilitator
+        self.name = name
+        self.participants: dict[str, dict] = {}  # nik → {name, group_id, status, certificate}
+        self.sessions: dict[str, dict] = {}  # session id → {module, date, place}
+        self.attendance: dict[str, dict[str, str]] = {}  # session id → nik → status
+        self.closed = False
+
+    # --- participants --------------------------------------------------------------------------------------
+
+    def participant(self, nik: str) -> dict:
+        if nik not in self.participants:
+            raise NotFound(f"NIK {nik} is not a participant of cohort {self.name}", field="nik", nik=nik)
+        return self.participants[nik]
+
+    def enrol(self, nik: str, name: str, group_id: uuid.UUID | None, by: str) -> bool:
+        """Enrol once: enrolling an enrolled participant changes nothing (returns False)."""
+        if nik in self.participants and self.participants[nik]["status"] != "withdrawn":
+            return False
+        self._enrolled(nik=nik, name=name, group_id=group_id, by=by)
+        return True
+
+    @event("Enrolled")
+    def _enrolled(self, nik: str, name: str, group_id: uuid.UUID | None, by: str) -> None:
+        self.participants = {**self.participants, nik: {"name": name, "group_id": group_id, "status": "enrolled",
+                                                        "certificate": None}}
+
+    def withdraw(self, nik: str, reason: str, by: str) -> bool:
+        """Withdraw someone who left (death, moved): not a failure. False if there is nothing to do."""
+        if nik not in self.participants or self.participants[nik]["status"] in ("withdrawn", "completed"):
+            return False
+        self._withdrawn(nik=nik, reason=reason, by=by)
+        return True
+
+    @event("Withdrawn")
+    def _withdrawn(self, nik: str, reason: str, by: str) -> None:
+        self.participants = {**self.participants, nik: {**self.participants[nik], "status": "withdrawn"}}
+
+    # --- sessions and attendance ---------------------------------------------------------------------------
+
+    def schedule(self, module: str, session_date: date, place: str, curriculum: Curriculum, by: str) -> str:
+        if module not in curriculum.active:
+            raise ValidationFailed("module", "session.module", f"{module!r} is not an active module: "
+                                                               f"{', '.join(curriculum.active)}")
+        if not place.strip():
+            raise ValidationFailed("place", "session.place", "a session needs a place")
+        for session in self.sessions.values():
+            if session["module"] == module and session["date"] == session_date:
+                raise Conflict(f"module {module} is already scheduled on {session_date} in this cohort",
+                               rule="session.duplicate")
+        session_id = str(stable_id("session", self.id, module, session_date.isoformat()))
+        self._scheduled(session_id=session_id, module=module, session_date=session_date, place=place, by=by)
+        return session_id
+
+    @event("SessionScheduled")
+    def _scheduled(self, session_id: str, module: str, session_date: date, place: str, by: str) -> None:
+        self.sessions = {**self.sessions, session_id: {"module": module, "date": session_date, "place": place}}
+
+    def session(self, session_id: str) -> dict:
+        if session_id not in self.sessions:
+            raise NotFound(f"no session {session_id} in cohort {self.name}", field="session_id",
+                           session_id=session_id)
+        return self.sessions[session_id]
+
+    def _check_attendance(self, session_id: str, marks: dict[str, str], today: date) -> None:
+        session = self.session(session_id)
+        if session["date"] > today:
+            raise ValidationFailed("session_id", "attendance.future", f"the session is on {session['date']}: "
+                                                                      "attendance cannot be recorded in advance")
+        for nik, status in marks.items():
+            if status not in ATTENDANCE:
+                raise ValidationFailed("status", "attendance.status", f"attendance is one of {ATTENDANCE}: "
+                                                                      f"{status!r}")
+            participant = self.participant(nik)
+            if participant["status"] == "withdrawn":
+                raise RuleViolated("attendance.withdrawn", f"NIK {nik} was withdrawn from this cohort", nik=nik)
+
+    def record_attendance(self, session_id: str, marks: dict[str, str], by: str, today: date) -> None:
+        """Attendance of a session, for several participants at once; a correction goes through ``correct``."""
+        if not marks:
+            raise ValidationFailed("marks", "attendance.empty", "record attendance for at least one participant")
+        self._check_attendance(session_id, marks, today)
+        recorded = self.attendance.get(session_id, {})
+        already = sorted(set(marks) & set(recorded))
+        if already:
+            raise Conflict(f"attendance of NIK {already[0]} is already recorded for this session: correct it "
+                           "with a reason instead", rule="attendance.recorded", nik=already[0])
+        self._attendance_recorded(session_id=session_id, marks=marks, by=by)
+
+    @event("AttendanceRecorded")
+    def _attendance_recorded(self, session_id: str, marks: dict[str, str], by: str) -> None:
+        self.attendance = {**self.attendance, session_id: {**self.attendance.get(session_id, {}), **marks}}
+
+    def correct_attendance(self, session_id: str, nik: str, status: str, reason: str, by: str, today: date) -> None:
+        self._check_attendance(session_id, {nik: status}, today)
+        if nik not in self.attendance.get(session_id, {}):
+            raise NotFound(f"no attendance of NIK {nik} recorded for this session to correct", field="nik")
+        if self.attendance[session_id][nik] == status:
+            raise Conflict(f"attendance of NIK {nik} is already {status}", rule="attendance.unchanged")
+        if not reason.strip():
+            raise ValidationFailed("reason", "attendance.reason", "a correction needs a reason")
+        if self.participants[nik]["status"] == "completed":
+            raise RuleViolated("attendance.certified", f"NIK {nik} holds certificate "
+                                                       f"{self.participants[nik]['certificate']}: attendance is final")
+        self._attendance_corrected(session_id=session_id, nik=nik, status=status, reason=reason, by=by)
+
+    @event("AttendanceCorrected")
+    def _attendance_corrected(self, session_id: str, nik: str, status: str, reason: str, by: str) -> None:
+        self.attendance = {**self.attendance, session_id: {**self.attendance[session_id], nik: status}}
+
+    # --- completion ----------------------------------------------------------------------------------------
+
+    def modules_present(self, nik: str) -> set[str]:
+        return {self.sessions[session_id]["module"] for session_id, marks in self.attendance.items()
+                if marks.get(nik) == "present"}
+
+    def completable(self, rules: TrainingRules) -> list[str]:
+        """Enrolled participants present at enough distinct modules, not yet certified."""
+        return sorted(nik for nik, participant in self.participants.items()
+                      if participant["status"] == "enrolled"
+                      and len(self.modules_present(nik)) >= rules.modules_to_complete)
+
+    def complete(self, nik: str, certificate: str, rules: TrainingRules) -> None:
+        if nik not in self.completable(rules):
+            raise RuleViolated("completion.modules", f"NIK {nik} is not present at {rules.modules_to_complete} "
+                                                     "modules yet", nik=nik)
+        self._completed(nik=nik, certificate=certificate, modules=sorted(self.modules_present(nik)))
+
+    @event("Completed")
+    def _completed(self, nik: str, certificate: str, modules: list[str]) -> None:
+        self.participants = {**self.participants, nik: {**self.participants[nik], "status": "completed",
+                                                        "certificate": certificate}}
+
+
+class Gate(Aggregate):
+    """A group's Family School gate: open when enough of its representatives have completed."""
+
+    @staticmethod
+    def create_id(group_id: uuid.UUID) -> uuid.UUID:
+        return stable_id("gate", group_id)
+
+    @classmethod
+    def first(cls, group_id: uuid.UUID, completed: int, representatives: int, rules: TrainingRules) -> Gate:
+        return cls(group_id=group_id, completed=completed, representatives=representatives,
+                   open=gate_is_open(completed, representatives, rules), threshold_percent=rules.gate_percent)
+
+    @event("Changed")
+    def __init__(self, group_id: uuid.UUID, completed: int, representatives: int, open: bool,
+                 threshold_percent: int) -> None:
+        self.group_id = group_id
+        self.completed, self.representatives, self.open = completed, representatives, open
+
+    def update(self, completed: int, representatives: int, rules: TrainingRules) -> bool:
+        is_open = gate_is_open(completed, representatives, rules)
+        if (completed, representatives, is_open) == (self.completed, self.representatives, self.open):
+            return False
+        self._updated(completed=completed, representatives=representatives, open=is_open,
+                      threshold_percent=rules.gate_percent)
+        return True
+
+    @event("Updated")
+    def _updated(self, completed: int, representatives: int, open: bool, threshold_percent: int) -> None:
+        self.completed, self.representatives, self.open = completed, representatives, open
+
+
+def gate_is_open(completed: int, representatives: int, rules: TrainingRules) -> bool:
+    # Integer arithmetic: 8 of 10 at 80 % is open, 7 of 9 (77.8 %) is not.
+    return representatives > 0 and completed * 100 >= rules.gate_percent * representatives

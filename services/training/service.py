@@ -1,14 +1,76 @@
-"""Training service: thin nameko entrypoints over the training application."""
+"""Training service: thin nameko entrypoints over the Family School application."""
 
 from __future__ import annotations
 
+from services.training import commands as cmd
 from services.training.application import TrainingApplication
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
+from shared.edge import parse_command
 
 
 class TrainingService(BackboneEntrypoints):
     name = "training"
     app: TrainingApplication = Backbone(TrainingApplication)
+
+    # --- curriculum ---
+    @domain_rpc
+    def curriculum(self) -> dict:
+        curriculum = self.app.curriculum()
+        return {"modules": curriculum.modules, "active": curriculum.active}
+
+    @domain_rpc
+    def add_module(self, payload: dict) -> None:
+        self.app.add_module(parse_command(cmd.AddModule, payload))
+
+    @domain_rpc
+    def retire_module(self, payload: dict) -> None:
+        self.app.retire_module(parse_command(cmd.RetireModule, payload))
+
+    # --- cohorts ---
+    @domain_rpc
+    def open_cohort(self, payload: dict) -> str:
+        return self.app.open_cohort(parse_command(cmd.OpenCohort, payload))
+
+    @domain_rpc
+    def enrol(self, payload: dict) -> None:
+        self.app.enrol(parse_command(cmd.Enrol, payload))
+
+    @domain_rpc
+    def schedule_session(self, payload: dict) -> str:
+        return self.app.schedule_session(parse_command(cmd.ScheduleSession, payload))
+
+    @domain_rpc
+    def record_attendance(self, payload: dict) -> list[dict]:
+        return self.app.record_attendance(parse_command(cmd.RecordAttendance, payload))
+
+    @domain_rpc
+    def correct_attendance(self, payload: dict) -> list[dict]:
+        return self.app.correct_attendance(parse_command(cmd.CorrectAttendance, payload))
+
+    # --- queries ---
+    @domain_rpc
+    def cohort(self, cohort_id: str) -> dict:
+        return self.app.cohort(cohort_id)
+
+    @domain_rpc
+    def cohorts(self, village_code: str | None = None, page: int = 1, size: int = 50) -> dict:
+        return self.app.cohorts(village_code, page, size)
+
+    @domain_rpc
+    def participant(self, nik: str) -> dict:
+        return self.app.participant(nik)
+
+    @domain_rpc
+    def completion_rates(self) -> dict:
+        return self.app.completion_rates()
+
+    @domain_rpc
+    def gates(self) -> list[dict]:
+        return self.app.gates()
+
+    @domain_rpc
+    def totals(self) -> dict:
+        return self.app.totals()
 
     @domain_rpc
     def individual(self, nik: str) -> dict | None:

@@ -1,0 +1,65 @@
+"""Training commands as they arrive at the edge, checked for shape."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Nik = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
+Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+VillageCode = Annotated[str, Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$")]
+Actor = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class OpenCohort(Command):
+    village_code: VillageCode
+    facilitator: str = Field(min_length=1, max_length=100)
+    name: str = Field(default="", max_length=200)
+    by: Actor
+
+
+class Enrol(Command):
+    cohort_id: Uuid
+    nik: Nik
+    by: Actor
+
+
+class ScheduleSession(Command):
+    cohort_id: Uuid
+    module: str = Field(min_length=1, max_length=50)
+    session_date: date
+    place: str = Field(min_length=1, max_length=200)
+    by: Actor
+
+
+class RecordAttendance(Command):
+    cohort_id: Uuid
+    session_id: Uuid
+    marks: dict[Nik, Literal["present", "excused", "absent"]] = Field(min_length=1, max_length=200)
+    by: Actor
+
+
+class CorrectAttendance(Command):
+    cohort_id: Uuid
+    session_id: Uuid
+    nik: Nik
+    status: Literal["present", "excused", "absent"]
+    reason: str = Field(min_length=1, max_length=500)
+    by: Actor
+
+
+class AddModule(Command):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,40}$")
+    title: str = Field(min_length=1, max_length=200)
+    by: Actor
+
+
+class RetireModule(Command):
+    code: str = Field(min_length=1, max_length=50)
+    by: Actor

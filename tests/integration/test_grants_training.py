@@ -1,0 +1,313 @@
+"""Grants and the Family School against real PostgreSQL and RabbitMQ: the money's route, its guards under
+concurrency, and the gate that ties tranche 2 to the Family School — across services, through events only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from nameko.exceptions import RemoteError
+
+from shared.errors import from_remote
+from tests.integration.test_registry import eligible_households, group
+from tests.support.system import System, eventually
+
+pytestmark = pytest.mark.integration
+
+VILLAGE = "18.01.06.2001"
+OPERATOR = {"user": "op.kalianda", "role": "operator", "region": "18.01"}
+OPERATOR_2 = {"user": "op2.kalianda", "role": "operator", "region": "18.01"}
+VERIFIER = {"user": "kabid.lamsel", "role": "verifier", "region": "18.01"}
+PROVINCE = {"user": "dinsos.lampung", "role": "province", "region": "18"}
+MINISTRY = {"user": "kemensos.pusat", "role": "ministry", "region": ""}
+MINISTRY_2 = {"user": "kemensos.direktur", "role": "ministry", "region": ""}
+TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
+LINES = [{"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000},
+         {"item": "Kain dan benang", "quantity": 1, "unit": "paket", "unit_price_rp": 4_000_000}]  # Rp 16,500,000
+
+
+@pytest.fixture
+def running(system: System) -> System:
+    for service in ("registry", "grants", "training"):
+        system.start(service)
+    system.import_regions()
+    with system.rpc() as rpc:
+        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
+                                       "ceiling_rp": 100_000_000})
+    return system
+
+
+def refusal(call):
+    with pytest.raises(RemoteError) as raised:
+        call()
+    error = from_remote(raised.value.exc_type, raised.value.value)
+    assert error is not None, raised.value
+    return error
+
+
+def funded_ready_group(rpc, start: int, name: str = "KUBE Mawar") -> tuple[str, list[dict]]:
+    members = eligible_households(rpc, 7, VILLAGE, start=start)
+    group_id = rpc.registry.form_group(group(name, VILLAGE, members))
+    eventually(lambda: rpc.grants.group(group_id) is not None)
+    return group_id, members
+
+
+def draft(rpc, group_id: str, lines=LINES, form: str = "cash") -> str:
+    return rpc.grants.draft_proposal({"actor": OPERATOR, "group_id": group_id, "form": form,
+                                      "business_plan": "Usaha jahit seragam sekolah", "budget_lines": lines})
+
+
+def climb(rpc, proposal_id: str) -> None:
+    rpc.grants.submit({"actor": OPERATOR, "proposal_id": proposal_id})
+    rpc.grants.verify({"actor": VERIFIER, "proposal_id": proposal_id})
+    rpc.grants.recommend({"actor": PROVINCE, "proposal_id": proposal_id})
+
+
+def approve(rpc, proposal_id: str, amount: int = 14_000_000, form: str = "cash", actor=MINISTRY) -> None:
+    rpc.grants.approve({"actor": actor, "proposal_id": proposal_id, "amount_rp": amount, "form": form,
+                        "fiscal_year": 2026, "source": "APBN"})
+
+
+def pay(rpc, proposal_id: str, tranche: int, key: str) -> dict:
+    payment = rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": tranche,
+                                   "idempotency_key": key})
+    rpc.grants.mark_sent({"actor": TREASURER, "proposal_id": proposal_id, "payment_id": payment["payment_id"]})
+    rpc.grants.confirm({"actor": TREASURER, "proposal_id": proposal_id, "payment_id": payment["payment_id"],
+                        "bank_reference": f"BRI-{key}"})
+    return payment
+
+
+def complete_family_school(rpc, cohort_id: str, present: list[str], absent: list[str], present_at: int) -> list[dict]:
+    """Six sessions in the past: ``present`` at the first ``present_at`` of them, ``absent`` at none."""
+    modules = rpc.training.curriculum()["active"]
+    completed = []
+    for index, module in enumerate(modules):
+        session_id = rpc.training.schedule_session({
+            "cohort_id": cohort_id, "module": module, "session_date": (date.today() - timedelta(days=60 - index * 7))
+            .isoformat(), "place": "Balai Desa Jondong", "by": "fasilitator.rina"})
+        marks = {nik: "present" if index < present_at else "absent" for nik in present} | {
+            nik: "absent" for nik in absent}
+        completed += rpc.training.record_attendance({"cohort_id": cohort_id, "session_id": session_id,
+                                                     "marks": marks, "by": "fasilitator.rina"})
+    return completed
+
+
+def test_a_group_is_funded_in_tranches_and_tranche_two_waits_for_lpj_and_the_family_school(running):
+    with running.rpc() as rpc:
+        group_id, members = funded_ready_group(rpc, start=200)
+        proposal_id = draft(rpc, group_id)
+        assert rpc.grants.proposal(proposal_id)["requested_rp"] == 16_500_000
+        climb(rpc, proposal_id)
+        approve(rpc, proposal_id)
+
+        grant = rpc.grants.grant(proposal_id)
+        assert [(t["number"], t["amount_rp"]) for t in grant["tranches"]] == [(1, 9_800_000), (2, 4_200_000)]
+        # Registry learns the group is funded; training enrols its representatives in a Kalianda cohort.
+        eventually(lambda: rpc.registry.group(group_id)["status"] == "funded")
+        cohorts = eventually(lambda: rpc.training.cohorts(village_code=VILLAGE)["items"])
+        cohort_id = cohorts[0]["cohort_id"]
+        representatives = [m["representative_nik"] for m in members]
+        eventually(lambda: len(rpc.training.cohort(cohort_id)["participants"]) == 7)
+
+        first = pay(rpc, proposal_id, 1, "tranche-1-key-0001")
+        again = rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": 1,
+                                     "idempotency_key": "tranche-1-key-0001"})
+        assert again["payment_id"] == first["payment_id"] and again["repeated"] is True
+        assert rpc.grants.grant(proposal_id)["disbursed_rp"] == 9_800_000
+
+        assert refusal(lambda: rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": 2,
+                                                    "idempotency_key": "tranche-2-key-0001"})).rule == "tranche.lpj"
+        rpc.grants.submit_lpj({"actor": OPERATOR, "proposal_id": proposal_id, "tranche": 1, "lines": [
+            {"description": "Mesin jahit 5 unit", "receipt_number": "INV-001", "receipt_date": "2026-01-10",
+             "amount_rp": 9_800_000}]})
+        assert refusal(lambda: rpc.grants.review_lpj({"actor": OPERATOR, "proposal_id": proposal_id, "tranche": 1,
+                                                      "accept": True})).rule == "lpj.maker_checker"
+        rpc.grants.review_lpj({"actor": OPERATOR_2, "proposal_id": proposal_id, "tranche": 1, "accept": True})
+
+        # The gate: closed until ≥ 80 % of the 7 representatives (6) have completed the Family School.
+        tranche_2 = {"actor": TREASURER, "proposal_id": proposal_id, "tranche": 2,
+                     "idempotency_key": "tranche-2-key-0001"}
+        assert refusal(lambda: rpc.grants.instruct(tranche_2)).rule == "tranche.family_school"
+        completed = complete_family_school(rpc, cohort_id, representatives[:5], representatives[5:], present_at=5)
+        assert len(completed) == 5 and all(c["certificate"].startswith("SK-18.01.06-") for c in completed)
+        eventually(lambda: any(g["completed"] == 5 for g in rpc.training.gates()))
+        assert refusal(lambda: rpc.grants.instruct(tranche_2)).rule == "tranche.family_school"  # 5 of 7 < 80 %
+        more = complete_family_school_late(rpc, cohort_id, representatives[5])
+        assert len(more) == 1
+        eventually(lambda: rpc.grants.grant(proposal_id)["family_school_gate_open"])
+        pay(rpc, proposal_id, 2, "tranche-2-key-0001")
+
+        grant = rpc.grants.grant(proposal_id)
+        assert grant["disbursed_rp"] == 14_000_000 == grant["amount_rp"]
+        assert [t["status"] for t in grant["tranches"]] == ["confirmed", "confirmed"]
+        assert refusal(lambda: rpc.grants.instruct({**tranche_2, "idempotency_key": "tranche-2-key-0002"})).rule \
+            == "tranche.once"
+        assert rpc.training.totals()["completed"] == 6 and rpc.training.totals()["gate_open_groups"] == 1
+
+
+def complete_family_school_late(rpc, cohort_id: str, nik: str) -> list[dict]:
+    """Correct five of a participant's absences to present (the facilitator's register was wrong)."""
+    cohort = rpc.training.cohort(cohort_id)
+    completed = []
+    for session in cohort["sessions"][:5]:
+        completed += rpc.training.correct_attendance({
+            "cohort_id": cohort_id, "session_id": session["session_id"], "nik": nik, "status": "present",
+            "reason": "daftar hadir tertukar", "by": "fasilitator.rina"})
+    return completed
+
+
+def test_the_route_refuses_what_the_rules_forbid_and_returned_proposals_come_back(running):
+    with running.rpc() as rpc:
+        group_id, _ = funded_ready_group(rpc, start=300)
+        proposal_id = draft(rpc, group_id)
+        assert refusal(lambda: approve(rpc, proposal_id)).rule == "proposal.transition"
+        rpc.grants.submit({"actor": OPERATOR, "proposal_id": proposal_id})
+        other_regency = {"user": "kabid.lamteng", "role": "verifier", "region": "18.02"}
+        assert refusal(lambda: rpc.grants.verify({"actor": other_regency, "proposal_id": proposal_id})).rule \
+            == "region.scope"
+        assert refusal(lambda: rpc.grants.verify({"actor": {**VERIFIER, "user": OPERATOR["user"]},
+                                                  "proposal_id": proposal_id})).rule == "proposal.maker_checker"
+        rpc.grants.verify({"actor": VERIFIER, "proposal_id": proposal_id})
+        rpc.grants.return_for_revision({"actor": PROVINCE, "proposal_id": proposal_id,
+                                        "reason": "RAB belum mencantumkan biaya pelatihan"})
+        rpc.grants.resubmit({"actor": OPERATOR, "proposal_id": proposal_id,
+                             "budget_lines": [*LINES, {"item": "Pelatihan menjahit", "quantity": 1, "unit": "paket",
+                                                       "unit_price_rp": 1_500_000}]})
+        rpc.grants.verify({"actor": VERIFIER, "proposal_id": proposal_id})
+        rpc.grants.recommend({"actor": PROVINCE, "proposal_id": proposal_id})
+        assert refusal(lambda: approve(rpc, proposal_id, amount=14_000_001)).rule == "approval.above_cap"
+        approve(rpc, proposal_id, amount=14_000_000)
+        shown = rpc.grants.proposal(proposal_id)
+        assert shown["status"] == "approved" and shown["requested_rp"] == 18_000_000
+        assert [h["event"] for h in shown["history"]] == ["Drafted", "Submitted", "Verified", "Returned",
+                                                          "Resubmitted", "Verified", "Recommended", "Approved"]
+
+        second_group, _ = funded_ready_group(rpc, start=320, name="KUBE Melati")
+        rejected = draft(rpc, second_group)
+        rpc.grants.submit({"actor": OPERATOR, "proposal_id": rejected})
+        rpc.grants.reject({"actor": VERIFIER, "proposal_id": rejected, "reason": "usaha sejenis sudah jenuh"})
+        assert refusal(lambda: rpc.grants.verify({"actor": VERIFIER, "proposal_id": rejected})).rule \
+            == "proposal.transition"
+        totals = rpc.grants.totals()
+        assert (totals["approved"], totals["returned"], totals["rejected"], totals["approved_rp"]) == (
+            1, 1, 1, 14_000_000)
+        budget = rpc.grants.budgets(2026)[0]
+        assert (budget["committed_rp"], budget["available_rp"]) == (14_000_000, 86_000_000)
+
+
+def test_a_proposal_whose_household_drops_out_before_approval_is_flagged(running):
+    with running.rpc() as rpc:
+        group_id, members = funded_ready_group(rpc, start=400)
+        proposal_id = draft(rpc, group_id)
+        climb(rpc, proposal_id)
+        rpc.registry.change_decile({"kk": members[2]["kk"], "decile": 6, "by": "pusdatin"})
+        eventually(lambda: rpc.grants.proposal(proposal_id)["flags"])
+        error = refusal(lambda: approve(rpc, proposal_id))
+        assert error.rule == "proposal.flagged" and members[2]["kk"] in error.message
+
+
+def test_concurrent_approvals_never_spend_more_than_the_ceiling(running):
+    with running.rpc() as rpc:
+        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2027, "source": "APBD-kabupaten",
+                                       "ceiling_rp": 30_000_000})
+        proposals = []
+        for number in range(4):
+            group_id, _ = funded_ready_group(rpc, start=500 + 10 * number, name=f"KUBE {number}")
+            proposal_id = draft(rpc, group_id)
+            climb(rpc, proposal_id)
+            proposals.append(proposal_id)
+        # Four approvals of Rp 14,000,000 at once against Rp 30,000,000: exactly two can fit.
+        replies = [rpc.grants.approve.call_async({"actor": MINISTRY, "proposal_id": p, "amount_rp": 14_000_000,
+                                                  "form": "cash", "fiscal_year": 2027, "source": "APBD-kabupaten"})
+                   for p in proposals]
+        outcomes = []
+        for reply in replies:
+            try:
+                reply.result()
+                outcomes.append("approved")
+            except RemoteError as refused:
+                outcomes.append(from_remote(refused.exc_type, refused.value).rule)
+        assert sorted(outcomes) == ["approved", "approved", "budget.ceiling", "budget.ceiling"]
+        budget = next(b for b in rpc.grants.budgets(2027))
+        assert budget["committed_rp"] == 28_000_000 <= budget["ceiling_rp"]
+
+
+def test_concurrent_instructions_for_one_tranche_make_exactly_one_payment(running):
+    with running.rpc() as rpc:
+        group_id, _ = funded_ready_group(rpc, start=600)
+        proposal_id = draft(rpc, group_id)
+        climb(rpc, proposal_id)
+        approve(rpc, proposal_id)
+        keys = [f"key-{uuid.uuid4()}" for _ in range(6)] + ["same-key-000001"] * 4
+        replies = [rpc.grants.instruct.call_async({"actor": TREASURER, "proposal_id": proposal_id, "tranche": 1,
+                                                   "idempotency_key": key}) for key in keys]
+        payments, refusals = set(), []
+        for reply in replies:
+            try:
+                payments.add(reply.result()["payment_id"])
+            except RemoteError as refused:
+                refusals.append(from_remote(refused.exc_type, refused.value).rule)
+        assert len(payments) == 1 and set(refusals) <= {"tranche.once"}
+        grant = rpc.grants.grant(proposal_id)
+        assert len(grant["payments"]) == 1 and grant["tranches"][0]["status"] == "instructed"
+
+
+def test_a_failed_payment_is_retried_and_equipment_is_delivered_with_its_handover_record(running):
+    with running.rpc() as rpc:
+        group_id, _ = funded_ready_group(rpc, start=700)
+        proposal_id = draft(rpc, group_id, form="mixed")
+        climb(rpc, proposal_id)
+        approve(rpc, proposal_id, form="mixed")
+        failed = rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": 1,
+                                      "idempotency_key": "attempt-0001"})
+        rpc.grants.mark_sent({"actor": TREASURER, "proposal_id": proposal_id, "payment_id": failed["payment_id"]})
+        rpc.grants.fail({"actor": TREASURER, "proposal_id": proposal_id, "payment_id": failed["payment_id"],
+                         "reason": "rekening tidak aktif"})
+        pay(rpc, proposal_id, 1, "attempt-0002")
+        assert rpc.grants.totals()["failed_then_retried"] == 1
+        rpc.grants.submit_lpj({"actor": OPERATOR, "proposal_id": proposal_id, "tranche": 1, "lines": [
+            {"description": "Bahan baku", "receipt_number": "NOTA-7", "receipt_date": "2026-02-01",
+             "amount_rp": 9_800_000}]})
+        rpc.grants.review_lpj({"actor": OPERATOR_2, "proposal_id": proposal_id, "tranche": 1, "accept": True})
+        error = refusal(lambda: rpc.grants.deliver({
+            "actor": OPERATOR, "proposal_id": proposal_id, "tranche": 2, "idempotency_key": "bast-0001",
+            "items": [{"item": "Mesin obras", "quantity": 1, "value_rp": 4_200_000}],
+            "handover_date": date.today().isoformat(), "receiver": "Ketua KUBE"}))
+        assert error.rule == "tranche.family_school"
+        assert rpc.grants.grant(proposal_id)["disbursed_rp"] == 9_800_000
+
+
+@pytest.mark.parametrize("mistake", ["no_session", "not_in_cohort", "future_session", "duplicate_session"])
+def test_bad_family_school_input_is_refused_and_nothing_is_recorded(running, mistake):
+    with running.rpc() as rpc:
+        members = eligible_households(rpc, 2, VILLAGE, start=800)
+        eventually(lambda: rpc.training.individual(members[1]["representative_nik"]))
+        cohort_id = rpc.training.open_cohort({"village_code": VILLAGE, "facilitator": "fasilitator.rina",
+                                              "by": "kasi.pemberdayaan"})
+        rpc.training.enrol({"cohort_id": cohort_id, "nik": members[0]["representative_nik"], "by": "kasi"})
+        yesterday = (date.today() - timedelta(days=1)).isoformat()
+        session_id = rpc.training.schedule_session({"cohort_id": cohort_id, "module": "keuangan",
+                                                    "session_date": yesterday, "place": "Balai Desa", "by": "f"})
+        before = rpc.training.cohort(cohort_id)
+        attend = {"cohort_id": cohort_id, "session_id": session_id, "by": "f",
+                  "marks": {members[0]["representative_nik"]: "present"}}
+        if mistake == "no_session":
+            call = lambda: rpc.training.record_attendance({**attend, "session_id": str(uuid.uuid4())})  # noqa: E731
+        elif mistake == "not_in_cohort":
+            call = lambda: rpc.training.record_attendance(  # noqa: E731
+                {**attend, "marks": {members[1]["representative_nik"]: "present"}})
+        elif mistake == "future_session":
+            later = rpc.training.schedule_session({"cohort_id": cohort_id, "module": "usaha", "place": "Balai Desa",
+                                                   "session_date": (date.today() + timedelta(days=7)).isoformat(),
+                                                   "by": "f"})
+            before = rpc.training.cohort(cohort_id)
+            call = lambda: rpc.training.record_attendance({**attend, "session_id": later})  # noqa: E731
+        else:
+            call = lambda: rpc.training.schedule_session({  # noqa: E731
+                "cohort_id": cohort_id, "module": "keuangan", "session_date": yesterday, "place": "Aula",
+                "by": "f"})
+        error = refusal(call)
+        assert error.code in ("not_found", "invalid", "conflict"), error
+        assert rpc.training.cohort(cohort_id) == before
+
