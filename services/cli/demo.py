@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections import defaultdict
+from datetime import timedelta
 
 import psycopg
 from nameko.exceptions import RemoteError
@@ -79,12 +80,15 @@ class Demo:
             self._wait_for(lambda: rpc.grants.households_summary()["households"] == imported["households_imported"]
                            and rpc.training.individuals_summary()["individuals"]
                            == rpc.registry.counts()["individuals"])
+            self.fund_groups(rpc, groups)
+            self.settle(rpc)
             return {
-                "registry": {**rpc.registry.counts(), "import": imported, "groups_formed": groups,
+                "registry": {**rpc.registry.counts(), "import": imported, "groups_formed": len(groups),
                              "refusals": refusals},
-                "grants": {"households": rpc.grants.households_summary(),
-                           "by_village": rpc.grants.households_by_village()},
-                "training": {"individuals": rpc.training.individuals_summary()},
+                "grants": {**rpc.grants.totals(), "households": rpc.grants.households_summary(),
+                           "by_village": rpc.grants.households_by_village(), "budgets": rpc.grants.budgets(2026)},
+                "training": {**rpc.training.totals(), "individuals": rpc.training.individuals_summary(),
+                             "gates": rpc.training.gates()},
                 "backbone": {service: rpc[service].backbone_status() for service in SERVICES},
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
             }
@@ -121,7 +125,7 @@ class Demo:
         report["reimport_imported"] = again["households_imported"]
         return report, list(read_bdt(path, regions).households)
 
-    def form_groups(self, rpc, records: list[HouseholdRecord]) -> tuple[int, list[dict]]:
+    def form_groups(self, rpc, records: list[HouseholdRecord]) -> tuple[list, list[dict]]:
         """Women's KUBE of 10 in every village with enough eligible households; then the refused cases."""
         today, rules = jakarta_today(), KubeRules()
         eligible: dict[str, list[tuple[HouseholdRecord, MemberRecord]]] = defaultdict(list)
@@ -140,7 +144,44 @@ class Demo:
             formed.append((group_id, members))
             self.say(f"formed women's KUBE {name} in {village} with 10 households (id {group_id[:8]}…)")
         refusals = self.refused_cases(rpc, eligible, others, villages, formed)
-        return len(formed), refusals
+        return formed, refusals
+
+    def fund_groups(self, rpc, formed: list) -> None:
+        """The money's route for each group, and the Family School deciding who gets tranche 2."""
+        if len(formed) < 5:
+            self.say("fewer than five groups formed: skipping the grants story")
+            return
+        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
+                                       "ceiling_rp": 200_000_000})
+        self.say("Kemensos set the 2026 APBN ceiling: Rp 200,000,000")
+        for group_id, _ in formed:
+            self._wait_for(lambda group_id=group_id: rpc.grants.group(group_id) is not None)
+        story = {}
+        for (group_id, members), (label, form) in zip(formed, STORIES, strict=False):
+            proposal_id = rpc.grants.draft_proposal({
+                "actor": OPERATOR, "group_id": group_id, "form": form, "business_plan": BUSINESS_PLAN,
+                "budget_lines": BUDGET_LINES})
+            story[label] = (proposal_id, group_id, [nik for _, nik in representatives_of(members)])
+            rpc.grants.submit({"actor": OPERATOR, "proposal_id": proposal_id})
+        steps = Steps(rpc, self.say)
+        steps.reject(story["rejected"][0])
+        for label in ("paid_in_full", "equipment", "returned", "first_tranche"):
+            proposal_id = story[label][0]
+            if label == "returned":
+                steps.return_and_resubmit(proposal_id)
+            steps.approve(proposal_id, form="equipment" if label == "equipment" else "cash")
+        steps.pay_with_a_failure(story["paid_in_full"][0])
+        steps.deliver(story["equipment"][0])
+        steps.pay(story["returned"][0], 1, "demo-returned-t1")
+        steps.pay(story["first_tranche"][0], 1, "demo-first-t1")
+        for label in ("paid_in_full", "equipment"):
+            steps.lpj(story[label][0])
+        for label, share in (("paid_in_full", 1.0), ("equipment", 0.5)):
+            proposal_id, group_id, niks = story[label]
+            steps.family_school(group_id, niks, share)
+        self.settle(rpc)  # grants has heard every gate training decided
+        steps.tranche_two(story["paid_in_full"][0], "cash")
+        steps.tranche_two(story["equipment"][0], "equipment")
 
     def refused_cases(self, rpc, eligible, others, villages, formed) -> list[dict]:
         if not formed:
@@ -180,6 +221,15 @@ class Demo:
             self.say(escape(f"refused — {refusal['case']}: [{refusal['rule']}] {refusal['message']}"))
         return refusals
 
+    def settle(self, rpc) -> None:
+        """Wait until every consumer has applied everything its upstreams have logged."""
+        def settled() -> bool:
+            status = {service: rpc[service].backbone_status() for service in SERVICES}
+            return all(consumer["position"] >= status[upstream]["last_position"]
+                       for service in SERVICES for upstream, consumer in status[service]["consumers"].items())
+
+        self._wait_for(settled)
+
     @staticmethod
     def _wait_for(check, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
@@ -187,6 +237,118 @@ class Demo:
             if time.monotonic() > deadline:
                 raise TimeoutError("grants and training did not catch up with registry in time")
             time.sleep(0.2)
+
+
+OPERATOR = {"user": "op.lamsel", "role": "operator", "region": "18.01"}
+OPERATOR_2 = {"user": "op2.lamsel", "role": "operator", "region": "18.01"}
+VERIFIER = {"user": "kabid.pemberdayaan", "role": "verifier", "region": "18.01"}
+PROVINCE = {"user": "dinsos.lampung", "role": "province", "region": "18"}
+MINISTRY = {"user": "kemensos.dirjen", "role": "ministry", "region": ""}
+TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
+BUSINESS_PLAN = "Usaha olahan makanan: keripik pisang dan kemplang, dipasarkan ke warung dan pasar Kalianda"
+BUDGET_LINES = [
+    {"item": "Peralatan dapur (wajan, kompor, spinner)", "quantity": 2, "unit": "paket", "unit_price_rp": 4_500_000},
+    {"item": "Bahan baku awal", "quantity": 1, "unit": "paket", "unit_price_rp": 6_000_000},
+    {"item": "Kemasan dan label", "quantity": 1, "unit": "paket", "unit_price_rp": 2_000_000},
+]  # Rp 17,000,000 for a group of 10: cap Rp 20,000,000
+STORIES = (("paid_in_full", "cash"), ("equipment", "equipment"), ("returned", "cash"), ("rejected", "cash"),
+           ("first_tranche", "cash"))
+
+
+class Steps:
+    """The demo's actors at work, each step through the services' RPC like the gateway will call them."""
+
+    def __init__(self, rpc, say) -> None:
+        self.rpc, self.say = rpc, say
+
+    def reject(self, proposal_id: str) -> None:
+        self.rpc.grants.reject({"actor": VERIFIER, "proposal_id": proposal_id,
+                                "reason": "usaha sejenis sudah banyak di desa ini"})
+        self.say("district rejected a proposal: usaha sejenis sudah banyak di desa ini")
+
+    def return_and_resubmit(self, proposal_id: str) -> None:
+        self.rpc.grants.verify({"actor": VERIFIER, "proposal_id": proposal_id})
+        self.rpc.grants.return_for_revision({"actor": PROVINCE, "proposal_id": proposal_id,
+                                             "reason": "lampirkan harga pembanding peralatan"})
+        self.rpc.grants.resubmit({"actor": OPERATOR, "proposal_id": proposal_id})
+        self.say("province returned a proposal for revision; the operator resubmitted it")
+
+    def approve(self, proposal_id: str, form: str) -> None:
+        status = self.rpc.grants.proposal(proposal_id)["status"]
+        if status == "submitted":
+            self.rpc.grants.verify({"actor": VERIFIER, "proposal_id": proposal_id})
+        self.rpc.grants.recommend({"actor": PROVINCE, "proposal_id": proposal_id})
+        self.rpc.grants.approve({"actor": MINISTRY, "proposal_id": proposal_id, "amount_rp": 15_000_000,
+                                 "form": form, "fiscal_year": 2026, "source": "APBN"})
+        self.say(f"Kemensos approved Rp 15,000,000 ({form}): tranches Rp 10,500,000 + Rp 4,500,000")
+
+    def pay(self, proposal_id: str, tranche: int, key: str, fail_first: bool = False) -> None:
+        payment = self.rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": tranche,
+                                            "idempotency_key": key})
+        step = {"actor": TREASURER, "proposal_id": proposal_id, "payment_id": payment["payment_id"]}
+        self.rpc.grants.mark_sent(step)
+        if fail_first:
+            self.rpc.grants.fail({**step, "reason": "nomor rekening tidak sesuai"})
+            self.say(f"tranche {tranche} failed at the bank: nomor rekening tidak sesuai — instructed again")
+            return self.pay(proposal_id, tranche, key + "-retry")
+        self.rpc.grants.confirm({**step, "bank_reference": f"BRI-{key.upper()}"})
+        self.say(f"tranche {tranche} confirmed by the bank (Rp {payment['amount_rp']:,})")
+
+    def pay_with_a_failure(self, proposal_id: str) -> None:
+        self.pay(proposal_id, 1, "demo-full-t1", fail_first=True)
+
+    def deliver(self, proposal_id: str, tranche: int = 1, key: str = "demo-equipment-t1") -> None:
+        amount = self.rpc.grants.grant(proposal_id)["tranches"][tranche - 1]["amount_rp"]
+        self.rpc.grants.deliver({"actor": OPERATOR, "proposal_id": proposal_id, "tranche": tranche,
+                                 "idempotency_key": key, "receiver": "Ketua KUBE",
+                                 "handover_date": jakarta_today().isoformat(),
+                                 "items": [{"item": "Peralatan dapur", "quantity": 2, "value_rp": amount}]})
+        self.say(f"equipment for tranche {tranche} handed over with a BAST (Rp {amount:,})")
+
+    def lpj(self, proposal_id: str) -> None:
+        amount = self.rpc.grants.grant(proposal_id)["tranches"][0]["amount_rp"]
+        self.rpc.grants.submit_lpj({"actor": OPERATOR, "proposal_id": proposal_id, "tranche": 1, "lines": [
+            {"description": "Belanja tahap 1", "receipt_number": "NOTA-001", "amount_rp": amount,
+             "receipt_date": jakarta_today().isoformat()}]})
+        self.rpc.grants.review_lpj({"actor": OPERATOR_2, "proposal_id": proposal_id, "tranche": 1, "accept": True})
+        self.say("the LPJ of tranche 1 was submitted and accepted (by another operator)")
+
+    def family_school(self, group_id: str, niks: list[str], share: float) -> None:
+        """Six monthly sessions; ``share`` of the representatives attend five of them."""
+        cohort_id = self._cohort_of(niks[0])
+        attending = set(niks[: round(len(niks) * share)])
+        for index, module in enumerate(self.rpc.training.curriculum()["active"]):
+            day = jakarta_today() - timedelta(days=30 * (6 - index))
+            session_id = self.rpc.training.schedule_session({
+                "cohort_id": cohort_id, "module": module, "session_date": day.isoformat(),
+                "place": "Balai Desa", "by": "fasilitator.demo"})
+            self.rpc.training.record_attendance({
+                "cohort_id": cohort_id, "session_id": session_id, "by": "fasilitator.demo",
+                "marks": {nik: "present" if nik in attending and index < 5 else "absent" for nik in niks}})
+        self.say(f"Family School: {len(attending)} of {len(niks)} representatives attended five modules")
+
+    def _cohort_of(self, nik: str) -> str:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                return self.rpc.training.participant(nik)["enrolments"][0]["cohort_id"]
+            except RemoteError:
+                time.sleep(0.2)
+        raise TimeoutError(f"training did not enrol {nik}")
+
+    def tranche_two(self, proposal_id: str, form: str) -> None:
+        try:
+            if form == "equipment":
+                self.deliver(proposal_id, tranche=2, key="demo-equipment-t2")
+            else:
+                self.pay(proposal_id, 2, "demo-full-t2")
+        except RemoteError as remote:
+            error = from_remote(remote.exc_type, remote.value)
+            self.say(escape(f"tranche 2 refused: [{error.rule}] {error.message}"))
+
+
+def representatives_of(members: list[tuple[HouseholdRecord, MemberRecord]]) -> list[tuple[str, str]]:
+    return [(record.kk, member.nik) for record, member in members]
 
 
 def representative(record: HouseholdRecord, today, rules: KubeRules) -> MemberRecord | None:

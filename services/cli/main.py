@@ -75,9 +75,16 @@ def show_summary(summary: dict) -> None:
     out.print(f"[bold]Grants[/] knows {grants['households']} households ({grants['members']} members, "
               f"{grants['decile_1_to_4']} in deciles 1–4 — eligible for KUBE) in "
               f"{len(summary['grants']['by_village'])} villages")
-    training = summary["training"]["individuals"]
-    out.print(f"[bold]Training[/] knows {training['individuals']} people ({training['women']} women) "
-              f"in {training['households']} households")
+    money = summary["grants"]
+    out.print(f"[bold]Grants[/]: {money['approved']} approved, {money['returned']} returned and resubmitted, "
+              f"{money['rejected']} rejected; approved Rp {money['approved_rp']:,}, disbursed Rp "
+              f"{money['disbursed_rp']:,} ({money['failed_then_retried']} tranche failed at the bank, then retried)")
+    training = summary["training"]
+    people = training["individuals"]
+    out.print(f"[bold]Training[/] knows {people['individuals']} people ({people['women']} women) "
+              f"in {people['households']} households")
+    out.print(f"[bold]Family School[/]: {training['completed']} completed, {training['not_completed']} not yet; "
+              f"gate open for {training['gate_open_groups']} group(s), closed for {training['gate_closed_groups']}")
     backbone = Table("service", "log position", "relay position", "consumes (tracked position)",
                      title="Backbone")
     for service, status in summary["backbone"].items():
