@@ -10,7 +10,7 @@ PG_HOST=127.0.0.1
 PG_PORT=5432
 AMQP_HOST=127.0.0.1
 AMQP_PORT=5672
-SERVICES=(registry grants training)
+SERVICES=(registry grants training gateway)
 PG_WAIT=30
 RABBIT_WAIT=60
 
