@@ -1,0 +1,79 @@
+"""Who is asking: users with a role and a region, argon2 password hashes, signed expiring tokens (JWT, HS256).
+
+A user's region is a region code prefix: '18.01' (a regency) covers '18.01.06.2001', '18' (a province) covers
+'18.xx…', '' (national) covers everything.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin")
+REGION_RE = re.compile(r"^$|^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+DEV_SECRET = "berdaya-dev-secret-do-not-use-in-production"
+ISSUER = "berdaya"
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    region: str
+    disabled: bool = False
+
+    def actor(self) -> dict[str, str]:
+        """The grants domain's actor: who acts, in which role, for which region."""
+        return {"user": self.username, "role": self.role, "region": self.region}
+
+
+def covers(scope: str, region_code: str) -> bool:
+    """Does a user whose region is ``scope`` act for ``region_code``?"""
+    return scope == "" or region_code == scope or region_code.startswith(scope + ".")
+
+
+def check_user_fields(username: str, role: str, region: str) -> None:
+    if not USERNAME_RE.match(username):
+        raise ValueError(f"username {username!r}: 2–64 of a-z 0-9 . _ @ -, starting with a letter or digit")
+    if role not in ROLES:
+        raise ValueError(f"role {role!r}: one of {', '.join(ROLES)}")
+    if not REGION_RE.match(region):
+        raise ValueError(f"region {region!r}: '' (national), '18', '18.01', '18.01.06' or '18.01.06.2001'")
+
+
+_hasher = PasswordHasher()
+# Verified when a username is unknown, so that answering takes as long as for a known one.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class Tokens:
+    def __init__(self, secret: str, ttl_s: int) -> None:
+        self.secret, self.ttl_s = secret, ttl_s
+
+    def issue(self, user: User) -> tuple[str, int]:
+        now = int(time.time())
+        claims = {"sub": user.username, "role": user.role, "region": user.region, "iat": now,
+                  "exp": now + self.ttl_s, "iss": ISSUER}
+        return jwt.encode(claims, self.secret, algorithm="HS256"), self.ttl_s
+
+    def read(self, token: str) -> dict:
+        """The token's claims; raises jwt.InvalidTokenError when it is forged, malformed or expired."""
+        return jwt.decode(token, self.secret, algorithms=["HS256"], issuer=ISSUER,
+                          options={"require": ["sub", "exp", "iat", "iss"]})

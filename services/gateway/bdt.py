@@ -1,0 +1,85 @@
+"""POST /api/v1/imports/bdt: a DTKS/BDT CSV file imported server-side, exactly as `berdaya import-bdt` does.
+
+The import itself (services/cli/bdt_import.py with the registry's reader) is run as a child process of the gateway:
+the gateway may not import the registry's code (services stay independent, enforced by import-linter), and the
+import is a batch job anyway. The gateway checks before that every household of the file lies in the user's
+region, that the registry answers, and bounds the job's time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from eventlet.green import subprocess
+
+from services.gateway.auth import covers
+from services.gateway.core import Call, Scope
+from services.gateway.errors import ApiError, invalid
+from shared.regions import iter_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+VILLAGE_COLUMN = "kode_wilayah"
+KK_COLUMN = "no_kk"
+
+
+class CsvRegions(Scope):
+    """Every household of the uploaded file must lie in the user's region (the first one outside names its line)."""
+
+    kind = "csv"
+
+    def locate(self, call: Call) -> str | None:
+        data: bytes = call.body
+        if not data.strip():
+            raise invalid("body", "bdt.empty", "send the DTKS/BDT CSV file as the request body (text/csv)")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise invalid("body", "bdt.encoding", "the file must be UTF-8 text") from None
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8") as handle:
+            handle.write(text)
+        call.resource = Path(handle.name)
+        rows = iter_csv(call.resource)
+        header = next(rows, None)
+        names = [cell.strip().lower() for cell in header[1]] if header else []
+        if VILLAGE_COLUMN not in names:
+            call.resource.unlink(missing_ok=True)
+            raise invalid("body", "bdt.header", f"the header has no {VILLAGE_COLUMN} column")
+        column = names.index(VILLAGE_COLUMN)
+        scope = call.user.region if call.user else ""
+        for line, cells in rows:
+            code = cells[column].strip() if len(cells) > column else ""
+            if scope and code and not covers(scope, code):
+                call.resource.unlink(missing_ok=True)
+                raise ApiError(403, "out_of_region", f"line {line}: village {code} is outside region {scope}",
+                               field=f"line {line}", rule="region.scope")
+        return None
+
+
+def run_bdt_import(call: Call) -> dict:
+    path: Path = call.resource
+    gateway = call.gateway
+    try:
+        call.rpc("registry", "counts")  # a registry that is down answers 503 now, not after the job's time-out
+        command = [sys.executable, "-c", "from services.cli import app; app()", "import-bdt", str(path), "--json",
+                   "--by", call.username]
+        env = {**os.environ, "AMQP_URI": gateway.amqp_uri, "PYTHONWARNINGS": "ignore"}
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = process.communicate(timeout=gateway.import_timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise ApiError(503, "unavailable", f"the import did not finish within {gateway.import_timeout_s:g} s",
+                           headers={"Retry-After": "60"}) from None
+    finally:
+        path.unlink(missing_ok=True)
+    if process.returncode == 0:
+        return json.loads(out)
+    message = " ".join(err.decode(errors="replace").split())[-500:]
+    if process.returncode == 2 and "refused:" in message:
+        raise ApiError(409, "conflict", message.split("refused:", 1)[1].strip(), rule="bdt.refused")
+    raise ApiError(502, "upstream_error", f"the import failed: {message}")

@@ -1,0 +1,378 @@
+"""The request pipeline, the same for every route of the table (routes.py):
+
+    authenticate (401) → role allowed by the route (403) → path, query, body parsed (400) → the resource's region
+    found (404) and covered by the user's region (403) → Idempotency-Key claimed (409 if used otherwise) → the
+    route's call → JSON.
+
+It knows nothing of nameko or werkzeug: it takes an :class:`ApiRequest` and a ``rpc(service, method, ...)``
+callable, so the authorization matrix can run without I/O in unit tests, and against the real services in
+integration tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from nameko.exceptions import RemoteError
+from pydantic import BaseModel, ValidationError, create_model
+
+from services.gateway.auth import ROLES, Tokens, User, covers
+from services.gateway.errors import (
+    ApiError,
+    ServiceUnavailable,
+    from_domain,
+    from_remote_error,
+    from_validation,
+    invalid,
+    unavailable,
+)
+from services.gateway.models import Empty, Params
+from services.gateway.store import GatewayStore
+from shared.errors import BerdayaError
+from shared.log import get_logger
+
+PUBLIC = frozenset({"*"})  # a route anyone may call, without a token
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+KEY_RE = re.compile(r"^[\x21-\x7e]{8,200}$")
+MAX_BODY = 1_000_000
+log = get_logger("gateway")
+
+
+# --- requests and calls ----------------------------------------------------------------------------------------
+
+@dataclass
+class ApiRequest:
+    method: str
+    path_params: dict[str, str]
+    args: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> str:
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass
+class Call:
+    """What a route's handler gets: who asks, the parsed request, and how to reach the services."""
+
+    user: User | None
+    path: BaseModel
+    query: BaseModel | None
+    body: Any
+    rpc: Callable[..., Any]
+    request: ApiRequest
+    resource: Any = None  # what the route's scope looked up (e.g. the household), if it did
+    region: str | None = None  # the effective region (lists: the filter applied)
+    gateway: Gateway | None = None
+
+    @property
+    def username(self) -> str:
+        return self.user.username if self.user else ""
+
+    def actor(self) -> dict[str, str]:
+        assert self.user is not None
+        return self.user.actor()
+
+    def payload(self, **extra: Any) -> dict[str, Any]:
+        """The body as the service's command wants it (fields the client left out stay out), plus ``extra``."""
+        data = self.body.model_dump(mode="json", exclude_unset=True) if isinstance(self.body, BaseModel) else {}
+        return {**data, **extra}
+
+
+# --- how a route finds the region of what it acts on -----------------------------------------------------------
+
+class Scope:
+    """Every route names one: the region of its resource, which the user's region must cover."""
+
+    kind = "scope"
+
+    def locate(self, call: Call) -> str | None:
+        raise NotImplementedError
+
+
+class Unscoped(Scope):
+    """Reference data with no region (the region table, budgets, the curriculum, one's own token)."""
+
+    kind = "unscoped"
+
+    def locate(self, call: Call) -> str | None:
+        return None
+
+
+class National(Scope):
+    """Only a national user ('' region) may call it."""
+
+    kind = "national"
+
+    def locate(self, call: Call) -> str | None:
+        return ""
+
+
+@dataclass(frozen=True)
+class BodyRegion(Scope):
+    """The region is a field of the request body (e.g. the village of a household being registered)."""
+
+    field: str = "village_code"
+    kind = "body"
+
+    def locate(self, call: Call) -> str | None:
+        return getattr(call.body, self.field)
+
+
+@dataclass(frozen=True)
+class QueryRegion(Scope):
+    """A list filtered by region: the filter must be inside the user's region; left out, it is the user's region.
+    ``required`` filters (exact village codes) must be given by a regional user."""
+
+    param: str = "region"
+    required: bool = False
+    kind = "query"
+
+    def locate(self, call: Call) -> str | None:
+        value = getattr(call.query, self.param)
+        if value is None and call.user is not None and call.user.region:
+            if self.required:
+                raise invalid(self.param, f"{self.param}.required",
+                              f"give {self.param}: a user of region {call.user.region} lists one village at a time")
+            value = call.user.region
+        call.region = value
+        return value
+
+
+@dataclass(frozen=True)
+class Lookup(Scope):
+    """The resource is fetched first (a 404 if it does not exist); its ``key`` field is its region."""
+
+    fetch: Callable[[Call], Any]
+    what: str
+    key: str | Callable[[Any, Call], Any] = "village_code"
+    kind = "lookup"
+
+    def locate(self, call: Call) -> str | None:
+        resource = self.fetch(call)
+        if resource is None:
+            raise ApiError(404, "not_found", f"no such {self.what}")
+        call.resource = resource
+        if callable(self.key):
+            region = self.key(resource, call)
+        else:
+            region = resource.get(self.key) if isinstance(resource, dict) else None
+        if not isinstance(region, str):
+            raise ApiError(502, "upstream_error", f"the {self.what} has no region")
+        return region
+
+
+# --- routes --------------------------------------------------------------------------------------------------
+
+PATH_PARAM = re.compile(r"{([a-z_]+)}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    name: str  # operationId
+    summary: str
+    roles: frozenset[str]
+    scope: Scope
+    run: Callable[[Call], Any]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    tag: str = ""
+    raw_body: str | None = None  # a media type taken as is (e.g. text/csv) instead of a JSON body
+    max_body: int = MAX_BODY
+    path_model: type[BaseModel] = Params
+
+    @property
+    def public(self) -> bool:
+        return self.roles == PUBLIC
+
+    @property
+    def write(self) -> bool:
+        return self.method in WRITES
+
+    @property
+    def path_params(self) -> list[str]:
+        return PATH_PARAM.findall(self.path)
+
+
+def route(method: str, path: str, name: str, summary: str, *, roles: frozenset[str] | set[str], scope: Scope,
+          run: Callable[[Call], Any], path_types: dict[str, Any], **options: Any) -> Route:
+    """A Route whose path parameters are checked by a model built from their declared types."""
+    roles = frozenset(roles)
+    if not roles or not (roles == PUBLIC or roles <= set(ROLES)):
+        raise ValueError(f"{method} {path}: roles must be PUBLIC or a non-empty subset of {ROLES}")
+    if not isinstance(scope, Scope):
+        raise ValueError(f"{method} {path}: every route states how to find its region")
+    fields = {name_: (path_types[name_], ...) for name_ in PATH_PARAM.findall(path)}
+    model = create_model(f"{name}_path", __base__=Params, **fields) if fields else Params
+    if method in WRITES and options.get("body") is None and options.get("raw_body") is None:
+        options["body"] = Empty
+    return Route(method, path, name, summary, roles, scope, run, path_model=model, **options)
+
+
+# --- the pipeline ----------------------------------------------------------------------------------------------
+
+class Gateway:
+    def __init__(self, store: GatewayStore, tokens: Tokens, *, user_cache_s: float = 5.0, amqp_uri: str = "",
+                 import_timeout_s: float = 600.0) -> None:
+        self.store, self.tokens, self.user_cache_s = store, tokens, user_cache_s
+        self.amqp_uri, self.import_timeout_s = amqp_uri, import_timeout_s
+        self._users: dict[str, tuple[float, User | None]] = {}
+
+    def handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:
+        try:
+            return self._handle(route, request, rpc)
+        except ApiError as error:
+            return ApiResponse(error.status, error.body(), error.headers)
+        except RemoteError as remote:
+            error = from_remote_error(remote)
+            if error.status >= 500:
+                log.error("gateway.upstream_error", route=route.name, exc_type=remote.exc_type, value=remote.value)
+            return ApiResponse(error.status, error.body(), error.headers)
+        except ServiceUnavailable as down:
+            error = unavailable(down)
+            return ApiResponse(error.status, error.body(), error.headers)
+        except BerdayaError as refused:  # a shared check that ran here (e.g. reading a CSV)
+            error = from_domain(refused)
+            return ApiResponse(error.status, error.body(), error.headers)
+        except Exception:
+            log.exception("gateway.internal_error", route=route.name)
+            return ApiResponse(500, ApiError(500, "internal", "internal error").body())
+
+    def _handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:
+        user = None if route.public else self.authenticate(request.headers.get("authorization"))
+        if user is not None and user.role not in route.roles:
+            raise ApiError(403, "forbidden", f"role {user.role} may not {route.summary.lower()}")
+        path = self._parse(route.path_model, request.path_params, "path")
+        query = self._parse(route.query or Params, {k: v[-1] for k, v in request.args.items()}, "query")
+        if any(len(values) > 1 for values in request.args.values()):
+            name = next(k for k, v in request.args.items() if len(v) > 1)
+            raise invalid(name, f"{name}.repeated", f"give {name} once")
+        body = self._body(route, request)
+        call = Call(user, path, query, body, rpc, request, gateway=self)
+        region = route.scope.locate(call)
+        if user is not None and region is not None and not covers(user.region, region):
+            raise ApiError(403, "out_of_region", f"{user.username} acts for region {user.region or 'national'}, "
+                                                 f"not {region or 'national'}")
+        key = request.headers.get("idempotency-key")
+        if key is not None and route.write and user is not None:
+            return self._once(route, call, user, key)
+        return ApiResponse(route.status, route.run(call))
+
+    # --- parsing ---
+
+    @staticmethod
+    def _parse(model: type[BaseModel], data: dict[str, Any], where: str) -> BaseModel:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise from_validation(exc, where) from None
+
+    @staticmethod
+    def _body(route: Route, request: ApiRequest) -> Any:
+        if len(request.body) > route.max_body:
+            raise ApiError(413, "too_large", f"the body is larger than {route.max_body:,} bytes")
+        if route.raw_body is not None:
+            return request.body
+        if route.body is None:
+            return None
+        raw = request.body if request.body.strip() else b"{}"
+        try:
+            return route.body.model_validate_json(raw)
+        except ValidationError as exc:
+            raise from_validation(exc, "body") from None
+
+    # --- who asks ---
+
+    def authenticate(self, authorization: str | None) -> User:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token> (POST /api/v1/auth/token)",
+                           headers={"WWW-Authenticate": "Bearer"})
+        try:
+            claims = self.tokens.read(token.strip())
+        except jwt.InvalidTokenError as exc:
+            raise ApiError(401, "unauthenticated", f"invalid token: {exc}",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        user = self.user(str(claims["sub"]))
+        if user is None or user.disabled:
+            raise ApiError(401, "unauthenticated", "this user is unknown or disabled",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return user  # role and region as the database says now, not as the token said then
+
+    def user(self, username: str) -> User | None:
+        now = time.monotonic()
+        cached = self._users.get(username)
+        if cached and now - cached[0] < self.user_cache_s:
+            return cached[1]
+        found = self.store.user(username)
+        user = found[0] if found else None
+        self._users[username] = (now, user)
+        return user
+
+    # --- idempotent writes ---
+
+    def _once(self, route: Route, call: Call, user: User, key: str) -> ApiResponse:
+        if not KEY_RE.match(key):
+            raise invalid("Idempotency-Key", "idempotency_key.format", "an Idempotency-Key is 8–200 visible "
+                                                                       "ASCII characters")
+        claim = self.store.claim(user.username, key, request_hash(route, call))
+        if claim.outcome == "mismatch":
+            raise ApiError(409, "idempotency_mismatch", "this Idempotency-Key was used for another request",
+                           field="Idempotency-Key", rule="idempotency.key_reused")
+        if claim.outcome == "pending":
+            raise ApiError(409, "idempotency_in_progress", "a request with this Idempotency-Key is still running",
+                           field="Idempotency-Key", rule="idempotency.in_progress", headers={"Retry-After": "1"})
+        if claim.outcome == "replay":
+            return ApiResponse(claim.status or 200, json.loads(claim.response or "null"),
+                               {"Idempotent-Replayed": "true"})
+        try:
+            response = self._run(route, call)
+        except BaseException:
+            self.store.release(user.username, key)
+            raise
+        if response.status >= 500:
+            self.store.release(user.username, key)  # outcome unknown: the client may try again
+        else:
+            self.store.complete(user.username, key, response.status, response.json())
+        return response
+
+    @staticmethod
+    def _run(route: Route, call: Call) -> ApiResponse:
+        try:
+            return ApiResponse(route.status, route.run(call))
+        except ApiError as error:
+            return ApiResponse(error.status, error.body(), error.headers)
+        except RemoteError as remote:
+            error = from_remote_error(remote)
+            return ApiResponse(error.status, error.body(), error.headers)
+        except ServiceUnavailable as down:
+            error = unavailable(down)
+            return ApiResponse(error.status, error.body(), error.headers)
+
+
+def request_hash(route: Route, call: Call) -> str:
+    digest = hashlib.sha256(f"{route.method} {route.name} {call.path.model_dump_json()}\n".encode())
+    if isinstance(call.body, bytes):
+        digest.update(call.body)
+    elif isinstance(call.body, BaseModel):
+        digest.update(json.dumps(call.body.model_dump(mode="json"), sort_keys=True).encode())
+    return digest.hexdigest()

@@ -1,0 +1,554 @@
+"""The HTTP API's shapes (pydantic): request bodies, query strings, path parameters and responses.
+
+They are the gateway's public contract and generate /openapi.json. Request bodies are the services' commands less
+what the gateway fills in from the token (``actor``, ``by``, ``registered_by``...). Shapes are checked here
+(strictly: JSON types, no unknown fields); vocabularies and programme rules are checked by the service that owns
+them, whose refusal comes back as a 400/409 naming the field and the rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from services.gateway.auth import ROLES
+
+Nik = Annotated[str, Field(pattern=r"^[0-9]{16}$", examples=["1801064506900001"])]
+Kk = Annotated[str, Field(pattern=r"^[0-9]{16}$", examples=["1801060101200001"])]
+VillageCode = Annotated[str, Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$", examples=["18.01.06.2001"])]
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$", examples=["18.01"])]
+UserRegion = Annotated[str, Field(pattern=r"^$|^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")]
+Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+Rupiah = Annotated[StrictInt, Field(ge=0, le=10**15)]
+PositiveRupiah = Annotated[StrictInt, Field(gt=0, le=10**15)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Word = Annotated[str, Field(min_length=1, max_length=100)]
+Tranche = Annotated[int, Field(ge=1, le=10)]
+BudgetSource = Literal["APBN", "APBD-provinsi", "APBD-kabupaten"]
+GrantForm = Literal["cash", "equipment", "mixed"]
+Attendance = Literal["present", "excused", "absent"]
+FiscalYear = Annotated[int, Field(ge=2000, le=2100)]
+
+
+class Body(BaseModel):
+    """A request body: JSON types are not coerced ("5" is not 5) and unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Params(BaseModel):
+    """Query strings and path parameters: text, converted to the declared types; unknown parameters refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Empty(Body):
+    """No fields (an empty body is the same as ``{}``)."""
+
+
+# --- auth and users ----------------------------------------------------------------------------------------
+
+class TokenRequest(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+    role: str
+    region: str
+
+
+class UserIn(Body):
+    username: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")]
+    password: Annotated[str, Field(min_length=8, max_length=200)]
+    role: Literal[ROLES]  # type: ignore[valid-type]
+    region: UserRegion
+
+
+class UserOut(BaseModel):
+    username: str
+    role: str
+    region: str
+    disabled: bool
+
+
+# --- lists ---------------------------------------------------------------------------------------------------
+
+Item = TypeVar("Item")
+
+
+class Paging(Params):
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    size: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    page: int
+    size: int
+    total: int
+
+
+class Open(BaseModel):
+    """A response object whose listed fields are guaranteed; services may add more."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# --- registry: households ------------------------------------------------------------------------------------
+
+class MemberIn(Body):
+    nik: Nik
+    name: Name
+    sex: Literal["L", "P"]
+    birth_date: date
+    relation: Word
+    marital_status: Annotated[str, Field(max_length=100)] = ""
+    occupation: Annotated[str, Field(max_length=100)] = ""
+
+
+class RegisterHousehold(Body):
+    kk: Kk
+    dtks_id: Annotated[str, Field(min_length=1, max_length=64)]
+    village_code: VillageCode
+    address: Annotated[str, Field(max_length=500)] = ""
+    decile: Annotated[StrictInt, Field(ge=1, le=10)]
+    members: Annotated[list[MemberIn], Field(min_length=1, max_length=30)]
+
+
+class AddMember(Body):
+    member: MemberIn
+    reason: Word
+
+
+class RemoveMember(Body):
+    reason: Word
+    new_head_nik: Nik | None = None
+
+
+class MemberChanges(Body):
+    name: Name | None = None
+    sex: Literal["L", "P"] | None = None
+    birth_date: date | None = None
+    relation: Word | None = None
+    marital_status: Word | None = None
+    occupation: Annotated[str, Field(max_length=100)] | None = None
+
+
+class CorrectMember(Body):
+    changes: MemberChanges
+    reason: Reason
+
+
+class ChangeStatus(Body):
+    status: Literal["active", "graduated", "removed"]
+    reason: Reason
+
+
+class ChangeDecile(Body):
+    decile: Annotated[StrictInt, Field(ge=1, le=10)]
+
+
+class HouseholdSearch(Paging):
+    village: VillageCode | None = None
+    name: Annotated[str, Field(min_length=2, max_length=100)] | None = None
+
+
+class Member(Open):
+    nik: str
+    name: str
+    sex: str
+    birth_date: str
+    relation: str
+
+
+class Household(Open):
+    household_id: str
+    kk: str
+    dtks_id: str
+    village_code: str
+    address: str
+    decile: int
+    bdt_status: str
+    members: list[Member]
+    active_group: dict[str, Any] | None
+
+
+class HouseholdCreated(BaseModel):
+    household_id: str
+    kk: str
+
+
+class HouseholdRow(Open):
+    kk: str
+    village_code: str
+
+
+class HistoryEntry(Open):
+    event: str
+    version: int
+    at: str
+    by: str | None
+    details: dict[str, Any]
+
+
+class Person(Open):
+    nik: str
+    name: str
+    kk: str
+    village_code: str
+
+
+# --- registry: regions ---------------------------------------------------------------------------------------
+
+class RegionRowIn(Body):
+    code: RegionCode
+    name: Name
+    level: Annotated[StrictInt, Field(ge=1, le=4)]
+
+
+class ImportRegions(Body):
+    rows: Annotated[list[RegionRowIn], Field(min_length=1, max_length=100_000)]
+    source: Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class RegionImported(Open):
+    codes: int
+    sha256: str
+    total_codes: int
+
+
+class RegionQuery(Paging):
+    prefix: RegionCode | None = None
+
+
+class RegionRow(BaseModel):
+    code: str
+    name: str
+    level: int
+
+
+# --- registry: groups ----------------------------------------------------------------------------------------
+
+class GroupMemberIn(Body):
+    kk: Kk
+    representative_nik: Nik
+
+
+class BankAccountIn(Body):
+    bank: Word
+    number: Annotated[str, Field(pattern=r"^[0-9][0-9 .-]{4,30}$")]
+    holder: Name
+
+
+class FormGroup(Body):
+    name: Name
+    village_code: VillageCode
+    business_type: Word
+    kind: Word = "perempuan"
+    members: Annotated[list[GroupMemberIn], Field(min_length=1, max_length=40)]
+    roles: dict[Literal["ketua", "sekretaris", "bendahara"], Nik]
+    bank_account: BankAccountIn
+    sk_kades: Word
+
+
+class ChangeGroupMember(Body):
+    removed_kk: Kk | None = None
+    added: GroupMemberIn | None = None
+    reason: Reason
+
+
+class Dissolve(Body):
+    reason: Reason
+
+
+class GroupQuery(Paging):
+    region: RegionCode | None = None
+    status: Word | None = None
+
+
+class GroupRow(Open):
+    group_id: str
+    name: str
+    village_code: str
+    status: str
+
+
+class Group(Open):
+    group_id: str
+    name: str
+    village_code: str
+    business_type: str
+    kind: str
+    status: str
+    members: list[dict[str, Any]]
+
+
+class GroupCreated(BaseModel):
+    group_id: str
+
+
+# --- grants --------------------------------------------------------------------------------------------------
+
+class BudgetLineIn(Body):
+    item: Name
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+    unit: Annotated[str, Field(min_length=1, max_length=50)]
+    unit_price_rp: PositiveRupiah
+
+
+class DraftProposal(Body):
+    group_id: Uuid
+    business_plan: Text
+    budget_lines: Annotated[list[BudgetLineIn], Field(min_length=1, max_length=200)]
+    form: GrantForm
+
+
+class Reasoned(Body):
+    reason: Text
+
+
+class Resubmit(Body):
+    business_plan: Text | None = None
+    budget_lines: Annotated[list[BudgetLineIn], Field(min_length=1, max_length=200)] | None = None
+    form: GrantForm | None = None
+
+
+class Approve(Body):
+    amount_rp: PositiveRupiah
+    form: GrantForm
+    fiscal_year: FiscalYear
+    source: BudgetSource
+
+
+class ProposalQuery(Paging):
+    region: RegionCode | None = None
+    status: Word | None = None
+
+
+class ProposalRow(Open):
+    proposal_id: str
+    group_id: str
+    village_code: str
+    status: str
+    requested_rp: int
+
+
+class Proposal(Open):
+    proposal_id: str
+    group_id: str
+    group_name: str
+    village_code: str
+    status: str
+    form: str
+    requested_rp: int
+    budget_lines: list[dict[str, Any]]
+    flags: list[str]
+    approval: dict[str, Any] | None
+    history: list[HistoryEntry]
+
+
+class ProposalCreated(BaseModel):
+    proposal_id: str
+
+
+class BudgetCeiling(Body):
+    ceiling_rp: Rupiah
+
+
+class BudgetQuery(Params):
+    fiscal_year: FiscalYear | None = None
+
+
+class Budget(Open):
+    budget_id: str
+    fiscal_year: int
+    source: str
+    ceiling_rp: int
+    committed_rp: int
+    available_rp: int
+
+
+class TrancheOut(Open):
+    number: int
+    amount_rp: int
+    status: str
+    lpj: str | None
+
+
+class Grant(Open):
+    grant_id: str
+    proposal_id: str
+    group_id: str
+    village_code: str
+    amount_rp: int
+    form: str
+    disbursed_rp: int
+    family_school_gate_open: bool
+    tranches: list[TrancheOut]
+    payments: list[dict[str, Any]]
+    history: list[HistoryEntry]
+
+
+class Payment(Open):
+    payment_id: str
+
+
+class Confirm(Body):
+    bank_reference: Word
+
+
+class HandoverItemIn(Body):
+    item: Name
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+    value_rp: PositiveRupiah
+
+
+class Deliver(Body):
+    items: Annotated[list[HandoverItemIn], Field(min_length=1, max_length=200)]
+    handover_date: date
+    receiver: Name
+
+
+class SpendingLineIn(Body):
+    description: Annotated[str, Field(min_length=1, max_length=300)]
+    receipt_number: Word
+    receipt_date: date
+    amount_rp: PositiveRupiah
+
+
+class SubmitLpj(Body):
+    lines: Annotated[list[SpendingLineIn], Field(min_length=1, max_length=500)]
+
+
+class ReviewLpj(Body):
+    accept: StrictBool
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+class RecordVisit(Body):
+    visit_date: date
+    business_status: Literal["running", "struggling", "stopped"]
+    monthly_revenue_rp: Rupiah
+    notes: Annotated[str, Field(max_length=2000)] = ""
+
+
+class RecordRefund(Body):
+    amount_rp: PositiveRupiah
+    reason: Text
+    reference: Word
+
+
+# --- training ------------------------------------------------------------------------------------------------
+
+class OpenCohort(Body):
+    village_code: VillageCode
+    facilitator: Word
+    name: Annotated[str, Field(max_length=200)] = ""
+
+
+class Enrol(Body):
+    nik: Nik
+
+
+class ScheduleSession(Body):
+    module: Annotated[str, Field(min_length=1, max_length=50)]
+    session_date: date
+    place: Name
+
+
+class RecordAttendance(Body):
+    marks: Annotated[dict[Nik, Attendance], Field(min_length=1, max_length=200)]
+
+
+class CorrectAttendance(Body):
+    nik: Nik
+    status: Attendance
+    reason: Reason
+
+
+class CohortQuery(Paging):
+    region: RegionCode | None = None
+
+
+class CohortRow(Open):
+    cohort_id: str
+    village_code: str
+    name: str
+    facilitator: str
+
+
+class Cohort(Open):
+    cohort_id: str
+    village_code: str
+    name: str
+    facilitator: str
+    sessions: list[dict[str, Any]]
+    participants: list[dict[str, Any]]
+
+
+class CohortCreated(BaseModel):
+    cohort_id: str
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+
+
+class Completions(BaseModel):
+    completed: list[dict[str, Any]]
+
+
+class Participant(Open):
+    nik: str
+    person: dict[str, Any] | None
+    enrolments: list[dict[str, Any]]
+    attendance: list[dict[str, Any]]
+
+
+class Curriculum(Open):
+    modules: dict[str, Any] | list[Any]
+    active: list[str]
+
+
+# --- imports and operations ----------------------------------------------------------------------------------
+
+class RejectedRow(Open):
+    line: int
+    no_kk: str
+    reason: str
+
+
+class BdtReport(Open):
+    households_imported: int
+    individuals_imported: int
+    households_rejected: int
+    unchanged: int
+    rejected_rows: list[RejectedRow]
+
+
+class Dependency(Open):
+    ok: bool
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    dependencies: dict[str, Dependency]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    rule: str | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,478 @@
+"""The route table: every endpoint of the HTTP API, declared once.
+
+Each row says the method and path, the request models, the response model, the roles allowed, how to find the
+region of the resource it acts on, and what it calls. From this table come the dispatch (service.py), the OpenAPI
+document (openapi.py), docs/api.md's list, and the authorization matrix tests. A route without roles or without a
+scope cannot be built (``core.route`` refuses it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from eventlet import tpool
+from pydantic import Field
+
+from services.gateway import models as m
+from services.gateway.auth import ROLES, User, hash_password, verify_password
+from services.gateway.bdt import CsvRegions, run_bdt_import
+from services.gateway.core import (
+    PUBLIC,
+    BodyRegion,
+    Call,
+    Lookup,
+    National,
+    QueryRegion,
+    Route,
+    Unscoped,
+    route,
+)
+from services.gateway.errors import ApiError
+from services.gateway.store import DuplicateUser, UnknownUser
+
+API = "/api/v1"
+EVERYONE = frozenset(ROLES)  # reads: every role (the auditor reads everything; the admin may read)
+OPERATOR = frozenset({"operator"})
+REVIEWERS = frozenset({"verifier", "province", "ministry"})  # the domain checks which level, by the status
+TREASURER = frozenset({"treasurer"})
+FACILITATOR = frozenset({"facilitator"})
+SERVICES = ("registry", "grants", "training")
+
+PATH_TYPES: dict[str, Any] = {
+    "kk": m.Kk, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
+    "cohort_id": m.Uuid, "session_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
+    "source": m.BudgetSource, "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
+}
+
+
+def r(method: str, path: str, name: str, summary: str, **options: Any) -> Route:
+    return route(method, API + path, name, summary, path_types=PATH_TYPES, **options)
+
+
+# --- lookups: the resource a route acts on, fetched to learn its region -------------------------------------
+
+def household(c: Call) -> Any:
+    return c.rpc("registry", "household", c.path.kk)
+
+
+def person(c: Call) -> Any:
+    return c.rpc("registry", "person", c.path.nik)
+
+
+def group(c: Call) -> Any:
+    return c.rpc("registry", "group", c.path.group_id)
+
+
+def proposal(c: Call) -> Any:
+    return c.rpc("grants", "proposal", c.path.proposal_id)
+
+
+def grant(c: Call) -> Any:
+    return c.rpc("grants", "grant", c.path.proposal_id)
+
+
+def cohort(c: Call) -> Any:
+    return c.rpc("training", "cohort", c.path.cohort_id)
+
+
+def participant_region(found: dict, c: Call) -> str | None:
+    """The person's village; for someone who has left the registry, the village of their first cohort."""
+    if found.get("person"):
+        return found["person"]["village_code"]
+    return c.rpc("training", "cohort", found["enrolments"][0]["cohort_id"])["village_code"]
+
+
+HOUSEHOLD = Lookup(household, "household")
+GROUP = Lookup(group, "group")
+PROPOSAL = Lookup(proposal, "proposal")
+GRANT = Lookup(grant, "grant")
+COHORT = Lookup(cohort, "cohort")
+
+
+# --- auth, users, operations ---------------------------------------------------------------------------------
+
+def issue_token(c: Call) -> dict:
+    gateway = c.gateway
+    found = gateway.store.user(c.body.username)
+    password_hash = found[1] if found else None
+    if not tpool.execute(verify_password, password_hash, c.body.password) or found is None or found[0].disabled:
+        raise ApiError(401, "unauthenticated", "wrong username or password, or the user is disabled")
+    user: User = found[0]
+    token, ttl = gateway.tokens.issue(user)
+    return {"access_token": token, "token_type": "bearer", "expires_in": ttl, "role": user.role,
+            "region": user.region}
+
+
+def add_user(c: Call) -> dict:
+    body: m.UserIn = c.body
+    try:
+        c.gateway.store.add_user(body.username, tpool.execute(hash_password, body.password), body.role, body.region)
+    except DuplicateUser:
+        raise ApiError(409, "conflict", f"user {body.username} exists", field="username",
+                       rule="user.exists") from None
+    return {"username": body.username, "role": body.role, "region": body.region, "disabled": False}
+
+
+def set_disabled(disabled: bool):
+    def run(c: Call) -> dict:
+        try:
+            c.gateway.store.set_disabled(c.path.username, disabled)
+        except UnknownUser:
+            raise ApiError(404, "not_found", f"no user {c.path.username}") from None
+        found = c.gateway.store.user(c.path.username)
+        return user_out(found[0])
+    return run
+
+
+def user_out(user: User) -> dict:
+    return {"username": user.username, "role": user.role, "region": user.region, "disabled": user.disabled}
+
+
+def health(c: Call) -> dict:
+    from eventlet import GreenPool
+
+    def check(name: str) -> tuple[str, dict]:
+        started = _now()
+        try:
+            if name == "database":
+                c.gateway.store.ping()
+                return name, {"ok": True, "ms": _ms(started)}
+            status = c.rpc(name, "backbone_status", timeout=3)
+            halted = [up for up, consumer in status.get("consumers", {}).items() if consumer.get("halt")]
+            return name, {"ok": not halted, "ms": _ms(started), "last_position": status.get("last_position"),
+                          **({"halted_upstreams": halted} if halted else {})}
+        except Exception as exc:  # any failure is this dependency's status, not the health endpoint's
+            return name, {"ok": False, "ms": _ms(started), "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+    results = dict(GreenPool(4).imap(check, (*SERVICES, "database")))
+    ok = all(result["ok"] for result in results.values())
+    if not ok:
+        raise HealthDegraded({"status": "degraded", "dependencies": results})
+    return {"status": "ok", "dependencies": results}
+
+
+class HealthDegraded(ApiError):
+    """Health answers 503 with the same body shape as 200, so monitors read both."""
+
+    def __init__(self, payload: dict) -> None:
+        super().__init__(503, "degraded", "a dependency is down")
+        self.payload = payload
+
+    def body(self) -> dict:
+        return self.payload
+
+
+def _now() -> float:
+    import time
+    return time.monotonic()
+
+
+def _ms(started: float) -> float:
+    return round((_now() - started) * 1000, 1)
+
+
+def openapi(c: Call) -> dict:
+    from services.gateway.openapi import document
+    return document()
+
+
+# --- registry ------------------------------------------------------------------------------------------------
+
+def register_household(c: Call) -> dict:
+    household_id = c.rpc("registry", "register_household", c.payload(registered_by=c.username))
+    return {"household_id": household_id, "kk": c.body.kk}
+
+
+def search_households(c: Call) -> dict:
+    q: m.HouseholdSearch = c.query
+    if q.name:
+        return c.rpc("registry", "search_people", q.name, c.region, q.page, q.size)
+    if c.region is None:
+        raise ApiError(400, "invalid", "give village (or name) to search households", field="village",
+                       rule="village.required")
+    return c.rpc("registry", "households_in", c.region, q.page, q.size)
+
+
+def household_then(method: str, **fixed: Any):
+    def run(c: Call) -> dict:
+        c.rpc("registry", method, c.payload(kk=c.path.kk, by=c.username, **{k: getattr(c.path, v) for k, v in
+                                                                              fixed.items()}))
+        return household(c)
+    return run
+
+
+def search_regions(c: Call) -> dict:
+    q: m.RegionQuery = c.query
+    rows = [row for row in c.rpc("registry", "region_rows")
+            if q.prefix is None or row["code"] == q.prefix or row["code"].startswith(q.prefix + ".")]
+    start = (q.page - 1) * q.size
+    return {"items": rows[start:start + q.size], "page": q.page, "size": q.size, "total": len(rows)}
+
+
+def form_group(c: Call) -> dict:
+    return {"group_id": c.rpc("registry", "form_group", c.payload(formed_by=c.username))}
+
+
+def group_then(method: str):
+    def run(c: Call) -> dict:
+        c.rpc("registry", method, c.payload(group_id=c.path.group_id, by=c.username))
+        return group(c)
+    return run
+
+
+def list_groups(c: Call) -> dict:
+    q: m.GroupQuery = c.query
+    return c.rpc("registry", "groups", c.region, q.status, q.page, q.size)
+
+
+# --- grants --------------------------------------------------------------------------------------------------
+
+def draft(c: Call) -> dict:
+    return {"proposal_id": c.rpc("grants", "draft_proposal", c.payload(actor=c.actor()))}
+
+
+def proposal_then(method: str):
+    def run(c: Call) -> dict:
+        c.rpc("grants", method, c.payload(actor=c.actor(), proposal_id=c.path.proposal_id))
+        return proposal(c)
+    return run
+
+
+def list_proposals(c: Call) -> dict:
+    q: m.ProposalQuery = c.query
+    return c.rpc("grants", "proposals", q.status, c.region, q.page, q.size)
+
+
+def set_ceiling(c: Call) -> dict:
+    c.rpc("grants", "set_budget_ceiling", c.payload(actor=c.actor(), fiscal_year=c.path.fiscal_year,
+                                                    source=c.path.source))
+    return next(b for b in c.rpc("grants", "budgets", c.path.fiscal_year) if b["source"] == c.path.source)
+
+
+def list_budgets(c: Call) -> list:
+    return c.rpc("grants", "budgets", c.query.fiscal_year)
+
+
+def idempotency_key(c: Call) -> str:
+    key = c.request.headers.get("idempotency-key")
+    if not key:
+        raise ApiError(400, "invalid", "a payment needs an Idempotency-Key header (the same key pays once)",
+                       field="Idempotency-Key", rule="idempotency_key.required")
+    return key
+
+
+def disburse(c: Call) -> dict:
+    return c.rpc("grants", "instruct", c.payload(actor=c.actor(), proposal_id=c.path.proposal_id,
+                                                 tranche=c.path.n, idempotency_key=idempotency_key(c)))
+
+
+def deliver(c: Call) -> dict:
+    return c.rpc("grants", "deliver", c.payload(actor=c.actor(), proposal_id=c.path.proposal_id,
+                                                tranche=c.path.n, idempotency_key=idempotency_key(c)))
+
+
+def grant_then(method: str, tranche: bool = False, payment: bool = False):
+    def run(c: Call) -> dict:
+        extra: dict[str, Any] = {"actor": c.actor(), "proposal_id": c.path.proposal_id}
+        if tranche:
+            extra["tranche"] = c.path.n
+        if payment:
+            extra["payment_id"] = c.path.payment_id
+        c.rpc("grants", method, c.payload(**extra))
+        return grant(c)
+    return run
+
+
+# --- training ------------------------------------------------------------------------------------------------
+
+def open_cohort(c: Call) -> dict:
+    return {"cohort_id": c.rpc("training", "open_cohort", c.payload(by=c.username))}
+
+
+def list_cohorts(c: Call) -> dict:
+    q: m.CohortQuery = c.query
+    return c.rpc("training", "cohorts", c.region, q.page, q.size)
+
+
+def enrol(c: Call) -> dict:
+    c.rpc("training", "enrol", c.payload(cohort_id=c.path.cohort_id, by=c.username))
+    return cohort(c)
+
+
+def schedule(c: Call) -> dict:
+    return {"session_id": c.rpc("training", "schedule_session", c.payload(cohort_id=c.path.cohort_id,
+                                                                          by=c.username))}
+
+
+def attendance(method: str):
+    def run(c: Call) -> dict:
+        completed = c.rpc("training", method, c.payload(cohort_id=c.path.cohort_id, session_id=c.path.session_id,
+                                                        by=c.username))
+        return {"completed": completed}
+    return run
+
+
+def participant(c: Call) -> Any:
+    return c.rpc("training", "participant", c.path.nik)
+
+
+def bdt_import(c: Call) -> dict:
+    return run_bdt_import(c)
+
+
+# --- the table -----------------------------------------------------------------------------------------------
+
+ROUTES: tuple[Route, ...] = (
+    # operations (outside /api/v1)
+    route("GET", "/health", "health", "Health of the gateway and its dependencies", roles=PUBLIC, scope=Unscoped(),
+          run=health, path_types={}, response=m.Health, tag="operations"),
+    route("GET", "/openapi.json", "openapi", "This API's OpenAPI 3.1 document", roles=PUBLIC, scope=Unscoped(),
+          run=openapi, path_types={}, response=dict, tag="operations"),
+    # auth and users
+    r("POST", "/auth/token", "issue_token", "Get a token", roles=PUBLIC, scope=Unscoped(), run=issue_token,
+      body=m.TokenRequest, response=m.TokenOut, tag="auth"),
+    r("GET", "/users", "list_users", "List users", roles={"admin"}, scope=National(),
+      run=lambda c: [user_out(u) for u in c.gateway.store.users()], response=list[m.UserOut], tag="auth"),
+    r("POST", "/users", "add_user", "Add a user", roles={"admin"}, scope=National(), run=add_user, body=m.UserIn,
+      response=m.UserOut, status=201, tag="auth"),
+    r("POST", "/users/{username}/disable", "disable_user", "Disable a user", roles={"admin"}, scope=National(),
+      run=set_disabled(True), response=m.UserOut, tag="auth"),
+    r("POST", "/users/{username}/enable", "enable_user", "Enable a user", roles={"admin"}, scope=National(),
+      run=set_disabled(False), response=m.UserOut, tag="auth"),
+    # regions
+    r("POST", "/regions/import", "import_regions", "Import the official region list", roles={"admin"},
+      scope=National(), run=lambda c: c.rpc("registry", "import_regions", c.payload(imported_by=c.username),
+                                             timeout=120),
+      body=m.ImportRegions, response=m.RegionImported, max_body=20_000_000, tag="regions"),
+    r("GET", "/regions", "list_regions", "List region codes", roles=EVERYONE, scope=Unscoped(), run=search_regions,
+      query=m.RegionQuery, response=m.Page[m.RegionRow], tag="regions"),
+    # households
+    r("POST", "/households", "register_household", "Register a household", roles=OPERATOR, scope=BodyRegion(),
+      run=register_household, body=m.RegisterHousehold, response=m.HouseholdCreated, status=201, tag="households"),
+    r("GET", "/households", "search_households", "Search households (by village) or people (by name)",
+      roles=EVERYONE, scope=QueryRegion("village", required=True), run=search_households, query=m.HouseholdSearch,
+      response=m.Page[m.Open], tag="households"),
+    r("GET", "/households/{kk}", "get_household", "Get a household", roles=EVERYONE, scope=HOUSEHOLD,
+      run=lambda c: c.resource, response=m.Household, tag="households"),
+    r("GET", "/households/{kk}/history", "household_history", "A household's history", roles=EVERYONE,
+      scope=HOUSEHOLD, run=lambda c: c.rpc("registry", "household_history", c.path.kk),
+      response=list[m.HistoryEntry], tag="households"),
+    r("POST", "/households/{kk}/members", "add_member", "Add a member to a household", roles=OPERATOR,
+      scope=HOUSEHOLD, run=household_then("add_member"), body=m.AddMember, response=m.Household, tag="households"),
+    r("POST", "/households/{kk}/members/{nik}/remove", "remove_member", "Remove a member from a household",
+      roles=OPERATOR, scope=HOUSEHOLD, run=household_then("remove_member", nik="nik"), body=m.RemoveMember,
+      response=m.Household, tag="households"),
+    r("POST", "/households/{kk}/members/{nik}/correct", "correct_member", "Correct a member's data",
+      roles=OPERATOR, scope=HOUSEHOLD, run=household_then("correct_member", nik="nik"), body=m.CorrectMember,
+      response=m.Household, tag="households"),
+    r("POST", "/households/{kk}/status", "change_status", "Change a household's BDT status", roles=OPERATOR,
+      scope=HOUSEHOLD, run=household_then("change_status"), body=m.ChangeStatus, response=m.Household,
+      tag="households"),
+    r("POST", "/households/{kk}/decile", "change_decile", "Change a household's welfare decile", roles=OPERATOR,
+      scope=HOUSEHOLD, run=household_then("change_decile"), body=m.ChangeDecile, response=m.Household,
+      tag="households"),
+    r("GET", "/people/{nik}", "get_person", "Get a person by NIK", roles=EVERYONE, scope=Lookup(person, "person"),
+      run=lambda c: c.resource, response=m.Person, tag="households"),
+    r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
+      run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households"),
+    # groups
+    r("POST", "/groups", "form_group", "Form a KUBE group", roles=OPERATOR, scope=BodyRegion(), run=form_group,
+      body=m.FormGroup, response=m.GroupCreated, status=201, tag="groups"),
+    r("GET", "/groups", "list_groups", "List KUBE groups", roles=EVERYONE, scope=QueryRegion(), run=list_groups,
+      query=m.GroupQuery, response=m.Page[m.GroupRow], tag="groups"),
+    r("GET", "/groups/{group_id}", "get_group", "Get a KUBE group", roles=EVERYONE, scope=GROUP,
+      run=lambda c: c.resource, response=m.Group, tag="groups"),
+    r("POST", "/groups/{group_id}/members", "change_group_member", "Replace, add or remove a group member",
+      roles=OPERATOR, scope=GROUP, run=group_then("change_group_member"), body=m.ChangeGroupMember,
+      response=m.Group, tag="groups"),
+    r("POST", "/groups/{group_id}/dissolve", "dissolve_group", "Dissolve a group", roles=OPERATOR, scope=GROUP,
+      run=group_then("dissolve_group"), body=m.Dissolve, response=m.Group, tag="groups"),
+    # budgets
+    r("PUT", "/budgets/{fiscal_year}/{source}", "set_budget_ceiling", "Set a budget ceiling (pagu)",
+      roles={"ministry"}, scope=National(), run=set_ceiling, body=m.BudgetCeiling, response=m.Budget,
+      tag="budgets"),
+    r("GET", "/budgets", "list_budgets", "List budgets", roles=EVERYONE, scope=Unscoped(), run=list_budgets,
+      query=m.BudgetQuery, response=list[m.Budget], tag="budgets"),
+    # proposals
+    r("POST", "/proposals", "draft_proposal", "Draft a proposal", roles=OPERATOR,
+      scope=Lookup(lambda c: c.rpc("grants", "group", c.body.group_id), "group"), run=draft,
+      body=m.DraftProposal, response=m.ProposalCreated, status=201, tag="proposals"),
+    r("GET", "/proposals", "list_proposals", "List proposals", roles=EVERYONE, scope=QueryRegion(),
+      run=list_proposals, query=m.ProposalQuery, response=m.Page[m.ProposalRow], tag="proposals"),
+    r("GET", "/proposals/{proposal_id}", "get_proposal", "Get a proposal with its history", roles=EVERYONE,
+      scope=PROPOSAL, run=lambda c: c.resource, response=m.Proposal, tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/submit", "submit_proposal", "Submit a drafted proposal", roles=OPERATOR,
+      scope=PROPOSAL, run=proposal_then("submit"), response=m.Proposal, tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/verify", "verify_proposal", "Verify (district)", roles={"verifier"},
+      scope=PROPOSAL, run=proposal_then("verify"), response=m.Proposal, tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/recommend", "recommend_proposal", "Recommend (province)",
+      roles={"province"}, scope=PROPOSAL, run=proposal_then("recommend"), response=m.Proposal, tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/approve", "approve_proposal", "Approve (ministry)", roles={"ministry"},
+      scope=PROPOSAL, run=proposal_then("approve"), body=m.Approve, response=m.Proposal, tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/return", "return_proposal", "Return for revision", roles=REVIEWERS,
+      scope=PROPOSAL, run=proposal_then("return_for_revision"), body=m.Reasoned, response=m.Proposal,
+      tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/reject", "reject_proposal", "Reject (final)", roles=REVIEWERS,
+      scope=PROPOSAL, run=proposal_then("reject"), body=m.Reasoned, response=m.Proposal, tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/resubmit", "resubmit_proposal", "Resubmit a returned proposal",
+      roles=OPERATOR, scope=PROPOSAL, run=proposal_then("resubmit"), body=m.Resubmit, response=m.Proposal,
+      tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/cancel", "cancel_proposal", "Cancel an approved grant before payment",
+      roles={"ministry"}, scope=PROPOSAL, run=proposal_then("cancel"), body=m.Reasoned, response=m.Proposal,
+      tag="proposals"),
+    # grants and money
+    r("GET", "/grants/{proposal_id}", "get_grant", "Get a grant: tranches, payments, LPJ, visits",
+      roles=EVERYONE, scope=GRANT, run=lambda c: c.resource, response=m.Grant, tag="grants"),
+    r("POST", "/grants/{proposal_id}/tranches/{n}/disburse", "disburse_tranche",
+      "Instruct a tranche's transfer (needs Idempotency-Key)", roles=TREASURER, scope=GRANT, run=disburse,
+      response=m.Payment, tag="grants"),
+    r("POST", "/grants/{proposal_id}/tranches/{n}/deliver", "deliver_tranche",
+      "Record an equipment delivery with its BAST (needs Idempotency-Key)", roles={"operator", "treasurer"},
+      scope=GRANT, run=deliver, body=m.Deliver, response=m.Payment, tag="grants"),
+    r("POST", "/grants/{proposal_id}/tranches/{n}/lpj", "submit_lpj", "Submit a tranche's LPJ", roles=OPERATOR,
+      scope=GRANT, run=grant_then("submit_lpj", tranche=True), body=m.SubmitLpj, response=m.Grant, tag="grants"),
+    r("POST", "/grants/{proposal_id}/tranches/{n}/lpj/review", "review_lpj", "Accept or return an LPJ",
+      roles=OPERATOR, scope=GRANT, run=grant_then("review_lpj", tranche=True), body=m.ReviewLpj,
+      response=m.Grant, tag="grants"),
+    r("POST", "/grants/{proposal_id}/payments/{payment_id}/sent", "payment_sent", "Mark a payment sent to the bank",
+      roles=TREASURER, scope=GRANT, run=grant_then("mark_sent", payment=True), response=m.Grant, tag="grants"),
+    r("POST", "/grants/{proposal_id}/payments/{payment_id}/confirm", "payment_confirmed",
+      "Record the bank's confirmation", roles=TREASURER, scope=GRANT, run=grant_then("confirm", payment=True),
+      body=m.Confirm, response=m.Grant, tag="grants"),
+    r("POST", "/grants/{proposal_id}/payments/{payment_id}/fail", "payment_failed", "Record a failed transfer",
+      roles=TREASURER, scope=GRANT, run=grant_then("fail", payment=True), body=m.Reasoned, response=m.Grant,
+      tag="grants"),
+    r("POST", "/grants/{proposal_id}/payments/{payment_id}/cancel", "payment_cancelled",
+      "Cancel a payment instruction", roles=TREASURER, scope=GRANT, run=grant_then("cancel_payment", payment=True),
+      body=m.Reasoned, response=m.Grant, tag="grants"),
+    r("POST", "/grants/{proposal_id}/visits", "record_visit", "Record a monitoring visit",
+      roles={"facilitator", "operator"}, scope=GRANT, run=grant_then("record_visit"), body=m.RecordVisit,
+      response=m.Grant, tag="grants"),
+    r("POST", "/grants/{proposal_id}/refunds", "record_refund", "Record a refund of misused funds",
+      roles=TREASURER, scope=GRANT, run=grant_then("record_refund"), body=m.RecordRefund, response=m.Grant,
+      tag="grants"),
+    # Family School
+    r("GET", "/curriculum", "get_curriculum", "The Family School curriculum", roles=EVERYONE, scope=Unscoped(),
+      run=lambda c: c.rpc("training", "curriculum"), response=m.Curriculum, tag="family school"),
+    r("POST", "/cohorts", "open_cohort", "Open a cohort (kelas)", roles={"facilitator", "operator"},
+      scope=BodyRegion(), run=open_cohort, body=m.OpenCohort, response=m.CohortCreated, status=201,
+      tag="family school"),
+    r("GET", "/cohorts", "list_cohorts", "List cohorts", roles=EVERYONE, scope=QueryRegion(), run=list_cohorts,
+      query=m.CohortQuery, response=m.Page[m.CohortRow], tag="family school"),
+    r("GET", "/cohorts/{cohort_id}", "get_cohort", "Get a cohort: sessions, participants, attendance",
+      roles=EVERYONE, scope=COHORT, run=lambda c: c.resource, response=m.Cohort, tag="family school"),
+    r("POST", "/cohorts/{cohort_id}/participants", "enrol", "Enrol a person", roles={"facilitator", "operator"},
+      scope=COHORT, run=enrol, body=m.Enrol, response=m.Cohort, tag="family school"),
+    r("POST", "/cohorts/{cohort_id}/sessions", "schedule_session", "Schedule a session", roles=FACILITATOR,
+      scope=COHORT, run=schedule, body=m.ScheduleSession, response=m.SessionCreated, status=201,
+      tag="family school"),
+    r("POST", "/cohorts/{cohort_id}/sessions/{session_id}/attendance", "record_attendance",
+      "Record a session's attendance", roles=FACILITATOR, scope=COHORT, run=attendance("record_attendance"),
+      body=m.RecordAttendance, response=m.Completions, tag="family school"),
+    r("POST", "/cohorts/{cohort_id}/sessions/{session_id}/corrections", "correct_attendance",
+      "Correct one attendance mark", roles=FACILITATOR, scope=COHORT, run=attendance("correct_attendance"),
+      body=m.CorrectAttendance, response=m.Completions, tag="family school"),
+    r("GET", "/participants/{nik}", "get_participant", "A participant's enrolments and attendance",
+      roles=EVERYONE, scope=Lookup(participant, "participant", key=participant_region), run=lambda c: c.resource,
+      response=m.Participant, tag="family school"),
+)
