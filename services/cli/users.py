@@ -1,0 +1,96 @@
+"""`berdaya users add|list|disable|enable`: the gateway's users, in its own database (GATEWAY_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.gateway.auth import ROLES, check_user_fields, hash_password
+from services.gateway.store import DEFAULT_URL, DuplicateUser, GatewayStore, UnknownUser
+
+users_app = typer.Typer(help="users of the HTTP API (roles and regions), stored in the gateway's database",
+                        no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def store() -> GatewayStore:
+    gateway = GatewayStore(os.environ.get("GATEWAY_DATABASE_URL", DEFAULT_URL), pool_size=1)
+    gateway.ensure_schema()
+    return gateway
+
+
+@users_app.command("add")
+def add(
+    username: str = typer.Argument(..., help="login name, e.g. op.kalianda"),
+    role: str = typer.Option(..., help=f"one of: {', '.join(ROLES)}"),
+    region: str = typer.Option(..., help="region code the user acts for: '18.01' a regency, '18' a province, "
+                                         "'' national"),
+    password: str = typer.Option(None, help="the password (asked for when not given)"),
+) -> None:
+    """Add a user (the password is stored as an argon2 hash)."""
+    try:
+        check_user_fields(username, role, region)
+    except ValueError as bad:
+        console.print(f"[red]refused:[/] {bad}")
+        raise typer.Exit(2) from None
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        console.print("[red]refused:[/] a password has at least 8 characters")
+        raise typer.Exit(2)
+    gateway = store()
+    try:
+        gateway.add_user(username, hash_password(password), role, region)
+    except DuplicateUser:
+        console.print(f"[red]refused:[/] user {username} exists")
+        raise typer.Exit(2) from None
+    finally:
+        gateway.close()
+    console.print(f"added {username} ({role}, region {region or 'national'})")
+
+
+@users_app.command("list")
+def list_users(as_json: bool = typer.Option(False, "--json", help="print JSON on stdout")) -> None:
+    """List the users."""
+    gateway = store()
+    try:
+        users = gateway.users()
+    finally:
+        gateway.close()
+    rows = [{"username": u.username, "role": u.role, "region": u.region, "disabled": u.disabled} for u in users]
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("username", "role", "region", "disabled")
+    for row in rows:
+        table.add_row(row["username"], row["role"], row["region"] or "(national)", "yes" if row["disabled"] else "")
+    Console().print(table)
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    gateway = store()
+    try:
+        gateway.set_disabled(username, disabled)
+    except UnknownUser:
+        console.print(f"[red]refused:[/] no user {username}")
+        raise typer.Exit(2) from None
+    finally:
+        gateway.close()
+    console.print(f"{username}: {'disabled' if disabled else 'enabled'} (its tokens stop or start working within "
+                  "seconds)")
+
+
+@users_app.command("disable")
+def disable(username: str = typer.Argument(...)) -> None:
+    """Disable a user: no new tokens, and existing tokens are refused."""
+    _set_disabled(username, True)
+
+
+@users_app.command("enable")
+def enable(username: str = typer.Argument(...)) -> None:
+    """Enable a disabled user again."""
+    _set_disabled(username, False)
