@@ -16,7 +16,8 @@ from rich.table import Table
 
 from services.cli.bdt_import import import_bdt
 from services.cli.demo import Demo
-from services.cli.processes import pid_file, running_pid, start_service, stop_pid, wait_until_ready
+from services.cli.processes import PROCESSES, pid_file, running_pid, start_service, stop_pid, wait_until_ready
+from services.cli.users import users_app
 from services.registry.synth import write_synthetic_bdt
 from shared.config import DEFAULT_AMQP_URI, SERVICES
 from shared.contracts.catalog import write_catalog
@@ -27,6 +28,7 @@ app = typer.Typer(help="berdaya — KUBE programme administration (Dinas Sosial 
                   no_args_is_help=True)
 regions_app = typer.Typer(help="the official region table (kode wilayah)", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
+app.add_typer(users_app, name="users")
 console = Console(stderr=True)
 
 
@@ -100,7 +102,7 @@ def show_summary(summary: dict) -> None:
 def up() -> None:
     """Start every service in the background (logs and pids under .run/)."""
     started = []
-    for service in SERVICES:
+    for service in PROCESSES:
         if running_pid(service):
             console.print(f"{service}: already running (pid {running_pid(service)})")
             continue
@@ -115,7 +117,7 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Stop the services started by `berdaya up`."""
-    for service in reversed(SERVICES):
+    for service in reversed(PROCESSES):
         pid = running_pid(service)
         if pid is None:
             console.print(f"{service}: not running")

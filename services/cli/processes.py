@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,10 @@ SERVICE_CLASSES = {
     "registry": "services.registry.service:RegistryService",
     "grants": "services.grants.service:GrantsService",
     "training": "services.training.service:TrainingService",
+    "gateway": "services.gateway.service:GatewayService",
 }
+# What `berdaya up` runs: the services, then the HTTP gateway in front of them (`down` stops it first).
+PROCESSES = (*SERVICES, "gateway")
 
 
 @dataclass
@@ -50,9 +55,10 @@ def start_service(service: str, env: dict[str, str], log_name: str | None = None
 
 def wait_until_ready(amqp_uri: str, services: tuple[str, ...] = SERVICES, timeout: float = 90.0,
                      processes: list[ServiceProcess] = ()) -> None:
-    """Wait until every service answers RPC; fail early, with the log's tail, if one exits."""
+    """Wait until every service answers RPC (the gateway, which has no RPC: until GET /health says ok); fail
+    early, with the log's tail, if one exits."""
     deadline = time.monotonic() + timeout
-    pending = list(services)
+    pending = [service for service in services if service in SERVICES]
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2) as cluster:
         while pending:
             for process in processes:
@@ -67,6 +73,34 @@ def wait_until_ready(amqp_uri: str, services: tuple[str, ...] = SERVICES, timeou
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{pending[0]} did not answer within {timeout:.0f}s") from None
                 time.sleep(0.3)
+    for process in processes:
+        if process.service == "gateway":
+            wait_for_gateway(process, deadline)
+
+
+def gateway_url() -> str:
+    address = os.environ.get("WEB_SERVER_ADDRESS", "0.0.0.0:8080")
+    host, _, port = address.rpartition(":")
+    return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
+
+
+def wait_for_gateway(process: ServiceProcess, deadline: float) -> None:
+    last = "no answer"
+    while True:
+        if process.process.poll() is not None:
+            tail = process.log_path.read_text(errors="replace").splitlines()[-15:]
+            raise RuntimeError(f"gateway exited with code {process.process.returncode}:\n" + "\n".join(tail))
+        try:
+            with urllib.request.urlopen(gateway_url() + "/health", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except urllib.error.HTTPError as error:
+            last = f"HTTP {error.code}: {error.read()[:300]!r}"
+        except OSError as error:
+            last = str(error)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gateway: GET {gateway_url()}/health not ok in time ({last})")
+        time.sleep(0.3)
 
 
 def stop_pid(pid: int, timeout: float = 30.0) -> bool:
