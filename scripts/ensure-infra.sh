@@ -202,6 +202,12 @@ ensure_databases() {
             sql "CREATE ROLE $name LOGIN PASSWORD '$name'" >/dev/null
             say "postgresql: role $name created"
         fi
+        # The service's runtime role: granted INSERT/SELECT only on the event log by the service at start-up.
+        found=$(sql "SELECT 1 FROM pg_roles WHERE rolname = '${name}_app'")
+        if [ -z "$found" ]; then
+            sql "CREATE ROLE ${name}_app LOGIN PASSWORD '${name}_app'" >/dev/null
+            say "postgresql: role ${name}_app created"
+        fi
         found=$(sql "SELECT 1 FROM pg_database WHERE datname = '$name'")
         if [ -z "$found" ]; then
             sql "CREATE DATABASE $name OWNER $name" >/dev/null

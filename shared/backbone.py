@@ -36,7 +36,7 @@ class Backbone(DependencyProvider):
         config = self.container.config
         settings: dict[str, Any] = config.get("BACKBONE") or {}
         self.stopping = threading.Event()
-        self.app = self.application_cls(config["DATABASE_URL"])
+        self.app = self.application_cls(config["DATABASE_URL"], setup_url=config.get("SETUP_DATABASE_URL"))
         self.relay = Relay(
             self.app,
             config["AMQP_URI"],

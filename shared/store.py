@@ -8,20 +8,26 @@ half-way leaves nothing half-written and re-applies nothing twice.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, ClassVar
 
+import psycopg
+import psycopg.sql
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking, Transcoder, Transcoding
-from eventsourcing.postgres import PostgresProcessRecorder
-from eventsourcing.utils import get_topic
+from eventsourcing.postgres import PostgresFactory, PostgresProcessRecorder
+from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.sql import SQL
 
 from shared.config import eventsourcing_env
 from shared.contracts import Envelope, EventData, make_envelope
+from shared.ledger import GENESIS, LEDGER_DDL, chain
 
 # Tables every service has besides the library's own: where a consumer halted on a poison message.
 BACKBONE_DDL = (
@@ -72,13 +78,95 @@ def _group_by_sql(statements: list[tuple[str, Sequence[Any]]]) -> Iterator[tuple
 
 
 class ServiceRecorder(PostgresProcessRecorder):
-    """The library's process recorder, plus read-model writes in the same transaction."""
+    """The library's process recorder, plus: read-model writes in the same transaction; money events chained
+    into the ledger; and an advisory lock instead of ``LOCK TABLE`` to order writers (``LOCK TABLE ... EXCLUSIVE``
+    needs UPDATE/DELETE/TRUNCATE privilege, which the service's role must not have on its append-only log)."""
+
+    ledger_topics: frozenset[str] = frozenset()
+
+    def __init__(self, datastore, **kwargs) -> None:
+        super().__init__(datastore, **kwargs)
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
+            SQL("SELECT pg_advisory_xact_lock({0})").format(advisory_key(f"berdaya:log:{self.events_table_name}")),
+        ]
 
     def _insert_events(self, curs, stored_events, **kwargs):
         writes: ReadModelWrites | None = kwargs.get("read_model_writes")
         if writes:
             writes.apply(curs)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(self, curs, stored_events, **kwargs):
+        super()._insert_stored_events(curs, stored_events, **kwargs)  # takes the lock, inserts
+        money = [stored for stored in stored_events if stored.topic in self.ledger_topics]
+        if money:
+            # Another cursor: the library reads the inserted notification ids from ``curs`` afterwards.
+            with curs.connection.cursor() as ledger:
+                ledger.execute("SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1")
+                head = ledger.fetchone()
+                ledger.executemany(
+                    "INSERT INTO ledger (originator_id, originator_version, topic, previous_hash, entry_hash) "
+                    "VALUES (%s, %s, %s, %s, %s)", chain(head["entry_hash"] if head else GENESIS, money))
+
+
+def advisory_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+APPEND_ONLY_FUNCTION = """
+    CREATE OR REPLACE FUNCTION berdaya_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'berdaya: % is append-only: % refused', TG_TABLE_NAME, TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END $$"""
+
+
+def append_only(table: str) -> list[str]:
+    """Triggers that refuse UPDATE, DELETE and TRUNCATE on a table, whoever asks (short of disabling them)."""
+    return [
+        f"CREATE OR REPLACE TRIGGER append_only_rows BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION berdaya_append_only()",
+        f"CREATE OR REPLACE TRIGGER append_only_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION berdaya_append_only()",
+    ]
+
+
+def prepare_database(app_cls: type[ServiceApplication], setup_url: str, runtime_url: str) -> None:
+    """Create the service's tables and guards as the owner role, and give the runtime role what it needs only.
+
+    The runtime role may INSERT and SELECT its event log and ledger, never UPDATE, DELETE or TRUNCATE them; it
+    may change read models and tracking. Idempotent; replicas starting together take turns (advisory lock).
+    """
+    env = Environment(app_cls.service_name, {**eventsourcing_env(setup_url), "CREATE_TABLE": "y",
+                                             "PROCESS_RECORDER_TOPIC": get_topic(ServiceRecorder)})
+    guarded = [f"{app_cls.service_name}_events"]
+    with psycopg.connect(setup_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(f"berdaya:setup:{app_cls.service_name}"),))
+        factory = PostgresFactory(env)
+        try:
+            factory.process_recorder()  # creates the library's tables when missing
+        finally:
+            factory.close()
+        with conn.transaction():
+            for statement in (*BACKBONE_DDL, *app_cls.read_model_ddl):
+                conn.execute(statement)
+            if app_cls.ledger_events:
+                conn.execute(LEDGER_DDL)
+                guarded.append("ledger")
+            conn.execute(APPEND_ONLY_FUNCTION)
+            for table in guarded:
+                for statement in append_only(table):
+                    conn.execute(statement)
+            runtime_user = conninfo_to_dict(runtime_url).get("user")
+            if runtime_user and runtime_user != conninfo_to_dict(setup_url).get("user"):
+                role = psycopg.sql.Identifier(runtime_user)
+                conn.execute(SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}")
+                             .format(role))
+                conn.execute(SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {}").format(role))
+                conn.execute(SQL("REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON {} FROM {}").format(
+                    SQL(", ").join(psycopg.sql.Identifier(t) for t in guarded), role))
+        conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(f"berdaya:setup:{app_cls.service_name}"),))
 
 
 class DateAsISO(Transcoding):
@@ -118,6 +206,7 @@ class ServiceApplication(Application):
 
     service_name: ClassVar[str]
     upstreams: ClassVar[Sequence[str]] = ()
+    ledger_events: ClassVar[Sequence[type]] = ()  # domain events chained in the tamper-evident ledger
     read_model_ddl: ClassVar[Sequence[str]] = ()
     value_objects: ClassVar[Sequence[type]] = ()
 
@@ -126,13 +215,13 @@ class ServiceApplication(Application):
         if "service_name" in cls.__dict__:
             cls.name = cls.service_name  # tables: <service>_events, <service>_tracking
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, setup_url: str | None = None) -> None:
+        prepare_database(type(self), setup_url or database_url, database_url)
         env = eventsourcing_env(database_url)
         env["PROCESS_RECORDER_TOPIC"] = get_topic(ServiceRecorder)
+        env["CREATE_TABLE"] = "n"  # the owner role created them in prepare_database
         super().__init__(env)
-        with self.transaction() as cursor:
-            for statement in (*BACKBONE_DDL, *self.read_model_ddl):
-                cursor.execute(statement)
+        self.recorder.ledger_topics = frozenset(get_topic(cls) for cls in self.ledger_events)
 
     def construct_recorder(self) -> ServiceRecorder:
         # A plain Application's recorder silently ignores tracking: we need the process recorder.

@@ -15,6 +15,7 @@ from datetime import timedelta
 import psycopg
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
+from psycopg.conninfo import conninfo_to_dict
 from rich.markup import escape
 
 from services.cli.bdt_import import import_bdt, registration
@@ -41,8 +42,15 @@ class Demo:
         self.processes: list[ServiceProcess] = []
 
     def database_url(self, service: str) -> str:
+        """The demo's databases; set up by the superuser, used by the service's own restricted role."""
         base = self.admin_url.rsplit("/", 1)[0]
         return f"{base}/berdaya_demo_{service}"
+
+    def runtime_url(self, service: str) -> str:
+        host = conninfo_to_dict(self.admin_url).get("host", "127.0.0.1")
+        port = conninfo_to_dict(self.admin_url).get("port", "5432")
+        role = f"berdaya_{service}_app"
+        return f"postgresql://{role}:{role}@{host}:{port}/berdaya_demo_{service}"
 
     def reset(self) -> None:
         """A clean slate: fresh databases and vhost, so the demo tells the same story every run."""
@@ -58,8 +66,8 @@ class Demo:
 
     def start(self) -> None:
         for service in SERVICES:
-            env = {"AMQP_URI": self.amqp_uri, f"{service.upper()}_DATABASE_URL": self.database_url(service),
-                   "IDLE_CATCH_UP_S": "1"}
+            env = {"AMQP_URI": self.amqp_uri, f"{service.upper()}_DATABASE_URL": self.runtime_url(service),
+                   f"{service.upper()}_SETUP_DATABASE_URL": self.database_url(service), "IDLE_CATCH_UP_S": "1"}
             self.processes.append(start_service(service, env, log_name=f"demo-{service}"))
         wait_until_ready(self.amqp_uri, processes=self.processes)
         self.say(f"services running: {', '.join(p.service for p in self.processes)} (logs in .run/demo-*.log)")

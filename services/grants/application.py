@@ -80,6 +80,8 @@ class GrantsApplication(ServiceApplication):
     service_name = "grants"
     upstreams = ("registry", "training")
     value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine)
+    ledger_events = (Proposal.Approved, Proposal.Cancelled, Grant.Instructed, Grant.Sent, Grant.Confirmed,
+                     Grant.Failed, Grant.PaymentCancelled, Grant.Delivered, Grant.Refunded)
     read_model_ddl = (
         """CREATE TABLE IF NOT EXISTS households (
             kk text PRIMARY KEY, household_id uuid NOT NULL, village_code text NOT NULL, decile int NOT NULL,
@@ -111,8 +113,8 @@ class GrantsApplication(ServiceApplication):
             refunded_rp bigint NOT NULL, state jsonb NOT NULL)""",
     )
 
-    def __init__(self, database_url: str, rules: GrantRules | None = None) -> None:
-        super().__init__(database_url)
+    def __init__(self, database_url: str, rules: GrantRules | None = None, setup_url: str | None = None) -> None:
+        super().__init__(database_url, setup_url)
         self.rules = rules or GrantRules()
 
     # --- recording with retries ---------------------------------------------------------------------------

@@ -202,6 +202,10 @@ class Proposal(Aggregate):
         check_region(actor, village_code, "draft a proposal")
         if form not in FORMS:
             raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
+        if isinstance(member_households, bool) or not isinstance(member_households, int) or not (
+                5 <= member_households <= 20):
+            raise ValidationFailed("member_households", "proposal.member_households",
+                                   f"a KUBE has 5–20 member households, not {member_households!r}")
         if not business_plan.strip():
             raise ValidationFailed("business_plan", "proposal.business_plan", "the business plan is required")
         requested = check_lines(budget_lines)
@@ -256,6 +260,7 @@ class Proposal(Aggregate):
         self.check_status("returned", action="resubmit")
         check_role(actor, ("operator",), "resubmit a proposal")
         check_region(actor, self.village_code, "resubmit a proposal")
+        self.check_maker_checker(actor)
         lines = budget_lines if budget_lines is not None else self.budget_lines
         requested = check_lines(lines)
         form = form or self.form
@@ -448,6 +453,11 @@ class Grant(Aggregate):
 
     # --- paying ------------------------------------------------------------------------------------------
 
+    def check_new_payment(self, payment_id: str) -> None:
+        if payment_id in self.payments:
+            raise Conflict(f"payment {payment_id} exists already: a payment id is never reused",
+                           rule="payment.id_reused", payment_id=payment_id)
+
     def check_can_pay(self, number: int, gate_open: bool) -> Tranche:
         tranche = self.tranche(number)
         status = self.tranche_status(number)
@@ -473,6 +483,7 @@ class Grant(Aggregate):
         check_region(actor, self.village_code, "instruct a disbursement")
         if self.form == "equipment":
             raise RuleViolated("tranche.form", "an equipment grant is delivered with a BAST, not transferred")
+        self.check_new_payment(payment_id)
         tranche = self.check_can_pay(number, gate_open)
         self._instructed(payment_id=payment_id, tranche=number, amount_rp=tranche.amount_rp, by=actor.user)
 
@@ -521,6 +532,8 @@ class Grant(Aggregate):
 
     def cancel_payment(self, payment_id: str, reason: str, actor: Actor) -> None:
         self._payment_step(payment_id, actor, ("instructed", "failed"), "cancel a payment")
+        if not reason.strip():
+            raise ValidationFailed("reason", "payment.reason", "a cancellation needs a reason")
         self._payment_cancelled(payment_id=payment_id, reason=reason, by=actor.user)
 
     @event("PaymentCancelled")
@@ -534,12 +547,13 @@ class Grant(Aggregate):
         check_region(actor, self.village_code, "record an equipment delivery")
         if self.form == "cash":
             raise RuleViolated("tranche.form", "a cash grant is transferred, not delivered")
+        self.check_new_payment(payment_id)
         tranche = self.check_can_pay(number, gate_open)
         if not items:
             raise ValidationFailed("items", "bast.items", "a handover record lists at least one item")
         for index, item in enumerate(items):
             check_rupiah(f"items.{index}.value_rp", item.value_rp, positive=True)
-            if item.quantity < 1:
+            if isinstance(item.quantity, bool) or not isinstance(item.quantity, int) or item.quantity < 1:
                 raise ValidationFailed(f"items.{index}.quantity", "bast.quantity", "quantity must be ≥ 1")
         value = sum(item.value_rp for item in items)
         if value > tranche.amount_rp:

@@ -112,8 +112,8 @@ class RegistryApplication(ServiceApplication):
         "CREATE INDEX IF NOT EXISTS group_members_group ON group_members (group_id)",
     )
 
-    def __init__(self, database_url: str, kube_rules: KubeRules | None = None) -> None:
-        super().__init__(database_url)
+    def __init__(self, database_url: str, kube_rules: KubeRules | None = None, setup_url: str | None = None) -> None:
+        super().__init__(database_url, setup_url)
         self.kube_rules = kube_rules or KubeRules()
         self._regions: tuple[int, RegionTable] | None = None
 

@@ -78,8 +78,8 @@ class TrainingApplication(ServiceApplication):
         "CREATE SEQUENCE IF NOT EXISTS certificate_serial",
     )
 
-    def __init__(self, database_url: str, rules: TrainingRules | None = None) -> None:
-        super().__init__(database_url)
+    def __init__(self, database_url: str, rules: TrainingRules | None = None, setup_url: str | None = None) -> None:
+        super().__init__(database_url, setup_url)
         self.rules = rules or TrainingRules()
 
     # --- helpers ------------------------------------------------------------------------------------------

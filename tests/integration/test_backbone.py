@@ -210,7 +210,8 @@ def test_a_poison_message_is_dead_lettered_and_halts_only_its_own_upstream(syste
         # The registry keeps working and grants keeps consuming it; training's other upstream keeps flowing.
         register(system, [2])
         eventually(lambda: grants_households(system) == 2)
-        rpc.grants.set_budget_ceiling(2026, "APBN", 2_000_000_000, "kemensos.pusat")
+        rpc.grants.set_budget_ceiling({"actor": {"user": "kemensos.pusat", "role": "ministry", "region": ""},
+                                       "fiscal_year": 2026, "source": "APBN", "ceiling_rp": 2_000_000_000})
         grants_last = eventually(lambda: rpc.grants.backbone_status()["last_position"])
         eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["position"] == grants_last)
         # Nothing after the poison was applied behind the operator's back.

@@ -53,20 +53,27 @@ class System:
         self.containers: dict[str, list[ServiceContainer]] = {}
         rabbitmqctl("add_vhost", self.vhost)
         rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        self.runtime_role = f"{self.tag}_app"
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            # The services run as a role of their own, as in production: INSERT/SELECT only on their logs.
+            conn.execute(f"CREATE ROLE {self.runtime_role} LOGIN")
             for service in SERVICE_CLASSES:
                 conn.execute(f"CREATE DATABASE {self.database(service)}")
 
     def database(self, service: str) -> str:
         return f"{self.tag}_{service}"
 
-    def database_url(self, service: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:5432/{self.database(service)}"
+    def database_url(self, service: str, role: str = "postgres") -> str:
+        return f"postgresql://{role}@127.0.0.1:5432/{self.database(service)}"
+
+    def runtime_url(self, service: str) -> str:
+        return self.database_url(service, self.runtime_role)
 
     def config(self, service: str) -> dict:
         return {
             "AMQP_URI": self.amqp_uri,
-            "DATABASE_URL": self.database_url(service),
+            "DATABASE_URL": self.runtime_url(service),
+            "SETUP_DATABASE_URL": self.database_url(service),
             "max_workers": 10,
             "BACKBONE": {"idle_catch_up_s": 1, "pull_timeout_s": 3},
         }
@@ -128,4 +135,5 @@ class System:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             for service in SERVICE_CLASSES:
                 conn.execute(f"DROP DATABASE IF EXISTS {self.database(service)} WITH (FORCE)")
+            conn.execute(f"DROP ROLE IF EXISTS {self.runtime_role}")
         rabbitmqctl("delete_vhost", self.vhost)
