@@ -331,7 +331,7 @@ ROUTES: tuple[Route, ...] = (
     # auth and users
     r("POST", "/auth/token", "issue_token", "Get a token", roles=PUBLIC, scope=Unscoped(), run=issue_token,
       body=m.TokenRequest, response=m.TokenOut, tag="auth"),
-    r("GET", "/users", "list_users", "List users", roles={"admin"}, scope=National(),
+    r("GET", "/users", "list_users", "List users", roles={"admin", "auditor"}, scope=National(),
       run=lambda c: [user_out(u) for u in c.gateway.store.users()], response=list[m.UserOut], tag="auth"),
     r("POST", "/users", "add_user", "Add a user", roles={"admin"}, scope=National(), run=add_user, body=m.UserIn,
       response=m.UserOut, status=201, tag="auth"),

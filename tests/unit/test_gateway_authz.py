@@ -1,0 +1,259 @@
+"""The gateway's authorization matrix, generated from its route table: every route × every role × a user whose
+region covers the resource and one whose region does not → the expected status. No I/O: the services and the
+gateway's database are stand-ins; the pipeline, the table and the token checks are the real ones.
+
+A route added to the table without roles or without a scope cannot be built; a route added without an example
+request here fails ``test_every_route_has_an_example``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from services.gateway import routes as routes_module
+from services.gateway.auth import ROLES, Tokens, User
+from services.gateway.core import PUBLIC, ApiRequest, Gateway, National, Route, Unscoped, route
+from services.gateway.routes import ROUTES
+from services.gateway.store import Claim, UnknownUser
+
+VILLAGE = "18.01.06.2001"
+OWN, OTHER = "18.01", "18.02"
+UUID = "0b5d2a3e-8c1f-4d2a-9e3b-5f6a7b8c9d0e"
+KK = "1801060101200001"
+NIK = "1801064503850001"
+TODAY = date.today().isoformat()
+
+# One valid request per route: path parameters, query, body. The resource lives in VILLAGE (18.01.06.2001).
+PATH = {"kk": KK, "nik": NIK, "group_id": UUID, "proposal_id": UUID, "payment_id": UUID, "cohort_id": UUID,
+        "session_id": UUID, "n": "1", "fiscal_year": "2026", "source": "APBN", "username": "op.kalianda"}
+MEMBER = {"nik": NIK, "name": "Siti", "sex": "P", "birth_date": "1985-03-05", "relation": "Istri"}
+LINE = {"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000}
+EXAMPLES: dict[str, dict] = {
+    "list_users": {}, "disable_user": {}, "enable_user": {},
+    "add_user": {"body": {"username": "ver.lamsel", "password": "kata-sandi-1", "role": "verifier",
+                          "region": "18.01"}},
+    "import_regions": {"body": {"rows": [{"code": "18", "name": "Lampung", "level": 1}], "source": "test"}},
+    "list_regions": {"query": {"prefix": "18.01"}},
+    "register_household": {"body": {"kk": KK, "dtks_id": "D-1", "village_code": VILLAGE, "decile": 2,
+                                    "members": [{**MEMBER, "relation": "Kepala Keluarga"}]}},
+    "search_households": {"query": {"village": VILLAGE}},
+    "get_household": {}, "household_history": {}, "get_person": {},
+    "add_member": {"body": {"member": MEMBER, "reason": "marriage"}},
+    "remove_member": {"body": {"reason": "death"}},
+    "correct_member": {"body": {"changes": {"name": "Siti Aminah"}, "reason": "salah ketik"}},
+    "change_status": {"body": {"status": "graduated", "reason": "mampu"}},
+    "change_decile": {"body": {"decile": 3}},
+    "import_bdt": {"raw": f"id_dtks,no_kk,nik,kode_wilayah\nD-1,{KK},{NIK},{VILLAGE}\n".encode()},
+    "form_group": {"body": {"name": "KUBE Mawar", "village_code": VILLAGE, "business_type": "jahit",
+                            "members": [{"kk": KK, "representative_nik": NIK}], "roles": {"ketua": NIK},
+                            "bank_account": {"bank": "BRI", "number": "01234567", "holder": "KUBE Mawar"},
+                            "sk_kades": "140/1/2026"}},
+    "list_groups": {"query": {"region": "18.01.06"}}, "get_group": {},
+    "change_group_member": {"body": {"removed_kk": KK, "reason": "pindah"}},
+    "dissolve_group": {"body": {"reason": "bubar"}},
+    "set_budget_ceiling": {"body": {"ceiling_rp": 100_000_000}},
+    "list_budgets": {"query": {"fiscal_year": "2026"}},
+    "draft_proposal": {"body": {"group_id": UUID, "business_plan": "Usaha jahit", "budget_lines": [LINE],
+                                "form": "cash"}},
+    "list_proposals": {"query": {"region": OWN, "status": "submitted"}}, "get_proposal": {},
+    "submit_proposal": {}, "verify_proposal": {}, "recommend_proposal": {},
+    "approve_proposal": {"body": {"amount_rp": 10_000_000, "form": "cash", "fiscal_year": 2026, "source": "APBN"}},
+    "return_proposal": {"body": {"reason": "RAB kurang"}}, "reject_proposal": {"body": {"reason": "jenuh"}},
+    "resubmit_proposal": {"body": {"business_plan": "Usaha jahit seragam"}},
+    "cancel_proposal": {"body": {"reason": "batal"}},
+    "get_grant": {}, "disburse_tranche": {"headers": {"idempotency-key": "tranche-1-key-0001"}},
+    "deliver_tranche": {"headers": {"idempotency-key": "bast-key-0001"},
+                        "body": {"items": [{"item": "Mesin", "quantity": 1, "value_rp": 1_000_000}],
+                                 "handover_date": TODAY, "receiver": "Ketua"}},
+    "submit_lpj": {"body": {"lines": [{"description": "Mesin", "receipt_number": "INV-1", "receipt_date": TODAY,
+                                       "amount_rp": 1_000_000}]}},
+    "review_lpj": {"body": {"accept": True}},
+    "payment_sent": {}, "payment_confirmed": {"body": {"bank_reference": "BRI-1"}},
+    "payment_failed": {"body": {"reason": "rekening tutup"}}, "payment_cancelled": {"body": {"reason": "batal"}},
+    "record_visit": {"body": {"visit_date": TODAY, "business_status": "running", "monthly_revenue_rp": 500_000}},
+    "record_refund": {"body": {"amount_rp": 100_000, "reason": "disalahgunakan", "reference": "STS-1"}},
+    "get_curriculum": {},
+    "open_cohort": {"body": {"village_code": VILLAGE, "facilitator": "fasilitator.rina"}},
+    "list_cohorts": {"query": {"region": OWN}}, "get_cohort": {},
+    "enrol": {"body": {"nik": NIK}},
+    "schedule_session": {"body": {"module": "keuangan", "session_date": TODAY, "place": "Balai Desa"}},
+    "record_attendance": {"body": {"marks": {NIK: "present"}}},
+    "correct_attendance": {"body": {"nik": NIK, "status": "present", "reason": "salah catat"}},
+    "get_participant": {},
+}
+
+
+class FakeStore:
+    """The gateway's database, in memory."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, User] = {"op.kalianda": User("op.kalianda", "operator", "18.01")}
+        self.keys: dict[tuple[str, str], list] = {}
+
+    def user(self, username: str):
+        user = self.accounts.get(username)
+        return (user, "hash") if user else None
+
+    def users(self) -> list[User]:
+        return list(self.accounts.values())
+
+    def add_user(self, username, password_hash, role, region) -> None:
+        self.accounts[username] = User(username, role, region)
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        if username not in self.accounts:
+            raise UnknownUser(username)
+        self.accounts[username] = User(username, self.accounts[username].role, self.accounts[username].region,
+                                       disabled)
+
+    def claim(self, username, key, request_hash) -> Claim:
+        stored = self.keys.get((username, key))
+        if stored is None:
+            self.keys[(username, key)] = [request_hash, None, None]
+            return Claim("new")
+        if stored[0] != request_hash:
+            return Claim("mismatch")
+        return Claim("replay", stored[1], stored[2]) if stored[1] else Claim("pending")
+
+    def complete(self, username, key, status, response) -> None:
+        self.keys[(username, key)][1:] = [status, response]
+
+    def release(self, username, key) -> None:
+        self.keys.pop((username, key), None)
+
+
+def fake_rpc(service: str, method: str, *args, **kwargs):
+    """The services, answering as if every resource lived in 18.01.06.2001 and every command succeeded."""
+    located = {"village_code": VILLAGE}
+    if method == "participant":
+        return {"nik": NIK, "person": located, "enrolments": [], "attendance": []}
+    if method in ("household", "person", "group", "proposal", "grant", "cohort"):
+        return located
+    if method == "region_rows":
+        return [{"code": "18.01", "name": "Lampung Selatan", "level": 2}]
+    if method == "budgets":
+        return [{"source": "APBN", "fiscal_year": 2026}]
+    if method in ("instruct", "deliver"):
+        return {"payment_id": UUID}
+    return {"items": [], "page": 1, "size": 50, "total": 0} if method.endswith("s") else UUID
+
+
+@pytest.fixture
+def gateway(monkeypatch) -> Gateway:
+    monkeypatch.setattr(routes_module, "run_bdt_import", lambda call: {"households_imported": 1})
+    return Gateway(FakeStore(), Tokens("unit-test-secret-of-at-least-32-bytes", 600), user_cache_s=0)
+
+
+def own_region(route: Route) -> str:
+    return "" if isinstance(route.scope, National) else OWN
+
+
+def ask(gateway: Gateway, route: Route, role: str, region: str):
+    user = User(f"{role}.{region or 'pusat'}", role, region)
+    gateway.store.add_user(user.username, "hash", role, region)
+    token, _ = gateway.tokens.issue(user)
+    example = EXAMPLES[route.name]
+    body = example.get("raw") or (json.dumps(example["body"]).encode() if "body" in example else b"")
+    request = ApiRequest(
+        method=route.method,
+        path_params={name: PATH[name] for name in route.path_params},
+        args={key: [value] for key, value in example.get("query", {}).items()},
+        headers={"authorization": f"Bearer {token}", **example.get("headers", {})},
+        body=body,
+    )
+    return gateway.handle(route, request, fake_rpc)
+
+
+PROTECTED = [r for r in ROUTES if not r.public]
+
+
+def expected(route: Route, role: str, covered: bool) -> int:
+    if role not in route.roles:
+        return 403
+    if not covered and not isinstance(route.scope, Unscoped):
+        return 403
+    return route.status
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=lambda r: r.name)
+def test_authorization_matrix(gateway: Gateway, route: Route):
+    outcomes, wrong = {}, []
+    for role in ROLES:
+        for covered, region in ((True, own_region(route)), (False, OTHER)):
+            response = ask(gateway, route, role, region)
+            outcomes[(role, covered)] = response.status
+            want = expected(route, role, covered)
+            if response.status != want:
+                wrong.append(f"{role} ({'own' if covered else 'other'} region {region!r}): {response.status} "
+                             f"{response.body}, expected {want}")
+            elif want == 403:
+                code = "forbidden" if role not in route.roles else "out_of_region"
+                assert response.body["error"]["code"] == code, response.body
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_route_has_an_example_and_a_unique_name():
+    names = [r.name for r in ROUTES]
+    assert len(names) == len(set(names))
+    assert {r.name for r in PROTECTED} == set(EXAMPLES), "add an example request for each new route"
+    assert len({(r.method, r.path) for r in ROUTES}) == len(ROUTES)
+
+
+def test_the_auditor_writes_nothing_and_reads_everything():
+    for r in PROTECTED:
+        assert ("auditor" in r.roles) == (r.method == "GET"), r.name
+
+
+def test_admin_manages_users_and_reads():
+    admin_writes = {r.name for r in PROTECTED if "admin" in r.roles and r.write}
+    assert admin_writes == {"add_user", "disable_user", "enable_user", "import_regions"}
+    assert all("admin" in r.roles for r in PROTECTED if r.method == "GET")
+
+
+def test_a_route_without_roles_or_scope_cannot_be_declared():
+    with pytest.raises(ValueError):
+        route("GET", "/x", "x", "X", roles=set(), scope=Unscoped(), run=lambda c: None, path_types={})
+    with pytest.raises(ValueError):
+        route("GET", "/x", "x", "X", roles={"operator"}, scope=None, run=lambda c: None, path_types={})
+    with pytest.raises(ValueError):
+        route("GET", "/x", "x", "X", roles={"superuser"}, scope=Unscoped(), run=lambda c: None, path_types={})
+
+
+def test_every_route_is_served_and_documented():
+    from services.gateway.openapi import document
+    from services.gateway.service import GatewayService
+
+    served = {name for name in dir(GatewayService) if hasattr(getattr(GatewayService, name), "nameko_entrypoints")}
+    assert served == {r.name for r in ROUTES}
+    spec = document()
+    documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
+    assert documented == {(r.method, r.path) for r in ROUTES}
+    assert all(r.roles == PUBLIC or spec["paths"][r.path][r.method.lower()]["security"] for r in ROUTES)
+
+
+def test_region_scope_of_a_national_user_covers_all_and_a_province_its_regencies(gateway: Gateway):
+    get_household = next(r for r in ROUTES if r.name == "get_household")
+    assert ask(gateway, get_household, "auditor", "").status == 200
+    assert ask(gateway, get_household, "province", "18").status == 200
+    assert ask(gateway, get_household, "province", "17").status == 403
+    assert ask(gateway, get_household, "operator", "18.01.06").status == 200
+    assert ask(gateway, get_household, "operator", "18.01.04").status == 403
+
+
+def test_a_regional_list_defaults_to_the_users_region(gateway: Gateway):
+    seen = []
+
+    def rpc(service, method, *args, **kwargs):
+        seen.append((method, args))
+        return {"items": [], "page": 1, "size": 50, "total": 0}
+
+    list_proposals = next(r for r in ROUTES if r.name == "list_proposals")
+    user = User("ver.lamsel", "verifier", "18.01")
+    gateway.store.add_user(user.username, "hash", user.role, user.region)
+    token, _ = gateway.tokens.issue(user)
+    request = ApiRequest("GET", {}, {}, {"authorization": f"Bearer {token}"})
+    assert gateway.handle(list_proposals, request, rpc).status == 200
+    assert seen == [("proposals", (None, "18.01", 1, 50))]
