@@ -43,38 +43,90 @@ BACKBONE_DDL = (
 
 
 class ReadModelWrites:
-    """SQL statements to run, in order, inside the transaction that records events and tracking.
+    """Read-model changes to make, in order, inside the transaction that records events and tracking.
 
-    Consecutive statements with the same SQL run as one ``executemany`` (the batch is what makes a consumer fast).
+    Batching is what makes a consumer fast (one statement per row costs a round trip each under eventlet):
+    consecutive ``insert`` rows for the same table become ONE ``INSERT ... SELECT FROM unnest(arrays)``;
+    consecutive identical ``add`` statements run as one ``executemany``; ``increment`` counters are summed per key
+    over the whole batch and applied last, in one statement per table.
     """
 
     def __init__(self) -> None:
-        self._statements: list[tuple[str, Sequence[Any]]] = []
+        self._statements: list[tuple[object, Sequence[Any]]] = []
+        self._counters: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict[tuple, list[int]]] = {}
 
     def add(self, sql: str, params: Sequence[Any]) -> None:
         self._statements.append((sql, params))
 
+    def insert(self, table: str, row: dict[str, Any], on_conflict: str = "") -> None:
+        """Insert a row; with ``ON CONFLICT (first column) DO UPDATE ...`` the last row per key wins."""
+        self._statements.append((BulkInsert(table, tuple(row), on_conflict), tuple(row.values())))
+
+    def increment(self, table: str, key: dict[str, Any], deltas: dict[str, int]) -> None:
+        totals = self._counters.setdefault((table, tuple(key), tuple(deltas)), {})
+        current = totals.setdefault(tuple(key.values()), [0] * len(deltas))
+        for index, delta in enumerate(deltas.values()):
+            current[index] += delta
+
     def __len__(self) -> int:
-        return len(self._statements)
+        return len(self._statements) + sum(len(totals) for totals in self._counters.values())
 
     def apply(self, cursor: Cursor) -> None:
-        for sql, group in _group_by_sql(self._statements):
-            if len(group) == 1:
-                cursor.execute(sql, group[0])
+        for statement, group in _group_consecutive(self._statements):
+            if isinstance(statement, BulkInsert):
+                statement.execute(cursor, group)
+            elif len(group) == 1:
+                cursor.execute(statement, group[0])
             else:
-                cursor.executemany(sql, group)
+                cursor.executemany(statement, group)
+        for (table, key_columns, delta_columns), totals in self._counters.items():
+            columns = (*key_columns, *delta_columns)
+            updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in delta_columns)
+            BulkInsert(table, columns, f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}").execute(
+                cursor, [(*key, *deltas) for key, deltas in totals.items()])
 
 
-def _group_by_sql(statements: list[tuple[str, Sequence[Any]]]) -> Iterator[tuple[str, list[Sequence[Any]]]]:
-    current_sql, group = None, []
-    for sql, params in statements:
-        if sql != current_sql and group:
-            yield current_sql, group
+@dataclasses.dataclass(frozen=True)
+class BulkInsert:
+    table: str
+    columns: tuple[str, ...]
+    on_conflict: str
+
+    def execute(self, cursor: Cursor, rows: list[Sequence[Any]]) -> None:
+        if "DO UPDATE" in self.on_conflict:
+            # One statement may not update a row twice: keep the last row per key (the first column).
+            rows = list({row[0]: row for row in rows}.values())
+        types = column_types(cursor, self.table)
+        arrays = ", ".join(f"%s::{types[column]}[]" for column in self.columns)
+        cursor.execute(
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) SELECT * FROM unnest({arrays}) {self.on_conflict}",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+
+
+_COLUMN_TYPES: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def column_types(cursor: Cursor, table: str) -> dict[str, str]:
+    """SQL types of a table's columns (cached per database: read models do not change shape while running)."""
+    key = (cursor.connection.info.dbname, table)
+    if key not in _COLUMN_TYPES:
+        cursor.execute("SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
+                       "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (table,))
+        _COLUMN_TYPES[key] = {row["attname"]: row["type"] for row in cursor.fetchall()}
+    return _COLUMN_TYPES[key]
+
+
+def _group_consecutive(statements: list[tuple[object, Sequence[Any]]]) -> Iterator[tuple[object, list]]:
+    current, group = None, []
+    for statement, params in statements:
+        if statement != current and group:
+            yield current, group
             group = []
-        current_sql = sql
+        current = statement
         group.append(params)
     if group:
-        yield current_sql, group
+        yield current, group
 
 
 class ServiceRecorder(PostgresProcessRecorder):

@@ -40,14 +40,6 @@ from shared.store import ReadModelWrites, ServiceApplication
 
 MAX_RETRIES = 8
 
-INSERT_HOUSEHOLD = """
-    INSERT INTO households (kk, household_id, village_code, decile, bdt_status, member_count, registered_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s)"""
-# Counted, not recomputed: applying an event twice would show here (the tests rely on it).
-COUNT_VILLAGE = """
-    INSERT INTO village_households (village_code, households, members) VALUES (%s, %s, %s)
-    ON CONFLICT (village_code) DO UPDATE SET households = village_households.households + EXCLUDED.households,
-        members = village_households.members + EXCLUDED.members"""
 CHANGE_MEMBER_COUNT = """
     UPDATE households SET member_count = member_count + %s, projected_at = clock_timestamp() WHERE kk = %s"""
 UPSERT_GROUP = """
@@ -350,14 +342,19 @@ class GrantsApplication(ServiceApplication):
     @handles("registry.household.registered")
     def on_household_registered(self, data: upstream.HouseholdRegisteredV1, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
-        unit.writes.add(INSERT_HOUSEHOLD, (data.kk, data.household_id, data.village_code, data.decile,
-                                           data.bdt_status, len(data.members), envelope.time))
-        unit.writes.add(COUNT_VILLAGE, (data.village_code, 1, len(data.members)))
+        unit.writes.insert("households", {
+            "kk": data.kk, "household_id": data.household_id, "village_code": data.village_code,
+            "decile": data.decile, "bdt_status": data.bdt_status, "member_count": len(data.members),
+            "registered_at": envelope.time})
+        # Counted, not recomputed: applying an event twice would show here (the tests rely on it).
+        unit.writes.increment("village_households", {"village_code": data.village_code},
+                              {"households": 1, "members": len(data.members)})
 
     @handles("registry.household.member_added")
     def on_member_added(self, data: upstream.HouseholdMemberAddedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add(CHANGE_MEMBER_COUNT, (1, data.kk))
-        unit.writes.add(COUNT_VILLAGE, (data.village_code, 0, 1))
+        unit.writes.increment("village_households", {"village_code": data.village_code},
+                              {"households": 0, "members": 1})
 
     @handles("registry.household.member_removed")
     def on_member_removed(self, data: upstream.HouseholdMemberRemovedV1, envelope: Envelope,

@@ -52,10 +52,7 @@ from shared.text import fold
 
 MAX_RETRIES = 5  # concurrent commands on one aggregate: reload and re-apply, a bounded number of times
 
-INSERT_HOUSEHOLD = """
-    INSERT INTO households (kk, household_id, dtks_id, village_code, address, decile, bdt_status, member_count,
-                            fingerprint)
-    VALUES (%s, %s, %s, %s, %s, %s, 'active', %s, %s)"""
+PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation")
 INSERT_PERSON = """
     INSERT INTO individuals (nik, kk, name, name_key, sex, birth_date, relation, marital_status, occupation)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"""
@@ -556,11 +553,12 @@ def registration_writes(commands: list[RegisterHousehold], households: list[Hous
     writes = ReadModelWrites()
     for household in households:
         for member in household.members:
-            writes.add(INSERT_PERSON, person_row(member, household.kk))
+            writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, household.kk), strict=True)))
     for command, household in zip(commands, households, strict=True):
-        writes.add(INSERT_HOUSEHOLD, (household.kk, household.id, household.dtks_id, household.village_code,
-                                      household.address, household.decile, len(household.members),
-                                      fingerprint(command)))
+        writes.insert("households", {
+            "kk": household.kk, "household_id": household.id, "dtks_id": household.dtks_id,
+            "village_code": household.village_code, "address": household.address, "decile": household.decile,
+            "bdt_status": "active", "member_count": len(household.members), "fingerprint": fingerprint(command)})
     return writes
 
 

@@ -28,9 +28,7 @@ from shared.store import ReadModelWrites, ServiceApplication
 MAX_RETRIES = 8
 UNASSIGNED = "belum ditentukan"  # a cohort opened automatically waits for its facilitator
 
-UPSERT_INDIVIDUAL = """
-    INSERT INTO individuals (nik, name, sex, birth_date, relation, kk, village_code, status)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, 'active')
+INDIVIDUAL_CONFLICT = """
     ON CONFLICT (nik) DO UPDATE SET name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date,
         relation = EXCLUDED.relation, kk = EXCLUDED.kk, village_code = EXCLUDED.village_code, status = 'active',
         left_reason = NULL, projected_at = clock_timestamp()"""
@@ -239,11 +237,13 @@ class TrainingApplication(ServiceApplication):
     def on_household_registered(self, data: upstream.HouseholdRegisteredV1, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
         for member in data.members:
-            unit.writes.add(UPSERT_INDIVIDUAL, _individual(member, data.kk, data.village_code))
+            unit.writes.insert("individuals", _individual(member, data.kk, data.village_code),
+                               on_conflict=INDIVIDUAL_CONFLICT)
 
     @handles("registry.household.member_added")
     def on_member_added(self, data: upstream.HouseholdMemberAddedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.add(UPSERT_INDIVIDUAL, _individual(data.member, data.kk, data.village_code))
+        unit.writes.insert("individuals", _individual(data.member, data.kk, data.village_code),
+                           on_conflict=INDIVIDUAL_CONFLICT)
 
     @handles("registry.household.member_removed")
     def on_member_removed(self, data: upstream.HouseholdMemberRemovedV1, envelope: Envelope,
@@ -440,8 +440,9 @@ def attendance_writes(cohort: Cohort, writes: ReadModelWrites) -> None:
                        (session_id, cohort.id, session["module"], session["date"], nik, status))
 
 
-def _individual(member: upstream.MemberV1, kk: str, village_code: str) -> tuple:
-    return (member.nik, member.name, member.sex, member.birth_date, member.relation, kk, village_code)
+def _individual(member: upstream.MemberV1, kk: str, village_code: str) -> dict:
+    return {"nik": member.nik, "name": member.name, "sex": member.sex, "birth_date": member.birth_date,
+            "relation": member.relation, "kk": kk, "village_code": village_code, "status": "active"}
 
 
 def _at(app: TrainingApplication, e) -> Aggregate:
