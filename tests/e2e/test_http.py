@@ -1,0 +1,219 @@
+"""A KUBE group from registration to its second tranche, through the HTTP API only, with every service a real
+`nameko run` process: registry, grants, training and the gateway.
+
+The route and data are those of tests/integration/test_grants_training.py, which drives it by RPC: seven eligible
+households, a women's KUBE, a budget, the proposal's climb (operator → district → province → ministry), tranche 1
+paid, its LPJ submitted and accepted by a second operator, the Family School (automatic enrolment, six sessions,
+attendance of six of the seven representatives: ≥ 80 %), and tranche 2 paid once the gate opens.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+
+from services.cli.processes import start_service, stop_pid, wait_until_ready
+from services.gateway.store import GatewayStore
+from tests.integration.test_gateway import (
+    HASH,
+    LINES,
+    VILLAGE,
+    Client,
+    _created,
+    free_port,
+    group_body,
+    household_body,
+)
+from tests.support.system import ADMIN_URL, System, eventually
+
+pytestmark = pytest.mark.e2e
+
+READY_TIMEOUT = 90.0
+
+
+class HttpSystem:
+    """Fresh databases and vhost (tests.support.system.System), the services and the gateway as processes."""
+
+    def __init__(self) -> None:
+        self.system = System()
+        self.gateway_db = f"{self.system.tag}_gateway"
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {self.gateway_db}")
+        self.gateway_url = f"postgresql://postgres@127.0.0.1:5432/{self.gateway_db}"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.processes = []
+        self.store = GatewayStore(self.gateway_url)
+
+    def env(self) -> dict[str, str]:
+        system = self.system
+        env = {"AMQP_URI": system.amqp_uri, "IDLE_CATCH_UP_S": "1", "PULL_TIMEOUT_S": "3"}
+        for service in ("registry", "grants", "training"):
+            config = system.config(service)  # the database URLs a service gets in the integration tests
+            env[f"{service.upper()}_DATABASE_URL"] = config["DATABASE_URL"]
+            env[f"{service.upper()}_SETUP_DATABASE_URL"] = config.get("SETUP_DATABASE_URL", config["DATABASE_URL"])
+        return {**env,
+                "GATEWAY_DATABASE_URL": self.gateway_url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
+                "JWT_SECRET": f"e2e-secret-{system.tag}-of-at-least-32-bytes"}
+
+    def start(self) -> None:
+        tag = self.system.tag
+        services = [start_service(s, self.env(), log_name=f"e2e-{tag}-{s}") for s in ("registry", "grants",
+                                                                                      "training")]
+        self.processes += services
+        wait_until_ready(self.system.amqp_uri, timeout=READY_TIMEOUT, processes=services)
+        self.processes.append(start_service("gateway", self.env(), log_name=f"e2e-{tag}-gateway"))
+        eventually(self._healthy, timeout=READY_TIMEOUT, interval=0.3, message="GET /health")
+        self.store.ensure_schema()
+
+    def _healthy(self) -> bool:
+        gateway = self.processes[-1].process
+        assert gateway.poll() is None, self.processes[-1].log_path.read_text()[-2000:]
+        try:
+            return Client(self.base).get("/health", timeout=5)[0] == 200
+        except OSError:
+            return False
+
+    def client(self, username: str, role: str, region: str) -> Client:
+        self.store.add_user(username, HASH, role, region)
+        status, answer = Client(self.base).post("/api/v1/auth/token", {"username": username,
+                                                                       "password": "kata-sandi-rahasia"})
+        assert status == 200, answer
+        return Client(self.base, answer["access_token"])
+
+    def close(self, failed: bool) -> None:
+        try:
+            for process in reversed(self.processes):
+                stop_pid(process.process.pid)
+                process.process.wait(timeout=30)
+        finally:
+            for process in self.processes:
+                if failed:
+                    print(f"----- {process.log_path} -----\n{process.log_path.read_text()[-3000:]}")
+                elif not os.environ.get("BERDAYA_E2E_KEEP_LOGS"):
+                    process.log_path.unlink(missing_ok=True)
+            self.store.close()
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {self.gateway_db} WITH (FORCE)")
+            self.system.close()
+
+
+@pytest.fixture
+def http(request):
+    system = HttpSystem()
+    failed = True
+    try:
+        system.start()
+        yield system
+        failed = False
+    finally:
+        system.close(failed)
+
+
+def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSystem):
+    admin = http.client("admin.pusat", "admin", "")
+    operator = http.client("op.kalianda", "operator", "18.01")
+    operator_2 = http.client("op2.kalianda", "operator", "18.01")
+    verifier = http.client("kabid.lamsel", "verifier", "18.01")
+    province = http.client("dinsos.lampung", "province", "18")
+    ministry = http.client("kemensos.pusat", "ministry", "")
+    treasurer = http.client("bendahara.lamsel", "treasurer", "18.01")
+    facilitator = http.client("fasilitator.rina", "facilitator", "18.01")
+    auditor = http.client("inspektorat", "auditor", "")
+
+    # The official region list, then seven eligible households and their women's KUBE.
+    rows = [{"code": "18", "name": "Lampung", "level": 1}, {"code": "18.01", "name": "Lampung Selatan", "level": 2},
+            {"code": "18.01.06", "name": "Kalianda", "level": 3}, {"code": VILLAGE, "name": "Jondong", "level": 4}]
+    assert admin.ok("POST", "/api/v1/regions/import", {"rows": rows, "source": "kepmendagri"})["codes"] == 4
+    households = [household_body(500 + i) for i in range(7)]
+    for body in households:
+        assert operator.ok("POST", "/api/v1/households", body)["kk"] == body["kk"]
+    assert operator.ok("GET", "/api/v1/households", params={"village": VILLAGE})["total"] == 7
+    group_id = operator.ok("POST", "/api/v1/groups", group_body("KUBE Mawar", households))["group_id"]
+    assert operator.ok("GET", f"/api/v1/groups/{group_id}")["status"] == "formed"
+
+    # Budget, then the proposal's climb.
+    ministry.ok("PUT", "/api/v1/budgets/2026/APBN", {"ceiling_rp": 100_000_000})
+    draft = {"group_id": group_id, "business_plan": "Usaha jahit seragam sekolah", "budget_lines": LINES,
+             "form": "cash"}
+    proposal_id = eventually(lambda: _created(operator.post("/api/v1/proposals", draft)), timeout=60,
+                             message="grants learns of the group")["proposal_id"]
+    assert operator.ok("GET", f"/api/v1/proposals/{proposal_id}")["requested_rp"] == 16_500_000
+    assert operator.ok("POST", f"/api/v1/proposals/{proposal_id}/submit")["status"] == "submitted"
+    assert verifier.ok("POST", f"/api/v1/proposals/{proposal_id}/verify")["status"] == "verified"
+    assert province.ok("POST", f"/api/v1/proposals/{proposal_id}/recommend")["status"] == "recommended"
+    approved = ministry.ok("POST", f"/api/v1/proposals/{proposal_id}/approve",
+                           {"amount_rp": 14_000_000, "form": "cash", "fiscal_year": 2026, "source": "APBN"})
+    assert approved["status"] == "approved" and approved["approval"]["amount_rp"] == 14_000_000
+    grant = treasurer.ok("GET", f"/api/v1/grants/{proposal_id}")
+    assert [(t["number"], t["amount_rp"]) for t in grant["tranches"]] == [(1, 9_800_000), (2, 4_200_000)]
+    assert ministry.ok("GET", "/api/v1/budgets", params={"fiscal_year": "2026"})[0]["committed_rp"] == 14_000_000
+
+    # The group is funded; its representatives are enrolled in a Family School cohort of their village.
+    eventually(lambda: operator.ok("GET", f"/api/v1/groups/{group_id}")["status"] == "funded", timeout=60)
+    cohorts = eventually(lambda: facilitator.ok("GET", "/api/v1/cohorts", params={"region": VILLAGE})["items"],
+                         timeout=60)
+    cohort_id = cohorts[0]["cohort_id"]
+    representatives = [h["members"][0]["nik"] for h in households]
+    eventually(lambda: len(facilitator.ok("GET", f"/api/v1/cohorts/{cohort_id}")["participants"]) == 7, timeout=60)
+
+    # Tranche 1: instructed (once, whatever the retries), sent, confirmed.
+    key = {"Idempotency-Key": f"tranche-1-{uuid.uuid4()}"}
+    payment = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/disburse", headers=key)
+    assert treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/disburse", headers=key) == payment
+    payment_id = payment["payment_id"]
+    treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_id}/sent")
+    paid = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_id}/confirm",
+                        {"bank_reference": "BRI-2026-000001"})
+    assert paid["disbursed_rp"] == 9_800_000
+
+    # Tranche 2 waits for the LPJ...
+    key_2 = {"Idempotency-Key": f"tranche-2-{uuid.uuid4()}"}
+    status, lpj_refusal = treasurer.post(f"/api/v1/grants/{proposal_id}/tranches/2/disburse", headers=key_2)
+    assert status == 409 and lpj_refusal["error"]["rule"] == "tranche.lpj", lpj_refusal
+    operator.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/lpj", {"lines": [
+        {"description": "Mesin jahit 5 unit", "receipt_number": "INV-001", "receipt_date": date.today().isoformat(),
+         "amount_rp": 9_800_000}]})
+    status, answer = operator.post(f"/api/v1/grants/{proposal_id}/tranches/1/lpj/review", {"accept": True})
+    assert status == 403 and answer["error"]["rule"] == "lpj.maker_checker", answer
+    reviewed = operator_2.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/lpj/review", {"accept": True})
+    assert reviewed["tranches"][0]["lpj"] == "accepted"
+
+    # ...and for the Family School: six of the seven representatives complete it (≥ 80 %). (A refusal is an
+    # answer stored under its Idempotency-Key: the same key would replay it, so each attempt takes a new one.)
+    assert treasurer.post(f"/api/v1/grants/{proposal_id}/tranches/2/disburse", headers=key_2)[1] == lpj_refusal
+    key_2 = {"Idempotency-Key": f"tranche-2-{uuid.uuid4()}"}
+    status, answer = treasurer.post(f"/api/v1/grants/{proposal_id}/tranches/2/disburse", headers=key_2)
+    assert status == 409 and answer["error"]["rule"] == "tranche.family_school", answer
+    modules = facilitator.ok("GET", "/api/v1/curriculum")["active"]
+    completed = []
+    for index, module in enumerate(modules):
+        session = facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions", {
+            "module": module, "session_date": (date.today() - timedelta(days=60 - index * 7)).isoformat(),
+            "place": "Balai Desa Jondong"})
+        marks = {nik: "present" for nik in representatives[:6]} | {representatives[6]: "absent"}
+        completed += facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions/{session['session_id']}/attendance",
+                                    {"marks": marks})["completed"]
+    assert len(completed) == 6
+    participant = auditor.ok("GET", f"/api/v1/participants/{representatives[0]}")
+    assert participant["enrolments"][0]["status"] == "completed"
+    eventually(lambda: treasurer.ok("GET", f"/api/v1/grants/{proposal_id}")["family_school_gate_open"], timeout=60)
+
+    # Tranche 2 paid; the grant is fully disbursed and a third instruction is refused.
+    key_2 = {"Idempotency-Key": f"tranche-2-{uuid.uuid4()}"}
+    payment_2 = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/2/disburse", headers=key_2)
+    treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_2['payment_id']}/sent")
+    grant = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_2['payment_id']}/confirm",
+                         {"bank_reference": "BRI-2026-000002"})
+    assert grant["disbursed_rp"] == grant["amount_rp"] == 14_000_000
+    assert [t["status"] for t in grant["tranches"]] == ["confirmed", "confirmed"]
+    status, answer = treasurer.post(f"/api/v1/grants/{proposal_id}/tranches/2/disburse",
+                                    headers={"Idempotency-Key": f"tranche-2-{uuid.uuid4()}"})
+    assert status == 409 and answer["error"]["rule"] == "tranche.once", answer
+    # The auditor reads it all, and writes nothing.
+    assert auditor.ok("GET", f"/api/v1/proposals/{proposal_id}")["status"] == "approved"
+    assert auditor.post(f"/api/v1/proposals/{proposal_id}/cancel", {"reason": "audit"})[0] == 403
