@@ -261,6 +261,7 @@ class Gateway:
         user = None if route.public else self.authenticate(request.headers.get("authorization"))
         if user is not None and user.role not in route.roles:
             raise ApiError(403, "forbidden", f"role {user.role} may not {route.summary.lower()}")
+        check_no_nul(request)
         path = self._parse(route.path_model, request.path_params, "path")
         query = self._parse(route.query or Params, {k: v[-1] for k, v in request.args.items()}, "query")
         if any(len(values) > 1 for values in request.args.values()):
@@ -367,6 +368,19 @@ class Gateway:
         except ServiceUnavailable as down:
             error = unavailable(down)
             return ApiResponse(error.status, error.body(), error.headers)
+
+
+def check_no_nul(request: ApiRequest) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it here, whatever field it hides in, rather than fail downstream."""
+    where = None
+    if b"\x00" in request.body or b"\\u0000" in request.body:
+        where = "body"
+    elif any("\x00" in value for values in request.args.values() for value in values):
+        where = "query"
+    elif any("\x00" in value for value in request.path_params.values()):
+        where = "path"
+    if where:
+        raise invalid(where, "text.nul", f"the {where} contains a NUL character, which no text field may hold")
 
 
 def request_hash(route: Route, call: Call) -> str:

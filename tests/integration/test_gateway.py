@@ -265,6 +265,7 @@ BAD_REQUESTS = [
                                     "budget_lines": [{"item": "a", "quantity": 1, "unit": "u",
                                                       "unit_price_rp": 1.5}]}, None, "budget_lines.0.unit_price_rp"),
     ("POST", "/api/v1/cohorts", {"village_code": VILLAGE, "facilitator": ""}, None, "facilitator"),
+    ("POST", "/api/v1/cohorts", {"village_code": VILLAGE, "facilitator": "a\u0000b"}, None, "body"),
     ("POST", "/api/v1/households/1801060000000001/decile", {"decile": True}, None, "decile"),
 ]
 
