@@ -18,7 +18,16 @@ import psycopg
 import psycopg.sql
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Tracking, Transcoder, Transcoding
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    Tracking,
+    Transcoder,
+    Transcoding,
+    UUIDAsHex,
+)
 from eventsourcing.postgres import PostgresFactory, PostgresProcessRecorder
 from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
@@ -190,6 +199,11 @@ def prepare_database(app_cls: type[ServiceApplication], setup_url: str, runtime_
     The runtime role may INSERT and SELECT its event log and ledger, never UPDATE, DELETE or TRUNCATE them; it
     may change read models and tracking. Idempotent; replicas starting together take turns (advisory lock).
     """
+    setup, runtime = conninfo_to_dict(setup_url), conninfo_to_dict(runtime_url)
+    if (setup.get("host"), setup.get("port"), setup.get("dbname")) != (
+            runtime.get("host"), runtime.get("port"), runtime.get("dbname")):
+        raise RuntimeError(f"{app_cls.service_name}: SETUP_DATABASE_URL and DATABASE_URL name different databases "
+                           f"({setup.get('dbname')} and {runtime.get('dbname')}): set both")
     env = Environment(app_cls.service_name, {**eventsourcing_env(setup_url), "CREATE_TABLE": "y",
                                              "PROCESS_RECORDER_TOPIC": get_topic(ServiceRecorder)})
     guarded = [f"{app_cls.service_name}_events"]
@@ -210,8 +224,8 @@ def prepare_database(app_cls: type[ServiceApplication], setup_url: str, runtime_
             for table in guarded:
                 for statement in append_only(table):
                     conn.execute(statement)
-            runtime_user = conninfo_to_dict(runtime_url).get("user")
-            if runtime_user and runtime_user != conninfo_to_dict(setup_url).get("user"):
+            runtime_user = runtime.get("user")
+            if runtime_user and runtime_user != setup.get("user"):
                 role = psycopg.sql.Identifier(runtime_user)
                 conn.execute(SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}")
                              .format(role))
@@ -232,6 +246,21 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+def register_value_transcodings(transcoder: Transcoder, value_objects: Sequence[type]) -> None:
+    transcoder.register(DateAsISO())
+    for cls in value_objects:
+        transcoder.register(dataclass_transcoding(cls))
+
+
+def event_mapper(app_cls: type[ServiceApplication]) -> Mapper:
+    """Decodes a service's stored events without starting the service (auditors replay with it)."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_value_transcodings(transcoder, app_cls.value_objects)
+    return Mapper(transcoder=transcoder)
+
+
 def dataclass_transcoding(cls: type) -> Transcoding:
     """A transcoding for a frozen dataclass value object, so domain events can carry it."""
 
@@ -248,6 +277,15 @@ def dataclass_transcoding(cls: type) -> Transcoding:
     return DataclassAsDict()
 
 
+@dataclasses.dataclass(frozen=True)
+class AuditedTable:
+    """A read model an auditor rebuilds from the events alone and compares with the live table."""
+
+    table: str
+    columns: tuple[str, ...]  # the first is the key
+    rows: Any  # Callable[[Iterable[Aggregate]], Iterable[tuple]]: the expected rows, from replayed aggregates
+
+
 class ServiceApplication(Application):
     """Base of each service's application: its store, its read models, its public events.
 
@@ -259,6 +297,7 @@ class ServiceApplication(Application):
     service_name: ClassVar[str]
     upstreams: ClassVar[Sequence[str]] = ()
     ledger_events: ClassVar[Sequence[type]] = ()  # domain events chained in the tamper-evident ledger
+    audited_tables: ClassVar[Sequence[AuditedTable]] = ()
     read_model_ddl: ClassVar[Sequence[str]] = ()
     value_objects: ClassVar[Sequence[type]] = ()
 
@@ -281,9 +320,7 @@ class ServiceApplication(Application):
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
-        for cls in self.value_objects:
-            transcoder.register(dataclass_transcoding(cls))
+        register_value_transcodings(transcoder, self.value_objects)
 
     @property
     def datastore(self):

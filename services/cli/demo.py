@@ -54,6 +54,10 @@ class Demo:
 
     def reset(self) -> None:
         """A clean slate: fresh databases and vhost, so the demo tells the same story every run."""
+        # One demo at a time on a machine: a second would drop the first one's databases under it.
+        self._lock = psycopg.connect(self.admin_url, autocommit=True)
+        if not self._lock.execute("SELECT pg_try_advisory_lock(hashtext('berdaya demo'))").fetchone()[0]:
+            raise RuntimeError("another `berdaya demo` is running on this machine: wait for it to finish")
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             for service in SERVICES:
                 conn.execute(f"DROP DATABASE IF EXISTS berdaya_demo_{service} WITH (FORCE)")
@@ -78,6 +82,7 @@ class Demo:
             process.process.wait()
         self.say("services stopped")
         self.processes = []
+        self._lock.close()
 
     def run(self, households: int, seed: int) -> dict:
         with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=120) as rpc:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -14,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, TextColumn
 from rich.table import Table
 
+from services.cli import audit
 from services.cli.bdt_import import import_bdt
 from services.cli.demo import Demo
 from services.cli.processes import PROCESSES, pid_file, running_pid, start_service, stop_pid, wait_until_ready
@@ -28,6 +31,9 @@ app = typer.Typer(help="berdaya — KUBE programme administration (Dinas Sosial 
                   no_args_is_help=True)
 regions_app = typer.Typer(help="the official region table (kode wilayah)", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
+audit_app = typer.Typer(help="for auditors: verify, replay and report from the event logs alone",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 console = Console(stderr=True)
 
@@ -48,9 +54,11 @@ def demo(
     """Start the services, register households, show what grants and training learnt, stop the services."""
     say = (lambda text: console.print(f"[dim]demo:[/] {text}")) if as_json else (lambda text: console.print(text))
     run = Demo(admin_url, broker, say)
+    # A terminated demo still stops the services it started (they run in sessions of their own).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run.reset()
-    run.start()
     try:
+        run.start()
         summary = run.run(households, seed)
     finally:
         run.stop()
@@ -227,3 +235,54 @@ def fail(refused: BerdayaError | RemoteError) -> None:
         refused = from_remote(refused.exc_type, refused.value) or BerdayaError(f"{refused.exc_type}: {refused.value}")
     console.print(f"[red]refused:[/] {refused.message}")
     raise typer.Exit(2)
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give a timezone, e.g. 2026-06-30T23:59:59+07:00")
+    return moment
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    as_of: str | None = typer.Option(None, "--as-of", help="only events up to this moment (ISO 8601 with zone)"),
+) -> None:
+    """Check the ledger's hash chain, rebuild every read model from the events and compare, cross-check services.
+
+    Exit code 1 when anything is wrong. Database URLs: <SERVICE>_AUDIT_DATABASE_URL or the service configs.
+    """
+    result = audit.verify(parse_moment(as_of))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        show_verification(result)
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+def show_verification(result: dict) -> None:
+    out = Console()
+    verdict = "[green]OK[/]" if result["ok"] else f"[red]{len(result['problems'])} problem(s)[/]"
+    out.print(f"audit verify: {verdict} — {result['events_checked']:,} events replayed, "
+              f"{result['ledger_entries_checked']:,} ledger entries checked; ledger head {result['ledger_head']}")
+    if result["problems"]:
+        table = Table("service", "position", "kind", "detail", title="Problems")
+        for problem in result["problems"]:
+            table.add_row(problem["service"], str(problem["position"] or "—"), problem["kind"], problem["detail"])
+        out.print(table)
+
+
+@audit_app.command("replay")
+def audit_replay(as_of: str = typer.Option(..., "--as-of", help="the moment, e.g. 2026-06-30T23:59:59+07:00")) -> None:
+    """Every grant, budget and group as it was at that moment, from the events alone (JSON)."""
+    print(json.dumps(audit.state_as_of(parse_moment(as_of)), ensure_ascii=False, indent=2))
+
+
+@audit_app.command("head")
+def audit_head() -> None:
+    """Today's head of the money ledger's hash chain: keep it somewhere the database administrator cannot reach."""
+    print(json.dumps(audit.ledger_head()))

@@ -36,7 +36,7 @@ from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import event_record, jsonable
 from shared.keys import stable_id
-from shared.store import ReadModelWrites, ServiceApplication
+from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
 
 MAX_RETRIES = 8
 
@@ -628,3 +628,17 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication, object], EventData]] = {
                                                            reason=e.reason, reference=e.reference, by=e.by),
 }
 
+
+
+GrantsApplication.audited_tables = (
+    AuditedTable("proposals", ("proposal_id", "status", "requested_rp", "approved_rp", "flagged", "times_returned"),
+                 lambda aggregates: ((p.id, p.status, p.requested_rp, (p.approval or {}).get("amount_rp"),
+                                      bool(p.flags), p.times_returned)
+                                     for p in aggregates if isinstance(p, Proposal))),
+    AuditedTable("budgets", ("budget_id", "ceiling_rp", "committed_rp"),
+                 lambda aggregates: ((b.id, b.ceiling_rp, b.committed_rp)
+                                     for b in aggregates if isinstance(b, Budget))),
+    AuditedTable("grants", ("grant_id", "amount_rp", "disbursed_rp", "refunded_rp"),
+                 lambda aggregates: ((g.id, g.amount_rp, g.disbursed_rp, g.refunded_rp)
+                                     for g in aggregates if isinstance(g, Grant))),
+)

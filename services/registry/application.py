@@ -47,7 +47,7 @@ from shared.ids import check_kk, check_nik_matches, check_village, jakarta_today
 from shared.jsonable import event_record, jsonable
 from shared.keys import stable_id
 from shared.regions import RegionTable
-from shared.store import ReadModelWrites, ServiceApplication
+from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
 from shared.text import fold
 
 MAX_RETRIES = 5  # concurrent commands on one aggregate: reload and re-apply, a bounded number of times
@@ -627,3 +627,19 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication, object], EventData]] = 
     Group.Dissolved: lambda app, e: public.GroupDissolvedV1(group_id=e.originator_id, reason=e.reason, by=e.by),
 }
 
+
+
+RegistryApplication.audited_tables = (
+    AuditedTable("households", ("kk", "household_id", "village_code", "decile", "bdt_status", "member_count"),
+                 lambda aggregates: ((h.kk, h.id, h.village_code, h.decile, h.bdt_status, len(h.members))
+                                     for h in aggregates if isinstance(h, Household))),
+    AuditedTable("individuals", ("nik", "kk", "name", "relation"),
+                 lambda aggregates: ((m.nik, h.kk, m.name, m.relation)
+                                     for h in aggregates if isinstance(h, Household) for m in h.members)),
+    AuditedTable("groups", ("group_id", "name", "status", "member_count"),
+                 lambda aggregates: ((g.id, g.name, g.status, len(g.members))
+                                     for g in aggregates if isinstance(g, Group))),
+    AuditedTable("group_members", ("kk", "group_id", "representative_nik"),
+                 lambda aggregates: ((m.kk, g.id, m.representative_nik)
+                                     for g in aggregates if isinstance(g, Group) and g.is_active for m in g.members)),
+)

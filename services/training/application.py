@@ -23,7 +23,7 @@ from shared.contracts import registry as upstream
 from shared.contracts import training as public
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
-from shared.store import ReadModelWrites, ServiceApplication
+from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
 
 MAX_RETRIES = 8
 UNASSIGNED = "belum ditentukan"  # a cohort opened automatically waits for its facilitator
@@ -491,3 +491,17 @@ PUBLIC_EVENTS: dict[type, Callable[[TrainingApplication, object], EventData]] = 
     Gate.Updated: _gate_changed,
 }
 
+
+
+TrainingApplication.audited_tables = (
+    AuditedTable("cohorts", ("cohort_id", "village_code", "facilitator"),
+                 lambda aggregates: ((c.id, c.village_code, c.facilitator)
+                                     for c in aggregates if isinstance(c, Cohort))),
+    AuditedTable("participants", ("cohort_id || ':' || nik", "status", "certificate"),
+                 lambda aggregates: ((f"{c.id}:{nik}", p["status"], p["certificate"])
+                                     for c in aggregates if isinstance(c, Cohort)
+                                     for nik, p in c.participants.items())),
+    AuditedTable("gates", ("group_id", "open", "completed", "representatives"),
+                 lambda aggregates: ((g.group_id, g.open, g.completed, g.representatives)
+                                     for g in aggregates if isinstance(g, Gate))),
+)

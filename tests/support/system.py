@@ -108,11 +108,11 @@ class System:
 
     # --- looking inside, as an operator would -------------------------------------------------------------
 
-    def sql(self, service: str, query: str, params: tuple = ()) -> list[tuple]:
+    def sql(self, service: str, query: str, params: tuple | None = None) -> list[tuple]:
         with psycopg.connect(self.database_url(service), autocommit=True) as conn:
             return conn.execute(query, params).fetchall()
 
-    def scalar(self, service: str, query: str, params: tuple = ()) -> Any:
+    def scalar(self, service: str, query: str, params: tuple | None = None) -> Any:
         return self.sql(service, query, params)[0][0]
 
     def queue_depth(self, queue: str) -> int:

@@ -1,0 +1,137 @@
+"""Audit against a real system: the logs refuse change, and tampering by a superuser is found and named."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from services.cli import audit
+from tests.integration.test_grants_training import (
+    MINISTRY,
+    approve,
+    climb,
+    draft,
+    funded_ready_group,
+    pay,
+)
+from tests.support.system import System, eventually
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def paid(system: System) -> tuple[System, str]:
+    """A system with one approved grant whose first tranche was paid, everything projected."""
+    for service in ("registry", "grants", "training"):
+        system.start(service)
+    system.import_regions()
+    with system.rpc() as rpc:
+        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
+                                       "ceiling_rp": 100_000_000})
+        group_id, _ = funded_ready_group(rpc, start=900)
+        proposal_id = draft(rpc, group_id)
+        climb(rpc, proposal_id)
+        approve(rpc, proposal_id)
+        pay(rpc, proposal_id, 1, "audit-tranche-1")
+        statuses = {s: rpc[s].backbone_status() for s in ("registry", "grants", "training")}
+        eventually(lambda: all(
+            c["position"] >= rpc[up].backbone_status()["last_position"]
+            for s in statuses for up, c in rpc[s].backbone_status()["consumers"].items()))
+    return system, proposal_id
+
+
+def urls(system: System) -> dict[str, str]:
+    return {service: system.database_url(service) for service in ("registry", "grants", "training")}
+
+
+@pytest.mark.parametrize("statement", ["UPDATE {t} SET topic = topic", "DELETE FROM {t}", "TRUNCATE {t}"])
+@pytest.mark.parametrize("table", ["grants_events", "ledger", "registry_events"])
+def test_the_logs_refuse_update_delete_and_truncate_for_the_service_role_and_any_other(paid, statement, table):
+    system, _ = paid
+    service = "registry" if table.startswith("registry") else "grants"
+    before = system.scalar(service, f"SELECT count(*) FROM {table}")
+    for url in (system.runtime_url(service), system.database_url(service)):  # the service's role; a superuser
+        with psycopg.connect(url, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement.format(t=table))
+    assert system.scalar(service, f"SELECT count(*) FROM {table}") == before > 0
+
+
+def test_an_untouched_system_verifies(paid):
+    system, _ = paid
+    result = audit.verify(urls=urls(system))
+    assert result["ok"], result["problems"]
+    # Chained: the approval, and the payment's instruction, sending and confirmation.
+    assert result["events_checked"] > 7 and result["ledger_entries_checked"] == 4
+
+
+def tamper(system: System, sql: str) -> None:
+    """What a database superuser can do: switch the guards off, change history, switch them on again."""
+    with psycopg.connect(system.database_url("grants"), autocommit=True) as conn:
+        conn.execute("ALTER TABLE grants_events DISABLE TRIGGER USER")
+        conn.execute("ALTER TABLE ledger DISABLE TRIGGER USER")
+        conn.execute(sql)
+        conn.execute("ALTER TABLE grants_events ENABLE TRIGGER USER")
+        conn.execute("ALTER TABLE ledger ENABLE TRIGGER USER")
+
+
+CONFIRMED = "(SELECT originator_id, originator_version FROM grants_events WHERE topic LIKE '%Grant.Confirmed')"
+
+
+@pytest.mark.parametrize(
+    ("sql", "kinds"),
+    [
+        # Edit the bank reference of a confirmed payment.
+        (f"UPDATE grants_events SET state = convert_to(replace(convert_from(state, 'UTF8'), 'BRI-', 'BNI-'), "
+         f"'UTF8') WHERE (originator_id, originator_version) IN {CONFIRMED}", {"event_altered"}),
+        # Delete the confirmation.
+        (f"DELETE FROM grants_events WHERE (originator_id, originator_version) IN {CONFIRMED}",
+         {"event_missing"}),
+        # Reorder: give the confirmation a position before the instruction.
+        (f"UPDATE grants_events SET notification_id = 0 WHERE (originator_id, originator_version) IN {CONFIRMED}",
+         {"order_changed", "history_broken"}),
+        # Forge: a second confirmation row, outside the chain.
+        (f"INSERT INTO grants_events (originator_id, originator_version, topic, state) SELECT originator_id, "
+         f"originator_version + 100, topic, state FROM grants_events WHERE (originator_id, originator_version) "
+         f"IN {CONFIRMED}", {"event_unchained"}),
+        # Rewrite the ledger entry too: the next entry's link gives it away.
+        ("UPDATE ledger SET entry_hash = repeat('a', 64) WHERE seq = 2", {"event_altered", "chain_broken"}),
+    ],
+    ids=["edit", "delete", "reorder", "forge", "ledger_edit"],
+)
+def test_tampering_by_a_superuser_is_found_and_named(paid, sql, kinds):
+    system, _ = paid
+    tamper(system, sql)
+    result = audit.verify(urls=urls(system))
+    assert not result["ok"]
+    found = {p["kind"] for p in result["problems"] if p["service"] == "grants"}
+    assert kinds <= found, result["problems"]
+    if "event_altered" in kinds and "chain_broken" not in kinds:
+        confirmed = system.scalar("grants", "SELECT notification_id FROM grants_events WHERE topic LIKE "
+                                            "'%Grant.Confirmed'")
+        assert any(p["position"] == confirmed for p in result["problems"])
+
+
+def test_a_read_model_edited_behind_the_services_back_is_found(paid):
+    system, proposal_id = paid
+    with psycopg.connect(system.database_url("grants"), autocommit=True) as conn:
+        conn.execute("UPDATE grants SET disbursed_rp = disbursed_rp + 1000000")
+    result = audit.verify(urls=urls(system))
+    assert [p["kind"] for p in result["problems"]] == ["read_model_differs"]
+    assert "grants" in result["problems"][0]["detail"]
+
+
+def test_replay_as_of_shows_the_past(paid):
+    system, proposal_id = paid
+    now = datetime.now(UTC)
+    with system.rpc() as rpc:
+        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
+                                       "ceiling_rp": 150_000_000})
+    past = audit.state_as_of(now, urls=urls(system))
+    present = audit.state_as_of(datetime.now(UTC), urls=urls(system))
+    assert [b["ceiling_rp"] for b in past["budgets"]] == [100_000_000]
+    assert [b["ceiling_rp"] for b in present["budgets"]] == [150_000_000]
+    assert past["proposals"][0]["disbursed_rp"] == 9_800_000 and past["proposals"][0]["status"] == "approved"
+    before_everything = audit.state_as_of(datetime(2000, 1, 1, tzinfo=UTC), urls=urls(system))
+    assert before_everything["budgets"] == [] and before_everything["groups"] == []
