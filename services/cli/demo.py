@@ -18,6 +18,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from psycopg.conninfo import conninfo_to_dict
 from rich.markup import escape
 
+from services.cli import audit
 from services.cli.bdt_import import import_bdt, registration
 from services.cli.processes import ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
 from services.registry.bdt import HouseholdRecord, MemberRecord, read_bdt
@@ -95,6 +96,10 @@ class Demo:
                            == rpc.registry.counts()["individuals"])
             self.fund_groups(rpc, groups)
             self.settle(rpc)
+            verified = audit.verify(urls={service: self.database_url(service) for service in SERVICES})
+            self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
+                     f"replayed, {verified['ledger_entries_checked']} ledger entries, head "
+                     f"{verified['ledger_head'][:16]}…")
             return {
                 "registry": {**rpc.registry.counts(), "import": imported, "groups_formed": len(groups),
                              "refusals": refusals},
@@ -103,6 +108,8 @@ class Demo:
                 "training": {**rpc.training.totals(), "individuals": rpc.training.individuals_summary(),
                              "gates": rpc.training.gates()},
                 "backbone": {service: rpc[service].backbone_status() for service in SERVICES},
+                "audit": {key: verified[key] for key in ("ok", "events_checked", "ledger_entries_checked",
+                                                         "ledger_head", "problems")},
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
             }
 

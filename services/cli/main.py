@@ -104,6 +104,11 @@ def show_summary(summary: dict) -> None:
     out.print(backbone)
     out.print(f"from the first import to every event projected in grants and training: "
               f"{summary['seconds']['import_to_projected']}s")
+    checked = summary["audit"]
+    out.print(f"[bold]Audit[/]: {'[green]ok[/]' if checked['ok'] else '[red]NOT OK[/]'} — "
+              f"{checked['events_checked']:,} events replayed and every read model rebuilt, "
+              f"{checked['ledger_entries_checked']} money events in an intact hash chain (head "
+              f"{checked['ledger_head'][:16]}…)")
 
 
 @app.command()
