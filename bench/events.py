@@ -203,7 +203,8 @@ class Services:
 
     def start(self, *services: str) -> None:
         for service in services:
-            env = {**self.env, "AMQP_URI": amqp_uri(), f"{service.upper()}_DATABASE_URL": database_url(service)}
+            env = {**self.env, "AMQP_URI": amqp_uri(), f"{service.upper()}_DATABASE_URL": database_url(service),
+                   f"{service.upper()}_SETUP_DATABASE_URL": database_url(service)}
             self.running[service] = start_service(service, env, log_name=f"bench-{service}")
         wait_until_ready(amqp_uri(), services=services, processes=[self.running[s] for s in services])
 
