@@ -95,6 +95,8 @@ class Demo:
                            and rpc.training.individuals_summary()["individuals"]
                            == rpc.registry.counts()["individuals"])
             self.fund_groups(rpc, groups)
+            sealed = rpc.grants.seal_ledger("demo.auditor")
+            self.say(f"ledger sealed at entry {sealed['seq']}: head {sealed['hash'][:16]}… published")
             self.settle(rpc)
             verified = audit.verify(urls={service: self.database_url(service) for service in SERVICES})
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "

@@ -287,7 +287,30 @@ def audit_replay(as_of: str = typer.Option(..., "--as-of", help="the moment, e.g
     print(json.dumps(audit.state_as_of(parse_moment(as_of)), ensure_ascii=False, indent=2))
 
 
+@audit_app.command("seal")
+def audit_seal(by: str = typer.Option("auditor", help="who seals")) -> None:
+    """Publish the ledger's head as an event (grants.ledger.sealed), e.g. daily from cron."""
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=30) as rpc:
+        try:
+            print(json.dumps(rpc.grants.seal_ledger(by)))
+        except RemoteError as remote:
+            fail(remote)
+
+
 @audit_app.command("head")
 def audit_head() -> None:
     """Today's head of the money ledger's hash chain: keep it somewhere the database administrator cannot reach."""
     print(json.dumps(audit.ledger_head()))
+
+
+@audit_app.command("report")
+def audit_report(
+    out: Path = typer.Option(..., "--out", help="folder for the CSV files and report.html (created if needed)"),
+    as_of: str | None = typer.Option(None, "--as-of", help="only events up to this moment (ISO 8601 with zone)"),
+) -> None:
+    """CSV files and an HTML report with charts, each disbursement with who proposed, verified, recommended,
+    approved, instructed and confirmed it, and when. Prints the paths written."""
+    from services.cli.audit_report import write_report  # matplotlib: loaded only for the report
+
+    for path in write_report(out, parse_moment(as_of)):
+        print(path)

@@ -24,6 +24,7 @@ from services.grants.domain import (
     Grant,
     GrantRules,
     HandoverItem,
+    LedgerSeal,
     Proposal,
     SpendingLine,
     Tranche,
@@ -36,6 +37,7 @@ from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import event_record, jsonable
 from shared.keys import stable_id
+from shared.ledger import GENESIS
 from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
 
 MAX_RETRIES = 8
@@ -260,6 +262,20 @@ class GrantsApplication(ServiceApplication):
             return [proposal, budget]
 
         self._retrying(attempt)
+
+    # --- the ledger's head ---------------------------------------------------------------------------------
+
+    def seal_ledger(self, by: str) -> dict:
+        """Publish today's head of the money ledger as an event (and return it)."""
+        rows = self.query("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1")
+        seq, head = (rows[0]["seq"], rows[0]["entry_hash"]) if rows else (0, GENESIS)
+        try:
+            seal: LedgerSeal = self.repository.get(LedgerSeal.ID)
+            seal.reseal(seq, head, by)
+        except AggregateNotFoundError:
+            seal = LedgerSeal(seq=seq, head_hash=head, by=by)
+        self.record(seal)
+        return {"seq": seq, "hash": head}
 
     # --- the grant's money --------------------------------------------------------------------------------
 
@@ -624,6 +640,8 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication, object], EventData]] = {
     Grant.Visited: lambda app, e: public.MonitoringRecordedV1(
         **_grant_fields(app, e), visit_date=e.visit_date, business_status=e.business_status,
         monthly_revenue_rp=e.monthly_revenue_rp, by=e.by),
+    LedgerSeal.Sealed: lambda app, e: public.LedgerSealedV1(seq=e.seq, head_hash=e.head_hash, by=e.by),
+    LedgerSeal.Resealed: lambda app, e: public.LedgerSealedV1(seq=e.seq, head_hash=e.head_hash, by=e.by),
     Grant.Refunded: lambda app, e: public.RefundRecordedV1(**_grant_fields(app, e), amount_rp=e.amount_rp,
                                                            reason=e.reason, reference=e.reference, by=e.by),
 }

@@ -658,3 +658,27 @@ class Grant(Aggregate):
     @event("Refunded")
     def _refunded(self, amount_rp: int, reason: str, reference: str, by: str) -> None:
         self.refunded_rp += amount_rp
+
+
+class LedgerSeal(Aggregate):
+    """The money ledger's head, sealed and published (grants.ledger.sealed) so auditors can keep it elsewhere:
+    whoever rewrites history later cannot also rewrite the heads already taken away."""
+
+    ID = stable_id("ledger-seal", "grants")
+
+    @staticmethod
+    def create_id() -> uuid.UUID:
+        return LedgerSeal.ID
+
+    @event("Sealed")
+    def __init__(self, seq: int, head_hash: str, by: str) -> None:
+        self.seq, self.head_hash = seq, head_hash
+
+    def reseal(self, seq: int, head_hash: str, by: str) -> None:
+        if seq == self.seq:
+            raise Conflict(f"the ledger has not moved since it was sealed at entry {seq}", rule="ledger.unchanged")
+        self._resealed(seq=seq, head_hash=head_hash, by=by)
+
+    @event("Resealed")
+    def _resealed(self, seq: int, head_hash: str, by: str) -> None:
+        self.seq, self.head_hash = seq, head_hash

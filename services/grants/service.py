@@ -99,6 +99,10 @@ class GrantsService(BackboneEntrypoints):
     def record_refund(self, payload: dict) -> None:
         self.app.record_refund(parse_command(cmd.RecordRefund, payload))
 
+    @domain_rpc
+    def seal_ledger(self, by: str) -> dict:
+        return self.app.seal_ledger(by)
+
     # --- queries ---
     @domain_rpc
     def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50) -> dict:

@@ -256,3 +256,12 @@ class RefundRecordedV1(GrantEvent):
     reason: str
     reference: str
     by: str
+
+
+@contract("grants.ledger.sealed", 1)
+class LedgerSealedV1(EventData):
+    """Today's head of the money ledger's hash chain: keep it outside berdaya (see docs/audit.md)."""
+
+    seq: int = Field(ge=0)
+    head_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    by: str

@@ -135,3 +135,12 @@ def test_replay_as_of_shows_the_past(paid):
     assert past["proposals"][0]["disbursed_rp"] == 9_800_000 and past["proposals"][0]["status"] == "approved"
     before_everything = audit.state_as_of(datetime(2000, 1, 1, tzinfo=UTC), urls=urls(system))
     assert before_everything["budgets"] == [] and before_everything["groups"] == []
+
+
+def test_the_ledger_head_is_sealed_as_a_public_event(paid):
+    system, _ = paid
+    with system.rpc() as rpc:
+        sealed = rpc.grants.seal_ledger("inspektorat")
+        assert sealed == {"seq": 4, "hash": audit.ledger_head(urls(system))["hash"]}
+        published = [e for e in rpc.grants.events_after(0, 1000) if e["type"] == "grants.ledger.sealed"]
+    assert published[-1]["data"] == {"seq": 4, "head_hash": sealed["hash"], "by": "inspektorat"}

@@ -1,0 +1,507 @@
+"""`berdaya audit report`: the auditor's CSV files and HTML page, from the event logs alone (up to ``--as-of``).
+
+Grants, registry and training are replayed with :func:`services.cli.audit.replay`; every figure and every name in
+the report comes from the events, except the names of regions, which come from registry's ``regions`` table (the
+official list: reference data, not history). Times are shown in Asia/Jakarta (WIB); money as whole rupiah.
+
+Files written to the output folder:
+
+- ``disbursements.csv``: every paid tranche (a confirmed transfer or a delivered BAST) with its provenance: who
+  drafted, verified, recommended, approved, instructed and confirmed/delivered it, and when;
+- ``disbursed_by_district_month.csv``, ``proposals_by_stage.csv``, ``approval_level_durations.csv``,
+  ``family_school_completion.csv``;
+- ``report.html``: one self-contained page, its charts embedded as PNG (matplotlib, Agg backend).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from services.cli import audit
+from services.grants.domain import Grant, Proposal
+from services.registry.domain import Group
+from services.training.domain import Cohort
+from shared import ledger
+
+WIB = ZoneInfo("Asia/Jakarta")
+STAGES = ("draft", "submitted", "returned", "verified", "recommended", "approved", "rejected", "cancelled")
+STAGE_LABELS = {"draft": "draf", "submitted": "diajukan", "returned": "dikembalikan", "verified": "diverifikasi",
+                "recommended": "direkomendasikan", "approved": "disetujui", "rejected": "ditolak",
+                "cancelled": "dibatalkan"}
+# (column, from step, to step, who acts at that level)
+LEVELS = (("submitted_to_verified_h", "submitted", "verified", "Kabupaten (verifikasi)"),
+          ("verified_to_recommended_h", "verified", "recommended", "Provinsi (rekomendasi)"),
+          ("recommended_to_approved_h", "recommended", "approved", "Kementerian (persetujuan)"))
+STEPS = ("drafted", "verified", "recommended", "approved", "instructed", "confirmed_delivered")
+DISBURSEMENT_COLUMNS = (
+    "proposal_id", "payment_id", "group_name", "village_code", "village_name", "district", "district_name",
+    "tranche", "amount_rp", "kind", "bank_reference", "receiver",
+    *(f"{step}_{part}" for step in STEPS for part in ("by", "at")),
+)
+
+
+def rupiah(amount: int) -> str:
+    """Rp 1.234.567: the Indonesian thousands separator."""
+    return f"Rp {amount:,}".replace(",", ".")
+
+
+def decimal_id(number: float, places: int = 1) -> str:
+    """1234.5 → 1.234,5 (Indonesian separators)."""
+    return f"{number:,.{places}f}".translate(str.maketrans(",.", ".,"))
+
+
+def wib(moment: datetime | None) -> str:
+    return moment.astimezone(WIB).isoformat(timespec="seconds") if moment else ""
+
+
+def district_of(village_code: str) -> str:
+    return village_code[:8]
+
+
+@dataclass
+class Step:
+    by: str
+    at: datetime
+
+
+@dataclass
+class Report:
+    """What the report is made of: the rows of every CSV, and what the page says about its sources."""
+
+    as_of: datetime | None
+    generated_at: datetime
+    disbursements: list[dict] = field(default_factory=list)
+    by_district_month: list[dict] = field(default_factory=list)
+    by_stage: list[dict] = field(default_factory=list)
+    durations: list[dict] = field(default_factory=list)
+    family_school: list[dict] = field(default_factory=list)
+    sources: dict[str, dict] = field(default_factory=dict)  # service → events read, last position
+    ledger: dict[str, Any] = field(default_factory=dict)
+    ledger_as_of: dict[str, Any] | None = None
+    verification: dict[str, Any] | None = None
+    verification_error: str | None = None
+
+
+# --- from the events to rows ---------------------------------------------------------------------------------
+
+def proposal_steps(events: Iterable) -> dict[str, Step]:
+    """The last time each step happened (a returned proposal is verified again: the final pass is the one that
+    counts); ``submitted`` is the last submission or resubmission."""
+    steps: dict[str, Step] = {}
+    for event in events:
+        name = type(event).__name__
+        if name == "Drafted":
+            steps["drafted"] = Step(event.drafted_by, event.timestamp)
+        elif name in ("Submitted", "Resubmitted"):
+            steps["submitted"] = Step(event.by, event.timestamp)
+            for later in ("verified", "recommended", "approved"):  # a new pass starts
+                steps.pop(later, None)
+        elif name in ("Verified", "Recommended", "Approved"):
+            steps[name.lower()] = Step(event.by, event.timestamp)
+    return steps
+
+
+def payment_steps(events: Iterable) -> dict[str, dict[str, Any]]:
+    """Per payment id: who instructed it and who confirmed it (or delivered it, with its BAST), and when."""
+    payments: dict[str, dict[str, Any]] = defaultdict(dict)
+    for event in events:
+        name = type(event).__name__
+        if name == "Instructed":
+            payments[event.payment_id]["instructed"] = Step(event.by, event.timestamp)
+        elif name == "Confirmed":
+            payments[event.payment_id]["confirmed_delivered"] = Step(event.by, event.timestamp)
+            payments[event.payment_id]["bank_reference"] = event.bank_reference
+        elif name == "Delivered":
+            payments[event.payment_id]["confirmed_delivered"] = Step(event.by, event.timestamp)
+            payments[event.payment_id]["receiver"] = event.receiver
+    return payments
+
+
+def disbursement_rows(grants: audit.ServiceHistory, group_names: dict, region_names: dict[str, str]) -> list[dict]:
+    proposals = {p.id: p for p in grants.aggregates.values() if isinstance(p, Proposal)}
+    rows = []
+    for grant in (g for g in grants.aggregates.values() if isinstance(g, Grant)):
+        proposal = proposals.get(grant.proposal_id)
+        steps = proposal_steps(grants.events.get(grant.proposal_id, [])) if proposal else {}
+        paid = payment_steps(grants.events[grant.id])
+        for payment_id, payment in grant.payments.items():
+            if payment["status"] not in ("confirmed", "delivered"):
+                continue
+            done = {**steps, **paid[payment_id]}
+            district = district_of(grant.village_code)
+            row = {
+                "proposal_id": str(grant.proposal_id), "payment_id": payment_id,
+                "group_name": group_names.get(grant.group_id) or (proposal.group_name if proposal else ""),
+                "village_code": grant.village_code, "village_name": region_names.get(grant.village_code, ""),
+                "district": district, "district_name": region_names.get(district, ""),
+                "tranche": payment["tranche"], "amount_rp": payment["amount_rp"], "kind": payment["kind"],
+                "bank_reference": done.get("bank_reference", ""), "receiver": done.get("receiver", ""),
+            }
+            for step in STEPS:
+                row[f"{step}_by"] = done[step].by if step in done else ""
+                row[f"{step}_at"] = wib(done[step].at) if step in done else ""
+            row["_paid_at"] = done["confirmed_delivered"].at if "confirmed_delivered" in done else None
+            rows.append(row)
+    rows.sort(key=lambda r: (r["_paid_at"] or datetime.min.replace(tzinfo=UTC), r["proposal_id"], r["tranche"]))
+    return rows
+
+
+def district_month_rows(disbursements: list[dict]) -> list[dict]:
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    names = {}
+    for row in disbursements:
+        month = row["_paid_at"].astimezone(WIB).strftime("%Y-%m") if row["_paid_at"] else ""
+        totals[(row["district"], month)] += row["amount_rp"]
+        names[row["district"]] = row["district_name"]
+    return [{"district": district, "district_name": names[district], "month": month, "amount_rp": amount}
+            for (district, month), amount in sorted(totals.items())]
+
+
+def stage_rows(grants: audit.ServiceHistory) -> list[dict]:
+    counts = Counter(p.status for p in grants.aggregates.values() if isinstance(p, Proposal))
+    stages = [*STAGES, *sorted(set(counts) - set(STAGES))]
+    return [{"stage": stage, "label": STAGE_LABELS.get(stage, stage), "count": counts.get(stage, 0)}
+            for stage in stages]
+
+
+def hours(start: Step | None, end: Step | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end.at - start.at).total_seconds() / 3600, 2)
+
+
+def duration_rows(grants: audit.ServiceHistory) -> list[dict]:
+    rows = []
+    for proposal in (p for p in grants.aggregates.values() if isinstance(p, Proposal)):
+        steps = proposal_steps(grants.events[proposal.id])
+        if "submitted" not in steps:
+            continue
+        row = {"proposal_id": str(proposal.id), "group_name": proposal.group_name, "status": proposal.status,
+               "times_returned": proposal.times_returned, "last_submitted_at": wib(steps["submitted"].at)}
+        for column, start, end, _ in LEVELS:
+            row[column] = hours(steps.get(start), steps.get(end))
+        rows.append(row)
+    rows.sort(key=lambda r: r["last_submitted_at"])
+    return rows
+
+
+def family_school_rows(training: audit.ServiceHistory, region_names: dict[str, str]) -> list[dict]:
+    """Per village, over its cohorts; withdrawn participants (moved, died) are not failures: the rate is completed
+    over participants who were not withdrawn."""
+    villages: dict[str, Counter] = defaultdict(Counter)
+    for cohort in (c for c in training.aggregates.values() if isinstance(c, Cohort)):
+        counts = villages[cohort.village_code]
+        for participant in cohort.participants.values():
+            counts["participants"] += 1
+            counts[participant["status"]] += 1
+    rows = []
+    for village, counts in sorted(villages.items()):
+        remaining = counts["participants"] - counts["withdrawn"]
+        rows.append({"village_code": village, "village_name": region_names.get(village, ""),
+                     "participants": counts["participants"], "completed": counts["completed"],
+                     "withdrawn": counts["withdrawn"],
+                     "rate": round(counts["completed"] / remaining, 4) if remaining else None})
+    return rows
+
+
+# --- reading the databases -------------------------------------------------------------------------------------
+
+def region_names(conn: psycopg.Connection) -> dict[str, str]:
+    try:
+        return dict(conn.execute("SELECT code, name FROM regions WHERE level >= 3"))
+    except psycopg.Error:  # no region table (or no right to read it): codes without names
+        return {}
+
+
+def ledger_head_as_of(conn: psycopg.Connection, grants: audit.ServiceHistory) -> dict[str, Any]:
+    """The last ledger entry whose event is within the replayed history: the head as it stood at ``as_of``."""
+    with conn.transaction(), conn.cursor(name="report_ledger") as cursor:
+        cursor.itersize = 5000
+        cursor.execute("SELECT seq, originator_id, originator_version, entry_hash, recorded_at FROM ledger "
+                       "ORDER BY seq DESC")
+        for seq, originator_id, version, entry_hash, recorded_at in cursor:
+            if (originator_id, version) in grants.positions:
+                return {"seq": seq, "hash": entry_hash, "recorded_at": recorded_at.isoformat()}
+    return {"seq": 0, "hash": ledger.GENESIS, "recorded_at": None}
+
+
+def collect(as_of: datetime | None = None, urls: dict[str, str] | None = None) -> Report:
+    report = Report(as_of=as_of, generated_at=datetime.now(UTC))
+    histories: dict[str, audit.ServiceHistory] = {}
+    names: dict[str, str] = {}
+    for service in ("grants", "registry", "training"):
+        with psycopg.connect(audit.audit_url(service, urls), autocommit=True) as conn:
+            histories[service] = audit.replay(service, conn, as_of)
+            if service == "registry":
+                names = region_names(conn)
+            if service == "grants" and as_of is not None:
+                report.ledger_as_of = ledger_head_as_of(conn, histories[service])
+        report.sources[service] = {"events": sum(len(e) for e in histories[service].events.values()),
+                                   "last_position": histories[service].last_position}
+    groups = {g.id: g.name for g in histories["registry"].aggregates.values() if isinstance(g, Group)}
+    report.disbursements = disbursement_rows(histories["grants"], groups, names)
+    report.by_district_month = district_month_rows(report.disbursements)
+    report.by_stage = stage_rows(histories["grants"])
+    report.durations = duration_rows(histories["grants"])
+    report.family_school = family_school_rows(histories["training"], names)
+    report.ledger = audit.ledger_head(urls)
+    # verify rebuilds the read models and compares them with the live tables: that only makes sense over the whole
+    # log (the live tables are today's), so the integrity check is of everything, as it stands now.
+    try:
+        report.verification = audit.verify(urls=urls)
+    except Exception as exc:  # the report is still worth having; the page says verify could not run
+        report.verification_error = f"{type(exc).__name__}: {exc}"
+    return report
+
+
+# --- files -----------------------------------------------------------------------------------------------------
+
+def write_csv(path: Path, columns: Iterable[str], rows: Iterable[dict]) -> Path:
+    columns = list(columns)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
+    return path
+
+
+def png(figure: Figure) -> str:
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def new_figure(title: str) -> tuple[Figure, Any]:
+    figure = Figure(figsize=(7.5, 4))
+    axes = figure.add_subplot()
+    axes.set_title(title, fontsize=11)
+    axes.spines[["top", "right"]].set_visible(False)
+    return figure, axes
+
+
+def no_data(axes) -> None:
+    axes.text(0.5, 0.5, "tidak ada data (no data)", ha="center", va="center", transform=axes.transAxes,
+              color="grey")
+    axes.set_xticks([])
+    axes.set_yticks([])
+
+
+def chart_district_month(rows: list[dict]) -> str:
+    figure, axes = new_figure("Disbursed by district and month (penyaluran per kecamatan, juta Rp)")
+    months = sorted({r["month"] for r in rows})
+    districts = sorted({r["district"] for r in rows})
+    if not rows:
+        no_data(axes)
+        return png(figure)
+    amounts = {(r["district"], r["month"]): r["amount_rp"] for r in rows}
+    names = {r["district"]: r["district_name"] for r in rows}
+    bottom = [0.0] * len(months)
+    for district in districts:
+        values = [amounts.get((district, m), 0) / 1e6 for m in months]
+        label = f"{district} {names[district]}".strip()
+        axes.bar(months, values, bottom=bottom, label=label)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    for x, total in enumerate(bottom):
+        axes.annotate(decimal_id(total), (x, total),
+                      ha="center", va="bottom", fontsize=8)
+    axes.set_ylabel("juta Rp")
+    axes.set_xlabel("bulan (WIB)")
+    axes.legend(fontsize=8, title="kecamatan", title_fontsize=8)
+    return png(figure)
+
+
+def chart_stages(rows: list[dict]) -> str:
+    figure, axes = new_figure("Proposals by stage (usulan per tahap)")
+    if not any(r["count"] for r in rows):
+        no_data(axes)
+        return png(figure)
+    labels = [r["label"] for r in rows]
+    bars = axes.barh(labels, [r["count"] for r in rows], color="#4c72b0")
+    axes.bar_label(bars, fontsize=8, padding=2)
+    axes.invert_yaxis()
+    axes.set_xlabel("usulan (proposals)")
+    return png(figure)
+
+
+def chart_durations(rows: list[dict]) -> str:
+    figure, axes = new_figure("Time spent per approval level (lama di tiap tingkat, jam)")
+    data = [[r[column] for r in rows if r[column] is not None] for column, *_ in LEVELS]
+    if not any(data):
+        no_data(axes)
+        return png(figure)
+    positions = [i for i, values in enumerate(data, start=1) if values]
+    axes.boxplot([data[i - 1] for i in positions], positions=positions, widths=0.5, showfliers=True)
+    for position in positions:
+        median = statistics.median(data[position - 1])
+        axes.annotate(f"median {decimal_id(median, 2)} j (n={len(data[position - 1])})", (position, median),
+                      xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+    axes.set_xticks(range(1, len(LEVELS) + 1), [label for *_, label in LEVELS], fontsize=8)
+    axes.set_ylabel("jam (hours)")
+    return png(figure)
+
+
+def chart_family_school(rows: list[dict]) -> str:
+    figure, axes = new_figure("Family School completion by village (kelulusan Sekolah Keluarga per desa)")
+    rows = [r for r in rows if r["rate"] is not None]
+    if not rows:
+        no_data(axes)
+        return png(figure)
+    labels = [r["village_name"] or r["village_code"] for r in rows]
+    bars = axes.bar(labels, [r["rate"] * 100 for r in rows], color="#55a868")
+    axes.bar_label(bars, labels=[f"{r['completed']}/{r['participants'] - r['withdrawn']}" for r in rows],
+                   fontsize=8)
+    axes.set_ylim(0, 110)
+    axes.set_ylabel("% lulus (completed)")
+    axes.tick_params(axis="x", labelrotation=30, labelsize=8)
+    return png(figure)
+
+
+def cell(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def table(headers: list[str], rows: list[list[str]], numeric: frozenset[int] = frozenset()) -> str:
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def who_when(row: dict, step: str) -> str:
+    by, at = row[f"{step}_by"], row[f"{step}_at"]
+    if not by:
+        return "—"
+    return f"{cell(by)}<br><small>{cell(at.replace('T', ' '))}</small>"
+
+
+def integrity_section(report: Report) -> str:
+    head = report.ledger
+    parts = [f"<p>Ledger head now (kepala rantai hash): entry <b>{head['seq']}</b>, "
+             f"<code>{cell(head['hash'])}</code>, recorded {cell(head['recorded_at'] or '—')}. "
+             "Compare it with the heads you keep elsewhere.</p>"]
+    if report.ledger_as_of is not None:
+        at = report.ledger_as_of
+        parts.append(f"<p>Ledger head at the as-of moment: entry <b>{at['seq']}</b>, <code>{cell(at['hash'])}</code>"
+                     f" (recorded {cell(at['recorded_at'] or '—')}).</p>")
+    result = report.verification
+    if result is None:
+        parts.append(f'<p class="bad">audit verify could not run: {cell(report.verification_error)}</p>')
+    elif result["ok"]:
+        parts.append(f'<p class="ok">audit verify: OK — {result["events_checked"]:,} events replayed, '
+                     f'{result["ledger_entries_checked"]:,} ledger entries checked (whole log, now).</p>')
+    else:
+        parts.append(f'<p class="bad">audit verify: {len(result["problems"])} problem(s) — '
+                     f'{result["events_checked"]:,} events replayed (whole log, now).</p>')
+        parts.append(table(["service", "position", "kind", "detail"],
+                           [[cell(p["service"]), cell(p["position"] if p["position"] is not None else "—"),
+                             cell(p["kind"]), cell(p["detail"])] for p in result["problems"]]))
+    return "\n".join(parts)
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;
+padding:0 1em}
+h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;border-bottom:1px solid #ddd;padding-bottom:.2em;
+margin-top:1.6em}
+.meta{color:#555}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:1em}
+.charts figure{margin:0;border:1px solid #eee;padding:.5em}.charts img{width:100%;height:auto}
+.figures{display:flex;gap:2em;flex-wrap:wrap}.figures div{background:#f6f8fa;padding:.6em 1em;border-radius:6px}
+.figures b{display:block;font-size:1.3em}
+table{border-collapse:collapse;font-size:.82em;width:100%}th,td{border:1px solid #ddd;padding:.3em .45em;
+vertical-align:top;text-align:left}th{background:#f6f8fa}td.num{text-align:right;white-space:nowrap}
+small{color:#666}code{font-size:.9em;word-break:break-all}
+"""
+
+
+def render_html(report: Report, charts: dict[str, str], csv_files: list[Path]) -> str:
+    scope = (f"events up to <b>{cell(wib(report.as_of))}</b>" if report.as_of else "all events")
+    total = sum(r["amount_rp"] for r in report.disbursements)
+    proposals = sum(r["count"] for r in report.by_stage)
+    approved = sum(r["count"] for r in report.by_stage if r["stage"] == "approved")
+    sources = ", ".join(f"{cell(s)}: {v['events']:,} events (to position {v['last_position']:,})"
+                        for s, v in report.sources.items())
+    figures = (f"<div>Disbursed (tersalurkan)<b>{rupiah(total)}</b></div>"
+               f"<div>Payments (pembayaran)<b>{len(report.disbursements):,}</b></div>"
+               f"<div>Proposals (usulan)<b>{proposals:,}</b></div>"
+               f"<div>Approved (disetujui)<b>{approved:,}</b></div>")
+    images = "".join(f'<figure><img alt="{cell(title)}" src="data:image/png;base64,{data}"></figure>'
+                     for title, data in charts.items())
+    rows = [[cell(r["proposal_id"][:8]) + f"<br><small>{cell(r['payment_id'])}</small>",
+             cell(r["group_name"]),
+             f"{cell(r['village_name'] or r['village_code'])}<br><small>{cell(r['district'])} "
+             f"{cell(r['district_name'])}</small>",
+             cell(r["tranche"]), rupiah(r["amount_rp"]),
+             cell("tunai (cash)" if r["kind"] == "cash" else "barang (equipment)")
+             + f"<br><small>{cell(r['bank_reference'] or r['receiver'])}</small>",
+             *(who_when(r, step) for step in STEPS)] for r in report.disbursements]
+    disbursements = (table(["usulan / payment", "KUBE", "desa / kecamatan", "tahap", "jumlah", "bentuk / ref.",
+                            "drafted (diusulkan)", "verified (diverifikasi)", "recommended (direkomendasikan)",
+                            "approved (disetujui)", "instructed (diperintahkan)",
+                            "confirmed / delivered (diterima)"], rows, numeric=frozenset({3, 4}))
+                     if rows else "<p>No disbursement in this period (tidak ada penyaluran).</p>")
+    links = " · ".join(f'<a href="{cell(p.name)}">{cell(p.name)}</a>' for p in csv_files)
+    return f"""<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Laporan audit KUBE — audit report</title><style>{STYLE}</style></head>
+<body>
+<h1>Laporan audit program KUBE — Audit report</h1>
+<p class="meta">From the event logs alone, {scope}. Generated {cell(wib(report.generated_at))} (WIB).
+Sources: {sources}. Times are Asia/Jakarta (WIB).</p>
+<div class="figures">{figures}</div>
+<h2>Integrity (integritas)</h2>
+{integrity_section(report)}
+<h2>Charts (grafik)</h2>
+<div class="charts">{images}</div>
+<h2>Disbursements and their provenance (penyaluran dan asal-usulnya)</h2>
+{disbursements}
+<h2>Data (CSV)</h2>
+<p>{links}</p>
+</body></html>
+"""
+
+
+def write_report(out_dir: Path, as_of: datetime | None = None, urls: dict[str, str] | None = None) -> list[Path]:
+    """Replay grants, registry and training up to ``as_of`` and write the CSV files and report.html to
+    ``out_dir`` (created if needed); returns the paths written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = collect(as_of, urls)
+    csv_files = [
+        write_csv(out_dir / "disbursements.csv", DISBURSEMENT_COLUMNS, report.disbursements),
+        write_csv(out_dir / "disbursed_by_district_month.csv", ("district", "district_name", "month", "amount_rp"),
+                  report.by_district_month),
+        write_csv(out_dir / "proposals_by_stage.csv", ("stage", "count"), report.by_stage),
+        write_csv(out_dir / "approval_level_durations.csv",
+                  ("proposal_id", "group_name", "status", "times_returned", "last_submitted_at",
+                   *(column for column, *_ in LEVELS)), report.durations),
+        write_csv(out_dir / "family_school_completion.csv",
+                  ("village_code", "village_name", "participants", "completed", "withdrawn", "rate"),
+                  report.family_school),
+    ]
+    charts = {
+        "Disbursed by district and month": chart_district_month(report.by_district_month),
+        "Proposals by stage": chart_stages(report.by_stage),
+        "Time spent per approval level": chart_durations(report.durations),
+        "Family School completion by village": chart_family_school(report.family_school),
+    }
+    page = out_dir / "report.html"
+    page.write_text(render_html(report, charts, csv_files), encoding="utf-8")
+    return [*csv_files, page]
