@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from services.cli import audit
 from services.grants.domain import Grant, Proposal
@@ -316,11 +317,13 @@ def chart_district_month(rows: list[dict]) -> str:
     for district in districts:
         values = [amounts.get((district, m), 0) / 1e6 for m in months]
         label = f"{district} {names[district]}".strip()
-        axes.bar(months, values, bottom=bottom, label=label)
+        axes.bar(months, values, bottom=bottom, label=label, width=0.6)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for x, total in enumerate(bottom):
         axes.annotate(decimal_id(total), (x, total),
                       ha="center", va="bottom", fontsize=8)
+    axes.set_xlim(-0.5 - max(0, 2 - len(months)) / 2, len(months) - 0.5 + max(0, 2 - len(months)) / 2)
+    axes.set_ylim(0, max(bottom) * 1.12)
     axes.set_ylabel("juta Rp")
     axes.set_xlabel("bulan (WIB)")
     axes.legend(fontsize=8, title="kecamatan", title_fontsize=8)
@@ -336,6 +339,7 @@ def chart_stages(rows: list[dict]) -> str:
     bars = axes.barh(labels, [r["count"] for r in rows], color="#4c72b0")
     axes.bar_label(bars, fontsize=8, padding=2)
     axes.invert_yaxis()
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("usulan (proposals)")
     return png(figure)
 
@@ -349,10 +353,12 @@ def chart_durations(rows: list[dict]) -> str:
     positions = [i for i, values in enumerate(data, start=1) if values]
     axes.boxplot([data[i - 1] for i in positions], positions=positions, widths=0.5, showfliers=True)
     for position in positions:
-        median = statistics.median(data[position - 1])
-        axes.annotate(f"median {decimal_id(median, 2)} j (n={len(data[position - 1])})", (position, median),
-                      xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+        values = data[position - 1]
+        axes.annotate(f"median {decimal_id(statistics.median(values), 2)} j (n={len(values)})",
+                      (position, max(values)), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8)
     axes.set_xticks(range(1, len(LEVELS) + 1), [label for *_, label in LEVELS], fontsize=8)
+    axes.set_xlim(0.5, len(LEVELS) + 0.5)
+    axes.set_ylim(bottom=0, top=max(max(values) for values in data if values) * 1.15 or 1)
     axes.set_ylabel("jam (hours)")
     return png(figure)
 
@@ -364,9 +370,10 @@ def chart_family_school(rows: list[dict]) -> str:
         no_data(axes)
         return png(figure)
     labels = [r["village_name"] or r["village_code"] for r in rows]
-    bars = axes.bar(labels, [r["rate"] * 100 for r in rows], color="#55a868")
-    axes.bar_label(bars, labels=[f"{r['completed']}/{r['participants'] - r['withdrawn']}" for r in rows],
-                   fontsize=8)
+    bars = axes.bar(labels, [r["rate"] * 100 for r in rows], color="#55a868", width=0.6)
+    axes.bar_label(bars, labels=[f"{r['rate']:.0%} ({r['completed']}/{r['participants'] - r['withdrawn']})"
+                                 for r in rows], fontsize=8)
+    axes.set_xlim(-0.5 - max(0, 2 - len(rows)) / 2, len(rows) - 0.5 + max(0, 2 - len(rows)) / 2)
     axes.set_ylim(0, 110)
     axes.set_ylabel("% lulus (completed)")
     axes.tick_params(axis="x", labelrotation=30, labelsize=8)
@@ -391,15 +398,19 @@ def who_when(row: dict, step: str) -> str:
     return f"{cell(by)}<br><small>{cell(at.replace('T', ' '))}</small>"
 
 
+def recorded(text: str | None) -> str:
+    return cell(wib(datetime.fromisoformat(text)).replace("T", " ")) if text else "—"
+
+
 def integrity_section(report: Report) -> str:
     head = report.ledger
     parts = [f"<p>Ledger head now (kepala rantai hash): entry <b>{head['seq']}</b>, "
-             f"<code>{cell(head['hash'])}</code>, recorded {cell(head['recorded_at'] or '—')}. "
+             f"<code>{cell(head['hash'])}</code>, recorded {recorded(head['recorded_at'])}. "
              "Compare it with the heads you keep elsewhere.</p>"]
     if report.ledger_as_of is not None:
         at = report.ledger_as_of
         parts.append(f"<p>Ledger head at the as-of moment: entry <b>{at['seq']}</b>, <code>{cell(at['hash'])}</code>"
-                     f" (recorded {cell(at['recorded_at'] or '—')}).</p>")
+                     f" (recorded {recorded(at['recorded_at'])}).</p>")
     result = report.verification
     if result is None:
         parts.append(f'<p class="bad">audit verify could not run: {cell(report.verification_error)}</p>')
