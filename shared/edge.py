@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.errors import ValidationFailed
 
-Command = TypeVar("Command", bound=BaseModel)
+# Shapes every service checks at its edge; [0-9] rather than \d, which also matches non-ASCII digits.
+Nik = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
+Kk = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
+VillageCode = Annotated[str, Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$")]
+Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+UserName = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-def parse_command(model: type[Command], payload: Any) -> Command:
+class Command(BaseModel):
+    """Base of every command model: immutable, no unknown fields, surrounding whitespace stripped."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+AnyCommand = TypeVar("AnyCommand", bound=BaseModel)
+
+
+def parse_command(model: type[AnyCommand], payload: Any) -> AnyCommand:
     if not isinstance(payload, dict):
         raise ValidationFailed("body", "body.object", f"expected a JSON object, got {type(payload).__name__}")
     try:

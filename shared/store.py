@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, ClassVar
@@ -21,6 +21,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
+    IntegrityError,
     JSONTranscoder,
     Mapper,
     Tracking,
@@ -36,6 +37,7 @@ from psycopg.sql import SQL
 
 from shared.config import eventsourcing_env
 from shared.contracts import Envelope, EventData, make_envelope
+from shared.errors import Conflict
 from shared.ledger import GENESIS, LEDGER_DDL, chain
 
 # Tables every service has besides the library's own: where a consumer halted on a poison message.
@@ -354,6 +356,19 @@ class ServiceApplication(Application):
         processing = ProcessingEvent(tracking=tracking)
         processing.collect_events(*aggregates, read_model_writes=writes)
         self._record(processing)
+
+    def record_retrying(self, attempt: Callable[[ReadModelWrites], list[Any]], retries: int = 8) -> None:
+        """Run ``attempt`` (load, decide, return the changed aggregates) and record what it changed; when another
+        command changed one of those aggregates first (a version collision), decide again on fresh state."""
+        for _ in range(retries):
+            writes = ReadModelWrites()
+            aggregates = attempt(writes)
+            try:
+                self.record(*aggregates, writes=writes)
+                return
+            except IntegrityError:
+                continue
+        raise Conflict("the record kept changing under this command; try again", rule="concurrency")
 
     # --- the outbox side: this service's log as public events -------------------------------------------
 

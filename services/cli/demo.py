@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 from rich.markup import escape
 
 from services.cli import audit
+from services.cli.audit_report import write_report
 from services.cli.bdt_import import import_bdt, registration
 from services.cli.processes import ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
 from services.registry.bdt import HouseholdRecord, MemberRecord, read_bdt
@@ -102,6 +103,8 @@ class Demo:
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
                      f"replayed, {verified['ledger_entries_checked']} ledger entries, head "
                      f"{verified['ledger_head'][:16]}…")
+            report = write_report(RUN_DIR / "audit-report", urls={s: self.database_url(s) for s in SERVICES})
+            self.say(f"audit report: {report[-1].relative_to(ROOT)} and {len(report) - 1} CSV files")
             return {
                 "registry": {**rpc.registry.counts(), "import": imported, "groups_formed": len(groups),
                              "refusals": refusals},
@@ -110,8 +113,9 @@ class Demo:
                 "training": {**rpc.training.totals(), "individuals": rpc.training.individuals_summary(),
                              "gates": rpc.training.gates()},
                 "backbone": {service: rpc[service].backbone_status() for service in SERVICES},
-                "audit": {key: verified[key] for key in ("ok", "events_checked", "ledger_entries_checked",
-                                                         "ledger_head", "problems")},
+                "audit": {**{key: verified[key] for key in ("ok", "events_checked", "ledger_entries_checked",
+                                                            "ledger_head", "problems")},
+                          "report": [str(path.relative_to(ROOT)) for path in report]},
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
             }
 

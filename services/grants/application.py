@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 from psycopg.types.json import Jsonb
 
 from services.grants import commands as cmd
@@ -39,8 +38,6 @@ from shared.jsonable import event_record, jsonable
 from shared.keys import stable_id
 from shared.ledger import GENESIS
 from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
-
-MAX_RETRIES = 8
 
 CHANGE_MEMBER_COUNT = """
     UPDATE households SET member_count = member_count + %s, projected_at = clock_timestamp() WHERE kk = %s"""
@@ -113,18 +110,6 @@ class GrantsApplication(ServiceApplication):
 
     # --- recording with retries ---------------------------------------------------------------------------
 
-    def _retrying(self, attempt: Callable[[ReadModelWrites], list[Aggregate]]) -> None:
-        """Run ``attempt`` (load, decide, return the changed aggregates) until it records without a collision."""
-        for _ in range(MAX_RETRIES):
-            writes = ReadModelWrites()
-            aggregates = attempt(writes)
-            try:
-                self.record(*aggregates, writes=writes)
-                return
-            except IntegrityError:
-                continue  # someone changed one of these aggregates first: decide again on fresh state
-        raise Conflict("the record kept changing under this command; try again", rule="concurrency")
-
     def _get(self, aggregate_id: uuid.UUID, kind: type, label: str):
         try:
             aggregate = self.repository.get(aggregate_id)
@@ -155,7 +140,7 @@ class GrantsApplication(ServiceApplication):
             writes.add(UPSERT_BUDGET, budget_row(budget))
             return [budget]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
         return str(budget_id)
 
     # --- proposals ----------------------------------------------------------------------------------------
@@ -228,7 +213,7 @@ class GrantsApplication(ServiceApplication):
             writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
             return [proposal]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
 
     def approve(self, command: cmd.Approve) -> None:
         actor = actor_of(command)
@@ -243,7 +228,7 @@ class GrantsApplication(ServiceApplication):
             writes.add(UPSERT_GRANT, grant_row(grant))
             return [proposal, budget, grant]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
 
     def cancel(self, command: cmd.ReasonedAction) -> None:
         actor = actor_of(command)
@@ -261,7 +246,7 @@ class GrantsApplication(ServiceApplication):
             writes.add(UPSERT_BUDGET, budget_row(budget))
             return [proposal, budget]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
 
     # --- the ledger's head ---------------------------------------------------------------------------------
 
@@ -312,7 +297,7 @@ class GrantsApplication(ServiceApplication):
             writes.add(UPSERT_GRANT, grant_row(grant))
             return [grant]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
         return result
 
     def mark_sent(self, command: cmd.PaymentAction) -> None:
@@ -351,7 +336,7 @@ class GrantsApplication(ServiceApplication):
             writes.add(UPSERT_GRANT, grant_row(grant))
             return [grant]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
 
     # --- registry events ----------------------------------------------------------------------------------
 

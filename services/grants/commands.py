@@ -5,18 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import Field, StrictInt
 
 from services.grants.domain import BUDGET_SOURCES, FORMS, ROLES
+from shared.edge import Command, Uuid
 
 Rupiah = Annotated[StrictInt, Field(ge=0, le=10**15)]
 PositiveRupiah = Annotated[StrictInt, Field(gt=0, le=10**15)]
-Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class ActorIn(Command):

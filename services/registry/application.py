@@ -50,8 +50,6 @@ from shared.regions import RegionTable
 from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
 from shared.text import fold
 
-MAX_RETRIES = 5  # concurrent commands on one aggregate: reload and re-apply, a bounded number of times
-
 PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation")
 INSERT_PERSON = """
     INSERT INTO individuals (nik, kk, name, name_key, sex, birth_date, relation, marital_status, occupation)
@@ -302,17 +300,12 @@ class RegistryApplication(ServiceApplication):
         self._retrying(lambda: self._load_household(kk), change)
 
     def _retrying(self, load: Callable[[], Aggregate], change: Callable[[Aggregate, ReadModelWrites], None]) -> None:
-        """Load, change, record; on a concurrent change of the same aggregate, start again from a fresh load."""
-        for attempt in range(MAX_RETRIES):
+        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             aggregate = load()
-            writes = ReadModelWrites()
             change(aggregate, writes)
-            try:
-                self.record(aggregate, writes=writes)
-                return
-            except IntegrityError:
-                if attempt == MAX_RETRIES - 1:
-                    raise Conflict("the record kept changing under this command; try again") from None
+            return [aggregate]
+
+        self.record_retrying(attempt)
 
     def _load_household(self, kk: str) -> Household:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.registry.domain import (
     BUSINESS_TYPES,
@@ -20,16 +20,10 @@ from services.registry.domain import (
     MARITAL_STATUSES,
     RELATIONS,
 )
+from shared.edge import Command, Kk, Nik, UserName, Uuid, VillageCode
 
-Nik = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
-Kk = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
-VillageCode = Annotated[str, Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$")]
-Actor = Annotated[str, Field(min_length=1, max_length=100)]
+Actor = UserName
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class MemberIn(Command):
@@ -124,7 +118,7 @@ class FormGroup(Command):
 
 
 class ChangeGroupMember(Command):
-    group_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    group_id: Uuid
     removed_kk: Kk | None = None
     added: GroupMemberIn | None = None
     reason: Reason
@@ -132,7 +126,7 @@ class ChangeGroupMember(Command):
 
 
 class DissolveGroup(Command):
-    group_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    group_id: Uuid
     reason: Reason
     by: Actor
 

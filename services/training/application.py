@@ -25,7 +25,6 @@ from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
 from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
 
-MAX_RETRIES = 8
 UNASSIGNED = "belum ditentukan"  # a cohort opened automatically waits for its facilitator
 
 INDIVIDUAL_CONFLICT = """
@@ -82,17 +81,6 @@ class TrainingApplication(ServiceApplication):
 
     # --- helpers ------------------------------------------------------------------------------------------
 
-    def _retrying(self, attempt: Callable[[ReadModelWrites], list[Aggregate]]) -> None:
-        for _ in range(MAX_RETRIES):
-            writes = ReadModelWrites()
-            aggregates = attempt(writes)
-            try:
-                self.record(*aggregates, writes=writes)
-                return
-            except IntegrityError:
-                continue
-        raise Conflict("the record kept changing under this command; try again", rule="concurrency")
-
     def curriculum(self) -> Curriculum:
         try:
             return self.repository.get(Curriculum.ID)
@@ -121,7 +109,7 @@ class TrainingApplication(ServiceApplication):
             curriculum.add_module(command.code, command.title, command.by)
             return [curriculum]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
 
     def retire_module(self, command: cmd.RetireModule) -> None:
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
@@ -129,7 +117,7 @@ class TrainingApplication(ServiceApplication):
             curriculum.retire_module(command.code, command.by)
             return [curriculum]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
 
     # --- cohorts ------------------------------------------------------------------------------------------
 
@@ -150,7 +138,7 @@ class TrainingApplication(ServiceApplication):
             writes.add(UPSERT_PARTICIPANT, participant_row(cohort, command.nik))
             return [cohort]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
 
     def _active_person(self, nik: str) -> dict:
         rows = self.query("SELECT name, status, village_code FROM individuals WHERE nik = %s", (nik,))
@@ -169,7 +157,7 @@ class TrainingApplication(ServiceApplication):
                                          command.by)]
             return [cohort]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
         return result[0]
 
     def record_attendance(self, command: cmd.RecordAttendance) -> list[dict]:
@@ -197,7 +185,7 @@ class TrainingApplication(ServiceApplication):
             groups = {cohort.participants[c["nik"]]["group_id"] for c in completed} - {None}
             return [cohort, *self._gates(groups, cohort, writes)]
 
-        self._retrying(attempt)
+        self.record_retrying(attempt)
         return completed
 
     def _certificate_number(self, cohort: Cohort) -> str:
