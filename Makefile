@@ -64,3 +64,9 @@ bench: venv infra
 clean:
 	rm -rf .run .pytest_cache .ruff_cache .hypothesis
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+# Build and run the whole stack with Docker Compose, drive it, scale it, crash replicas, take it down (as root:
+# installs Docker from Debian and the compose plugin when missing). See deploy/test-compose.sh, docs/operations.md.
+.PHONY: test-deploy
+test-deploy:
+	bash deploy/test-compose.sh
