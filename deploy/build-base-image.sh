@@ -102,8 +102,10 @@ tar --numeric-owner -C "$ROOTFS" -c . | docker import \
     --change 'ENV LANG=C.UTF-8' \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["/bin/bash"]' \
+    --change 'LABEL org.berdaya.project="berdaya"' \
     --message "debootstrap $SUITE minbase + $PACKAGES from $MIRROR" \
     - "$IMAGE" >/dev/null
+docker image prune -f --filter label=org.berdaya.project=berdaya >/dev/null   # a base it replaced, if any
 python_version=$(docker run --rm "$IMAGE" python3 --version)
 say "$IMAGE built in $((SECONDS - started))s: $python_version, $(docker image inspect -f '{{.Size}}' "$IMAGE" \
     | awk '{ printf "%.0f MB", $1 / 1e6 }')"

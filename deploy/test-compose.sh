@@ -72,8 +72,12 @@ on_exit() {
     if [ "$STACK_UP" -eq 1 ]; then
         dc down -v --remove-orphans --timeout 20 >/dev/null 2>&1
     fi
-    if [ "${KEEP_IMAGES:-0}" != 1 ] && docker info >/dev/null 2>&1; then
-        docker image rm berdaya:latest berdaya-postgres:15 berdaya-rabbitmq:3.10 >/dev/null 2>&1
+    if docker info >/dev/null 2>&1; then
+        if [ "${KEEP_IMAGES:-0}" != 1 ]; then
+            docker image rm berdaya:latest berdaya-postgres:15 berdaya-rabbitmq:3.10 >/dev/null 2>&1
+        fi
+        # Images of ours that a rebuild left untagged (never the base image or anything not labelled ours).
+        docker image prune -f --filter label=org.berdaya.project=berdaya >/dev/null 2>&1
     fi
     rm -rf "$ROOT/deploy/wheels"
     if [ "$STARTED_DOCKERD" -eq 1 ]; then
