@@ -18,8 +18,10 @@
 #  8. through the gateway's published port, from the host: a KUBE from registration to its second tranche paid
 #     (users added with `berdaya users add` in a one-off container)
 #  9. down -v
-# Prints the time of every step and a summary. Leaves the machine as it found it, except: packages it installed
-# stay installed, and the base image (and Docker's build cache) stay, so the next run skips the debootstrap.
+# Prints the time of every step and a summary. Leaves the machine as it found it (a dockerd it started is stopped,
+# and the firewall rules, docker0 and ip_forward dockerd changed are put back), except: the packages and the
+# compose plugin it installed stay installed, and the base image and Docker's build cache stay in /var/lib/docker,
+# so the next run skips the debootstrap and the apt layers of the PostgreSQL and RabbitMQ images.
 # KEEP=1 keeps the stack running at the end (and dockerd); KEEP_IMAGES=1 keeps the project's images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -130,11 +132,17 @@ install_missing() {
 
 # ------------------------------------------------------------------------------------------------- 2. dockerd
 DOCKERD_PID=""
+HAD_DOCKER0=0
+IP_FORWARD=""
 start_dockerd() {
     if docker info >/dev/null 2>&1; then
         note "a Docker engine answers already: $(docker version -f '{{.Server.Version}}')"
         return
     fi
+    # What dockerd changes on the host, to put back when we stop it: firewall rules, docker0, IP forwarding.
+    iptables-save >"$WORK/iptables.before" 2>/dev/null || : >"$WORK/iptables.before"
+    ip link show docker0 >/dev/null 2>&1 && HAD_DOCKER0=1
+    IP_FORWARD=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || true)
     note "starting dockerd (log: $WORK/dockerd.log)"
     dockerd >"$WORK/dockerd.log" 2>&1 &
     DOCKERD_PID=$!
@@ -156,12 +164,26 @@ stop_dockerd() {
     [ -n "$DOCKERD_PID" ] || return 0
     note "stopping the dockerd this script started (pid $DOCKERD_PID)"
     kill "$DOCKERD_PID" 2>/dev/null
-    local i
+    local i table
     for ((i = 0; i < 30; i++)); do
-        kill -0 "$DOCKERD_PID" 2>/dev/null || return 0
+        kill -0 "$DOCKERD_PID" 2>/dev/null || break
         sleep 1
     done
     kill -9 "$DOCKERD_PID" 2>/dev/null
+    wait "$DOCKERD_PID" 2>/dev/null
+    # Docker's chains and rules out, each table as it was (or empty with ACCEPT policies if it was unused).
+    for table in filter nat; do
+        if grep -q "^\*$table" "$WORK/iptables.before"; then
+            awk -v t="*$table" '$0 == t { on = 1 } on { print } on && $0 == "COMMIT" { exit }' \
+                "$WORK/iptables.before" | iptables-restore 2>/dev/null
+        else
+            iptables -t "$table" -F 2>/dev/null; iptables -t "$table" -X 2>/dev/null
+            [ "$table" = nat ] || for chain in INPUT FORWARD OUTPUT; do iptables -P "$chain" ACCEPT 2>/dev/null; done
+        fi
+    done
+    [ "$HAD_DOCKER0" -eq 1 ] || ip link delete docker0 2>/dev/null
+    [ -z "$IP_FORWARD" ] || echo "$IP_FORWARD" >/proc/sys/net/ipv4/ip_forward 2>/dev/null
+    note "dockerd stopped; firewall, docker0 and ip_forward as they were"
 }
 
 # ------------------------------------------------------------------------------------------------- 3. images
