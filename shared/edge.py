@@ -28,9 +28,23 @@ AnyCommand = TypeVar("AnyCommand", bound=BaseModel)
 def parse_command(model: type[AnyCommand], payload: Any) -> AnyCommand:
     if not isinstance(payload, dict):
         raise ValidationFailed("body", "body.object", f"expected a JSON object, got {type(payload).__name__}")
+    field = _nul_field(payload)
+    if field is not None:  # PostgreSQL text cannot hold NUL: refuse it here, not as a database error later
+        raise ValidationFailed(field, f"{field}.nul_character", f"{field}: contains a NUL character")
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or "body"
         raise ValidationFailed(field, f"{field}.{error['type']}", f"{field}: {error['msg']}") from None
+
+
+def _nul_field(value: Any, where: str = "") -> str | None:
+    if isinstance(value, str):
+        return (where or "body") if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _nul_field(item, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
