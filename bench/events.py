@@ -62,7 +62,7 @@ from pathlib import Path
 import psycopg
 from kombu import Connection, Exchange, Queue
 
-from services.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
+from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
 from services.registry.application import RegistryApplication
 from services.registry.commands import ImportRegions, RegisterHousehold
 from shared.publishing import ConfirmingPublisher, persistent_message

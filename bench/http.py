@@ -59,7 +59,7 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.cli.processes import start_service, stop_pid, wait_until_ready
+from berdaya.cli.processes import start_service, stop_pid, wait_until_ready
 from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
 from shared.regions import builtin_lampung_selatan

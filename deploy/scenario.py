@@ -34,7 +34,7 @@ from functools import cache  # noqa: E402
 
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from services.cli.bdt_import import registration  # noqa: E402
+from berdaya.cli.bdt_import import registration  # noqa: E402
 from services.registry.bdt import read_bdt  # noqa: E402
 from services.registry.synth import write_synthetic_bdt  # noqa: E402
 from shared.config import SERVICES  # noqa: E402

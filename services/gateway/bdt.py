@@ -1,6 +1,6 @@
 """POST /api/v1/imports/bdt: a DTKS/BDT CSV file imported server-side, exactly as `berdaya import-bdt` does.
 
-The import itself (services/cli/bdt_import.py with the registry's reader) is run as a child process of the gateway:
+The import itself (berdaya/cli/bdt_import.py with the registry's reader) is run as a child process of the gateway:
 the gateway may not import the registry's code (services stay independent, enforced by import-linter), and the
 import is a batch job anyway. The gateway checks before that every household of the file lies in the user's
 region, that the registry answers, and bounds the job's time.
@@ -64,7 +64,7 @@ def run_bdt_import(call: Call) -> dict:
     gateway = call.gateway
     try:
         call.rpc("registry", "counts")  # a registry that is down answers 503 now, not after the job's time-out
-        command = [sys.executable, "-c", "from services.cli import app; app()", "import-bdt", str(path), "--json",
+        command = [sys.executable, "-c", "from berdaya.cli import app; app()", "import-bdt", str(path), "--json",
                    "--by", call.username]
         env = {**os.environ, "AMQP_URI": gateway.amqp_uri, "PYTHONWARNINGS": "ignore"}
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kombu import Connection
 
-from services.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
+from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
 from tests.support.system import System, eventually
 
 READY_TIMEOUT = 60.0

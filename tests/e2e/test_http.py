@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 
-from services.cli.processes import start_service, stop_pid, wait_until_ready
+from berdaya.cli.processes import start_service, stop_pid, wait_until_ready
 from services.gateway.store import GatewayStore
 from tests.integration.test_gateway import (
     HASH,

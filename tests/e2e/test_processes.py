@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from services.cli.processes import ROOT, stop_pid
+from berdaya.cli.processes import ROOT, stop_pid
 from shared.config import SERVICES
 from shared.topology import consumer_queue_name
 from tests.e2e.process_system import ProcessSystem

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from services.cli import audit
+from berdaya.cli import audit
 from tests.integration.test_grants_training import (
     MINISTRY,
     approve,

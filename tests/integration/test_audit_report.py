@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from services.cli.audit_report import write_report
-from services.cli.main import app
+from berdaya.cli.audit_report import write_report
+from berdaya.cli.main import app
 from tests.integration.test_grants_training import (
     MINISTRY,
     PROVINCE,

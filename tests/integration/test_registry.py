@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from nameko.exceptions import RemoteError
 
-from services.cli.bdt_import import import_bdt
+from berdaya.cli.bdt_import import import_bdt
 from services.registry.synth import write_synthetic_bdt
 from shared.errors import from_remote
 from shared.regions import builtin_lampung_selatan

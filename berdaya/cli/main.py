@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.progress import Progress, TextColumn
 from rich.table import Table
 
-from services.cli import audit
-from services.cli.bdt_import import import_bdt
-from services.cli.demo import Demo
-from services.cli.processes import PROCESSES, pid_file, running_pid, start_service, stop_pid, wait_until_ready
-from services.cli.users import users_app
+from berdaya.cli import audit
+from berdaya.cli.bdt_import import import_bdt
+from berdaya.cli.demo import Demo
+from berdaya.cli.processes import PROCESSES, pid_file, running_pid, start_service, stop_pid, wait_until_ready
+from berdaya.cli.users import users_app
 from services.registry.synth import write_synthetic_bdt
 from shared.config import DEFAULT_AMQP_URI, SERVICES
 from shared.contracts.catalog import write_catalog
@@ -310,7 +310,7 @@ def audit_report(
 ) -> None:
     """CSV files and an HTML report with charts, each disbursement with who proposed, verified, recommended,
     approved, instructed and confirmed it, and when. Prints the paths written."""
-    from services.cli.audit_report import write_report  # matplotlib: loaded only for the report
+    from berdaya.cli.audit_report import write_report  # matplotlib: loaded only for the report
 
     for path in write_report(out, parse_moment(as_of)):
         print(path)

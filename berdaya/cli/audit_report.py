@@ -1,6 +1,6 @@
 """`berdaya audit report`: the auditor's CSV files and HTML page, from the event logs alone (up to ``--as-of``).
 
-Grants, registry and training are replayed with :func:`services.cli.audit.replay`; every figure and every name in
+Grants, registry and training are replayed with :func:`berdaya.cli.audit.replay`; every figure and every name in
 the report comes from the events, except the names of regions, which come from registry's ``regions`` table (the
 official list: reference data, not history). Times are shown in Asia/Jakarta (WIB); money as whole rupiah.
 
@@ -33,7 +33,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from services.cli import audit
+from berdaya.cli import audit
 from services.grants.domain import Grant, Proposal
 from services.registry.domain import Group
 from services.training.domain import Cohort

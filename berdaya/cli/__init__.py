@@ -14,6 +14,6 @@ import logging  # noqa: E402
 logging.getLogger("amqp").setLevel(logging.ERROR)
 
 import shared  # noqa: E402,F401  (selects psycopg's green wait function)
-from services.cli.main import app  # noqa: E402
+from berdaya.cli.main import app  # noqa: E402
 
 __all__ = ["app"]

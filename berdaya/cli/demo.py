@@ -18,10 +18,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from psycopg.conninfo import conninfo_to_dict
 from rich.markup import escape
 
-from services.cli import audit
-from services.cli.audit_report import write_report
-from services.cli.bdt_import import import_bdt, registration
-from services.cli.processes import ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
+from berdaya.cli import audit
+from berdaya.cli.audit_report import write_report
+from berdaya.cli.bdt_import import import_bdt, registration
+from berdaya.cli.processes import ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
 from services.registry.bdt import HouseholdRecord, MemberRecord, read_bdt
 from services.registry.domain import KubeRules, age_on, is_excluded_occupation
 from services.registry.synth import write_synthetic_bdt
