@@ -12,7 +12,7 @@ PYTHON=${PYTHON:-python3}
     || { echo "build-wheels: $PYTHON must be Python 3.11 (the image's), is $("$PYTHON" --version 2>&1)" >&2; exit 1; }
 src=$(mktemp -d)
 trap 'rm -rf "$src"' EXIT
-cp -r pyproject.toml shared services "$src"/
+cp -r pyproject.toml shared services berdaya "$src"/
 find "$src" -name __pycache__ -prune -exec rm -rf {} +
 rm -rf deploy/wheels
 mkdir -p deploy/wheels/deps deploy/wheels/app
