@@ -1,0 +1,444 @@
+"""Ledger verification benchmark: ``berdaya audit verify``'s hash-chain walk over a million money events.
+
+What is measured, and why
+-------------------------
+Issue #6 (item 6) asks the auditor's chain check to run at ≥ 100,000 events/s and at ≥ half the speed of merely
+reading the same rows. This script builds grants' event log and ledger in a fresh database
+(``berdaya_bench_audit``) with the very tables the grants service creates — the eventsourcing events table
+``grants_events`` (same columns, primary key and notification index) and ``shared.ledger.LEDGER_DDL`` — and fills
+them with ``--events`` money events (default 1,000,000): interleaved proposal and grant lifecycles (approved,
+instructed, sent, confirmed, failed, cancelled, delivered, refunded) whose stored state is JSON in the format the
+service stores (``{"timestamp":{"_type_":"datetime_iso",...},...}``), plus the non-money events of the same
+lifecycles (drafted, submitted, verified, recommended, opened; ``--money-only`` leaves them out). Each money event
+has its ledger row, chained with ``shared.ledger.chain`` exactly as the service chains them. The rows go in with
+``COPY`` (indexes and constraints are added after the load, then ``VACUUM ANALYZE``, as on a database that has
+lived a while).
+
+- ``verify_events_per_s``: ledger entries / seconds of ``berdaya.cli.audit.verify_ledger(conn, problems)`` — the
+  chain walk of ``berdaya audit verify`` (the join of ledger with grants_events in ledger order, every entry's
+  hash recomputed, plus the query for money events missing from the ledger), on an autocommit connection as
+  ``verify`` opens it. It must find no problem and check every entry.
+- ``scan_events_per_s``: the reference, same run: the same join and columns read through a server-side cursor
+  (``itersize`` 5,000, as ``audit.stored_events``) and merely counted, no hashing. It runs before and after
+  verify; the mean is the yardstick. ``ratio = verify_events_per_s / scan_events_per_s``.
+- ``breakdown`` (skip with ``--no-breakdown``): verify_ledger's parts timed one by one — the join executed with a
+  client-side cursor (server work and transfer into libpq's memory), its rows converted to Python
+  (``fetchall``), the hash walk ``shared.ledger.verify`` over rows already in memory, and the query for unchained
+  events — with the client's CPU seconds and memory high-water marks, and PostgreSQL's plan for the join.
+
+Prints one JSON object on stdout; progress (a rich progress bar on a terminal) goes to stderr. The database is
+dropped at the end.
+
+    .venv/bin/python bench/audit.py [--events 1000000] [--seed 7] [--money-only] [--no-breakdown] [--keep]
+"""
+
+# ruff: noqa: E402 - eventlet must patch, and shared must pick psycopg's wait function, before other imports.
+import sys
+from pathlib import Path
+
+# Python puts this script's folder first on sys.path; a sibling such as bench/http.py would then shadow the
+# standard library's ``http`` (urllib, requests). The project is installed in the venv; nothing here is needed.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet
+
+eventlet.monkey_patch()  # as `berdaya audit verify` runs (berdaya/cli/__init__.py patches on import)
+
+import shared  # noqa: F401  (selects psycopg's green wait function)
+
+# isort: split
+
+import argparse
+import json
+import os
+import random
+import resource
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from berdaya.cli.audit import verify_ledger
+from shared import ledger
+
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DATABASE = "berdaya_bench_audit"
+CHUNK = 10_000  # money events generated, chained and copied per step
+ITERSIZE = 5_000  # rows per round trip of the server-side cursor (as berdaya.cli.audit.stored_events)
+PREFIX = "services.grants.domain:"
+# grants_events exactly as eventsourcing's PostgresApplicationRecorder creates it for the grants service.
+EVENTS_DDL = (
+    """CREATE TABLE grants_events (
+        originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+        notification_id bigserial, PRIMARY KEY (originator_id, originator_version))
+        WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000,
+              autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000,
+              autovacuum_analyze_scale_factor = 0.01)""",
+    "CREATE UNIQUE INDEX grants_events_notification_id_idx ON grants_events (notification_id ASC)",
+)
+# verify_ledger's join, columns and order (berdaya/cli/audit.py): the scan reads exactly this.
+JOIN = ("SELECT l.seq, l.originator_id, l.originator_version, l.topic, l.previous_hash, l.entry_hash, "
+        "e.notification_id, e.state FROM ledger l LEFT JOIN grants_events e "
+        "USING (originator_id, originator_version) ORDER BY l.seq")
+MONEY_TOPICS = ("Proposal.Approved", "Proposal.Cancelled", "Grant.Instructed", "Grant.Sent", "Grant.Confirmed",
+                "Grant.Failed", "Grant.PaymentCancelled", "Grant.Delivered", "Grant.Refunded")
+console = Console(stderr=True)
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def database_url() -> str:
+    return f"{ADMIN_URL.rsplit('/', 1)[0]}/{DATABASE}"
+
+
+def drop_database() -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+def create_database() -> None:
+    drop_database()
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+
+
+# --- realistic money events ------------------------------------------------------------------------------------
+
+VILLAGES = ("18.01.04.2001", "18.01.04.2002", "18.01.04.2005", "18.01.06.2001", "18.01.06.2005", "18.01.13.2003")
+GROUP_NAMES = ("KUBE Mawar", "KUBE Melati", "KUBE Sejahtera", "KUBE Maju Bersama", "KUBE Tunas Harapan")
+PLANS = ("Usaha olahan makanan: keripik pisang dan kemplang, dipasarkan ke warung dan pasar Kalianda",
+         "Ternak kambing: pembesaran dan penjualan menjelang Iduladha, kandang bersama di dusun II",
+         "Warung sembako bersama di jalan desa, belanja grosir dari Bandar Lampung setiap pekan")
+FAILURES = ("nomor rekening tidak sesuai", "rekening tidak aktif", "nama pemilik rekening berbeda")
+BANKS = ("BRI", "BNI", "Mandiri", "BSI")
+
+
+class Clock:
+    """Event times: a few years of programme, moving on by a few seconds per event."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.now = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
+
+    def tick(self) -> dict:
+        self.now += timedelta(microseconds=self.rng.randrange(1, 120_000_000))
+        return {"_type_": "datetime_iso", "_data_": self.now.isoformat()}
+
+
+def new_uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def uuid_hex(value: uuid.UUID) -> dict:
+    return {"_type_": "uuid_hex", "_data_": value.hex}
+
+
+Step = tuple[uuid.UUID, int, str, dict]  # originator id, version, topic (without prefix), fields but the timestamp
+
+
+def lifecycle(rng: random.Random) -> Iterator[Step]:
+    """One proposal from draft to its grant's last payment, as the grants service records it."""
+    proposal, group = new_uuid(rng), new_uuid(rng)
+    village, form = rng.choice(VILLAGES), "cash" if rng.random() < 0.8 else "equipment"
+    amount = rng.choice((10_000_000, 12_500_000, 15_000_000, 20_000_000))
+    first = amount * 7 // 10
+    yield proposal, 1, "Proposal.Drafted", {
+        "originator_topic": f"{PREFIX}Proposal", "group_id": uuid_hex(group), "group_name": rng.choice(GROUP_NAMES),
+        "village_code": village, "member_households": rng.randrange(5, 16), "business_plan": rng.choice(PLANS),
+        "budget_lines": [{"_type_": f"{PREFIX}BudgetLine", "_data_": {
+            "item": item, "quantity": quantity, "unit": "paket", "unit_price_rp": price}}
+            for item, quantity, price in (("Peralatan usaha", 2, amount // 4), ("Bahan baku awal", 1, amount // 2))],
+        "requested_rp": amount, "form": form, "drafted_by": "op.lamsel"}
+    yield proposal, 2, "Proposal.Submitted", {"by": "op.lamsel"}
+    yield proposal, 3, "Proposal.Verified", {"by": "kabid.pemberdayaan"}
+    yield proposal, 4, "Proposal.Recommended", {"by": "dinsos.lampung"}
+    if rng.random() < 0.03:
+        yield proposal, 5, "Proposal.Cancelled", {"by": "kemensos.dirjen", "reason": "kelompok membubarkan diri"}
+        return
+    yield proposal, 5, "Proposal.Approved", {"by": "kemensos.dirjen", "amount_rp": amount, "form": form,
+                                             "fiscal_year": 2026, "source": "APBN"}
+    grant = new_uuid(rng)
+    yield grant, 1, "Grant.Opened", {
+        "originator_topic": f"{PREFIX}Grant", "proposal_id": uuid_hex(proposal), "group_id": uuid_hex(group),
+        "village_code": village, "amount_rp": amount, "form": form,
+        "tranches": [{"_type_": f"{PREFIX}Tranche", "_data_": {"number": 1, "amount_rp": first}},
+                     {"_type_": f"{PREFIX}Tranche", "_data_": {"number": 2, "amount_rp": amount - first}}]}
+    version = 2
+    for tranche, tranche_rp in ((1, first), (2, amount - first)):
+        if form == "equipment":
+            yield grant, version, "Grant.Delivered", {
+                "payment_id": str(new_uuid(rng)), "tranche": tranche, "amount_rp": tranche_rp,
+                "items": [{"_type_": f"{PREFIX}HandoverItem", "_data_": {
+                    "item": "Peralatan dapur", "quantity": 2, "value_rp": tranche_rp}}],
+                "handover_date": {"_type_": "date_iso", "_data_": "2026-03-02"}, "receiver": "Ketua KUBE",
+                "by": "op.lamsel"}
+            version += 1
+            continue
+        while True:
+            payment = str(new_uuid(rng))
+            yield grant, version, "Grant.Instructed", {"payment_id": payment, "tranche": tranche,
+                                                      "amount_rp": tranche_rp, "by": "bendahara.lamsel"}
+            version += 1
+            outcome = rng.random()
+            if outcome < 0.03:
+                yield grant, version, "Grant.PaymentCancelled", {"payment_id": payment,
+                                                                "reason": "salah nominal", "by": "bendahara.lamsel"}
+                version += 1
+                continue
+            yield grant, version, "Grant.Sent", {"payment_id": payment, "by": "bendahara.lamsel"}
+            version += 1
+            if outcome < 0.12:
+                yield grant, version, "Grant.Failed", {"payment_id": payment, "reason": rng.choice(FAILURES),
+                                                      "by": "bendahara.lamsel"}
+                version += 1
+                continue
+            yield grant, version, "Grant.Confirmed", {
+                "payment_id": payment, "bank_reference": f"{rng.choice(BANKS)}-{rng.randrange(10**11, 10**12)}",
+                "by": "bendahara.lamsel"}
+            version += 1
+            break
+    if rng.random() < 0.02:
+        yield grant, version, "Grant.Refunded", {"amount_rp": 250_000, "reason": "sisa dana tidak terpakai",
+                                                 "reference": f"STS-{rng.randrange(10**6, 10**7)}",
+                                                 "by": "bendahara.lamsel"}
+
+
+class EventSource:
+    """Stored events of many lifecycles at once, interleaved as in a real log, in notification order."""
+
+    def __init__(self, seed: int, money_only: bool, active: int = 2_000) -> None:
+        self.rng = random.Random(seed)
+        self.clock = Clock(self.rng)
+        self.money_only = money_only
+        self.active = [lifecycle(self.rng) for _ in range(active)]
+        self.notification_id = 0
+
+    def take(self, money_events: int) -> list[tuple[StoredEvent, int, str]]:
+        """The next stored events, with their notification ids and times, holding ``money_events`` money events."""
+        events, money, rng, active = [], 0, self.rng, self.active
+        while money < money_events:
+            slot = int(rng.random() * len(active))
+            try:
+                originator_id, version, topic, fields = next(active[slot])
+            except StopIteration:
+                active[slot] = lifecycle(rng)
+                continue
+            is_money = topic in MONEY_TOPICS
+            if self.money_only and not is_money:
+                continue
+            timestamp = self.clock.tick()
+            state = json.dumps({"timestamp": timestamp, **fields}, separators=(",", ":"),
+                               ensure_ascii=False).encode("utf-8")
+            self.notification_id += 1
+            events.append((StoredEvent(originator_id, version, PREFIX + topic, state), self.notification_id,
+                           timestamp["_data_"]))
+            money += is_money
+        return events
+
+
+def load(events: int, seed: int, money_only: bool) -> dict:
+    """Create both tables, fill them with COPY, then add the constraints and VACUUM ANALYZE."""
+    ledger_topics = {PREFIX + topic for topic in MONEY_TOPICS}
+    source = EventSource(seed, money_only)
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        conn.execute(EVENTS_DDL[0])
+        conn.execute(ledger.LEDGER_DDL)
+        # Constraints and indexes after the load (much faster), exactly as the DDL defined them.
+        constraints = conn.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid IN ('grants_events'::regclass, 'ledger'::regclass) ORDER BY conrelid, conname").fetchall()
+        for table, name, _ in constraints:
+            conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    started = time.monotonic()
+    total_events = state_bytes = 0
+    previous = ledger.GENESIS
+    progress = Progress(TextColumn("[bench] generating"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("ledger events"), TimeElapsedColumn(), TimeRemainingColumn(),
+                        console=console, disable=not console.is_terminal)
+    with psycopg.connect(database_url()) as events_conn, psycopg.connect(database_url()) as ledger_conn, \
+            events_conn.cursor().copy("COPY grants_events (originator_id, originator_version, topic, state, "
+                                      "notification_id) FROM STDIN") as events_copy, \
+            ledger_conn.cursor().copy("COPY ledger (seq, originator_id, originator_version, topic, previous_hash, "
+                                      "entry_hash, recorded_at) FROM STDIN") as ledger_copy, progress:
+        task = progress.add_task("generate", total=events)
+        seq = 0
+        while seq < events:
+            batch = source.take(min(CHUNK, events - seq))
+            total_events += len(batch)
+            # COPY text format: uuids, numbers, topics and hex hold no tab, newline or backslash; bytea as \\x<hex>.
+            events_copy.write("".join(
+                f"{stored.originator_id}\t{stored.originator_version}\t{stored.topic}\t\\\\x{stored.state.hex()}"
+                f"\t{position}\n" for stored, position, _ in batch))
+            money = [(stored, at) for stored, _, at in batch if stored.topic in ledger_topics]
+            rows = ledger.chain(previous, [stored for stored, _ in money])
+            previous = rows[-1][4]
+            lines = []
+            for (stored, recorded_at), (originator_id, version, topic, previous_hash, digest) in zip(
+                    money, rows, strict=True):
+                seq += 1
+                state_bytes += len(stored.state)
+                lines.append(f"{seq}\t{originator_id}\t{version}\t{topic}\t{previous_hash}\t{digest}\t{recorded_at}\n")
+            ledger_copy.write("".join(lines))
+            progress.update(task, completed=seq)
+            if not console.is_terminal and seq % (10 * CHUNK) == 0:
+                say(f"generated {seq}/{events} ledger events ({time.monotonic() - started:.0f}s)")
+    generated = time.monotonic() - started
+    say(f"generated and copied {seq} ledger events, {total_events} events in all, in {generated:.1f}s")
+    started = time.monotonic()
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        for table, name, definition in constraints:
+            conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+        conn.execute(EVENTS_DDL[1])
+        conn.execute("SELECT setval('grants_events_notification_id_seq', %s)", (source.notification_id,))
+        conn.execute("SELECT setval('ledger_seq_seq', %s)", (seq,))
+        conn.execute("VACUUM ANALYZE grants_events")
+        conn.execute("VACUUM ANALYZE ledger")
+        sizes = conn.execute("SELECT pg_total_relation_size('grants_events'), pg_total_relation_size('ledger')"
+                             ).fetchone()
+    indexed = time.monotonic() - started
+    say(f"constraints, indexes and VACUUM ANALYZE in {indexed:.1f}s")
+    return {"events_in_log": total_events, "mean_state_bytes": round(state_bytes / seq, 1),
+            "generate_and_copy_seconds": round(generated, 1), "index_and_vacuum_seconds": round(indexed, 1),
+            "grants_events_mb": round(sizes[0] / 2**20, 1), "ledger_mb": round(sizes[1] / 2**20, 1),
+            "head": previous}
+
+
+# --- measuring --------------------------------------------------------------------------------------------------
+
+
+def max_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def scan() -> dict:
+    """The reference: the same join and columns through a server-side cursor, counted, no hashing."""
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        wall, cpu = time.monotonic(), time.process_time()
+        rows = 0
+        with conn.transaction(), conn.cursor(name="bench_scan") as cursor:
+            conn.execute("SET TRANSACTION READ ONLY")
+            cursor.itersize = ITERSIZE
+            cursor.execute(JOIN)
+            for _ in cursor:
+                rows += 1
+        wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    say(f"scan: {rows} rows in {wall:.2f}s ({rows / wall:.0f}/s, {cpu:.2f} CPU s)")
+    return {"rows": rows, "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3)}
+
+
+def verify() -> dict:
+    """``verify_ledger`` as ``berdaya audit verify`` runs it: an autocommit connection, a list for problems."""
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        problems: list = []
+        rss_before = max_rss_mb()
+        wall, cpu = time.monotonic(), time.process_time()
+        checked, head = verify_ledger(conn, problems)
+        wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    say(f"verify_ledger: {checked} entries in {wall:.2f}s ({checked / wall:.0f}/s, {cpu:.2f} CPU s), "
+        f"{len(problems)} problems")
+    return {"checked": checked, "head": head, "problems": [p.as_dict() for p in problems[:5]],
+            "problem_count": len(problems), "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
+            "max_rss_mb_before": rss_before, "max_rss_mb_after": max_rss_mb()}
+
+
+def timed(function, *args) -> tuple[object, float, float]:
+    wall, cpu = time.monotonic(), time.process_time()
+    result = function(*args)
+    return result, round(time.monotonic() - wall, 3), round(time.process_time() - cpu, 3)
+
+
+def breakdown() -> dict:
+    """verify_ledger's parts one by one, on the same connection settings."""
+    topics = [PREFIX + topic for topic in MONEY_TOPICS]
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF, BUFFERS) " + JOIN).fetchall()
+        cursor = conn.cursor()
+        _, execute_s, execute_cpu = timed(cursor.execute, JOIN)
+        rss_after_execute = max_rss_mb()
+        rows, fetch_s, fetch_cpu = timed(cursor.fetchall)
+        rss_after_fetch = max_rss_mb()
+        (checked, problems, _), walk_s, walk_cpu = timed(ledger.verify, iter(rows))
+        del rows
+        cursor.close()
+        unchained, unchained_s, _ = timed(lambda: conn.execute(
+            "SELECT e.notification_id, e.topic FROM grants_events e WHERE e.topic = ANY(%s) AND NOT EXISTS "
+            "(SELECT 1 FROM ledger l WHERE l.originator_id = e.originator_id "
+            "AND l.originator_version = e.originator_version) ORDER BY e.notification_id", (topics,)).fetchall())
+    return {
+        "join_execute_client_cursor_seconds": execute_s, "join_execute_cpu_seconds": execute_cpu,
+        "rows_to_python_seconds": fetch_s, "rows_to_python_cpu_seconds": fetch_cpu,
+        "hash_walk_seconds": walk_s, "hash_walk_cpu_seconds": walk_cpu,
+        "hash_walk_events_per_s": round(checked / walk_s, 1) if walk_s else None,
+        "unchained_query_seconds": unchained_s, "unchained_found": len(unchained),
+        "max_rss_mb_after_execute": rss_after_execute, "max_rss_mb_after_fetchall": rss_after_fetch,
+        "join_plan": [line for (line,) in plan],
+    }
+
+
+# --- main -------------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Ledger verification benchmark (see the module docstring).")
+    parser.add_argument("--events", type=int, default=1_000_000, help="ledger (money) events to generate")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--money-only", action="store_true", help="no non-money events in grants_events")
+    parser.add_argument("--no-breakdown", action="store_true", help="skip timing verify_ledger's parts")
+    parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
+    return parser.parse_args(argv)
+
+
+def benchmark(args: argparse.Namespace) -> dict:
+    load_before = [round(value, 2) for value in os.getloadavg()]
+    try:
+        say(f"fresh database {DATABASE}")
+        create_database()
+        loaded = load(args.events, args.seed, args.money_only)
+        scans = [scan()]
+        verified = verify()
+        scans.append(scan())
+        parts = None if args.no_breakdown else breakdown()
+    finally:
+        if not args.keep:
+            drop_database()
+    if verified["checked"] != args.events or verified["problem_count"] or verified["head"] != loaded["head"]:
+        raise RuntimeError(f"verify_ledger did not pass the generated ledger: {verified}")
+    if any(run["rows"] != args.events for run in scans):
+        raise RuntimeError(f"the scan did not read every entry: {scans}")
+    verify_per_s = args.events / verified["seconds"]
+    scan_per_s = args.events / (sum(run["seconds"] for run in scans) / len(scans))
+    result = {
+        "events": args.events,
+        "verify_events_per_s": round(verify_per_s, 1),
+        "scan_events_per_s": round(scan_per_s, 1),
+        "ratio": round(verify_per_s / scan_per_s, 3),
+        "verify_seconds": verified["seconds"],
+        "verify_cpu_seconds": verified["cpu_seconds"],
+        "verify_max_rss_mb": {"before": verified["max_rss_mb_before"], "after": verified["max_rss_mb_after"]},
+        "scans": scans,
+        "data": {key: value for key, value in loaded.items() if key != "head"},
+        "load_average": {"before": load_before, "after": [round(v, 2) for v in os.getloadavg()],
+                         "cpus": os.cpu_count()},
+    }
+    if parts:
+        result["breakdown"] = parts
+    return result
+
+
+def main() -> None:
+    print(json.dumps(benchmark(parse_args(sys.argv[1:]))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
