@@ -35,7 +35,13 @@ Prints one JSON object on stdout; progress goes to stderr.
 """
 
 # ruff: noqa: E402 - eventlet must patch, and shared must pick psycopg's wait function, before other imports.
+import sys
 import warnings
+from pathlib import Path
+
+# This folder is first on sys.path and bench/http.py would shadow the standard library's http: use the root instead.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
