@@ -8,7 +8,6 @@ its process dies the lock goes with the connection and a standby takes over.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 
 import psycopg
@@ -17,14 +16,10 @@ from kombu import Connection
 
 from shared.log import get_logger
 from shared.publishing import ConfirmingPublisher, envelope_message
-from shared.store import ServiceApplication
+from shared.store import ServiceApplication, advisory_key
 from shared.topology import events_exchange
 
 RELAY_TRACKING_NAME = "__relay__"
-
-
-def advisory_lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 class Leadership:
@@ -32,7 +27,7 @@ class Leadership:
 
     def __init__(self, conninfo: str, lock_name: str, channel: str) -> None:
         self._conninfo = conninfo
-        self._key = advisory_lock_key(lock_name)
+        self._key = advisory_key(lock_name)
         self._channel = channel
         self._conn: psycopg.Connection | None = None
 
