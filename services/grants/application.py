@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 from psycopg.types.json import Jsonb
 
 from services.grants import commands as cmd
@@ -44,6 +45,7 @@ CHANGE_MEMBER_COUNT = """
 UPSERT_GROUP = """
     INSERT INTO groups (group_id, name, village_code, kind, status, members) VALUES (%s, %s, %s, %s, 'formed', %s)
     ON CONFLICT (group_id) DO UPDATE SET members = EXCLUDED.members"""
+OPEN_PROPOSAL = "status NOT IN ('rejected', 'cancelled')"
 UPSERT_PROPOSAL = """
     INSERT INTO proposals (proposal_id, group_id, group_name, village_code, status, requested_rp, approved_rp,
                            form, flagged, fiscal_year, source, times_returned, updated_at)
@@ -95,6 +97,8 @@ class GrantsApplication(ServiceApplication):
             updated_at timestamptz NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS proposals_region ON proposals (village_code, status)",
         "CREATE INDEX IF NOT EXISTS proposals_group ON proposals (group_id)",
+        # One proposal in progress per group, also when two drafts race (the second transaction fails here).
+        f"CREATE UNIQUE INDEX IF NOT EXISTS proposals_one_open ON proposals (group_id) WHERE {OPEN_PROPOSAL}",
         """CREATE TABLE IF NOT EXISTS budgets (
             budget_id uuid PRIMARY KEY, fiscal_year int NOT NULL, source text NOT NULL, ceiling_rp bigint NOT NULL,
             committed_rp bigint NOT NULL)""",
@@ -147,6 +151,8 @@ class GrantsApplication(ServiceApplication):
 
     def draft_proposal(self, command: cmd.DraftProposal) -> str:
         group = self._eligible_group(command.group_id)
+        if group["open_proposals"]:
+            raise self._one_open(group)
         proposal = Proposal.draft(
             group_id=uuid.UUID(command.group_id), group_name=group["name"], village_code=group["village_code"],
             member_households=len(group["members"]), business_plan=command.business_plan,
@@ -155,8 +161,18 @@ class GrantsApplication(ServiceApplication):
         )
         writes = ReadModelWrites()
         writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
-        self.record(proposal, writes=writes)
+        try:
+            self.record(proposal, writes=writes)
+        except IntegrityError:  # another draft for this group committed first
+            raise self._one_open(self._eligible_group(command.group_id)) from None
         return str(proposal.id)
+
+    @staticmethod
+    def _one_open(group: dict) -> Conflict:
+        """A second proposal in progress for a group would let it be funded twice (a retried draft, say)."""
+        return Conflict(f"KUBE {group['name']} already has a proposal in progress "
+                        f"({', '.join(group['open_proposals'])}): continue that one", rule="proposal.one_open",
+                        proposal_id=group["open_proposals"][0] if group["open_proposals"] else None)
 
     def _eligible_group(self, group_id: str) -> dict:
         """A proposal is for a formed group whose households are all still active in BDT, decile ≤ limit."""
@@ -167,8 +183,8 @@ class GrantsApplication(ServiceApplication):
         if group["status"] != "formed":
             raise RuleViolated("proposal.group_status", f"KUBE {group['name']} is {group['status']}: only a formed "
                                                         "group can propose", group_id=group_id)
-        open_proposals = self.query("SELECT proposal_id FROM proposals WHERE group_id = %s AND status NOT IN "
-                                    "('rejected', 'cancelled')", (group_id,))
+        open_proposals = self.query(f"SELECT proposal_id FROM proposals WHERE group_id = %s AND {OPEN_PROPOSAL}",
+                                    (group_id,))
         kks = [member["kk"] for member in group["members"]]
         households = {row["kk"]: row for row in self.query(
             "SELECT kk, bdt_status, decile FROM households WHERE kk = ANY(%s)", (kks,))}

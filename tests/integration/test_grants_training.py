@@ -207,6 +207,29 @@ def test_a_proposal_whose_household_drops_out_before_approval_is_flagged(running
         assert error.rule == "proposal.flagged" and members[2]["kk"] in error.message
 
 
+def test_a_group_has_one_proposal_in_progress_even_when_drafts_race(running):
+    """A retried or double-clicked draft must not give a group a second proposal (it could be funded twice)."""
+    with running.rpc() as rpc:
+        group_id, _ = funded_ready_group(rpc, start=450)
+        replies = [rpc.grants.draft_proposal.call_async({"actor": OPERATOR, "group_id": group_id, "form": "cash",
+                                                         "business_plan": "Usaha jahit", "budget_lines": LINES})
+                   for _ in range(4)]
+        drafted, refused = [], []
+        for reply in replies:
+            try:
+                drafted.append(reply.result())
+            except RemoteError as error:
+                refused.append(from_remote(error.exc_type, error.value))
+        assert len(drafted) == 1 and [e.rule for e in refused] == ["proposal.one_open"] * 3, refused
+        assert drafted[0] in refused[0].message
+        error = refusal(lambda: draft(rpc, group_id))
+        assert error.rule == "proposal.one_open"
+        # Once that proposal is rejected, the group may propose again.
+        rpc.grants.submit({"actor": OPERATOR, "proposal_id": drafted[0]})
+        rpc.grants.reject({"actor": VERIFIER, "proposal_id": drafted[0], "reason": "RAB tidak wajar"})
+        assert draft(rpc, group_id) != drafted[0]
+
+
 def test_concurrent_approvals_never_spend_more_than_the_ceiling(running):
     with running.rpc() as rpc:
         rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2027, "source": "APBD-kabupaten",
