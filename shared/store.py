@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date
 from typing import Any, ClassVar
 
 import psycopg
@@ -35,9 +35,10 @@ from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL
 
+from shared import halts
 from shared.config import eventsourcing_env
-from shared.contracts import Envelope, EventData, make_envelope
-from shared.errors import Conflict
+from shared.contracts import Envelope, EventData, make_envelope, parse_envelope
+from shared.errors import Conflict, NotFound
 from shared.ledger import GENESIS, LEDGER_DDL, chain
 
 # Tables every service has besides the library's own: where a consumer halted on a poison message.
@@ -293,7 +294,8 @@ class ServiceApplication(Application):
 
     Subclasses set ``service_name``, ``upstreams`` (whose public events they consume), ``read_model_ddl``,
     ``value_objects`` (dataclasses carried by events) and implement :meth:`public_event`, the one place where a
-    domain event becomes a public contract.
+    domain event becomes a public contract (an operator's retry or skip of a halted consumer, recorded by this
+    base class, maps the same in every service: ``shared.halts``).
     """
 
     service_name: ClassVar[str]
@@ -305,8 +307,10 @@ class ServiceApplication(Application):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "service_name" in cls.__dict__:
-            cls.name = cls.service_name  # tables: <service>_events, <service>_tracking
+        # Tables: <service>_events, <service>_tracking — also for a subclass (another build of the same service),
+        # which the library would otherwise name after the subclass.
+        if hasattr(cls, "service_name"):
+            cls.name = cls.service_name
 
     def __init__(self, database_url: str, setup_url: str | None = None) -> None:
         prepare_database(type(self), setup_url or database_url, database_url)
@@ -393,11 +397,16 @@ class ServiceApplication(Application):
                     previous_position=previous,
                     subject=str(domain_event.originator_id),
                     time=domain_event.timestamp,
-                    data=self.public_event(domain_event),
+                    data=self._public_data(domain_event),
                 )
             )
             previous = notification.id
         return envelopes
+
+    def _public_data(self, domain_event: DomainEventProtocol) -> EventData:
+        # An operator's decision about a halt reads the same in every service; the rest is the service's own.
+        decision = halts.public_event(self.service_name, domain_event)
+        return decision if decision is not None else self.public_event(domain_event)
 
     def _position_before(self, position: int) -> int:
         # Positions are not contiguous (failed inserts burn ids): ask the log, never compute position - 1.
@@ -425,4 +434,68 @@ class ServiceApplication(Application):
                 "ON CONFLICT (upstream) DO NOTHING",
                 (upstream, position, reason),
             )
+
+    # --- an operator's decisions about a halt (shared.halts) --------------------------------------------------
+
+    def retry_upstream(self, command: halts.RetryUpstream) -> dict[str, Any]:
+        """Resume a halted consumer: the retry is recorded and the halt cleared in one transaction; within a second
+        the consumer pulls the halted event from the upstream's log again."""
+        halt = self._halt_to_resolve(command.upstream)
+        retry = halts.ConsumerRetry(service=self.service_name, upstream=command.upstream, position=halt["position"],
+                                    halted_at=halt["halted_at"].astimezone(UTC), halt_reason=halt["reason"],
+                                    reason=command.reason, by=command.by)
+        self._resolve(retry, halt, tracking=None)
+        return {"service": self.service_name, "upstream": command.upstream, "position": halt["position"]}
+
+    def skip_upstream_event(self, command: halts.SkipUpstreamEvent,
+                            pull: Callable[[int, int], list[dict[str, Any]]]) -> dict[str, Any]:
+        """Never apply the upstream event the consumer halted on: the skip is recorded, the tracking position moves
+        to that event and the halt is cleared, in one transaction. ``pull`` reads the upstream's log.
+
+        Only the halted position can be skipped, and only when it is the very next event in the upstream's log
+        after what was applied: a skip never jumps over an event nobody looked at."""
+        halt = self._halt_to_resolve(command.upstream)
+        if command.position != halt["position"]:
+            raise Conflict(f"{self.service_name} is halted on {command.upstream} at position {halt['position']}, "
+                           f"not {command.position}: nothing skipped; look again with `berdaya dlq list`",
+                           rule="skip.position", halted_position=halt["position"])
+        tracked = self.tracked_position(command.upstream)
+        try:
+            following = [parse_envelope(raw) for raw in pull(tracked, 1)]
+        except Exception as exc:  # whatever stops the upstream answering: the skip waits for it
+            raise Conflict(f"{command.upstream}'s log cannot be read to confirm the event at position "
+                           f"{command.position} ({type(exc).__name__}): nothing skipped; try again when "
+                           f"{command.upstream} answers", rule="skip.upstream_unavailable") from None
+        if not following or following[0].position != command.position:
+            found = f"position {following[0].position}" if following else "nothing"
+            raise Conflict(f"after position {tracked}, {command.upstream}'s log holds {found}, not "
+                           f"{command.position}: a skip would not be exactly the halted event; nothing skipped "
+                           f"(retry instead)", rule="skip.not_next")
+        skipped = following[0]
+        skip = halts.ConsumerSkip(service=self.service_name, upstream=command.upstream, position=command.position,
+                                  skipped_type=skipped.type, skipped_version=skipped.version, skipped_id=skipped.id,
+                                  halt_reason=halt["reason"], reason=command.reason, by=command.by)
+        self._resolve(skip, halt, tracking=Tracking(command.upstream, command.position))
+        return {"service": self.service_name, **skip.as_dict()}
+
+    def _halt_to_resolve(self, upstream: str) -> dict[str, Any]:
+        if upstream not in self.upstreams:
+            raise NotFound(f"{self.service_name} consumes no upstream {upstream!r} (it consumes "
+                           f"{', '.join(self.upstreams)})", field="upstream")
+        halt = self.consumer_halt(upstream)
+        if halt is None:
+            raise Conflict(f"{self.service_name} is not halted on {upstream}: nothing to retry or skip",
+                           rule="halt.none")
+        return halt
+
+    def _resolve(self, decision: Any, halt: dict[str, Any], tracking: Tracking | None) -> None:
+        writes = ReadModelWrites()
+        writes.add("DELETE FROM consumer_halts WHERE upstream = %s AND position = %s",
+                   (decision.upstream, halt["position"]))
+        try:
+            self.record(decision, writes=writes, tracking=tracking)
+        except IntegrityError:
+            # The same decision recorded a moment ago, or the consumer already past the position.
+            raise Conflict(f"the halt of {self.service_name} on {decision.upstream} was resolved meanwhile: "
+                           "nothing changed; look again with `berdaya dlq list`", rule="halt.changed") from None
 

@@ -121,7 +121,7 @@ def _first_error(exc: ValidationError) -> str:
 
 def load_all() -> None:
     """Import every contract module so the catalog is complete."""
-    from shared.contracts import grants, registry, training  # noqa: F401
+    from shared.contracts import consumers, grants, registry, training  # noqa: F401
 
 
 load_all()
