@@ -2,7 +2,8 @@
 
 ``Backbone`` is a dependency provider: RPC entrypoints get the service's application; the relay and one consumer
 per upstream run as managed green threads and stop cleanly with the container. ``BackboneEntrypoints`` gives
-every service the RPCs other services and operators need from it (``events_after``, ``backbone_status``).
+every service the RPCs other services and operators need from it (``events_after``, ``backbone_status``, and the
+operator's ``retry_upstream`` / ``skip_upstream_event`` for a consumer halted on a poison event).
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ import threading
 from typing import Any
 
 import eventlet
+from kombu import Connection
+from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.consumer import Consumer
+from shared.consumer import Consumer, PullEvents
+from shared.dead_letters import remove_resolved
+from shared.edge import parse_command
 from shared.errors import BerdayaError
+from shared.halts import RetryUpstream, SkipUpstreamEvent
 from shared.log import get_logger
 from shared.relay import RELAY_TRACKING_NAME, Relay
 from shared.runtime import ensure_green_psycopg
@@ -49,23 +55,13 @@ class Backbone(DependencyProvider):
                 self.app,
                 upstream,
                 config["AMQP_URI"],
-                pull=self._puller(upstream),
+                pull=upstream_puller(config, upstream),
                 batch_size=int(settings.get("consumer_batch", 500)),
                 idle_catch_up=float(settings.get("idle_catch_up_s", 5.0)),
             )
             for upstream in self.application_cls.upstreams
         ]
         self.log = get_logger(f"{self.app.service_name}.backbone")
-
-    def _puller(self, upstream: str):
-        config, timeout = self.container.config, float((self.container.config.get("BACKBONE") or {}).get(
-            "pull_timeout_s", 30))
-
-        def pull(position: int, limit: int) -> list[dict]:
-            with ClusterRpcProxy(config, timeout=timeout) as cluster:
-                return cluster[upstream].events_after(position, limit)
-
-        return pull
 
     def start(self) -> None:
         self._threads = [self.container.spawn_managed_thread(lambda: self.relay.run(self.stopping))]
@@ -91,10 +87,22 @@ class Backbone(DependencyProvider):
         return self.app
 
 
+def upstream_puller(config: dict[str, Any], upstream: str) -> PullEvents:
+    """Reads an upstream's log through its ``events_after`` RPC."""
+    timeout = float((config.get("BACKBONE") or {}).get("pull_timeout_s", 30))
+
+    def pull(position: int, limit: int) -> list[dict]:
+        with ClusterRpcProxy(config, timeout=timeout) as cluster:
+            return cluster[upstream].events_after(position, limit)
+
+    return pull
+
+
 class BackboneEntrypoints:
     """Mixin for service classes whose ``app`` attribute is a :class:`Backbone`."""
 
     app: ServiceApplication
+    config = Config()
 
     @rpc
     def events_after(self, position: int, limit: int = 500) -> list[dict]:
@@ -117,6 +125,35 @@ class BackboneEntrypoints:
                 for upstream in app.upstreams
             },
         }
+
+
+    # --- an operator's decisions about a halted consumer (`berdaya dlq retry | skip`) --------------------------
+
+    @domain_rpc
+    def retry_upstream(self, payload: dict) -> dict:
+        """Resume the consumer of an upstream halted on a poison event, once its cause is fixed."""
+        command = parse_command(RetryUpstream, payload)
+        retried = self.app.retry_upstream(command)
+        return self._resolved(retried, "consumer.retried", by=command.by, reason=command.reason)
+
+    @domain_rpc
+    def skip_upstream_event(self, payload: dict) -> dict:
+        """Never apply the upstream event a consumer halted on; the consumer goes on after it."""
+        command = parse_command(SkipUpstreamEvent, payload)
+        skipped = self.app.skip_upstream_event(command, upstream_puller(self.config, command.upstream))
+        return self._resolved(skipped, "consumer.skipped", by=command.by, reason=command.reason)
+
+    def _resolved(self, decision: dict, what: str, **context: str) -> dict:
+        log = get_logger(f"{self.app.service_name}.backbone")
+        log.info(what, upstream=decision["upstream"], position=decision["position"], **context)
+        try:
+            with Connection(self.config["AMQP_URI"], connect_timeout=5) as connection:
+                removed = remove_resolved(connection, self.app.service_name, decision["upstream"],
+                                          decision["position"])
+        except Exception as exc:  # the decision is recorded; tidying the queue can wait for an operator
+            log.warning("dead_letters.not_removed", error=f"{type(exc).__name__}: {exc}")
+            removed = None
+        return {**decision, "dead_letters_removed": removed}
 
 
 def _jsonable(row: dict | None) -> dict | None:

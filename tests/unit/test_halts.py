@@ -1,0 +1,81 @@
+"""An operator's decisions about a halted consumer, as events: what every service publishes, what it refuses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import amqp
+import pytest
+
+from shared.config import SERVICES
+from shared.dead_letters import DeadLetter
+from shared.edge import parse_command
+from shared.errors import ValidationFailed
+from shared.halts import ConsumerRetry, ConsumerSkip, RetryUpstream, SkipUpstreamEvent, public_event
+
+HALTED_AT = datetime(2026, 11, 30, 4, 52, 11, tzinfo=UTC)
+SKIPPED_ID = uuid.uuid4()
+
+
+def skip(service: str, position: int = 4711) -> ConsumerSkip:
+    return ConsumerSkip(service=service, upstream="registry", position=position,
+                        skipped_type="registry.household.registered", skipped_version=1, skipped_id=SKIPPED_ID,
+                        halt_reason="handler failed", reason="entered by mistake", by="kabid.lamsel")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_publishes_a_skip_with_what_was_skipped_why_and_by_whom(service):
+    [skipped] = skip(service).collect_events()
+    data = public_event(service, skipped)
+    assert (data.event_type, data.event_version) == (f"{service}.consumer.skipped", 1)
+    assert data.model_dump() == {"upstream": "registry", "position": 4711,
+                                 "skipped_type": "registry.household.registered", "skipped_version": 1,
+                                 "skipped_id": SKIPPED_ID, "halt_reason": "handler failed",
+                                 "reason": "entered by mistake", "by": "kabid.lamsel"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_publishes_a_retry_also_of_a_halt_before_anything_was_applied(service):
+    retry = ConsumerRetry(service=service, upstream="grants", position=0, halted_at=HALTED_AT,
+                          halt_reason="not a berdaya event envelope", reason="", by="ops.lamsel")
+    [retried] = retry.collect_events()
+    data = public_event(service, retried)
+    assert (data.event_type, data.position, data.reason, data.by) == (f"{service}.consumer.retried", 0, "",
+                                                                     "ops.lamsel")
+
+
+def test_other_events_are_left_to_the_service():
+    assert public_event("grants", object()) is None
+
+
+def test_one_event_is_skipped_once_and_one_halt_retried_once():
+    assert skip("grants").id == skip("grants").id != skip("grants", 4712).id != skip("training").id
+    ids = {ConsumerRetry.create_id("grants", "registry", 4711, at) for at in (HALTED_AT, HALTED_AT)}
+    assert len(ids) == 1 and ConsumerRetry.create_id("grants", "registry", 4711, datetime.now(UTC)) not in ids
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"upstream": "registry", "position": 3, "reason": "   ", "by": "kabid.lamsel"}, "reason"),
+    ({"upstream": "registry", "position": 3, "reason": "why", "by": ""}, "by"),
+    ({"upstream": "registry", "position": 0, "reason": "why", "by": "kabid.lamsel"}, "position"),
+    ({"upstream": "registry", "reason": "why", "by": "kabid.lamsel"}, "position"),
+])
+def test_a_skip_names_the_position_a_reason_and_who(payload, field):
+    with pytest.raises(ValidationFailed) as refused:
+        parse_command(SkipUpstreamEvent, payload)
+    assert refused.value.field == field
+
+
+def test_a_retry_needs_who_but_not_a_reason():
+    assert parse_command(RetryUpstream, {"upstream": "registry", "by": "ops"}).reason == ""
+    with pytest.raises(ValidationFailed):
+        parse_command(RetryUpstream, {"upstream": "registry", "by": " "})
+
+
+def test_a_dead_letter_that_is_not_an_event_still_shows_its_reason():
+    message = amqp.Message(b"not json", application_headers={"x-berdaya-reason": "not a berdaya event envelope",
+                                                             "x-berdaya-upstream": "registry"})
+    assert DeadLetter.of(message).as_dict() == {"upstream": "registry", "position": None,
+                                                "reason": "not a berdaya event envelope", "event_type": None,
+                                                "event_id": None}
