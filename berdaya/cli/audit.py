@@ -24,6 +24,7 @@ from services.registry.domain import Group
 from services.training.application import TrainingApplication
 from shared import ledger
 from shared.config import SERVICES, load_config, service_config_path
+from shared.halts import ConsumerSkip
 from shared.store import ServiceApplication, event_mapper
 
 APPLICATIONS: dict[str, type[ServiceApplication]] = {
@@ -144,13 +145,20 @@ def verify_ledger(conn: psycopg.Connection, problems: list[Problem]) -> tuple[in
     return checked, head
 
 
+def skips(history: ServiceHistory) -> list[ConsumerSkip]:
+    """The upstream events this service never applied, by an operator's decision."""
+    return [a for a in history.aggregates.values() if isinstance(a, ConsumerSkip)]
+
+
 def cross_check(histories: dict[str, ServiceHistory], conns: dict[str, psycopg.Connection],
                 problems: list[Problem]) -> None:
-    """The services against each other: training saw every approval; money stays within approvals."""
+    """The services against each other: training applied every approval; money stays within approvals."""
     grants = histories["grants"]
     approved = [p for p in grants.aggregates.values() if isinstance(p, Proposal) and p.approval]
     training_seen = conns["training"].execute(
         "SELECT notification_id FROM training_tracking WHERE application_name = 'grants'").fetchone()
+    # Passed, but not applied: the representatives of a skipped approval were never enrolled.
+    training_skipped = {s.position: s for s in skips(histories["training"]) if s.upstream == "grants"}
     for proposal in approved:
         approval_position = next(grants.positions[(proposal.id, e.originator_version)]
                                  for e in grants.events[proposal.id] if type(e).__name__ == "Approved")
@@ -158,6 +166,11 @@ def cross_check(histories: dict[str, ServiceHistory], conns: dict[str, psycopg.C
             problems.append(Problem("training", None, "approval_unseen",
                                     f"training has not applied grants' approval of {proposal.id} "
                                     f"(grants position {approval_position})"))
+        elif approval_position in training_skipped:
+            skip = training_skipped[approval_position]
+            problems.append(Problem("training", None, "approval_skipped",
+                                    f"training skipped grants' approval of {proposal.id} (grants position "
+                                    f"{approval_position}): {skip.reason!r}, by {skip.by}"))
     proposals = {p.id: p for p in approved}
     for grant in (g for g in grants.aggregates.values() if isinstance(g, Grant)):
         proposal = proposals.get(grant.proposal_id)
@@ -185,8 +198,11 @@ def verify(as_of: datetime | None = None, urls: dict[str, str] | None = None) ->
     finally:
         for conn in conns.values():
             conn.close()
+    # A skip is a recorded decision, not a problem by itself: listed so that it is seen.
+    skipped = [{"service": service, **skip.as_dict()} for service, history in histories.items()
+               for skip in sorted(skips(history), key=lambda s: s.created_on)]
     return {"ok": not problems, "events_checked": events, "ledger_entries_checked": chained, "ledger_head": head,
-            "problems": [p.as_dict() for p in problems]}
+            "problems": [p.as_dict() for p in problems], "skipped": skipped}
 
 
 def ledger_head(urls: dict[str, str] | None = None) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 from datetime import datetime
@@ -19,12 +18,14 @@ from rich.table import Table
 from berdaya.cli import audit
 from berdaya.cli.bdt_import import import_bdt
 from berdaya.cli.demo import Demo
+from berdaya.cli.dlq import dlq_app
 from berdaya.cli.processes import PROCESSES, pid_file, running_pid, start_service, stop_pid, wait_until_ready
+from berdaya.cli.remote import amqp_uri, console, fail
 from berdaya.cli.users import users_app
 from services.registry.synth import write_synthetic_bdt
-from shared.config import DEFAULT_AMQP_URI, SERVICES
+from shared.config import SERVICES
 from shared.contracts.catalog import write_catalog
-from shared.errors import BerdayaError, from_remote
+from shared.errors import BerdayaError
 from shared.regions import builtin_lampung_selatan, load_region_csv, load_region_table
 
 app = typer.Typer(help="berdaya — KUBE programme administration (Dinas Sosial Kabupaten Lampung Selatan)",
@@ -35,11 +36,7 @@ audit_app = typer.Typer(help="for auditors: verify, replay and report from the e
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
-console = Console(stderr=True)
-
-
-def amqp_uri() -> str:
-    return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+app.add_typer(dlq_app, name="dlq")
 
 
 @app.command()
@@ -234,14 +231,6 @@ def import_bdt_command(
             console.print(f"… and {len(report.rejected_rows) - 50} more (use --json for all)")
 
 
-def fail(refused: BerdayaError | RemoteError) -> None:
-    """A refusal is the user's answer, not a crash: its message, and exit code 2."""
-    if isinstance(refused, RemoteError):
-        refused = from_remote(refused.exc_type, refused.value) or BerdayaError(f"{refused.exc_type}: {refused.value}")
-    console.print(f"[red]refused:[/] {refused.message}")
-    raise typer.Exit(2)
-
-
 def parse_moment(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -278,6 +267,14 @@ def show_verification(result: dict) -> None:
         table = Table("service", "position", "kind", "detail", title="Problems")
         for problem in result["problems"]:
             table.add_row(problem["service"], str(problem["position"] or "—"), problem["kind"], problem["detail"])
+        out.print(table)
+    if result["skipped"]:
+        table = Table("service", "upstream event", "skipped at (UTC)", "by", "reason", "halted because",
+                      title="Upstream events skipped by an operator")
+        for skip in result["skipped"]:
+            table.add_row(skip["service"], f"{skip['upstream']} @{skip['position']} {skip['event_type']} "
+                          f"v{skip['event_version']}", skip["skipped_at"], skip["by"], skip["reason"],
+                          skip["halt_reason"])
         out.print(table)
 
 

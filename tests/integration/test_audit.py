@@ -8,6 +8,11 @@ import psycopg
 import pytest
 
 from berdaya.cli import audit
+from services.training.application import TrainingApplication
+from services.training.service import TrainingService
+from shared.backbone import Backbone
+from shared.consumer import handles
+from tests.integration.test_dead_letters import deploy
 from tests.integration.test_grants_training import (
     MINISTRY,
     approve,
@@ -144,3 +149,40 @@ def test_the_ledger_head_is_sealed_as_a_public_event(paid):
         assert sealed == {"seq": 4, "hash": audit.ledger_head(urls(system))["hash"]}
         published = [e for e in rpc.grants.events_after(0, 1000) if e["type"] == "grants.ledger.sealed"]
     assert published[-1]["data"] == {"seq": 4, "head_hash": sealed["hash"], "by": "inspektorat"}
+
+
+class TrainingBeforeTheFix(TrainingApplication):
+    """A training build whose automatic enrolment on an approval crashes (a bug)."""
+
+    @handles("grants.proposal.approved")
+    def on_proposal_approved(self, data, envelope, unit) -> None:
+        raise KeyError("facilitator")
+
+
+class TrainingServiceBeforeTheFix(TrainingService):
+    app = Backbone(TrainingBeforeTheFix)
+
+
+def test_an_approval_that_training_skipped_is_named_by_the_cross_check(system):
+    system.start("registry")
+    system.start("grants")
+    deploy(system, TrainingServiceBeforeTheFix)
+    system.import_regions()
+    with system.rpc() as rpc:
+        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
+                                       "ceiling_rp": 100_000_000})
+        group_id, _ = funded_ready_group(rpc, start=900)
+        proposal_id = draft(rpc, group_id)
+        climb(rpc, proposal_id)
+        approve(rpc, proposal_id)
+        halt = eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["halt"])
+        # The operator skips instead of deploying a fix: the representatives are never enrolled.
+        rpc.training.skip_upstream_event({"upstream": "grants", "position": halt["position"], "by": "ops.lamsel",
+                                          "reason": "enrolment crashes; facilitators enrol them by hand"})
+        grants_last = rpc.grants.backbone_status()["last_position"]
+        eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["position"] == grants_last)
+    result = audit.verify(urls=urls(system))
+    assert [(p["service"], p["kind"]) for p in result["problems"]] == [("training", "approval_skipped")]
+    assert proposal_id in result["problems"][0]["detail"] and "ops.lamsel" in result["problems"][0]["detail"]
+    assert [(s["service"], s["upstream"], s["position"], s["event_type"]) for s in result["skipped"]] == [
+        ("training", "grants", halt["position"], "grants.proposal.approved")]

@@ -1,0 +1,204 @@
+"""Poison messages as an operator meets them, against real PostgreSQL and RabbitMQ: a grants build with a bug
+halts on one registry event; `berdaya dlq list` shows it; after the fixed build is deployed `berdaya dlq retry`
+applies it, or `berdaya dlq skip` records that it never will be."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from nameko.containers import ServiceContainer
+from typer.testing import CliRunner
+
+from berdaya.cli import audit
+from berdaya.cli.main import app as cli
+from services.grants.application import GrantsApplication
+from services.grants.service import GrantsService
+from shared.backbone import Backbone
+from shared.consumer import handles
+from shared.topology import dead_letter_queue_name
+from tests.integration.test_backbone import grants_counted, grants_households, register
+from tests.support.households import household
+from tests.support.system import System, eventually
+
+pytestmark = pytest.mark.integration
+
+
+class GrantsBeforeTheFix(GrantsApplication):
+    """A grants build with the bug its next release fixes: a name with an apostrophe (Nur'aini, as DTKS files
+    have them) makes its household handler raise."""
+
+    @handles("registry.household.registered")
+    def on_household_registered(self, data, envelope, unit) -> None:
+        names = [member.name for member in data.members if "'" in member.name]
+        if names:
+            raise ValueError(f"cannot store the name {names[0]}")
+        super().on_household_registered(data, envelope, unit)
+
+
+class GrantsServiceBeforeTheFix(GrantsService):
+    app = Backbone(GrantsBeforeTheFix)
+
+
+def deploy(system: System, service_cls: type) -> None:
+    """Run a given build of a service, as `nameko run` would."""
+    container = ServiceContainer(service_cls, system.config(service_cls.name))
+    container.start()
+    system.containers.setdefault(service_cls.name, []).append(container)
+
+
+def nuraini(number: int) -> dict:
+    payload = household(number)
+    payload["members"][0]["name"] = "Nur'aini"
+    return payload
+
+
+def berdaya(system: System, *args: str, **env: str):
+    """The CLI as an operator runs it, pointed at this system (wide, so that table cells do not wrap)."""
+    result = CliRunner().invoke(cli, list(args), env={"AMQP_URI": system.amqp_uri, "COLUMNS": "250", **env})
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def grants_registry_status(system: System) -> dict:
+    with system.rpc() as rpc:
+        return rpc.grants.backbone_status()["consumers"]["registry"]
+
+
+@pytest.fixture
+def halted(system: System) -> tuple[System, dict, int]:
+    """Grants (the build with the bug) halted on a registry event; one household before it, one after it.
+
+    Returns the system, the halt (position, reason) and the position grants applied up to."""
+    system.start("registry")
+    deploy(system, GrantsServiceBeforeTheFix)
+    system.start("training")
+    register(system, [1])
+    eventually(lambda: grants_households(system) == 1)
+    with system.rpc() as rpc:
+        rpc.registry.register_household(nuraini(2))
+        halt = eventually(lambda: grants_registry_status(system)["halt"])
+        rpc.registry.register_household(household(3))
+        registry_last = rpc.registry.backbone_status()["last_position"]
+        # Training consumes the same registry events: they flow there, poison or not.
+        eventually(lambda: rpc.training.backbone_status()["consumers"]["registry"]["position"] == registry_last)
+    assert "handler failed: ValueError(\"cannot store the name Nur'aini\")" in halt["reason"]
+    return system, halt, grants_registry_status(system)["position"]
+
+
+def test_a_poison_event_halts_only_its_upstream_and_a_retry_after_the_fix_applies_it_once(halted):
+    system, halt, applied = halted
+    poison = halt["position"]
+    with system.rpc() as rpc:
+        # Grants' other upstream keeps flowing: training's events are applied.
+        rpc.training.open_cohort({"village_code": "18.01.06.2001", "facilitator": "Rina", "by": "fasilitator.rina"})
+        training_last = rpc.training.backbone_status()["last_position"]
+        eventually(lambda: rpc.grants.backbone_status()["consumers"]["training"]["position"] == training_last)
+        # Nothing from registry after the poison was applied.
+        assert rpc.grants.household(household(3)["kk"]) is None
+    assert grants_households(system) == 1 and applied < poison
+
+    listed = berdaya(system, "dlq", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    grants = json.loads(listed.stdout)["grants"]
+    assert [(h["upstream"], h["position"], h["event_type"], h["applied_up_to"]) for h in grants["halts"]] == [
+        ("registry", poison, "registry.household.registered v1", applied)]
+    assert [(d["upstream"], d["position"], d["event_type"]) for d in grants["dead_letters"]] == [
+        ("registry", poison, "registry.household.registered v1")]
+    assert "Nur'aini" in grants["dead_letters"][0]["reason"] and grants["dead_letters_waiting"] == 1
+    table = berdaya(system, "dlq", "list")
+    assert table.exit_code == 0
+    halted_row = next(line for line in table.stdout.splitlines() if "grants" in line and "Nur'aini" in line)
+    assert "registry" in halted_row and str(poison) in halted_row and "registry.household.registered" in halted_row
+    assert "grants.dead-letter" in table.stdout
+    # Listing took nothing off the queue.
+    assert system.queue_depth(dead_letter_queue_name("grants")) == 1
+
+    # The fixed build is deployed: it stays halted until an operator says go.
+    system.stop("grants")
+    system.start("grants")
+    assert grants_registry_status(system)["halt"]["position"] == poison
+
+    retried = berdaya(system, "dlq", "retry", "grants", "registry", "--by", "ops.lamsel",
+                      "--reason", "grants 1.4.1 stores names with apostrophes")
+    assert retried.exit_code == 0, retried.output
+    assert f"grants resumes consuming registry at position {poison}" in retried.stderr
+    eventually(lambda: grants_households(system) == 3)
+    assert grants_counted(system) == 3  # counted once each: the retried event was applied exactly once
+    with system.rpc() as rpc:
+        assert rpc.grants.household(nuraini(2)["kk"])["member_count"] == 2
+        status = rpc.grants.backbone_status()["consumers"]["registry"]
+        assert status["halt"] is None and status["position"] == rpc.registry.backbone_status()["last_position"]
+        published = [e for e in rpc.grants.events_after(0, 500) if e["type"] == "grants.consumer.retried"]
+    assert [e["data"] for e in published] == [{
+        "upstream": "registry", "position": poison, "halt_reason": halt["reason"],
+        "reason": "grants 1.4.1 stores names with apostrophes", "by": "ops.lamsel"}]
+    assert system.queue_depth(dead_letter_queue_name("grants")) == 0
+
+    register(system, [4])  # and the flow goes on
+    eventually(lambda: grants_households(system) == 4)
+    again = berdaya(system, "dlq", "retry", "grants", "registry")
+    assert again.exit_code == 2 and "grants is not halted on registry" in again.stderr
+    verified = audit.verify(urls={s: system.database_url(s) for s in ("registry", "grants", "training")})
+    assert verified["ok"] and verified["skipped"] == [], verified["problems"]
+
+
+def test_a_skip_is_refused_unless_it_names_the_halted_position_and_a_reason(halted):
+    system, halt, applied = halted
+    poison = halt["position"]
+
+    def unchanged() -> None:
+        status = grants_registry_status(system)
+        assert status["halt"]["position"] == poison and status["position"] == applied
+        assert system.scalar("grants", "SELECT count(*) FROM grants_events WHERE topic LIKE '%ConsumerSkip%'") == 0
+        assert system.queue_depth(dead_letter_queue_name("grants")) == 1
+
+    wrong = berdaya(system, "dlq", "skip", "grants", "registry", "--position", str(poison + 1),
+                    "--reason", "duplicate household", "--by", "kabid.lamsel")
+    assert wrong.exit_code == 2
+    assert (f"grants is halted on registry at position {poison}, not {poison + 1}: nothing skipped"
+            in " ".join(wrong.stderr.split()))
+    unchanged()
+    blank = berdaya(system, "dlq", "skip", "grants", "registry", "--position", str(poison), "--reason", "  ")
+    assert blank.exit_code == 2 and "refused: reason: String should have at least 1 character" in blank.stderr
+    unchanged()
+    unknown = berdaya(system, "dlq", "skip", "grants", "bank", "--position", str(poison), "--reason", "x")
+    assert unknown.exit_code == 2 and "grants consumes no upstream 'bank'" in unknown.stderr
+    unchanged()
+
+
+def test_a_skipped_event_is_never_applied_the_flow_goes_on_and_auditors_see_the_skip(halted):
+    system, halt, _ = halted
+    poison = halt["position"]
+    skipped = berdaya(system, "dlq", "skip", "grants", "registry", "--position", str(poison), "--by", "kabid.lamsel",
+                      "--reason", "test household entered by mistake; registry removes it")
+    assert skipped.exit_code == 0, skipped.output
+    assert f"grants skipped registry @{poison} (registry.household.registered v1" in skipped.stderr
+    eventually(lambda: grants_households(system) == 2)
+    assert grants_counted(system) == 2
+    with system.rpc() as rpc:
+        assert rpc.grants.household(household(3)["kk"]) is not None
+        assert rpc.grants.household(nuraini(2)["kk"]) is None
+        assert rpc.grants.backbone_status()["consumers"]["registry"]["halt"] is None
+        skipped_id = next(e["id"] for e in rpc.registry.events_after(0, 500) if e["position"] == poison)
+        published = [e["data"] for e in rpc.grants.events_after(0, 500) if e["type"] == "grants.consumer.skipped"]
+    assert published == [{"upstream": "registry", "position": poison, "skipped_type": "registry.household.registered",
+                          "skipped_version": 1, "skipped_id": skipped_id, "halt_reason": halt["reason"],
+                          "reason": "test household entered by mistake; registry removes it", "by": "kabid.lamsel"}]
+    assert system.queue_depth(dead_letter_queue_name("grants")) == 0
+    listed = json.loads(berdaya(system, "dlq", "list", "--json").stdout)
+    assert all(not entry["halts"] and not entry["dead_letters"] for entry in listed.values())
+
+    register(system, [4])
+    eventually(lambda: grants_households(system) == 3)
+    audit_urls = {f"{s.upper()}_AUDIT_DATABASE_URL": system.database_url(s) for s in ("registry", "grants", "training")}
+    verified = berdaya(system, "audit", "verify", "--json", **audit_urls)
+    assert verified.exit_code == 0, verified.output
+    result = json.loads(verified.stdout)
+    assert result["ok"] and result["problems"] == []
+    assert [(s["service"], s["upstream"], s["position"], s["event_type"], s["event_id"], s["by"], s["reason"])
+            for s in result["skipped"]] == [("grants", "registry", poison, "registry.household.registered",
+                                             skipped_id, "kabid.lamsel",
+                                             "test household entered by mistake; registry removes it")]
+    shown = berdaya(system, "audit", "verify", **audit_urls)
+    assert "Upstream events skipped by an operator" in shown.stdout and "kabid.lamsel" in shown.stdout
