@@ -15,7 +15,6 @@ import eventlet
 from kombu import Connection
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.consumer import Consumer, PullEvents
@@ -25,6 +24,7 @@ from shared.errors import BerdayaError
 from shared.halts import RetryUpstream, SkipUpstreamEvent
 from shared.log import get_logger
 from shared.relay import RELAY_TRACKING_NAME, Relay
+from shared.rpc import rpc
 from shared.runtime import ensure_green_psycopg
 from shared.store import ServiceApplication
 
