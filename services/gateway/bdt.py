@@ -1,27 +1,23 @@
 """POST /api/v1/imports/bdt: a DTKS/BDT CSV file imported server-side, exactly as `berdaya import-bdt` does.
 
-The import itself (berdaya/cli/bdt_import.py with the registry's reader) is run as a child process of the gateway:
-the gateway may not import the registry's code (services stay independent, enforced by import-linter), and the
-import is a batch job anyway. The gateway checks before that every household of the file lies in the user's
+The import itself (berdaya/cli/bdt_import.py with the registry's reader) is run as a child process of the gateway
+(jobs.py): the gateway may not import the registry's code (services stay independent, enforced by import-linter),
+and the import is a batch job anyway. The gateway checks before that every household of the file lies in the user's
 region, that the registry answers, and bounds the job's time.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 import tempfile
 from pathlib import Path
-
-from eventlet.green import subprocess
 
 from services.gateway.auth import covers
 from services.gateway.core import Call, Scope
 from services.gateway.errors import ApiError, invalid
+from services.gateway.jobs import run_cli
 from shared.regions import iter_csv
 
-ROOT = Path(__file__).resolve().parents[2]
 VILLAGE_COLUMN = "kode_wilayah"
 KK_COLUMN = "no_kk"
 
@@ -61,25 +57,16 @@ class CsvRegions(Scope):
 
 def run_bdt_import(call: Call) -> dict:
     path: Path = call.resource
-    gateway = call.gateway
+    jobs = call.gateway.jobs
     try:
         call.rpc("registry", "counts")  # a registry that is down answers 503 now, not after the job's time-out
-        command = [sys.executable, "-c", "from berdaya.cli import app; app()", "import-bdt", str(path), "--json",
-                   "--by", call.username]
-        env = {**os.environ, "AMQP_URI": gateway.amqp_uri, "PYTHONWARNINGS": "ignore"}
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            out, err = process.communicate(timeout=gateway.import_timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise ApiError(503, "unavailable", f"the import did not finish within {gateway.import_timeout_s:g} s",
-                           headers={"Retry-After": "60"}) from None
+        finished = run_cli(["import-bdt", str(path), "--json", "--by", call.username],
+                           env={"AMQP_URI": jobs.amqp_uri}, timeout_s=jobs.import_timeout_s, what="the import")
     finally:
         path.unlink(missing_ok=True)
-    if process.returncode == 0:
-        return json.loads(out)
-    message = " ".join(err.decode(errors="replace").split())[-500:]
-    if process.returncode == 2 and "refused:" in message:
+    if finished.returncode == 0:
+        return json.loads(finished.out)
+    message = finished.reason()
+    if finished.returncode == 2 and "refused:" in message:
         raise ApiError(409, "conflict", message.split("refused:", 1)[1].strip(), rule="bdt.refused")
     raise ApiError(502, "upstream_error", f"the import failed: {message}")

@@ -33,12 +33,14 @@ from services.gateway.errors import (
     invalid,
     unavailable,
 )
+from services.gateway.jobs import Jobs
 from services.gateway.models import Empty, Params
 from services.gateway.store import GatewayStore
 from shared.errors import BerdayaError
 from shared.log import get_logger
 
 PUBLIC = frozenset({"*"})  # a route anyone may call, without a token
+JSON = "application/json"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 KEY_RE = re.compile(r"^[\x21-\x7e]{8,200}$")
 MAX_BODY = 1_000_000
@@ -54,6 +56,14 @@ class ApiRequest:
     args: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
+
+
+@dataclass(frozen=True)
+class File:
+    """A route's answer that is a file (e.g. a zip), not JSON: sent as is, as an attachment named ``filename``."""
+
+    content: bytes
+    filename: str
 
 
 @dataclass
@@ -197,6 +207,7 @@ class Route:
     status: int = 200
     tag: str = ""
     raw_body: str | None = None  # a media type taken as is (e.g. text/csv) instead of a JSON body
+    media_type: str = JSON  # of a successful answer; anything but JSON is a File
     max_body: int = MAX_BODY
     path_model: type[BaseModel] = Params
 
@@ -231,10 +242,10 @@ def route(method: str, path: str, name: str, summary: str, *, roles: frozenset[s
 # --- the pipeline ----------------------------------------------------------------------------------------------
 
 class Gateway:
-    def __init__(self, store: GatewayStore, tokens: Tokens, *, user_cache_s: float = 5.0, amqp_uri: str = "",
-                 import_timeout_s: float = 600.0) -> None:
+    def __init__(self, store: GatewayStore, tokens: Tokens, *, user_cache_s: float = 5.0,
+                 jobs: Jobs | None = None) -> None:
         self.store, self.tokens, self.user_cache_s = store, tokens, user_cache_s
-        self.amqp_uri, self.import_timeout_s = amqp_uri, import_timeout_s
+        self.jobs = jobs or Jobs()
         self._users: dict[str, tuple[float, User | None]] = {}
 
     def handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:

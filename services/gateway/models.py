@@ -8,10 +8,11 @@ them, whose refusal comes back as a 400/409 naming the field and the rule.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from services.gateway.auth import ROLES
 
@@ -532,6 +533,44 @@ class BdtReport(Open):
     households_rejected: int
     unchanged: int
     rejected_rows: list[RejectedRow]
+
+
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
+# The programme's records lie well inside; the bounds keep every moment convertible to any time zone (WIB).
+ERA = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC))
+
+
+def rfc3339_moment(value: Any) -> datetime:
+    """An RFC 3339 date-time with its offset, nothing looser (no bare dates, no Unix seconds)."""
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
+        raise ValueError("give an RFC 3339 moment with its offset, e.g. 2026-06-30T23:59:59+07:00")
+    moment = datetime.fromisoformat(value.upper())
+    if not ERA[0] <= moment < ERA[1]:
+        raise ValueError("give a moment between the years 2000 and 2100")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(rfc3339_moment)]
+
+
+class AuditQuery(Params):
+    as_of: Moment | None = Field(None, description="only events up to this moment (RFC 3339 with its offset); "
+                                                   "left out: everything", examples=["2026-06-30T23:59:59+07:00"])
+
+
+class AuditProblem(BaseModel):
+    service: str
+    position: int | None
+    kind: str
+    detail: str
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    events_checked: int
+    ledger_entries_checked: int
+    ledger_head: str
+    problems: list[AuditProblem]
 
 
 class Dependency(Open):

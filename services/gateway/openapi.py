@@ -1,14 +1,19 @@
-"""GET /openapi.json: the OpenAPI 3.1 document, generated from the route table and its pydantic models."""
+"""GET /openapi.json: the OpenAPI 3.1 document, generated from the route table and its pydantic models; and the
+table of resources in docs/api.md, from the same table (``python -m services.gateway.openapi`` rewrites it).
+"""
 
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from services.gateway.core import Route
+from services.gateway.auth import ROLES
+from services.gateway.core import JSON, PUBLIC, Route
 from services.gateway.models import ErrorOut, Params
 
 REF = "#/components/schemas/{model}"
@@ -18,7 +23,9 @@ ERRORS = {
     403: "The role may not do this, or the resource is outside the user's region",
     404: "No such resource",
     409: "Conflicts with recorded state (illegal transition, duplicate, programme rule, Idempotency-Key reuse)",
-    503: "A service did not answer in time; the outcome of a write is unknown (retry with the same Idempotency-Key)",
+    502: "A service, or a job the gateway ran (import, audit), failed unexpectedly: not your input",
+    503: "A service did not answer in time (the outcome of a write is unknown: retry with the same Idempotency-Key), "
+         "or a job ran past its time-out, or an audit is already running (Retry-After)",
 }
 
 
@@ -71,11 +78,15 @@ def operation(route: Route, schemas: _Schemas) -> dict:
     elif route.body is not None:
         body_schema = schemas.of(route.body, "validation")
         required = bool(route.body.model_json_schema().get("required"))
-        op["requestBody"] = {"required": required, "content": {"application/json": {"schema": body_schema}}}
-    response = {"description": "OK"}
-    if route.response is not None:
-        response["content"] = {"application/json": {"schema": schemas.of(route.response, "serialization")}}
-    error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorOut")}}}}
+        op["requestBody"] = {"required": required, "content": {JSON: {"schema": body_schema}}}
+    response: dict[str, Any] = {"description": "OK"}
+    if route.media_type != JSON:
+        response["content"] = {route.media_type: {"schema": {"type": "string", "contentMediaType": route.media_type}}}
+        response["headers"] = {"Content-Disposition": {"description": "attachment; filename=\"…\"",
+                                                       "schema": {"type": "string"}}}
+    elif route.response is not None:
+        response["content"] = {JSON: {"schema": schemas.of(route.response, "serialization")}}
+    error = {"content": {JSON: {"schema": {"$ref": REF.format(model="ErrorOut")}}}}
     op["responses"] = {str(route.status): response}
     statuses = [400, 503] if route.public else list(ERRORS)
     if route.name == "health":
@@ -107,3 +118,37 @@ def document() -> dict:
         "components": {"schemas": schemas.components,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }
+
+
+# --- docs/api.md -----------------------------------------------------------------------------------------------
+
+API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+TABLE_START = "<!-- resources: generated from services/gateway/routes.py by `python -m services.gateway.openapi` -->"
+TABLE_END = "<!-- /resources -->"
+
+
+def roles_text(route: Route) -> str:
+    if route.roles == PUBLIC:
+        return "anyone"
+    return "every role" if route.roles == frozenset(ROLES) else ", ".join(sorted(route.roles))
+
+
+def resources_table() -> str:
+    from services.gateway.routes import ROUTES
+
+    rows = [f"| `{r.method}` | `{r.path}` | {r.summary} | {roles_text(r)} | {r.scope.kind} |" for r in ROUTES]
+    return "\n".join(["| method | path | what | roles | region scope |", "| --- | --- | --- | --- | --- |", *rows])
+
+
+def api_doc_with_table(text: str) -> str:
+    """docs/api.md with the resources table between its markers replaced by the route table's."""
+    before, start, rest = text.partition(TABLE_START)
+    _, end, after = rest.partition(TABLE_END)
+    if not (start and end):
+        raise ValueError(f"docs/api.md has lost its markers {TABLE_START} … {TABLE_END}")
+    return f"{before}{TABLE_START}\n{resources_table()}\n{TABLE_END}{after}"
+
+
+if __name__ == "__main__":
+    API_DOC.write_text(api_doc_with_table(API_DOC.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"{API_DOC}: resources table rewritten from the route table", file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from eventlet import tpool
 from pydantic import Field
 
+from services.gateway import audit
 from services.gateway import models as m
 from services.gateway.auth import ROLES, User, hash_password, verify_password
 from services.gateway.bdt import CsvRegions, run_bdt_import
@@ -36,6 +37,9 @@ OPERATOR = frozenset({"operator"})
 REVIEWERS = frozenset({"verifier", "province", "ministry"})  # the domain checks which level, by the status
 TREASURER = frozenset({"treasurer"})
 FACILITATOR = frozenset({"facilitator"})
+# The audit is the independent check of what every role did, the ministry's approvals included, and replays every
+# log: the auditor runs it, the admin may (operations); the ministry follows the programme through the reads.
+AUDITORS = frozenset({"auditor", "admin"})
 SERVICES = ("registry", "grants", "training")
 
 PATH_TYPES: dict[str, Any] = {
@@ -475,4 +479,10 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/participants/{nik}", "get_participant", "A participant's enrolments and attendance",
       roles=EVERYONE, scope=Lookup(participant, "participant", key=participant_region), run=lambda c: c.resource,
       response=m.Participant, tag="family school"),
+    # audit: it covers every region, so only national users (region '') may run it
+    r("GET", "/audit/verify", "audit_verify", "Verify the logs, the ledger and the read models", roles=AUDITORS,
+      scope=National(), run=audit.verify, query=m.AuditQuery, response=m.AuditVerification, tag="audit"),
+    r("GET", "/audit/report", "audit_report", "Download the audit report: CSV files and report.html in a zip",
+      roles=AUDITORS, scope=National(), run=audit.report, query=m.AuditQuery, media_type="application/zip",
+      tag="audit"),
 )

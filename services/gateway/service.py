@@ -15,8 +15,9 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.auth import DEV_SECRET, Tokens
-from services.gateway.core import ApiRequest, ApiResponse, Gateway, Route
+from services.gateway.core import JSON, ApiRequest, ApiResponse, File, Gateway, Route
 from services.gateway.errors import ApiError
+from services.gateway.jobs import Jobs
 from services.gateway.routes import ROUTES
 from services.gateway.rpc import Rpc
 from services.gateway.store import DEFAULT_URL, GatewayStore
@@ -24,11 +25,17 @@ from shared.log import get_logger
 from shared.runtime import ensure_green_psycopg
 
 log = get_logger("gateway")
-JSON = "application/json"
 
 
 def json_response(response: ApiResponse) -> Response:
     return Response(response.json(), status=response.status, headers=response.headers, mimetype=JSON)
+
+
+def response_for(route: Route, response: ApiResponse) -> Response:
+    if isinstance(response.body, File):
+        headers = {**response.headers, "Content-Disposition": f'attachment; filename="{response.body.filename}"'}
+        return Response(response.body.content, status=response.status, headers=headers, mimetype=route.media_type)
+    return json_response(response)
 
 
 def error_response(error: ApiError) -> Response:
@@ -91,9 +98,11 @@ class GatewayCore(DependencyProvider):
                                                        "anyone can read in the source")
         self.store = GatewayStore(config.get("DATABASE_URL") or DEFAULT_URL,
                                   pool_size=int(config.get("DB_POOL_SIZE", 10)))
+        jobs = Jobs(amqp_uri=config["AMQP_URI"], import_timeout_s=float(config.get("IMPORT_TIMEOUT_S", 600)),
+                    audit_timeout_s=float(config.get("AUDIT_TIMEOUT_S", 600)),
+                    audit_urls=config.get("AUDIT_DATABASE_URLS") or {})
         self.gateway = Gateway(self.store, Tokens(secret, int(config.get("TOKEN_TTL_S", 8 * 3600))),
-                               user_cache_s=float(config.get("USER_CACHE_S", 5)), amqp_uri=config["AMQP_URI"],
-                               import_timeout_s=float(config.get("IMPORT_TIMEOUT_S", 600)))
+                               user_cache_s=float(config.get("USER_CACHE_S", 5)), jobs=jobs)
 
     def start(self) -> None:
         self.store.ensure_schema()
@@ -125,7 +134,7 @@ class GatewayService:
             headers={key.lower(): value for key, value in request.headers.items()},
             body=request.get_data(cache=False) if route.method != "GET" else b"",
         )
-        return json_response(self.core.handle(route, api_request, self.rpc))
+        return response_for(route, self.core.handle(route, api_request, self.rpc))
 
 
 def _entrypoint(route: Route):

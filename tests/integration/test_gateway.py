@@ -3,7 +3,8 @@ service is a 503 within seconds, an Idempotency-Key replays the stored answer on
 
 ``GatewaySystem`` composes a :class:`tests.support.system.System`: the services run in-process as there, and the
 gateway runs as one more nameko container on a free port with a database of its own, whose users the tests create
-directly (as `berdaya users add` does).
+directly (as `berdaya users add` does). Its audit reads the services' databases with a read-only role, as in
+deploy/init.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PASSWORD = "kata-sandi-rahasia"
 VILLAGE = "18.01.06.2001"
 OTHER_VILLAGE = "18.02.01.2001"
 HASH = hash_password(PASSWORD)  # argon2 takes a while: once per test run
+AUDITED = ("registry", "grants", "training")
 
 
 def free_port() -> int:
@@ -46,8 +48,12 @@ class Client:
 
     def request(self, method: str, path: str, body=None, *, headers=None, params=None, data=None,
                 timeout: float = 60) -> tuple[int, object]:
+        """Every answer is JSON, except a successful download (the audit report's zip): its bytes."""
         response = self.session.request(method, self.base + path, json=body, data=data, headers=headers or {},
                                         params=params, timeout=timeout)
+        if response.headers.get("Content-Disposition", "").startswith("attachment;"):
+            assert response.status_code == 200, response.status_code
+            return response.status_code, response.content
         assert response.headers.get("Content-Type", "").startswith("application/json"), response.text[:300]
         return response.status_code, response.json()
 
@@ -70,15 +76,24 @@ class GatewaySystem:
     def __init__(self, system: System, **config) -> None:
         self.system = system
         self.database = f"{system.tag}_gateway"
+        self.audit_role = f"{system.tag}_audit"
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {self.database}")
+            conn.execute(f"CREATE ROLE {self.audit_role} LOGIN")
+            conn.execute(f"ALTER ROLE {self.audit_role} SET default_transaction_read_only = on")
+        for service in AUDITED:  # tables there now, and those the services (as postgres) create later
+            with psycopg.connect(system.database_url(service), autocommit=True) as conn:
+                conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {self.audit_role}")
+                conn.execute(f"ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON TABLES "
+                             f"TO {self.audit_role}")
         self.database_url = f"postgresql://postgres@127.0.0.1:5432/{self.database}"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.config = {"AMQP_URI": system.amqp_uri, "DATABASE_URL": self.database_url,
                        "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
                        "JWT_SECRET": f"test-secret-{system.tag}-of-32-bytes-at-least",
-                       "RPC_TIMEOUT_S": 10, "RPC_PROBE_S": 1, "USER_CACHE_S": 0.2, "max_workers": 40, **config}
+                       "RPC_TIMEOUT_S": 10, "RPC_PROBE_S": 1, "USER_CACHE_S": 0.2, "max_workers": 40,
+                       "AUDIT_DATABASE_URLS": {s: system.database_url(s, self.audit_role) for s in AUDITED}, **config}
         self.store = GatewayStore(self.database_url)
         self.container: ServiceContainer | None = None
 
@@ -109,8 +124,12 @@ class GatewaySystem:
         if self.container is not None:
             self.container.kill()
         self.store.close()
+        for service in AUDITED:  # its grants, there, before the role can go
+            with psycopg.connect(self.system.database_url(service), autocommit=True) as conn:
+                conn.execute(f"DROP OWNED BY {self.audit_role}")
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+            conn.execute(f"DROP ROLE IF EXISTS {self.audit_role}")
 
 
 @pytest.fixture

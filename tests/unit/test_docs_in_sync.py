@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from services.gateway.openapi import api_doc_with_table
 from shared.contracts.catalog import asyncapi, markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -14,3 +15,8 @@ def test_event_catalog_matches_the_contracts():
 
 def test_asyncapi_document_matches_the_contracts():
     assert json.loads((DOCS / "asyncapi.json").read_text(encoding="utf-8")) == asyncapi(), "run `berdaya catalog`"
+
+
+def test_the_api_resources_table_matches_the_route_table():
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    assert api_doc_with_table(text) == text, "run `python -m services.gateway.openapi`"

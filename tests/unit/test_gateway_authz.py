@@ -13,9 +13,11 @@ from datetime import date
 
 import pytest
 
+from services.gateway import audit as audit_module
 from services.gateway import routes as routes_module
 from services.gateway.auth import ROLES, Tokens, User
 from services.gateway.core import PUBLIC, ApiRequest, Gateway, National, Route, Unscoped, route
+from services.gateway.jobs import Finished
 from services.gateway.routes import ROUTES
 from services.gateway.store import Claim, UnknownUser
 
@@ -83,7 +85,9 @@ EXAMPLES: dict[str, dict] = {
     "record_attendance": {"body": {"marks": {NIK: "present"}}},
     "correct_attendance": {"body": {"nik": NIK, "status": "present", "reason": "salah catat"}},
     "get_participant": {},
+    "audit_verify": {"query": {"as_of": "2026-06-30T23:59:59+07:00"}}, "audit_report": {},
 }
+VERIFIED = b'{"ok": true, "events_checked": 0, "ledger_entries_checked": 0, "ledger_head": "0", "problems": []}'
 
 
 class FakeStore:
@@ -144,6 +148,9 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
 @pytest.fixture
 def gateway(monkeypatch) -> Gateway:
     monkeypatch.setattr(routes_module, "run_bdt_import", lambda call: {"households_imported": 1})
+    # the audit's child process: verify prints its JSON; report writes nothing here (its zip is then empty)
+    monkeypatch.setattr(audit_module, "run_cli", lambda args, **_: Finished(0, VERIFIED if "verify" in args else b"",
+                                                                            b""))
     return Gateway(FakeStore(), Tokens("unit-test-secret-of-at-least-32-bytes", 600), user_cache_s=0)
 
 

@@ -1,0 +1,64 @@
+"""GET /api/v1/audit/verify and /audit/report: the auditor's tools, run on the server as `berdaya audit` runs them.
+
+Both read every service's database (the URLs the gateway is configured with for auditing: ``Jobs.audit_urls``)
+and replay every event log, so they run as child processes of the gateway (jobs.py), one at a time per gateway
+process, bounded by ``AUDIT_TIMEOUT_S``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from eventlet import tpool
+
+from services.gateway.core import Call, File
+from services.gateway.errors import ApiError
+from services.gateway.jobs import Finished, run_cli
+
+
+def run_audit(call: Call, args: list[str], what: str) -> Finished:
+    jobs = call.gateway.jobs
+    as_of = call.query.as_of
+    if not jobs.audit_slot.acquire(blocking=False):
+        raise ApiError(503, "unavailable", "another audit is running on this gateway; try again when it has "
+                                           "finished", headers={"Retry-After": "30"})
+    try:
+        return run_cli([*args, *(["--as-of", as_of.isoformat()] if as_of else [])], env=jobs.audit_env(),
+                       timeout_s=jobs.audit_timeout_s, what=what)
+    finally:
+        jobs.audit_slot.release()
+
+
+def verify(call: Call) -> dict:
+    """The verification's result, 200 whether it found problems or not (``ok`` says which)."""
+    finished = run_audit(call, ["audit", "verify", "--json"], "the verification")
+    if finished.returncode in (0, 1):  # 1: it ran and found problems; its JSON says which
+        try:
+            return json.loads(finished.out)
+        except ValueError:
+            pass  # it failed before printing its result: the reason is on stderr
+    raise ApiError(502, "upstream_error", f"the verification could not run: {finished.reason()}")
+
+
+def report(call: Call) -> File:
+    """The report's CSV files and report.html, zipped (the HTML links to the CSVs beside it)."""
+    with tempfile.TemporaryDirectory(prefix="berdaya-audit-report-") as folder:
+        finished = run_audit(call, ["audit", "report", "--out", folder], "the report")
+        if finished.returncode != 0:
+            raise ApiError(502, "upstream_error", f"the report could not be written: {finished.reason()}")
+        content = tpool.execute(zipped, Path(folder))  # compressing is CPU work: off the eventlet hub
+    moment = call.query.as_of or datetime.now(UTC)
+    return File(content, f"berdaya-audit-report-{moment.strftime('%Y%m%dT%H%M%S%z')}.zip")
+
+
+def zipped(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, path.name)
+    return buffer.getvalue()
