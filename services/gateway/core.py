@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+import psycopg
 from nameko.exceptions import RemoteError
 from pydantic import BaseModel, ValidationError, create_model
 
@@ -210,6 +211,8 @@ class Route:
     media_type: str = JSON  # of a successful answer; anything but JSON is a File
     max_body: int = MAX_BODY
     path_model: type[BaseModel] = Params
+    batch_job: bool = False  # runs a job (jobs.py) bounded by the job's time-out, not by one RPC's
+
 
     @property
     def public(self) -> bool:
@@ -243,9 +246,10 @@ def route(method: str, path: str, name: str, summary: str, *, roles: frozenset[s
 
 class Gateway:
     def __init__(self, store: GatewayStore, tokens: Tokens, *, user_cache_s: float = 5.0,
-                 jobs: Jobs | None = None) -> None:
+                 jobs: Jobs | None = None, rpc_timeout_s: float = 10.0) -> None:
         self.store, self.tokens, self.user_cache_s = store, tokens, user_cache_s
         self.jobs = jobs or Jobs()
+        self.rpc_timeout_s = rpc_timeout_s
         self._users: dict[str, tuple[float, User | None]] = {}
 
     def handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:
@@ -263,6 +267,11 @@ class Gateway:
             return ApiResponse(error.status, error.body(), error.headers)
         except BerdayaError as refused:  # a shared check that ran here (e.g. reading a CSV)
             error = from_domain(refused)
+            return ApiResponse(error.status, error.body(), error.headers)
+        except psycopg.OperationalError as down:  # the gateway's own database (users, Idempotency-Keys)
+            log.warning("gateway.database_unavailable", route=route.name, error=str(down).strip()[:200])
+            error = ApiError(503, "unavailable", "the gateway's database is unavailable; try again later (with the "
+                                                 "same Idempotency-Key)", headers={"Retry-After": "5"})
             return ApiResponse(error.status, error.body(), error.headers)
         except Exception:
             log.exception("gateway.internal_error", route=route.name)
@@ -346,7 +355,7 @@ class Gateway:
         if not KEY_RE.match(key):
             raise invalid("Idempotency-Key", "idempotency_key.format", "an Idempotency-Key is 8–200 visible "
                                                                        "ASCII characters")
-        claim = self.store.claim(user.username, key, request_hash(route, call))
+        claim = self.store.claim(user.username, key, request_hash(route, call), self.claim_hold_s(route))
         if claim.outcome == "mismatch":
             raise ApiError(409, "idempotency_mismatch", "this Idempotency-Key was used for another request",
                            field="Idempotency-Key", rule="idempotency.key_reused")
@@ -366,6 +375,11 @@ class Gateway:
         else:
             self.store.complete(user.username, key, response.status, response.json())
         return response
+
+    def claim_hold_s(self, route: Route) -> float:
+        """How long a write may still be running: its RPCs each end by their deadline (the request message
+        expires then too), a batch job by its time-out; a few seconds more for the gateway's own work."""
+        return (self.jobs.import_timeout_s if route.batch_job else 2 * self.rpc_timeout_s) + 5
 
     @staticmethod
     def _run(route: Route, call: Call) -> ApiResponse:

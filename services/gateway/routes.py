@@ -378,7 +378,8 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/people/{nik}", "get_person", "Get a person by NIK", roles=EVERYONE, scope=Lookup(person, "person"),
       run=lambda c: c.resource, response=m.Person, tag="households"),
     r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
-      run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households"),
+      run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households",
+      batch_job=True),
     # groups
     r("POST", "/groups", "form_group", "Form a KUBE group", roles=OPERATOR, scope=BodyRegion(), run=form_group,
       body=m.FormGroup, response=m.GroupCreated, status=201, tag="groups"),

@@ -23,6 +23,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener, RpcReply
 
 from services.gateway.errors import ServiceUnavailable
+from shared.rpc import BROKER_ERRORS
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_PROBE_S = 1.5
@@ -69,7 +70,7 @@ class Caller:
             reply: RpcReply = proxy.call_async(*args, **kwargs)
         except UnknownService:
             raise ServiceUnavailable(service, "not running") from None
-        except (OSError, ConnectionError) as exc:
+        except BROKER_ERRORS as exc:
             raise ServiceUnavailable(service, f"message broker unreachable: {type(exc).__name__}") from None
         body = self._wait(reply, min(provider.probe_after, timeout))
         if body is None and provider.consumers(service) == 0:

@@ -102,7 +102,8 @@ class GatewayCore(DependencyProvider):
                     audit_timeout_s=float(config.get("AUDIT_TIMEOUT_S", 600)),
                     audit_urls=config.get("AUDIT_DATABASE_URLS") or {})
         self.gateway = Gateway(self.store, Tokens(secret, int(config.get("TOKEN_TTL_S", 8 * 3600))),
-                               user_cache_s=float(config.get("USER_CACHE_S", 5)), jobs=jobs)
+                               user_cache_s=float(config.get("USER_CACHE_S", 5)), jobs=jobs,
+                               rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)))
 
     def start(self) -> None:
         self.store.ensure_schema()

@@ -16,8 +16,6 @@ import psycopg
 from services.gateway.auth import User
 
 DEFAULT_URL = "postgresql://berdaya_gateway:berdaya_gateway@127.0.0.1:5432/berdaya_gateway"
-# A write whose answer was never stored (the gateway died mid-call) may be tried again after this long.
-STALE_PENDING_S = 300
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS users (
@@ -123,7 +121,9 @@ class GatewayStore:
 
     # --- idempotency keys -----------------------------------------------------------------------------------
 
-    def claim(self, username: str, key: str, request_hash: str) -> Claim:
+    def claim(self, username: str, key: str, request_hash: str, stale_after_s: float) -> Claim:
+        """Claim a key for a request. A claim left pending longer than ``stale_after_s`` — the request's own time
+        bound: its gateway died mid-call, and the call can no longer be running — is taken over."""
         with self.connection() as conn:
             if conn.execute("INSERT INTO idempotency_keys (username, key, request_hash) VALUES (%s, %s, %s) "
                             "ON CONFLICT DO NOTHING RETURNING 1", (username, key, request_hash)).fetchone():
@@ -131,15 +131,15 @@ class GatewayStore:
             row = conn.execute("SELECT request_hash, status, response FROM idempotency_keys "
                                "WHERE username = %s AND key = %s", (username, key)).fetchone()
             if row is None:  # released between our insert and select: take it
-                return self.claim(username, key, request_hash)
+                return self.claim(username, key, request_hash, stale_after_s)
             if row[0] != request_hash:
                 return Claim("mismatch")
             if row[1] is not None:
                 return Claim("replay", row[1], row[2])
             taken = conn.execute(
                 "UPDATE idempotency_keys SET created_at = now() WHERE username = %s AND key = %s AND status IS NULL "
-                f"AND created_at < now() - interval '{STALE_PENDING_S} seconds' RETURNING 1",
-                (username, key)).fetchone()
+                "AND created_at < now() - make_interval(secs => %s) RETURNING 1",
+                (username, key, stale_after_s)).fetchone()
             return Claim("new") if taken else Claim("pending")
 
     def complete(self, username: str, key: str, status: int, response: str) -> None:

@@ -403,3 +403,24 @@ def test_an_idempotency_key_replays_the_stored_answer_once(gateway: GatewaySyste
     assert refused[0] == 409 and operator.post("/api/v1/households", body, headers=dup_key) == refused
     status, answer = operator.post("/api/v1/households", body, headers={"Idempotency-Key": "short"})
     assert status == 400 and answer["error"]["field"] == "Idempotency-Key"
+
+
+def test_a_claim_left_pending_by_a_dead_gateway_is_taken_over_once_its_request_cannot_be_running(
+        gateway: GatewaySystem):
+    """A gateway killed mid-call leaves its Idempotency-Key claimed with no answer. While that call could still be
+    running (two RPC deadlines and a margin: 25 s here) a retry is told 409 in progress; after that it runs."""
+    operator = gateway.user_client("operator", "18.01", "op.pending")
+    body = household_body(42)
+    for key, age_s in (("left-by-a-dead-gateway-1", 24), ("left-by-a-dead-gateway-2", 26)):
+        with psycopg.connect(gateway.database_url, autocommit=True) as conn:
+            # The request's hash, as the gateway computes it: from a claim it makes for the same request.
+            operator.post("/api/v1/households", body, headers={"Idempotency-Key": key + "-probe"})
+            request_hash = conn.execute("SELECT request_hash FROM idempotency_keys WHERE key = %s",
+                                        (key + "-probe",)).fetchone()[0]
+            conn.execute("INSERT INTO idempotency_keys (username, key, request_hash, created_at) VALUES "
+                         "(%s, %s, %s, now() - make_interval(secs => %s))", ("op.pending", key, request_hash, age_s))
+        status, answer = operator.post("/api/v1/households", body, headers={"Idempotency-Key": key})
+        if age_s < 25:
+            assert status == 409 and answer["error"]["rule"] == "idempotency.in_progress", answer
+        else:  # taken over and run: the service answered (the probe registered the household: a duplicate)
+            assert status == 409 and answer["error"].get("rule") != "idempotency.in_progress", answer

@@ -113,7 +113,7 @@ class FakeStore:
         self.accounts[username] = User(username, self.accounts[username].role, self.accounts[username].region,
                                        disabled)
 
-    def claim(self, username, key, request_hash) -> Claim:
+    def claim(self, username, key, request_hash, stale_after_s) -> Claim:
         stored = self.keys.get((username, key))
         if stored is None:
             self.keys[(username, key)] = [request_hash, None, None]
