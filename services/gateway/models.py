@@ -565,12 +565,23 @@ class AuditProblem(BaseModel):
     detail: str
 
 
-class AuditVerification(BaseModel):
+class AuditSkip(Open):
+    """An upstream event a consumer never applied, by an operator's decision: listed, not a problem by itself."""
+
+    service: str
+    upstream: str
+    position: int
+    reason: str
+    by: str
+
+
+class AuditVerification(Open):
     ok: bool
     events_checked: int
     ledger_entries_checked: int
     ledger_head: str
     problems: list[AuditProblem]
+    skipped: list[AuditSkip]
 
 
 class Dependency(Open):
