@@ -149,6 +149,11 @@ class ServiceRecorder(PostgresProcessRecorder):
     ledger_topics: frozenset[str] = frozenset()
 
     def __init__(self, datastore, **kwargs) -> None:
+        # No server-side prepared statements: under concurrent writers whose transactions fail and retry (version
+        # collisions), psycopg's pipeline mode was seen to keep a statement it believed prepared that the server
+        # never had ("prepared statement _pg3_16 does not exist": the command failed). Set before the library's
+        # recorder opens the pool, so that every connection has it.
+        datastore.pool.kwargs["prepare_threshold"] = None
         super().__init__(datastore, **kwargs)
         self.lock_table_statements = [
             SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),

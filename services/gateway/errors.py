@@ -74,8 +74,16 @@ def from_domain(error: BerdayaError) -> ApiError:
     return ApiError(400, error.code, error.message, field=field, rule=rule)
 
 
+# What a service raises when its database went away mid-command (eventsourcing's and psycopg's names): the
+# command's transaction did not commit, or its outcome is unknown — as for a service that did not answer.
+DATABASE_UNAVAILABLE = frozenset({"OperationalError", "InterfaceError"})
+
+
 def from_remote_error(exc: RemoteError) -> ApiError:
     error = from_remote(exc.exc_type, exc.value)
+    if error is None and exc.exc_type in DATABASE_UNAVAILABLE:
+        return ApiError(503, "unavailable", f"a service's database is unavailable ({exc.exc_type}); try again later "
+                                            "(with the same Idempotency-Key)", headers={"Retry-After": "5"})
     if error is None:  # a crash inside the service (a bug), not a refusal
         return ApiError(502, "upstream_error", f"a service failed: {exc.exc_type}")
     return from_domain(error)
