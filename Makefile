@@ -20,6 +20,7 @@ help:
 	@echo "make up      start all services;  make down  stop them"
 	@echo "make lint    ruff check + import-linter contracts"
 	@echo "make bench   run bench/events.py"
+	@echo "make soak    faults at random for SOAK_SECONDS (default 600), JSON summary (tests/faults/soak.py)"
 	@echo "make clean   remove .run/ and caches (keeps .venv)"
 
 # The venv is (re)created when it is missing or does not belong to this checkout: entry-point scripts carry
@@ -60,6 +61,12 @@ lint: venv
 
 bench: venv infra
 	$(BIN)/python bench/events.py
+
+# The fault tests' workload for SOAK_SECONDS (default 600) with faults at random moments; prints a JSON summary.
+# Not part of `make test` (tests/faults runs each fault once there).
+.PHONY: soak
+soak: venv infra
+	$(BIN)/python -m tests.faults.soak
 
 clean:
 	rm -rf .run .pytest_cache .ruff_cache .hypothesis
