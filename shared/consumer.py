@@ -88,6 +88,12 @@ class Halted(Exception):
     """The consumer stopped at a poison event; an operator must retry or skip it."""
 
 
+class NotYet(Exception):
+    """A handler needs a fact that another upstream has not delivered yet (upstreams are not ordered with each other,
+    e.g. grants' approval of a group can overtake registry's news of that group). Not poison: the consumer stops
+    before the event, waits and tries it again, as long as it takes — it never halts or skips for this."""
+
+
 class Consumer:
     def __init__(
         self,
@@ -114,11 +120,12 @@ class Consumer:
         self.log = get_logger(f"{app.service_name}.consumer.{upstream}")
         self.position = 0
         self._dead_letters: ConfirmingPublisher | None = None
+        self._trouble: str | None = None  # the outage or wait being logged, until the flow resumes
 
     # --- running ----------------------------------------------------------------------------------------
 
     def run(self, stopping: threading.Event) -> None:
-        outage = False
+        """Consume until ``stopping``; through outages and waits, logging one line when each starts and ends."""
         while not stopping.is_set():
             try:
                 if self.app.consumer_halt(self.upstream) is not None:
@@ -129,15 +136,22 @@ class Consumer:
                     self._consume(connection, stopping)
             except Halted:
                 continue
-            except Exception as exc:
-                if not outage:
-                    self.log.warning("consumer.interrupted", error=f"{type(exc).__name__}: {exc}")
-                outage = True
+            except NotYet as waiting:
+                self._troubled("consumer.waiting", reason=str(waiting), position=self.position)
                 stopping.wait(self.retry_wait)
-            else:
-                if outage:
-                    self.log.info("consumer.recovered", position=self.position)
-                outage = False
+            except Exception as exc:
+                self._troubled("consumer.interrupted", error=f"{type(exc).__name__}: {exc}")
+                stopping.wait(self.retry_wait)
+
+    def _troubled(self, event: str, **fields) -> None:
+        if self._trouble != event:
+            self.log.warning(event, **fields)
+        self._trouble = event
+
+    def _flowing(self) -> None:
+        if self._trouble is not None:
+            self.log.info("consumer.recovered", position=self.position, after=self._trouble)
+        self._trouble = None
 
     def _consume(self, connection: Connection, stopping: threading.Event) -> None:
         channel = connection.channel()
@@ -151,11 +165,13 @@ class Consumer:
         with KombuConsumer(channel, queues=[queue], on_message=buffer.append, no_ack=False):
             last_activity = time.monotonic()
             while not stopping.is_set():
+                connection.heartbeat_check()  # an idle consumer's connection must not look dead to the broker
                 self._fill(connection, buffer)
                 if buffer:
                     self.process_messages(buffer)
                     buffer[-1].ack(multiple=True)
                     buffer.clear()
+                    self._flowing()
                     last_activity = time.monotonic()
                 elif time.monotonic() - last_activity > self.idle_catch_up:
                     # A lost LAST message reveals no gap by itself: ask the log now and then.
@@ -166,7 +182,8 @@ class Consumer:
         """Catch up if the upstream answers; if it does not, the queue still flows and a gap is pulled later."""
         try:
             self.catch_up()
-        except (Halted, OperationalError, InterfaceError):
+            self._flowing()
+        except (Halted, NotYet, OperationalError, InterfaceError):
             raise
         except Exception as exc:
             self.log.warning("consumer.catch_up_unavailable", error=f"{type(exc).__name__}: {exc}")
@@ -250,8 +267,8 @@ class Consumer:
                 continue  # an event type this service does not need: tracked, nothing to do
             try:
                 handler(parse_data(envelope), envelope, unit)
-            except (OperationalError, InterfaceError):
-                raise  # the database, not the event: retry later
+            except (OperationalError, InterfaceError, NotYet):
+                raise  # the database or another upstream, not the event: nothing of this batch is kept; retry later
             except Exception as exc:
                 reason = exc.reason if isinstance(exc, PoisonMessage) else f"handler failed: {exc!r}"
                 self.apply(envelopes[:index])  # keep what came before, without the poisoned unit's changes

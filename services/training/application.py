@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 
 from services.training import commands as cmd
 from services.training.domain import DEFAULT_MODULES, Cohort, Curriculum, Gate, TrainingRules
-from shared.consumer import UnitOfWork, handles
+from shared.consumer import NotYet, UnitOfWork, handles
 from shared.contracts import Envelope, EventData, grants
 from shared.contracts import registry as upstream
 from shared.contracts import training as public
@@ -292,7 +292,7 @@ class TrainingApplication(ServiceApplication):
         """Enrol the group's representatives in an open cohort of its village (opening one if none): once."""
         rows = self.query("SELECT name, village_code, members FROM groups WHERE group_id = %s", (data.group_id,))
         if not rows:
-            raise LookupError(f"grants approved group {data.group_id}, which training never heard of")
+            raise NotYet(f"grants approved group {data.group_id}, which training has not heard of from registry yet")
         group = rows[0]
         cohort = self._open_cohort_of(group["village_code"], unit)
         people = {row["nik"]: row for row in self.query(

@@ -7,8 +7,13 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from eventlet import sleep as eventlet_sleep
+from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError
 
+from services.training.application import TrainingApplication
+from services.training.service import TrainingService
+from shared.backbone import Backbone
 from shared.errors import from_remote
 from tests.integration.test_registry import eligible_households, group
 from tests.support.system import System, eventually
@@ -228,6 +233,49 @@ def test_a_group_has_one_proposal_in_progress_even_when_drafts_race(running):
         rpc.grants.submit({"actor": OPERATOR, "proposal_id": drafted[0]})
         rpc.grants.reject({"actor": VERIFIER, "proposal_id": drafted[0], "reason": "RAB tidak wajar"})
         assert draft(rpc, group_id) != drafted[0]
+
+
+class TrainingNotListeningToRegistry(TrainingApplication):
+    upstreams = ("grants",)
+
+
+class TrainingWhoseRegistryConsumerIsDown(TrainingService):
+    """Training with its registry consumer not running (crashed, or its queue stuck): registry's news of a group
+    cannot reach it, while grants' approval of that group can."""
+
+    app = Backbone(TrainingNotListeningToRegistry)
+
+
+def test_an_approval_that_overtakes_the_news_of_its_group_waits_for_it_and_is_applied_once(system: System):
+    for service in ("registry", "grants"):
+        system.start(service)
+    lagging = ServiceContainer(TrainingWhoseRegistryConsumerIsDown, system.config("training"))
+    lagging.start()
+    system.import_regions()
+    with system.rpc() as rpc:
+        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
+                                       "ceiling_rp": 100_000_000})
+        group_id, members = funded_ready_group(rpc, start=470)
+        proposal_id = draft(rpc, group_id)
+        climb(rpc, proposal_id)
+        approve(rpc, proposal_id)
+        approved_at = rpc.grants.backbone_status()["last_position"]
+        # Training waits at the approval: it neither halts (it is not poison) nor moves past it.
+        eventually(lambda: system.scalar("training", "SELECT count(*) FROM training_tracking "
+                                                     "WHERE application_name = 'grants'") > 0, timeout=30)
+        for _ in range(3):
+            status = rpc.training.backbone_status()["consumers"]["grants"]
+            assert status["halt"] is None and status["position"] < approved_at, status
+            eventlet_sleep(1)
+        assert system.scalar("training", "SELECT count(*) FROM participants") == 0
+
+        lagging.stop()  # the registry consumer is back
+        system.start("training")
+        eventually(lambda: system.scalar("training", "SELECT count(*) FROM participants WHERE group_id = %s",
+                                         (group_id,)) == 7, timeout=60)
+        eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["position"] >= approved_at)
+        assert system.scalar("training", "SELECT count(DISTINCT nik) FROM participants") == 7
+        assert all(c["halt"] is None for c in rpc.training.backbone_status()["consumers"].values())
 
 
 def test_concurrent_approvals_never_spend_more_than_the_ceiling(running):
