@@ -192,7 +192,8 @@ def verify(as_of: datetime | None = None, urls: dict[str, str] | None = None) ->
             conns[service] = psycopg.connect(audit_url(service, urls), autocommit=True)
             histories[service] = replay(service, conns[service], as_of, problems)
             events += histories[service].events_read
-            compare_read_models(APPLICATIONS[service], histories[service], conns[service], problems)
+            if as_of is None:  # the live read models show today: a past moment has nothing to compare them with
+                compare_read_models(APPLICATIONS[service], histories[service], conns[service], problems)
         chained, head = verify_ledger(conns["grants"], problems)
         cross_check(histories, conns, problems)
     finally:
@@ -202,7 +203,7 @@ def verify(as_of: datetime | None = None, urls: dict[str, str] | None = None) ->
     skipped = [{"service": service, **skip.as_dict()} for service, history in histories.items()
                for skip in sorted(skips(history), key=lambda s: s.created_on)]
     return {"ok": not problems, "events_checked": events, "ledger_entries_checked": chained, "ledger_head": head,
-            "problems": [p.as_dict() for p in problems], "skipped": skipped}
+            "read_models_compared": as_of is None, "problems": [p.as_dict() for p in problems], "skipped": skipped}
 
 
 def ledger_head(urls: dict[str, str] | None = None) -> dict:
