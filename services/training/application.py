@@ -78,8 +78,16 @@ class TrainingApplication(ServiceApplication):
     def __init__(self, database_url: str, rules: TrainingRules | None = None, setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)
         self.rules = rules or TrainingRules()
+        self._cohort_villages: dict = {}
 
     # --- helpers ------------------------------------------------------------------------------------------
+
+    def cohort_village(self, cohort_id) -> str:
+        """A cohort's village, which never changes: read from its first event once. (Replaying the cohort for each
+        of its public events made them quadratic: a village's cohort gathers thousands of events.)"""
+        if cohort_id not in self._cohort_villages:
+            self._cohort_villages[cohort_id] = self.repository.get(cohort_id, version=1).village_code
+        return self._cohort_villages[cohort_id]
 
     def curriculum(self) -> Curriculum:
         try:
@@ -438,8 +446,7 @@ def _at(app: TrainingApplication, e) -> Aggregate:
 
 
 def _cohort_fields(app: TrainingApplication, e) -> dict:
-    cohort = _at(app, e)
-    return {"cohort_id": cohort.id, "village_code": cohort.village_code}
+    return {"cohort_id": e.originator_id, "village_code": app.cohort_village(e.originator_id)}
 
 
 def _curriculum_changed(change: str) -> Callable[[TrainingApplication, object], EventData]:
