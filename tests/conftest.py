@@ -4,4 +4,15 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import pytest  # noqa: E402
+
 import shared  # noqa: E402,F401  (selects psycopg's green wait function)
+from tests.support.outcome import CALL_FAILED  # noqa: E402
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report

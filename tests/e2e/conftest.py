@@ -7,16 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.process_system import ProcessSystem
-
-_CALL_FAILED = pytest.StashKey[bool]()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call":
-        item.stash[_CALL_FAILED] = report.failed
-    return report
+from tests.support.outcome import call_failed
 
 
 @pytest.fixture
@@ -28,4 +19,4 @@ def e2e(request) -> Iterator[ProcessSystem]:
         try:
             system.close()
         finally:
-            system.report(failed=request.node.stash.get(_CALL_FAILED, True))
+            system.report(failed=call_failed(request))

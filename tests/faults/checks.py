@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.faults.cluster import FaultCluster, wait_for
+from tests.faults.cluster import FaultCluster
 from tests.faults.workload import HOUSEHOLDS_PER_GROUP, STAFF, TRANCHE_1_RP, Ledger, Office
+from tests.support.system import eventually
 
 BUDGET_CEILING_RP = 10**13
 EVENT_DATA = "SELECT convert_from(state, 'UTF8')::jsonb, originator_id::text FROM grants_events"
@@ -29,7 +30,7 @@ def open_office(cluster: FaultCluster) -> Office:
 def settle(cluster: FaultCluster, timeout: float = 180) -> None:
     """Every process up and answering, every relay and consumer at its upstream's head, no halts."""
     cluster.wait_ready(timeout)
-    wait_for(cluster.caught_up, timeout, "every consumer caught up with its upstream", interval=1)
+    eventually(cluster.caught_up, timeout, message="every consumer caught up with its upstream", interval=1)
 
 
 def findings(cluster: FaultCluster, ledger: Ledger) -> dict[str, Any]:

@@ -18,28 +18,17 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from berdaya.cli.processes import ROOT, ServiceProcess, start_service, stop_pid
-from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
 from shared.config import SERVICES
 from shared.regions import load_region_csv
 from tests.faults.infra import PrivatePostgres, PrivateRabbit, free_port
+from tests.integration.test_gateway import HASH, PASSWORD
+from tests.support.system import eventually
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
 REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
-PASSWORD = "kata-sandi-rahasia"
 RUNTIME_ROLE = "berdaya_app"
 PROCESS_NAMES = (*SERVICES, "gateway")
-
-
-def wait_for(check, timeout: float, message: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{message}: not within {timeout:.0f} s (last: {value!r})")
-        time.sleep(interval)
 
 
 class FaultCluster:
@@ -98,9 +87,9 @@ class FaultCluster:
         """Every service answers RPC, and the gateway's /health is 200 (every dependency up, no halted consumer)."""
         with ClusterRpcProxy({"AMQP_URI": self.rabbit.amqp_uri}, timeout=3) as cluster:
             for service in SERVICES:
-                wait_for(lambda service=service: self._answers(cluster, service), timeout,
-                         f"{service} answers RPC")
-        wait_for(self.healthy, timeout, "GET /health is 200")
+                eventually(lambda service=service: self._answers(cluster, service), timeout,
+                           message=f"{service} answers RPC")
+        eventually(self.healthy, timeout, message="GET /health is 200")
 
     def _answers(self, cluster, service: str) -> bool:
         self._check_alive()
@@ -155,7 +144,7 @@ class FaultCluster:
             cluster.registry.import_regions({"rows": rows, "source": "wilayah (faults)", "imported_by": "admin"})
 
     def add_user(self, username: str, role: str, region: str) -> None:
-        self.gateway_store.add_user(username, PASSWORD_HASH, role, region)
+        self.gateway_store.add_user(username, HASH, role, region)
 
     def token(self, username: str) -> str:
         answer = requests.post(self.base + "/api/v1/auth/token", json={"username": username, "password": PASSWORD},
@@ -229,7 +218,6 @@ class FaultCluster:
             process.log_path.unlink(missing_ok=True)
 
 
-PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: once per process
 
 
 

@@ -10,16 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.faults.cluster import FaultCluster
-
-_CALL_FAILED = pytest.StashKey[bool]()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call":
-        item.stash[_CALL_FAILED] = report.failed
-    return report
+from tests.support.outcome import call_failed
 
 
 @pytest.fixture
@@ -29,7 +20,7 @@ def cluster(request) -> Iterator[FaultCluster]:
         cluster.start_all()
         yield cluster
     finally:
-        failed = request.node.stash.get(_CALL_FAILED, True)
+        failed = call_failed(request)
         logs = cluster.logs()
         cluster.close()
         if failed:

@@ -12,8 +12,9 @@ import time
 import pytest
 
 from tests.faults.checks import findings, open_office, settle
-from tests.faults.cluster import FAULTS, FaultCluster, wait_for
+from tests.faults.cluster import FAULTS, FaultCluster
 from tests.faults.workload import Workload
+from tests.support.system import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1200)]
 
@@ -27,7 +28,8 @@ def progress(cluster: FaultCluster, workload: Workload, commands: int = 30, time
     ledger = workload.office.ledger
     start = ledger.commands
     cluster.wait_ready(timeout)
-    wait_for(lambda: ledger.commands >= start + commands, timeout, f"{commands} more commands acknowledged")
+    eventually(lambda: ledger.commands >= start + commands, timeout,
+               message=f"{commands} more commands acknowledged")
 
 
 def test_every_acknowledged_command_survives_every_fault_exactly_once(cluster: FaultCluster):
@@ -41,7 +43,8 @@ def test_every_acknowledged_command_survives_every_fault_exactly_once(cluster: F
             inject(cluster)
             progress(cluster, workload)
             injected.append({"fault": name, "recovered_s": round(time.monotonic() - started, 1)})
-        wait_for(lambda: office.ledger.commands >= MIN_COMMANDS, 600, f"{MIN_COMMANDS} commands acknowledged")
+        eventually(lambda: office.ledger.commands >= MIN_COMMANDS, 600,
+                   message=f"{MIN_COMMANDS} commands acknowledged")
     finally:
         workload.stop()
     settle(cluster)

@@ -19,8 +19,9 @@ import requests
 
 from berdaya.cli.processes import ROOT
 from tests.faults.checks import EVENT_DATA, open_office, settle
-from tests.faults.cluster import FaultCluster, wait_for
+from tests.faults.cluster import FaultCluster
 from tests.faults.workload import TRANCHE_1_RP
+from tests.support.system import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
@@ -71,8 +72,8 @@ def test_during_an_outage_clients_get_a_prompt_503_and_the_same_key_pays_once_af
     else:
         cluster.postgres.start()
     settle(cluster)
-    status, paid, _ = wait_for(lambda: (answer := timed_post(office, path, key))[0] == 200 and answer, 60,
-                               "the same request succeeds once the system is back")
+    status, paid, _ = eventually(lambda: (answer := timed_post(office, path, key))[0] == 200 and answer, 60,
+                                 message="the same request succeeds once the system is back")
     status, again, _ = timed_post(office, path, key)
     assert status == 200 and again == paid, again
     payments = instructions(cluster, proposal_id)
@@ -83,7 +84,7 @@ def test_during_an_outage_clients_get_a_prompt_503_and_the_same_key_pays_once_af
 def test_concurrent_instructions_from_many_processes_make_exactly_one_payment(cluster: FaultCluster):
     cluster.start("grants")  # a second replica: the instructions are served by two processes
     cluster.wait_ready()
-    wait_for(lambda: cluster.rpc_consumers("grants") == 2, 60, "two grants replicas consume RPC")
+    eventually(lambda: cluster.rpc_consumers("grants") == 2, 60, message="two grants replicas consume RPC")
     office = open_office(cluster)
     proposal_id = office.approved_proposal(2)
     token = cluster.token("bendahara.faults")

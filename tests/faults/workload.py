@@ -27,6 +27,8 @@ from typing import Any
 
 import requests
 
+from tests.integration.test_gateway import group_body
+
 VILLAGES = ("18.01.04.2001", "18.01.04.2002", "18.01.06.2001", "18.01.06.2005")
 HOUSEHOLDS_PER_GROUP = 7  # a women's KUBE has 7–10
 APPROVED_RP = 14_000_000  # of Rp 16,500,000 requested; the cap is Rp 2,000,000 per household
@@ -296,17 +298,6 @@ class Office:
         grant = self.treasurer.read(f"/api/v1/grants/{proposal_id}")
         status = next(p["status"] for p in grant["payments"] if p["payment_id"] == payment_id)
         return grant if status in ({"sent", "confirmed"} if step == "sent" else {"confirmed"}) else None
-
-
-def group_body(name: str, households: list[dict], village: str) -> dict:
-    representatives = [h["members"][0]["nik"] for h in households]
-    return {
-        "name": name, "village_code": village, "business_type": "jahit", "kind": "perempuan",
-        "members": [{"kk": h["kk"], "representative_nik": h["members"][0]["nik"]} for h in households],
-        "roles": {"ketua": representatives[0], "sekretaris": representatives[1], "bendahara": representatives[2]},
-        "bank_account": {"bank": "BRI", "number": "0123-01-000123-50-1", "holder": name},
-        "sk_kades": "140/12/SK/2026",
-    }
 
 
 class Workload:

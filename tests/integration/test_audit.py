@@ -15,10 +15,7 @@ from shared.consumer import handles
 from tests.integration.test_dead_letters import deploy
 from tests.integration.test_grants_training import (
     MINISTRY,
-    approve,
-    climb,
-    draft,
-    funded_ready_group,
+    approved_proposal,
     pay,
 )
 from tests.support.system import System, eventually
@@ -33,12 +30,7 @@ def paid(system: System) -> tuple[System, str]:
         system.start(service)
     system.import_regions()
     with system.rpc() as rpc:
-        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
-                                       "ceiling_rp": 100_000_000})
-        group_id, _ = funded_ready_group(rpc, start=900)
-        proposal_id = draft(rpc, group_id)
-        climb(rpc, proposal_id)
-        approve(rpc, proposal_id)
+        _, _, proposal_id = approved_proposal(rpc, start=900)
         pay(rpc, proposal_id, 1, "audit-tranche-1")
         statuses = {s: rpc[s].backbone_status() for s in ("registry", "grants", "training")}
         eventually(lambda: all(
@@ -173,12 +165,7 @@ def test_an_approval_that_training_skipped_is_named_by_the_cross_check(system):
     deploy(system, TrainingServiceBeforeTheFix)
     system.import_regions()
     with system.rpc() as rpc:
-        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
-                                       "ceiling_rp": 100_000_000})
-        group_id, _ = funded_ready_group(rpc, start=900)
-        proposal_id = draft(rpc, group_id)
-        climb(rpc, proposal_id)
-        approve(rpc, proposal_id)
+        _, _, proposal_id = approved_proposal(rpc, start=900)
         halt = eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["halt"])
         # The operator skips instead of deploying a fix: the representatives are never enrolled.
         rpc.training.skip_upstream_event({"upstream": "grants", "position": halt["position"], "by": "ops.lamsel",

@@ -20,10 +20,7 @@ from tests.integration.test_grants_training import (
     TREASURER,
     VERIFIER,
     VILLAGE,
-    approve,
-    climb,
-    draft,
-    funded_ready_group,
+    approved_proposal,
     pay,
 )
 from tests.support.system import System, eventually
@@ -49,12 +46,7 @@ def build(system: System) -> tuple[System, str, datetime]:
         system.start(service)
     system.import_regions()
     with system.rpc() as rpc:
-        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
-                                       "ceiling_rp": 100_000_000})
-        group_id, _ = funded_ready_group(rpc, start=950)
-        proposal_id = draft(rpc, group_id)
-        climb(rpc, proposal_id)
-        approve(rpc, proposal_id)
+        group_id, _, proposal_id = approved_proposal(rpc, start=950)
         time.sleep(0.05)
         before_payment = datetime.now(UTC)
         time.sleep(0.05)

@@ -74,6 +74,17 @@ def approve(rpc, proposal_id: str, amount: int = 14_000_000, form: str = "cash",
                         "fiscal_year": 2026, "source": "APBN"})
 
 
+def approved_proposal(rpc, start: int) -> tuple[str, list[dict], str]:
+    """A 2026 APBN budget, seven eligible households in a KUBE, its proposal carried up the route and approved."""
+    rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
+                                   "ceiling_rp": 100_000_000})
+    group_id, members = funded_ready_group(rpc, start=start)
+    proposal_id = draft(rpc, group_id)
+    climb(rpc, proposal_id)
+    approve(rpc, proposal_id)
+    return group_id, members, proposal_id
+
+
 def pay(rpc, proposal_id: str, tranche: int, key: str) -> dict:
     payment = rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": tranche,
                                    "idempotency_key": key})
@@ -253,12 +264,7 @@ def test_an_approval_that_overtakes_the_news_of_its_group_waits_for_it_and_is_ap
     lagging.start()
     system.import_regions()
     with system.rpc() as rpc:
-        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
-                                       "ceiling_rp": 100_000_000})
-        group_id, members = funded_ready_group(rpc, start=470)
-        proposal_id = draft(rpc, group_id)
-        climb(rpc, proposal_id)
-        approve(rpc, proposal_id)
+        group_id, members, proposal_id = approved_proposal(rpc, start=470)
         approved_at = rpc.grants.backbone_status()["last_position"]
         # Training waits at the approval: it neither halts (it is not poison) nor moves past it.
         eventually(lambda: system.scalar("training", "SELECT count(*) FROM training_tracking "
