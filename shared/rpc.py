@@ -1,12 +1,15 @@
-"""nameko's ``@rpc``, surviving a broker outage.
+"""nameko's ``@rpc``, with at-most-once requests and surviving a broker outage.
 
-nameko 2.14 publishes an RPC's reply from the worker; when the broker is unreachable at that moment the publish
-raises, the worker dies with it, and nameko kills the whole container: one broker restart would stop every
-service. Here a reply that cannot be sent is logged and dropped instead: its caller has lost its reply queue with
-the connection anyway and gets a time-out (the gateway: 503, "outcome unknown, retry with the same
-Idempotency-Key"). The request stays unacknowledged, so the broker delivers it again when it is back, unless it
-expired meanwhile (the gateway sets its deadline as the message's TTL); commands are safe to run twice (a repeat
-is refused as a duplicate, or is an idempotent no-op).
+nameko 2.14 acknowledges a request only after its reply is sent. When the broker goes away in between, the request
+is delivered again once it is back and the command runs a second time — and the caller, who sent it once, may
+then be answered by the second run ("KK … is already registered" for its own registration). And the reply's
+failed publish raised in the worker, which made nameko kill the whole container: one broker restart stopped every
+service.
+
+Here a request is acknowledged as soon as a worker has it, so it runs at most once; a reply that cannot be sent is
+logged and dropped. Either way its caller gets no answer and a time-out (the gateway: 503, "outcome unknown,
+retry with the same Idempotency-Key"); every caller retries on that, and the services make a retried command a
+no-op or a clear refusal (natural-key ids, payment id = uuid5(grant, key), one open proposal per group).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import amqp.exceptions
 import kombu.exceptions
 from nameko import rpc as nameko_rpc
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
 
 from shared.log import get_logger
 
@@ -23,9 +27,18 @@ BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionEr
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
+    def handle_message(self, body, message):
+        super().handle_message(body, message)  # a worker runs it, or it was requeued (the service is stopping)
+        if not message.acknowledged:
+            self.queue_consumer.ack_message(message)
+
     def handle_result(self, message, result, exc_info):
+        config = self.container.config
+        responder = nameko_rpc.Responder(config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
+                                         config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+                                         ssl=config.get(AMQP_SSL_CONFIG_KEY))
         try:
-            return super().handle_result(message, result, exc_info)
+            return responder.send_response(result, exc_info)
         except BROKER_ERRORS as exc:
             log.warning("rpc.reply_undeliverable", method=message.delivery_info.get("routing_key"),
                         error=f"{type(exc).__name__}: {exc}")
