@@ -160,6 +160,35 @@ class ServiceRecorder(PostgresProcessRecorder):
             SQL("SELECT pg_advisory_xact_lock({0})").format(advisory_key(f"berdaya:log:{self.events_table_name}")),
         ]
 
+    def insert_events(self, stored_events, **kwargs):
+        try:
+            return super().insert_events(stored_events, **kwargs)
+        except IntegrityError:
+            # The library retries a write whose connection broke; when the break came after the COMMIT, the retry
+            # collides with the write itself. Its events are then in the log byte for byte (same state, same
+            # timestamps): the write succeeded, and must not be re-decided as if someone else had written first.
+            committed = self._already_committed(stored_events)
+            if committed is None:
+                raise
+            return committed
+
+    def _already_committed(self, stored_events) -> list[int] | None:
+        if not stored_events:
+            return None
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(f"SELECT originator_id, originator_version, topic, state, notification_id "
+                         f"FROM {self.events_table_name} WHERE (originator_id, originator_version) IN "
+                         f"(SELECT * FROM unnest(%s::uuid[], %s::bigint[])) ORDER BY notification_id",
+                         ([e.originator_id for e in stored_events], [e.originator_version for e in stored_events]))
+            stored = {(row["originator_id"], row["originator_version"]): row for row in curs.fetchall()}
+        ids = []
+        for event in stored_events:
+            row = stored.get((event.originator_id, event.originator_version))
+            if row is None or row["topic"] != event.topic or bytes(row["state"]) != bytes(event.state):
+                return None
+            ids.append(row["notification_id"])
+        return ids
+
     def _insert_events(self, curs, stored_events, **kwargs):
         writes: ReadModelWrites | None = kwargs.get("read_model_writes")
         if writes:
