@@ -56,7 +56,6 @@ import shared  # noqa: F401  (selects psycopg's green wait function)
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -74,6 +73,10 @@ from services.registry.commands import ImportRegions, RegisterHousehold
 from shared.publishing import ConfirmingPublisher, persistent_message
 from shared.relay import RELAY_TRACKING_NAME
 from shared.runtime import ensure_green_psycopg
+
+# isort: split
+
+from bench.machine import Profilers, cpu_snapshot, cpu_used, create_environment, drop_environment
 
 SCRIPT = str(Path(__file__).resolve())
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -176,28 +179,6 @@ def write_households(app: RegistryApplication, first: int, count: int, batch: in
 # --- environment: databases, vhost, services ------------------------------------------------------------------
 
 
-def rabbitmqctl(*args: str, check: bool = True) -> None:
-    result = subprocess.run(["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, timeout=60)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip()}")
-
-
-def drop_environment() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        for name in DATABASES.values():
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    rabbitmqctl("delete_vhost", VHOST, check=False)
-
-
-def create_environment() -> None:
-    drop_environment()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        for name in DATABASES.values():
-            conn.execute(f"CREATE DATABASE {name}")
-    rabbitmqctl("add_vhost", VHOST)
-    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
-
-
 class Services:
     """registry and grants as ``nameko run`` processes on the bench databases and vhost."""
 
@@ -289,68 +270,6 @@ def stage_progress(samples: PositionSamples, since: float, start: int, final: in
     return stages
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def cpu_snapshot(service_pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far: each service, this process, the bench's PostgreSQL backends, RabbitMQ, the machine."""
-    snapshot = {name: process_cpu_seconds(pid) for name, pid in service_pids.items()}
-    snapshot["bench_store_writes"] = process_cpu_seconds(os.getpid())
-    snapshot["postgres_bench_backends"] = snapshot["rabbitmq_whole_broker"] = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if command.startswith(b"postgres: ") and b" berdaya_bench_" in command:
-                snapshot["postgres_bench_backends"] += process_cpu_seconds(int(entry.name))
-            elif b"beam.smp" in command.split(b"\0", 1)[0]:
-                snapshot["rabbitmq_whole_broker"] += process_cpu_seconds(int(entry.name))
-    ticks = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    snapshot["machine_busy"] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / CLOCK_TICKS  # all but idle and iowait
-    return snapshot
-
-
-def cpu_used(before: dict[str, float], after: dict[str, float], wall: float) -> dict[str, float]:
-    used = {name: round(after[name] - before[name], 2) for name in before}
-    used["everything_else"] = round(used["machine_busy"] - sum(v for k, v in used.items() if k != "machine_busy"), 2)
-    used["wall"] = round(wall, 2)
-    used["machine_capacity"] = round(wall * (os.cpu_count() or 1), 2)
-    return used
-
-
-class Profilers:
-    """With ``--profile DIR``: py-spy samples each service (collapsed stacks: DIR/<service>.collapsed.txt)."""
-
-    def __init__(self, directory: str | None, service_pids: dict[str, int]) -> None:
-        self.processes = []
-        if not directory:
-            return
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        for name, pid in service_pids.items():
-            output = Path(directory) / f"{name}.collapsed.txt"
-            self.processes.append(subprocess.Popen(
-                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid), "--format", "raw",
-                 "--output", str(output), "--rate", "200"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        time.sleep(1.0)  # let py-spy attach
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.send_signal(signal.SIGINT)
-        for process in self.processes:
-            process.wait(timeout=60)
-
-
 # --- the backbone, measured through grants' read model --------------------------------------------------------
 
 
@@ -389,16 +308,16 @@ def projection_figures(first: int, count: int) -> dict:
 def run_burst(app: RegistryApplication, services: Services, households: int, profile: str | None) -> dict:
     start_position = app.last_position()
     poller = PositionPoller()
-    profilers = Profilers(profile, services.pids())
+    profilers = Profilers(profile, services.pids(), rate=200)
     try:
         time.sleep(3 * POLL_INTERVAL)  # a few samples of the idle state first
-        cpu_before = cpu_snapshot(services.pids())
+        cpu_before = cpu_snapshot(services.pids(), "bench_store_writes", "berdaya_bench_")
         say(f"burst: writing {households} households into registry's store in batches of {STORE_BATCH}")
         write_started = time.time()
         store_seconds = write_households(app, 0, households)
         say(f"burst: stored in {store_seconds:.2f}s; waiting for grants to project them")
         wait_for_projection(households)
-        cpu_after = cpu_snapshot(services.pids())
+        cpu_after = cpu_snapshot(services.pids(), "bench_store_writes", "berdaya_bench_")
         wall = time.time() - write_started
     finally:
         samples = poller.stop()
@@ -547,7 +466,7 @@ def benchmark(args: argparse.Namespace) -> dict:
     app = None
     try:
         say(f"fresh databases {', '.join(DATABASES.values())} and vhost {VHOST}")
-        create_environment()
+        create_environment(ADMIN_URL, list(DATABASES.values()), VHOST)
         services.start("registry", "grants")
         say("services running: registry, grants (logs in .run/bench-*.log)")
         app = RegistryApplication(database_url("registry"))
@@ -575,7 +494,7 @@ def benchmark(args: argparse.Namespace) -> dict:
         if app is not None:
             app.close()
         if not args.keep:
-            drop_environment()
+            drop_environment(ADMIN_URL, list(DATABASES.values()), VHOST)
 
     raw_events_per_s = round(sum(run["raw_events_per_s"] for run in references) / len(references), 1)
     result = {key: burst[key] for key in ("events", "events_per_s", "p50_ms", "p99_ms", "max_ms")}

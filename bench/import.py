@@ -47,8 +47,9 @@ import warnings
 from pathlib import Path
 
 # Python puts this script's folder first on sys.path; a sibling such as bench/http.py would then shadow the
-# standard library's ``http`` (urllib, requests). The project is installed in the venv; nothing here is needed.
+# standard library's ``http`` (urllib, requests): the project root instead (for bench.machine).
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
@@ -63,7 +64,6 @@ import shared  # noqa: F401  (selects psycopg's green wait function)
 import argparse
 import json
 import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -79,6 +79,10 @@ from shared.regions import RegionTable, builtin_lampung_selatan, load_region_csv
 from shared.relay import RELAY_TRACKING_NAME
 from shared.runtime import ensure_green_psycopg
 
+# isort: split
+
+from bench.machine import Profilers, cpu_snapshot, cpu_used, create_environment, drop_environment
+
 SCRIPT = str(Path(__file__).resolve())
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
@@ -91,7 +95,6 @@ SERVICES = ("registry", "grants", "training")
 DATABASES = {name: f"berdaya_bench_import_{name}" for name in (*SERVICES, "copy")}
 POLL_INTERVAL = 0.1
 COPY_CHUNK = 1 << 20
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 COPY_TABLE = """CREATE TABLE bdt_copy (
     id_dtks text, no_kk text, nik text, nama text, jenis_kelamin text, tanggal_lahir text, hubungan_keluarga text,
     status_perkawinan text, pekerjaan text, kode_wilayah text, alamat text, desil text)"""
@@ -119,28 +122,6 @@ def load_average() -> list[float]:
 
 
 # --- environment: databases, vhost, services ------------------------------------------------------------------
-
-
-def rabbitmqctl(*args: str, check: bool = True) -> None:
-    result = subprocess.run(["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, timeout=60)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip()}")
-
-
-def drop_environment() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        for name in DATABASES.values():
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    rabbitmqctl("delete_vhost", VHOST, check=False)
-
-
-def create_environment() -> None:
-    drop_environment()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        for name in DATABASES.values():
-            conn.execute(f"CREATE DATABASE {name}")
-    rabbitmqctl("add_vhost", VHOST)
-    rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
 
 
 class Services:
@@ -279,70 +260,6 @@ def stage_progress(samples: list[tuple[float, ...]], since: float, start: int, f
     return stages
 
 
-def process_cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def cpu_snapshot(service_pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far: each service, this client, the bench's PostgreSQL backends, RabbitMQ, the machine."""
-    snapshot = {name: process_cpu_seconds(pid) for name, pid in service_pids.items()}
-    snapshot["import_client"] = process_cpu_seconds(os.getpid())
-    snapshot["postgres_bench_backends"] = snapshot["rabbitmq_whole_broker"] = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if command.startswith(b"postgres: ") and b" berdaya_bench_import_" in command:
-                snapshot["postgres_bench_backends"] += process_cpu_seconds(int(entry.name))
-            elif b"beam.smp" in command.split(b"\0", 1)[0]:
-                snapshot["rabbitmq_whole_broker"] += process_cpu_seconds(int(entry.name))
-    ticks = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    snapshot["machine_busy"] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / CLOCK_TICKS  # all but idle and iowait
-    return snapshot
-
-
-def cpu_used(before: dict[str, float], after: dict[str, float], wall: float) -> dict[str, float]:
-    used = {name: round(after[name] - before[name], 2) for name in before}
-    used["everything_else"] = round(used["machine_busy"] - sum(v for k, v in used.items() if k != "machine_busy"), 2)
-    used["wall"] = round(wall, 2)
-    used["machine_capacity"] = round(wall * (os.cpu_count() or 1), 2)
-    return used
-
-
-class Profilers:
-    """With ``--profile DIR``: py-spy samples each service and this client (collapsed stacks, one line per stack:
-    DIR/<name>.collapsed.txt; ``flamegraph.pl`` or speedscope draw them)."""
-
-    def __init__(self, directory: str | None, pids: dict[str, int]) -> None:
-        self.processes = []
-        if not directory:
-            return
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        py_spy = str(Path(sys.executable).with_name("py-spy"))
-        for name, pid in pids.items():
-            self.processes.append(subprocess.Popen(
-                [py_spy, "record", "--pid", str(pid), "--format", "raw", "--output",
-                 str(Path(directory) / f"{name}.collapsed.txt"), "--rate", "100", "--nonblocking"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        time.sleep(1.5)  # let py-spy attach
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.send_signal(signal.SIGINT)
-        for process in self.processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 # --- the import, measured through grants' and training's read models ------------------------------------------
 
 
@@ -386,7 +303,7 @@ def run_import(path: Path, households: int, individuals: int, services: Services
 
     try:
         time.sleep(3 * POLL_INTERVAL)  # a few samples of the idle state first
-        cpu_before = cpu_snapshot(services.pids())
+        cpu_before = cpu_snapshot(services.pids(), "import_client", "berdaya_bench_import_")
         say(f"import: import_bdt of {households} households ({BATCH} per RPC, {IN_FLIGHT} in flight)")
         started = time.time()
         report = import_bdt(path, amqp_uri(), "bench", progress=progress)
@@ -397,7 +314,7 @@ def run_import(path: Path, households: int, individuals: int, services: Services
                                f"individuals of {households}, {individuals}: {report.as_dict()['rejected_rows'][:5]}")
         read_models_complete(households, individuals, timeout)
         complete_seen = time.time()
-        cpu_after = cpu_snapshot(services.pids())
+        cpu_after = cpu_snapshot(services.pids(), "import_client", "berdaya_bench_import_")
     finally:
         samples = poller.stop()
         profilers.stop()
@@ -453,7 +370,7 @@ def benchmark(args: argparse.Namespace) -> dict:
             say(f"read_bdt alone: {parse_seconds:.2f}s ({households / parse_seconds:.0f} households/s)")
 
             say(f"fresh databases {', '.join(DATABASES.values())} and vhost {VHOST}")
-            create_environment()
+            create_environment(ADMIN_URL, list(DATABASES.values()), VHOST)
             copy_seconds = [copy_reference(path)]
             services.start(*SERVICES)
             say("services running: " + ", ".join(SERVICES) + " (logs in .run/bench-import-*.log)")
@@ -468,7 +385,7 @@ def benchmark(args: argparse.Namespace) -> dict:
         finally:
             services.stop()
             if not args.keep:
-                drop_environment()
+                drop_environment(ADMIN_URL, list(DATABASES.values()), VHOST)
 
     seconds = measured["seconds"]
     households_per_s = households / seconds

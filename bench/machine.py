@@ -1,0 +1,110 @@
+"""What the benchmarks share: a fresh environment (databases and a RabbitMQ vhost), and where the CPU went.
+
+Imported as ``bench.machine`` by bench/events.py and bench/import.py (they put the project root on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- environment ---------------------------------------------------------------------------------------------
+
+def rabbitmqctl(*args: str, check: bool = True) -> None:
+    result = subprocess.run(["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, timeout=60)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip()}")
+
+
+def drop_environment(admin_url: str, databases: list[str], vhost: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in databases:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    rabbitmqctl("delete_vhost", vhost, check=False)
+
+
+def create_environment(admin_url: str, databases: list[str], vhost: str) -> None:
+    """Fresh databases and vhost (whatever an earlier run left is dropped first)."""
+    drop_environment(admin_url, databases, vhost)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in databases:
+            conn.execute(f"CREATE DATABASE {name}")
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+
+
+# --- CPU and profiles ----------------------------------------------------------------------------------------
+
+def process_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def cpu_snapshot(service_pids: dict[str, int], this_process: str, database_prefix: str) -> dict[str, float]:
+    """CPU seconds so far: each service, this process (named ``this_process``), the PostgreSQL backends of the
+    bench's databases (named ``database_prefix…``), RabbitMQ, and the whole machine."""
+    snapshot = {name: process_cpu_seconds(pid) for name, pid in service_pids.items()}
+    snapshot[this_process] = process_cpu_seconds(os.getpid())
+    snapshot["postgres_bench_backends"] = snapshot["rabbitmq_whole_broker"] = 0.0
+    marker = f" {database_prefix}".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"postgres: ") and marker in command:
+                snapshot["postgres_bench_backends"] += process_cpu_seconds(int(entry.name))
+            elif b"beam.smp" in command.split(b"\0", 1)[0]:
+                snapshot["rabbitmq_whole_broker"] += process_cpu_seconds(int(entry.name))
+    ticks = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    snapshot["machine_busy"] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / CLOCK_TICKS  # all but idle and iowait
+    return snapshot
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float], wall: float) -> dict[str, float]:
+    used = {name: round(after[name] - before[name], 2) for name in before}
+    used["everything_else"] = round(used["machine_busy"] - sum(v for k, v in used.items() if k != "machine_busy"), 2)
+    used["wall"] = round(wall, 2)
+    used["machine_capacity"] = round(wall * (os.cpu_count() or 1), 2)
+    return used
+
+
+class Profilers:
+    """With a directory: py-spy samples each process (collapsed stacks, one line per stack:
+    DIR/<name>.collapsed.txt; ``flamegraph.pl`` or speedscope draw them). Without one: nothing."""
+
+    def __init__(self, directory: str | None, pids: dict[str, int], rate: int = 100) -> None:
+        self.processes = []
+        if not directory:
+            return
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        py_spy = str(Path(sys.executable).with_name("py-spy"))
+        for name, pid in pids.items():
+            self.processes.append(subprocess.Popen(
+                [py_spy, "record", "--pid", str(pid), "--format", "raw", "--output",
+                 str(Path(directory) / f"{name}.collapsed.txt"), "--rate", str(rate), "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(1.5)  # let py-spy attach
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGINT)
+        for process in self.processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
