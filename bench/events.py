@@ -67,7 +67,6 @@ from pathlib import Path
 import psycopg
 from kombu import Connection, Exchange, Queue
 
-from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
 from services.registry.application import RegistryApplication
 from services.registry.commands import ImportRegions, RegisterHousehold
 from shared.publishing import ConfirmingPublisher, persistent_message
@@ -76,13 +75,11 @@ from shared.runtime import ensure_green_psycopg
 
 # isort: split
 
-from bench.machine import Profilers, cpu_snapshot, cpu_used, create_environment, drop_environment
+from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, say
 
 SCRIPT = str(Path(__file__).resolve())
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-BROKER = os.environ.get("BENCH_BROKER", "guest:guest@127.0.0.1:5672")
-VHOST = "berdaya-bench"
-DATABASES = {service: f"berdaya_bench_{service}" for service in ("registry", "grants", "training")}
+ENV = BenchEnvironment("berdaya-bench", {service: f"berdaya_bench_{service}"
+                                          for service in ("registry", "grants", "training")})
 STORE_BATCH = 500
 RAW_PREFETCH, RAW_ACK_EVERY = 1000, 500
 POLL_INTERVAL = 0.1
@@ -93,23 +90,6 @@ REGIONS = (
     ("18.01.06.2001", "Jondong", 4), ("18.01.06.2005", "Maja", 4),
 )
 VILLAGES = tuple(code for code, _, level in REGIONS if level == 4)
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def database_url(service: str) -> str:
-    return f"{ADMIN_URL.rsplit('/', 1)[0]}/{DATABASES[service]}"
-
-
-def amqp_uri() -> str:
-    return f"pyamqp://{BROKER}/{VHOST}"
-
-
-def sql(service: str, query: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(database_url(service), autocommit=True) as conn:
-        return conn.execute(query, params).fetchall()
 
 
 def batches(items: list, size: int) -> list[list]:
@@ -179,34 +159,6 @@ def write_households(app: RegistryApplication, first: int, count: int, batch: in
 # --- environment: databases, vhost, services ------------------------------------------------------------------
 
 
-class Services:
-    """registry and grants as ``nameko run`` processes on the bench databases and vhost."""
-
-    def __init__(self, relay_batch: int, consumer_batch: int) -> None:
-        self.env = {"RELAY_BATCH": str(relay_batch), "CONSUMER_BATCH": str(consumer_batch),
-                    # No periodic catch-up by RPC while idle: the backlog must travel through RabbitMQ.
-                    "IDLE_CATCH_UP_S": "3600"}
-        self.running: dict[str, ServiceProcess] = {}
-
-    def start(self, *services: str) -> None:
-        for service in services:
-            env = {**self.env, "AMQP_URI": amqp_uri(), f"{service.upper()}_DATABASE_URL": database_url(service),
-                   f"{service.upper()}_SETUP_DATABASE_URL": database_url(service)}
-            self.running[service] = start_service(service, env, log_name=f"bench-{service}")
-        wait_until_ready(amqp_uri(), services=services, processes=[self.running[s] for s in services])
-
-    def stop(self, *services: str) -> None:
-        """Stop the given services (default: all, in reverse order of start); stopping twice does nothing."""
-        for service in services or reversed(list(self.running)):
-            process = self.running.pop(service, None)
-            if process is not None:
-                stop_pid(process.process.pid)
-                process.process.wait()
-
-    def pids(self) -> dict[str, int]:
-        return {f"{service}_service": process.process.pid for service, process in self.running.items()}
-
-
 # --- measuring: positions, CPU, profiles ----------------------------------------------------------------------
 
 
@@ -225,8 +177,8 @@ class PositionSamples:
 
 def poll_positions() -> None:
     """Role ``poll-positions`` (its own OS process, so a busy bench does not delay samples): print until killed."""
-    with psycopg.connect(database_url("registry"), autocommit=True) as registry, \
-            psycopg.connect(database_url("grants"), autocommit=True) as grants:
+    with psycopg.connect(ENV.database_url("registry"), autocommit=True) as registry, \
+            psycopg.connect(ENV.database_url("grants"), autocommit=True) as grants:
         while True:
             sampled = time.time()
             stored = registry.execute("SELECT coalesce(max(notification_id), 0) FROM registry_events").fetchone()[0]
@@ -275,7 +227,7 @@ def stage_progress(samples: PositionSamples, since: float, start: int, final: in
 
 def wait_for_projection(expected: int, timeout: float = 900.0) -> None:
     deadline = time.monotonic() + timeout
-    while (count := sql("grants", "SELECT count(*) FROM households")[0][0]) < expected:
+    while (count := ENV.sql("grants", "SELECT count(*) FROM households")[0][0]) < expected:
         if time.monotonic() > deadline:
             raise TimeoutError(f"grants projected {count} of {expected} households within {timeout:.0f}s")
         time.sleep(POLL_INTERVAL)
@@ -283,7 +235,7 @@ def wait_for_projection(expected: int, timeout: float = 900.0) -> None:
 
 def projection_figures(first: int, count: int) -> dict:
     """From grants' own timestamps: when each event was born, when its row was written, and the spread."""
-    row = sql("grants", """
+    row = ENV.sql("grants", """
         SELECT count(*),
                extract(epoch FROM min(registered_at)),
                extract(epoch FROM min(projected_at)),
@@ -392,7 +344,7 @@ def consume_raw(queue: str, count: int) -> None:
         if received % RAW_ACK_EVERY == 0:
             channel.basic_ack(last_tag, multiple=True)
 
-    with Connection(amqp_uri(), connect_timeout=5) as connection:
+    with Connection(ENV.amqp_uri(), connect_timeout=5) as connection:
         channel = connection.channel()
         channel.basic_qos(prefetch_size=0, prefetch_count=RAW_PREFETCH, a_global=False)
         channel.basic_consume(queue, callback=on_message, no_ack=False)
@@ -409,7 +361,7 @@ def run_reference(messages: list[tuple[str, str, str, dict]]) -> dict:
     """Publish ``messages`` to a fresh durable queue while another process consumes them; time first publish → last."""
     name = f"bench.raw.{uuid.uuid4().hex[:8]}"
     exchange = Exchange(name, type="topic", durable=True, auto_delete=False)
-    with Connection(amqp_uri(), connect_timeout=5) as connection:
+    with Connection(ENV.amqp_uri(), connect_timeout=5) as connection:
         publisher = ConfirmingPublisher(connection, exchange.name)
         exchange(publisher.channel).declare()
         Queue(name, exchange=exchange, routing_key="#", durable=True, auto_delete=False)(publisher.channel).declare()
@@ -462,14 +414,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def benchmark(args: argparse.Namespace) -> dict:
     ensure_green_psycopg()
     load_before = os.getloadavg()[0]
-    services = Services(args.relay_batch, args.consumer_batch)
+    services = Services(ENV, {"RELAY_BATCH": str(args.relay_batch), "CONSUMER_BATCH": str(args.consumer_batch),
+                               # No periodic catch-up by RPC while idle: the backlog must travel through RabbitMQ.
+                               "IDLE_CATCH_UP_S": "3600"})
     app = None
     try:
-        say(f"fresh databases {', '.join(DATABASES.values())} and vhost {VHOST}")
-        create_environment(ADMIN_URL, list(DATABASES.values()), VHOST)
+        say(f"fresh databases {', '.join(ENV.databases.values())} and vhost {ENV.vhost}")
+        ENV.create()
         services.start("registry", "grants")
         say("services running: registry, grants (logs in .run/bench-*.log)")
-        app = RegistryApplication(database_url("registry"))
+        app = RegistryApplication(ENV.database_url("registry"))
         import_regions(app)
 
         burst = run_burst(app, services, args.households, args.profile)
@@ -494,7 +448,7 @@ def benchmark(args: argparse.Namespace) -> dict:
         if app is not None:
             app.close()
         if not args.keep:
-            drop_environment(ADMIN_URL, list(DATABASES.values()), VHOST)
+            ENV.drop()
 
     raw_events_per_s = round(sum(run["raw_events_per_s"] for run in references) / len(references), 1)
     result = {key: burst[key] for key in ("events", "events_per_s", "p50_ms", "p99_ms", "max_ms")}

@@ -72,7 +72,6 @@ import psycopg
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from berdaya.cli.bdt_import import BATCH, IN_FLIGHT, import_bdt
-from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
 from services.registry.bdt import read_bdt
 from services.registry.synth import write_synthetic_bdt
 from shared.regions import RegionTable, builtin_lampung_selatan, load_region_csv
@@ -81,18 +80,15 @@ from shared.runtime import ensure_green_psycopg
 
 # isort: split
 
-from bench.machine import Profilers, cpu_snapshot, cpu_used, create_environment, drop_environment
+from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, say
 
 SCRIPT = str(Path(__file__).resolve())
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
 REGENCY = "18.01"
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-BROKER = os.environ.get("BENCH_BROKER", "guest:guest@127.0.0.1:5672")
 # Names of their own: bench/events.py (berdaya_bench_<service>, berdaya-bench) may run at the same time.
-VHOST = "berdaya-bench-import"
 SERVICES = ("registry", "grants", "training")
-DATABASES = {name: f"berdaya_bench_import_{name}" for name in (*SERVICES, "copy")}
+ENV = BenchEnvironment("berdaya-bench-import", {name: f"berdaya_bench_import_{name}" for name in (*SERVICES, "copy")})
 POLL_INTERVAL = 0.1
 COPY_CHUNK = 1 << 20
 COPY_TABLE = """CREATE TABLE bdt_copy (
@@ -100,52 +96,11 @@ COPY_TABLE = """CREATE TABLE bdt_copy (
     status_perkawinan text, pekerjaan text, kode_wilayah text, alamat text, desil text)"""
 
 
-def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def database_url(name: str) -> str:
-    return f"{ADMIN_URL.rsplit('/', 1)[0]}/{DATABASES[name]}"
-
-
-def amqp_uri() -> str:
-    return f"pyamqp://{BROKER}/{VHOST}"
-
-
-def sql(name: str, query: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(database_url(name), autocommit=True) as conn:
-        return conn.execute(query, params).fetchall()
-
-
 def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
 # --- environment: databases, vhost, services ------------------------------------------------------------------
-
-
-class Services:
-    """registry, grants and training as ``nameko run`` processes on the bench databases and vhost."""
-
-    def __init__(self) -> None:
-        self.running: dict[str, ServiceProcess] = {}
-
-    def start(self, *services: str) -> None:
-        for service in services:
-            env = {"AMQP_URI": amqp_uri(), f"{service.upper()}_DATABASE_URL": database_url(service),
-                   f"{service.upper()}_SETUP_DATABASE_URL": database_url(service)}
-            self.running[service] = start_service(service, env, log_name=f"bench-import-{service}")
-        wait_until_ready(amqp_uri(), services=services, processes=[self.running[s] for s in services])
-
-    def stop(self) -> None:
-        """Stop every service, in reverse order of start; stopping twice does nothing."""
-        for service in reversed(list(self.running)):
-            process = self.running.pop(service)
-            stop_pid(process.process.pid)
-            process.process.wait()
-
-    def pids(self) -> dict[str, int]:
-        return {f"{service}_service": process.process.pid for service, process in self.running.items()}
 
 
 # --- the file and the reference -------------------------------------------------------------------------------
@@ -163,7 +118,7 @@ def region_table() -> tuple[RegionTable, list[dict], str]:
 
 def copy_reference(path: Path) -> float:
     """Seconds to COPY the file (streamed in 1 MiB chunks) into a fresh plain table, commit included."""
-    with psycopg.connect(database_url("copy")) as conn:
+    with psycopg.connect(ENV.database_url("copy")) as conn:
         conn.execute("DROP TABLE IF EXISTS bdt_copy")
         conn.execute(COPY_TABLE)
         conn.commit()
@@ -194,9 +149,9 @@ def poll_positions(output: str) -> None:
     Each line: unix time, registry's store position, its relay's position, grants' and training's positions in
     registry's log (their tracking rows)."""
     with open(output, "a", buffering=1) as out, \
-            psycopg.connect(database_url("registry"), autocommit=True) as registry, \
-            psycopg.connect(database_url("grants"), autocommit=True) as grants, \
-            psycopg.connect(database_url("training"), autocommit=True) as training:
+            psycopg.connect(ENV.database_url("registry"), autocommit=True) as registry, \
+            psycopg.connect(ENV.database_url("grants"), autocommit=True) as grants, \
+            psycopg.connect(ENV.database_url("training"), autocommit=True) as training:
         while True:
             sampled = time.time()
             stored = registry.execute("SELECT coalesce(max(notification_id), 0) FROM registry_events").fetchone()[0]
@@ -266,8 +221,8 @@ def stage_progress(samples: list[tuple[float, ...]], since: float, start: int, f
 def read_models_complete(households: int, individuals: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        projected = sql("grants", "SELECT count(*) FROM households")[0][0]
-        people = sql("training", "SELECT count(*) FROM individuals")[0][0] if projected >= households else None
+        projected = ENV.sql("grants", "SELECT count(*) FROM households")[0][0]
+        people = ENV.sql("training", "SELECT count(*) FROM individuals")[0][0] if projected >= households else None
         if people is not None and people >= individuals:
             return
         if time.monotonic() > deadline:
@@ -279,13 +234,13 @@ def read_models_complete(households: int, individuals: int, timeout: float) -> N
 
 def last_projected_at() -> float:
     """Unix time of the last row written into either read model (the services' ``clock_timestamp()``)."""
-    grants = sql("grants", "SELECT extract(epoch FROM max(projected_at)) FROM households")[0][0]
-    training = sql("training", "SELECT extract(epoch FROM max(projected_at)) FROM individuals")[0][0]
+    grants = ENV.sql("grants", "SELECT extract(epoch FROM max(projected_at)) FROM households")[0][0]
+    training = ENV.sql("training", "SELECT extract(epoch FROM max(projected_at)) FROM individuals")[0][0]
     return max(float(grants), float(training))
 
 
 def store_position() -> int:
-    return sql("registry", "SELECT coalesce(max(notification_id), 0) FROM registry_events")[0][0]
+    return ENV.sql("registry", "SELECT coalesce(max(notification_id), 0) FROM registry_events")[0][0]
 
 
 def run_import(path: Path, households: int, individuals: int, services: Services, profile: str | None,
@@ -306,7 +261,7 @@ def run_import(path: Path, households: int, individuals: int, services: Services
         cpu_before = cpu_snapshot(services.pids(), "import_client", "berdaya_bench_import_")
         say(f"import: import_bdt of {households} households ({BATCH} per RPC, {IN_FLIGHT} in flight)")
         started = time.time()
-        report = import_bdt(path, amqp_uri(), "bench", progress=progress)
+        report = import_bdt(path, ENV.amqp_uri(), "bench", progress=progress)
         returned = time.time()
         say(f"import: import_bdt returned after {returned - started:.2f}s; waiting for grants and training")
         if report.households_imported != households or report.individuals_imported != individuals:
@@ -347,7 +302,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def benchmark(args: argparse.Namespace) -> dict:
     ensure_green_psycopg()
     load_before = load_average()
-    services = Services()
+    services = Services(ENV, log_prefix="bench-import")
     with tempfile.TemporaryDirectory(prefix="berdaya-bench-import-") as directory:
         path = Path(directory) / "dtks.csv"
         try:
@@ -369,12 +324,12 @@ def benchmark(args: argparse.Namespace) -> dict:
             del checked
             say(f"read_bdt alone: {parse_seconds:.2f}s ({households / parse_seconds:.0f} households/s)")
 
-            say(f"fresh databases {', '.join(DATABASES.values())} and vhost {VHOST}")
-            create_environment(ADMIN_URL, list(DATABASES.values()), VHOST)
+            say(f"fresh databases {', '.join(ENV.databases.values())} and vhost {ENV.vhost}")
+            ENV.create()
             copy_seconds = [copy_reference(path)]
             services.start(*SERVICES)
             say("services running: " + ", ".join(SERVICES) + " (logs in .run/bench-import-*.log)")
-            with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=120) as rpc:
+            with ClusterRpcProxy({"AMQP_URI": ENV.amqp_uri()}, timeout=120) as rpc:
                 imported = rpc.registry.import_regions({"rows": region_rows, "source": region_source,
                                                         "imported_by": "bench"})
             say(f"region table: {imported['codes']} codes imported into the registry")
@@ -385,7 +340,7 @@ def benchmark(args: argparse.Namespace) -> dict:
         finally:
             services.stop()
             if not args.keep:
-                drop_environment(ADMIN_URL, list(DATABASES.values()), VHOST)
+                ENV.drop()
 
     seconds = measured["seconds"]
     households_per_s = households / seconds

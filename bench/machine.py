@@ -1,4 +1,5 @@
-"""What the benchmarks share: a fresh environment (databases and a RabbitMQ vhost), and where the CPU went.
+"""What the benchmarks share: a fresh environment (databases, a RabbitMQ vhost, the services as processes), and
+where the CPU went.
 
 Imported as ``bench.machine`` by bench/events.py and bench/import.py (they put the project root on ``sys.path``).
 """
@@ -10,9 +11,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+
+from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -25,21 +29,73 @@ def rabbitmqctl(*args: str, check: bool = True) -> None:
         raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip()}")
 
 
-def drop_environment(admin_url: str, databases: list[str], vhost: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for name in databases:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    rabbitmqctl("delete_vhost", vhost, check=False)
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def create_environment(admin_url: str, databases: list[str], vhost: str) -> None:
-    """Fresh databases and vhost (whatever an earlier run left is dropped first)."""
-    drop_environment(admin_url, databases, vhost)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for name in databases:
-            conn.execute(f"CREATE DATABASE {name}")
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+@dataclass(frozen=True)
+class BenchEnvironment:
+    """A benchmark's own databases (name → database) and vhost, on the PostgreSQL and RabbitMQ of this machine."""
+
+    vhost: str
+    databases: dict[str, str]
+    admin_url: str = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    broker: str = os.environ.get("BENCH_BROKER", "guest:guest@127.0.0.1:5672")
+
+    def database_url(self, name: str) -> str:
+        return f"{self.admin_url.rsplit('/', 1)[0]}/{self.databases[name]}"
+
+    def amqp_uri(self) -> str:
+        return f"pyamqp://{self.broker}/{self.vhost}"
+
+    def sql(self, name: str, query: str, params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(self.database_url(name), autocommit=True) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def drop(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for name in self.databases.values():
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        rabbitmqctl("delete_vhost", self.vhost, check=False)
+
+    def create(self) -> None:
+        """Fresh databases and vhost (whatever an earlier run left is dropped first)."""
+        self.drop()
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for name in self.databases.values():
+                conn.execute(f"CREATE DATABASE {name}")
+        rabbitmqctl("add_vhost", self.vhost)
+        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+
+
+@dataclass
+class Services:
+    """Services as ``nameko run`` processes on a bench environment's databases and vhost."""
+
+    environment: BenchEnvironment
+    env: dict[str, str] = field(default_factory=dict)  # more settings for every service
+    log_prefix: str = "bench"
+    running: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def start(self, *services: str) -> None:
+        bench = self.environment
+        for service in services:
+            env = {**self.env, "AMQP_URI": bench.amqp_uri(),
+                   f"{service.upper()}_DATABASE_URL": bench.database_url(service),
+                   f"{service.upper()}_SETUP_DATABASE_URL": bench.database_url(service)}
+            self.running[service] = start_service(service, env, log_name=f"{self.log_prefix}-{service}")
+        wait_until_ready(bench.amqp_uri(), services=services, processes=[self.running[s] for s in services])
+
+    def stop(self, *services: str) -> None:
+        """Stop the given services (default: all, in reverse order of start); stopping twice does nothing."""
+        for service in services or reversed(list(self.running)):
+            process = self.running.pop(service, None)
+            if process is not None:
+                stop_pid(process.process.pid)
+                process.process.wait()
+
+    def pids(self) -> dict[str, int]:
+        return {f"{service}_service": process.process.pid for service, process in self.running.items()}
 
 
 # --- CPU and profiles ----------------------------------------------------------------------------------------
