@@ -8,8 +8,9 @@ Steps (each prints one JSON line and exits non-zero on failure):
     register FROM TO [MODE [BATCH]]
                              households FROM..TO-1 of a fixed synthetic DTKS file, BATCH (10) per call;
                              MODE register (registry.register_households: all or nothing, refuses a known KK) or
-                             import (registry.import_households: idempotent, so a call redelivered to another
-                             replica after a crash registers nothing twice)
+                             import (registry.import_households: idempotent, so a call whose request was lost
+                             with a killed replica is sent again after LOST_AFTER seconds and registers nothing
+                             twice; requests are at-most-once, see shared/rpc.py)
     expect N [TIMEOUT]       wait until registry has N households and grants and training have read all of them
                              exactly: grants.households_summary, training.individuals_summary
     status                   backbone_status of every service
@@ -30,7 +31,7 @@ import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from functools import cache  # noqa: E402
+from functools import cache, partial  # noqa: E402
 
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
@@ -39,11 +40,13 @@ from services.registry.bdt import read_bdt  # noqa: E402
 from services.registry.synth import write_synthetic_bdt  # noqa: E402
 from shared.config import SERVICES  # noqa: E402
 from shared.regions import builtin_lampung_selatan  # noqa: E402
+from shared.rpc import call_until_answered  # noqa: E402
 
 SEED = 20260
 POOL = 600  # households in the synthetic file; the steps take slices of it
 BATCH = 10
 BY = "deploy.test"
+LOST_AFTER = 20  # seconds without an answer to an import call: its request went down with a replica
 
 
 def rpc(timeout: float = 60):
@@ -97,15 +100,21 @@ def register(first: int, last: int, mode: str = "register", batch_size: int = BA
     if not 0 <= first < last <= len(pool):
         raise SystemExit(f"households {first}..{last} not within the pool of {len(pool)}")
     started = time.monotonic()
-    registered = unchanged = individuals = 0
-    with rpc(timeout=120) as cluster:
+    registered = unchanged = individuals = resent = 0
+
+    def lost(attempt: int) -> None:
+        nonlocal resent
+        resent += 1
+        say("resent", after_attempt=attempt, lost_after_s=LOST_AFTER)
+
+    with rpc(timeout=LOST_AFTER if mode == "import" else 120) as cluster:
         for calls, start in enumerate(range(first, last, batch_size), 1):
             batch = pool[start:min(start + batch_size, last)]
             if mode == "register":
                 registered += len(cluster.registry.register_households(batch))
                 individuals += sum(len(h["members"]) for h in batch)
             elif mode == "import":
-                result = cluster.registry.import_households(batch)
+                result = call_until_answered(partial(cluster.registry.import_households, batch), on_lost=lost)
                 if result["rejected"]:
                     raise SystemExit(f"import rejected {result['rejected']}")
                 registered += result["imported"]
@@ -117,7 +126,8 @@ def register(first: int, last: int, mode: str = "register", batch_size: int = BA
                 say("progress", calls=calls, households=registered + unchanged)
     seconds = time.monotonic() - started
     say("register", mode=mode, households=f"{first}..{last - 1}", registered=registered, unchanged=unchanged,
-        individuals=individuals, seconds=round(seconds, 2), per_second=round((last - first) / seconds, 1))
+        individuals=individuals, resent=resent, seconds=round(seconds, 2),
+        per_second=round((last - first) / seconds, 1))
 
 
 def expect(count: int, timeout: float = 180) -> None:

@@ -334,8 +334,8 @@ failover() {
     leader=$(relay_leaders registry)
     rabbit_snapshot
     active=$(queue_consumers grants.from.registry | awk '$2 == "active=true" { print $1 }')
-    # Idempotent import (a call redelivered to the other replica after the crash registers nothing twice), one
-    # household per call so that the crash lands in the middle of the work.
+    # Idempotent import (a call whose request went down with the killed replica is sent again and registers
+    # nothing twice), one household per call so that the crash lands in the middle of the work.
     scenario register 160 400 import 1 >"$load" 2>&1 &
     load_pid=$!
     for ((i = 0; i < 120; i++)); do

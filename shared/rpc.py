@@ -14,16 +14,34 @@ no-op or a clear refusal (natural-key ids, payment id = uuid5(grant, key), one o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import amqp.exceptions
 import kombu.exceptions
 from nameko import rpc as nameko_rpc
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, SERIALIZER_CONFIG_KEY
+from nameko.exceptions import RpcTimeout
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from shared.log import get_logger
 
 log = get_logger("rpc")
 
 BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError, ConnectionError, OSError)
+
+Answer = TypeVar("Answer")
+
+
+def call_until_answered(call: Callable[[], Answer], attempts: int = 3,
+                        on_lost: Callable[[int], None] | None = None) -> Answer:
+    """An idempotent RPC call sent again when it went unanswered (its request lost with a killed replica).
+
+    Only for calls whose repetition changes nothing; the caller's proxy time-out bounds each attempt.
+    """
+    retrying = Retrying(retry=retry_if_exception_type(RpcTimeout), stop=stop_after_attempt(attempts), reraise=True,
+                        before_sleep=(lambda state: on_lost(state.attempt_number)) if on_lost else None)
+    return retrying(call)
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):

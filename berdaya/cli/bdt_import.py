@@ -3,7 +3,8 @@
 The file is validated here against the registry's own region table (the same checks run again in the registry:
 never trusted), then valid households travel to ``registry.import_households`` in batches, a few calls in flight
 so that parsing, RPC and the database overlap. A household with any invalid row is not imported; every rejected
-row is reported with its line number and reason. Re-running a file changes nothing.
+row is reported with its line number and reason. Re-running a file changes nothing — which is also why a batch left
+unanswered (its request went down with a killed registry replica) is simply sent again.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.registry.bdt import HouseholdRecord, read_bdt
 from shared.regions import RegionTable, iter_csv
+from shared.rpc import call_until_answered
 
 BATCH = 500
 IN_FLIGHT = 3
@@ -53,7 +56,7 @@ def registration(record: HouseholdRecord, by: str) -> dict:
 
 
 def import_bdt(path: Path, amqp_uri: str, by: str, progress: Callable[[int, int], None] | None = None,
-               rpc_timeout: float = 300) -> ImportReport:
+               rpc_timeout: float = 120) -> ImportReport:
     report = ImportReport()
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=rpc_timeout) as rpc:
         regions = RegionTable((r["code"], r["name"], r["level"]) for r in rpc.registry.region_rows())
@@ -65,20 +68,23 @@ def import_bdt(path: Path, amqp_uri: str, by: str, progress: Callable[[int, int]
         in_flight: list = []
         done = 0
 
-        def settle(reply, size: int) -> None:
+        def settle(reply, batch: list[dict]) -> None:
             nonlocal done
-            result = reply.result()
+            try:
+                result = reply.result()
+            except RpcTimeout:
+                result = call_until_answered(lambda: rpc.registry.import_households(batch), attempts=2)
             report.households_imported += result["imported"]
             report.individuals_imported += result["individuals"]
             report.unchanged += result["unchanged"]
             server_rejections.update({r["kk"]: r["reason"] for r in result["rejected"]})
-            done += size
+            done += len(batch)
             if progress:
                 progress(done, len(households))
 
         for start in range(0, len(households), BATCH):
             batch = [registration(record, by) for record in households[start:start + BATCH]]
-            in_flight.append((rpc.registry.import_households.call_async(batch), len(batch)))
+            in_flight.append((rpc.registry.import_households.call_async(batch), batch))
             if len(in_flight) >= IN_FLIGHT:
                 settle(*in_flight.pop(0))
         while in_flight:
