@@ -139,7 +139,8 @@ def down() -> None:
 
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Each service's log position, relay position and consumer positions (halts included)."""
+    """Each service's log position, relay position and consumer positions, each consumer's state: caught up,
+    behind its upstream's log (by how many positions), or halted."""
     result = {}
     with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=5) as rpc:
         for service in SERVICES:
@@ -147,9 +148,28 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
                 result[service] = rpc[service].backbone_status()
             except Exception as exc:
                 result[service] = {"error": f"{type(exc).__name__}: {exc}"}
+    result = with_consumer_states(result)
     print(json.dumps(result, indent=2)) if as_json else Console().print_json(data=result)
     if any("error" in value for value in result.values()):
         sys.exit(1)
+
+
+def with_consumer_states(statuses: dict[str, dict]) -> dict[str, dict]:
+    """Each consumer's position set against its upstream's log, so that one that waits for another upstream or is
+    stuck shows as behind instead of as a bare number. A moment's lag is normal while events flow."""
+    for service in statuses.values():
+        for upstream, consumer in service.get("consumers", {}).items():
+            upstream_position = statuses.get(upstream, {}).get("last_position")
+            consumer["upstream_position"] = upstream_position
+            if consumer["halt"] is not None:
+                consumer["state"] = "halted"
+            elif upstream_position is None:
+                consumer["state"] = f"unknown: {upstream} did not answer"
+            elif consumer["position"] >= upstream_position:
+                consumer["state"] = "caught up"
+            else:
+                consumer["state"] = f"behind by {upstream_position - consumer['position']} positions"
+    return statuses
 
 
 @app.command()
