@@ -197,8 +197,8 @@ class FaultCluster:
         time.sleep(seconds)
         self.rabbit.start_app()
 
-    def database_restart(self, seconds: float) -> None:
-        self.postgres.stop("fast")
+    def database_restart(self, seconds: float, mode: str = "fast") -> None:
+        self.postgres.stop(mode)
         time.sleep(seconds)
         self.postgres.start()
 
@@ -218,13 +218,13 @@ class FaultCluster:
             process.log_path.unlink(missing_ok=True)
 
 
-
-
-
 # Every fault the tests and the soak inject, by name: what happens to a real installation on a bad day.
 FAULTS = {
     **{f"kill -9 {name}": (lambda cluster, name=name: cluster.restart(name)) for name in PROCESS_NAMES},
     "broker stopped 5 s (rabbitmqctl stop_app/start_app)": lambda cluster: cluster.broker_outage(5),
     "database sessions terminated (pg_terminate_backend)": lambda cluster: cluster.kill_database_sessions(),
     "database restarted, down 5 s (pg_ctl stop -m fast/start)": lambda cluster: cluster.database_restart(5),
+    # No clean shutdown: the server's processes are killed and it recovers from its write-ahead log on start.
+    "database crashed, down 5 s (pg_ctl stop -m immediate/start)":
+        lambda cluster: cluster.database_restart(5, "immediate"),
 }

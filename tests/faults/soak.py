@@ -2,9 +2,9 @@
 
 A private installation (tests/faults/cluster.py: its own PostgreSQL server, RabbitMQ node and service processes)
 runs the mixed workload of tests/faults/workload.py while, every 15–45 s, one fault picked at random from
-``FAULTS`` strikes (a process killed with SIGKILL, the broker stopped, the database's sessions killed or the
-database restarted). At the end the workload is let finish its commands, the system settles, and what the clients
-were told is checked against the stores (tests/faults/checks.py) and by `berdaya audit verify`.
+``FAULTS`` strikes (a process killed with SIGKILL, the broker stopped, the database's sessions killed, the
+database restarted or crashed). At the end the workload is let finish its commands, the system settles, and what
+the clients were told is checked against the stores (tests/faults/checks.py) and by `berdaya audit verify`.
 
 Prints one JSON object on stdout (``commands``, ``faults_injected``, ``lost``, ``duplicated``, ``verify_ok`` and
 the details); progress on stderr. Exit status 0 only when nothing was lost or duplicated and the audit is ok.
