@@ -24,7 +24,8 @@ Two ways of sending them:
 Every request goes through the whole gateway pipeline: token check, the user's row (cached), region scope, one or
 two RPCs, JSON. Per request its latency is recorded; ``requests_per_s`` counts the answers (a 4xx refusal, e.g. a
 decile that is already the one asked for, is an answer: ``refused_4xx``; a 5xx or a failed connection is an
-``error``), ``p50_ms`` / ``p99_ms`` are percentiles of their latencies. ``single_client_get_p50_ms``: GET a
+``error``), ``p50_ms`` / ``p99_ms`` are percentiles of their latencies, also per kind of request in
+``by_request`` (where the tail comes from). ``single_client_get_p50_ms``: GET a
 household by KK from one client alone after the load (the gateway's own cost per request without queueing).
 
 **Reference, same run:** ``rpc_p50_ms`` is a bare nameko RPC round trip (``registry.household(kk)``, the call
@@ -136,6 +137,7 @@ class Load:
         self.base, self.tokens, self.kks = base, tokens, kks
         self.next_number = iter(range(first_new, 10**7))
         self.latencies: list[float] = []
+        self.by_request: dict[str, list[float]] = {}
         self.errors: list[str] = []
         self.refused = 0
         self.counts = {"read": 0, "write": 0}
@@ -148,6 +150,8 @@ class Load:
         """One request of the mix; its latency counted from ``started`` (perf_counter)."""
         base, draw = self.base, rand.random()
         kind = "write" if draw < 0.2 else "read"
+        label = ("register" if draw < 0.1 else "decile" if draw < 0.2 else "household" if draw < 0.55
+                 else "village_households" if draw < 0.75 else "proposals" if draw < 0.9 else "budgets")
         try:
             if draw < 0.1:
                 response = op.post(base + "/api/v1/households", json=household(next(self.next_number)),
@@ -172,6 +176,7 @@ class Load:
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code < 500:  # a refusal (e.g. 409: already in that decile) is an answer too
             self.latencies.append(elapsed)
+            self.by_request.setdefault(label, []).append(elapsed)
             self.counts[kind] += 1
             self.refused += response.status_code >= 300
         else:
@@ -188,6 +193,9 @@ class Load:
             "requests_per_s": round(len(self.latencies) / elapsed, 1),
             "p50_ms": round(statistics.median(self.latencies), 2),
             "p99_ms": round(percentile(self.latencies, 0.99), 2),
+            "by_request": {label: {"n": len(values), "p50_ms": round(statistics.median(values), 2),
+                                   "p99_ms": round(percentile(values, 0.99), 2)}
+                           for label, values in sorted(self.by_request.items())},
         }
 
 
