@@ -9,6 +9,7 @@ operator's ``retry_upstream`` / ``skip_upstream_event`` for a consumer halted on
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Any
 
 import eventlet
@@ -149,7 +150,7 @@ class BackboneEntrypoints:
         try:
             with Connection(self.config["AMQP_URI"], connect_timeout=5) as connection:
                 removed = remove_resolved(connection, self.app.service_name, decision["upstream"],
-                                          decision["position"])
+                                          decision["position"], datetime.fromisoformat(decision["decided_at"]))
         except Exception as exc:  # the decision is recorded; tidying the queue can wait for an operator
             log.warning("dead_letters.not_removed", error=f"{type(exc).__name__}: {exc}")
             removed = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
@@ -291,7 +292,8 @@ class Consumer:
     def _dead_letter(self, body: bytes | str, position: int | None, reason: str) -> None:
         self.log.error("consumer.dead_lettered", position=position, reason=reason)
         headers = {"x-berdaya-reason": reason, "x-berdaya-upstream": self.upstream,
-                   "x-berdaya-consumer": self.app.service_name}
+                   "x-berdaya-consumer": self.app.service_name,
+                   "x-berdaya-dead-lettered-at": datetime.now(UTC).isoformat()}
         if position is not None:
             headers["x-berdaya-position"] = position
         message = persistent_message(body, message_id=f"{self.queue_name}:{position}", kind="dead-letter",

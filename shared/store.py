@@ -479,7 +479,8 @@ class ServiceApplication(Application):
                                     halted_at=halt["halted_at"].astimezone(UTC), halt_reason=halt["reason"],
                                     reason=command.reason, by=command.by)
         self._resolve(retry, halt, tracking=None)
-        return {"service": self.service_name, "upstream": command.upstream, "position": halt["position"]}
+        return {"service": self.service_name, "upstream": command.upstream, "position": halt["position"],
+                "decided_at": retry.created_on.isoformat()}
 
     def skip_upstream_event(self, command: halts.SkipUpstreamEvent,
                             pull: Callable[[int, int], list[dict[str, Any]]]) -> dict[str, Any]:
@@ -510,7 +511,7 @@ class ServiceApplication(Application):
                                   skipped_type=skipped.type, skipped_version=skipped.version, skipped_id=skipped.id,
                                   halt_reason=halt["reason"], reason=command.reason, by=command.by)
         self._resolve(skip, halt, tracking=Tracking(command.upstream, command.position))
-        return {"service": self.service_name, **skip.as_dict()}
+        return {"service": self.service_name, **skip.as_dict(), "decided_at": skip.created_on.isoformat()}
 
     def _halt_to_resolve(self, upstream: str) -> dict[str, Any]:
         if upstream not in self.upstreams:

@@ -76,11 +76,13 @@ def show(found: dict[str, dict[str, Any]]) -> None:
         for halt in entry.get("halts", []):
             halts.add_row(service, halt["upstream"], str(halt["position"]), halt["event_type"] or "—",
                           halt["since"], halt["reason"])
-    letters = Table("queue", "upstream", "position", "event", "reason", title="Dead letters (left on the queue)")
+    letters = Table("queue", "upstream", "position", "event", "when (UTC)", "reason",
+                    title="Dead letters (left on the queue)")
     for service, entry in found.items():
         for letter in entry["dead_letters"]:
             letters.add_row(f"{service}.dead-letter", letter["upstream"] or "—", str(letter["position"] or "—"),
-                            letter["event_type"] or "(not an event)", letter["reason"])
+                            letter["event_type"] or "(not an event)", letter["dead_lettered_at"] or "—",
+                            letter["reason"])
     for table in (halts, letters):
         out.print(table if table.row_count else f"{table.title}: none")
     for service, entry in found.items():

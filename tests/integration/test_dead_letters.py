@@ -5,8 +5,10 @@ applies it, or `berdaya dlq skip` records that it never will be."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
+from kombu import Connection
 from nameko.containers import ServiceContainer
 from typer.testing import CliRunner
 
@@ -16,6 +18,7 @@ from services.grants.application import GrantsApplication
 from services.grants.service import GrantsService
 from shared.backbone import Backbone
 from shared.consumer import handles
+from shared.dead_letters import peek, remove_resolved
 from shared.topology import dead_letter_queue_name
 from tests.integration.test_backbone import grants_counted, grants_households, register
 from tests.support.households import household
@@ -202,3 +205,37 @@ def test_a_skipped_event_is_never_applied_the_flow_goes_on_and_auditors_see_the_
                                              "test household entered by mistake; registry removes it")]
     shown = berdaya(system, "audit", "verify", **audit_urls)
     assert "Upstream events skipped by an operator" in shown.stdout and "kabid.lamsel" in shown.stdout
+
+
+def test_a_retry_without_the_fix_halts_again_and_its_new_dead_letter_stays_listed(halted):
+    system, halt, _ = halted
+    poison = halt["position"]
+    retried = berdaya(system, "dlq", "retry", "grants", "registry", "--by", "ops.lamsel", "--reason", "try again")
+    assert retried.exit_code == 0, retried.output
+    again = eventually(lambda: (grants_registry_status(system)["halt"] or {}).get("halted_at") != halt["halted_at"]
+                       and grants_registry_status(system)["halt"])
+    assert again["position"] == poison and "Nur'aini" in again["reason"]
+
+    grants = json.loads(berdaya(system, "dlq", "list", "--json").stdout)["grants"]
+    assert [(h["position"], h["since"]) for h in grants["halts"]] == [(poison, again["halted_at"])]
+    # One dead letter: the first was removed with the decision, the one the retry produced stays, stamped after it.
+    assert [(d["upstream"], d["position"]) for d in grants["dead_letters"]] == [("registry", poison)]
+    stamped = datetime.fromisoformat(grants["dead_letters"][0]["dead_lettered_at"])
+    assert stamped > datetime.fromisoformat(halt["halted_at"])
+
+
+def test_tidying_after_a_decision_keeps_a_dead_letter_made_after_it(halted):
+    """The moment a retry without a fix fails again can fall while the queue is being tidied: the new dead letter,
+    at the same position, must stay — it is the only account of the new halt."""
+    system, halt, _ = halted
+    poison = halt["position"]
+    queue = dead_letter_queue_name("grants")
+    with Connection(system.amqp_uri) as connection:
+        _, [letter] = peek(connection, "grants")
+        made = datetime.fromisoformat(letter.dead_lettered_at)
+        assert remove_resolved(connection, "grants", "registry", poison, made - timedelta(milliseconds=1)) == 0
+        assert remove_resolved(connection, "grants", "training", poison, made + timedelta(seconds=1)) == 0
+        assert remove_resolved(connection, "grants", "registry", poison - 1, made + timedelta(seconds=1)) == 0
+        assert system.queue_depth(queue) == 1
+        assert remove_resolved(connection, "grants", "registry", poison, made + timedelta(milliseconds=1)) == 1
+    assert system.queue_depth(queue) == 0

@@ -75,7 +75,25 @@ def test_a_retry_needs_who_but_not_a_reason():
 
 def test_a_dead_letter_that_is_not_an_event_still_shows_its_reason():
     message = amqp.Message(b"not json", application_headers={"x-berdaya-reason": "not a berdaya event envelope",
-                                                             "x-berdaya-upstream": "registry"})
+                                                             "x-berdaya-upstream": "registry",
+                                                             "x-berdaya-dead-lettered-at": "2026-11-30T02:00:00+00:00"})
     assert DeadLetter.of(message).as_dict() == {"upstream": "registry", "position": None,
                                                 "reason": "not a berdaya event envelope", "event_type": None,
-                                                "event_id": None}
+                                                "event_id": None, "dead_lettered_at": "2026-11-30T02:00:00+00:00"}
+
+
+def test_a_decision_settles_the_dead_letters_of_its_upstream_up_to_its_position_made_before_it():
+    decided_at = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+
+    def letter(upstream: str, position: int | None, stamped: str | None) -> DeadLetter:
+        return DeadLetter(upstream=upstream, position=position, reason="handler failed", event_type=None,
+                          event_id=None, dead_lettered_at=stamped)
+
+    before, after = "2026-11-30T01:59:59.999000+00:00", "2026-11-30T02:00:00.001000+00:00"
+    assert letter("registry", 7, before).resolved_by("registry", 7, decided_at)
+    assert letter("registry", 5, before).resolved_by("registry", 7, decided_at)
+    assert letter("registry", 7, None).resolved_by("registry", 7, decided_at)  # from before stamps existed
+    assert not letter("registry", 7, after).resolved_by("registry", 7, decided_at)  # a retry that failed again
+    assert not letter("registry", 8, before).resolved_by("registry", 7, decided_at)
+    assert not letter("training", 7, before).resolved_by("registry", 7, decided_at)
+    assert not letter("registry", None, before).resolved_by("registry", 7, decided_at)
