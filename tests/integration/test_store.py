@@ -1,4 +1,5 @@
-"""The service store on a real PostgreSQL: a write whose COMMIT went through but whose acknowledgement was lost."""
+"""The service store on a real PostgreSQL: a write whose COMMIT went through but whose acknowledgement was lost; pooled
+connections whose sessions were killed."""
 
 from __future__ import annotations
 
@@ -55,4 +56,24 @@ def test_a_retried_write_that_had_committed_is_recognised_not_refused(notes: Not
         notes.recorder.insert_events([rival])
     with pytest.raises(IntegrityError):  # one of two events is not ours: the whole write was not ours
         notes.recorder.insert_events([stored[1], rival])
+    assert len(notes.recorder.select_notifications(start=0, limit=10)) == 2
+
+
+def test_reads_and_writes_go_on_after_every_pooled_connection_was_killed(notes: NotesApplication):
+    """A pooled connection whose server session was killed (a database restart, an operator's
+    pg_terminate_backend) is never handed to a read or a write: the pool checks each one before use
+    (POSTGRES_PRE_PING, shared/config.py) and opens a fresh one."""
+    notes.save(Note("Rapat kelompok"))
+    busy = [notes.datastore.get_connection() for _ in range(3)]
+    opened = [held.__enter__() for held in busy]  # three sessions in the pool, then idle
+    for held in busy:
+        held.__exit__(None, None, None)
+    pids = [conn.info.backend_pid for conn in opened]
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        assert admin.execute("SELECT count(pg_terminate_backend(pid)) FROM unnest(%s::int[]) AS pid",
+                             (pids,)).fetchone()[0] == 3
+
+    for _ in range(4):  # more reads than dead connections
+        assert notes.query(f"SELECT count(*) AS notes FROM {notes.recorder.events_table_name}") == [{"notes": 1}]
+    notes.save(Note("Kas bulan Juni"))
     assert len(notes.recorder.select_notifications(start=0, limit=10)) == 2
