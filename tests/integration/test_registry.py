@@ -7,11 +7,15 @@ import csv
 import io
 from datetime import date
 
+import eventlet
 import pytest
+from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError
 
 from berdaya.cli.bdt_import import import_bdt
+from services.registry.service import RegistryService
 from services.registry.synth import write_synthetic_bdt
+from shared.backbone import domain_rpc
 from shared.errors import from_remote
 from shared.regions import builtin_lampung_selatan
 from tests.support.households import household, nik
@@ -226,3 +230,38 @@ def test_people_are_found_by_nik_kk_village_and_name_without_case_or_diacritics(
         assert person["kk"] == special["kk"] and person["village_code"] == "18.01.04.2003"
         assert rpc.registry.household(special["kk"])["members"][0]["name"] == "Nur'aini Éka Putri"
         assert rpc.registry.person("1801060000000000") is None
+
+
+HELD_BATCHES: list[int] = []
+
+
+class RegistryKilledMidImport(RegistryService):
+    """A registry replica that takes the first import batch and is killed before it has stored any of it."""
+
+    @domain_rpc
+    def import_households(self, households: list) -> dict:
+        HELD_BATCHES.append(len(households))
+        if len(HELD_BATCHES) == 1:
+            eventlet.sleep(60)
+        return super().import_households(households)
+
+
+def test_an_import_batch_lost_with_a_killed_registry_replica_is_sent_again_and_imported_once(system, tmp_path):
+    HELD_BATCHES.clear()
+    path = tmp_path / "dtks.csv"
+    write_synthetic_bdt(path, 30, "18.01", builtin_lampung_selatan(), seed=11, error_share=0.0)
+    doomed = ServiceContainer(RegistryKilledMidImport, system.config("registry"))
+    doomed.start()
+    system.containers.setdefault("registry", []).append(doomed)
+    system.import_regions()
+
+    importing = eventlet.spawn(import_bdt, path, system.amqp_uri, "operator.lamsel", rpc_timeout=3)
+    eventually(lambda: HELD_BATCHES == [30], message="the doomed replica holds the batch")
+    system.kill(doomed)
+    system.start("registry")
+    report = importing.wait()
+
+    assert (report.households_imported, report.households_rejected, report.unchanged) == (30, 0, 0)
+    assert HELD_BATCHES == [30]  # the lost request was not delivered again; the resend went to the new replica
+    assert system.scalar("registry", "SELECT count(*) FROM households") == 30
+    assert system.scalar("registry", "SELECT count(*) FROM registry_events") == 1 + 30  # regions + households
