@@ -18,10 +18,10 @@ from eventlet.green import subprocess
 from eventlet.semaphore import Semaphore
 
 from services.gateway.errors import ApiError
+from shared.config import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = (sys.executable, "-c", "from berdaya.cli import app; app()")
-AUDITED_SERVICES = ("registry", "grants", "training")
 # A green Popen reading pipes times out in code of the unpatched standard-library copy eventlet keeps, which raises
 # that copy's TimeoutExpired, not the class eventlet.green.subprocess exports (waiting without pipes raises that one).
 TIMED_OUT = (subprocess.TimeoutExpired, patcher.original("subprocess").TimeoutExpired)
@@ -41,10 +41,10 @@ class Jobs:
     audit_slot: Semaphore = field(default_factory=lambda: Semaphore(1))
 
     def __post_init__(self) -> None:
-        unknown = set(self.audit_urls) - set(AUDITED_SERVICES)
+        unknown = set(self.audit_urls) - set(SERVICES)
         if unknown:
             raise ValueError(f"AUDIT_DATABASE_URLS: no service {', '.join(sorted(unknown))} "
-                             f"(the audit reads {', '.join(AUDITED_SERVICES)})")
+                             f"(the audit reads {', '.join(SERVICES)})")
 
     def audit_env(self) -> dict[str, str]:
         return {f"{service.upper()}_AUDIT_DATABASE_URL": url for service, url in self.audit_urls.items() if url}

@@ -23,10 +23,8 @@ from shared.config import SERVICES
 from shared.regions import load_region_csv
 from tests.faults.infra import PrivatePostgres, PrivateRabbit, free_port
 from tests.integration.test_gateway import HASH, PASSWORD
-from tests.support.system import eventually
+from tests.support.system import REGION_FILES, eventually
 
-SHARED_DATA = ROOT.parent / "shared" / "data"
-REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
 RUNTIME_ROLE = "berdaya_app"
 PROCESS_NAMES = (*SERVICES, "gateway")
 
