@@ -263,7 +263,7 @@ def main() -> None:
         processes = [start_service(s, env, log_name=f"bench-http-{s}") for s in SERVICES]
         wait_until_ready(amqp_uri, timeout=120, processes=processes)
         processes.append(start_service("gateway", env, log_name="bench-http-gateway"))
-        wait_for(base + "/health", processes[-1])
+        wait_until_ready(amqp_uri, timeout=120, processes=processes[-1:])
         say("services and gateway up; seeding")
         store = GatewayStore(url(DATABASES["gateway"]))
         store.ensure_schema()
@@ -317,20 +317,6 @@ def main() -> None:
             stop_pid(process.process.pid)
         for process in processes:
             Path(process.log_path).unlink(missing_ok=True)
-
-
-def wait_for(health: str, process, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.process.poll() is not None:
-            raise RuntimeError(process.log_path.read_text()[-2000:])
-        try:
-            if requests.get(health, timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{health} not ok within {timeout}s")
 
 
 def session(access_token: str) -> requests.Session:

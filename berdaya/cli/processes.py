@@ -33,6 +33,12 @@ class ServiceProcess:
     service: str
     process: subprocess.Popen
     log_path: Path
+    web_address: str  # the WEB_SERVER_ADDRESS it was started with: where a gateway listens
+
+    @property
+    def base_url(self) -> str:
+        host, _, port = self.web_address.rpartition(":")
+        return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
 
 
 def start_service(service: str, env: dict[str, str], log_name: str | None = None) -> ServiceProcess:
@@ -40,17 +46,18 @@ def start_service(service: str, env: dict[str, str], log_name: str | None = None
     log_path = RUN_DIR / f"{log_name or service}.log"
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
     config = str(service_config_path(service))
+    child_env = {**os.environ, "PYTHONWARNINGS": "ignore", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "nameko", "run", "--config", config, SERVICE_CLASSES[service]],
         cwd=ROOT,
-        env={**os.environ, "PYTHONWARNINGS": "ignore", **env},
+        env=child_env,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # a Ctrl-C in the terminal reaches us, and we stop the services in order
     )
     log.close()
-    return ServiceProcess(service, process, log_path)
+    return ServiceProcess(service, process, log_path, child_env.get("WEB_SERVER_ADDRESS", "0.0.0.0:8080"))
 
 
 def wait_until_ready(amqp_uri: str, services: tuple[str, ...] = SERVICES, timeout: float = 90.0,
@@ -78,12 +85,6 @@ def wait_until_ready(amqp_uri: str, services: tuple[str, ...] = SERVICES, timeou
             wait_for_gateway(process, deadline)
 
 
-def gateway_url() -> str:
-    address = os.environ.get("WEB_SERVER_ADDRESS", "0.0.0.0:8080")
-    host, _, port = address.rpartition(":")
-    return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
-
-
 def wait_for_gateway(process: ServiceProcess, deadline: float) -> None:
     last = "no answer"
     while True:
@@ -91,7 +92,7 @@ def wait_for_gateway(process: ServiceProcess, deadline: float) -> None:
             tail = process.log_path.read_text(errors="replace").splitlines()[-15:]
             raise RuntimeError(f"gateway exited with code {process.process.returncode}:\n" + "\n".join(tail))
         try:
-            with urllib.request.urlopen(gateway_url() + "/health", timeout=5) as answer:
+            with urllib.request.urlopen(process.base_url + "/health", timeout=5) as answer:
                 if answer.status == 200:
                     return
         except urllib.error.HTTPError as error:
@@ -99,7 +100,7 @@ def wait_for_gateway(process: ServiceProcess, deadline: float) -> None:
         except OSError as error:
             last = str(error)
         if time.monotonic() > deadline:
-            raise TimeoutError(f"gateway: GET {gateway_url()}/health not ok in time ({last})")
+            raise TimeoutError(f"gateway: GET {process.base_url}/health not ok in time ({last})")
         time.sleep(0.3)
 
 

@@ -17,13 +17,13 @@ import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from berdaya.cli.processes import ROOT, ServiceProcess, start_service, stop_pid
+from berdaya.cli.processes import ROOT, ServiceProcess, start_service, stop_pid, wait_until_ready
 from services.gateway.store import GatewayStore
 from shared.config import SERVICES
 from shared.regions import load_region_csv
 from tests.faults.infra import PrivatePostgres, PrivateRabbit, free_port
 from tests.integration.test_gateway import HASH, PASSWORD
-from tests.support.system import REGION_FILES, eventually
+from tests.support.system import REGION_FILES
 
 RUNTIME_ROLE = "berdaya_app"
 PROCESS_NAMES = (*SERVICES, "gateway")
@@ -82,34 +82,10 @@ class FaultCluster:
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 90) -> None:
-        """Every service answers RPC, and the gateway's /health is 200 (every dependency up, no halted consumer)."""
-        with ClusterRpcProxy({"AMQP_URI": self.rabbit.amqp_uri}, timeout=3) as cluster:
-            for service in SERVICES:
-                eventually(lambda service=service: self._answers(cluster, service), timeout,
-                           message=f"{service} answers RPC")
-        eventually(self.healthy, timeout, message="GET /health is 200")
-
-    def _answers(self, cluster, service: str) -> bool:
-        self._check_alive()
-        try:
-            cluster[service].backbone_status()
-            return True
-        except Exception:
-            return False
-
-    def healthy(self) -> bool:
-        self._check_alive()
-        try:
-            return requests.get(self.base + "/health", timeout=5).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def _check_alive(self) -> None:
-        for name, processes in self.processes.items():
-            for process in processes:
-                if process.process.poll() is not None:
-                    tail = process.log_path.read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"{name} exited with {process.process.returncode}:\n{tail}")
+        """Every service answers RPC, and the gateway's /health is 200 (every dependency up, no halted consumer);
+        fails at once if a process exited."""
+        wait_until_ready(self.rabbit.amqp_uri, timeout=timeout,
+                         processes=[process for processes in self.processes.values() for process in processes])
 
     def sigkill(self, name: str) -> None:
         """kill -9 the (first) process of ``name``: no shutdown code runs; the kernel closes its connections."""
