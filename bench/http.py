@@ -42,9 +42,11 @@ Prints one JSON object on stdout; progress goes to stderr.
 import os
 import sys
 
-# This file is named http.py: its folder must not shadow the standard library's http package.
+# This file is named http.py: its folder must not shadow the standard library's http package; the project root
+# goes there instead (for bench.machine).
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [path for path in sys.path if os.path.abspath(path or os.curdir) != _HERE]
+sys.path.insert(0, os.path.dirname(_HERE))
 
 import warnings
 
@@ -64,45 +66,25 @@ import json
 import random
 import socket
 import statistics
-import subprocess
 import time
-from pathlib import Path
 
-import psycopg
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from berdaya.cli.processes import start_service, stop_pid, wait_until_ready
+from bench.machine import BenchEnvironment, Services, say
 from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
+from shared.config import SERVICES
 from shared.regions import builtin_lampung_selatan
 
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-BROKER = os.environ.get("BENCH_BROKER", "guest:guest@127.0.0.1:5672")
-VHOST = "berdaya-bench-http"
-SERVICES = ("registry", "grants", "training")
-DATABASES = {service: f"berdaya_bench_http_{service}" for service in (*SERVICES, "gateway")}
+ENV = BenchEnvironment(vhost="berdaya-bench-http",
+                       databases={name: f"berdaya_bench_http_{name}" for name in (*SERVICES, "gateway")})
 PASSWORD = "bench-password-1"
 VILLAGES = ("18.01.06.2001", "18.01.06.2002", "18.01.04.2001", "18.01.04.2002")
-
-
-def say(text: str) -> None:
-    print(f"bench: {text}", file=sys.stderr, flush=True)
-
-
-def url(database: str) -> str:
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + database
-
-
-def reset() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        for database in DATABASES.values():
-            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {database}")
-    subprocess.run(["rabbitmqctl", "--quiet", "delete_vhost", VHOST], capture_output=True, timeout=60)
-    subprocess.run(["rabbitmqctl", "--quiet", "add_vhost", VHOST], check=True, capture_output=True, timeout=60)
-    subprocess.run(["rabbitmqctl", "--quiet", "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
-                   check=True, capture_output=True, timeout=60)
+# The request mix: each kind is drawn while rand.random() is below its bound (10 % registrations, 10 % decile
+# changes, 35 % a household by KK, 20 % a village's households, 15 % proposals, 10 % budgets).
+MIX = (("register", "write", 0.10), ("decile", "write", 0.20), ("household", "read", 0.55),
+       ("village_households", "read", 0.75), ("proposals", "read", 0.90), ("budgets", "read", 1.0))
 
 
 def free_port() -> int:
@@ -149,24 +131,22 @@ class Load:
     def send(self, rand: random.Random, op: requests.Session, auditor: requests.Session, started: float) -> None:
         """One request of the mix; its latency counted from ``started`` (perf_counter)."""
         base, draw = self.base, rand.random()
-        kind = "write" if draw < 0.2 else "read"
-        label = ("register" if draw < 0.1 else "decile" if draw < 0.2 else "household" if draw < 0.55
-                 else "village_households" if draw < 0.75 else "proposals" if draw < 0.9 else "budgets")
+        label, kind = next((label, kind) for label, kind, bound in MIX if draw < bound)
         try:
-            if draw < 0.1:
+            if label == "register":
                 response = op.post(base + "/api/v1/households", json=household(next(self.next_number)),
                                    headers={"Idempotency-Key": f"bench-{rand.getrandbits(64):x}"}, timeout=30)
-            elif draw < 0.2:
+            elif label == "decile":
                 response = op.post(base + f"/api/v1/households/{rand.choice(self.kks)}/decile",
                                    json={"decile": rand.randint(1, 4)},
                                    headers={"Idempotency-Key": f"bench-{rand.getrandbits(64):x}"}, timeout=30)
-            elif draw < 0.55:
+            elif label == "household":
                 response = auditor.get(base + f"/api/v1/households/{rand.choice(self.kks)}", timeout=30)
-            elif draw < 0.75:
+            elif label == "village_households":
                 response = op.get(base + "/api/v1/households", timeout=30,
                                   params={"village": rand.choice(VILLAGES), "size": "20",
                                           "page": str(rand.randint(1, 2))})
-            elif draw < 0.9:
+            elif label == "proposals":
                 response = op.get(base + "/api/v1/proposals", timeout=30)
             else:
                 response = auditor.get(base + "/api/v1/budgets", timeout=30)
@@ -249,23 +229,17 @@ def main() -> None:
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be positive")
 
-    reset()
-    amqp_uri = f"pyamqp://{BROKER}/{VHOST}"
+    ENV.create()
+    amqp_uri = ENV.amqp_uri()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "GATEWAY_DATABASE_URL":
-           url(DATABASES["gateway"]), "JWT_SECRET": "bench-secret-of-at-least-thirty-two-bytes", "LOG_LEVEL": "WARNING"}
-    for service in SERVICES:
-        env[f"{service.upper()}_DATABASE_URL"] = url(DATABASES[service])
-        env[f"{service.upper()}_SETUP_DATABASE_URL"] = url(DATABASES[service])
-    processes = []
+    services = Services(ENV, env={"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
+                                  "JWT_SECRET": "bench-secret-of-at-least-thirty-two-bytes"}, log_prefix="bench-http")
     try:
-        processes = [start_service(s, env, log_name=f"bench-http-{s}") for s in SERVICES]
-        wait_until_ready(amqp_uri, timeout=120, processes=processes)
-        processes.append(start_service("gateway", env, log_name="bench-http-gateway"))
-        wait_until_ready(amqp_uri, timeout=120, processes=processes[-1:])
+        services.start(*SERVICES)
+        services.start("gateway")
         say("services and gateway up; seeding")
-        store = GatewayStore(url(DATABASES["gateway"]))
+        store = GatewayStore(ENV.database_url("gateway"))
         store.ensure_schema()
         password_hash = hash_password(PASSWORD)
         for username, role, region in (("op.bench", "operator", "18.01"), ("aud.bench", "auditor", ""),
@@ -313,10 +287,8 @@ def main() -> None:
             result["first_errors"] = load.errors[:3]
         print(json.dumps(result))
     finally:
-        for process in reversed(processes):
-            stop_pid(process.process.pid)
-        for process in processes:
-            Path(process.log_path).unlink(missing_ok=True)
+        services.stop()
+        ENV.drop()
 
 
 def session(access_token: str) -> requests.Session:

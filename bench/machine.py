@@ -1,7 +1,8 @@
 """What the benchmarks share: a fresh environment (databases, a RabbitMQ vhost, the services as processes), and
 where the CPU went.
 
-Imported as ``bench.machine`` by bench/events.py and bench/import.py (they put the project root on ``sys.path``).
+Imported as ``bench.machine`` by bench/events.py, bench/import.py and bench/http.py (they put the project root on
+``sys.path``).
 """
 
 from __future__ import annotations
