@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 
@@ -15,6 +16,11 @@ from services.gateway.store import DEFAULT_URL, DuplicateUser, GatewayStore, Unk
 users_app = typer.Typer(help="users of the HTTP API (roles and regions), stored in the gateway's database",
                         no_args_is_help=True)
 console = Console(stderr=True)
+
+
+def operator() -> str:
+    """Who the change is recorded as: the account that ran the command on this machine."""
+    return f"cli:{getpass.getuser()}"
 
 
 def store() -> GatewayStore:
@@ -44,7 +50,7 @@ def add(
         raise typer.Exit(2)
     gateway = store()
     try:
-        gateway.add_user(username, hash_password(password), role, region)
+        gateway.add_user(username, hash_password(password), role, region, by=operator())
     except DuplicateUser:
         console.print(f"[red]refused:[/] user {username} exists")
         raise typer.Exit(2) from None
@@ -74,7 +80,7 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="print JSON on
 def _set_disabled(username: str, disabled: bool) -> None:
     gateway = store()
     try:
-        gateway.set_disabled(username, disabled)
+        gateway.set_disabled(username, disabled, by=operator())
     except UnknownUser:
         console.print(f"[red]refused:[/] no user {username}")
         raise typer.Exit(2) from None

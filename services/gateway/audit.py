@@ -1,6 +1,7 @@
-"""GET /api/v1/audit/verify and /audit/report: the auditor's tools, run on the server as `berdaya audit` runs them.
+"""GET /api/v1/audit/*: the auditor's tools, run on the server as `berdaya audit` runs them — verify (each run
+recorded in the gateway's database with who ran it), the ledger's head, the state as of a moment, the report.
 
-Both read every service's database (the URLs the gateway is configured with for auditing: ``Jobs.audit_urls``)
+They read every service's database (the URLs the gateway is configured with for auditing: ``Jobs.audit_urls``)
 and replay every event log, so they run as child processes of the gateway (jobs.py), one at a time per gateway
 process, bounded by ``AUDIT_TIMEOUT_S``.
 """
@@ -23,7 +24,7 @@ from services.gateway.jobs import Finished, run_cli
 
 def run_audit(call: Call, args: list[str], what: str) -> Finished:
     jobs = call.gateway.jobs
-    as_of = call.query.as_of
+    as_of = getattr(call.query, "as_of", None)  # the routes that take a moment
     if not jobs.audit_slot.acquire(blocking=False):
         raise ApiError(503, "unavailable", "another audit is running on this gateway; try again when it has "
                                            "finished", headers={"Retry-After": "30"})
@@ -39,10 +40,36 @@ def verify(call: Call) -> dict:
     finished = run_audit(call, ["audit", "verify", "--json"], "the verification")
     if finished.returncode in (0, 1):  # 1: it ran and found problems; its JSON says which
         try:
-            return json.loads(finished.out)
+            result = json.loads(finished.out)
         except ValueError:
             pass  # it failed before printing its result: the reason is on stderr
+        else:
+            call.gateway.store.record_audit_run(call.username, call.query.as_of, result)
+            return result
     raise ApiError(502, "upstream_error", f"the verification could not run: {finished.reason()}")
+
+
+def json_of(call: Call, args: list[str], what: str) -> dict:
+    finished = run_audit(call, args, what)
+    if finished.returncode == 0:
+        try:
+            return json.loads(finished.out)
+        except ValueError:
+            pass
+    raise ApiError(502, "upstream_error", f"{what} could not be read: {finished.reason()}")
+
+
+def head(call: Call) -> dict:
+    return json_of(call, ["audit", "head"], "the ledger's head")
+
+
+def replay(call: Call) -> dict:
+    return json_of(call, ["audit", "replay"], "the state as of that moment")
+
+
+def runs(call: Call) -> list[dict]:
+    return [{**run, "at": run["at"].isoformat(), "as_of": run["as_of"] and run["as_of"].isoformat()}
+            for run in call.gateway.store.audit_runs()]
 
 
 def report(call: Call) -> File:

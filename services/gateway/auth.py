@@ -14,7 +14,8 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin")
+# head: the head of the office (Kepala Dinas), who follows the programme on the dashboard and writes nothing.
+ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin", "head")
 REGION_RE = re.compile(r"^$|^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 DEV_SECRET = "berdaya-dev-secret-do-not-use-in-production"

@@ -1,8 +1,12 @@
 """The request pipeline, the same for every route of the table (routes.py):
 
-    authenticate (401) → role allowed by the route (403) → path, query, body parsed (400) → the resource's region
-    found (404) and covered by the user's region (403) → Idempotency-Key claimed (409 if used otherwise) → the
-    route's call → JSON.
+    authenticate (401; a console session's write needs its CSRF token, else 403) → role allowed by the route (403)
+    → path, query, body parsed (400) → the resource's region found (404) and covered by the user's region (403) →
+    Idempotency-Key claimed (409 if used otherwise) → the route's call → JSON.
+
+Two credentials lead to the same user: an API client's bearer token, or the console's session cookie (the console
+builds its requests with ``session`` and ``csrf`` set, and runs them through this same pipeline: no rule of who
+may do what exists twice).
 
 It knows nothing of nameko or werkzeug: it takes an :class:`ApiRequest` and a ``rpc(service, method, ...)``
 callable, so the authorization matrix can run without I/O in unit tests, and against the real services in
@@ -12,6 +16,7 @@ integration tests.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -36,6 +41,7 @@ from services.gateway.errors import (
 )
 from services.gateway.jobs import Jobs
 from services.gateway.models import Empty, Params
+from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
 from shared.errors import BerdayaError
 from shared.log import get_logger
@@ -57,6 +63,8 @@ class ApiRequest:
     args: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
+    session: str | None = None  # the console's session cookie: the credential instead of a bearer token
+    csrf: str | None = None  # the console form's CSRF token: a write under a session needs it
 
 
 @dataclass(frozen=True)
@@ -246,8 +254,9 @@ def route(method: str, path: str, name: str, summary: str, *, roles: frozenset[s
 
 class Gateway:
     def __init__(self, store: GatewayStore, tokens: Tokens, *, user_cache_s: float = 5.0,
-                 jobs: Jobs | None = None, rpc_timeout_s: float = 10.0) -> None:
+                 jobs: Jobs | None = None, rpc_timeout_s: float = 10.0, sessions: Sessions | None = None) -> None:
         self.store, self.tokens, self.user_cache_s = store, tokens, user_cache_s
+        self.sessions = sessions or Sessions(store, ttl_s=tokens.ttl_s, idle_s=tokens.ttl_s)
         self.jobs = jobs or Jobs()
         self.rpc_timeout_s = rpc_timeout_s
         self._users: dict[str, tuple[float, User | None]] = {}
@@ -278,7 +287,7 @@ class Gateway:
             return ApiResponse(500, ApiError(500, "internal", "internal error").body())
 
     def _handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:
-        user = None if route.public else self.authenticate(request.headers.get("authorization"))
+        user = None if route.public else self.authenticate(request, write=route.write)
         if user is not None and user.role not in route.roles:
             raise ApiError(403, "forbidden", f"role {user.role} may not {route.summary.lower()}")
         check_no_nul(request)
@@ -323,7 +332,16 @@ class Gateway:
 
     # --- who asks ---
 
-    def authenticate(self, authorization: str | None) -> User:
+    def authenticate(self, request: ApiRequest, *, write: bool = False) -> User:
+        username = self._session_user(request, write) if request.session is not None else \
+            self._token_user(request.headers.get("authorization"))
+        user = self.user(username)
+        if user is None or user.disabled:
+            raise ApiError(401, "unauthenticated", "this user is unknown or disabled",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return user  # role and region as the database says now, not as the token said then
+
+    def _token_user(self, authorization: str | None) -> str:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token> (POST /api/v1/auth/token)",
@@ -333,11 +351,17 @@ class Gateway:
         except jwt.InvalidTokenError as exc:
             raise ApiError(401, "unauthenticated", f"invalid token: {exc}",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
-        user = self.user(str(claims["sub"]))
-        if user is None or user.disabled:
-            raise ApiError(401, "unauthenticated", "this user is unknown or disabled",
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        return user  # role and region as the database says now, not as the token said then
+        return str(claims["sub"])
+
+    def _session_user(self, request: ApiRequest, write: bool) -> str:
+        found = self.sessions.find(request.session or "")
+        if found is None:
+            raise ApiError(401, "unauthenticated", "the session has ended: log in again", rule="session.ended")
+        # A form from another site cannot know the token: it is in the session's own pages only.
+        if write and not hmac.compare_digest(found.csrf, request.csrf or ""):
+            raise ApiError(403, "forbidden", "the form's security token is missing or stale: reload the page",
+                           field="_csrf", rule="csrf.token")
+        return found.username
 
     def user(self, username: str) -> User | None:
         now = time.monotonic()

@@ -1,4 +1,6 @@
-"""One error shape for every HTTP answer that is not a success: ``{"error": {"code", "message", "field"?, "rule"?}}``.
+"""One error shape for every HTTP answer that is not a success:
+``{"error": {"code", "message", "field"?, "rule"?, "details"?}}`` — ``details``: the values a domain refusal names
+(ids, numbers, limits), so that a client (the console among them) can say it in its own words and language.
 
 Domain refusals come back from the services as nameko ``RemoteError``s (rebuilt with ``shared.errors.from_remote``)
 and are mapped here to HTTP: bad input 400, role/region refusals 403, missing 404, conflicts and programme rules
@@ -20,11 +22,12 @@ FORBIDDEN_RULES = frozenset({"role.forbidden", "region.scope"})
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, *, field: str | None = None, rule: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.field, self.rule = field, rule
         self.headers = headers or {}
+        self.details = details or {}
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -32,6 +35,8 @@ class ApiError(Exception):
             error["field"] = self.field
         if self.rule is not None:
             error["rule"] = self.rule
+        if self.details:
+            error["details"] = self.details
         return {"error": error}
 
 
@@ -63,15 +68,18 @@ def from_domain(error: BerdayaError) -> ApiError:
     rule = getattr(error, "rule", None) or error.details.get("rule")
     field = str(field) if field is not None else None
     rule = str(rule) if rule is not None else None
+    details = {key: value for key, value in error.details.items() if key not in ("field", "rule")}
     if isinstance(error, ValidationFailed):
-        return ApiError(400, error.code, error.message, field=field, rule=rule)
-    if isinstance(error, NotFound):
-        return ApiError(404, error.code, error.message, field=field, rule=rule)
-    if rule in FORBIDDEN_RULES or (rule or "").endswith("maker_checker"):
-        return ApiError(403, error.code, error.message, field=field, rule=rule)
-    if isinstance(error, Conflict):
-        return ApiError(409, error.code, error.message, field=field, rule=rule)
-    return ApiError(400, error.code, error.message, field=field, rule=rule)
+        status = 400
+    elif isinstance(error, NotFound):
+        status = 404
+    elif rule in FORBIDDEN_RULES or (rule or "").endswith("maker_checker"):
+        status = 403
+    elif isinstance(error, Conflict):
+        status = 409
+    else:
+        status = 400
+    return ApiError(status, error.code, error.message, field=field, rule=rule, details=details)
 
 
 # What a service raises when its database went away mid-command (eventsourcing's and psycopg's names): the

@@ -80,6 +80,27 @@ class UserOut(BaseModel):
     disabled: bool
 
 
+class Me(UserOut):
+    """Who the credential belongs to, as the gateway's database says now."""
+
+
+class PasswordIn(Body):
+    password: Annotated[str, Field(min_length=8, max_length=200)]
+
+
+class UserChangeQuery(Params):
+    username: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")] | None = None
+
+
+class UserChangeOut(BaseModel):
+    username: str
+    change: Literal["added", "disabled", "enabled", "password_reset"]
+    role: str | None = Field(description="of an added user")
+    region: str | None = Field(description="of an added user")
+    by: str
+    at: str
+
+
 # --- lists ---------------------------------------------------------------------------------------------------
 
 Item = TypeVar("Item")
@@ -207,6 +228,21 @@ class Person(Open):
     village_code: str
 
 
+class PeopleQuery(Paging):
+    q: Annotated[str, Field(min_length=2, max_length=100, description="a NIK or KK (16 digits), or any part of a "
+                                                                      "name")]
+    region: RegionCode | None = None
+
+
+class PersonFound(Open):
+    nik: str
+    name: str
+    kk: str
+    village_code: str
+    decile: int
+    bdt_status: str
+
+
 # --- registry: regions ---------------------------------------------------------------------------------------
 
 class RegionRowIn(Body):
@@ -296,6 +332,22 @@ class GroupCreated(BaseModel):
     group_id: str
 
 
+class CandidateQuery(Params):
+    village: VillageCode
+    kind: Word = "perempuan"
+
+
+class Candidate(Open):
+    """A household of the village, whether it may join a KUBE of that kind, and who may represent it."""
+
+    kk: str
+    decile: int
+    bdt_status: str
+    members: list[dict[str, Any]]
+    eligible: list[dict[str, Any]]
+    excluded: dict[str, Any] | None
+
+
 # --- grants --------------------------------------------------------------------------------------------------
 
 class BudgetLineIn(Body):
@@ -332,6 +384,12 @@ class Approve(Body):
 class ProposalQuery(Paging):
     region: RegionCode | None = None
     status: Word | None = None
+    order: Literal["newest", "oldest"] = Field("newest", description="oldest: the one waiting longest first "
+                                                                     "(a reviewer's queue)")
+
+
+class RegionFilter(Params):
+    region: RegionCode | None = None
 
 
 class ProposalRow(Open):
@@ -400,6 +458,36 @@ class Grant(Open):
 
 class Payment(Open):
     payment_id: str
+
+
+class PayableTranche(Open):
+    number: int
+    amount_rp: int
+    status: str
+    payment_id: str | None
+    payable: bool
+    blocked_by: str | None
+
+
+class Payable(Open):
+    """A grant with a tranche the treasurer can pay, is paying, or waits to pay (and what it waits for)."""
+
+    proposal_id: str
+    group_name: str
+    village_code: str
+    amount_rp: int
+    tranches: list[PayableTranche]
+
+
+class LpjDue(Open):
+    proposal_id: str
+    group_name: str
+    village_code: str
+    tranche: int
+    paid_on: str
+    days_since_paid: int
+    lpj: str | None
+    overdue: bool
 
 
 class Confirm(Body):
@@ -507,6 +595,13 @@ class Completions(BaseModel):
     completed: list[dict[str, Any]]
 
 
+class GateOut(Open):
+    group_id: str
+    open: bool
+    completed: int
+    representatives: int
+
+
 class Participant(Open):
     nik: str
     person: dict[str, Any] | None
@@ -584,6 +679,57 @@ class AuditVerification(Open):
     skipped: list[AuditSkip]
 
 
+class AuditRun(BaseModel):
+    """A verification run through the gateway, as recorded when it finished."""
+
+    at: str
+    by: str
+    as_of: str | None
+    ok: bool
+    events_checked: int
+    ledger_entries_checked: int
+    ledger_head: str
+    problems: int
+
+
+class LedgerHead(Open):
+    seq: int
+    hash: str
+    recorded_at: str | None
+
+
+class ReplayQuery(Params):
+    as_of: Moment = Field(description="the moment (RFC 3339 with its offset)", examples=["2026-06-30T23:59:59+07:00"])
+
+
+class Replayed(Open):
+    as_of: str
+    budgets: list[dict[str, Any]]
+    proposals: list[dict[str, Any]]
+    groups: list[dict[str, Any]]
+
+
+class DashboardRow(BaseModel):
+    """One area (a district, or a village when the region is a district): what the head of the office follows."""
+
+    code: str
+    households: int
+    groups: dict[str, int]
+    proposals: dict[str, int]
+    approved_rp: int
+    disbursed_rp: int
+    lpj_overdue: int
+    participants: int
+    completed: int
+
+
+class Dashboard(BaseModel):
+    region: str
+    level: Literal["district", "village"]
+    rows: list[DashboardRow]
+    budgets: list[Budget]
+
+
 class Dependency(Open):
     ok: bool
 
@@ -598,6 +744,7 @@ class ErrorDetail(BaseModel):
     message: str
     field: str | None = None
     rule: str | None = None
+    details: dict[str, Any] | None = Field(None, description="the values a refusal names (ids, numbers, limits)")
 
 
 class ErrorOut(BaseModel):

@@ -8,6 +8,7 @@ scope cannot be built (``core.route`` refuses it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from eventlet import tpool
@@ -28,6 +29,7 @@ from services.gateway.core import (
     Unscoped,
     route,
 )
+from services.gateway.dashboard import dashboard
 from services.gateway.errors import ApiError
 from services.gateway.store import DuplicateUser, UnknownUser
 
@@ -110,22 +112,35 @@ def issue_token(c: Call) -> dict:
 def add_user(c: Call) -> dict:
     body: m.UserIn = c.body
     try:
-        c.gateway.store.add_user(body.username, tpool.execute(hash_password, body.password), body.role, body.region)
+        c.gateway.store.add_user(body.username, tpool.execute(hash_password, body.password), body.role, body.region,
+                                 by=c.username)
     except DuplicateUser:
         raise ApiError(409, "conflict", f"user {body.username} exists", field="username",
                        rule="user.exists") from None
     return {"username": body.username, "role": body.role, "region": body.region, "disabled": False}
 
 
-def set_disabled(disabled: bool):
+def user_change(change: Callable[[Call], None]):
+    """A change to an existing user (by the caller, recorded); the user as it is afterwards."""
     def run(c: Call) -> dict:
         try:
-            c.gateway.store.set_disabled(c.path.username, disabled)
+            change(c)
         except UnknownUser:
             raise ApiError(404, "not_found", f"no user {c.path.username}") from None
-        found = c.gateway.store.user(c.path.username)
-        return user_out(found[0])
+        return user_out(c.gateway.store.user(c.path.username)[0])
     return run
+
+
+def set_disabled(disabled: bool):
+    return user_change(lambda c: c.gateway.store.set_disabled(c.path.username, disabled, by=c.username))
+
+
+reset_password = user_change(lambda c: c.gateway.store.set_password(
+    c.path.username, tpool.execute(hash_password, c.body.password), by=c.username))
+
+
+def user_changes(c: Call) -> list[dict]:
+    return [{**vars(change), "at": change.at.isoformat()} for change in c.gateway.store.user_changes(c.query.username)]
 
 
 def user_out(user: User) -> dict:
@@ -197,6 +212,11 @@ def search_households(c: Call) -> dict:
     return c.rpc("registry", "households_in", c.region, q.page, q.size)
 
 
+def find_people(c: Call) -> dict:
+    q: m.PeopleQuery = c.query
+    return c.rpc("registry", "find_people", q.q, c.region, q.page, q.size)
+
+
 def household_then(method: str, **fixed: Any):
     def run(c: Call) -> dict:
         c.rpc("registry", method, c.payload(kk=c.path.kk, by=c.username, **{k: getattr(c.path, v) for k, v in
@@ -224,6 +244,10 @@ def group_then(method: str):
     return run
 
 
+def group_candidates(c: Call) -> list:
+    return c.rpc("registry", "group_candidates", c.query.village, c.query.kind)
+
+
 def list_groups(c: Call) -> dict:
     q: m.GroupQuery = c.query
     return c.rpc("registry", "groups", c.region, q.status, q.page, q.size)
@@ -244,6 +268,8 @@ def proposal_then(method: str):
 
 def list_proposals(c: Call) -> dict:
     q: m.ProposalQuery = c.query
+    if q.order == "oldest":
+        return c.rpc("grants", "proposals", q.status, c.region, q.page, q.size, oldest_first=True)
     return c.rpc("grants", "proposals", q.status, c.region, q.page, q.size)
 
 
@@ -343,6 +369,14 @@ ROUTES: tuple[Route, ...] = (
       run=set_disabled(True), response=m.UserOut, tag="auth"),
     r("POST", "/users/{username}/enable", "enable_user", "Enable a user", roles={"admin"}, scope=National(),
       run=set_disabled(False), response=m.UserOut, tag="auth"),
+    r("POST", "/users/{username}/password", "reset_password", "Set a user's new password (ends their console "
+      "sessions)", roles={"admin"}, scope=National(), run=reset_password, body=m.PasswordIn, response=m.UserOut,
+      tag="auth"),
+    r("GET", "/users/changes", "user_changes", "Who added, disabled, enabled or reset which user, and when",
+      roles={"admin", "auditor"}, scope=National(), run=user_changes, query=m.UserChangeQuery,
+      response=list[m.UserChangeOut], tag="auth"),
+    r("GET", "/me", "me", "Who this credential belongs to", roles=EVERYONE, scope=Unscoped(),
+      run=lambda c: user_out(c.user), response=m.Me, tag="auth"),
     # regions
     r("POST", "/regions/import", "import_regions", "Import the official region list", roles={"admin"},
       scope=National(), run=lambda c: c.rpc("registry", "import_regions", c.payload(imported_by=c.username),
@@ -375,6 +409,9 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/households/{kk}/decile", "change_decile", "Change a household's welfare decile", roles=OPERATOR,
       scope=HOUSEHOLD, run=household_then("change_decile"), body=m.ChangeDecile, response=m.Household,
       tag="households"),
+    r("GET", "/people", "find_people", "Find people by NIK, KK or any part of the name, in a region",
+      roles=EVERYONE, scope=QueryRegion(), run=find_people, query=m.PeopleQuery, response=m.Page[m.PersonFound],
+      tag="households"),
     r("GET", "/people/{nik}", "get_person", "Get a person by NIK", roles=EVERYONE, scope=Lookup(person, "person"),
       run=lambda c: c.resource, response=m.Person, tag="households"),
     r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
@@ -385,6 +422,9 @@ ROUTES: tuple[Route, ...] = (
       body=m.FormGroup, response=m.GroupCreated, status=201, tag="groups"),
     r("GET", "/groups", "list_groups", "List KUBE groups", roles=EVERYONE, scope=QueryRegion(), run=list_groups,
       query=m.GroupQuery, response=m.Page[m.GroupRow], tag="groups"),
+    r("GET", "/groups/candidates", "group_candidates", "The households of a village: who may join a KUBE of "
+      "that kind, and why not", roles=EVERYONE, scope=QueryRegion("village"), run=group_candidates,
+      query=m.CandidateQuery, response=list[m.Candidate], tag="groups"),
     r("GET", "/groups/{group_id}", "get_group", "Get a KUBE group", roles=EVERYONE, scope=GROUP,
       run=lambda c: c.resource, response=m.Group, tag="groups"),
     r("POST", "/groups/{group_id}/members", "change_group_member", "Replace, add or remove a group member",
@@ -404,6 +444,9 @@ ROUTES: tuple[Route, ...] = (
       body=m.DraftProposal, response=m.ProposalCreated, status=201, tag="proposals"),
     r("GET", "/proposals", "list_proposals", "List proposals", roles=EVERYONE, scope=QueryRegion(),
       run=list_proposals, query=m.ProposalQuery, response=m.Page[m.ProposalRow], tag="proposals"),
+    r("GET", "/proposals/counts", "proposal_counts", "Proposals by status, in a region", roles=EVERYONE,
+      scope=QueryRegion(), run=lambda c: c.rpc("grants", "proposal_counts", c.region), query=m.RegionFilter,
+      response=dict[str, int], tag="proposals"),
     r("GET", "/proposals/{proposal_id}", "get_proposal", "Get a proposal with its history", roles=EVERYONE,
       scope=PROPOSAL, run=lambda c: c.resource, response=m.Proposal, tag="proposals"),
     r("POST", "/proposals/{proposal_id}/submit", "submit_proposal", "Submit a drafted proposal", roles=OPERATOR,
@@ -426,6 +469,13 @@ ROUTES: tuple[Route, ...] = (
       roles={"ministry"}, scope=PROPOSAL, run=proposal_then("cancel"), body=m.Reasoned, response=m.Proposal,
       tag="proposals"),
     # grants and money
+    r("GET", "/grants/payable", "payable_grants", "Grants with a tranche to pay, being paid, or waiting (and "
+      "for what): the treasurer's list", roles=EVERYONE, scope=QueryRegion(),
+      run=lambda c: c.rpc("grants", "payables", c.region), query=m.RegionFilter, response=list[m.Payable],
+      tag="grants"),
+    r("GET", "/grants/lpj-due", "lpj_due", "Paid tranches whose LPJ is not accepted yet (overdue ones marked)",
+      roles=EVERYONE, scope=QueryRegion(), run=lambda c: c.rpc("grants", "lpj_due", c.region),
+      query=m.RegionFilter, response=list[m.LpjDue], tag="grants"),
     r("GET", "/grants/{proposal_id}", "get_grant", "Get a grant: tranches, payments, LPJ, visits",
       roles=EVERYONE, scope=GRANT, run=lambda c: c.resource, response=m.Grant, tag="grants"),
     r("POST", "/grants/{proposal_id}/tranches/{n}/disburse", "disburse_tranche",
@@ -477,12 +527,26 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/cohorts/{cohort_id}/sessions/{session_id}/corrections", "correct_attendance",
       "Correct one attendance mark", roles=FACILITATOR, scope=COHORT, run=attendance("correct_attendance"),
       body=m.CorrectAttendance, response=m.Completions, tag="family school"),
+    r("GET", "/gates", "list_gates", "Family School gates of the groups in a region", roles=EVERYONE,
+      scope=QueryRegion(), run=lambda c: c.rpc("training", "gates", c.region), query=m.RegionFilter,
+      response=list[m.GateOut], tag="family school"),
     r("GET", "/participants/{nik}", "get_participant", "A participant's enrolments and attendance",
       roles=EVERYONE, scope=Lookup(participant, "participant", key=participant_region), run=lambda c: c.resource,
       response=m.Participant, tag="family school"),
+    # the head of the office's overview (every role reads it, for its own region)
+    r("GET", "/dashboard", "dashboard", "The programme per district (or per village of a district): households, "
+      "KUBE, proposals, money, LPJ, Family School", roles=EVERYONE, scope=QueryRegion(), run=dashboard,
+      query=m.RegionFilter, response=m.Dashboard, tag="dashboard"),
     # audit: it covers every region, so only national users (region '') may run it
     r("GET", "/audit/verify", "audit_verify", "Verify the logs, the ledger and the read models", roles=AUDITORS,
       scope=National(), run=audit.verify, query=m.AuditQuery, response=m.AuditVerification, tag="audit"),
+    r("GET", "/audit/runs", "audit_runs", "The last verifications run through the gateway, by whom",
+      roles=AUDITORS, scope=National(), run=audit.runs, response=list[m.AuditRun], tag="audit"),
+    r("GET", "/audit/head", "ledger_head", "The money ledger's head (keep it where the database administrator "
+      "cannot reach)", roles=AUDITORS, scope=National(), run=audit.head, response=m.LedgerHead, tag="audit"),
+    r("GET", "/audit/replay", "audit_replay", "Every budget, proposal and group as it was at a moment, from the "
+      "events alone", roles=AUDITORS, scope=National(), run=audit.replay, query=m.ReplayQuery,
+      response=m.Replayed, tag="audit"),
     r("GET", "/audit/report", "audit_report", "Download the audit report: CSV files and report.html in a zip",
       roles=AUDITORS, scope=National(), run=audit.report, query=m.AuditQuery, media_type="application/zip",
       tag="audit"),

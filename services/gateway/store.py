@@ -1,5 +1,6 @@
-"""The gateway's own database (berdaya_gateway): users, and the stored answers of writes sent with an
-Idempotency-Key. Used by the gateway service and by ``berdaya users`` (which talks to it directly).
+"""The gateway's own database (berdaya_gateway): users and who changed them, the console's sessions, and the stored
+answers of writes sent with an Idempotency-Key. Used by the gateway service and by ``berdaya users`` (which talks
+to it directly).
 
 Connections are pure-Python psycopg (green under eventlet), kept in a small pool.
 """
@@ -10,8 +11,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
+import psycopg.rows
 
 from services.gateway.auth import User
 
@@ -26,6 +29,22 @@ SCHEMA = (
         username text NOT NULL, key text NOT NULL, request_hash text NOT NULL, status int, response text,
         created_at timestamptz NOT NULL DEFAULT now(), completed_at timestamptz,
         PRIMARY KEY (username, key))""",
+    # Every change to a user, by whom: append-only, like the services' logs.
+    """CREATE TABLE IF NOT EXISTS user_changes (
+        seq bigserial PRIMARY KEY, username text NOT NULL, change text NOT NULL, role text, region text,
+        by text NOT NULL, at timestamptz NOT NULL DEFAULT now())""",
+    "CREATE INDEX IF NOT EXISTS user_changes_username ON user_changes (username, seq)",
+    # The console's sessions, by the SHA-256 of the cookie's value (a copy of this table opens no session).
+    """CREATE TABLE IF NOT EXISTS console_sessions (
+        token_hash text PRIMARY KEY, username text NOT NULL, csrf text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(), seen_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS console_sessions_username ON console_sessions (username)",
+    # Each verification run through the gateway, so that the next auditor sees when it last ran and what it said.
+    """CREATE TABLE IF NOT EXISTS audit_runs (
+        seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), by text NOT NULL, as_of timestamptz,
+        ok boolean NOT NULL, events_checked bigint NOT NULL, ledger_entries_checked bigint NOT NULL,
+        ledger_head text NOT NULL, problems int NOT NULL)""",
 )
 
 
@@ -35,6 +54,23 @@ class DuplicateUser(Exception):
 
 class UnknownUser(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class UserChange:
+    username: str
+    change: str  # added, disabled, enabled, password_reset
+    role: str | None  # of an added user
+    region: str | None
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    username: str
+    csrf: str
+    idle_s: float  # since the session was last seen
 
 
 @dataclass(frozen=True)
@@ -91,14 +127,15 @@ class GatewayStore:
 
     # --- users ----------------------------------------------------------------------------------------------
 
-    def add_user(self, username: str, password_hash: str, role: str, region: str) -> None:
-        with self.connection() as conn:
+    def add_user(self, username: str, password_hash: str, role: str, region: str, *, by: str = "setup") -> None:
+        with self.connection() as conn, conn.transaction():
             inserted = conn.execute(
                 "INSERT INTO users (username, password_hash, role, region) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (username) DO NOTHING RETURNING username",
                 (username, password_hash, role, region)).fetchone()
-        if inserted is None:
-            raise DuplicateUser(username)
+            if inserted is None:
+                raise DuplicateUser(username)
+            self._record(conn, username, "added", by, role, region)
 
     def user(self, username: str) -> tuple[User, str] | None:
         """The user and their password hash, or None."""
@@ -112,12 +149,84 @@ class GatewayStore:
             rows = conn.execute("SELECT username, role, region, disabled FROM users ORDER BY username").fetchall()
         return [User(*row) for row in rows]
 
-    def set_disabled(self, username: str, disabled: bool) -> None:
+    def set_disabled(self, username: str, disabled: bool, *, by: str) -> None:
+        """Disabling also ends the user's console sessions, in the same transaction."""
+        with self.connection() as conn, conn.transaction():
+            self._change(conn, username, "UPDATE users SET disabled = %s, updated_at = now() WHERE username = %s "
+                                         "RETURNING username", (disabled, username))
+            if disabled:
+                conn.execute("DELETE FROM console_sessions WHERE username = %s", (username,))
+            self._record(conn, username, "disabled" if disabled else "enabled", by)
+
+    def set_password(self, username: str, password_hash: str, *, by: str) -> None:
+        """A new password ends the user's console sessions: whoever knew the old one is logged out."""
+        with self.connection() as conn, conn.transaction():
+            self._change(conn, username, "UPDATE users SET password_hash = %s, updated_at = now() "
+                                         "WHERE username = %s RETURNING username", (password_hash, username))
+            conn.execute("DELETE FROM console_sessions WHERE username = %s", (username,))
+            self._record(conn, username, "password_reset", by)
+
+    def user_changes(self, username: str | None = None, limit: int = 200) -> list[UserChange]:
+        """The latest changes first (of one user, or of all)."""
         with self.connection() as conn:
-            changed = conn.execute("UPDATE users SET disabled = %s, updated_at = now() WHERE username = %s "
-                                   "RETURNING username", (disabled, username)).fetchone()
-        if changed is None:
+            rows = conn.execute("SELECT username, change, role, region, by, at FROM user_changes "
+                                "WHERE %(u)s::text IS NULL OR username = %(u)s ORDER BY seq DESC LIMIT %(n)s",
+                                {"u": username, "n": limit}).fetchall()
+        return [UserChange(*row) for row in rows]
+
+    @staticmethod
+    def _change(conn: psycopg.Connection, username: str, sql: str, params: tuple) -> None:
+        if conn.execute(sql, params).fetchone() is None:
             raise UnknownUser(username)
+
+    @staticmethod
+    def _record(conn: psycopg.Connection, username: str, change: str, by: str, role: str | None = None,
+                region: str | None = None) -> None:
+        conn.execute("INSERT INTO user_changes (username, change, role, region, by) VALUES (%s, %s, %s, %s, %s)",
+                     (username, change, role, region, by))
+
+    # --- console sessions -----------------------------------------------------------------------------------
+
+    def open_session(self, token_hash: str, username: str, csrf: str, ttl_s: float) -> None:
+        with self.connection() as conn:
+            conn.execute("INSERT INTO console_sessions (token_hash, username, csrf, expires_at) "
+                         "VALUES (%s, %s, %s, now() + make_interval(secs => %s))",
+                         (token_hash, username, csrf, ttl_s))
+
+    def session(self, token_hash: str) -> SessionRow | None:
+        """A live (not expired) session, or None."""
+        with self.connection() as conn:
+            row = conn.execute("SELECT username, csrf, extract(epoch FROM now() - seen_at) FROM console_sessions "
+                               "WHERE token_hash = %s AND expires_at > now()", (token_hash,)).fetchone()
+        return SessionRow(row[0], row[1], float(row[2])) if row else None
+
+    def touch_session(self, token_hash: str) -> None:
+        with self.connection() as conn:
+            conn.execute("UPDATE console_sessions SET seen_at = now() WHERE token_hash = %s", (token_hash,))
+
+    def end_session(self, token_hash: str) -> None:
+        with self.connection() as conn:
+            # Expired sessions of anyone go with it: the table never grows without bound.
+            conn.execute("DELETE FROM console_sessions WHERE token_hash = %s OR expires_at < now()", (token_hash,))
+
+    # --- audit runs -----------------------------------------------------------------------------------------
+
+    def record_audit_run(self, by: str, as_of: datetime | None, result: dict) -> None:
+        with self.connection() as conn:
+            conn.execute("INSERT INTO audit_runs (by, as_of, ok, events_checked, ledger_entries_checked, ledger_head, "
+                         "problems) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                         (by, as_of, result["ok"], result["events_checked"], result["ledger_entries_checked"],
+                          result["ledger_head"], len(result["problems"])))
+
+    def audit_runs(self, limit: int = 20) -> list[dict]:
+        """The latest first."""
+        with self.connection() as conn:
+            conn.row_factory = psycopg.rows.dict_row
+            try:
+                return conn.execute("SELECT at, by, as_of, ok, events_checked, ledger_entries_checked, ledger_head, "
+                                    "problems FROM audit_runs ORDER BY seq DESC LIMIT %s", (limit,)).fetchall()
+            finally:
+                conn.row_factory = psycopg.rows.tuple_row
 
     # --- idempotency keys -----------------------------------------------------------------------------------
 

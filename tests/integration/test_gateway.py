@@ -203,7 +203,7 @@ def test_health_openapi_and_tokens(gateway: GatewaySystem):
     client = gateway.client("op.kalianda")
     assert client.get("/api/v1/budgets") == (200, [])
 
-    gateway.store.set_disabled("op.kalianda", True)
+    gateway.store.set_disabled("op.kalianda", True, by="admin.test")
     eventually(lambda: client.get("/api/v1/budgets")[0] == 401, timeout=10)
     assert anonymous.post("/api/v1/auth/token", {"username": "op.kalianda", "password": PASSWORD})[0] == 401
 
@@ -330,7 +330,7 @@ def test_domain_refusals_map_to_404_409_and_403(gateway: GatewaySystem):
     status, answer = staff.province.post(f"/api/v1/proposals/{proposal_id}/return", {"reason": "belum lengkap"})
     assert status == 403 and answer["error"]["rule"] == "role.forbidden", answer
     # Maker–checker: the operator who submitted may not verify, even as a verifier.
-    gateway.store.set_disabled("op.kalianda", True)
+    gateway.store.set_disabled("op.kalianda", True, by="admin.test")
     other_regency = gateway.user_client("verifier", "18.02")
     status, answer = other_regency.post(f"/api/v1/proposals/{proposal_id}/verify")
     assert status == 403 and answer["error"]["code"] == "out_of_region", answer
