@@ -1,8 +1,10 @@
-"""The gateway: berdaya's HTTP API for office staff and other systems (nameko ``@http``, port 8080 by default).
+"""The gateway: berdaya's HTTP API for office staff and other systems, and the web console at /console/ (nameko
+``@http``, port 8080 by default).
 
 Thin by construction: one generated entrypoint per row of the route table (routes.py), each handing its request
-to the same pipeline (core.Gateway). Anything the router itself refuses (unknown path, wrong method) is answered
-in the same JSON error shape.
+to the same pipeline (core.Gateway), and one per row of the console's page table (console/pages), each handing
+its request to the console, whose pages call that same pipeline. Anything the router itself refuses (unknown path,
+wrong method) is answered in the API's JSON error shape, or as a page under /console/.
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.auth import DEV_SECRET, Tokens
+from services.gateway.console.pages import PAGES
+from services.gateway.console.static import static_response
+from services.gateway.console.templating import Templates
+from services.gateway.console.web import BASE, Console, Page
 from services.gateway.core import JSON, ApiRequest, ApiResponse, File, Gateway, Route
 from services.gateway.errors import ApiError
 from services.gateway.jobs import Jobs
 from services.gateway.routes import ROUTES
 from services.gateway.rpc import Rpc
+from services.gateway.sessions import Sessions
 from services.gateway.store import DEFAULT_URL, GatewayStore
 from shared.log import get_logger
 from shared.runtime import ensure_green_psycopg
@@ -42,6 +49,13 @@ def error_response(error: ApiError) -> Response:
     return json_response(ApiResponse(error.status, error.body(), error.headers))
 
 
+def not_found_page() -> Response:
+    """The router's own 404 under /console/ (no page, so no session nor language: both languages)."""
+    return Response('<!doctype html><html lang="id"><head><meta charset="utf-8"><title>404 · berdaya</title></head>'
+                    '<body><main><h1>Halaman tidak ditemukan · Page not found</h1>'
+                    f'<p><a href="{BASE}/">berdaya</a></p></main></body></html>', status=404, mimetype="text/html")
+
+
 class JsonWsgiApp(WsgiApp):
     """nameko's WSGI app, with the router's own refusals (unknown path, wrong method) in the API's error shape."""
 
@@ -57,7 +71,8 @@ class JsonWsgiApp(WsgiApp):
             response = error_response(ApiError(405, "method_not_allowed", f"use {allowed}",
                                                headers={"Allow": allowed}))
         except NotFound:
-            response = error_response(ApiError(404, "not_found", "no such path (see /openapi.json)"))
+            response = not_found_page() if request.path.startswith(BASE) else \
+                error_response(ApiError(404, "not_found", "no such path (see /openapi.json)"))
         except RequestRedirect as exc:
             response = exc
         except HTTPException as exc:
@@ -85,6 +100,19 @@ class ApiEndpoint(HttpRequestHandler):
         return error_response(ApiError(500, "internal", "internal error"))
 
 
+class ConsoleEndpoint(HttpRequestHandler):
+    server = ApiServer()
+
+    def __init__(self, path: str, name: str, method: str = "GET", **kwargs) -> None:
+        self.name = name
+        super().__init__(method, path.replace("{", "<").replace("}", ">"), **kwargs)
+
+    def response_from_exception(self, exc):
+        log.error("gateway.console_error", page=self.name, error=f"{type(exc).__name__}: {exc}")
+        return Response("<!doctype html><title>500 · berdaya</title><h1>Terjadi kesalahan · Something went wrong</h1>",
+                        status=500, mimetype="text/html")
+
+
 class GatewayCore(DependencyProvider):
     """The pipeline's state: the gateway database, the token signer, the user cache."""
 
@@ -98,12 +126,13 @@ class GatewayCore(DependencyProvider):
                                                        "anyone can read in the source")
         self.store = GatewayStore(config.get("DATABASE_URL") or DEFAULT_URL,
                                   pool_size=int(config.get("DB_POOL_SIZE", 10)))
+        ttl_s = int(config.get("TOKEN_TTL_S", 8 * 3600))
         jobs = Jobs(amqp_uri=config["AMQP_URI"], import_timeout_s=float(config.get("IMPORT_TIMEOUT_S", 600)),
                     audit_timeout_s=float(config.get("AUDIT_TIMEOUT_S", 600)),
                     audit_urls=config.get("AUDIT_DATABASE_URLS") or {})
-        self.gateway = Gateway(self.store, Tokens(secret, int(config.get("TOKEN_TTL_S", 8 * 3600))),
-                               user_cache_s=float(config.get("USER_CACHE_S", 5)), jobs=jobs,
-                               rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)))
+        sessions = Sessions(self.store, ttl_s=ttl_s, idle_s=float(config.get("CONSOLE_IDLE_S", 2 * 3600)))
+        self.gateway = Gateway(self.store, Tokens(secret, ttl_s), user_cache_s=float(config.get("USER_CACHE_S", 5)),
+                               jobs=jobs, rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)), sessions=sessions)
 
     def start(self) -> None:
         self.store.ensure_schema()
@@ -119,10 +148,25 @@ class GatewayCore(DependencyProvider):
         return self.gateway
 
 
+class ConsoleProvider(DependencyProvider):
+    """The console: its templates, and how its cookies are set."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        # Cookies are Secure unless the console is served over plain http on purpose (a developer's machine).
+        secure = str(config.get("CONSOLE_SECURE_COOKIES", "true")).strip().lower() not in ("false", "0", "no")
+        self.console = Console(Templates(), secure_cookies=secure,
+                               session_ttl_s=int(config.get("TOKEN_TTL_S", 8 * 3600)))
+
+    def get_dependency(self, worker_ctx) -> Console:
+        return self.console
+
+
 class GatewayService:
     name = "gateway"
     core: Gateway = GatewayCore()
     rpc = Rpc()
+    console: Console = ConsoleProvider()
 
     def dispatch(self, route: Route, request, path: dict) -> Response:
         length = request.content_length or 0
@@ -137,6 +181,13 @@ class GatewayService:
         )
         return response_for(route, self.core.handle(route, api_request, self.rpc))
 
+    def show(self, page: Page, request, path: dict) -> Response:
+        return self.console.handle(page, request, dict(path), self.core, self.rpc)
+
+    @ConsoleEndpoint.decorator(BASE + "/static/<path:name>", "static")
+    def console_static(self, request, name: str) -> Response:
+        return static_response(name)
+
 
 def _entrypoint(route: Route):
     def handle(self, request, **path):
@@ -146,5 +197,15 @@ def _entrypoint(route: Route):
     return ApiEndpoint.decorator(route)(handle)
 
 
+def _page_entrypoint(page: Page):
+    def show(self, request, **path):
+        return self.show(page, request, path)
+
+    show.__name__ = show.__qualname__ = page.name
+    return ConsoleEndpoint.decorator(page.path, page.name, page.method)(show)
+
+
 for _route in ROUTES:
     setattr(GatewayService, _route.name, _entrypoint(_route))
+for _page in PAGES:
+    setattr(GatewayService, _page.name, _page_entrypoint(_page))

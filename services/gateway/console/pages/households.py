@@ -1,0 +1,126 @@
+"""Households and people: find a person at the desk, register a household, read one and correct it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.gateway.console.forms import Form, compact
+from services.gateway.console.i18n import N_
+from services.gateway.console.web import Refused, View
+from shared.vocabulary import (
+    BDT_STATUSES,
+    JOIN_REASONS,
+    LEAVE_REASONS,
+    MARITAL_STATUSES,
+    RELATIONS,
+    SEXES,
+)
+
+NEW_MEMBER_ROWS = 3  # rows of an empty registration form; "another member" adds one
+MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relation", "marital_status", "occupation")
+
+
+def people(view: View):
+    query = view.args.get("q", "").strip()
+    found, refusal = None, None
+    if query:
+        try:
+            found = view.api("find_people", query={"q": query, "page": view.args.get("page", 1), "size": 20})
+        except Refused as refused:
+            refusal = refused.refusal
+    return view.render("people.html", q=query, found=found, refusal=refusal)
+
+
+def vocabulary(view: View) -> dict[str, Any]:
+    """The lists a household's forms choose from, as (value, shown) pairs."""
+    return {"relations_shown": [(r, r) for r in RELATIONS], "marital_shown": [(m, m) for m in MARITAL_STATUSES],
+            "sexes_shown": [("P", view._("female (P)")), ("L", view._("male (L)"))],
+            "villages": view.console.templates.regions.villages(view, view.user.region)}
+
+
+def new_household(view: View):
+    return view.render("household_new.html", values={"members": [{}] * NEW_MEMBER_ROWS}, errors={}, refusal=None,
+                       **vocabulary(view))
+
+
+def member_from(form: Form, prefix: str) -> dict[str, Any]:
+    return {
+        "nik": form.digits(f"{prefix}.nik"), "name": form.text(f"{prefix}.name", max_length=200),
+        "sex": form.choice(f"{prefix}.sex", SEXES), "birth_date": form.day(f"{prefix}.birth_date"),
+        "relation": form.choice(f"{prefix}.relation", RELATIONS),
+        "marital_status": form.choice(f"{prefix}.marital_status", MARITAL_STATUSES, required=False),
+        "occupation": form.text(f"{prefix}.occupation", required=False, max_length=100),
+    }
+
+
+def register_household(view: View):
+    form = Form(compact(view.form, "members", MEMBER_FIELDS), view.lang)
+    count = len(form.rows("members"))
+    values = {key: form.raw(key) for key in ("kk", "dtks_id", "village_code", "address", "decile")}
+    values["members"] = [{field: form.raw(f"members.{i}.{field}") for field in MEMBER_FIELDS} for i in range(count)]
+    if "_more" in view.form:  # another member row; nothing is sent yet
+        values["members"].append({})
+        return view.render("household_new.html", values=values, errors={}, refusal=None, **vocabulary(view))
+    body = {
+        "kk": form.digits("kk"), "dtks_id": form.text("dtks_id", max_length=64),
+        "village_code": form.text("village_code"), "address": form.text("address", required=False, max_length=500),
+        "decile": form.integer("decile", 1, 10),
+        "members": [member_from(form, f"members.{index}") for index in range(count)],
+    }
+    if not count:
+        form.wrong("members.0.nik", N_("Enter at least the head of the household."))
+    refusal = None
+    if form.ok:
+        try:
+            view.api("register_household", body=body, once=True)
+            return view.redirect(f"/households/{body['kk']}", done="household_registered")
+        except Refused as refused:
+            refusal = form.refused(refused.refusal)
+    values["members"] = values["members"] or [{}]
+    return view.render("household_new.html", status=400, values=values, errors=form.errors, refusal=refusal,
+                       **vocabulary(view))
+
+
+def household(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
+    kk = view.path["kk"]
+    found = view.api("get_household", path={"kk": kk})
+    history = view.api("household_history", path={"kk": kk})
+    return view.render("household.html", status=status, household=found, history=history, errors=errors or {},
+                       refusal=refusal, bdt_statuses=BDT_STATUSES, join_reasons=JOIN_REASONS,
+                       leave_reasons=LEAVE_REASONS, member_choices=[(m["nik"], m["name"]) for m in found["members"]],
+                       **vocabulary(view))
+
+
+def household_change(view: View):
+    """One of the household page's forms: decile, BDT status, a member added, corrected or removed."""
+    kk, action = view.path["kk"], view.path["action"]
+    form = Form(view.form, view.lang)
+    path: dict[str, str] = {"kk": kk}
+    if action == "decile":
+        route, body = "change_decile", {"decile": form.integer("decile", 1, 10)}
+    elif action == "status":
+        route, body = "change_status", {"status": form.choice("status", BDT_STATUSES),
+                                        "reason": form.text("reason", max_length=500)}
+    elif action == "add":
+        route, body = "add_member", {"member": member_from(form, "member"),
+                                     "reason": form.choice("reason", JOIN_REASONS)}
+    elif action == "remove":
+        path["nik"] = form.digits("nik")
+        route, body = "remove_member", {"reason": form.choice("reason", LEAVE_REASONS)}
+        if new_head := form.digits("new_head_nik", required=False):
+            body["new_head_nik"] = new_head
+    elif action == "correct":
+        path["nik"] = form.digits("nik")
+        changes = {field: form.raw(f"changes.{field}") for field in MEMBER_FIELDS[1:]
+                   if form.raw(f"changes.{field}") != form.raw(f"was.{field}")}
+        route, body = "correct_member", {"changes": changes, "reason": form.text("reason", max_length=500)}
+    else:
+        return view.redirect(f"/households/{kk}")
+    if not form.ok:
+        return household(view, errors=form.errors, status=400)
+    try:
+        view.api(route, path=path, body=body, once=True)
+    except Refused as refused:
+        return household(view, errors=form.errors, refusal=form.refused(refused.refusal),
+                         status=refused.refusal.status)
+    return view.redirect(f"/households/{kk}", done="household_changed")

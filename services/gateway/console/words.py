@@ -1,0 +1,49 @@
+"""How the console says the programme's codes: statuses, events of a history, reasons, forms of aid — each an
+English message id translated by the catalogs (Indonesian words from ../shared/design/console.md)."""
+
+from __future__ import annotations
+
+from services.gateway.console.i18n import N_
+
+STATUS_WORDS: dict[str, str] = {
+    "draft": N_("draft"), "submitted": N_("submitted"), "verified": N_("verified"),
+    "recommended": N_("recommended"), "approved": N_("approved"), "returned": N_("returned for revision"),
+    "rejected": N_("rejected"), "cancelled": N_("cancelled"),
+    "pending": N_("not paid"), "instructed": N_("payment instructed"), "sent": N_("sent to the bank"),
+    "confirmed": N_("confirmed"), "failed": N_("failed"), "delivered": N_("handed over"),
+    "formed": N_("formed"), "funded": N_("funded"), "active": N_("active"), "graduated": N_("graduated"),
+    "dissolved": N_("dissolved"), "removed": N_("removed"), "enrolled": N_("enrolled"),
+    "completed": N_("completed"), "withdrawn": N_("withdrawn"), "accepted": N_("accepted"),
+    "present": N_("present"), "excused": N_("excused"), "absent": N_("absent"),
+    "running": N_("running"), "struggling": N_("struggling"), "stopped": N_("stopped"),
+}
+
+# The events of a history (households, groups, proposals, grants, budgets, cohorts), by their domain name.
+EVENT_WORDS: dict[str, str] = {
+    "Registered": N_("Registered"), "MemberAdded": N_("Member added"), "MemberRemoved": N_("Member removed"),
+    "MemberCorrected": N_("Member's data corrected"), "StatusChanged": N_("BDT status changed"),
+    "DecileChanged": N_("Decile changed"), "Formed": N_("KUBE formed"), "MemberChanged": N_("KUBE member changed"),
+    "Funded": N_("KUBE funded"), "Dissolved": N_("KUBE dissolved"),
+    "Drafted": N_("Drafted"), "Submitted": N_("Submitted"), "Resubmitted": N_("Submitted again"),
+    "Verified": N_("Verified (district)"), "Recommended": N_("Recommended (province)"),
+    "Approved": N_("Approved (ministry)"), "Returned": N_("Returned for revision"), "Rejected": N_("Rejected"),
+    "Cancelled": N_("Cancelled"), "Flagged": N_("Flagged"),
+    "Opened": N_("Opened"), "Instructed": N_("Payment instructed"), "Sent": N_("Sent to the bank"),
+    "Confirmed": N_("Confirmed by the bank"), "Failed": N_("Transfer failed"),
+    "PaymentCancelled": N_("Payment instruction cancelled"), "Delivered": N_("Handed over (BAST)"),
+    "LpjSubmitted": N_("LPJ submitted"), "LpjAccepted": N_("LPJ accepted"), "LpjReturned": N_("LPJ returned"),
+    "Visited": N_("Monitoring visit"), "Refunded": N_("Refund recorded"),
+    "CeilingSet": N_("Ceiling set"), "Committed": N_("Budget committed"), "Released": N_("Budget released"),
+    "Enrolled": N_("Enrolled"), "Withdrawn": N_("Withdrawn"), "SessionScheduled": N_("Session scheduled"),
+    "AttendanceRecorded": N_("Attendance recorded"), "AttendanceCorrected": N_("Attendance corrected"),
+    "Completed": N_("Completed"),
+}
+
+REASON_WORDS: dict[str, str] = {
+    "birth": N_("birth"), "marriage": N_("marriage"), "moved_in": N_("moved in"), "death": N_("death"),
+    "moved_out": N_("moved out"), "other": N_("other"),
+}
+FORM_WORDS: dict[str, str] = {"cash": N_("cash"), "equipment": N_("equipment"), "mixed": N_("mixed")}
+KIND_WORDS: dict[str, str] = {"perempuan": N_("women's KUBE"), "umum": N_("general KUBE")}
+ROLE_IN_GROUP: dict[str, str] = {"ketua": N_("chair"), "sekretaris": N_("secretary"), "bendahara": N_("treasurer")}
+SEX_WORDS: dict[str, str] = {"L": N_("male"), "P": N_("female")}

@@ -1,0 +1,34 @@
+"""The programme's fixed lists, once: the words the services' rules check and the console offers to choose from.
+
+Values are what is stored and sent (relations and business types in Indonesian, as on the KK and in the office;
+codes in English where the domain decides on them); how the console shows each is in its catalogs.
+"""
+
+from __future__ import annotations
+
+# --- households (Kartu Keluarga) ---
+HEAD_OF_HOUSEHOLD = "Kepala Keluarga"
+RELATIONS = (
+    HEAD_OF_HOUSEHOLD, "Istri", "Suami", "Anak", "Menantu", "Cucu", "Orang Tua", "Mertua", "Famili Lain", "Lainnya",
+)
+MARITAL_STATUSES = ("Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati")
+SEXES = ("L", "P")
+BDT_STATUSES = ("active", "graduated", "removed")
+# Why a member joins or leaves a household (kelahiran, kematian, perkawinan, pindah).
+JOIN_REASONS = ("birth", "marriage", "moved_in", "other")
+LEAVE_REASONS = ("death", "marriage", "moved_out", "other")
+
+# --- KUBE groups ---
+GROUP_ROLES = ("ketua", "sekretaris", "bendahara")
+GROUP_KINDS = ("perempuan", "umum")  # a women's KUBE, or a general one
+BUSINESS_TYPES = ("warung/kios", "ternak kambing", "jahit", "olahan makanan", "pertanian", "perikanan", "lainnya")
+GROUP_STATUSES = ("formed", "funded", "active", "graduated", "dissolved")
+
+# --- grants ---
+BUDGET_SOURCES = ("APBN", "APBD-provinsi", "APBD-kabupaten")
+FORMS = ("cash", "equipment", "mixed")
+PROPOSAL_STATUSES = ("draft", "submitted", "verified", "recommended", "approved", "returned", "rejected", "cancelled")
+BUSINESS_STATUSES = ("running", "struggling", "stopped")  # a monitoring visit's finding
+
+# --- Family School ---
+ATTENDANCE = ("present", "excused", "absent")
