@@ -314,6 +314,14 @@ def dataclass_transcoding(cls: type) -> Transcoding:
     return DataclassAsDict()
 
 
+def in_region(column: str, region: str | None) -> tuple[str, tuple[str, ...]]:
+    """A read model's condition (SQL and parameters) for rows whose region code ``column`` lies in ``region``:
+    '18.01' covers '18.01' and '18.01.06.2001' but not '18.010'; None or '' is everywhere."""
+    if not region:
+        return "true", ()
+    return f"({column} = %s OR {column} LIKE %s)", (region, region + ".%")
+
+
 @dataclasses.dataclass(frozen=True)
 class AuditedTable:
     """A read model an auditor rebuilds from the events alone and compares with the live table."""
@@ -377,11 +385,15 @@ class ServiceApplication(Application):
             cursor.execute(sql, params)
             return list(cursor.fetchall())
 
-    def page(self, sql: str, params: Sequence[Any], page: int, size: int) -> dict[str, Any]:
-        """One page of a query's rows (1-based), with the total: every list a user sees is paginated."""
+    def page(self, sql: str, params: Sequence[Any], page: int, size: int, order: str = "",
+             order_params: Sequence[Any] = ()) -> dict[str, Any]:
+        """One page of a query's rows (1-based), with the total: every list a user sees is paginated.
+
+        ``order`` (an ORDER BY clause, with its own parameters) may be given apart from ``sql``: then the total is
+        counted without sorting every row (PostgreSQL keeps a subquery's ORDER BY even under count(*))."""
         page, size = max(1, int(page)), max(1, min(int(size), 500))
         total = self.query(f"SELECT count(*) AS total FROM ({sql}) AS listed", params)[0]["total"]
-        items = self.query(f"{sql} LIMIT %s OFFSET %s", (*params, size, (page - 1) * size))
+        items = self.query(f"{sql} {order} LIMIT %s OFFSET %s", (*params, *order_params, size, (page - 1) * size))
         return {"items": items, "page": page, "size": size, "total": total}
 
     def record(
