@@ -119,7 +119,8 @@ class Household(Aggregate):
         unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
         if unknown:
             raise ValidationFailed(unknown[0], "member.correctable",
-                                   f"{unknown[0]} cannot be corrected; correctable: {', '.join(CORRECTABLE_FIELDS)}")
+                                   f"{unknown[0]} cannot be corrected; correctable: {', '.join(CORRECTABLE_FIELDS)}",
+                                   correctable=list(CORRECTABLE_FIELDS))
         if not reason.strip():
             raise ValidationFailed("reason", "correction.reason", "a correction needs a reason")
         current = self.member(nik)
@@ -135,7 +136,8 @@ class Household(Aggregate):
 
     def change_status(self, status: str, reason: str, by: str) -> None:
         if status not in BDT_STATUSES:
-            raise ValidationFailed("status", "bdt.status", f"BDT status must be one of {BDT_STATUSES}: {status!r}")
+            raise ValidationFailed("status", "bdt.status", f"BDT status must be one of {BDT_STATUSES}: {status!r}",
+                                   status=status, allowed=list(BDT_STATUSES))
         if status == self.bdt_status:
             raise Conflict(f"household {self.kk} is already {status}", kk=self.kk)
         if not reason.strip():
@@ -159,12 +161,14 @@ class Household(Aggregate):
 
 def check_decile(decile: int) -> None:
     if isinstance(decile, bool) or not isinstance(decile, int) or not 1 <= decile <= 10:
-        raise ValidationFailed("decile", "decile.range", f"welfare decile must be 1–10, got {decile!r}")
+        raise ValidationFailed("decile", "decile.range", f"welfare decile must be 1–10, got {decile!r}", decile=decile,
+                               low=1, high=10)
 
 
 def check_reason(reason: str, allowed: tuple[str, ...]) -> None:
     if reason not in allowed:
-        raise ValidationFailed("reason", "member.reason", f"reason must be one of {allowed}: {reason!r}")
+        raise ValidationFailed("reason", "member.reason", f"reason must be one of {allowed}: {reason!r}",
+                               reason=reason, allowed=list(allowed))
 
 
 def check_members(kk: str, members: list[Member]) -> None:
@@ -173,9 +177,11 @@ def check_members(kk: str, members: list[Member]) -> None:
     for member in members:
         if member.relation not in RELATIONS:
             raise ValidationFailed("relation", "member.relation",
-                                   f"relation {member.relation!r} of NIK {member.nik} is not one of {RELATIONS}")
+                                   f"relation {member.relation!r} of NIK {member.nik} is not one of {RELATIONS}",
+                                   nik=member.nik, relation=member.relation, allowed=list(RELATIONS))
         if member.sex not in ("L", "P"):
-            raise ValidationFailed("sex", "member.sex", f"sex of NIK {member.nik} must be L or P: {member.sex!r}")
+            raise ValidationFailed("sex", "member.sex", f"sex of NIK {member.nik} must be L or P: {member.sex!r}",
+                                   nik=member.nik, sex=member.sex)
     heads = [m.nik for m in members if m.relation == HEAD_OF_HOUSEHOLD]
     if len(heads) != 1:
         raise RuleViolated(
@@ -183,6 +189,7 @@ def check_members(kk: str, members: list[Member]) -> None:
             f"household {kk} must have exactly one {HEAD_OF_HOUSEHOLD}, has {len(heads)}",
             kk=kk,
             heads=heads,
+            count=len(heads),
         )
     seen: set[str] = set()
     for member in members:
@@ -254,32 +261,67 @@ def is_excluded_occupation(occupation: str) -> bool:
 
 def check_candidate(candidate: Candidate, village_code: str, kind: str, rules: KubeRules, today: date,
                     representative_nik: str) -> None:
-    """Every eligibility rule for one household; each refusal names the rule and the household."""
+    """Every eligibility rule for one household; each refusal names the rule and the household.
+
+    The household's own rules come before its representative's, so they refuse every member alike."""
     kk = candidate.kk
 
-    def refuse(rule: str, message: str) -> RuleViolated:
-        return RuleViolated(rule, f"household {kk}: {message}", kk=kk)
+    def refuse(rule: str, message: str, **details: object) -> RuleViolated:
+        return RuleViolated(rule, f"household {kk}: {message}", kk=kk, **details)
 
     if candidate.village_code != village_code:
-        raise refuse("kube.same_village", f"lives in {candidate.village_code}, the group is in {village_code}")
+        raise refuse("kube.same_village", f"lives in {candidate.village_code}, the group is in {village_code}",
+                     village_code=candidate.village_code, group_village_code=village_code)
     if candidate.bdt_status != "active":
-        raise refuse("kube.bdt_active", f"BDT status is {candidate.bdt_status}, must be active")
+        raise refuse("kube.bdt_active", f"BDT status is {candidate.bdt_status}, must be active",
+                     status=candidate.bdt_status)
     if candidate.decile > rules.max_decile:
-        raise refuse("kube.decile", f"decile {candidate.decile} is above the limit {rules.max_decile}")
+        raise refuse("kube.decile", f"decile {candidate.decile} is above the limit {rules.max_decile}",
+                     decile=candidate.decile, limit=rules.max_decile)
     if candidate.active_group is not None:
-        raise refuse("kube.one_active_group", f"already a member of active KUBE {candidate.active_group}")
+        raise refuse("kube.one_active_group", f"already a member of active KUBE {candidate.active_group}",
+                     group=candidate.active_group)
     person = candidate.representative
     if person is None:
-        raise refuse("kube.representative_member", f"NIK {representative_nik} is not a member of the household")
+        raise refuse("kube.representative_member", f"NIK {representative_nik} is not a member of the household",
+                     nik=representative_nik)
     age = age_on(person.birth_date, today)
     if not rules.min_age <= age <= rules.max_age:
         raise refuse("kube.representative_age",
-                     f"representative {person.nik} is {age}, must be {rules.min_age}–{rules.max_age}")
+                     f"representative {person.nik} is {age}, must be {rules.min_age}–{rules.max_age}",
+                     nik=person.nik, age=age, min_age=rules.min_age, max_age=rules.max_age)
     if kind == "perempuan" and person.sex != "P":
-        raise refuse("kube.women_representative", f"representative {person.nik} of a women's KUBE must be a woman")
+        raise refuse("kube.women_representative", f"representative {person.nik} of a women's KUBE must be a woman",
+                     nik=person.nik)
     if is_excluded_occupation(person.occupation):
         raise refuse("kube.occupation", f"representative {person.nik} is {person.occupation}: civil servants, "
-                                        "TNI/Polri and pensioners cannot join a KUBE")
+                                        "TNI/Polri and pensioners cannot join a KUBE",
+                     nik=person.nik, occupation=person.occupation)
+
+
+def eligible_representatives(household: Candidate, members: list[Member], village_code: str, kind: str,
+                             rules: KubeRules, today: date) -> tuple[list[Member], RuleViolated | None]:
+    """The members who may represent a household in a KUBE of this kind (check_candidate for each), and, when
+    nobody may, the refusal that explains it best: the household's own rule if one applies (it refuses everyone
+    alike), else that of the member nearest to what the group looks for — an adult woman for a women's KUBE,
+    else an adult — so that the sentence shown says what the household lacks."""
+    eligible: list[Member] = []
+    refused: list[tuple[Member, RuleViolated]] = []
+    for member in members:
+        try:
+            check_candidate(replace(household, representative=member), village_code, kind, rules, today,
+                            member.nik)
+            eligible.append(member)
+        except RuleViolated as refusal:
+            refused.append((member, refusal))
+    if eligible or not refused:
+        return eligible, None
+
+    def distance(entry: tuple[Member, RuleViolated]) -> tuple[bool, bool]:
+        adult = age_on(entry[0].birth_date, today) >= rules.min_age
+        return kind == "perempuan" and not (adult and entry[0].sex == "P"), not adult
+
+    return [], min(refused, key=distance)[1]
 
 
 def check_group_size(count: int, kind: str, rules: KubeRules) -> None:
@@ -287,19 +329,20 @@ def check_group_size(count: int, kind: str, rules: KubeRules) -> None:
                  else (rules.min_households, rules.max_households))
     if not low <= count <= high:
         raise RuleViolated("kube.size", f"a {kind} KUBE has {low}–{high} member households, not {count}",
-                           households=count)
+                           households=count, kind=kind, low=low, high=high)
 
 
 def check_roles(roles: dict[str, str], members: list[GroupMember]) -> None:
     if sorted(roles) != sorted(GROUP_ROLES):
-        raise ValidationFailed("roles", "kube.roles", f"roles must be exactly {GROUP_ROLES}, got {sorted(roles)}")
+        raise ValidationFailed("roles", "kube.roles", f"roles must be exactly {GROUP_ROLES}, got {sorted(roles)}",
+                               expected=list(GROUP_ROLES), roles=sorted(roles))
     if len(set(roles.values())) != len(GROUP_ROLES):
         raise RuleViolated("kube.roles_distinct", "ketua, sekretaris and bendahara must be three different members")
     representatives = {m.representative_nik for m in members}
     for role, nik in roles.items():
         if nik not in representatives:
             raise RuleViolated("kube.role_holder", f"{role} {nik} is not a representative of a member household",
-                               nik=nik)
+                               nik=nik, role=role)
 
 
 class Group(Aggregate):
@@ -359,7 +402,7 @@ class Group(Aggregate):
             held = [role for role, nik in roles.items() if nik == leaving.representative_nik]
             if held and added is None:
                 raise RuleViolated("kube.role_holder", f"household {removed_kk} holds {held[0]}: replace it instead "
-                                                       "of removing it", kk=removed_kk)
+                                                       "of removing it", kk=removed_kk, role=held[0])
             for role in held:
                 roles[role] = added.representative_nik
         if added is not None:
@@ -410,16 +453,24 @@ def check_group_fields(name: str, business_type: str, kind: str, bank_account: B
         raise ValidationFailed("name", "kube.name", "a KUBE needs a name")
     if business_type not in BUSINESS_TYPES:
         raise ValidationFailed("business_type", "kube.business_type",
-                               f"business type must be one of {BUSINESS_TYPES}: {business_type!r}")
-    if kind not in GROUP_KINDS:
-        raise ValidationFailed("kind", "kube.kind", f"kind must be one of {GROUP_KINDS}: {kind!r}")
+                               f"business type must be one of {BUSINESS_TYPES}: {business_type!r}",
+                               business_type=business_type, allowed=list(BUSINESS_TYPES))
+    check_kind(kind)
     if not sk_kades.strip():
         raise ValidationFailed("sk_kades", "kube.sk_kades", "the village head's decree (SK Kades) number is required")
     if not (bank_account.bank.strip() and bank_account.number.strip()):
         raise ValidationFailed("bank_account", "kube.bank_account", "bank and account number are required")
     if _folded(name) not in _folded(bank_account.holder):
+        # Not the holder as a detail: the wrong holder is often a person's name.
         raise RuleViolated("kube.bank_account_holder",
-                           f"the account holder {bank_account.holder!r} must be the group {name!r} itself")
+                           f"the account holder {bank_account.holder!r} must be the group {name!r} itself",
+                           group=name)
+
+
+def check_kind(kind: str) -> None:
+    if kind not in GROUP_KINDS:
+        raise ValidationFailed("kind", "kube.kind", f"kind must be one of {GROUP_KINDS}: {kind!r}", kind=kind,
+                               allowed=list(GROUP_KINDS))
 
 
 def _folded(text: str) -> str:
