@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
@@ -30,6 +31,7 @@ from services.registry.commands import (
     RemoveMember,
 )
 from services.registry.domain import (
+    HEAD_OF_HOUSEHOLD,
     BankAccount,
     Candidate,
     Group,
@@ -37,28 +39,39 @@ from services.registry.domain import (
     Household,
     KubeRules,
     Member,
+    age_on,
     check_candidate,
+    check_kind,
+    eligible_representatives,
 )
 from shared.consumer import UnitOfWork, handles
 from shared.contracts import Envelope, EventData, grants
 from shared.contracts import registry as public
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.ids import check_kk, check_nik_matches, check_village, jakarta_today
+from shared.ids import NIK_RE, check_kk, check_nik_matches, check_village, jakarta_today
 from shared.jsonable import event_record, jsonable
 from shared.keys import stable_id
 from shared.regions import RegionTable
-from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
+from shared.store import AuditedTable, ReadModelWrites, ServiceApplication, in_region
 from shared.text import fold
 
-PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation")
+PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation",
+                  "village_code")
 INSERT_PERSON = """
-    INSERT INTO individuals (nik, kk, name, name_key, sex, birth_date, relation, marital_status, occupation)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+    INSERT INTO individuals (nik, kk, name, name_key, sex, birth_date, relation, marital_status, occupation,
+                             village_code)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 UPSERT_PERSON = INSERT_PERSON + """
     ON CONFLICT (nik) DO UPDATE SET name = EXCLUDED.name, name_key = EXCLUDED.name_key, sex = EXCLUDED.sex,
         birth_date = EXCLUDED.birth_date, relation = EXCLUDED.relation, marital_status = EXCLUDED.marital_status,
         occupation = EXCLUDED.occupation"""
 COUNT_MEMBERS = "UPDATE households SET member_count = %s WHERE kk = %s"
+# A household as the KUBE rules see it: with the name of its active group, if any.
+CANDIDATE_HOUSEHOLDS = """
+    SELECT h.kk, h.household_id::text, h.village_code, h.bdt_status, h.decile, g.name AS active_group
+    FROM households h LEFT JOIN group_members gm ON gm.kk = h.kk LEFT JOIN groups g ON g.group_id = gm.group_id"""
+MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relation", "marital_status", "occupation")
+FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
 
 
 class RegionList(Aggregate):
@@ -94,9 +107,24 @@ class RegistryApplication(ServiceApplication):
         """CREATE TABLE IF NOT EXISTS individuals (
             nik text PRIMARY KEY, kk text NOT NULL, name text NOT NULL, name_key text NOT NULL, sex text NOT NULL,
             birth_date date NOT NULL, relation text NOT NULL, marital_status text NOT NULL,
-            occupation text NOT NULL)""",
+            occupation text NOT NULL, village_code text NOT NULL)""",
+        # Each person carries the household's village (a household never moves), so that a search by name within a
+        # region reads one table (about twice as fast at a district's size: bench/search.py). A table made before
+        # that column existed gets it once, filled from households.
+        """DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()
+                           AND table_name = 'individuals' AND column_name = 'village_code') THEN
+                ALTER TABLE individuals ADD COLUMN village_code text;
+                UPDATE individuals i SET village_code = h.village_code FROM households h WHERE h.kk = i.kk;
+                ALTER TABLE individuals ALTER COLUMN village_code SET NOT NULL;
+            END IF;
+        END $$""",
         "CREATE INDEX IF NOT EXISTS individuals_kk ON individuals (kk)",
         "CREATE INDEX IF NOT EXISTS individuals_name_key ON individuals (name_key text_pattern_ops)",
+        # Any part of a name (find_people): trigrams make LIKE '%fragment%' an index scan. pg_trgm is a trusted
+        # extension (PostgreSQL 13+): the database's owner, who runs this set-up, may create it.
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE INDEX IF NOT EXISTS individuals_name_trgm ON individuals USING gin (name_key gin_trgm_ops)",
         """CREATE TABLE IF NOT EXISTS groups (
             group_id uuid PRIMARY KEY, name text NOT NULL, village_code text NOT NULL, business_type text NOT NULL,
             kind text NOT NULL, status text NOT NULL, member_count int NOT NULL)""",
@@ -251,7 +279,7 @@ class RegistryApplication(ServiceApplication):
         def change(household: Household, writes: ReadModelWrites) -> None:
             member = Member(**command.member.model_dump())
             household.add_member(member, reason=command.reason, by=command.by)
-            writes.add(INSERT_PERSON, person_row(member, household.kk))
+            writes.add(INSERT_PERSON, person_row(member, household))
             writes.add(COUNT_MEMBERS, (len(household.members), household.kk))
 
         self._change_household(command.kk, change)
@@ -278,7 +306,7 @@ class RegistryApplication(ServiceApplication):
             household.correct_member(command.nik, changes, reason=command.reason, by=command.by)
             corrected = household.member(command.nik)
             check_nik_matches(corrected.nik, corrected.sex, corrected.birth_date, regions)
-            writes.add(UPSERT_PERSON, person_row(corrected, household.kk))
+            writes.add(UPSERT_PERSON, person_row(corrected, household))
 
         self._change_household(command.kk, change)
 
@@ -393,28 +421,48 @@ class RegistryApplication(ServiceApplication):
         return members
 
     def _candidates(self, members: list[GroupMember]) -> list[Candidate]:
-        kks = [m.kk for m in members]
-        households = {r["kk"]: r for r in self.query(
-            "SELECT h.kk, h.village_code, h.bdt_status, h.decile, g.name AS active_group "
-            "FROM households h LEFT JOIN group_members gm ON gm.kk = h.kk "
-            "LEFT JOIN groups g ON g.group_id = gm.group_id WHERE h.kk = ANY(%s)", (kks,))}
+        households = {r["kk"]: r for r in self.query(CANDIDATE_HOUSEHOLDS + " WHERE h.kk = ANY(%s)",
+                                                     ([m.kk for m in members],))}
         people = {r["nik"]: r for r in self.query(
-            "SELECT nik, kk, name, sex, birth_date, relation, marital_status, occupation FROM individuals "
-            "WHERE nik = ANY(%s)", ([m.representative_nik for m in members],))}
+            f"SELECT kk, {', '.join(MEMBER_FIELDS)} FROM individuals WHERE nik = ANY(%s)",
+            ([m.representative_nik for m in members],))}
         candidates = []
         for member in members:
             household = households.get(member.kk)
             if household is None:
                 raise NotFound(f"no household with KK {member.kk}", field="kk", kk=member.kk)
             person = people.get(member.representative_nik)
-            representative = (Member(nik=person["nik"], name=person["name"], sex=person["sex"],
-                                     birth_date=person["birth_date"], relation=person["relation"],
-                                     marital_status=person["marital_status"], occupation=person["occupation"])
-                              if person and person["kk"] == member.kk else None)
-            candidates.append(Candidate(kk=member.kk, village_code=household["village_code"],
-                                        bdt_status=household["bdt_status"], decile=household["decile"],
-                                        representative=representative, active_group=household["active_group"]))
+            candidates.append(candidate(household, member_of(person) if person and person["kk"] == member.kk
+                                        else None))
         return candidates
+
+    def group_candidates(self, village_code: str, kind: str = "perempuan") -> list[dict]:
+        """Every household of a village for forming a KUBE of this kind: who may represent it today, or the rule
+        that keeps it out."""
+        check_village(village_code, self.regions())
+        check_kind(kind)
+        today = jakarta_today()
+        members: dict[str, list[Member]] = {}
+        for row in self.query(f"SELECT kk, {', '.join(MEMBER_FIELDS)} FROM individuals WHERE village_code = %s "
+                              "ORDER BY kk, relation <> %s, birth_date, nik", (village_code, HEAD_OF_HOUSEHOLD)):
+            members.setdefault(row["kk"], []).append(member_of(row))
+        listed = []
+        for household in self.query(CANDIDATE_HOUSEHOLDS + " WHERE h.village_code = %s ORDER BY h.kk",
+                                    (village_code,)):
+            people = members[household["kk"]]
+            eligible, refusal = eligible_representatives(candidate(household, None), people, village_code, kind,
+                                                         self.kube_rules, today)
+            listed.append({
+                "kk": household["kk"], "household_id": household["household_id"], "decile": household["decile"],
+                "bdt_status": household["bdt_status"], "active_group": household["active_group"],
+                "members": [{"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
+                             "age": age_on(m.birth_date, today), "relation": m.relation,
+                             "occupation": m.occupation} for m in people],
+                "eligible": [{"nik": m.nik, "name": m.name, "age": age_on(m.birth_date, today)} for m in eligible],
+                "excluded": None if refusal is None else {"rule": refusal.rule, "message": refusal.message,
+                                                          "nik": refusal.details.get("nik")},
+            })
+        return listed
 
     # --- grants events ------------------------------------------------------------------------------------
 
@@ -462,10 +510,21 @@ class RegistryApplication(ServiceApplication):
             raise ValidationFailed("name", "search.prefix", "give at least two letters of the name")
         sql = ("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.kk, h.village_code FROM individuals i "
                "JOIN households h USING (kk) WHERE i.name_key LIKE %s")
-        params: tuple = (key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",)
+        params: tuple = (like_escaped(key) + "%",)
         if village_code:
             sql, params = sql + " AND h.village_code = %s", (*params, village_code)
         return self.page(sql + " ORDER BY i.name_key, i.nik", params, page, size)
+
+    def find_people(self, query: str, region: str | None = None, page: int = 1, size: int = 20) -> dict:
+        """The desk's search: a NIK or KK (16 digits: the household's every member), else any part of a name.
+        The households of the page's people only are read, after ranking."""
+        search = people_search(query, region)
+        found = self.page(search.sql, search.params, page, size, search.order, search.order_params)
+        households = {row["kk"]: row for row in self.query(
+            "SELECT kk, decile, bdt_status, household_id::text FROM households WHERE kk = ANY(%s)",
+            ([person["kk"] for person in found["items"]],))}
+        found["items"] = [{**person, **households[person["kk"]]} for person in found["items"]]
+        return found
 
     def group(self, group_id: str) -> dict:
         group = self._load_group(group_id)
@@ -492,6 +551,22 @@ class RegistryApplication(ServiceApplication):
                          "(SELECT count(*) FROM groups WHERE status <> 'dissolved') AS active_groups")[0]
         return {key: int(value) for key, value in row.items()}
 
+    def dashboard(self, region: str | None = None) -> list[dict]:
+        """Per village of the region with a household or a group: its households, and its groups by status."""
+        where, params = in_region("village_code", region)
+        villages: dict[str, dict] = {}
+
+        def village(code: str) -> dict:
+            return villages.setdefault(code, {"village_code": code, "households": 0, "groups": {}})
+
+        for row in self.query(f"SELECT village_code, count(*) AS n FROM households WHERE {where} "
+                              "GROUP BY village_code", params):
+            village(row["village_code"])["households"] = row["n"]
+        for row in self.query(f"SELECT village_code, status, count(*) AS n FROM groups WHERE {where} "
+                              "GROUP BY village_code, status", params):
+            village(row["village_code"])["groups"][row["status"]] = row["n"]
+        return [villages[code] for code in sorted(villages)]
+
     # --- public events ------------------------------------------------------------------------------------
 
     def public_event(self, domain_event) -> EventData:
@@ -505,6 +580,48 @@ def check_kk_shape(kk: str) -> str:
     if not isinstance(kk, str) or len(kk) != 16 or not kk.isdigit():
         raise ValidationFailed("kk", "kk.format", f"KK {kk!r} must be exactly 16 digits", kk=kk)
     return kk
+
+
+def like_escaped(text: str) -> str:
+    """Text matched literally inside a LIKE pattern (backslash is LIKE's default escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Search(NamedTuple):
+    sql: str
+    params: tuple
+    order: str
+    order_params: tuple
+
+
+def people_search(query: str, region: str | None) -> Search:
+    """find_people's query. A name fragment is folded like name_key and matched anywhere in it (LIKE '%…%', which
+    the trigram index serves); ranked: the whole name, its start, a word's start, elsewhere — then by trigram
+    similarity, name and NIK."""
+    where, region_params = in_region("village_code", region)
+    number = "".join(query.split())
+    if NIK_RE.fullmatch(number):
+        return Search(f"{FOUND_PERSON} WHERE (nik = %s OR kk = %s) AND {where}", (number, number, *region_params),
+                      "ORDER BY kk, relation <> %s, birth_date, nik", (HEAD_OF_HOUSEHOLD,))
+    key = fold(query)
+    if len(key) < 2:
+        # Not the query in the message: refusals are logged, and a name is personal data.
+        raise ValidationFailed("q", "search.too_short", "give at least two letters of the name, or a 16-digit NIK "
+                                                        "or KK", min_length=2)
+    escaped = like_escaped(key)
+    return Search(f"{FOUND_PERSON} WHERE name_key LIKE %s AND {where}", (f"%{escaped}%", *region_params),
+                  "ORDER BY CASE WHEN name_key = %s THEN 0 WHEN name_key LIKE %s THEN 1 WHEN name_key LIKE %s THEN 2 "
+                  "ELSE 3 END, similarity(name_key, %s) DESC, name, nik", (key, f"{escaped}%", f"% {escaped}%", key))
+
+
+def member_of(row: dict) -> Member:
+    return Member(**{field: row[field] for field in MEMBER_FIELDS})
+
+
+def candidate(household: dict, representative: Member | None) -> Candidate:
+    return Candidate(kk=household["kk"], village_code=household["village_code"], bdt_status=household["bdt_status"],
+                     decile=household["decile"], representative=representative,
+                     active_group=household["active_group"])
 
 
 def check_registration(command: RegisterHousehold, regions: RegionTable) -> None:
@@ -537,16 +654,16 @@ def household_from(command: RegisterHousehold) -> Household:
     )
 
 
-def person_row(member: Member, kk: str) -> tuple:
-    return (member.nik, kk, member.name, fold(member.name), member.sex, member.birth_date, member.relation,
-            member.marital_status, member.occupation)
+def person_row(member: Member, household: Household) -> tuple:
+    return (member.nik, household.kk, member.name, fold(member.name), member.sex, member.birth_date, member.relation,
+            member.marital_status, member.occupation, household.village_code)
 
 
 def registration_writes(commands: list[RegisterHousehold], households: list[Household]) -> ReadModelWrites:
     writes = ReadModelWrites()
     for household in households:
         for member in household.members:
-            writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, household.kk), strict=True)))
+            writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, household), strict=True)))
     for command, household in zip(commands, households, strict=True):
         writes.insert("households", {
             "kk": household.kk, "household_id": household.id, "dtks_id": household.dtks_id,

@@ -89,6 +89,14 @@ class RegistryService(BackboneEntrypoints):
         return self.app.search_people(name_prefix, village_code, page, size)
 
     @domain_rpc
+    def find_people(self, query: str, region: str | None = None, page: int = 1, size: int = 20) -> dict:
+        return self.app.find_people(query, region, page, size)
+
+    @domain_rpc
+    def group_candidates(self, village_code: str, kind: str = "perempuan") -> list[dict]:
+        return self.app.group_candidates(village_code, kind)
+
+    @domain_rpc
     def group(self, group_id: str) -> dict:
         return self.app.group(group_id)
 
@@ -100,3 +108,7 @@ class RegistryService(BackboneEntrypoints):
     @domain_rpc
     def counts(self) -> dict:
         return self.app.counts()
+
+    @domain_rpc
+    def dashboard(self, region: str | None = None) -> list[dict]:
+        return self.app.dashboard(region)
