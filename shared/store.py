@@ -314,6 +314,19 @@ def dataclass_transcoding(cls: type) -> Transcoding:
     return DataclassAsDict()
 
 
+def added_column(table: str, column: str, definition: str, fill: str = "") -> str:
+    """DDL for a read-model column added after its table was released: a table made before gets it once, ``fill``
+    (an UPDATE) runs then, and the column becomes NOT NULL. (New tables have it in their CREATE TABLE.)"""
+    return f"""DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()
+                       AND table_name = '{table}' AND column_name = '{column}') THEN
+            ALTER TABLE {table} ADD COLUMN {column} {definition};
+            {fill + ";" if fill else ""}
+            ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL;
+        END IF;
+    END $$"""
+
+
 def in_region(column: str, region: str | None) -> tuple[str, tuple[str, ...]]:
     """A read model's condition (SQL and parameters) for rows whose region code ``column`` lies in ``region``:
     '18.01' covers '18.01' and '18.01.06.2001' but not '18.010'; None or '' is everywhere."""

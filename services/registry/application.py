@@ -52,7 +52,7 @@ from shared.ids import NIK_RE, check_kk, check_nik_matches, check_village, jakar
 from shared.jsonable import event_record, jsonable
 from shared.keys import stable_id
 from shared.regions import RegionTable
-from shared.store import AuditedTable, ReadModelWrites, ServiceApplication, in_region
+from shared.store import AuditedTable, ReadModelWrites, ServiceApplication, added_column, in_region
 from shared.text import fold
 
 PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation",
@@ -109,16 +109,9 @@ class RegistryApplication(ServiceApplication):
             birth_date date NOT NULL, relation text NOT NULL, marital_status text NOT NULL,
             occupation text NOT NULL, village_code text NOT NULL)""",
         # Each person carries the household's village (a household never moves), so that a search by name within a
-        # region reads one table (about twice as fast at a district's size: bench/search.py). A table made before
-        # that column existed gets it once, filled from households.
-        """DO $$ BEGIN
-            IF NOT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()
-                           AND table_name = 'individuals' AND column_name = 'village_code') THEN
-                ALTER TABLE individuals ADD COLUMN village_code text;
-                UPDATE individuals i SET village_code = h.village_code FROM households h WHERE h.kk = i.kk;
-                ALTER TABLE individuals ALTER COLUMN village_code SET NOT NULL;
-            END IF;
-        END $$""",
+        # region reads one table (about twice as fast at a district's size: bench/search.py).
+        added_column("individuals", "village_code", "text",
+                     "UPDATE individuals i SET village_code = h.village_code FROM households h WHERE h.kk = i.kk"),
         "CREATE INDEX IF NOT EXISTS individuals_kk ON individuals (kk)",
         "CREATE INDEX IF NOT EXISTS individuals_name_key ON individuals (name_key text_pattern_ops)",
         # Any part of a name (find_people): trigrams make LIKE '%fragment%' an index scan. pg_trgm is a trusted
