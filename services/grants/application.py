@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
@@ -18,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from services.grants import commands as cmd
 from services.grants.domain import (
+    PAID,
     Actor,
     Budget,
     BudgetLine,
@@ -28,6 +30,8 @@ from services.grants.domain import (
     Proposal,
     SpendingLine,
     Tranche,
+    TrancheProgress,
+    check_tranche_order,
 )
 from shared.consumer import UnitOfWork, handles
 from shared.contracts import Envelope, EventData, training
@@ -38,7 +42,7 @@ from shared.ids import jakarta_today
 from shared.jsonable import event_record, jsonable
 from shared.keys import stable_id
 from shared.ledger import GENESIS
-from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
+from shared.store import AuditedTable, ReadModelWrites, ServiceApplication, added_column, in_region
 
 CHANGE_MEMBER_COUNT = """
     UPDATE households SET member_count = member_count + %s, projected_at = clock_timestamp() WHERE kk = %s"""
@@ -46,14 +50,16 @@ UPSERT_GROUP = """
     INSERT INTO groups (group_id, name, village_code, kind, status, members) VALUES (%s, %s, %s, %s, 'formed', %s)
     ON CONFLICT (group_id) DO UPDATE SET members = EXCLUDED.members"""
 OPEN_PROPOSAL = "status NOT IN ('rejected', 'cancelled')"
+# status_since: when the proposal entered its status (a flag changes the proposal, not how long it has waited).
 UPSERT_PROPOSAL = """
     INSERT INTO proposals (proposal_id, group_id, group_name, village_code, status, requested_rp, approved_rp,
-                           form, flagged, fiscal_year, source, times_returned, updated_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+                           form, flagged, fiscal_year, source, times_returned, updated_at, status_since)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(), now())
     ON CONFLICT (proposal_id) DO UPDATE SET status = EXCLUDED.status, requested_rp = EXCLUDED.requested_rp,
         approved_rp = EXCLUDED.approved_rp, form = EXCLUDED.form, flagged = EXCLUDED.flagged,
         fiscal_year = EXCLUDED.fiscal_year, source = EXCLUDED.source, times_returned = EXCLUDED.times_returned,
-        updated_at = now()"""
+        updated_at = now(), status_since = CASE WHEN proposals.status = EXCLUDED.status
+                                                THEN proposals.status_since ELSE now() END"""
 UPSERT_BUDGET = """
     INSERT INTO budgets (budget_id, fiscal_year, source, ceiling_rp, committed_rp) VALUES (%s, %s, %s, %s, %s)
     ON CONFLICT (budget_id) DO UPDATE SET ceiling_rp = EXCLUDED.ceiling_rp, committed_rp = EXCLUDED.committed_rp"""
@@ -94,7 +100,9 @@ class GrantsApplication(ServiceApplication):
             proposal_id uuid PRIMARY KEY, group_id uuid NOT NULL, group_name text NOT NULL,
             village_code text NOT NULL, status text NOT NULL, requested_rp bigint NOT NULL, approved_rp bigint,
             form text NOT NULL, flagged boolean NOT NULL, fiscal_year int, source text, times_returned int NOT NULL,
-            updated_at timestamptz NOT NULL)""",
+            updated_at timestamptz NOT NULL, status_since timestamptz NOT NULL)""",
+        # An older table's proposals: since their last change (only a flag changes one without its status).
+        added_column("proposals", "status_since", "timestamptz", "UPDATE proposals SET status_since = updated_at"),
         "CREATE INDEX IF NOT EXISTS proposals_region ON proposals (village_code, status)",
         "CREATE INDEX IF NOT EXISTS proposals_group ON proposals (group_id)",
         # One proposal in progress per group, also when two drafts race (the second transaction fails here).
@@ -461,15 +469,25 @@ class GrantsApplication(ServiceApplication):
                           "WHERE group_id = %s", (group_id,))
         return rows[0] if rows else None
 
-    def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50) -> dict:
+    def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50,
+                  oldest_first: bool = False) -> dict:
+        """Newest change first; or, for a reviewer's queue, the proposal waiting longest in its status first."""
+        where, params = in_region("village_code", region)
         sql = ("SELECT proposal_id::text, group_id::text, group_name, village_code, status, requested_rp, "
-               "approved_rp, form, flagged, fiscal_year, source FROM proposals WHERE true")
-        params: tuple = ()
+               "approved_rp, form, flagged, fiscal_year, source, times_returned, updated_at, status_since "
+               f"FROM proposals WHERE {where}")
         if status:
             sql, params = sql + " AND status = %s", (*params, status)
-        if region:
-            sql, params = sql + " AND (village_code = %s OR village_code LIKE %s)", (*params, region, region + ".%")
-        return self.page(sql + " ORDER BY updated_at DESC, proposal_id", params, page, size)
+        order = "status_since, proposal_id" if oldest_first else "updated_at DESC, proposal_id"
+        listed = self.page(f"{sql} ORDER BY {order}", params, page, size)
+        listed["items"] = [{**row, "updated_at": utc_iso(row["updated_at"]),
+                            "status_since": utc_iso(row["status_since"])} for row in listed["items"]]
+        return listed
+
+    def proposal_counts(self, region: str | None = None) -> dict[str, int]:
+        where, params = in_region("village_code", region)
+        return {row["status"]: row["n"] for row in self.query(
+            f"SELECT status, count(*) AS n FROM proposals WHERE {where} GROUP BY status", params)}
 
     def proposal(self, proposal_id: str) -> dict:
         proposal = self._proposal(proposal_id)
@@ -501,6 +519,64 @@ class GrantsApplication(ServiceApplication):
             sql, params = sql + " WHERE fiscal_year = %s", (fiscal_year,)
         rows = self.query(sql + " ORDER BY fiscal_year, source", params)
         return [{**row, "available_rp": row["ceiling_rp"] - row["committed_rp"]} for row in rows]
+
+    def payables(self, region: str | None = None) -> list[dict]:
+        """The treasurer's list: each grant with a tranche not paid yet, oldest approval first; for each tranche,
+        whether it can be paid now and, if the rules block it, which rule (check_tranche_order decides)."""
+        where, params = in_region("g.village_code", region)
+        rows = self.query(
+            "SELECT g.proposal_id::text, g.group_id::text, p.group_name, g.village_code, g.amount_rp, g.form, "
+            "g.disbursed_rp, g.state, coalesce(f.open, false) AS gate_open FROM grants g "
+            "JOIN proposals p USING (proposal_id) LEFT JOIN family_school_gates f ON f.group_id = g.group_id "
+            f"WHERE p.status = 'approved' AND {where} AND EXISTS (SELECT FROM jsonb_each(g.state -> 'tranches') "
+            "AS t(number, tranche) WHERE t.tranche ->> 'status' <> ALL(%s)) "
+            "ORDER BY (g.state ->> 'approved_at')::timestamptz, g.proposal_id", (*params, list(PAID)))
+        listed = []
+        for row in rows:
+            state, gate_open = row.pop("state"), row.pop("gate_open")
+            tranches = sorted((int(number), tranche) for number, tranche in state["tranches"].items())
+            progress = [TrancheProgress(number, t["status"] in PAID, t["lpj"]) for number, t in tranches]
+            listed.append({**row, "approved_at": state["approved_at"], "tranches": [
+                {"number": number, "amount_rp": t["amount_rp"], "status": t["status"], "payment_id": t["payment_id"],
+                 "failed": t["failed"], "lpj": t["lpj"],
+                 **payable(number, t["status"], progress[: number - 1], gate_open)}
+                for number, t in tranches]})
+        return listed
+
+    def lpj_due(self, region: str | None = None) -> list[dict]:
+        """Paid tranches whose LPJ is not accepted yet, longest paid first; overdue after lpj_due_days."""
+        where, params = in_region("g.village_code", region)
+        rows = self.query(
+            "SELECT g.proposal_id::text, p.group_name, g.village_code, t.number::int AS tranche, "
+            "(t.tranche ->> 'paid_on')::date AS paid_on, t.tranche ->> 'lpj' AS lpj FROM grants g "
+            "JOIN proposals p USING (proposal_id), jsonb_each(g.state -> 'tranches') AS t(number, tranche) "
+            f"WHERE t.tranche ->> 'status' = ANY(%s) AND t.tranche ->> 'lpj' IS DISTINCT FROM 'accepted' AND {where} "
+            "ORDER BY paid_on, g.proposal_id, tranche", (list(PAID), *params))
+        today = jakarta_today()
+        return [{**row, "paid_on": row["paid_on"].isoformat(), "days_since_paid": (today - row["paid_on"]).days,
+                 "overdue": (today - row["paid_on"]).days > self.rules.lpj_due_days} for row in rows]
+
+    def dashboard(self, region: str | None = None) -> dict:
+        """Per village of the region with a proposal: proposals by status, money approved (grants not cancelled)
+        and disbursed, overdue LPJ; and the budgets (national: not split by region)."""
+        where, params = in_region("village_code", region)
+        grants_where, _ = in_region("g.village_code", region)
+        villages: dict[str, dict] = {}
+        for row in self.query(f"SELECT village_code, status, count(*) AS n FROM proposals WHERE {where} "
+                              "GROUP BY village_code, status", params):
+            village = villages.setdefault(row["village_code"], {
+                "village_code": row["village_code"], "proposals": {}, "approved_rp": 0, "disbursed_rp": 0,
+                "lpj_overdue": 0})
+            village["proposals"][row["status"]] = row["n"]
+        for row in self.query(
+                "SELECT g.village_code, coalesce(sum(g.amount_rp) FILTER (WHERE p.status = 'approved'), 0) AS "
+                "approved_rp, sum(g.disbursed_rp) AS disbursed_rp FROM grants g JOIN proposals p USING (proposal_id) "
+                f"WHERE {grants_where} GROUP BY g.village_code", params):
+            villages[row["village_code"]].update(approved_rp=int(row["approved_rp"]),
+                                                 disbursed_rp=int(row["disbursed_rp"]))
+        for due in self.lpj_due(region):
+            villages[due["village_code"]]["lpj_overdue"] += due["overdue"]
+        return {"villages": [villages[code] for code in sorted(villages)], "budgets": self.budgets()}
 
     def totals(self) -> dict:
         """Read back from the read models, for the demo and operators: the programme at a glance."""
@@ -543,13 +619,34 @@ def budget_row(budget: Budget) -> tuple:
 
 
 def grant_row(grant: Grant) -> tuple:
-    state = {"tranches": {str(t.number): {"amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
-                                          "failed": sum(1 for p in grant.payments_of(t.number)
-                                                        if p["status"] == "failed"),
-                                          "lpj": grant.lpj.get(t.number, {}).get("status")}
-                          for t in grant.tranches}}
+    """The grant's row; ``state`` holds what the worklists need of each tranche without loading the grant."""
+    tranches = {}
+    for t in grant.tranches:
+        live = grant.live_payment(t.number) or {}
+        tranches[str(t.number)] = {
+            "amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
+            "failed": sum(1 for p in grant.payments_of(t.number) if p["status"] == "failed"),
+            "lpj": grant.lpj.get(t.number, {}).get("status"), "payment_id": live.get("payment_id"),
+            "paid_on": live.get("paid_on")}
+    state = {"approved_at": utc_iso(grant.created_on), "tranches": tranches}
     return (grant.id, grant.proposal_id, grant.group_id, grant.village_code, grant.amount_rp, grant.form,
             grant.disbursed_rp, grant.refunded_rp, Jsonb(state))
+
+
+def payable(number: int, status: str, earlier: list[TrancheProgress], gate_open: bool) -> dict:
+    """Whether a tranche can be paid now and, when a payment rule blocks it, the rule. One with a payment under
+    way or done is neither payable nor blocked."""
+    if status != "pending":
+        return {"payable": False, "blocked_by": None}
+    try:
+        check_tranche_order(number, earlier, gate_open)
+    except RuleViolated as refusal:
+        return {"payable": False, "blocked_by": refusal.rule}
+    return {"payable": True, "blocked_by": None}
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def payment_result(payment: dict, repeated: bool) -> dict:

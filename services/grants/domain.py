@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
+from shared.ids import WIB
 from shared.keys import stable_id
 
 BUDGET_SOURCES = ("APBN", "APBD-provinsi", "APBD-kabupaten")
 FORMS = ("cash", "equipment", "mixed")
 ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin")
+PAID = ("confirmed", "delivered")  # a payment's states in which its tranche is paid
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class GrantRules:
     cap_per_household_rp: int = 2_000_000
     tranche_percentages: tuple[int, ...] = (70, 30)
     max_decile: int = 4
+    lpj_due_days: int = 30  # a paid tranche's LPJ is overdue after this many days
 
 
 @dataclass(frozen=True)
@@ -380,6 +383,30 @@ class Tranche:
     amount_rp: int
 
 
+@dataclass(frozen=True)
+class TrancheProgress:
+    """What paying a later tranche needs to know of an earlier one (a grant knows it; so does its read model)."""
+
+    number: int
+    paid: bool
+    lpj: str | None  # the status of its latest LPJ
+
+
+def check_tranche_order(number: int, earlier: list[TrancheProgress], gate_open: bool) -> None:
+    """Tranche ``number`` may be paid once every earlier tranche is paid with its LPJ accepted, and — after the
+    first — the group's Family School gate is open."""
+    for tranche in earlier:
+        if not tranche.paid:
+            raise RuleViolated("tranche.order", f"tranche {tranche.number} is not paid yet", tranche=number)
+        if tranche.lpj != "accepted":
+            raise RuleViolated("tranche.lpj", f"tranche {number} needs an accepted LPJ for tranche "
+                                              f"{tranche.number}", tranche=number)
+    if number > 1 and not gate_open:
+        raise RuleViolated("tranche.family_school", f"tranche {number} needs the Family School gate: not enough "
+                                                    "of the group's representatives have completed it",
+                           tranche=number)
+
+
 def split_tranches(amount_rp: int, percentages: tuple[int, ...]) -> list[Tranche]:
     """70 % / 30 % by default, in whole rupiah; the last tranche takes the rounding, so the sum is exact."""
     if sum(percentages) != 100:
@@ -429,17 +456,25 @@ class Grant(Aggregate):
     def payments_of(self, number: int) -> list[dict]:
         return [p for p in self.payments.values() if p["tranche"] == number]
 
+    def live_payment(self, number: int) -> dict | None:
+        """The tranche's payment under way or done (not failed, not cancelled), if any."""
+        live = [p for p in self.payments_of(number) if p["status"] not in ("failed", "cancelled")]
+        return live[-1] if live else None
+
     def tranche_status(self, number: int) -> str:
         """pending, or the state of its live payment: instructed, sent, paid (confirmed or delivered)."""
-        live = [p for p in self.payments_of(number) if p["status"] not in ("failed", "cancelled")]
-        return live[-1]["status"] if live else "pending"
+        payment = self.live_payment(number)
+        return payment["status"] if payment else "pending"
 
     def is_paid(self, number: int) -> bool:
-        return self.tranche_status(number) in ("confirmed", "delivered")
+        return self.tranche_status(number) in PAID
+
+    def progress(self, number: int) -> TrancheProgress:
+        return TrancheProgress(number, self.is_paid(number), self.lpj.get(number, {}).get("status"))
 
     @property
     def disbursed_rp(self) -> int:
-        return sum(p["amount_rp"] for p in self.payments.values() if p["status"] in ("confirmed", "delivered"))
+        return sum(p["amount_rp"] for p in self.payments.values() if p["status"] in PAID)
 
     @property
     def committed_payments_rp(self) -> int:
@@ -464,16 +499,7 @@ class Grant(Aggregate):
         if status != "pending":
             raise Conflict(f"tranche {number} is already {status}: a tranche is paid at most once",
                            rule="tranche.once", tranche=number, status=status)
-        for earlier in self.tranches[: number - 1]:
-            if not self.is_paid(earlier.number):
-                raise RuleViolated("tranche.order", f"tranche {earlier.number} is not paid yet", tranche=number)
-            if self.lpj.get(earlier.number, {}).get("status") != "accepted":
-                raise RuleViolated("tranche.lpj", f"tranche {number} needs an accepted LPJ for tranche "
-                                                  f"{earlier.number}", tranche=number)
-        if number > 1 and not gate_open:
-            raise RuleViolated("tranche.family_school", f"tranche {number} needs the Family School gate: not enough "
-                                                        "of the group's representatives have completed it",
-                               tranche=number)
+        check_tranche_order(number, [self.progress(t.number) for t in self.tranches[: number - 1]], gate_open)
         if self.committed_payments_rp + tranche.amount_rp > self.amount_rp:  # cannot happen with exact tranches
             raise RuleViolated("grant.above_approved", "this payment would exceed the approved amount")
         return tranche
@@ -516,9 +542,12 @@ class Grant(Aggregate):
             raise ValidationFailed("bank_reference", "payment.bank_reference", "the bank's reference is required")
         self._confirmed(payment_id=payment_id, bank_reference=bank_reference, by=actor.user)
 
+    # ``timestamp`` is the event's own: the library passes a method every event attribute it names, when the
+    # event happens and when it is replayed, so the paid date is the same both times. (It sets ``modified_on``
+    # only after the method has run.)
     @event("Confirmed")
-    def _confirmed(self, payment_id: str, bank_reference: str, by: str) -> None:
-        self._set_payment(payment_id, status="confirmed", bank_reference=bank_reference)
+    def _confirmed(self, payment_id: str, bank_reference: str, by: str, timestamp: datetime | None = None) -> None:
+        self._set_payment(payment_id, status="confirmed", bank_reference=bank_reference, paid_on=paid_on(timestamp))
 
     def fail(self, payment_id: str, reason: str, actor: Actor) -> None:
         self._payment_step(payment_id, actor, ("instructed", "sent"), "record a failed payment")
@@ -569,10 +598,11 @@ class Grant(Aggregate):
 
     @event("Delivered")
     def _delivered(self, payment_id: str, tranche: int, amount_rp: int, items: list[HandoverItem],
-                   handover_date: date, receiver: str, by: str) -> None:
+                   handover_date: date, receiver: str, by: str, timestamp: datetime | None = None) -> None:
         self.payments = {**self.payments, payment_id: {"payment_id": payment_id, "tranche": tranche,
                                                        "amount_rp": amount_rp, "status": "delivered",
-                                                       "kind": "equipment", "receiver": receiver}}
+                                                       "kind": "equipment", "receiver": receiver,
+                                                       "paid_on": paid_on(timestamp)}}
 
     def _set_payment(self, payment_id: str, **changes: object) -> None:
         self.payments = {**self.payments, payment_id: {**self.payments[payment_id], **changes}}
@@ -658,6 +688,11 @@ class Grant(Aggregate):
     @event("Refunded")
     def _refunded(self, amount_rp: int, reason: str, reference: str, by: str) -> None:
         self.refunded_rp += amount_rp
+
+
+def paid_on(timestamp: datetime) -> str:
+    """The day a payment was confirmed or delivered, in Asia/Jakarta (ISO date): LPJ deadlines count from it."""
+    return timestamp.astimezone(WIB).date().isoformat()
 
 
 class LedgerSeal(Aggregate):

@@ -105,8 +105,25 @@ class GrantsService(BackboneEntrypoints):
 
     # --- queries ---
     @domain_rpc
-    def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50) -> dict:
-        return self.app.proposals(status, region, page, size)
+    def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50,
+                  oldest_first: bool = False) -> dict:
+        return self.app.proposals(status, region, page, size, oldest_first)
+
+    @domain_rpc
+    def proposal_counts(self, region: str | None = None) -> dict[str, int]:
+        return self.app.proposal_counts(region)
+
+    @domain_rpc
+    def payables(self, region: str | None = None) -> list[dict]:
+        return self.app.payables(region)
+
+    @domain_rpc
+    def lpj_due(self, region: str | None = None) -> list[dict]:
+        return self.app.lpj_due(region)
+
+    @domain_rpc
+    def dashboard(self, region: str | None = None) -> dict:
+        return self.app.dashboard(region)
 
     @domain_rpc
     def proposal(self, proposal_id: str) -> dict:
