@@ -23,7 +23,7 @@ from shared.contracts import registry as upstream
 from shared.contracts import training as public
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
-from shared.store import AuditedTable, ReadModelWrites, ServiceApplication
+from shared.store import AuditedTable, ReadModelWrites, ServiceApplication, added_column, in_region
 
 UNASSIGNED = "belum ditentukan"  # a cohort opened automatically waits for its facilitator
 
@@ -60,7 +60,9 @@ class TrainingApplication(ServiceApplication):
             members jsonb NOT NULL)""",
         """CREATE TABLE IF NOT EXISTS cohorts (
             cohort_id uuid PRIMARY KEY, village_code text NOT NULL, name text NOT NULL, facilitator text NOT NULL,
-            opened_at timestamptz NOT NULL DEFAULT now())""",
+            opened_at timestamptz NOT NULL DEFAULT now(), sessions int NOT NULL DEFAULT 0)""",
+        # An older table's cohorts count their sessions from their next one on.
+        added_column("cohorts", "sessions", "int DEFAULT 0"),
         "CREATE INDEX IF NOT EXISTS cohorts_village ON cohorts (village_code)",
         """CREATE TABLE IF NOT EXISTS participants (
             cohort_id uuid NOT NULL, nik text NOT NULL, group_id uuid, status text NOT NULL, certificate text UNIQUE,
@@ -163,6 +165,7 @@ class TrainingApplication(ServiceApplication):
             cohort = self._cohort(command.cohort_id)
             result[:] = [cohort.schedule(command.module, command.session_date, command.place, self.curriculum(),
                                          command.by)]
+            writes.add("UPDATE cohorts SET sessions = %s WHERE cohort_id = %s", (len(cohort.sessions), cohort.id))
             return [cohort]
 
         self.record_retrying(attempt)
@@ -360,10 +363,14 @@ class TrainingApplication(ServiceApplication):
         }
 
     def cohorts(self, village_code: str | None = None, page: int = 1, size: int = 50) -> dict:
-        sql, params = "SELECT cohort_id::text, village_code, name, facilitator FROM cohorts", ()
+        sql = ("SELECT c.cohort_id::text, c.village_code, c.name, c.facilitator, c.sessions, "
+               "count(p.nik) FILTER (WHERE p.status <> 'withdrawn') AS participants, "
+               "count(p.nik) FILTER (WHERE p.status = 'completed') AS completed "
+               "FROM cohorts c LEFT JOIN participants p USING (cohort_id)")
+        params: tuple = ()
         if village_code:
-            sql, params = sql + " WHERE village_code LIKE %s", (village_code + "%",)
-        return self.page(sql + " ORDER BY village_code, opened_at", params, page, size)
+            sql, params = sql + " WHERE c.village_code LIKE %s", (village_code + "%",)
+        return self.page(sql + " GROUP BY c.cohort_id ORDER BY c.village_code, c.opened_at", params, page, size)
 
     def participant(self, nik: str) -> dict:
         rows = self.query("SELECT cohort_id::text, group_id::text, status, certificate FROM participants "
@@ -374,11 +381,16 @@ class TrainingApplication(ServiceApplication):
                                 "ORDER BY session_date, module", (nik,))
         return {"nik": nik, "person": self.individual(nik), "enrolments": rows, "attendance": attendance}
 
+    def dashboard(self, region: str | None = None) -> list[dict]:
+        """Per village of the region: participants (not withdrawn) and those who completed."""
+        where, params = in_region("village_code", region)
+        return self.query(
+            "SELECT village_code, count(*) FILTER (WHERE status <> 'withdrawn') AS participants, "
+            f"count(*) FILTER (WHERE status = 'completed') AS completed FROM participants WHERE {where} "
+            "GROUP BY village_code ORDER BY village_code", params)
+
     def completion_rates(self) -> dict:
-        by_village = self.query(
-            "SELECT village_code, count(*) FILTER (WHERE status = 'completed') AS completed, "
-            "count(*) FILTER (WHERE status <> 'withdrawn') AS participants FROM participants "
-            "GROUP BY village_code ORDER BY village_code")
+        by_village = self.dashboard()
         by_module = self.query(
             "SELECT module, count(*) FILTER (WHERE status = 'present') AS present, count(*) AS marked "
             "FROM attendance GROUP BY module ORDER BY module")
@@ -389,9 +401,11 @@ class TrainingApplication(ServiceApplication):
                           for row in by_module],
         }
 
-    def gates(self) -> list[dict]:
+    def gates(self, region: str | None = None) -> list[dict]:
+        where, params = in_region("gr.village_code", region)
         return self.query("SELECT g.group_id::text, gr.name, gr.village_code, g.open, g.completed, "
-                          "g.representatives FROM gates g LEFT JOIN groups gr USING (group_id) ORDER BY gr.name")
+                          "g.representatives FROM gates g LEFT JOIN groups gr USING (group_id) "
+                          f"WHERE {where} ORDER BY gr.name", params)
 
     def totals(self) -> dict:
         row = self.query("SELECT count(DISTINCT nik) FILTER (WHERE status = 'completed') AS completed, "

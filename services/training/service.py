@@ -65,8 +65,12 @@ class TrainingService(BackboneEntrypoints):
         return self.app.completion_rates()
 
     @domain_rpc
-    def gates(self) -> list[dict]:
-        return self.app.gates()
+    def gates(self, region: str | None = None) -> list[dict]:
+        return self.app.gates(region)
+
+    @domain_rpc
+    def dashboard(self, region: str | None = None) -> list[dict]:
+        return self.app.dashboard(region)
 
     @domain_rpc
     def totals(self) -> dict:
