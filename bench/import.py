@@ -74,17 +74,14 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from berdaya.cli.bdt_import import BATCH, IN_FLIGHT, import_bdt
 from services.registry.bdt import read_bdt
 from services.registry.synth import write_synthetic_bdt
-from shared.regions import RegionTable, builtin_lampung_selatan, load_region_csv
 from shared.relay import RELAY_TRACKING_NAME
 from shared.runtime import ensure_green_psycopg
 
 # isort: split
 
-from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, say
+from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, region_table, say
 
 SCRIPT = str(Path(__file__).resolve())
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
 REGENCY = "18.01"
 # Names of their own: bench/events.py (berdaya_bench_<service>, berdaya-bench) may run at the same time.
 SERVICES = ("registry", "grants", "training")
@@ -104,16 +101,6 @@ def load_average() -> list[float]:
 
 
 # --- the file and the reference -------------------------------------------------------------------------------
-
-
-def region_table() -> tuple[RegionTable, list[dict], str]:
-    if all(path.exists() for path in REGION_FILES):
-        rows = [row._asdict() for path in REGION_FILES for row in load_region_csv(path)]
-        source = "../shared/data"
-    else:
-        rows = [row._asdict() for row in builtin_lampung_selatan().rows()]
-        source = "built-in Lampung Selatan table"
-    return RegionTable((r["code"], r["name"], r["level"]) for r in rows), rows, source
 
 
 def copy_reference(path: Path) -> float:

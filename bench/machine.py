@@ -1,8 +1,8 @@
 """What the benchmarks share: a fresh environment (databases, a RabbitMQ vhost, the services as processes), and
 where the CPU went.
 
-Imported as ``bench.machine`` by bench/events.py, bench/import.py and bench/http.py (they put the project root on
-``sys.path``).
+Imported as ``bench.machine`` by bench/events.py, bench/import.py, bench/http.py and bench/search.py (they put the
+project root on ``sys.path``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from pathlib import Path
 import psycopg
 
 from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
+from shared.regions import RegionTable, builtin_lampung_selatan, load_region_csv
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
 
 
 # --- environment ---------------------------------------------------------------------------------------------
@@ -67,6 +70,18 @@ class BenchEnvironment:
                 conn.execute(f"CREATE DATABASE {name}")
         rabbitmqctl("add_vhost", self.vhost)
         rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+
+
+def region_table() -> tuple[RegionTable, list[dict], str]:
+    """The official region table from ../shared/data when it is there, else the built-in Lampung Selatan one:
+    the table, its rows (for registry.import_regions) and where it came from."""
+    if all(path.exists() for path in REGION_FILES):
+        rows = [row._asdict() for path in REGION_FILES for row in load_region_csv(path)]
+        source = "../shared/data"
+    else:
+        rows = [row._asdict() for row in builtin_lampung_selatan().rows()]
+        source = "built-in Lampung Selatan table"
+    return RegionTable((r["code"], r["name"], r["level"]) for r in rows), rows, source
 
 
 @dataclass
