@@ -530,10 +530,9 @@ class RegistryApplication(ServiceApplication):
 
     def groups(self, village_code: str | None = None, status: str | None = None, page: int = 1,
                size: int = 50) -> dict:
-        sql, params = "SELECT group_id::text, name, village_code, business_type, kind, status, member_count " \
-                      "FROM groups WHERE true", ()
-        if village_code:
-            sql, params = sql + " AND village_code LIKE %s", (*params, village_code + "%")
+        where, params = in_region("village_code", village_code)
+        sql = ("SELECT group_id::text, name, village_code, business_type, kind, status, member_count FROM groups "
+               f"WHERE {where}")
         if status:
             sql, params = sql + " AND status = %s", (*params, status)
         return self.page(sql + " ORDER BY village_code, name", params, page, size)

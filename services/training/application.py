@@ -367,10 +367,9 @@ class TrainingApplication(ServiceApplication):
                "count(p.nik) FILTER (WHERE p.status <> 'withdrawn') AS participants, "
                "count(p.nik) FILTER (WHERE p.status = 'completed') AS completed "
                "FROM cohorts c LEFT JOIN participants p USING (cohort_id)")
-        params: tuple = ()
-        if village_code:
-            sql, params = sql + " WHERE c.village_code LIKE %s", (village_code + "%",)
-        return self.page(sql + " GROUP BY c.cohort_id ORDER BY c.village_code, c.opened_at", params, page, size)
+        where, params = in_region("c.village_code", village_code)
+        return self.page(f"{sql} WHERE {where} GROUP BY c.cohort_id ORDER BY c.village_code, c.opened_at", params,
+                         page, size)
 
     def participant(self, nik: str) -> dict:
         rows = self.query("SELECT cohort_id::text, group_id::text, status, certificate FROM participants "

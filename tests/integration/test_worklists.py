@@ -295,6 +295,7 @@ def test_a_grant_moves_through_the_payables_and_the_lpj_due_and_the_dashboards_c
         eventually(lambda: tranches()[1] == (2, "pending", True, None))
         [cohort] = rpc.training.cohorts(KALIANDA)["items"]
         assert (cohort["participants"], cohort["completed"], cohort["sessions"]) == (7, 6, 6)
+        assert rpc.training.cohorts("18.01")["items"] == [cohort] and rpc.training.cohorts("18.02")["total"] == 0
         assert [g["group_id"] for g in rpc.training.gates("18.01")] == [group_id] == [
             g["group_id"] for g in rpc.training.gates()]
         assert rpc.training.gates("18.02") == []
@@ -320,3 +321,5 @@ def test_a_grant_moves_through_the_payables_and_the_lpj_due_and_the_dashboards_c
         assert rpc.registry.dashboard("18.01") == [{"village_code": KALIANDA, "households": 7,
                                                    "groups": {"funded": 1}}]
         assert rpc.registry.dashboard("18.02") == [] and rpc.registry.dashboard() == rpc.registry.dashboard("")
+        assert [g["group_id"] for g in rpc.registry.groups("18.01")["items"]] == [group_id]
+        assert rpc.registry.groups("18.02")["total"] == 0
