@@ -5,7 +5,7 @@ Like the API's route table, it is the one list service.py serves from; the pages
 
 from __future__ import annotations
 
-from services.gateway.console.pages import home, households, session
+from services.gateway.console.pages import audit, home, households, session
 from services.gateway.console.web import Page, page
 
 PAGES: tuple[Page, ...] = (
@@ -20,4 +20,11 @@ PAGES: tuple[Page, ...] = (
     page("POST", "/households", households.register_household),
     page("GET", "/households/{kk}", households.household),
     page("POST", "/households/{kk}/{action}", households.household_change),
+    # audit
+    page("GET", "/audit", audit.audit),
+    page("GET", "/audit/head", audit.audit_head),
+    page("POST", "/audit/verify", audit.audit_verify),
+    page("GET", "/audit/replay", audit.audit_replay),
+    page("GET", "/audit/report", audit.audit_report),
+    page("GET", "/grants/{proposal_id}/provenance", audit.provenance),
 )
