@@ -5,7 +5,7 @@ Like the API's route table, it is the one list service.py serves from; the pages
 
 from __future__ import annotations
 
-from services.gateway.console.pages import audit, home, households, session
+from services.gateway.console.pages import audit, home, households, session, users
 from services.gateway.console.web import Page, page
 
 PAGES: tuple[Page, ...] = (
@@ -27,4 +27,8 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/audit/replay", audit.audit_replay),
     page("GET", "/audit/report", audit.audit_report),
     page("GET", "/grants/{proposal_id}/provenance", audit.provenance),
+    # users
+    page("GET", "/users", users.users),
+    page("POST", "/users", users.add_user),
+    page("POST", "/users/{username}/{action}", users.user_action),
 )

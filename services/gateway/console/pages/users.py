@@ -1,0 +1,62 @@
+"""The admin's page: the gateway's users (role, region, disabled or not), adding one, disabling or enabling one,
+setting a new password — and the latest changes, with who made them. Disabling a user or setting their password
+ends their console sessions at once (the API's store does it)."""
+
+from __future__ import annotations
+
+from services.gateway.console.forms import Form
+from services.gateway.console.i18n import N_
+from services.gateway.console.templating import ROLE_WORDS
+from services.gateway.console.web import Refused, View
+
+MIN_PASSWORD = 8
+ADD_FIELDS = {"username", "role", "region", "password"}
+# action in the path → (route, what the redirect says)
+ACTIONS = {"disable": ("disable_user", "user_disabled"), "enable": ("enable_user", "user_enabled"),
+           "password": ("reset_password", "password_reset")}
+
+
+def users(view: View, *, values: dict | None = None, errors: dict | None = None, refusal=None, row: str = "",
+          status: int = 200):
+    """``row``: the user whose row's form the errors belong to (a new password), when not the add form."""
+    return view.render("users.html", status=status, users=view.api("list_users"), changes=view.api("user_changes"),
+                       values=values or {}, errors=errors or {}, refusal=refusal, row=row)
+
+
+def password(form: Form, name: str = "password") -> str:
+    value = form.data.get(name, "")  # as typed: spaces belong to a password
+    if len(value) < MIN_PASSWORD:
+        form.wrong(name, N_("At least {n} characters."), n=MIN_PASSWORD)
+    return value
+
+
+def add_user(view: View):
+    form = Form(view.form, view.lang)
+    body = {"username": form.text("username", max_length=64).lower(), "role": form.choice("role", ROLE_WORDS),
+            "region": form.text("region", required=False, max_length=13), "password": password(form)}
+    values = {key: value for key, value in body.items() if key != "password"}
+    if not form.ok:
+        return users(view, values=values, errors=form.errors, status=400)
+    try:
+        view.api("add_user", body=body, once=True)
+    except Refused as refused:
+        return users(view, values=values, errors=form.errors, refusal=form.refused(refused.refusal, ADD_FIELDS),
+                     status=refused.refusal.status)
+    return view.redirect("/users", done="user_added")
+
+
+def user_action(view: View):
+    username, action = view.path["username"], view.path["action"]
+    if action not in ACTIONS:
+        return view.redirect("/users")
+    route, done = ACTIONS[action]
+    form = Form(view.form, view.lang)
+    body = {"password": password(form)} if action == "password" else None
+    if not form.ok:
+        return users(view, errors=form.errors, row=username, status=400)
+    try:
+        view.api(route, path={"username": username}, body=body, once=True)
+    except Refused as refused:
+        return users(view, errors=form.errors, refusal=form.refused(refused.refusal, {"password"}), row=username,
+                     status=refused.refusal.status)
+    return view.redirect("/users", done=done)
