@@ -8,7 +8,7 @@ stack of technical words — and a unit test lists every rule the services raise
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.gateway.console.i18n import N_, Language, grouped
@@ -148,6 +148,7 @@ SENTENCES: dict[str, str] = {
     "attendance.unchanged": N_("The attendance is already that."),
     "attendance.reason": N_("A correction needs a reason."),
     "attendance.certified": N_("NIK {nik} has completed and holds a certificate: the attendance is final."),
+    "completion.modules": N_("NIK {nik} has not attended enough modules yet."),
 }
 
 # What the API's field checks say, by pydantic's error type (the last part of the rule).
@@ -189,6 +190,7 @@ class Refusal:
     sentence: str
     field: str | None
     rule: str | None
+    details: dict[str, Any] = field(default_factory=dict)  # as the API sent them (ids, numbers)
 
 
 def refusal(status: int, error: dict[str, Any], lang: Language) -> Refusal:
@@ -204,7 +206,7 @@ def refusal(status: int, error: dict[str, Any], lang: Language) -> Refusal:
         sentence = lang.gettext(CHECKS[rule.rsplit(".", 1)[-1]])
     if sentence is None:
         sentence = lang.gettext(BY_STATUS.get(status, BY_STATUS[409 if status < 500 else 502]))
-    return Refusal(status, sentence, error.get("field"), rule)
+    return Refusal(status, sentence, error.get("field"), rule, error.get("details") or {})
 
 
 def _shown(key: str, value: Any, lang: Language) -> str:

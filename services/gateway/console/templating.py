@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from services.gateway.auth import User
 from services.gateway.console import words
 from services.gateway.console.i18n import LANGUAGES, N_, grouped
+from services.gateway.console.refusals import refusal
 from services.gateway.console.regions import RegionNames
 from services.gateway.console.web import BASE, View, new_key
 
@@ -118,4 +119,5 @@ class Templates:
             word=lambda table, code: lang.gettext(table.get(code, code)) if code else "—", change_word=change_word,
             options=lambda values, table=None: [(v, lang.gettext(table[v]) if table and v in table else v)
                                                 for v in values],
+            rule_sentence=lambda rule, **details: refusal(409, {"rule": rule, "details": details}, lang).sentence,
             done=lang.gettext(done) if done else None, **context)

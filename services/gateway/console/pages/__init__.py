@@ -5,7 +5,18 @@ Like the API's route table, it is the one list service.py serves from; the pages
 
 from __future__ import annotations
 
-from services.gateway.console.pages import audit, home, households, session, users
+from services.gateway.console.pages import (
+    audit,
+    dashboard,
+    grants,
+    groups,
+    home,
+    households,
+    proposals,
+    school,
+    session,
+    users,
+)
 from services.gateway.console.web import Page, page
 
 PAGES: tuple[Page, ...] = (
@@ -20,6 +31,35 @@ PAGES: tuple[Page, ...] = (
     page("POST", "/households", households.register_household),
     page("GET", "/households/{kk}", households.household),
     page("POST", "/households/{kk}/{action}", households.household_change),
+    # KUBE groups
+    page("GET", "/groups", groups.groups),
+    page("GET", "/groups/new", groups.new_group),
+    page("POST", "/groups", groups.form_group),
+    page("GET", "/groups/{group_id}", groups.group),
+    # proposals and budgets
+    page("GET", "/proposals", proposals.proposals),
+    page("GET", "/proposals/new", proposals.new_proposal),
+    page("POST", "/proposals/rab", proposals.rab_total),
+    page("POST", "/proposals", proposals.draft_proposal),
+    page("GET", "/proposals/{proposal_id}", proposals.proposal),
+    page("POST", "/proposals/{proposal_id}/{action}", proposals.decide),
+    page("GET", "/budgets", proposals.budgets),
+    page("POST", "/budgets", proposals.set_ceiling),
+    # grants and money
+    page("GET", "/grants", grants.payables),
+    page("GET", "/grants/lpj", grants.lpj_due),
+    page("GET", "/grants/{proposal_id}", grants.grant),
+    page("POST", "/grants/{proposal_id}/{action}", grants.act),
+    # Family School
+    page("GET", "/cohorts", school.cohorts),
+    page("POST", "/cohorts", school.open_cohort),
+    page("GET", "/cohorts/{cohort_id}", school.cohort),
+    page("POST", "/cohorts/{cohort_id}/{action}", school.cohort_change),
+    page("GET", "/cohorts/{cohort_id}/sessions/{session_id}", school.attendance),
+    page("POST", "/cohorts/{cohort_id}/sessions/{session_id}", school.record_attendance),
+    # the head of the office's dashboard
+    page("GET", "/dashboard", dashboard.dashboard),
+    page("GET", "/dashboard.csv", dashboard.dashboard_csv),
     # audit
     page("GET", "/audit", audit.audit),
     page("GET", "/audit/head", audit.audit_head),

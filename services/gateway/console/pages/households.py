@@ -39,8 +39,9 @@ def vocabulary(view: View) -> dict[str, Any]:
 
 
 def new_household(view: View):
-    return view.render("household_new.html", values={"members": [{}] * NEW_MEMBER_ROWS}, errors={}, refusal=None,
-                       **vocabulary(view))
+    values = {key: "" for key in ("kk", "dtks_id", "village_code", "address", "decile")}
+    return view.render("household_new.html", values={**values, "members": [{}] * NEW_MEMBER_ROWS}, errors={},
+                       refusal=None, **vocabulary(view))
 
 
 def member_from(form: Form, prefix: str) -> dict[str, Any]:

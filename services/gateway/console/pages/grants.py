@@ -1,0 +1,133 @@
+"""Grants and money: the treasurer's list of grants awaiting payment (each payment step done from the list), a
+grant's page (tranches, payments, the handover of equipment, LPJ, monitoring visits, refunds), and the LPJ due."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from services.gateway.console.forms import Form, compact
+from services.gateway.console.pages.session import safe_next
+from services.gateway.console.refusals import Refusal
+from services.gateway.console.web import BASE, ROUTE, Redirect, Refused, View
+from shared.vocabulary import BUSINESS_STATUSES
+
+ITEM_FIELDS = ("item", "quantity", "value_rp")
+SPENDING_FIELDS = ("description", "receipt_number", "receipt_date", "amount_rp")
+NEW_ROWS = 3
+
+
+def payables(view: View, *, refusal=None, status: int = 200):
+    return view.render("grants.html", status=status, grants=view.api("payable_grants"), refusal=refusal,
+                       may_pay=view.user.role in ROUTE["disburse_tranche"].roles)
+
+
+def lpj_due(view: View):
+    return view.render("lpj_due.html", rows=view.api("lpj_due"))
+
+
+def grant(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
+    found = view.api("get_grant", path={"proposal_id": view.path["proposal_id"]})
+    visits = [entry for entry in found["history"] if entry["event"] == "Visited"]
+    return view.render("grant.html", status=status, grant=found, visits=visits, errors=errors or {},
+                       refusal=refusal, business_statuses=BUSINESS_STATUSES, rows=[{}] * NEW_ROWS,
+                       may={name: view.user.role in ROUTE[name].roles for name in (
+                           "disburse_tranche", "deliver_tranche", "submit_lpj", "review_lpj", "record_visit",
+                           "record_refund")})
+
+
+def tranche(form: Form) -> dict[str, Any]:
+    return {"n": form.integer("tranche", 1, 10)}
+
+
+def payment(form: Form) -> dict[str, Any]:
+    return {"payment_id": form.text("payment_id")}
+
+
+def rows_of(form: Form, prefix: str, read: dict[str, Callable[[Form, str], Any]]) -> list[dict[str, Any]]:
+    return [{name: reader(form, f"{prefix}.{i}.{name}") for name, reader in read.items()} for i in form.rows(prefix)]
+
+
+ITEM = {"item": lambda f, n: f.text(n, max_length=200), "quantity": lambda f, n: f.integer(n, 1, 1_000_000),
+        "value_rp": lambda f, n: f.rupiah(n)}
+SPENDING = {"description": lambda f, n: f.text(n, max_length=300),
+            "receipt_number": lambda f, n: f.text(n, max_length=100), "receipt_date": lambda f, n: f.day(n),
+            "amount_rp": lambda f, n: f.rupiah(n)}
+
+
+def handover(form: Form) -> dict[str, Any]:
+    return {"items": rows_of(form, "items", ITEM), "handover_date": form.day("handover_date"),
+            "receiver": form.text("receiver", max_length=200)}
+
+
+def review(form: Form) -> dict[str, Any]:
+    accept = form.choice("decision", ("accept", "return")) == "accept"
+    return {"accept": accept, "reason": form.text("reason", required=not accept)}
+
+
+def visit(form: Form) -> dict[str, Any]:
+    return {"visit_date": form.day("visit_date"),
+            "business_status": form.choice("business_status", BUSINESS_STATUSES),
+            "monthly_revenue_rp": form.rupiah("monthly_revenue_rp", positive=False),
+            "notes": form.text("notes", required=False)}
+
+
+def refund(form: Form) -> dict[str, Any]:
+    return {"amount_rp": form.rupiah("amount_rp"), "reason": form.text("reason"),
+            "reference": form.text("reference", max_length=100)}
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step on a grant: the API route, what the page then says, and what the form gives its path and body."""
+
+    route: str
+    done: str
+    path: Callable[[Form], dict[str, Any]] = lambda form: {}
+    body: Callable[[Form], dict[str, Any] | None] = lambda form: None
+
+
+STEPS = {
+    "instruct": Step("disburse_tranche", "instructed", tranche),
+    "deliver": Step("deliver_tranche", "delivered", tranche, handover),
+    "sent": Step("payment_sent", "sent", payment),
+    "confirm": Step("payment_confirmed", "confirmed", payment,
+                    lambda form: {"bank_reference": form.text("bank_reference", max_length=100)}),
+    "fail": Step("payment_failed", "failed", payment, lambda form: {"reason": form.text("reason")}),
+    "cancel_payment": Step("payment_cancelled", "payment_cancelled", payment,
+                           lambda form: {"reason": form.text("reason")}),
+    "lpj": Step("submit_lpj", "lpj_submitted", tranche, lambda form: {"lines": rows_of(form, "lines", SPENDING)}),
+    "lpj_review": Step("review_lpj", "lpj_reviewed", tranche, review),
+    "visit": Step("record_visit", "visit_recorded", body=visit),
+    "refund": Step("record_refund", "refund_recorded", body=refund),
+}
+
+
+def act(view: View):
+    """One step on a grant: pay, record the bank's answer, hand over, report or review an LPJ, visit, refund."""
+    step = STEPS.get(view.path["action"])
+    if step is None:
+        return view.redirect(f"/grants/{view.path['proposal_id']}")
+    form = Form(compact(compact(view.form, "items", ITEM_FIELDS), "lines", SPENDING_FIELDS), view.lang)
+    path, body = step.path(form), step.body(form)
+    back = safe_next(view.form.get("back") or f"{BASE}/grants/{view.path['proposal_id']}")
+    if not form.ok:
+        return shown_again(view, back, errors=form.errors, status=400)
+    try:
+        view.api(step.route, path={"proposal_id": view.path["proposal_id"], **path}, body=body, once=True)
+    except Refused as refused:
+        return shown_again(view, back, errors=form.errors, refusal=form.refused(refused.refusal),
+                           status=refused.refusal.status)
+    return Redirect(f"{back}{'&' if '?' in back else '?'}done={step.done}")
+
+
+def shown_again(view: View, back: str, *, errors: dict[str, str], refusal: Refusal | None = None, status: int):
+    """A refused step is shown on the page it was taken from: the treasurer's list (its sentence above the list),
+    or the grant's page (next to the field)."""
+    if back.rstrip("/") == f"{BASE}/grants":
+        if refusal is None and errors:
+            field, sentence = next(iter(errors.items()))
+            refusal = Refusal(status, sentence, field, None)
+        return payables(view, refusal=refusal, status=status)
+    return grant(view, errors=errors, refusal=refusal, status=status)

@@ -1,0 +1,89 @@
+"""KUBE groups: the list, forming one from a village's eligible households, and a group's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.gateway.console.forms import Form
+from services.gateway.console.i18n import N_
+from services.gateway.console.refusals import refusal
+from services.gateway.console.web import Refused, View
+from shared.vocabulary import BUSINESS_TYPES, GROUP_KINDS, GROUP_ROLES, GROUP_STATUSES
+
+
+def groups(view: View):
+    status = view.args.get("status") or None
+    found = view.api("list_groups", query={"status": status, "page": view.args.get("page", 1), "size": 50})
+    return view.render("groups.html", found=found, shown_status=status, statuses=GROUP_STATUSES)
+
+
+def new_group(view: View):
+    return group_form(view, values={"village_code": view.args.get("village", ""),
+                                    "kind": view.args.get("kind", "perempuan")}, picked=set())
+
+
+def group_form(view: View, *, values: dict[str, Any], picked: set[str], errors: dict[str, str] | None = None,
+               refused=None, status: int = 200):
+    """The form: with a village chosen, its households — each eligible one with who may represent it, each other
+    one with the rule that keeps it out (the registry decides both)."""
+    village, kind = values.get("village_code", ""), values.get("kind", "perempuan")
+    candidates = []
+    if village:
+        try:
+            candidates = view.api("group_candidates", query={"village": village, "kind": kind})
+        except Refused as not_shown:
+            refused = refused or not_shown.refusal
+    for candidate in candidates:
+        excluded = candidate.get("excluded")
+        if excluded:
+            candidate["why_not"] = refusal(409, {"rule": excluded["rule"], "details": {
+                "kk": candidate["kk"], **(excluded.get("details") or {})}}, view.lang).sentence
+    representatives = [(person["nik"], f"{person['name']} · {candidate['kk'][-4:]}")
+                       for candidate in candidates for person in candidate["eligible"]]
+    return view.render("group_new.html", status=status, values=values, picked=picked, candidates=candidates,
+                       representatives=representatives, errors=errors or {}, refusal=refused,
+                       kinds=GROUP_KINDS, business_types=BUSINESS_TYPES, roles=GROUP_ROLES,
+                       villages=view.console.templates.regions.villages(view, view.user.region))
+
+
+def form_group(view: View):
+    form = Form(view.form, view.lang)
+    picked = [kk for kk in view.form.getlist("pick") if kk.isdigit() and len(kk) == 16]
+    values = {key: form.raw(key) for key in ("village_code", "kind", "name", "business_type", "sk_kades",
+                                             "bank_account.bank", "bank_account.number", "bank_account.holder",
+                                             *(f"roles.{role}" for role in GROUP_ROLES))}
+    values.update({f"rep.{kk}": form.raw(f"rep.{kk}") for kk in picked})
+    if "_show" in view.form:  # the village or the kind was chosen: show its households
+        return group_form(view, values=values, picked=set(picked))
+    body = {
+        "name": form.text("name", max_length=200), "village_code": form.text("village_code"),
+        "business_type": form.choice("business_type", BUSINESS_TYPES), "kind": form.choice("kind", GROUP_KINDS),
+        "members": [{"kk": kk, "representative_nik": form.digits(f"rep.{kk}")} for kk in picked],
+        "roles": {role: form.digits(f"roles.{role}") for role in GROUP_ROLES},
+        "bank_account": {"bank": form.text("bank_account.bank", max_length=100),
+                         "number": form.text("bank_account.number", max_length=30),
+                         "holder": form.text("bank_account.holder", max_length=200)},
+        "sk_kades": form.text("sk_kades", max_length=100),
+    }
+    if not picked:
+        form.wrong("pick", N_("Tick the households that form the group."))
+    shown = None
+    if form.ok:
+        try:
+            group_id = view.api("form_group", body=body, once=True)["group_id"]
+            return view.redirect(f"/groups/{group_id}", done="group_formed")
+        except Refused as refused:
+            # A household's refusal goes next to its row; the rest next to its field or above the form.
+            kk = refused.refusal.details.get("kk")
+            if kk in picked:
+                form.errors[f"rep.{kk}"] = refused.refusal.sentence
+            else:
+                shown = form.refused(refused.refusal)
+    return group_form(view, values=values, picked=set(picked), errors=form.errors, refused=shown, status=400)
+
+
+def group(view: View):
+    found = view.api("get_group", path={"group_id": view.path["group_id"]})
+    proposals = view.api("list_proposals", query={"region": found["village_code"], "size": 200})
+    return view.render("group.html", group=found, officers={nik: role for role, nik in found["roles"].items()},
+                       proposals=[p for p in proposals["items"] if p["group_id"] == found["group_id"]])
