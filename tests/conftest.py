@@ -16,3 +16,7 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
     return report
+
+
+# The browser tests run in a pytest process of their own, without eventlet (tests/browser/conftest.py).
+collect_ignore = ["browser"]

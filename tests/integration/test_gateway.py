@@ -21,12 +21,11 @@ from nameko.containers import ServiceContainer
 from services.gateway.auth import hash_password
 from services.gateway.service import GatewayService
 from services.gateway.store import GatewayStore
+from tests.support.households import LINES, PASSWORD, VILLAGE, group_body, household_body  # noqa: F401
 from tests.support.system import ADMIN_URL, System, eventually
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "kata-sandi-rahasia"
-VILLAGE = "18.01.06.2001"
 OTHER_VILLAGE = "18.02.01.2001"
 HASH = hash_password(PASSWORD)  # argon2 takes a while: once per test run
 AUDITED = ("registry", "grants", "training")
@@ -142,44 +141,6 @@ def gateway(system: System):
         yield gateway
     finally:
         gateway.close()
-
-
-# --- data as an operator would send it ---------------------------------------------------------------------------
-
-def nik(region6: str, day: int, month: int, year: int, serial: int, woman: bool) -> str:
-    return f"{region6}{day + (40 if woman else 0):02d}{month:02d}{year % 100:02d}{serial:04d}"
-
-
-def household_body(number: int, village: str = VILLAGE, decile: int = 2) -> dict:
-    """A household of two: a woman head (the KUBE representative) and her son; KK and NIKs unique per number."""
-    region6 = village.replace(".", "")[:6]
-    return {
-        "kk": f"{region6}{number:010d}", "dtks_id": f"DTKS-{number}", "village_code": village,
-        "address": f"Dusun {number % 7 + 1}", "decile": decile,
-        "members": [
-            {"nik": nik(region6, 5, 3, 1985, number % 9000 + 1, True), "name": f"Siti Aminah {number}", "sex": "P",
-             "birth_date": "1985-03-05", "relation": "Kepala Keluarga", "marital_status": "Cerai Mati",
-             "occupation": "Pedagang"},
-            {"nik": nik(region6, 12, 7, 2010, number % 9000 + 1, False), "name": f"Budi {number}", "sex": "L",
-             "birth_date": "2010-07-12", "relation": "Anak", "marital_status": "Belum Kawin",
-             "occupation": "Pelajar"},
-        ],
-    }
-
-
-def group_body(name: str, members: list[dict], village: str = VILLAGE) -> dict:
-    representatives = [m["members"][0]["nik"] for m in members]
-    return {
-        "name": name, "village_code": village, "business_type": "jahit", "kind": "perempuan",
-        "members": [{"kk": m["kk"], "representative_nik": m["members"][0]["nik"]} for m in members],
-        "roles": {"ketua": representatives[0], "sekretaris": representatives[1], "bendahara": representatives[2]},
-        "bank_account": {"bank": "BRI", "number": "0123-01-000123-50-1", "holder": name},
-        "sk_kades": "140/12/SK/2026",
-    }
-
-
-LINES = [{"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000},
-         {"item": "Kain dan benang", "quantity": 1, "unit": "paket", "unit_price_rp": 4_000_000}]
 
 
 # --- tests ---------------------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 VILLAGES = ("18.01.04.2001", "18.01.04.2002", "18.01.06.2001", "18.01.06.2005")
+VILLAGE = "18.01.06.2001"  # Jondong, Kalianda
+PASSWORD = "kata-sandi-rahasia"  # of the test users
 
 
 def nik(regency_district: str, birth: date, sex: str, serial: int) -> str:
@@ -30,3 +32,37 @@ def household(number: int, village: str | None = None, decile: int = 2) -> dict:
              "sex": "L", "birth_date": son_birth.isoformat(), "relation": "Anak"},
         ],
     }
+
+
+# --- as an operator sends them to the HTTP API (and types them into the console) ----------------------------------
+
+def household_body(number: int, village: str = VILLAGE, decile: int = 2) -> dict:
+    """A household of two: a woman head (the KUBE representative) and her son; KK and NIKs unique per number."""
+    region6 = village.replace(".", "")[:6]
+    return {
+        "kk": f"{region6}{number:010d}", "dtks_id": f"DTKS-{number}", "village_code": village,
+        "address": f"Dusun {number % 7 + 1}", "decile": decile,
+        "members": [
+            {"nik": nik(region6, date(1985, 3, 5), "P", number % 9000 + 1), "name": f"Siti Aminah {number}", "sex": "P",
+             "birth_date": "1985-03-05", "relation": "Kepala Keluarga", "marital_status": "Cerai Mati",
+             "occupation": "Pedagang"},
+            {"nik": nik(region6, date(2010, 7, 12), "L", number % 9000 + 1), "name": f"Budi {number}", "sex": "L",
+             "birth_date": "2010-07-12", "relation": "Anak", "marital_status": "Belum Kawin",
+             "occupation": "Pelajar"},
+        ],
+    }
+
+
+def group_body(name: str, members: list[dict], village: str = VILLAGE) -> dict:
+    representatives = [m["members"][0]["nik"] for m in members]
+    return {
+        "name": name, "village_code": village, "business_type": "jahit", "kind": "perempuan",
+        "members": [{"kk": m["kk"], "representative_nik": m["members"][0]["nik"]} for m in members],
+        "roles": {"ketua": representatives[0], "sekretaris": representatives[1], "bendahara": representatives[2]},
+        "bank_account": {"bank": "BRI", "number": "0123-01-000123-50-1", "holder": name},
+        "sk_kades": "140/12/SK/2026",
+    }
+
+
+LINES = [{"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000},
+         {"item": "Kain dan benang", "quantity": 1, "unit": "paket", "unit_price_rp": 4_000_000}]
