@@ -80,7 +80,7 @@ class GrantsApplication(ServiceApplication):
     upstreams = ("registry", "training")
     value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine)
     ledger_events = (Proposal.Approved, Proposal.Cancelled, Grant.Instructed, Grant.Sent, Grant.Confirmed,
-                     Grant.Failed, Grant.PaymentCancelled, Grant.Delivered, Grant.Refunded)
+                     Grant.Failed, Grant.PaymentCancelled, Grant.Delivered, Grant.Refunded, Grant.Cancelled)
     read_model_ddl = (
         """CREATE TABLE IF NOT EXISTS households (
             kk text PRIMARY KEY, household_id uuid NOT NULL, village_code text NOT NULL, decile int NOT NULL,
@@ -260,15 +260,14 @@ class GrantsApplication(ServiceApplication):
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             proposal = self._proposal(command.proposal_id)
             grant = self._grant(command.proposal_id)
-            if grant.committed_payments_rp:
-                raise RuleViolated("grant.cancel_after_payment", "money is on its way or paid: record a refund "
-                                                                 "instead of cancelling")
             approval = proposal.approval or {}
             budget = self._get(Budget.create_id(approval["fiscal_year"], approval["source"]), Budget, "budget")
             proposal.cancel(actor, command.reason, budget)
+            grant.cancel(command.reason, actor.user)
             writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
             writes.add(UPSERT_BUDGET, budget_row(budget))
-            return [proposal, budget]
+            writes.add(UPSERT_GRANT, grant_row(grant))
+            return [proposal, budget, grant]
 
         self.record_retrying(attempt)
 
@@ -740,6 +739,7 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication, object], EventData]] = {
         monthly_revenue_rp=e.monthly_revenue_rp, by=e.by),
     LedgerSeal.Sealed: lambda app, e: public.LedgerSealedV1(seq=e.seq, head_hash=e.head_hash, by=e.by),
     LedgerSeal.Resealed: lambda app, e: public.LedgerSealedV1(seq=e.seq, head_hash=e.head_hash, by=e.by),
+    Grant.Cancelled: lambda app, e: public.GrantCancelledV1(**_grant_fields(app, e), reason=e.reason, by=e.by),
     Grant.Refunded: lambda app, e: public.RefundRecordedV1(**_grant_fields(app, e), amount_rp=e.amount_rp,
                                                            reason=e.reason, reference=e.reference, by=e.by),
 }

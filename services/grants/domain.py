@@ -444,6 +444,7 @@ class Grant(Aggregate):
         self.lpj: dict[int, dict] = {}  # tranche number → latest LPJ
         self.refunded_rp = 0
         self.visits = 0
+        self.cancelled = False
 
     # --- derived state -----------------------------------------------------------------------------------
 
@@ -494,6 +495,8 @@ class Grant(Aggregate):
                            rule="payment.id_reused", payment_id=payment_id)
 
     def check_can_pay(self, number: int, gate_open: bool) -> Tranche:
+        if self.cancelled:
+            raise RuleViolated("grant.cancelled", "the grant was cancelled: nothing more is paid", tranche=number)
         tranche = self.tranche(number)
         status = self.tranche_status(number)
         if status != "pending":
@@ -672,6 +675,18 @@ class Grant(Aggregate):
     def _visited(self, visit_date: date, business_status: str, monthly_revenue_rp: int, notes: str,
                  by: str) -> None:
         self.visits += 1
+
+    def cancel(self, reason: str, by: str) -> None:
+        """The approval was cancelled before any money left: nothing is paid after this (the proposal's
+        cancellation and this one are recorded together, so a payment racing it collides with it)."""
+        if self.committed_payments_rp:
+            raise RuleViolated("grant.cancel_after_payment", "money is on its way or paid: record a refund instead "
+                                                              "of cancelling")
+        self._cancelled(reason=reason, by=by)
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str, by: str) -> None:
+        self.cancelled = True
 
     def record_refund(self, amount_rp: int, reason: str, reference: str, actor: Actor) -> None:
         """Misused funds reclaimed from the group: never more than was disbursed."""

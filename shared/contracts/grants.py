@@ -159,6 +159,15 @@ class GrantOpenedV1(GrantEvent):
     tranches: list[TrancheV1]
 
 
+@contract("grants.grant.cancelled", 1)
+class GrantCancelledV1(GrantEvent):
+    """The grant of a cancelled approval: nothing is paid on it any more (its budget was released, see
+    grants.budget.released)."""
+
+    reason: str
+    by: str
+
+
 class PaymentEvent(GrantEvent):
     payment_id: str
     by: str

@@ -330,6 +330,43 @@ def test_concurrent_instructions_for_one_tranche_make_exactly_one_payment(runnin
         assert len(grant["payments"]) == 1 and grant["tranches"][0]["status"] == "instructed"
 
 
+def test_a_cancelled_grant_is_never_paid_even_when_the_cancellation_races_the_payment(running):
+    """The approval's cancellation and a payment instruction sent at the same moment: one of them wins, never
+    both — no money leaves for a grant whose budget was released."""
+    with running.rpc() as rpc:
+        outcomes = []
+        for start in (760, 780):
+            _group_id, _members, proposal_id = approved_proposal(rpc, start=start)
+            instructed = rpc.grants.instruct.call_async({"actor": TREASURER, "proposal_id": proposal_id,
+                                                         "tranche": 1, "idempotency_key": f"race-{start}-key"})
+            cancelled = rpc.grants.cancel.call_async({"actor": {**MINISTRY, "user": "kemensos.pejabat2"},
+                                                      "proposal_id": proposal_id, "reason": "kelompok bubar"})
+            won = []
+            for name, reply in (("instruct", instructed), ("cancel", cancelled)):
+                try:
+                    reply.result()
+                    won.append(name)
+                except RemoteError as refused:
+                    assert from_remote(refused.exc_type, refused.value).rule in (
+                        "grant.cancelled", "grant.cancel_after_payment"), refused
+            grant, proposal = rpc.grants.grant(proposal_id), rpc.grants.proposal(proposal_id)
+            assert len(won) == 1, won
+            assert (proposal["status"] == "cancelled") == (won == ["cancel"])
+            assert len(grant["payments"]) == (1 if won == ["instruct"] else 0)
+            outcomes.append(won[0])
+        # Once cancelled, nothing is paid: the refusal names the rule.
+        cancelled_id = next((p for p in rpc.grants.proposals("cancelled")["items"]), None)
+        if cancelled_id is None:  # both races went to the payment: cancel one now that nothing is racing
+            _group_id, _members, proposal_id = approved_proposal(rpc, start=800)
+            rpc.grants.cancel({"actor": {**MINISTRY, "user": "kemensos.pejabat2"}, "proposal_id": proposal_id,
+                               "reason": "kelompok bubar"})
+        else:
+            proposal_id = cancelled_id["proposal_id"]
+        assert refusal(lambda: rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": 1,
+                                                    "idempotency_key": "after-cancel-key"})).rule == "grant.cancelled"
+        assert rpc.grants.grant(proposal_id)["payments"] == []
+
+
 def test_a_failed_payment_is_retried_and_equipment_is_delivered_with_its_handover_record(running):
     with running.rpc() as rpc:
         group_id, _ = funded_ready_group(rpc, start=700)

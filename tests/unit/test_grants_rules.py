@@ -608,6 +608,21 @@ def test_a_tranche_is_paid_at_most_once():
     refused(Conflict, lambda: g.instruct(1, "p2", TR, True), g, rule="tranche.once")
 
 
+def test_a_cancelled_grant_pays_nothing_and_a_paid_one_cannot_be_cancelled():
+    g = grant()
+    g.cancel("kelompok bubar", "min2")
+    assert g.cancelled and names(g) == ["Grant.Cancelled"]
+    refused(RuleViolated, lambda: g.instruct(1, "p1", TR, False), g, rule="grant.cancelled")
+    equipment = grant(form="equipment")
+    equipment.cancel("kelompok bubar", "min2")
+    item = HandoverItem(item="Mesin jahit", quantity=1, value_rp=14_000_000)
+    refused(RuleViolated, lambda: equipment.deliver(1, "d1", [item], TODAY, "Ketua", TR, False, TODAY), equipment,
+            rule="grant.cancelled")
+    paying = grant()
+    paying.instruct(1, "p1", TR, False)
+    refused(RuleViolated, lambda: paying.cancel("terlambat", "min2"), paying, rule="grant.cancel_after_payment")
+
+
 def test_payment_steps_follow_their_order():
     g = grant()
     g.instruct(1, "p1", TR, False)
