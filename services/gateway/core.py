@@ -289,7 +289,7 @@ class Gateway:
     def _handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:
         user = None if route.public else self.authenticate(request, write=route.write)
         if user is not None and user.role not in route.roles:
-            raise ApiError(403, "forbidden", f"role {user.role} may not {route.summary.lower()}")
+            raise ApiError(403, "forbidden", f"role {user.role} may not {route.summary.lower()}", rule="role.forbidden")
         check_no_nul(request)
         path = self._parse(route.path_model, request.path_params, "path")
         query = self._parse(route.query or Params, {k: v[-1] for k, v in request.args.items()}, "query")
@@ -301,7 +301,7 @@ class Gateway:
         region = route.scope.locate(call)
         if user is not None and region is not None and not covers(user.region, region):
             raise ApiError(403, "out_of_region", f"{user.username} acts for region {user.region or 'national'}, "
-                                                 f"not {region or 'national'}")
+                                                 f"not {region or 'national'}", rule="region.scope")
         key = request.headers.get("idempotency-key")
         if key is not None and route.write and user is not None:
             return self._once(route, call, user, key)

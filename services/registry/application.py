@@ -453,7 +453,7 @@ class RegistryApplication(ServiceApplication):
                              "occupation": m.occupation} for m in people],
                 "eligible": [{"nik": m.nik, "name": m.name, "age": age_on(m.birth_date, today)} for m in eligible],
                 "excluded": None if refusal is None else {"rule": refusal.rule, "message": refusal.message,
-                                                          "nik": refusal.details.get("nik")},
+                                                          "details": refusal.details},
             })
         return listed
 

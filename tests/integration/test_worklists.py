@@ -186,13 +186,14 @@ def test_the_candidates_of_a_village_show_who_may_represent_each_household_and_w
                 c for c in rpc.registry.group_candidates(MAJA, kind) if c["kk"] == payload["kk"])
             excluded = shown["excluded"]
             return ([e["nik"] for e in shown["eligible"]],
-                    excluded and (excluded["rule"], excluded["nik"]))
+                    excluded and (excluded["rule"], excluded["details"].get("nik")))
 
         mother = ready["members"][0]
         assert outcome(ready) == ([mother["nik"]], None)
         assert by_kk[ready["kk"]]["eligible"][0]["name"] == mother["name"]
         assert outcome(richer) == ([], ("kube.decile", None))
         assert "decile 6 is above the limit 4" in by_kk[richer["kk"]]["excluded"]["message"]
+        assert {"kk": richer["kk"], "decile": 6, "limit": 4}.items() <= by_kk[richer["kk"]]["excluded"]["details"].items()
         assert outcome(removed) == ([], ("kube.bdt_active", None))
         assert all(outcome({"kk": m["kk"]}) == ([], ("kube.one_active_group", None)) for m in in_group)
         assert by_kk[in_group[0]["kk"]]["active_group"] == "KUBE Anggrek"

@@ -113,6 +113,7 @@ SENTENCES: dict[str, str] = {
     "tranche.form": N_("Cash is transferred and equipment is handed over with a BAST: use the other action."),
     "grant.above_approved": N_("This payment would exceed the approved amount."),
     "grant.cancel_after_payment": N_("A grant cannot be cancelled after a payment."),
+    "grant.cancelled": N_("This grant was cancelled: nothing more is paid."),
     "payment.transition": N_("This cannot be done while the payment is {status}."),
     "payment.bank_reference": N_("Give the bank's reference number."),
     "payment.reason": N_("Give the reason."),
