@@ -119,6 +119,17 @@ class GrantsApplication(ServiceApplication):
     def __init__(self, database_url: str, rules: GrantRules | None = None, setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)
         self.rules = rules or GrantRules()
+        self._project_stale_grants_again()
+
+    def _project_stale_grants_again(self) -> None:
+        """Grant rows projected by a release before the treasurer's list — no approval time, live payment or paid
+        date in their state — are projected again from their grants, once (idempotent: replicas may race)."""
+        writes = ReadModelWrites()
+        for row in self.query("SELECT grant_id FROM grants WHERE NOT state ? 'approved_at'"):
+            writes.add(UPSERT_GRANT, grant_row(self._get(row["grant_id"], Grant, "grant")))
+        if len(writes):
+            with self.transaction() as cursor:
+                writes.apply(cursor)
 
     # --- recording with retries ---------------------------------------------------------------------------
 

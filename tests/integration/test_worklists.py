@@ -4,6 +4,7 @@ RabbitMQ, services as nameko containers."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -324,3 +325,21 @@ def test_a_grant_moves_through_the_payables_and_the_lpj_due_and_the_dashboards_c
         assert rpc.registry.dashboard("18.02") == [] and rpc.registry.dashboard() == rpc.registry.dashboard("")
         assert [g["group_id"] for g in rpc.registry.groups("18.01")["items"]] == [group_id]
         assert rpc.registry.groups("18.02")["total"] == 0
+
+
+def test_grant_rows_projected_by_an_older_release_are_projected_again_when_grants_starts(running):
+    """A grant paid before the treasurer's list existed has a row without approval time, live payment or paid date:
+    the next start of grants projects it again from the grant, and the lists read it."""
+    with running.rpc() as rpc:
+        _group_id, _members, proposal_id = approved_proposal(rpc, start=400)
+        paid = pay(rpc, proposal_id, 1, "older-release-key")
+    old_state = {"tranches": {"1": {"amount_rp": 9_800_000, "status": "confirmed", "failed": 0, "lpj": None},
+                              "2": {"amount_rp": 4_200_000, "status": "pending", "failed": 0, "lpj": None}}}
+    assert running.sql("grants", "UPDATE grants SET state = %s::jsonb RETURNING grant_id", (json.dumps(old_state),))
+    running.stop("grants")
+    running.start("grants")
+    with running.rpc() as rpc:
+        [grant] = rpc.grants.payables("18.01")
+        assert grant["tranches"][0]["payment_id"] == paid["payment_id"] and grant["approved_at"]
+        [due] = rpc.grants.lpj_due("18.01")
+        assert due["paid_on"] == jakarta_today().isoformat()
