@@ -85,7 +85,7 @@ translations: venv
 	cd $(CONSOLE) && $(abspath $(BIN))/pybabel extract -F babel.cfg -k N_ -o locale/messages.pot --no-location \
 	  --sort-output --omit-header --project berdaya .
 	$(BIN)/pybabel update -i $(CONSOLE)/locale/messages.pot -d $(CONSOLE)/locale -D messages -l id \
-	  --no-fuzzy-matching --init-missing --width 120
+	  --no-fuzzy-matching --ignore-obsolete --init-missing --width 120
 	$(BIN)/pybabel compile -d $(CONSOLE)/locale -D messages --statistics
 
 clean:

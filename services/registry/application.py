@@ -249,7 +249,8 @@ class RegistryApplication(ServiceApplication):
     def _check_unregistered(self, households: list[Household]) -> None:
         taken = self.query("SELECT kk FROM households WHERE kk = ANY(%s)", ([h.kk for h in households],))
         if taken:
-            raise Conflict(f"KK {taken[0]['kk']} is already registered", field="kk", kk=taken[0]["kk"])
+            raise Conflict(f"KK {taken[0]['kk']} is already registered", field="kk", rule="household.registered",
+                           kk=taken[0]["kk"])
         owner_in_batch: dict[str, str] = {}
         for household in households:
             for member in household.members:

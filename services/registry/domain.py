@@ -445,7 +445,8 @@ class Group(Aggregate):
 
     def check_active(self) -> None:
         if not self.is_active:
-            raise Conflict(f"KUBE {self.name} is {self.status}", group_id=str(self.id), status=self.status)
+            raise Conflict(f"KUBE {self.name} is {self.status}", rule="kube.inactive", group_id=str(self.id),
+                           status=self.status)
 
 
 def check_group_fields(name: str, business_type: str, kind: str, bank_account: BankAccount, sk_kades: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -35,6 +36,23 @@ class ConsoleSystem:
     def sql(self, service: str, query: str, params: tuple = ()) -> list[tuple]:
         with psycopg.connect(self.databases[service], autocommit=True) as conn:
             return conn.execute(query, params).fetchall()
+
+
+class Api:
+    """The HTTP API as another system uses it: for what a test needs in place before a person opens the console."""
+
+    def __init__(self, system: ConsoleSystem, who: str) -> None:
+        self.base, self.session = system.base + "/api/v1", requests.Session()
+        answer = self.session.post(f"{self.base}/auth/token", json={"username": STAFF[who][0], "password": PASSWORD},
+                                   timeout=30)
+        answer.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+    def call(self, method: str, path: str, body: dict | None = None, **params) -> dict:
+        answer = self.session.request(method, self.base + path, json=body, params=params, timeout=60,
+                                      headers={"Idempotency-Key": f"browser-test-{time.time_ns()}"})
+        assert answer.status_code < 300, (method, path, answer.status_code, answer.text)
+        return answer.json()
 
 
 class Staff:
@@ -92,6 +110,16 @@ def refusal(page: Page) -> str:
     shown = page.locator("p.refusal, small.error")
     expect(shown.first).to_be_visible()
     return " ".join(shown.all_inner_texts())
+
+
+def until(check: Callable[[], object], timeout: float = 30, what: str = "") -> object:
+    """Wait for what another service learns by an event (seconds): ``check()``'s first truthy answer."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:g} s: {what}")
+        time.sleep(0.3)
+    return found
 
 
 def eventually_on(page: Page, check: Callable[[], bool], timeout: float = 60, what: str = "") -> None:

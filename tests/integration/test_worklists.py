@@ -194,7 +194,8 @@ def test_the_candidates_of_a_village_show_who_may_represent_each_household_and_w
         assert by_kk[ready["kk"]]["eligible"][0]["name"] == mother["name"]
         assert outcome(richer) == ([], ("kube.decile", None))
         assert "decile 6 is above the limit 4" in by_kk[richer["kk"]]["excluded"]["message"]
-        assert {"kk": richer["kk"], "decile": 6, "limit": 4}.items() <= by_kk[richer["kk"]]["excluded"]["details"].items()
+        details = by_kk[richer["kk"]]["excluded"]["details"]
+        assert {"kk": richer["kk"], "decile": 6, "limit": 4}.items() <= details.items()
         assert outcome(removed) == ([], ("kube.bdt_active", None))
         assert all(outcome({"kk": m["kk"]}) == ([], ("kube.one_active_group", None)) for m in in_group)
         assert by_kk[in_group[0]["kk"]]["active_group"] == "KUBE Anggrek"

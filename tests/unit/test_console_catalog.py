@@ -4,6 +4,7 @@ refuses with has a sentence of its own."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -19,8 +20,8 @@ PO = CONSOLE / "locale" / "id" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 PLACEHOLDER = re.compile(r"{(\w+)}")
 # Rules only operators' tools and batch jobs raise (their words are the CLI's): not shown by the console.
-# RuleViolated("rule", …) and ValidationFailed("field", "rule", …)
-RAISED = re.compile(r'(?:RuleViolated|ValidationFailed)\(\s*(?:f?"[^"]*",\s*)?"([a-z_]+\.[a-z_.]+)"')
+REFUSING = {"RuleViolated", "ValidationFailed", "refuse", "invalid"}
+RULE = re.compile(r"[a-z_]+\.[a-z_.]+|concurrency")
 NOT_IN_THE_CONSOLE = re.compile(r"^(synth|region|csv|bdt|skip|halt|ledger|regions|module|body)\.")
 
 
@@ -71,15 +72,33 @@ def test_placeholders_survive_translation():
             assert set(PLACEHOLDER.findall(ids[0])) <= set(PLACEHOLDER.findall(string)) | {"n"}, (message.id, string)
 
 
+def raised_rules(folder: Path) -> set[str]:
+    """Every rule named where a refusal is made: ``RuleViolated("rule", …)``, ``ValidationFailed(field, "rule", …)``,
+    a local ``refuse("rule", …)``, or ``rule="…"`` of any error."""
+    rules = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in REFUSING:
+                rules |= {arg.value for arg in node.args[:2] if isinstance(arg, ast.Constant)
+                          and isinstance(arg.value, str) and RULE.fullmatch(arg.value)}
+            rules |= {keyword.value.value for keyword in node.keywords if keyword.arg == "rule"
+                      and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str)}
+    return rules
+
+
 def test_every_rule_the_services_refuse_with_has_a_sentence():
-    raised = set()
-    for path in (ROOT / "services").rglob("*.py"):
-        if "gateway" in path.parts:
-            continue
-        text = path.read_text(encoding="utf-8")
-        raised |= set(RAISED.findall(text)) | set(re.findall(r'rule="([a-z_]+\.[a-z_.]+)"', text))
+    raised = set().union(*(raised_rules(ROOT / folder) for folder in ("services/registry", "services/grants",
+                                                                       "services/training", "shared")))
     shown = {rule for rule in raised if not NOT_IN_THE_CONSOLE.match(rule)}
     assert shown - set(SENTENCES) == set(), "give these rules a sentence in console/refusals.py"
+
+
+def test_every_sentence_is_for_a_rule_that_is_raised():
+    raised = raised_rules(ROOT / "services") | raised_rules(ROOT / "shared")
+    assert set(SENTENCES) - raised == set(), "a sentence for a rule nobody raises: a typo, or a rule renamed"
 
 
 def test_the_catalog_reads_as_indonesian():

@@ -109,9 +109,9 @@ class Form:
         return sorted(found)
 
     def refused(self, refusal: Refusal, fields: set[str] | None = None) -> Refusal | None:
-        """Put an API refusal next to its field when this form has that field; else it is the form's own
-        sentence (returned, for the top of the form)."""
-        if refusal.field and (fields is None or refusal.field in fields):
+        """Put an API refusal next to its field when this form has that field (``fields``, by default the fields
+        it sent); else it is the form's own sentence (returned, for the top of the form)."""
+        if refusal.field and refusal.field in (self.data if fields is None else fields):
             self.errors[refusal.field] = refusal.sentence
             return None
         return refusal

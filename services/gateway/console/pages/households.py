@@ -6,6 +6,7 @@ from typing import Any
 
 from services.gateway.console.forms import Form, compact
 from services.gateway.console.i18n import N_
+from services.gateway.console.refusals import Refusal
 from services.gateway.console.web import Refused, View
 from shared.vocabulary import (
     BDT_STATUSES,
@@ -76,10 +77,21 @@ def register_household(view: View):
             view.api("register_household", body=body, once=True)
             return view.redirect(f"/households/{body['kk']}", done="household_registered")
         except Refused as refused:
-            refusal = form.refused(refused.refusal)
+            refusal = member_refusal(form, refused.refusal, count)
     values["members"] = values["members"] or [{}]
     return view.render("household_new.html", status=400, values=values, errors=form.errors, refusal=refusal,
                        **vocabulary(view))
+
+
+def member_refusal(form: Form, refusal: Refusal, count: int) -> Refusal | None:
+    """A refusal about one member (the services name its NIK) goes next to that member's field."""
+    nik = refusal.details.get("nik")
+    for index in range(count):
+        if nik and form.raw(f"members.{index}.nik") == nik:
+            form.errors[f"members.{index}.{refusal.field if refusal.field in MEMBER_FIELDS else 'nik'}"] = \
+                refusal.sentence
+            return None
+    return form.refused(refusal)
 
 
 def household(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
