@@ -18,7 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.staff import STAFF
-from tests.support.households import PASSWORD
+from tests.support.households import LINES, PASSWORD, group_body, household_body
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".run" / "screenshots"
 BLOCKING = ("serious", "critical")  # axe-core impacts that fail a page
@@ -136,8 +136,8 @@ def accessible(page: Page) -> None:
     """axe-core on the page as it is: no serious or critical violation."""
     result = Axe().run(page)
     blocking = [v for v in result.response["violations"] if v["impact"] in BLOCKING]
-    assert not blocking, [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
-                          for v in blocking]
+    assert not blocking, (page.url, [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+                                     for v in blocking])
 
 
 # --- the programme's steps, as a person does them ----------------------------------------------------------------
@@ -200,3 +200,22 @@ def press(page: Page, name: str) -> None:
 def today() -> str:
     """Today where the office is (the services decide on Asia/Jakarta's date too)."""
     return datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+
+
+# --- what a test needs in place, through the API ------------------------------------------------------------
+
+def recommended_proposal(console: ConsoleSystem, start: int, village: str = "18.01.06.2005") -> str:
+    """Seven households, their women's KUBE, and its proposal recommended by the province: through the API."""
+    operator, verifier, province = Api(console, "operator"), Api(console, "verifier"), Api(console, "province")
+    households = [household_body(start + i, village) for i in range(7)]
+    for body in households:
+        operator.call("POST", "/households", body)
+    group_id = operator.call("POST", "/groups", group_body(f"KUBE Mawar {start}", households, village))["group_id"]
+    until(lambda: console.sql("grants", "SELECT 1 FROM groups WHERE group_id = %s", (group_id,)),
+          what="grants learns of the group")
+    proposal_id = operator.call("POST", "/proposals", {"group_id": group_id, "business_plan": "Usaha jahit",
+                                                       "budget_lines": LINES, "form": "cash"})["proposal_id"]
+    operator.call("POST", f"/proposals/{proposal_id}/submit")
+    verifier.call("POST", f"/proposals/{proposal_id}/verify")
+    province.call("POST", f"/proposals/{proposal_id}/recommend")
+    return proposal_id

@@ -21,6 +21,7 @@ from tests.browser.console import (
     form_group,
     go,
     press,
+    recommended_proposal,
     refusal,
     register_household,
     screenshot,
@@ -76,23 +77,6 @@ def test_a_kube_too_small_is_refused_and_an_ineligible_household_shows_its_rule(
     form_group(operator, "KUBE Terlalu Kecil", members, MAJA)
     assert "beranggotakan 7–10 keluarga, bukan 3" in refusal(operator)
     assert staff.system.sql("registry", "SELECT count(*) FROM groups WHERE name = 'KUBE Terlalu Kecil'") == [(0,)]
-
-
-def recommended_proposal(console: ConsoleSystem, start: int, village: str = MAJA) -> str:
-    """Seven households, their women's KUBE, and its proposal recommended by the province: through the API."""
-    operator, verifier, province = Api(console, "operator"), Api(console, "verifier"), Api(console, "province")
-    households = [household_body(start + i, village) for i in range(7)]
-    for body in households:
-        operator.call("POST", "/households", body)
-    group_id = operator.call("POST", "/groups", group_body(f"KUBE Mawar {start}", households, village))["group_id"]
-    until(lambda: console.sql("grants", "SELECT 1 FROM groups WHERE group_id = %s", (group_id,)),
-          what="grants learns of the group")
-    proposal_id = operator.call("POST", "/proposals", {"group_id": group_id, "business_plan": "Usaha jahit",
-                                                       "budget_lines": LINES, "form": "cash"})["proposal_id"]
-    operator.call("POST", f"/proposals/{proposal_id}/submit")
-    verifier.call("POST", f"/proposals/{proposal_id}/verify")
-    province.call("POST", f"/proposals/{proposal_id}/recommend")
-    return proposal_id
 
 
 def proposal_status(console: ConsoleSystem, proposal_id: str) -> str:
