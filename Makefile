@@ -18,7 +18,7 @@ help:
 	@echo "make infra   make sure PostgreSQL, RabbitMQ and the berdaya_* roles/databases exist"
 	@echo "make test    run pytest (PYTEST_ARGS='-m \"not e2e\"' ...), then the browser tests (BROWSER_ARGS=...)"
 	@echo "make demo    run the demo (DEMO_ARGS=...)"
-	@echo "make up      start all services;  make down  stop them"
+	@echo "make up      start all services and the console (DEMO=1: on what make demo left);  make down  stop them"
 	@echo "make lint    ruff check + import-linter contracts"
 	@echo "make bench   run bench/events.py"
 	@echo "make soak    faults at random for SOAK_SECONDS (default 600), JSON summary (tests/faults/soak.py)"
@@ -59,8 +59,9 @@ test: venv infra browser
 demo: venv infra
 	$(BIN)/berdaya demo $(DEMO_ARGS)
 
+# DEMO=1: serve what `make demo` left (its databases and console users) instead of the local installation.
 up: venv infra
-	$(BIN)/berdaya up
+	$(BIN)/berdaya up $(if $(DEMO),--demo)
 
 down: venv
 	$(BIN)/berdaya down

@@ -28,6 +28,13 @@ decile that is already the one asked for, is an answer: ``refused_4xx``; a 5xx o
 ``by_request`` (where the tail comes from). ``single_client_get_p50_ms``: GET a
 household by KK from one client alone after the load (the gateway's own cost per request without queueing).
 
+With ``--console``, the console's pages are requested too while the load runs (``--console-readers`` people, each
+opening a page every ``--console-pause`` seconds: the operator's home, a person found by name, a household, the
+registration form, the groups, the proposals, the Family School; the head's dashboard; the treasurer's list), and
+``console_pages`` gives, per page, the server's own time (its ``Server-Timing: app`` header: from the request's
+arrival to the page rendered, every API call inside included) and the time seen by the browser, p50 and p99;
+``console_pages_alone`` the same pages from one reader with no load, measured right after.
+
 **Reference, same run:** ``rpc_p50_ms`` is a bare nameko RPC round trip (``registry.household(kk)``, the call
 behind GET /households/{kk}) from a standalone proxy, measured sequentially right after the load: what one hop
 costs on this machine now, with nothing else in the way. The figures move with the machine's load (other
@@ -35,7 +42,7 @@ processes on the 2 cores): compare them with this reference, not across runs.
 
 Prints one JSON object on stdout; progress goes to stderr.
 
-    .venv/bin/python bench/http.py [--clients 20 | --rate 200] [--seconds 30] [--households 200]
+    .venv/bin/python bench/http.py [--clients 20 | --rate 200] [--seconds 30] [--households 200] [--console]
 """
 
 # ruff: noqa: E402 - eventlet must patch before other imports.
@@ -64,6 +71,7 @@ import shared  # noqa: F401  (selects psycopg's green wait function)
 import argparse
 import json
 import random
+import re
 import socket
 import statistics
 import time
@@ -179,6 +187,70 @@ class Load:
         }
 
 
+# The console's pages a reader opens, in turn: (name, who, address; {kk} is a seeded household).
+CONSOLE_PAGES = (("home", "op.bench", "/console/"), ("people_search", "op.bench", "/console/people?q=siti+12"),
+                 ("household", "op.bench", "/console/households/{kk}"),
+                 ("register_form", "op.bench", "/console/households/new"), ("groups", "op.bench", "/console/groups"),
+                 ("proposals", "op.bench", "/console/proposals"), ("cohorts", "op.bench", "/console/cohorts"),
+                 ("dashboard", "head.bench", "/console/dashboard"), ("payables", "tr.bench", "/console/grants"))
+SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
+
+
+def console_session(base: str, username: str) -> requests.Session:
+    """A browser's session: the login form (its CSRF token and cookie), then the session cookie."""
+    browser = requests.Session()
+    form = browser.get(base + "/console/login", timeout=30).text
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', form).group(1)
+    answer = browser.post(base + "/console/login", data={"username": username, "password": PASSWORD, "_csrf": csrf,
+                                                         "next": "/console/"}, allow_redirects=False, timeout=30)
+    if answer.status_code != 303 or "berdaya_session" not in browser.cookies:
+        raise RuntimeError(f"console login of {username}: {answer.status_code}")
+    return browser
+
+
+class ConsoleReaders:
+    """People reading the console while the load runs: per page, the server's time and the browser's."""
+
+    def __init__(self, base: str, kks: list[str]) -> None:
+        self.base, self.kks = base, kks
+        self.browsers = {who: console_session(base, who) for who in {who for _, who, _ in CONSOLE_PAGES}}
+        self.server: dict[str, list[float]] = {}
+        self.seen: dict[str, list[float]] = {}
+        self.errors: list[str] = []
+
+    def open(self, rand: random.Random, name: str, who: str, address: str) -> None:
+        began = time.perf_counter()
+        answer = self.browsers[who].get(self.base + address.format(kk=rand.choice(self.kks)), timeout=30,
+                                        allow_redirects=False)
+        seen = (time.perf_counter() - began) * 1000
+        timing = SERVER_TIMING.search(answer.headers.get("Server-Timing", ""))
+        if answer.status_code != 200 or timing is None:
+            self.errors.append(f"{name}: {answer.status_code}")
+            return
+        self.server.setdefault(name, []).append(float(timing.group(1)))
+        self.seen.setdefault(name, []).append(seen)
+
+    def read_while(self, running, readers: int, pause: float) -> None:
+        def reader(index: int) -> None:
+            rand = random.Random(1000 + index)
+            for turn in range(10**9):
+                if not running():
+                    return
+                self.open(rand, *CONSOLE_PAGES[(index + turn) % len(CONSOLE_PAGES)])
+                eventlet.sleep(pause)
+
+        for index in range(readers):
+            eventlet.spawn(reader, index)
+
+    def figures(self) -> dict:
+        return {name: {"n": len(self.server[name]),
+                       "server_p50_ms": round(statistics.median(self.server[name]), 1),
+                       "server_p99_ms": round(percentile(self.server[name], 0.99), 1),
+                       "p50_ms": round(statistics.median(self.seen[name]), 1),
+                       "p99_ms": round(percentile(self.seen[name], 0.99), 1)}
+                for name, *_ in CONSOLE_PAGES if name in self.server}
+
+
 def closed_loop(load: Load, clients: int, seconds: float) -> dict:
     """``clients`` clients, each sending its next request when the previous one is answered."""
     deadline = time.monotonic() + seconds
@@ -225,6 +297,9 @@ def main() -> None:
     parser.add_argument("--max-in-flight", type=int, default=1000, help="open loop: requests running at once")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--households", type=int, default=200)
+    parser.add_argument("--console", action="store_true", help="also open the console's pages while the load runs")
+    parser.add_argument("--console-readers", type=int, default=2)
+    parser.add_argument("--console-pause", type=float, default=0.2, help="seconds between a reader's pages")
     args = parser.parse_args()
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be positive")
@@ -233,8 +308,10 @@ def main() -> None:
     amqp_uri = ENV.amqp_uri()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # Plain http to 127.0.0.1 from requests, which sends Secure cookies over https only: the console's are not.
     services = Services(ENV, env={"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
-                                  "JWT_SECRET": "bench-secret-of-at-least-thirty-two-bytes"}, log_prefix="bench-http")
+                                  "JWT_SECRET": "bench-secret-of-at-least-thirty-two-bytes",
+                                  "CONSOLE_SECURE_COOKIES": "false"}, log_prefix="bench-http")
     try:
         services.start(*SERVICES)
         services.start("gateway")
@@ -243,7 +320,8 @@ def main() -> None:
         store.ensure_schema()
         password_hash = hash_password(PASSWORD)
         for username, role, region in (("op.bench", "operator", "18.01"), ("aud.bench", "auditor", ""),
-                                       ("min.bench", "ministry", "")):
+                                       ("min.bench", "ministry", ""), ("head.bench", "head", "18.01"),
+                                       ("tr.bench", "treasurer", "18.01")):
             store.add_user(username, password_hash, role, region)
         store.close()
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=120) as rpc:
@@ -258,12 +336,27 @@ def main() -> None:
                                                  timeout=30))
         kks = [body["kk"] for body in seeded]
         load = Load(base, tokens, kks, args.households + 1)
+        readers = ConsoleReaders(base, kks) if args.console else None
+        loading = [True]
+        if readers:
+            readers.read_while(lambda: loading[0], args.console_readers, args.console_pause)
         if args.rate is None:
             say(f"{len(kks)} households seeded; {args.clients} clients for {args.seconds:g}s")
             result = closed_loop(load, args.clients, args.seconds)
         else:
             say(f"{len(kks)} households seeded; {args.rate:g} requests/s for {args.seconds:g}s")
             result = open_loop(load, args.rate, args.seconds, args.max_in_flight)
+        loading[0] = False
+        if readers:
+            result["console_pages"] = readers.figures()
+            alone = ConsoleReaders(base, kks)
+            rand = random.Random(7)
+            for _ in range(20):
+                for page in CONSOLE_PAGES:
+                    alone.open(rand, *page)
+            result["console_pages_alone"] = alone.figures()
+            if readers.errors or alone.errors:
+                result["console_errors"] = (readers.errors + alone.errors)[:5]
 
         say("load done; measuring one client alone, then the bare RPC round trip")
         sequential, rpc_latencies = [], []

@@ -7,6 +7,8 @@ registry refuse what the programme rules forbid. Grants and training learn every
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import time
 from collections import defaultdict
@@ -21,7 +23,9 @@ from rich.markup import escape
 from berdaya.cli import audit
 from berdaya.cli.audit_report import write_report
 from berdaya.cli.bdt_import import import_bdt, registration
-from berdaya.cli.processes import ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
+from berdaya.cli.processes import PROCESSES, ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
+from services.gateway.auth import hash_password
+from services.gateway.store import GatewayStore
 from services.registry.bdt import HouseholdRecord, MemberRecord, read_bdt
 from services.registry.domain import KubeRules, age_on, is_excluded_occupation
 from services.registry.synth import write_synthetic_bdt
@@ -31,6 +35,8 @@ from shared.ids import jakarta_today
 from shared.regions import RegionTable, builtin_lampung_selatan, load_region_csv
 
 DEMO_VHOST = "berdaya-demo"
+CONSOLE_URL = "http://127.0.0.1:8080/console/"
+USERS_FILE = RUN_DIR / "demo-users.txt"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
 GROUP_NAMES = ("Mawar", "Melati", "Anggrek", "Kenanga", "Cempaka", "Teratai", "Dahlia", "Flamboyan")
@@ -54,6 +60,22 @@ class Demo:
         role = f"berdaya_{service}_app"
         return f"postgresql://{role}:{role}@{host}:{port}/berdaya_demo_{service}"
 
+    def environment(self) -> dict[str, str]:
+        """What every process of the demo runs with — the services, and the gateway that `berdaya up --demo`
+        starts on what the demo left (its console users live in the demo's own gateway database)."""
+        env = {"AMQP_URI": self.amqp_uri, "IDLE_CATCH_UP_S": "1",
+               "GATEWAY_DATABASE_URL": self.database_url("gateway")}
+        for service in SERVICES:
+            env |= {f"{service.upper()}_DATABASE_URL": self.runtime_url(service),
+                    f"{service.upper()}_SETUP_DATABASE_URL": self.database_url(service)}
+        return env
+
+    def exists(self) -> bool:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            found = conn.execute("SELECT count(*) FROM pg_database WHERE datname = ANY(%s)",
+                                 ([f"berdaya_demo_{p}" for p in PROCESSES],)).fetchone()[0]
+        return found == len(PROCESSES)
+
     def reset(self) -> None:
         """A clean slate: fresh databases and vhost, so the demo tells the same story every run."""
         # One demo at a time on a machine: a second would drop the first one's databases under it.
@@ -61,7 +83,7 @@ class Demo:
         if not self._lock.execute("SELECT pg_try_advisory_lock(hashtext('berdaya demo'))").fetchone()[0]:
             raise RuntimeError("another `berdaya demo` is running on this machine: wait for it to finish")
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            for service in SERVICES:
+            for service in PROCESSES:
                 conn.execute(f"DROP DATABASE IF EXISTS berdaya_demo_{service} WITH (FORCE)")
                 conn.execute(f"CREATE DATABASE berdaya_demo_{service}")
         for args in (("delete_vhost", DEMO_VHOST), ("add_vhost", DEMO_VHOST),
@@ -72,9 +94,7 @@ class Demo:
 
     def start(self) -> None:
         for service in SERVICES:
-            env = {"AMQP_URI": self.amqp_uri, f"{service.upper()}_DATABASE_URL": self.runtime_url(service),
-                   f"{service.upper()}_SETUP_DATABASE_URL": self.database_url(service), "IDLE_CATCH_UP_S": "1"}
-            self.processes.append(start_service(service, env, log_name=f"demo-{service}"))
+            self.processes.append(start_service(service, self.environment(), log_name=f"demo-{service}"))
         wait_until_ready(self.amqp_uri, processes=self.processes)
         self.say(f"services running: {', '.join(p.service for p in self.processes)} (logs in .run/demo-*.log)")
 
@@ -105,6 +125,7 @@ class Demo:
                      f"{verified['ledger_head'][:16]}…")
             report = write_report(RUN_DIR / "audit-report", urls={s: self.database_url(s) for s in SERVICES})
             self.say(f"audit report: {report[-1].relative_to(ROOT)} and {len(report) - 1} CSV files")
+            users = self.add_console_users()
             return {
                 "registry": {**rpc.registry.counts(), "import": imported, "groups_formed": len(groups),
                              "refusals": refusals},
@@ -117,7 +138,27 @@ class Demo:
                                                             "ledger_head", "problems")},
                           "report": [str(path.relative_to(ROOT)) for path in report]},
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
+                "console": {"url": CONSOLE_URL, "start": "make up DEMO=1",
+                            "users_file": str(USERS_FILE.relative_to(ROOT)),
+                            "users": [{"username": u, "role": r, "region": g} for u, r, g, _ in users]},
             }
+
+    def add_console_users(self) -> list[tuple[str, str, str, str]]:
+        """One console user per role, each with a new random password, kept in .run/demo-users.txt (only the
+        owner may read it): the demo's data is then theirs to open in the console (`make up DEMO=1`)."""
+        store = GatewayStore(self.database_url("gateway"), pool_size=1)
+        users = [(username, role, region, secrets.token_urlsafe(9)) for username, role, region in CONSOLE_USERS]
+        try:
+            store.ensure_schema()
+            for username, role, region, password in users:
+                store.add_user(username, hash_password(password), role, region, by="berdaya demo")
+        finally:
+            store.close()
+        RUN_DIR.mkdir(exist_ok=True)
+        USERS_FILE.write_text("".join(f"{u}\t{r}\t{g or 'nasional'}\t{p}\n" for u, r, g, p in users))
+        os.chmod(USERS_FILE, 0o600)
+        self.say(f"console users: one per role, passwords in {USERS_FILE.relative_to(ROOT)}")
+        return users
 
     def import_regions(self, rpc) -> RegionTable:
         if all(path.exists() for path in REGION_FILES):
@@ -271,6 +312,16 @@ VERIFIER = {"user": "kabid.pemberdayaan", "role": "verifier", "region": "18.01"}
 PROVINCE = {"user": "dinsos.lampung", "role": "province", "region": "18"}
 MINISTRY = {"user": "kemensos.dirjen", "role": "ministry", "region": ""}
 TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
+def demo_users() -> list[list[str]]:
+    """The demo's console users as written by the last demo: username, role, region, password."""
+    return [line.split("\t") for line in USERS_FILE.read_text().splitlines()] if USERS_FILE.exists() else []
+
+
+# Who logs in to the console on the demo's data: the demo's own actors, and one person for each other role.
+CONSOLE_USERS = tuple((actor["user"], actor["role"], actor["region"])
+                      for actor in (OPERATOR, OPERATOR_2, VERIFIER, PROVINCE, MINISTRY, TREASURER)) + (
+    ("pendamping.lamsel", "facilitator", "18.01"), ("inspektorat", "auditor", ""), ("admin.berdaya", "admin", ""),
+    ("kadis.lamsel", "head", "18.01"))
 BUSINESS_PLAN = "Usaha olahan makanan: keripik pisang dan kemplang, dipasarkan ke warung dan pasar Kalianda"
 BUDGET_LINES = [
     {"item": "Peralatan dapur (wajan, kompor, spinner)", "quantity": 2, "unit": "paket", "unit_price_rp": 4_500_000},

@@ -17,9 +17,9 @@ from rich.table import Table
 
 from berdaya.cli import audit
 from berdaya.cli.bdt_import import import_bdt
-from berdaya.cli.demo import Demo
+from berdaya.cli.demo import CONSOLE_URL, USERS_FILE, Demo, demo_users
 from berdaya.cli.dlq import dlq_app
-from berdaya.cli.processes import PROCESSES, pid_file, running_pid, start_service, stop_pid, wait_until_ready
+from berdaya.cli.processes import PROCESSES, ROOT, pid_file, running_pid, start_service, stop_pid, wait_until_ready
 from berdaya.cli.remote import amqp_uri, console, fail
 from berdaya.cli.users import users_app
 from services.registry.synth import write_synthetic_bdt
@@ -106,22 +106,44 @@ def show_summary(summary: dict) -> None:
               f"{checked['events_checked']:,} events replayed and every read model rebuilt, "
               f"{checked['ledger_entries_checked']} money events in an intact hash chain (head "
               f"{checked['ledger_head'][:16]}…)")
+    console_ = summary["console"]
+    users = Table("username", "role", "region", "password", title="Console users (one per role)")
+    for username, role, region, password in demo_users():
+        users.add_row(username, role, region, password)
+    out.print(users)
+    out.print(f"[bold]Console[/]: run [bold]{console_['start']}[/], then open {console_['url']} and log in as one of "
+              f"the users above (Indonesian first; English is a switch at the bottom of each page). The passwords are "
+              f"also in {console_['users_file']}; `make down` stops the services.")
 
 
 @app.command()
-def up() -> None:
-    """Start every service in the background (logs and pids under .run/)."""
+def up(
+    demo_data: bool = typer.Option(False, "--demo", help="serve what `berdaya demo` left (its databases, vhost and "
+                                                         "console users) instead of the local installation"),
+    admin_url: str = typer.Option("postgresql://postgres@127.0.0.1:5432/postgres", envvar="BERDAYA_ADMIN_URL",
+                                  help="with --demo: a PostgreSQL superuser URL (the demo's databases)"),
+    broker: str = typer.Option("127.0.0.1:5672", envvar="BERDAYA_DEMO_BROKER", help="with --demo: RabbitMQ host:port"),
+) -> None:
+    """Start every service and the gateway in the background (logs and pids under .run/)."""
+    env, broker_uri = {}, amqp_uri()
+    if demo_data:
+        demo_run = Demo(admin_url, broker, console.print)
+        if not demo_run.exists():
+            fail(BerdayaError("no demo to serve: run `make demo` first"))
+        env, broker_uri = demo_run.environment(), demo_run.amqp_uri
     started = []
     for service in PROCESSES:
         if running_pid(service):
             console.print(f"{service}: already running (pid {running_pid(service)})")
             continue
-        process = start_service(service, {})
+        process = start_service(service, env)
         pid_file(service).write_text(str(process.process.pid))
         started.append(process)
-    wait_until_ready(amqp_uri(), processes=started)
+    wait_until_ready(broker_uri, processes=started)
     for process in started:
         console.print(f"{process.service}: running (pid {process.process.pid}, log {process.log_path})")
+    users = f"the users in {USERS_FILE.relative_to(ROOT)}" if demo_data else "a user of `berdaya users add`"
+    console.print(f"console: {CONSOLE_URL} (log in as {users})")
 
 
 @app.command()
