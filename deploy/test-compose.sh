@@ -386,6 +386,11 @@ kube_over_http() {
         || die "the KUBE did not reach its second tranche over HTTP"
 }
 
+console_served() {
+    python3 deploy/console_check.py "http://127.0.0.1:$GATEWAY_PORT" "$USERS_PASSWORD" | sed 's/^/deploy-test:   /' \
+        || die "the console is not served as it should be"
+}
+
 compose_down() {
     dc down -v --remove-orphans --timeout 20
     STACK_UP=0
@@ -408,6 +413,7 @@ step "scaled: 120 more households over 2 registry replicas" scaled_work
 step "failover: SIGKILL relay leader + active consumer mid-import" failover
 step "restart policy: training process crash" restart_policy
 step "gateway: a KUBE from registration to tranche 2 over HTTP" kube_over_http
+step "console: login page, static files, a Secure session cookie, the operator's home" console_served
 step "docker compose down -v" compose_down
 
 say "all steps passed in $((SECONDS - T0))s"
