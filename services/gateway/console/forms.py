@@ -9,6 +9,7 @@ wrong is said here in its own words before anything is sent; everything else is 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.gateway.console.i18n import N_, Language
 from services.gateway.console.refusals import Refusal
+from services.gateway.console.web import Refused, View
 
 REQUIRED = N_("This field is required.")
 
@@ -24,6 +26,29 @@ class Form:
     def __init__(self, data: MultiDict, lang: Language) -> None:
         self.data, self.lang = data, lang
         self.errors: dict[str, str] = {}
+        self.refusal: Refusal | None = None  # a refusal for the whole form (shown above it)
+        self.status: int | None = None  # set when the form, or the API, refused what was sent
+
+    def send(self, view: View, route: str, *, place: Callable[[Refusal], Refusal | None] | None = None,
+             **request: Any) -> Any:
+        """The form's write, sent once (its Idempotency-Key): the API's answer; or None when what was typed, or the
+        API, refused it — then ``status`` says so, ``errors`` hold the sentences next to their fields and
+        ``refusal`` the one above the form (``place`` puts an API refusal where it belongs; by default next to the
+        field it names, when the form sent that field)."""
+        if not self.ok:
+            self.status = 400
+            return None
+        try:
+            return view.api(route, once=True, **request)
+        except Refused as refused:
+            self.status = refused.refusal.status
+            self.refusal = (place or self.refused)(refused.refusal)
+            return None
+
+    @property
+    def shown_again(self) -> dict[str, Any]:
+        """What a page needs to show this form again after a refusal."""
+        return {"errors": self.errors, "refusal": self.refusal, "status": self.status}
 
     @property
     def ok(self) -> bool:
@@ -60,12 +85,12 @@ class Form:
             if required:
                 self.wrong(name, REQUIRED)
             return None
-        # Whole rupiah: dots, commas and spaces are thousands separators, never decimals.
-        digits = re.sub(r"[\s.,]", "", text)
-        if not digits.isdigit():
+        # Whole rupiah: dots, commas and spaces separate thousands (groups of three), never decimals: "20.5" is
+        # refused, not read as 205.
+        if not re.fullmatch(r"\d{1,3}(?:[.,\s]\d{3})+|\d+", text):
             self.wrong(name, N_("An amount in whole rupiah, e.g. 20.000.000."))
             return None
-        amount = int(digits)
+        amount = int(re.sub(r"[\s.,]", "", text))
         if positive and amount == 0:
             self.wrong(name, N_("The amount must be more than zero."))
         return amount

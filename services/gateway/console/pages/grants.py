@@ -10,7 +10,7 @@ from typing import Any
 from services.gateway.console.forms import Form, compact
 from services.gateway.console.pages.session import safe_next
 from services.gateway.console.refusals import Refusal
-from services.gateway.console.web import BASE, ROUTE, Redirect, Refused, View
+from services.gateway.console.web import BASE, ROUTE, Redirect, View
 from shared.vocabulary import BUSINESS_STATUSES
 
 ITEM_FIELDS = ("item", "quantity", "value_rp")
@@ -112,22 +112,19 @@ def act(view: View):
     form = Form(compact(compact(view.form, "items", ITEM_FIELDS), "lines", SPENDING_FIELDS), view.lang)
     path, body = step.path(form), step.body(form)
     back = safe_next(view.form.get("back") or f"{BASE}/grants/{view.path['proposal_id']}")
-    if not form.ok:
-        return shown_again(view, back, errors=form.errors, status=400)
-    try:
-        view.api(step.route, path={"proposal_id": view.path["proposal_id"], **path}, body=body, once=True)
-    except Refused as refused:
-        return shown_again(view, back, errors=form.errors, refusal=form.refused(refused.refusal),
-                           status=refused.refusal.status)
+    form.send(view, step.route, path={"proposal_id": view.path["proposal_id"], **path}, body=body)
+    if form.status:
+        return shown_again(view, back, form)
     return Redirect(f"{back}{'&' if '?' in back else '?'}done={step.done}")
 
 
-def shown_again(view: View, back: str, *, errors: dict[str, str], refusal: Refusal | None = None, status: int):
+def shown_again(view: View, back: str, form: Form):
     """A refused step is shown on the page it was taken from: the treasurer's list (its sentence above the list),
     or the grant's page (next to the field)."""
-    if back.rstrip("/") == f"{BASE}/grants":
-        if refusal is None and errors:
-            field, sentence = next(iter(errors.items()))
-            refusal = Refusal(status, sentence, field, None)
-        return payables(view, refusal=refusal, status=status)
-    return grant(view, errors=errors, refusal=refusal, status=status)
+    if back.rstrip("/") != f"{BASE}/grants":
+        return grant(view, **form.shown_again)
+    refusal = form.refusal
+    if refusal is None and form.errors:
+        field, sentence = next(iter(form.errors.items()))
+        refusal = Refusal(form.status, sentence, field, None)
+    return payables(view, refusal=refusal, status=form.status)

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.gateway.console.forms import Form
 from services.gateway.console.i18n import N_
-from services.gateway.console.refusals import refusal
+from services.gateway.console.refusals import Refusal, refusal
 from services.gateway.console.web import Refused, View
 from shared.vocabulary import BUSINESS_TYPES, GROUP_KINDS, GROUP_ROLES, GROUP_STATUSES
 
@@ -67,19 +67,20 @@ def form_group(view: View):
     }
     if not picked:
         form.wrong("pick", N_("Tick the households that form the group."))
-    shown = None
-    if form.ok:
-        try:
-            group_id = view.api("form_group", body=body, once=True)["group_id"]
-            return view.redirect(f"/groups/{group_id}", done="group_formed")
-        except Refused as refused:
-            # A household's refusal goes next to its row; the rest next to its field or above the form.
-            kk = refused.refusal.details.get("kk")
-            if kk in picked:
-                form.errors[f"rep.{kk}"] = refused.refusal.sentence
-            else:
-                shown = form.refused(refused.refusal)
-    return group_form(view, values=values, picked=set(picked), errors=form.errors, refused=shown, status=400)
+
+    def place(refusal: Refusal) -> Refusal | None:
+        """A household's refusal goes next to its row; the rest next to its field or above the form."""
+        kk = refusal.details.get("kk")
+        if kk in picked:
+            form.errors[f"rep.{kk}"] = refusal.sentence
+            return None
+        return form.refused(refusal)
+
+    formed = form.send(view, "form_group", body=body, place=place)
+    if not form.status:
+        return view.redirect(f"/groups/{formed['group_id']}", done="group_formed")
+    return group_form(view, values=values, picked=set(picked), errors=form.errors, refused=form.refusal,
+                      status=form.status)
 
 
 def group(view: View):

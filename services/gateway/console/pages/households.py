@@ -71,16 +71,11 @@ def register_household(view: View):
     }
     if not count:
         form.wrong("members.0.nik", N_("Enter at least the head of the household."))
-    refusal = None
-    if form.ok:
-        try:
-            view.api("register_household", body=body, once=True)
-            return view.redirect(f"/households/{body['kk']}", done="household_registered")
-        except Refused as refused:
-            refusal = member_refusal(form, refused.refusal, count)
+    form.send(view, "register_household", body=body, place=lambda refusal: member_refusal(form, refusal, count))
+    if not form.status:
+        return view.redirect(f"/households/{body['kk']}", done="household_registered")
     values["members"] = values["members"] or [{}]
-    return view.render("household_new.html", status=400, values=values, errors=form.errors, refusal=refusal,
-                       **vocabulary(view))
+    return view.render("household_new.html", values=values, **form.shown_again, **vocabulary(view))
 
 
 def member_refusal(form: Form, refusal: Refusal, count: int) -> Refusal | None:
@@ -129,11 +124,7 @@ def household_change(view: View):
         route, body = "correct_member", {"changes": changes, "reason": form.text("reason", max_length=500)}
     else:
         return view.redirect(f"/households/{kk}")
-    if not form.ok:
-        return household(view, errors=form.errors, status=400)
-    try:
-        view.api(route, path=path, body=body, once=True)
-    except Refused as refused:
-        return household(view, errors=form.errors, refusal=form.refused(refused.refusal),
-                         status=refused.refusal.status)
+    form.send(view, route, path=path, body=body)
+    if form.status:
+        return household(view, **form.shown_again)
     return view.redirect(f"/households/{kk}", done="household_changed")

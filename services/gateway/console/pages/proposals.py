@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.gateway.console.forms import Form, compact
-from services.gateway.console.web import ROUTE, Refused, View
+from services.gateway.console.web import ROUTE, View
 from shared.vocabulary import BUDGET_SOURCES, FORMS, PROPOSAL_STATUSES
 
 LINE_FIELDS = ("item", "quantity", "unit", "unit_price_rp")
@@ -79,15 +79,11 @@ def draft_proposal(view: View):
                            refusal=None, forms=FORMS)
     body = {"group_id": group_id, "business_plan": form.text("business_plan"), "budget_lines": lines,
             "form": form.choice("form", FORMS)}
-    refusal = None
-    if form.ok:
-        try:
-            proposal_id = view.api("draft_proposal", body=body, once=True)["proposal_id"]
-            return view.redirect(f"/proposals/{proposal_id}", done="proposal_drafted")
-        except Refused as refused:
-            refusal = form.refused(refused.refusal)
-    return view.render("proposal_new.html", status=400, group=group, values=values,
-                       lines=shown_lines(form) or [{}], total=total, errors=form.errors, refusal=refusal, forms=FORMS)
+    drafted = form.send(view, "draft_proposal", body=body)
+    if not form.status:
+        return view.redirect(f"/proposals/{drafted['proposal_id']}", done="proposal_drafted")
+    return view.render("proposal_new.html", group=group, values=values, lines=shown_lines(form) or [{}], total=total,
+                       forms=FORMS, **form.shown_again)
 
 
 # --- a proposal and its decisions ---
@@ -117,13 +113,9 @@ def decide(view: View):
     elif action == "resubmit":
         lines, _total = lines_from(form)
         body = {"business_plan": form.text("business_plan"), "budget_lines": lines, "form": form.choice("form", FORMS)}
-    if not form.ok:
-        return proposal(view, errors=form.errors, status=400)
-    try:
-        view.api(ROUTE_OF[action], path={"proposal_id": view.path["proposal_id"]}, body=body, once=True)
-    except Refused as refused:
-        return proposal(view, errors=form.errors, refusal=form.refused(refused.refusal),
-                        status=refused.refusal.status)
+    form.send(view, ROUTE_OF[action], path={"proposal_id": view.path["proposal_id"]}, body=body)
+    if form.status:
+        return proposal(view, **form.shown_again)
     return view.redirect(f"/proposals/{view.path['proposal_id']}", done=DONE[action])
 
 
@@ -139,11 +131,7 @@ def set_ceiling(view: View):
     form = Form(view.form, view.lang)
     year, source = form.integer("fiscal_year", 2000, 2100), form.choice("source", BUDGET_SOURCES)
     ceiling = form.rupiah("ceiling_rp", positive=False)
-    if not form.ok:
-        return budgets(view, errors=form.errors, status=400)
-    try:
-        view.api("set_budget_ceiling", path={"fiscal_year": year, "source": source}, body={"ceiling_rp": ceiling},
-                 once=True)
-    except Refused as refused:
-        return budgets(view, errors=form.errors, refusal=form.refused(refused.refusal), status=refused.refusal.status)
+    form.send(view, "set_budget_ceiling", path={"fiscal_year": year, "source": source}, body={"ceiling_rp": ceiling})
+    if form.status:
+        return budgets(view, **form.shown_again)
     return view.redirect("/budgets", done="ceiling_set")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.gateway.console.forms import Form
 from services.gateway.console.i18n import N_
-from services.gateway.console.web import ROUTE, Refused, View
+from services.gateway.console.web import ROUTE, View
 from shared.vocabulary import ATTENDANCE
 
 
@@ -22,13 +22,10 @@ def open_cohort(view: View):
     form = Form(view.form, view.lang)
     body = {"village_code": form.text("village_code"), "facilitator": form.text("facilitator", max_length=100),
             "name": form.text("name", required=False, max_length=200)}
-    if not form.ok:
-        return cohorts(view, errors=form.errors, status=400)
-    try:
-        cohort_id = view.api("open_cohort", body=body, once=True)["cohort_id"]
-    except Refused as refused:
-        return cohorts(view, errors=form.errors, refusal=form.refused(refused.refusal), status=refused.refusal.status)
-    return view.redirect(f"/cohorts/{cohort_id}", done="cohort_opened")
+    opened = form.send(view, "open_cohort", body=body)
+    if form.status:
+        return cohorts(view, **form.shown_again)
+    return view.redirect(f"/cohorts/{opened['cohort_id']}", done="cohort_opened")
 
 
 def curriculum(view: View) -> tuple[dict[str, str], list[str]]:
@@ -55,12 +52,9 @@ def cohort_change(view: View):
         route, done = "schedule_session", "session_scheduled"
         body = {"module": form.text("module", max_length=50), "session_date": form.day("session_date"),
                 "place": form.text("place", max_length=200)}
-    if not form.ok:
-        return cohort(view, errors=form.errors, status=400)
-    try:
-        view.api(route, path={"cohort_id": view.path["cohort_id"]}, body=body, once=True)
-    except Refused as refused:
-        return cohort(view, errors=form.errors, refusal=form.refused(refused.refusal), status=refused.refusal.status)
+    form.send(view, route, path={"cohort_id": view.path["cohort_id"]}, body=body)
+    if form.status:
+        return cohort(view, **form.shown_again)
     return view.redirect(f"/cohorts/{view.path['cohort_id']}", done=done)
 
 
@@ -91,12 +85,8 @@ def record_attendance(view: View):
         body = {"marks": {nik: form.choice(f"mark.{nik}", ATTENDANCE) for nik in marks}}
         if not marks:
             form.wrong("marks", N_("Tick the attendance of at least one participant."))
-    if not form.ok:
-        return attendance(view, errors=form.errors, status=400)
-    try:
-        completed = view.api(route, path=path, body=body, once=True)["completed"]
-    except Refused as refused:
-        return attendance(view, errors=form.errors, refusal=form.refused(refused.refusal),
-                          status=refused.refusal.status)
+    answer = form.send(view, route, path=path, body=body)
+    if form.status:
+        return attendance(view, **form.shown_again)
     return view.redirect(f"/cohorts/{path['cohort_id']}/sessions/{path['session_id']}", done=done,
-                         completed=len(completed) or None)
+                         completed=len(answer["completed"]) or None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from services.gateway.console.forms import Form
 from services.gateway.console.i18n import N_
 from services.gateway.console.templating import ROLE_WORDS
-from services.gateway.console.web import Refused, View
+from services.gateway.console.web import View
 
 MIN_PASSWORD = 8
 ADD_FIELDS = {"username", "role", "region", "password"}
@@ -35,13 +35,9 @@ def add_user(view: View):
     body = {"username": form.text("username", max_length=64).lower(), "role": form.choice("role", ROLE_WORDS),
             "region": form.text("region", required=False, max_length=13), "password": password(form)}
     values = {key: value for key, value in body.items() if key != "password"}
-    if not form.ok:
-        return users(view, values=values, errors=form.errors, status=400)
-    try:
-        view.api("add_user", body=body, once=True)
-    except Refused as refused:
-        return users(view, values=values, errors=form.errors, refusal=form.refused(refused.refusal, ADD_FIELDS),
-                     status=refused.refusal.status)
+    form.send(view, "add_user", body=body, place=lambda refusal: form.refused(refusal, ADD_FIELDS))
+    if form.status:
+        return users(view, values=values, **form.shown_again)
     return view.redirect("/users", done="user_added")
 
 
@@ -52,11 +48,8 @@ def user_action(view: View):
     route, done = ACTIONS[action]
     form = Form(view.form, view.lang)
     body = {"password": password(form)} if action == "password" else None
-    if not form.ok:
-        return users(view, errors=form.errors, row=username, status=400)
-    try:
-        view.api(route, path={"username": username}, body=body, once=True)
-    except Refused as refused:
-        return users(view, errors=form.errors, refusal=form.refused(refused.refusal, {"password"}), row=username,
-                     status=refused.refusal.status)
+    form.send(view, route, path={"username": username}, body=body,
+              place=lambda refusal: form.refused(refusal, {"password"}))
+    if form.status:
+        return users(view, row=username, **form.shown_again)
     return view.redirect("/users", done=done)
