@@ -181,15 +181,15 @@ def test_an_admin_adds_disables_enables_and_resets_a_user(console: GatewaySystem
 def test_an_operator_may_not_manage_users(console: GatewaySystem):
     operator = browser(console, console.add_user("op.kalianda", "operator", "18.01"))
     text = operator.page(f"{CONSOLE}/users", status=403)
-    assert "You may not do this." in text
+    assert "Your role may not do this." in text
     answer = operator.post(f"{CONSOLE}/users", {"username": "siluman", "role": "admin", "region": "",
                                                 "password": PASSWORD})
-    assert answer.status_code == 403 and "You may not do this." in answer.text
+    assert answer.status_code == 403 and "Your role may not do this." in answer.text
     assert "siluman" not in {user.username for user in console.store.users()}
     assert operator.post(f"{CONSOLE}/users/op.kalianda/disable").status_code == 403
     assert not next(u for u in console.store.users() if u.username == "op.kalianda").disabled
     # The audit is for national auditors and admins.
-    assert "You may not do this." in operator.page(f"{CONSOLE}/audit", status=403)
+    assert "Your role may not do this." in operator.page(f"{CONSOLE}/audit", status=403)
 
 
 # --- audit -----------------------------------------------------------------------------------------------------
