@@ -12,6 +12,7 @@ from tests.browser.console import Api, Staff, accessible, go, recommended_propos
 
 pytestmark = pytest.mark.browser
 
+HAJIMENA = "18.01.04.2001"  # Hajimena, Natar
 # page → who opens it, and the address (with the ids of the records made below)
 SAMPLES = {
     "/": ("operator", "/console/"),
@@ -19,7 +20,7 @@ SAMPLES = {
     "/households/new": ("operator", "/console/households/new"),
     "/households/{kk}": ("operator", "/console/households/{kk}"),
     "/groups": ("verifier", "/console/groups"),
-    "/groups/new": ("operator", "/console/groups/new?village=18.01.06.2005&kind=perempuan"),
+    "/groups/new": ("operator", "/console/groups/new?village=18.01.04.2001&kind=perempuan"),
     "/groups/{group_id}": ("operator", "/console/groups/{group_id}"),
     "/proposals": ("verifier", "/console/proposals"),
     "/proposals/new": ("operator", "/console/proposals/new?group={group_id}"),
@@ -45,7 +46,7 @@ LOGIN = {"/login"}  # checked below, logged out
 @pytest.fixture(scope="module")
 def ids(console) -> dict[str, str]:
     """A grant with tranche 1 paid, its group and households, the Family School's cohort with a session today."""
-    proposal_id = recommended_proposal(console, 3000)
+    proposal_id = recommended_proposal(console, 3000, village=HAJIMENA)  # a village of its own: other tests' data
     Api(console, "ministry").call("PUT", "/budgets/2026/APBN", {"ceiling_rp": 500_000_000})
     Api(console, "ministry").call("POST", f"/proposals/{proposal_id}/approve", {
         "amount_rp": 10_000_000, "form": "cash", "fiscal_year": 2026, "source": "APBN"})
@@ -61,7 +62,7 @@ def ids(console) -> dict[str, str]:
                                                            "group_id = %s LIMIT 1", (group_id,)),
                            what="the cohort of the group")
     session = Api(console, "facilitator").call("POST", f"/cohorts/{cohort_id}/sessions", {
-        "module": "keuangan", "session_date": today(), "place": "Balai Desa Maja"})
+        "module": "keuangan", "session_date": today(), "place": "Balai Desa Hajimena"})
     return {"kk": kk, "group_id": group_id, "proposal_id": proposal_id, "cohort_id": cohort_id,
             "session_id": session["session_id"], "today": today()}
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from services.gateway.console.i18n import Language
 from tests.browser.console import (
     Api,
     ConsoleSystem,
@@ -27,6 +28,7 @@ from tests.browser.console import (
     screenshot,
     show_candidates,
     submit,
+    today,
     until,
 )
 from tests.support.households import LINES, group_body, household_body
@@ -137,10 +139,11 @@ def test_a_tranche_waits_with_its_reason_and_attendance_cannot_be_recorded_in_ad
     go(facilitator, f"/console/cohorts/{cohort_id}")
     facilitator.locator("details", has_text="Jadwalkan pertemuan").locator("summary").click()
     facilitator.select_option("#f-module", "keuangan")
-    facilitator.fill("#f-session_date", (date.today() + timedelta(days=3)).isoformat())
+    in_three_days = date.fromisoformat(today()) + timedelta(days=3)
+    facilitator.fill("#f-session_date", in_three_days.isoformat())
     facilitator.fill("#f-place", "Balai Desa Maja")
     submit(facilitator, "form[action$='/schedule']")
-    facilitator.locator("ul.sessions a").first.click()
+    facilitator.locator("ul.sessions a", has_text=Language("id").date(in_three_days)).click()
     phone_checklist(facilitator)
     submit(facilitator, "form.attendance")
     assert "Presensi dicatat pada hari pertemuan atau sesudahnya" in refusal(facilitator)
