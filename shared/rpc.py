@@ -44,11 +44,23 @@ def call_until_answered(call: Callable[[], Answer], attempts: int = 3,
     return retrying(call)
 
 
+def acknowledge(queue_consumer, message) -> None:
+    """Take a request off the queue as a worker starts it. If the broker went away at that moment the request
+    stays on the queue and comes again after the outage (a retried command, which the services make a no-op or a
+    clear refusal) — an error here would have stopped the whole service (nameko kills a container whose consumer
+    raises), as a broker stop did in a fault run."""
+    try:
+        queue_consumer.ack_message(message)
+    except BROKER_ERRORS as exc:
+        log.warning("rpc.ack_failed", method=message.delivery_info.get("routing_key"),
+                    error=f"{type(exc).__name__}: {exc}")
+
+
 class RpcConsumer(nameko_rpc.RpcConsumer):
     def handle_message(self, body, message):
         super().handle_message(body, message)  # a worker runs it, or it was requeued (the service is stopping)
         if not message.acknowledged:
-            self.queue_consumer.ack_message(message)
+            acknowledge(self.queue_consumer, message)
 
     def handle_result(self, message, result, exc_info):
         config = self.container.config

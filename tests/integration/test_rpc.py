@@ -11,11 +11,12 @@ from functools import partial
 
 import eventlet
 import pytest
+from kombu import Connection, Exchange, Queue
 from nameko.containers import ServiceContainer
 from nameko.exceptions import RpcTimeout
 
-from shared.rpc import call_until_answered, rpc
-from tests.support.system import eventually
+from shared.rpc import acknowledge, call_until_answered, rpc
+from tests.support.system import eventually, rabbitmqctl
 
 RUNS: list[str] = []
 
@@ -60,3 +61,36 @@ def test_a_call_nobody_answers_ends_in_the_time_out_after_its_attempts(system):
     with system.rpc(timeout=1) as cluster, pytest.raises(RpcTimeout):
         call_until_answered(partial(cluster.slow_once.register, "KK-2"), attempts=2, on_lost=resends.append)
     assert resends == [1]
+
+
+class NamekoQueueConsumer:
+    """nameko's QueueConsumer, as far as acknowledging goes (``ack_message`` acks the message)."""
+
+    @staticmethod
+    def ack_message(message) -> None:
+        message.ack()
+
+
+def test_a_request_whose_acknowledgement_meets_a_broker_outage_is_kept_and_the_service_lives_on(system):
+    """The broker closes the connection as a worker takes a request: acknowledging it must not raise (a raise
+    stops the whole service), and the request is still there when the broker is back."""
+    with Connection(system.amqp_uri) as connection:
+        queue = Queue("rpc-ack-outage", Exchange("rpc-ack-outage", type="direct"), routing_key="r", durable=True)
+        producer = connection.Producer()
+        producer.publish({"args": ["KK-9"]}, exchange=queue.exchange, routing_key="r", declare=[queue],
+                         serializer="json")
+        taken = eventually(lambda: queue(connection.channel()).get(no_ack=False))
+        rabbitmqctl("close_all_connections", "-p", system.vhost, "broker stopped")
+        eventually(lambda: _dead(connection), message="the broker closed the connection")
+        acknowledge(NamekoQueueConsumer(), taken)  # logged, not raised
+    assert eventually(lambda: system.queue_depth("rpc-ack-outage") == 1)
+
+
+def _dead(connection) -> bool:
+    try:
+        connection.drain_events(timeout=0.2)
+    except TimeoutError:
+        return False
+    except Exception:  # the broker's close, or the socket's
+        return True
+    return False
