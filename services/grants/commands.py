@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
 
-from services.grants.domain import BUDGET_SOURCES, FORMS, ROLES
+from services.grants.domain import ROLES
 from shared.edge import Command, Uuid
+from shared.vocabulary import BUDGET_SOURCES, FORMS
 
 Rupiah = Annotated[StrictInt, Field(ge=0, le=10**15)]
 PositiveRupiah = Annotated[StrictInt, Field(gt=0, le=10**15)]

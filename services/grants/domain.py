@@ -20,9 +20,8 @@ from eventsourcing.domain import Aggregate, event
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.ids import WIB
 from shared.keys import stable_id
+from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
 
-BUDGET_SOURCES = ("APBN", "APBD-provinsi", "APBD-kabupaten")
-FORMS = ("cash", "equipment", "mixed")
 ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin")
 PAID = ("confirmed", "delivered")  # a payment's states in which its tranche is paid
 
@@ -665,7 +664,7 @@ class Grant(Aggregate):
         check_rupiah("monthly_revenue_rp", monthly_revenue_rp)
         if visit_date > today:
             raise ValidationFailed("visit_date", "visit.date_future", f"visit date {visit_date} is in the future")
-        if business_status not in ("running", "struggling", "stopped"):
+        if business_status not in BUSINESS_STATUSES:
             raise ValidationFailed("business_status", "visit.status", "business status: running, struggling or "
                                                                        "stopped")
         self._visited(visit_date=visit_date, business_status=business_status,

@@ -31,7 +31,6 @@ from services.registry.commands import (
     RemoveMember,
 )
 from services.registry.domain import (
-    HEAD_OF_HOUSEHOLD,
     BankAccount,
     Candidate,
     Group,
@@ -54,6 +53,7 @@ from shared.keys import stable_id
 from shared.regions import RegionTable
 from shared.store import AuditedTable, ReadModelWrites, ServiceApplication, added_column, in_region
 from shared.text import fold
+from shared.vocabulary import HEAD_OF_HOUSEHOLD
 
 PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation",
                   "village_code")

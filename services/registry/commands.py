@@ -11,16 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from services.registry.domain import (
-    BUSINESS_TYPES,
-    CORRECTABLE_FIELDS,
-    GROUP_KINDS,
-    JOIN_REASONS,
-    LEAVE_REASONS,
-    MARITAL_STATUSES,
-    RELATIONS,
-)
+from services.registry.domain import CORRECTABLE_FIELDS
 from shared.edge import Command, Kk, Nik, UserName, Uuid, VillageCode
+from shared.vocabulary import BUSINESS_TYPES, GROUP_KINDS, JOIN_REASONS, LEAVE_REASONS, MARITAL_STATUSES, RELATIONS
 
 Actor = UserName
 Reason = Annotated[str, Field(min_length=1, max_length=500)]

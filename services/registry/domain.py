@@ -16,17 +16,18 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
-
-HEAD_OF_HOUSEHOLD = "Kepala Keluarga"
-RELATIONS = (
-    HEAD_OF_HOUSEHOLD, "Istri", "Suami", "Anak", "Menantu", "Cucu", "Orang Tua", "Mertua", "Famili Lain", "Lainnya",
+from shared.vocabulary import (
+    BDT_STATUSES,
+    BUSINESS_TYPES,
+    GROUP_KINDS,
+    GROUP_ROLES,
+    HEAD_OF_HOUSEHOLD,
+    JOIN_REASONS,
+    LEAVE_REASONS,
+    RELATIONS,
 )
-MARITAL_STATUSES = ("Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati")
-BDT_STATUSES = ("active", "graduated", "removed")
+
 CORRECTABLE_FIELDS = ("name", "sex", "birth_date", "relation", "marital_status", "occupation")
-# Why a member joins or leaves a household (kelahiran, kematian, perkawinan, pindah).
-JOIN_REASONS = ("birth", "marriage", "moved_in", "other")
-LEAVE_REASONS = ("death", "marriage", "moved_out", "other")
 
 
 @dataclass(frozen=True)
@@ -201,14 +202,10 @@ def check_members(kk: str, members: list[Member]) -> None:
 
 # --- KUBE groups ------------------------------------------------------------------------------------------
 
-GROUP_ROLES = ("ketua", "sekretaris", "bendahara")
-GROUP_KINDS = ("perempuan", "umum")  # a women's KUBE, or a general one
-BUSINESS_TYPES = ("warung/kios", "ternak kambing", "jahit", "olahan makanan", "pertanian", "perikanan", "lainnya")
 # Occupations that exclude a representative: civil servants, military, police, pensioners — as abbreviations
 # and as the official names of the KK/KTP occupation list (Permendagri 109/2019, form F-1.01).
 EXCLUDED_OCCUPATIONS = ("pns", "asn", "pegawai negeri", "tni", "tentara nasional", "polri", "kepolisian",
                         "pensiunan", "purnawirawan")
-GROUP_STATUSES = ("formed", "funded", "active", "graduated", "dissolved")
 
 
 @dataclass(frozen=True)

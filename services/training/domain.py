@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
+from shared.vocabulary import ATTENDANCE
 
 DEFAULT_MODULES = (
     ("pengasuhan", "Pengasuhan dan pendidikan anak"),
@@ -24,7 +25,6 @@ DEFAULT_MODULES = (
     ("kesejahteraan", "Kesejahteraan sosial"),
     ("usaha", "Usaha ekonomi produktif"),
 )
-ATTENDANCE = ("present", "excused", "absent")
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from datetime import date
 
 import pytest
 
-from services.registry.domain import HEAD_OF_HOUSEHOLD, Household, Member
+from services.registry.domain import Household, Member
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
+from shared.vocabulary import HEAD_OF_HOUSEHOLD
 
 KK = "1801060101000001"
 # A woman head (day of birth +40 in her NIK), her husband and their son.
