@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import psycopg
 import psycopg.sql
@@ -40,6 +40,8 @@ from shared.config import eventsourcing_env
 from shared.contracts import Envelope, EventData, make_envelope, parse_envelope
 from shared.errors import Conflict, NotFound
 from shared.ledger import GENESIS, LEDGER_DDL, chain
+
+T = TypeVar("T")  # what a command answers besides recording its events
 
 # Tables every service has besides the library's own: where a consumer halted on a poison message.
 BACKBONE_DDL = (
@@ -423,12 +425,17 @@ class ServiceApplication(Application):
     def record_retrying(self, attempt: Callable[[ReadModelWrites], list[Any]], retries: int = 8) -> None:
         """Run ``attempt`` (load, decide, return the changed aggregates) and record what it changed; when another
         command changed one of those aggregates first (a version collision), decide again on fresh state."""
+        self.decide_retrying(lambda writes: (attempt(writes), None), retries)
+
+    def decide_retrying(self, attempt: Callable[[ReadModelWrites], tuple[list[Any], T]], retries: int = 8) -> T:
+        """:meth:`record_retrying` for a decision with an answer: ``attempt`` returns the changed aggregates and
+        the answer, and the answer of the attempt that was recorded is returned."""
         for _ in range(retries):
             writes = ReadModelWrites()
-            aggregates = attempt(writes)
+            aggregates, answer = attempt(writes)
             try:
                 self.record(*aggregates, writes=writes)
-                return
+                return answer
             except IntegrityError:
                 continue
         raise Conflict("the record kept changing under this command; try again", rule="concurrency")

@@ -314,9 +314,7 @@ class GrantsApplication(ServiceApplication):
             self.gate_open(grant.group_id), jakarta_today()))
 
     def _pay(self, command: cmd.Instruct | cmd.Deliver, pay: Callable[[Grant, str], None]) -> dict:
-        result: dict = {}
-
-        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+        def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], dict]:
             grant = self._grant(command.proposal_id)
             payment_id = str(stable_id("payment", grant.id, command.idempotency_key))
             if payment_id in grant.payments:
@@ -324,15 +322,12 @@ class GrantsApplication(ServiceApplication):
                 if existing["tranche"] != command.tranche:
                     raise Conflict(f"idempotency key already used for tranche {existing['tranche']}",
                                    rule="idempotency.key_reused", field="idempotency_key")
-                result.update(payment_result(existing, repeated=True))
-                return []
+                return [], payment_result(existing, repeated=True)
             pay(grant, payment_id)
-            result.update(payment_result(grant.payments[payment_id], repeated=False))
             writes.add(UPSERT_GRANT, grant_row(grant))
-            return [grant]
+            return [grant], payment_result(grant.payments[payment_id], repeated=False)
 
-        self.record_retrying(attempt)
-        return result
+        return self.decide_retrying(attempt)
 
     def mark_sent(self, command: cmd.PaymentAction) -> None:
         self._grant_step(command, lambda g: g.mark_sent(command.payment_id, actor_of(command)))

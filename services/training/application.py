@@ -159,17 +159,14 @@ class TrainingApplication(ServiceApplication):
         return rows[0]
 
     def schedule_session(self, command: cmd.ScheduleSession) -> str:
-        result: list[str] = []
-
-        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+        def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], str]:
             cohort = self._cohort(command.cohort_id)
-            result[:] = [cohort.schedule(command.module, command.session_date, command.place, self.curriculum(),
-                                         command.by)]
+            session_id = cohort.schedule(command.module, command.session_date, command.place, self.curriculum(),
+                                         command.by)
             writes.add("UPDATE cohorts SET sessions = %s WHERE cohort_id = %s", (len(cohort.sessions), cohort.id))
-            return [cohort]
+            return [cohort], session_id
 
-        self.record_retrying(attempt)
-        return result[0]
+        return self.decide_retrying(attempt)
 
     def record_attendance(self, command: cmd.RecordAttendance) -> list[dict]:
         """Record a session's attendance; whoever now reaches the modules completes, and their gates follow."""
@@ -181,12 +178,10 @@ class TrainingApplication(ServiceApplication):
             command.session_id, command.nik, command.status, command.reason, command.by, jakarta_today()))
 
     def _attend(self, cohort_id: str, change: Callable[[Cohort], None]) -> list[dict]:
-        completed: list[dict] = []
-
-        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+        def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], list[dict]]:
             cohort = self._cohort(cohort_id)
             change(cohort)
-            completed[:] = []
+            completed = []
             for nik in cohort.completable(self.rules):
                 cohort.complete(nik, self._certificate_number(cohort), self.rules)
                 completed.append({"nik": nik, "certificate": cohort.participants[nik]["certificate"]})
@@ -194,10 +189,9 @@ class TrainingApplication(ServiceApplication):
             for nik in cohort.participants:
                 writes.add(UPSERT_PARTICIPANT, participant_row(cohort, nik))
             groups = {cohort.participants[c["nik"]]["group_id"] for c in completed} - {None}
-            return [cohort, *self._gates(groups, cohort, writes)]
+            return [cohort, *self._gates(groups, cohort, writes)], completed
 
-        self.record_retrying(attempt)
-        return completed
+        return self.decide_retrying(attempt)
 
     def _certificate_number(self, cohort: Cohort) -> str:
         serial = self.query("SELECT nextval('certificate_serial') AS serial")[0]["serial"]
