@@ -4,7 +4,6 @@ refuses with has a sentence of its own."""
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from services.gateway.console.refusals import SENTENCES
+from tests.support.rulebook import raised_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "services" / "gateway" / "console"
@@ -20,8 +20,6 @@ PO = CONSOLE / "locale" / "id" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 PLACEHOLDER = re.compile(r"{(\w+)}")
 # Rules only operators' tools and batch jobs raise (their words are the CLI's): not shown by the console.
-REFUSING = {"RuleViolated", "ValidationFailed", "refuse", "invalid"}
-RULE = re.compile(r"[a-z_]+\.[a-z_.]+|concurrency")
 NOT_IN_THE_CONSOLE = re.compile(r"^(synth|region|csv|bdt|skip|halt|ledger|regions|module|body)\.")
 
 
@@ -70,23 +68,6 @@ def test_placeholders_survive_translation():
         for string in strings:
             assert set(PLACEHOLDER.findall(string)) <= wanted, (message.id, string)
             assert set(PLACEHOLDER.findall(ids[0])) <= set(PLACEHOLDER.findall(string)) | {"n"}, (message.id, string)
-
-
-def raised_rules(folder: Path) -> set[str]:
-    """Every rule named where a refusal is made: ``RuleViolated("rule", …)``, ``ValidationFailed(field, "rule", …)``,
-    a local ``refuse("rule", …)``, or ``rule="…"`` of any error."""
-    rules = set()
-    for path in folder.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            if name in REFUSING:
-                rules |= {arg.value for arg in node.args[:2] if isinstance(arg, ast.Constant)
-                          and isinstance(arg.value, str) and RULE.fullmatch(arg.value)}
-            rules |= {keyword.value.value for keyword in node.keywords if keyword.arg == "rule"
-                      and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str)}
-    return rules
 
 
 def test_every_rule_the_services_refuse_with_has_a_sentence():
