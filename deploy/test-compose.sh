@@ -266,7 +266,9 @@ name_of() { docker inspect -f '{{.Name}}' "$1" | sed 's#^/##'; }
 relay_leaders() { # service → names of the containers whose log says they lead the relay
     local id
     for id in $(containers "$1"); do
-        if docker logs "$id" 2>&1 | grep -q "event='relay.leading'"; then name_of "$id"; fi
+        # grep reads the whole log (no -q): with pipefail, docker logs killed by SIGPIPE when grep -q stopped at
+        # the first match made the pipeline fail, and a leading replica went uncounted (a CI run failed on it).
+        if docker logs "$id" 2>&1 | grep "event='relay.leading'" >/dev/null; then name_of "$id"; fi
     done
 }
 

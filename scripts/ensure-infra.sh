@@ -135,7 +135,7 @@ ensure_guest() {
         die "RabbitMQ on $AMQP_HOST:$AMQP_PORT refuses guest/guest; the tests and the demo use it
   (as root: rabbitmqctl add_user guest guest; rabbitmqctl set_permissions -p / guest '.*' '.*' '.*')"
     fi
-    if rabbitmqctl -q list_users 2>/dev/null | awk '{print $1}' | grep -qx guest; then
+    if rabbitmqctl -q list_users 2>/dev/null | awk '{print $1}' | grep -x guest >/dev/null; then
         die "RabbitMQ user guest exists but its password is not 'guest'
   (fix: rabbitmqctl change_password guest guest)"
     fi
