@@ -64,8 +64,9 @@ from collections import Counter
 
 import psycopg
 
-from services.registry.application import RegistryApplication, people_search
+from services.registry.application import RegistryApplication
 from services.registry.domain import Household
+from services.registry.queries import people_search
 from services.registry.synth import write_synthetic_bdt
 from shared.text import fold
 

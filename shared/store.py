@@ -3,6 +3,9 @@
 Every write a service makes goes through :meth:`ServiceApplication.record`: new domain events, read-model rows and
 the tracking position of the upstream event that caused them commit in ONE transaction, so a consumer that dies
 half-way leaves nothing half-written and re-applies nothing twice.
+
+Longer than ~400 lines because the transaction is one thing: the recorder (events, ledger rows, read-model writes,
+tracking), the read-model batching it applies, and the outbox side reading the same log belong to one commit.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 The story: an operator imports the official region table and a DTKS file of Lampung Selatan (with the typical
 errors real files have), forms women's KUBE groups in villages with enough eligible households, and sees the
 registry refuse what the programme rules forbid. Grants and training learn every household from events.
+
+Longer than ~400 lines because it is one story told in order, from the region table to the audit.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ may do what exists twice).
 It knows nothing of nameko or werkzeug: it takes an :class:`ApiRequest` and a ``rpc(service, method, ...)``
 callable, so the authorization matrix can run without I/O in unit tests, and against the real services in
 integration tests.
+
+Longer than ~400 lines because the pipeline's steps are read in order in one file: each is short, and together
+they are every check a request passes.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ They are the gateway's public contract and generate /openapi.json. Request bodie
 what the gateway fills in from the token (``actor``, ``by``, ``registered_by``...). Shapes are checked here
 (strictly: JSON types, no unknown fields); vocabularies and programme rules are checked by the service that owns
 them, whose refusal comes back as a 400/409 naming the field and the rule.
+
+Longer than ~400 lines because it is the whole public contract of the API in one place (one model per body,
+query and answer), the way the route table is one table.
 """
 
 from __future__ import annotations

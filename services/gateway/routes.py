@@ -4,6 +4,9 @@ Each row says the method and path, the request models, the response model, the r
 region of the resource it acts on, and what it calls. From this table come the dispatch (service.py), the OpenAPI
 document (openapi.py), docs/api.md's list, and the authorization matrix tests. A route without roles or without a
 scope cannot be built (``core.route`` refuses it).
+
+Longer than ~400 lines because it is one table of every route, read top to bottom; splitting it would hide the
+authorization matrix it exists to show.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Every amount is an integer number of rupiah. The invariants that protect the mon
   ceiling; cancellation releases it;
 - a tranche is paid at most once, the total disbursed never exceeds the approved amount, and tranche 2 needs an
   accepted LPJ for tranche 1 and the Family School gate.
+
+Longer than the house's ~400 lines on purpose: the four aggregates share the money's rules (actor checks,
+maker–checker, tranche order), and one file keeps every invariant an auditor must read in one place.
 """
 
 from __future__ import annotations

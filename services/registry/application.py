@@ -1,20 +1,18 @@
-"""Registry application: households, people and KUBE groups; the region table; the public registry events.
+"""Registry application: the commands on households, people, KUBE groups and the region table — each loads what
+it needs, lets the domain decide, and records the new events with their read-model rows in one transaction.
 
-The registry's own read models (households, individuals, groups, group_members, regions) are written in the same
-transaction as the events that change them, so a query never sees a half-applied command, and the primary keys
-are the last line of defence of two rules: a NIK belongs to one household, a household to one active KUBE.
+RegistryApplication is also what the service reads and consumes through: it inherits the reads
+(``queries.RegistryQueries``) and the projections of upstream events (``readmodel.RegistryReadModel``); the
+tables are in ``readmodel``, the public contracts of its events in ``public``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import uuid
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.registry.commands import (
@@ -38,95 +36,35 @@ from services.registry.domain import (
     Household,
     KubeRules,
     Member,
-    age_on,
+    RegionList,
     check_candidate,
-    check_kind,
-    eligible_representatives,
 )
-from shared.consumer import UnitOfWork, handles
-from shared.contracts import Envelope, EventData, grants
-from shared.contracts import registry as public
+from services.registry.public import PUBLIC_EVENTS
+from services.registry.queries import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryQueries, candidate, member_of
+from services.registry.readmodel import (
+    AUDITED_TABLES,
+    COUNT_MEMBERS,
+    INSERT_PERSON,
+    READ_MODEL_DDL,
+    UPSERT_PERSON,
+    RegistryReadModel,
+    fingerprint,
+    person_row,
+    registration_writes,
+)
+from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.ids import NIK_RE, check_kk, check_nik_matches, check_village, jakarta_today
-from shared.jsonable import event_record, jsonable
-from shared.keys import stable_id
+from shared.ids import check_kk, check_nik_matches, check_village, jakarta_today
 from shared.regions import RegionTable
-from shared.store import AuditedTable, ReadModelWrites, ServiceApplication, added_column, in_region
-from shared.text import fold
-from shared.vocabulary import HEAD_OF_HOUSEHOLD
-
-PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation",
-                  "village_code")
-INSERT_PERSON = """
-    INSERT INTO individuals (nik, kk, name, name_key, sex, birth_date, relation, marital_status, occupation,
-                             village_code)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
-UPSERT_PERSON = INSERT_PERSON + """
-    ON CONFLICT (nik) DO UPDATE SET name = EXCLUDED.name, name_key = EXCLUDED.name_key, sex = EXCLUDED.sex,
-        birth_date = EXCLUDED.birth_date, relation = EXCLUDED.relation, marital_status = EXCLUDED.marital_status,
-        occupation = EXCLUDED.occupation"""
-COUNT_MEMBERS = "UPDATE households SET member_count = %s WHERE kk = %s"
-# A household as the KUBE rules see it: with the name of its active group, if any.
-CANDIDATE_HOUSEHOLDS = """
-    SELECT h.kk, h.household_id::text, h.village_code, h.bdt_status, h.decile, g.name AS active_group
-    FROM households h LEFT JOIN group_members gm ON gm.kk = h.kk LEFT JOIN groups g ON g.group_id = gm.group_id"""
-MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relation", "marital_status", "occupation")
-FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
+from shared.store import ReadModelWrites, ServiceApplication
 
 
-class RegionList(Aggregate):
-    """The official region list in force: its rows live in the ``regions`` table, written with these events."""
-
-    ID = stable_id("regions", "kode-wilayah")
-
-    @staticmethod
-    def create_id() -> uuid.UUID:
-        return RegionList.ID
-
-    @event("Imported")
-    def __init__(self, codes: int, sha256: str, source: str, imported_by: str) -> None:
-        self.codes = codes
-
-    @event("Reimported")
-    def reimport(self, codes: int, sha256: str, source: str, imported_by: str) -> None:
-        self.codes = codes
-
-
-class RegistryApplication(ServiceApplication):
+class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication):
     service_name = "registry"
     upstreams = ("grants",)
     value_objects = (Member, GroupMember, BankAccount)
-    read_model_ddl = (
-        "CREATE TABLE IF NOT EXISTS regions (code text PRIMARY KEY, name text NOT NULL, level int NOT NULL)",
-        """CREATE TABLE IF NOT EXISTS households (
-            kk text PRIMARY KEY, household_id uuid NOT NULL, dtks_id text NOT NULL, village_code text NOT NULL,
-            address text NOT NULL, decile int NOT NULL, bdt_status text NOT NULL, member_count int NOT NULL,
-            fingerprint text NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS households_village ON households (village_code, kk)",
-        # NIK is unique across the registry: this primary key is the last line of defence against a race.
-        """CREATE TABLE IF NOT EXISTS individuals (
-            nik text PRIMARY KEY, kk text NOT NULL, name text NOT NULL, name_key text NOT NULL, sex text NOT NULL,
-            birth_date date NOT NULL, relation text NOT NULL, marital_status text NOT NULL,
-            occupation text NOT NULL, village_code text NOT NULL)""",
-        # Each person carries the household's village (a household never moves), so that a search by name within a
-        # region reads one table (about twice as fast at a district's size: bench/search.py).
-        added_column("individuals", "village_code", "text",
-                     "UPDATE individuals i SET village_code = h.village_code FROM households h WHERE h.kk = i.kk"),
-        "CREATE INDEX IF NOT EXISTS individuals_kk ON individuals (kk)",
-        "CREATE INDEX IF NOT EXISTS individuals_name_key ON individuals (name_key text_pattern_ops)",
-        # Any part of a name (find_people): trigrams make LIKE '%fragment%' an index scan. pg_trgm is a trusted
-        # extension (PostgreSQL 13+): the database's owner, who runs this set-up, may create it.
-        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-        "CREATE INDEX IF NOT EXISTS individuals_name_trgm ON individuals USING gin (name_key gin_trgm_ops)",
-        """CREATE TABLE IF NOT EXISTS groups (
-            group_id uuid PRIMARY KEY, name text NOT NULL, village_code text NOT NULL, business_type text NOT NULL,
-            kind text NOT NULL, status text NOT NULL, member_count int NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS groups_village ON groups (village_code, status)",
-        # Active memberships only: one row per household is the rule "at most one active KUBE per household".
-        """CREATE TABLE IF NOT EXISTS group_members (
-            kk text PRIMARY KEY, group_id uuid NOT NULL, representative_nik text NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS group_members_group ON group_members (group_id)",
-    )
+    read_model_ddl = READ_MODEL_DDL
+    audited_tables = AUDITED_TABLES
 
     def __init__(self, database_url: str, kube_rules: KubeRules | None = None, setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)
@@ -134,19 +72,6 @@ class RegistryApplication(ServiceApplication):
         self._regions: tuple[int, RegionTable] | None = None
 
     # --- region table -------------------------------------------------------------------------------------
-
-    def regions(self) -> RegionTable:
-        """The region table in force (cached; reloaded when another replica imported a new one)."""
-        version = self.query(
-            f"SELECT max(originator_version) AS version FROM {self.recorder.events_table_name} "
-            "WHERE originator_id = %s", (RegionList.ID,))[0]["version"]
-        if version is None:
-            raise Conflict("no region table yet: import the official list first (berdaya regions import FILE)",
-                           rule="regions.missing")
-        if self._regions is None or self._regions[0] != version:
-            rows = self.query("SELECT code, name, level FROM regions")
-            self._regions = (version, RegionTable((r["code"], r["name"], r["level"]) for r in rows))
-        return self._regions[1]
 
     def import_regions(self, command: ImportRegions) -> dict:
         rows = [(row.code, row.name, row.level) for row in command.rows]
@@ -165,9 +90,6 @@ class RegistryApplication(ServiceApplication):
                        "SET name = EXCLUDED.name, level = EXCLUDED.level", row)
         self.record(regions, writes=writes)
         return {"codes": len(rows), "sha256": digest, "total_codes": len(self.regions())}
-
-    def region_rows(self) -> list[dict]:
-        return self.query("SELECT code, name, level FROM regions ORDER BY code")
 
     # --- households ---------------------------------------------------------------------------------------
 
@@ -329,12 +251,6 @@ class RegistryApplication(ServiceApplication):
 
         self.record_retrying(attempt)
 
-    def _load_household(self, kk: str) -> Household:
-        try:
-            return self.repository.get(Household.create_id(check_kk_shape(kk)))
-        except AggregateNotFoundError:
-            raise NotFound(f"no household with KK {kk}", field="kk", kk=kk) from None
-
     # --- KUBE groups --------------------------------------------------------------------------------------
 
     def form_group(self, command: FormGroup) -> str:
@@ -348,8 +264,8 @@ class RegistryApplication(ServiceApplication):
             bank_account=BankAccount(**command.bank_account.model_dump()), sk_kades=command.sk_kades,
             formed_by=command.formed_by, rules=self.kube_rules,
         )
-        for candidate, member in zip(self._candidates(members), members, strict=True):
-            check_candidate(candidate, command.village_code, command.kind, self.kube_rules, today,
+        for proposed, member in zip(self._candidates(members), members, strict=True):
+            check_candidate(proposed, command.village_code, command.kind, self.kube_rules, today,
                             member.representative_nik)
         writes = ReadModelWrites()
         writes.add("INSERT INTO groups (group_id, name, village_code, business_type, kind, status, member_count) "
@@ -362,8 +278,8 @@ class RegistryApplication(ServiceApplication):
             self.record(group, writes=writes)
         except IntegrityError:
             # Another group took one of these households between our check and our commit.
-            for candidate, member in zip(self._candidates(members), members, strict=True):
-                check_candidate(candidate, command.village_code, command.kind, self.kube_rules, today,
+            for proposed, member in zip(self._candidates(members), members, strict=True):
+                check_candidate(proposed, command.village_code, command.kind, self.kube_rules, today,
                                 member.representative_nik)
             raise
         return str(group.id)
@@ -374,8 +290,8 @@ class RegistryApplication(ServiceApplication):
 
         def change(group: Group, writes: ReadModelWrites) -> None:
             if added is not None:
-                candidate = self._candidates([added])[0]
-                check_candidate(candidate, group.village_code, group.kind, self.kube_rules, today,
+                proposed = self._candidates([added])[0]
+                check_candidate(proposed, group.village_code, group.kind, self.kube_rules, today,
                                 added.representative_nik)
             group.change_member(command.removed_kk, added, reason=command.reason, by=command.by,
                                 rules=self.kube_rules)
@@ -395,15 +311,6 @@ class RegistryApplication(ServiceApplication):
             writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (group.id,))
 
         self._retrying(lambda: self._load_group(command.group_id), change)
-
-    def _load_group(self, group_id: str) -> Group:
-        try:
-            aggregate = self.repository.get(uuid.UUID(group_id))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"no KUBE with id {group_id}", field="group_id", group_id=group_id) from None
-        if not isinstance(aggregate, Group):
-            raise NotFound(f"no KUBE with id {group_id}", field="group_id", group_id=group_id)
-        return aggregate
 
     def _group_members(self, members_in: Iterable) -> list[GroupMember]:
         members = []
@@ -430,136 +337,6 @@ class RegistryApplication(ServiceApplication):
                                         else None))
         return candidates
 
-    def group_candidates(self, village_code: str, kind: str = "perempuan") -> list[dict]:
-        """Every household of a village for forming a KUBE of this kind: who may represent it today, or the rule
-        that keeps it out."""
-        check_village(village_code, self.regions())
-        check_kind(kind)
-        today = jakarta_today()
-        members: dict[str, list[Member]] = {}
-        for row in self.query(f"SELECT kk, {', '.join(MEMBER_FIELDS)} FROM individuals WHERE village_code = %s "
-                              "ORDER BY kk, relation <> %s, birth_date, nik", (village_code, HEAD_OF_HOUSEHOLD)):
-            members.setdefault(row["kk"], []).append(member_of(row))
-        listed = []
-        for household in self.query(CANDIDATE_HOUSEHOLDS + " WHERE h.village_code = %s ORDER BY h.kk",
-                                    (village_code,)):
-            people = members[household["kk"]]
-            eligible, refusal = eligible_representatives(candidate(household, None), people, village_code, kind,
-                                                         self.kube_rules, today)
-            listed.append({
-                "kk": household["kk"], "household_id": household["household_id"], "decile": household["decile"],
-                "bdt_status": household["bdt_status"], "active_group": household["active_group"],
-                "members": [{"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
-                             "age": age_on(m.birth_date, today), "relation": m.relation,
-                             "occupation": m.occupation} for m in people],
-                "eligible": [{"nik": m.nik, "name": m.name, "age": age_on(m.birth_date, today)} for m in eligible],
-                "excluded": None if refusal is None else {"rule": refusal.rule, "message": refusal.message,
-                                                          "details": refusal.details},
-            })
-        return listed
-
-    # --- grants events ------------------------------------------------------------------------------------
-
-    @handles("grants.proposal.approved")
-    def on_proposal_approved(self, data: grants.ProposalApprovedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        group: Group = unit.get(data.group_id)
-        group.mark_funded(proposal_id=data.proposal_id, amount_rp=data.amount_rp)
-        unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
-
-    # --- queries ------------------------------------------------------------------------------------------
-
-    def household(self, kk: str) -> dict | None:
-        try:
-            household = self._load_household(kk)
-        except NotFound:
-            return None
-        group = self.query("SELECT g.group_id::text, g.name FROM group_members gm JOIN groups g USING (group_id) "
-                           "WHERE gm.kk = %s", (kk,))
-        return {
-            "household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
-            "village_code": household.village_code, "address": household.address, "decile": household.decile,
-            "bdt_status": household.bdt_status, "members": jsonable(household.members),
-            "active_group": group[0] if group else None,
-        }
-
-    def household_history(self, kk: str) -> list[dict]:
-        household_id = self._load_household(kk).id
-        return [event_record(e) for e in self.events.get(household_id)]
-
-    def person(self, nik: str) -> dict | None:
-        rows = self.query("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.marital_status, "
-                          "i.occupation, i.kk, h.village_code, h.bdt_status, h.decile FROM individuals i "
-                          "JOIN households h USING (kk) WHERE i.nik = %s", (nik,))
-        return rows[0] if rows else None
-
-    def households_in(self, village_code: str, page: int = 1, size: int = 50) -> dict:
-        return self.page("SELECT kk, household_id::text, dtks_id, village_code, address, decile, bdt_status, "
-                         "member_count FROM households WHERE village_code = %s ORDER BY kk", (village_code,),
-                         page, size)
-
-    def search_people(self, name_prefix: str, village_code: str | None = None, page: int = 1,
-                      size: int = 50) -> dict:
-        key = fold(name_prefix)
-        if len(key) < 2:
-            raise ValidationFailed("name", "search.prefix", "give at least two letters of the name")
-        sql = ("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.kk, h.village_code FROM individuals i "
-               "JOIN households h USING (kk) WHERE i.name_key LIKE %s")
-        params: tuple = (like_escaped(key) + "%",)
-        if village_code:
-            sql, params = sql + " AND h.village_code = %s", (*params, village_code)
-        return self.page(sql + " ORDER BY i.name_key, i.nik", params, page, size)
-
-    def find_people(self, query: str, region: str | None = None, page: int = 1, size: int = 20) -> dict:
-        """The desk's search: a NIK or KK (16 digits: the household's every member), else any part of a name.
-        The households of the page's people only are read, after ranking."""
-        search = people_search(query, region)
-        found = self.page(search.sql, search.params, page, size, search.order, search.order_params)
-        households = {row["kk"]: row for row in self.query(
-            "SELECT kk, decile, bdt_status, household_id::text FROM households WHERE kk = ANY(%s)",
-            ([person["kk"] for person in found["items"]],))}
-        found["items"] = [{**person, **households[person["kk"]]} for person in found["items"]]
-        return found
-
-    def group(self, group_id: str) -> dict:
-        group = self._load_group(group_id)
-        return {
-            "group_id": str(group.id), "name": group.name, "village_code": group.village_code,
-            "business_type": group.business_type, "kind": group.kind, "status": group.status,
-            "members": jsonable(group.members), "roles": group.roles, "bank_account": jsonable(group.bank_account),
-            "sk_kades": group.sk_kades,
-        }
-
-    def groups(self, village_code: str | None = None, status: str | None = None, page: int = 1,
-               size: int = 50) -> dict:
-        where, params = in_region("village_code", village_code)
-        sql = ("SELECT group_id::text, name, village_code, business_type, kind, status, member_count FROM groups "
-               f"WHERE {where}")
-        if status:
-            sql, params = sql + " AND status = %s", (*params, status)
-        return self.page(sql + " ORDER BY village_code, name", params, page, size)
-
-    def counts(self) -> dict:
-        row = self.query("SELECT (SELECT count(*) FROM households) AS households, "
-                         "(SELECT count(*) FROM individuals) AS individuals, "
-                         "(SELECT count(*) FROM groups WHERE status <> 'dissolved') AS active_groups")[0]
-        return {key: int(value) for key, value in row.items()}
-
-    def dashboard(self, region: str | None = None) -> list[dict]:
-        """Per village of the region with a household or a group: its households, and its groups by status."""
-        where, params = in_region("village_code", region)
-        villages: dict[str, dict] = {}
-
-        def village(code: str) -> dict:
-            return villages.setdefault(code, {"village_code": code, "households": 0, "groups": {}})
-
-        for row in self.query(f"SELECT village_code, count(*) AS n FROM households WHERE {where} "
-                              "GROUP BY village_code", params):
-            village(row["village_code"])["households"] = row["n"]
-        for row in self.query(f"SELECT village_code, status, count(*) AS n FROM groups WHERE {where} "
-                              "GROUP BY village_code, status", params):
-            village(row["village_code"])["groups"][row["status"]] = row["n"]
-        return [villages[code] for code in sorted(villages)]
-
     # --- public events ------------------------------------------------------------------------------------
 
     def public_event(self, domain_event) -> EventData:
@@ -567,54 +344,6 @@ class RegistryApplication(ServiceApplication):
         if mapper is None:
             raise LookupError(f"no public contract for {type(domain_event).__qualname__}")
         return mapper(self, domain_event)
-
-
-def check_kk_shape(kk: str) -> str:
-    if not isinstance(kk, str) or len(kk) != 16 or not kk.isdigit():
-        raise ValidationFailed("kk", "kk.format", f"KK {kk!r} must be exactly 16 digits", kk=kk)
-    return kk
-
-
-def like_escaped(text: str) -> str:
-    """Text matched literally inside a LIKE pattern (backslash is LIKE's default escape)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-class Search(NamedTuple):
-    sql: str
-    params: tuple
-    order: str
-    order_params: tuple
-
-
-def people_search(query: str, region: str | None) -> Search:
-    """find_people's query. A name fragment is folded like name_key and matched anywhere in it (LIKE '%…%', which
-    the trigram index serves); ranked: the whole name, its start, a word's start, elsewhere — then by trigram
-    similarity, name and NIK."""
-    where, region_params = in_region("village_code", region)
-    number = "".join(query.split())
-    if NIK_RE.fullmatch(number):
-        return Search(f"{FOUND_PERSON} WHERE (nik = %s OR kk = %s) AND {where}", (number, number, *region_params),
-                      "ORDER BY kk, relation <> %s, birth_date, nik", (HEAD_OF_HOUSEHOLD,))
-    key = fold(query)
-    if len(key) < 2:
-        # Not the query in the message: refusals are logged, and a name is personal data.
-        raise ValidationFailed("q", "search.too_short", "give at least two letters of the name, or a 16-digit NIK "
-                                                        "or KK", min_length=2)
-    escaped = like_escaped(key)
-    return Search(f"{FOUND_PERSON} WHERE name_key LIKE %s AND {where}", (f"%{escaped}%", *region_params),
-                  "ORDER BY CASE WHEN name_key = %s THEN 0 WHEN name_key LIKE %s THEN 1 WHEN name_key LIKE %s THEN 2 "
-                  "ELSE 3 END, similarity(name_key, %s) DESC, name, nik", (key, f"{escaped}%", f"% {escaped}%", key))
-
-
-def member_of(row: dict) -> Member:
-    return Member(**{field: row[field] for field in MEMBER_FIELDS})
-
-
-def candidate(household: dict, representative: Member | None) -> Candidate:
-    return Candidate(kk=household["kk"], village_code=household["village_code"], bdt_status=household["bdt_status"],
-                     decile=household["decile"], representative=representative,
-                     active_group=household["active_group"])
 
 
 def check_registration(command: RegisterHousehold, regions: RegionTable) -> None:
@@ -632,13 +361,6 @@ def check_member(member: MemberIn, regions: RegionTable) -> None:
     check_nik_matches(member.nik, member.sex, member.birth_date, regions)
 
 
-def fingerprint(command: RegisterHousehold) -> str:
-    """What an import compares to decide 'unchanged': the registration's data, not who sent it."""
-    data = command.model_dump(mode="json", exclude={"registered_by"})
-    data["members"] = sorted(data["members"], key=lambda member: member["nik"])
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def household_from(command: RegisterHousehold) -> Household:
     return Household.register(
         kk=command.kk, dtks_id=command.dtks_id, village_code=command.village_code, address=command.address,
@@ -647,102 +369,8 @@ def household_from(command: RegisterHousehold) -> Household:
     )
 
 
-def person_row(member: Member, household: Household) -> tuple:
-    return (member.nik, household.kk, member.name, fold(member.name), member.sex, member.birth_date, member.relation,
-            member.marital_status, member.occupation, household.village_code)
-
-
-def registration_writes(commands: list[RegisterHousehold], households: list[Household]) -> ReadModelWrites:
-    writes = ReadModelWrites()
-    for household in households:
-        for member in household.members:
-            writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, household), strict=True)))
-    for command, household in zip(commands, households, strict=True):
-        writes.insert("households", {
-            "kk": household.kk, "household_id": household.id, "dtks_id": household.dtks_id,
-            "village_code": household.village_code, "address": household.address, "decile": household.decile,
-            "bdt_status": "active", "member_count": len(household.members), "fingerprint": fingerprint(command)})
-    return writes
-
-
 def _duplicate_nik(nik: str, first_kk: str, second_kk: str) -> Conflict:
     return Conflict(
         f"NIK {nik} is in household {first_kk} and in household {second_kk}: a NIK belongs to one household",
         field="nik", nik=nik, kks=[first_kk, second_kk],
     )
-
-
-def _public_member(member: Member) -> public.MemberV1:
-    return public.MemberV1(nik=member.nik, name=member.name, sex=member.sex, birth_date=member.birth_date,
-                           relation=member.relation)
-
-
-def _public_group_member(member: GroupMember) -> public.GroupMemberV1:
-    return public.GroupMemberV1(kk=member.kk, representative_nik=member.representative_nik,
-                                representative_name=member.representative_name)
-
-
-def _household_at(app: RegistryApplication, domain_event) -> Household:
-    """The household as this event left it (its KK and village travel with every household event)."""
-    return app.repository.get(domain_event.originator_id, version=domain_event.originator_version)
-
-
-def _group_at(app: RegistryApplication, domain_event) -> Group:
-    return app.repository.get(domain_event.originator_id, version=domain_event.originator_version)
-
-
-def _member_corrected(app: RegistryApplication, e) -> EventData:
-    household = _household_at(app, e)
-    return public.HouseholdMemberCorrectedV1(household_id=e.originator_id, kk=household.kk,
-                                             member=_public_member(household.member(e.nik)),
-                                             corrected_fields=sorted(e.changes), reason=e.reason, by=e.by)
-
-
-PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication, object], EventData]] = {
-    RegionList.Imported: lambda app, e: public.RegionsImportedV1(codes=e.codes, sha256=e.sha256, source=e.source,
-                                                                 imported_by=e.imported_by),
-    RegionList.Reimported: lambda app, e: public.RegionsImportedV1(codes=e.codes, sha256=e.sha256, source=e.source,
-                                                                   imported_by=e.imported_by),
-    Household.Registered: lambda app, e: public.HouseholdRegisteredV1(
-        household_id=e.originator_id, kk=e.kk, dtks_id=e.dtks_id, village_code=e.village_code, decile=e.decile,
-        bdt_status="active", members=[_public_member(m) for m in e.members], registered_by=e.registered_by),
-    Household.MemberAdded: lambda app, e: public.HouseholdMemberAddedV1(
-        household_id=e.originator_id, kk=_household_at(app, e).kk, village_code=_household_at(app, e).village_code,
-        member=_public_member(e.member), reason=e.reason, by=e.by),
-    Household.MemberRemoved: lambda app, e: public.HouseholdMemberRemovedV1(
-        household_id=e.originator_id, kk=_household_at(app, e).kk, nik=e.nik, reason=e.reason,
-        new_head_nik=e.new_head_nik, by=e.by),
-    Household.MemberCorrected: _member_corrected,
-    Household.StatusChanged: lambda app, e: public.HouseholdStatusChangedV1(
-        household_id=e.originator_id, kk=_household_at(app, e).kk, bdt_status=e.status, reason=e.reason, by=e.by),
-    Household.DecileChanged: lambda app, e: public.HouseholdDecileChangedV1(
-        household_id=e.originator_id, kk=_household_at(app, e).kk, decile=e.decile, by=e.by),
-    Group.Formed: lambda app, e: public.GroupFormedV1(
-        group_id=e.originator_id, name=e.name, village_code=e.village_code, business_type=e.business_type,
-        kind=e.kind, members=[_public_group_member(m) for m in e.members], roles=e.roles, formed_by=e.formed_by),
-    Group.MemberChanged: lambda app, e: public.GroupMemberChangedV1(
-        group_id=e.originator_id, removed_kk=e.removed_kk,
-        added=_public_group_member(e.added) if e.added else None,
-        members=[_public_group_member(m) for m in _group_at(app, e).members], roles=e.roles, reason=e.reason,
-        by=e.by),
-    Group.Funded: lambda app, e: public.GroupFundedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
-                                                      amount_rp=e.amount_rp),
-    Group.Dissolved: lambda app, e: public.GroupDissolvedV1(group_id=e.originator_id, reason=e.reason, by=e.by),
-}
-
-
-
-RegistryApplication.audited_tables = (
-    AuditedTable("households", ("kk", "household_id", "village_code", "decile", "bdt_status", "member_count"),
-                 lambda aggregates: ((h.kk, h.id, h.village_code, h.decile, h.bdt_status, len(h.members))
-                                     for h in aggregates if isinstance(h, Household))),
-    AuditedTable("individuals", ("nik", "kk", "name", "relation"),
-                 lambda aggregates: ((m.nik, h.kk, m.name, m.relation)
-                                     for h in aggregates if isinstance(h, Household) for m in h.members)),
-    AuditedTable("groups", ("group_id", "name", "status", "member_count"),
-                 lambda aggregates: ((g.id, g.name, g.status, len(g.members))
-                                     for g in aggregates if isinstance(g, Group))),
-    AuditedTable("group_members", ("kk", "group_id", "representative_nik"),
-                 lambda aggregates: ((m.kk, g.id, m.representative_nik)
-                                     for g in aggregates if isinstance(g, Group) and g.is_active for m in g.members)),
-)

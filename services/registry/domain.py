@@ -1,8 +1,12 @@
-"""Registry domain: households (keluarga), their members (anggota keluarga) and KUBE groups. Pure: no I/O.
+"""Registry domain: households (keluarga), their members (anggota keluarga), KUBE groups and the region list in
+force. Pure: no I/O.
 
 Identifiers (NIK, KK, village code) are checked against the region table at the edge, before they get here; the
 aggregates enforce the rules that need no outside knowledge, and the eligibility rules for a KUBE are pure
 functions over facts the application gathers.
+
+Longer than the house's ~400 lines on purpose: a household, a KUBE and the region list share the identity rules
+(NIK, KK, village), and the KUBE eligibility rules read the household's facts; one file keeps them side by side.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import register_topic
 
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
@@ -473,3 +478,28 @@ def check_kind(kind: str) -> None:
 
 def _folded(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+# --- the region list --------------------------------------------------------------------------------------
+
+
+class RegionList(Aggregate):
+    """The official region list in force: its rows live in the ``regions`` table, written with these events."""
+
+    ID = stable_id("regions", "kode-wilayah")
+
+    @staticmethod
+    def create_id() -> uuid.UUID:
+        return RegionList.ID
+
+    @event("Imported")
+    def __init__(self, codes: int, sha256: str, source: str, imported_by: str) -> None:
+        self.codes = codes
+
+    @event("Reimported")
+    def reimport(self, codes: int, sha256: str, source: str, imported_by: str) -> None:
+        self.codes = codes
+
+
+# Its events were first recorded under the application module's topic: those stored events still load.
+register_topic("services.registry.application:RegionList", RegionList)

@@ -3,8 +3,9 @@
 from datetime import date
 
 import pytest
+from eventsourcing.utils import resolve_topic
 
-from services.registry.domain import Household, Member
+from services.registry.domain import Household, Member, RegionList
 from shared.errors import RuleViolated, ValidationFailed
 
 HEAD = Member("1801064508850001", "Siti Aminah", "P", date(1985, 8, 5), "Kepala Keluarga")
@@ -49,3 +50,9 @@ def test_decile_is_1_to_10(decile):
 def test_a_household_without_members_is_refused():
     with pytest.raises(RuleViolated, match="no members"):
         register([])
+
+
+def test_region_list_events_recorded_before_it_moved_to_the_domain_still_load():
+    assert resolve_topic("services.registry.application:RegionList") is RegionList
+    assert resolve_topic("services.registry.application:RegionList.Imported") is RegionList.Imported
+    assert resolve_topic("services.registry.application:RegionList.Reimported") is RegionList.Reimported

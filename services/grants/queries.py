@@ -1,0 +1,183 @@
+"""Grants queries: what the RPC reads answer — households and groups as grants knows them, proposals, grants,
+budgets, the treasurer's payables, LPJ due, the dashboard and totals — from the read model; a single proposal or
+grant, with its history, from its events.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from services.grants.domain import PAID, TrancheProgress, check_tranche_order
+from services.grants.readmodel import utc_iso
+from shared.errors import RuleViolated
+from shared.ids import jakarta_today
+from shared.jsonable import event_record, jsonable
+from shared.store import in_region
+
+
+class GrantsQueries:
+    """The reads, mixed into GrantsApplication (whose store, rules, ``_proposal`` and ``_grant`` they use)."""
+
+    def household(self, kk: str) -> dict | None:
+        rows = self.query(
+            "SELECT kk, household_id::text, village_code, decile, bdt_status, member_count FROM households "
+            "WHERE kk = %s", (kk,))
+        return rows[0] if rows else None
+
+    def households_summary(self) -> dict:
+        row = self.query("SELECT count(*) AS households, coalesce(sum(member_count), 0) AS members, "
+                         "count(*) FILTER (WHERE decile <= 4) AS decile_1_to_4 FROM households")[0]
+        return {key: int(value) for key, value in row.items()}
+
+    def households_by_village(self) -> dict[str, int]:
+        rows = self.query("SELECT village_code, households FROM village_households ORDER BY village_code")
+        return {row["village_code"]: row["households"] for row in rows}
+
+    def group(self, group_id: str) -> dict | None:
+        rows = self.query("SELECT group_id::text, name, village_code, kind, status, members FROM groups "
+                          "WHERE group_id = %s", (group_id,))
+        return rows[0] if rows else None
+
+    def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50,
+                  oldest_first: bool = False) -> dict:
+        """Newest change first; or, for a reviewer's queue, the proposal waiting longest in its status first."""
+        where, params = in_region("village_code", region)
+        sql = ("SELECT proposal_id::text, group_id::text, group_name, village_code, status, requested_rp, "
+               "approved_rp, form, flagged, fiscal_year, source, times_returned, updated_at, status_since "
+               f"FROM proposals WHERE {where}")
+        if status:
+            sql, params = sql + " AND status = %s", (*params, status)
+        order = "status_since, proposal_id" if oldest_first else "updated_at DESC, proposal_id"
+        listed = self.page(f"{sql} ORDER BY {order}", params, page, size)
+        listed["items"] = [{**row, "updated_at": utc_iso(row["updated_at"]),
+                            "status_since": utc_iso(row["status_since"])} for row in listed["items"]]
+        return listed
+
+    def proposal_counts(self, region: str | None = None) -> dict[str, int]:
+        where, params = in_region("village_code", region)
+        return {row["status"]: row["n"] for row in self.query(
+            f"SELECT status, count(*) AS n FROM proposals WHERE {where} GROUP BY status", params)}
+
+    def proposal(self, proposal_id: str) -> dict:
+        proposal = self._proposal(proposal_id)
+        return {
+            "proposal_id": str(proposal.id), "group_id": str(proposal.group_id), "group_name": proposal.group_name,
+            "village_code": proposal.village_code, "status": proposal.status, "form": proposal.form,
+            "requested_rp": proposal.requested_rp, "member_households": proposal.member_households,
+            "cap_rp": proposal.cap_rp(self.rules), "budget_lines": jsonable(proposal.budget_lines),
+            "business_plan": proposal.business_plan, "flags": proposal.flags, "approval": proposal.approval,
+            "history": [event_record(e) for e in self.events.get(proposal.id)],
+        }
+
+    def gate_open(self, group_id: uuid.UUID) -> bool:
+        """Whether training has opened the group's Family School gate (what paying a second tranche needs)."""
+        rows = self.query("SELECT open FROM family_school_gates WHERE group_id = %s", (group_id,))
+        return bool(rows and rows[0]["open"])
+
+    def grant(self, proposal_id: str) -> dict:
+        grant = self._grant(proposal_id)
+        return {
+            "grant_id": str(grant.id), "proposal_id": str(grant.proposal_id), "group_id": str(grant.group_id),
+            "village_code": grant.village_code, "amount_rp": grant.amount_rp, "form": grant.form,
+            "disbursed_rp": grant.disbursed_rp, "refunded_rp": grant.refunded_rp,
+            "family_school_gate_open": self.gate_open(grant.group_id),
+            "tranches": [{"number": t.number, "amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
+                          "lpj": grant.lpj.get(t.number, {}).get("status")} for t in grant.tranches],
+            "payments": list(grant.payments.values()), "visits": grant.visits,
+            "history": [event_record(e) for e in self.events.get(grant.id)],
+        }
+
+    def budgets(self, fiscal_year: int | None = None) -> list[dict]:
+        sql, params = "SELECT budget_id::text, fiscal_year, source, ceiling_rp, committed_rp FROM budgets", ()
+        if fiscal_year:
+            sql, params = sql + " WHERE fiscal_year = %s", (fiscal_year,)
+        rows = self.query(sql + " ORDER BY fiscal_year, source", params)
+        return [{**row, "available_rp": row["ceiling_rp"] - row["committed_rp"]} for row in rows]
+
+    def payables(self, region: str | None = None) -> list[dict]:
+        """The treasurer's list: each grant with a tranche not paid yet, oldest approval first; for each tranche,
+        whether it can be paid now and, if the rules block it, which rule (check_tranche_order decides)."""
+        where, params = in_region("g.village_code", region)
+        rows = self.query(
+            "SELECT g.proposal_id::text, g.group_id::text, p.group_name, g.village_code, g.amount_rp, g.form, "
+            "g.disbursed_rp, g.state, coalesce(f.open, false) AS gate_open FROM grants g "
+            "JOIN proposals p USING (proposal_id) LEFT JOIN family_school_gates f ON f.group_id = g.group_id "
+            f"WHERE p.status = 'approved' AND {where} AND EXISTS (SELECT FROM jsonb_each(g.state -> 'tranches') "
+            "AS t(number, tranche) WHERE t.tranche ->> 'status' <> ALL(%s)) "
+            "ORDER BY (g.state ->> 'approved_at')::timestamptz, g.proposal_id", (*params, list(PAID)))
+        listed = []
+        for row in rows:
+            state, gate_open = row.pop("state"), row.pop("gate_open")
+            tranches = sorted((int(number), tranche) for number, tranche in state["tranches"].items())
+            progress = [TrancheProgress(number, t["status"] in PAID, t["lpj"]) for number, t in tranches]
+            listed.append({**row, "approved_at": state["approved_at"], "tranches": [
+                {"number": number, "amount_rp": t["amount_rp"], "status": t["status"], "payment_id": t["payment_id"],
+                 "failed": t["failed"], "lpj": t["lpj"],
+                 **payable(number, t["status"], progress[: number - 1], gate_open)}
+                for number, t in tranches]})
+        return listed
+
+    def lpj_due(self, region: str | None = None) -> list[dict]:
+        """Paid tranches whose LPJ is not accepted yet, longest paid first; overdue after lpj_due_days."""
+        where, params = in_region("g.village_code", region)
+        rows = self.query(
+            "SELECT g.proposal_id::text, p.group_name, g.village_code, t.number::int AS tranche, "
+            "(t.tranche ->> 'paid_on')::date AS paid_on, t.tranche ->> 'lpj' AS lpj FROM grants g "
+            "JOIN proposals p USING (proposal_id), jsonb_each(g.state -> 'tranches') AS t(number, tranche) "
+            f"WHERE t.tranche ->> 'status' = ANY(%s) AND t.tranche ->> 'lpj' IS DISTINCT FROM 'accepted' AND {where} "
+            "ORDER BY paid_on, g.proposal_id, tranche", (list(PAID), *params))
+        today = jakarta_today()
+        return [{**row, "paid_on": row["paid_on"].isoformat(), "days_since_paid": (today - row["paid_on"]).days,
+                 "overdue": (today - row["paid_on"]).days > self.rules.lpj_due_days} for row in rows]
+
+    def dashboard(self, region: str | None = None) -> dict:
+        """Per village of the region with a proposal: proposals by status, money approved (grants not cancelled)
+        and disbursed, overdue LPJ; and the budgets (national: not split by region)."""
+        where, params = in_region("village_code", region)
+        grants_where, _ = in_region("g.village_code", region)
+        villages: dict[str, dict] = {}
+        for row in self.query(f"SELECT village_code, status, count(*) AS n FROM proposals WHERE {where} "
+                              "GROUP BY village_code, status", params):
+            village = villages.setdefault(row["village_code"], {
+                "village_code": row["village_code"], "proposals": {}, "approved_rp": 0, "disbursed_rp": 0,
+                "lpj_overdue": 0})
+            village["proposals"][row["status"]] = row["n"]
+        for row in self.query(
+                "SELECT g.village_code, coalesce(sum(g.amount_rp) FILTER (WHERE p.status = 'approved'), 0) AS "
+                "approved_rp, sum(g.disbursed_rp) AS disbursed_rp FROM grants g JOIN proposals p USING (proposal_id) "
+                f"WHERE {grants_where} GROUP BY g.village_code", params):
+            villages[row["village_code"]].update(approved_rp=int(row["approved_rp"]),
+                                                 disbursed_rp=int(row["disbursed_rp"]))
+        for due in self.lpj_due(region):
+            villages[due["village_code"]]["lpj_overdue"] += due["overdue"]
+        return {"villages": [villages[code] for code in sorted(villages)], "budgets": self.budgets()}
+
+    def totals(self) -> dict:
+        """Read back from the read models, for the demo and operators: the programme at a glance."""
+        proposals = {row["status"]: row["n"] for row in self.query(
+            "SELECT status, count(*) AS n FROM proposals GROUP BY status")}
+        returned = self.query("SELECT count(*) AS n FROM proposals WHERE times_returned > 0")[0]["n"]
+        money = self.query("SELECT coalesce(sum(amount_rp), 0) AS approved, coalesce(sum(disbursed_rp), 0) AS "
+                           "disbursed, coalesce(sum(refunded_rp), 0) AS refunded FROM grants")[0]
+        retried = self.query(
+            "SELECT count(*) AS n FROM grants g, jsonb_each(g.state -> 'tranches') AS t(number, tranche) "
+            "WHERE (t.tranche ->> 'failed')::int > 0 AND t.tranche ->> 'status' IN ('confirmed', 'delivered')")
+        return {
+            "approved": proposals.get("approved", 0), "returned": int(returned),
+            "rejected": proposals.get("rejected", 0),
+            "proposals_by_status": proposals, "approved_rp": int(money["approved"]),
+            "disbursed_rp": int(money["disbursed"]), "refunded_rp": int(money["refunded"]),
+            "failed_then_retried": int(retried[0]["n"]),
+        }
+
+
+def payable(number: int, status: str, earlier: list[TrancheProgress], gate_open: bool) -> dict:
+    """Whether a tranche can be paid now and, when a payment rule blocks it, the rule. One with a payment under
+    way or done is neither payable nor blocked."""
+    if status != "pending":
+        return {"payable": False, "blocked_by": None}
+    try:
+        check_tranche_order(number, earlier, gate_open)
+    except RuleViolated as refusal:
+        return {"payable": False, "blocked_by": refusal.rule}
+    return {"payable": True, "blocked_by": None}

@@ -1,0 +1,254 @@
+"""Registry queries: what the RPC reads answer — the region table, households, people, KUBE groups, counts, the
+dashboard and the candidates for a new KUBE — from the read model, or from an aggregate where history matters.
+
+Reads only: the commands (application.py) reuse the region table and the aggregate loading defined here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import NamedTuple
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.registry.domain import (
+    Candidate,
+    Group,
+    Household,
+    KubeRules,
+    Member,
+    RegionList,
+    age_on,
+    check_kind,
+    eligible_representatives,
+)
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.ids import NIK_RE, check_village, jakarta_today
+from shared.jsonable import event_record, jsonable
+from shared.regions import RegionTable
+from shared.store import in_region
+from shared.text import fold
+from shared.vocabulary import HEAD_OF_HOUSEHOLD
+
+# A household as the KUBE rules see it: with the name of its active group, if any.
+CANDIDATE_HOUSEHOLDS = """
+    SELECT h.kk, h.household_id::text, h.village_code, h.bdt_status, h.decile, g.name AS active_group
+    FROM households h LEFT JOIN group_members gm ON gm.kk = h.kk LEFT JOIN groups g ON g.group_id = gm.group_id"""
+MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relation", "marital_status", "occupation")
+FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
+
+
+class RegistryQueries:
+    """The reads, mixed into RegistryApplication (a ServiceApplication: ``query``, ``page``, ``repository``)."""
+
+    kube_rules: KubeRules
+    _regions: tuple[int, RegionTable] | None
+
+    # --- region table -------------------------------------------------------------------------------------
+
+    def regions(self) -> RegionTable:
+        """The region table in force (cached; reloaded when another replica imported a new one)."""
+        version = self.query(
+            f"SELECT max(originator_version) AS version FROM {self.recorder.events_table_name} "
+            "WHERE originator_id = %s", (RegionList.ID,))[0]["version"]
+        if version is None:
+            raise Conflict("no region table yet: import the official list first (berdaya regions import FILE)",
+                           rule="regions.missing")
+        if self._regions is None or self._regions[0] != version:
+            rows = self.query("SELECT code, name, level FROM regions")
+            self._regions = (version, RegionTable((r["code"], r["name"], r["level"]) for r in rows))
+        return self._regions[1]
+
+    def region_rows(self) -> list[dict]:
+        return self.query("SELECT code, name, level FROM regions ORDER BY code")
+
+    # --- aggregates ---------------------------------------------------------------------------------------
+
+    def _load_household(self, kk: str) -> Household:
+        try:
+            return self.repository.get(Household.create_id(check_kk_shape(kk)))
+        except AggregateNotFoundError:
+            raise NotFound(f"no household with KK {kk}", field="kk", kk=kk) from None
+
+    def _load_group(self, group_id: str) -> Group:
+        try:
+            aggregate = self.repository.get(uuid.UUID(group_id))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(f"no KUBE with id {group_id}", field="group_id", group_id=group_id) from None
+        if not isinstance(aggregate, Group):
+            raise NotFound(f"no KUBE with id {group_id}", field="group_id", group_id=group_id)
+        return aggregate
+
+    # --- households and people ----------------------------------------------------------------------------
+
+    def household(self, kk: str) -> dict | None:
+        try:
+            household = self._load_household(kk)
+        except NotFound:
+            return None
+        group = self.query("SELECT g.group_id::text, g.name FROM group_members gm JOIN groups g USING (group_id) "
+                           "WHERE gm.kk = %s", (kk,))
+        return {
+            "household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
+            "village_code": household.village_code, "address": household.address, "decile": household.decile,
+            "bdt_status": household.bdt_status, "members": jsonable(household.members),
+            "active_group": group[0] if group else None,
+        }
+
+    def household_history(self, kk: str) -> list[dict]:
+        household_id = self._load_household(kk).id
+        return [event_record(e) for e in self.events.get(household_id)]
+
+    def person(self, nik: str) -> dict | None:
+        rows = self.query("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.marital_status, "
+                          "i.occupation, i.kk, h.village_code, h.bdt_status, h.decile FROM individuals i "
+                          "JOIN households h USING (kk) WHERE i.nik = %s", (nik,))
+        return rows[0] if rows else None
+
+    def households_in(self, village_code: str, page: int = 1, size: int = 50) -> dict:
+        return self.page("SELECT kk, household_id::text, dtks_id, village_code, address, decile, bdt_status, "
+                         "member_count FROM households WHERE village_code = %s ORDER BY kk", (village_code,),
+                         page, size)
+
+    def search_people(self, name_prefix: str, village_code: str | None = None, page: int = 1,
+                      size: int = 50) -> dict:
+        key = fold(name_prefix)
+        if len(key) < 2:
+            raise ValidationFailed("name", "search.prefix", "give at least two letters of the name")
+        sql = ("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.kk, h.village_code FROM individuals i "
+               "JOIN households h USING (kk) WHERE i.name_key LIKE %s")
+        params: tuple = (like_escaped(key) + "%",)
+        if village_code:
+            sql, params = sql + " AND h.village_code = %s", (*params, village_code)
+        return self.page(sql + " ORDER BY i.name_key, i.nik", params, page, size)
+
+    def find_people(self, query: str, region: str | None = None, page: int = 1, size: int = 20) -> dict:
+        """The desk's search: a NIK or KK (16 digits: the household's every member), else any part of a name.
+        The households of the page's people only are read, after ranking."""
+        search = people_search(query, region)
+        found = self.page(search.sql, search.params, page, size, search.order, search.order_params)
+        households = {row["kk"]: row for row in self.query(
+            "SELECT kk, decile, bdt_status, household_id::text FROM households WHERE kk = ANY(%s)",
+            ([person["kk"] for person in found["items"]],))}
+        found["items"] = [{**person, **households[person["kk"]]} for person in found["items"]]
+        return found
+
+    # --- KUBE groups --------------------------------------------------------------------------------------
+
+    def group(self, group_id: str) -> dict:
+        group = self._load_group(group_id)
+        return {
+            "group_id": str(group.id), "name": group.name, "village_code": group.village_code,
+            "business_type": group.business_type, "kind": group.kind, "status": group.status,
+            "members": jsonable(group.members), "roles": group.roles, "bank_account": jsonable(group.bank_account),
+            "sk_kades": group.sk_kades,
+        }
+
+    def groups(self, village_code: str | None = None, status: str | None = None, page: int = 1,
+               size: int = 50) -> dict:
+        where, params = in_region("village_code", village_code)
+        sql = ("SELECT group_id::text, name, village_code, business_type, kind, status, member_count FROM groups "
+               f"WHERE {where}")
+        if status:
+            sql, params = sql + " AND status = %s", (*params, status)
+        return self.page(sql + " ORDER BY village_code, name", params, page, size)
+
+    def group_candidates(self, village_code: str, kind: str = "perempuan") -> list[dict]:
+        """Every household of a village for forming a KUBE of this kind: who may represent it today, or the rule
+        that keeps it out."""
+        check_village(village_code, self.regions())
+        check_kind(kind)
+        today = jakarta_today()
+        members: dict[str, list[Member]] = {}
+        for row in self.query(f"SELECT kk, {', '.join(MEMBER_FIELDS)} FROM individuals WHERE village_code = %s "
+                              "ORDER BY kk, relation <> %s, birth_date, nik", (village_code, HEAD_OF_HOUSEHOLD)):
+            members.setdefault(row["kk"], []).append(member_of(row))
+        listed = []
+        for household in self.query(CANDIDATE_HOUSEHOLDS + " WHERE h.village_code = %s ORDER BY h.kk",
+                                    (village_code,)):
+            people = members[household["kk"]]
+            eligible, refusal = eligible_representatives(candidate(household, None), people, village_code, kind,
+                                                         self.kube_rules, today)
+            listed.append({
+                "kk": household["kk"], "household_id": household["household_id"], "decile": household["decile"],
+                "bdt_status": household["bdt_status"], "active_group": household["active_group"],
+                "members": [{"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
+                             "age": age_on(m.birth_date, today), "relation": m.relation,
+                             "occupation": m.occupation} for m in people],
+                "eligible": [{"nik": m.nik, "name": m.name, "age": age_on(m.birth_date, today)} for m in eligible],
+                "excluded": None if refusal is None else {"rule": refusal.rule, "message": refusal.message,
+                                                          "details": refusal.details},
+            })
+        return listed
+
+    # --- totals -------------------------------------------------------------------------------------------
+
+    def counts(self) -> dict:
+        row = self.query("SELECT (SELECT count(*) FROM households) AS households, "
+                         "(SELECT count(*) FROM individuals) AS individuals, "
+                         "(SELECT count(*) FROM groups WHERE status <> 'dissolved') AS active_groups")[0]
+        return {key: int(value) for key, value in row.items()}
+
+    def dashboard(self, region: str | None = None) -> list[dict]:
+        """Per village of the region with a household or a group: its households, and its groups by status."""
+        where, params = in_region("village_code", region)
+        villages: dict[str, dict] = {}
+
+        def village(code: str) -> dict:
+            return villages.setdefault(code, {"village_code": code, "households": 0, "groups": {}})
+
+        for row in self.query(f"SELECT village_code, count(*) AS n FROM households WHERE {where} "
+                              "GROUP BY village_code", params):
+            village(row["village_code"])["households"] = row["n"]
+        for row in self.query(f"SELECT village_code, status, count(*) AS n FROM groups WHERE {where} "
+                              "GROUP BY village_code, status", params):
+            village(row["village_code"])["groups"][row["status"]] = row["n"]
+        return [villages[code] for code in sorted(villages)]
+
+
+def check_kk_shape(kk: str) -> str:
+    if not isinstance(kk, str) or len(kk) != 16 or not kk.isdigit():
+        raise ValidationFailed("kk", "kk.format", f"KK {kk!r} must be exactly 16 digits", kk=kk)
+    return kk
+
+
+def like_escaped(text: str) -> str:
+    """Text matched literally inside a LIKE pattern (backslash is LIKE's default escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Search(NamedTuple):
+    sql: str
+    params: tuple
+    order: str
+    order_params: tuple
+
+
+def people_search(query: str, region: str | None) -> Search:
+    """find_people's query. A name fragment is folded like name_key and matched anywhere in it (LIKE '%…%', which
+    the trigram index serves); ranked: the whole name, its start, a word's start, elsewhere — then by trigram
+    similarity, name and NIK."""
+    where, region_params = in_region("village_code", region)
+    number = "".join(query.split())
+    if NIK_RE.fullmatch(number):
+        return Search(f"{FOUND_PERSON} WHERE (nik = %s OR kk = %s) AND {where}", (number, number, *region_params),
+                      "ORDER BY kk, relation <> %s, birth_date, nik", (HEAD_OF_HOUSEHOLD,))
+    key = fold(query)
+    if len(key) < 2:
+        # Not the query in the message: refusals are logged, and a name is personal data.
+        raise ValidationFailed("q", "search.too_short", "give at least two letters of the name, or a 16-digit NIK "
+                                                        "or KK", min_length=2)
+    escaped = like_escaped(key)
+    return Search(f"{FOUND_PERSON} WHERE name_key LIKE %s AND {where}", (f"%{escaped}%", *region_params),
+                  "ORDER BY CASE WHEN name_key = %s THEN 0 WHEN name_key LIKE %s THEN 1 WHEN name_key LIKE %s THEN 2 "
+                  "ELSE 3 END, similarity(name_key, %s) DESC, name, nik", (key, f"{escaped}%", f"% {escaped}%", key))
+
+
+def member_of(row: dict) -> Member:
+    return Member(**{field: row[field] for field in MEMBER_FIELDS})
+
+
+def candidate(household: dict, representative: Member | None) -> Candidate:
+    return Candidate(kk=household["kk"], village_code=household["village_code"], bdt_status=household["bdt_status"],
+                     decile=household["decile"], representative=representative,
+                     active_group=household["active_group"])

@@ -1,0 +1,116 @@
+"""Registry read model: the tables (households, individuals, groups, group_members, regions), the rows commands
+write into them, the tables an auditor rebuilds, and the projection of upstream (grants) events.
+
+The read model is written in the same transaction as the events that change it, so a query never sees a
+half-applied command, and the primary keys are the last line of defence of two rules: a NIK belongs to one
+household, a household to one active KUBE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from services.registry.commands import RegisterHousehold
+from services.registry.domain import Group, Household, Member
+from shared.consumer import UnitOfWork, handles
+from shared.contracts import Envelope, grants
+from shared.store import AuditedTable, ReadModelWrites, added_column
+from shared.text import fold
+
+READ_MODEL_DDL = (
+    "CREATE TABLE IF NOT EXISTS regions (code text PRIMARY KEY, name text NOT NULL, level int NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS households (
+        kk text PRIMARY KEY, household_id uuid NOT NULL, dtks_id text NOT NULL, village_code text NOT NULL,
+        address text NOT NULL, decile int NOT NULL, bdt_status text NOT NULL, member_count int NOT NULL,
+        fingerprint text NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS households_village ON households (village_code, kk)",
+    # NIK is unique across the registry: this primary key is the last line of defence against a race.
+    """CREATE TABLE IF NOT EXISTS individuals (
+        nik text PRIMARY KEY, kk text NOT NULL, name text NOT NULL, name_key text NOT NULL, sex text NOT NULL,
+        birth_date date NOT NULL, relation text NOT NULL, marital_status text NOT NULL,
+        occupation text NOT NULL, village_code text NOT NULL)""",
+    # Each person carries the household's village (a household never moves), so that a search by name within a
+    # region reads one table (about twice as fast at a district's size: bench/search.py).
+    added_column("individuals", "village_code", "text",
+                 "UPDATE individuals i SET village_code = h.village_code FROM households h WHERE h.kk = i.kk"),
+    "CREATE INDEX IF NOT EXISTS individuals_kk ON individuals (kk)",
+    "CREATE INDEX IF NOT EXISTS individuals_name_key ON individuals (name_key text_pattern_ops)",
+    # Any part of a name (find_people): trigrams make LIKE '%fragment%' an index scan. pg_trgm is a trusted
+    # extension (PostgreSQL 13+): the database's owner, who runs this set-up, may create it.
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS individuals_name_trgm ON individuals USING gin (name_key gin_trgm_ops)",
+    """CREATE TABLE IF NOT EXISTS groups (
+        group_id uuid PRIMARY KEY, name text NOT NULL, village_code text NOT NULL, business_type text NOT NULL,
+        kind text NOT NULL, status text NOT NULL, member_count int NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS groups_village ON groups (village_code, status)",
+    # Active memberships only: one row per household is the rule "at most one active KUBE per household".
+    """CREATE TABLE IF NOT EXISTS group_members (
+        kk text PRIMARY KEY, group_id uuid NOT NULL, representative_nik text NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS group_members_group ON group_members (group_id)",
+)
+
+PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation",
+                  "village_code")
+INSERT_PERSON = """
+    INSERT INTO individuals (nik, kk, name, name_key, sex, birth_date, relation, marital_status, occupation,
+                             village_code)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+UPSERT_PERSON = INSERT_PERSON + """
+    ON CONFLICT (nik) DO UPDATE SET name = EXCLUDED.name, name_key = EXCLUDED.name_key, sex = EXCLUDED.sex,
+        birth_date = EXCLUDED.birth_date, relation = EXCLUDED.relation, marital_status = EXCLUDED.marital_status,
+        occupation = EXCLUDED.occupation"""
+COUNT_MEMBERS = "UPDATE households SET member_count = %s WHERE kk = %s"
+
+
+def person_row(member: Member, household: Household) -> tuple:
+    return (member.nik, household.kk, member.name, fold(member.name), member.sex, member.birth_date, member.relation,
+            member.marital_status, member.occupation, household.village_code)
+
+
+def registration_writes(commands: list[RegisterHousehold], households: list[Household]) -> ReadModelWrites:
+    writes = ReadModelWrites()
+    for household in households:
+        for member in household.members:
+            writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, household), strict=True)))
+    for command, household in zip(commands, households, strict=True):
+        writes.insert("households", {
+            "kk": household.kk, "household_id": household.id, "dtks_id": household.dtks_id,
+            "village_code": household.village_code, "address": household.address, "decile": household.decile,
+            "bdt_status": "active", "member_count": len(household.members), "fingerprint": fingerprint(command)})
+    return writes
+
+
+def fingerprint(command: RegisterHousehold) -> str:
+    """What an import compares to decide 'unchanged': the registration's data, not who sent it."""
+    data = command.model_dump(mode="json", exclude={"registered_by"})
+    data["members"] = sorted(data["members"], key=lambda member: member["nik"])
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+AUDITED_TABLES = (
+    AuditedTable("households", ("kk", "household_id", "village_code", "decile", "bdt_status", "member_count"),
+                 lambda aggregates: ((h.kk, h.id, h.village_code, h.decile, h.bdt_status, len(h.members))
+                                     for h in aggregates if isinstance(h, Household))),
+    AuditedTable("individuals", ("nik", "kk", "name", "relation"),
+                 lambda aggregates: ((m.nik, h.kk, m.name, m.relation)
+                                     for h in aggregates if isinstance(h, Household) for m in h.members)),
+    AuditedTable("groups", ("group_id", "name", "status", "member_count"),
+                 lambda aggregates: ((g.id, g.name, g.status, len(g.members))
+                                     for g in aggregates if isinstance(g, Group))),
+    AuditedTable("group_members", ("kk", "group_id", "representative_nik"),
+                 lambda aggregates: ((m.kk, g.id, m.representative_nik)
+                                     for g in aggregates if isinstance(g, Group) and g.is_active for m in g.members)),
+)
+
+
+class RegistryReadModel:
+    """The projections of upstream events, mixed into RegistryApplication (the consumer finds the ``@handles``)."""
+
+    # --- grants events ------------------------------------------------------------------------------------
+
+    @handles("grants.proposal.approved")
+    def on_proposal_approved(self, data: grants.ProposalApprovedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        group: Group = unit.get(data.group_id)
+        group.mark_funded(proposal_id=data.proposal_id, amount_rp=data.amount_rp)
+        unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
