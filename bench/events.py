@@ -76,10 +76,11 @@ from shared.runtime import ensure_green_psycopg
 # isort: split
 
 from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, say
+from shared.config import SERVICES
 
 SCRIPT = str(Path(__file__).resolve())
 ENV = BenchEnvironment("berdaya-bench", {service: f"berdaya_bench_{service}"
-                                          for service in ("registry", "grants", "training")})
+                                          for service in SERVICES})
 STORE_BATCH = 500
 RAW_PREFETCH, RAW_ACK_EVERY = 1000, 500
 POLL_INTERVAL = 0.1

@@ -80,11 +80,11 @@ from shared.runtime import ensure_green_psycopg
 # isort: split
 
 from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, region_table, say
+from shared.config import SERVICES
 
 SCRIPT = str(Path(__file__).resolve())
 REGENCY = "18.01"
 # Names of their own: bench/events.py (berdaya_bench_<service>, berdaya-bench) may run at the same time.
-SERVICES = ("registry", "grants", "training")
 ENV = BenchEnvironment("berdaya-bench-import", {name: f"berdaya_bench_import_{name}" for name in (*SERVICES, "copy")})
 POLL_INTERVAL = 0.1
 COPY_CHUNK = 1 << 20

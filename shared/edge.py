@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from shared.errors import ValidationFailed
+from shared.ids import NIK_PATTERN
+from shared.regions import REGION_PATTERN, VILLAGE_PATTERN
 
 # Shapes every service checks at its edge; [0-9] rather than \d, which also matches non-ASCII digits.
-Nik = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
-Kk = Annotated[str, Field(pattern=r"^[0-9]{16}$")]
-VillageCode = Annotated[str, Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$")]
+USER_REGION_PATTERN = r"^$|" + REGION_PATTERN  # a user's scope: '' is national
+Nik = Annotated[str, Field(pattern=NIK_PATTERN)]
+Kk = Annotated[str, Field(pattern=NIK_PATTERN)]  # a KK number has a NIK's shape: 16 digits
+VillageCode = Annotated[str, Field(pattern=VILLAGE_PATTERN)]
 Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+RegionCode = Annotated[str, Field(pattern=REGION_PATTERN)]
+UserRegion = Annotated[str, Field(pattern=USER_REGION_PATTERN)]
 UserName = Annotated[str, Field(min_length=1, max_length=100)]
+Rupiah = Annotated[StrictInt, Field(ge=0, le=10**15)]  # money is whole rupiah: never a float, never a string
+PositiveRupiah = Annotated[StrictInt, Field(gt=0, le=10**15)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class Command(BaseModel):

@@ -15,8 +15,9 @@ from typing import Literal
 from shared.errors import ValidationFailed
 from shared.regions import VILLAGE_RE, RegionTable
 
-# [0-9] rather than \d: \d also matches non-ASCII digits.
-NIK_RE = re.compile(r"[0-9]{16}")
+# [0-9] rather than \d: \d also matches non-ASCII digits. Declared once (shared.edge checks it at every edge).
+NIK_PATTERN = r"^[0-9]{16}$"
+NIK_RE = re.compile(NIK_PATTERN)
 KK_RE = NIK_RE  # a KK number has the same shape: 16 digits
 Sex = Literal["L", "P"]
 

@@ -17,9 +17,12 @@ from typing import NamedTuple, TextIO
 
 from shared.errors import ValidationFailed
 
+# The shapes of a region code, declared once (shared.edge checks them at every service's edge, the gateway's too).
 # [0-9] rather than \d: \d also matches non-ASCII digits such as '١'.
-CODE_RE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
-VILLAGE_RE = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}")
+REGION_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$"  # a province, regency, district or village
+VILLAGE_PATTERN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
+CODE_RE = re.compile(REGION_PATTERN)
+VILLAGE_RE = re.compile(VILLAGE_PATTERN)
 REGION_HEADER = ["code", "name", "level"]
 
 CsvSource = str | os.PathLike[str] | TextIO

@@ -6,6 +6,9 @@ codes in English where the domain decides on them); how the console shows each i
 
 from __future__ import annotations
 
+# --- who acts (docs/domain.md, "Who acts"); head: the head of the office (Kepala Dinas), who reads the dashboard ---
+ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin", "head")
+
 # --- households (Kartu Keluarga) ---
 HEAD_OF_HOUSEHOLD = "Kepala Keluarga"
 RELATIONS = (

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.gateway.auth import ROLES, check_user_fields, hash_password
+from services.gateway.auth import check_user_fields, hash_password
 from services.gateway.store import DEFAULT_URL, DuplicateUser, GatewayStore, UnknownUser
+from shared.vocabulary import ROLES
 
 users_app = typer.Typer(help="users of the HTTP API (roles and regions), stored in the gateway's database",
                         no_args_is_help=True)

@@ -14,9 +14,11 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# head: the head of the office (Kepala Dinas), who follows the programme on the dashboard and writes nothing.
-ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin", "head")
-REGION_RE = re.compile(r"^$|^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+from shared.actor import Actor
+from shared.edge import USER_REGION_PATTERN
+from shared.vocabulary import ROLES
+
+REGION_RE = re.compile(USER_REGION_PATTERN)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 DEV_SECRET = "berdaya-dev-secret-do-not-use-in-production"
 ISSUER = "berdaya"
@@ -29,14 +31,9 @@ class User:
     region: str
     disabled: bool = False
 
-    def actor(self) -> dict[str, str]:
-        """The grants domain's actor: who acts, in which role, for which region."""
-        return {"user": self.username, "role": self.role, "region": self.region}
-
-
-def covers(scope: str, region_code: str) -> bool:
-    """Does a user whose region is ``scope`` act for ``region_code``?"""
-    return scope == "" or region_code == scope or region_code.startswith(scope + ".")
+    def actor(self) -> Actor:
+        """Who acts, in which role, for which region: what every command carries to the service."""
+        return Actor(user=self.username, role=self.role, region=self.region)
 
 
 def check_user_fields(username: str, role: str, region: str) -> None:

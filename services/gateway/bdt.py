@@ -12,10 +12,10 @@ import json
 import tempfile
 from pathlib import Path
 
-from services.gateway.auth import covers
 from services.gateway.core import Call, Scope
 from services.gateway.errors import ApiError, invalid
 from services.gateway.jobs import run_cli
+from shared.actor import covers
 from shared.regions import iter_csv
 
 VILLAGE_COLUMN = "kode_wilayah"

@@ -24,7 +24,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import jwt
@@ -32,7 +32,7 @@ import psycopg
 from nameko.exceptions import RemoteError
 from pydantic import BaseModel, ValidationError, create_model
 
-from services.gateway.auth import ROLES, Tokens, User, covers
+from services.gateway.auth import Tokens, User
 from services.gateway.errors import (
     ApiError,
     ServiceUnavailable,
@@ -46,8 +46,10 @@ from services.gateway.jobs import Jobs
 from services.gateway.models import Empty, Params
 from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
+from shared.actor import covers
 from shared.errors import BerdayaError
 from shared.log import get_logger
+from shared.vocabulary import ROLES
 
 PUBLIC = frozenset({"*"})  # a route anyone may call, without a token
 JSON = "application/json"
@@ -107,8 +109,9 @@ class Call:
         return self.user.username if self.user else ""
 
     def actor(self) -> dict[str, str]:
+        """The user as the actor of a command, as it travels over RPC (the service's edge makes it an Actor)."""
         assert self.user is not None
-        return self.user.actor()
+        return asdict(self.user.actor())
 
     def payload(self, **extra: Any) -> dict[str, Any]:
         """The body as the service's command wants it (fields the client left out stay out), plus ``extra``."""

@@ -17,24 +17,31 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
-from services.gateway.auth import ROLES
+from shared import edge
+from shared.edge import PositiveRupiah, Rupiah, Text, UserRegion, Uuid
+from shared.vocabulary import (
+    ATTENDANCE,
+    BDT_STATUSES,
+    BUDGET_SOURCES,
+    BUSINESS_STATUSES,
+    FORMS,
+    GROUP_ROLES,
+    ROLES,
+    SEXES,
+)
 
-Nik = Annotated[str, Field(pattern=r"^[0-9]{16}$", examples=["1801064506900001"])]
-Kk = Annotated[str, Field(pattern=r"^[0-9]{16}$", examples=["1801060101200001"])]
-VillageCode = Annotated[str, Field(pattern=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$", examples=["18.01.06.2001"])]
-RegionCode = Annotated[str, Field(pattern=r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$", examples=["18.01"])]
-UserRegion = Annotated[str, Field(pattern=r"^$|^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")]
-Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
-Rupiah = Annotated[StrictInt, Field(ge=0, le=10**15)]
-PositiveRupiah = Annotated[StrictInt, Field(gt=0, le=10**15)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+# The shapes every service checks at its edge (shared.edge), with examples for the OpenAPI document.
+Nik = Annotated[edge.Nik, Field(examples=["1801064506900001"])]
+Kk = Annotated[edge.Kk, Field(examples=["1801060101200001"])]
+VillageCode = Annotated[edge.VillageCode, Field(examples=["18.01.06.2001"])]
+RegionCode = Annotated[edge.RegionCode, Field(examples=["18.01"])]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Word = Annotated[str, Field(min_length=1, max_length=100)]
 Tranche = Annotated[int, Field(ge=1, le=10)]
-BudgetSource = Literal["APBN", "APBD-provinsi", "APBD-kabupaten"]
-GrantForm = Literal["cash", "equipment", "mixed"]
-Attendance = Literal["present", "excused", "absent"]
+BudgetSource = Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
+GrantForm = Literal[FORMS]  # type: ignore[valid-type]
+Attendance = Literal[ATTENDANCE]  # type: ignore[valid-type]
 FiscalYear = Annotated[int, Field(ge=2000, le=2100)]
 
 
@@ -132,7 +139,7 @@ class Open(BaseModel):
 class MemberIn(Body):
     nik: Nik
     name: Name
-    sex: Literal["L", "P"]
+    sex: Literal[SEXES]  # type: ignore[valid-type]
     birth_date: date
     relation: Word
     marital_status: Annotated[str, Field(max_length=100)] = ""
@@ -160,7 +167,7 @@ class RemoveMember(Body):
 
 class MemberChanges(Body):
     name: Name | None = None
-    sex: Literal["L", "P"] | None = None
+    sex: Literal[SEXES] | None = None  # type: ignore[valid-type]
     birth_date: date | None = None
     relation: Word | None = None
     marital_status: Word | None = None
@@ -173,7 +180,7 @@ class CorrectMember(Body):
 
 
 class ChangeStatus(Body):
-    status: Literal["active", "graduated", "removed"]
+    status: Literal[BDT_STATUSES]  # type: ignore[valid-type]
     reason: Reason
 
 
@@ -294,7 +301,7 @@ class FormGroup(Body):
     business_type: Word
     kind: Word = "perempuan"
     members: Annotated[list[GroupMemberIn], Field(min_length=1, max_length=40)]
-    roles: dict[Literal["ketua", "sekretaris", "bendahara"], Nik]
+    roles: dict[Literal[GROUP_ROLES], Nik]  # type: ignore[valid-type]
     bank_account: BankAccountIn
     sk_kades: Word
 
@@ -527,7 +534,7 @@ class ReviewLpj(Body):
 
 class RecordVisit(Body):
     visit_date: date
-    business_status: Literal["running", "struggling", "stopped"]
+    business_status: Literal[BUSINESS_STATUSES]  # type: ignore[valid-type]
     monthly_revenue_rp: Rupiah
     notes: Annotated[str, Field(max_length=2000)] = ""
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from services.gateway.auth import ROLES
 from services.gateway.core import JSON, PUBLIC, Route
 from services.gateway.models import ErrorOut, Params
+from shared.vocabulary import ROLES
 
 REF = "#/components/schemas/{model}"
 ERRORS = {

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from services.gateway import audit
 from services.gateway import models as m
-from services.gateway.auth import ROLES, User, hash_password, verify_password
+from services.gateway.auth import User, hash_password, verify_password
 from services.gateway.bdt import CsvRegions, run_bdt_import
 from services.gateway.core import (
     PUBLIC,
@@ -35,6 +35,8 @@ from services.gateway.core import (
 from services.gateway.dashboard import dashboard
 from services.gateway.errors import ApiError
 from services.gateway.store import DuplicateUser, UnknownUser
+from shared.config import SERVICES
+from shared.vocabulary import ROLES
 
 API = "/api/v1"
 EVERYONE = frozenset(ROLES)  # reads: every role (the auditor reads everything; the admin may read)
@@ -45,7 +47,6 @@ FACILITATOR = frozenset({"facilitator"})
 # The audit is the independent check of what every role did, the ministry's approvals included, and replays every
 # log: the auditor runs it, the admin may (operations); the ministry follows the programme through the reads.
 AUDITORS = frozenset({"auditor", "admin"})
-SERVICES = ("registry", "grants", "training")
 
 PATH_TYPES: dict[str, Any] = {
     "kk": m.Kk, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,

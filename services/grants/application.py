@@ -18,7 +18,6 @@ from eventsourcing.persistence import IntegrityError
 
 from services.grants import commands as cmd
 from services.grants.domain import (
-    Actor,
     Budget,
     BudgetLine,
     Grant,
@@ -50,10 +49,6 @@ from shared.jsonable import jsonable
 from shared.keys import stable_id
 from shared.ledger import GENESIS
 from shared.store import ReadModelWrites, ServiceApplication
-
-
-def actor_of(command: cmd.Acting) -> Actor:
-    return Actor(user=command.actor.user, role=command.actor.role, region=command.actor.region)
 
 
 class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
@@ -90,7 +85,7 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
     # --- budgets ------------------------------------------------------------------------------------------
 
     def set_budget_ceiling(self, command: cmd.SetBudgetCeiling) -> str:
-        actor = actor_of(command)
+        actor = command.actor
         budget_id = Budget.create_id(command.fiscal_year, command.source)
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
@@ -115,7 +110,7 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
             group_id=uuid.UUID(command.group_id), group_name=group["name"], village_code=group["village_code"],
             member_households=len(group["members"]), business_plan=command.business_plan,
             budget_lines=[BudgetLine(**line.model_dump()) for line in command.budget_lines], form=command.form,
-            actor=actor_of(command),
+            actor=command.actor,
         )
         writes = ReadModelWrites()
         writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
@@ -156,26 +151,26 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
         return group
 
     def submit(self, command: cmd.ProposalAction) -> None:
-        self._proposal_step(command, lambda p: p.submit(actor_of(command)))
+        self._proposal_step(command, lambda p: p.submit(command.actor))
 
     def verify(self, command: cmd.ProposalAction) -> None:
-        self._proposal_step(command, lambda p: p.verify(actor_of(command)))
+        self._proposal_step(command, lambda p: p.verify(command.actor))
 
     def recommend(self, command: cmd.ProposalAction) -> None:
-        self._proposal_step(command, lambda p: p.recommend(actor_of(command)))
+        self._proposal_step(command, lambda p: p.recommend(command.actor))
 
     def return_for_revision(self, command: cmd.ReasonedAction) -> None:
-        self._proposal_step(command, lambda p: p.return_for_revision(actor_of(command), command.reason))
+        self._proposal_step(command, lambda p: p.return_for_revision(command.actor, command.reason))
 
     def reject(self, command: cmd.ReasonedAction) -> None:
-        self._proposal_step(command, lambda p: p.reject(actor_of(command), command.reason))
+        self._proposal_step(command, lambda p: p.reject(command.actor, command.reason))
 
     def resubmit(self, command: cmd.Resubmit) -> None:
         def change(proposal: Proposal) -> None:
             self._eligible_group(str(proposal.group_id))  # a returned proposal is checked again before it climbs
             lines = ([BudgetLine(**line.model_dump()) for line in command.budget_lines]
                      if command.budget_lines is not None else None)
-            proposal.resubmit(actor_of(command), business_plan=command.business_plan, budget_lines=lines,
+            proposal.resubmit(command.actor, business_plan=command.business_plan, budget_lines=lines,
                               form=command.form)
 
         self._proposal_step(command, change)
@@ -190,7 +185,7 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
         self.record_retrying(attempt)
 
     def approve(self, command: cmd.Approve) -> None:
-        actor = actor_of(command)
+        actor = command.actor
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             proposal = self._proposal(command.proposal_id)
@@ -205,7 +200,7 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
         self.record_retrying(attempt)
 
     def cancel(self, command: cmd.ReasonedAction) -> None:
-        actor = actor_of(command)
+        actor = command.actor
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             proposal = self._proposal(command.proposal_id)
@@ -240,12 +235,12 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
     def instruct(self, command: cmd.Instruct) -> dict:
         """Instruct a tranche's transfer. The same idempotency key again is the same payment, never a second."""
         return self._pay(command, lambda grant, payment_id: grant.instruct(
-            command.tranche, payment_id, actor_of(command), self.gate_open(grant.group_id)))
+            command.tranche, payment_id, command.actor, self.gate_open(grant.group_id)))
 
     def deliver(self, command: cmd.Deliver) -> dict:
         items = [HandoverItem(**item.model_dump()) for item in command.items]
         return self._pay(command, lambda grant, payment_id: grant.deliver(
-            command.tranche, payment_id, items, command.handover_date, command.receiver, actor_of(command),
+            command.tranche, payment_id, items, command.handover_date, command.receiver, command.actor,
             self.gate_open(grant.group_id), jakarta_today()))
 
     def _pay(self, command: cmd.Instruct | cmd.Deliver, pay: Callable[[Grant, str], None]) -> dict:
@@ -265,33 +260,33 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
         return self.decide_retrying(attempt)
 
     def mark_sent(self, command: cmd.PaymentAction) -> None:
-        self._grant_step(command, lambda g: g.mark_sent(command.payment_id, actor_of(command)))
+        self._grant_step(command, lambda g: g.mark_sent(command.payment_id, command.actor))
 
     def confirm(self, command: cmd.Confirm) -> None:
-        self._grant_step(command, lambda g: g.confirm(command.payment_id, command.bank_reference, actor_of(command)))
+        self._grant_step(command, lambda g: g.confirm(command.payment_id, command.bank_reference, command.actor))
 
     def fail(self, command: cmd.Fail) -> None:
-        self._grant_step(command, lambda g: g.fail(command.payment_id, command.reason, actor_of(command)))
+        self._grant_step(command, lambda g: g.fail(command.payment_id, command.reason, command.actor))
 
     def cancel_payment(self, command: cmd.Fail) -> None:
-        self._grant_step(command, lambda g: g.cancel_payment(command.payment_id, command.reason, actor_of(command)))
+        self._grant_step(command, lambda g: g.cancel_payment(command.payment_id, command.reason, command.actor))
 
     def submit_lpj(self, command: cmd.SubmitLpj) -> None:
         lines = [SpendingLine(**line.model_dump()) for line in command.lines]
-        self._grant_step(command, lambda g: g.submit_lpj(command.tranche, lines, actor_of(command), jakarta_today()))
+        self._grant_step(command, lambda g: g.submit_lpj(command.tranche, lines, command.actor, jakarta_today()))
 
     def review_lpj(self, command: cmd.ReviewLpj) -> None:
-        self._grant_step(command, lambda g: g.review_lpj(command.tranche, command.accept, actor_of(command),
+        self._grant_step(command, lambda g: g.review_lpj(command.tranche, command.accept, command.actor,
                                                          command.reason))
 
     def record_visit(self, command: cmd.RecordVisit) -> None:
         self._grant_step(command, lambda g: g.record_visit(command.visit_date, command.business_status,
                                                            command.monthly_revenue_rp, command.notes,
-                                                           actor_of(command), jakarta_today()))
+                                                           command.actor, jakarta_today()))
 
     def record_refund(self, command: cmd.RecordRefund) -> None:
         self._grant_step(command, lambda g: g.record_refund(command.amount_rp, command.reason, command.reference,
-                                                            actor_of(command)))
+                                                            command.actor))
 
     def _grant_step(self, command: cmd.Acting, change: Callable[[Grant], None]) -> None:
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, StrictInt
 
-from services.grants.domain import ROLES
-from shared.edge import Command, Uuid
-from shared.vocabulary import BUDGET_SOURCES, FORMS
-
-Rupiah = Annotated[StrictInt, Field(ge=0, le=10**15)]
-PositiveRupiah = Annotated[StrictInt, Field(gt=0, le=10**15)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-class ActorIn(Command):
-    user: str = Field(min_length=1, max_length=100)
-    role: Literal[ROLES]  # type: ignore[valid-type]
-    region: str = Field(pattern=r"^$|^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+from shared.actor import Actor
+from shared.edge import Command, PositiveRupiah, Rupiah, Text, Uuid
+from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
 
 
 class Acting(Command):
-    actor: ActorIn
+    actor: Actor
 
 
 class SetBudgetCeiling(Acting):
@@ -124,7 +114,7 @@ class ReviewLpj(Acting):
 class RecordVisit(Acting):
     proposal_id: Uuid
     visit_date: date
-    business_status: Literal["running", "struggling", "stopped"]
+    business_status: Literal[BUSINESS_STATUSES]  # type: ignore[valid-type]
     monthly_revenue_rp: Rupiah
     notes: str = Field(default="", max_length=2000)
 

@@ -20,12 +20,12 @@ from datetime import date, datetime
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.actor import Actor
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.ids import WIB
 from shared.keys import stable_id
 from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
 
-ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin")
 PAID = ("confirmed", "delivered")  # a payment's states in which its tranche is paid
 
 
@@ -37,18 +37,6 @@ class GrantRules:
     tranche_percentages: tuple[int, ...] = (70, 30)
     max_decile: int = 4
     lpj_due_days: int = 30  # a paid tranche's LPJ is overdue after this many days
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a user with a role, scoped to a region code ('18.01' a regency, '18' a province, '' national)."""
-
-    user: str
-    role: str
-    region: str
-
-    def covers(self, region_code: str) -> bool:
-        return self.region == "" or region_code == self.region or region_code.startswith(self.region + ".")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,18 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from services.registry.domain import CORRECTABLE_FIELDS
-from shared.edge import Command, Kk, Nik, UserName, Uuid, VillageCode
-from shared.vocabulary import BUSINESS_TYPES, GROUP_KINDS, JOIN_REASONS, LEAVE_REASONS, MARITAL_STATUSES, RELATIONS
+from shared.edge import Command, Kk, Nik, RegionCode, UserName, Uuid, VillageCode
+from shared.vocabulary import (
+    BDT_STATUSES,
+    BUSINESS_TYPES,
+    GROUP_KINDS,
+    GROUP_ROLES,
+    JOIN_REASONS,
+    LEAVE_REASONS,
+    MARITAL_STATUSES,
+    RELATIONS,
+    SEXES,
+)
 
 Actor = UserName
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
@@ -22,7 +32,7 @@ Reason = Annotated[str, Field(min_length=1, max_length=500)]
 class MemberIn(Command):
     nik: Nik
     name: str = Field(min_length=1, max_length=200)
-    sex: Literal["L", "P"]
+    sex: Literal[SEXES]  # type: ignore[valid-type]
     birth_date: date
     relation: Literal[RELATIONS]  # type: ignore[valid-type]
     marital_status: Literal[("", *MARITAL_STATUSES)] = ""  # type: ignore[valid-type]
@@ -56,7 +66,7 @@ class RemoveMember(Command):
 
 class MemberChanges(Command):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    sex: Literal["L", "P"] | None = None
+    sex: Literal[SEXES] | None = None  # type: ignore[valid-type]
     birth_date: date | None = None
     relation: Literal[RELATIONS] | None = None  # type: ignore[valid-type]
     marital_status: Literal[MARITAL_STATUSES] | None = None  # type: ignore[valid-type]
@@ -76,7 +86,7 @@ class CorrectMember(Command):
 
 class ChangeStatus(Command):
     kk: Kk
-    status: Literal["active", "graduated", "removed"]
+    status: Literal[BDT_STATUSES]  # type: ignore[valid-type]
     reason: Reason
     by: Actor
 
@@ -104,7 +114,7 @@ class FormGroup(Command):
     business_type: Literal[BUSINESS_TYPES]  # type: ignore[valid-type]
     kind: Literal[GROUP_KINDS] = "perempuan"  # type: ignore[valid-type]
     members: list[GroupMemberIn] = Field(min_length=1, max_length=40)
-    roles: dict[Literal["ketua", "sekretaris", "bendahara"], Nik]
+    roles: dict[Literal[GROUP_ROLES], Nik]  # type: ignore[valid-type]
     bank_account: BankAccountIn
     sk_kades: str = Field(min_length=1, max_length=100)
     formed_by: Actor
@@ -125,7 +135,7 @@ class DissolveGroup(Command):
 
 
 class RegionRowIn(Command):
-    code: str = Field(pattern=r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+    code: RegionCode
     name: str = Field(min_length=1, max_length=200)
     level: int = Field(ge=1, le=4)
 

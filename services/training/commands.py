@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.edge import Command, Nik, UserName, Uuid, VillageCode
+from shared.vocabulary import ATTENDANCE
 
 Actor = UserName
 
@@ -36,7 +37,7 @@ class ScheduleSession(Command):
 class RecordAttendance(Command):
     cohort_id: Uuid
     session_id: Uuid
-    marks: dict[Nik, Literal["present", "excused", "absent"]] = Field(min_length=1, max_length=200)
+    marks: dict[Nik, Literal[ATTENDANCE]] = Field(min_length=1, max_length=200)  # type: ignore[valid-type]
     by: Actor
 
 
@@ -44,7 +45,7 @@ class CorrectAttendance(Command):
     cohort_id: Uuid
     session_id: Uuid
     nik: Nik
-    status: Literal["present", "excused", "absent"]
+    status: Literal[ATTENDANCE]  # type: ignore[valid-type]
     reason: str = Field(min_length=1, max_length=500)
     by: Actor
 

@@ -9,9 +9,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.contracts import EventData, contract
+from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
 
-BudgetSource = Literal["APBN", "APBD-provinsi", "APBD-kabupaten"]
-Form = Literal["cash", "equipment", "mixed"]
+BudgetSource = Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
+Form = Literal[FORMS]  # type: ignore[valid-type]
 Rupiah = Annotated[StrictInt, Field(ge=0)]
 
 
@@ -252,7 +253,7 @@ class MonitoringRecordedV1(GrantEvent):
     """A monitoring visit: the business's status and monthly revenue."""
 
     visit_date: date
-    business_status: Literal["running", "struggling", "stopped"]
+    business_status: Literal[BUSINESS_STATUSES]  # type: ignore[valid-type]
     monthly_revenue_rp: Rupiah
     by: str
 

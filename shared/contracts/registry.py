@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts import EventData, contract
+from shared.edge import Kk, Nik, VillageCode
+from shared.vocabulary import BDT_STATUSES, GROUP_KINDS, JOIN_REASONS, LEAVE_REASONS, SEXES
 
-Sex = Literal["L", "P"]
-BdtStatus = Literal["active", "graduated", "removed"]
-Nik = Annotated[str, Field(pattern=r"^\d{16}$")]
-Kk = Annotated[str, Field(pattern=r"^\d{16}$")]
-VillageCode = Annotated[str, Field(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")]
+Sex = Literal[SEXES]  # type: ignore[valid-type]
+BdtStatus = Literal[BDT_STATUSES]  # type: ignore[valid-type]
 
 
 class MemberV1(BaseModel):
@@ -65,7 +64,7 @@ class HouseholdMemberAddedV1(EventData):
     kk: Kk
     village_code: VillageCode
     member: MemberV1
-    reason: Literal["birth", "marriage", "moved_in", "other"]
+    reason: Literal[JOIN_REASONS]  # type: ignore[valid-type]
     by: str
 
 
@@ -76,7 +75,7 @@ class HouseholdMemberRemovedV1(EventData):
     household_id: uuid.UUID
     kk: Kk
     nik: Nik
-    reason: Literal["death", "marriage", "moved_out", "other"]
+    reason: Literal[LEAVE_REASONS]  # type: ignore[valid-type]
     new_head_nik: str | None = None
     by: str
 
@@ -122,7 +121,7 @@ class GroupFormedV1(EventData):
     name: str
     village_code: VillageCode
     business_type: str
-    kind: Literal["perempuan", "umum"]
+    kind: Literal[GROUP_KINDS]  # type: ignore[valid-type]
     members: list[GroupMemberV1]
     roles: dict[str, str]
     formed_by: str

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contracts import EventData, contract
+from shared.vocabulary import ATTENDANCE
 
 
 @contract("training.curriculum.changed", 1)
@@ -69,7 +70,7 @@ class AttendanceRecordedV1(CohortEvent):
     """Attendance of a session: present, excused or absent per participant."""
 
     session_id: str
-    marks: dict[str, Literal["present", "excused", "absent"]]
+    marks: dict[str, Literal[ATTENDANCE]]  # type: ignore[valid-type]
     by: str
 
 
@@ -79,7 +80,7 @@ class AttendanceCorrectedV1(CohortEvent):
 
     session_id: str
     nik: str
-    status: Literal["present", "excused", "absent"]
+    status: Literal[ATTENDANCE]  # type: ignore[valid-type]
     reason: str
     by: str
 

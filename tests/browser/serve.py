@@ -17,10 +17,9 @@ eventlet.monkey_patch()
 import json  # noqa: E402
 import sys  # noqa: E402
 
+from shared.config import SERVICES  # noqa: E402
 from tests.browser.staff import STAFF  # noqa: E402
 from tests.support.http_system import HttpSystem  # noqa: E402
-
-SERVICES = ("registry", "grants", "training")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from berdaya.cli import audit
 from services.training.application import TrainingApplication
 from services.training.service import TrainingService
 from shared.backbone import Backbone
+from shared.config import SERVICES
 from shared.consumer import handles
 from tests.integration.test_dead_letters import deploy
 from tests.integration.test_grants_training import (
@@ -26,13 +27,13 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def paid(system: System) -> tuple[System, str]:
     """A system with one approved grant whose first tranche was paid, everything projected."""
-    for service in ("registry", "grants", "training"):
+    for service in SERVICES:
         system.start(service)
     system.import_regions()
     with system.rpc() as rpc:
         _, _, proposal_id = approved_proposal(rpc, start=900)
         pay(rpc, proposal_id, 1, "audit-tranche-1")
-        statuses = {s: rpc[s].backbone_status() for s in ("registry", "grants", "training")}
+        statuses = {s: rpc[s].backbone_status() for s in SERVICES}
         eventually(lambda: all(
             c["position"] >= rpc[up].backbone_status()["last_position"]
             for s in statuses for up, c in rpc[s].backbone_status()["consumers"].items()))
@@ -40,7 +41,7 @@ def paid(system: System) -> tuple[System, str]:
 
 
 def urls(system: System) -> dict[str, str]:
-    return {service: system.database_url(service) for service in ("registry", "grants", "training")}
+    return {service: system.database_url(service) for service in SERVICES}
 
 
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET topic = topic", "DELETE FROM {t}", "TRUNCATE {t}"])

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from berdaya.cli.audit_report import write_report
 from berdaya.cli.main import app
+from shared.config import SERVICES
 from tests.integration.test_grants_training import (
     MINISTRY,
     PROVINCE,
@@ -27,7 +28,6 @@ from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("registry", "grants", "training")
 
 
 @pytest.fixture(scope="module")

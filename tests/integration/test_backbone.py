@@ -6,6 +6,7 @@ import pytest
 from kombu import Connection
 from nameko.exceptions import RemoteError
 
+from shared.config import SERVICES
 from shared.contracts import make_envelope, parse_envelope
 from shared.contracts.registry import HouseholdRegisteredV1
 from shared.publishing import ConfirmingPublisher, envelope_message
@@ -69,7 +70,7 @@ class ActingRelay:
 
 
 def test_household_registered_in_registry_appears_in_grants_and_training(system):
-    for service in ("registry", "grants", "training"):
+    for service in SERVICES:
         system.start(service)
     payload = household(1)
     system.import_regions()
@@ -188,7 +189,7 @@ def _relay_leader(container) -> bool | None:
 
 
 def test_a_poison_message_is_dead_lettered_and_halts_only_its_own_upstream(system):
-    for service in ("registry", "grants", "training"):
+    for service in SERVICES:
         system.start(service)
     register(system, [1])
     eventually(lambda: training_individuals(system) == 2)

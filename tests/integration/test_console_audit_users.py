@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from shared.config import SERVICES
 from tests.integration.test_gateway import (
     PASSWORD,
     GatewaySystem,
@@ -100,7 +101,7 @@ def section(text: str, title_id: str) -> str:
 
 @pytest.fixture
 def console(system: System):
-    for service in ("registry", "grants", "training"):
+    for service in SERVICES:
         system.start(service)
     system.import_regions()
     # Plain http in the test: a Secure cookie would never be sent back by requests.

@@ -17,6 +17,7 @@ from berdaya.cli.main import app as cli
 from services.grants.application import GrantsApplication
 from services.grants.service import GrantsService
 from shared.backbone import Backbone
+from shared.config import SERVICES
 from shared.consumer import handles
 from shared.dead_letters import peek, remove_resolved
 from shared.topology import dead_letter_queue_name
@@ -142,7 +143,7 @@ def test_a_poison_event_halts_only_its_upstream_and_a_retry_after_the_fix_applie
     eventually(lambda: grants_households(system) == 4)
     again = berdaya(system, "dlq", "retry", "grants", "registry")
     assert again.exit_code == 2 and "grants is not halted on registry" in again.stderr
-    verified = audit.verify(urls={s: system.database_url(s) for s in ("registry", "grants", "training")})
+    verified = audit.verify(urls={s: system.database_url(s) for s in SERVICES})
     assert verified["ok"] and verified["skipped"] == [], verified["problems"]
 
 
@@ -194,7 +195,7 @@ def test_a_skipped_event_is_never_applied_the_flow_goes_on_and_auditors_see_the_
 
     register(system, [4])
     eventually(lambda: grants_households(system) == 3)
-    audit_urls = {f"{s.upper()}_AUDIT_DATABASE_URL": system.database_url(s) for s in ("registry", "grants", "training")}
+    audit_urls = {f"{s.upper()}_AUDIT_DATABASE_URL": system.database_url(s) for s in SERVICES}
     verified = berdaya(system, "audit", "verify", "--json", **audit_urls)
     assert verified.exit_code == 0, verified.output
     result = json.loads(verified.stdout)

@@ -21,6 +21,7 @@ from nameko.containers import ServiceContainer
 from services.gateway.auth import hash_password
 from services.gateway.service import GatewayService
 from services.gateway.store import GatewayStore
+from shared.config import SERVICES
 from tests.support.households import LINES, PASSWORD, VILLAGE, group_body, household_body  # noqa: F401
 from tests.support.system import ADMIN_URL, System, eventually
 
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.integration
 
 OTHER_VILLAGE = "18.02.01.2001"
 HASH = hash_password(PASSWORD)  # argon2 takes a while: once per test run
-AUDITED = ("registry", "grants", "training")
 
 
 def free_port() -> int:
@@ -80,7 +80,7 @@ class GatewaySystem:
             conn.execute(f"CREATE DATABASE {self.database}")
             conn.execute(f"CREATE ROLE {self.audit_role} LOGIN")
             conn.execute(f"ALTER ROLE {self.audit_role} SET default_transaction_read_only = on")
-        for service in AUDITED:  # tables there now, and those the services (as postgres) create later
+        for service in SERVICES:  # tables there now, and those the services (as postgres) create later
             with psycopg.connect(system.database_url(service), autocommit=True) as conn:
                 conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {self.audit_role}")
                 conn.execute(f"ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON TABLES "
@@ -92,7 +92,7 @@ class GatewaySystem:
                        "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
                        "JWT_SECRET": f"test-secret-{system.tag}-of-32-bytes-at-least",
                        "RPC_TIMEOUT_S": 10, "RPC_PROBE_S": 1, "USER_CACHE_S": 0.2, "max_workers": 40,
-                       "AUDIT_DATABASE_URLS": {s: system.database_url(s, self.audit_role) for s in AUDITED}, **config}
+                       "AUDIT_DATABASE_URLS": {s: system.database_url(s, self.audit_role) for s in SERVICES}, **config}
         self.store = GatewayStore(self.database_url)
         self.container: ServiceContainer | None = None
 
@@ -123,7 +123,7 @@ class GatewaySystem:
         if self.container is not None:
             self.container.kill()
         self.store.close()
-        for service in AUDITED:  # its grants, there, before the role can go
+        for service in SERVICES:  # its grants, there, before the role can go
             with psycopg.connect(self.system.database_url(service), autocommit=True) as conn:
                 conn.execute(f"DROP OWNED BY {self.audit_role}")
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
@@ -133,7 +133,7 @@ class GatewaySystem:
 
 @pytest.fixture
 def gateway(system: System):
-    for service in ("registry", "grants", "training"):
+    for service in SERVICES:
         system.start(service)
     system.import_regions()
     gateway = GatewaySystem(system).start()

@@ -15,9 +15,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.gateway.auth import ROLES
 from services.gateway.core import National, Route, Unscoped
 from services.gateway.routes import ROUTES
+from shared.vocabulary import ROLES
 from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixture)
     VILLAGE,
     GatewaySystem,

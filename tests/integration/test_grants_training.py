@@ -14,6 +14,7 @@ from nameko.exceptions import RemoteError
 from services.training.application import TrainingApplication
 from services.training.service import TrainingService
 from shared.backbone import Backbone
+from shared.config import SERVICES
 from shared.errors import from_remote
 from tests.integration.test_registry import eligible_households, group
 from tests.support.system import System, eventually
@@ -34,7 +35,7 @@ LINES = [{"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp":
 
 @pytest.fixture
 def running(system: System) -> System:
-    for service in ("registry", "grants", "training"):
+    for service in SERVICES:
         system.start(service)
     system.import_regions()
     with system.rpc() as rpc:

@@ -16,6 +16,7 @@ from berdaya.cli.bdt_import import import_bdt
 from services.registry.service import RegistryService
 from services.registry.synth import write_synthetic_bdt
 from shared.backbone import domain_rpc
+from shared.config import SERVICES
 from shared.errors import from_remote
 from shared.regions import builtin_lampung_selatan
 from tests.support.households import household, nik
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def running(system: System) -> System:
-    for service in ("registry", "grants", "training"):
+    for service in SERVICES:
         system.start(service)
     system.import_regions()
     return system

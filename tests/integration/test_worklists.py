@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from shared.config import SERVICES
 from shared.ids import jakarta_today
 from shared.text import fold
 from tests.integration.test_grants_training import (
@@ -39,7 +40,7 @@ LAMPUNG_TENGAH = "18.02.01.2001"  # another regency
 
 @pytest.fixture
 def running(system: System) -> System:
-    for service in ("registry", "grants", "training"):
+    for service in SERVICES:
         system.start(service)
     system.import_regions()
     return system

@@ -10,6 +10,7 @@ import psycopg
 
 from berdaya.cli.processes import start_service, stop_pid, wait_until_ready
 from services.gateway.store import GatewayStore
+from shared.config import SERVICES
 from tests.integration.test_gateway import HASH, Client, free_port
 from tests.support.system import ADMIN_URL, System
 
@@ -33,7 +34,7 @@ class HttpSystem:
     def env(self) -> dict[str, str]:
         system = self.system
         env = {"AMQP_URI": system.amqp_uri, "IDLE_CATCH_UP_S": "1", "PULL_TIMEOUT_S": "3"}
-        for service in ("registry", "grants", "training"):
+        for service in SERVICES:
             config = system.config(service)  # the database URLs a service gets in the integration tests
             env[f"{service.upper()}_DATABASE_URL"] = config["DATABASE_URL"]
             env[f"{service.upper()}_SETUP_DATABASE_URL"] = config.get("SETUP_DATABASE_URL", config["DATABASE_URL"])

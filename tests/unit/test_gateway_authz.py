@@ -15,11 +15,12 @@ import pytest
 
 from services.gateway import audit as audit_module
 from services.gateway import routes as routes_module
-from services.gateway.auth import ROLES, Tokens, User
+from services.gateway.auth import Tokens, User
 from services.gateway.core import PUBLIC, ApiRequest, Gateway, National, Route, Unscoped, route
 from services.gateway.jobs import Finished
 from services.gateway.routes import ROUTES
 from services.gateway.store import Claim, UnknownUser
+from shared.vocabulary import ROLES
 
 VILLAGE = "18.01.06.2001"
 OWN, OTHER = "18.01", "18.02"

@@ -4,7 +4,8 @@ reused, whole-number handover quantities, 5–20 member households."""
 
 import pytest
 
-from services.grants.domain import Actor, HandoverItem
+from services.grants.domain import HandoverItem
+from shared.actor import Actor
 from shared.errors import BerdayaError, RuleViolated, ValidationFailed
 from tests.unit.test_grants_rules import OP1, OP2, TODAY, TR, draft, grant, pay, refused, spending, state, submitted
 

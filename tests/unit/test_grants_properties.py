@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from services.grants.domain import (
-    Actor,
     Budget,
     BudgetLine,
     Grant,
@@ -29,6 +28,7 @@ from services.grants.domain import (
     Proposal,
     SpendingLine,
 )
+from shared.actor import Actor
 from shared.errors import BerdayaError
 
 RULES = GrantRules()

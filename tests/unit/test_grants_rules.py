@@ -12,9 +12,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from services.grants.domain import (
-    Actor,
     Budget,
     BudgetLine,
     Grant,
@@ -26,6 +26,7 @@ from services.grants.domain import (
     check_rupiah,
     split_tranches,
 )
+from shared.actor import Actor, covers
 from shared.errors import BerdayaError, Conflict, NotFound, RuleViolated, ValidationFailed
 
 RULES = GrantRules()
@@ -369,9 +370,13 @@ def test_a_province_covers_its_regencies_and_the_ministry_covers_all():
 
 
 def test_a_region_prefix_is_not_a_region():
-    """18.0 is no ancestor of 18.01: codes are compared part by part."""
-    refused(RuleViolated, lambda: submitted().verify(Actor("v", "verifier", "18.0")), rule="region.scope")
-    refused(RuleViolated, lambda: submitted().verify(Actor("v", "verifier", "18.011")), rule="region.scope")
+    """18.0 is no ancestor of 18.01: codes are compared part by part, and an actor's region must be a code."""
+    assert not covers("18.0", "18.01.06.2001") and not covers("18.011", "18.01.06.2001")
+    assert covers("18.01", "18.01.06.2001") and covers("", "18.01.06.2001")
+    for malformed in ("18.0", "18.011", "18.01."):
+        with pytest.raises(ValidationError):
+            Actor("v", "verifier", malformed)
+    refused(RuleViolated, lambda: submitted().verify(Actor("v", "verifier", "18.02")), rule="region.scope")
 
 
 X_OP, X_VER, X_PROV, X_MIN = (Actor("x", role, region) for role, region in (

@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.grants.domain import Actor, Grant, GrantRules, TrancheProgress, paid_on, split_tranches
+from services.grants.domain import Grant, GrantRules, TrancheProgress, paid_on, split_tranches
 from services.grants.queries import payable
 from services.registry.domain import Candidate, KubeRules, Member, eligible_representatives
 from services.registry.queries import people_search
+from shared.actor import Actor
 from shared.errors import ValidationFailed
 from shared.store import in_region
 
