@@ -59,8 +59,14 @@ class RuleViolated(Conflict):
         self.rule = rule
 
 
+class NotYours(RuleViolated):
+    """A rule that says "not you" rather than "not now": the role, the region, or maker–checker refuses this actor,
+    and the same request by another user could succeed. The gateway answers it 403 (its code stays
+    ``rule_violated``: a domain rule refused)."""
+
+
 ERROR_TYPES: dict[str, type[BerdayaError]] = {
-    cls.__name__: cls for cls in (BerdayaError, ValidationFailed, NotFound, Conflict, RuleViolated)
+    cls.__name__: cls for cls in (BerdayaError, ValidationFailed, NotFound, Conflict, RuleViolated, NotYours)
 }
 
 

@@ -14,10 +14,16 @@ from typing import Any
 from nameko.exceptions import RemoteError
 from pydantic import ValidationError
 
-from shared.errors import BerdayaError, Conflict, NotFound, ValidationFailed, from_remote
+from shared.errors import BerdayaError, Conflict, NotFound, NotYours, ValidationFailed, from_remote
 
-# Domain rules that say "not you" rather than "not now": the same request by another user could succeed.
-FORBIDDEN_RULES = frozenset({"role.forbidden", "region.scope"})
+# The HTTP status of a domain refusal, by its type: the first row whose type it is wins (a NotYours is a Conflict).
+STATUS_BY_TYPE: tuple[tuple[type[BerdayaError], int], ...] = (
+    (ValidationFailed, 400),
+    (NotFound, 404),
+    (NotYours, 403),
+    (Conflict, 409),
+    (BerdayaError, 400),
+)
 
 
 class ApiError(Exception):
@@ -69,16 +75,7 @@ def from_domain(error: BerdayaError) -> ApiError:
     field = str(field) if field is not None else None
     rule = str(rule) if rule is not None else None
     details = {key: value for key, value in error.details.items() if key not in ("field", "rule")}
-    if isinstance(error, ValidationFailed):
-        status = 400
-    elif isinstance(error, NotFound):
-        status = 404
-    elif rule in FORBIDDEN_RULES or (rule or "").endswith("maker_checker"):
-        status = 403
-    elif isinstance(error, Conflict):
-        status = 409
-    else:
-        status = 400
+    status = next(status for kind, status in STATUS_BY_TYPE if isinstance(error, kind))
     return ApiError(status, error.code, error.message, field=field, rule=rule, details=details)
 
 

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from eventsourcing.domain import Aggregate, event
 
 from shared.actor import Actor
-from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
+from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from shared.ids import WIB
 from shared.keys import stable_id
 from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
@@ -82,13 +82,13 @@ def check_rupiah(field: str, amount: object, *, positive: bool = False) -> int:
 
 def check_role(actor: Actor, allowed: tuple[str, ...], action: str) -> None:
     if actor.role not in allowed:
-        raise RuleViolated("role.forbidden", f"{actor.user} ({actor.role}) may not {action}; only {', '.join(allowed)}",
+        raise NotYours("role.forbidden", f"{actor.user} ({actor.role}) may not {action}; only {', '.join(allowed)}",
                            user=actor.user, role=actor.role)
 
 
 def check_region(actor: Actor, region_code: str, action: str) -> None:
     if not actor.covers(region_code):
-        raise RuleViolated("region.scope", f"{actor.user} acts for region {actor.region or 'national'}, "
+        raise NotYours("region.scope", f"{actor.user} acts for region {actor.region or 'national'}, "
                                            f"not {region_code}: may not {action}", user=actor.user,
                            region=region_code)
 
@@ -235,7 +235,7 @@ class Proposal(Aggregate):
 
     def check_maker_checker(self, actor: Actor) -> None:
         if actor.user == self.last_actor:
-            raise RuleViolated("proposal.maker_checker", f"{actor.user} performed the previous step on this "
+            raise NotYours("proposal.maker_checker", f"{actor.user} performed the previous step on this "
                                                          "proposal and may not perform the next one", user=actor.user)
 
     def submit(self, actor: Actor) -> None:
@@ -632,7 +632,7 @@ class Grant(Aggregate):
         if current is None or current["status"] != "submitted":
             raise Conflict(f"no submitted LPJ for tranche {number}", rule="lpj.transition")
         if current["by"] == actor.user:
-            raise RuleViolated("lpj.maker_checker", f"{actor.user} submitted this LPJ and may not review it")
+            raise NotYours("lpj.maker_checker", f"{actor.user} submitted this LPJ and may not review it")
         if not accept and not reason.strip():
             raise ValidationFailed("reason", "lpj.reason", "returning an LPJ needs a reason")
         if accept:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "domain.md"
 BEGIN, END = "<!-- rules:begin -->", "<!-- rules:end -->"
 SERVICE_CODE = ("services/registry", "services/grants", "services/training", "services/gateway", "shared")
-REFUSING = {"RuleViolated", "ValidationFailed", "refuse", "invalid"}
+REFUSING = {"RuleViolated", "NotYours", "ValidationFailed", "refuse", "invalid"}
 RULE = re.compile(r"[a-z_]+\.[a-z_.]+|concurrency")
 
 

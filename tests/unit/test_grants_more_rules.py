@@ -6,7 +6,7 @@ import pytest
 
 from services.grants.domain import HandoverItem
 from shared.actor import Actor
-from shared.errors import BerdayaError, RuleViolated, ValidationFailed
+from shared.errors import BerdayaError, NotYours, ValidationFailed
 from tests.unit.test_grants_rules import OP1, OP2, TODAY, TR, draft, grant, pay, refused, spending, state, submitted
 
 
@@ -14,7 +14,7 @@ from tests.unit.test_grants_rules import OP1, OP2, TODAY, TR, draft, grant, pay,
 def test_the_user_who_returned_a_proposal_cannot_resubmit_it():
     proposal = submitted()
     proposal.return_for_revision(Actor("x", "verifier", "18.01"), "RAB kurang rinci")
-    refused(RuleViolated, lambda: proposal.resubmit(Actor("x", "operator", "18.01")), proposal,
+    refused(NotYours, lambda: proposal.resubmit(Actor("x", "operator", "18.01")), proposal,
             rule="proposal.maker_checker")
 
 

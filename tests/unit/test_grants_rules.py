@@ -27,7 +27,7 @@ from services.grants.domain import (
     split_tranches,
 )
 from shared.actor import Actor, covers
-from shared.errors import BerdayaError, Conflict, NotFound, RuleViolated, ValidationFailed
+from shared.errors import BerdayaError, Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 
 RULES = GrantRules()
 VILLAGE = "18.01.06.2001"  # Jondong, Kalianda, Lampung Selatan
@@ -175,8 +175,8 @@ def test_draft_requests_the_sum_of_its_lines():
     ({"lines": [BudgetLine(" ", 1, "ekor", 1_000)]}, ValidationFailed, "rab.line", "budget_lines.0"),
     ({"lines": [BudgetLine("kambing", 1, "", 1_000)]}, ValidationFailed, "rab.line", "budget_lines.0"),
     ({"form": "voucher"}, ValidationFailed, "proposal.form", "form"),
-    ({"actor": VER}, RuleViolated, "role.forbidden", None),
-    ({"actor": OP_OTHER}, RuleViolated, "region.scope", None),
+    ({"actor": VER}, NotYours, "role.forbidden", None),
+    ({"actor": OP_OTHER}, NotYours, "region.scope", None),
 ])
 def test_a_bad_draft_is_refused(overrides, error, rule, field):
     refused(error, lambda: draft(**overrides), rule=rule, field=field)
@@ -297,8 +297,8 @@ def test_a_resubmission_with_bad_lines_is_refused():
     proposal = returned()
     refused(ValidationFailed, lambda: proposal.resubmit(OP2, budget_lines=[]), proposal, rule="rab.empty")
     refused(ValidationFailed, lambda: proposal.resubmit(OP2, form="voucher"), proposal, rule="proposal.form")
-    refused(RuleViolated, lambda: proposal.resubmit(VER), proposal, rule="role.forbidden")
-    refused(RuleViolated, lambda: proposal.resubmit(OP_OTHER), proposal, rule="region.scope")
+    refused(NotYours, lambda: proposal.resubmit(VER), proposal, rule="role.forbidden")
+    refused(NotYours, lambda: proposal.resubmit(OP_OTHER), proposal, rule="region.scope")
 
 
 @pytest.mark.parametrize("level", REVIEWS)
@@ -345,7 +345,7 @@ def test_returning_or_rejecting_needs_a_reason(level, action, reason):
 ])
 def test_the_wrong_role_is_refused(make, act):
     proposal = make()
-    refused(RuleViolated, lambda: act(proposal), proposal, rule="role.forbidden")
+    refused(NotYours, lambda: act(proposal), proposal, rule="role.forbidden")
 
 
 @pytest.mark.parametrize(("make", "act"), [
@@ -359,7 +359,7 @@ def test_the_wrong_role_is_refused(make, act):
 ])
 def test_another_region_is_refused(make, act):
     proposal = make()
-    refused(RuleViolated, lambda: act(proposal), proposal, rule="region.scope")
+    refused(NotYours, lambda: act(proposal), proposal, rule="region.scope")
 
 
 def test_a_province_covers_its_regencies_and_the_ministry_covers_all():
@@ -376,7 +376,7 @@ def test_a_region_prefix_is_not_a_region():
     for malformed in ("18.0", "18.011", "18.01."):
         with pytest.raises(ValidationError):
             Actor("v", "verifier", malformed)
-    refused(RuleViolated, lambda: submitted().verify(Actor("v", "verifier", "18.02")), rule="region.scope")
+    refused(NotYours, lambda: submitted().verify(Actor("v", "verifier", "18.02")), rule="region.scope")
 
 
 X_OP, X_VER, X_PROV, X_MIN = (Actor("x", role, region) for role, region in (
@@ -386,20 +386,20 @@ X_OP, X_VER, X_PROV, X_MIN = (Actor("x", role, region) for role, region in (
 def test_maker_checker_the_submitter_cannot_verify():
     proposal = draft(actor=X_OP)
     proposal.submit(X_OP)
-    refused(RuleViolated, lambda: proposal.verify(X_VER), proposal, rule="proposal.maker_checker")
-    refused(RuleViolated, lambda: proposal.return_for_revision(X_VER, "x"), proposal, rule="proposal.maker_checker")
-    refused(RuleViolated, lambda: proposal.reject(X_VER, "x"), proposal, rule="proposal.maker_checker")
+    refused(NotYours, lambda: proposal.verify(X_VER), proposal, rule="proposal.maker_checker")
+    refused(NotYours, lambda: proposal.return_for_revision(X_VER, "x"), proposal, rule="proposal.maker_checker")
+    refused(NotYours, lambda: proposal.reject(X_VER, "x"), proposal, rule="proposal.maker_checker")
 
 
 def test_maker_checker_the_verifier_cannot_recommend_and_the_recommender_cannot_approve():
     proposal = submitted()
     proposal.verify(X_VER)
-    refused(RuleViolated, lambda: proposal.recommend(X_PROV), proposal, rule="proposal.maker_checker")
+    refused(NotYours, lambda: proposal.recommend(X_PROV), proposal, rule="proposal.maker_checker")
     proposal.recommend(PROV)
     proposal2 = verified()
     proposal2.recommend(X_PROV)
     b = budget()
-    refused(RuleViolated, lambda: proposal2.approve(X_MIN, 20_000_000, "cash", b, RULES), proposal2, b,
+    refused(NotYours, lambda: proposal2.approve(X_MIN, 20_000_000, "cash", b, RULES), proposal2, b,
             rule="proposal.maker_checker")
     assert b.committed_rp == 0
 
@@ -415,7 +415,7 @@ def test_maker_checker_is_about_consecutive_steps():
 
 def test_maker_checker_the_approver_cannot_cancel():
     proposal, b = approved()
-    refused(RuleViolated, lambda: proposal.cancel(MIN, "salah sasaran", b), proposal, b,
+    refused(NotYours, lambda: proposal.cancel(MIN, "salah sasaran", b), proposal, b,
             rule="proposal.maker_checker")
 
 
@@ -521,7 +521,7 @@ def test_cancellation_releases_the_budget():
 
 def test_a_cancellation_needs_a_ministry_user_and_a_reason():
     proposal, b = approved()
-    refused(RuleViolated, lambda: proposal.cancel(PROV, "x", b), proposal, b, rule="role.forbidden")
+    refused(NotYours, lambda: proposal.cancel(PROV, "x", b), proposal, b, rule="role.forbidden")
     refused(ValidationFailed, lambda: proposal.cancel(MIN2, " ", b), proposal, b, rule="proposal.reason",
             field="reason")
 
@@ -533,7 +533,7 @@ def test_the_ceiling_cannot_go_below_what_is_committed():
     b.set_ceiling(20_000_000, MIN)
     assert (b.ceiling_rp, b.available_rp) == (20_000_000, 0)
     assert names(b) == ["Budget.CeilingSet"]
-    refused(RuleViolated, lambda: b.set_ceiling(30_000_000, TR), b, rule="role.forbidden")
+    refused(NotYours, lambda: b.set_ceiling(30_000_000, TR), b, rule="role.forbidden")
     refused(ValidationFailed, lambda: b.set_ceiling(30_000_000.0, MIN), b, rule="rupiah.non_negative_integer")
 
 
@@ -543,7 +543,7 @@ def test_a_budget_opens_with_a_known_source_year_and_ceiling():
     refused(ValidationFailed, lambda: Budget.open(1999, "APBN", 1, MIN), rule="budget.fiscal_year")
     refused(ValidationFailed, lambda: Budget.open(True, "APBN", 1, MIN), rule="budget.fiscal_year")
     refused(ValidationFailed, lambda: Budget.open(2025, "APBN", -1, MIN), rule="rupiah.non_negative_integer")
-    refused(RuleViolated, lambda: Budget.open(2025, "APBN", 1, PROV), rule="role.forbidden")
+    refused(NotYours, lambda: Budget.open(2025, "APBN", 1, PROV), rule="role.forbidden")
 
 
 def test_a_release_cannot_exceed_what_is_committed():
@@ -724,7 +724,7 @@ def test_a_payment_is_cancelled_when_instructed_or_failed():
 def test_only_a_treasurer_moves_money(act):
     g = grant()
     g.instruct(1, "p1", TR, False)
-    refused(RuleViolated, lambda: act(g), g, rule="role.forbidden")
+    refused(NotYours, lambda: act(g), g, rule="role.forbidden")
 
 
 @pytest.mark.parametrize("act", [
@@ -739,7 +739,7 @@ def test_only_a_treasurer_moves_money(act):
 def test_a_treasurer_or_operator_of_another_regency_is_refused(act):
     g = grant()
     g.instruct(1, "p1", TR, False)
-    refused(RuleViolated, lambda: act(g), g, rule="region.scope")
+    refused(NotYours, lambda: act(g), g, rule="region.scope")
 
 
 # --- equipment ----------------------------------------------------------------------------------------------
@@ -790,8 +790,8 @@ def test_a_cash_grant_is_not_delivered():
 
 def test_a_delivery_is_recorded_by_an_operator_or_treasurer_of_the_regency():
     g = grant(form="equipment")
-    refused(RuleViolated, lambda: g.deliver(1, "d1", BAST, TODAY, "Ibu", FAC, False, TODAY), g, rule="role.forbidden")
-    refused(RuleViolated, lambda: g.deliver(1, "d1", BAST, TODAY, "Ibu", OP_OTHER, False, TODAY), g,
+    refused(NotYours, lambda: g.deliver(1, "d1", BAST, TODAY, "Ibu", FAC, False, TODAY), g, rule="role.forbidden")
+    refused(NotYours, lambda: g.deliver(1, "d1", BAST, TODAY, "Ibu", OP_OTHER, False, TODAY), g,
             rule="region.scope")
 
 
@@ -824,10 +824,10 @@ def test_lpj_review_is_maker_checker_and_a_return_needs_a_reason_then_it_is_resu
     pay(g, 1, "p1")
     g.submit_lpj(1, spending(), OP1, TODAY)
     refused(Conflict, lambda: g.submit_lpj(1, spending(), OP2, TODAY), g, rule="lpj.transition")
-    refused(RuleViolated, lambda: g.review_lpj(1, True, OP1), g, rule="lpj.maker_checker")
+    refused(NotYours, lambda: g.review_lpj(1, True, OP1), g, rule="lpj.maker_checker")
     refused(ValidationFailed, lambda: g.review_lpj(1, False, OP2, " "), g, rule="lpj.reason", field="reason")
-    refused(RuleViolated, lambda: g.review_lpj(1, True, TR), g, rule="role.forbidden")
-    refused(RuleViolated, lambda: g.review_lpj(1, True, OP_OTHER), g, rule="region.scope")
+    refused(NotYours, lambda: g.review_lpj(1, True, TR), g, rule="role.forbidden")
+    refused(NotYours, lambda: g.review_lpj(1, True, OP_OTHER), g, rule="region.scope")
     g.review_lpj(1, False, OP2, "kuitansi belum lengkap")
     assert g.lpj[1]["status"] == "returned"
     assert names(g) == ["Grant.LpjReturned"]
@@ -858,7 +858,7 @@ def test_a_bad_lpj_is_refused(lines, rule, field):
 def test_an_lpj_is_submitted_by_an_operator():
     g = grant()
     pay(g, 1, "p1")
-    refused(RuleViolated, lambda: g.submit_lpj(1, spending(), FAC, TODAY), g, rule="role.forbidden")
+    refused(NotYours, lambda: g.submit_lpj(1, spending(), FAC, TODAY), g, rule="role.forbidden")
 
 
 # --- refunds and monitoring ---------------------------------------------------------------------------------
@@ -905,8 +905,8 @@ def test_a_monitoring_visit_is_recorded():
     (TODAY, "running", -1, FAC, ValidationFailed, "rupiah.non_negative_integer"),
     (TODAY, "running", 1.5, FAC, ValidationFailed, "rupiah.non_negative_integer"),
     (TODAY, "running", True, FAC, ValidationFailed, "rupiah.non_negative_integer"),
-    (TODAY, "running", 1, TR, RuleViolated, "role.forbidden"),
-    (TODAY, "running", 1, FAC_OTHER, RuleViolated, "region.scope"),
+    (TODAY, "running", 1, TR, NotYours, "role.forbidden"),
+    (TODAY, "running", 1, FAC_OTHER, NotYours, "region.scope"),
 ])
 def test_a_bad_visit_is_refused(visit_date, status, revenue, actor, error, rule):
     g = grant()
