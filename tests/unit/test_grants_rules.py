@@ -175,6 +175,8 @@ def test_draft_requests_the_sum_of_its_lines():
     ({"lines": [BudgetLine(" ", 1, "ekor", 1_000)]}, ValidationFailed, "rab.line", "budget_lines.0"),
     ({"lines": [BudgetLine("kambing", 1, "", 1_000)]}, ValidationFailed, "rab.line", "budget_lines.0"),
     ({"form": "voucher"}, ValidationFailed, "proposal.form", "form"),
+    ({"households": 4}, ValidationFailed, "proposal.member_households", "member_households"),
+    ({"households": 21}, ValidationFailed, "proposal.member_households", "member_households"),
     ({"actor": VER}, NotYours, "role.forbidden", None),
     ({"actor": OP_OTHER}, NotYours, "region.scope", None),
 ])
@@ -684,6 +686,7 @@ def test_a_failed_payment_is_retried_with_a_new_instruction():
     assert g.payments["p1"]["status"] == "failed" and g.payments["p1"]["reason"] == "rekening tidak aktif"
     assert g.tranche_status(1) == "pending" and g.committed_payments_rp == 0
     refused(Conflict, lambda: g.fail("p1", "again", TR), g, rule="payment.transition")
+    refused(Conflict, lambda: g.instruct(1, "p1", TR, False), g, rule="payment.id_reused")  # a retry is a new payment
     g.instruct(1, "p1-retry", TR, False)
     g.mark_sent("p1-retry", TR)
     g.confirm("p1-retry", "REF", TR)

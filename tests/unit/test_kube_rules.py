@@ -473,6 +473,7 @@ def test_a_dissolved_group_cannot_change_or_be_dissolved_again():
     group.collect_events()
     error = refused(group, Conflict, group.dissolve, reason="again", by="operator")
     assert error.details["status"] == "dissolved" and error.details["group_id"] == str(group.id)
+    assert error.details["rule"] == "kube.inactive"
     refused(group, Conflict, group.change_member, kk(9), None, reason="left", by="operator", rules=RULES)
     refused(group, Conflict, group.change_member, kk(1), NEWCOMER, reason="left", by="operator", rules=RULES)
     refused(group, Conflict, group.change_member, None, NEWCOMER, reason="joins", by="operator", rules=RULES)
@@ -512,3 +513,16 @@ def test_a_group_is_formed_iff_its_size_is_within_the_kinds_bounds(n, kind):
     else:
         error = form_refused(RuleViolated, n, kind, members=members, roles=roles)
         assert error.rule == "kube.size" and error.details["households"] == n
+
+
+# --- a group's name and business ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "value", "rule"), [
+    ("name", "  ", "kube.name"),
+    ("business_type", "tambang emas", "kube.business_type"),
+])
+def test_a_kube_needs_a_name_and_a_business_of_the_programme(field, value, rule):
+    error = form_refused(ValidationFailed, **{field: value})
+    assert (error.field, error.rule) == (field, rule)
+
