@@ -10,6 +10,11 @@ Every amount is an integer number of rupiah. The invariants that protect the mon
 
 Longer than the house's ~400 lines on purpose: the four aggregates share the money's rules (actor checks,
 maker–checker, tranche order), and one file keeps every invariant an auditor must read in one place.
+
+Events carry what their public event needs (class_version 2): every proposal event its group and village, every
+grant event its proposal, group and village, a confirmation its tranche and amount, an approval the tranches its
+grant gets, a new ceiling its year and source. So services/grants/public.py maps an event without replaying its
+aggregate. Events stored before (class_version 1) are read with those fields None: see ``VersionedEvent``.
 """
 
 from __future__ import annotations
@@ -105,10 +110,35 @@ def check_lines(lines: list[BudgetLine]) -> int:
     return sum(line.total_rp for line in lines)
 
 
+class VersionedEvent(Aggregate.Event):
+    """Base of the grants aggregates' events: each aggregate's ``Event`` derives from it, and the library makes
+    every ``@event`` class of the aggregate (its "created" event too) a subclass of that ``Event``.
+
+    Version 2 added fields (the aggregate's ``ADDED_IN_V2``) that version-1 events did not store. Reading a
+    version-1 event, the library calls ``upcast_v1_v2`` on its class: each of those fields the class declares and
+    the stored state lacks becomes None (what was stored, e.g. Drafted's ``group_id``, stays). The mutators take
+    the fields and ignore them, so an aggregate replays to the same state from either version. A classmethod
+    rather than a staticmethod: the library calls ``getattr(event_class, "upcast_v1_v2")(state)``, and the class
+    says which of the fields this event declares."""
+
+    class_version = 2
+    ADDED_IN_V2 = ()  # left unannotated on purpose: a class attribute, not a field of every event
+
+    @classmethod
+    def upcast_v1_v2(cls, state: dict) -> None:
+        declared = cls.__dataclass_fields__
+        for name in cls.ADDED_IN_V2:
+            if name in declared:
+                state.setdefault(name, None)
+
+
 # --- budget -------------------------------------------------------------------------------------------------
 
 class Budget(Aggregate):
     """The ceiling (pagu) of one fiscal year and source, and what approvals have committed of it."""
+
+    class Event(VersionedEvent):
+        ADDED_IN_V2 = ("fiscal_year", "source")
 
     @staticmethod
     def create_id(fiscal_year: int, source: str) -> uuid.UUID:
@@ -142,10 +172,10 @@ class Budget(Aggregate):
         if ceiling_rp < self.committed_rp:
             raise RuleViolated("budget.ceiling_below_committed",
                                f"Rp {self.committed_rp:,} is committed: the ceiling cannot be Rp {ceiling_rp:,}")
-        self._ceiling_set(ceiling_rp=ceiling_rp, set_by=actor.user)
+        self._ceiling_set(ceiling_rp=ceiling_rp, set_by=actor.user, fiscal_year=self.fiscal_year, source=self.source)
 
     @event("CeilingSet")
-    def _ceiling_set(self, ceiling_rp: int, set_by: str) -> None:
+    def _ceiling_set(self, ceiling_rp: int, set_by: str, fiscal_year: int | None, source: str | None) -> None:
         self.ceiling_rp = ceiling_rp
 
     def commit(self, proposal_id: uuid.UUID, amount_rp: int) -> None:
@@ -186,6 +216,9 @@ REVIEWERS = {"submitted": "verifier", "verified": "province", "recommended": "mi
 class Proposal(Aggregate):
     """A group's proposal (usulan) for a productive business, on its way to approval."""
 
+    class Event(VersionedEvent):
+        ADDED_IN_V2 = ("group_id", "village_code", "tranches")
+
     @classmethod
     def draft(
         cls, *, group_id: uuid.UUID, group_name: str, village_code: str, member_households: int, business_plan: str,
@@ -225,6 +258,10 @@ class Proposal(Aggregate):
         self.approval: dict | None = None
         self.times_returned = 0
 
+    def _where(self) -> dict:
+        """What every proposal event carries besides its own fields (``Event.ADDED_IN_V2``)."""
+        return {"group_id": self.group_id, "village_code": self.village_code}
+
     def cap_rp(self, rules: GrantRules) -> int:
         return rules.cap_per_household_rp * self.member_households
 
@@ -242,10 +279,10 @@ class Proposal(Aggregate):
         self.check_status("draft", action="submit")
         check_role(actor, ("operator",), "submit a proposal")
         check_region(actor, self.village_code, "submit a proposal")
-        self._submitted(by=actor.user)
+        self._submitted(by=actor.user, **self._where())
 
     @event("Submitted")
-    def _submitted(self, by: str) -> None:
+    def _submitted(self, by: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "submitted", by
 
     def resubmit(self, actor: Actor, business_plan: str | None = None,
@@ -260,11 +297,11 @@ class Proposal(Aggregate):
         if form not in FORMS:
             raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
         self._resubmitted(by=actor.user, business_plan=business_plan or self.business_plan, budget_lines=lines,
-                          requested_rp=requested, form=form)
+                          requested_rp=requested, form=form, **self._where())
 
     @event("Resubmitted")
     def _resubmitted(self, by: str, business_plan: str, budget_lines: list[BudgetLine], requested_rp: int,
-                     form: str) -> None:
+                     form: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "submitted", by
         self.business_plan, self.budget_lines, self.requested_rp, self.form = (
             business_plan, list(budget_lines), requested_rp, form)
@@ -272,18 +309,18 @@ class Proposal(Aggregate):
 
     def verify(self, actor: Actor) -> None:
         self._review("verify", actor)
-        self._verified(by=actor.user)
+        self._verified(by=actor.user, **self._where())
 
     @event("Verified")
-    def _verified(self, by: str) -> None:
+    def _verified(self, by: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "verified", by
 
     def recommend(self, actor: Actor) -> None:
         self._review("recommend", actor)
-        self._recommended(by=actor.user)
+        self._recommended(by=actor.user, **self._where())
 
     @event("Recommended")
-    def _recommended(self, by: str) -> None:
+    def _recommended(self, by: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "recommended", by
 
     def approve(self, actor: Actor, amount_rp: int, form: str, budget: Budget, rules: GrantRules) -> None:
@@ -304,39 +341,43 @@ class Proposal(Aggregate):
             raise RuleViolated("proposal.flagged", f"the proposal is flagged ({'; '.join(self.flags)}): return it "
                                                    "for revision first")
         budget.commit(self.id, amount_rp)
+        # The tranches are the grant's (Grant.open splits the approved amount by the same rules): carried here so
+        # that the approval's public event names them without reading the grant.
         self._approved(by=actor.user, amount_rp=amount_rp, form=form, fiscal_year=budget.fiscal_year,
-                       source=budget.source)
+                       source=budget.source, tranches=split_tranches(amount_rp, rules.tranche_percentages),
+                       **self._where())
 
     @event("Approved")
-    def _approved(self, by: str, amount_rp: int, form: str, fiscal_year: int, source: str) -> None:
+    def _approved(self, by: str, amount_rp: int, form: str, fiscal_year: int, source: str,
+                  tranches: list[Tranche] | None, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "approved", by
         self.approval = {"amount_rp": amount_rp, "form": form, "fiscal_year": fiscal_year, "source": source}
 
     def return_for_revision(self, actor: Actor, reason: str) -> None:
         self._review("return", actor, reason=reason)
-        self._returned(by=actor.user, level=actor.role, reason=reason)
+        self._returned(by=actor.user, level=actor.role, reason=reason, **self._where())
 
     @event("Returned")
-    def _returned(self, by: str, level: str, reason: str) -> None:
+    def _returned(self, by: str, level: str, reason: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "returned", by
         self.times_returned += 1
 
     def reject(self, actor: Actor, reason: str) -> None:
         self._review("reject", actor, reason=reason)
-        self._rejected(by=actor.user, level=actor.role, reason=reason)
+        self._rejected(by=actor.user, level=actor.role, reason=reason, **self._where())
 
     @event("Rejected")
-    def _rejected(self, by: str, level: str, reason: str) -> None:
+    def _rejected(self, by: str, level: str, reason: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "rejected", by
 
     def flag(self, reason: str) -> None:
         """The group or one of its households changed before approval: a reviewer must look again."""
         if self.status in ("approved", "rejected", "cancelled") or reason in self.flags:
             return
-        self._flagged(reason=reason)
+        self._flagged(reason=reason, **self._where())
 
     @event("Flagged")
-    def _flagged(self, reason: str) -> None:
+    def _flagged(self, reason: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.flags = [*self.flags, reason]
 
     def cancel(self, actor: Actor, reason: str, budget: Budget) -> None:
@@ -347,10 +388,10 @@ class Proposal(Aggregate):
         if not reason.strip():
             raise ValidationFailed("reason", "proposal.reason", "a cancellation needs a reason")
         budget.release(self.id, self.approval["amount_rp"], reason)
-        self._cancelled(by=actor.user, reason=reason)
+        self._cancelled(by=actor.user, reason=reason, **self._where())
 
     @event("Cancelled")
-    def _cancelled(self, by: str, reason: str) -> None:
+    def _cancelled(self, by: str, reason: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "cancelled", by
 
     def _review(self, action: str, actor: Actor, reason: str | None = None) -> None:
@@ -409,6 +450,9 @@ def split_tranches(amount_rp: int, percentages: tuple[int, ...]) -> list[Tranche
 class Grant(Aggregate):
     """An approved proposal's money: its tranches and every payment, delivery, LPJ, visit and refund."""
 
+    class Event(VersionedEvent):
+        ADDED_IN_V2 = ("proposal_id", "group_id", "village_code", "tranche", "amount_rp")
+
     @staticmethod
     def create_id(proposal_id: uuid.UUID) -> uuid.UUID:
         return stable_id("grant", proposal_id)
@@ -435,6 +479,10 @@ class Grant(Aggregate):
         self.refunded_rp = 0
         self.visits = 0
         self.cancelled = False
+
+    def _where(self) -> dict:
+        """What every grant event carries besides its own fields (``Event.ADDED_IN_V2``)."""
+        return {"proposal_id": self.proposal_id, "group_id": self.group_id, "village_code": self.village_code}
 
     # --- derived state -----------------------------------------------------------------------------------
 
@@ -504,10 +552,12 @@ class Grant(Aggregate):
             raise RuleViolated("tranche.form", "an equipment grant is delivered with a BAST, not transferred")
         self.check_new_payment(payment_id)
         tranche = self.check_can_pay(number, gate_open)
-        self._instructed(payment_id=payment_id, tranche=number, amount_rp=tranche.amount_rp, by=actor.user)
+        self._instructed(payment_id=payment_id, tranche=number, amount_rp=tranche.amount_rp, by=actor.user,
+                         **self._where())
 
     @event("Instructed")
-    def _instructed(self, payment_id: str, tranche: int, amount_rp: int, by: str) -> None:
+    def _instructed(self, payment_id: str, tranche: int, amount_rp: int, by: str, proposal_id: uuid.UUID | None,
+                    group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.payments = {**self.payments, payment_id: {"payment_id": payment_id, "tranche": tranche,
                                                        "amount_rp": amount_rp, "status": "instructed",
                                                        "kind": "cash"}}
@@ -523,43 +573,49 @@ class Grant(Aggregate):
 
     def mark_sent(self, payment_id: str, actor: Actor) -> None:
         self._payment_step(payment_id, actor, ("instructed",), "send a payment to the bank")
-        self._sent(payment_id=payment_id, by=actor.user)
+        self._sent(payment_id=payment_id, by=actor.user, **self._where())
 
     @event("Sent")
-    def _sent(self, payment_id: str, by: str) -> None:
+    def _sent(self, payment_id: str, by: str, proposal_id: uuid.UUID | None, group_id: uuid.UUID | None,
+              village_code: str | None) -> None:
         self._set_payment(payment_id, status="sent")
 
     def confirm(self, payment_id: str, bank_reference: str, actor: Actor) -> None:
-        self._payment_step(payment_id, actor, ("sent",), "confirm a payment")
+        payment = self._payment_step(payment_id, actor, ("sent",), "confirm a payment")
         if not bank_reference.strip():
             raise ValidationFailed("bank_reference", "payment.bank_reference", "the bank's reference is required")
-        self._confirmed(payment_id=payment_id, bank_reference=bank_reference, by=actor.user)
+        self._confirmed(payment_id=payment_id, bank_reference=bank_reference, by=actor.user,
+                        tranche=payment["tranche"], amount_rp=payment["amount_rp"], **self._where())
 
     # ``timestamp`` is the event's own: the library passes a method every event attribute it names, when the
     # event happens and when it is replayed, so the paid date is the same both times. (It sets ``modified_on``
     # only after the method has run.)
     @event("Confirmed")
-    def _confirmed(self, payment_id: str, bank_reference: str, by: str, timestamp: datetime | None = None) -> None:
+    def _confirmed(self, payment_id: str, bank_reference: str, by: str, tranche: int | None, amount_rp: int | None,
+                   proposal_id: uuid.UUID | None, group_id: uuid.UUID | None, village_code: str | None,
+                   timestamp: datetime | None = None) -> None:
         self._set_payment(payment_id, status="confirmed", bank_reference=bank_reference, paid_on=paid_on(timestamp))
 
     def fail(self, payment_id: str, reason: str, actor: Actor) -> None:
         self._payment_step(payment_id, actor, ("instructed", "sent"), "record a failed payment")
         if not reason.strip():
             raise ValidationFailed("reason", "payment.reason", "a failure needs the bank's reason")
-        self._failed(payment_id=payment_id, reason=reason, by=actor.user)
+        self._failed(payment_id=payment_id, reason=reason, by=actor.user, **self._where())
 
     @event("Failed")
-    def _failed(self, payment_id: str, reason: str, by: str) -> None:
+    def _failed(self, payment_id: str, reason: str, by: str, proposal_id: uuid.UUID | None,
+                group_id: uuid.UUID | None, village_code: str | None) -> None:
         self._set_payment(payment_id, status="failed", reason=reason)
 
     def cancel_payment(self, payment_id: str, reason: str, actor: Actor) -> None:
         self._payment_step(payment_id, actor, ("instructed", "failed"), "cancel a payment")
         if not reason.strip():
             raise ValidationFailed("reason", "payment.reason", "a cancellation needs a reason")
-        self._payment_cancelled(payment_id=payment_id, reason=reason, by=actor.user)
+        self._payment_cancelled(payment_id=payment_id, reason=reason, by=actor.user, **self._where())
 
     @event("PaymentCancelled")
-    def _payment_cancelled(self, payment_id: str, reason: str, by: str) -> None:
+    def _payment_cancelled(self, payment_id: str, reason: str, by: str, proposal_id: uuid.UUID | None,
+                           group_id: uuid.UUID | None, village_code: str | None) -> None:
         self._set_payment(payment_id, status="cancelled", reason=reason)
 
     def deliver(self, number: int, payment_id: str, items: list[HandoverItem], handover_date: date, receiver: str,
@@ -587,11 +643,12 @@ class Grant(Aggregate):
         if not receiver.strip():
             raise ValidationFailed("receiver", "bast.receiver", "the handover record names its receiver")
         self._delivered(payment_id=payment_id, tranche=number, amount_rp=value, items=items,
-                        handover_date=handover_date, receiver=receiver, by=actor.user)
+                        handover_date=handover_date, receiver=receiver, by=actor.user, **self._where())
 
     @event("Delivered")
     def _delivered(self, payment_id: str, tranche: int, amount_rp: int, items: list[HandoverItem],
-                   handover_date: date, receiver: str, by: str, timestamp: datetime | None = None) -> None:
+                   handover_date: date, receiver: str, by: str, proposal_id: uuid.UUID | None,
+                   group_id: uuid.UUID | None, village_code: str | None, timestamp: datetime | None = None) -> None:
         self.payments = {**self.payments, payment_id: {"payment_id": payment_id, "tranche": tranche,
                                                        "amount_rp": amount_rp, "status": "delivered",
                                                        "kind": "equipment", "receiver": receiver,
@@ -619,10 +676,11 @@ class Grant(Aggregate):
             if line.receipt_date > today:
                 raise ValidationFailed(f"lines.{index}.receipt_date", "lpj.receipt_date", "a receipt from the future")
         self._lpj_submitted(tranche=number, lines=lines, total_rp=sum(line.amount_rp for line in lines),
-                            by=actor.user)
+                            by=actor.user, **self._where())
 
     @event("LpjSubmitted")
-    def _lpj_submitted(self, tranche: int, lines: list[SpendingLine], total_rp: int, by: str) -> None:
+    def _lpj_submitted(self, tranche: int, lines: list[SpendingLine], total_rp: int, by: str,
+                       proposal_id: uuid.UUID | None, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.lpj = {**self.lpj, tranche: {"status": "submitted", "total_rp": total_rp, "by": by}}
 
     def review_lpj(self, number: int, accept: bool, actor: Actor, reason: str = "") -> None:
@@ -636,16 +694,18 @@ class Grant(Aggregate):
         if not accept and not reason.strip():
             raise ValidationFailed("reason", "lpj.reason", "returning an LPJ needs a reason")
         if accept:
-            self._lpj_accepted(tranche=number, by=actor.user)
+            self._lpj_accepted(tranche=number, by=actor.user, **self._where())
         else:
-            self._lpj_returned(tranche=number, reason=reason, by=actor.user)
+            self._lpj_returned(tranche=number, reason=reason, by=actor.user, **self._where())
 
     @event("LpjAccepted")
-    def _lpj_accepted(self, tranche: int, by: str) -> None:
+    def _lpj_accepted(self, tranche: int, by: str, proposal_id: uuid.UUID | None, group_id: uuid.UUID | None,
+                      village_code: str | None) -> None:
         self.lpj = {**self.lpj, tranche: {**self.lpj[tranche], "status": "accepted"}}
 
     @event("LpjReturned")
-    def _lpj_returned(self, tranche: int, reason: str, by: str) -> None:
+    def _lpj_returned(self, tranche: int, reason: str, by: str, proposal_id: uuid.UUID | None,
+                      group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.lpj = {**self.lpj, tranche: {**self.lpj[tranche], "status": "returned"}}
 
     def record_visit(self, visit_date: date, business_status: str, monthly_revenue_rp: int, notes: str,
@@ -659,11 +719,11 @@ class Grant(Aggregate):
             raise ValidationFailed("business_status", "visit.status", "business status: running, struggling or "
                                                                        "stopped")
         self._visited(visit_date=visit_date, business_status=business_status,
-                      monthly_revenue_rp=monthly_revenue_rp, notes=notes, by=actor.user)
+                      monthly_revenue_rp=monthly_revenue_rp, notes=notes, by=actor.user, **self._where())
 
     @event("Visited")
     def _visited(self, visit_date: date, business_status: str, monthly_revenue_rp: int, notes: str,
-                 by: str) -> None:
+                 by: str, proposal_id: uuid.UUID | None, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.visits += 1
 
     def cancel(self, reason: str, by: str) -> None:
@@ -672,10 +732,11 @@ class Grant(Aggregate):
         if self.committed_payments_rp:
             raise RuleViolated("grant.cancel_after_payment", "money is on its way or paid: record a refund instead "
                                                               "of cancelling")
-        self._cancelled(reason=reason, by=by)
+        self._cancelled(reason=reason, by=by, **self._where())
 
     @event("Cancelled")
-    def _cancelled(self, reason: str, by: str) -> None:
+    def _cancelled(self, reason: str, by: str, proposal_id: uuid.UUID | None, group_id: uuid.UUID | None,
+                   village_code: str | None) -> None:
         self.cancelled = True
 
     def record_refund(self, amount_rp: int, reason: str, reference: str, actor: Actor) -> None:
@@ -688,10 +749,11 @@ class Grant(Aggregate):
                                                          f"{self.disbursed_rp - self.refunded_rp:,} still disbursed")
         if not reason.strip() or not reference.strip():
             raise ValidationFailed("reason", "refund.reason", "a refund needs its reason and a reference")
-        self._refunded(amount_rp=amount_rp, reason=reason, reference=reference, by=actor.user)
+        self._refunded(amount_rp=amount_rp, reason=reason, reference=reference, by=actor.user, **self._where())
 
     @event("Refunded")
-    def _refunded(self, amount_rp: int, reason: str, reference: str, by: str) -> None:
+    def _refunded(self, amount_rp: int, reason: str, reference: str, by: str, proposal_id: uuid.UUID | None,
+                  group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.refunded_rp += amount_rp
 
 

@@ -1,13 +1,19 @@
 """Grants public events: each domain event mapped to its public contract (``shared.contracts.grants``), the only
 form in which grants' history leaves the service.
+
+A pure field map: since class_version 2 (services/grants/domain.py, ``VersionedEvent``) each domain event carries
+what its public event needs (the proposal's group and village, the grant's proposal, group and village, a
+confirmation's tranche and amount, an approval's tranches, a ceiling's year and source), so mapping an event reads
+nothing and the relay builds a page of envelopes without replaying a single aggregate.
+
+Events stored before v2: the upcaster reads them with those fields None, and for them alone
+``_stored_before_v2`` reads the aggregate as the event left it (what every event cost before v2: one replay each).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-from eventsourcing.domain import Aggregate
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from services.grants.domain import Budget, Grant, LedgerSeal, Proposal
 from shared.contracts import EventData
@@ -17,40 +23,67 @@ if TYPE_CHECKING:
     from services.grants.application import GrantsApplication
 
 
-def _at(app: GrantsApplication, e) -> Aggregate:
-    """The aggregate as this event left it."""
-    return app.repository.get(e.originator_id, version=e.originator_version)
+def _carried(app: GrantsApplication | None, e, *names: str) -> list[Any]:
+    """The values of fields added in v2, from the event itself; only for an event stored before v2 (they are
+    None), from the store."""
+    values = [getattr(e, name) for name in names]
+    if any(value is None for value in values):
+        return _stored_before_v2(app, e, names)
+    return values
 
 
-def _proposal_fields(app: GrantsApplication, e) -> dict:
-    proposal = _at(app, e)
-    return {"proposal_id": proposal.id, "group_id": proposal.group_id, "village_code": proposal.village_code}
+def _stored_before_v2(app: GrantsApplication, e, names: Sequence[str]) -> list[Any]:
+    """The legacy path, for events stored before v2: ``names`` as the aggregate held them when the event happened
+    (an approval's tranches: its grant's, as opened with it; a confirmation's tranche and amount: its payment's)."""
+    aggregate = app.repository.get(e.originator_id, version=e.originator_version)
+
+    def value(name: str) -> Any:
+        if name == "tranches":
+            return app.repository.get(Grant.create_id(e.originator_id), version=1).tranches
+        if isinstance(e, Grant.Confirmed) and name in ("tranche", "amount_rp"):
+            return aggregate.payments[e.payment_id][name]
+        return getattr(aggregate, name)
+
+    return [value(name) for name in names]
 
 
-def _grant_fields(app: GrantsApplication, e) -> dict:
-    grant = _at(app, e)
-    return {"grant_id": grant.id, "proposal_id": grant.proposal_id, "group_id": grant.group_id,
-            "village_code": grant.village_code}
+def _proposal_fields(app: GrantsApplication | None, e) -> dict:
+    group_id, village_code = _carried(app, e, "group_id", "village_code")
+    return {"proposal_id": e.originator_id, "group_id": group_id, "village_code": village_code}
 
 
-def _budget_ceiling(app: GrantsApplication, e) -> EventData:
-    budget = _at(app, e)
-    return public.BudgetCeilingSetV1(budget_id=budget.id, fiscal_year=budget.fiscal_year, source=budget.source,
+def _grant_fields(app: GrantsApplication | None, e) -> dict:
+    proposal_id, group_id, village_code = _carried(app, e, "proposal_id", "group_id", "village_code")
+    return {"grant_id": e.originator_id, "proposal_id": proposal_id, "group_id": group_id,
+            "village_code": village_code}
+
+
+def _tranches(tranches) -> list[public.TrancheV1]:
+    return [public.TrancheV1(number=t.number, amount_rp=t.amount_rp) for t in tranches]
+
+
+def _budget_ceiling(app: GrantsApplication | None, e) -> EventData:
+    fiscal_year, source = _carried(app, e, "fiscal_year", "source")
+    return public.BudgetCeilingSetV1(budget_id=e.originator_id, fiscal_year=fiscal_year, source=source,
                                      ceiling_rp=e.ceiling_rp, set_by=e.set_by)
 
 
-def _approved(app: GrantsApplication, e) -> EventData:
-    grant_tranches = [public.TrancheV1(number=t.number, amount_rp=t.amount_rp)
-                      for t in app.repository.get(Grant.create_id(e.originator_id), version=1).tranches]
-    return public.ProposalApprovedV1(**_proposal_fields(app, e), by=e.by, amount_rp=e.amount_rp, form=e.form,
-                                     fiscal_year=e.fiscal_year, source=e.source, tranches=grant_tranches)
+def _approved(app: GrantsApplication | None, e) -> EventData:
+    group_id, village_code, tranches = _carried(app, e, "group_id", "village_code", "tranches")
+    return public.ProposalApprovedV1(proposal_id=e.originator_id, group_id=group_id, village_code=village_code,
+                                     by=e.by, amount_rp=e.amount_rp, form=e.form, fiscal_year=e.fiscal_year,
+                                     source=e.source, tranches=_tranches(tranches))
 
 
-def _payment(app: GrantsApplication, e) -> dict:
-    return _at(app, e).payments[e.payment_id]
+def _confirmed(app: GrantsApplication | None, e) -> EventData:
+    proposal_id, group_id, village_code, tranche, amount_rp = _carried(
+        app, e, "proposal_id", "group_id", "village_code", "tranche", "amount_rp")
+    return public.DisbursementConfirmedV1(grant_id=e.originator_id, proposal_id=proposal_id, group_id=group_id,
+                                          village_code=village_code, payment_id=e.payment_id, by=e.by,
+                                          tranche=tranche, amount_rp=amount_rp, bank_reference=e.bank_reference)
 
 
-PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication, object], EventData]] = {
+PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication | None, object], EventData]] = {
     Budget.Opened: _budget_ceiling,
     Budget.CeilingSet: _budget_ceiling,
     Budget.Committed: lambda app, e: public.BudgetCommittedV1(budget_id=e.originator_id, proposal_id=e.proposal_id,
@@ -77,13 +110,11 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication, object], EventData]] = {
     Grant.Opened: lambda app, e: public.GrantOpenedV1(
         grant_id=e.originator_id, proposal_id=e.proposal_id, group_id=e.group_id, village_code=e.village_code,
         amount_rp=e.amount_rp, form=e.form,
-        tranches=[public.TrancheV1(number=t.number, amount_rp=t.amount_rp) for t in e.tranches]),
+        tranches=_tranches(e.tranches)),
     Grant.Instructed: lambda app, e: public.DisbursementInstructedV1(
         **_grant_fields(app, e), payment_id=e.payment_id, by=e.by, tranche=e.tranche, amount_rp=e.amount_rp),
     Grant.Sent: lambda app, e: public.DisbursementSentV1(**_grant_fields(app, e), payment_id=e.payment_id, by=e.by),
-    Grant.Confirmed: lambda app, e: public.DisbursementConfirmedV1(
-        **_grant_fields(app, e), payment_id=e.payment_id, by=e.by, tranche=_payment(app, e)["tranche"],
-        amount_rp=_payment(app, e)["amount_rp"], bank_reference=e.bank_reference),
+    Grant.Confirmed: _confirmed,
     Grant.Failed: lambda app, e: public.DisbursementFailedV1(**_grant_fields(app, e), payment_id=e.payment_id,
                                                              by=e.by, reason=e.reason),
     Grant.PaymentCancelled: lambda app, e: public.DisbursementCancelledV1(
