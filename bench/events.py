@@ -122,7 +122,7 @@ def household(number: int) -> dict:
         "village_code": VILLAGES[number % len(VILLAGES)],
         "address": f"Dusun {number % 7 + 1}",
         "decile": 1 + number % 10,
-        "registered_by": "bench.operator",
+        "actor": {"user": "bench.operator", "role": "operator", "region": "18.01"},
         "members": [
             {"nik": nik("180106", mother_birth, "P", mother_serial), "name": f"Ibu {number}", "sex": "P",
              "birth_date": mother_birth.isoformat(), "relation": "Kepala Keluarga"},
@@ -142,7 +142,8 @@ def kk_range(first: int, count: int) -> tuple[str, str]:
 
 def import_regions(app: RegistryApplication) -> None:
     rows = [{"code": code, "name": name, "level": level} for code, name, level in REGIONS]
-    app.import_regions(ImportRegions.model_validate({"rows": rows, "source": "bench", "imported_by": "bench"}))
+    app.import_regions(ImportRegions.model_validate({"rows": rows, "source": "bench",
+                                                     "actor": {"user": "bench", "role": "admin", "region": ""}}))
 
 
 def write_households(app: RegistryApplication, first: int, count: int, batch: int = STORE_BATCH,

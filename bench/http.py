@@ -326,7 +326,8 @@ def main() -> None:
         store.close()
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=120) as rpc:
             rows = [row._asdict() for row in builtin_lampung_selatan().rows()]
-            rpc.registry.import_regions({"rows": rows, "source": "built-in", "imported_by": "bench"})
+            rpc.registry.import_regions({"rows": rows, "source": "built-in",
+                                         "actor": {"user": "bench", "role": "admin", "region": ""}})
         tokens = {name: token(base, name) for name in ("op.bench", "aud.bench", "min.bench")}
         operator = session(tokens["op.bench"])
         seeded = [household(n) for n in range(1, args.households + 1)]

@@ -36,6 +36,7 @@ from functools import cache, partial  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from berdaya.cli.bdt_import import registration  # noqa: E402
+from berdaya.cli.remote import cli_actor  # noqa: E402
 from services.registry.bdt import read_bdt  # noqa: E402
 from services.registry.synth import write_synthetic_bdt  # noqa: E402
 from shared.config import SERVICES  # noqa: E402
@@ -45,7 +46,7 @@ from shared.rpc import call_until_answered  # noqa: E402
 SEED = 20260
 POOL = 600  # households in the synthetic file; the steps take slices of it
 BATCH = 10
-BY = "deploy.test"
+ACTOR = cli_actor("deploy.test")  # the deploy test acts as an operator tool does: an operator, national
 LOST_AFTER = 20  # seconds without an answer to an import call: its request went down with a replica
 
 
@@ -76,7 +77,7 @@ def regions() -> None:
     rows = [row._asdict() for row in builtin_lampung_selatan().rows()]
     with rpc() as cluster:
         result = cluster.registry.import_regions({"rows": rows, "source": "built-in Lampung Selatan table",
-                                                  "imported_by": BY})
+                                                  "actor": ACTOR.on_the_wire()})
     say("regions", codes=result["codes"])
 
 
@@ -92,7 +93,7 @@ def households() -> list[dict]:
         os.unlink(path)
     if checked.rejected:
         raise SystemExit(f"the synthetic file has {len(checked.rejected)} invalid rows")
-    return [registration(record, BY) for record in checked.households]
+    return [registration(record, ACTOR) for record in checked.households]
 
 
 def register(first: int, last: int, mode: str = "register", batch_size: int = BATCH) -> None:

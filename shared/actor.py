@@ -8,6 +8,7 @@ province) covers '18.…', '' (national) covers everything.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from pydantic import ConfigDict
@@ -30,3 +31,7 @@ class Actor:
 
     def covers(self, region_code: str) -> bool:
         return covers(self.region, region_code)
+
+    def on_the_wire(self) -> dict[str, str]:
+        """The actor as it travels over RPC (the service's edge makes it an Actor again)."""
+        return asdict(self)

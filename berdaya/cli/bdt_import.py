@@ -18,6 +18,7 @@ from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.registry.bdt import HouseholdRecord, read_bdt
+from shared.actor import Actor
 from shared.regions import RegionTable, iter_csv
 from shared.rpc import call_until_answered
 
@@ -43,10 +44,10 @@ class ImportReport:
         }
 
 
-def registration(record: HouseholdRecord, by: str) -> dict:
+def registration(record: HouseholdRecord, actor: Actor) -> dict:
     return {
         "kk": record.kk, "dtks_id": record.dtks_id, "village_code": record.village_code, "address": record.address,
-        "decile": record.decile, "registered_by": by,
+        "decile": record.decile, "actor": actor.on_the_wire(),
         "members": [
             {"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
              "relation": m.relation, "marital_status": m.marital_status, "occupation": m.occupation}
@@ -55,7 +56,7 @@ def registration(record: HouseholdRecord, by: str) -> dict:
     }
 
 
-def import_bdt(path: Path, amqp_uri: str, by: str, progress: Callable[[int, int], None] | None = None,
+def import_bdt(path: Path, amqp_uri: str, actor: Actor, progress: Callable[[int, int], None] | None = None,
                rpc_timeout: float = 120) -> ImportReport:
     report = ImportReport()
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=rpc_timeout) as rpc:
@@ -83,7 +84,7 @@ def import_bdt(path: Path, amqp_uri: str, by: str, progress: Callable[[int, int]
                 progress(done, len(households))
 
         for start in range(0, len(households), BATCH):
-            batch = [registration(record, by) for record in households[start:start + BATCH]]
+            batch = [registration(record, actor) for record in households[start:start + BATCH]]
             in_flight.append((rpc.registry.import_households.call_async(batch), batch))
             if len(in_flight) >= IN_FLIGHT:
                 settle(*in_flight.pop(0))

@@ -26,6 +26,7 @@ from berdaya.cli import audit
 from berdaya.cli.audit_report import write_report
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.processes import PROCESSES, ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
+from berdaya.cli.remote import cli_actor
 from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
 from services.registry.bdt import HouseholdRecord, MemberRecord, read_bdt
@@ -169,7 +170,7 @@ class Demo:
         else:
             rows = [row._asdict() for row in builtin_lampung_selatan().rows()]
             source = "built-in Lampung Selatan table"
-        result = rpc.registry.import_regions({"rows": rows, "source": source, "imported_by": "demo.admin"})
+        result = rpc.registry.import_regions({"rows": rows, "source": source, "actor": DEMO_ADMIN.on_the_wire()})
         self.say(f"region table: {result['codes']} codes imported from {source}")
         return RegionTable((r["code"], r["name"], r["level"]) for r in rows)
 
@@ -181,12 +182,12 @@ class Demo:
         summary = write_synthetic_bdt(path, households, "18.01", builtin_lampung_selatan(), seed, error_share=0.02)
         self.say(f"generated {path.relative_to(ROOT)}: {summary.households} households, {summary.individuals} "
                  f"people, {len(summary.injected_errors)} with a typical error")
-        first = import_bdt(path, self.amqp_uri, "demo.operator").as_dict()
+        first = import_bdt(path, self.amqp_uri, DEMO_OPERATOR).as_dict()
         self.say(f"import: {first['households_imported']} households ({first['individuals_imported']} people) "
                  f"imported, {first['households_rejected']} rejected ({len(first['rejected_rows'])} rows)")
         for row in first["rejected_rows"][:5]:
             self.say(escape(f"  line {row['line']} KK {row['no_kk']}: {row['reason']}"))
-        again = import_bdt(path, self.amqp_uri, "demo.operator").as_dict()
+        again = import_bdt(path, self.amqp_uri, DEMO_OPERATOR).as_dict()
         self.say(f"the same file again: {again['households_imported']} imported, {again['unchanged']} unchanged")
         report = {key: first[key] for key in ("households_imported", "individuals_imported", "households_rejected")}
         report["rejected_rows"] = len(first["rejected_rows"])
@@ -272,7 +273,7 @@ class Demo:
             "KUBE Uji Ganda", village, [*first_members[:9], spare])))
         cases.append(("a women's KUBE of 6 households", group_payload("KUBE Uji Kecil", village, first_members[:6])))
         taken = formed[0][1][0][0]
-        claimant = registration(taken, "demo.operator") | {"kk": "1801" + taken.kk[4:10] + "999999"}
+        claimant = registration(taken, DEMO_OPERATOR) | {"kk": "1801" + taken.kk[4:10] + "999999"}
         cases.append(("a NIK already registered in another household", claimant))
         refusals = []
         for label, payload in cases:
@@ -314,6 +315,13 @@ VERIFIER = {"user": "kabid.pemberdayaan", "role": "verifier", "region": "18.01"}
 PROVINCE = {"user": "dinsos.lampung", "role": "province", "region": "18"}
 MINISTRY = {"user": "kemensos.dirjen", "role": "ministry", "region": ""}
 TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
+FACILITATOR = {"user": "fasilitator.demo", "role": "facilitator", "region": "18.01"}
+# Who runs the operator tools (see cli_actor): the admin the region table, nationally; an operator the DTKS file of
+# Lampung Selatan and the KUBE formed from it, for that regency.
+DEMO_ADMIN = cli_actor("demo.admin", role="admin")
+DEMO_OPERATOR = cli_actor("demo.operator", "18.01")
+
+
 def demo_users() -> list[list[str]]:
     """The demo's console users as written by the last demo: username, role, region, password."""
     return [line.split("\t") for line in USERS_FILE.read_text().splitlines()] if USERS_FILE.exists() else []
@@ -400,9 +408,9 @@ class Steps:
             day = jakarta_today() - timedelta(days=30 * (6 - index))
             session_id = self.rpc.training.schedule_session({
                 "cohort_id": cohort_id, "module": module, "session_date": day.isoformat(),
-                "place": "Balai Desa", "by": "fasilitator.demo"})
+                "place": "Balai Desa", "actor": FACILITATOR})
             self.rpc.training.record_attendance({
-                "cohort_id": cohort_id, "session_id": session_id, "by": "fasilitator.demo",
+                "cohort_id": cohort_id, "session_id": session_id, "actor": FACILITATOR,
                 "marks": {nik: "present" if nik in attending and index < 5 else "absent" for nik in niks}})
         self.say(f"Family School: {len(attending)} of {len(niks)} representatives attended five modules")
 
@@ -446,6 +454,6 @@ def group_payload(name: str, village: str, members: list[tuple[HouseholdRecord, 
         "members": [{"kk": record.kk, "representative_nik": member.nik} for record, member in members],
         "roles": {"ketua": niks[0], "sekretaris": niks[1], "bendahara": niks[2]},
         "bank_account": {"bank": "BRI", "number": "0123-01-" + village.replace(".", "")[-6:], "holder": name},
-        "sk_kades": f"140/{village[-4:]}/SK/2026", "formed_by": "demo.operator",
+        "sk_kades": f"140/{village[-4:]}/SK/2026", "actor": DEMO_OPERATOR.on_the_wire(),
     }
 

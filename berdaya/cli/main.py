@@ -20,7 +20,7 @@ from berdaya.cli.bdt_import import import_bdt
 from berdaya.cli.demo import CONSOLE_URL, USERS_FILE, Demo, demo_users
 from berdaya.cli.dlq import dlq_app
 from berdaya.cli.processes import PROCESSES, ROOT, pid_file, running_pid, start_service, stop_pid, wait_until_ready
-from berdaya.cli.remote import amqp_uri, console, fail
+from berdaya.cli.remote import amqp_uri, cli_actor, console, fail
 from berdaya.cli.users import users_app
 from services.registry.synth import write_synthetic_bdt
 from shared.config import SERVICES
@@ -208,13 +208,14 @@ def regions_import(
 ) -> None:
     """Import an official region list into the registry (codes are added or renamed, never deleted)."""
     try:
+        actor = cli_actor(by, role="admin")  # the region table is the admin's, national: see cli_actor
         rows = [row._asdict() for path in files for row in load_region_csv(path)]
     except BerdayaError as refused:
         fail(refused)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=120) as rpc:
         try:
             result = rpc.registry.import_regions({"rows": rows, "source": ", ".join(p.name for p in files),
-                                                  "imported_by": by})
+                                                  "actor": actor.on_the_wire()})
         except RemoteError as remote:
             fail(remote)
     console.print(f"imported {result['codes']} region codes (sha256 {result['sha256'][:16]}…); "
@@ -245,18 +246,20 @@ def import_bdt_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="DTKS/BDT CSV, one row per individual"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
     by: str = typer.Option("operator", help="who imports (recorded on every household)"),
+    region: str = typer.Option("", help="the region the importing operator acts for (default: national)"),
 ) -> None:
     """Import a DTKS/BDT file: valid households registered, every rejected row reported with its reason."""
     show_progress = not as_json and console.is_terminal
     try:
+        actor = cli_actor(by, region)  # an operator, national unless --region: see cli_actor
         if show_progress:
             with Progress(*Progress.get_default_columns(), TextColumn("{task.completed:,} households"),
                           console=console) as bar:
                 task = bar.add_task(f"importing {file.name}", total=None)
-                report = import_bdt(file, amqp_uri(), by,
+                report = import_bdt(file, amqp_uri(), actor,
                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
         else:
-            report = import_bdt(file, amqp_uri(), by)
+            report = import_bdt(file, amqp_uri(), actor)
     except (BerdayaError, RemoteError) as refused:
         fail(refused)
     if as_json:

@@ -60,7 +60,8 @@ def run_bdt_import(call: Call) -> dict:
     jobs = call.gateway.jobs
     try:
         call.rpc("registry", "counts")  # a registry that is down answers 503 now, not after the job's time-out
-        finished = run_cli(["import-bdt", str(path), "--json", "--by", call.username],
+        actor = call.actor()  # the CLI acts as an operator (the route's only role) of the region it is given
+        finished = run_cli(["import-bdt", str(path), "--json", "--by", actor["user"], "--region", actor["region"]],
                            env={"AMQP_URI": jobs.amqp_uri}, timeout_s=jobs.import_timeout_s, what="the import")
     finally:
         path.unlink(missing_ok=True)

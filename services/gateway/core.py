@@ -24,7 +24,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -109,9 +109,9 @@ class Call:
         return self.user.username if self.user else ""
 
     def actor(self) -> dict[str, str]:
-        """The user as the actor of a command, as it travels over RPC (the service's edge makes it an Actor)."""
+        """The user as the actor of a command, as it travels over RPC."""
         assert self.user is not None
-        return asdict(self.user.actor())
+        return self.user.actor().on_the_wire()
 
     def payload(self, **extra: Any) -> dict[str, Any]:
         """The body as the service's command wants it (fields the client left out stay out), plus ``extra``."""

@@ -1,7 +1,7 @@
 """The HTTP API's shapes (pydantic): request bodies, query strings, path parameters and responses.
 
 They are the gateway's public contract and generate /openapi.json. Request bodies are the services' commands less
-what the gateway fills in from the token (``actor``, ``by``, ``registered_by``...). Shapes are checked here
+what the gateway fills in from the token (``actor``: the user, role and region). Shapes are checked here
 (strictly: JSON types, no unknown fields); vocabularies and programme rules are checked by the service that owns
 them, whose refusal comes back as a 400/409 naming the field and the rule.
 

@@ -202,7 +202,7 @@ def openapi(c: Call) -> dict:
 # --- registry ------------------------------------------------------------------------------------------------
 
 def register_household(c: Call) -> dict:
-    household_id = c.rpc("registry", "register_household", c.payload(registered_by=c.username))
+    household_id = c.rpc("registry", "register_household", c.payload(actor=c.actor()))
     return {"household_id": household_id, "kk": c.body.kk}
 
 
@@ -223,7 +223,7 @@ def find_people(c: Call) -> dict:
 
 def household_then(method: str, **fixed: Any):
     def run(c: Call) -> dict:
-        c.rpc("registry", method, c.payload(kk=c.path.kk, by=c.username, **{k: getattr(c.path, v) for k, v in
+        c.rpc("registry", method, c.payload(kk=c.path.kk, actor=c.actor(), **{k: getattr(c.path, v) for k, v in
                                                                               fixed.items()}))
         return household(c)
     return run
@@ -238,12 +238,12 @@ def search_regions(c: Call) -> dict:
 
 
 def form_group(c: Call) -> dict:
-    return {"group_id": c.rpc("registry", "form_group", c.payload(formed_by=c.username))}
+    return {"group_id": c.rpc("registry", "form_group", c.payload(actor=c.actor()))}
 
 
 def group_then(method: str):
     def run(c: Call) -> dict:
-        c.rpc("registry", method, c.payload(group_id=c.path.group_id, by=c.username))
+        c.rpc("registry", method, c.payload(group_id=c.path.group_id, actor=c.actor()))
         return group(c)
     return run
 
@@ -320,7 +320,7 @@ def grant_then(method: str, tranche: bool = False, payment: bool = False):
 # --- training ------------------------------------------------------------------------------------------------
 
 def open_cohort(c: Call) -> dict:
-    return {"cohort_id": c.rpc("training", "open_cohort", c.payload(by=c.username))}
+    return {"cohort_id": c.rpc("training", "open_cohort", c.payload(actor=c.actor()))}
 
 
 def list_cohorts(c: Call) -> dict:
@@ -329,19 +329,19 @@ def list_cohorts(c: Call) -> dict:
 
 
 def enrol(c: Call) -> dict:
-    c.rpc("training", "enrol", c.payload(cohort_id=c.path.cohort_id, by=c.username))
+    c.rpc("training", "enrol", c.payload(cohort_id=c.path.cohort_id, actor=c.actor()))
     return cohort(c)
 
 
 def schedule(c: Call) -> dict:
     return {"session_id": c.rpc("training", "schedule_session", c.payload(cohort_id=c.path.cohort_id,
-                                                                          by=c.username))}
+                                                                          actor=c.actor()))}
 
 
 def attendance(method: str):
     def run(c: Call) -> dict:
         completed = c.rpc("training", method, c.payload(cohort_id=c.path.cohort_id, session_id=c.path.session_id,
-                                                        by=c.username))
+                                                        actor=c.actor()))
         return {"completed": completed}
     return run
 
@@ -383,7 +383,7 @@ ROUTES: tuple[Route, ...] = (
       run=lambda c: user_out(c.user), response=m.Me, tag="auth"),
     # regions
     r("POST", "/regions/import", "import_regions", "Import the official region list", roles={"admin"},
-      scope=National(), run=lambda c: c.rpc("registry", "import_regions", c.payload(imported_by=c.username),
+      scope=National(), run=lambda c: c.rpc("registry", "import_regions", c.payload(actor=c.actor()),
                                              timeout=120),
       body=m.ImportRegions, response=m.RegionImported, max_body=20_000_000, tag="regions"),
     r("GET", "/regions", "list_regions", "List region codes", roles=EVERYONE, scope=Unscoped(), run=search_regions,

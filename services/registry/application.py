@@ -79,10 +79,10 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         digest = hashlib.sha256("\n".join(f"{c},{n},{lv}" for c, n, lv in sorted(rows)).encode()).hexdigest()
         try:
             regions: RegionList = self.repository.get(RegionList.ID)
-            regions.reimport(codes=len(rows), sha256=digest, source=command.source, imported_by=command.imported_by)
+            regions.reimport(codes=len(rows), sha256=digest, source=command.source, imported_by=command.actor.user)
         except AggregateNotFoundError:
             regions = RegionList(codes=len(rows), sha256=digest, source=command.source,
-                                 imported_by=command.imported_by)
+                                 imported_by=command.actor.user)
         writes = ReadModelWrites()
         # Codes are added or renamed, never deleted: households may still refer to a code an update dropped.
         for row in rows:
@@ -194,7 +194,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
 
         def change(household: Household, writes: ReadModelWrites) -> None:
             member = Member(**command.member.model_dump())
-            household.add_member(member, reason=command.reason, by=command.by)
+            household.add_member(member, reason=command.reason, by=command.actor.user)
             writes.add(INSERT_PERSON, person_row(member, household))
             writes.add(COUNT_MEMBERS, (len(household.members), household.kk))
 
@@ -202,7 +202,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
 
     def remove_member(self, command: RemoveMember) -> None:
         def change(household: Household, writes: ReadModelWrites) -> None:
-            household.remove_member(command.nik, reason=command.reason, by=command.by,
+            household.remove_member(command.nik, reason=command.reason, by=command.actor.user,
                                     new_head_nik=command.new_head_nik)
             writes.add("DELETE FROM individuals WHERE nik = %s", (command.nik,))
             if command.new_head_nik:
@@ -219,7 +219,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         regions = self.regions()
 
         def change(household: Household, writes: ReadModelWrites) -> None:
-            household.correct_member(command.nik, changes, reason=command.reason, by=command.by)
+            household.correct_member(command.nik, changes, reason=command.reason, by=command.actor.user)
             corrected = household.member(command.nik)
             check_nik_matches(corrected.nik, corrected.sex, corrected.birth_date, regions)
             writes.add(UPSERT_PERSON, person_row(corrected, household))
@@ -228,14 +228,14 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
 
     def change_status(self, command: ChangeStatus) -> None:
         def change(household: Household, writes: ReadModelWrites) -> None:
-            household.change_status(command.status, reason=command.reason, by=command.by)
+            household.change_status(command.status, reason=command.reason, by=command.actor.user)
             writes.add("UPDATE households SET bdt_status = %s WHERE kk = %s", (command.status, household.kk))
 
         self._change_household(command.kk, change)
 
     def change_decile(self, command: ChangeDecile) -> None:
         def change(household: Household, writes: ReadModelWrites) -> None:
-            household.change_decile(command.decile, by=command.by)
+            household.change_decile(command.decile, by=command.actor.user)
             writes.add("UPDATE households SET decile = %s WHERE kk = %s", (command.decile, household.kk))
 
         self._change_household(command.kk, change)
@@ -262,7 +262,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
             name=command.name, village_code=command.village_code, business_type=command.business_type,
             kind=command.kind, members=members, roles=dict(command.roles),
             bank_account=BankAccount(**command.bank_account.model_dump()), sk_kades=command.sk_kades,
-            formed_by=command.formed_by, rules=self.kube_rules,
+            formed_by=command.actor.user, rules=self.kube_rules,
         )
         for proposed, member in zip(self._candidates(members), members, strict=True):
             check_candidate(proposed, command.village_code, command.kind, self.kube_rules, today,
@@ -293,7 +293,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
                 proposed = self._candidates([added])[0]
                 check_candidate(proposed, group.village_code, group.kind, self.kube_rules, today,
                                 added.representative_nik)
-            group.change_member(command.removed_kk, added, reason=command.reason, by=command.by,
+            group.change_member(command.removed_kk, added, reason=command.reason, by=command.actor.user,
                                 rules=self.kube_rules)
             if command.removed_kk:
                 writes.add("DELETE FROM group_members WHERE kk = %s AND group_id = %s", (command.removed_kk, group.id))
@@ -306,7 +306,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
 
     def dissolve_group(self, command: DissolveGroup) -> None:
         def change(group: Group, writes: ReadModelWrites) -> None:
-            group.dissolve(reason=command.reason, by=command.by)
+            group.dissolve(reason=command.reason, by=command.actor.user)
             writes.add("DELETE FROM group_members WHERE group_id = %s", (group.id,))
             writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (group.id,))
 
@@ -365,7 +365,7 @@ def household_from(command: RegisterHousehold) -> Household:
     return Household.register(
         kk=command.kk, dtks_id=command.dtks_id, village_code=command.village_code, address=command.address,
         decile=command.decile, members=[Member(**member.model_dump()) for member in command.members],
-        registered_by=command.registered_by,
+        registered_by=command.actor.user,
     )
 
 

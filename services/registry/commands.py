@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from services.registry.domain import CORRECTABLE_FIELDS
-from shared.edge import Command, Kk, Nik, RegionCode, UserName, Uuid, VillageCode
+from shared.actor import Actor
+from shared.edge import Command, Kk, Nik, RegionCode, Uuid, VillageCode
 from shared.vocabulary import (
     BDT_STATUSES,
     BUSINESS_TYPES,
@@ -25,8 +26,13 @@ from shared.vocabulary import (
     SEXES,
 )
 
-Actor = UserName
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Acting(Command):
+    """A command someone gives: who, in which role, for which region (the gateway builds it from the token)."""
+
+    actor: Actor
 
 
 class MemberIn(Command):
@@ -39,29 +45,26 @@ class MemberIn(Command):
     occupation: str = Field(default="", max_length=100)
 
 
-class RegisterHousehold(Command):
+class RegisterHousehold(Acting):
     kk: Kk
     dtks_id: str = Field(min_length=1, max_length=64)
     village_code: VillageCode
     address: str = Field(default="", max_length=500)
     decile: int = Field(ge=1, le=10)
     members: list[MemberIn] = Field(min_length=1, max_length=30)
-    registered_by: Actor
 
 
-class AddMember(Command):
+class AddMember(Acting):
     kk: Kk
     member: MemberIn
     reason: Literal[JOIN_REASONS]  # type: ignore[valid-type]
-    by: Actor
 
 
-class RemoveMember(Command):
+class RemoveMember(Acting):
     kk: Kk
     nik: Nik
     reason: Literal[LEAVE_REASONS]  # type: ignore[valid-type]
     new_head_nik: Nik | None = None
-    by: Actor
 
 
 class MemberChanges(Command):
@@ -73,28 +76,25 @@ class MemberChanges(Command):
     occupation: str | None = Field(default=None, max_length=100)
 
 
-class CorrectMember(Command):
+class CorrectMember(Acting):
     kk: Kk
     nik: Nik
     changes: MemberChanges
     reason: Reason
-    by: Actor
 
     def changed_fields(self) -> dict:
         return {k: v for k, v in self.changes.model_dump(exclude_none=True).items() if k in CORRECTABLE_FIELDS}
 
 
-class ChangeStatus(Command):
+class ChangeStatus(Acting):
     kk: Kk
     status: Literal[BDT_STATUSES]  # type: ignore[valid-type]
     reason: Reason
-    by: Actor
 
 
-class ChangeDecile(Command):
+class ChangeDecile(Acting):
     kk: Kk
     decile: int = Field(ge=1, le=10)
-    by: Actor
 
 
 class GroupMemberIn(Command):
@@ -108,7 +108,7 @@ class BankAccountIn(Command):
     holder: str = Field(min_length=1, max_length=200)
 
 
-class FormGroup(Command):
+class FormGroup(Acting):
     name: str = Field(min_length=1, max_length=200)
     village_code: VillageCode
     business_type: Literal[BUSINESS_TYPES]  # type: ignore[valid-type]
@@ -117,21 +117,18 @@ class FormGroup(Command):
     roles: dict[Literal[GROUP_ROLES], Nik]  # type: ignore[valid-type]
     bank_account: BankAccountIn
     sk_kades: str = Field(min_length=1, max_length=100)
-    formed_by: Actor
 
 
-class ChangeGroupMember(Command):
+class ChangeGroupMember(Acting):
     group_id: Uuid
     removed_kk: Kk | None = None
     added: GroupMemberIn | None = None
     reason: Reason
-    by: Actor
 
 
-class DissolveGroup(Command):
+class DissolveGroup(Acting):
     group_id: Uuid
     reason: Reason
-    by: Actor
 
 
 class RegionRowIn(Command):
@@ -140,7 +137,6 @@ class RegionRowIn(Command):
     level: int = Field(ge=1, le=4)
 
 
-class ImportRegions(Command):
+class ImportRegions(Acting):
     rows: list[RegionRowIn] = Field(min_length=1, max_length=100_000)
     source: str = Field(min_length=1, max_length=300)
-    imported_by: Actor

@@ -83,7 +83,7 @@ def registration_writes(commands: list[RegisterHousehold], households: list[Hous
 
 def fingerprint(command: RegisterHousehold) -> str:
     """What an import compares to decide 'unchanged': the registration's data, not who sent it."""
-    data = command.model_dump(mode="json", exclude={"registered_by"})
+    data = command.model_dump(mode="json", exclude={"actor"})
     data["members"] = sorted(data["members"], key=lambda member: member["nik"])
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 

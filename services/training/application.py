@@ -81,7 +81,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     def add_module(self, command: cmd.AddModule) -> None:
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             curriculum = self.curriculum()
-            curriculum.add_module(command.code, command.title, command.by)
+            curriculum.add_module(command.code, command.title, command.actor.user)
             return [curriculum]
 
         self.record_retrying(attempt)
@@ -89,7 +89,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     def retire_module(self, command: cmd.RetireModule) -> None:
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             curriculum = self.curriculum()
-            curriculum.retire_module(command.code, command.by)
+            curriculum.retire_module(command.code, command.actor.user)
             return [curriculum]
 
         self.record_retrying(attempt)
@@ -97,7 +97,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     # --- cohorts ------------------------------------------------------------------------------------------
 
     def open_cohort(self, command: cmd.OpenCohort) -> str:
-        cohort = Cohort.open(command.village_code, command.facilitator, command.name, command.by)
+        cohort = Cohort.open(command.village_code, command.facilitator, command.name, command.actor.user)
         writes = ReadModelWrites()
         writes.add(cohort_row_sql(), cohort_row(cohort))
         self.record(cohort, writes=writes)
@@ -108,7 +108,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             cohort = self._cohort(command.cohort_id)
-            if not cohort.enrol(command.nik, person["name"], None, command.by):
+            if not cohort.enrol(command.nik, person["name"], None, command.actor.user):
                 raise Conflict(f"NIK {command.nik} is already enrolled in this cohort", rule="enrolment.exists")
             writes.add(UPSERT_PARTICIPANT, participant_row(cohort, command.nik))
             return [cohort]
@@ -127,7 +127,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], str]:
             cohort = self._cohort(command.cohort_id)
             session_id = cohort.schedule(command.module, command.session_date, command.place, self.curriculum(),
-                                         command.by)
+                                         command.actor.user)
             writes.add("UPDATE cohorts SET sessions = %s WHERE cohort_id = %s", (len(cohort.sessions), cohort.id))
             return [cohort], session_id
 
@@ -136,11 +136,11 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     def record_attendance(self, command: cmd.RecordAttendance) -> list[dict]:
         """Record a session's attendance; whoever now reaches the modules completes, and their gates follow."""
         return self._attend(command.cohort_id, lambda cohort: cohort.record_attendance(
-            command.session_id, dict(command.marks), command.by, jakarta_today()))
+            command.session_id, dict(command.marks), command.actor.user, jakarta_today()))
 
     def correct_attendance(self, command: cmd.CorrectAttendance) -> list[dict]:
         return self._attend(command.cohort_id, lambda cohort: cohort.correct_attendance(
-            command.session_id, command.nik, command.status, command.reason, command.by, jakarta_today()))
+            command.session_id, command.nik, command.status, command.reason, command.actor.user, jakarta_today()))
 
     def _attend(self, cohort_id: str, change: Callable[[Cohort], None]) -> list[dict]:
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], list[dict]]:

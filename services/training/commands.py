@@ -7,55 +7,53 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.edge import Command, Nik, UserName, Uuid, VillageCode
+from shared.actor import Actor
+from shared.edge import Command, Nik, Uuid, VillageCode
 from shared.vocabulary import ATTENDANCE
 
-Actor = UserName
+
+class Acting(Command):
+    """A command someone gives: who, in which role, for which region (the gateway builds it from the token)."""
+
+    actor: Actor
 
 
-class OpenCohort(Command):
+class OpenCohort(Acting):
     village_code: VillageCode
     facilitator: str = Field(min_length=1, max_length=100)
     name: str = Field(default="", max_length=200)
-    by: Actor
 
 
-class Enrol(Command):
+class Enrol(Acting):
     cohort_id: Uuid
     nik: Nik
-    by: Actor
 
 
-class ScheduleSession(Command):
+class ScheduleSession(Acting):
     cohort_id: Uuid
     module: str = Field(min_length=1, max_length=50)
     session_date: date
     place: str = Field(min_length=1, max_length=200)
-    by: Actor
 
 
-class RecordAttendance(Command):
+class RecordAttendance(Acting):
     cohort_id: Uuid
     session_id: Uuid
     marks: dict[Nik, Literal[ATTENDANCE]] = Field(min_length=1, max_length=200)  # type: ignore[valid-type]
-    by: Actor
 
 
-class CorrectAttendance(Command):
+class CorrectAttendance(Acting):
     cohort_id: Uuid
     session_id: Uuid
     nik: Nik
     status: Literal[ATTENDANCE]  # type: ignore[valid-type]
     reason: str = Field(min_length=1, max_length=500)
-    by: Actor
 
 
-class AddModule(Command):
+class AddModule(Acting):
     code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,40}$")
     title: str = Field(min_length=1, max_length=200)
-    by: Actor
 
 
-class RetireModule(Command):
+class RetireModule(Acting):
     code: str = Field(min_length=1, max_length=50)
-    by: Actor

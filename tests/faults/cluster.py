@@ -23,6 +23,7 @@ from shared.config import SERVICES
 from shared.regions import load_region_csv
 from tests.faults.infra import PrivatePostgres, PrivateRabbit, free_port
 from tests.integration.test_gateway import HASH, PASSWORD
+from tests.support.households import actor
 from tests.support.system import REGION_FILES
 
 RUNTIME_ROLE = "berdaya_app"
@@ -115,7 +116,8 @@ class FaultCluster:
     def import_regions(self) -> None:
         rows = [row._asdict() for path in REGION_FILES for row in load_region_csv(path)]
         with ClusterRpcProxy({"AMQP_URI": self.rabbit.amqp_uri}, timeout=60) as cluster:
-            cluster.registry.import_regions({"rows": rows, "source": "wilayah (faults)", "imported_by": "admin"})
+            cluster.registry.import_regions({"rows": rows, "source": "wilayah (faults)",
+                                             "actor": actor("admin", "admin", "")})
 
     def add_user(self, username: str, role: str, region: str) -> None:
         self.gateway_store.add_user(username, HASH, role, region)

@@ -22,7 +22,7 @@ from shared.consumer import handles
 from shared.dead_letters import peek, remove_resolved
 from shared.topology import dead_letter_queue_name
 from tests.integration.test_backbone import grants_counted, grants_households, register
-from tests.support.households import household
+from tests.support.households import actor, household
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,8 @@ def test_a_poison_event_halts_only_its_upstream_and_a_retry_after_the_fix_applie
     poison = halt["position"]
     with system.rpc() as rpc:
         # Grants' other upstream keeps flowing: training's events are applied.
-        rpc.training.open_cohort({"village_code": "18.01.06.2001", "facilitator": "Rina", "by": "fasilitator.rina"})
+        rpc.training.open_cohort({"village_code": "18.01.06.2001", "facilitator": "Rina",
+                                  "actor": actor("fasilitator.rina", "facilitator")})
         training_last = rpc.training.backbone_status()["last_position"]
         eventually(lambda: rpc.grants.backbone_status()["consumers"]["training"]["position"] == training_last)
         # Nothing from registry after the poison was applied.

@@ -16,8 +16,8 @@ import psycopg
 import pytest
 import requests
 
+from shared.config import SERVICES
 from tests.integration.test_gateway import (
-    AUDITED,
     GatewaySystem,
     Staff,
     approved_proposal,
@@ -42,7 +42,7 @@ def paid() -> Iterator[tuple[GatewaySystem, Staff, str]]:
     system = System()
     gateway = None
     try:
-        for service in AUDITED:
+        for service in SERVICES:
             system.start(service)
         system.import_regions()
         gateway = GatewaySystem(system).start()
@@ -67,9 +67,9 @@ def caught_up(system: System) -> None:
     """Every consumer has applied all its upstream has logged: the audit cross-checks the services."""
     with system.rpc() as rpc:
         def settled() -> bool:
-            status = {service: rpc[service].backbone_status() for service in AUDITED}
+            status = {service: rpc[service].backbone_status() for service in SERVICES}
             return all((consumer["position"] or 0) >= (status[upstream]["last_position"] or 0)
-                       for service in AUDITED for upstream, consumer in status[service]["consumers"].items())
+                       for service in SERVICES for upstream, consumer in status[service]["consumers"].items())
         eventually(settled, timeout=60, message="consumers catch up")
 
 
@@ -169,7 +169,7 @@ def test_one_audit_at_a_time_per_gateway(paid):
 
 def test_an_audit_that_cannot_reach_a_database_is_a_502_saying_why(system: System):
     gateway = GatewaySystem(system, AUDIT_DATABASE_URLS={
-        **{service: system.database_url(service) for service in AUDITED},
+        **{service: system.database_url(service) for service in SERVICES},
         "registry": f"postgresql://postgres@127.0.0.1:5432/{system.tag}_nowhere"}).start()
     try:
         auditor = gateway.user_client("auditor", "")

@@ -17,6 +17,7 @@ from shared.backbone import Backbone
 from shared.config import SERVICES
 from shared.errors import from_remote
 from tests.integration.test_registry import eligible_households, group
+from tests.support.households import actor
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -29,6 +30,7 @@ PROVINCE = {"user": "dinsos.lampung", "role": "province", "region": "18"}
 MINISTRY = {"user": "kemensos.pusat", "role": "ministry", "region": ""}
 MINISTRY_2 = {"user": "kemensos.direktur", "role": "ministry", "region": ""}
 TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
+FACILITATOR = {"user": "fasilitator.rina", "role": "facilitator", "region": "18.01"}
 LINES = [{"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000},
          {"item": "Kain dan benang", "quantity": 1, "unit": "paket", "unit_price_rp": 4_000_000}]  # Rp 16,500,000
 
@@ -102,11 +104,11 @@ def complete_family_school(rpc, cohort_id: str, present: list[str], absent: list
     for index, module in enumerate(modules):
         session_id = rpc.training.schedule_session({
             "cohort_id": cohort_id, "module": module, "session_date": (date.today() - timedelta(days=60 - index * 7))
-            .isoformat(), "place": "Balai Desa Jondong", "by": "fasilitator.rina"})
+            .isoformat(), "place": "Balai Desa Jondong", "actor": FACILITATOR})
         marks = {nik: "present" if index < present_at else "absent" for nik in present} | {
             nik: "absent" for nik in absent}
         completed += rpc.training.record_attendance({"cohort_id": cohort_id, "session_id": session_id,
-                                                     "marks": marks, "by": "fasilitator.rina"})
+                                                     "marks": marks, "actor": FACILITATOR})
     return completed
 
 
@@ -170,7 +172,7 @@ def complete_family_school_late(rpc, cohort_id: str, nik: str) -> list[dict]:
     for session in cohort["sessions"][:5]:
         completed += rpc.training.correct_attendance({
             "cohort_id": cohort_id, "session_id": session["session_id"], "nik": nik, "status": "present",
-            "reason": "daftar hadir tertukar", "by": "fasilitator.rina"})
+            "reason": "daftar hadir tertukar", "actor": FACILITATOR})
     return completed
 
 
@@ -218,7 +220,7 @@ def test_a_proposal_whose_household_drops_out_before_approval_is_flagged(running
         group_id, members = funded_ready_group(rpc, start=400)
         proposal_id = draft(rpc, group_id)
         climb(rpc, proposal_id)
-        rpc.registry.change_decile({"kk": members[2]["kk"], "decile": 6, "by": "pusdatin"})
+        rpc.registry.change_decile({"kk": members[2]["kk"], "decile": 6, "actor": actor("pusdatin")})
         eventually(lambda: rpc.grants.proposal(proposal_id)["flags"])
         error = refusal(lambda: approve(rpc, proposal_id))
         assert error.rule == "proposal.flagged" and members[2]["kk"] in error.message
@@ -399,13 +401,16 @@ def test_bad_family_school_input_is_refused_and_nothing_is_recorded(running, mis
         members = eligible_households(rpc, 2, VILLAGE, start=800)
         eventually(lambda: rpc.training.individual(members[1]["representative_nik"]))
         cohort_id = rpc.training.open_cohort({"village_code": VILLAGE, "facilitator": "fasilitator.rina",
-                                              "by": "kasi.pemberdayaan"})
-        rpc.training.enrol({"cohort_id": cohort_id, "nik": members[0]["representative_nik"], "by": "kasi"})
+                                              "actor": actor("kasi.pemberdayaan")})
+        rpc.training.enrol({"cohort_id": cohort_id, "nik": members[0]["representative_nik"],
+                            "actor": actor("kasi")})
         yesterday = (date.today() - timedelta(days=1)).isoformat()
+        facilitator = actor("f", "facilitator")
         session_id = rpc.training.schedule_session({"cohort_id": cohort_id, "module": "keuangan",
-                                                    "session_date": yesterday, "place": "Balai Desa", "by": "f"})
+                                                    "session_date": yesterday, "place": "Balai Desa",
+                                                    "actor": facilitator})
         before = rpc.training.cohort(cohort_id)
-        attend = {"cohort_id": cohort_id, "session_id": session_id, "by": "f",
+        attend = {"cohort_id": cohort_id, "session_id": session_id, "actor": facilitator,
                   "marks": {members[0]["representative_nik"]: "present"}}
         if mistake == "no_session":
             call = lambda: rpc.training.record_attendance({**attend, "session_id": str(uuid.uuid4())})  # noqa: E731
@@ -415,13 +420,13 @@ def test_bad_family_school_input_is_refused_and_nothing_is_recorded(running, mis
         elif mistake == "future_session":
             later = rpc.training.schedule_session({"cohort_id": cohort_id, "module": "usaha", "place": "Balai Desa",
                                                    "session_date": (date.today() + timedelta(days=7)).isoformat(),
-                                                   "by": "f"})
+                                                   "actor": facilitator})
             before = rpc.training.cohort(cohort_id)
             call = lambda: rpc.training.record_attendance({**attend, "session_id": later})  # noqa: E731
         else:
             call = lambda: rpc.training.schedule_session({  # noqa: E731
                 "cohort_id": cohort_id, "module": "keuangan", "session_date": yesterday, "place": "Aula",
-                "by": "f"})
+                "actor": facilitator})
         error = refusal(call)
         assert error.code in ("not_found", "invalid", "conflict"), error
         assert rpc.training.cohort(cohort_id) == before

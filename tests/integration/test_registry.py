@@ -13,16 +13,18 @@ from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError
 
 from berdaya.cli.bdt_import import import_bdt
+from berdaya.cli.remote import cli_actor
 from services.registry.service import RegistryService
 from services.registry.synth import write_synthetic_bdt
 from shared.backbone import domain_rpc
 from shared.config import SERVICES
 from shared.errors import from_remote
 from shared.regions import builtin_lampung_selatan
-from tests.support.households import household, nik
+from tests.support.households import actor, household, nik
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
+IMPORTER = cli_actor("operator.lamsel", "18.01")  # `berdaya import-bdt --by operator.lamsel --region 18.01`
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ def test_a_messy_file_imports_valid_households_whole_reports_every_rejected_row_
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
 
-    report = import_bdt(path, running.amqp_uri, "operator.lamsel")
+    report = import_bdt(path, running.amqp_uri, IMPORTER)
     invalid = summary.invalid_households
     assert report.households_rejected == len(invalid) > 0
     assert report.households_imported == 300 - len(invalid)
@@ -65,7 +67,7 @@ def test_a_messy_file_imports_valid_households_whole_reports_every_rejected_row_
     assert people == report.individuals_imported == summary.individuals - sum(
         len(kk_lines[kk]) for kk in invalid)
 
-    again = import_bdt(path, running.amqp_uri, "operator.lamsel")
+    again = import_bdt(path, running.amqp_uri, IMPORTER)
     assert (again.households_imported, again.unchanged, again.households_rejected) == (0, 300 - len(invalid),
                                                                                       len(invalid))
     assert running.scalar("registry", "SELECT count(*) FROM registry_events") == 1 + 300 - len(invalid)
@@ -112,15 +114,16 @@ def test_a_households_changes_are_its_history_and_reach_grants_and_training(runn
             "relation": "Anak"}
     with running.rpc() as rpc:
         rpc.registry.register_household(payload)
-        rpc.registry.add_member({"kk": kk, "member": baby, "reason": "birth", "by": "operator.a"})
+        op_a, op_b = actor("operator.a"), actor("operator.b")
+        rpc.registry.add_member({"kk": kk, "member": baby, "reason": "birth", "actor": op_a})
         rpc.registry.correct_member({"kk": kk, "nik": mother, "changes": {"name": "Ibu Siti Rahayu"},
-                                     "reason": "ejaan sesuai KTP", "by": "operator.b"})
-        rpc.registry.remove_member({"kk": kk, "nik": son, "reason": "moved_out", "by": "operator.a"})
-        rpc.registry.change_decile({"kk": kk, "decile": 5, "by": "operator.b"})
+                                     "reason": "ejaan sesuai KTP", "actor": op_b})
+        rpc.registry.remove_member({"kk": kk, "nik": son, "reason": "moved_out", "actor": op_a})
+        rpc.registry.change_decile({"kk": kk, "decile": 5, "actor": op_b})
         error = refusal(lambda: rpc.registry.remove_member({"kk": kk, "nik": mother, "reason": "death",
-                                                            "by": "operator.a"}))
+                                                            "actor": op_a}))
         assert error.rule == "household.one_head"
-        rpc.registry.remove_member({"kk": kk, "nik": mother, "reason": "death", "by": "operator.a",
+        rpc.registry.remove_member({"kk": kk, "nik": mother, "reason": "death", "actor": op_a,
                                     "new_head_nik": baby["nik"]})
 
         history = rpc.registry.household_history(kk)
@@ -155,7 +158,7 @@ def group(name: str, village: str, members: list[dict], **changes) -> dict:
     return {"name": name, "village_code": village, "business_type": "jahit", "kind": "perempuan",
             "members": members, "roles": {"ketua": niks[0], "sekretaris": niks[1], "bendahara": niks[2]},
             "bank_account": {"bank": "BRI", "number": "0123-01-000001-30-1", "holder": f"{name}"},
-            "sk_kades": "140/12/SK/2026", "formed_by": "operator.lamsel", **changes}
+            "sk_kades": "140/12/SK/2026", "actor": actor("operator.lamsel"), **changes}
 
 
 def test_kube_groups_are_formed_only_by_eligible_households_and_known_downstream(running):
@@ -193,15 +196,17 @@ def test_kube_groups_are_formed_only_by_eligible_households_and_known_downstream
         assert again.rule == "kube.one_active_group" and "KUBE Mawar" in again.message
 
         rpc.registry.change_group_member({"group_id": group_id, "removed_kk": members[0]["kk"],
-                                          "added": members[7], "reason": "pindah desa", "by": "operator.lamsel"})
+                                          "added": members[7], "reason": "pindah desa",
+                                          "actor": actor("operator.lamsel")})
         shown = rpc.registry.group(group_id)
         assert shown["roles"]["ketua"] == members[7]["representative_nik"]
         assert len(shown["members"]) == 7 and shown["status"] == "formed"
         eventually(lambda: (rpc.grants.group(group_id) or {}).get("members") == shown["members"])
 
-        rpc.registry.dissolve_group({"group_id": group_id, "reason": "anggota tidak aktif", "by": "kepala.dinas"})
+        head = actor("kepala.dinas")
+        rpc.registry.dissolve_group({"group_id": group_id, "reason": "anggota tidak aktif", "actor": head})
         assert refusal(lambda: rpc.registry.dissolve_group(
-            {"group_id": group_id, "reason": "lagi", "by": "kepala.dinas"})).code == "conflict"
+            {"group_id": group_id, "reason": "lagi", "actor": head})).code == "conflict"
         # Dissolved: its households may form another group.
         rpc.registry.form_group(group("KUBE Kenanga", village, members[1:8]))
         eventually(lambda: (rpc.grants.group(group_id) or {}).get("status") == "dissolved")
@@ -256,7 +261,7 @@ def test_an_import_batch_lost_with_a_killed_registry_replica_is_sent_again_and_i
     system.containers.setdefault("registry", []).append(doomed)
     system.import_regions()
 
-    importing = eventlet.spawn(import_bdt, path, system.amqp_uri, "operator.lamsel", rpc_timeout=3)
+    importing = eventlet.spawn(import_bdt, path, system.amqp_uri, IMPORTER, rpc_timeout=3)
     eventually(lambda: HELD_BATCHES == [30], message="the doomed replica holds the batch")
     system.kill(doomed)
     system.start("registry")

@@ -27,7 +27,7 @@ from tests.integration.test_grants_training import (
     refusal,
 )
 from tests.integration.test_registry import eligible_households, group
-from tests.support.households import household, nik
+from tests.support.households import actor, household, nik
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -166,7 +166,8 @@ def test_the_candidates_of_a_village_show_who_may_represent_each_household_and_w
         ready = registered(rpc, 110, MAJA)
         richer = registered(rpc, 111, MAJA, decile=6)
         removed = registered(rpc, 112, MAJA)
-        rpc.registry.change_status({"kk": removed["kk"], "status": "removed", "reason": "pindah", "by": "op"})
+        rpc.registry.change_status({"kk": removed["kk"], "status": "removed", "reason": "pindah",
+                                    "actor": actor("op")})
         elderly = registered(rpc, 113, MAJA, members=[
             member("Mbah Sumi", "P", years_ago(65), "Kepala Keluarga", 1131),
             member("Pak Darto", "L", years_ago(40), "Suami", 1132)])
@@ -232,7 +233,8 @@ def test_the_queue_shows_the_longest_waiting_proposal_first_and_a_flag_does_not_
 
         assert listed(oldest_first=True) == [b, a] and listed() == [a, b]
         # B's household moves up a decile: B is flagged (changed), but has not waited less.
-        rpc.registry.change_decile({"kk": proposals["KUBE B"][1][0]["kk"], "decile": 6, "by": "pusdatin"})
+        rpc.registry.change_decile({"kk": proposals["KUBE B"][1][0]["kk"], "decile": 6,
+                                    "actor": actor("pusdatin")})
         eventually(lambda: rpc.grants.proposal(b)["flags"])
         assert listed() == [b, a] and listed(oldest_first=True) == [b, a]
 

@@ -9,6 +9,12 @@ VILLAGE = "18.01.06.2001"  # Jondong, Kalianda
 PASSWORD = "kata-sandi-rahasia"  # of the test users
 
 
+def actor(user: str, role: str = "operator", region: str = "18.01") -> dict:
+    """Who gives a command, as it travels over RPC (the gateway sends the signed-in user's; the services' edge checks
+    it): a user of Lampung Selatan, an operator unless said otherwise."""
+    return {"user": user, "role": role, "region": region}
+
+
 def nik(regency_district: str, birth: date, sex: str, serial: int) -> str:
     day = birth.day + (40 if sex == "P" else 0)
     return f"{regency_district}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
@@ -24,7 +30,7 @@ def household(number: int, village: str | None = None, decile: int = 2) -> dict:
         "village_code": village,
         "address": f"Dusun {number % 7 + 1}",
         "decile": decile,
-        "registered_by": "operator.lamsel",
+        "actor": actor("operator.lamsel"),
         "members": [
             {"nik": nik("180106", mother_birth, "P", 1 + 2 * (number % 4999)), "name": f"Ibu {number}",
              "sex": "P", "birth_date": mother_birth.isoformat(), "relation": "Kepala Keluarga"},

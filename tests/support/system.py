@@ -22,6 +22,7 @@ from services.grants.service import GrantsService
 from services.registry.service import RegistryService
 from services.training.service import TrainingService
 from shared.regions import load_region_csv
+from tests.support.households import actor
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -98,10 +99,11 @@ class System:
                 containers.remove(container)
 
     def import_regions(self) -> None:
-        """The official region list, as an operator imports it before registering anyone."""
+        """The official region list, as the admin imports it before anyone is registered."""
         rows = [row._asdict() for path in REGION_FILES for row in load_region_csv(path)]
         with self.rpc() as rpc:
-            rpc.registry.import_regions({"rows": rows, "source": "wilayah (tests)", "imported_by": "admin"})
+            rpc.registry.import_regions({"rows": rows, "source": "wilayah (tests)",
+                                         "actor": actor("admin", "admin", "")})
 
     def rpc(self, timeout: float = 30) -> ClusterRpcProxy:
         return ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=timeout)
