@@ -14,7 +14,7 @@ maker–checker, tranche order), and one file keeps every invariant an auditor m
 Events carry what their public event needs (class_version 2): every proposal event its group and village, every
 grant event its proposal, group and village, a confirmation its tranche and amount, an approval the tranches its
 grant gets, a new ceiling its year and source. So services/grants/public.py maps an event without replaying its
-aggregate. Events stored before (class_version 1) are read with those fields None: see ``VersionedEvent``.
+aggregate. Events stored before (class_version 1) are read with those fields None: see ``shared.versioning``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from shared.actor import Actor
 from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from shared.ids import WIB
 from shared.keys import stable_id
+from shared.versioning import VersionedEvent
 from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
 
 PAID = ("confirmed", "delivered")  # a payment's states in which its tranche is paid
@@ -108,28 +109,6 @@ def check_lines(lines: list[BudgetLine]) -> int:
             raise ValidationFailed(f"budget_lines.{index}.quantity", "rab.quantity", "quantity must be ≥ 1")
         check_rupiah(f"budget_lines.{index}.unit_price_rp", line.unit_price_rp, positive=True)
     return sum(line.total_rp for line in lines)
-
-
-class VersionedEvent(Aggregate.Event):
-    """Base of the grants aggregates' events: each aggregate's ``Event`` derives from it, and the library makes
-    every ``@event`` class of the aggregate (its "created" event too) a subclass of that ``Event``.
-
-    Version 2 added fields (the aggregate's ``ADDED_IN_V2``) that version-1 events did not store. Reading a
-    version-1 event, the library calls ``upcast_v1_v2`` on its class: each of those fields the class declares and
-    the stored state lacks becomes None (what was stored, e.g. Drafted's ``group_id``, stays). The mutators take
-    the fields and ignore them, so an aggregate replays to the same state from either version. A classmethod
-    rather than a staticmethod: the library calls ``getattr(event_class, "upcast_v1_v2")(state)``, and the class
-    says which of the fields this event declares."""
-
-    class_version = 2
-    ADDED_IN_V2 = ()  # left unannotated on purpose: a class attribute, not a field of every event
-
-    @classmethod
-    def upcast_v1_v2(cls, state: dict) -> None:
-        declared = cls.__dataclass_fields__
-        for name in cls.ADDED_IN_V2:
-            if name in declared:
-                state.setdefault(name, None)
 
 
 # --- budget -------------------------------------------------------------------------------------------------

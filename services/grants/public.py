@@ -1,7 +1,7 @@
 """Grants public events: each domain event mapped to its public contract (``shared.contracts.grants``), the only
 form in which grants' history leaves the service.
 
-A pure field map: since class_version 2 (services/grants/domain.py, ``VersionedEvent``) each domain event carries
+A pure field map: since class_version 2 (``shared.versioning``) each domain event carries
 what its public event needs (the proposal's group and village, the grant's proposal, group and village, a
 confirmation's tranche and amount, an approval's tranches, a ceiling's year and source), so mapping an event reads
 nothing and the relay builds a page of envelopes without replaying a single aggregate.

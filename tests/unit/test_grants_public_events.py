@@ -29,11 +29,11 @@ from services.grants.domain import (
     Proposal,
     SpendingLine,
     Tranche,
-    VersionedEvent,
 )
 from services.grants.public import PUBLIC_EVENTS
 from shared.actor import Actor
 from shared.store import event_mapper
+from shared.versioning import VersionedEvent
 
 RULES = GrantRules()
 VILLAGE = "18.01.06.2001"

@@ -1,0 +1,27 @@
+"""Domain events that gained fields: version 2 of an aggregate's events, and how version-1 events are read.
+
+An aggregate declares ``class Event(VersionedEvent)`` with the names of the fields its events gained
+(``ADDED_IN_V2``); the eventsourcing library makes every ``@event`` class of the aggregate (its "created" event too)
+a subclass of that ``Event``, so every one of them is stored as version 2. Reading a version-1 event, the library
+calls ``upcast_v1_v2`` on its class: each added field the class declares and the stored state lacks becomes None
+(what was stored stays). The mutators take the fields and ignore them, so an aggregate replays to the same state
+from either version, and a reader of the event (the service's public.py) knows an event stored before by a None.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate
+
+
+class VersionedEvent(Aggregate.Event):
+    class_version = 2
+    ADDED_IN_V2 = ()  # unannotated on purpose: a class attribute, not a field of every event (a dataclass)
+
+    @classmethod
+    def upcast_v1_v2(cls, state: dict) -> None:
+        # A classmethod, not the library's usual staticmethod: the library calls it on the event's class, which
+        # says which of the added fields this event declares.
+        declared = cls.__dataclass_fields__
+        for name in cls.ADDED_IN_V2:
+            if name in declared:
+                state.setdefault(name, None)
