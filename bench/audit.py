@@ -14,7 +14,7 @@ has its ledger row, chained with ``shared.ledger.chain`` exactly as the service 
 ``COPY`` (indexes and constraints are added after the load, then ``VACUUM ANALYZE``, as on a database that has
 lived a while).
 
-- ``verify_events_per_s``: ledger entries / seconds of ``berdaya.cli.audit.verify_ledger(conn, problems)`` — the
+- ``verify_events_per_s``: ledger entries / seconds of ``berdaya.audit.verify.verify_ledger(conn, problems)`` — the
   chain walk of ``berdaya audit verify`` (the join of ledger with grants_events in ledger order, every entry's
   hash recomputed, plus the query for money events missing from the ledger), on an autocommit connection as
   ``verify`` opens it. It must find no problem and check every entry.
@@ -29,7 +29,11 @@ lived a while).
 Prints one JSON object on stdout; progress (a rich progress bar on a terminal) goes to stderr. The database is
 dropped at the end.
 
-    .venv/bin/python bench/audit.py [--events 1000000] [--seed 7] [--money-only] [--no-breakdown] [--keep]
+- ``hub`` (with ``--hub``): the gateway runs the audit in its own process; the longest wait of its eventlet hub while
+  the chain walk runs on a green thread (the reference) and in a native thread (``eventlet.tpool``, as the
+  gateway runs it): see ``hub_gaps``.
+
+    .venv/bin/python bench/audit.py [--events 1000000] [--seed 7] [--money-only] [--no-breakdown] [--keep] [--hub]
 """
 
 # ruff: noqa: E402 - eventlet must patch, and shared must pick psycopg's wait function, before other imports.
@@ -63,17 +67,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from eventlet import tpool
 from eventsourcing.persistence import StoredEvent
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from berdaya.cli.audit import verify_ledger
+from berdaya.audit.verify import verify_ledger
 from shared import ledger
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "berdaya_bench_audit"
 CHUNK = 10_000  # money events generated, chained and copied per step
-ITERSIZE = 5_000  # rows per round trip of the server-side cursor (as berdaya.cli.audit.stored_events)
+ITERSIZE = 5_000  # rows per round trip of the server-side cursor (as berdaya.audit.replay.stored_events)
 PREFIX = "services.grants.domain:"
 # grants_events exactly as eventsourcing's PostgresApplicationRecorder creates it for the grants service.
 EVENTS_DDL = (
@@ -85,7 +90,7 @@ EVENTS_DDL = (
               autovacuum_analyze_scale_factor = 0.01)""",
     "CREATE UNIQUE INDEX grants_events_notification_id_idx ON grants_events (notification_id ASC)",
 )
-# verify_ledger's join, columns and order (berdaya/cli/audit.py): the scan reads exactly this.
+# verify_ledger's join, columns and order (berdaya/audit/verify.py): the scan reads exactly this.
 JOIN = ("SELECT l.seq, l.originator_id, l.originator_version, l.topic, l.previous_hash, l.entry_hash, "
         "e.notification_id, e.state FROM ledger l LEFT JOIN grants_events e "
         "USING (originator_id, originator_version) ORDER BY l.seq")
@@ -352,6 +357,45 @@ def verify() -> dict:
             "max_rss_mb_before": rss_before, "max_rss_mb_after": max_rss_mb()}
 
 
+def hub_gaps() -> dict:
+    """The gateway runs the audit in its own process (services/gateway/audit.py): how long does its eventlet hub go
+    without serving other requests while the chain walk runs? A ticker green thread asks for 10 ms sleeps; the gaps
+    between its wake-ups, with the walk on a green thread (the reference: what running it in process without a
+    native thread does) and in a native thread through ``eventlet.tpool`` (what the gateway does)."""
+
+    def walk() -> int:
+        with psycopg.connect(database_url(), autocommit=True) as conn:
+            return verify_ledger(conn, [])[0]
+
+    def gaps_while(run) -> dict:
+        gaps: list[float] = []
+        running = [True]
+
+        def ticker() -> None:
+            last = time.monotonic()
+            while running[0]:
+                eventlet.sleep(0.01)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticking = eventlet.spawn(ticker)
+        wall = time.monotonic()
+        run()
+        wall = time.monotonic() - wall
+        running[0] = False
+        ticking.wait()
+        gaps.sort()
+        return {"walk_seconds": round(wall, 2), "ticks": len(gaps), "gap_p50_ms": round(gaps[len(gaps) // 2] * 1e3, 1),
+                "gap_p99_ms": round(gaps[int(len(gaps) * 0.99)] * 1e3, 1), "gap_max_ms": round(gaps[-1] * 1e3, 1)}
+
+    result = {"green_thread": gaps_while(lambda: eventlet.spawn(walk).wait()),
+              "native_thread": gaps_while(lambda: tpool.execute(walk))}
+    say(f"hub: longest gap {result['green_thread']['gap_max_ms']} ms on a green thread, "
+        f"{result['native_thread']['gap_max_ms']} ms with the walk in a native thread")
+    return result
+
+
 def timed(function, *args) -> tuple[object, float, float]:
     wall, cpu = time.monotonic(), time.process_time()
     result = function(*args)
@@ -396,6 +440,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--money-only", action="store_true", help="no non-money events in grants_events")
     parser.add_argument("--no-breakdown", action="store_true", help="skip timing verify_ledger's parts")
     parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
+    parser.add_argument("--hub", action="store_true", help="also measure the gateway's hub during an in-process walk")
     return parser.parse_args(argv)
 
 
@@ -409,6 +454,7 @@ def benchmark(args: argparse.Namespace) -> dict:
         verified = verify()
         scans.append(scan())
         parts = None if args.no_breakdown else breakdown()
+        hub = hub_gaps() if args.hub else None
     finally:
         if not args.keep:
             drop_database()
@@ -433,6 +479,8 @@ def benchmark(args: argparse.Namespace) -> dict:
     }
     if parts:
         result["breakdown"] = parts
+    if hub:
+        result["hub"] = hub
     return result
 
 

@@ -22,8 +22,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from psycopg.conninfo import conninfo_to_dict
 from rich.markup import escape
 
-from berdaya.cli import audit
-from berdaya.cli.audit_report import write_report
+from berdaya.audit import verify
+from berdaya.audit.report_files import write_report
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.processes import PROCESSES, ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
 from berdaya.cli.remote import cli_actor
@@ -122,7 +122,7 @@ class Demo:
             sealed = rpc.grants.seal_ledger("demo.auditor")
             self.say(f"ledger sealed at entry {sealed['seq']}: head {sealed['hash'][:16]}… published")
             self.settle(rpc)
-            verified = audit.verify(urls={service: self.database_url(service) for service in SERVICES})
+            verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
                      f"replayed, {verified['ledger_entries_checked']} ledger entries, head "
                      f"{verified['ledger_head'][:16]}…")

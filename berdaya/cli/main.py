@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import Progress, TextColumn
 from rich.table import Table
 
-from berdaya.cli import audit
+from berdaya.audit import replay, verify
 from berdaya.cli.bdt_import import import_bdt
 from berdaya.cli.demo import CONSOLE_URL, USERS_FILE, Demo, demo_users
 from berdaya.cli.dlq import dlq_app
@@ -294,7 +294,7 @@ def audit_verify(
 
     Exit code 1 when anything is wrong. Database URLs: <SERVICE>_AUDIT_DATABASE_URL or the service configs.
     """
-    result = audit.verify(parse_moment(as_of))
+    result = verify.verify(parse_moment(as_of))
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -326,7 +326,7 @@ def show_verification(result: dict) -> None:
 @audit_app.command("replay")
 def audit_replay(as_of: str = typer.Option(..., "--as-of", help="the moment, e.g. 2026-06-30T23:59:59+07:00")) -> None:
     """Every grant, budget and group as it was at that moment, from the events alone (JSON)."""
-    print(json.dumps(audit.state_as_of(parse_moment(as_of)), ensure_ascii=False, indent=2))
+    print(json.dumps(replay.state_as_of(parse_moment(as_of)), ensure_ascii=False, indent=2))
 
 
 @audit_app.command("seal")
@@ -342,7 +342,7 @@ def audit_seal(by: str = typer.Option("auditor", help="who seals")) -> None:
 @audit_app.command("head")
 def audit_head() -> None:
     """Today's head of the money ledger's hash chain: keep it somewhere the database administrator cannot reach."""
-    print(json.dumps(audit.ledger_head()))
+    print(json.dumps(verify.ledger_head()))
 
 
 @audit_app.command("report")
@@ -352,7 +352,7 @@ def audit_report(
 ) -> None:
     """CSV files and an HTML report with charts, each disbursement with who proposed, verified, recommended,
     approved, instructed and confirmed it, and when. Prints the paths written."""
-    from berdaya.cli.audit_report import write_report  # matplotlib: loaded only for the report
+    from berdaya.audit.report_files import write_report  # matplotlib: loaded only for the report
 
     for path in write_report(out, parse_moment(as_of)):
         print(path)

@@ -1,73 +1,79 @@
-"""GET /api/v1/audit/*: the auditor's tools, run on the server as `berdaya audit` runs them — verify (each run
-recorded in the gateway's database with who ran it), the ledger's head, the state as of a moment, the report.
+"""GET /api/v1/audit/*: the auditor's tools, run in the gateway's process with the audit engine (``berdaya.audit``) —
+verify (each run recorded in the gateway's database with who ran it), the ledger's head, the state as of a moment,
+the report.
 
-They read every service's database (the URLs the gateway is configured with for auditing: ``Jobs.audit_urls``)
-and replay every event log, so they run as child processes of the gateway (jobs.py), one at a time per gateway
-process, bounded by ``AUDIT_TIMEOUT_S``.
+They read every service's database read-only (the URLs the gateway is configured with for auditing:
+``Jobs.audit_urls``) and replay every event log: CPU work that would stall the eventlet hub, so each runs in a native
+thread (``eventlet.tpool``) while the hub keeps answering other requests. A replay holds every aggregate in memory:
+one at a time per gateway process; past ``AUDIT_TIMEOUT_S`` the client is told 503 and the run finishes in the
+background, still holding the slot.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
+import eventlet
 from eventlet import tpool
 
+from berdaya.audit import replay as audit_replay
+from berdaya.audit import verify as audit_verify
+from berdaya.audit.report_files import write_report
 from services.gateway.core import Call, File
 from services.gateway.errors import ApiError
-from services.gateway.jobs import Finished, run_cli
+
+Result = TypeVar("Result")
 
 
-def run_audit(call: Call, args: list[str], what: str, *, replays: bool = True) -> Finished:
-    """Run ``berdaya audit ARGS``; one that replays the logs (``replays``) waits for no other: one at a time."""
+def run_audit(call: Call, work: Callable[[dict[str, str]], Result], what: str, *, replays: bool = True) -> Result:
+    """Run ``work(urls)`` in a native thread; one that replays the logs (``replays``) waits for no other."""
     jobs = call.gateway.jobs
-    as_of = getattr(call.query, "as_of", None)  # the routes that take a moment
-    command = [*args, *(["--as-of", as_of.isoformat()] if as_of else [])]
+    urls = {service: url for service, url in jobs.audit_urls.items() if url}
     if not replays:  # the ledger's head is one row: it never holds up, nor waits for, a replay
-        return run_cli(command, env=jobs.audit_env(), timeout_s=jobs.audit_timeout_s, what=what)
+        return in_thread(work, urls, what)
     if not jobs.audit_slot.acquire(blocking=False):
         raise ApiError(503, "unavailable", "another audit is running on this gateway; try again when it has "
                                            "finished", headers={"Retry-After": "30"})
+    running = eventlet.spawn(in_thread, work, urls, what)
+    running.link(lambda _: jobs.audit_slot.release())  # when the run ends, not when the client stops waiting
     try:
-        return run_cli(command, env=jobs.audit_env(), timeout_s=jobs.audit_timeout_s, what=what)
-    finally:
-        jobs.audit_slot.release()
+        with eventlet.Timeout(jobs.audit_timeout_s):
+            return running.wait()
+    except eventlet.Timeout:
+        raise ApiError(503, "unavailable", f"{what} did not finish within {jobs.audit_timeout_s:g} s; it goes "
+                                           "on in the background: try again later",
+                       headers={"Retry-After": "60"}) from None
+
+
+def in_thread(work: Callable[[dict[str, str]], Result], urls: dict[str, str], what: str) -> Result:
+    try:
+        return tpool.execute(work, urls)
+    except Exception as failure:  # a database that does not answer, a role without rights: say which
+        said = (str(failure).splitlines() or [""])[0]  # a database error's first line; the SQL around it is noise
+        raise ApiError(502, "upstream_error", f"{what} could not run: {type(failure).__name__}: {said}") from None
 
 
 def verify(call: Call) -> dict:
     """The verification's result, 200 whether it found problems or not (``ok`` says which)."""
-    finished = run_audit(call, ["audit", "verify", "--json"], "the verification")
-    if finished.returncode in (0, 1):  # 1: it ran and found problems; its JSON says which
-        try:
-            result = json.loads(finished.out)
-        except ValueError:
-            pass  # it failed before printing its result: the reason is on stderr
-        else:
-            call.gateway.store.record_audit_run(call.username, call.query.as_of, result)
-            return result
-    raise ApiError(502, "upstream_error", f"the verification could not run: {finished.reason()}")
-
-
-def json_of(call: Call, args: list[str], what: str, *, replays: bool = True) -> dict:
-    finished = run_audit(call, args, what, replays=replays)
-    if finished.returncode == 0:
-        try:
-            return json.loads(finished.out)
-        except ValueError:
-            pass
-    raise ApiError(502, "upstream_error", f"{what} could not be read: {finished.reason()}")
+    as_of = call.query.as_of
+    result = run_audit(call, lambda urls: audit_verify.verify(as_of, urls), "the verification")
+    call.gateway.store.record_audit_run(call.username, as_of, result)
+    return result
 
 
 def head(call: Call) -> dict:
-    return json_of(call, ["audit", "head"], "the ledger's head", replays=False)
+    return run_audit(call, audit_verify.ledger_head, "the ledger's head", replays=False)
 
 
 def replay(call: Call) -> dict:
-    return json_of(call, ["audit", "replay"], "the state as of that moment")
+    as_of = call.query.as_of
+    return run_audit(call, lambda urls: audit_replay.state_as_of(as_of, urls), "the state as of that moment")
 
 
 def runs(call: Call) -> list[dict]:
@@ -77,12 +83,15 @@ def runs(call: Call) -> list[dict]:
 
 def report(call: Call) -> File:
     """The report's CSV files and report.html, zipped (the HTML links to the CSVs beside it)."""
-    with tempfile.TemporaryDirectory(prefix="berdaya-audit-report-") as folder:
-        finished = run_audit(call, ["audit", "report", "--out", folder], "the report")
-        if finished.returncode != 0:
-            raise ApiError(502, "upstream_error", f"the report could not be written: {finished.reason()}")
-        content = tpool.execute(zipped, Path(folder))  # compressing is CPU work: off the eventlet hub
-    moment = call.query.as_of or datetime.now(UTC)
+    as_of = call.query.as_of
+
+    def written(urls: dict[str, str]) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="berdaya-audit-report-") as folder:
+            write_report(Path(folder), as_of, urls)
+            return zipped(Path(folder))
+
+    content = run_audit(call, written, "the report")
+    moment = as_of or datetime.now(UTC)
     return File(content, f"berdaya-audit-report-{moment.strftime('%Y%m%dT%H%M%S%z')}.zip")
 
 

@@ -1,8 +1,9 @@
-"""Batch jobs the gateway runs as child processes of the `berdaya` operator CLI: the BDT import, the audit.
+"""The gateway's batch work and its settings: the BDT import, run as a child process of the `berdaya` operator CLI,
+and the audit's settings (URLs, time-out, one run at a time; the audit itself runs in process: audit.py).
 
-The gateway may not import the operator tools (nor the services' code they use: import-linter), and these are
-batch jobs anyway. A job runs as an operator would run it, in an eventlet-green subprocess (other requests keep
-flowing while it runs), and is bounded in time: past its time-out it is killed and the client told 503.
+The gateway may not import the operator tools (nor the registry's code the import uses: import-linter), and the
+import is a batch job anyway: it runs as an operator would run it, in an eventlet-green subprocess (other requests
+keep flowing while it runs), and is bounded in time: past its time-out it is killed and the client told 503.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Jobs:
     amqp_uri: str = ""
     import_timeout_s: float = 600.0
     audit_timeout_s: float = 600.0
-    # service → the database URL the audit reads it with; a service left out gets what the CLI falls back to
+    # service → the database URL the audit reads it with; a service left out gets what the audit falls back to
     # (<SERVICE>_AUDIT_DATABASE_URL in the environment, else the service's configured DATABASE_URL).
     audit_urls: Mapping[str, str | None] = field(default_factory=dict)
     # An audit replays every log and holds every aggregate in memory: one at a time per gateway process.
@@ -45,9 +46,6 @@ class Jobs:
         if unknown:
             raise ValueError(f"AUDIT_DATABASE_URLS: no service {', '.join(sorted(unknown))} "
                              f"(the audit reads {', '.join(SERVICES)})")
-
-    def audit_env(self) -> dict[str, str]:
-        return {f"{service.upper()}_AUDIT_DATABASE_URL": url for service, url in self.audit_urls.items() if url}
 
 
 @dataclass(frozen=True)

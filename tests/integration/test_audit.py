@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from berdaya.cli import audit
+from berdaya.audit import replay, verify
 from services.training.application import TrainingApplication
 from services.training.service import TrainingService
 from shared.backbone import Backbone
@@ -58,7 +58,7 @@ def test_the_logs_refuse_update_delete_and_truncate_for_the_service_role_and_any
 
 def test_an_untouched_system_verifies(paid):
     system, _ = paid
-    result = audit.verify(urls=urls(system))
+    result = verify.verify(urls=urls(system))
     assert result["ok"], result["problems"]
     # Chained: the approval, and the payment's instruction, sending and confirmation.
     assert result["events_checked"] > 7 and result["ledger_entries_checked"] == 4
@@ -101,7 +101,7 @@ CONFIRMED = "(SELECT originator_id, originator_version FROM grants_events WHERE 
 def test_tampering_by_a_superuser_is_found_and_named(paid, sql, kinds):
     system, _ = paid
     tamper(system, sql)
-    result = audit.verify(urls=urls(system))
+    result = verify.verify(urls=urls(system))
     assert not result["ok"]
     found = {p["kind"] for p in result["problems"] if p["service"] == "grants"}
     assert kinds <= found, result["problems"]
@@ -115,7 +115,7 @@ def test_a_read_model_edited_behind_the_services_back_is_found(paid):
     system, proposal_id = paid
     with psycopg.connect(system.database_url("grants"), autocommit=True) as conn:
         conn.execute("UPDATE grants SET disbursed_rp = disbursed_rp + 1000000")
-    result = audit.verify(urls=urls(system))
+    result = verify.verify(urls=urls(system))
     assert [p["kind"] for p in result["problems"]] == ["read_model_differs"]
     assert "grants" in result["problems"][0]["detail"]
 
@@ -126,24 +126,24 @@ def test_replay_as_of_shows_the_past(paid):
     with system.rpc() as rpc:
         rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
                                        "ceiling_rp": 150_000_000})
-    past = audit.state_as_of(now, urls=urls(system))
-    present = audit.state_as_of(datetime.now(UTC), urls=urls(system))
+    past = replay.state_as_of(now, urls=urls(system))
+    present = replay.state_as_of(datetime.now(UTC), urls=urls(system))
     assert [b["ceiling_rp"] for b in past["budgets"]] == [100_000_000]
     assert [b["ceiling_rp"] for b in present["budgets"]] == [150_000_000]
     assert past["proposals"][0]["disbursed_rp"] == 9_800_000 and past["proposals"][0]["status"] == "approved"
-    before_everything = audit.state_as_of(datetime(2000, 1, 1, tzinfo=UTC), urls=urls(system))
+    before_everything = replay.state_as_of(datetime(2000, 1, 1, tzinfo=UTC), urls=urls(system))
     assert before_everything["budgets"] == [] and before_everything["groups"] == []
     # Verifying that past moment replays and cross-checks its history without comparing it with today's tables.
-    then = audit.verify(now, urls=urls(system))
+    then = verify.verify(now, urls=urls(system))
     assert then["ok"] and not then["read_models_compared"], then["problems"]
-    assert audit.verify(urls=urls(system))["read_models_compared"]
+    assert verify.verify(urls=urls(system))["read_models_compared"]
 
 
 def test_the_ledger_head_is_sealed_as_a_public_event(paid):
     system, _ = paid
     with system.rpc() as rpc:
         sealed = rpc.grants.seal_ledger("inspektorat")
-        assert sealed == {"seq": 4, "hash": audit.ledger_head(urls(system))["hash"]}
+        assert sealed == {"seq": 4, "hash": verify.ledger_head(urls(system))["hash"]}
         published = [e for e in rpc.grants.events_after(0, 1000) if e["type"] == "grants.ledger.sealed"]
     assert published[-1]["data"] == {"seq": 4, "head_hash": sealed["hash"], "by": "inspektorat"}
 
@@ -173,7 +173,7 @@ def test_an_approval_that_training_skipped_is_named_by_the_cross_check(system):
                                           "reason": "enrolment crashes; facilitators enrol them by hand"})
         grants_last = rpc.grants.backbone_status()["last_position"]
         eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["position"] == grants_last)
-    result = audit.verify(urls=urls(system))
+    result = verify.verify(urls=urls(system))
     assert [(p["service"], p["kind"]) for p in result["problems"]] == [("training", "approval_skipped")]
     assert proposal_id in result["problems"][0]["detail"] and "ops.lamsel" in result["problems"][0]["detail"]
     assert [(s["service"], s["upstream"], s["position"], s["event_type"]) for s in result["skipped"]] == [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from berdaya.cli.audit_report import write_report
+from berdaya.audit.report_files import write_report
 from berdaya.cli.main import app
 from shared.config import SERVICES
 from tests.integration.test_grants_training import (

@@ -12,7 +12,7 @@ from kombu import Connection
 from nameko.containers import ServiceContainer
 from typer.testing import CliRunner
 
-from berdaya.cli import audit
+from berdaya.audit import verify
 from berdaya.cli.main import app as cli
 from services.grants.application import GrantsApplication
 from services.grants.service import GrantsService
@@ -144,7 +144,7 @@ def test_a_poison_event_halts_only_its_upstream_and_a_retry_after_the_fix_applie
     eventually(lambda: grants_households(system) == 4)
     again = berdaya(system, "dlq", "retry", "grants", "registry")
     assert again.exit_code == 2 and "grants is not halted on registry" in again.stderr
-    verified = audit.verify(urls={s: system.database_url(s) for s in SERVICES})
+    verified = verify.verify(urls={s: system.database_url(s) for s in SERVICES})
     assert verified["ok"] and verified["skipped"] == [], verified["problems"]
 
 

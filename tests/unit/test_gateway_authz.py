@@ -17,7 +17,6 @@ from services.gateway import audit as audit_module
 from services.gateway import routes as routes_module
 from services.gateway.auth import Tokens, User
 from services.gateway.core import PUBLIC, ApiRequest, Gateway, National, Route, Unscoped, route
-from services.gateway.jobs import Finished
 from services.gateway.routes import ROUTES
 from services.gateway.store import Claim, UnknownUser
 from shared.vocabulary import ROLES
@@ -95,9 +94,12 @@ EXAMPLES: dict[str, dict] = {
     "audit_verify": {"query": {"as_of": "2026-06-30T23:59:59+07:00"}}, "audit_report": {}, "audit_runs": {},
     "ledger_head": {}, "audit_replay": {"query": {"as_of": "2026-06-30T23:59:59+07:00"}},
 }
-VERIFIED = b'{"ok": true, "events_checked": 0, "ledger_entries_checked": 0, "ledger_head": "0", "problems": []}'
-CLI_ANSWERS = {"verify": VERIFIED, "head": b'{"seq": 0, "hash": "0", "recorded_at": null}',
-               "replay": b'{"as_of": "2026-06-30T23:59:59+07:00", "budgets": [], "proposals": [], "groups": []}'}
+# What the audit engine answers here (it reads the services' databases: the integration tests run it for real).
+AUDIT_ANSWERS = {
+    "verify": {"ok": True, "events_checked": 0, "ledger_entries_checked": 0, "ledger_head": "0", "problems": []},
+    "ledger_head": {"seq": 0, "hash": "0", "recorded_at": None},
+    "state_as_of": {"as_of": "2026-06-30T23:59:59+07:00", "budgets": [], "proposals": [], "groups": []},
+}
 
 
 class FakeStore:
@@ -175,8 +177,12 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
 @pytest.fixture
 def gateway(monkeypatch) -> Gateway:
     monkeypatch.setattr(routes_module, "run_bdt_import", lambda call: {"households_imported": 1})
-    # the audit's child process: verify prints its JSON; report writes nothing here (its zip is then empty)
-    monkeypatch.setattr(audit_module, "run_cli", lambda args, **_: Finished(0, CLI_ANSWERS.get(args[1], b""), b""))
+    # the audit engine answers without databases; the report writes nothing here (its zip is then empty)
+    for module in (audit_module.audit_verify, audit_module.audit_replay):
+        for name, answer in AUDIT_ANSWERS.items():
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, lambda *_, answer=answer, **__: answer)
+    monkeypatch.setattr(audit_module, "write_report", lambda *_, **__: [])
     return Gateway(FakeStore(), Tokens("unit-test-secret-of-at-least-32-bytes", 600), user_cache_s=0)
 
 
