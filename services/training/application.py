@@ -45,16 +45,8 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     def __init__(self, database_url: str, rules: TrainingRules | None = None, setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)
         self.rules = rules or TrainingRules()
-        self._cohort_villages: dict = {}
 
     # --- helpers ------------------------------------------------------------------------------------------
-
-    def cohort_village(self, cohort_id) -> str:
-        """A cohort's village, which never changes: read from its first event once. (Replaying the cohort for each
-        of its public events made them quadratic: a village's cohort gathers thousands of events.)"""
-        if cohort_id not in self._cohort_villages:
-            self._cohort_villages[cohort_id] = self.repository.get(cohort_id, version=1).village_code
-        return self._cohort_villages[cohort_id]
 
     def curriculum(self) -> Curriculum:
         try:

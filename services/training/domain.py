@@ -3,6 +3,11 @@ Pure: no I/O.
 
 A participant completes when present at ≥ 5 of the 6 modules (a setting); a group's gate opens when ≥ 80 % (a
 setting) of its representatives have completed. A participant who leaves the registry is withdrawn, not failed.
+
+Events carry what their public event needs (class_version 2): every cohort event its cohort's village, a module
+added or retired the curriculum's active modules after the change, a gate's update its group. So
+services/training/public.py maps an event without replaying its aggregate. Events stored before (class_version 1)
+are read with those fields None: see ``shared.versioning``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
+from shared.versioning import VersionedEvent
 from shared.vocabulary import ATTENDANCE
 
 DEFAULT_MODULES = (
@@ -38,6 +44,10 @@ class Curriculum(Aggregate):
 
     ID = stable_id("curriculum", "sekolah-keluarga")
 
+    class Event(VersionedEvent):
+        # Started needs none: all the modules it starts with are active.
+        ADDED_IN_V2 = ("active_modules",)
+
     @staticmethod
     def create_id() -> uuid.UUID:
         return Curriculum.ID
@@ -55,24 +65,27 @@ class Curriculum(Aggregate):
             raise ValidationFailed("code", "module.fields", "a module needs a code and a title")
         if code in self.modules:
             raise Conflict(f"module {code} exists already", rule="module.exists")
-        self._module_added(code=code, title=title, by=by)
+        self._module_added(code=code, title=title, by=by, active_modules=[*self.active, code])
 
     @event("ModuleAdded")
-    def _module_added(self, code: str, title: str, by: str) -> None:
+    def _module_added(self, code: str, title: str, by: str, active_modules: list[str] | None) -> None:
         self.modules = {**self.modules, code: {"title": title, "retired": False}}
 
     def retire_module(self, code: str, by: str) -> None:
         if code not in self.active:
             raise NotFound(f"no active module {code}", field="module", module=code)
-        self._module_retired(code=code, by=by)
+        self._module_retired(code=code, by=by, active_modules=[active for active in self.active if active != code])
 
     @event("ModuleRetired")
-    def _module_retired(self, code: str, by: str) -> None:
+    def _module_retired(self, code: str, by: str, active_modules: list[str] | None) -> None:
         self.modules = {**self.modules, code: {**self.modules[code], "retired": True}}
 
 
 class Cohort(Aggregate):
     """A Family School class (kelas) of one village: facilitator, participants, sessions, attendance."""
+
+    class Event(VersionedEvent):
+        ADDED_IN_V2 = ("village_code",)  # Opened always had it
 
     @classmethod
     def open(cls, village_code: str, facilitator: str, name: str, by: str) -> Cohort:
@@ -90,6 +103,10 @@ class Cohort(Aggregate):
         self.attendance: dict[str, dict[str, str]] = {}  # session id → nik → status
         self.closed = False
 
+    def _where(self) -> dict:
+        """What every cohort event carries besides its own fields (``Event.ADDED_IN_V2``)."""
+        return {"village_code": self.village_code}
+
     # --- participants --------------------------------------------------------------------------------------
 
     def participant(self, nik: str) -> dict:
@@ -101,11 +118,11 @@ class Cohort(Aggregate):
         """Enrol once: enrolling an enrolled participant changes nothing (returns False)."""
         if nik in self.participants and self.participants[nik]["status"] != "withdrawn":
             return False
-        self._enrolled(nik=nik, name=name, group_id=group_id, by=by)
+        self._enrolled(nik=nik, name=name, group_id=group_id, by=by, **self._where())
         return True
 
     @event("Enrolled")
-    def _enrolled(self, nik: str, name: str, group_id: uuid.UUID | None, by: str) -> None:
+    def _enrolled(self, nik: str, name: str, group_id: uuid.UUID | None, by: str, village_code: str | None) -> None:
         self.participants = {**self.participants, nik: {"name": name, "group_id": group_id, "status": "enrolled",
                                                         "certificate": None}}
 
@@ -113,11 +130,11 @@ class Cohort(Aggregate):
         """Withdraw someone who left (death, moved): not a failure. False if there is nothing to do."""
         if nik not in self.participants or self.participants[nik]["status"] in ("withdrawn", "completed"):
             return False
-        self._withdrawn(nik=nik, reason=reason, by=by)
+        self._withdrawn(nik=nik, reason=reason, by=by, **self._where())
         return True
 
     @event("Withdrawn")
-    def _withdrawn(self, nik: str, reason: str, by: str) -> None:
+    def _withdrawn(self, nik: str, reason: str, by: str, village_code: str | None) -> None:
         self.participants = {**self.participants, nik: {**self.participants[nik], "status": "withdrawn"}}
 
     # --- sessions and attendance ---------------------------------------------------------------------------
@@ -133,11 +150,13 @@ class Cohort(Aggregate):
                 raise Conflict(f"module {module} is already scheduled on {session_date} in this cohort",
                                rule="session.duplicate")
         session_id = str(stable_id("session", self.id, module, session_date.isoformat()))
-        self._scheduled(session_id=session_id, module=module, session_date=session_date, place=place, by=by)
+        self._scheduled(session_id=session_id, module=module, session_date=session_date, place=place, by=by,
+                        **self._where())
         return session_id
 
     @event("SessionScheduled")
-    def _scheduled(self, session_id: str, module: str, session_date: date, place: str, by: str) -> None:
+    def _scheduled(self, session_id: str, module: str, session_date: date, place: str, by: str,
+                   village_code: str | None) -> None:
         self.sessions = {**self.sessions, session_id: {"module": module, "date": session_date, "place": place}}
 
     def session(self, session_id: str) -> dict:
@@ -169,10 +188,10 @@ class Cohort(Aggregate):
         if already:
             raise Conflict(f"attendance of NIK {already[0]} is already recorded for this session: correct it "
                            "with a reason instead", rule="attendance.recorded", nik=already[0])
-        self._attendance_recorded(session_id=session_id, marks=marks, by=by)
+        self._attendance_recorded(session_id=session_id, marks=marks, by=by, **self._where())
 
     @event("AttendanceRecorded")
-    def _attendance_recorded(self, session_id: str, marks: dict[str, str], by: str) -> None:
+    def _attendance_recorded(self, session_id: str, marks: dict[str, str], by: str, village_code: str | None) -> None:
         self.attendance = {**self.attendance, session_id: {**self.attendance.get(session_id, {}), **marks}}
 
     def correct_attendance(self, session_id: str, nik: str, status: str, reason: str, by: str, today: date) -> None:
@@ -186,10 +205,12 @@ class Cohort(Aggregate):
         if self.participants[nik]["status"] == "completed":
             raise RuleViolated("attendance.certified", f"NIK {nik} holds certificate "
                                                        f"{self.participants[nik]['certificate']}: attendance is final")
-        self._attendance_corrected(session_id=session_id, nik=nik, status=status, reason=reason, by=by)
+        self._attendance_corrected(session_id=session_id, nik=nik, status=status, reason=reason, by=by,
+                                   **self._where())
 
     @event("AttendanceCorrected")
-    def _attendance_corrected(self, session_id: str, nik: str, status: str, reason: str, by: str) -> None:
+    def _attendance_corrected(self, session_id: str, nik: str, status: str, reason: str, by: str,
+                              village_code: str | None) -> None:
         self.attendance = {**self.attendance, session_id: {**self.attendance[session_id], nik: status}}
 
     # --- completion ----------------------------------------------------------------------------------------
@@ -208,16 +229,19 @@ class Cohort(Aggregate):
         if nik not in self.completable(rules):
             raise RuleViolated("completion.modules", f"NIK {nik} is not present at {rules.modules_to_complete} "
                                                      "modules yet", nik=nik)
-        self._completed(nik=nik, certificate=certificate, modules=sorted(self.modules_present(nik)))
+        self._completed(nik=nik, certificate=certificate, modules=sorted(self.modules_present(nik)), **self._where())
 
     @event("Completed")
-    def _completed(self, nik: str, certificate: str, modules: list[str]) -> None:
+    def _completed(self, nik: str, certificate: str, modules: list[str], village_code: str | None) -> None:
         self.participants = {**self.participants, nik: {**self.participants[nik], "status": "completed",
                                                         "certificate": certificate}}
 
 
 class Gate(Aggregate):
     """A group's Family School gate: open when enough of its representatives have completed."""
+
+    class Event(VersionedEvent):
+        ADDED_IN_V2 = ("group_id",)  # Changed always had it
 
     @staticmethod
     def create_id(group_id: uuid.UUID) -> uuid.UUID:
@@ -239,11 +263,12 @@ class Gate(Aggregate):
         if (completed, representatives, is_open) == (self.completed, self.representatives, self.open):
             return False
         self._updated(completed=completed, representatives=representatives, open=is_open,
-                      threshold_percent=rules.gate_percent)
+                      threshold_percent=rules.gate_percent, group_id=self.group_id)
         return True
 
     @event("Updated")
-    def _updated(self, completed: int, representatives: int, open: bool, threshold_percent: int) -> None:
+    def _updated(self, completed: int, representatives: int, open: bool, threshold_percent: int,
+                 group_id: uuid.UUID | None) -> None:
         self.completed, self.representatives, self.open = completed, representatives, open
 
 

@@ -1,13 +1,19 @@
 """Training's public events: each domain event mapped to its public contract (shared.contracts.training), which the
 relay publishes.
+
+A pure field map: since class_version 2 (``shared.versioning``) each domain event carries what its public event
+needs (every cohort event its cohort's village, a module added or retired the curriculum's active modules after
+the change, a gate's update its group; Opened, Started and Changed always had what they need), so mapping an event
+reads nothing and the relay builds a page of envelopes without replaying a single aggregate.
+
+Events stored before v2: the upcaster reads them with those fields None, and for them alone ``_stored_before_v2``
+reads the aggregate (a cohort's village from its Opened event, the curriculum or gate as the event left it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-from eventsourcing.domain import Aggregate
+from typing import TYPE_CHECKING, Any
 
 from services.training.domain import Cohort, Curriculum, Gate
 from shared.contracts import EventData
@@ -17,30 +23,47 @@ if TYPE_CHECKING:
     from services.training.application import TrainingApplication
 
 
-def _at(app: TrainingApplication, e) -> Aggregate:
-    return app.repository.get(e.originator_id, version=e.originator_version)
+def _carried(app: TrainingApplication | None, e, name: str) -> Any:
+    """The value of a field added in v2, from the event itself; only for an event stored before v2 (it is None),
+    from the store."""
+    value = getattr(e, name)
+    return _stored_before_v2(app, e, name) if value is None else value
 
 
-def _cohort_fields(app: TrainingApplication, e) -> dict:
-    return {"cohort_id": e.originator_id, "village_code": app.cohort_village(e.originator_id)}
+def _stored_before_v2(app: TrainingApplication, e, name: str) -> Any:
+    """The legacy path, for events stored before v2: ``name`` as the aggregate held it when the event happened. A
+    cohort's village never changes: its first event (Opened) says it, without replaying the cohort to the event."""
+    if name == "village_code":
+        return app.repository.get(e.originator_id, version=1).village_code
+    aggregate = app.repository.get(e.originator_id, version=e.originator_version)
+    return aggregate.active if name == "active_modules" else getattr(aggregate, name)
 
 
-def _curriculum_changed(change: str) -> Callable[[TrainingApplication, object], EventData]:
-    def mapper(app: TrainingApplication, e) -> EventData:
-        return public.CurriculumChangedV1(active_modules=_at(app, e).active, change=change,
-                                          module=getattr(e, "code", None), by=getattr(e, "by", "system"))
+def _cohort_fields(app: TrainingApplication | None, e) -> dict:
+    return {"cohort_id": e.originator_id, "village_code": _carried(app, e, "village_code")}
+
+
+def _curriculum_started(app: TrainingApplication | None, e) -> EventData:
+    # Every module the curriculum starts with is active (a code named twice: once, as the curriculum holds it).
+    active = list(dict.fromkeys(code for code, _ in e.modules))
+    return public.CurriculumChangedV1(active_modules=active, change="started", module=None, by="system")
+
+
+def _curriculum_changed(change: str) -> Callable[[TrainingApplication | None, object], EventData]:
+    def mapper(app: TrainingApplication | None, e) -> EventData:
+        return public.CurriculumChangedV1(active_modules=_carried(app, e, "active_modules"), change=change,
+                                          module=e.code, by=e.by)
 
     return mapper
 
 
-def _gate_changed(app: TrainingApplication, e) -> EventData:
-    gate = _at(app, e)
-    return public.GateChangedV1(group_id=gate.group_id, open=e.open, completed=e.completed,
+def _gate_changed(app: TrainingApplication | None, e) -> EventData:
+    return public.GateChangedV1(group_id=_carried(app, e, "group_id"), open=e.open, completed=e.completed,
                                 representatives=e.representatives, threshold_percent=e.threshold_percent)
 
 
-PUBLIC_EVENTS: dict[type, Callable[[TrainingApplication, object], EventData]] = {
-    Curriculum.Started: _curriculum_changed("started"),
+PUBLIC_EVENTS: dict[type, Callable[[TrainingApplication | None, object], EventData]] = {
+    Curriculum.Started: _curriculum_started,
     Curriculum.ModuleAdded: _curriculum_changed("added"),
     Curriculum.ModuleRetired: _curriculum_changed("retired"),
     Cohort.Opened: lambda app, e: public.CohortOpenedV1(cohort_id=e.originator_id, village_code=e.village_code,
@@ -61,4 +84,3 @@ PUBLIC_EVENTS: dict[type, Callable[[TrainingApplication, object], EventData]] = 
     Gate.Changed: _gate_changed,
     Gate.Updated: _gate_changed,
 }
-
