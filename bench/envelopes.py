@@ -31,6 +31,35 @@ the rounds' pages.
 Prints one JSON object on stdout; progress goes to stderr. The database is dropped at the end (``--keep`` keeps it).
 
     .venv/bin/python bench/envelopes.py [--proposals 300] [--page 500] [--rounds 2] [--keep]
+
+``--service registry`` measures registry's log the same way (``registry_log``, its own database
+``berdaya_bench_envelopes_registry``): ``--households`` households (default 2,000) registered in import batches of
+100, then in waves, each its own transaction as the commands record them: a member added (birth) and corrected (a
+name), the decile changed; every 2nd a second correction (the new member's birth date), every 4th a member moved out,
+every 10th graduated. Then ``--groups`` KUBEs (default 100, 10 households each): formed, a member replaced, one
+added, one removed, and every 5th a role holder replaced. Before class_version 2 services/registry/public.py read
+the aggregate for every member event, status and decile change (its KK, a new member's village, the member as
+corrected) and every group member change (the members after it); the legacy path forced is
+``services.registry.public._carried`` replaced by one that always reads (``_stored_before_v2``). Same figures,
+same JSON shape, with ``service``, ``households`` and ``groups`` in place of ``proposals``.
+
+    .venv/bin/python bench/envelopes.py --service registry [--households 2000] [--groups 100] [--page 500]
+
+``--service training`` measures training's log the same way (``training_log``, its own database
+``berdaya_bench_envelopes_training``): the curriculum started, a module added and retired; then ``--cohorts``
+cohorts (default 100), each opened in a village with ``--participants`` (default 20, in groups of 10) enrolled one
+by one and its last one withdrawn, and ``--sessions`` sessions (default 6, one per module) each scheduled and its
+attendance recorded, each its own transaction; as ``TrainingApplication`` records attendance, whoever it brings to
+enough modules completes in the same transaction, with their group's gate (opened, then updated). Every fifth
+participant misses the first two sessions and the first absence is then corrected (present, with a reason), which
+completes them. Before class_version 2 services/training/public.py read a cohort event's village (from the
+application's cache of each cohort's first event), the curriculum at a module change's version, and a gate at its
+version; the legacy path forced is ``services.training.public._carried`` replaced by one that always reads
+(``_stored_before_v2``: for a cohort event its cohort's first event, read for each event, there is no cache any
+more). Same figures, same JSON shape, with ``service``, ``cohorts``, ``participants`` and ``sessions`` in place of
+``proposals``.
+
+    .venv/bin/python bench/envelopes.py --service training [--cohorts 100] [--participants 20] [--sessions 6]
 """
 
 # ruff: noqa: E402 - eventlet must patch, and shared must pick psycopg's wait function, before other imports.
@@ -66,6 +95,12 @@ import psycopg
 from services.grants import public as grants_public
 from services.grants.application import GrantsApplication
 from services.grants.domain import Budget, BudgetLine, Grant, Proposal, SpendingLine
+from services.registry import public as registry_public
+from services.registry.application import RegistryApplication
+from services.registry.domain import BankAccount, Group, GroupMember, Household, Member
+from services.training import public as training_public
+from services.training.application import TrainingApplication
+from services.training.domain import DEFAULT_MODULES, Cohort, Gate
 from shared.actor import Actor
 from shared.runtime import ensure_green_psycopg
 
@@ -225,9 +260,284 @@ def figures(runs: list[tuple[list[float], list, int]]) -> dict:
     }
 
 
+# --- registry (--service registry) ---------------------------------------------------------------------------
+
+REGISTRY_DATABASE = "berdaya_bench_envelopes_registry"  # its own: another service's run may be going on
+GROUP_HOUSEHOLDS = 13  # a KUBE's 10 at its forming, and up to 3 newcomers
+
+
+def registry_kk(n: int) -> str:
+    return f"1801060101{n:06d}"
+
+
+def registry_nik(n: int, person: int) -> str:
+    return f"18010645{n:05d}{person:03d}"
+
+
+def registry_household(n: int) -> Household:
+    """Household ``n``: a woman head (who represents it in a KUBE), her husband and their son."""
+    members = [
+        Member(registry_nik(n, 1), f"Siti Aminah {n}", "P", date(1985, 8, 5), "Kepala Keluarga", "Kawin", "Petani"),
+        Member(registry_nik(n, 2), f"Ahmad Yani {n}", "L", date(1983, 4, 10), "Suami", "Kawin", "Buruh Tani"),
+        Member(registry_nik(n, 3), f"Budi {n}", "L", date(2010, 3, 12), "Anak", "Belum Kawin", "Pelajar"),
+    ]
+    return Household.register(kk=registry_kk(n), dtks_id=f"DTKS-{n:06d}", village_code=VILLAGES[n % len(VILLAGES)],
+                              address=f"Jl. Raya Kalianda {n}", decile=1 + n % 4, members=members,
+                              registered_by=OPERATOR.user)
+
+
+def registry_representative(n: int) -> GroupMember:
+    return GroupMember(kk=registry_kk(n), representative_nik=registry_nik(n, 1),
+                       representative_name=f"Siti Aminah {n}")
+
+
+def registry_log(app: RegistryApplication, households: int, groups: int) -> tuple[int, int]:
+    """The registry log of ``households`` households and up to ``groups`` KUBEs (the households not graduated, 13 a
+    group, in its village, allow so many); returns the number of stored events and of groups."""
+    say(f"log: {households} households registered in import batches of 100")
+    registered = [registry_household(n) for n in range(households)]
+    for start in range(0, households, 100):
+        app.record(*registered[start:start + 100])  # one import batch, one transaction
+    steps = (  # (every n-th household, the decision), each wave over all households before the next
+        (1, lambda n, h: h.add_member(Member(registry_nik(n, 4), f"Putri {n}", "P", date(2024, 3, 5), "Anak",
+                                             "Belum Kawin"), reason="birth", by=OPERATOR.user)),
+        (1, lambda n, h: h.correct_member(registry_nik(n, 3), {"name": f"Budi Santoso {n}"},
+                                          reason="salah ketik di KK", by=OPERATOR_2.user)),
+        (1, lambda n, h: h.change_decile(1 + (n + 1) % 4, by=OPERATOR.user)),
+        (2, lambda n, h: h.correct_member(registry_nik(n, 4), {"birth_date": date(2024, 3, 6)},
+                                          reason="akta kelahiran", by=OPERATOR_2.user)),
+        (4, lambda n, h: h.remove_member(registry_nik(n, 3), reason="moved_out", by=OPERATOR.user)),
+        (10, lambda n, h: h.change_status("graduated", reason="penghasilan di atas garis", by=OPERATOR.user)),
+    )
+    say("log: members added and corrected, deciles changed, members moved out, households graduated")
+    for every, decide in steps:
+        for n, household in enumerate(registered):
+            if n % every == 0:
+                decide(n, household)
+                app.record(household)
+
+    free: dict[str, list[int]] = {village: [] for village in VILLAGES}  # active households, by village
+    for n in range(households):
+        if n % 10:
+            free[VILLAGES[n % len(VILLAGES)]].append(n)
+    formed = []
+    for g in range(groups):
+        village = VILLAGES[g % len(VILLAGES)]
+        chosen, free[village] = free[village][:GROUP_HOUSEHOLDS], free[village][GROUP_HOUSEHOLDS:]
+        if len(chosen) < GROUP_HOUSEHOLDS:
+            break
+        members = [registry_representative(n) for n in chosen[:10]]
+        name = f"KUBE Bench {g}"
+        group = Group.form(name=name, village_code=village, business_type="olahan makanan", kind="umum",
+                           members=members, roles={"ketua": members[0].representative_nik,
+                                                   "sekretaris": members[1].representative_nik,
+                                                   "bendahara": members[2].representative_nik},
+                           bank_account=BankAccount("BRI", f"0123{g:011d}", name), sk_kades=f"141/{g}/SK/2025",
+                           formed_by=OPERATOR.user, rules=app.kube_rules)
+        app.record(group)
+        formed.append((group, chosen))
+    say(f"log: {len(formed)} KUBEs formed; a member replaced, one added, one removed, every 5th a role holder replaced")
+    for g, (group, chosen) in enumerate(formed):
+        # (the household leaving, the one joining — indexes into ``chosen`` — and why), each its own transaction
+        changes = [(5, 10, "pindah domisili"), (None, 11, "bergabung"), (6, None, "mengundurkan diri")]
+        if g % 5 == 0:
+            changes.append((1, 12, "pindah domisili"))  # the secretary's household: its newcomer takes the role
+        for leaving, joining, reason in changes:
+            group.change_member(None if leaving is None else registry_kk(chosen[leaving]),
+                                None if joining is None else registry_representative(chosen[joining]), reason,
+                                OPERATOR.user, app.kube_rules)
+            app.record(group)
+    return app.last_position(), len(formed)
+
+
+@contextmanager
+def registry_legacy_path_forced():
+    """Every registry event with fields added in v2 mapped as if stored before v2: its aggregate read."""
+    carried = registry_public._carried
+    registry_public._carried = lambda app, e, *names: registry_public._stored_before_v2(app, e, names)
+    try:
+        yield
+    finally:
+        registry_public._carried = carried
+
+
+def registry_benchmark(args: argparse.Namespace) -> dict:
+    """``benchmark`` for registry's log (``registry_log``), in its own database."""
+    ensure_green_psycopg()
+    say(f"fresh database {REGISTRY_DATABASE}")
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {REGISTRY_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {REGISTRY_DATABASE}")
+    app = None
+    try:
+        app = RegistryApplication(f"{ADMIN_URL.rsplit('/', 1)[0]}/{REGISTRY_DATABASE}")
+        started = time.monotonic()
+        events, groups = registry_log(app, args.households, args.groups)
+        build_seconds = time.monotonic() - started
+        say(f"log: {events} events stored in {build_seconds:.1f}s")
+        new_runs, legacy_runs = [], []
+        for round_ in range(1, args.rounds + 1):
+            new_runs.append(walk(app, args.page))
+            say(f"round {round_}: new path {len(new_runs[-1][1]) / sum(new_runs[-1][0]):.0f} events/s")
+            with registry_legacy_path_forced():
+                legacy_runs.append(walk(app, args.page))
+            say(f"round {round_}: legacy path {len(legacy_runs[-1][1]) / sum(legacy_runs[-1][0]):.0f} events/s")
+    finally:
+        if app is not None:
+            app.close()
+        if not args.keep:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {REGISTRY_DATABASE} WITH (FORCE)")
+    new, legacy = figures(new_runs), figures(legacy_runs)
+    return {
+        "service": "registry",
+        "events": events,
+        "households": args.households,
+        "groups": groups,
+        "page": args.page,
+        "rounds": args.rounds,
+        "new": new,
+        "legacy": legacy,
+        "ratio": round(new["events_per_s"] / legacy["events_per_s"], 2),
+        "identical": all(n[1] == legacy_runs[0][1] for n in (*new_runs, *legacy_runs)),
+        "build_seconds": round(build_seconds, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+    }
+
+
+# --- training (--service training) ---------------------------------------------------------------------------
+
+TRAINING_DATABASE = "berdaya_bench_envelopes_training"  # its own: another service's run may be going on
+
+
+def training_log(app: TrainingApplication, cohorts: int, participants: int, sessions: int) -> int:
+    """The training log of ``cohorts`` cohorts (see the module docstring); returns the number of stored events."""
+    curriculum = app.curriculum()  # Started
+    for decide in (lambda: curriculum.add_module("digital", "Literasi digital", OPERATOR.user),
+                   lambda: curriculum.retire_module("digital", OPERATOR.user)):
+        decide()
+        app.record(curriculum)
+    modules = [code for code, _ in DEFAULT_MODULES]
+    gates: dict[uuid.UUID, Gate] = {}
+    serial = 0
+
+    def attended(cohort: Cohort, groups: dict[str, uuid.UUID], decide, *args) -> None:
+        """One attendance command's transaction, as ``TrainingApplication._attend`` records it: the attendance,
+        whoever it brings to enough modules completed, and the gates of their groups."""
+        nonlocal serial
+        decide(*args, FACILITATOR.user, TODAY)
+        changed = set()
+        for nik in cohort.completable(app.rules):
+            serial += 1
+            cohort.complete(nik, f"SK-{cohort.village_code[:8]}-2025-{serial:06d}", app.rules)
+            changed.add(groups[nik])
+        recorded = []
+        for group_id in changed:
+            representatives = [nik for nik, group in groups.items() if group == group_id]
+            completed = sum(cohort.participants[nik]["status"] == "completed" for nik in representatives)
+            if group_id not in gates:
+                gates[group_id] = Gate.first(group_id, completed, len(representatives), app.rules)
+            elif not gates[group_id].update(completed, len(representatives), app.rules):
+                continue
+            recorded.append(gates[group_id])
+        app.record(cohort, *recorded)
+
+    for n in range(cohorts):
+        if n % 25 == 0:
+            say(f"log: cohorts {n + 1}–{min(n + 25, cohorts)} of {cohorts} opened, enrolled, taught, completed")
+        village = VILLAGES[n % len(VILLAGES)]
+        cohort = Cohort.open(village, FACILITATOR.user, f"Kelas Bench {n}", OPERATOR.user)
+        app.record(cohort)
+        niks = [f"{village.replace('.', '')[:6]}{n:05d}{i:05d}" for i in range(participants)]
+        groups = {nik: uuid.uuid5(cohort.id, str(i // 10)) for i, nik in enumerate(niks)}  # 10 a group
+        for i, nik in enumerate(niks):
+            cohort.enrol(nik, f"Ibu Bench {n}-{i}", groups[nik], OPERATOR.user)
+            app.record(cohort)
+        cohort.withdraw(niks[-1], "pindah desa", OPERATOR.user)
+        app.record(cohort)
+        present = niks[:-1]
+        session_ids = []
+        for s in range(sessions):
+            session_date = date.fromordinal(TODAY.toordinal() - 7 * (sessions - s))
+            session_ids.append(cohort.schedule(modules[s % len(modules)], session_date, "Balai Desa", curriculum,
+                                               FACILITATOR.user))
+            app.record(cohort)
+            marks = {nik: "absent" if i % 5 == 3 and s < 2 else "present" for i, nik in enumerate(present)}
+            attended(cohort, groups, cohort.record_attendance, session_ids[-1], marks)
+        for i, nik in enumerate(present):
+            if i % 5 == 3 and session_ids:
+                attended(cohort, groups, cohort.correct_attendance, session_ids[0], nik, "present",
+                         "salah catat: hadir")
+    return app.last_position()
+
+
+@contextmanager
+def training_legacy_path_forced():
+    """Every training event with a field added in v2 mapped as if stored before v2: through the store."""
+    carried = training_public._carried
+    training_public._carried = lambda app, e, name: training_public._stored_before_v2(app, e, name)
+    try:
+        yield
+    finally:
+        training_public._carried = carried
+
+
+def training_benchmark(args: argparse.Namespace) -> dict:
+    """``benchmark`` for training's log (``training_log``), in its own database."""
+    ensure_green_psycopg()
+    say(f"fresh database {TRAINING_DATABASE}")
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {TRAINING_DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {TRAINING_DATABASE}")
+    app = None
+    try:
+        app = TrainingApplication(f"{ADMIN_URL.rsplit('/', 1)[0]}/{TRAINING_DATABASE}")
+        started = time.monotonic()
+        events = training_log(app, args.cohorts, args.participants, args.sessions)
+        build_seconds = time.monotonic() - started
+        say(f"log: {events} events stored in {build_seconds:.1f}s")
+        new_runs, legacy_runs = [], []
+        for round_ in range(1, args.rounds + 1):
+            new_runs.append(walk(app, args.page))
+            say(f"round {round_}: new path {len(new_runs[-1][1]) / sum(new_runs[-1][0]):.0f} events/s")
+            with training_legacy_path_forced():
+                legacy_runs.append(walk(app, args.page))
+            say(f"round {round_}: legacy path {len(legacy_runs[-1][1]) / sum(legacy_runs[-1][0]):.0f} events/s")
+    finally:
+        if app is not None:
+            app.close()
+        if not args.keep:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {TRAINING_DATABASE} WITH (FORCE)")
+    new, legacy = figures(new_runs), figures(legacy_runs)
+    return {
+        "service": "training",
+        "events": events,
+        "cohorts": args.cohorts,
+        "participants": args.participants,
+        "sessions": args.sessions,
+        "page": args.page,
+        "rounds": args.rounds,
+        "new": new,
+        "legacy": legacy,
+        "ratio": round(new["events_per_s"] / legacy["events_per_s"], 2),
+        "identical": all(n[1] == legacy_runs[0][1] for n in (*new_runs, *legacy_runs)),
+        "build_seconds": round(build_seconds, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+    }
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Envelope benchmark (see the module docstring): JSON on stdout.")
+    parser.add_argument("--service", choices=("grants", "registry", "training"), default="grants", help="whose log")
     parser.add_argument("--proposals", type=int, default=300)
+    parser.add_argument("--households", type=int, default=2000, help="registry: households registered")
+    parser.add_argument("--groups", type=int, default=100, help="registry: KUBEs formed")
+    parser.add_argument("--cohorts", type=int, default=100, help="training: cohorts opened")
+    parser.add_argument("--participants", type=int, default=20, help="training: participants of a cohort")
+    parser.add_argument("--sessions", type=int, default=6, help="training: sessions of a cohort")
     parser.add_argument("--page", type=int, default=500, help="envelopes per public_events_after call")
     parser.add_argument("--rounds", type=int, default=2, help="walks of the log per path, alternating")
     parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
@@ -275,7 +585,9 @@ def benchmark(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    print(json.dumps(benchmark(parse_args(sys.argv[1:]))), flush=True)
+    args = parse_args(sys.argv[1:])
+    run = {"registry": registry_benchmark, "training": training_benchmark}.get(args.service, benchmark)
+    print(json.dumps(run(args)), flush=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@ functions over facts the application gathers.
 
 Longer than the house's ~400 lines on purpose: a household, a KUBE and the region list share the identity rules
 (NIK, KK, village), and the KUBE eligibility rules read the household's facts; one file keeps them side by side.
+
+Events carry what their public event needs (class_version 2): a household's member events and its status and
+decile changes its KK, a new member's the household's village too, a correction the member as corrected, a KUBE's
+member change its members after the change. So services/registry/public.py maps an event without replaying its
+aggregate. Events stored before (class_version 1) are read with those fields None: see ``shared.versioning``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from eventsourcing.utils import register_topic
 
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
+from shared.versioning import VersionedEvent
 from shared.vocabulary import (
     BDT_STATUSES,
     BUSINESS_TYPES,
@@ -47,6 +53,11 @@ class Member:
 
 
 class Household(Aggregate):
+    class Event(VersionedEvent):
+        # "member": a correction's, the member as corrected (MemberAdded always had its own; Registered its KK
+        # and village: a version-1 event keeps what it stored).
+        ADDED_IN_V2 = ("kk", "village_code", "member")
+
     @staticmethod
     def create_id(kk: str) -> uuid.UUID:
         # One household per KK number, by construction: registering a KK twice collides on the id.
@@ -90,10 +101,10 @@ class Household(Aggregate):
     def add_member(self, member: Member, reason: str, by: str) -> None:
         check_reason(reason, JOIN_REASONS)
         check_members(self.kk, [*self.members, member])
-        self._member_added(member=member, reason=reason, by=by)
+        self._member_added(member=member, reason=reason, by=by, kk=self.kk, village_code=self.village_code)
 
     @event("MemberAdded")
-    def _member_added(self, member: Member, reason: str, by: str) -> None:
+    def _member_added(self, member: Member, reason: str, by: str, kk: str | None, village_code: str | None) -> None:
         self.members.append(member)
 
     def remove_member(self, nik: str, reason: str, by: str, new_head_nik: str | None = None) -> None:
@@ -112,10 +123,10 @@ class Household(Aggregate):
         elif new_head_nik is not None:
             raise ValidationFailed("new_head_nik", "household.new_head", "name a new head only when the head leaves")
         check_members(self.kk, remaining)
-        self._member_removed(nik=nik, reason=reason, by=by, new_head_nik=new_head_nik)
+        self._member_removed(nik=nik, reason=reason, by=by, new_head_nik=new_head_nik, kk=self.kk)
 
     @event("MemberRemoved")
-    def _member_removed(self, nik: str, reason: str, by: str, new_head_nik: str | None) -> None:
+    def _member_removed(self, nik: str, reason: str, by: str, new_head_nik: str | None, kk: str | None) -> None:
         self.members = [
             replace(m, relation=HEAD_OF_HOUSEHOLD) if m.nik == new_head_nik else m
             for m in self.members if m.nik != nik
@@ -134,10 +145,12 @@ class Household(Aggregate):
         if corrected == current:
             raise Conflict(f"the correction changes nothing for NIK {nik}", nik=nik)
         check_members(self.kk, [corrected if m.nik == nik else m for m in self.members])
-        self._member_corrected(nik=nik, changes=changes, reason=reason, by=by)
+        self._member_corrected(nik=nik, changes=changes, reason=reason, by=by, kk=self.kk, member=corrected)
 
     @event("MemberCorrected")
-    def _member_corrected(self, nik: str, changes: dict, reason: str, by: str) -> None:
+    def _member_corrected(self, nik: str, changes: dict, reason: str, by: str, kk: str | None,
+                          member: Member | None) -> None:
+        # ``member`` (the member as corrected) is for the public event: the state applies ``changes``, as always.
         self.members = [replace(m, **changes) if m.nik == nik else m for m in self.members]
 
     def change_status(self, status: str, reason: str, by: str) -> None:
@@ -148,20 +161,20 @@ class Household(Aggregate):
             raise Conflict(f"household {self.kk} is already {status}", kk=self.kk)
         if not reason.strip():
             raise ValidationFailed("reason", "bdt.status_reason", "a status change needs a reason")
-        self._status_changed(status=status, reason=reason, by=by)
+        self._status_changed(status=status, reason=reason, by=by, kk=self.kk)
 
     @event("StatusChanged")
-    def _status_changed(self, status: str, reason: str, by: str) -> None:
+    def _status_changed(self, status: str, reason: str, by: str, kk: str | None) -> None:
         self.bdt_status = status
 
     def change_decile(self, decile: int, by: str) -> None:
         check_decile(decile)
         if decile == self.decile:
             raise Conflict(f"household {self.kk} is already in decile {decile}", kk=self.kk)
-        self._decile_changed(decile=decile, by=by)
+        self._decile_changed(decile=decile, by=by, kk=self.kk)
 
     @event("DecileChanged")
-    def _decile_changed(self, decile: int, by: str) -> None:
+    def _decile_changed(self, decile: int, by: str, kk: str | None) -> None:
         self.decile = decile
 
 
@@ -350,6 +363,9 @@ def check_roles(roles: dict[str, str], members: list[GroupMember]) -> None:
 class Group(Aggregate):
     """A KUBE: its member households with their representatives, roles, bank account and SK Kades."""
 
+    class Event(VersionedEvent):
+        ADDED_IN_V2 = ("members",)  # a member change's, after it (Formed always had its own)
+
     @event("Formed")
     def __init__(
         self, name: str, village_code: str, business_type: str, kind: str, members: list[GroupMember],
@@ -416,11 +432,12 @@ class Group(Aggregate):
         check_roles(roles, members)
         if not reason.strip():
             raise ValidationFailed("reason", "kube.member_change_reason", "a member change needs a reason")
-        self._member_changed(removed_kk=removed_kk, added=added, roles=roles, reason=reason, by=by)
+        self._member_changed(removed_kk=removed_kk, added=added, roles=roles, reason=reason, by=by, members=members)
 
     @event("MemberChanged")
     def _member_changed(self, removed_kk: str | None, added: GroupMember | None, roles: dict[str, str],
-                        reason: str, by: str) -> None:
+                        reason: str, by: str, members: list[GroupMember] | None) -> None:
+        # ``members`` (the membership after the change) is for the public event: the state is computed, as always.
         self.members = [m for m in self.members if m.kk != removed_kk] + ([added] if added else [])
         self.roles = dict(roles)
 

@@ -1,14 +1,18 @@
 """Registry's public events: each domain event as the public contract other services consume
 (``shared.contracts.registry``). RegistryApplication.public_event looks the mapping up here.
 
-An event that does not carry what its contract needs (a member event's KK, a group's members after a change) is
-completed from the aggregate as that event left it, read back from the store at the event's version.
+A pure field map: since class_version 2 (``shared.versioning``) each domain event carries what its public event
+needs (a member event's KK, a new member's village, the member as corrected, a group's members after a change), so
+mapping an event reads nothing and the relay builds a page of envelopes without replaying a single aggregate.
+
+Events stored before v2: the upcaster reads them with those fields None, and for them alone ``_stored_before_v2``
+reads the aggregate as the event left it (what every such event cost before v2: one replay each).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from services.registry.domain import Group, GroupMember, Household, Member, RegionList
 from shared.contracts import EventData
@@ -28,23 +32,52 @@ def _public_group_member(member: GroupMember) -> public.GroupMemberV1:
                                 representative_name=member.representative_name)
 
 
-def _household_at(app: RegistryApplication, domain_event) -> Household:
-    """The household as this event left it (its KK and village travel with every household event)."""
-    return app.repository.get(domain_event.originator_id, version=domain_event.originator_version)
+def _carried(app: RegistryApplication | None, e, *names: str) -> list[Any]:
+    """The values of fields added in v2, from the event itself; only for an event stored before v2 (they are
+    None), from the store."""
+    values = [getattr(e, name) for name in names]
+    if any(value is None for value in values):
+        return _stored_before_v2(app, e, names)
+    return values
 
 
-def _group_at(app: RegistryApplication, domain_event) -> Group:
-    return app.repository.get(domain_event.originator_id, version=domain_event.originator_version)
+def _stored_before_v2(app: RegistryApplication, e, names: Sequence[str]) -> list[Any]:
+    """The legacy path, for events stored before v2: ``names`` as the aggregate held them when the event happened
+    (a correction's ``member``: the member as corrected, read from the household after it)."""
+    aggregate = app.repository.get(e.originator_id, version=e.originator_version)
+
+    def value(name: str) -> Any:
+        if isinstance(e, Household.MemberCorrected) and name == "member":
+            return aggregate.member(e.nik)
+        return getattr(aggregate, name)
+
+    return [value(name) for name in names]
 
 
-def _member_corrected(app: RegistryApplication, e) -> EventData:
-    household = _household_at(app, e)
-    return public.HouseholdMemberCorrectedV1(household_id=e.originator_id, kk=household.kk,
-                                             member=_public_member(household.member(e.nik)),
+def _member_added(app: RegistryApplication | None, e) -> EventData:
+    kk, village_code = _carried(app, e, "kk", "village_code")
+    return public.HouseholdMemberAddedV1(household_id=e.originator_id, kk=kk, village_code=village_code,
+                                         member=_public_member(e.member), reason=e.reason, by=e.by)
+
+
+def _member_corrected(app: RegistryApplication | None, e) -> EventData:
+    kk, member = _carried(app, e, "kk", "member")
+    return public.HouseholdMemberCorrectedV1(household_id=e.originator_id, kk=kk, member=_public_member(member),
                                              corrected_fields=sorted(e.changes), reason=e.reason, by=e.by)
 
 
-PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication, object], EventData]] = {
+def _kk(app: RegistryApplication | None, e) -> str:
+    return _carried(app, e, "kk")[0]
+
+
+def _group_member_changed(app: RegistryApplication | None, e) -> EventData:
+    (members,) = _carried(app, e, "members")
+    return public.GroupMemberChangedV1(
+        group_id=e.originator_id, removed_kk=e.removed_kk, added=_public_group_member(e.added) if e.added else None,
+        members=[_public_group_member(m) for m in members], roles=e.roles, reason=e.reason, by=e.by)
+
+
+PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventData]] = {
     RegionList.Imported: lambda app, e: public.RegionsImportedV1(codes=e.codes, sha256=e.sha256, source=e.source,
                                                                  imported_by=e.imported_by),
     RegionList.Reimported: lambda app, e: public.RegionsImportedV1(codes=e.codes, sha256=e.sha256, source=e.source,
@@ -52,25 +85,19 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication, object], EventData]] = 
     Household.Registered: lambda app, e: public.HouseholdRegisteredV1(
         household_id=e.originator_id, kk=e.kk, dtks_id=e.dtks_id, village_code=e.village_code, decile=e.decile,
         bdt_status="active", members=[_public_member(m) for m in e.members], registered_by=e.registered_by),
-    Household.MemberAdded: lambda app, e: public.HouseholdMemberAddedV1(
-        household_id=e.originator_id, kk=_household_at(app, e).kk, village_code=_household_at(app, e).village_code,
-        member=_public_member(e.member), reason=e.reason, by=e.by),
+    Household.MemberAdded: _member_added,
     Household.MemberRemoved: lambda app, e: public.HouseholdMemberRemovedV1(
-        household_id=e.originator_id, kk=_household_at(app, e).kk, nik=e.nik, reason=e.reason,
-        new_head_nik=e.new_head_nik, by=e.by),
+        household_id=e.originator_id, kk=_kk(app, e), nik=e.nik, reason=e.reason, new_head_nik=e.new_head_nik,
+        by=e.by),
     Household.MemberCorrected: _member_corrected,
     Household.StatusChanged: lambda app, e: public.HouseholdStatusChangedV1(
-        household_id=e.originator_id, kk=_household_at(app, e).kk, bdt_status=e.status, reason=e.reason, by=e.by),
+        household_id=e.originator_id, kk=_kk(app, e), bdt_status=e.status, reason=e.reason, by=e.by),
     Household.DecileChanged: lambda app, e: public.HouseholdDecileChangedV1(
-        household_id=e.originator_id, kk=_household_at(app, e).kk, decile=e.decile, by=e.by),
+        household_id=e.originator_id, kk=_kk(app, e), decile=e.decile, by=e.by),
     Group.Formed: lambda app, e: public.GroupFormedV1(
         group_id=e.originator_id, name=e.name, village_code=e.village_code, business_type=e.business_type,
         kind=e.kind, members=[_public_group_member(m) for m in e.members], roles=e.roles, formed_by=e.formed_by),
-    Group.MemberChanged: lambda app, e: public.GroupMemberChangedV1(
-        group_id=e.originator_id, removed_kk=e.removed_kk,
-        added=_public_group_member(e.added) if e.added else None,
-        members=[_public_group_member(m) for m in _group_at(app, e).members], roles=e.roles, reason=e.reason,
-        by=e.by),
+    Group.MemberChanged: _group_member_changed,
     Group.Funded: lambda app, e: public.GroupFundedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
                                                       amount_rp=e.amount_rp),
     Group.Dissolved: lambda app, e: public.GroupDissolvedV1(group_id=e.originator_id, reason=e.reason, by=e.by),

@@ -130,8 +130,11 @@ def test_a_households_changes_are_its_history_and_reach_grants_and_training(runn
         assert [(h["event"], h["by"]) for h in history] == [
             ("Registered", "operator.lamsel"), ("MemberAdded", "operator.a"), ("MemberCorrected", "operator.b"),
             ("MemberRemoved", "operator.a"), ("DecileChanged", "operator.b"), ("MemberRemoved", "operator.a")]
+        # Since class_version 2 a correction also carries the household's KK and the member as corrected.
         assert history[2]["details"] == {"nik": mother, "changes": {"name": "Ibu Siti Rahayu"},
-                                         "reason": "ejaan sesuai KTP", "by": "operator.b"}
+                                         "reason": "ejaan sesuai KTP", "by": "operator.b", "kk": kk,
+                                         "member": {**payload["members"][0], "name": "Ibu Siti Rahayu",
+                                                    "marital_status": "", "occupation": ""}}
         assert all(h["at"].endswith("+00:00") for h in history)
         now = rpc.registry.household(kk)
         assert [(m["nik"], m["relation"]) for m in now["members"]] == [(baby["nik"], "Kepala Keluarga")]
