@@ -41,8 +41,9 @@ import sys
 from pathlib import Path
 
 # Python puts this script's folder first on sys.path; a sibling such as bench/http.py would then shadow the
-# standard library's ``http`` (urllib, requests). The project is installed in the venv; nothing here is needed.
+# standard library's ``http`` (urllib, requests). The project root instead, for ``bench.databases``.
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import warnings
 
@@ -72,10 +73,10 @@ from eventsourcing.persistence import StoredEvent
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from bench import databases
 from berdaya.audit.verify import verify_ledger
 from shared import ledger
 
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "berdaya_bench_audit"
 CHUNK = 10_000  # money events generated, chained and copied per step
 ITERSIZE = 5_000  # rows per round trip of the server-side cursor (as berdaya.audit.replay.stored_events)
@@ -104,18 +105,7 @@ def say(message: str) -> None:
 
 
 def database_url() -> str:
-    return f"{ADMIN_URL.rsplit('/', 1)[0]}/{DATABASE}"
-
-
-def drop_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
-def create_database() -> None:
-    drop_database()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {DATABASE}")
+    return databases.database_url(DATABASE)
 
 
 # --- realistic money events ------------------------------------------------------------------------------------
@@ -446,18 +436,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def benchmark(args: argparse.Namespace) -> dict:
     load_before = [round(value, 2) for value in os.getloadavg()]
-    try:
-        say(f"fresh database {DATABASE}")
-        create_database()
+    say(f"fresh database {DATABASE}")
+    with databases.fresh_database(DATABASE, keep=args.keep):
         loaded = load(args.events, args.seed, args.money_only)
         scans = [scan()]
         verified = verify()
         scans.append(scan())
         parts = None if args.no_breakdown else breakdown()
         hub = hub_gaps() if args.hub else None
-    finally:
-        if not args.keep:
-            drop_database()
     if verified["checked"] != args.events or verified["problem_count"] or verified["head"] != loaded["head"]:
         raise RuntimeError(f"verify_ledger did not pass the generated ledger: {verified}")
     if any(run["rows"] != args.events for run in scans):

@@ -6,30 +6,23 @@ what its public event needs (the proposal's group and village, the grant's propo
 confirmation's tranche and amount, an approval's tranches, a ceiling's year and source), so mapping an event reads
 nothing and the relay builds a page of envelopes without replaying a single aggregate.
 
-Events stored before v2: the upcaster reads them with those fields None, and for them alone
+Events stored before v2: the upcaster reads them with those fields None, and for them alone (``versioning.carried``)
 ``_stored_before_v2`` reads the aggregate as the event left it (what every event cost before v2: one replay each).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from services.grants.domain import Budget, Grant, LedgerSeal, Proposal
+from shared import versioning
 from shared.contracts import EventData
 from shared.contracts import grants as public
 
 if TYPE_CHECKING:
     from services.grants.application import GrantsApplication
-
-
-def _carried(app: GrantsApplication | None, e, *names: str) -> list[Any]:
-    """The values of fields added in v2, from the event itself; only for an event stored before v2 (they are
-    None), from the store."""
-    values = [getattr(e, name) for name in names]
-    if any(value is None for value in values):
-        return _stored_before_v2(app, e, names)
-    return values
 
 
 def _stored_before_v2(app: GrantsApplication, e, names: Sequence[str]) -> list[Any]:
@@ -48,12 +41,13 @@ def _stored_before_v2(app: GrantsApplication, e, names: Sequence[str]) -> list[A
 
 
 def _proposal_fields(app: GrantsApplication | None, e) -> dict:
-    group_id, village_code = _carried(app, e, "group_id", "village_code")
+    group_id, village_code = versioning.carried(e, ("group_id", "village_code"), partial(_stored_before_v2, app, e))
     return {"proposal_id": e.originator_id, "group_id": group_id, "village_code": village_code}
 
 
 def _grant_fields(app: GrantsApplication | None, e) -> dict:
-    proposal_id, group_id, village_code = _carried(app, e, "proposal_id", "group_id", "village_code")
+    proposal_id, group_id, village_code = versioning.carried(e, ("proposal_id", "group_id", "village_code"),
+                                                             partial(_stored_before_v2, app, e))
     return {"grant_id": e.originator_id, "proposal_id": proposal_id, "group_id": group_id,
             "village_code": village_code}
 
@@ -63,21 +57,22 @@ def _tranches(tranches) -> list[public.TrancheV1]:
 
 
 def _budget_ceiling(app: GrantsApplication | None, e) -> EventData:
-    fiscal_year, source = _carried(app, e, "fiscal_year", "source")
+    fiscal_year, source = versioning.carried(e, ("fiscal_year", "source"), partial(_stored_before_v2, app, e))
     return public.BudgetCeilingSetV1(budget_id=e.originator_id, fiscal_year=fiscal_year, source=source,
                                      ceiling_rp=e.ceiling_rp, set_by=e.set_by)
 
 
 def _approved(app: GrantsApplication | None, e) -> EventData:
-    group_id, village_code, tranches = _carried(app, e, "group_id", "village_code", "tranches")
+    group_id, village_code, tranches = versioning.carried(e, ("group_id", "village_code", "tranches"),
+                                                          partial(_stored_before_v2, app, e))
     return public.ProposalApprovedV1(proposal_id=e.originator_id, group_id=group_id, village_code=village_code,
                                      by=e.by, amount_rp=e.amount_rp, form=e.form, fiscal_year=e.fiscal_year,
                                      source=e.source, tranches=_tranches(tranches))
 
 
 def _confirmed(app: GrantsApplication | None, e) -> EventData:
-    proposal_id, group_id, village_code, tranche, amount_rp = _carried(
-        app, e, "proposal_id", "group_id", "village_code", "tranche", "amount_rp")
+    proposal_id, group_id, village_code, tranche, amount_rp = versioning.carried(
+        e, ("proposal_id", "group_id", "village_code", "tranche", "amount_rp"), partial(_stored_before_v2, app, e))
     return public.DisbursementConfirmedV1(grant_id=e.originator_id, proposal_id=proposal_id, group_id=group_id,
                                           village_code=village_code, payment_id=e.payment_id, by=e.by,
                                           tranche=tranche, amount_rp=amount_rp, bank_reference=e.bank_reference)

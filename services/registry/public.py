@@ -5,16 +5,18 @@ A pure field map: since class_version 2 (``shared.versioning``) each domain even
 needs (a member event's KK, a new member's village, the member as corrected, a group's members after a change), so
 mapping an event reads nothing and the relay builds a page of envelopes without replaying a single aggregate.
 
-Events stored before v2: the upcaster reads them with those fields None, and for them alone ``_stored_before_v2``
-reads the aggregate as the event left it (what every such event cost before v2: one replay each).
+Events stored before v2: the upcaster reads them with those fields None, and for them alone (``versioning.carried``)
+``_stored_before_v2`` reads the aggregate as the event left it (what every such event cost before v2: one replay each).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from services.registry.domain import Group, GroupMember, Household, Member, RegionList
+from shared import versioning
 from shared.contracts import EventData
 from shared.contracts import registry as public
 
@@ -32,15 +34,6 @@ def _public_group_member(member: GroupMember) -> public.GroupMemberV1:
                                 representative_name=member.representative_name)
 
 
-def _carried(app: RegistryApplication | None, e, *names: str) -> list[Any]:
-    """The values of fields added in v2, from the event itself; only for an event stored before v2 (they are
-    None), from the store."""
-    values = [getattr(e, name) for name in names]
-    if any(value is None for value in values):
-        return _stored_before_v2(app, e, names)
-    return values
-
-
 def _stored_before_v2(app: RegistryApplication, e, names: Sequence[str]) -> list[Any]:
     """The legacy path, for events stored before v2: ``names`` as the aggregate held them when the event happened
     (a correction's ``member``: the member as corrected, read from the household after it)."""
@@ -55,23 +48,23 @@ def _stored_before_v2(app: RegistryApplication, e, names: Sequence[str]) -> list
 
 
 def _member_added(app: RegistryApplication | None, e) -> EventData:
-    kk, village_code = _carried(app, e, "kk", "village_code")
+    kk, village_code = versioning.carried(e, ("kk", "village_code"), partial(_stored_before_v2, app, e))
     return public.HouseholdMemberAddedV1(household_id=e.originator_id, kk=kk, village_code=village_code,
                                          member=_public_member(e.member), reason=e.reason, by=e.by)
 
 
 def _member_corrected(app: RegistryApplication | None, e) -> EventData:
-    kk, member = _carried(app, e, "kk", "member")
+    kk, member = versioning.carried(e, ("kk", "member"), partial(_stored_before_v2, app, e))
     return public.HouseholdMemberCorrectedV1(household_id=e.originator_id, kk=kk, member=_public_member(member),
                                              corrected_fields=sorted(e.changes), reason=e.reason, by=e.by)
 
 
 def _kk(app: RegistryApplication | None, e) -> str:
-    return _carried(app, e, "kk")[0]
+    return versioning.carried(e, ("kk",), partial(_stored_before_v2, app, e))[0]
 
 
 def _group_member_changed(app: RegistryApplication | None, e) -> EventData:
-    (members,) = _carried(app, e, "members")
+    (members,) = versioning.carried(e, ("members",), partial(_stored_before_v2, app, e))
     return public.GroupMemberChangedV1(
         group_id=e.originator_id, removed_kk=e.removed_kk, added=_public_group_member(e.added) if e.added else None,
         members=[_public_group_member(m) for m in members], roles=e.roles, reason=e.reason, by=e.by)

@@ -6,16 +6,19 @@ needs (every cohort event its cohort's village, a module added or retired the cu
 the change, a gate's update its group; Opened, Started and Changed always had what they need), so mapping an event
 reads nothing and the relay builds a page of envelopes without replaying a single aggregate.
 
-Events stored before v2: the upcaster reads them with those fields None, and for them alone ``_stored_before_v2``
-reads the aggregate (a cohort's village from its Opened event, the curriculum or gate as the event left it).
+Events stored before v2: the upcaster reads them with those fields None, and for them alone (``versioning.carried``)
+``_stored_before_v2`` reads the aggregate (a cohort's village from its Opened event, the curriculum or gate as the
+event left it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from services.training.domain import Cohort, Curriculum, Gate
+from shared import versioning
 from shared.contracts import EventData
 from shared.contracts import training as public
 
@@ -23,24 +26,17 @@ if TYPE_CHECKING:
     from services.training.application import TrainingApplication
 
 
-def _carried(app: TrainingApplication | None, e, name: str) -> Any:
-    """The value of a field added in v2, from the event itself; only for an event stored before v2 (it is None),
-    from the store."""
-    value = getattr(e, name)
-    return _stored_before_v2(app, e, name) if value is None else value
-
-
-def _stored_before_v2(app: TrainingApplication, e, name: str) -> Any:
-    """The legacy path, for events stored before v2: ``name`` as the aggregate held it when the event happened. A
-    cohort's village never changes: its first event (Opened) says it, without replaying the cohort to the event."""
-    if name == "village_code":
-        return app.repository.get(e.originator_id, version=1).village_code
-    aggregate = app.repository.get(e.originator_id, version=e.originator_version)
-    return aggregate.active if name == "active_modules" else getattr(aggregate, name)
+def _stored_before_v2(app: TrainingApplication, e, names: Sequence[str]) -> list[Any]:
+    """The legacy path, for events stored before v2: ``names`` (each event asks one) as the aggregate held them when
+    the event happened. A cohort's village never changes: its first event (Opened) says it, without replaying the
+    cohort to the event."""
+    aggregate = app.repository.get(e.originator_id, version=1 if "village_code" in names else e.originator_version)
+    return [aggregate.active if name == "active_modules" else getattr(aggregate, name) for name in names]
 
 
 def _cohort_fields(app: TrainingApplication | None, e) -> dict:
-    return {"cohort_id": e.originator_id, "village_code": _carried(app, e, "village_code")}
+    (village_code,) = versioning.carried(e, ("village_code",), partial(_stored_before_v2, app, e))
+    return {"cohort_id": e.originator_id, "village_code": village_code}
 
 
 def _curriculum_started(app: TrainingApplication | None, e) -> EventData:
@@ -51,14 +47,15 @@ def _curriculum_started(app: TrainingApplication | None, e) -> EventData:
 
 def _curriculum_changed(change: str) -> Callable[[TrainingApplication | None, object], EventData]:
     def mapper(app: TrainingApplication | None, e) -> EventData:
-        return public.CurriculumChangedV1(active_modules=_carried(app, e, "active_modules"), change=change,
-                                          module=e.code, by=e.by)
+        (active,) = versioning.carried(e, ("active_modules",), partial(_stored_before_v2, app, e))
+        return public.CurriculumChangedV1(active_modules=active, change=change, module=e.code, by=e.by)
 
     return mapper
 
 
 def _gate_changed(app: TrainingApplication | None, e) -> EventData:
-    return public.GateChangedV1(group_id=_carried(app, e, "group_id"), open=e.open, completed=e.completed,
+    (group_id,) = versioning.carried(e, ("group_id",), partial(_stored_before_v2, app, e))
+    return public.GateChangedV1(group_id=group_id, open=e.open, completed=e.completed,
                                 representatives=e.representatives, threshold_percent=e.threshold_percent)
 
 

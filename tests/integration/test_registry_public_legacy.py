@@ -5,46 +5,21 @@ replay from them and carry on with new events, which map without a read.
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import date
 
-import psycopg
 import pytest
 
 from services.registry.application import RegistryApplication
 from services.registry.domain import Group, Household
 from services.registry.public import PUBLIC_EVENTS
-from tests.support.system import ADMIN_URL
-from tests.unit.test_registry_public_events import V1_LACKS, as_v1, kk, nik, register, scenario
+from tests.support import legacy_events as legacy
+from tests.support.applications import application_fixture
+from tests.unit.test_registry_public_events import V1_LACKS, VERSIONS, kk, nik, register, scenario
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def registry():
-    name = "t" + uuid.uuid4().hex[:10]
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    app = RegistryApplication(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield app
-    finally:
-        app.close()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-def counting_reads(app: RegistryApplication) -> list[int]:
-    """Count the aggregates the application loads from its store from now on."""
-    reads, get = [0], app.repository.get
-
-    def counted(*args, **kwargs):
-        reads[0] += 1
-        return get(*args, **kwargs)
-
-    app.repository.get = counted
-    return reads
+registry = application_fixture(RegistryApplication, "registry")
 
 
 def test_a_correction_row_as_the_code_before_v2_wrote_it_still_becomes_its_envelope(registry: RegistryApplication):
@@ -52,15 +27,13 @@ def test_a_correction_row_as_the_code_before_v2_wrote_it_still_becomes_its_envel
     registry.record(household)  # Registered, as today's code writes it
     corrected_at = "2025-06-15T02:30:00+00:00"
     # No KK, no member as corrected: the state exactly as the code before v2 stored a correction.
-    state = {"timestamp": {"_type_": "datetime_iso", "_data_": corrected_at}, "nik": nik(7, 3),
-             "changes": {"name": "Budi Santoso", "birth_date": {"_type_": "date_iso", "_data_": "2010-03-13"}},
-             "reason": "typo in the KK", "by": "operator.b"}
-    with registry.transaction() as cursor:
-        cursor.execute("INSERT INTO registry_events (originator_id, originator_version, topic, state) "
-                       "VALUES (%s, 2, 'services.registry.domain:Household.MemberCorrected', %s)",
-                       (household.id, json.dumps(state).encode()))
+    state = legacy.v1_state(
+        corrected_at, nik=nik(7, 3),
+        changes={"name": "Budi Santoso", "birth_date": {"_type_": "date_iso", "_data_": "2010-03-13"}},
+        reason="typo in the KK", by="operator.b")
+    legacy.write_v1_rows(registry, (household.id, 2, Household.MemberCorrected, state))
 
-    reads = counting_reads(registry)
+    reads = legacy.counting_reads(registry)
     registered, corrected = registry.public_events_after(0, 10)
     assert corrected.type == "registry.household.member_corrected"
     assert corrected.previous_position == registered.position
@@ -70,16 +43,13 @@ def test_a_correction_row_as_the_code_before_v2_wrote_it_still_becomes_its_envel
                    "relation": "Anak"},
         "corrected_fields": ["birth_date", "name"], "reason": "typo in the KK", "by": "operator.b"}
     assert corrected.time.isoformat() == corrected_at
-    assert reads[0] == 1  # the old row, read at its version; the new Registered read nothing
+    assert len(reads) == 1  # the old row, read at its version; the new Registered read nothing
     assert registry.repository.get(household.id).member(nik(7, 3)).birth_date == date(2010, 3, 13)
 
 
 def test_a_log_stored_before_v2_maps_as_it_did_and_carries_on_with_v2_events(registry: RegistryApplication):
     log = scenario()
-    stored = [registry.mapper.to_stored_event(e) for e in log]
-    registry.recorder.insert_events([as_v1(s) for s in stored])  # the whole log as the code before v2 wrote it
-    rows = registry.query("SELECT topic, state FROM registry_events")
-    assert all(b"class_version" not in bytes(row["state"]) for row in rows)
+    rows = legacy.insert_as_v1(registry, VERSIONS, log)  # the whole log as the code before v2 wrote it
     assert not any(b'"kk"' in bytes(row["state"]) for row in rows if row["topic"].endswith("StatusChanged"))
 
     # After the upgrade, a household replayed from v1 events decides a v2 one.
@@ -89,15 +59,12 @@ def test_a_log_stored_before_v2_maps_as_it_did_and_carries_on_with_v2_events(reg
     household.change_decile(4, by="operator.c")
     registry.record(household)
 
-    reads = counting_reads(registry)
-    envelopes = registry.public_events_after(0, 500)
-    expected = [PUBLIC_EVENTS[type(e)](None, e).model_dump(mode="json") for e in log]  # the events as v2 holds them
-    decile = registry.mapper.to_domain_event(registry.recorder.select_notifications(start=0, limit=500)[-1])
-    expected.append(PUBLIC_EVENTS[Household.DecileChanged](None, decile).model_dump(mode="json"))
-    assert [envelope.data for envelope in envelopes] == expected
+    # The envelopes: the old events' public events as v2 holds them, then the new one's.
+    envelopes, (decile,), reads = legacy.envelopes_as_v2_maps(registry, PUBLIC_EVENTS, log)
+    assert isinstance(decile, Household.DecileChanged)
     assert decile.kk == kk(2) and envelopes[-1].data["decile"] == 4  # the new event carries its KK: no read for it
     # One read per old event that lacks fields, none for the new one.
-    assert reads[0] == sum(type(e) in V1_LACKS for e in log)
+    assert len(reads) == sum(type(e) in V1_LACKS for e in log)
     group_changes = [envelope.data for envelope in envelopes if envelope.type == "registry.group.member_changed"]
     assert [len(data["members"]) for data in group_changes] == [10, 9, 10]
     assert registry.repository.get(next(e.originator_id for e in log if isinstance(e, Group.Formed))).status == (

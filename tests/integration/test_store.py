@@ -3,14 +3,13 @@ connections whose sessions were killed."""
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from shared.store import ServiceApplication
+from tests.support.applications import application_fixture
 from tests.support.system import ADMIN_URL
 
 pytestmark = pytest.mark.integration
@@ -26,18 +25,7 @@ class NotesApplication(ServiceApplication):
     service_name = "notes"
 
 
-@pytest.fixture
-def notes():
-    name = "t" + uuid.uuid4().hex[:10]
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    app = NotesApplication(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield app
-    finally:
-        app.close()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+notes = application_fixture(NotesApplication, "notes")
 
 
 def test_a_retried_write_that_had_committed_is_recognised_not_refused(notes: NotesApplication):

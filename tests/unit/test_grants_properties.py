@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 
 from hypothesis import HealthCheck, given, settings
@@ -23,29 +23,28 @@ from services.grants.domain import (
     Budget,
     BudgetLine,
     Grant,
-    GrantRules,
     HandoverItem,
     Proposal,
     SpendingLine,
 )
 from shared.actor import Actor
 from shared.errors import BerdayaError
-
-RULES = GrantRules()
-VILLAGE = "18.01.06.2001"
-TODAY = date(2025, 6, 15)
-
-OP1 = Actor("op1", "operator", "18.01")
-OP2 = Actor("op2", "operator", "18.01")
-VER = Actor("ver", "verifier", "18.01")
-PROV = Actor("prov", "province", "18")
-MIN = Actor("min", "ministry", "")
-MIN2 = Actor("min2", "ministry", "")
-TR = Actor("tr", "treasurer", "18.01")
-FAC = Actor("fac", "facilitator", "18.01")
-TR_OTHER = Actor("tr9", "treasurer", "18.02")
-OP_OTHER = Actor("op9", "operator", "18.02")
-PROV_OTHER = Actor("prov17", "province", "17")
+from tests.support.grants_cast import (
+    FAC,
+    MIN,
+    MIN2,
+    OP1,
+    OP2,
+    OP_OTHER,
+    PROV,
+    PROV_OTHER,
+    RULES,
+    TODAY,
+    TR,
+    TR_OTHER,
+    VER,
+    VILLAGE,
+)
 
 # Mostly the right actor, sometimes a wrong role or another regency.
 treasurers = st.sampled_from([TR, TR, TR, TR, TR, TR_OTHER, OP1, MIN])

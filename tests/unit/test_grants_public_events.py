@@ -1,29 +1,22 @@
 """Grants public events without the store: since class_version 2 every domain event carries what its public event
 needs, so services/grants/public.py maps it with no application at all (``app=None``: touching it would fail).
 
-Events stored before v2 lack those fields: the upcaster reads them with the fields None (what they had, they keep),
-aggregates replay from them to the same state, and the mapper's legacy path reads the aggregate at the event's
-version and gives the very same public event.
+Events stored before v2 (``V1_LACKS``; as ``tests.support.legacy_events`` writes them) read back with those fields
+None and keep what they had; aggregates replay from them to the same state; and the legacy path, reading the
+aggregate at the event's version (an approval: its grant's tranches too), gives the very same public event.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import uuid
-from collections import defaultdict
-from datetime import date
-from types import SimpleNamespace
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from services.grants.application import GrantsApplication
 from services.grants.domain import (
     Budget,
     BudgetLine,
     Grant,
-    GrantRules,
     HandoverItem,
     LedgerSeal,
     Proposal,
@@ -31,21 +24,10 @@ from services.grants.domain import (
     Tranche,
 )
 from services.grants.public import PUBLIC_EVENTS
-from shared.actor import Actor
-from shared.store import event_mapper
 from shared.versioning import VersionedEvent
+from tests.support.grants_cast import FAC, MIN, MIN2, OP1, OP2, PROV, RULES, TODAY, TR, VER, VILLAGE
+from tests.support.legacy_events import EventLog, EventVersions, aggregates_after, legacy_mappings, replayed_alike
 
-RULES = GrantRules()
-VILLAGE = "18.01.06.2001"
-TODAY = date(2025, 6, 15)
-OP1 = Actor("op1", "operator", "18.01")
-OP2 = Actor("op2", "operator", "18.01")
-VER = Actor("ver", "verifier", "18.01")
-PROV = Actor("prov", "province", "18")
-MIN = Actor("min", "ministry", "")
-MIN2 = Actor("min2", "ministry", "")
-TR = Actor("tr", "treasurer", "18.01")
-FAC = Actor("fac", "facilitator", "18.01")
 LINES = [BudgetLine("mesin jahit", 5, "unit", 3_000_000)]  # Rp 15,000,000
 SPENT = [SpendingLine("mesin jahit 3 unit", "KW-001", TODAY, 9_000_000)]
 
@@ -62,6 +44,12 @@ V1_LACKS: dict[type, tuple[str, ...]] = {
         Grant.LpjAccepted, Grant.LpjReturned, Grant.Visited, Grant.Cancelled, Grant.Refunded)},
     Grant.Confirmed: ("proposal_id", "group_id", "village_code", "tranche", "amount_rp"),
 }
+VERSIONS = EventVersions(GrantsApplication, V1_LACKS)
+
+
+@pytest.fixture(scope="module")
+def log() -> list:
+    return scenario()
 
 
 def draft(form: str = "cash") -> Proposal:
@@ -79,11 +67,8 @@ def climb(proposal: Proposal) -> Proposal:
 
 def scenario() -> list:
     """Every kind of grants event, as the domain decides them, in the order they happen."""
-    log: list = []
-
-    def record(*aggregates) -> None:
-        for aggregate in aggregates:
-            log.extend(aggregate.collect_events())
+    log = EventLog()
+    record = log.record
 
     budget = Budget.open(2025, "APBN", 100_000_000, MIN)
     budget.set_ceiling(120_000_000, MIN)
@@ -147,52 +132,6 @@ def scenario() -> list:
     return log
 
 
-def aggregates_after(log: list) -> dict:
-    """Each aggregate as the log leaves it (replayed), by id."""
-    aggregates: dict = {}
-    for e in log:
-        aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
-    return aggregates
-
-
-def state(aggregate) -> dict:
-    return copy.deepcopy({k: v for k, v in vars(aggregate).items() if k != "_pending_events"})
-
-
-MAPPER = event_mapper(GrantsApplication)
-
-
-def as_v1(stored: StoredEvent) -> StoredEvent:
-    """The stored event as the code before v2 wrote it: without ``class_version`` and the fields v2 added."""
-    lacks = V1_LACKS.get(type(MAPPER.to_domain_event(stored)), ())
-    state_ = {k: v for k, v in json.loads(stored.state).items() if k not in ("class_version", *lacks)}
-    return StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
-                       json.dumps(state_, separators=(",", ":")).encode())
-
-
-class ReplayingApp:
-    """Just what the legacy path reads: the repository, replaying a log to an aggregate's version; counts reads."""
-
-    def __init__(self, log: list) -> None:
-        self.by_id = defaultdict(list)
-        for e in log:
-            self.by_id[e.originator_id].append(e)
-        self.reads = 0
-        self.repository = SimpleNamespace(get=self.get)
-
-    def get(self, aggregate_id: uuid.UUID, version: int):
-        self.reads += 1
-        aggregate = None
-        for e in self.by_id[aggregate_id][:version]:
-            aggregate = e.mutate(aggregate)
-        return aggregate
-
-
-@pytest.fixture(scope="module")
-def log() -> list:
-    return scenario()
-
-
 def test_the_scenario_has_every_kind_of_public_event(log):
     assert {type(e) for e in log} == set(PUBLIC_EVENTS)
 
@@ -240,7 +179,7 @@ def test_every_grants_event_is_stored_as_version_2():
 def test_the_stored_state_carries_the_new_fields_and_its_version(log):
     for e in log:
         if isinstance(e, VersionedEvent):
-            state_ = json.loads(MAPPER.to_stored_event(e).state)
+            state_ = VERSIONS.stored_state(e)
             assert state_["class_version"] == 2
             assert set(V1_LACKS.get(type(e), ())) <= set(state_)
 
@@ -250,8 +189,7 @@ def test_an_event_stored_before_v2_reads_with_the_new_fields_none_and_keeps_what
     submitted = next(e for e in log if isinstance(e, Proposal.Submitted))
     confirmed = next(e for e in log if isinstance(e, Grant.Confirmed))
     instructed = next(e for e in log if isinstance(e, Grant.Instructed))
-    old = {type(e): MAPPER.to_domain_event(as_v1(MAPPER.to_stored_event(e)))
-           for e in (drafted, submitted, confirmed, instructed)}
+    old = {type(e): e for e in VERSIONS.round_trip([drafted, submitted, confirmed, instructed], v1=True)}
     assert old[Proposal.Drafted].group_id == drafted.group_id  # Drafted always had it: setdefault keeps it
     assert (old[Proposal.Submitted].group_id, old[Proposal.Submitted].village_code) == (None, None)
     assert old[Proposal.Submitted].by == submitted.by
@@ -262,20 +200,11 @@ def test_an_event_stored_before_v2_reads_with_the_new_fields_none_and_keeps_what
 
 
 def test_aggregates_replay_to_the_same_state_from_either_version(log):
-    new = aggregates_after([MAPPER.to_domain_event(MAPPER.to_stored_event(e)) for e in log])
-    old = aggregates_after([MAPPER.to_domain_event(as_v1(MAPPER.to_stored_event(e))) for e in log])
-    assert new.keys() == old.keys()
-    for aggregate_id, aggregate in new.items():
-        assert state(old[aggregate_id]) == state(aggregate)
+    replayed_alike(VERSIONS, log)  # asserts the same aggregates, each in the same state
 
 
 def test_the_legacy_path_gives_the_same_public_events_for_events_stored_before_v2(log):
-    new = [MAPPER.to_domain_event(MAPPER.to_stored_event(e)) for e in log]
-    old = [MAPPER.to_domain_event(as_v1(MAPPER.to_stored_event(e))) for e in log]
-    app = ReplayingApp(old)
-    for before, after in zip(old, new, strict=True):
-        reads = app.reads
-        assert PUBLIC_EVENTS[type(before)](app, before) == PUBLIC_EVENTS[type(after)](None, after)
+    for before, reads in legacy_mappings(PUBLIC_EVENTS, VERSIONS, log):  # asserts the same public event
         # Only an event that lacks fields reads the store: once, or twice for an approval (its grant's tranches).
         expected = 0 if type(before) not in V1_LACKS else 2 if isinstance(before, Proposal.Approved) else 1
-        assert app.reads - reads == expected, type(before)
+        assert len(reads) == expected, type(before)

@@ -28,24 +28,24 @@ from services.grants.domain import (
 )
 from shared.actor import Actor, covers
 from shared.errors import BerdayaError, Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
-
-RULES = GrantRules()
-VILLAGE = "18.01.06.2001"  # Jondong, Kalianda, Lampung Selatan
-TODAY = date(2025, 6, 15)
-
-OP1 = Actor("op1", "operator", "18.01")
-OP2 = Actor("op2", "operator", "18.01")
-VER = Actor("ver", "verifier", "18.01")
-PROV = Actor("prov", "province", "18")
-MIN = Actor("min", "ministry", "")
-MIN2 = Actor("min2", "ministry", "")
-TR = Actor("tr", "treasurer", "18.01")
-FAC = Actor("fac", "facilitator", "18.01")
-OP_OTHER = Actor("op9", "operator", "18.02")
-VER_OTHER = Actor("ver9", "verifier", "18.02")
-PROV_OTHER = Actor("prov17", "province", "17")
-TR_OTHER = Actor("tr9", "treasurer", "18.02")
-FAC_OTHER = Actor("fac9", "facilitator", "18.02")
+from tests.support.grants_cast import (
+    FAC,
+    FAC_OTHER,
+    MIN,
+    MIN2,
+    OP1,
+    OP2,
+    OP_OTHER,
+    PROV,
+    PROV_OTHER,
+    RULES,
+    TODAY,
+    TR,
+    TR_OTHER,
+    VER,
+    VER_OTHER,
+    VILLAGE,
+)
 
 # 10 × 2,000,000 + 1 × 5,000,000 = 25,000,000 requested, above the 20,000,000 cap of a group of 10.
 LINES = [BudgetLine("kambing betina", 10, "ekor", 2_000_000), BudgetLine("kandang", 1, "unit", 5_000_000)]

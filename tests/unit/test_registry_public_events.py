@@ -3,28 +3,25 @@ their public event needs (a member event's KK, a new member's village, the membe
 after a change), so services/registry/public.py maps them with no application at all (``app=None``: touching it
 would fail).
 
-Events stored before v2 lack those fields: the upcaster reads them with the fields None (what they had, they keep),
-aggregates replay from them to the same state, and the mapper's legacy path reads the aggregate at the event's
-version and gives the very same public event.
+Events stored before v2 (``V1_LACKS``; as ``tests.support.legacy_events`` writes them) read back with those fields
+None and keep what they had; aggregates replay from them to the same state; and the legacy path, one read of the
+household or group at the event's version (a correction's KK and member from the same), gives the very same public
+event.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import uuid
-from collections import defaultdict
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from services.registry.application import RegistryApplication
 from services.registry.domain import BankAccount, Group, GroupMember, Household, KubeRules, Member, RegionList
 from services.registry.public import PUBLIC_EVENTS
-from shared.store import event_mapper
 from shared.versioning import VersionedEvent
+from tests.support.legacy_events import EventLog, EventVersions, legacy_mappings, replayed_alike
 
 RULES = KubeRules()
 VILLAGE = "18.01.06.2001"
@@ -40,6 +37,12 @@ V1_LACKS: dict[type, tuple[str, ...]] = {
     Household.DecileChanged: ("kk",),
     Group.MemberChanged: ("members",),
 }
+VERSIONS = EventVersions(RegistryApplication, V1_LACKS)
+
+
+@pytest.fixture(scope="module")
+def log() -> list:
+    return scenario()
 
 
 def nik(household: int, person: int) -> str:
@@ -70,11 +73,8 @@ def group_member(household: int) -> GroupMember:
 
 def scenario() -> list:
     """Every kind of registry event, as the domain decides them, in the order they happen."""
-    log: list = []
-
-    def record(*aggregates) -> None:
-        for aggregate in aggregates:
-            log.extend(aggregate.collect_events())
+    log = EventLog()
+    record = log.record
 
     regions = RegionList(codes=3, sha256="a" * 64, source="kepmendagri-2022.csv", imported_by="admin")
     regions.reimport(codes=4, sha256="b" * 64, source="kepmendagri-2025.csv", imported_by="admin")
@@ -110,58 +110,6 @@ def scenario() -> list:
     group.dissolve(reason="business closed", by="operator.b")
     record(group)
     return log
-
-
-def aggregates_after(log: list) -> dict:
-    """Each aggregate as the log leaves it (replayed), by id."""
-    aggregates: dict = {}
-    for e in log:
-        aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
-    return aggregates
-
-
-def state(aggregate) -> dict:
-    return copy.deepcopy({k: v for k, v in vars(aggregate).items() if k != "_pending_events"})
-
-
-MAPPER = event_mapper(RegistryApplication)
-
-
-def as_v1(stored: StoredEvent) -> StoredEvent:
-    """The stored event as the code before v2 wrote it: without ``class_version`` and the fields v2 added."""
-    lacks = V1_LACKS.get(type(MAPPER.to_domain_event(stored)), ())
-    state_ = {k: v for k, v in json.loads(stored.state).items() if k not in ("class_version", *lacks)}
-    return StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
-                       json.dumps(state_, separators=(",", ":")).encode())
-
-
-def round_trip(log: list, v1: bool = False) -> list:
-    """The log as the store gives it back: stored as v2 writes it, or as the code before v2 wrote it."""
-    stored = [MAPPER.to_stored_event(e) for e in log]
-    return [MAPPER.to_domain_event(as_v1(s) if v1 else s) for s in stored]
-
-
-class ReplayingApp:
-    """Just what the legacy path reads: the repository, replaying a log to an aggregate's version; counts reads."""
-
-    def __init__(self, log: list) -> None:
-        self.by_id = defaultdict(list)
-        for e in log:
-            self.by_id[e.originator_id].append(e)
-        self.reads = 0
-        self.repository = SimpleNamespace(get=self.get)
-
-    def get(self, aggregate_id: uuid.UUID, version: int):
-        self.reads += 1
-        aggregate = None
-        for e in self.by_id[aggregate_id][:version]:
-            aggregate = e.mutate(aggregate)
-        return aggregate
-
-
-@pytest.fixture(scope="module")
-def log() -> list:
-    return scenario()
 
 
 def test_the_scenario_has_every_kind_of_public_event(log):
@@ -207,7 +155,7 @@ def test_household_and_group_events_are_stored_as_version_2_the_region_lists_as_
 
 def test_the_stored_state_carries_the_new_fields_and_its_version(log):
     for e in log:
-        state_ = json.loads(MAPPER.to_stored_event(e).state)
+        state_ = VERSIONS.stored_state(e)
         if isinstance(e, VersionedEvent):
             assert state_["class_version"] == 2
             assert set(V1_LACKS.get(type(e), ())) <= set(state_)
@@ -217,7 +165,7 @@ def test_the_stored_state_carries_the_new_fields_and_its_version(log):
 
 def test_an_event_stored_before_v2_reads_with_the_new_fields_none_and_keeps_what_it_had(log):
     new = {type(e): e for e in log}  # the last of each kind
-    old = {type(e): e for e in round_trip(log, v1=True)}
+    old = {type(e): e for e in VERSIONS.round_trip(log, v1=True)}
     assert (old[Household.MemberAdded].kk, old[Household.MemberAdded].village_code) == (None, None)
     assert old[Household.MemberAdded].member == new[Household.MemberAdded].member  # it always had it: kept
     assert (old[Household.MemberCorrected].kk, old[Household.MemberCorrected].member) == (None, None)
@@ -232,20 +180,14 @@ def test_an_event_stored_before_v2_reads_with_the_new_fields_none_and_keeps_what
 
 
 def test_aggregates_replay_to_the_same_state_from_either_version(log):
-    new = aggregates_after(round_trip(log))
-    old = aggregates_after(round_trip(log, v1=True))
-    assert new.keys() == old.keys() == aggregates_after(log).keys()
-    for aggregate_id, aggregate in new.items():
-        assert state(old[aggregate_id]) == state(aggregate)
-        assert state(aggregates_after(log)[aggregate_id]) == state(aggregate)
+    # The same aggregates, each in the same state, as each other and as the aggregates that decided the events.
+    replayed_alike(VERSIONS, log, as_decided=lambda aggregate: True)
 
 
 def test_the_legacy_path_gives_the_same_public_events_for_events_stored_before_v2(log):
-    new, old = round_trip(log), round_trip(log, v1=True)
-    app = ReplayingApp(old)
-    for before, after in zip(old, new, strict=True):
-        reads = app.reads
-        assert PUBLIC_EVENTS[type(before)](app, before) == PUBLIC_EVENTS[type(after)](None, after)
+    total = 0
+    for before, reads in legacy_mappings(PUBLIC_EVENTS, VERSIONS, log):  # asserts the same public event
         # Only an event that lacks fields reads the store, once (a correction's KK and member from one read).
-        assert app.reads - reads == (1 if type(before) in V1_LACKS else 0), type(before)
-    assert app.reads == sum(type(e) in V1_LACKS for e in log)
+        assert len(reads) == (1 if type(before) in V1_LACKS else 0), type(before)
+        total += len(reads)
+    assert total == sum(type(e) in V1_LACKS for e in log)

@@ -1,28 +1,23 @@
 """Training public events without the store: since class_version 2 every domain event carries what its public event
 needs, so services/training/public.py maps it with no application at all (``app=None``: touching it would fail).
 
-Events stored before v2 lack those fields: the upcaster reads them with the fields None (what they had, they keep),
-aggregates replay from them to the same state, and the mapper's legacy path reads the aggregate (a cohort's village
-from its first event) and gives the very same public event.
+Events stored before v2 (``V1_LACKS``; as ``tests.support.legacy_events`` writes them) read back with those fields
+None and keep what they had; aggregates replay from them to the same state; and the legacy path, reading a cohort's
+village from its first event and a curriculum or gate at the event's version, gives the very same public event.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import uuid
-from collections import defaultdict
 from datetime import date, timedelta
-from types import SimpleNamespace
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from services.training.application import TrainingApplication
 from services.training.domain import DEFAULT_MODULES, Cohort, Curriculum, Gate, TrainingRules
 from services.training.public import PUBLIC_EVENTS
-from shared.store import event_mapper
 from shared.versioning import VersionedEvent
+from tests.support.legacy_events import EventLog, EventVersions, legacy_mappings, replayed_alike
 
 RULES = TrainingRules()
 VILLAGE = "18.01.06.2001"
@@ -42,15 +37,18 @@ V1_LACKS: dict[type, tuple[str, ...]] = {
         Cohort.AttendanceCorrected, Cohort.Completed)},
     Gate.Updated: ("group_id",),
 }
+VERSIONS = EventVersions(TrainingApplication, V1_LACKS)
+
+
+@pytest.fixture(scope="module")
+def log() -> list:
+    return scenario()
 
 
 def scenario() -> list:
     """Every kind of training event, as the domain decides them, in the order they happen."""
-    log: list = []
-
-    def record(*aggregates) -> None:
-        for aggregate in aggregates:
-            log.extend(aggregate.collect_events())
+    log = EventLog()
+    record = log.record
 
     curriculum = Curriculum(modules=list(DEFAULT_MODULES))
     curriculum.add_module("digital", "Literasi digital", by="op1")
@@ -89,64 +87,13 @@ def scenario() -> list:
     return log
 
 
-def aggregates_after(log: list) -> dict:
-    """Each aggregate as the log leaves it (replayed), by id."""
-    aggregates: dict = {}
-    for e in log:
-        aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
-    return aggregates
-
-
-def state(aggregate) -> dict:
-    return copy.deepcopy({k: v for k, v in vars(aggregate).items() if k != "_pending_events"})
-
-
-MAPPER = event_mapper(TrainingApplication)
-
-
-def as_v1(stored: StoredEvent) -> StoredEvent:
-    """The stored event as the code before v2 wrote it: without ``class_version`` and the fields v2 added."""
-    lacks = V1_LACKS.get(type(MAPPER.to_domain_event(stored)), ())
-    state_ = {k: v for k, v in json.loads(stored.state).items() if k not in ("class_version", *lacks)}
-    return StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
-                       json.dumps(state_, separators=(",", ":")).encode())
-
-
-def round_trip(log: list, v1: bool = False) -> list:
-    """The log stored and read back, as v2 writes it or (``v1``) as the code before v2 wrote it."""
-    return [MAPPER.to_domain_event(as_v1(s) if v1 else s) for s in map(MAPPER.to_stored_event, log)]
-
-
-class ReplayingApp:
-    """Just what the legacy path reads: the repository, replaying a log to an aggregate's version; counts reads."""
-
-    def __init__(self, log: list) -> None:
-        self.by_id = defaultdict(list)
-        for e in log:
-            self.by_id[e.originator_id].append(e)
-        self.reads: list[tuple[uuid.UUID, int]] = []
-        self.repository = SimpleNamespace(get=self.get)
-
-    def get(self, aggregate_id: uuid.UUID, version: int):
-        self.reads.append((aggregate_id, version))
-        aggregate = None
-        for e in self.by_id[aggregate_id][:version]:
-            aggregate = e.mutate(aggregate)
-        return aggregate
-
-
-@pytest.fixture(scope="module")
-def log() -> list:
-    return scenario()
-
-
 def test_the_scenario_has_every_kind_of_public_event(log):
     assert {type(e) for e in log} == set(PUBLIC_EVENTS)
 
 
 def test_every_event_maps_to_its_public_event_without_an_application(log):
     aggregates: dict = {}
-    for e in round_trip(log):  # as stored and read back: the fields survive the store
+    for e in VERSIONS.round_trip(log):  # as stored and read back: the fields survive the store
         aggregates[e.originator_id] = aggregate = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
         if isinstance(aggregate, Cohort):
@@ -181,7 +128,7 @@ def test_every_training_event_is_stored_as_version_2(log):
     for cls in PUBLIC_EVENTS:
         assert issubclass(cls, VersionedEvent) and cls.class_version == 2, cls
     for e in log:
-        state_ = json.loads(MAPPER.to_stored_event(e).state)
+        state_ = VERSIONS.stored_state(e)
         assert state_["class_version"] == 2
         assert set(V1_LACKS.get(type(e), ())) <= set(state_)
 
@@ -190,7 +137,7 @@ def test_an_event_stored_before_v2_reads_with_the_new_fields_none_and_keeps_what
     first = {}
     for e in log:
         first.setdefault(type(e), e)
-    old = {cls: MAPPER.to_domain_event(as_v1(MAPPER.to_stored_event(e))) for cls, e in first.items()}
+    old = {type(e): e for e in VERSIONS.round_trip(list(first.values()), v1=True)}
     for cls, lacks in V1_LACKS.items():
         assert all(getattr(old[cls], name) is None for name in lacks), cls
     assert old[Cohort.Opened].village_code == VILLAGE  # Opened always had it: setdefault keeps it
@@ -202,25 +149,15 @@ def test_an_event_stored_before_v2_reads_with_the_new_fields_none_and_keeps_what
 
 
 def test_aggregates_replay_to_the_same_state_from_either_version(log):
-    new, old = aggregates_after(round_trip(log)), aggregates_after(round_trip(log, v1=True))
-    assert new.keys() == old.keys()
-    for aggregate_id, aggregate in new.items():
-        assert state(old[aggregate_id]) == state(aggregate)
-    # ...and the same state as the aggregates that decided the events.
-    direct = aggregates_after(log)
-    for aggregate_id, aggregate in direct.items():
-        if not isinstance(aggregate, Curriculum):  # Started's (code, title) pairs come back from JSON as lists
-            assert state(new[aggregate_id]) == state(aggregate)
+    # The same aggregates, each in the same state, as each other and as the aggregates that decided the events
+    # (but the curriculum: Started's (code, title) pairs come back from JSON as lists).
+    replayed_alike(VERSIONS, log, as_decided=lambda aggregate: not isinstance(aggregate, Curriculum))
 
 
 def test_the_legacy_path_gives_the_same_public_events_for_events_stored_before_v2(log):
-    new, old = round_trip(log), round_trip(log, v1=True)
-    app = ReplayingApp(old)
-    for before, after in zip(old, new, strict=True):
-        reads = len(app.reads)
-        assert PUBLIC_EVENTS[type(before)](app, before) == PUBLIC_EVENTS[type(after)](None, after)
+    for before, reads in legacy_mappings(PUBLIC_EVENTS, VERSIONS, log):  # asserts the same public event
         # Only an event that lacks fields reads the store, once: a cohort's village from its first event (Opened),
         # a curriculum or gate as the event left it.
         expected = [] if type(before) not in V1_LACKS else [
             (before.originator_id, 1 if isinstance(before, Cohort.Event) else before.originator_version)]
-        assert app.reads[reads:] == expected, type(before)
+        assert reads == expected, type(before)

@@ -1,0 +1,27 @@
+"""Who acts in the grants unit tests, and where: one cast for every test of grants' domain."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.grants.domain import GrantRules
+from shared.actor import Actor
+
+RULES = GrantRules()
+VILLAGE = "18.01.06.2001"  # Jondong, Kalianda, Lampung Selatan
+TODAY = date(2025, 6, 15)
+
+OP1 = Actor("op1", "operator", "18.01")
+OP2 = Actor("op2", "operator", "18.01")
+VER = Actor("ver", "verifier", "18.01")
+PROV = Actor("prov", "province", "18")
+MIN = Actor("min", "ministry", "")
+MIN2 = Actor("min2", "ministry", "")
+TR = Actor("tr", "treasurer", "18.01")
+FAC = Actor("fac", "facilitator", "18.01")
+# the same roles for another regency (18.02) or province (17)
+OP_OTHER = Actor("op9", "operator", "18.02")
+VER_OTHER = Actor("ver9", "verifier", "18.02")
+PROV_OTHER = Actor("prov17", "province", "17")
+TR_OTHER = Actor("tr9", "treasurer", "18.02")
+FAC_OTHER = Actor("fac9", "facilitator", "18.02")
