@@ -208,6 +208,14 @@ def run(base: str, password: str, fiscal_year: int) -> None:
     stage("tranche_2_paid", disbursed_rp=grant["disbursed_rp"], tranches=[t["status"] for t in grant["tranches"]],
           total_seconds=round(time.monotonic() - started, 2))
 
+    # The auditor verifies over HTTP: the gateway runs the audit engine in its process, reading every service's
+    # database with the read-only audit roles compose gives it.
+    verified = auditor.ok("GET", "/api/v1/audit/verify")
+    if not verified["ok"] or verified["ledger_entries_checked"] < 4:
+        raise Failed(f"the audit over HTTP: {verified}")
+    stage("audit_verified", events_checked=verified["events_checked"],
+          ledger_entries_checked=verified["ledger_entries_checked"])
+
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2:

@@ -385,7 +385,7 @@ kube_over_http() {
         add fasilitator.rina facilitator 18.01; add inspektorat auditor ""'
     note "the HTTP API on the host: http://127.0.0.1:$GATEWAY_PORT (python3 deploy/kube_http.py)"
     python3 deploy/kube_http.py "http://127.0.0.1:$GATEWAY_PORT" "$USERS_PASSWORD" | sed 's/^/deploy-test:   /' \
-        || die "the KUBE did not reach its second tranche over HTTP"
+        || die "the KUBE did not reach its second tranche over HTTP, or the audit over HTTP did not verify"
 }
 
 console_served() {
@@ -414,7 +414,7 @@ step "scale: registry=2 grants=2 (healthy)" scale_out
 step "scaled: 120 more households over 2 registry replicas" scaled_work
 step "failover: SIGKILL relay leader + active consumer mid-import" failover
 step "restart policy: training process crash" restart_policy
-step "gateway: a KUBE from registration to tranche 2 over HTTP" kube_over_http
+step "gateway: a KUBE from registration to tranche 2 over HTTP; the auditor verifies" kube_over_http
 step "console: login page, static files, a Secure session cookie, the operator's home" console_served
 step "docker compose down -v" compose_down
 
