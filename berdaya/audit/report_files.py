@@ -27,6 +27,7 @@ from berdaya.audit.report import (
     rupiah,
     wib,
 )
+from shared.csvcells import neutralised
 
 # --- files -----------------------------------------------------------------------------------------------------
 
@@ -36,7 +37,7 @@ def write_csv(path: Path, columns: Iterable[str], rows: Iterable[dict]) -> Path:
         writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
+            writer.writerow({c: "" if row.get(c) is None else neutralised(row[c]) for c in columns})
     return path
 
 

@@ -9,6 +9,7 @@ import io
 from typing import Any
 
 from services.gateway.console.web import Download, View
+from shared.csvcells import neutralised_row
 from shared.vocabulary import GROUP_STATUSES, PROPOSAL_STATUSES
 
 BAR_WIDTH = 560  # of the longest bar, in the SVG's units
@@ -46,10 +47,10 @@ def dashboard_csv(view: View):
                      _("Family School completed")])
     regions = view.console.templates.regions
     for row in found["rows"]:
-        writer.writerow([row["code"], regions.name(view, row["code"]) or "", row["households"],
-                         *(row["groups"].get(status, 0) for status in GROUP_STATUSES),
-                         *(row["proposals"].get(status, 0) for status in PROPOSAL_STATUSES),
-                         row["approved_rp"], row["disbursed_rp"], row["lpj_overdue"], row["participants"],
-                         row["completed"]])
+        writer.writerow(neutralised_row([
+            row["code"], regions.name(view, row["code"]) or "", row["households"],
+            *(row["groups"].get(status, 0) for status in GROUP_STATUSES),
+            *(row["proposals"].get(status, 0) for status in PROPOSAL_STATUSES),
+            row["approved_rp"], row["disbursed_rp"], row["lpj_overdue"], row["participants"], row["completed"]]))
     region = found["region"] or "nasional"
     return Download(out.getvalue().encode("utf-8-sig"), f"berdaya-dasbor-{region}.csv", "text/csv")
