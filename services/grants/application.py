@@ -167,11 +167,11 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
 
     def resubmit(self, command: cmd.Resubmit) -> None:
         def change(proposal: Proposal) -> None:
-            self._eligible_group(str(proposal.group_id))  # a returned proposal is checked again before it climbs
+            group = self._eligible_group(str(proposal.group_id))  # a returned proposal is checked again, as it is now
             lines = ([BudgetLine(**line.model_dump()) for line in command.budget_lines]
                      if command.budget_lines is not None else None)
-            proposal.resubmit(command.actor, business_plan=command.business_plan, budget_lines=lines,
-                              form=command.form)
+            proposal.resubmit(command.actor, member_households=len(group["members"]),
+                              business_plan=command.business_plan, budget_lines=lines, form=command.form)
 
         self._proposal_step(command, change)
 

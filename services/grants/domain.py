@@ -99,6 +99,13 @@ def check_region(actor: Actor, region_code: str, action: str) -> None:
                            region=region_code)
 
 
+def check_member_households(member_households: int) -> None:
+    if isinstance(member_households, bool) or not isinstance(member_households, int) or not (
+            5 <= member_households <= 20):
+        raise ValidationFailed("member_households", "proposal.member_households",
+                               f"a KUBE has 5–20 member households, not {member_households!r}")
+
+
 def check_lines(lines: list[BudgetLine]) -> int:
     if not lines:
         raise ValidationFailed("budget_lines", "rab.empty", "a proposal needs at least one budget line")
@@ -196,7 +203,7 @@ class Proposal(Aggregate):
     """A group's proposal (usulan) for a productive business, on its way to approval."""
 
     class Event(VersionedEvent):
-        ADDED_IN_V2 = ("group_id", "village_code", "tranches")
+        ADDED_IN_V2 = ("group_id", "village_code", "tranches", "member_households")
 
     @classmethod
     def draft(
@@ -207,10 +214,7 @@ class Proposal(Aggregate):
         check_region(actor, village_code, "draft a proposal")
         if form not in FORMS:
             raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
-        if isinstance(member_households, bool) or not isinstance(member_households, int) or not (
-                5 <= member_households <= 20):
-            raise ValidationFailed("member_households", "proposal.member_households",
-                                   f"a KUBE has 5–20 member households, not {member_households!r}")
+        check_member_households(member_households)
         if not business_plan.strip():
             raise ValidationFailed("business_plan", "proposal.business_plan", "the business plan is required")
         requested = check_lines(budget_lines)
@@ -264,8 +268,10 @@ class Proposal(Aggregate):
     def _submitted(self, by: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "submitted", by
 
-    def resubmit(self, actor: Actor, business_plan: str | None = None,
+    def resubmit(self, actor: Actor, member_households: int, business_plan: str | None = None,
                  budget_lines: list[BudgetLine] | None = None, form: str | None = None) -> None:
+        """Resubmit a returned proposal for the group as it is now: the cap follows its ``member_households`` (a
+        group that shrank while its proposal was returned is capped for the households it still has)."""
         self.check_status("returned", action="resubmit")
         check_role(actor, ("operator",), "resubmit a proposal")
         check_region(actor, self.village_code, "resubmit a proposal")
@@ -275,13 +281,17 @@ class Proposal(Aggregate):
         form = form or self.form
         if form not in FORMS:
             raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
+        check_member_households(member_households)
         self._resubmitted(by=actor.user, business_plan=business_plan or self.business_plan, budget_lines=lines,
-                          requested_rp=requested, form=form, **self._where())
+                          requested_rp=requested, form=form, member_households=member_households, **self._where())
 
     @event("Resubmitted")
     def _resubmitted(self, by: str, business_plan: str, budget_lines: list[BudgetLine], requested_rp: int,
-                     form: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
+                     form: str, group_id: uuid.UUID | None, village_code: str | None,
+                     member_households: int | None) -> None:
         self.status, self.last_actor = "submitted", by
+        if member_households is not None:  # None: stored before v2, when the count was the draft's
+            self.member_households = member_households
         self.business_plan, self.budget_lines, self.requested_rp, self.form = (
             business_plan, list(budget_lines), requested_rp, form)
         self.flags = []  # resubmission re-checks eligibility (the application refuses if still not eligible)

@@ -14,7 +14,7 @@ from tests.unit.test_grants_rules import OP1, OP2, TODAY, TR, draft, grant, pay,
 def test_the_user_who_returned_a_proposal_cannot_resubmit_it():
     proposal = submitted()
     proposal.return_for_revision(Actor("x", "verifier", "18.01"), "RAB kurang rinci")
-    refused(NotYours, lambda: proposal.resubmit(Actor("x", "operator", "18.01")), proposal,
+    refused(NotYours, lambda: proposal.resubmit(Actor("x", "operator", "18.01"), member_households=10), proposal,
             rule="proposal.maker_checker")
 
 

@@ -394,7 +394,7 @@ def act(proposal: Proposal, budget: Budget, action: str, actor: Actor, amount: i
         proposal.reject(actor, reason)
     elif action == "resubmit":
         lines = [BudgetLine("modal", 1, "paket", amount)] if amount % 2 else None
-        proposal.resubmit(actor, budget_lines=lines)
+        proposal.resubmit(actor, member_households=proposal.member_households, budget_lines=lines)
     elif action == "cancel":
         proposal.cancel(actor, reason, budget)
     else:
@@ -430,3 +430,33 @@ def test_a_proposal_never_leaves_its_transition_graph(first, steps, ceiling):
         assert budget.committed_rp == (proposal.approval["amount_rp"] if proposal.status == "approved" else 0)
     assert state(replay(events)) == state(proposal)
     assert proposal.requested_rp == sum(line.total_rp for line in proposal.budget_lines)
+
+
+# --- the cap follows the group as it is when the proposal climbs again ----------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(drafted_with=st.integers(5, 20), memberships=st.lists(st.integers(5, 20), min_size=1, max_size=4),
+       asked=st.integers(1, 40).map(lambda millions: millions * 1_000_000))
+def test_the_cap_follows_the_households_the_group_has_at_its_last_resubmission(drafted_with, memberships, asked):
+    """Returned and resubmitted as the group's membership changes: approval is capped by the households the group
+    had when it was last resubmitted, not when it was drafted (a group that shrank from 10 to 5 households was
+    approvable up to Rp 20,000,000)."""
+    proposal = draft([BudgetLine("modal usaha", 1, "paket", asked)], drafted_with)
+    proposal.submit(OP1)
+    for households in memberships:  # returned, and resubmitted for the group as it now is
+        proposal.return_for_revision(VER, "anggota kelompok berubah")
+        proposal.resubmit(OP2, member_households=households)
+    proposal.verify(VER)
+    proposal.recommend(PROV)
+    proposal.collect_events()
+    cap = RULES.cap_per_household_rp * memberships[-1]
+    budget = Budget.open(2026, "APBN", 10**12, MIN)
+    budget.collect_events()
+    over = min(asked, cap) + 1
+    if over <= asked:  # above the cap that now holds (and within what was asked): refused, nothing changes
+        assert not refusal_changes_nothing(lambda: proposal.approve(MIN2, over, "cash", budget, RULES), proposal,
+                                           budget)
+    assert refusal_changes_nothing(lambda: proposal.approve(MIN2, min(asked, cap), "cash", budget, RULES),
+                                   proposal, budget)
+    assert proposal.approval["amount_rp"] <= cap

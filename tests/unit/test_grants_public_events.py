@@ -36,8 +36,9 @@ SPENT = [SpendingLine("mesin jahit 3 unit", "KW-001", TODAY, 9_000_000)]
 V1_LACKS: dict[type, tuple[str, ...]] = {
     Budget.CeilingSet: ("fiscal_year", "source"),
     **{cls: ("group_id", "village_code") for cls in (
-        Proposal.Submitted, Proposal.Resubmitted, Proposal.Verified, Proposal.Recommended, Proposal.Returned,
+        Proposal.Submitted, Proposal.Verified, Proposal.Recommended, Proposal.Returned,
         Proposal.Rejected, Proposal.Flagged, Proposal.Cancelled)},
+    Proposal.Resubmitted: ("group_id", "village_code", "member_households"),
     Proposal.Approved: ("group_id", "village_code", "tranches"),
     **{cls: ("proposal_id", "group_id", "village_code") for cls in (
         Grant.Instructed, Grant.Sent, Grant.Failed, Grant.PaymentCancelled, Grant.Delivered, Grant.LpjSubmitted,
@@ -80,7 +81,7 @@ def scenario() -> list:
     proposal.submit(OP1)
     proposal.verify(VER)
     proposal.return_for_revision(PROV, "the budget lines need receipts")
-    proposal.resubmit(OP2, business_plan="usaha jahit seragam sekolah")
+    proposal.resubmit(OP2, member_households=10, business_plan="usaha jahit seragam sekolah")
     proposal.verify(VER)
     proposal.recommend(PROV)
     record(proposal)

@@ -227,17 +227,17 @@ def returned() -> Proposal:
     (draft, lambda p: p.verify(VER)),
     (draft, lambda p: p.return_for_revision(VER, "x")),
     (draft, lambda p: p.reject(VER, "x")),
-    (draft, lambda p: p.resubmit(OP1)),
+    (draft, lambda p: p.resubmit(OP1, member_households=10)),
     (verified, lambda p: p.verify(Actor("ver2", "verifier", "18.01"))),
     (submitted, lambda p: p.recommend(PROV)),
     (submitted, lambda p: p.approve(MIN, 1_000_000, "cash", budget(), RULES)),
     (submitted, lambda p: p.submit(OP2)),
-    (submitted, lambda p: p.resubmit(OP2)),
-    (verified, lambda p: p.resubmit(OP2)),
-    (recommended, lambda p: p.resubmit(OP2)),
+    (submitted, lambda p: p.resubmit(OP2, member_households=10)),
+    (verified, lambda p: p.resubmit(OP2, member_households=10)),
+    (recommended, lambda p: p.resubmit(OP2, member_households=10)),
     (verified, lambda p: p.approve(MIN, 1_000_000, "cash", budget(), RULES)),
     (rejected, lambda p: p.verify(Actor("ver2", "verifier", "18.01"))),
-    (rejected, lambda p: p.resubmit(OP1)),
+    (rejected, lambda p: p.resubmit(OP1, member_households=10)),
     (rejected, lambda p: p.submit(OP1)),
     (rejected, lambda p: p.return_for_revision(Actor("ver2", "verifier", "18.01"), "x")),
     (rejected, lambda p: p.reject(Actor("ver2", "verifier", "18.01"), "again")),
@@ -255,7 +255,7 @@ def test_an_approved_proposal_cannot_be_reviewed_again():
     proposal, b = approved()
     for act in (lambda: proposal.approve(MIN2, 1_000_000, "cash", b, RULES),
                 lambda: proposal.return_for_revision(MIN2, "x"), lambda: proposal.reject(MIN2, "x"),
-                lambda: proposal.resubmit(OP1)):
+                lambda: proposal.resubmit(OP1, member_households=10)):
         refused(Conflict, act, proposal, b, rule="proposal.transition")
 
 
@@ -277,7 +277,7 @@ def test_any_level_returns_for_revision_and_the_operator_resubmits_and_it_climbs
     assert [type(e).__qualname__ for e in events] == ["Proposal.Returned"]
     assert (events[0].level, events[0].reason) == (level, "harga kandang terlalu tinggi")
 
-    proposal.resubmit(OP2, budget_lines=SMALL_LINES, business_plan="usaha jahit")
+    proposal.resubmit(OP2, member_households=10, budget_lines=SMALL_LINES, business_plan="usaha jahit")
     assert (proposal.status, proposal.requested_rp) == ("submitted", 15_000_000)
     assert proposal.budget_lines == SMALL_LINES and proposal.business_plan == "usaha jahit"
     assert names(proposal) == ["Proposal.Resubmitted"]
@@ -291,16 +291,20 @@ def test_any_level_returns_for_revision_and_the_operator_resubmits_and_it_climbs
 
 def test_resubmitting_without_changes_keeps_lines_and_form():
     proposal = returned()
-    proposal.resubmit(OP2)
+    proposal.resubmit(OP2, member_households=10)
     assert (proposal.status, proposal.requested_rp, proposal.form) == ("submitted", 25_000_000, "cash")
 
 
 def test_a_resubmission_with_bad_lines_is_refused():
     proposal = returned()
-    refused(ValidationFailed, lambda: proposal.resubmit(OP2, budget_lines=[]), proposal, rule="rab.empty")
-    refused(ValidationFailed, lambda: proposal.resubmit(OP2, form="voucher"), proposal, rule="proposal.form")
-    refused(NotYours, lambda: proposal.resubmit(VER), proposal, rule="role.forbidden")
-    refused(NotYours, lambda: proposal.resubmit(OP_OTHER), proposal, rule="region.scope")
+    refused(ValidationFailed, lambda: proposal.resubmit(OP2, member_households=10, budget_lines=[]), proposal,
+            rule="rab.empty")
+    refused(ValidationFailed, lambda: proposal.resubmit(OP2, member_households=10, form="voucher"), proposal,
+            rule="proposal.form")
+    refused(ValidationFailed, lambda: proposal.resubmit(OP2, member_households=4), proposal,
+            rule="proposal.member_households")
+    refused(NotYours, lambda: proposal.resubmit(VER, member_households=10), proposal, rule="role.forbidden")
+    refused(NotYours, lambda: proposal.resubmit(OP_OTHER, member_households=10), proposal, rule="region.scope")
 
 
 @pytest.mark.parametrize("level", REVIEWS)
@@ -314,7 +318,8 @@ def test_a_rejection_with_its_reason_is_final(level):
     assert [(type(e).__qualname__, e.level, e.reason) for e in events] == [
         ("Proposal.Rejected", level, "kelompok tidak aktif")]
     other = Actor("someone-else", reviewer.role, reviewer.region)
-    for act in (lambda: proposal.resubmit(OP2), lambda: proposal.verify(Actor("v2", "verifier", "18.01")),
+    for act in (lambda: proposal.resubmit(OP2, member_households=10),
+                lambda: proposal.verify(Actor("v2", "verifier", "18.01")),
                 lambda: proposal.reject(other, "x"), lambda: proposal.return_for_revision(other, "x")):
         refused(Conflict, act, proposal, rule="proposal.transition")
 
@@ -477,7 +482,7 @@ def test_a_flagged_proposal_is_not_approved_until_returned_and_resubmitted():
     refused(RuleViolated, lambda: proposal.approve(MIN, 20_000_000, "cash", b, RULES), proposal, b,
             rule="proposal.flagged")
     proposal.return_for_revision(MIN, "periksa anggota")
-    proposal.resubmit(OP2)
+    proposal.resubmit(OP2, member_households=10)
     assert proposal.flags == []
     proposal.verify(VER)
     proposal.recommend(PROV)
