@@ -30,6 +30,7 @@ from services.training.readmodel import (
     cohort_row_sql,
     participant_row,
 )
+from shared.actor import Actor
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
@@ -96,7 +97,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
         return str(cohort.id)
 
     def enrol(self, command: cmd.Enrol) -> None:
-        person = self._active_person(command.nik)
+        person = self._active_person(command.nik, command.actor)
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             cohort = self._cohort(command.cohort_id)
@@ -107,9 +108,11 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
 
         self.record_retrying(attempt)
 
-    def _active_person(self, nik: str) -> dict:
+    def _active_person(self, nik: str, actor: Actor) -> dict:
+        """The person to enrol, if they live in the actor's region: a person of another region is answered as one
+        that does not exist (nobody learns from a refusal that a NIK is registered elsewhere, nor its name)."""
         rows = self.query("SELECT name, status, village_code FROM individuals WHERE nik = %s", (nik,))
-        if not rows:
+        if not rows or not actor.covers(rows[0]["village_code"]):
             raise NotFound(f"training knows no person with NIK {nik} (yet)", field="nik", nik=nik)
         if rows[0]["status"] != "active":
             raise RuleViolated("enrolment.left_registry", f"NIK {nik} has left the registry", nik=nik)

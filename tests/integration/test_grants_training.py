@@ -431,3 +431,21 @@ def test_bad_family_school_input_is_refused_and_nothing_is_recorded(running, mis
         assert error.code in ("not_found", "invalid", "conflict"), error
         assert rpc.training.cohort(cohort_id) == before
 
+
+
+def test_a_person_of_another_region_cannot_be_enrolled_and_is_answered_as_unknown(running):
+    with running.rpc() as rpc:
+        [member] = eligible_households(rpc, 1, VILLAGE, start=860)  # a woman of Kalianda, Lampung Selatan (18.01)
+        nik_there = member["representative_nik"]
+        name = eventually(lambda: rpc.training.individual(nik_there))["name"]
+        lamteng = actor("fasilitator.lamteng", "facilitator", "18.02")  # Lampung Tengah
+        cohort_id = rpc.training.open_cohort({"village_code": "18.02.01.2001", "facilitator": "fasilitator.lamteng",
+                                              "actor": lamteng})
+        unknown_nik = "1802014107900001"  # registered nowhere
+        elsewhere = refusal(lambda: rpc.training.enrol({"cohort_id": cohort_id, "nik": nik_there, "actor": lamteng}))
+        nowhere = refusal(lambda: rpc.training.enrol({"cohort_id": cohort_id, "nik": unknown_nik, "actor": lamteng}))
+        # The same answer as for a NIK that does not exist: no name, no sign that it is registered elsewhere.
+        assert type(elsewhere) is type(nowhere) and elsewhere.details["field"] == nowhere.details["field"] == "nik"
+        assert elsewhere.message == nowhere.message.replace(unknown_nik, nik_there)
+        assert name not in elsewhere.message
+        assert rpc.training.cohort(cohort_id)["participants"] == []  # nothing enrolled
