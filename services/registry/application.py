@@ -52,6 +52,7 @@ from services.registry.readmodel import (
     person_row,
     registration_writes,
 )
+from shared.actor import Actor
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.ids import check_kk, check_nik_matches, check_village, jakarta_today
@@ -99,11 +100,12 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         for command in commands:
             check_registration(command, regions)
         households = [household_from(command) for command in commands]
-        self._check_unregistered(households)
+        actor = commands[0].actor if commands else None  # one caller's batch
+        self._check_unregistered(households, actor)
         try:
             self.record(*households, writes=registration_writes(commands, households))
         except IntegrityError:
-            self._check_unregistered(households)  # a concurrent registration won: say which one
+            self._check_unregistered(households, actor)  # a concurrent registration won: say which one
             raise
         return [str(household.id) for household in households]
 
@@ -164,11 +166,12 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
                     reason = _duplicate_nik(member.nik, owner[member.nik], command.kk).message
                     clashes[command.kk] = clashes[owner[member.nik]] = reason
                 owner.setdefault(member.nik, command.kk)
-        for row in self.query("SELECT nik, kk FROM individuals WHERE nik = ANY(%s)", (list(owner),)):
-            clashes[owner[row["nik"]]] = _duplicate_nik(row["nik"], row["kk"], owner[row["nik"]]).message
+        actor = commands[0].actor if commands else None
+        for row in self.query("SELECT nik, kk, village_code FROM individuals WHERE nik = ANY(%s)", (list(owner),)):
+            clashes[owner[row["nik"]]] = _registered_nik(row, owner[row["nik"]], actor).message
         return clashes
 
-    def _check_unregistered(self, households: list[Household]) -> None:
+    def _check_unregistered(self, households: list[Household], actor: Actor | None) -> None:
         taken = self.query("SELECT kk FROM households WHERE kk = ANY(%s)", ([h.kk for h in households],))
         if taken:
             raise Conflict(f"KK {taken[0]['kk']} is already registered", field="kk", rule="household.registered",
@@ -179,18 +182,17 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
                 if member.nik in owner_in_batch:
                     raise _duplicate_nik(member.nik, owner_in_batch[member.nik], household.kk)
                 owner_in_batch[member.nik] = household.kk
-        self._check_niks_free(owner_in_batch)
+        self._check_niks_free(owner_in_batch, actor)
 
-    def _check_niks_free(self, owners: dict[str, str]) -> None:
-        clashes = self.query("SELECT nik, kk FROM individuals WHERE nik = ANY(%s)", (list(owners),))
+    def _check_niks_free(self, owners: dict[str, str], actor: Actor | None) -> None:
+        clashes = self.query("SELECT nik, kk, village_code FROM individuals WHERE nik = ANY(%s)", (list(owners),))
         if clashes:
-            nik, registered_kk = clashes[0]["nik"], clashes[0]["kk"]
-            raise _duplicate_nik(nik, registered_kk, owners[nik])
+            raise _registered_nik(clashes[0], owners[clashes[0]["nik"]], actor)
 
     def add_member(self, command: AddMember) -> None:
         regions = self.regions()
         check_member(command.member, regions)
-        self._check_niks_free({command.member.nik: command.kk})
+        self._check_niks_free({command.member.nik: command.kk}, command.actor)
 
         def change(household: Household, writes: ReadModelWrites) -> None:
             member = Member(**command.member.model_dump())
@@ -367,6 +369,15 @@ def household_from(command: RegisterHousehold) -> Household:
         decile=command.decile, members=[Member(**member.model_dump()) for member in command.members],
         registered_by=command.actor.user,
     )
+
+
+def _registered_nik(registered: dict, own_kk: str, actor: Actor | None) -> Conflict:
+    """A NIK already in a registered household: named to a user whose region covers that household; to anyone else
+    the refusal says only that the NIK is registered, never the other household's KK (nor that it is elsewhere)."""
+    if actor is not None and actor.covers(registered["village_code"]):
+        return _duplicate_nik(registered["nik"], registered["kk"], own_kk)
+    return Conflict(f"NIK {registered['nik']} is registered already: a NIK belongs to one household", field="nik",
+                    nik=registered["nik"], kks=[own_kk])
 
 
 def _duplicate_nik(nik: str, first_kk: str, second_kk: str) -> Conflict:

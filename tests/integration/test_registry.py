@@ -86,6 +86,18 @@ def test_a_nik_registered_in_another_household_is_refused_naming_both_kks(runnin
         assert rpc.registry.household(household(2)["kk"]) is None
 
 
+def test_a_nik_registered_in_another_region_is_refused_without_naming_that_household(running):
+    with running.rpc() as rpc:
+        kalianda = household(3)  # Lampung Selatan, 18.01
+        rpc.registry.register_household(kalianda)
+        claimant = {**household(4, village="18.02.01.2001"), "actor": actor("operator.lamteng", region="18.02")}
+        claimant["members"][0] = kalianda["members"][0]
+        error = refusal(lambda: rpc.registry.register_household(claimant))
+        assert error.code == "conflict" and error.details["kks"] == [claimant["kk"]]
+        assert kalianda["kk"] not in error.message and kalianda["members"][0]["name"] not in error.message
+        assert rpc.registry.household(claimant["kk"]) is None
+
+
 @pytest.mark.parametrize(
     ("change", "field", "rule"),
     [
