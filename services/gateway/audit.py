@@ -24,7 +24,6 @@ from eventlet import tpool
 
 from berdaya.audit import replay as audit_replay
 from berdaya.audit import verify as audit_verify
-from berdaya.audit.report_files import write_report
 from services.gateway.core import Call, File
 from services.gateway.errors import ApiError
 
@@ -83,6 +82,8 @@ def runs(call: Call) -> list[dict]:
 
 def report(call: Call) -> File:
     """The report's CSV files and report.html, zipped (the HTML links to the CSVs beside it)."""
+    from berdaya.audit.report_files import write_report  # matplotlib: loaded by the first report, not at start-up
+
     as_of = call.query.as_of
 
     def written(urls: dict[str, str]) -> bytes:

@@ -13,6 +13,7 @@ from datetime import date
 
 import pytest
 
+from berdaya.audit import report_files
 from services.gateway import audit as audit_module
 from services.gateway import routes as routes_module
 from services.gateway.auth import Tokens, User
@@ -182,7 +183,7 @@ def gateway(monkeypatch) -> Gateway:
         for name, answer in AUDIT_ANSWERS.items():
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, lambda *_, answer=answer, **__: answer)
-    monkeypatch.setattr(audit_module, "write_report", lambda *_, **__: [])
+    monkeypatch.setattr(report_files, "write_report", lambda *_, **__: [])
     return Gateway(FakeStore(), Tokens("unit-test-secret-of-at-least-32-bytes", 600), user_cache_s=0)
 
 
