@@ -18,7 +18,9 @@ from pathlib import Path
 import psycopg
 
 from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
+from shared.config import SERVICES
 from shared.regions import RegionTable, builtin_lampung_selatan, load_region_csv
+from shared.signing import new_key_environment
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -92,11 +94,12 @@ class Services:
     env: dict[str, str] = field(default_factory=dict)  # more settings for every service
     log_prefix: str = "bench"
     running: dict[str, ServiceProcess] = field(default_factory=dict)
+    event_keys: dict[str, str] = field(default_factory=lambda: new_key_environment(SERVICES, "bench1"))
 
     def start(self, *services: str) -> None:
         bench = self.environment
         for service in services:
-            env = {**self.env, "AMQP_URI": bench.amqp_uri(),
+            env = {**self.env, **self.event_keys, "AMQP_URI": bench.amqp_uri(),
                    f"{service.upper()}_DATABASE_URL": bench.database_url(service),
                    f"{service.upper()}_SETUP_DATABASE_URL": bench.database_url(service)}
             self.running[service] = start_service(service, env, log_name=f"{self.log_prefix}-{service}")

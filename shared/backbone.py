@@ -27,6 +27,7 @@ from shared.log import get_logger
 from shared.relay import RELAY_TRACKING_NAME, Relay
 from shared.rpc import rpc
 from shared.runtime import ensure_green_psycopg
+from shared.signing import Signer, signer_from_config, verifier_from_config
 from shared.store import ServiceApplication
 
 MAX_PULL = 5000
@@ -44,10 +45,15 @@ class Backbone(DependencyProvider):
         config = self.container.config
         settings: dict[str, Any] = config.get("BACKBONE") or {}
         self.stopping = threading.Event()
+        service = self.application_cls.service_name
+        # Keys first: a service that could not sign, or verify its upstreams, must not start at all.
+        signer = signer_from_config(config, service)
+        verifier = verifier_from_config(config, self.application_cls.upstreams, service)
         self.app = self.application_cls(config["DATABASE_URL"], setup_url=config.get("SETUP_DATABASE_URL"))
         self.relay = Relay(
             self.app,
             config["AMQP_URI"],
+            signer=signer,
             conninfo=config["DATABASE_URL"],
             batch_size=int(settings.get("relay_batch", 500)),
         )
@@ -57,6 +63,7 @@ class Backbone(DependencyProvider):
                 upstream,
                 config["AMQP_URI"],
                 pull=upstream_puller(config, upstream),
+                verifier=verifier,
                 batch_size=int(settings.get("consumer_batch", 500)),
                 idle_catch_up=float(settings.get("idle_catch_up_s", 5.0)),
             )
@@ -88,6 +95,16 @@ class Backbone(DependencyProvider):
         return self.app
 
 
+class EventSigner(DependencyProvider):
+    """The service's signing key, for entrypoints that emit its public events (``events_after``)."""
+
+    def setup(self) -> None:
+        self.signer = signer_from_config(self.container.config, self.container.service_name)
+
+    def get_dependency(self, worker_ctx) -> Signer:
+        return self.signer
+
+
 def upstream_puller(config: dict[str, Any], upstream: str) -> PullEvents:
     """Reads an upstream's log through its ``events_after`` RPC."""
     timeout = float((config.get("BACKBONE") or {}).get("pull_timeout_s", 30))
@@ -104,12 +121,13 @@ class BackboneEntrypoints:
 
     app: ServiceApplication
     config = Config()
+    signer = EventSigner()
 
     @rpc
     def events_after(self, position: int, limit: int = 500) -> list[dict]:
-        """This service's public events after ``position`` (consumers pull gaps and catch up from here)."""
+        """This service's public events after ``position``, signed (consumers pull gaps and catch up from here)."""
         envelopes = self.app.public_events_after(int(position), max(1, min(int(limit), MAX_PULL)))
-        return [envelope.model_dump(mode="json") for envelope in envelopes]
+        return [envelope.model_dump(mode="json") for envelope in self.signer.sign_all(envelopes)]
 
     @rpc
     def backbone_status(self) -> dict:

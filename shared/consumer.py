@@ -11,8 +11,9 @@ that was down, or whose queue did not exist yet, converges.
 
 A poison event (unknown version, invalid data, a handler bug) is dead-lettered with its reason and the consumer
 HALTS for that upstream at that position (recorded in ``consumer_halts``): money is never skipped silently.
-Other upstreams keep flowing. An unparseable message is dead-lettered without halting: it carries no position,
-and if it was a real event the next one reveals the gap, which is pulled from the log.
+Other upstreams keep flowing. An unparseable message, or one whose signature does not verify (shared/signing.py),
+is dead-lettered without halting and never applied: it is not the upstream's, and if a real event was lost in its
+place the next one reveals the gap, which is pulled from the log.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from kombu import Consumer as KombuConsumer
 from shared.contracts import Envelope, PoisonMessage, parse_data, parse_envelope
 from shared.log import get_logger
 from shared.publishing import ConfirmingPublisher, persistent_message
+from shared.signing import Verifier
 from shared.store import ReadModelWrites, ServiceApplication
 from shared.topology import DEAD_LETTER_EXCHANGE, consumer_queue, consumer_queue_name, declare_consumer_topology
 
@@ -103,6 +105,7 @@ class Consumer:
         amqp_uri: str,
         pull: PullEvents,
         *,
+        verifier: Verifier,
         batch_size: int = 500,
         pull_limit: int = 1000,
         idle_catch_up: float = 5.0,
@@ -112,6 +115,7 @@ class Consumer:
         self.upstream = upstream
         self.amqp_uri = amqp_uri
         self.pull = pull
+        self.verifier = verifier
         self.batch_size = batch_size
         self.pull_limit = pull_limit
         self.idle_catch_up = idle_catch_up
@@ -212,7 +216,7 @@ class Consumer:
             envelopes = []
             for raw in page:
                 try:
-                    envelopes.append(parse_envelope(raw))
+                    envelopes.append(self.verifier.verify(parse_envelope(raw)))
                 except PoisonMessage as poison:
                     self._halt(raw if isinstance(raw, (bytes, str)) else str(raw), None, poison.reason)
             if envelopes[0].previous_position != self.position:
@@ -232,6 +236,7 @@ class Consumer:
                 envelope = parse_envelope(message.body)
                 if envelope.source != self.upstream:
                     raise PoisonMessage(f"event from {envelope.source} arrived on the {self.upstream} queue")
+                self.verifier.verify(envelope)
             except PoisonMessage as poison:
                 self._dead_letter(message.body, None, poison.reason)
                 continue

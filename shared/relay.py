@@ -16,6 +16,7 @@ from kombu import Connection
 
 from shared.log import get_logger
 from shared.publishing import ConfirmingPublisher, envelope_message
+from shared.signing import Signer
 from shared.store import ServiceApplication, advisory_key
 from shared.topology import events_exchange
 
@@ -64,6 +65,7 @@ class Relay:
         app: ServiceApplication,
         amqp_uri: str,
         *,
+        signer: Signer,
         conninfo: str,
         batch_size: int = 500,
         idle_wait: float = 1.0,
@@ -71,6 +73,7 @@ class Relay:
     ) -> None:
         self.app = app
         self.amqp_uri = amqp_uri
+        self.signer = signer
         self.batch_size = batch_size
         self.idle_wait = idle_wait
         self.retry_wait = retry_wait
@@ -115,7 +118,7 @@ class Relay:
                 if not envelopes:
                     self.leadership.wait_for_news(self.idle_wait)
                     continue
-                publisher.publish([envelope_message(envelope) for envelope in envelopes])
+                publisher.publish([envelope_message(envelope) for envelope in self.signer.sign_all(envelopes)])
                 position = envelopes[-1].position
                 # Refuses a position <= the recorded one: a second relay that somehow ran loses here.
                 self.app.recorder.insert_tracking(Tracking(RELAY_TRACKING_NAME, position))

@@ -25,7 +25,16 @@ from rich.markup import escape
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.cli.bdt_import import import_bdt, registration
-from berdaya.cli.processes import PROCESSES, ROOT, RUN_DIR, ServiceProcess, start_service, stop_pid, wait_until_ready
+from berdaya.cli.processes import (
+    PROCESSES,
+    ROOT,
+    RUN_DIR,
+    ServiceProcess,
+    development_event_keys,
+    start_service,
+    stop_pid,
+    wait_until_ready,
+)
 from berdaya.cli.remote import cli_actor
 from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
@@ -67,7 +76,7 @@ class Demo:
         """What every process of the demo runs with — the services, and the gateway that `berdaya up --demo`
         starts on what the demo left (its console users live in the demo's own gateway database)."""
         env = {"AMQP_URI": self.amqp_uri, "IDLE_CATCH_UP_S": "1",
-               "GATEWAY_DATABASE_URL": self.database_url("gateway")}
+               "GATEWAY_DATABASE_URL": self.database_url("gateway"), **development_event_keys()}
         for service in SERVICES:
             env |= {f"{service.upper()}_DATABASE_URL": self.runtime_url(service),
                     f"{service.upper()}_SETUP_DATABASE_URL": self.database_url(service)}

@@ -19,7 +19,17 @@ from berdaya.audit import replay, verify
 from berdaya.cli.bdt_import import import_bdt
 from berdaya.cli.demo import CONSOLE_URL, USERS_FILE, Demo, demo_users
 from berdaya.cli.dlq import dlq_app
-from berdaya.cli.processes import PROCESSES, ROOT, pid_file, running_pid, start_service, stop_pid, wait_until_ready
+from berdaya.cli.keys import keys_app
+from berdaya.cli.processes import (
+    PROCESSES,
+    ROOT,
+    development_event_keys,
+    pid_file,
+    running_pid,
+    start_service,
+    stop_pid,
+    wait_until_ready,
+)
 from berdaya.cli.remote import amqp_uri, cli_actor, console, fail
 from berdaya.cli.users import users_app
 from services.registry.synth import write_synthetic_bdt
@@ -37,6 +47,7 @@ audit_app = typer.Typer(help="for auditors: verify, replay and report from the e
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(keys_app, name="keys")
 
 
 @app.command()
@@ -125,7 +136,7 @@ def up(
     broker: str = typer.Option("127.0.0.1:5672", envvar="BERDAYA_DEMO_BROKER", help="with --demo: RabbitMQ host:port"),
 ) -> None:
     """Start every service and the gateway in the background (logs and pids under .run/)."""
-    env, broker_uri = {}, amqp_uri()
+    env, broker_uri = development_event_keys(), amqp_uri()
     if demo_data:
         demo_run = Demo(admin_url, broker, console.print)
         if not demo_run.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.config import SERVICES, service_config_path
+from shared.signing import new_key_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = ROOT / ".run"
@@ -26,6 +28,19 @@ SERVICE_CLASSES = {
 }
 # What `berdaya up` runs: the services, then the HTTP gateway in front of them (`down` stops it first).
 PROCESSES = (*SERVICES, "gateway")
+
+
+def development_event_keys() -> dict[str, str]:
+    """The development installation's event keys (`make up`, `make demo`): made once into .run/, readable by its
+    owner only, then reused — so consumers keep verifying what the services signed before a restart. A deployment
+    gives each service its own key instead (docs/security.md)."""
+    path = RUN_DIR / "event-keys.json"
+    if not path.exists():
+        RUN_DIR.mkdir(exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(new_key_environment(SERVICES, "dev1"), handle)
+    return json.loads(path.read_text())
 
 
 @dataclass

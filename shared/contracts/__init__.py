@@ -38,6 +38,10 @@ class Envelope(BaseModel):
     position: int = Field(ge=1, description="the event's notification id in its source's log")
     previous_position: int = Field(ge=0, description="position of the source's previous public event; 0: none")
     data: dict[str, Any]
+    # Who vouches for it (shared/signing.py): the id of the source's key and its Ed25519 signature (base64) of
+    # every other field. Absent only on an envelope not yet signed (inside the service that emits it).
+    keyid: str | None = None
+    signature: str | None = None
 
 
 class PoisonMessage(Exception):

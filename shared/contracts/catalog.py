@@ -25,6 +25,12 @@ def markdown() -> str:
         "routing key, persistent, JSON. A changed data shape is a new `version` of the same type; old versions stay",
         "readable. Amounts are integer rupiah; times are UTC (RFC 3339).",
         "",
+        "Every envelope is signed by its source (Ed25519, `shared/signing.py`): verify it before acting on it. The",
+        "signed bytes are the envelope without `keyid` and `signature`, as JSON with sorted keys, no spaces, UTF-8.",
+        "A consumer holds each source's public key(s) by key id; during a rotation it accepts both ids. An envelope",
+        "that is unsigned, signed by an unknown key or does not verify is not the source's: dead-letter it, never",
+        "apply it (docs/security.md).",
+        "",
         "## Envelope",
         "",
         "| field | type | meaning |",
@@ -43,6 +49,8 @@ def markdown() -> str:
         "position": "notification id in the source's log (increasing, not contiguous)",
         "previous_position": "position of the source's previous public event (0: none) — a consumer sees gaps",
         "data": "the event's data, as below",
+        "keyid": "id of the source's key that signed the envelope",
+        "signature": "Ed25519 signature (base64) of every other field, canonical JSON",
     }
     for name, prop in envelope_schema["properties"].items():
         kind = prop.get("type") or prop.get("format") or "object"

@@ -36,6 +36,7 @@ class ProcessSystem(System):
             f"{prefix}_SETUP_DATABASE_URL": config.get("SETUP_DATABASE_URL", self.database_url(service)),
             "IDLE_CATCH_UP_S": "1",
             "PULL_TIMEOUT_S": "3",
+            **self.key_environment(),
         }
 
     # --- processes ----------------------------------------------------------------------------------------

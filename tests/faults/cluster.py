@@ -21,6 +21,7 @@ from berdaya.cli.processes import ROOT, ServiceProcess, start_service, stop_pid,
 from services.gateway.store import GatewayStore
 from shared.config import SERVICES
 from shared.regions import load_region_csv
+from shared.signing import new_key_environment
 from tests.faults.infra import PrivatePostgres, PrivateRabbit, free_port
 from tests.integration.test_gateway import HASH, PASSWORD
 from tests.support.households import actor
@@ -40,6 +41,7 @@ class FaultCluster:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.rpc_timeout_s = rpc_timeout_s
+        self.event_keys = new_key_environment(SERVICES, "faults1")  # kept: restarted services verify the same
         self.processes: dict[str, list[ServiceProcess]] = {name: [] for name in PROCESS_NAMES}
         self.finished: list[ServiceProcess] = []
         with psycopg.connect(self.postgres.url(), autocommit=True) as conn:
@@ -62,7 +64,7 @@ class FaultCluster:
         env = {"AMQP_URI": self.rabbit.amqp_uri, "IDLE_CATCH_UP_S": "1", "PULL_TIMEOUT_S": "5",
                "GATEWAY_DATABASE_URL": self.database_url("gateway"), "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
                "JWT_SECRET": f"faults-{self.name}-secret-of-at-least-32-bytes",
-               "RPC_TIMEOUT_S": str(self.rpc_timeout_s), "USER_CACHE_S": "30"}
+               "RPC_TIMEOUT_S": str(self.rpc_timeout_s), "USER_CACHE_S": "30", **self.event_keys}
         for service in SERVICES:
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service, RUNTIME_ROLE)
             env[f"{service.upper()}_SETUP_DATABASE_URL"] = self.database_url(service)

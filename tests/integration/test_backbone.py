@@ -199,6 +199,7 @@ def test_a_poison_message_is_dead_lettered_and_halts_only_its_own_upstream(syste
     poison = make_envelope(source="registry", position=tracked + 1000, previous_position=tracked,
                            subject=real.subject, time=real.time,
                            data=HouseholdRegisteredV1.model_validate(real.data)).model_copy(update={"version": 99})
+    poison = system.signer("registry").sign(poison)  # poison from the registry itself (a bug), not a forgery
     with Connection(system.amqp_uri) as connection:
         publisher = ConfirmingPublisher(connection, "")  # default exchange: straight into training's queue
         routing_key, message = envelope_message(poison)

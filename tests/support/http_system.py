@@ -33,7 +33,8 @@ class HttpSystem:
 
     def env(self) -> dict[str, str]:
         system = self.system
-        env = {"AMQP_URI": system.amqp_uri, "IDLE_CATCH_UP_S": "1", "PULL_TIMEOUT_S": "3"}
+        env = {"AMQP_URI": system.amqp_uri, "IDLE_CATCH_UP_S": "1", "PULL_TIMEOUT_S": "3",
+               **system.key_environment()}
         for service in SERVICES:
             config = system.config(service)  # the database URLs a service gets in the integration tests
             env[f"{service.upper()}_DATABASE_URL"] = config["DATABASE_URL"]

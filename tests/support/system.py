@@ -22,6 +22,7 @@ from services.grants.service import GrantsService
 from services.registry.service import RegistryService
 from services.training.service import TrainingService
 from shared.regions import load_region_csv
+from shared.signing import Signer, new_key_environment
 from tests.support.households import actor
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -54,6 +55,8 @@ class System:
         self.containers: dict[str, list[ServiceContainer]] = {}
         rabbitmqctl("add_vhost", self.vhost)
         rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        # Each system its own event keys, as each installation has: its services verify one another's events.
+        self.event_keys = new_key_environment(SERVICE_CLASSES, "test1")
         self.runtime_role = f"{self.tag}_app"
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             # The services run as a role of their own, as in production: INSERT/SELECT only on their logs.
@@ -75,9 +78,19 @@ class System:
             "AMQP_URI": self.amqp_uri,
             "DATABASE_URL": self.runtime_url(service),
             "SETUP_DATABASE_URL": self.database_url(service),
+            "EVENT_SIGNING_KEY": self.event_keys[f"{service.upper()}_EVENT_SIGNING_KEY"],
+            "EVENT_PUBLIC_KEYS": self.event_keys["EVENT_PUBLIC_KEYS"],
             "max_workers": 10,
             "BACKBONE": {"idle_catch_up_s": 1, "pull_timeout_s": 3},
         }
+
+    def signer(self, service: str) -> Signer:
+        """The service's own signing key: for a test that publishes what the service itself could have."""
+        return Signer.parse(self.event_keys[f"{service.upper()}_EVENT_SIGNING_KEY"], service)
+
+    def key_environment(self) -> dict[str, str]:
+        """The event keys as `nameko run` processes of this system read them from the environment."""
+        return dict(self.event_keys)
 
     # --- services -----------------------------------------------------------------------------------------
 
