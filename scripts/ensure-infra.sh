@@ -217,6 +217,39 @@ ensure_databases() {
     say "databases ok (${SERVICES[*]/#/berdaya_})"
 }
 
+# ---------------------------------------------------------------- broker users of the local installation
+# Each principal's own RabbitMQ user with only its rights on vhost / (deploy/rabbitmq/users.sh, generated from
+# shared/broker_access.py), passwords made once into .run/broker.env (mode 600): `berdaya up` connects each process
+# as its own user. Applied again only when the script or the passwords changed (each rabbitmqctl call costs ~1 s).
+ROOT_DIR=$(cd "$(dirname "$0")/.." && pwd)
+BROKER_ENV="$ROOT_DIR/.run/broker.env"
+BROKER_STAMP="$ROOT_DIR/.run/broker-users.applied"
+ensure_broker_users() {
+    local users="$ROOT_DIR/deploy/rabbitmq/users.sh" principal
+    if ! command -v rabbitmqctl >/dev/null 2>&1 || ! rabbitmqctl -q list_users >/dev/null 2>&1; then
+        say "rabbitmq: rabbitmqctl not usable here (run as root to give each service its own broker user);" \
+            "the local installation connects as guest"
+        rm -f "$BROKER_STAMP"
+        return
+    fi
+    if [ ! -f "$BROKER_ENV" ]; then
+        mkdir -p "$ROOT_DIR/.run"
+        (umask 077; for principal in registry grants training gateway operator; do
+            echo "RABBITMQ_${principal^^}_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+        done >"$BROKER_ENV")
+        rm -f "$BROKER_STAMP"
+    fi
+    if [ -f "$BROKER_STAMP" ] && [ "$BROKER_STAMP" -nt "$users" ] && [ "$BROKER_STAMP" -nt "$BROKER_ENV" ] \
+        && rabbitmqctl -q list_users 2>/dev/null | awk '{print $1}' | grep -x berdaya-operator >/dev/null; then
+        say "rabbitmq: berdaya's broker users ok"
+        return
+    fi
+    (set -a; . "$BROKER_ENV"; RABBITMQ_VHOST=/ bash "$users")
+    touch "$BROKER_STAMP"
+    say "rabbitmq: berdaya's broker users and rights applied on / (passwords in .run/broker.env)"
+}
+
 ensure_postgres
 ensure_rabbit
+ensure_broker_users
 ensure_databases

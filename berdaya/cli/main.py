@@ -23,6 +23,7 @@ from berdaya.cli.keys import keys_app
 from berdaya.cli.processes import (
     PROCESSES,
     ROOT,
+    development_broker_uri,
     development_event_keys,
     pid_file,
     running_pid,
@@ -147,7 +148,8 @@ def up(
         if running_pid(service):
             console.print(f"{service}: already running (pid {running_pid(service)})")
             continue
-        process = start_service(service, env)
+        own_user = {} if demo_data else {"AMQP_URI": development_broker_uri(service, broker_uri)}
+        process = start_service(service, {**env, **own_user})
         pid_file(service).write_text(str(process.process.pid))
         started.append(process)
     wait_until_ready(broker_uri, processes=started)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.broker_access import broker_user
 from shared.config import SERVICES, service_config_path
 from shared.signing import new_key_environment
 
@@ -41,6 +42,20 @@ def development_event_keys() -> dict[str, str]:
         with os.fdopen(descriptor, "w") as handle:
             json.dump(new_key_environment(SERVICES, "dev1"), handle)
     return json.loads(path.read_text())
+
+
+def development_broker_uri(principal: str, default: str) -> str:
+    """How ``principal`` of the local installation reaches RabbitMQ: as its own user when scripts/ensure-infra.sh
+    could make them (passwords in .run/broker.env), else ``default`` (guest, the development broker's own)."""
+    path = RUN_DIR / "broker.env"
+    if not path.exists():
+        return default
+    passwords = dict(line.split("=", 1) for line in path.read_text().split())
+    password = passwords.get(f"RABBITMQ_{principal.upper()}_PASSWORD")
+    if password is None:
+        return default
+    host = default.rpartition("@")[2]
+    return f"pyamqp://{broker_user(principal)}:{password}@{host}"
 
 
 @dataclass

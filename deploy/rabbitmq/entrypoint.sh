@@ -1,9 +1,11 @@
 #!/bin/bash
-# Write rabbitmq.conf from the environment, then run the broker in the foreground (logs on stdout).
+# Write rabbitmq.conf from the environment, run the broker (logs on stdout), apply berdaya's users and rights.
 #   RABBITMQ_USER, RABBITMQ_PASSWORD  the default user, created with the node's database (first start only; later
 #                                     changes: rabbitmqctl change_password). Required: no default password.
 #   RABBITMQ_VHOST                     default /
+#   RABBITMQ_<PRINCIPAL>_PASSWORD      registry, grants, training, gateway, operator: their own users (users.sh)
 set -euo pipefail
+USERS_APPLIED=/tmp/berdaya-users-applied
 : "${RABBITMQ_USER:?set RABBITMQ_USER}" "${RABBITMQ_PASSWORD:?set RABBITMQ_PASSWORD}"
 umask 077
 cat > "$RABBITMQ_CONFIG_FILE" <<CONF
@@ -21,6 +23,21 @@ log.connection.level = warning
 CONF
 if [ "${1:-}" = rabbitmq-server ]; then
     shift
-    exec /usr/lib/rabbitmq/bin/rabbitmq-server "$@"
+    rm -f "$USERS_APPLIED"
+    /usr/lib/rabbitmq/bin/rabbitmq-server "$@" &
+    server=$!
+    trap 'kill -TERM "$server" 2>/dev/null' TERM INT
+    # The berdaya principals' users and rights (users.sh, generated from shared/broker_access.py), at every start:
+    # a changed password or right in the environment or the image takes effect. Healthy only once applied.
+    if rabbitmqctl --quiet await_startup --timeout 300 >/dev/null && berdaya-rabbitmq-users; then
+        touch "$USERS_APPLIED"
+        echo "berdaya: broker users and rights applied"
+    else
+        echo "berdaya: ERROR: broker users and rights not applied; stopping" >&2
+        kill -TERM "$server"
+    fi
+    status=0
+    while kill -0 "$server" 2>/dev/null; do wait "$server"; status=$?; done
+    exit "$status"
 fi
 exec "$@"

@@ -4,6 +4,8 @@
 # authenticates and opens the vhost; RabbitMQ opens its AMQP listener only once it has fully booted.
 # (Connection open/close lines are logged at info, which rabbitmq.conf sets below the log level: no noise.)
 set -euo pipefail
+# Not before the entrypoint applied the principals' users: a service would be refused its login.
+[ -f /tmp/berdaya-users-applied ] || { echo "unhealthy: broker users not applied yet"; exit 1; }
 user=${RABBITMQ_USER:?} password=${RABBITMQ_PASSWORD:?} vhost=${RABBITMQ_VHOST:-/}
 
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }

@@ -88,7 +88,7 @@ class GatewaySystem:
         self.database_url = f"postgresql://postgres@127.0.0.1:5432/{self.database}"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.config = {"AMQP_URI": system.amqp_uri, "DATABASE_URL": self.database_url,
+        self.config = {"AMQP_URI": system.amqp_uri_of("gateway"), "DATABASE_URL": self.database_url,
                        "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
                        "JWT_SECRET": f"test-secret-{system.tag}-of-32-bytes-at-least",
                        "RPC_TIMEOUT_S": 10, "RPC_PROBE_S": 1, "USER_CACHE_S": 0.2, "max_workers": 40,

@@ -21,6 +21,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.grants.service import GrantsService
 from services.registry.service import RegistryService
 from services.training.service import TrainingService
+from shared.broker_access import PRINCIPALS, rabbitmqctl_commands
 from shared.regions import load_region_csv
 from shared.signing import Signer, new_key_environment
 from tests.support.households import actor
@@ -48,13 +49,23 @@ def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float 
 
 
 class System:
-    def __init__(self) -> None:
+    def __init__(self, broker_users: bool = False) -> None:
+        """``broker_users``: each service, the gateway and the operators' tools connect as a RabbitMQ user of their
+        own with only its rights (shared/broker_access.py), as in a deployment; otherwise all as guest (the
+        development set-up — about 15 s of rabbitmqctl less per test)."""
         self.tag = "t" + uuid.uuid4().hex[:10]
         self.vhost = self.tag
         self.amqp_uri = f"pyamqp://guest:guest@127.0.0.1:5672/{self.vhost}"
         self.containers: dict[str, list[ServiceContainer]] = {}
         rabbitmqctl("add_vhost", self.vhost)
         rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        self.broker_logins: dict[str, tuple[str, str]] = {}
+        for principal in PRINCIPALS if broker_users else ():
+            user, password = f"{self.tag}-{principal}", uuid.uuid4().hex
+            rabbitmqctl("add_user", user, password)
+            self.broker_logins[principal] = (user, password)
+            for command in rabbitmqctl_commands(principal, self.vhost, user):
+                rabbitmqctl(*command)
         # Each system its own event keys, as each installation has: its services verify one another's events.
         self.event_keys = new_key_environment(SERVICE_CLASSES, "test1")
         self.runtime_role = f"{self.tag}_app"
@@ -63,6 +74,13 @@ class System:
             conn.execute(f"CREATE ROLE {self.runtime_role} LOGIN")
             for service in SERVICE_CLASSES:
                 conn.execute(f"CREATE DATABASE {self.database(service)}")
+
+    def amqp_uri_of(self, principal: str) -> str:
+        """How ``principal`` (a service, 'gateway' or 'operator') reaches the broker."""
+        if principal not in self.broker_logins:
+            return self.amqp_uri
+        user, password = self.broker_logins[principal]
+        return f"pyamqp://{user}:{password}@127.0.0.1:5672/{self.vhost}"
 
     def database(self, service: str) -> str:
         return f"{self.tag}_{service}"
@@ -75,7 +93,7 @@ class System:
 
     def config(self, service: str) -> dict:
         return {
-            "AMQP_URI": self.amqp_uri,
+            "AMQP_URI": self.amqp_uri_of(service),
             "DATABASE_URL": self.runtime_url(service),
             "SETUP_DATABASE_URL": self.database_url(service),
             "EVENT_SIGNING_KEY": self.event_keys[f"{service.upper()}_EVENT_SIGNING_KEY"],
@@ -151,4 +169,6 @@ class System:
             for service in SERVICE_CLASSES:
                 conn.execute(f"DROP DATABASE IF EXISTS {self.database(service)} WITH (FORCE)")
             conn.execute(f"DROP ROLE IF EXISTS {self.runtime_role}")
+        for user, _ in self.broker_logins.values():
+            rabbitmqctl("delete_user", user)
         rabbitmqctl("delete_vhost", self.vhost)
