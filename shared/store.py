@@ -349,6 +349,18 @@ class AuditedTable:
     rows: Any  # Callable[[Iterable[Aggregate]], Iterable[tuple]]: the expected rows, from replayed aggregates
 
 
+@dataclasses.dataclass(frozen=True)
+class MirroredTable:
+    """A read model fed by an upstream's events: an auditor rebuilds it from the upstream's own log (the upstream's
+    audited table ``upstream_table``) and compares it with the live table — what a forged event slipped in, or a
+    lost one left out, shows there."""
+
+    table: str
+    upstream: str
+    upstream_table: str
+    columns: tuple[str, ...]  # the first is the key; each also a column of the upstream's audited table
+
+
 class ServiceApplication(Application):
     """Base of each service's application: its store, its read models, its public events.
 
@@ -362,6 +374,7 @@ class ServiceApplication(Application):
     upstreams: ClassVar[Sequence[str]] = ()
     ledger_events: ClassVar[Sequence[type]] = ()  # domain events chained in the tamper-evident ledger
     audited_tables: ClassVar[Sequence[AuditedTable]] = ()
+    mirrored_tables: ClassVar[Sequence[MirroredTable]] = ()  # read models of upstream facts, audited against them
     read_model_ddl: ClassVar[Sequence[str]] = ()
     value_objects: ClassVar[Sequence[type]] = ()
 

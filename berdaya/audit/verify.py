@@ -1,8 +1,10 @@
 """`berdaya audit verify`: what an auditor (Inspektorat, BPK) runs, years later, against the services' databases.
 
 Everything is rebuilt from the event logs alone (``berdaya.audit.replay``): the read models the services serve are
-recomputed from the aggregates and compared with the live tables, the money ledger's hash chain is walked, and the
-services are checked against each other. Nothing here writes to a service's database.
+recomputed from the aggregates and compared with the live tables — those fed by another service's events (grants'
+Family School gates, say) from that service's own log — the money ledger's hash chain is walked, the services are
+checked against each other, and no consumer may track a position its upstream never wrote. Nothing here writes to
+a service's database.
 """
 
 from __future__ import annotations
@@ -44,6 +46,66 @@ def compare_read_models(app_cls: type[ServiceApplication], history: ServiceHisto
                 problems.append(Problem(app_cls.service_name, None, "read_model_differs",
                                         f"{audited.table} {key}: events say {expected[key][1:]}, "
                                         f"the table says {live[key][1:]}"))
+
+
+def compare_mirrors(histories: dict[str, ServiceHistory], conns: dict[str, psycopg.Connection],
+                    problems: list[Problem]) -> list[dict]:
+    """Each read model fed by an upstream's events, rebuilt from the upstream's own log and compared — once the
+    consumer has caught up with that log (before, a difference is only lag; beyond it, something the upstream never
+    wrote was applied: compared, and named by :func:`verify_positions` too). Returns what was compared."""
+    compared = []
+    for service, app_cls in APPLICATIONS.items():
+        for mirror in app_cls.mirrored_tables:
+            upstream = APPLICATIONS[mirror.upstream]
+            tracked = tracked_position(conns[service], service, mirror.upstream)
+            last = last_position(conns[mirror.upstream], mirror.upstream)
+            compared.append({"service": service, "table": mirror.table, "upstream": mirror.upstream,
+                             "compared": tracked >= last})
+            if tracked < last:
+                continue
+            audited = next(t for t in upstream.audited_tables if t.table == mirror.upstream_table)
+            indexes = [audited.columns.index(column) for column in mirror.columns]
+            rebuilt = (tuple(row[i] for i in indexes)
+                       for row in audited.rows(list(histories[mirror.upstream].aggregates.values())))
+            expected = {row[0]: row for row in map(normalised, rebuilt)}
+            columns = ", ".join(f"({column})::text" for column in mirror.columns)
+            live = {row[0]: row for row in map(normalised, conns[service].execute(
+                f"SELECT {columns} FROM {mirror.table}"))}
+            where = f"{mirror.table} (from {mirror.upstream}.{mirror.upstream_table})"
+            for key in sorted(expected.keys() - live.keys()):
+                problems.append(Problem(service, None, "mirror_missing",
+                                        f"{where}: {key} is in {mirror.upstream}'s log but not in the table"))
+            for key in sorted(live.keys() - expected.keys()):
+                problems.append(Problem(service, None, "mirror_extra",
+                                        f"{where}: {key} is in the table but not in {mirror.upstream}'s log"))
+            for key in sorted(expected.keys() & live.keys()):
+                if expected[key] != live[key]:
+                    problems.append(Problem(service, None, "mirror_differs",
+                                            f"{where} {key}: {mirror.upstream}'s log says {expected[key][1:]}, the "
+                                            f"table says {live[key][1:]}"))
+    return compared
+
+
+def tracked_position(conn: psycopg.Connection, service: str, upstream: str) -> int:
+    return conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {service}_tracking "
+                        "WHERE application_name = %s", (upstream,)).fetchone()[0]
+
+
+def last_position(conn: psycopg.Connection, service: str) -> int:
+    return conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {service}_events").fetchone()[0]
+
+
+def verify_positions(conns: dict[str, psycopg.Connection], problems: list[Problem]) -> None:
+    """No consumer tracks a position its upstream never wrote (a forged event applied leaves exactly that)."""
+    for service, app_cls in APPLICATIONS.items():
+        for upstream in app_cls.upstreams:
+            tracked = tracked_position(conns[service], service, upstream)
+            written = conns[upstream].execute(f"SELECT 1 FROM {upstream}_events WHERE notification_id = %s",
+                                              (tracked,)).fetchone()
+            if tracked and written is None:
+                problems.append(Problem(service, tracked, "tracked_unwritten",
+                                        f"{service} tracks {upstream}'s position {tracked}, which {upstream}'s log "
+                                        f"never wrote (it ends at {last_position(conns[upstream], upstream)})"))
 
 
 def verify_ledger(conn: psycopg.Connection, problems: list[Problem]) -> tuple[int, str]:
@@ -115,6 +177,8 @@ def verify(as_of: datetime | None = None, urls: dict[str, str] | None = None) ->
                 compare_read_models(APPLICATIONS[service], histories[service], conns[service], problems)
         chained, head = verify_ledger(conns["grants"], problems)
         cross_check(histories, conns, problems)
+        mirrors = compare_mirrors(histories, conns, problems) if as_of is None else []
+        verify_positions(conns, problems)
     finally:
         for conn in conns.values():
             conn.close()
@@ -122,7 +186,8 @@ def verify(as_of: datetime | None = None, urls: dict[str, str] | None = None) ->
     skipped = [{"service": service, **skip.as_dict()} for service, history in histories.items()
                for skip in sorted(skips(history), key=lambda s: s.created_on)]
     return {"ok": not problems, "events_checked": events, "ledger_entries_checked": chained, "ledger_head": head,
-            "read_models_compared": as_of is None, "problems": [p.as_dict() for p in problems], "skipped": skipped}
+            "read_models_compared": as_of is None, "mirrors": mirrors,
+            "problems": [p.as_dict() for p in problems], "skipped": skipped}
 
 
 def ledger_head(urls: dict[str, str] | None = None) -> dict:

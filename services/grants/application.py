@@ -32,6 +32,7 @@ from services.grants.public import PUBLIC_EVENTS
 from services.grants.queries import GrantsQueries
 from services.grants.readmodel import (
     AUDITED_TABLES,
+    MIRRORED_TABLES,
     OPEN_PROPOSAL,
     READ_MODEL_DDL,
     UPSERT_BUDGET,
@@ -59,6 +60,7 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
                      Grant.Failed, Grant.PaymentCancelled, Grant.Delivered, Grant.Refunded, Grant.Cancelled)
     read_model_ddl = READ_MODEL_DDL
     audited_tables = AUDITED_TABLES
+    mirrored_tables = MIRRORED_TABLES
 
     def __init__(self, database_url: str, rules: GrantRules | None = None, setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)

@@ -17,7 +17,7 @@ from services.grants.domain import Budget, Grant, Proposal
 from shared.consumer import UnitOfWork, handles
 from shared.contracts import Envelope, training
 from shared.contracts import registry as upstream
-from shared.store import AuditedTable, ReadModelWrites, added_column
+from shared.store import AuditedTable, MirroredTable, ReadModelWrites, added_column
 
 CHANGE_MEMBER_COUNT = """
     UPDATE households SET member_count = member_count + %s, projected_at = clock_timestamp() WHERE kk = %s"""
@@ -78,6 +78,14 @@ READ_MODEL_DDL = (
         grant_id uuid PRIMARY KEY, proposal_id uuid NOT NULL UNIQUE, group_id uuid NOT NULL,
         village_code text NOT NULL, amount_rp bigint NOT NULL, form text NOT NULL, disbursed_rp bigint NOT NULL,
         refunded_rp bigint NOT NULL, state jsonb NOT NULL)""",
+)
+
+# Upstream facts grants decides with (a gate opens tranche 2): the audit rebuilds them from the upstreams' logs.
+MIRRORED_TABLES = (
+    MirroredTable("family_school_gates", "training", "gates", ("group_id", "open", "completed", "representatives")),
+    MirroredTable("households", "registry", "households",
+                  ("kk", "household_id", "village_code", "decile", "bdt_status", "member_count")),
+    MirroredTable("groups", "registry", "groups", ("group_id", "name", "status")),
 )
 
 # What an auditor rebuilds from the events alone and compares with the live tables.

@@ -21,6 +21,7 @@ from services.training.public import PUBLIC_EVENTS
 from services.training.queries import TrainingQueries
 from services.training.readmodel import (
     AUDITED_TABLES,
+    MIRRORED_TABLES,
     READ_MODEL_DDL,
     UPSERT_GATE,
     UPSERT_PARTICIPANT,
@@ -42,6 +43,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     upstreams = ("registry", "grants")
     read_model_ddl = READ_MODEL_DDL
     audited_tables = AUDITED_TABLES
+    mirrored_tables = MIRRORED_TABLES
 
     def __init__(self, database_url: str, rules: TrainingRules | None = None, setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)

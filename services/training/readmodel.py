@@ -13,7 +13,7 @@ from services.training.domain import Cohort, Gate
 from shared.consumer import NotYet, UnitOfWork, handles
 from shared.contracts import Envelope, grants
 from shared.contracts import registry as upstream
-from shared.store import AuditedTable, ReadModelWrites, added_column
+from shared.store import AuditedTable, MirroredTable, ReadModelWrites, added_column
 
 UNASSIGNED = "belum ditentukan"  # a cohort opened automatically waits for its facilitator
 
@@ -92,6 +92,9 @@ def _individual(member: upstream.MemberV1, kk: str, village_code: str) -> dict:
     return {"nik": member.nik, "name": member.name, "sex": member.sex, "birth_date": member.birth_date,
             "relation": member.relation, "kk": kk, "village_code": village_code, "status": "active"}
 
+
+# Upstream facts training decides with (who may be enrolled): the audit rebuilds them from registry's log.
+MIRRORED_TABLES = (MirroredTable("groups", "registry", "groups", ("group_id", "name", "status")),)
 
 AUDITED_TABLES = (
     AuditedTable("cohorts", ("cohort_id", "village_code", "facilitator"),

@@ -62,6 +62,9 @@ def test_an_untouched_system_verifies(paid):
     assert result["ok"], result["problems"]
     # Chained: the approval, and the payment's instruction, sending and confirmation.
     assert result["events_checked"] > 7 and result["ledger_entries_checked"] == 4
+    # Every read model of another service's facts was rebuilt from that service's log and compared.
+    assert {(m["service"], m["table"]) for m in result["mirrors"] if m["compared"]} == {
+        ("grants", "family_school_gates"), ("grants", "households"), ("grants", "groups"), ("training", "groups")}
 
 
 def tamper(system: System, sql: str) -> None:
@@ -109,6 +112,25 @@ def test_tampering_by_a_superuser_is_found_and_named(paid, sql, kinds):
         confirmed = system.scalar("grants", "SELECT notification_id FROM grants_events WHERE topic LIKE "
                                             "'%Grant.Confirmed'")
         assert any(p["position"] == confirmed for p in result["problems"])
+
+
+def test_what_a_forged_upstream_event_leaves_behind_is_found(paid):
+    """A forged ``training.gate.changed`` that got through (a stolen key, say) opens a gate in grants that training
+    never opened, and grants then tracks a training position that training's log never wrote."""
+    system, proposal_id = paid
+    group_id = system.scalar("grants", "SELECT group_id FROM proposals WHERE proposal_id = %s", (proposal_id,))
+    training_last = system.scalar("training", "SELECT max(notification_id) FROM training_events")
+    with psycopg.connect(system.database_url("grants"), autocommit=True) as conn:
+        conn.execute("INSERT INTO family_school_gates (group_id, open, completed, representatives) "
+                     "VALUES (%s, true, 7, 7) ON CONFLICT (group_id) DO UPDATE SET open = true, completed = 7",
+                     (group_id,))
+        conn.execute("UPDATE grants_tracking SET notification_id = %s WHERE application_name = 'training'",
+                     (training_last + 1,))
+    result = verify.verify(urls=urls(system))
+    problems = {(p["kind"], p["position"]) for p in result["problems"]}
+    assert ("tracked_unwritten", training_last + 1) in problems, result["problems"]
+    gate = next(p for p in result["problems"] if p["kind"].startswith("mirror_"))
+    assert gate["service"] == "grants" and "family_school_gates" in gate["detail"] and str(group_id) in gate["detail"]
 
 
 def test_a_read_model_edited_behind_the_services_back_is_found(paid):
