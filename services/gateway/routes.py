@@ -101,14 +101,27 @@ COHORT = Lookup(cohort, "cohort")
 
 # --- auth, users, operations ---------------------------------------------------------------------------------
 
-def issue_token(c: Call) -> dict:
-    gateway = c.gateway
-    found = gateway.store.user(c.body.username)
+def logged_in(c: Call, username: str, password: str) -> User:
+    """The user whose password this is. Refused alike whether the username, the password or the user's state was
+    wrong (401); throttled (429, throttle.py) before the password is hashed."""
+    throttle = c.gateway.throttle
+    wait_s = throttle.wait_s(username, c.request.client)
+    if wait_s:
+        raise ApiError(429, "too_many_attempts", f"too many failed logins: try again in {wait_s} s",
+                       rule="login.throttled", headers={"Retry-After": str(wait_s)},
+                       details={"retry_after_s": wait_s})
+    found = c.gateway.store.user(username)
     password_hash = found[1] if found else None
-    if not tpool.execute(verify_password, password_hash, c.body.password) or found is None or found[0].disabled:
+    if not tpool.execute(verify_password, password_hash, password) or found is None or found[0].disabled:
+        throttle.failed(username, c.request.client)
         raise ApiError(401, "unauthenticated", "wrong username or password, or the user is disabled")
-    user: User = found[0]
-    token, ttl = gateway.tokens.issue(user)
+    throttle.succeeded(username)
+    return found[0]
+
+
+def issue_token(c: Call) -> dict:
+    user = logged_in(c, c.body.username, c.body.password)
+    token, ttl = c.gateway.tokens.issue(user)
     return {"access_token": token, "token_type": "bearer", "expires_in": ttl, "role": user.role,
             "region": user.region}
 

@@ -28,6 +28,7 @@ from services.gateway.routes import ROUTES
 from services.gateway.rpc import Rpc
 from services.gateway.sessions import Sessions
 from services.gateway.store import DEFAULT_URL, GatewayStore
+from services.gateway.throttle import Backoff, LoginThrottle
 from shared.log import get_logger
 from shared.runtime import ensure_green_psycopg
 
@@ -130,8 +131,11 @@ class GatewayCore(DependencyProvider):
                     audit_timeout_s=float(config.get("AUDIT_TIMEOUT_S", 600)),
                     audit_urls=config.get("AUDIT_DATABASE_URLS") or {})
         sessions = Sessions(self.store, ttl_s=tokens.ttl_s, idle_s=float(config.get("CONSOLE_IDLE_S", 2 * 3600)))
+        backoff = Backoff(base_s=float(config.get("LOGIN_BACKOFF_S", 1)),
+                          max_s=float(config.get("LOGIN_BACKOFF_MAX_S", 900)))
         self.gateway = Gateway(self.store, tokens, user_cache_s=float(config.get("USER_CACHE_S", 5)),
-                               jobs=jobs, rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)), sessions=sessions)
+                               jobs=jobs, rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)), sessions=sessions,
+                               throttle=LoginThrottle(self.store, backoff))
 
     def start(self) -> None:
         self.store.ensure_schema()
@@ -177,6 +181,7 @@ class GatewayService:
             args={key: request.args.getlist(key) for key in request.args},
             headers={key.lower(): value for key, value in request.headers.items()},
             body=request.get_data(cache=False) if route.method != "GET" else b"",
+            client=request.remote_addr,
         )
         return response_for(route, self.core.handle(route, api_request, self.rpc))
 

@@ -1,6 +1,6 @@
-"""The gateway's own database (berdaya_gateway): users and who changed them, the console's sessions, and the stored
-answers of writes sent with an Idempotency-Key. Used by the gateway service and by ``berdaya users`` (which talks
-to it directly).
+"""The gateway's own database (berdaya_gateway): users and who changed them, failed logins (throttle.py), the
+console's sessions, and the stored answers of writes sent with an Idempotency-Key. Used by the gateway service and
+by ``berdaya users`` (which talks to it directly).
 
 Connections are pure-Python psycopg (green under eventlet), kept in a small pool.
 """
@@ -40,6 +40,10 @@ SCHEMA = (
         created_at timestamptz NOT NULL DEFAULT now(), seen_at timestamptz NOT NULL DEFAULT now(),
         expires_at timestamptz NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS console_sessions_username ON console_sessions (username)",
+    # Failed logins by username and by client address (kind 'user' or 'address'), and until when each is blocked.
+    """CREATE TABLE IF NOT EXISTS login_failures (
+        kind text NOT NULL, subject text NOT NULL, failures int NOT NULL, last_at timestamptz NOT NULL,
+        blocked_until timestamptz, PRIMARY KEY (kind, subject))""",
     # Each verification run through the gateway, so that the next auditor sees when it last ran and what it said.
     """CREATE TABLE IF NOT EXISTS audit_runs (
         seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), by text NOT NULL, as_of timestamptz,
@@ -184,6 +188,39 @@ class GatewayStore:
                 region: str | None = None) -> None:
         conn.execute("INSERT INTO user_changes (username, change, role, region, by) VALUES (%s, %s, %s, %s, %s)",
                      (username, change, role, region, by))
+
+    # --- failed logins -------------------------------------------------------------------------------------
+
+    def login_blocked_s(self, subjects: list[tuple[str, str]]) -> float:
+        """How many seconds the longest block among these (kind, subject) pairs still lasts; 0 when none does."""
+        with self.connection() as conn:
+            row = conn.execute("SELECT extract(epoch FROM max(blocked_until) - now()) FROM login_failures "
+                               "WHERE (kind, subject) IN (SELECT * FROM unnest(%s::text[], %s::text[])) "
+                               "AND blocked_until > now()",
+                               ([kind for kind, _ in subjects], [subject for _, subject in subjects])).fetchone()
+        return float(row[0]) if row and row[0] is not None else 0.0
+
+    def login_failed(self, kind: str, subject: str, *, forget_after_s: float) -> int:
+        """One more failure of ``subject``: how many it has now (failures older than ``forget_after_s`` are
+        forgotten, and with them rows nobody failed with since)."""
+        with self.connection() as conn:
+            conn.execute("DELETE FROM login_failures WHERE last_at < now() - make_interval(secs => %s) "
+                         "AND (blocked_until IS NULL OR blocked_until < now())", (forget_after_s,))
+            return conn.execute(
+                "INSERT INTO login_failures (kind, subject, failures, last_at) VALUES (%s, %s, 1, now()) "
+                "ON CONFLICT (kind, subject) DO UPDATE SET last_at = now(), failures = CASE "
+                "WHEN login_failures.last_at < now() - make_interval(secs => %s) THEN 1 "
+                "ELSE login_failures.failures + 1 END RETURNING failures",
+                (kind, subject, forget_after_s)).fetchone()[0]
+
+    def block_login(self, kind: str, subject: str, seconds: float) -> None:
+        with self.connection() as conn:
+            conn.execute("UPDATE login_failures SET blocked_until = now() + make_interval(secs => %s) "
+                         "WHERE kind = %s AND subject = %s", (seconds, kind, subject))
+
+    def login_succeeded(self, kind: str, subject: str) -> None:
+        with self.connection() as conn:
+            conn.execute("DELETE FROM login_failures WHERE kind = %s AND subject = %s", (kind, subject))
 
     # --- console sessions -----------------------------------------------------------------------------------
 

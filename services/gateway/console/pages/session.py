@@ -28,8 +28,10 @@ def login_post(view: View):
         # The API's own check of the password (and of a disabled user); its token is not used: the session is.
         view.api("issue_token", body={"username": username, "password": view.form.get("password", "")})
     except Refused as refused:
-        # Which of the two was wrong is not said: that would tell a stranger which usernames exist.
-        shown = refused.refusal if refused.refusal.status >= 500 else Refusal(
+        # Which of the two was wrong is not said: that would tell a stranger which usernames exist. A throttled
+        # login (429) says how long to wait.
+        status = refused.refusal.status
+        shown = refused.refusal if status == 429 or status >= 500 else Refusal(
             401, view._("Wrong username or password, or the user is disabled."), None, "login")
         return view.render("login.html", status=shown.status, next=safe_next(view.form.get("next")),
                            username=username, refusal=shown)
