@@ -30,6 +30,7 @@ class User:
     role: str
     region: str
     disabled: bool = False
+    must_change_password: bool = False  # an administrator set the password: the user replaces it first
 
     def actor(self) -> Actor:
         """Who acts, in which role, for which region: what every command carries to the service."""

@@ -40,6 +40,7 @@ from services.gateway.errors import (
     from_remote_error,
     from_validation,
     invalid,
+    password_change_required,
     unavailable,
 )
 from services.gateway.jobs import Jobs
@@ -349,6 +350,8 @@ class Gateway:
         if user is None or user.disabled:
             raise ApiError(401, "unauthenticated", "this user is unknown or disabled",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if user.must_change_password:  # a token from before an administrator reset the password
+            raise password_change_required()
         return user  # role and region as the database says now, not as the token said then
 
     def _token_user(self, authorization: str | None) -> str:
@@ -382,6 +385,10 @@ class Gateway:
         user = found[0] if found else None
         self._users[username] = (now, user)
         return user
+
+    def forget_user(self, username: str) -> None:
+        """Read the user from the database at their next request (this gateway changed them)."""
+        self._users.pop(username, None)
 
     # --- idempotent writes ---
 

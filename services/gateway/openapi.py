@@ -20,7 +20,8 @@ REF = "#/components/schemas/{model}"
 ERRORS = {
     400: "Bad input: `field` and `rule` say what and why",
     401: "No token, or an invalid or expired one",
-    403: "The role may not do this, or the resource is outside the user's region",
+    403: "The role may not do this, or the resource is outside the user's region, or (password_change_required) the "
+         "user must change the password an administrator set (POST /api/v1/auth/password)",
     404: "No such resource",
     409: "Conflicts with recorded state (illegal transition, duplicate, programme rule, Idempotency-Key reuse)",
     429: "Too many failed logins for this username or from this address: try again after Retry-After seconds",
@@ -93,8 +94,8 @@ def operation(route: Route, schemas: _Schemas) -> dict:
     if route.name == "health":
         op["responses"]["503"] = {"description": "a dependency is down", **response}
         statuses = []
-    if route.name == "issue_token":
-        statuses = [400, 401, 429, 503]
+    if route.name in ("issue_token", "change_password"):
+        statuses = [400, 401, 403, 429, 503]
     for status in statuses:
         op["responses"][str(status)] = {"description": ERRORS[status], **error}
     if not route.public:
