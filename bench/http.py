@@ -322,7 +322,7 @@ def main() -> None:
         for username, role, region in (("op.bench", "operator", "18.01"), ("aud.bench", "auditor", ""),
                                        ("min.bench", "ministry", ""), ("head.bench", "head", "18.01"),
                                        ("tr.bench", "treasurer", "18.01")):
-            store.add_user(username, password_hash, role, region)
+            store.add_user(username, password_hash, role, region, by="bench", must_change_password=False)
         store.close()
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=120) as rpc:
             rows = [row._asdict() for row in builtin_lampung_selatan().rows()]

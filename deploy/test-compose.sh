@@ -396,7 +396,7 @@ restart_policy() {
 kube_over_http() {
     note "users added with 'berdaya users add' in a one-off cli container"
     dc run --rm -T --no-deps -e USERS_PASSWORD="$USERS_PASSWORD" cli sh -c '
-        add() { berdaya users add "$1" --role "$2" --region "$3" --password "$USERS_PASSWORD" 2>&1 | tail -1; }
+        add() { berdaya users add "$1" --role "$2" --region "$3" --password "$USERS_PASSWORD" --no-must-change 2>&1 | tail -1; }
         add op.kalianda operator 18.01; add op2.kalianda operator 18.01; add kabid.lamsel verifier 18.01
         add dinsos.lampung province 18; add kemensos.pusat ministry ""; add bendahara.lamsel treasurer 18.01
         add fasilitator.rina facilitator 18.01; add inspektorat auditor ""'

@@ -163,7 +163,10 @@ class Demo:
         try:
             store.ensure_schema()
             for username, role, region, password in users:
-                store.add_user(username, hash_password(password), role, region, by="berdaya demo")
+                # The development set-up: whoever ran the demo is every one of its users, and reads the passwords
+                # in .run/demo-users.txt to try each role — nobody else knows them.
+                store.add_user(username, hash_password(password), role, region, by="berdaya demo",
+                               must_change_password=False)
         finally:
             store.close()
         RUN_DIR.mkdir(exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from datetime import datetime
@@ -18,6 +19,7 @@ from rich.table import Table
 from berdaya.audit import replay, verify
 from berdaya.cli.bdt_import import import_bdt
 from berdaya.cli.demo import CONSOLE_URL, USERS_FILE, Demo, demo_users
+from berdaya.cli.devsecret import development_jwt_secret
 from berdaya.cli.dlq import dlq_app
 from berdaya.cli.keys import keys_app
 from berdaya.cli.processes import (
@@ -143,6 +145,8 @@ def up(
         if not demo_run.exists():
             fail(BerdayaError("no demo to serve: run `make demo` first"))
         env, broker_uri = demo_run.environment(), demo_run.amqp_uri
+    if not os.environ.get("JWT_SECRET"):  # the gateway refuses to start without one: this set-up keeps its own
+        env["JWT_SECRET"] = development_jwt_secret()
     started = []
     for service in PROCESSES:
         if running_pid(service):

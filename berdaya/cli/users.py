@@ -37,8 +37,14 @@ def add(
     region: str = typer.Option(..., help="region code the user acts for: '18.01' a regency, '18' a province, "
                                          "'' national"),
     password: str = typer.Option(None, help="the password (asked for when not given)"),
+    # Whoever runs this on the server is in general not the person the account is for (an operator setting up
+    # the office's admin), and the password passed through their terminal: like an account an admin adds in the
+    # console, it must be replaced at the first login. --no-must-change is for an account its own user sets up
+    # (a script's test identities, an operator's own account).
+    must_change: bool = typer.Option(True, "--must-change/--no-must-change",
+                                     help="the user must change this password at the first login"),
 ) -> None:
-    """Add a user (the password is stored as an argon2 hash)."""
+    """Add a user (the password is stored as an argon2 hash; by default to be changed at the first login)."""
     try:
         check_user_fields(username, role, region)
     except ValueError as bad:
@@ -51,13 +57,15 @@ def add(
         raise typer.Exit(2)
     gateway = store()
     try:
-        gateway.add_user(username, hash_password(password), role, region, by=operator())
+        gateway.add_user(username, hash_password(password), role, region, by=operator(),
+                         must_change_password=must_change)
     except DuplicateUser:
         console.print(f"[red]refused:[/] user {username} exists")
         raise typer.Exit(2) from None
     finally:
         gateway.close()
-    console.print(f"added {username} ({role}, region {region or 'national'})")
+    console.print(f"added {username} ({role}, region {region or 'national'})"
+                  + ("; the password must be changed at the first login" if must_change else ""))
 
 
 @users_app.command("list")
@@ -68,13 +76,15 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="print JSON on
         users = gateway.users()
     finally:
         gateway.close()
-    rows = [{"username": u.username, "role": u.role, "region": u.region, "disabled": u.disabled} for u in users]
+    rows = [{"username": u.username, "role": u.role, "region": u.region, "disabled": u.disabled,
+             "must_change_password": u.must_change_password} for u in users]
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table("username", "role", "region", "disabled")
+    table = Table("username", "role", "region", "disabled", "must change password")
     for row in rows:
-        table.add_row(row["username"], row["role"], row["region"] or "(national)", "yes" if row["disabled"] else "")
+        table.add_row(row["username"], row["role"], row["region"] or "(national)", "yes" if row["disabled"] else "",
+                      "yes" if row["must_change_password"] else "")
     Console().print(table)
 
 

@@ -20,8 +20,8 @@ from shared.vocabulary import ROLES
 
 REGION_RE = re.compile(USER_REGION_PATTERN)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
-DEV_SECRET = "berdaya-dev-secret-do-not-use-in-production"
 ISSUER = "berdaya"
+MIN_SECRET_BYTES = 32  # HS256's key: shorter is guessable offline from any one token
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class User:
     role: str
     region: str
     disabled: bool = False
+    must_change_password: bool = False  # an administrator set the password: the user replaces it first
 
     def actor(self) -> Actor:
         """Who acts, in which role, for which region: what every command carries to the service."""
@@ -61,8 +62,17 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+class MissingSecret(RuntimeError):
+    """No signing secret, or too short a one: the gateway does not start (there is no built-in one to fall back
+    on — a secret in the source signs tokens anyone can forge)."""
+
+
 class Tokens:
     def __init__(self, secret: str, ttl_s: int) -> None:
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise MissingSecret(f"JWT_SECRET must be set to at least {MIN_SECRET_BYTES} random bytes (it is "
+                                f"{'unset' if not secret else f'{len(secret.encode())} bytes'}); e.g. "
+                                "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
         self.secret, self.ttl_s = secret, ttl_s
 
     def issue(self, user: User) -> tuple[str, int]:

@@ -40,12 +40,14 @@ from services.gateway.errors import (
     from_remote_error,
     from_validation,
     invalid,
+    password_change_required,
     unavailable,
 )
 from services.gateway.jobs import Jobs
 from services.gateway.models import Empty, Params
 from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
+from services.gateway.throttle import LoginThrottle
 from shared.actor import covers
 from shared.errors import BerdayaError
 from shared.log import get_logger
@@ -70,6 +72,7 @@ class ApiRequest:
     body: bytes = b""
     session: str | None = None  # the console's session cookie: the credential instead of a bearer token
     csrf: str | None = None  # the console form's CSRF token: a write under a session needs it
+    client: str | None = None  # the peer's address: logins are throttled by it (throttle.py)
 
 
 @dataclass(frozen=True)
@@ -260,9 +263,11 @@ def route(method: str, path: str, name: str, summary: str, *, roles: frozenset[s
 
 class Gateway:
     def __init__(self, store: GatewayStore, tokens: Tokens, *, user_cache_s: float = 5.0,
-                 jobs: Jobs | None = None, rpc_timeout_s: float = 10.0, sessions: Sessions | None = None) -> None:
+                 jobs: Jobs | None = None, rpc_timeout_s: float = 10.0, sessions: Sessions | None = None,
+                 throttle: LoginThrottle | None = None) -> None:
         self.store, self.tokens, self.user_cache_s = store, tokens, user_cache_s
         self.sessions = sessions or Sessions(store, ttl_s=tokens.ttl_s, idle_s=tokens.ttl_s)
+        self.throttle = throttle or LoginThrottle(store)
         self.jobs = jobs or Jobs()
         self.rpc_timeout_s = rpc_timeout_s
         self._users: dict[str, tuple[float, User | None]] = {}
@@ -345,6 +350,8 @@ class Gateway:
         if user is None or user.disabled:
             raise ApiError(401, "unauthenticated", "this user is unknown or disabled",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if user.must_change_password:  # a token from before an administrator reset the password
+            raise password_change_required()
         return user  # role and region as the database says now, not as the token said then
 
     def _token_user(self, authorization: str | None) -> str:
@@ -378,6 +385,10 @@ class Gateway:
         user = found[0] if found else None
         self._users[username] = (now, user)
         return user
+
+    def forget_user(self, username: str) -> None:
+        """Read the user from the database at their next request (this gateway changed them)."""
+        self._users.pop(username, None)
 
     # --- idempotent writes ---
 

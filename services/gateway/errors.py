@@ -54,6 +54,12 @@ class ServiceUnavailable(Exception):
         self.service, self.reason = service, reason
 
 
+def password_change_required() -> ApiError:
+    """A user whose password an administrator set gets no token and no answer until they have changed it."""
+    return ApiError(403, "password_change_required", "the password was set by an administrator: change it first "
+                                                     "(POST /api/v1/auth/password)", rule="password.change_required")
+
+
 def invalid(field: str, rule: str, message: str) -> ApiError:
     return ApiError(400, "invalid", message, field=field, rule=rule)
 

@@ -88,6 +88,8 @@ class UserOut(BaseModel):
     role: str
     region: str
     disabled: bool
+    must_change_password: bool = Field(description="an administrator set the password: the user changes it at the "
+                                                   "next login (POST /api/v1/auth/password) before anything else")
 
 
 class Me(UserOut):
@@ -98,13 +100,19 @@ class PasswordIn(Body):
     password: Annotated[str, Field(min_length=8, max_length=200)]
 
 
+class PasswordChange(TokenRequest):
+    """The user, their current password, and the new one."""
+
+    new_password: Annotated[str, Field(min_length=8, max_length=200)]
+
+
 class UserChangeQuery(Params):
     username: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")] | None = None
 
 
 class UserChangeOut(BaseModel):
     username: str
-    change: Literal["added", "disabled", "enabled", "password_reset"]
+    change: Literal["added", "disabled", "enabled", "password_reset", "password_changed"]
     role: str | None = Field(description="of an added user")
     region: str | None = Field(description="of an added user")
     by: str

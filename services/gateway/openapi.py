@@ -20,9 +20,11 @@ REF = "#/components/schemas/{model}"
 ERRORS = {
     400: "Bad input: `field` and `rule` say what and why",
     401: "No token, or an invalid or expired one",
-    403: "The role may not do this, or the resource is outside the user's region",
+    403: "The role may not do this, or the resource is outside the user's region, or (password_change_required) the "
+         "user must change the password an administrator set (POST /api/v1/auth/password)",
     404: "No such resource",
     409: "Conflicts with recorded state (illegal transition, duplicate, programme rule, Idempotency-Key reuse)",
+    429: "Too many failed logins for this username or from this address: try again after Retry-After seconds",
     502: "A service, or a job the gateway ran (import, audit), failed unexpectedly: not your input",
     503: "A service did not answer in time (the outcome of a write is unknown: retry with the same Idempotency-Key), "
          "or a job ran past its time-out, or an audit is already running (Retry-After)",
@@ -88,12 +90,12 @@ def operation(route: Route, schemas: _Schemas) -> dict:
         response["content"] = {JSON: {"schema": schemas.of(route.response, "serialization")}}
     error = {"content": {JSON: {"schema": {"$ref": REF.format(model="ErrorOut")}}}}
     op["responses"] = {str(route.status): response}
-    statuses = [400, 503] if route.public else list(ERRORS)
+    statuses = [400, 503] if route.public else [status for status in ERRORS if status != 429]  # 429: logins only
     if route.name == "health":
         op["responses"]["503"] = {"description": "a dependency is down", **response}
         statuses = []
-    if route.name == "issue_token":
-        statuses = [400, 401, 503]
+    if route.name in ("issue_token", "change_password"):
+        statuses = [400, 401, 403, 429, 503]
     for status in statuses:
         op["responses"][str(status)] = {"description": ERRORS[status], **error}
     if not route.public:

@@ -33,7 +33,7 @@ from services.gateway.core import (
     route,
 )
 from services.gateway.dashboard import dashboard
-from services.gateway.errors import ApiError
+from services.gateway.errors import ApiError, invalid, password_change_required
 from services.gateway.store import DuplicateUser, UnknownUser
 from shared.config import SERVICES
 from shared.vocabulary import ROLES
@@ -101,27 +101,56 @@ COHORT = Lookup(cohort, "cohort")
 
 # --- auth, users, operations ---------------------------------------------------------------------------------
 
-def issue_token(c: Call) -> dict:
-    gateway = c.gateway
-    found = gateway.store.user(c.body.username)
+def logged_in(c: Call, username: str, password: str) -> User:
+    """The user whose password this is. Refused alike whether the username, the password or the user's state was
+    wrong (401); throttled (429, throttle.py) before the password is hashed."""
+    throttle = c.gateway.throttle
+    wait_s = throttle.wait_s(username, c.request.client)
+    if wait_s:
+        raise ApiError(429, "too_many_attempts", f"too many failed logins: try again in {wait_s} s",
+                       rule="login.throttled", headers={"Retry-After": str(wait_s)},
+                       details={"retry_after_s": wait_s})
+    found = c.gateway.store.user(username)
     password_hash = found[1] if found else None
-    if not tpool.execute(verify_password, password_hash, c.body.password) or found is None or found[0].disabled:
+    if not tpool.execute(verify_password, password_hash, password) or found is None or found[0].disabled:
+        throttle.failed(username, c.request.client)
         raise ApiError(401, "unauthenticated", "wrong username or password, or the user is disabled")
-    user: User = found[0]
-    token, ttl = gateway.tokens.issue(user)
+    throttle.succeeded(username)
+    return found[0]
+
+
+def issue_token(c: Call) -> dict:
+    user = logged_in(c, c.body.username, c.body.password)
+    if user.must_change_password:
+        raise password_change_required()
+    token, ttl = c.gateway.tokens.issue(user)
     return {"access_token": token, "token_type": "bearer", "expires_in": ttl, "role": user.role,
             "region": user.region}
 
 
+def change_password(c: Call) -> dict:
+    """One's own password, changed with the current one (throttled as a login is): how a user whose password an
+    administrator set gets their first token."""
+    body: m.PasswordChange = c.body
+    user = logged_in(c, body.username, body.password)
+    if body.new_password == body.password:
+        raise invalid("new_password", "password.unchanged", "the new password must differ from the current one")
+    c.gateway.store.set_password(user.username, tpool.execute(hash_password, body.new_password), by=user.username,
+                                 reset=False)
+    c.gateway.forget_user(user.username)
+    return user_out(c.gateway.store.user(user.username)[0])
+
+
 def add_user(c: Call) -> dict:
+    """The new user chooses their own password at the first login: the admin who typed this one knows it."""
     body: m.UserIn = c.body
     try:
         c.gateway.store.add_user(body.username, tpool.execute(hash_password, body.password), body.role, body.region,
-                                 by=c.username)
+                                 by=c.username, must_change_password=True)
     except DuplicateUser:
         raise ApiError(409, "conflict", f"user {body.username} exists", field="username",
                        rule="user.exists") from None
-    return {"username": body.username, "role": body.role, "region": body.region, "disabled": False}
+    return user_out(User(body.username, body.role, body.region, must_change_password=True))
 
 
 def user_change(change: Callable[[Call], None]):
@@ -131,6 +160,7 @@ def user_change(change: Callable[[Call], None]):
             change(c)
         except UnknownUser:
             raise ApiError(404, "not_found", f"no user {c.path.username}") from None
+        c.gateway.forget_user(c.path.username)  # in force at once here (other replicas: within USER_CACHE_S)
         return user_out(c.gateway.store.user(c.path.username)[0])
     return run
 
@@ -140,7 +170,7 @@ def set_disabled(disabled: bool):
 
 
 reset_password = user_change(lambda c: c.gateway.store.set_password(
-    c.path.username, tpool.execute(hash_password, c.body.password), by=c.username))
+    c.path.username, tpool.execute(hash_password, c.body.password), by=c.username, reset=True))
 
 
 def user_changes(c: Call) -> list[dict]:
@@ -148,7 +178,8 @@ def user_changes(c: Call) -> list[dict]:
 
 
 def user_out(user: User) -> dict:
-    return {"username": user.username, "role": user.role, "region": user.region, "disabled": user.disabled}
+    return {"username": user.username, "role": user.role, "region": user.region, "disabled": user.disabled,
+            "must_change_password": user.must_change_password}
 
 
 def health(c: Call) -> dict:
@@ -365,6 +396,9 @@ ROUTES: tuple[Route, ...] = (
     # auth and users
     r("POST", "/auth/token", "issue_token", "Get a token", roles=PUBLIC, scope=Unscoped(), run=issue_token,
       body=m.TokenRequest, response=m.TokenOut, tag="auth"),
+    r("POST", "/auth/password", "change_password", "Change one's own password, with the current one (a password "
+      "an administrator set must be changed before a token is issued)", roles=PUBLIC, scope=Unscoped(),
+      run=change_password, body=m.PasswordChange, response=m.UserOut, tag="auth"),
     r("GET", "/users", "list_users", "List users", roles={"admin", "auditor"}, scope=National(),
       run=lambda c: [user_out(u) for u in c.gateway.store.users()], response=list[m.UserOut], tag="auth"),
     r("POST", "/users", "add_user", "Add a user", roles={"admin"}, scope=National(), run=add_user, body=m.UserIn,
@@ -374,11 +408,11 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/users/{username}/enable", "enable_user", "Enable a user", roles={"admin"}, scope=National(),
       run=set_disabled(False), response=m.UserOut, tag="auth"),
     r("POST", "/users/{username}/password", "reset_password", "Set a user's new password (ends their console "
-      "sessions)", roles={"admin"}, scope=National(), run=reset_password, body=m.PasswordIn, response=m.UserOut,
-      tag="auth"),
-    r("GET", "/users/changes", "user_changes", "Who added, disabled, enabled or reset which user, and when",
-      roles={"admin", "auditor"}, scope=National(), run=user_changes, query=m.UserChangeQuery,
-      response=list[m.UserChangeOut], tag="auth"),
+      "sessions; they must change it at their next login)", roles={"admin"}, scope=National(), run=reset_password,
+      body=m.PasswordIn, response=m.UserOut, tag="auth"),
+    r("GET", "/users/changes", "user_changes", "Who added, disabled, enabled or reset which user, who changed their "
+      "own password, and when", roles={"admin", "auditor"}, scope=National(), run=user_changes,
+      query=m.UserChangeQuery, response=list[m.UserChangeOut], tag="auth"),
     r("GET", "/me", "me", "Who this credential belongs to", roles=EVERYONE, scope=Unscoped(),
       run=lambda c: user_out(c.user), response=m.Me, tag="auth"),
     # regions

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.auth import DEV_SECRET, Tokens
+from services.gateway.auth import MissingSecret, Tokens
 from services.gateway.console.pages import PAGES
 from services.gateway.console.static import static_response
 from services.gateway.console.templating import Templates
@@ -28,6 +28,7 @@ from services.gateway.routes import ROUTES
 from services.gateway.rpc import Rpc
 from services.gateway.sessions import Sessions
 from services.gateway.store import DEFAULT_URL, GatewayStore
+from services.gateway.throttle import Backoff, LoginThrottle
 from shared.log import get_logger
 from shared.runtime import ensure_green_psycopg
 
@@ -119,20 +120,22 @@ class GatewayCore(DependencyProvider):
     def setup(self) -> None:
         ensure_green_psycopg()
         config = self.container.config
-        secret = str(config.get("JWT_SECRET") or "")
-        if not secret:
-            secret = DEV_SECRET
-            log.warning("gateway.dev_jwt_secret", hint="set JWT_SECRET: tokens are signed with a development secret "
-                                                       "anyone can read in the source")
+        try:  # first: without a secret nothing else is set up, and nothing is served
+            tokens = Tokens(str(config.get("JWT_SECRET") or ""), int(config.get("TOKEN_TTL_S", 8 * 3600)))
+        except MissingSecret as missing:
+            log.error("gateway.jwt_secret_missing", error=str(missing))
+            raise
         self.store = GatewayStore(config.get("DATABASE_URL") or DEFAULT_URL,
                                   pool_size=int(config.get("DB_POOL_SIZE", 10)))
-        ttl_s = int(config.get("TOKEN_TTL_S", 8 * 3600))
         jobs = Jobs(amqp_uri=config["AMQP_URI"], import_timeout_s=float(config.get("IMPORT_TIMEOUT_S", 600)),
                     audit_timeout_s=float(config.get("AUDIT_TIMEOUT_S", 600)),
                     audit_urls=config.get("AUDIT_DATABASE_URLS") or {})
-        sessions = Sessions(self.store, ttl_s=ttl_s, idle_s=float(config.get("CONSOLE_IDLE_S", 2 * 3600)))
-        self.gateway = Gateway(self.store, Tokens(secret, ttl_s), user_cache_s=float(config.get("USER_CACHE_S", 5)),
-                               jobs=jobs, rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)), sessions=sessions)
+        sessions = Sessions(self.store, ttl_s=tokens.ttl_s, idle_s=float(config.get("CONSOLE_IDLE_S", 2 * 3600)))
+        backoff = Backoff(base_s=float(config.get("LOGIN_BACKOFF_S", 1)),
+                          max_s=float(config.get("LOGIN_BACKOFF_MAX_S", 900)))
+        self.gateway = Gateway(self.store, tokens, user_cache_s=float(config.get("USER_CACHE_S", 5)),
+                               jobs=jobs, rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)), sessions=sessions,
+                               throttle=LoginThrottle(self.store, backoff))
 
     def start(self) -> None:
         self.store.ensure_schema()
@@ -178,6 +181,7 @@ class GatewayService:
             args={key: request.args.getlist(key) for key in request.args},
             headers={key.lower(): value for key, value in request.headers.items()},
             body=request.get_data(cache=False) if route.method != "GET" else b"",
+            client=request.remote_addr,
         )
         return response_for(route, self.core.handle(route, api_request, self.rpc))
 

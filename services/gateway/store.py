@@ -1,6 +1,6 @@
-"""The gateway's own database (berdaya_gateway): users and who changed them, the console's sessions, and the stored
-answers of writes sent with an Idempotency-Key. Used by the gateway service and by ``berdaya users`` (which talks
-to it directly).
+"""The gateway's own database (berdaya_gateway): users and who changed them, failed logins (throttle.py), the
+console's sessions, and the stored answers of writes sent with an Idempotency-Key. Used by the gateway service and
+by ``berdaya users`` (which talks to it directly).
 
 Connections are pure-Python psycopg (green under eventlet), kept in a small pool.
 """
@@ -29,17 +29,28 @@ SCHEMA = (
         username text NOT NULL, key text NOT NULL, request_hash text NOT NULL, status int, response text,
         created_at timestamptz NOT NULL DEFAULT now(), completed_at timestamptz,
         PRIMARY KEY (username, key))""",
-    # Every change to a user, by whom: append-only, like the services' logs.
+    # A password an administrator set is changed by its user at the next login (added after the first release).
+    "ALTER TABLE users ADD COLUMN IF NOT EXISTS must_change_password boolean NOT NULL DEFAULT false",
+    # Every change to a user, by whom, when (timestamptz: stored as UTC): append-only, like the services' logs —
+    # the database itself refuses to update, delete or truncate it.
     """CREATE TABLE IF NOT EXISTS user_changes (
         seq bigserial PRIMARY KEY, username text NOT NULL, change text NOT NULL, role text, region text,
         by text NOT NULL, at timestamptz NOT NULL DEFAULT now())""",
     "CREATE INDEX IF NOT EXISTS user_changes_username ON user_changes (username, seq)",
+    """CREATE OR REPLACE FUNCTION user_changes_append_only() RETURNS trigger LANGUAGE plpgsql AS
+        $$BEGIN RAISE EXCEPTION 'user_changes is append-only: % refused', TG_OP; END$$""",
+    """CREATE OR REPLACE TRIGGER user_changes_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON user_changes
+        FOR EACH STATEMENT EXECUTE FUNCTION user_changes_append_only()""",
     # The console's sessions, by the SHA-256 of the cookie's value (a copy of this table opens no session).
     """CREATE TABLE IF NOT EXISTS console_sessions (
         token_hash text PRIMARY KEY, username text NOT NULL, csrf text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(), seen_at timestamptz NOT NULL DEFAULT now(),
         expires_at timestamptz NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS console_sessions_username ON console_sessions (username)",
+    # Failed logins by username and by client address (kind 'user' or 'address'), and until when each is blocked.
+    """CREATE TABLE IF NOT EXISTS login_failures (
+        kind text NOT NULL, subject text NOT NULL, failures int NOT NULL, last_at timestamptz NOT NULL,
+        blocked_until timestamptz, PRIMARY KEY (kind, subject))""",
     # Each verification run through the gateway, so that the next auditor sees when it last ran and what it said.
     """CREATE TABLE IF NOT EXISTS audit_runs (
         seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), by text NOT NULL, as_of timestamptz,
@@ -59,7 +70,7 @@ class UnknownUser(Exception):
 @dataclass(frozen=True)
 class UserChange:
     username: str
-    change: str  # added, disabled, enabled, password_reset
+    change: str  # added, disabled, enabled, password_reset (by an admin), password_changed (by the user)
     role: str | None  # of an added user
     region: str | None
     by: str
@@ -127,12 +138,15 @@ class GatewayStore:
 
     # --- users ----------------------------------------------------------------------------------------------
 
-    def add_user(self, username: str, password_hash: str, role: str, region: str, *, by: str = "setup") -> None:
+    def add_user(self, username: str, password_hash: str, role: str, region: str, *, by: str,
+                 must_change_password: bool) -> None:
+        """``must_change_password``: the password was chosen by someone else than the user, who must replace it
+        at the first login (every caller says whether, on purpose: there is no default)."""
         with self.connection() as conn, conn.transaction():
             inserted = conn.execute(
-                "INSERT INTO users (username, password_hash, role, region) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (username) DO NOTHING RETURNING username",
-                (username, password_hash, role, region)).fetchone()
+                "INSERT INTO users (username, password_hash, role, region, must_change_password) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
+                (username, password_hash, role, region, must_change_password)).fetchone()
             if inserted is None:
                 raise DuplicateUser(username)
             self._record(conn, username, "added", by, role, region)
@@ -140,13 +154,14 @@ class GatewayStore:
     def user(self, username: str) -> tuple[User, str] | None:
         """The user and their password hash, or None."""
         with self.connection() as conn:
-            row = conn.execute("SELECT username, role, region, disabled, password_hash FROM users "
-                               "WHERE username = %s", (username,)).fetchone()
-        return (User(row[0], row[1], row[2], row[3]), row[4]) if row else None
+            row = conn.execute("SELECT username, role, region, disabled, must_change_password, password_hash "
+                               "FROM users WHERE username = %s", (username,)).fetchone()
+        return (User(*row[:5]), row[5]) if row else None
 
     def users(self) -> list[User]:
         with self.connection() as conn:
-            rows = conn.execute("SELECT username, role, region, disabled FROM users ORDER BY username").fetchall()
+            rows = conn.execute("SELECT username, role, region, disabled, must_change_password FROM users "
+                                "ORDER BY username").fetchall()
         return [User(*row) for row in rows]
 
     def set_disabled(self, username: str, disabled: bool, *, by: str) -> None:
@@ -158,13 +173,15 @@ class GatewayStore:
                 conn.execute("DELETE FROM console_sessions WHERE username = %s", (username,))
             self._record(conn, username, "disabled" if disabled else "enabled", by)
 
-    def set_password(self, username: str, password_hash: str, *, by: str) -> None:
-        """A new password ends the user's console sessions: whoever knew the old one is logged out."""
+    def set_password(self, username: str, password_hash: str, *, by: str, reset: bool) -> None:
+        """A new password ends the user's console sessions: whoever knew the old one is logged out. ``reset``: set
+        by an administrator, so the user must change it at the next login; else the user changed their own."""
         with self.connection() as conn, conn.transaction():
-            self._change(conn, username, "UPDATE users SET password_hash = %s, updated_at = now() "
-                                         "WHERE username = %s RETURNING username", (password_hash, username))
+            self._change(conn, username, "UPDATE users SET password_hash = %s, must_change_password = %s, "
+                                         "updated_at = now() WHERE username = %s RETURNING username",
+                         (password_hash, reset, username))
             conn.execute("DELETE FROM console_sessions WHERE username = %s", (username,))
-            self._record(conn, username, "password_reset", by)
+            self._record(conn, username, "password_reset" if reset else "password_changed", by)
 
     def user_changes(self, username: str | None = None, limit: int = 200) -> list[UserChange]:
         """The latest changes first (of one user, or of all)."""
@@ -184,6 +201,39 @@ class GatewayStore:
                 region: str | None = None) -> None:
         conn.execute("INSERT INTO user_changes (username, change, role, region, by) VALUES (%s, %s, %s, %s, %s)",
                      (username, change, role, region, by))
+
+    # --- failed logins -------------------------------------------------------------------------------------
+
+    def login_blocked_s(self, subjects: list[tuple[str, str]]) -> float:
+        """How many seconds the longest block among these (kind, subject) pairs still lasts; 0 when none does."""
+        with self.connection() as conn:
+            row = conn.execute("SELECT extract(epoch FROM max(blocked_until) - now()) FROM login_failures "
+                               "WHERE (kind, subject) IN (SELECT * FROM unnest(%s::text[], %s::text[])) "
+                               "AND blocked_until > now()",
+                               ([kind for kind, _ in subjects], [subject for _, subject in subjects])).fetchone()
+        return float(row[0]) if row and row[0] is not None else 0.0
+
+    def login_failed(self, kind: str, subject: str, *, forget_after_s: float) -> int:
+        """One more failure of ``subject``: how many it has now (failures older than ``forget_after_s`` are
+        forgotten, and with them rows nobody failed with since)."""
+        with self.connection() as conn:
+            conn.execute("DELETE FROM login_failures WHERE last_at < now() - make_interval(secs => %s) "
+                         "AND (blocked_until IS NULL OR blocked_until < now())", (forget_after_s,))
+            return conn.execute(
+                "INSERT INTO login_failures (kind, subject, failures, last_at) VALUES (%s, %s, 1, now()) "
+                "ON CONFLICT (kind, subject) DO UPDATE SET last_at = now(), failures = CASE "
+                "WHEN login_failures.last_at < now() - make_interval(secs => %s) THEN 1 "
+                "ELSE login_failures.failures + 1 END RETURNING failures",
+                (kind, subject, forget_after_s)).fetchone()[0]
+
+    def block_login(self, kind: str, subject: str, seconds: float) -> None:
+        with self.connection() as conn:
+            conn.execute("UPDATE login_failures SET blocked_until = now() + make_interval(secs => %s) "
+                         "WHERE kind = %s AND subject = %s", (seconds, kind, subject))
+
+    def login_succeeded(self, kind: str, subject: str) -> None:
+        with self.connection() as conn:
+            conn.execute("DELETE FROM login_failures WHERE kind = %s AND subject = %s", (kind, subject))
 
     # --- console sessions -----------------------------------------------------------------------------------
 

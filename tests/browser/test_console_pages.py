@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from services.gateway.console.pages import PAGES
-from tests.browser.console import Api, Staff, accessible, go, recommended_proposal, today, until
+from tests.browser.console import Api, Staff, accessible, go, recommended_proposal, submit, today, until
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +38,7 @@ SAMPLES = {
     "/audit/head": ("auditor", "/console/audit/head"),
     "/audit/replay": ("auditor", "/console/audit/replay?as_of_date=" + "{today}"),
     "/users": ("admin", "/console/users"),
+    "/password": ("operator", "/console/password"),
 }
 DOWNLOADS = {"/dashboard.csv", "/audit/report"}  # files, not pages
 LOGIN = {"/login"}  # checked below, logged out
@@ -104,3 +105,30 @@ def test_the_login_page_and_the_language_switch(staff: Staff, browser):
     expect(operator).to_have_url(f"{staff.system.base}/console/login")
     go(operator, "/console/grants/lpj")  # the session ended: back to the login page
     expect(operator.locator("h1")).to_have_text("Masuk")
+
+
+def test_a_user_the_admin_adds_chooses_their_own_password_at_the_first_login(staff: Staff, browser):
+    admin = staff.log_in("admin")
+    go(admin, "/console/users")
+    admin.fill("#f-username", "operator.baru")
+    admin.select_option("#f-role", "operator")
+    admin.fill("#f-region", "18.01")
+    admin.fill("#f-password", "sandi-dari-admin")
+    submit(admin, "form[action='/console/users']")
+    expect(admin.locator("section[aria-labelledby=users-title] tr", has_text="operator.baru")).to_contain_text(
+        "harus membuat kata sandi")
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{staff.system.base}/console/")
+    page.fill("#f-username", "operator.baru")
+    page.fill("#f-password", "sandi-dari-admin")
+    page.click("form[action$='/login'] button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Buat kata sandi Anda")  # before anything else
+    accessible(page)
+    page.fill("#f-password", "sandi-dari-admin")
+    page.fill("#f-new_password", "sandi-milik-sendiri")
+    page.fill("#f-repeat_password", "sandi-milik-sendiri")
+    page.click("form[action$='/password'] button[type=submit]")
+    expect(page.locator("header .who")).to_contain_text("operator.baru")
+    context.close()

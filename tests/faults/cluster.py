@@ -122,7 +122,7 @@ class FaultCluster:
                                              "actor": actor("admin", "admin", "")})
 
     def add_user(self, username: str, role: str, region: str) -> None:
-        self.gateway_store.add_user(username, HASH, role, region)
+        self.gateway_store.add_user(username, HASH, role, region, by="test", must_change_password=False)
 
     def token(self, username: str) -> str:
         answer = requests.post(self.base + "/api/v1/auth/token", json={"username": username, "password": PASSWORD},

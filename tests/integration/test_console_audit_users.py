@@ -14,12 +14,14 @@ import uuid
 import zipfile
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 import pytest
 import requests
 
 from shared.config import SERVICES
 from tests.integration.test_gateway import (
     PASSWORD,
+    Client,
     GatewaySystem,
     Staff,
     approved_proposal,
@@ -34,6 +36,8 @@ pytestmark = pytest.mark.integration
 CONSOLE = "/console"
 WIB = timezone(timedelta(hours=7))
 NEW_PASSWORD = "sandi-baru-lampung-2026"
+OWN_PASSWORD = "sandi-pilihan-sendiri-natar"
+OWN_AGAIN = "sandi-pilihan-kedua-natar"
 
 
 class Browser:
@@ -66,6 +70,11 @@ class Browser:
         if answer.status_code == 303:
             self.read_csrf(f"{CONSOLE}/")  # the session's token
         return answer
+
+    def choose_password(self, username: str, current: str, new: str) -> requests.Response:
+        """The change-password form, as the login leads to it (sent with the CSRF token of the form shown)."""
+        return self.post(f"{CONSOLE}/password", {"username": username, "password": current, "new_password": new,
+                                                 "repeat_password": new, "forced": "1", "next": f"{CONSOLE}/"})
 
     def logged_in(self, username: str, password: str = PASSWORD) -> Browser:
         answer = self.login(username, password)
@@ -117,6 +126,32 @@ def browser(gateway: GatewaySystem, username: str | None = None, password: str =
     return opened.logged_in(username, password) if username else opened
 
 
+def first_login(gateway: GatewaySystem, username: str, given: str, own: str) -> Browser:
+    """A user whose password an administrator set logs in: the console asks for their own before anything else,
+    and then they are in."""
+    opened = Browser(gateway.base)
+    answer = opened.login(username, given)
+    text = html.unescape(answer.text)
+    assert answer.status_code == 200 and "<h1>Choose your password</h1>" in text, (answer.status_code, text[:800])
+    assert "An administrator set your password. Choose your own before you continue" in text
+    assert "berdaya_session" not in opened.http.cookies  # no session until it is changed
+    answer = opened.choose_password(username, given, own)
+    assert answer.status_code == 303 and answer.headers["Location"] == f"{CONSOLE}/", (answer.status_code,
+                                                                                     answer.text[:800])
+    opened.read_csrf(f"{CONSOLE}/")
+    return opened
+
+
+def must_change(gateway: GatewaySystem, username: str, password: str) -> bool:
+    """What the API says to this password: a token (False), or that it must be changed first (True)."""
+    status, answer = Client(gateway.base).post("/api/v1/auth/token", {"username": username, "password": password})
+    assert status in (200, 403), (status, answer)
+    if status == 403:
+        assert answer["error"]["code"] == "password_change_required", answer
+        assert answer["error"]["rule"] == "password.change_required", answer
+    return status == 403
+
+
 # --- users -----------------------------------------------------------------------------------------------------
 
 def test_an_admin_adds_disables_enables_and_resets_a_user(console: GatewaySystem):
@@ -125,10 +160,10 @@ def test_an_admin_adds_disables_enables_and_resets_a_user(console: GatewaySystem
     assert rows_with(section(text, "users-title"), "admin.pusat", "Admin", "national", "active")
     new_user = {"username": "op.natar", "role": "operator", "region": "18.01", "password": PASSWORD}
 
-    # Added: in the list, and its change with who made it.
+    # Added: in the list, to choose a password of their own, and its change with who made it.
     text = admin.done(admin.post(f"{CONSOLE}/users", new_user), "user_added")
     assert "The user is added." in text
-    assert rows_with(section(text, "users-title"), "op.natar", "Operator", "18.01", "active")
+    assert rows_with(section(text, "users-title"), "op.natar", "Operator", "18.01", "active", "must choose a password")
     assert rows_with(section(text, "changes-title"), "op.natar", "added as Operator for 18.01", "admin.pusat")
 
     # The same name again: the API's sentence next to the username, and nothing changed.
@@ -148,18 +183,26 @@ def test_an_admin_adds_disables_enables_and_resets_a_user(console: GatewaySystem
     assert re.search(r'id="error-role">Choose one of the options\.<', answer.text)
     assert "pendek" not in {user.username for user in console.store.users()}
 
-    # Disabled: their open session ends at once, and they cannot log in again.
-    operator = browser(console, "op.natar")
+    # The password the admin typed gets no token; at the first login the console asks for their own first.
+    assert must_change(console, "op.natar", PASSWORD)
+    operator = first_login(console, "op.natar", PASSWORD, OWN_PASSWORD)
     assert operator.get(f"{CONSOLE}/").status_code == 200
+    assert not must_change(console, "op.natar", OWN_PASSWORD)
+    assert Browser(console.base).login("op.natar", PASSWORD).status_code == 401  # the admin's is gone
+    text = admin.page(f"{CONSOLE}/users")
+    assert not rows_with(section(text, "users-title"), "op.natar", "must choose a password")
+    assert rows_with(section(text, "changes-title"), "op.natar", "changed their own password", "op.natar")
+
+    # Disabled: their open session ends at once, and they cannot log in again.
     text = admin.done(admin.post(f"{CONSOLE}/users/op.natar/disable"), "user_disabled")
     assert rows_with(section(text, "users-title"), "op.natar", "disabled")
     ended = operator.get(f"{CONSOLE}/")
     assert ended.status_code == 303 and ended.headers["Location"].startswith(f"{CONSOLE}/login"), ended.headers
-    assert Browser(console.base).login("op.natar").status_code == 401
+    assert Browser(console.base).login("op.natar", OWN_PASSWORD).status_code == 401
 
     # Enabled: they log in again.
     admin.done(admin.post(f"{CONSOLE}/users/op.natar/enable"), "user_enabled")
-    operator = browser(console, "op.natar")
+    operator = browser(console, "op.natar", OWN_PASSWORD)
 
     # A new password: too short is said next to that user's field; then set, it ends their session.
     answer = admin.post(f"{CONSOLE}/users/op.natar/password", {"password": "kurang"})
@@ -167,16 +210,44 @@ def test_an_admin_adds_disables_enables_and_resets_a_user(console: GatewaySystem
     assert operator.get(f"{CONSOLE}/").status_code == 200
     text = admin.done(admin.post(f"{CONSOLE}/users/op.natar/password", {"password": NEW_PASSWORD}),
                       "password_reset")
-    assert "The new password is set: the user's sessions have ended." in text
+    assert ("The new password is set: the user's sessions have ended, and they choose their own at the next login."
+            in text)
+    assert rows_with(section(text, "users-title"), "op.natar", "must choose a password")
     ended = operator.get(f"{CONSOLE}/")
     assert ended.status_code == 303 and ended.headers["Location"].startswith(f"{CONSOLE}/login")
-    assert Browser(console.base).login("op.natar").status_code == 401
-    operator = browser(console, "op.natar", NEW_PASSWORD)
+    assert Browser(console.base).login("op.natar", OWN_PASSWORD).status_code == 401
+    assert must_change(console, "op.natar", NEW_PASSWORD)
+
+    # The reset password must be changed too — not to itself, and with the current one: refused, nothing changed.
+    again = Browser(console.base)
+    assert "<h1>Choose your password</h1>" in again.login("op.natar", NEW_PASSWORD).text
+    answer = again.choose_password("op.natar", NEW_PASSWORD, NEW_PASSWORD)
+    assert answer.status_code == 400, answer.status_code
+    assert re.search(r'id="error-new_password">The new password must differ from the current one\.<',
+                     html.unescape(answer.text))
+    answer = again.choose_password("op.natar", "bukan-sandinya", OWN_AGAIN)
+    assert answer.status_code == 401 and "Wrong username or password" in html.unescape(answer.text)
+    assert "berdaya_session" not in again.http.cookies
+    assert must_change(console, "op.natar", NEW_PASSWORD)  # re-read: still the admin's password, still to change
+    assert Browser(console.base).login("op.natar", OWN_AGAIN).status_code == 401
+    operator = first_login(console, "op.natar", NEW_PASSWORD, OWN_AGAIN)
     assert operator.get(f"{CONSOLE}/").status_code == 200
 
+    # The record: who did what to whom, oldest last, in the console and in the API, and it cannot be rewritten.
     changes = section(admin.page(f"{CONSOLE}/users"), "changes-title")
     for change in ("disabled", "enabled", "password reset"):
         assert rows_with(changes, "op.natar", change, "admin.pusat"), (change, rows(changes))
+    assert len(rows_with(changes, "op.natar", "changed their own password", "op.natar")) == 2
+    status, recorded = console.client("admin.pusat").get("/api/v1/users/changes", params={"username": "op.natar"})
+    assert status == 200
+    assert [(c["change"], c["by"]) for c in recorded] == [
+        ("password_changed", "op.natar"), ("password_reset", "admin.pusat"), ("enabled", "admin.pusat"),
+        ("disabled", "admin.pusat"), ("password_changed", "op.natar"), ("added", "admin.pusat")]
+    assert all(datetime.fromisoformat(c["at"]).utcoffset() is not None for c in recorded)
+    for rewrite in ("UPDATE user_changes SET by = 'siapa.saja'", "DELETE FROM user_changes", "TRUNCATE user_changes"):
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"), console.store.connection() as conn:
+            conn.execute(rewrite)
+    assert len(console.store.user_changes("op.natar")) == 6
 
 
 def test_an_operator_may_not_manage_users(console: GatewaySystem):

@@ -103,7 +103,7 @@ class GatewaySystem:
 
     def add_user(self, username: str, role: str, region: str) -> str:
         self.store.ensure_schema()
-        self.store.add_user(username, HASH, role, region)
+        self.store.add_user(username, HASH, role, region, by="test", must_change_password=False)
         return username
 
     def token(self, username: str, password: str = PASSWORD) -> str:

@@ -56,7 +56,7 @@ class HttpSystem:
 
     def add_user(self, username: str, role: str, region: str) -> None:
         """A user whose password is tests.integration.test_gateway.PASSWORD."""
-        self.store.add_user(username, HASH, role, region)
+        self.store.add_user(username, HASH, role, region, by="test", must_change_password=False)
 
     def client(self, username: str, role: str, region: str) -> Client:
         self.add_user(username, role, region)

@@ -117,8 +117,8 @@ class FakeStore:
     def users(self) -> list[User]:
         return list(self.accounts.values())
 
-    def add_user(self, username, password_hash, role, region, *, by="setup") -> None:
-        self.accounts[username] = User(username, role, region)
+    def add_user(self, username, password_hash, role, region, *, by, must_change_password) -> None:
+        self.accounts[username] = User(username, role, region, must_change_password=must_change_password)
 
     def set_disabled(self, username: str, disabled: bool, *, by: str) -> None:
         if username not in self.accounts:
@@ -126,7 +126,7 @@ class FakeStore:
         self.accounts[username] = User(username, self.accounts[username].role, self.accounts[username].region,
                                        disabled)
 
-    def set_password(self, username: str, password_hash: str, *, by: str) -> None:
+    def set_password(self, username: str, password_hash: str, *, by: str, reset: bool) -> None:
         if username not in self.accounts:
             raise UnknownUser(username)
 
@@ -193,7 +193,7 @@ def own_region(route: Route) -> str:
 
 def ask(gateway: Gateway, route: Route, role: str, region: str):
     user = User(f"{role}.{region or 'pusat'}", role, region)
-    gateway.store.add_user(user.username, "hash", role, region)
+    gateway.store.add_user(user.username, "hash", role, region, by="test", must_change_password=False)
     token, _ = gateway.tokens.issue(user)
     example = EXAMPLES[route.name]
     body = example.get("raw") or (json.dumps(example["body"]).encode() if "body" in example else b"")
@@ -294,7 +294,7 @@ def test_a_regional_list_defaults_to_the_users_region(gateway: Gateway):
 
     list_proposals = next(r for r in ROUTES if r.name == "list_proposals")
     user = User("ver.lamsel", "verifier", "18.01")
-    gateway.store.add_user(user.username, "hash", user.role, user.region)
+    gateway.store.add_user(user.username, "hash", user.role, user.region, by="test", must_change_password=False)
     token, _ = gateway.tokens.issue(user)
     request = ApiRequest("GET", {}, {}, {"authorization": f"Bearer {token}"})
     assert gateway.handle(list_proposals, request, rpc).status == 200

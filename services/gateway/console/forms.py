@@ -20,6 +20,7 @@ from services.gateway.console.refusals import Refusal
 from services.gateway.console.web import Refused, View
 
 REQUIRED = N_("This field is required.")
+MIN_PASSWORD = 8  # as the API's PasswordIn: said here first, in the office's words
 
 
 class Form:
@@ -66,6 +67,13 @@ class Form:
             self.wrong(name, REQUIRED)
         elif len(value) > max_length:
             self.wrong(name, N_("At most {n} characters."), n=max_length)
+        return value
+
+    def password(self, name: str = "password") -> str:
+        """A new password, as typed (spaces belong to a password)."""
+        value = self.data.get(name, "")
+        if len(value) < MIN_PASSWORD:
+            self.wrong(name, N_("At least {n} characters."), n=MIN_PASSWORD)
         return value
 
     def digits(self, name: str, length: int = 16, *, required: bool = True) -> str:

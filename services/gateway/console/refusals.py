@@ -20,6 +20,9 @@ SENTENCES: dict[str, str] = {
     "region.scope": N_("This belongs to another region than yours."),
     "csrf.token": N_("The form was stale. Please try again."),
     "session.ended": N_("Your session has ended. Please log in again."),
+    "password.change_required": N_("An administrator set your password: choose your own before you continue."),
+    "password.unchanged": N_("The new password must differ from the current one."),
+    "login.throttled": N_("Too many failed logins. Please wait {retry_after_s} seconds and try again."),
     "proposal.maker_checker": N_("You took the previous step on this proposal: another person must take the next "
                                  "one (maker–checker)."),
     "lpj.maker_checker": N_("You submitted this LPJ: another operator must review it (maker–checker)."),

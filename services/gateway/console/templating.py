@@ -76,10 +76,12 @@ DONE = {
     "user_added": N_("The user is added."),
     "user_disabled": N_("The user is disabled: their sessions have ended."),
     "user_enabled": N_("The user is enabled."),
-    "password_reset": N_("The new password is set: the user's sessions have ended."),
+    "password_reset": N_("The new password is set: the user's sessions have ended, and they choose their own at the "
+                         "next login."),
 }
 CHANGE_WORDS = {"added": N_("added as {role} for {region}"), "disabled": N_("disabled"),
-                "enabled": N_("enabled"), "password_reset": N_("password reset")}
+                "enabled": N_("enabled"), "password_reset": N_("password reset"),
+                "password_changed": N_("changed their own password")}
 
 
 def menu(user: User | None) -> list[tuple[str, str]]:

@@ -149,6 +149,7 @@ class View:
             path_params={key: str(value) for key, value in (path or {}).items()},
             args={key: [str(value)] for key, value in (query or {}).items() if value not in (None, "")},
             headers=headers, body=content, session=self.session or "", csrf=self.form.get("_csrf"),
+            client=self.request.remote_addr,
         )
         response = self.gateway.handle(route, request, self.rpc)
         if response.status >= 400:

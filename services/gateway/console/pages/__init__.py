@@ -23,6 +23,8 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/login", session.login, public=True),
     page("POST", "/login", session.login_post, public=True),
     page("POST", "/logout", session.logout, public=True),
+    page("GET", "/password", session.password, public=True),
+    page("POST", "/password", session.password_post, public=True),
     page("POST", "/language", session.language, public=True),
     page("GET", "/", home.home),
     # households and people

@@ -1,15 +1,14 @@
-"""The admin's page: the gateway's users (role, region, disabled or not), adding one, disabling or enabling one,
-setting a new password — and the latest changes, with who made them. Disabling a user or setting their password
-ends their console sessions at once (the API's store does it)."""
+"""The admin's page: the gateway's users (role, region, disabled or not, whether they must change their password),
+adding one, disabling or enabling one, setting a new password — and the latest changes, with who made them.
+Disabling a user or setting their password ends their console sessions at once (the API's store does it); a user
+added or given a new password here chooses their own at the next login (session.py)."""
 
 from __future__ import annotations
 
 from services.gateway.console.forms import Form
-from services.gateway.console.i18n import N_
 from services.gateway.console.templating import ROLE_WORDS
 from services.gateway.console.web import View
 
-MIN_PASSWORD = 8
 ADD_FIELDS = {"username", "role", "region", "password"}
 # action in the path → (route, what the redirect says)
 ACTIONS = {"disable": ("disable_user", "user_disabled"), "enable": ("enable_user", "user_enabled"),
@@ -23,17 +22,10 @@ def users(view: View, *, values: dict | None = None, errors: dict | None = None,
                        values=values or {}, errors=errors or {}, refusal=refusal, row=row)
 
 
-def password(form: Form, name: str = "password") -> str:
-    value = form.data.get(name, "")  # as typed: spaces belong to a password
-    if len(value) < MIN_PASSWORD:
-        form.wrong(name, N_("At least {n} characters."), n=MIN_PASSWORD)
-    return value
-
-
 def add_user(view: View):
     form = Form(view.form, view.lang)
     body = {"username": form.text("username", max_length=64).lower(), "role": form.choice("role", ROLE_WORDS),
-            "region": form.text("region", required=False, max_length=13), "password": password(form)}
+            "region": form.text("region", required=False, max_length=13), "password": form.password()}
     values = {key: value for key, value in body.items() if key != "password"}
     form.send(view, "add_user", body=body, place=lambda refusal: form.refused(refusal, ADD_FIELDS))
     if form.status:
@@ -47,7 +39,7 @@ def user_action(view: View):
         return view.redirect("/users")
     route, done = ACTIONS[action]
     form = Form(view.form, view.lang)
-    body = {"password": password(form)} if action == "password" else None
+    body = {"password": form.password()} if action == "password" else None
     form.send(view, route, path={"username": username}, body=body,
               place=lambda refusal: form.refused(refusal, {"password"}))
     if form.status:
