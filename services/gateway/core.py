@@ -1,9 +1,10 @@
 """The request pipeline, the same for every route of the table (routes.py):
 
     authenticate (401; a console session's write needs its CSRF token, else 403) → role allowed by the route (403)
-    → path and query parsed (400) → the body: its media type the route's (415), its length within the route's
-    limit (413), only then read and parsed (400) → the resource's region found (404) and covered by the user's
-    region (403) → Idempotency-Key claimed (409 if used otherwise) → the route's call → JSON.
+    → path and query parsed, an Idempotency-Key given if the route requires one (400) → the body: its media type
+    the route's (415), its length within the route's limit (413), only then read and parsed (400) → the resource's
+    region found (404) and covered by the user's region (403) → Idempotency-Key claimed (409 if used otherwise) →
+    the route's call → JSON.
 
 The body is read last of all the request's parts, and only for a user the route allows: a stranger's large body
 is never read (over HTTP, it arrives as :class:`Unread`).
@@ -238,7 +239,7 @@ class Route:
     max_body: int = MAX_BODY
     path_model: type[BaseModel] = Params
     batch_job: bool = False  # runs a job (jobs.py) bounded by the job's time-out, not by one RPC's
-
+    idempotency_key: bool = False  # required: the write is refused without an Idempotency-Key (e.g. a payment)
 
     @property
     def public(self) -> bool:
@@ -319,6 +320,9 @@ class Gateway:
         if any(len(values) > 1 for values in request.args.values()):
             name = next(k for k, v in request.args.items() if len(v) > 1)
             raise invalid(name, f"{name}.repeated", f"give {name} once")
+        if route.idempotency_key and request.headers.get("idempotency-key") is None:
+            raise invalid("Idempotency-Key", "idempotency_key.required", "this request needs an Idempotency-Key "
+                                                                         "header (the same key acts once)")
         body = self._body(route, request)
         call = Call(user, path, query, body, rpc, request, gateway=self)
         region = route.scope.locate(call)
