@@ -29,7 +29,14 @@ if [ "${1:-}" = rabbitmq-server ]; then
     trap 'kill -TERM "$server" 2>/dev/null' TERM INT
     # The berdaya principals' users and rights (users.sh, generated from shared/broker_access.py), at every start:
     # a changed password or right in the environment or the image takes effect. Healthy only once applied.
-    if rabbitmqctl --quiet await_startup --timeout 300 >/dev/null && berdaya-rabbitmq-users; then
+    # await_startup fails at once while the node is not yet known to epmd: ask again until it answers.
+    started=0
+    for _ in $(seq 300); do
+        kill -0 "$server" 2>/dev/null || break
+        if rabbitmqctl --quiet await_startup --timeout 60 >/dev/null 2>&1; then started=1; break; fi
+        sleep 1
+    done
+    if [ "$started" = 1 ] && berdaya-rabbitmq-users; then
         touch "$USERS_APPLIED"
         echo "berdaya: broker users and rights applied"
     else

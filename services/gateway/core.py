@@ -1,8 +1,13 @@
 """The request pipeline, the same for every route of the table (routes.py):
 
     authenticate (401; a console session's write needs its CSRF token, else 403) → role allowed by the route (403)
-    → path, query, body parsed (400) → the resource's region found (404) and covered by the user's region (403) →
-    Idempotency-Key claimed (409 if used otherwise) → the route's call → JSON.
+    → path and query parsed, an Idempotency-Key given if the route requires one (400) → the body: its media type
+    the route's (415), its length within the route's limit (413), only then read and parsed (400) → the resource's
+    region found (404) and covered by the user's region (403) → Idempotency-Key claimed (409 if used otherwise) →
+    the route's call → JSON.
+
+The body is read last of all the request's parts, and only for a user the route allows: a stranger's large body
+is never read (over HTTP, it arrives as :class:`Unread`).
 
 Two credentials lead to the same user: an API client's bearer token, or the console's session cookie (the console
 builds its requests with ``session`` and ``csrf`` set, and runs them through this same pipeline: no rule of who
@@ -63,13 +68,21 @@ log = get_logger("gateway")
 
 # --- requests and calls ----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Unread:
+    """A body still in the connection: its declared length, and how to read it (once)."""
+
+    length: int
+    read: Callable[[], bytes]
+
+
 @dataclass
 class ApiRequest:
     method: str
     path_params: dict[str, str]
     args: dict[str, list[str]]
-    headers: dict[str, str]  # lower-case names
-    body: bytes = b""
+    headers: dict[str, str]  # lower-case names; ``content-type`` names the body's media type
+    body: bytes | Unread = b""
     session: str | None = None  # the console's session cookie: the credential instead of a bearer token
     csrf: str | None = None  # the console form's CSRF token: a write under a session needs it
     client: str | None = None  # the peer's address: logins are throttled by it (throttle.py)
@@ -229,7 +242,7 @@ class Route:
     max_body: int = MAX_BODY
     path_model: type[BaseModel] = Params
     batch_job: bool = False  # runs a job (jobs.py) bounded by the job's time-out, not by one RPC's
-
+    idempotency_key: bool = False  # required: the write is refused without an Idempotency-Key (e.g. a payment)
 
     @property
     def public(self) -> bool:
@@ -238,6 +251,11 @@ class Route:
     @property
     def write(self) -> bool:
         return self.method in WRITES
+
+    @property
+    def request_media_type(self) -> str | None:
+        """The media type of the body the route takes (None: it reads no body)."""
+        return self.raw_body or (JSON if self.body is not None else None)
 
     @property
     def path_params(self) -> list[str]:
@@ -301,12 +319,15 @@ class Gateway:
         user = None if route.public else self.authenticate(request, write=route.write)
         if user is not None and user.role not in route.roles:
             raise ApiError(403, "forbidden", f"role {user.role} may not {route.summary.lower()}", rule="role.forbidden")
-        check_no_nul(request)
+        check_no_nul(request.path_params, request.args)
         path = self._parse(route.path_model, request.path_params, "path")
         query = self._parse(route.query or Params, {k: v[-1] for k, v in request.args.items()}, "query")
         if any(len(values) > 1 for values in request.args.values()):
             name = next(k for k, v in request.args.items() if len(v) > 1)
             raise invalid(name, f"{name}.repeated", f"give {name} once")
+        if route.idempotency_key and request.headers.get("idempotency-key") is None:
+            raise invalid("Idempotency-Key", "idempotency_key.required", "this request needs an Idempotency-Key "
+                                                                         "header (the same key acts once)")
         body = self._body(route, request)
         call = Call(user, path, query, body, rpc, request, gateway=self)
         region = route.scope.locate(call)
@@ -329,13 +350,12 @@ class Gateway:
 
     @staticmethod
     def _body(route: Route, request: ApiRequest) -> Any:
-        if len(request.body) > route.max_body:
-            raise ApiError(413, "too_large", f"the body is larger than {route.max_body:,} bytes")
-        if route.raw_body is not None:
-            return request.body
-        if route.body is None:
+        if route.request_media_type is None:
             return None
-        raw = request.body if request.body.strip() else b"{}"
+        content = read_body(route, request)
+        if route.raw_body is not None:
+            return content
+        raw = content if content.strip() else b"{}"
         try:
             return route.body.model_validate_json(raw)
         except ValidationError as exc:
@@ -436,17 +456,47 @@ class Gateway:
             return ApiResponse(error.status, error.body(), error.headers)
 
 
-def check_no_nul(request: ApiRequest) -> None:
-    """PostgreSQL text cannot hold NUL: refuse it here, whatever field it hides in, rather than fail downstream."""
-    where = None
-    if b"\x00" in request.body or b"\\u0000" in request.body:
-        where = "body"
-    elif any("\x00" in value for values in request.args.values() for value in values):
-        where = "query"
-    elif any("\x00" in value for value in request.path_params.values()):
-        where = "path"
-    if where:
-        raise invalid(where, "text.nul", f"the {where} contains a NUL character, which no text field may hold")
+def read_body(route: Route, request: ApiRequest) -> bytes:
+    """The body, once its media type is the route's (415) and its length within the route's limit (413): an
+    :class:`Unread` body is read here, and only here. An empty body is no body, whatever type it is said to be
+    (the WSGI server says text/plain of a request that names none)."""
+    body = request.body
+    length = body.length if isinstance(body, Unread) else len(body)
+    declared = request.headers.get("content-type")
+    if length:
+        expected = route.request_media_type
+        if not accepts(expected, declared):
+            raise ApiError(415, "unsupported_media_type", f"send the body as {expected}, not "
+                                                          f"{declared or 'without a Content-Type'}",
+                           field="Content-Type", rule="content_type.unsupported")
+    if length > route.max_body:
+        raise ApiError(413, "too_large", f"the body is larger than {route.max_body:,} bytes")
+    content = body.read() if isinstance(body, Unread) else body
+    if b"\x00" in content or b"\\u0000" in content:
+        raise nul_refused("body")
+    return content
+
+
+def accepts(expected: str | None, declared: str | None) -> bool:
+    """Whether a Content-Type header names the expected media type: ``application/json; charset=utf-8`` is JSON,
+    any other charset is not (JSON is UTF-8)."""
+    media_type, *parameters = (declared or "").split(";")
+    charsets = [value.strip().strip('"').lower() for name, _, value in (part.partition("=") for part in parameters)
+                if name.strip().lower() == "charset"]
+    return media_type.strip().lower() == expected and all(charset == "utf-8" for charset in charsets)
+
+
+def check_no_nul(path_params: dict[str, str], args: dict[str, list[str]]) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it here, whatever field it hides in, rather than fail downstream
+    (the body's own check is in :func:`read_body`)."""
+    if any("\x00" in value for values in args.values() for value in values):
+        raise nul_refused("query")
+    if any("\x00" in value for value in path_params.values()):
+        raise nul_refused("path")
+
+
+def nul_refused(where: str) -> ApiError:
+    return invalid(where, "text.nul", f"the {where} contains a NUL character, which no text field may hold")
 
 
 def request_hash(route: Route, call: Call) -> str:

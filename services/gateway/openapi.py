@@ -23,12 +23,41 @@ ERRORS = {
     403: "The role may not do this, or the resource is outside the user's region, or (password_change_required) the "
          "user must change the password an administrator set (POST /api/v1/auth/password)",
     404: "No such resource",
+    405: "The path does not take this method: `Allow` lists those it takes",
     409: "Conflicts with recorded state (illegal transition, duplicate, programme rule, Idempotency-Key reuse)",
+    413: "The body is larger than this route takes",
+    415: "The body is not of the media type this route takes (Content-Type)",
     429: "Too many failed logins for this username or from this address: try again after Retry-After seconds",
     502: "A service, or a job the gateway ran (import, audit), failed unexpectedly: not your input",
     503: "A service did not answer in time (the outcome of a write is unknown: retry with the same Idempotency-Key), "
          "or a job ran past its time-out, or an audit is already running (Retry-After)",
 }
+SECONDS = {"type": "string", "pattern": "^[0-9]+$"}
+# The headers an error answer carries: required where every such answer has it, else sent by some of them.
+ERROR_HEADERS: dict[int, dict[str, dict]] = {
+    401: {"WWW-Authenticate": {"description": "how to authenticate (a bearer token)",
+                               "schema": {"type": "string"}}},
+    405: {"Allow": {"description": "the methods this path takes", "required": True, "schema": {"type": "string"}}},
+    409: {"Retry-After": {"description": "seconds: a request with this Idempotency-Key is still running",
+                          "schema": SECONDS}},
+    429: {"Retry-After": {"description": "seconds until the next attempt is taken", "required": True,
+                          "schema": SECONDS}},
+    503: {"Retry-After": {"description": "seconds to wait before trying again", "schema": SECONDS}},
+}
+
+
+def statuses(route: Route) -> list[int]:
+    """Every error status the server can answer for the route (the pipeline's steps in core.py, the router's 405);
+    health's 503 is its own answer, documented with the 200's body."""
+    found = [400, 405]
+    if not route.public:
+        found += [401, 403, 404, 409, 502, 503]
+    if route.request_media_type is not None:
+        found += [413, 415]
+    if route.name in ("issue_token", "change_password"):
+        # a wrong password; a password an administrator set, to change first; throttled; the gateway's database down
+        found += [401, 403, 429, 503]
+    return sorted(set(found))
 
 
 class _Schemas:
@@ -70,7 +99,7 @@ def operation(route: Route, schemas: _Schemas) -> dict:
     op["description"] = f"Roles: {roles}. Region: {route.scope.kind}."
     params = _parameters(route.path_model, "path") + _parameters(route.query or Params, "query")
     if route.write and not route.public:
-        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+        params.append({"name": "Idempotency-Key", "in": "header", "required": route.idempotency_key,
                        "description": "the same key and body give the same stored answer, once",
                        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{8,200}$"}})
     if params:
@@ -90,14 +119,11 @@ def operation(route: Route, schemas: _Schemas) -> dict:
         response["content"] = {JSON: {"schema": schemas.of(route.response, "serialization")}}
     error = {"content": {JSON: {"schema": {"$ref": REF.format(model="ErrorOut")}}}}
     op["responses"] = {str(route.status): response}
-    statuses = [400, 503] if route.public else [status for status in ERRORS if status != 429]  # 429: logins only
     if route.name == "health":
         op["responses"]["503"] = {"description": "a dependency is down", **response}
-        statuses = []
-    if route.name in ("issue_token", "change_password"):
-        statuses = [400, 401, 403, 429, 503]
-    for status in statuses:
-        op["responses"][str(status)] = {"description": ERRORS[status], **error}
+    for status in statuses(route):
+        headers = {"headers": ERROR_HEADERS[status]} if status in ERROR_HEADERS else {}
+        op["responses"][str(status)] = {"description": ERRORS[status], **error, **headers}
     if not route.public:
         op["security"] = [{"bearer": []}]
     return op

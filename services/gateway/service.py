@@ -21,7 +21,7 @@ from services.gateway.console.pages import PAGES
 from services.gateway.console.static import static_response
 from services.gateway.console.templating import Templates
 from services.gateway.console.web import BASE, Console, Page
-from services.gateway.core import JSON, ApiRequest, ApiResponse, File, Gateway, Route
+from services.gateway.core import JSON, ApiRequest, ApiResponse, File, Gateway, Route, Unread
 from services.gateway.errors import ApiError
 from services.gateway.jobs import Jobs
 from services.gateway.routes import ROUTES
@@ -172,15 +172,13 @@ class GatewayService:
     console: Console = ConsoleProvider()
 
     def dispatch(self, route: Route, request, path: dict) -> Response:
-        length = request.content_length or 0
-        if length > route.max_body:
-            return error_response(ApiError(413, "too_large", f"the body is larger than {route.max_body:,} bytes"))
         api_request = ApiRequest(
             method=request.method,
             path_params=dict(path),
             args={key: request.args.getlist(key) for key in request.args},
             headers={key.lower(): value for key, value in request.headers.items()},
-            body=request.get_data(cache=False) if route.method != "GET" else b"",
+            # left in the connection: the pipeline reads it only for a user the route allows, within its limit
+            body=Unread(request.content_length or 0, lambda: request.get_data(cache=False)),
             client=request.remote_addr,
         )
         return response_for(route, self.core.handle(route, api_request, self.rpc))

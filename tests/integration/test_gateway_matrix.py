@@ -66,6 +66,8 @@ def send(client, route: Route, ids: dict[str, str]) -> tuple[int, dict]:
     if "idempotency-key" in headers:
         headers["idempotency-key"] = f"matrix-{uuid.uuid4()}"
     data = example.get("raw") or (json.dumps(example["body"]) if "body" in example else None)
+    if "body" in example:
+        headers["Content-Type"] = "application/json"
     if "raw" in example:
         headers["Content-Type"] = "text/csv"
         data = example["raw"].replace(b"1801060101200001", ids["kk"].encode())

@@ -201,7 +201,8 @@ def ask(gateway: Gateway, route: Route, role: str, region: str):
         method=route.method,
         path_params={name: PATH[name] for name in route.path_params},
         args={key: [value] for key, value in example.get("query", {}).items()},
-        headers={"authorization": f"Bearer {token}", **example.get("headers", {})},
+        headers={"authorization": f"Bearer {token}", **example.get("headers", {}),
+                 **({"content-type": route.request_media_type} if body else {})},
         body=body,
     )
     return gateway.handle(route, request, fake_rpc)

@@ -144,6 +144,8 @@ class View:
         route = ROUTE[name]
         headers = {"idempotency-key": f"console-{self.form_key()}"} if once else {}
         content = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        if content and route.request_media_type:  # what the console sends is what the route takes
+            headers["content-type"] = route.request_media_type
         request = ApiRequest(
             method=route.method,
             path_params={key: str(value) for key, value in (path or {}).items()},
