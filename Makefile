@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_LOCK := requirements/runtime.lock
+DEV_LOCK := requirements/dev.lock
 PYTEST_ARGS ?=
 BROWSER_ARGS ?=
 DEMO_ARGS ?=
@@ -11,15 +13,17 @@ DEMO_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv infra browser test demo up down lint bench clean translations
+.PHONY: help venv lock audit infra browser test demo up down lint bench clean translations
 
 help:
-	@echo "make venv    create .venv and pip install -e '.[dev]' (again only when pyproject.toml changes)"
+	@echo "make venv    create .venv from requirements/dev.lock (hash-checked), then berdaya itself (-e, no deps)"
+	@echo "make lock    re-resolve requirements/*.lock after a pin in pyproject.toml changed (LOCK_ARGS='--upgrade')"
 	@echo "make infra   make sure PostgreSQL, RabbitMQ and the berdaya_* roles/databases exist"
 	@echo "make test    run pytest (PYTEST_ARGS='-m \"not e2e\"' ...), then the browser tests (BROWSER_ARGS=...)"
 	@echo "make demo    run the demo (DEMO_ARGS=...)"
 	@echo "make up      start all services and the console (DEMO=1: on what make demo left);  make down  stop them"
-	@echo "make lint    ruff check + import-linter contracts"
+	@echo "make lint    ruff check + import-linter contracts + make audit"
+	@echo "make audit   pip-audit of the locked dependencies against PyPI's vulnerability data"
 	@echo "make bench   run bench/events.py"
 	@echo "make soak    faults at random for SOAK_SECONDS (default 600), JSON summary (tests/faults/soak.py)"
 	@echo "make translations  extract the console's messages into its catalogs and compile them"
@@ -30,17 +34,30 @@ help:
 # someone else's python. A creation that fails half-way (e.g. no ensurepip) leaves no .venv behind.
 VENV_OK = $(BIN)/python -c '' 2>/dev/null && head -1 $(BIN)/pip 2>/dev/null | grep -qx '\#!$(abspath $(BIN))/python[0-9.]*'
 
-$(STAMP): pyproject.toml
+# Every package comes from the lock, each file checked against its hashes (pip itself and the setuptools that
+# builds berdaya's editable install included: no build isolation fetching whatever is newest); berdaya is
+# installed without resolving anything. tests/security/test_dependencies.py fails when pyproject.toml's pins and
+# the lock disagree (make lock).
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@if ! { $(VENV_OK); }; then \
 	  echo "make: creating $(VENV) with $(PY)"; rm -rf $(VENV); \
 	  $(PY) -m venv $(VENV) || { rm -rf $(VENV); \
 	    echo "make: '$(PY) -m venv' failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }; \
 	fi
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 venv: $(STAMP)
+
+# The locks: the services' dependencies (what the images install) and, constrained to the same versions, the dev
+# extra's. pip-compile keeps the pins it finds and adds the hashes of every file PyPI has for each (any platform);
+# LOCK_ARGS='--upgrade' or '--upgrade-package NAME' moves them. Python 3.11 like the images.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(LOCK_ARGS)
+lock: venv
+	$(PIP_COMPILE) -o $(RUNTIME_LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra dev -c $(RUNTIME_LOCK) -o $(DEV_LOCK) pyproject.toml
 
 infra:
 	bash scripts/ensure-infra.sh
@@ -69,6 +86,17 @@ down: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	@$(MAKE) --no-print-directory audit
+
+# Known vulnerabilities in the locked versions (the dev lock holds every runtime pin too), from the vulnerabilities
+# in PyPI's JSON for each release (OSV's own API is not reachable from our machines). --strict: a package
+# whose data cannot be read fails the audit (without it pip-audit skips the package and passes). --disable-pip: the
+# hashed lock is audited as written, nothing installed or resolved.
+AUDIT_LOCK ?= $(DEV_LOCK)
+audit: venv
+	@$(BIN)/pip-audit --vulnerability-service pypi --strict --progress-spinner off --disable-pip -r $(AUDIT_LOCK) \
+	  || { echo "make: audit FAILED: a known vulnerability (listed above), or PyPI's vulnerability data for a" \
+	       "locked release could not be read" >&2; exit 1; }
 
 bench: venv infra
 	$(BIN)/python bench/events.py

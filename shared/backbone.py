@@ -153,16 +153,17 @@ class BackboneEntrypoints:
         """Resume the consumer of an upstream halted on a poison event, once its cause is fixed."""
         command = parse_command(RetryUpstream, payload)
         retried = self.app.retry_upstream(command)
-        return self._resolved(retried, "consumer.retried", by=command.by, reason=command.reason)
+        return self._resolved(retried, "consumer.retried", by=command.by)
 
     @domain_rpc
     def skip_upstream_event(self, payload: dict) -> dict:
         """Never apply the upstream event a consumer halted on; the consumer goes on after it."""
         command = parse_command(SkipUpstreamEvent, payload)
         skipped = self.app.skip_upstream_event(command, upstream_puller(self.config, command.upstream))
-        return self._resolved(skipped, "consumer.skipped", by=command.by, reason=command.reason)
+        return self._resolved(skipped, "consumer.skipped", by=command.by)
 
     def _resolved(self, decision: dict, what: str, **context: str) -> dict:
+        # Who decided, not their reason: free text may name the person the event is about (the halt record keeps it).
         log = get_logger(f"{self.app.service_name}.backbone")
         log.info(what, upstream=decision["upstream"], position=decision["position"], **context)
         try:

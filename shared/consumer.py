@@ -277,8 +277,11 @@ class Consumer:
                 raise  # the database or another upstream, not the event: nothing of this batch is kept; retry later
             except Exception as exc:
                 reason = exc.reason if isinstance(exc, PoisonMessage) else f"handler failed: {exc!r}"
+                # The halt keeps a handler's error text for the operator; the log says only its type (the text may
+                # name the person the event is about).
+                logged = exc.reason if isinstance(exc, PoisonMessage) else f"handler failed: {type(exc).__name__}"
                 self.apply(envelopes[:index])  # keep what came before, without the poisoned unit's changes
-                self._halt(envelope.model_dump_json(), envelope.position, reason)
+                self._halt(envelope.model_dump_json(), envelope.position, reason, logged)
         self._commit(unit, envelopes[-1])
 
     def _commit(self, unit: UnitOfWork, last: Envelope) -> None:
@@ -294,8 +297,8 @@ class Consumer:
 
     # --- poison -----------------------------------------------------------------------------------------
 
-    def _dead_letter(self, body: bytes | str, position: int | None, reason: str) -> None:
-        self.log.error("consumer.dead_lettered", position=position, reason=reason)
+    def _dead_letter(self, body: bytes | str, position: int | None, reason: str, logged: str | None = None) -> None:
+        self.log.error("consumer.dead_lettered", position=position, reason=logged or reason)
         headers = {"x-berdaya-reason": reason, "x-berdaya-upstream": self.upstream,
                    "x-berdaya-consumer": self.app.service_name,
                    "x-berdaya-dead-lettered-at": datetime.now(UTC).isoformat()}
@@ -306,8 +309,8 @@ class Consumer:
         assert self._dead_letters is not None
         self._dead_letters.publish([(self.queue_name, message)])
 
-    def _halt(self, body: bytes | str, position: int | None, reason: str) -> None:
-        self._dead_letter(body, position, reason)
+    def _halt(self, body: bytes | str, position: int | None, reason: str, logged: str | None = None) -> None:
+        self._dead_letter(body, position, reason, logged)
         self.app.halt_consumer(self.upstream, position if position is not None else self.position, reason)
-        self.log.error("consumer.halted", position=position, reason=reason)
+        self.log.error("consumer.halted", position=position, reason=logged or reason)
         raise Halted(reason)

@@ -298,7 +298,8 @@ class Gateway:
         except RemoteError as remote:
             error = from_remote_error(remote)
             if error.status >= 500:
-                log.error("gateway.upstream_error", route=route.name, exc_type=remote.exc_type, value=remote.value)
+                # The type only: the service logged the error itself, and its text may name who the request was about.
+                log.error("gateway.upstream_error", route=route.name, exc_type=remote.exc_type)
             return ApiResponse(error.status, error.body(), error.headers)
         except ServiceUnavailable as down:
             error = unavailable(down)

@@ -9,9 +9,11 @@ wrong method) is answered in the API's JSON error shape, or as a page under /con
 
 from __future__ import annotations
 
+import time
+
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
@@ -58,15 +60,19 @@ def not_found_page() -> Response:
 
 
 class JsonWsgiApp(WsgiApp):
-    """nameko's WSGI app, with the router's own refusals (unknown path, wrong method) in the API's error shape."""
+    """nameko's WSGI app, with the router's own refusals (unknown path, wrong method) in the API's error shape, and
+    the access log: one line per request naming its route's pattern, never the path or query it was called with
+    (a KK or NIK in the path, a name searched for)."""
 
     def __call__(self, environ, start_response):
+        started = time.monotonic()
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
+        route = None
         try:
-            provider, values = adapter.match()
-            request.path_values = values
-            response = provider.handle_request(request)
+            rule, values = adapter.match(return_rule=True)
+            route, request.path_values = rule.rule, values
+            response = rule.endpoint.handle_request(request)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
             response = error_response(ApiError(405, "method_not_allowed", f"use {allowed}",
@@ -81,12 +87,20 @@ class JsonWsgiApp(WsgiApp):
         except Exception:  # never an HTML page or a dropped connection
             log.exception("gateway.wsgi_error")
             response = error_response(ApiError(500, "internal", "internal error"))
+        log.info("gateway.request", method=request.method, route=route, client=environ.get("REMOTE_ADDR"),
+                 status=response.code if isinstance(response, HTTPException) else response.status_code,
+                 ms=round((time.monotonic() - started) * 1000))
         return response(environ, start_response)
 
 
 class ApiServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
+        server = super().get_wsgi_server(sock, wsgi_app, protocol, debug)
+        server.log_output = False  # eventlet's access line is the request line as sent: JsonWsgiApp logs instead
+        return server
 
 
 class ApiEndpoint(HttpRequestHandler):
@@ -97,7 +111,8 @@ class ApiEndpoint(HttpRequestHandler):
         super().__init__(route.method, route.path.replace("{", "<").replace("}", ">"), **kwargs)
 
     def response_from_exception(self, exc):
-        log.error("gateway.worker_error", route=self.route.name, error=f"{type(exc).__name__}: {exc}")
+        # By its type: nameko logs the exception itself, and its message may carry what the request did.
+        log.error("gateway.worker_error", route=self.route.name, error=type(exc).__name__)
         return error_response(ApiError(500, "internal", "internal error"))
 
 
@@ -109,7 +124,7 @@ class ConsoleEndpoint(HttpRequestHandler):
         super().__init__(method, path.replace("{", "<").replace("}", ">"), **kwargs)
 
     def response_from_exception(self, exc):
-        log.error("gateway.console_error", page=self.name, error=f"{type(exc).__name__}: {exc}")
+        log.error("gateway.console_error", page=self.name, error=type(exc).__name__)  # as gateway.worker_error
         return Response("<!doctype html><title>500 · berdaya</title><h1>Terjadi kesalahan · Something went wrong</h1>",
                         status=500, mimetype="text/html")
 
@@ -139,7 +154,7 @@ class GatewayCore(DependencyProvider):
 
     def start(self) -> None:
         self.store.ensure_schema()
-        log.info("gateway.started", address=self.container.config.get("WEB_SERVER_ADDRESS", "0.0.0.0:8000"),
+        log.info("gateway.started", listening=self.container.config.get("WEB_SERVER_ADDRESS", "0.0.0.0:8000"),
                  routes=len(ROUTES))
 
     def stop(self) -> None:
