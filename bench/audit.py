@@ -7,12 +7,12 @@ reading the same rows. This script builds grants' event log and ledger in a fres
 (``berdaya_bench_audit``) with the very tables the grants service creates — the eventsourcing events table
 ``grants_events`` (same columns, primary key and notification index) and ``shared.ledger.LEDGER_DDL`` — and fills
 them with ``--events`` money events (default 1,000,000): interleaved proposal and grant lifecycles (approved,
-instructed, sent, confirmed, failed, cancelled, delivered, refunded) whose stored state is JSON in the format the
-service stores (``{"timestamp":{"_type_":"datetime_iso",...},...}``), plus the non-money events of the same
-lifecycles (drafted, submitted, verified, recommended, opened; ``--money-only`` leaves them out). Each money event
-has its ledger row, chained with ``shared.ledger.chain`` exactly as the service chains them. The rows go in with
-``COPY`` (indexes and constraints are added after the load, then ``VACUUM ANALYZE``, as on a database that has
-lived a while).
+instructed, sent, confirmed, failed, cancelled, handovers recorded and accepted, refunded) whose stored state is
+JSON in the format the service stores (``{"timestamp":{"_type_":"datetime_iso",...},...}``), plus the non-money
+events of the same lifecycles (drafted, submitted, verified, recommended, opened; ``--money-only`` leaves them
+out). Each money event has its ledger row, chained with ``shared.ledger.chain`` exactly as the service chains them.
+The rows go in with ``COPY`` (indexes and constraints are added after the load, then ``VACUUM ANALYZE``, as on a
+database that has lived a while).
 
 - ``verify_events_per_s``: ledger entries / seconds of ``berdaya.audit.verify.verify_ledger(conn, problems)`` — the
   chain walk of ``berdaya audit verify`` (the join of ledger with grants_events in ledger order, every entry's
@@ -96,7 +96,7 @@ JOIN = ("SELECT l.seq, l.originator_id, l.originator_version, l.topic, l.previou
         "e.notification_id, e.state FROM ledger l LEFT JOIN grants_events e "
         "USING (originator_id, originator_version) ORDER BY l.seq")
 MONEY_TOPICS = ("Proposal.Approved", "Proposal.Cancelled", "Grant.Instructed", "Grant.Sent", "Grant.Confirmed",
-                "Grant.Failed", "Grant.PaymentCancelled", "Grant.Delivered", "Grant.Refunded")
+                "Grant.Failed", "Grant.PaymentCancelled", "Grant.DeliveryRecorded", "Grant.Delivered", "Grant.Refunded")
 console = Console(stderr=True)
 
 
@@ -171,14 +171,15 @@ def lifecycle(rng: random.Random) -> Iterator[Step]:
                      {"_type_": f"{PREFIX}Tranche", "_data_": {"number": 2, "amount_rp": amount - first}}]}
     version = 2
     for tranche, tranche_rp in ((1, first), (2, amount - first)):
-        if form == "equipment":
-            yield grant, version, "Grant.Delivered", {
+        if form == "equipment":  # recorded by an operator, the handover accepted by a treasurer
+            handover = {
                 "payment_id": str(new_uuid(rng)), "tranche": tranche, "amount_rp": tranche_rp,
                 "items": [{"_type_": f"{PREFIX}HandoverItem", "_data_": {
                     "item": "Peralatan dapur", "quantity": 2, "value_rp": tranche_rp}}],
-                "handover_date": {"_type_": "date_iso", "_data_": "2026-03-02"}, "receiver": "Ketua KUBE",
-                "by": "op.lamsel"}
-            version += 1
+                "handover_date": {"_type_": "date_iso", "_data_": "2026-03-02"}, "receiver": "Ketua KUBE"}
+            yield grant, version, "Grant.DeliveryRecorded", {**handover, "by": "op.lamsel"}
+            yield grant, version + 1, "Grant.Delivered", {**handover, "by": "bendahara.lamsel"}
+            version += 2
             continue
         while True:
             payment = str(new_uuid(rng))
@@ -200,7 +201,7 @@ def lifecycle(rng: random.Random) -> Iterator[Step]:
                 continue
             yield grant, version, "Grant.Confirmed", {
                 "payment_id": payment, "bank_reference": f"{rng.choice(BANKS)}-{rng.randrange(10**11, 10**12)}",
-                "by": "bendahara.lamsel"}
+                "by": "bendahara2.lamsel"}  # not who instructed it
             version += 1
             break
     if rng.random() < 0.02:

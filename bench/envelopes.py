@@ -109,6 +109,7 @@ VILLAGES = ("18.01.06.2001", "18.01.06.2005", "18.01.04.2001", "18.01.04.2002")
 OPERATOR, OPERATOR_2 = Actor("bench.op", "operator", "18.01"), Actor("bench.op2", "operator", "18.01")
 VERIFIER, PROVINCE = Actor("bench.ver", "verifier", "18.01"), Actor("bench.prov", "province", "18")
 MINISTRY, TREASURER = Actor("bench.min", "ministry", ""), Actor("bench.tr", "treasurer", "18.01")
+TREASURER_2 = Actor("bench.tr2", "treasurer", "18.01")  # confirms what TREASURER instructs
 FACILITATOR = Actor("bench.fac", "facilitator", "18.01")
 LINES = [BudgetLine("mesin jahit", 5, "unit", 2_500_000), BudgetLine("kain dan benang", 1, "paket", 4_000_000)]
 APPROVED_RP = 14_000_000
@@ -143,7 +144,7 @@ def pay_tranche(app: GrantsApplication, grant: Grant, number: int, retry: bool) 
                    lambda: grant.fail(failed_id, "rekening tidak aktif", TREASURER))
     one_by_one(app, grant, lambda: grant.instruct(number, payment_id, TREASURER, gate_open),
                lambda: grant.mark_sent(payment_id, TREASURER),
-               lambda: grant.confirm(payment_id, f"BRI-{uuid.uuid4().hex[:10]}", TREASURER),
+               lambda: grant.confirm(payment_id, f"BRI-{uuid.uuid4().hex[:10]}", TREASURER_2),
                lambda: grant.submit_lpj(number, spending(grant.tranche(number).amount_rp), OPERATOR, TODAY),
                lambda: grant.review_lpj(number, True, OPERATOR_2),
                lambda: grant.record_visit(TODAY, "running", 2_500_000, "usaha berjalan", FACILITATOR, TODAY))

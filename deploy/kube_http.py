@@ -3,11 +3,12 @@
     python3 deploy/kube_http.py BASE_URL PASSWORD [FISCAL_YEAR]
 
 Stdlib only: it runs with the host's python3, against the port compose publishes. The users (operator, second
-operator, verifier, province, ministry, treasurer, facilitator, auditor; all with PASSWORD) are created beforehand
-with `berdaya users add` (deploy/test-compose.sh does it); the region table is already imported. The route is that
-of tests/e2e/test_http.py: seven eligible households, a women's KUBE, a budget, the proposal's climb, tranche 1
-paid, the LPJ accepted by a second operator, the Family School completed by six of the seven representatives,
-tranche 2 paid. Prints one JSON line per stage with its time; exits non-zero at the first unexpected answer.
+operator, verifier, province, ministry, treasurer, second treasurer, facilitator, auditor; all with PASSWORD) are
+created beforehand with `berdaya users add` (deploy/test-compose.sh does it); the region table is already imported.
+The route is that of tests/e2e/test_http.py: seven eligible households, a women's KUBE, a budget, the proposal's
+climb, tranche 1 paid (instructed by the treasurer, confirmed by the second: the one who instructs may not confirm),
+the LPJ accepted by a second operator, the Family School completed by six of the seven representatives, tranche 2
+paid. Prints one JSON line per stage with its time; exits non-zero at the first unexpected answer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ USERS = {  # username: (role, region)
     "dinsos.lampung": ("province", "18"),
     "kemensos.pusat": ("ministry", ""),
     "bendahara.lamsel": ("treasurer", "18.01"),
+    "bendahara2.lamsel": ("treasurer", "18.01"),
     "fasilitator.rina": ("facilitator", "18.01"),
     "inspektorat": ("auditor", ""),
 }
@@ -131,7 +133,8 @@ def run(base: str, password: str, fiscal_year: int) -> None:
         clients[username] = Client(base, token["access_token"])
     operator, operator_2 = clients["op.kalianda"], clients["op2.kalianda"]
     verifier, province, ministry = clients["kabid.lamsel"], clients["dinsos.lampung"], clients["kemensos.pusat"]
-    treasurer, facilitator, auditor = clients["bendahara.lamsel"], clients["fasilitator.rina"], clients["inspektorat"]
+    treasurer, treasurer_2 = clients["bendahara.lamsel"], clients["bendahara2.lamsel"]
+    facilitator, auditor = clients["fasilitator.rina"], clients["inspektorat"]
     stage("tokens", users=len(clients))
 
     households = [household(i) for i in range(7)]
@@ -173,8 +176,8 @@ def run(base: str, password: str, fiscal_year: int) -> None:
     if treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/disburse", headers=key) != payment:
         raise Failed("a retried disbursement with the same Idempotency-Key answered differently")
     treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment['payment_id']}/sent")
-    paid = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment['payment_id']}/confirm",
-                        {"bank_reference": "BRI-DEPLOY-000001"})
+    paid = treasurer_2.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment['payment_id']}/confirm",
+                          {"bank_reference": "BRI-DEPLOY-000001"})
     stage("tranche_1_paid", disbursed_rp=paid["disbursed_rp"])
 
     operator.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/lpj", {"lines": [
@@ -199,8 +202,8 @@ def run(base: str, password: str, fiscal_year: int) -> None:
     key = {"Idempotency-Key": f"tranche-2-{uuid.uuid4()}"}
     payment = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/2/disburse", headers=key)
     treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment['payment_id']}/sent")
-    grant = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment['payment_id']}/confirm",
-                         {"bank_reference": "BRI-DEPLOY-000002"})
+    grant = treasurer_2.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment['payment_id']}/confirm",
+                           {"bank_reference": "BRI-DEPLOY-000002"})
     if not grant["disbursed_rp"] == grant["amount_rp"] == 14_000_000:
         raise Failed(f"grant after tranche 2: {grant}")
     if auditor.ok("GET", f"/api/v1/proposals/{proposal_id}")["status"] != "approved":

@@ -399,7 +399,7 @@ kube_over_http() {
         add() { berdaya users add "$1" --role "$2" --region "$3" --password "$USERS_PASSWORD" --no-must-change 2>&1 | tail -1; }
         add op.kalianda operator 18.01; add op2.kalianda operator 18.01; add kabid.lamsel verifier 18.01
         add dinsos.lampung province 18; add kemensos.pusat ministry ""; add bendahara.lamsel treasurer 18.01
-        add fasilitator.rina facilitator 18.01; add inspektorat auditor ""'
+        add bendahara2.lamsel treasurer 18.01; add fasilitator.rina facilitator 18.01; add inspektorat auditor ""'
     note "the HTTP API on the host: http://127.0.0.1:$GATEWAY_PORT (python3 deploy/kube_http.py)"
     python3 deploy/kube_http.py "http://127.0.0.1:$GATEWAY_PORT" "$USERS_PASSWORD" | sed 's/^/deploy-test:   /' \
         || die "the KUBE did not reach its second tranche over HTTP, or the audit over HTTP did not verify"

@@ -111,11 +111,12 @@ def proposal_steps(events: Iterable) -> dict[str, Step]:
 
 
 def payment_steps(events: Iterable) -> dict[str, dict[str, Any]]:
-    """Per payment id: who instructed it and who confirmed it (or delivered it, with its BAST), and when."""
+    """Per payment id: who instructed it and who confirmed it (or recorded a delivery's BAST and who accepted the
+    handover), and when."""
     payments: dict[str, dict[str, Any]] = defaultdict(dict)
     for event in events:
         name = type(event).__name__
-        if name == "Instructed":
+        if name in ("Instructed", "DeliveryRecorded"):
             payments[event.payment_id]["instructed"] = Step(event.by, event.timestamp)
         elif name == "Confirmed":
             payments[event.payment_id]["confirmed_delivered"] = Step(event.by, event.timestamp)

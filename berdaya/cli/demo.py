@@ -327,6 +327,7 @@ VERIFIER = {"user": "kabid.pemberdayaan", "role": "verifier", "region": "18.01"}
 PROVINCE = {"user": "dinsos.lampung", "role": "province", "region": "18"}
 MINISTRY = {"user": "kemensos.dirjen", "role": "ministry", "region": ""}
 TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
+TREASURER_2 = {"user": "bendahara2.lamsel", "role": "treasurer", "region": "18.01"}  # confirms TREASURER's transfers
 FACILITATOR = {"user": "fasilitator.demo", "role": "facilitator", "region": "18.01"}
 # Who runs the operator tools (see cli_actor): the admin the region table, nationally; an operator the DTKS file of
 # Lampung Selatan and the KUBE formed from it, for that regency.
@@ -341,7 +342,7 @@ def demo_users() -> list[list[str]]:
 
 # Who logs in to the console on the demo's data: the demo's own actors, and one person for each other role.
 CONSOLE_USERS = tuple((actor["user"], actor["role"], actor["region"])
-                      for actor in (OPERATOR, OPERATOR_2, VERIFIER, PROVINCE, MINISTRY, TREASURER)) + (
+                      for actor in (OPERATOR, OPERATOR_2, VERIFIER, PROVINCE, MINISTRY, TREASURER, TREASURER_2)) + (
     ("pendamping.lamsel", "facilitator", "18.01"), ("inspektorat", "auditor", ""), ("admin.berdaya", "admin", ""),
     ("kadis.lamsel", "head", "18.01"))
 BUSINESS_PLAN = "Usaha olahan makanan: keripik pisang dan kemplang, dipasarkan ke warung dan pasar Kalianda"
@@ -390,19 +391,23 @@ class Steps:
             self.rpc.grants.fail({**step, "reason": "nomor rekening tidak sesuai"})
             self.say(f"tranche {tranche} failed at the bank: nomor rekening tidak sesuai — instructed again")
             return self.pay(proposal_id, tranche, key + "-retry")
-        self.rpc.grants.confirm({**step, "bank_reference": f"BRI-{key.upper()}"})
-        self.say(f"tranche {tranche} confirmed by the bank (Rp {payment['amount_rp']:,})")
+        self.rpc.grants.confirm({**step, "actor": TREASURER_2, "bank_reference": f"BRI-{key.upper()}"})
+        self.say(f"tranche {tranche} confirmed by the bank (Rp {payment['amount_rp']:,}; recorded by another "
+                 "treasurer)")
 
     def pay_with_a_failure(self, proposal_id: str) -> None:
         self.pay(proposal_id, 1, "demo-full-t1", fail_first=True)
 
     def deliver(self, proposal_id: str, tranche: int = 1, key: str = "demo-equipment-t1") -> None:
         amount = self.rpc.grants.grant(proposal_id)["tranches"][tranche - 1]["amount_rp"]
-        self.rpc.grants.deliver({"actor": OPERATOR, "proposal_id": proposal_id, "tranche": tranche,
-                                 "idempotency_key": key, "receiver": "Ketua KUBE",
-                                 "handover_date": jakarta_today().isoformat(),
-                                 "items": [{"item": "Peralatan dapur", "quantity": 2, "value_rp": amount}]})
-        self.say(f"equipment for tranche {tranche} handed over with a BAST (Rp {amount:,})")
+        delivery = self.rpc.grants.deliver({"actor": OPERATOR, "proposal_id": proposal_id, "tranche": tranche,
+                                            "idempotency_key": key, "receiver": "Ketua KUBE",
+                                            "handover_date": jakarta_today().isoformat(),
+                                            "items": [{"item": "Peralatan dapur", "quantity": 2, "value_rp": amount}]})
+        self.rpc.grants.accept_handover({"actor": TREASURER, "proposal_id": proposal_id,
+                                         "payment_id": delivery["payment_id"]})
+        self.say(f"equipment for tranche {tranche} handed over with a BAST (Rp {amount:,}), the handover accepted by "
+                 "the treasurer")
 
     def lpj(self, proposal_id: str) -> None:
         amount = self.rpc.grants.grant(proposal_id)["tranches"][0]["amount_rp"]

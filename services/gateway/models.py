@@ -483,6 +483,8 @@ class PayableTranche(Open):
     amount_rp: int
     status: str
     payment_id: str | None
+    started_by: str | None = Field(description="who instructed the payment or recorded its handover: another user "
+                                               "confirms or accepts it")
     payable: bool
     blocked_by: str | None
 

@@ -57,7 +57,8 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
     upstreams = ("registry", "training")
     value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine)
     ledger_events = (Proposal.Approved, Proposal.Cancelled, Grant.Instructed, Grant.Sent, Grant.Confirmed,
-                     Grant.Failed, Grant.PaymentCancelled, Grant.Delivered, Grant.Refunded, Grant.Cancelled)
+                     Grant.Failed, Grant.PaymentCancelled, Grant.DeliveryRecorded, Grant.Delivered, Grant.Refunded,
+                     Grant.Cancelled)
     read_model_ddl = READ_MODEL_DDL
     audited_tables = AUDITED_TABLES
     mirrored_tables = MIRRORED_TABLES
@@ -272,6 +273,9 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
 
     def cancel_payment(self, command: cmd.Fail) -> None:
         self._grant_step(command, lambda g: g.cancel_payment(command.payment_id, command.reason, command.actor))
+
+    def accept_handover(self, command: cmd.PaymentAction) -> None:
+        self._grant_step(command, lambda g: g.accept_handover(command.payment_id, command.actor))
 
     def submit_lpj(self, command: cmd.SubmitLpj) -> None:
         lines = [SpendingLine(**line.model_dump()) for line in command.lines]

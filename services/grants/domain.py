@@ -6,7 +6,9 @@ Every amount is an integer number of rupiah. The invariants that protect the mon
 - approval is ≤ requested and ≤ Rp 2,000,000 × member households, and commits budget that never exceeds its
   ceiling; cancellation releases it;
 - a tranche is paid at most once, the total disbursed never exceeds the approved amount, and tranche 2 needs an
-  accepted LPJ for tranche 1 and the Family School gate.
+  accepted LPJ for tranche 1 and the Family School gate;
+- segregation of duties: the treasurer who instructed a transfer does not confirm it, and whoever recorded an
+  equipment delivery does not accept its handover (the tranche is paid when another person does).
 
 Longer than the house's ~400 lines on purpose: the four aggregates share the money's rules (actor checks,
 maker–checker, tranche order), and one file keeps every invariant an auditor must read in one place.
@@ -33,6 +35,7 @@ from shared.versioning import VersionedEvent
 from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
 
 PAID = ("confirmed", "delivered")  # a payment's states in which its tranche is paid
+HANDOVER_ROLES = ("operator", "treasurer")  # who records an equipment delivery, and who (another person) accepts it
 
 
 @dataclass(frozen=True)
@@ -549,7 +552,7 @@ class Grant(Aggregate):
                     group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.payments = {**self.payments, payment_id: {"payment_id": payment_id, "tranche": tranche,
                                                        "amount_rp": amount_rp, "status": "instructed",
-                                                       "kind": "cash"}}
+                                                       "kind": "cash", "instructed_by": by}}
 
     def _payment_step(self, payment_id: str, actor: Actor, expected: tuple[str, ...], action: str) -> dict:
         check_role(actor, ("treasurer",), action)
@@ -571,6 +574,10 @@ class Grant(Aggregate):
 
     def confirm(self, payment_id: str, bank_reference: str, actor: Actor) -> None:
         payment = self._payment_step(payment_id, actor, ("sent",), "confirm a payment")
+        if payment["instructed_by"] == actor.user:
+            raise NotYours("payment.maker_checker", f"{actor.user} instructed payment {payment_id} and may not "
+                                                    "confirm it: another treasurer records the bank's confirmation",
+                           user=actor.user, payment_id=payment_id)
         if not bank_reference.strip():
             raise ValidationFailed("bank_reference", "payment.bank_reference", "the bank's reference is required")
         self._confirmed(payment_id=payment_id, bank_reference=bank_reference, by=actor.user,
@@ -609,8 +616,9 @@ class Grant(Aggregate):
 
     def deliver(self, number: int, payment_id: str, items: list[HandoverItem], handover_date: date, receiver: str,
                 actor: Actor, gate_open: bool, today: date) -> None:
-        """Equipment instead of a transfer, with its BAST: items, quantities, values, date, receiver."""
-        check_role(actor, ("operator", "treasurer"), "record an equipment delivery")
+        """Record equipment handed over instead of a transfer, with its BAST: items, quantities, values, date,
+        receiver. The tranche is paid when another person accepts the handover (``accept_handover``)."""
+        check_role(actor, HANDOVER_ROLES, "record an equipment delivery")
         check_region(actor, self.village_code, "record an equipment delivery")
         if self.form == "cash":
             raise RuleViolated("tranche.form", "a cash grant is transferred, not delivered")
@@ -631,16 +639,46 @@ class Grant(Aggregate):
                                                                        "future")
         if not receiver.strip():
             raise ValidationFailed("receiver", "bast.receiver", "the handover record names its receiver")
-        self._delivered(payment_id=payment_id, tranche=number, amount_rp=value, items=items,
-                        handover_date=handover_date, receiver=receiver, by=actor.user, **self._where())
+        self._delivery_recorded(payment_id=payment_id, tranche=number, amount_rp=value, items=items,
+                                handover_date=handover_date, receiver=receiver, by=actor.user, **self._where())
 
+    @event("DeliveryRecorded")
+    def _delivery_recorded(self, payment_id: str, tranche: int, amount_rp: int, items: list[HandoverItem],
+                           handover_date: date, receiver: str, by: str, proposal_id: uuid.UUID | None,
+                           group_id: uuid.UUID | None, village_code: str | None) -> None:
+        self.payments = {**self.payments, payment_id: {"payment_id": payment_id, "tranche": tranche,
+                                                       "amount_rp": amount_rp, "status": "recorded",
+                                                       "kind": "equipment", "items": list(items),
+                                                       "handover_date": handover_date, "receiver": receiver,
+                                                       "recorded_by": by}}
+
+    def accept_handover(self, payment_id: str, actor: Actor) -> None:
+        """Another person than the one who recorded the delivery accepts its BAST: the tranche is paid."""
+        check_role(actor, HANDOVER_ROLES, "accept an equipment handover")
+        check_region(actor, self.village_code, "accept an equipment handover")
+        payment = self.payment(payment_id)
+        if payment["status"] != "recorded":
+            raise Conflict(f"cannot accept the handover: payment {payment_id} is {payment['status']}",
+                           rule="payment.transition", status=payment["status"])
+        if payment["recorded_by"] == actor.user:
+            raise NotYours("bast.maker_checker", f"{actor.user} recorded this delivery and may not accept its "
+                                                 "handover: another person does", user=actor.user,
+                           payment_id=payment_id)
+        self._delivered(payment_id=payment_id, tranche=payment["tranche"], amount_rp=payment["amount_rp"],
+                        items=payment["items"], handover_date=payment["handover_date"], receiver=payment["receiver"],
+                        by=actor.user, **self._where())
+
+    # Before accept_handover, one Delivered event recorded a delivery and paid its tranche at once: such a stored
+    # event still replays to a paid, delivered payment (without the DeliveryRecorded before it).
     @event("Delivered")
     def _delivered(self, payment_id: str, tranche: int, amount_rp: int, items: list[HandoverItem],
                    handover_date: date, receiver: str, by: str, proposal_id: uuid.UUID | None,
                    group_id: uuid.UUID | None, village_code: str | None, timestamp: datetime | None = None) -> None:
-        self.payments = {**self.payments, payment_id: {"payment_id": payment_id, "tranche": tranche,
+        self.payments = {**self.payments, payment_id: {**self.payments.get(payment_id, {}),
+                                                       "payment_id": payment_id, "tranche": tranche,
                                                        "amount_rp": amount_rp, "status": "delivered",
-                                                       "kind": "equipment", "receiver": receiver,
+                                                       "kind": "equipment", "items": list(items),
+                                                       "handover_date": handover_date, "receiver": receiver,
                                                        "paid_on": paid_on(timestamp)}}
 
     def _set_payment(self, payment_id: str, **changes: object) -> None:

@@ -56,6 +56,12 @@ def _tranches(tranches) -> list[public.TrancheV1]:
     return [public.TrancheV1(number=t.number, amount_rp=t.amount_rp) for t in tranches]
 
 
+def _handover(e) -> dict:
+    return {"payment_id": e.payment_id, "by": e.by, "tranche": e.tranche, "amount_rp": e.amount_rp,
+            "items": [public.HandoverItemV1(item=i.item, quantity=i.quantity, value_rp=i.value_rp) for i in e.items],
+            "handover_date": e.handover_date, "receiver": e.receiver}
+
+
 def _budget_ceiling(app: GrantsApplication | None, e) -> EventData:
     fiscal_year, source = versioning.carried(e, ("fiscal_year", "source"), partial(_stored_before_v2, app, e))
     return public.BudgetCeilingSetV1(budget_id=e.originator_id, fiscal_year=fiscal_year, source=source,
@@ -114,10 +120,8 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication | None, object], EventData
                                                              by=e.by, reason=e.reason),
     Grant.PaymentCancelled: lambda app, e: public.DisbursementCancelledV1(
         **_grant_fields(app, e), payment_id=e.payment_id, by=e.by, reason=e.reason),
-    Grant.Delivered: lambda app, e: public.DisbursementDeliveredV1(
-        **_grant_fields(app, e), payment_id=e.payment_id, by=e.by, tranche=e.tranche, amount_rp=e.amount_rp,
-        items=[public.HandoverItemV1(item=i.item, quantity=i.quantity, value_rp=i.value_rp) for i in e.items],
-        handover_date=e.handover_date, receiver=e.receiver),
+    Grant.DeliveryRecorded: lambda app, e: public.DeliveryRecordedV1(**_grant_fields(app, e), **_handover(e)),
+    Grant.Delivered: lambda app, e: public.DisbursementDeliveredV1(**_grant_fields(app, e), **_handover(e)),
     Grant.LpjSubmitted: lambda app, e: public.LpjSubmittedV1(**_grant_fields(app, e), tranche=e.tranche,
                                                              total_rp=e.total_rp, lines=len(e.lines), by=e.by),
     Grant.LpjAccepted: lambda app, e: public.LpjAcceptedV1(**_grant_fields(app, e), tranche=e.tranche, by=e.by),

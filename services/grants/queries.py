@@ -83,7 +83,7 @@ class GrantsQueries:
             "family_school_gate_open": self.gate_open(grant.group_id),
             "tranches": [{"number": t.number, "amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
                           "lpj": grant.lpj.get(t.number, {}).get("status")} for t in grant.tranches],
-            "payments": list(grant.payments.values()), "visits": grant.visits,
+            "payments": jsonable(list(grant.payments.values())), "visits": grant.visits,
             "history": [event_record(e) for e in self.events.get(grant.id)],
         }
 
@@ -112,7 +112,7 @@ class GrantsQueries:
             progress = [TrancheProgress(number, t["status"] in PAID, t["lpj"]) for number, t in tranches]
             listed.append({**row, "approved_at": state["approved_at"], "tranches": [
                 {"number": number, "amount_rp": t["amount_rp"], "status": t["status"], "payment_id": t["payment_id"],
-                 "failed": t["failed"], "lpj": t["lpj"],
+                 "failed": t["failed"], "lpj": t["lpj"], "started_by": t.get("started_by"),  # rows of before: None
                  **payable(number, t["status"], progress[: number - 1], gate_open)}
                 for number, t in tranches]})
         return listed

@@ -225,10 +225,15 @@ def grant_row(grant: Grant) -> tuple:
             "amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
             "failed": sum(1 for p in grant.payments_of(t.number) if p["status"] == "failed"),
             "lpj": grant.lpj.get(t.number, {}).get("status"), "payment_id": live.get("payment_id"),
-            "paid_on": live.get("paid_on")}
+            "paid_on": live.get("paid_on"), "started_by": started_by(live)}
     state = {"approved_at": utc_iso(grant.created_on), "tranches": tranches}
     return (grant.id, grant.proposal_id, grant.group_id, grant.village_code, grant.amount_rp, grant.form,
             grant.disbursed_rp, grant.refunded_rp, Jsonb(state))
+
+
+def started_by(payment: dict) -> str | None:
+    """Who instructed the payment or recorded its handover: the one user who may not confirm or accept it."""
+    return payment.get("instructed_by") or payment.get("recorded_by")
 
 
 def utc_iso(moment: datetime) -> str:

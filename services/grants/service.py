@@ -84,6 +84,10 @@ class GrantsService(BackboneEntrypoints):
         return self.app.deliver(parse_command(cmd.Deliver, payload))
 
     @domain_rpc
+    def accept_handover(self, payload: dict) -> None:
+        self.app.accept_handover(parse_command(cmd.PaymentAction, payload))
+
+    @domain_rpc
     def submit_lpj(self, payload: dict) -> None:
         self.app.submit_lpj(parse_command(cmd.SubmitLpj, payload))
 

@@ -210,15 +210,25 @@ class DisbursementCancelledV1(PaymentEvent):
     reason: str
 
 
-@contract("grants.disbursement.delivered", 1)
-class DisbursementDeliveredV1(PaymentEvent):
-    """Equipment was handed over instead of a transfer, with its BAST."""
-
+class HandoverEvent(PaymentEvent):
     tranche: int = Field(ge=1)
     amount_rp: Rupiah
     items: list[HandoverItemV1]
     handover_date: date
     receiver: str
+
+
+@contract("grants.disbursement.handover_recorded", 1)
+class DeliveryRecordedV1(HandoverEvent):
+    """Equipment was handed over instead of a transfer and its BAST recorded; the tranche is paid when another person
+    accepts the handover (grants.disbursement.delivered)."""
+
+
+@contract("grants.disbursement.delivered", 1)
+class DisbursementDeliveredV1(HandoverEvent):
+    """Another person than who recorded it accepted the handover of equipment (its BAST): the tranche is paid. A
+    delivery stored before there was an acceptance step has no handover_recorded event before this one (then by is
+    who recorded it)."""
 
 
 @contract("grants.lpj.submitted", 1)

@@ -8,6 +8,7 @@ STAFF = {
     "province": ("dinsos.lampung", "province", "18"),
     "ministry": ("kemensos.pusat", "ministry", ""),
     "treasurer": ("bendahara.lamsel", "treasurer", "18.01"),
+    "treasurer_2": ("bendahara2.lamsel", "treasurer", "18.01"),  # confirms what the treasurer instructs
     "facilitator": ("pendamping.rina", "facilitator", "18.01"),
     "auditor": ("inspektorat.pusat", "auditor", ""),
     "admin": ("admin.pusat", "admin", ""),

@@ -48,8 +48,9 @@ def proposal_page_of(page: Page, status: str) -> None:
         page.get_by_role("link", name=GROUP).click()
 
 
-def pay(treasurer: Page, tranche: int, reference: str) -> None:
-    """From the list of grants awaiting payment: instruct, mark sent, confirm with the bank's reference."""
+def pay(treasurer: Page, treasurer_2: Page, tranche: int, reference: str) -> None:
+    """From the list of grants awaiting payment: instruct, mark sent — then the treasurer who instructed is not
+    offered the confirmation (the reason says who is), and another treasurer confirms with the bank's reference."""
     go(treasurer, "/console/grants")
     grant = treasurer.locator("article.grant", has_text=GROUP)
     row = grant.locator("tr", has_text=f"Tahap {tranche}")
@@ -60,10 +61,15 @@ def pay(treasurer: Page, tranche: int, reference: str) -> None:
     with treasurer.expect_navigation():
         row.get_by_role("button", name="Tandai terkirim ke bank").click()
     row = treasurer.locator("article.grant", has_text=GROUP).locator("tr", has_text=f"Tahap {tranche}")
+    expect(row.get_by_role("button", name="Konfirmasi")).to_be_disabled()
+    expect(row).to_contain_text("Anda yang memerintahkan pembayaran ini: bendahara lain yang harus mengonfirmasinya")
+    expect(row.get_by_label("Nomor referensi bank")).to_have_count(0)
+    go(treasurer_2, "/console/grants")
+    row = treasurer_2.locator("article.grant", has_text=GROUP).locator("tr", has_text=f"Tahap {tranche}")
     row.get_by_label("Nomor referensi bank").fill(reference)
-    with treasurer.expect_navigation():
+    with treasurer_2.expect_navigation():
         row.get_by_role("button", name="Konfirmasi").click()
-    assert "Konfirmasi bank sudah dicatat." in notice(treasurer)
+    assert "Konfirmasi bank sudah dicatat." in notice(treasurer_2)
 
 
 def test_a_womens_kube_from_registration_to_tranche_2_through_the_console_only(staff: Staff):
@@ -129,10 +135,11 @@ def test_a_womens_kube_from_registration_to_tranche_2_through_the_console_only(s
     assert "Usulan sudah disetujui." in notice(ministry)
     expect(ministry.locator("dl.facts")).to_contain_text(REQUESTED)
 
-    # The treasurer pays tranche 1 (70 %) from the list of grants awaiting payment; tranche 2 waits.
-    treasurer = staff.log_in("treasurer")
-    pay(treasurer, 1, "BRI-2026-0001")
-    grant = treasurer.locator("article.grant", has_text=GROUP)
+    # The treasurer pays tranche 1 (70 %) from the list of grants awaiting payment, another treasurer confirms it;
+    # tranche 2 waits.
+    treasurer, treasurer_2 = staff.log_in("treasurer"), staff.log_in("treasurer_2")
+    pay(treasurer, treasurer_2, 1, "BRI-2026-0001")
+    grant = treasurer_2.locator("article.grant", has_text=GROUP)
     expect(grant.locator("tr", has_text="Tahap 2")).to_contain_text("LPJ")  # what tranche 2 waits for
 
     # The operator reports the LPJ of tranche 1 with its receipts; another operator accepts it (maker–checker).
@@ -186,7 +193,7 @@ def test_a_womens_kube_from_registration_to_tranche_2_through_the_console_only(s
     eventually_on(treasurer, lambda: treasurer.locator("article.grant", has_text=GROUP).locator(
         "tr", has_text="Tahap 2").get_by_role("button", name="Perintahkan transfer").count() > 0,
         what="tranche 2 payable once the LPJ is accepted and the Family School gate is open")
-    pay(treasurer, 2, "BRI-2026-0002")
+    pay(treasurer, treasurer_2, 2, "BRI-2026-0002")
     treasurer.goto(grant_url)
     expect(treasurer.locator("dl.facts")).to_contain_text(REQUESTED)
     expect(treasurer.locator("table").first).not_to_contain_text("belum dicairkan")
@@ -195,7 +202,8 @@ def test_a_womens_kube_from_registration_to_tranche_2_through_the_console_only(s
     auditor = staff.log_in("auditor")
     auditor.goto(grant_url + "/provenance")
     for step in ("Diajukan", "Diverifikasi", "Direkomendasikan", "Disetujui", "BRI-2026-0001", "BRI-2026-0002",
-                 STAFF["verifier"][0], STAFF["province"][0], STAFF["ministry"][0], STAFF["treasurer"][0]):
+                 STAFF["verifier"][0], STAFF["province"][0], STAFF["ministry"][0], STAFF["treasurer"][0],
+                 STAFF["treasurer_2"][0]):
         expect(auditor.locator("main")).to_contain_text(step)
 
     # The head of the office sees Kalianda's money on the dashboard.
@@ -209,4 +217,4 @@ def test_each_roles_home_page_is_accessible(staff: Staff, who: str):
     page = staff.log_in(who)
     expect(page.locator("main h1")).to_be_visible()
     accessible(page)
-    screenshot(page, f"home-{STAFF[who][1]}" + ("-2" if who == "operator_2" else ""))
+    screenshot(page, f"home-{STAFF[who][1]}" + ("-2" if who.endswith("_2") else ""))

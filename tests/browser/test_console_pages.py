@@ -54,8 +54,8 @@ def ids(console) -> dict[str, str]:
     treasurer = Api(console, "treasurer")
     payment = treasurer.call("POST", f"/grants/{proposal_id}/tranches/1/disburse")
     treasurer.call("POST", f"/grants/{proposal_id}/payments/{payment['payment_id']}/sent")
-    treasurer.call("POST", f"/grants/{proposal_id}/payments/{payment['payment_id']}/confirm",
-                   {"bank_reference": "BRI-PAGES-1"})
+    Api(console, "treasurer_2").call("POST", f"/grants/{proposal_id}/payments/{payment['payment_id']}/confirm",
+                                     {"bank_reference": "BRI-PAGES-1"})
     [(group_id, kk)] = console.sql("grants", "SELECT p.group_id::text, m ->> 'kk' FROM proposals p JOIN groups g "
                                              "USING (group_id), jsonb_array_elements(g.members) m "
                                              "WHERE p.proposal_id = %s LIMIT 1", (proposal_id,))

@@ -21,6 +21,7 @@ from tests.browser.console import (
     accessible,
     form_group,
     go,
+    notice,
     press,
     recommended_proposal,
     refusal,
@@ -149,6 +150,30 @@ def test_a_tranche_waits_with_its_reason_and_attendance_cannot_be_recorded_in_ad
     assert "Presensi dicatat pada hari pertemuan atau sesudahnya" in refusal(facilitator)
     assert staff.system.sql("training", "SELECT count(*) FROM attendance a JOIN participants p USING (nik) "
                                         "WHERE p.cohort_id = %s", (cohort_id,)) == [(0,)]
+
+
+def test_who_recorded_a_handover_is_told_another_person_accepts_it_and_another_operator_does(staff: Staff):
+    proposal_id = recommended_proposal(staff.system, 2600)
+    Api(staff.system, "ministry").call("PUT", "/budgets/2026/APBN", {"ceiling_rp": 500_000_000})
+    Api(staff.system, "ministry").call("POST", f"/proposals/{proposal_id}/approve", {
+        "amount_rp": 10_000_000, "form": "equipment", "fiscal_year": 2026, "source": "APBN"})
+    Api(staff.system, "operator").call("POST", f"/grants/{proposal_id}/tranches/1/deliver", {
+        "items": [{"item": "Mesin jahit", "quantity": 2, "value_rp": 7_000_000}], "handover_date": today(),
+        "receiver": "Ketua KUBE"})
+    operator = staff.log_in("operator")
+    go(operator, f"/console/grants/{proposal_id}")
+    row = operator.locator("tr", has_text="Ketua KUBE")  # the payment (its receiver), not the tranche
+    expect(row.get_by_role("button", name="Terima serah terima")).to_be_disabled()
+    expect(row).to_contain_text("Anda yang mencatat serah terima ini: orang lain yang harus menerimanya")
+    accessible(operator)
+
+    operator_2 = staff.log_in("operator_2")
+    go(operator_2, f"/console/grants/{proposal_id}")
+    with operator_2.expect_navigation():
+        operator_2.locator("tr", has_text="Ketua KUBE").get_by_role("button", name="Terima serah terima").click()
+    assert "Serah terima sudah diterima: tahap ini sudah dibayar." in notice(operator_2)
+    expect(operator_2.locator("tr", has_text="Ketua KUBE")).to_contain_text("diserahkan")
+    expect(operator_2.get_by_role("button", name="Terima serah terima")).to_have_count(0)
 
 
 def phone_checklist(page: Page) -> None:

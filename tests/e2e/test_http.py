@@ -41,6 +41,7 @@ def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSyste
     province = http.client("dinsos.lampung", "province", "18")
     ministry = http.client("kemensos.pusat", "ministry", "")
     treasurer = http.client("bendahara.lamsel", "treasurer", "18.01")
+    treasurer_2 = http.client("bendahara2.lamsel", "treasurer", "18.01")
     facilitator = http.client("fasilitator.rina", "facilitator", "18.01")
     auditor = http.client("inspektorat", "auditor", "")
 
@@ -80,14 +81,17 @@ def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSyste
     representatives = [h["members"][0]["nik"] for h in households]
     eventually(lambda: len(facilitator.ok("GET", f"/api/v1/cohorts/{cohort_id}")["participants"]) == 7, timeout=60)
 
-    # Tranche 1: instructed (once, whatever the retries), sent, confirmed.
+    # Tranche 1: instructed (once, whatever the retries), sent, confirmed — by another treasurer than who instructed.
     key = {"Idempotency-Key": f"tranche-1-{uuid.uuid4()}"}
     payment = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/disburse", headers=key)
     assert treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/disburse", headers=key) == payment
     payment_id = payment["payment_id"]
     treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_id}/sent")
-    paid = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_id}/confirm",
-                        {"bank_reference": "BRI-2026-000001"})
+    status, answer = treasurer.post(f"/api/v1/grants/{proposal_id}/payments/{payment_id}/confirm",
+                                    {"bank_reference": "BRI-2026-000001"})
+    assert status == 403 and answer["error"]["rule"] == "payment.maker_checker", answer
+    paid = treasurer_2.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_id}/confirm",
+                          {"bank_reference": "BRI-2026-000001"})
     assert paid["disbursed_rp"] == 9_800_000
 
     # Tranche 2 waits for the LPJ...
@@ -126,8 +130,8 @@ def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSyste
     key_2 = {"Idempotency-Key": f"tranche-2-{uuid.uuid4()}"}
     payment_2 = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/2/disburse", headers=key_2)
     treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_2['payment_id']}/sent")
-    grant = treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_2['payment_id']}/confirm",
-                         {"bank_reference": "BRI-2026-000002"})
+    grant = treasurer_2.ok("POST", f"/api/v1/grants/{proposal_id}/payments/{payment_2['payment_id']}/confirm",
+                           {"bank_reference": "BRI-2026-000002"})
     assert grant["disbursed_rp"] == grant["amount_rp"] == 14_000_000
     assert [t["status"] for t in grant["tranches"]] == ["confirmed", "confirmed"]
     status, answer = treasurer.post(f"/api/v1/grants/{proposal_id}/tranches/2/disburse",

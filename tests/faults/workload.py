@@ -4,7 +4,8 @@ of what it was told — so that afterwards every acknowledged command can be loo
 One *unit* of work is one KUBE carried from its households to a confirmed first tranche: seven households
 registered, the women's group formed, its proposal drafted and carried up the route (submit, verify, recommend,
 approve), tranche 1 instructed under an Idempotency-Key (and the same instruction sent once more, as a double-clicking
-treasurer would), marked sent and confirmed — 18 commands. Workers run units back to back until told to stop.
+treasurer would), marked sent, and confirmed by another treasurer (segregation of duties) — 18 commands. Workers
+run units back to back until told to stop.
 
 The client's rules, which are what the API promises (docs/api.md):
 - every write carries an Idempotency-Key; on an answer that leaves the outcome unknown (503, 502, no answer, the
@@ -41,6 +42,7 @@ AMBIGUOUS = {502, 503, 504}
 STAFF = {  # username: (role, region)
     "op.faults": ("operator", "18.01"), "kabid.faults": ("verifier", "18.01"), "dinsos.faults": ("province", "18"),
     "kemensos.faults": ("ministry", ""), "bendahara.faults": ("treasurer", "18.01"),
+    "bendahara2.faults": ("treasurer", "18.01"),  # confirms what bendahara.faults instructs
 }
 
 
@@ -198,7 +200,7 @@ class Office:
 
     def __init__(self, base: str, tokens: dict[str, str], ledger: Ledger) -> None:
         self.ledger = ledger
-        self.operator, self.verifier, self.province, self.ministry, self.treasurer = (
+        self.operator, self.verifier, self.province, self.ministry, self.treasurer, self.treasurer_2 = (
             Client(base, tokens[name], ledger) for name in STAFF)
 
     def unit(self, number: int) -> None:
@@ -233,7 +235,7 @@ class Office:
         return proposal_id
 
     def pay_first_tranche(self, number: int, proposal_id: str) -> None:
-        """Tranche 1 instructed (twice with one key: one payment), sent and confirmed."""
+        """Tranche 1 instructed (twice with one key: one payment) and sent by one treasurer, confirmed by another."""
         key = f"unit-{number}-tranche-1"
         path = f"/api/v1/grants/{proposal_id}/tranches/1/disburse"
         payment = self.treasurer.command("POST", path, key=key)
@@ -241,8 +243,9 @@ class Office:
         assert again["payment_id"] == payment["payment_id"], (payment, again)
         payment_id = payment["payment_id"]
         self.ledger.add(payments={key: payment_id})
-        for step, body in (("sent", None), ("confirm", {"bank_reference": f"BRI-F-{number:08d}"})):
-            grant = self.treasurer.command(
+        for client, step, body in ((self.treasurer, "sent", None),
+                                   (self.treasurer_2, "confirm", {"bank_reference": f"BRI-F-{number:08d}"})):
+            grant = client.command(
                 "POST", f"/api/v1/grants/{proposal_id}/payments/{payment_id}/{step}", body,
                 already_done=lambda refusal, s=step: self._payment_moved(proposal_id, payment_id, s))
         assert grant["disbursed_rp"] == TRANCHE_1_RP, grant

@@ -275,7 +275,7 @@ def test_an_auditor_verifies_replays_downloads_and_follows_a_disbursement(consol
                                  headers={"Idempotency-Key": "console-audit-tranche-1"})
     grant = f"/api/v1/grants/{proposal_id}/payments/{payment['payment_id']}"
     staff.treasurer.ok("POST", f"{grant}/sent")
-    staff.treasurer.ok("POST", f"{grant}/confirm", {"bank_reference": BANK_REFERENCE})
+    staff.treasurer_2.ok("POST", f"{grant}/confirm", {"bank_reference": BANK_REFERENCE})
     caught_up(console.system)
     auditor = browser(console, "inspektorat")
 
@@ -322,7 +322,8 @@ def test_an_auditor_verifies_replays_downloads_and_follows_a_disbursement(consol
     # The provenance of the disbursement: from the drafting to the payment, who and when, top to bottom.
     text = auditor.page(f"{CONSOLE}/grants/{proposal_id}/provenance")
     payments = rows_with(section(text, "payments-title"), "Tranche 1", BANK_REFERENCE)
-    assert payments and all(name in payments[0] for name in ("bendahara.lamsel", "confirmed")), payments
+    assert payments and all(name in payments[0] for name in ("bendahara.lamsel", "bendahara2.lamsel", "confirmed")), \
+        payments
     assert "kemensos.pusat" in section(text, "approval-title") and "Rp 14,000,000" in section(text, "approval-title")
     timeline = section(text, "timeline-title")
     steps = ["Drafted", "Submitted", "Verified (district)", "Recommended (province)", "Approved (ministry)",

@@ -179,6 +179,8 @@ class Staff:
         self.province = gateway.user_client("province", "18", f"dinsos.lampung{suffix}")
         self.ministry = gateway.user_client("ministry", "", f"kemensos.pusat{suffix}")
         self.treasurer = gateway.user_client("treasurer", "18.01", f"bendahara.lamsel{suffix}")
+        # confirms what the treasurer instructs (segregation of duties)
+        self.treasurer_2 = gateway.user_client("treasurer", "18.01", f"bendahara2.lamsel{suffix}")
         self.facilitator = gateway.user_client("facilitator", "18.01", f"fasilitator.rina{suffix}")
         self.auditor = gateway.user_client("auditor", "", f"inspektorat{suffix}")
 
@@ -192,17 +194,17 @@ def register_group(staff: Staff, start: int, name: str = "KUBE Mawar", size: int
     return group_id, households
 
 
-def approved_proposal(staff: Staff, group_id: str, amount: int = 14_000_000) -> str:
+def approved_proposal(staff: Staff, group_id: str, amount: int = 14_000_000, form: str = "cash") -> str:
     """Draft (once grants has learnt of the group), submit, verify, recommend, approve."""
     draft = {"group_id": group_id, "business_plan": "Usaha jahit seragam sekolah", "budget_lines": LINES,
-             "form": "cash"}
+             "form": form}
     proposal_id = eventually(lambda: _created(staff.operator.post("/api/v1/proposals", draft)), timeout=30,
                              message="grants learns of the group")["proposal_id"]
     staff.operator.ok("POST", f"/api/v1/proposals/{proposal_id}/submit")
     staff.verifier.ok("POST", f"/api/v1/proposals/{proposal_id}/verify")
     staff.province.ok("POST", f"/api/v1/proposals/{proposal_id}/recommend")
     approved = staff.ministry.ok("POST", f"/api/v1/proposals/{proposal_id}/approve",
-                                 {"amount_rp": amount, "form": "cash", "fiscal_year": 2026, "source": "APBN"})
+                                 {"amount_rp": amount, "form": form, "fiscal_year": 2026, "source": "APBN"})
     assert approved["status"] == "approved"
     return proposal_id
 

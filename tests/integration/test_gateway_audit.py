@@ -54,7 +54,7 @@ def paid() -> Iterator[tuple[GatewaySystem, Staff, str]]:
                                      headers={"Idempotency-Key": "audit-tranche-1-0001"})
         grant = f"/api/v1/grants/{proposal_id}/payments/{payment['payment_id']}"
         staff.treasurer.ok("POST", f"{grant}/sent")
-        staff.treasurer.ok("POST", f"{grant}/confirm", {"bank_reference": BANK_REFERENCE})
+        staff.treasurer_2.ok("POST", f"{grant}/confirm", {"bank_reference": BANK_REFERENCE})
         caught_up(system)
         yield gateway, staff, proposal_id
     finally:

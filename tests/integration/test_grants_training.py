@@ -30,6 +30,7 @@ PROVINCE = {"user": "dinsos.lampung", "role": "province", "region": "18"}
 MINISTRY = {"user": "kemensos.pusat", "role": "ministry", "region": ""}
 MINISTRY_2 = {"user": "kemensos.direktur", "role": "ministry", "region": ""}
 TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
+TREASURER_2 = {"user": "bendahara2.lamsel", "role": "treasurer", "region": "18.01"}  # confirms what TREASURER instructs
 FACILITATOR = {"user": "fasilitator.rina", "role": "facilitator", "region": "18.01"}
 LINES = [{"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000},
          {"item": "Kain dan benang", "quantity": 1, "unit": "paket", "unit_price_rp": 4_000_000}]  # Rp 16,500,000
@@ -92,7 +93,7 @@ def pay(rpc, proposal_id: str, tranche: int, key: str) -> dict:
     payment = rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": tranche,
                                    "idempotency_key": key})
     rpc.grants.mark_sent({"actor": TREASURER, "proposal_id": proposal_id, "payment_id": payment["payment_id"]})
-    rpc.grants.confirm({"actor": TREASURER, "proposal_id": proposal_id, "payment_id": payment["payment_id"],
+    rpc.grants.confirm({"actor": TREASURER_2, "proposal_id": proposal_id, "payment_id": payment["payment_id"],
                         "bank_reference": f"BRI-{key}"})
     return payment
 

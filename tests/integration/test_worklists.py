@@ -272,6 +272,7 @@ def test_a_grant_moves_through_the_payables_and_the_lpj_due_and_the_dashboards_c
         failed = rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": 1,
                                       "idempotency_key": "worklist-attempt-1"})
         assert payables()[0]["tranches"][0]["payment_id"] == failed["payment_id"]
+        assert payables()[0]["tranches"][0]["started_by"] == TREASURER["user"]  # who may not confirm it
         assert tranches()[0] == (1, "instructed", False, None)
         rpc.grants.fail({"actor": TREASURER, "proposal_id": proposal_id, "payment_id": failed["payment_id"],
                          "reason": "rekening tidak aktif"})

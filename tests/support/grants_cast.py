@@ -18,6 +18,7 @@ PROV = Actor("prov", "province", "18")
 MIN = Actor("min", "ministry", "")
 MIN2 = Actor("min2", "ministry", "")
 TR = Actor("tr", "treasurer", "18.01")
+TR2 = Actor("tr2", "treasurer", "18.01")  # confirms what TR instructs: never the same treasurer
 FAC = Actor("fac", "facilitator", "18.01")
 # the same roles for another regency (18.02) or province (17)
 OP_OTHER = Actor("op9", "operator", "18.02")

@@ -79,7 +79,7 @@ EXAMPLES: dict[str, dict] = {
     "submit_lpj": {"body": {"lines": [{"description": "Mesin", "receipt_number": "INV-1", "receipt_date": TODAY,
                                        "amount_rp": 1_000_000}]}},
     "review_lpj": {"body": {"accept": True}},
-    "payment_sent": {}, "payment_confirmed": {"body": {"bank_reference": "BRI-1"}},
+    "handover_accepted": {}, "payment_sent": {}, "payment_confirmed": {"body": {"bank_reference": "BRI-1"}},
     "payment_failed": {"body": {"reason": "rekening tutup"}}, "payment_cancelled": {"body": {"reason": "batal"}},
     "record_visit": {"body": {"visit_date": TODAY, "business_status": "running", "monthly_revenue_rp": 500_000}},
     "record_refund": {"body": {"amount_rp": 100_000, "reason": "disalahgunakan", "reference": "STS-1"}},

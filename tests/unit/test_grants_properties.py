@@ -2,7 +2,8 @@
 
 - A grant driven by random payments, deliveries, LPJ reviews, refunds, visits and Family School gate changes, by
   right and wrong actors: a refused command changes nothing; the money invariants hold after every step; payments
-  move only along their transitions; replaying the recorded events rebuilds the same grant.
+  move only along their transitions; nobody confirms a transfer or accepts a handover they started; replaying the
+  recorded events rebuilds the same grant.
 - One budget with many proposals approved and cancelled at random: committed never exceeds the ceiling, never goes
   negative, and equals what the approved-and-not-cancelled proposals hold.
 - A proposal under random actions never leaves its transition graph and nobody reviews it twice in a row.
@@ -41,13 +42,14 @@ from tests.support.grants_cast import (
     RULES,
     TODAY,
     TR,
+    TR2,
     TR_OTHER,
     VER,
     VILLAGE,
 )
 
 # Mostly the right actor, sometimes a wrong role or another regency.
-treasurers = st.sampled_from([TR, TR, TR, TR, TR, TR_OTHER, OP1, MIN])
+treasurers = st.sampled_from([TR, TR2, TR, TR2, TR, TR_OTHER, OP1, MIN])
 operators = st.sampled_from([OP1, OP2, OP1, OP2, OP1, OP2, OP_OTHER, TR])
 visitors = st.sampled_from([FAC, FAC, OP1, OP2, TR, VER, OP_OTHER])
 deliverers = st.sampled_from([OP1, OP1, TR, TR, TR_OTHER, FAC])
@@ -57,6 +59,7 @@ pick = st.integers(min_value=0, max_value=9)
 
 PAYMENT_MOVES = {  # status → statuses a payment may move to
     "instructed": {"sent", "failed", "cancelled"},
+    "recorded": {"delivered"},
     "sent": {"confirmed", "failed"},
     "failed": {"cancelled"},
     "confirmed": set(),
@@ -121,18 +124,25 @@ class GrantMachine(RuleBasedStateMachine):
         self.statuses: dict[str, str] = {}
         first = grant.tranche(1).amount_rp
         if head_start and form == "equipment" and first > 0:
-            grant.deliver(1, self.fresh_id(), [HandoverItem("alat", 1, first)], TODAY, "Ibu Siti", OP1, False, TODAY)
+            payment_id = self.fresh_id()
+            grant.deliver(1, payment_id, [HandoverItem("alat", 1, first)], TODAY, "Ibu Siti", OP1, False, TODAY)
+            grant.accept_handover(payment_id, TR)
         elif head_start and form != "equipment":
             payment_id = self.fresh_id()
             grant.instruct(1, payment_id, TR, False)
             grant.mark_sent(payment_id, TR)
-            grant.confirm(payment_id, "BRI-1", TR)
+            grant.confirm(payment_id, "BRI-1", TR2)
         if head_start >= 2 and grant.is_paid(1):
             grant.submit_lpj(1, [SpendingLine("belanja", "KW-1", TODAY, 1_000)], OP1, TODAY)
         if head_start == 3 and grant.is_paid(1):
             grant.review_lpj(1, True, OP2)
         self.events = list(grant.collect_events())
         self.statuses = {pid: p["status"] for pid, p in grant.payments.items()}
+
+    def other_than(self, payment_id: str) -> Actor:
+        """A treasurer of the regency who did not instruct the payment or record its handover."""
+        payment = self.grant.payments[payment_id]
+        return TR2 if TR.user in (payment.get("instructed_by"), payment.get("recorded_by")) else TR
 
     def fresh_id(self) -> str:
         self.serial += 1
@@ -152,7 +162,7 @@ class GrantMachine(RuleBasedStateMachine):
         for payment_id, payment in self.grant.payments.items():
             before, now = self.statuses.get(payment_id), payment["status"]
             if before is None:
-                assert now in ("instructed", "delivered"), f"a payment was born {now}"
+                assert now in ("instructed", "recorded"), f"a payment was born {now}"
             elif before != now:
                 assert now in PAYMENT_MOVES[before], f"payment {payment_id}: {before} → {now}"
         assert set(self.statuses) <= set(self.grant.payments), "a payment disappeared"
@@ -192,6 +202,10 @@ class GrantMachine(RuleBasedStateMachine):
         self.attempt(lambda: self.grant.deliver(number, self.fresh_id(), items, TODAY + timedelta(days=days),
                                                 receiver, actor, self.gate_open, TODAY))
 
+    @rule(index=pick, actor=deliverers)
+    def accept_handover(self, index: int, actor: Actor) -> None:
+        self.attempt(lambda: self.grant.accept_handover(self.payment_id(index), actor))
+
     @rule(number=tranche_numbers, actor=operators,
           amounts=st.lists(st.integers(min_value=-1, max_value=20_000_000), max_size=3),
           days=st.integers(min_value=-30, max_value=1))
@@ -216,19 +230,22 @@ class GrantMachine(RuleBasedStateMachine):
         self.attempt(lambda: self.grant.record_visit(TODAY + timedelta(days=days), status, revenue, "", actor,
                                                      TODAY))
 
-    @precondition(lambda self: any(p["status"] in ("instructed", "sent", "failed")
+    @precondition(lambda self: any(p["status"] in ("instructed", "sent", "failed", "recorded")
                                    for p in self.grant.payments.values()))
     @rule(choice=st.integers(min_value=0, max_value=5))
     def move_a_payment_the_right_way(self, choice: int) -> None:
-        """A treasurer moves an open payment along one of its edges: sent, confirmed, failed or cancelled."""
+        """A treasurer moves an open payment along one of its edges: sent, confirmed (by the other treasurer),
+        failed or cancelled; a recorded handover is accepted by another person."""
         grant = self.grant
         payment_id = next(pid for pid, p in reversed(grant.payments.items())
-                          if p["status"] in ("instructed", "sent", "failed"))
+                          if p["status"] in ("instructed", "sent", "failed", "recorded"))
         moves = {
             "instructed": [lambda: grant.mark_sent(payment_id, TR), lambda: grant.fail(payment_id, "ditolak", TR),
                            lambda: grant.cancel_payment(payment_id, "salah", TR)],
-            "sent": [lambda: grant.confirm(payment_id, "BRI-7", TR), lambda: grant.fail(payment_id, "ditolak", TR)],
+            "sent": [lambda: grant.confirm(payment_id, "BRI-7", self.other_than(payment_id)),
+                     lambda: grant.fail(payment_id, "ditolak", TR)],
             "failed": [lambda: grant.cancel_payment(payment_id, "tidak diulang", TR)],
+            "recorded": [lambda: grant.accept_handover(payment_id, self.other_than(payment_id))],
         }[grant.payments[payment_id]["status"]]
         self.attempt(moves[choice % len(moves)])
 
@@ -249,7 +266,9 @@ class GrantMachine(RuleBasedStateMachine):
             if payment["status"] == "instructed":
                 self.attempt(lambda p=payment["payment_id"]: grant.mark_sent(p, TR))
             if grant.payments[payment["payment_id"]]["status"] == "sent":
-                self.attempt(lambda p=payment["payment_id"]: grant.confirm(p, "BRI-9", TR))
+                self.attempt(lambda p=payment["payment_id"]: grant.confirm(p, "BRI-9", self.other_than(p)))
+            if payment["status"] == "recorded":
+                self.attempt(lambda p=payment["payment_id"]: grant.accept_handover(p, self.other_than(p)))
         if grant.tranche_status(number) == "pending":
             if grant.form == "equipment":
                 value = max(grant.tranche(number).amount_rp, 1)
@@ -265,6 +284,7 @@ class GrantMachine(RuleBasedStateMachine):
         self.money_stays_within_the_approval()
         self.a_tranche_is_paid_at_most_once()
         self.later_tranches_wait_for_earlier_ones()
+        self.nobody_confirms_what_they_started()
         self.the_events_rebuild_the_grant()
 
     def money_stays_within_the_approval(self) -> None:
@@ -289,6 +309,14 @@ class GrantMachine(RuleBasedStateMachine):
                 previous = tranche.number - 1
                 assert grant.is_paid(previous)
                 assert grant.lpj.get(previous, {}).get("status") == "accepted"
+
+    def nobody_confirms_what_they_started(self) -> None:
+        """Segregation of duties: a transfer is confirmed, a handover accepted, by another user than who instructed
+        or recorded it."""
+        started = {e.payment_id: e.by for e in self.events if type(e).__name__ in ("Instructed", "DeliveryRecorded")}
+        for e in self.events:
+            if type(e).__name__ in ("Confirmed", "Delivered"):
+                assert e.by != started[e.payment_id], f"{e.by} started and finished payment {e.payment_id}"
 
     def the_events_rebuild_the_grant(self) -> None:
         assert self.grant.collect_events() == []

@@ -25,7 +25,7 @@ from services.grants.domain import (
 )
 from services.grants.public import PUBLIC_EVENTS
 from shared.versioning import VersionedEvent
-from tests.support.grants_cast import FAC, MIN, MIN2, OP1, OP2, PROV, RULES, TODAY, TR, VER, VILLAGE
+from tests.support.grants_cast import FAC, MIN, MIN2, OP1, OP2, PROV, RULES, TODAY, TR, TR2, VER, VILLAGE
 from tests.support.legacy_events import EventLog, EventVersions, aggregates_after, legacy_mappings, replayed_alike
 
 LINES = [BudgetLine("mesin jahit", 5, "unit", 3_000_000)]  # Rp 15,000,000
@@ -95,24 +95,25 @@ def scenario() -> list:
     grant.cancel_payment("pay-2", "rekening salah", TR)
     grant.instruct(1, "pay-3", TR, gate_open=False)
     grant.mark_sent("pay-3", TR)
-    grant.confirm("pay-3", "BRI-0001", TR)
+    grant.confirm("pay-3", "BRI-0001", TR2)
     grant.submit_lpj(1, SPENT, OP1, TODAY)
     grant.review_lpj(1, False, OP2, "a receipt is missing")
     grant.submit_lpj(1, SPENT, OP1, TODAY)
     grant.review_lpj(1, True, OP2)
     grant.instruct(2, "pay-4", TR, gate_open=True)
     grant.mark_sent("pay-4", TR)
-    grant.confirm("pay-4", "BRI-0002", TR)
+    grant.confirm("pay-4", "BRI-0002", TR2)
     grant.record_visit(TODAY, "running", 3_500_000, "laris", FAC, TODAY)
     grant.record_refund(1_000_000, "a machine sold", "STS-01", TR)
     record(grant)
 
-    # An equipment grant, delivered with its BAST.
+    # An equipment grant, delivered with its BAST, the handover accepted by another person.
     equipment = climb(draft("equipment"))
     equipment.approve(MIN, 12_000_000, "equipment", budget, RULES)
     delivered = Grant.open(equipment, RULES)
     delivered.deliver(1, "bast-1", [HandoverItem("mesin jahit", 2, 8_000_000)], TODAY, "Ketua KUBE", OP1,
                       gate_open=False, today=TODAY)
+    delivered.accept_handover("bast-1", TR)
     record(equipment, budget, delivered)
 
     # A rejected proposal; an approval cancelled before any money left.

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from services.grants.domain import (
@@ -41,6 +43,7 @@ from tests.support.grants_cast import (
     RULES,
     TODAY,
     TR,
+    TR2,
     TR_OTHER,
     VER,
     VER_OTHER,
@@ -137,7 +140,7 @@ def grant(form: str = "cash", amount: int = 20_000_000) -> Grant:
 def pay(g: Grant, number: int, payment_id: str, gate_open: bool = False) -> None:
     g.instruct(number, payment_id, TR, gate_open)
     g.mark_sent(payment_id, TR)
-    g.confirm(payment_id, f"BRI-{payment_id}", TR)
+    g.confirm(payment_id, f"BRI-{payment_id}", TR2)
 
 
 def spending(amount: int = 14_000_000, day: date = date(2025, 6, 1)) -> list[SpendingLine]:
@@ -604,7 +607,7 @@ def test_a_cash_tranche_is_instructed_sent_and_confirmed():
     assert names(g) == ["Grant.Instructed"]
     g.mark_sent("p1", TR)
     assert g.tranche_status(1) == "sent"
-    g.confirm("p1", "BRI-20250615-0001", TR)
+    g.confirm("p1", "BRI-20250615-0001", TR2)
     assert g.payments["p1"]["bank_reference"] == "BRI-20250615-0001"
     assert g.disbursed_rp == 14_000_000 and g.is_paid(1)
     assert names(g) == ["Grant.Sent", "Grant.Confirmed"]
@@ -616,7 +619,7 @@ def test_a_tranche_is_paid_at_most_once():
     refused(Conflict, lambda: g.instruct(1, "p2", TR, False), g, rule="tranche.once")
     g.mark_sent("p1", TR)
     refused(Conflict, lambda: g.instruct(1, "p2", TR, True), g, rule="tranche.once")
-    g.confirm("p1", "REF", TR)
+    g.confirm("p1", "REF", TR2)
     refused(Conflict, lambda: g.instruct(1, "p2", TR, True), g, rule="tranche.once")
 
 
@@ -638,14 +641,14 @@ def test_a_cancelled_grant_pays_nothing_and_a_paid_one_cannot_be_cancelled():
 def test_payment_steps_follow_their_order():
     g = grant()
     g.instruct(1, "p1", TR, False)
-    refused(Conflict, lambda: g.confirm("p1", "REF", TR), g, rule="payment.transition")
+    refused(Conflict, lambda: g.confirm("p1", "REF", TR2), g, rule="payment.transition")
     g.mark_sent("p1", TR)
     refused(Conflict, lambda: g.mark_sent("p1", TR), g, rule="payment.transition")
     refused(Conflict, lambda: g.cancel_payment("p1", "x", TR), g, rule="payment.transition")
-    refused(ValidationFailed, lambda: g.confirm("p1", "  ", TR), g, rule="payment.bank_reference",
+    refused(ValidationFailed, lambda: g.confirm("p1", "  ", TR2), g, rule="payment.bank_reference",
             field="bank_reference")
-    g.confirm("p1", "REF", TR)
-    for act in (lambda: g.confirm("p1", "REF2", TR), lambda: g.fail("p1", "x", TR),
+    g.confirm("p1", "REF", TR2)
+    for act in (lambda: g.confirm("p1", "REF2", TR2), lambda: g.fail("p1", "x", TR),
                 lambda: g.cancel_payment("p1", "x", TR), lambda: g.mark_sent("p1", TR)):
         refused(Conflict, act, g, rule="payment.transition")
     refused(NotFound, lambda: g.mark_sent("nope", TR), g)
@@ -665,7 +668,7 @@ def test_tranche_2_needs_tranche_1_paid_its_lpj_accepted_and_the_family_school_g
     refused(RuleViolated, lambda: g.instruct(2, "p2", TR, False), g, rule="tranche.family_school")
     g.instruct(2, "p2", TR, True)
     g.mark_sent("p2", TR)
-    g.confirm("p2", "REF2", TR)
+    g.confirm("p2", "REF2", TR2)
     assert g.disbursed_rp == g.amount_rp == 20_000_000
     assert g.is_paid(1) and g.is_paid(2)
 
@@ -694,7 +697,7 @@ def test_a_failed_payment_is_retried_with_a_new_instruction():
     refused(Conflict, lambda: g.instruct(1, "p1", TR, False), g, rule="payment.id_reused")  # a retry is a new payment
     g.instruct(1, "p1-retry", TR, False)
     g.mark_sent("p1-retry", TR)
-    g.confirm("p1-retry", "REF", TR)
+    g.confirm("p1-retry", "REF", TR2)
     assert g.disbursed_rp == 14_000_000
     assert [p["status"] for p in g.payments_of(1)] == ["failed", "confirmed"]
 
@@ -750,6 +753,46 @@ def test_a_treasurer_or_operator_of_another_regency_is_refused(act):
     refused(NotYours, lambda: act(g), g, rule="region.scope")
 
 
+def test_the_treasurer_who_instructed_a_payment_cannot_confirm_it_another_treasurer_does():
+    g = grant()
+    g.instruct(1, "p1", TR, False)
+    g.mark_sent("p1", TR)
+    refusal = refused(NotYours, lambda: g.confirm("p1", "BRI-1", TR), g, rule="payment.maker_checker")
+    assert refusal.details["payment_id"] == "p1"
+    assert g.payments["p1"]["status"] == "sent" and g.disbursed_rp == 0
+    g.confirm("p1", "BRI-1", TR2)
+    assert g.is_paid(1) and g.disbursed_rp == 14_000_000
+
+
+def test_the_treasurer_who_instructed_a_retry_cannot_confirm_it_though_another_instructed_the_failed_one():
+    g = grant()
+    g.instruct(1, "p1", TR2, False)
+    g.fail("p1", "rekening tidak aktif", TR)
+    g.instruct(1, "p1-retry", TR, False)
+    g.mark_sent("p1-retry", TR2)  # sending is not confirming: the one who instructed may send
+    refused(NotYours, lambda: g.confirm("p1-retry", "BRI-2", TR), g, rule="payment.maker_checker")
+    g.confirm("p1-retry", "BRI-2", TR2)
+    assert g.is_paid(1)
+
+
+two_users = st.tuples(st.sampled_from(["tr", "tr2", "bendahara.lamsel"]),
+                      st.sampled_from(["tr", "tr2", "bendahara.lamsel"]))
+
+
+@given(users=two_users)
+def test_a_payment_is_confirmed_if_and_only_if_another_treasurer_than_who_instructed_it_confirms(users):
+    instructs, confirms = (Actor(user, "treasurer", "18.01") for user in users)
+    g = grant()
+    g.instruct(1, "p1", instructs, False)
+    g.mark_sent("p1", instructs)
+    g.collect_events()
+    if instructs.user == confirms.user:
+        refused(NotYours, lambda: g.confirm("p1", "BRI-1", confirms), g, rule="payment.maker_checker")
+    else:
+        g.confirm("p1", "BRI-1", confirms)
+    assert g.is_paid(1) is (instructs.user != confirms.user)
+
+
 # --- equipment ----------------------------------------------------------------------------------------------
 
 # value_rp is the line's value (4 machines worth 10,000,000 together): 13,500,000 in all
@@ -760,13 +803,22 @@ def test_an_equipment_grant_is_delivered_with_a_bast_not_transferred():
     g = grant(form="equipment")
     refused(RuleViolated, lambda: g.instruct(1, "p1", TR, False), g, rule="tranche.form")
     g.deliver(1, "d1", BAST, TODAY, "Ibu Siti (ketua)", OP1, False, TODAY)
-    assert g.payments["d1"]["status"] == "delivered" and g.payments["d1"]["kind"] == "equipment"
-    assert g.disbursed_rp == 13_500_000 and g.is_paid(1)
+    assert g.payments["d1"]["status"] == "recorded" and g.payments["d1"]["kind"] == "equipment"
+    assert g.disbursed_rp == 0 and not g.is_paid(1) and g.committed_payments_rp == 13_500_000
     events = g.collect_events()
-    assert [type(e).__qualname__ for e in events] == ["Grant.Delivered"]
-    assert (events[0].items, events[0].receiver, events[0].handover_date) == (BAST, "Ibu Siti (ketua)", TODAY)
     refused(Conflict, lambda: g.deliver(1, "d2", BAST, TODAY, "Ibu Siti", OP1, False, TODAY), g,
             rule="tranche.once")
+    g.accept_handover("d1", TR)
+    assert g.payments["d1"]["status"] == "delivered"
+    assert g.disbursed_rp == 13_500_000 and g.is_paid(1)
+    events += g.collect_events()
+    assert [type(e).__qualname__ for e in events] == ["Grant.DeliveryRecorded", "Grant.Delivered"]
+    for e, by in zip(events, ("op1", "tr"), strict=True):
+        assert (e.items, e.receiver, e.handover_date, e.amount_rp, e.by) == (BAST, "Ibu Siti (ketua)", TODAY,
+                                                                             13_500_000, by)
+    refused(Conflict, lambda: g.deliver(1, "d2", BAST, TODAY, "Ibu Siti", OP1, False, TODAY), g,
+            rule="tranche.once")
+    refused(Conflict, lambda: g.accept_handover("d1", OP2), g, rule="payment.transition")
 
 
 def test_a_delivery_worth_more_than_its_tranche_is_refused():
@@ -803,6 +855,43 @@ def test_a_delivery_is_recorded_by_an_operator_or_treasurer_of_the_regency():
             rule="region.scope")
 
 
+def test_the_one_who_recorded_a_delivery_cannot_accept_its_handover_another_operator_or_treasurer_does():
+    g = grant(form="equipment")
+    g.deliver(1, "d1", BAST, TODAY, "Ibu Siti", OP1, False, TODAY)
+    refusal = refused(NotYours, lambda: g.accept_handover("d1", OP1), g, rule="bast.maker_checker")
+    assert refusal.details["payment_id"] == "d1"
+    refused(NotYours, lambda: g.accept_handover("d1", FAC), g, rule="role.forbidden")
+    refused(NotYours, lambda: g.accept_handover("d1", TR_OTHER), g, rule="region.scope")
+    refused(NotFound, lambda: g.accept_handover("nope", OP2), g)
+    assert g.payments["d1"]["status"] == "recorded" and not g.is_paid(1)
+    g.accept_handover("d1", OP2)
+    assert g.is_paid(1)
+
+
+@given(users=st.tuples(st.sampled_from([OP1, OP2, TR, TR2]), st.sampled_from([OP1, OP2, TR, TR2])))
+def test_a_handover_is_accepted_if_and_only_if_another_person_than_who_recorded_it_accepts(users):
+    records, accepts = users
+    g = grant(form="equipment")
+    g.deliver(1, "d1", BAST, TODAY, "Ibu Siti", records, False, TODAY)
+    g.collect_events()
+    if records == accepts:
+        refused(NotYours, lambda: g.accept_handover("d1", accepts), g, rule="bast.maker_checker")
+    else:
+        g.accept_handover("d1", accepts)
+    assert g.is_paid(1) is (records != accepts)
+
+
+def test_a_delivery_stored_in_one_event_before_the_acceptance_step_is_paid_as_it_was():
+    g = grant(form="equipment")
+    # how deliver recorded it before: one Delivered event, no DeliveryRecorded before it
+    g._delivered(payment_id="d1", tranche=1, amount_rp=13_500_000, items=BAST, handover_date=TODAY,
+                 receiver="Ibu Siti", by="op1", proposal_id=g.proposal_id, group_id=g.group_id,
+                 village_code=g.village_code)
+    events = g.collect_events()
+    assert [type(e).__qualname__ for e in events] == ["Grant.Delivered"]
+    assert g.payments["d1"]["status"] == "delivered" and g.is_paid(1) and g.disbursed_rp == 13_500_000
+
+
 def test_a_mixed_grant_may_be_transferred_and_delivered():
     g = grant(form="mixed")
     pay(g, 1, "p1")
@@ -810,6 +899,7 @@ def test_a_mixed_grant_may_be_transferred_and_delivered():
     refused(RuleViolated, lambda: g.deliver(2, "d2", [HandoverItem("etalase", 1, 6_000_000)], TODAY, "Ibu", OP1,
                                             False, TODAY), g, rule="tranche.family_school")
     g.deliver(2, "d2", [HandoverItem("etalase", 1, 6_000_000)], TODAY, "Ibu", OP1, True, TODAY)
+    g.accept_handover("d2", OP2)
     assert g.disbursed_rp == 20_000_000
 
 
@@ -821,7 +911,7 @@ def test_an_lpj_comes_after_the_payment():
     g.instruct(1, "p1", TR, False)
     g.mark_sent("p1", TR)
     refused(RuleViolated, lambda: g.submit_lpj(1, spending(), OP1, TODAY), g, rule="lpj.after_payment")
-    g.confirm("p1", "REF", TR)
+    g.confirm("p1", "REF", TR2)
     g.submit_lpj(1, spending(), OP1, TODAY)
     assert g.lpj[1] == {"status": "submitted", "total_rp": 14_000_000, "by": "op1"}
     refused(RuleViolated, lambda: g.submit_lpj(2, spending(), OP1, TODAY), g, rule="lpj.after_payment")

@@ -95,11 +95,11 @@ def approved_grant() -> Grant:
 
 
 def test_the_paid_date_is_the_confirmation_events_day_in_jakarta_and_replay_gives_the_same():
-    treasurer = Actor("bendahara", "treasurer", "18.01")
+    treasurer, another = Actor("bendahara", "treasurer", "18.01"), Actor("bendahara.2", "treasurer", "18.01")
     grant = approved_grant()
     grant.instruct(1, "pay-1", treasurer, gate_open=False)
     grant.mark_sent("pay-1", treasurer)
-    grant.confirm("pay-1", "BRI-1", treasurer)
+    grant.confirm("pay-1", "BRI-1", another)
     events = grant.collect_events()
     assert grant.payments["pay-1"]["paid_on"] == paid_on(events[-1].timestamp)
     replayed = None

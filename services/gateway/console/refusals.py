@@ -26,6 +26,8 @@ SENTENCES: dict[str, str] = {
     "proposal.maker_checker": N_("You took the previous step on this proposal: another person must take the next "
                                  "one (maker–checker)."),
     "lpj.maker_checker": N_("You submitted this LPJ: another operator must review it (maker–checker)."),
+    "payment.maker_checker": N_("You instructed this payment: another treasurer must confirm it (maker–checker)."),
+    "bast.maker_checker": N_("You recorded this handover: another person must accept it (maker–checker)."),
     "idempotency.in_progress": N_("This form is still being processed. Wait a moment and reload the page."),
     "idempotency.key_reused": N_("This form was already sent with other values. Reload the page and try again."),
     "concurrency": N_("Someone changed this at the same moment. Please try again."),

@@ -16,7 +16,9 @@ from services.gateway.console.i18n import N_, WIB
 from services.gateway.console.web import Download, Refused, View
 
 END_OF_DAY = time(23, 59, 59)
-PAYMENT_STARTS = ("Instructed", "Delivered")  # the events that make a payment (a transfer, or a handover)
+# A payment's columns: a transfer is instructed, sent, confirmed; a handover is recorded (its first step) and
+# accepted by another person (its confirmation). Other events are a column of their own name (failed, …).
+PAYMENT_STEPS = {"Instructed": "instructed", "DeliveryRecorded": "instructed", "Delivered": "confirmed"}
 
 
 def audit(view: View):
@@ -83,11 +85,15 @@ def provenance(view: View):
 
 
 def payments_of(grant: dict) -> list[dict[str, Any]]:
-    """Each payment with the steps of its history: who instructed (or handed over), sent, confirmed, and when."""
+    """Each payment with the steps of its history: who instructed (or recorded a handover), sent, confirmed (or
+    accepted the handover), and when."""
     steps: dict[str, dict[str, dict]] = {}
     for entry in grant["history"]:
         payment_id = entry["details"].get("payment_id")
         if payment_id:
-            step = "instructed" if entry["event"] in PAYMENT_STARTS else entry["event"].lower()
-            steps.setdefault(payment_id, {})[step] = entry
+            taken = steps.setdefault(payment_id, {})
+            step = PAYMENT_STEPS.get(entry["event"], entry["event"].lower())
+            if entry["event"] == "Delivered" and "instructed" not in taken:  # stored before the acceptance step:
+                step = "instructed"  # one event recorded the handover
+            taken[step] = entry
     return [{**payment, "steps": steps.get(payment["payment_id"], {})} for payment in grant["payments"]]

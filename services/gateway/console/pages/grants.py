@@ -20,7 +20,8 @@ NEW_ROWS = 3
 
 def payables(view: View, *, refusal=None, status: int = 200):
     return view.render("grants.html", status=status, grants=view.api("payable_grants"), refusal=refusal,
-                       may_pay=view.user.role in ROUTE["disburse_tranche"].roles)
+                       may_pay=view.user.role in ROUTE["disburse_tranche"].roles,
+                       may_accept=view.user.role in ROUTE["handover_accepted"].roles)
 
 
 def lpj_due(view: View):
@@ -33,8 +34,8 @@ def grant(view: View, *, errors: dict[str, str] | None = None, refusal=None, sta
     return view.render("grant.html", status=status, grant=found, visits=visits, errors=errors or {},
                        refusal=refusal, business_statuses=BUSINESS_STATUSES, rows=[{}] * NEW_ROWS,
                        may={name: view.user.role in ROUTE[name].roles for name in (
-                           "disburse_tranche", "deliver_tranche", "submit_lpj", "review_lpj", "record_visit",
-                           "record_refund")})
+                           "disburse_tranche", "deliver_tranche", "handover_accepted", "submit_lpj", "review_lpj",
+                           "record_visit", "record_refund")})
 
 
 def tranche(form: Form) -> dict[str, Any]:
@@ -91,6 +92,7 @@ class Step:
 STEPS = {
     "instruct": Step("disburse_tranche", "instructed", tranche),
     "deliver": Step("deliver_tranche", "delivered", tranche, handover),
+    "accept_handover": Step("handover_accepted", "handover_accepted", payment),
     "sent": Step("payment_sent", "sent", payment),
     "confirm": Step("payment_confirmed", "confirmed", payment,
                     lambda form: {"bank_reference": form.text("bank_reference", max_length=100)}),
@@ -105,7 +107,8 @@ STEPS = {
 
 
 def act(view: View):
-    """One step on a grant: pay, record the bank's answer, hand over, report or review an LPJ, visit, refund."""
+    """One step on a grant: pay, record the bank's answer, hand over or accept a handover, report or review an LPJ,
+    visit, refund."""
     step = STEPS.get(view.path["action"])
     if step is None:
         return view.redirect(f"/grants/{view.path['proposal_id']}")
