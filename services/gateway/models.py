@@ -690,11 +690,23 @@ class AuditSkip(Open):
     by: str
 
 
+class AuditMirror(Open):
+    """A read model of another service's facts, rebuilt from that service's log: compared once its consumer caught
+    up with that log (before, a difference would only be lag)."""
+
+    service: str
+    table: str
+    upstream: str
+    compared: bool
+
+
 class AuditVerification(Open):
     ok: bool
     events_checked: int
     ledger_entries_checked: int
     ledger_head: str
+    read_models_compared: bool
+    mirrors: list[AuditMirror]
     problems: list[AuditProblem]
     skipped: list[AuditSkip]
 
