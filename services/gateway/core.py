@@ -3,8 +3,9 @@
     authenticate (401; a console session's write needs its CSRF token, else 403) → role allowed by the route (403)
     → path and query parsed, an Idempotency-Key given if the route requires one (400) → the body: its media type
     the route's (415), its length within the route's limit (413), only then read and parsed (400) → the resource's
-    region found (404) and covered by the user's region (403) → Idempotency-Key claimed (409 if used otherwise) →
-    the route's call → JSON.
+    region found (404) and covered by the user's region (a looked-up resource outside it: the same 404 as a missing
+    one; a region the request names itself: 403) → Idempotency-Key claimed (409 if used otherwise) → the route's
+    call → JSON.
 
 The body is read last of all the request's parts, and only for a user the route allows: a stranger's large body
 is never read (over HTTP, it arrives as :class:`Unread`).
@@ -145,6 +146,13 @@ class Scope:
     def locate(self, call: Call) -> str | None:
         raise NotImplementedError
 
+    def outside(self, user: User, region: str) -> ApiError:
+        """The answer to a user whose region does not cover ``region``: 403 naming both regions. Here the request
+        named the region itself (a list's filter, the village of a household to register, a national route), so
+        the answer tells the user nothing they did not send (a looked-up resource is answered otherwise)."""
+        return ApiError(403, "out_of_region", f"{user.username} acts for region {user.region or 'national'}, "
+                                              f"not {region or 'national'}", rule="region.scope")
+
 
 class Unscoped(Scope):
     """Reference data with no region (the region table, budgets, the curriculum, one's own token)."""
@@ -197,7 +205,11 @@ class QueryRegion(Scope):
 
 @dataclass(frozen=True)
 class Lookup(Scope):
-    """The resource is fetched first (a 404 if it does not exist); its ``key`` field is its region."""
+    """The resource is fetched first (a 404 if it does not exist); its ``key`` field is its region.
+
+    A resource outside the user's region is answered exactly as one that does not exist: the same 404 and body
+    (which names neither the id asked for nor the service's own wording), after the same lookup — so a user of
+    another region cannot learn by guessing ids, KKs or NIKs that a record exists, or where."""
 
     fetch: Callable[[Call], Any]
     what: str
@@ -205,9 +217,14 @@ class Lookup(Scope):
     kind = "lookup"
 
     def locate(self, call: Call) -> str | None:
-        resource = self.fetch(call)
+        try:
+            resource = self.fetch(call)
+        except RemoteError as remote:  # some services answer a missing record with NotFound, in words of their own
+            if from_remote_error(remote).status != 404:
+                raise
+            resource = None
         if resource is None:
-            raise ApiError(404, "not_found", f"no such {self.what}")
+            raise self.missing()
         call.resource = resource
         if callable(self.key):
             region = self.key(resource, call)
@@ -216,6 +233,12 @@ class Lookup(Scope):
         if not isinstance(region, str):
             raise ApiError(502, "upstream_error", f"the {self.what} has no region")
         return region
+
+    def outside(self, user: User, region: str) -> ApiError:
+        return self.missing()
+
+    def missing(self) -> ApiError:
+        return ApiError(404, "not_found", f"no such {self.what}")
 
 
 # --- routes --------------------------------------------------------------------------------------------------
@@ -333,8 +356,7 @@ class Gateway:
         call = Call(user, path, query, body, rpc, request, gateway=self)
         region = route.scope.locate(call)
         if user is not None and region is not None and not covers(user.region, region):
-            raise ApiError(403, "out_of_region", f"{user.username} acts for region {user.region or 'national'}, "
-                                                 f"not {region or 'national'}", rule="region.scope")
+            raise route.scope.outside(user, region)
         key = request.headers.get("idempotency-key")
         if key is not None and route.write and user is not None:
             return self._once(route, call, user, key)

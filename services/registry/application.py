@@ -266,7 +266,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
             bank_account=BankAccount(**command.bank_account.model_dump()), sk_kades=command.sk_kades,
             formed_by=command.actor.user, rules=self.kube_rules,
         )
-        for proposed, member in zip(self._candidates(members), members, strict=True):
+        for proposed, member in zip(self._candidates(members, command.actor), members, strict=True):
             check_candidate(proposed, command.village_code, command.kind, self.kube_rules, today,
                             member.representative_nik)
         writes = ReadModelWrites()
@@ -280,7 +280,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
             self.record(group, writes=writes)
         except IntegrityError:
             # Another group took one of these households between our check and our commit.
-            for proposed, member in zip(self._candidates(members), members, strict=True):
+            for proposed, member in zip(self._candidates(members, command.actor), members, strict=True):
                 check_candidate(proposed, command.village_code, command.kind, self.kube_rules, today,
                                 member.representative_nik)
             raise
@@ -292,7 +292,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
 
         def change(group: Group, writes: ReadModelWrites) -> None:
             if added is not None:
-                proposed = self._candidates([added])[0]
+                proposed = self._candidates([added], command.actor)[0]
                 check_candidate(proposed, group.village_code, group.kind, self.kube_rules, today,
                                 added.representative_nik)
             group.change_member(command.removed_kk, added, reason=command.reason, by=command.actor.user,
@@ -323,7 +323,9 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
                                        representative_name=row[0]["name"] if row else ""))
         return members
 
-    def _candidates(self, members: list[GroupMember]) -> list[Candidate]:
+    def _candidates(self, members: list[GroupMember], actor: Actor) -> list[Candidate]:
+        """The households to check for a group; one outside the actor's region is answered as one that does not
+        exist (a refusal of its eligibility would say that it is registered, and in which village)."""
         households = {r["kk"]: r for r in self.query(CANDIDATE_HOUSEHOLDS + " WHERE h.kk = ANY(%s)",
                                                      ([m.kk for m in members],))}
         people = {r["nik"]: r for r in self.query(
@@ -332,7 +334,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         candidates = []
         for member in members:
             household = households.get(member.kk)
-            if household is None:
+            if household is None or not actor.covers(household["village_code"]):
                 raise NotFound(f"no household with KK {member.kk}", field="kk", kk=member.kk)
             person = people.get(member.representative_nik)
             candidates.append(candidate(household, member_of(person) if person and person["kk"] == member.kk

@@ -199,11 +199,17 @@ def test_a_district_user_cannot_see_or_open_another_districts_records(staff: Sta
                                                         "budget_lines": LINES, "form": "cash"})["proposal_id"]
 
     operator = staff.log_in("operator")
-    for path in (f"/console/households/{households[0]['kk']}", f"/console/groups/{group_id}",
-                 f"/console/proposals/{proposal_id}"):
-        go(operator, path)
-        expect(operator.locator("main h1")).to_have_text("Tidak dapat dilakukan")
-        assert "milik wilayah lain" in refusal(operator)
+    # Another district's record is shown as a missing one: the page does not say that it exists elsewhere.
+    missing = household_body(9400)["kk"], "0b5d2a3e-8c1f-4d2a-9e3b-5f6a7b8c9d0e"
+    for path, missing_path in ((f"/console/households/{households[0]['kk']}", f"/console/households/{missing[0]}"),
+                               (f"/console/groups/{group_id}", f"/console/groups/{missing[1]}"),
+                               (f"/console/proposals/{proposal_id}", f"/console/proposals/{missing[1]}")):
+        shown = []
+        for asked in (path, missing_path):
+            go(operator, asked)
+            expect(operator.locator("main h1")).to_have_text("Tidak dapat dilakukan")
+            shown.append(refusal(operator))
+        assert shown[0] == shown[1] and "tidak ditemukan" in shown[0], shown
         expect(operator.locator("main")).not_to_contain_text("KUBE Lamteng")
         expect(operator.locator("main")).not_to_contain_text(households[0]["members"][0]["name"])
     go(operator, f"/console/people?q={households[0]['kk']}")

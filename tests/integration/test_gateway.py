@@ -296,7 +296,7 @@ def test_domain_refusals_map_to_404_409_and_403(gateway: GatewaySystem):
     gateway.store.set_disabled("op.kalianda", True, by="admin.test")
     other_regency = gateway.user_client("verifier", "18.02")
     status, answer = other_regency.post(f"/api/v1/proposals/{proposal_id}/verify")
-    assert status == 403 and answer["error"]["code"] == "out_of_region", answer
+    assert status == 404 and answer["error"]["code"] == "not_found", answer  # as if it did not exist
     staff.verifier.ok("POST", f"/api/v1/proposals/{proposal_id}/verify")
     status, answer = staff.province.post(f"/api/v1/proposals/{proposal_id}/approve",
                                          {"amount_rp": 1, "form": "cash", "fiscal_year": 2026, "source": "APBN"})

@@ -2,9 +2,10 @@
 resource's region and one of another regency, with real resources (households, a group, an approved grant with a
 payment, a cohort with a session) — generated from the route table, with the example requests of the unit matrix.
 
-Expected: a role the route does not allow → 403 ``forbidden``; a user whose region does not cover the resource →
-403 ``out_of_region`` (routes with a region); an allowed role in its region is never refused by the gateway and
-never gets a 5xx (the domain may still answer 400/404/409 — e.g. a transition the state does not allow).
+Expected: a role the route does not allow → 403 ``forbidden``; a user whose region does not cover a looked-up
+resource → 404 ``not_found``, as if it did not exist; one whose request names a region outside their own (a list's
+filter, a household's village) → 403 ``out_of_region``; an allowed role in its region is never refused by the
+gateway and never gets a 5xx (the domain may still answer 400/404/409 — e.g. a transition the state does not allow).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.gateway.core import National, Route, Unscoped
+from services.gateway.core import Lookup, National, Route, Unscoped
 from services.gateway.routes import ROUTES
 from shared.vocabulary import ROLES
 from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixture)
@@ -87,13 +88,15 @@ def test_the_authorization_matrix_holds_on_the_real_gateway(gateway: GatewaySyst
             for region in (own, OTHER):
                 status, answer = send(clients[(role, region)], route, ids)
                 if role not in route.roles:
-                    want = "forbidden"
+                    want = 403, "forbidden"
+                elif region == OTHER and isinstance(route.scope, Lookup):
+                    want = 404, "not_found"
                 elif region == OTHER and not isinstance(route.scope, Unscoped):
-                    want = "out_of_region"
+                    want = 403, "out_of_region"
                 else:
                     continue
-                if status != 403 or answer["error"]["code"] != want:
-                    wrong.append(f"{route.name} as {role}@{region!r}: {status} {answer}, expected 403 {want}")
+                if (status, answer["error"]["code"]) != want:
+                    wrong.append(f"{route.name} as {role}@{region!r}: {status} {answer}, expected {want}")
     # Then each allowed role in its own region, in the table's order (the writes change state as they go).
     for route in protected:
         own = "" if isinstance(route.scope, National) else OWN

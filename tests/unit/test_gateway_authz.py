@@ -12,14 +12,16 @@ import json
 from datetime import date
 
 import pytest
+from nameko.exceptions import RemoteError
 
 from berdaya.audit import report_files
 from services.gateway import audit as audit_module
 from services.gateway import routes as routes_module
 from services.gateway.auth import Tokens, User
-from services.gateway.core import PUBLIC, ApiRequest, Gateway, National, Route, Unscoped, route
+from services.gateway.core import PUBLIC, ApiRequest, Gateway, Lookup, National, Route, Unscoped, route
 from services.gateway.routes import ROUTES
 from services.gateway.store import Claim, UnknownUser
+from shared.errors import NotFound
 from shared.vocabulary import ROLES
 
 VILLAGE = "18.01.06.2001"
@@ -191,7 +193,7 @@ def own_region(route: Route) -> str:
     return "" if isinstance(route.scope, National) else OWN
 
 
-def ask(gateway: Gateway, route: Route, role: str, region: str):
+def ask(gateway: Gateway, route: Route, role: str, region: str, rpc=fake_rpc):
     user = User(f"{role}.{region or 'pusat'}", role, region)
     gateway.store.add_user(user.username, "hash", role, region, by="test", must_change_password=False)
     token, _ = gateway.tokens.issue(user)
@@ -205,18 +207,21 @@ def ask(gateway: Gateway, route: Route, role: str, region: str):
                  **({"content-type": route.request_media_type} if body else {})},
         body=body,
     )
-    return gateway.handle(route, request, fake_rpc)
+    return gateway.handle(route, request, rpc)
 
 
 PROTECTED = [r for r in ROUTES if not r.public]
 
 
-def expected(route: Route, role: str, covered: bool) -> int:
+def expected(route: Route, role: str, covered: bool) -> tuple[int, str | None]:
+    """The status and error code: a looked-up resource outside the user's region is answered as a missing one."""
     if role not in route.roles:
-        return 403
+        return 403, "forbidden"
+    if not covered and isinstance(route.scope, Lookup):
+        return 404, "not_found"
     if not covered and not isinstance(route.scope, Unscoped):
-        return 403
-    return route.status
+        return 403, "out_of_region"
+    return route.status, None
 
 
 @pytest.mark.parametrize("route", PROTECTED, ids=lambda r: r.name)
@@ -226,12 +231,11 @@ def test_authorization_matrix(gateway: Gateway, route: Route):
         for covered, region in ((True, own_region(route)), (False, OTHER)):
             response = ask(gateway, route, role, region)
             outcomes[(role, covered)] = response.status
-            want = expected(route, role, covered)
+            want, code = expected(route, role, covered)
             if response.status != want:
                 wrong.append(f"{role} ({'own' if covered else 'other'} region {region!r}): {response.status} "
                              f"{response.body}, expected {want}")
-            elif want == 403:
-                code = "forbidden" if role not in route.roles else "out_of_region"
+            elif code is not None:
                 assert response.body["error"]["code"] == code, response.body
     assert not wrong, "\n".join(wrong)
 
@@ -281,9 +285,36 @@ def test_region_scope_of_a_national_user_covers_all_and_a_province_its_regencies
     get_household = next(r for r in ROUTES if r.name == "get_household")
     assert ask(gateway, get_household, "auditor", "").status == 200
     assert ask(gateway, get_household, "province", "18").status == 200
-    assert ask(gateway, get_household, "province", "17").status == 403
+    assert ask(gateway, get_household, "province", "17").status == 404
     assert ask(gateway, get_household, "operator", "18.01.06").status == 200
-    assert ask(gateway, get_household, "operator", "18.01.04").status == 403
+    assert ask(gateway, get_household, "operator", "18.01.04").status == 404
+
+
+LOOKUPS = [r for r in PROTECTED if isinstance(r.scope, Lookup)]
+
+
+@pytest.mark.parametrize("route", LOOKUPS, ids=lambda r: r.name)
+def test_a_resource_of_another_region_is_answered_as_a_missing_one(gateway: Gateway, route: Route):
+    """Whether the service says "none" or raises its own NotFound (naming the id), the answer is one 404 body."""
+    role = sorted(route.roles)[0]
+    outside = ask(gateway, route, role, OTHER)
+
+    def none(service, method, *args, **kwargs):
+        return None
+
+    def not_found(service, method, *args, **kwargs):
+        raise RemoteError("NotFound", str(NotFound(f"no {method} {args}", field="id", id=str(args))))
+
+    for missing in (none, not_found):
+        answer = ask(gateway, route, role, OWN, rpc=missing)
+        assert (answer.status, answer.json(), answer.headers) == (outside.status, outside.json(), outside.headers)
+    assert outside.status == 404 and outside.body["error"]["code"] == "not_found"
+
+
+def test_a_region_the_request_names_itself_is_still_refused_as_out_of_region(gateway: Gateway):
+    register = next(r for r in ROUTES if r.name == "register_household")
+    answer = ask(gateway, register, "operator", OTHER)
+    assert answer.status == 403 and answer.body["error"]["code"] == "out_of_region"
 
 
 def test_a_regional_list_defaults_to_the_users_region(gateway: Gateway):
