@@ -47,6 +47,7 @@ SEED = 20260
 POOL = 600  # households in the synthetic file; the steps take slices of it
 BATCH = 10
 ACTOR = cli_actor("deploy.test")  # the deploy test acts as an operator tool does: an operator, national
+ADMIN = cli_actor("deploy.test", role="admin")  # the region table is the admin's (both signed with ACTOR_SIGNING_KEY)
 LOST_AFTER = 20  # seconds without an answer to an import call: its request went down with a replica
 
 
@@ -77,7 +78,7 @@ def regions() -> None:
     rows = [row._asdict() for row in builtin_lampung_selatan().rows()]
     with rpc() as cluster:
         result = cluster.registry.import_regions({"rows": rows, "source": "built-in Lampung Selatan table",
-                                                  "actor": ACTOR.on_the_wire()})
+                                                  "actor": ADMIN.on_the_wire()})
     say("regions", codes=result["codes"])
 
 
