@@ -44,10 +44,11 @@ class ImportReport:
         }
 
 
-def registration(record: HouseholdRecord, actor: CliActor) -> dict:
+def registration(record: HouseholdRecord, actor: dict) -> dict:
+    """The household as ``import_households`` takes it, ``actor`` (signed) acting."""
     return {
         "kk": record.kk, "dtks_id": record.dtks_id, "village_code": record.village_code, "address": record.address,
-        "decile": record.decile, "actor": actor.on_the_wire(),
+        "decile": record.decile, "actor": actor,
         "members": [
             {"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
              "relation": m.relation, "marital_status": m.marital_status, "occupation": m.occupation}
@@ -70,7 +71,8 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
         done = 0
 
         def batch_of(records: list[HouseholdRecord]) -> list[dict]:
-            return [registration(record, actor) for record in records]  # the actor signed afresh for each call
+            signed = actor.on_the_wire()  # afresh for each call (a resent one too): an assertion lives 120 s
+            return [registration(record, signed) for record in records]
 
         def settle(reply, records: list[HouseholdRecord]) -> None:
             nonlocal done

@@ -289,7 +289,7 @@ class Demo:
             "KUBE Uji Ganda", village, [*first_members[:9], spare])))
         cases.append(("a women's KUBE of 6 households", group_payload("KUBE Uji Kecil", village, first_members[:6])))
         taken = formed[0][1][0][0]
-        claimant = registration(taken, DEMO_OPERATOR) | {"kk": "1801" + taken.kk[4:10] + "999999"}
+        claimant = registration(taken, DEMO_OPERATOR.on_the_wire()) | {"kk": "1801" + taken.kk[4:10] + "999999"}
         cases.append(("a NIK already registered in another household", claimant))
         refusals = []
         for label, payload in cases:

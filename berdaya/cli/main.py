@@ -227,14 +227,14 @@ def regions_import(
 ) -> None:
     """Import an official region list into the registry (codes are added or renamed, never deleted)."""
     try:
-        actor = cli_actor(by, role="admin")  # the region table is the admin's, national: see cli_actor
+        actor = cli_actor(by, role="admin").on_the_wire()  # the region table is the admin's, national: see cli_actor
         rows = [row._asdict() for path in files for row in load_region_csv(path)]
     except BerdayaError as refused:
         fail(refused)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=120) as rpc:
         try:
             result = rpc.registry.import_regions({"rows": rows, "source": ", ".join(p.name for p in files),
-                                                  "actor": actor.on_the_wire()})
+                                                  "actor": actor})
         except RemoteError as remote:
             fail(remote)
     console.print(f"imported {result['codes']} region codes (sha256 {result['sha256'][:16]}…); "
