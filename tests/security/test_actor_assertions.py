@@ -6,6 +6,7 @@ region in their own domain, as grants does."""
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -15,10 +16,12 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.gateway.service import GatewayService
 from services.registry.service import RegistryService
+from services.registry.synth import write_synthetic_bdt
 from shared.actor import Actor
 from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.ed25519 import KeyConfigError, PrivateKey, new_private_key
 from shared.errors import from_remote
+from shared.regions import builtin_lampung_selatan
 from tests.integration.test_gateway import Client, GatewaySystem, free_port
 from tests.integration.test_registry import eligible_households
 from tests.support.households import actor, household, household_body
@@ -183,3 +186,14 @@ def test_a_gateway_whose_key_the_services_do_not_know_acts_for_nobody(gateway: G
     finally:
         foreign.kill()
     assert gateway.client(operator).get(f"/api/v1/households/{household_body(6)['kk']}")[0] == 404
+
+
+def test_the_gateways_bdt_import_signs_its_user_as_the_gateway(gateway: GatewaySystem):
+    """The import runs as a child `berdaya import-bdt` of the gateway: it signs the gateway's user with the gateway's
+    key, so an operator's upload imports — and the registry checks that operator's region on every household."""
+    text = io.StringIO()
+    write_synthetic_bdt(text, 5, "18.01", builtin_lampung_selatan(), seed=3, error_share=0.0)
+    operator = gateway.user_client("operator", "18.01")
+    status, report = operator.request("POST", "/api/v1/imports/bdt", data=text.getvalue().encode(),
+                                      headers={"Content-Type": "text/csv"}, timeout=180)
+    assert (status, report["households_imported"], report["households_rejected"]) == (200, 5, 0), report
