@@ -69,6 +69,7 @@ from kombu import Connection, Exchange, Queue
 
 from services.registry.application import RegistryApplication
 from services.registry.commands import ImportRegions, RegisterHousehold
+from shared.actor import Actor
 from shared.publishing import ConfirmingPublisher, persistent_message
 from shared.relay import RELAY_TRACKING_NAME
 from shared.runtime import ensure_green_psycopg
@@ -122,7 +123,7 @@ def household(number: int) -> dict:
         "village_code": VILLAGES[number % len(VILLAGES)],
         "address": f"Dusun {number % 7 + 1}",
         "decile": 1 + number % 10,
-        "actor": {"user": "bench.operator", "role": "operator", "region": "18.01"},
+        "actor": Actor(user="bench.operator", role="operator", region="18.01"),  # in-process: no signature needed
         "members": [
             {"nik": nik("180106", mother_birth, "P", mother_serial), "name": f"Ibu {number}", "sex": "P",
              "birth_date": mother_birth.isoformat(), "relation": "Kepala Keluarga"},
@@ -143,7 +144,7 @@ def kk_range(first: int, count: int) -> tuple[str, str]:
 def import_regions(app: RegistryApplication) -> None:
     rows = [{"code": code, "name": name, "level": level} for code, name, level in REGIONS]
     app.import_regions(ImportRegions.model_validate({"rows": rows, "source": "bench",
-                                                     "actor": {"user": "bench", "role": "admin", "region": ""}}))
+                                                     "actor": Actor(user="bench", role="admin", region="")}))
 
 
 def write_households(app: RegistryApplication, first: int, count: int, batch: int = STORE_BATCH,

@@ -80,6 +80,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench.machine import BenchEnvironment, Services, say
+from berdaya.cli.remote import SigningRpc
 from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
 from shared.config import SERVICES
@@ -324,7 +325,8 @@ def main() -> None:
                                        ("tr.bench", "treasurer", "18.01")):
             store.add_user(username, password_hash, role, region, by="bench", must_change_password=False)
         store.close()
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=120) as rpc:
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=120) as proxy:
+            rpc = SigningRpc(proxy, services.actor_signer())
             rows = [row._asdict() for row in builtin_lampung_selatan().rows()]
             rpc.registry.import_regions({"rows": rows, "source": "built-in",
                                          "actor": {"user": "bench", "role": "admin", "region": ""}})

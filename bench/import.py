@@ -88,7 +88,6 @@ REGENCY = "18.01"
 # Names of their own: bench/events.py (berdaya_bench_<service>, berdaya-bench) may run at the same time.
 ENV = BenchEnvironment("berdaya-bench-import", {name: f"berdaya_bench_import_{name}" for name in (*SERVICES, "copy")})
 POLL_INTERVAL = 0.1
-BENCH = cli_actor("bench")  # who imports the region table and the file: the CLI's operator, national
 COPY_CHUNK = 1 << 20
 COPY_TABLE = """CREATE TABLE bdt_copy (
     id_dtks text, no_kk text, nik text, nama text, jenis_kelamin text, tanggal_lahir text, hubungan_keluarga text,
@@ -250,7 +249,9 @@ def run_import(path: Path, households: int, individuals: int, services: Services
         cpu_before = cpu_snapshot(services.pids(), "import_client", "berdaya_bench_import_")
         say(f"import: import_bdt of {households} households ({BATCH} per RPC, {IN_FLIGHT} in flight)")
         started = time.time()
-        report = import_bdt(path, ENV.amqp_uri(), BENCH, progress=progress)
+        # who imports the file: the CLI's operator, national
+        report = import_bdt(path, ENV.amqp_uri(), cli_actor("bench", signer=services.actor_signer()),
+                            progress=progress)
         returned = time.time()
         say(f"import: import_bdt returned after {returned - started:.2f}s; waiting for grants and training")
         if report.households_imported != households or report.individuals_imported != individuals:
@@ -320,7 +321,8 @@ def benchmark(args: argparse.Namespace) -> dict:
             say("services running: " + ", ".join(SERVICES) + " (logs in .run/bench-import-*.log)")
             with ClusterRpcProxy({"AMQP_URI": ENV.amqp_uri()}, timeout=120) as rpc:
                 imported = rpc.registry.import_regions({"rows": region_rows, "source": region_source,
-                                                        "actor": BENCH.on_the_wire()})
+                                                        "actor": cli_actor("bench", role="admin", signer=services
+                                                                           .actor_signer()).on_the_wire()})
             say(f"region table: {imported['codes']} codes imported into the registry")
 
             measured = run_import(path, households, individuals, services, args.profile, args.timeout)

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 
 from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
+from shared.actor_assertion import ActorSigner, actor_process_environment, new_actor_key_environment
 from shared.config import SERVICES
 from shared.regions import RegionTable, builtin_lampung_selatan, load_region_csv
 from shared.signing import new_key_environment
@@ -95,15 +96,21 @@ class Services:
     log_prefix: str = "bench"
     running: dict[str, ServiceProcess] = field(default_factory=dict)
     event_keys: dict[str, str] = field(default_factory=lambda: new_key_environment(SERVICES, "bench1"))
+    actor_keys: dict[str, str] = field(default_factory=lambda: new_actor_key_environment("bench1"))
 
     def start(self, *services: str) -> None:
         bench = self.environment
         for service in services:
-            env = {**self.env, **self.event_keys, "AMQP_URI": bench.amqp_uri(),
+            env = {**self.env, **self.event_keys, **actor_process_environment(service, self.actor_keys),
+                   "AMQP_URI": bench.amqp_uri(),
                    f"{service.upper()}_DATABASE_URL": bench.database_url(service),
                    f"{service.upper()}_SETUP_DATABASE_URL": bench.database_url(service)}
             self.running[service] = start_service(service, env, log_name=f"{self.log_prefix}-{service}")
         wait_until_ready(bench.amqp_uri(), services=services, processes=[self.running[s] for s in services])
+
+    def actor_signer(self) -> ActorSigner:
+        """The operators' CLI key these services accept: the bench's own commands are signed with it."""
+        return ActorSigner.parse(self.actor_keys["OPERATOR_ACTOR_SIGNING_KEY"], "operator")
 
     def stop(self, *services: str) -> None:
         """Stop the given services (default: all, in reverse order of start); stopping twice does nothing."""

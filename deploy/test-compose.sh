@@ -227,6 +227,12 @@ for port in [8080, *range(18080, 18100), 0]:
         printf -v "${service}_key" '%s' "test1:$(openssl pkey -outform DER <<<"$pem" | tail -c 32 | base64)"
         public_keys+="$service:test1:$(openssl pkey -pubout -outform DER <<<"$pem" | tail -c 32 | base64),"
     done
+    local issuer actor_public_keys=""
+    for issuer in gateway operator; do  # who signs the actor of a command: the API and the operators' CLI
+        pem=$(openssl genpkey -algorithm ed25519)
+        printf -v "${issuer}_actor_key" '%s' "test1:$(openssl pkey -outform DER <<<"$pem" | tail -c 32 | base64)"
+        actor_public_keys+="$issuer:test1:$(openssl pkey -pubout -outform DER <<<"$pem" | tail -c 32 | base64),"
+    done
     cat >"$ENV_FILE" <<EOF
 BASE_IMAGE=$BASE_IMAGE
 DEBIAN_IMAGE=$DEBIAN_IMAGE
@@ -240,6 +246,9 @@ REGISTRY_EVENT_SIGNING_KEY=$registry_key
 GRANTS_EVENT_SIGNING_KEY=$grants_key
 TRAINING_EVENT_SIGNING_KEY=$training_key
 EVENT_PUBLIC_KEYS=${public_keys%,}
+GATEWAY_ACTOR_SIGNING_KEY=$gateway_actor_key
+OPERATOR_ACTOR_SIGNING_KEY=$operator_actor_key
+ACTOR_PUBLIC_KEYS=${actor_public_keys%,}
 REGISTRY_DB_OWNER_PASSWORD=$(secret)
 REGISTRY_DB_PASSWORD=$(secret)
 REGISTRY_DB_AUDIT_PASSWORD=$(secret)

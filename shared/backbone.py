@@ -18,9 +18,9 @@ from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.command_edge import CommandEdge
 from shared.consumer import Consumer, PullEvents
 from shared.dead_letters import remove_resolved
-from shared.edge import parse_command
 from shared.errors import BerdayaError
 from shared.halts import RetryUpstream, SkipUpstreamEvent
 from shared.log import get_logger
@@ -122,6 +122,7 @@ class BackboneEntrypoints:
     app: ServiceApplication
     config = Config()
     signer = EventSigner()
+    edge = CommandEdge()  # parses commands, verifying their actors: a service without the actors' keys does not start
 
     @rpc
     def events_after(self, position: int, limit: int = 500) -> list[dict]:
@@ -151,14 +152,14 @@ class BackboneEntrypoints:
     @domain_rpc
     def retry_upstream(self, payload: dict) -> dict:
         """Resume the consumer of an upstream halted on a poison event, once its cause is fixed."""
-        command = parse_command(RetryUpstream, payload)
+        command = self.edge.parse(RetryUpstream, payload)
         retried = self.app.retry_upstream(command)
         return self._resolved(retried, "consumer.retried", by=command.by)
 
     @domain_rpc
     def skip_upstream_event(self, payload: dict) -> dict:
         """Never apply the upstream event a consumer halted on; the consumer goes on after it."""
-        command = parse_command(SkipUpstreamEvent, payload)
+        command = self.edge.parse(SkipUpstreamEvent, payload)
         skipped = self.app.skip_upstream_event(command, upstream_puller(self.config, command.upstream))
         return self._resolved(skipped, "consumer.skipped", by=command.by)
 

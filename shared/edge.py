@@ -31,16 +31,19 @@ class Command(BaseModel):
 
 
 AnyCommand = TypeVar("AnyCommand", bound=BaseModel)
+ACTOR_VERIFIER = "actor_verifier"  # the validation context's key for the keys a command's actor is verified with
 
 
-def parse_command(model: type[AnyCommand], payload: Any) -> AnyCommand:
+def parse_command(model: type[AnyCommand], payload: Any, actors: object | None = None) -> AnyCommand:
+    """``payload`` as a ``model`` command; ``actors`` (shared.actor_assertion.ActorVerifier) verifies its signed
+    actor — without it, a command with an actor is refused."""
     if not isinstance(payload, dict):
         raise ValidationFailed("body", "body.object", f"expected a JSON object, got {type(payload).__name__}")
     field = _nul_field(payload)
     if field is not None:  # PostgreSQL text cannot hold NUL: refuse it here, not as a database error later
         raise ValidationFailed(field, f"{field}.nul_character", f"{field}: contains a NUL character")
     try:
-        return model.model_validate(payload)
+        return model.model_validate(payload, context={ACTOR_VERIFIER: actors})
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or "body"

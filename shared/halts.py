@@ -15,23 +15,39 @@ from datetime import datetime
 from eventsourcing.domain import Aggregate, event
 from pydantic import Field
 
+from shared.actor import Actor, check_region, check_role
+from shared.actor_assertion import SignedActor
 from shared.contracts import EventData
 from shared.contracts.consumers import RETRIED, SKIPPED
-from shared.edge import Command, UserName
+from shared.edge import Command
 from shared.keys import stable_id
 
+DECIDERS = ("admin",)  # who decides about a halted consumer: operations, for the whole country
 
-class RetryUpstream(Command):
+
+def check_decider(actor: Actor, action: str) -> None:
+    check_role(actor, DECIDERS, action)
+    check_region(actor, "", action)
+
+
+class Decision(Command):
+    """An operator's decision about a halt: the actor signed by the operators' CLI, verified at the edge."""
+
     upstream: str = Field(min_length=1, max_length=50)
-    by: UserName
+    actor: SignedActor
+
+    @property
+    def by(self) -> str:
+        return self.actor.user
+
+
+class RetryUpstream(Decision):
     reason: str = Field(default="", max_length=500)
 
 
-class SkipUpstreamEvent(Command):
-    upstream: str = Field(min_length=1, max_length=50)
+class SkipUpstreamEvent(Decision):
     position: int = Field(ge=1, description="the halted position, as the operator saw it")
     reason: str = Field(min_length=1, max_length=500)
-    by: UserName
 
 
 class ConsumerRetry(Aggregate):

@@ -522,6 +522,7 @@ class ServiceApplication(Application):
     def retry_upstream(self, command: halts.RetryUpstream) -> dict[str, Any]:
         """Resume a halted consumer: the retry is recorded and the halt cleared in one transaction; within a second
         the consumer pulls the halted event from the upstream's log again."""
+        halts.check_decider(command.actor, "resume a halted consumer")
         halt = self._halt_to_resolve(command.upstream)
         retry = halts.ConsumerRetry(service=self.service_name, upstream=command.upstream, position=halt["position"],
                                     halted_at=halt["halted_at"].astimezone(UTC), halt_reason=halt["reason"],
@@ -537,6 +538,7 @@ class ServiceApplication(Application):
 
         Only the halted position can be skipped, and only when it is the very next event in the upstream's log
         after what was applied: a skip never jumps over an event nobody looked at."""
+        halts.check_decider(command.actor, "skip an upstream event")
         halt = self._halt_to_resolve(command.upstream)
         if command.position != halt["position"]:
             raise Conflict(f"{self.service_name} is halted on {command.upstream} at position {halt['position']}, "

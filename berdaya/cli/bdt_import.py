@@ -17,8 +17,8 @@ from pathlib import Path
 from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from berdaya.cli.remote import CliActor
 from services.registry.bdt import HouseholdRecord, read_bdt
-from shared.actor import Actor
 from shared.regions import RegionTable, iter_csv
 from shared.rpc import call_until_answered
 
@@ -44,10 +44,11 @@ class ImportReport:
         }
 
 
-def registration(record: HouseholdRecord, actor: Actor) -> dict:
+def registration(record: HouseholdRecord, actor: dict) -> dict:
+    """The household as ``import_households`` takes it, ``actor`` (signed) acting."""
     return {
         "kk": record.kk, "dtks_id": record.dtks_id, "village_code": record.village_code, "address": record.address,
-        "decile": record.decile, "actor": actor.on_the_wire(),
+        "decile": record.decile, "actor": actor,
         "members": [
             {"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
              "relation": m.relation, "marital_status": m.marital_status, "occupation": m.occupation}
@@ -56,7 +57,7 @@ def registration(record: HouseholdRecord, actor: Actor) -> dict:
     }
 
 
-def import_bdt(path: Path, amqp_uri: str, actor: Actor, progress: Callable[[int, int], None] | None = None,
+def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[int, int], None] | None = None,
                rpc_timeout: float = 120) -> ImportReport:
     report = ImportReport()
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=rpc_timeout) as rpc:
@@ -69,23 +70,27 @@ def import_bdt(path: Path, amqp_uri: str, actor: Actor, progress: Callable[[int,
         in_flight: list = []
         done = 0
 
-        def settle(reply, batch: list[dict]) -> None:
+        def batch_of(records: list[HouseholdRecord]) -> list[dict]:
+            signed = actor.on_the_wire()  # afresh for each call (a resent one too): an assertion lives 120 s
+            return [registration(record, signed) for record in records]
+
+        def settle(reply, records: list[HouseholdRecord]) -> None:
             nonlocal done
             try:
                 result = reply.result()
             except RpcTimeout:
-                result = call_until_answered(lambda: rpc.registry.import_households(batch), attempts=2)
+                result = call_until_answered(lambda: rpc.registry.import_households(batch_of(records)), attempts=2)
             report.households_imported += result["imported"]
             report.individuals_imported += result["individuals"]
             report.unchanged += result["unchanged"]
             server_rejections.update({r["kk"]: r["reason"] for r in result["rejected"]})
-            done += len(batch)
+            done += len(records)
             if progress:
                 progress(done, len(households))
 
         for start in range(0, len(households), BATCH):
-            batch = [registration(record, actor) for record in households[start:start + BATCH]]
-            in_flight.append((rpc.registry.import_households.call_async(batch), batch))
+            records = households[start:start + BATCH]
+            in_flight.append((rpc.registry.import_households.call_async(batch_of(records)), records))
             if len(in_flight) >= IN_FLIGHT:
                 settle(*in_flight.pop(0))
         while in_flight:

@@ -30,17 +30,19 @@ from berdaya.cli.processes import (
     ROOT,
     RUN_DIR,
     ServiceProcess,
+    development_actor_keys,
     development_event_keys,
     start_service,
     stop_pid,
     wait_until_ready,
 )
-from berdaya.cli.remote import cli_actor
+from berdaya.cli.remote import SigningRpc, cli_actor, operator_signer
 from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
 from services.registry.bdt import HouseholdRecord, MemberRecord, read_bdt
 from services.registry.domain import KubeRules, age_on, is_excluded_occupation
 from services.registry.synth import write_synthetic_bdt
+from shared.actor_assertion import actor_process_environment
 from shared.config import SERVICES
 from shared.errors import from_remote
 from shared.ids import jakarta_today
@@ -106,7 +108,8 @@ class Demo:
 
     def start(self) -> None:
         for service in SERVICES:
-            self.processes.append(start_service(service, self.environment(), log_name=f"demo-{service}"))
+            env = {**self.environment(), **actor_process_environment(service, development_actor_keys())}
+            self.processes.append(start_service(service, env, log_name=f"demo-{service}"))
         wait_until_ready(self.amqp_uri, processes=self.processes)
         self.say(f"services running: {', '.join(p.service for p in self.processes)} (logs in .run/demo-*.log)")
 
@@ -119,7 +122,8 @@ class Demo:
         self._lock.close()
 
     def run(self, households: int, seed: int) -> dict:
-        with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=120) as rpc:
+        with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=120) as proxy:
+            rpc = SigningRpc(proxy, operator_signer())  # the demo's people act through the operators' CLI key
             regions = self.import_regions(rpc)
             started = time.monotonic()
             imported, records = self.import_households(regions, households, seed)
@@ -285,7 +289,7 @@ class Demo:
             "KUBE Uji Ganda", village, [*first_members[:9], spare])))
         cases.append(("a women's KUBE of 6 households", group_payload("KUBE Uji Kecil", village, first_members[:6])))
         taken = formed[0][1][0][0]
-        claimant = registration(taken, DEMO_OPERATOR) | {"kk": "1801" + taken.kk[4:10] + "999999"}
+        claimant = registration(taken, DEMO_OPERATOR.on_the_wire()) | {"kk": "1801" + taken.kk[4:10] + "999999"}
         cases.append(("a NIK already registered in another household", claimant))
         refusals = []
         for label, payload in cases:

@@ -18,7 +18,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from rich.console import Console
 from rich.table import Table
 
-from berdaya.cli.remote import amqp_uri, console, fail
+from berdaya.cli.remote import amqp_uri, cli_actor, console, fail
 from shared.config import SERVICES
 from shared.dead_letters import peek
 from shared.errors import BerdayaError
@@ -108,6 +108,14 @@ UpstreamArgument = typer.Argument(..., help="the upstream it halted on (as `berd
 ByOption = typer.Option(None, "--by", help="who decides (recorded in the event; default: your login name)")
 
 
+def decider(by: str | None) -> dict:
+    """Who decides, signed: the operator, acting for operations (admin) nationally — as the services require."""
+    try:
+        return cli_actor(by or login_name(), role="admin").on_the_wire()
+    except BerdayaError as refused:
+        fail(refused)
+
+
 def decide(service: str, rpc_name: str, payload: dict) -> dict:
     if service not in SERVICES:
         fail(BerdayaError(f"no service {service!r}: one of {', '.join(SERVICES)}"))
@@ -138,7 +146,7 @@ def retry(
 
     It pulls the halted event from the upstream's log again and applies it, in order. Recorded in the service's
     own log as <service>.consumer.retried."""
-    result = decide(service, "retry_upstream", {"upstream": upstream, "by": by or login_name(), "reason": reason})
+    result = decide(service, "retry_upstream", {"upstream": upstream, "actor": decider(by), "reason": reason})
     console.print(f"{service} resumes consuming {upstream} at position {result['position']}; "
                   f"{removed_note(result)}. `berdaya dlq list` shows whether it halted again.")
 
@@ -156,7 +164,7 @@ def skip(
     Recorded in the service's own log as <service>.consumer.skipped, with the reason and who decided; `berdaya
     audit verify` lists it. Only the halted position can be skipped."""
     result = decide(service, "skip_upstream_event",
-                    {"upstream": upstream, "position": position, "reason": reason, "by": by or login_name()})
+                    {"upstream": upstream, "position": position, "reason": reason, "actor": decider(by)})
     console.print(f"{service} skipped {upstream} @{result['position']} ({result['event_type']} "
                   f"v{result['event_version']}, event {result['event_id']}) by {result['by']}: {result['reason']}; "
                   f"{removed_note(result)}.")

@@ -1,13 +1,16 @@
-"""`berdaya keys`: event signing keys for a deployment (shared/signing.py; docs/security.md says how to rotate)."""
+"""`berdaya keys`: signing keys for a deployment — each service's event key (shared/signing.py) and the actor keys
+of the gateway and the operators' CLI (shared/actor_assertion.py); docs/security.md says how to rotate them."""
 
 from __future__ import annotations
 
 import typer
 
+from shared.actor_assertion import ISSUERS, ActorSigner
 from shared.config import SERVICES
+from shared.ed25519 import new_private_key
 from shared.signing import Signer, new_signing_key
 
-keys_app = typer.Typer(help="event signing keys (Ed25519) for a deployment", no_args_is_help=True)
+keys_app = typer.Typer(help="event and actor signing keys (Ed25519) for a deployment", no_args_is_help=True)
 
 
 @keys_app.command("new")
@@ -21,3 +24,16 @@ def new(
     secret = new_signing_key(key_id)
     typer.echo(f"{service.upper()}_EVENT_SIGNING_KEY={secret}")
     typer.echo(f"# add to EVENT_PUBLIC_KEYS: {Signer.parse(secret, service).public_entry(service)}")
+
+
+@keys_app.command("new-actor")
+def new_actor(
+    issuer: str = typer.Argument(..., help=f"who signs actors: {', '.join(ISSUERS)}"),
+    key_id: str = typer.Option(..., "--key-id", help="a new id, e.g. 2026-12 (each signed actor names it)"),
+) -> None:
+    """Print a new actor signing key for ISSUER (its ACTOR_SIGNING_KEY) and the public entry every service adds."""
+    if issuer not in ISSUERS:
+        raise typer.BadParameter(f"one of {', '.join(ISSUERS)}", param_hint="ISSUER")
+    secret = new_private_key(key_id)
+    typer.echo(f"{issuer.upper()}_ACTOR_SIGNING_KEY={secret}")
+    typer.echo(f"# add to ACTOR_PUBLIC_KEYS: {ActorSigner.parse(secret, issuer).public_entry()}")

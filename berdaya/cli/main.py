@@ -25,6 +25,7 @@ from berdaya.cli.keys import keys_app
 from berdaya.cli.processes import (
     PROCESSES,
     ROOT,
+    development_actor_keys,
     development_broker_uri,
     development_event_keys,
     pid_file,
@@ -36,6 +37,7 @@ from berdaya.cli.processes import (
 from berdaya.cli.remote import amqp_uri, cli_actor, console, fail
 from berdaya.cli.users import users_app
 from services.registry.synth import write_synthetic_bdt
+from shared.actor_assertion import actor_process_environment
 from shared.config import SERVICES
 from shared.contracts.catalog import write_catalog
 from shared.errors import BerdayaError
@@ -139,7 +141,7 @@ def up(
     broker: str = typer.Option("127.0.0.1:5672", envvar="BERDAYA_DEMO_BROKER", help="with --demo: RabbitMQ host:port"),
 ) -> None:
     """Start every service and the gateway in the background (logs and pids under .run/)."""
-    env, broker_uri = development_event_keys(), amqp_uri()
+    env, broker_uri, actor_keys = development_event_keys(), amqp_uri(), development_actor_keys()
     if demo_data:
         demo_run = Demo(admin_url, broker, console.print)
         if not demo_run.exists():
@@ -153,7 +155,7 @@ def up(
             console.print(f"{service}: already running (pid {running_pid(service)})")
             continue
         own_user = {} if demo_data else {"AMQP_URI": development_broker_uri(service, broker_uri)}
-        process = start_service(service, {**env, **own_user})
+        process = start_service(service, {**env, **actor_process_environment(service, actor_keys), **own_user})
         pid_file(service).write_text(str(process.process.pid))
         started.append(process)
     wait_until_ready(broker_uri, processes=started)
@@ -225,14 +227,14 @@ def regions_import(
 ) -> None:
     """Import an official region list into the registry (codes are added or renamed, never deleted)."""
     try:
-        actor = cli_actor(by, role="admin")  # the region table is the admin's, national: see cli_actor
+        actor = cli_actor(by, role="admin").on_the_wire()  # the region table is the admin's, national: see cli_actor
         rows = [row._asdict() for path in files for row in load_region_csv(path)]
     except BerdayaError as refused:
         fail(refused)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=120) as rpc:
         try:
             result = rpc.registry.import_regions({"rows": rows, "source": ", ".join(p.name for p in files),
-                                                  "actor": actor.on_the_wire()})
+                                                  "actor": actor})
         except RemoteError as remote:
             fail(remote)
     console.print(f"imported {result['codes']} region codes (sha256 {result['sha256'][:16]}…); "

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.actor_assertion import new_actor_key_environment
 from shared.broker_access import broker_user
 from shared.config import SERVICES, service_config_path
 from shared.signing import new_key_environment
@@ -42,6 +43,24 @@ def development_event_keys() -> dict[str, str]:
         with os.fdopen(descriptor, "w") as handle:
             json.dump(new_key_environment(SERVICES, "dev1"), handle)
     return json.loads(path.read_text())
+
+
+def development_actor_keys() -> dict[str, str]:
+    """The development installation's actor keys (`make up`, `make demo`): the gateway's and the operators' CLI's
+    signing keys and the public entries every service accepts — made once into .run/ as the event keys are."""
+    path = RUN_DIR / "actor-keys.json"
+    if not path.exists():
+        RUN_DIR.mkdir(exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(new_actor_key_environment("dev1"), handle)
+    return json.loads(path.read_text())
+
+
+def development_actor_key(issuer: str) -> str | None:
+    """``issuer``'s signing key of the development installation, if `berdaya up` made one (else None)."""
+    path = RUN_DIR / "actor-keys.json"
+    return json.loads(path.read_text()).get(f"{issuer.upper()}_ACTOR_SIGNING_KEY") if path.exists() else None
 
 
 def development_broker_uri(principal: str, default: str) -> str:

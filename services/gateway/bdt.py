@@ -60,9 +60,12 @@ def run_bdt_import(call: Call) -> dict:
     jobs = call.gateway.jobs
     try:
         call.rpc("registry", "counts")  # a registry that is down answers 503 now, not after the job's time-out
-        actor = call.actor()  # the CLI acts as an operator (the route's only role) of the region it is given
-        finished = run_cli(["import-bdt", str(path), "--json", "--by", actor["user"], "--region", actor["region"]],
-                           env={"AMQP_URI": jobs.amqp_uri}, timeout_s=jobs.import_timeout_s, what="the import")
+        user = call.user  # the CLI acts as an operator (the route's only role) of the region it is given,
+        # signed as the gateway's user: the import is the gateway's, whoever runs its code
+        finished = run_cli(["import-bdt", str(path), "--json", "--by", user.username, "--region", user.region],
+                           env={"AMQP_URI": jobs.amqp_uri, "ACTOR_SIGNING_KEY": jobs.actor_signing_key,
+                                "ACTOR_ISSUER": "gateway"},
+                           timeout_s=jobs.import_timeout_s, what="the import")
     finally:
         path.unlink(missing_ok=True)
     if finished.returncode == 0:

@@ -29,6 +29,7 @@ import hmac
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
 from services.gateway.throttle import LoginThrottle
 from shared.actor import covers
+from shared.actor_assertion import ActorSigner
 from shared.errors import BerdayaError
 from shared.log import get_logger
 from shared.vocabulary import ROLES
@@ -120,15 +122,16 @@ class Call:
     resource: Any = None  # what the route's scope looked up (e.g. the household), if it did
     region: str | None = None  # the effective region (lists: the filter applied)
     gateway: Gateway | None = None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # named in the actors it signs
 
     @property
     def username(self) -> str:
         return self.user.username if self.user else ""
 
-    def actor(self) -> dict[str, str]:
-        """The user as the actor of a command, as it travels over RPC."""
-        assert self.user is not None
-        return self.user.actor().on_the_wire()
+    def actor(self) -> dict[str, Any]:
+        """The user as the actor of a command, as it travels over RPC: signed by the gateway, for this request."""
+        assert self.user is not None and self.gateway is not None
+        return self.gateway.actors.sign(self.user.actor(), self.request_id)
 
     def payload(self, **extra: Any) -> dict[str, Any]:
         """The body as the service's command wants it (fields the client left out stay out), plus ``extra``."""
@@ -303,10 +306,10 @@ def route(method: str, path: str, name: str, summary: str, *, roles: frozenset[s
 # --- the pipeline ----------------------------------------------------------------------------------------------
 
 class Gateway:
-    def __init__(self, store: GatewayStore, tokens: Tokens, *, user_cache_s: float = 5.0,
+    def __init__(self, store: GatewayStore, tokens: Tokens, *, actors: ActorSigner, user_cache_s: float = 5.0,
                  jobs: Jobs | None = None, rpc_timeout_s: float = 10.0, sessions: Sessions | None = None,
                  throttle: LoginThrottle | None = None) -> None:
-        self.store, self.tokens, self.user_cache_s = store, tokens, user_cache_s
+        self.store, self.tokens, self.actors, self.user_cache_s = store, tokens, actors, user_cache_s
         self.sessions = sessions or Sessions(store, ttl_s=tokens.ttl_s, idle_s=tokens.ttl_s)
         self.throttle = throttle or LoginThrottle(store)
         self.jobs = jobs or Jobs()

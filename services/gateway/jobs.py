@@ -33,6 +33,8 @@ class Jobs:
     """What the jobs need from the gateway's configuration."""
 
     amqp_uri: str = ""
+    # The gateway's ACTOR_SIGNING_KEY: the import it runs signs its user as the gateway does (actor_assertion.py).
+    actor_signing_key: str = ""
     import_timeout_s: float = 600.0
     audit_timeout_s: float = 600.0
     # service → the database URL the audit reads it with; a service left out gets what the audit falls back to

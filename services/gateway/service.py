@@ -31,6 +31,8 @@ from services.gateway.rpc import Rpc
 from services.gateway.sessions import Sessions
 from services.gateway.store import DEFAULT_URL, GatewayStore
 from services.gateway.throttle import Backoff, LoginThrottle
+from shared.actor_assertion import actor_signer_from_config
+from shared.ed25519 import KeyConfigError
 from shared.log import get_logger
 from shared.runtime import ensure_green_psycopg
 
@@ -140,15 +142,21 @@ class GatewayCore(DependencyProvider):
         except MissingSecret as missing:
             log.error("gateway.jwt_secret_missing", error=str(missing))
             raise
+        try:  # nor without its actor signing key: the services would refuse every command it sends
+            actors = actor_signer_from_config(config, "gateway")
+        except KeyConfigError as missing:
+            log.error("gateway.actor_key_missing", error=str(missing))
+            raise
         self.store = GatewayStore(config.get("DATABASE_URL") or DEFAULT_URL,
                                   pool_size=int(config.get("DB_POOL_SIZE", 10)))
-        jobs = Jobs(amqp_uri=config["AMQP_URI"], import_timeout_s=float(config.get("IMPORT_TIMEOUT_S", 600)),
+        jobs = Jobs(amqp_uri=config["AMQP_URI"], actor_signing_key=str(config["ACTOR_SIGNING_KEY"]),
+                    import_timeout_s=float(config.get("IMPORT_TIMEOUT_S", 600)),
                     audit_timeout_s=float(config.get("AUDIT_TIMEOUT_S", 600)),
                     audit_urls=config.get("AUDIT_DATABASE_URLS") or {})
         sessions = Sessions(self.store, ttl_s=tokens.ttl_s, idle_s=float(config.get("CONSOLE_IDLE_S", 2 * 3600)))
         backoff = Backoff(base_s=float(config.get("LOGIN_BACKOFF_S", 1)),
                           max_s=float(config.get("LOGIN_BACKOFF_MAX_S", 900)))
-        self.gateway = Gateway(self.store, tokens, user_cache_s=float(config.get("USER_CACHE_S", 5)),
+        self.gateway = Gateway(self.store, tokens, actors=actors, user_cache_s=float(config.get("USER_CACHE_S", 5)),
                                jobs=jobs, rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)), sessions=sessions,
                                throttle=LoginThrottle(self.store, backoff))
 

@@ -7,13 +7,13 @@ from typing import Literal
 
 from pydantic import Field, StrictInt
 
-from shared.actor import Actor
+from shared.actor_assertion import SignedActor
 from shared.edge import Command, PositiveRupiah, Rupiah, Text, Uuid
 from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
 
 
 class Acting(Command):
-    actor: Actor
+    actor: SignedActor  # verified at the edge: signed by the gateway or the operators' CLI
 
 
 class SetBudgetCeiling(Acting):

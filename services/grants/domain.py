@@ -27,7 +27,7 @@ from datetime import date, datetime
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.actor import Actor
+from shared.actor import Actor, check_region, check_role
 from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from shared.ids import WIB
 from shared.keys import stable_id
@@ -87,19 +87,6 @@ def check_rupiah(field: str, amount: object, *, positive: bool = False) -> int:
         rule = "rupiah.positive_integer" if positive else "rupiah.non_negative_integer"
         raise ValidationFailed(field, rule, f"{field} must be whole rupiah {'> 0' if positive else '≥ 0'}: {amount!r}")
     return amount
-
-
-def check_role(actor: Actor, allowed: tuple[str, ...], action: str) -> None:
-    if actor.role not in allowed:
-        raise NotYours("role.forbidden", f"{actor.user} ({actor.role}) may not {action}; only {', '.join(allowed)}",
-                           user=actor.user, role=actor.role)
-
-
-def check_region(actor: Actor, region_code: str, action: str) -> None:
-    if not actor.covers(region_code):
-        raise NotYours("region.scope", f"{actor.user} acts for region {actor.region or 'national'}, "
-                                           f"not {region_code}: may not {action}", user=actor.user,
-                           region=region_code)
 
 
 def check_member_households(member_households: int) -> None:

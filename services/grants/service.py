@@ -5,7 +5,6 @@ from __future__ import annotations
 from services.grants import commands as cmd
 from services.grants.application import GrantsApplication
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
-from shared.edge import parse_command
 
 
 class GrantsService(BackboneEntrypoints):
@@ -15,7 +14,7 @@ class GrantsService(BackboneEntrypoints):
     # --- budgets ---
     @domain_rpc
     def set_budget_ceiling(self, payload: dict) -> str:
-        return self.app.set_budget_ceiling(parse_command(cmd.SetBudgetCeiling, payload))
+        return self.app.set_budget_ceiling(self.edge.parse(cmd.SetBudgetCeiling, payload))
 
     @domain_rpc
     def budgets(self, fiscal_year: int | None = None) -> list[dict]:
@@ -24,84 +23,84 @@ class GrantsService(BackboneEntrypoints):
     # --- proposals ---
     @domain_rpc
     def draft_proposal(self, payload: dict) -> str:
-        return self.app.draft_proposal(parse_command(cmd.DraftProposal, payload))
+        return self.app.draft_proposal(self.edge.parse(cmd.DraftProposal, payload))
 
     @domain_rpc
     def submit(self, payload: dict) -> None:
-        self.app.submit(parse_command(cmd.ProposalAction, payload))
+        self.app.submit(self.edge.parse(cmd.ProposalAction, payload))
 
     @domain_rpc
     def verify(self, payload: dict) -> None:
-        self.app.verify(parse_command(cmd.ProposalAction, payload))
+        self.app.verify(self.edge.parse(cmd.ProposalAction, payload))
 
     @domain_rpc
     def recommend(self, payload: dict) -> None:
-        self.app.recommend(parse_command(cmd.ProposalAction, payload))
+        self.app.recommend(self.edge.parse(cmd.ProposalAction, payload))
 
     @domain_rpc
     def approve(self, payload: dict) -> None:
-        self.app.approve(parse_command(cmd.Approve, payload))
+        self.app.approve(self.edge.parse(cmd.Approve, payload))
 
     @domain_rpc
     def return_for_revision(self, payload: dict) -> None:
-        self.app.return_for_revision(parse_command(cmd.ReasonedAction, payload))
+        self.app.return_for_revision(self.edge.parse(cmd.ReasonedAction, payload))
 
     @domain_rpc
     def reject(self, payload: dict) -> None:
-        self.app.reject(parse_command(cmd.ReasonedAction, payload))
+        self.app.reject(self.edge.parse(cmd.ReasonedAction, payload))
 
     @domain_rpc
     def resubmit(self, payload: dict) -> None:
-        self.app.resubmit(parse_command(cmd.Resubmit, payload))
+        self.app.resubmit(self.edge.parse(cmd.Resubmit, payload))
 
     @domain_rpc
     def cancel(self, payload: dict) -> None:
-        self.app.cancel(parse_command(cmd.ReasonedAction, payload))
+        self.app.cancel(self.edge.parse(cmd.ReasonedAction, payload))
 
     # --- money ---
     @domain_rpc
     def instruct(self, payload: dict) -> dict:
-        return self.app.instruct(parse_command(cmd.Instruct, payload))
+        return self.app.instruct(self.edge.parse(cmd.Instruct, payload))
 
     @domain_rpc
     def mark_sent(self, payload: dict) -> None:
-        self.app.mark_sent(parse_command(cmd.PaymentAction, payload))
+        self.app.mark_sent(self.edge.parse(cmd.PaymentAction, payload))
 
     @domain_rpc
     def confirm(self, payload: dict) -> None:
-        self.app.confirm(parse_command(cmd.Confirm, payload))
+        self.app.confirm(self.edge.parse(cmd.Confirm, payload))
 
     @domain_rpc
     def fail(self, payload: dict) -> None:
-        self.app.fail(parse_command(cmd.Fail, payload))
+        self.app.fail(self.edge.parse(cmd.Fail, payload))
 
     @domain_rpc
     def cancel_payment(self, payload: dict) -> None:
-        self.app.cancel_payment(parse_command(cmd.Fail, payload))
+        self.app.cancel_payment(self.edge.parse(cmd.Fail, payload))
 
     @domain_rpc
     def deliver(self, payload: dict) -> dict:
-        return self.app.deliver(parse_command(cmd.Deliver, payload))
+        return self.app.deliver(self.edge.parse(cmd.Deliver, payload))
 
     @domain_rpc
     def accept_handover(self, payload: dict) -> None:
-        self.app.accept_handover(parse_command(cmd.PaymentAction, payload))
+        self.app.accept_handover(self.edge.parse(cmd.PaymentAction, payload))
 
     @domain_rpc
     def submit_lpj(self, payload: dict) -> None:
-        self.app.submit_lpj(parse_command(cmd.SubmitLpj, payload))
+        self.app.submit_lpj(self.edge.parse(cmd.SubmitLpj, payload))
 
     @domain_rpc
     def review_lpj(self, payload: dict) -> None:
-        self.app.review_lpj(parse_command(cmd.ReviewLpj, payload))
+        self.app.review_lpj(self.edge.parse(cmd.ReviewLpj, payload))
 
     @domain_rpc
     def record_visit(self, payload: dict) -> None:
-        self.app.record_visit(parse_command(cmd.RecordVisit, payload))
+        self.app.record_visit(self.edge.parse(cmd.RecordVisit, payload))
 
     @domain_rpc
     def record_refund(self, payload: dict) -> None:
-        self.app.record_refund(parse_command(cmd.RecordRefund, payload))
+        self.app.record_refund(self.edge.parse(cmd.RecordRefund, payload))
 
     @domain_rpc
     def seal_ledger(self, by: str) -> dict:

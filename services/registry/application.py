@@ -38,6 +38,8 @@ from services.registry.domain import (
     Member,
     RegionList,
     check_candidate,
+    check_keeper,
+    check_region_table_keeper,
 )
 from services.registry.public import PUBLIC_EVENTS
 from services.registry.queries import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryQueries, candidate, member_of
@@ -75,6 +77,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
     # --- region table -------------------------------------------------------------------------------------
 
     def import_regions(self, command: ImportRegions) -> dict:
+        check_region_table_keeper(command.actor)
         rows = [(row.code, row.name, row.level) for row in command.rows]
         RegionTable(rows)  # every row checked (format, level, one name per code) before anything is written
         digest = hashlib.sha256("\n".join(f"{c},{n},{lv}" for c, n, lv in sorted(rows)).encode()).hexdigest()
@@ -96,6 +99,8 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
 
     def register_households(self, commands: list[RegisterHousehold]) -> list[str]:
         """Register households in one transaction: all of them, or none (a clear error says which and why)."""
+        for command in commands:
+            check_keeper(command.actor, command.village_code, "register a household")
         regions = self.regions()
         for command in commands:
             check_registration(command, regions)
@@ -115,6 +120,8 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         Idempotent: re-importing a file registers nothing twice; a KK registered with different data is
         rejected (an import never overwrites: corrections are explicit commands with a reason).
         """
+        for command in commands:  # one caller's batch: refused whole if any household is not theirs to register
+            check_keeper(command.actor, command.village_code, "import a household")
         regions = self.regions()
         rejected: list[dict] = []
         valid: list[RegisterHousehold] = []
@@ -192,15 +199,15 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
     def add_member(self, command: AddMember) -> None:
         regions = self.regions()
         check_member(command.member, regions)
-        self._check_niks_free({command.member.nik: command.kk}, command.actor)
 
         def change(household: Household, writes: ReadModelWrites) -> None:
+            self._check_niks_free({command.member.nik: command.kk}, command.actor)
             member = Member(**command.member.model_dump())
             household.add_member(member, reason=command.reason, by=command.actor.user)
             writes.add(INSERT_PERSON, person_row(member, household))
             writes.add(COUNT_MEMBERS, (len(household.members), household.kk))
 
-        self._change_household(command.kk, change)
+        self._change_household(command.kk, command.actor, "add a member", change)
 
     def remove_member(self, command: RemoveMember) -> None:
         def change(household: Household, writes: ReadModelWrites) -> None:
@@ -212,7 +219,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
                            (command.new_head_nik,))
             writes.add(COUNT_MEMBERS, (len(household.members), household.kk))
 
-        self._change_household(command.kk, change)
+        self._change_household(command.kk, command.actor, "remove a member", change)
 
     def correct_member(self, command: CorrectMember) -> None:
         changes = command.changed_fields()
@@ -226,24 +233,29 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
             check_nik_matches(corrected.nik, corrected.sex, corrected.birth_date, regions)
             writes.add(UPSERT_PERSON, person_row(corrected, household))
 
-        self._change_household(command.kk, change)
+        self._change_household(command.kk, command.actor, "correct a member", change)
 
     def change_status(self, command: ChangeStatus) -> None:
         def change(household: Household, writes: ReadModelWrites) -> None:
             household.change_status(command.status, reason=command.reason, by=command.actor.user)
             writes.add("UPDATE households SET bdt_status = %s WHERE kk = %s", (command.status, household.kk))
 
-        self._change_household(command.kk, change)
+        self._change_household(command.kk, command.actor, "change a household's status", change)
 
     def change_decile(self, command: ChangeDecile) -> None:
         def change(household: Household, writes: ReadModelWrites) -> None:
             household.change_decile(command.decile, by=command.actor.user)
             writes.add("UPDATE households SET decile = %s WHERE kk = %s", (command.decile, household.kk))
 
-        self._change_household(command.kk, change)
+        self._change_household(command.kk, command.actor, "change a household's decile", change)
 
-    def _change_household(self, kk: str, change: Callable[[Household, ReadModelWrites], None]) -> None:
-        self._retrying(lambda: self._load_household(kk), change)
+    def _change_household(self, kk: str, actor: Actor, action: str,
+                          change: Callable[[Household, ReadModelWrites], None]) -> None:
+        def checked(household: Household, writes: ReadModelWrites) -> None:
+            check_keeper(actor, household.village_code, action)
+            change(household, writes)
+
+        self._retrying(lambda: self._load_household(kk), checked)
 
     def _retrying(self, load: Callable[[], Aggregate], change: Callable[[Aggregate, ReadModelWrites], None]) -> None:
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
@@ -256,6 +268,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
     # --- KUBE groups --------------------------------------------------------------------------------------
 
     def form_group(self, command: FormGroup) -> str:
+        check_keeper(command.actor, command.village_code, "form a KUBE")
         regions = self.regions()
         check_village(command.village_code, regions)
         members = self._group_members(command.members)
@@ -291,6 +304,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         today = jakarta_today()
 
         def change(group: Group, writes: ReadModelWrites) -> None:
+            check_keeper(command.actor, group.village_code, "change a KUBE's members")
             if added is not None:
                 proposed = self._candidates([added], command.actor)[0]
                 check_candidate(proposed, group.village_code, group.kind, self.kube_rules, today,
@@ -308,6 +322,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
 
     def dissolve_group(self, command: DissolveGroup) -> None:
         def change(group: Group, writes: ReadModelWrites) -> None:
+            check_keeper(command.actor, group.village_code, "dissolve a KUBE")
             group.dissolve(reason=command.reason, by=command.actor.user)
             writes.add("DELETE FROM group_members WHERE group_id = %s", (group.id,))
             writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (group.id,))

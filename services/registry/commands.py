@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from services.registry.domain import CORRECTABLE_FIELDS
-from shared.actor import Actor
+from shared.actor_assertion import SignedActor
 from shared.edge import Command, Kk, Nik, RegionCode, Uuid, VillageCode
 from shared.vocabulary import (
     BDT_STATUSES,
@@ -32,7 +32,7 @@ Reason = Annotated[str, Field(min_length=1, max_length=500)]
 class Acting(Command):
     """A command someone gives: who, in which role, for which region (the gateway builds it from the token)."""
 
-    actor: Actor
+    actor: SignedActor  # verified at the edge: signed by the gateway or the operators' CLI
 
 
 class MemberIn(Command):

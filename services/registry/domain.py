@@ -24,6 +24,7 @@ from datetime import date
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import register_topic
 
+from shared.actor import Actor, check_region, check_role
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
 from shared.versioning import VersionedEvent
@@ -50,6 +51,23 @@ class Member:
     relation: str
     marital_status: str = ""
     occupation: str = ""
+
+
+# --- who may change the registry: the domain's own check of the (verified) actor, as the gateway's routes say ---
+
+KEEPERS = ("operator",)  # register and correct households, form and change KUBE groups
+REGION_TABLE_KEEPERS = ("admin",)  # the official region list, for the whole country
+
+
+def check_keeper(actor: Actor, village_code: str, action: str) -> None:
+    """An operator whose region covers the village of what the command changes."""
+    check_role(actor, KEEPERS, action)
+    check_region(actor, village_code, action)
+
+
+def check_region_table_keeper(actor: Actor) -> None:
+    check_role(actor, REGION_TABLE_KEEPERS, "import the region table")
+    check_region(actor, "", "import the region table")
 
 
 class Household(Aggregate):

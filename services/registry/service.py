@@ -5,7 +5,6 @@ from __future__ import annotations
 from services.registry import commands
 from services.registry.application import RegistryApplication
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
-from shared.edge import parse_command
 
 
 class RegistryService(BackboneEntrypoints):
@@ -15,7 +14,7 @@ class RegistryService(BackboneEntrypoints):
     # --- region table ---
     @domain_rpc
     def import_regions(self, payload: dict) -> dict:
-        return self.app.import_regions(parse_command(commands.ImportRegions, payload))
+        return self.app.import_regions(self.edge.parse(commands.ImportRegions, payload))
 
     @domain_rpc
     def region_rows(self) -> list[dict]:
@@ -24,48 +23,48 @@ class RegistryService(BackboneEntrypoints):
     # --- households ---
     @domain_rpc
     def register_household(self, household: dict) -> str:
-        return self.app.register_households([parse_command(commands.RegisterHousehold, household)])[0]
+        return self.app.register_households([self.edge.parse(commands.RegisterHousehold, household)])[0]
 
     @domain_rpc
     def register_households(self, households: list) -> list[str]:
-        return self.app.register_households([parse_command(commands.RegisterHousehold, h) for h in households])
+        return self.app.register_households([self.edge.parse(commands.RegisterHousehold, h) for h in households])
 
     @domain_rpc
     def import_households(self, households: list) -> dict:
-        return self.app.import_households([parse_command(commands.RegisterHousehold, h) for h in households])
+        return self.app.import_households([self.edge.parse(commands.RegisterHousehold, h) for h in households])
 
     @domain_rpc
     def add_member(self, payload: dict) -> None:
-        self.app.add_member(parse_command(commands.AddMember, payload))
+        self.app.add_member(self.edge.parse(commands.AddMember, payload))
 
     @domain_rpc
     def remove_member(self, payload: dict) -> None:
-        self.app.remove_member(parse_command(commands.RemoveMember, payload))
+        self.app.remove_member(self.edge.parse(commands.RemoveMember, payload))
 
     @domain_rpc
     def correct_member(self, payload: dict) -> None:
-        self.app.correct_member(parse_command(commands.CorrectMember, payload))
+        self.app.correct_member(self.edge.parse(commands.CorrectMember, payload))
 
     @domain_rpc
     def change_status(self, payload: dict) -> None:
-        self.app.change_status(parse_command(commands.ChangeStatus, payload))
+        self.app.change_status(self.edge.parse(commands.ChangeStatus, payload))
 
     @domain_rpc
     def change_decile(self, payload: dict) -> None:
-        self.app.change_decile(parse_command(commands.ChangeDecile, payload))
+        self.app.change_decile(self.edge.parse(commands.ChangeDecile, payload))
 
     # --- KUBE groups ---
     @domain_rpc
     def form_group(self, payload: dict) -> str:
-        return self.app.form_group(parse_command(commands.FormGroup, payload))
+        return self.app.form_group(self.edge.parse(commands.FormGroup, payload))
 
     @domain_rpc
     def change_group_member(self, payload: dict) -> None:
-        self.app.change_group_member(parse_command(commands.ChangeGroupMember, payload))
+        self.app.change_group_member(self.edge.parse(commands.ChangeGroupMember, payload))
 
     @domain_rpc
     def dissolve_group(self, payload: dict) -> None:
-        self.app.dissolve_group(parse_command(commands.DissolveGroup, payload))
+        self.app.dissolve_group(self.edge.parse(commands.DissolveGroup, payload))
 
     # --- queries ---
     @domain_rpc

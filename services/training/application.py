@@ -16,7 +16,17 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.training import commands as cmd
-from services.training.domain import DEFAULT_MODULES, Cohort, Curriculum, Gate, TrainingRules
+from services.training.domain import (
+    COHORT_KEEPERS,
+    DEFAULT_MODULES,
+    FACILITATORS,
+    Cohort,
+    Curriculum,
+    Gate,
+    TrainingRules,
+    check_cohort_actor,
+    check_curriculum_keeper,
+)
 from services.training.public import PUBLIC_EVENTS
 from services.training.queries import TrainingQueries
 from services.training.readmodel import (
@@ -74,6 +84,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     # --- curriculum ---------------------------------------------------------------------------------------
 
     def add_module(self, command: cmd.AddModule) -> None:
+        check_curriculum_keeper(command.actor, "add a module")
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             curriculum = self.curriculum()
             curriculum.add_module(command.code, command.title, command.actor.user)
@@ -82,6 +93,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
         self.record_retrying(attempt)
 
     def retire_module(self, command: cmd.RetireModule) -> None:
+        check_curriculum_keeper(command.actor, "retire a module")
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             curriculum = self.curriculum()
             curriculum.retire_module(command.code, command.actor.user)
@@ -92,6 +104,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     # --- cohorts ------------------------------------------------------------------------------------------
 
     def open_cohort(self, command: cmd.OpenCohort) -> str:
+        check_cohort_actor(command.actor, COHORT_KEEPERS, command.village_code, "open a cohort")
         cohort = Cohort.open(command.village_code, command.facilitator, command.name, command.actor.user)
         writes = ReadModelWrites()
         writes.add(cohort_row_sql(), cohort_row(cohort))
@@ -99,6 +112,8 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
         return str(cohort.id)
 
     def enrol(self, command: cmd.Enrol) -> None:
+        village_code = self._cohort(command.cohort_id).village_code  # a cohort's village never changes
+        check_cohort_actor(command.actor, COHORT_KEEPERS, village_code, "enrol a person")
         person = self._active_person(command.nik, command.actor)
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
@@ -123,6 +138,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     def schedule_session(self, command: cmd.ScheduleSession) -> str:
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], str]:
             cohort = self._cohort(command.cohort_id)
+            check_cohort_actor(command.actor, FACILITATORS, cohort.village_code, "schedule a session")
             session_id = cohort.schedule(command.module, command.session_date, command.place, self.curriculum(),
                                          command.actor.user)
             writes.add("UPDATE cohorts SET sessions = %s WHERE cohort_id = %s", (len(cohort.sessions), cohort.id))
@@ -132,16 +148,20 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
 
     def record_attendance(self, command: cmd.RecordAttendance) -> list[dict]:
         """Record a session's attendance; whoever now reaches the modules completes, and their gates follow."""
-        return self._attend(command.cohort_id, lambda cohort: cohort.record_attendance(
-            command.session_id, dict(command.marks), command.actor.user, jakarta_today()))
+        return self._attend(command.cohort_id, command.actor, "record attendance",
+                            lambda cohort: cohort.record_attendance(command.session_id, dict(command.marks),
+                                                                    command.actor.user, jakarta_today()))
 
     def correct_attendance(self, command: cmd.CorrectAttendance) -> list[dict]:
-        return self._attend(command.cohort_id, lambda cohort: cohort.correct_attendance(
-            command.session_id, command.nik, command.status, command.reason, command.actor.user, jakarta_today()))
+        return self._attend(command.cohort_id, command.actor, "correct attendance",
+                            lambda cohort: cohort.correct_attendance(command.session_id, command.nik, command.status,
+                                                                     command.reason, command.actor.user,
+                                                                     jakarta_today()))
 
-    def _attend(self, cohort_id: str, change: Callable[[Cohort], None]) -> list[dict]:
+    def _attend(self, cohort_id: str, actor: Actor, action: str, change: Callable[[Cohort], None]) -> list[dict]:
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], list[dict]]:
             cohort = self._cohort(cohort_id)
+            check_cohort_actor(actor, FACILITATORS, cohort.village_code, action)
             change(cohort)
             completed = []
             for nik in cohort.completable(self.rules):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.actor import Actor
+from shared.actor_assertion import SignedActor
 from shared.edge import Command, Nik, Uuid, VillageCode
 from shared.vocabulary import ATTENDANCE
 
@@ -15,7 +15,7 @@ from shared.vocabulary import ATTENDANCE
 class Acting(Command):
     """A command someone gives: who, in which role, for which region (the gateway builds it from the token)."""
 
-    actor: Actor
+    actor: SignedActor  # verified at the edge: signed by the gateway or the operators' CLI
 
 
 class OpenCohort(Acting):

@@ -18,6 +18,7 @@ from datetime import date
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.actor import Actor, check_region, check_role
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.keys import stable_id
 from shared.versioning import VersionedEvent
@@ -31,6 +32,23 @@ DEFAULT_MODULES = (
     ("kesejahteraan", "Kesejahteraan sosial"),
     ("usaha", "Usaha ekonomi produktif"),
 )
+
+
+# Who may: the domain's own check of the (verified) actor, as the gateway's routes say.
+COHORT_KEEPERS = ("facilitator", "operator")  # open a cohort, enrol a person
+FACILITATORS = ("facilitator",)  # schedule sessions, record and correct attendance
+CURRICULUM_KEEPERS = ("ministry", "admin")  # the curriculum is national (no route changes it yet)
+
+
+def check_cohort_actor(actor: Actor, allowed: tuple[str, ...], village_code: str, action: str) -> None:
+    """A role ``allowed`` to ``action``, in a region covering the cohort's village."""
+    check_role(actor, allowed, action)
+    check_region(actor, village_code, action)
+
+
+def check_curriculum_keeper(actor: Actor, action: str) -> None:
+    check_role(actor, CURRICULUM_KEEPERS, action)
+    check_region(actor, "", action)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from services.training import commands as cmd
 from services.training.application import TrainingApplication
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
-from shared.edge import parse_command
 
 
 class TrainingService(BackboneEntrypoints):
@@ -20,32 +19,32 @@ class TrainingService(BackboneEntrypoints):
 
     @domain_rpc
     def add_module(self, payload: dict) -> None:
-        self.app.add_module(parse_command(cmd.AddModule, payload))
+        self.app.add_module(self.edge.parse(cmd.AddModule, payload))
 
     @domain_rpc
     def retire_module(self, payload: dict) -> None:
-        self.app.retire_module(parse_command(cmd.RetireModule, payload))
+        self.app.retire_module(self.edge.parse(cmd.RetireModule, payload))
 
     # --- cohorts ---
     @domain_rpc
     def open_cohort(self, payload: dict) -> str:
-        return self.app.open_cohort(parse_command(cmd.OpenCohort, payload))
+        return self.app.open_cohort(self.edge.parse(cmd.OpenCohort, payload))
 
     @domain_rpc
     def enrol(self, payload: dict) -> None:
-        self.app.enrol(parse_command(cmd.Enrol, payload))
+        self.app.enrol(self.edge.parse(cmd.Enrol, payload))
 
     @domain_rpc
     def schedule_session(self, payload: dict) -> str:
-        return self.app.schedule_session(parse_command(cmd.ScheduleSession, payload))
+        return self.app.schedule_session(self.edge.parse(cmd.ScheduleSession, payload))
 
     @domain_rpc
     def record_attendance(self, payload: dict) -> list[dict]:
-        return self.app.record_attendance(parse_command(cmd.RecordAttendance, payload))
+        return self.app.record_attendance(self.edge.parse(cmd.RecordAttendance, payload))
 
     @domain_rpc
     def correct_attendance(self, payload: dict) -> list[dict]:
-        return self.app.correct_attendance(parse_command(cmd.CorrectAttendance, payload))
+        return self.app.correct_attendance(self.edge.parse(cmd.CorrectAttendance, payload))
 
     # --- queries ---
     @domain_rpc

@@ -18,7 +18,9 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from berdaya.cli.processes import ROOT, ServiceProcess, start_service, stop_pid, wait_until_ready
+from berdaya.cli.remote import SigningRpc
 from services.gateway.store import GatewayStore
+from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.config import SERVICES
 from shared.regions import load_region_csv
 from shared.signing import new_key_environment
@@ -42,6 +44,7 @@ class FaultCluster:
         self.base = f"http://127.0.0.1:{self.port}"
         self.rpc_timeout_s = rpc_timeout_s
         self.event_keys = new_key_environment(SERVICES, "faults1")  # kept: restarted services verify the same
+        self.actor_keys = new_actor_key_environment("faults1")  # the gateway's and the operators' CLI's
         self.processes: dict[str, list[ServiceProcess]] = {name: [] for name in PROCESS_NAMES}
         self.finished: list[ServiceProcess] = []
         with psycopg.connect(self.postgres.url(), autocommit=True) as conn:
@@ -64,7 +67,10 @@ class FaultCluster:
         env = {"AMQP_URI": self.rabbit.amqp_uri, "IDLE_CATCH_UP_S": "1", "PULL_TIMEOUT_S": "5",
                "GATEWAY_DATABASE_URL": self.database_url("gateway"), "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
                "JWT_SECRET": f"faults-{self.name}-secret-of-at-least-32-bytes",
-               "RPC_TIMEOUT_S": str(self.rpc_timeout_s), "USER_CACHE_S": "30", **self.event_keys}
+               "RPC_TIMEOUT_S": str(self.rpc_timeout_s), "USER_CACHE_S": "30", **self.event_keys,
+               # every process the same environment: the services read the public keys, the gateway its own key
+               "ACTOR_PUBLIC_KEYS": self.actor_keys["ACTOR_PUBLIC_KEYS"],
+               "ACTOR_SIGNING_KEY": self.actor_keys["GATEWAY_ACTOR_SIGNING_KEY"]}
         for service in SERVICES:
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service, RUNTIME_ROLE)
             env[f"{service.upper()}_SETUP_DATABASE_URL"] = self.database_url(service)
@@ -117,8 +123,9 @@ class FaultCluster:
 
     def import_regions(self) -> None:
         rows = [row._asdict() for path in REGION_FILES for row in load_region_csv(path)]
-        with ClusterRpcProxy({"AMQP_URI": self.rabbit.amqp_uri}, timeout=60) as cluster:
-            cluster.registry.import_regions({"rows": rows, "source": "wilayah (faults)",
+        operator = ActorSigner.parse(self.actor_keys["OPERATOR_ACTOR_SIGNING_KEY"], "operator")
+        with ClusterRpcProxy({"AMQP_URI": self.rabbit.amqp_uri}, timeout=60) as proxy:
+            SigningRpc(proxy, operator).registry.import_regions({"rows": rows, "source": "wilayah (faults)",
                                              "actor": actor("admin", "admin", "")})
 
     def add_user(self, username: str, role: str, region: str) -> None:

@@ -191,7 +191,8 @@ def test_an_approval_that_training_skipped_is_named_by_the_cross_check(system):
         _, _, proposal_id = approved_proposal(rpc, start=900)
         halt = eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["halt"])
         # The operator skips instead of deploying a fix: the representatives are never enrolled.
-        rpc.training.skip_upstream_event({"upstream": "grants", "position": halt["position"], "by": "ops.lamsel",
+        rpc.training.skip_upstream_event({"upstream": "grants", "position": halt["position"],
+                                          "actor": {"user": "ops.lamsel", "role": "admin", "region": ""},
                                           "reason": "enrolment crashes; facilitators enrol them by hand"})
         grants_last = rpc.grants.backbone_status()["last_position"]
         eventually(lambda: rpc.training.backbone_status()["consumers"]["grants"]["position"] == grants_last)

@@ -59,7 +59,9 @@ def nuraini(number: int) -> dict:
 
 def berdaya(system: System, *args: str, **env: str):
     """The CLI as an operator runs it, pointed at this system (wide, so that table cells do not wrap)."""
-    result = CliRunner().invoke(cli, list(args), env={"AMQP_URI": system.amqp_uri, "COLUMNS": "250", **env})
+    operator_key = system.actor_keys["OPERATOR_ACTOR_SIGNING_KEY"]  # the operators' CLI's own key
+    result = CliRunner().invoke(cli, list(args), env={"AMQP_URI": system.amqp_uri, "COLUMNS": "250",
+                                                      "ACTOR_SIGNING_KEY": operator_key, **env})
     assert "Traceback" not in result.output, result.output
     return result
 

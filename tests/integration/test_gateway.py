@@ -91,6 +91,7 @@ class GatewaySystem:
         self.config = {"AMQP_URI": system.amqp_uri_of("gateway"), "DATABASE_URL": self.database_url,
                        "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
                        "JWT_SECRET": f"test-secret-{system.tag}-of-32-bytes-at-least",
+                       **system.gateway_key_environment(),
                        "RPC_TIMEOUT_S": 10, "RPC_PROBE_S": 1, "USER_CACHE_S": 0.2, "max_workers": 40,
                        "AUDIT_DATABASE_URLS": {s: system.database_url(s, self.audit_role) for s in SERVICES}, **config}
         self.store = GatewayStore(self.database_url)

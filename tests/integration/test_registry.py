@@ -24,7 +24,11 @@ from tests.support.households import actor, household, nik
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
-IMPORTER = cli_actor("operator.lamsel", "18.01")  # `berdaya import-bdt --by operator.lamsel --region 18.01`
+
+
+def importer(system: System):
+    """`berdaya import-bdt --by operator.lamsel --region 18.01`, with the system's operator key."""
+    return cli_actor("operator.lamsel", "18.01", signer=system.actor_signer())
 
 
 @pytest.fixture
@@ -52,7 +56,7 @@ def test_a_messy_file_imports_valid_households_whole_reports_every_rejected_row_
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
 
-    report = import_bdt(path, running.amqp_uri, IMPORTER)
+    report = import_bdt(path, running.amqp_uri, importer(running))
     invalid = summary.invalid_households
     assert report.households_rejected == len(invalid) > 0
     assert report.households_imported == 300 - len(invalid)
@@ -67,7 +71,7 @@ def test_a_messy_file_imports_valid_households_whole_reports_every_rejected_row_
     assert people == report.individuals_imported == summary.individuals - sum(
         len(kk_lines[kk]) for kk in invalid)
 
-    again = import_bdt(path, running.amqp_uri, IMPORTER)
+    again = import_bdt(path, running.amqp_uri, importer(running))
     assert (again.households_imported, again.unchanged, again.households_rejected) == (0, 300 - len(invalid),
                                                                                       len(invalid))
     assert running.scalar("registry", "SELECT count(*) FROM registry_events") == 1 + 300 - len(invalid)
@@ -276,7 +280,7 @@ def test_an_import_batch_lost_with_a_killed_registry_replica_is_sent_again_and_i
     system.containers.setdefault("registry", []).append(doomed)
     system.import_regions()
 
-    importing = eventlet.spawn(import_bdt, path, system.amqp_uri, IMPORTER, rpc_timeout=3)
+    importing = eventlet.spawn(import_bdt, path, system.amqp_uri, importer(system), rpc_timeout=3)
     eventually(lambda: HELD_BATCHES == [30], message="the doomed replica holds the batch")
     system.kill(doomed)
     system.start("registry")

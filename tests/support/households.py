@@ -30,7 +30,7 @@ def household(number: int, village: str | None = None, decile: int = 2) -> dict:
         "village_code": village,
         "address": f"Dusun {number % 7 + 1}",
         "decile": decile,
-        "actor": actor("operator.lamsel"),
+        "actor": actor("operator.lamsel", region=village[:5]),  # an operator of the village's regency
         "members": [
             {"nik": nik("180106", mother_birth, "P", 1 + 2 * (number % 4999)), "name": f"Ibu {number}",
              "sex": "P", "birth_date": mother_birth.isoformat(), "relation": "Kepala Keluarga"},

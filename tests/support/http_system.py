@@ -41,7 +41,7 @@ class HttpSystem:
             env[f"{service.upper()}_SETUP_DATABASE_URL"] = config.get("SETUP_DATABASE_URL", config["DATABASE_URL"])
         return {**env,
                 "GATEWAY_DATABASE_URL": self.gateway_url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
-                "JWT_SECRET": f"e2e-secret-{system.tag}-of-at-least-32-bytes"}
+                "JWT_SECRET": f"e2e-secret-{system.tag}-of-at-least-32-bytes", **system.gateway_key_environment()}
 
     def start(self) -> None:
         tag = self.system.tag

@@ -9,7 +9,8 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,11 @@ from kombu import Connection
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from berdaya.cli.remote import SigningRpc
 from services.grants.service import GrantsService
 from services.registry.service import RegistryService
 from services.training.service import TrainingService
+from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.broker_access import PRINCIPALS, rabbitmqctl_commands
 from shared.regions import load_region_csv
 from shared.signing import Signer, new_key_environment
@@ -68,6 +71,8 @@ class System:
                 rabbitmqctl(*command)
         # Each system its own event keys, as each installation has: its services verify one another's events.
         self.event_keys = new_key_environment(SERVICE_CLASSES, "test1")
+        # and its own actor keys: the gateway's and the operators' CLI's, which its services accept
+        self.actor_keys = new_actor_key_environment("test1")
         self.runtime_role = f"{self.tag}_app"
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             # The services run as a role of their own, as in production: INSERT/SELECT only on their logs.
@@ -98,6 +103,7 @@ class System:
             "SETUP_DATABASE_URL": self.database_url(service),
             "EVENT_SIGNING_KEY": self.event_keys[f"{service.upper()}_EVENT_SIGNING_KEY"],
             "EVENT_PUBLIC_KEYS": self.event_keys["EVENT_PUBLIC_KEYS"],
+            "ACTOR_PUBLIC_KEYS": self.actor_keys["ACTOR_PUBLIC_KEYS"],
             "max_workers": 10,
             "BACKBONE": {"idle_catch_up_s": 1, "pull_timeout_s": 3},
         }
@@ -106,9 +112,17 @@ class System:
         """The service's own signing key: for a test that publishes what the service itself could have."""
         return Signer.parse(self.event_keys[f"{service.upper()}_EVENT_SIGNING_KEY"], service)
 
+    def actor_signer(self, issuer: str = "operator") -> ActorSigner:
+        """An issuer's key (``gateway`` or ``operator``): signs actors this system's services accept."""
+        return ActorSigner.parse(self.actor_keys[f"{issuer.upper()}_ACTOR_SIGNING_KEY"], issuer)
+
     def key_environment(self) -> dict[str, str]:
-        """The event keys as `nameko run` processes of this system read them from the environment."""
-        return dict(self.event_keys)
+        """The event keys and the actors' public keys as `nameko run` processes of this system read them from the
+        environment (a gateway process also needs ``gateway_key_environment``)."""
+        return {**self.event_keys, "ACTOR_PUBLIC_KEYS": self.actor_keys["ACTOR_PUBLIC_KEYS"]}
+
+    def gateway_key_environment(self) -> dict[str, str]:
+        return {"ACTOR_SIGNING_KEY": self.actor_keys["GATEWAY_ACTOR_SIGNING_KEY"]}
 
     # --- services -----------------------------------------------------------------------------------------
 
@@ -136,8 +150,12 @@ class System:
             rpc.registry.import_regions({"rows": rows, "source": "wilayah (tests)",
                                          "actor": actor("admin", "admin", "")})
 
-    def rpc(self, timeout: float = 30) -> ClusterRpcProxy:
-        return ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=timeout)
+    @contextmanager
+    def rpc(self, timeout: float = 30) -> Iterator[SigningRpc]:
+        """A proxy to this system's services that signs the plain actor dicts of the commands sent through it, as
+        the operators' CLI (``actor_signer``): tests write who acts as readable dicts, the services verify them."""
+        with ClusterRpcProxy({"AMQP_URI": self.amqp_uri}, timeout=timeout) as proxy:
+            yield SigningRpc(proxy, self.actor_signer())
 
     # --- looking inside, as an operator would -------------------------------------------------------------
 

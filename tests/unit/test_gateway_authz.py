@@ -21,6 +21,7 @@ from services.gateway.auth import Tokens, User
 from services.gateway.core import PUBLIC, ApiRequest, Gateway, Lookup, National, Route, Unscoped, route
 from services.gateway.routes import ROUTES
 from services.gateway.store import Claim, UnknownUser
+from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.errors import NotFound
 from shared.vocabulary import ROLES
 
@@ -186,7 +187,9 @@ def gateway(monkeypatch) -> Gateway:
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, lambda *_, answer=answer, **__: answer)
     monkeypatch.setattr(report_files, "write_report", lambda *_, **__: [])
-    return Gateway(FakeStore(), Tokens("unit-test-secret-of-at-least-32-bytes", 600), user_cache_s=0)
+    actors = ActorSigner.parse(new_actor_key_environment("unit")["GATEWAY_ACTOR_SIGNING_KEY"], "gateway")
+    return Gateway(FakeStore(), Tokens("unit-test-secret-of-at-least-32-bytes", 600), actors=actors,
+                   user_cache_s=0)
 
 
 def own_region(route: Route) -> str:

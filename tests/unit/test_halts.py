@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import amqp
 import pytest
 
+from shared.actor import Actor
 from shared.config import SERVICES
 from shared.dead_letters import DeadLetter
 from shared.edge import parse_command
@@ -16,6 +17,7 @@ from shared.halts import ConsumerRetry, ConsumerSkip, RetryUpstream, SkipUpstrea
 
 HALTED_AT = datetime(2026, 11, 30, 4, 52, 11, tzinfo=UTC)
 SKIPPED_ID = uuid.uuid4()
+KABID = Actor(user="kabid.lamsel", role="admin", region="")  # built in-process: trusted as it is
 
 
 def skip(service: str, position: int = 4711) -> ConsumerSkip:
@@ -56,10 +58,10 @@ def test_one_event_is_skipped_once_and_one_halt_retried_once():
 
 
 @pytest.mark.parametrize(("payload", "field"), [
-    ({"upstream": "registry", "position": 3, "reason": "   ", "by": "kabid.lamsel"}, "reason"),
-    ({"upstream": "registry", "position": 3, "reason": "why", "by": ""}, "by"),
-    ({"upstream": "registry", "position": 0, "reason": "why", "by": "kabid.lamsel"}, "position"),
-    ({"upstream": "registry", "reason": "why", "by": "kabid.lamsel"}, "position"),
+    ({"upstream": "registry", "position": 3, "reason": "   ", "actor": KABID}, "reason"),
+    ({"upstream": "registry", "position": 3, "reason": "why"}, "actor"),
+    ({"upstream": "registry", "position": 0, "reason": "why", "actor": KABID}, "position"),
+    ({"upstream": "registry", "reason": "why", "actor": KABID}, "position"),
 ])
 def test_a_skip_names_the_position_a_reason_and_who(payload, field):
     with pytest.raises(ValidationFailed) as refused:
@@ -68,9 +70,9 @@ def test_a_skip_names_the_position_a_reason_and_who(payload, field):
 
 
 def test_a_retry_needs_who_but_not_a_reason():
-    assert parse_command(RetryUpstream, {"upstream": "registry", "by": "ops"}).reason == ""
+    assert parse_command(RetryUpstream, {"upstream": "registry", "actor": KABID}).reason == ""
     with pytest.raises(ValidationFailed):
-        parse_command(RetryUpstream, {"upstream": "registry", "by": " "})
+        parse_command(RetryUpstream, {"upstream": "registry"})
 
 
 def test_a_dead_letter_that_is_not_an_event_still_shows_its_reason():

@@ -18,6 +18,7 @@ SENTENCES: dict[str, str] = {
     # who may act
     "role.forbidden": N_("Your role may not do this."),
     "region.scope": N_("This belongs to another region than yours."),
+    "actor.unverified": N_("The services could not verify who sent this. Please log in again."),
     "csrf.token": N_("The form was stale. Please try again."),
     "session.ended": N_("Your session has ended. Please log in again."),
     "password.change_required": N_("An administrator set your password: choose your own before you continue."),
