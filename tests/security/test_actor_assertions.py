@@ -11,7 +11,6 @@ import time
 
 import pytest
 from nameko.containers import ServiceContainer
-from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.gateway.service import GatewayService
@@ -20,9 +19,9 @@ from services.registry.synth import write_synthetic_bdt
 from shared.actor import Actor
 from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.ed25519 import KeyConfigError, PrivateKey, new_private_key
-from shared.errors import from_remote
 from shared.regions import builtin_lampung_selatan
 from tests.integration.test_gateway import Client, GatewaySystem, free_port
+from tests.integration.test_grants_training import refusal
 from tests.integration.test_registry import eligible_households
 from tests.support.households import actor, household, household_body
 from tests.support.system import System, eventually
@@ -32,14 +31,6 @@ pytestmark = pytest.mark.integration
 VILLAGE = "18.01.06.2001"  # Kalianda, Lampung Selatan (18.01)
 MINISTRY = Actor(user="kemensos.pusat", role="ministry", region="")
 CEILING = {"fiscal_year": 2026, "source": "APBN", "ceiling_rp": 900_000_000_000}
-
-
-def refusal(call):
-    with pytest.raises(RemoteError) as raised:
-        call()
-    error = from_remote(raised.value.exc_type, raised.value.value)
-    assert error is not None, raised.value
-    return error
 
 
 @pytest.fixture
