@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,27 +34,25 @@ PROCESSES = (*SERVICES, "gateway")
 
 
 def development_event_keys() -> dict[str, str]:
-    """The development installation's event keys (`make up`, `make demo`): made once into .run/, readable by its
-    owner only, then reused — so consumers keep verifying what the services signed before a restart. A deployment
-    gives each service its own key instead (docs/security.md)."""
-    path = RUN_DIR / "event-keys.json"
-    if not path.exists():
-        RUN_DIR.mkdir(exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(new_key_environment(SERVICES, "dev1"), handle)
-    return json.loads(path.read_text())
+    """The development installation's event keys (`make up`, `make demo`), kept so that consumers keep verifying
+    what the services signed before a restart. A deployment gives each service its own key (docs/security.md)."""
+    return _made_once("event-keys.json", lambda: new_key_environment(SERVICES, "dev1"))
 
 
 def development_actor_keys() -> dict[str, str]:
     """The development installation's actor keys (`make up`, `make demo`): the gateway's and the operators' CLI's
-    signing keys and the public entries every service accepts — made once into .run/ as the event keys are."""
-    path = RUN_DIR / "actor-keys.json"
+    signing keys and the public entries every service accepts."""
+    return _made_once("actor-keys.json", lambda: new_actor_key_environment("dev1"))
+
+
+def _made_once(name: str, make: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """Development keys kept in .run/``name``: made once, readable by their owner only, then reused."""
+    path = RUN_DIR / name
     if not path.exists():
         RUN_DIR.mkdir(exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
-            json.dump(new_actor_key_environment("dev1"), handle)
+            json.dump(make(), handle)
     return json.loads(path.read_text())
 
 
