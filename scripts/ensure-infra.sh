@@ -239,8 +239,11 @@ ensure_broker_users() {
         done >"$BROKER_ENV")
         rm -f "$BROKER_STAMP"
     fi
+    # The users are the broker's, shared by every checkout on this machine: another checkout's set-up may have given
+    # them its own passwords since, so ask the broker whether ours still log in.
     if [ -f "$BROKER_STAMP" ] && [ "$BROKER_STAMP" -nt "$users" ] && [ "$BROKER_STAMP" -nt "$BROKER_ENV" ] \
-        && rabbitmqctl -q list_users 2>/dev/null | awk '{print $1}' | grep -x berdaya-operator >/dev/null; then
+        && (set -a; . "$BROKER_ENV"; rabbitmqctl -q authenticate_user berdaya-operator \
+            "$RABBITMQ_OPERATOR_PASSWORD" >/dev/null 2>&1); then
         say "rabbitmq: berdaya's broker users ok"
         return
     fi
