@@ -28,12 +28,12 @@ from services.grants.domain import (
     SpendingLine,
     Tranche,
 )
+from services.grants.facts import Kube, SqlGrantsFacts
 from services.grants.public import PUBLIC_EVENTS
 from services.grants.queries import GrantsQueries
 from services.grants.readmodel import (
     AUDITED_TABLES,
     MIRRORED_TABLES,
-    OPEN_PROPOSAL,
     READ_MODEL_DDL,
     UPSERT_BUDGET,
     UPSERT_GRANT,
@@ -48,7 +48,6 @@ from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import jsonable
 from shared.keys import stable_id
-from shared.ledger import GENESIS
 from shared.store import ReadModelWrites, ServiceApplication
 
 
@@ -62,11 +61,12 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
     read_model_ddl = READ_MODEL_DDL
     audited_tables = AUDITED_TABLES
     mirrored_tables = MIRRORED_TABLES
+    facts_class = SqlGrantsFacts
 
-    def __init__(self, database_url: str, rules: GrantRules | None = None, setup_url: str | None = None) -> None:
+    def __init__(self, database_url: str | None, rules: GrantRules | None = None,
+                 setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)
         self.rules = rules or GrantRules()
-        self._project_stale_grants_again()
 
     # --- recording with retries ---------------------------------------------------------------------------
 
@@ -106,12 +106,11 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
     # --- proposals ----------------------------------------------------------------------------------------
 
     def draft_proposal(self, command: cmd.DraftProposal) -> str:
-        group = self._eligible_group(command.group_id)
-        if group["open_proposals"]:
-            raise self._one_open(group)
+        kube = self._eligible_kube(command.group_id)
+        self._check_none_open(command.group_id, kube)
         proposal = Proposal.draft(
-            group_id=uuid.UUID(command.group_id), group_name=group["name"], village_code=group["village_code"],
-            member_households=len(group["members"]), business_plan=command.business_plan,
+            group_id=uuid.UUID(command.group_id), group_name=kube.name, village_code=kube.village_code,
+            member_households=len(kube.kks), business_plan=command.business_plan,
             budget_lines=[BudgetLine(**line.model_dump()) for line in command.budget_lines], form=command.form,
             actor=command.actor,
         )
@@ -120,38 +119,34 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
         try:
             self.record(proposal, writes=writes)
         except IntegrityError:  # another draft for this group committed first
-            raise self._one_open(self._eligible_group(command.group_id)) from None
+            self._check_none_open(command.group_id, kube)
+            raise Conflict(f"another proposal for KUBE {kube.name} was drafted at the same moment; look again",
+                           rule="proposal.one_open") from None
         return str(proposal.id)
 
-    @staticmethod
-    def _one_open(group: dict) -> Conflict:
+    def _check_none_open(self, group_id: str, kube: Kube) -> None:
         """A second proposal in progress for a group would let it be funded twice (a retried draft, say)."""
-        return Conflict(f"KUBE {group['name']} already has a proposal in progress "
-                        f"({', '.join(group['open_proposals'])}): continue that one", rule="proposal.one_open",
-                        proposal_id=group["open_proposals"][0] if group["open_proposals"] else None)
+        open_proposals = self.facts.open_proposals(group_id)
+        if open_proposals:
+            raise Conflict(f"KUBE {kube.name} already has a proposal in progress ({', '.join(open_proposals)}): "
+                           "continue that one", rule="proposal.one_open", proposal_id=open_proposals[0])
 
-    def _eligible_group(self, group_id: str) -> dict:
+    def _eligible_kube(self, group_id: str) -> Kube:
         """A proposal is for a formed group whose households are all still active in BDT, decile ≤ limit."""
-        rows = self.query("SELECT name, village_code, status, members FROM groups WHERE group_id = %s", (group_id,))
-        if not rows:
+        kube = self.facts.kube(group_id)
+        if kube is None:
             raise NotFound(f"grants knows no KUBE {group_id} (yet)", field="group_id", group_id=group_id)
-        group = rows[0]
-        if group["status"] != "formed":
-            raise RuleViolated("proposal.group_status", f"KUBE {group['name']} is {group['status']}: only a formed "
+        if kube.status != "formed":
+            raise RuleViolated("proposal.group_status", f"KUBE {kube.name} is {kube.status}: only a formed "
                                                         "group can propose", group_id=group_id)
-        open_proposals = self.query(f"SELECT proposal_id FROM proposals WHERE group_id = %s AND {OPEN_PROPOSAL}",
-                                    (group_id,))
-        kks = [member["kk"] for member in group["members"]]
-        households = {row["kk"]: row for row in self.query(
-            "SELECT kk, bdt_status, decile FROM households WHERE kk = ANY(%s)", (kks,))}
-        for kk in kks:
-            household = households.get(kk)
-            if household is None or household["bdt_status"] != "active" or household["decile"] > self.rules.max_decile:
-                state = "unknown" if household is None else f"{household['bdt_status']}, decile {household['decile']}"
-                raise RuleViolated("proposal.household_eligible", f"household {kk} of KUBE {group['name']} is not "
+        standings = self.facts.standings(kube.kks)
+        for kk in kube.kks:
+            standing = standings.get(kk)
+            if standing is None or standing.bdt_status != "active" or standing.decile > self.rules.max_decile:
+                state = "unknown" if standing is None else f"{standing.bdt_status}, decile {standing.decile}"
+                raise RuleViolated("proposal.household_eligible", f"household {kk} of KUBE {kube.name} is not "
                                                                   f"eligible ({state})", kk=kk, group_id=group_id)
-        group["open_proposals"] = [str(row["proposal_id"]) for row in open_proposals]
-        return group
+        return kube
 
     def submit(self, command: cmd.ProposalAction) -> None:
         self._proposal_step(command, lambda p: p.submit(command.actor))
@@ -170,10 +165,10 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
 
     def resubmit(self, command: cmd.Resubmit) -> None:
         def change(proposal: Proposal) -> None:
-            group = self._eligible_group(str(proposal.group_id))  # a returned proposal is checked again, as it is now
+            kube = self._eligible_kube(str(proposal.group_id))  # a returned proposal is checked again, as it is now
             lines = ([BudgetLine(**line.model_dump()) for line in command.budget_lines]
                      if command.budget_lines is not None else None)
-            proposal.resubmit(command.actor, member_households=len(group["members"]),
+            proposal.resubmit(command.actor, member_households=len(kube.kks),
                               business_plan=command.business_plan, budget_lines=lines, form=command.form)
 
         self._proposal_step(command, change)
@@ -223,28 +218,27 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
 
     def seal_ledger(self, by: str) -> dict:
         """Publish today's head of the money ledger as an event (and return it)."""
-        rows = self.query("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1")
-        seq, head = (rows[0]["seq"], rows[0]["entry_hash"]) if rows else (0, GENESIS)
+        head = self.facts.ledger_head()
         try:
             seal: LedgerSeal = self.repository.get(LedgerSeal.ID)
-            seal.reseal(seq, head, by)
+            seal.reseal(head.seq, head.hash, by)
         except AggregateNotFoundError:
-            seal = LedgerSeal(seq=seq, head_hash=head, by=by)
+            seal = LedgerSeal(seq=head.seq, head_hash=head.hash, by=by)
         self.record(seal)
-        return {"seq": seq, "hash": head}
+        return {"seq": head.seq, "hash": head.hash}
 
     # --- the grant's money --------------------------------------------------------------------------------
 
     def instruct(self, command: cmd.Instruct) -> dict:
         """Instruct a tranche's transfer. The same idempotency key again is the same payment, never a second."""
         return self._pay(command, lambda grant, payment_id: grant.instruct(
-            command.tranche, payment_id, command.actor, self.gate_open(grant.group_id)))
+            command.tranche, payment_id, command.actor, self.facts.gate_open(grant.group_id)))
 
     def deliver(self, command: cmd.Deliver) -> dict:
         items = [HandoverItem(**item.model_dump()) for item in command.items]
         return self._pay(command, lambda grant, payment_id: grant.deliver(
             command.tranche, payment_id, items, command.handover_date, command.receiver, command.actor,
-            self.gate_open(grant.group_id), jakarta_today()))
+            self.facts.gate_open(grant.group_id), jakarta_today()))
 
     def _pay(self, command: cmd.Instruct | cmd.Deliver, pay: Callable[[Grant, str], None]) -> dict:
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], dict]:

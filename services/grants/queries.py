@@ -5,8 +5,6 @@ grant, with its history, from its events.
 
 from __future__ import annotations
 
-import uuid
-
 from services.grants.domain import PAID, TrancheProgress, check_tranche_order
 from services.grants.readmodel import utc_iso
 from shared.errors import RuleViolated
@@ -69,18 +67,13 @@ class GrantsQueries:
             "history": [event_record(e) for e in self.events.get(proposal.id)],
         }
 
-    def gate_open(self, group_id: uuid.UUID) -> bool:
-        """Whether training has opened the group's Family School gate (what paying a second tranche needs)."""
-        rows = self.query("SELECT open FROM family_school_gates WHERE group_id = %s", (group_id,))
-        return bool(rows and rows[0]["open"])
-
     def grant(self, proposal_id: str) -> dict:
         grant = self._grant(proposal_id)
         return {
             "grant_id": str(grant.id), "proposal_id": str(grant.proposal_id), "group_id": str(grant.group_id),
             "village_code": grant.village_code, "amount_rp": grant.amount_rp, "form": grant.form,
             "disbursed_rp": grant.disbursed_rp, "refunded_rp": grant.refunded_rp,
-            "family_school_gate_open": self.gate_open(grant.group_id),
+            "family_school_gate_open": self.facts.gate_open(grant.group_id),
             "tranches": [{"number": t.number, "amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
                           "lpj": grant.lpj.get(t.number, {}).get("status")} for t in grant.tranches],
             "payments": jsonable(list(grant.payments.values())), "visits": grant.visits,

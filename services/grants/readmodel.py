@@ -24,7 +24,8 @@ CHANGE_MEMBER_COUNT = """
 UPSERT_GROUP = """
     INSERT INTO groups (group_id, name, village_code, kind, status, members) VALUES (%s, %s, %s, %s, 'formed', %s)
     ON CONFLICT (group_id) DO UPDATE SET members = EXCLUDED.members"""
-OPEN_PROPOSAL = "status NOT IN ('rejected', 'cancelled')"
+CLOSED_PROPOSAL_STATUSES = ("rejected", "cancelled")
+OPEN_PROPOSAL = f"status NOT IN {CLOSED_PROPOSAL_STATUSES}"
 # status_since: when the proposal entered its status (a flag changes the proposal, not how long it has waited).
 UPSERT_PROPOSAL = """
     INSERT INTO proposals (proposal_id, group_id, group_name, village_code, status, requested_rp, approved_rp,
@@ -107,7 +108,7 @@ class GrantsReadModel:
     """The projections of upstream events, mixed into GrantsApplication (whose store, rules and ``_get`` they use):
     each ``@handles`` method records its effects through the batch's unit of work."""
 
-    def _project_stale_grants_again(self) -> None:
+    def upgrade_read_model(self) -> None:
         """Grant rows projected by a release before the treasurer's list — no approval time, live payment or paid
         date in their state — are projected again from their grants, once (idempotent: replicas may race)."""
         writes = ReadModelWrites()

@@ -69,7 +69,8 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
     read_model_ddl = READ_MODEL_DDL
     audited_tables = AUDITED_TABLES
 
-    def __init__(self, database_url: str, kube_rules: KubeRules | None = None, setup_url: str | None = None) -> None:
+    def __init__(self, database_url: str | None, kube_rules: KubeRules | None = None,
+                 setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)
         self.kube_rules = kube_rules or KubeRules()
         self._regions: tuple[int, RegionTable] | None = None

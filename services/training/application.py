@@ -55,7 +55,8 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     audited_tables = AUDITED_TABLES
     mirrored_tables = MIRRORED_TABLES
 
-    def __init__(self, database_url: str, rules: TrainingRules | None = None, setup_url: str | None = None) -> None:
+    def __init__(self, database_url: str | None, rules: TrainingRules | None = None,
+                 setup_url: str | None = None) -> None:
         super().__init__(database_url, setup_url)
         self.rules = rules or TrainingRules()
 
