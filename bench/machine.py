@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 
 from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
+from services.registry.vault import KEK_VARIABLE, new_kek
 from shared.actor_assertion import ActorSigner, actor_process_environment, new_actor_key_environment
 from shared.config import SERVICES
 from shared.regions import RegionTable, builtin_lampung_selatan, load_region_csv
@@ -97,11 +98,13 @@ class Services:
     running: dict[str, ServiceProcess] = field(default_factory=dict)
     event_keys: dict[str, str] = field(default_factory=lambda: new_key_environment(SERVICES, "bench1"))
     actor_keys: dict[str, str] = field(default_factory=lambda: new_actor_key_environment("bench1"))
+    data_key: dict[str, str] = field(default_factory=lambda: {KEK_VARIABLE: new_kek("bench1")})  # the registry's KEK
 
     def start(self, *services: str) -> None:
         bench = self.environment
         for service in services:
-            env = {**self.env, **self.event_keys, **actor_process_environment(service, self.actor_keys),
+            env = {**self.env, **self.event_keys, **self.data_key,
+                   **actor_process_environment(service, self.actor_keys),
                    "AMQP_URI": bench.amqp_uri(),
                    f"{service.upper()}_DATABASE_URL": bench.database_url(service),
                    f"{service.upper()}_SETUP_DATABASE_URL": bench.database_url(service)}

@@ -246,6 +246,7 @@ REGISTRY_EVENT_SIGNING_KEY=$registry_key
 GRANTS_EVENT_SIGNING_KEY=$grants_key
 TRAINING_EVENT_SIGNING_KEY=$training_key
 EVENT_PUBLIC_KEYS=${public_keys%,}
+REGISTRY_DATA_KEY=test1:$(openssl rand -base64 32)
 GATEWAY_ACTOR_SIGNING_KEY=$gateway_actor_key
 OPERATOR_ACTOR_SIGNING_KEY=$operator_actor_key
 ACTOR_PUBLIC_KEYS=${actor_public_keys%,}

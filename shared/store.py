@@ -296,13 +296,19 @@ def register_value_transcodings(transcoder: Transcoder, value_objects: Sequence[
         transcoder.register(dataclass_transcoding(cls))
 
 
-def event_mapper(app_cls: type[ServiceApplication]) -> Mapper:
-    """Decodes a service's stored events without starting the service (auditors replay with it)."""
+def event_transcoder(app_cls: type[ServiceApplication]) -> JSONTranscoder:
+    """The transcoder of a service's stored events, as the service itself builds it."""
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
         transcoder.register(transcoding)
     register_value_transcodings(transcoder, app_cls.value_objects)
-    return Mapper(transcoder=transcoder)
+    return transcoder
+
+
+def event_mapper(app_cls: type[ServiceApplication], conn: psycopg.Connection) -> Mapper:
+    """Decodes a service's stored events without starting the service (auditors replay with it), reading on
+    ``conn`` whatever else decoding needs (the registry's household keys)."""
+    return app_cls.reading_mapper(event_transcoder(app_cls), conn)
 
 
 def dataclass_transcoding(cls: type) -> Transcoding:
@@ -425,6 +431,12 @@ class ServiceApplication(Application):
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)
         register_value_transcodings(transcoder, self.value_objects)
+
+    @classmethod
+    def reading_mapper(cls, transcoder: Transcoder, conn: psycopg.Connection) -> Mapper:
+        """The mapper an auditor decodes this service's log with, over ``conn`` (see :func:`event_mapper`): the
+        library's, unless the service stores its events otherwise (the registry seals personal fields)."""
+        return Mapper(transcoder=transcoder)
 
     @property
     def datastore(self):

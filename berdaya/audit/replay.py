@@ -73,7 +73,7 @@ def stored_events(conn: psycopg.Connection, service: str) -> Iterator[tuple]:
 
 def replay(service: str, conn: psycopg.Connection, as_of: datetime | None = None,
            problems: list[Problem] | None = None) -> ServiceHistory:
-    mapper = event_mapper(APPLICATIONS[service])
+    mapper = event_mapper(APPLICATIONS[service], conn)
     history = ServiceHistory(service)
     for position, originator_id, version, topic, state in stored_events(conn, service):
         history.events_read += 1

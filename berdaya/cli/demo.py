@@ -31,6 +31,7 @@ from berdaya.cli.processes import (
     RUN_DIR,
     ServiceProcess,
     development_actor_keys,
+    development_data_key,
     development_event_keys,
     start_service,
     stop_pid,
@@ -78,7 +79,8 @@ class Demo:
         """What every process of the demo runs with — the services, and the gateway that `berdaya up --demo`
         starts on what the demo left (its console users live in the demo's own gateway database)."""
         env = {"AMQP_URI": self.amqp_uri, "IDLE_CATCH_UP_S": "1",
-               "GATEWAY_DATABASE_URL": self.database_url("gateway"), **development_event_keys()}
+               "GATEWAY_DATABASE_URL": self.database_url("gateway"), **development_event_keys(),
+               **development_data_key()}
         for service in SERVICES:
             env |= {f"{service.upper()}_DATABASE_URL": self.runtime_url(service),
                     f"{service.upper()}_SETUP_DATABASE_URL": self.database_url(service)}
@@ -135,6 +137,7 @@ class Demo:
             sealed = rpc.grants.seal_ledger("demo.auditor")
             self.say(f"ledger sealed at entry {sealed['seq']}: head {sealed['hash'][:16]}… published")
             self.settle(rpc)
+            os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
             verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
                      f"replayed, {verified['ledger_entries_checked']} ledger entries, head "

@@ -1,16 +1,19 @@
-"""`berdaya keys`: signing keys for a deployment — each service's event key (shared/signing.py) and the actor keys
-of the gateway and the operators' CLI (shared/actor_assertion.py); docs/security.md says how to rotate them."""
+"""`berdaya keys`: keys for a deployment — each service's event signing key (shared/signing.py), the actor keys of
+the gateway and the operators' CLI (shared/actor_assertion.py) and the registry's key-encryption key
+(services/registry/vault.py); docs/security.md says how to rotate them."""
 
 from __future__ import annotations
 
 import typer
 
+from services.registry.vault import KEK_VARIABLE, new_kek
 from shared.actor_assertion import ISSUERS, ActorSigner
 from shared.config import SERVICES
 from shared.ed25519 import new_private_key
 from shared.signing import Signer, new_signing_key
 
-keys_app = typer.Typer(help="event and actor signing keys (Ed25519) for a deployment", no_args_is_help=True)
+keys_app = typer.Typer(help="event and actor signing keys (Ed25519) and the registry's data key for a deployment",
+                       no_args_is_help=True)
 
 
 @keys_app.command("new")
@@ -37,3 +40,12 @@ def new_actor(
     secret = new_private_key(key_id)
     typer.echo(f"{issuer.upper()}_ACTOR_SIGNING_KEY={secret}")
     typer.echo(f"# add to ACTOR_PUBLIC_KEYS: {ActorSigner.parse(secret, issuer).public_entry()}")
+
+
+@keys_app.command("new-data-key")
+def new_data_key(
+    key_id: str = typer.Option(..., "--key-id", help="a new id, e.g. 2026-12 (each wrapped household key names it)"),
+) -> None:
+    """Print a new key-encryption key for the registry's household keys (its REGISTRY_DATA_KEY): a secret, and
+    the only way to read the registry's personal data — kept apart from the database and its backups."""
+    typer.echo(f"{KEK_VARIABLE}={new_kek(key_id)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -27,11 +28,13 @@ from berdaya.cli.processes import (
     ROOT,
     development_actor_keys,
     development_broker_uri,
+    development_data_key,
     development_event_keys,
     pid_file,
     running_pid,
     start_service,
     stop_pid,
+    use_development_data_key,
     wait_until_ready,
 )
 from berdaya.cli.remote import amqp_uri, cli_actor, console, fail
@@ -40,6 +43,7 @@ from services.registry.synth import write_synthetic_bdt
 from shared.actor_assertion import actor_process_environment
 from shared.config import SERVICES
 from shared.contracts.catalog import write_catalog
+from shared.ed25519 import KeyConfigError
 from shared.errors import BerdayaError
 from shared.regions import builtin_lampung_selatan, load_region_csv, load_region_table
 
@@ -141,7 +145,8 @@ def up(
     broker: str = typer.Option("127.0.0.1:5672", envvar="BERDAYA_DEMO_BROKER", help="with --demo: RabbitMQ host:port"),
 ) -> None:
     """Start every service and the gateway in the background (logs and pids under .run/)."""
-    env, broker_uri, actor_keys = development_event_keys(), amqp_uri(), development_actor_keys()
+    env, broker_uri, actor_keys = {**development_event_keys(), **development_data_key()}, amqp_uri(), \
+        development_actor_keys()
     if demo_data:
         demo_run = Demo(admin_url, broker, console.print)
         if not demo_run.exists():
@@ -304,7 +309,27 @@ def parse_moment(text: str | None) -> datetime | None:
     return moment
 
 
+@audit_app.callback()
+def audit_keys() -> None:
+    use_development_data_key()
+
+
+def refused_without_keys(command):
+    """An audit command that cannot read the registry's log (no key-encryption key, or the wrong one) answers with
+    the reason, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyConfigError as refused:
+            fail(BerdayaError(f"the registry's log cannot be read: {refused}"))
+
+    return run
+
+
 @audit_app.command("verify")
+@refused_without_keys
 def audit_verify(
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     as_of: str | None = typer.Option(None, "--as-of", help="only events up to this moment (ISO 8601 with zone)"),
@@ -343,6 +368,7 @@ def show_verification(result: dict) -> None:
 
 
 @audit_app.command("replay")
+@refused_without_keys
 def audit_replay(as_of: str = typer.Option(..., "--as-of", help="the moment, e.g. 2026-06-30T23:59:59+07:00")) -> None:
     """Every grant, budget and group as it was at that moment, from the events alone (JSON)."""
     print(json.dumps(replay.state_as_of(parse_moment(as_of)), ensure_ascii=False, indent=2))
@@ -365,6 +391,7 @@ def audit_head() -> None:
 
 
 @audit_app.command("report")
+@refused_without_keys
 def audit_report(
     out: Path = typer.Option(..., "--out", help="folder for the CSV files and report.html (created if needed)"),
     as_of: str | None = typer.Option(None, "--as-of", help="only events up to this moment (ISO 8601 with zone)"),

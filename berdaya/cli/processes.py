@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.registry.vault import KEK_FILE_VARIABLE, KEK_VARIABLE, new_kek
 from shared.actor_assertion import new_actor_key_environment
 from shared.broker_access import broker_user
 from shared.config import SERVICES, service_config_path
@@ -43,6 +44,19 @@ def development_actor_keys() -> dict[str, str]:
     """The development installation's actor keys (`make up`, `make demo`): the gateway's and the operators' CLI's
     signing keys and the public entries every service accepts."""
     return _made_once("actor-keys.json", lambda: new_actor_key_environment("dev1"))
+
+
+def development_data_key() -> dict[str, str]:
+    """The development installation's key-encryption key of the registry (`make up`, `make demo`), kept: the
+    household keys wrapped with it must unwrap after a restart. A deployment keeps its own secret (docs/security.md)."""
+    return _made_once("data-key.json", lambda: {KEK_VARIABLE: new_kek("dev1")})
+
+
+def use_development_data_key() -> None:
+    """An auditor's command on the development installation reads the registry's log with its key, unless a key
+    is given (REGISTRY_DATA_KEY or REGISTRY_DATA_KEY_FILE); with neither, the replay refuses."""
+    if not (os.environ.get(KEK_VARIABLE) or os.environ.get(KEK_FILE_VARIABLE)) and (RUN_DIR / "data-key.json").exists():
+        os.environ.update(development_data_key())
 
 
 def _made_once(name: str, make: Callable[[], dict[str, str]]) -> dict[str, str]:

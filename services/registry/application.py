@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 
 from services.registry.commands import (
     AddMember,
@@ -54,6 +55,8 @@ from services.registry.readmodel import (
     person_row,
     registration_writes,
 )
+from services.registry.sealing import SealingMapper
+from services.registry.vault import VAULT_DDL, KeyEncryptionKey, Vault
 from shared.actor import Actor
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, ValidationFailed
@@ -66,14 +69,29 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
     service_name = "registry"
     upstreams = ("grants",)
     value_objects = (Member, GroupMember, BankAccount)
-    read_model_ddl = READ_MODEL_DDL
+    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL)
     audited_tables = AUDITED_TABLES
 
     def __init__(self, database_url: str | None, kube_rules: KubeRules | None = None,
-                 setup_url: str | None = None) -> None:
+                 setup_url: str | None = None, data_key: KeyEncryptionKey | None = None) -> None:
+        # On a database, the key-encryption key first (REGISTRY_DATA_KEY unless given): without it, nothing is set up
+        # or started. In memory (application tests) nothing is stored, so nothing is sealed.
+        self.vault = None if database_url is None else Vault(data_key or KeyEncryptionKey.from_environment(),
+                                                             lambda: self.datastore.transaction(commit=True))
         super().__init__(database_url, setup_url)
+        if self.vault is not None:
+            self.vault.check()
         self.kube_rules = kube_rules or KubeRules()
         self._regions: tuple[int, RegionTable] | None = None
+
+    def construct_mapper(self) -> Mapper:
+        return super().construct_mapper() if self.vault is None else SealingMapper(self.construct_transcoder(),
+                                                                                   self.vault)
+
+    @classmethod
+    def reading_mapper(cls, transcoder: Transcoder, conn: psycopg.Connection) -> Mapper:
+        # An auditor's replay reads the same secret as the service, and the household keys on its own connection.
+        return SealingMapper(transcoder, Vault(KeyEncryptionKey.from_environment(), conn.cursor))
 
     # --- region table -------------------------------------------------------------------------------------
 
@@ -108,6 +126,8 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         households = [household_from(command) for command in commands]
         actor = commands[0].actor if commands else None  # one caller's batch
         self._check_unregistered(households, actor)
+        if self.vault is not None:
+            self.vault.prepare(household.id for household in households)  # one statement for the batch's data keys
         try:
             self.record(*households, writes=registration_writes(commands, households))
         except IntegrityError:

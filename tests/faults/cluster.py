@@ -20,6 +20,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from berdaya.cli.processes import ROOT, ServiceProcess, start_service, stop_pid, wait_until_ready
 from berdaya.cli.remote import SigningRpc
 from services.gateway.store import GatewayStore
+from services.registry.vault import KEK_VARIABLE, new_kek
 from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.config import SERVICES
 from shared.regions import load_region_csv
@@ -44,6 +45,7 @@ class FaultCluster:
         self.base = f"http://127.0.0.1:{self.port}"
         self.rpc_timeout_s = rpc_timeout_s
         self.event_keys = new_key_environment(SERVICES, "faults1")  # kept: restarted services verify the same
+        self.data_key = {KEK_VARIABLE: new_kek("faults1")}  # the registry's KEK, kept across restarts
         self.actor_keys = new_actor_key_environment("faults1")  # the gateway's and the operators' CLI's
         self.processes: dict[str, list[ServiceProcess]] = {name: [] for name in PROCESS_NAMES}
         self.finished: list[ServiceProcess] = []
@@ -68,6 +70,7 @@ class FaultCluster:
                "GATEWAY_DATABASE_URL": self.database_url("gateway"), "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.port}",
                "JWT_SECRET": f"faults-{self.name}-secret-of-at-least-32-bytes",
                "RPC_TIMEOUT_S": str(self.rpc_timeout_s), "USER_CACHE_S": "30", **self.event_keys,
+               **self.data_key,
                # every process the same environment: the services read the public keys, the gateway its own key
                "ACTOR_PUBLIC_KEYS": self.actor_keys["ACTOR_PUBLIC_KEYS"],
                "ACTOR_SIGNING_KEY": self.actor_keys["GATEWAY_ACTOR_SIGNING_KEY"]}

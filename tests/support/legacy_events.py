@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from shared.store import ServiceApplication, event_mapper
+from shared.store import ServiceApplication, event_transcoder
 
 # --- unit: logs, versions, the legacy path -------------------------------------------------------------------
 
@@ -51,11 +51,12 @@ def state(aggregate) -> dict:
 
 
 class EventVersions:
-    """A service's events as its application stores them (v2), and as the code before v2 stored them: ``v1_lacks``
-    names, by event class, the fields v2 added (an event not named has all its fields in both versions)."""
+    """A service's events as its application stores them (v2, in plain: the registry's sealing of personal fields
+    is not what these versions are about), and as the code before v2 stored them: ``v1_lacks`` names, by event
+    class, the fields v2 added (an event not named has all its fields in both versions)."""
 
     def __init__(self, application: type[ServiceApplication], v1_lacks: dict[type, tuple[str, ...]]) -> None:
-        self.mapper = event_mapper(application)
+        self.mapper = Mapper(transcoder=event_transcoder(application))
         self.v1_lacks = v1_lacks
 
     def as_v1(self, stored: StoredEvent) -> StoredEvent:
@@ -142,9 +143,9 @@ def write_v1_rows(app: ServiceApplication, *rows: tuple[uuid.UUID, int, type, di
 
 
 def insert_as_v1(app: ServiceApplication, versions: EventVersions, log: list) -> list[dict]:
-    """The whole log written as the code before v2 wrote it (asserted: no row has a ``class_version``); its rows,
-    topic and state."""
-    app.recorder.insert_events([versions.as_v1(app.mapper.to_stored_event(e)) for e in log])
+    """The whole log written as the code before v2 wrote it (in plain, and asserted: no row has a
+    ``class_version``); its rows, topic and state."""
+    app.recorder.insert_events([versions.as_v1(versions.mapper.to_stored_event(e)) for e in log])
     rows = app.query(f"SELECT topic, state FROM {app.recorder.events_table_name}")
     assert all(b"class_version" not in bytes(row["state"]) for row in rows)
     return rows

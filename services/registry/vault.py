@@ -1,0 +1,208 @@
+"""The registry's key vault: a data key per household, kept wrapped by the key-encryption key (KEK).
+
+Every personal field of a household's stored events is encrypted with the household's data key
+(``services/registry/sealing.py``); destroying that key makes them unreadable for good (crypto-shredding), while the
+events themselves, append-only, stay in the log.
+
+- The KEK comes from a secret, never from the database: ``REGISTRY_DATA_KEY`` (``<key id>:<base64 32 bytes>``) or
+  ``REGISTRY_DATA_KEY_FILE`` (a file holding that text). No default: without it the registry does not start, and
+  an auditor's replay of the registry refuses (fail closed). ``berdaya keys new-data-key`` makes one.
+- A data key is 32 random bytes (AES-256-GCM), stored in ``household_keys`` wrapped: AES-GCM under the KEK with
+  a fresh nonce and the household id as associated data (a wrapped key copied to another household's row does not
+  unwrap), with the KEK's id, so that a later rotation knows which rows to re-wrap.
+- ``household_keys`` is NOT append-only, unlike the event log: :meth:`Vault.destroy` overwrites the wrapped key
+  with NULL and keeps the row with ``destroyed_at`` — the one UPDATE crypto-shredding needs.
+
+Unwrapped keys are cached for ``cache_seconds``: a key destroyed by another registry process stays readable in
+this one's memory until then (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg import Cursor
+from psycopg.rows import tuple_row
+
+from shared.ed25519 import KeyConfigError
+
+KEK_VARIABLE = "REGISTRY_DATA_KEY"
+KEK_FILE_VARIABLE = "REGISTRY_DATA_KEY_FILE"
+KEY_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+NONCE_BYTES = 12  # AES-GCM's 96-bit nonce, random for each encryption
+WRAP_CONTEXT = b"berdaya:household-key:"
+
+VAULT_DDL = (
+    # Not append-only on purpose: destroying a key overwrites it (wrapped_key NULL, destroyed_at set).
+    """CREATE TABLE IF NOT EXISTS household_keys (
+        household_id uuid PRIMARY KEY, kek_id text NOT NULL, wrapped_key bytea,
+        created_at timestamptz NOT NULL DEFAULT now(), destroyed_at timestamptz,
+        CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL)))""",
+)
+
+# Yields a cursor in a transaction that commits when the block ends (the service's pool, or an auditor's connection).
+CursorSource = Callable[[], AbstractContextManager[Cursor]]
+
+
+class KeyMissing(LookupError):
+    """A sealed field names a household that has no key row at all: deleted by hand, or from another database."""
+
+
+@dataclass(frozen=True)
+class KeyEncryptionKey:
+    key_id: str
+    aead: AESGCM
+
+    @classmethod
+    def parse(cls, text: str, what: str) -> KeyEncryptionKey:
+        key_id, _, encoded = text.strip().partition(":")
+        if not KEY_ID_RE.match(key_id) or not encoded:
+            raise KeyConfigError(f"{what} must be '<key id>:<base64 of 32 bytes>', the key id 1-64 of "
+                                 "A-Z a-z 0-9 . _ - (berdaya keys new-data-key)")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise KeyConfigError(f"{what}: the key is not base64") from None
+        if len(raw) != 32:
+            raise KeyConfigError(f"{what}: {len(raw)} bytes, the key-encryption key has 32 (AES-256)")
+        return cls(key_id, AESGCM(raw))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> KeyEncryptionKey:
+        """The KEK from ``REGISTRY_DATA_KEY`` or the file ``REGISTRY_DATA_KEY_FILE`` names; refused without."""
+        environ = os.environ if environ is None else environ
+        text, path = environ.get(KEK_VARIABLE, "").strip(), environ.get(KEK_FILE_VARIABLE, "").strip()
+        if text and path:
+            raise KeyConfigError(f"both {KEK_VARIABLE} and {KEK_FILE_VARIABLE} are set: set one")
+        if path:
+            try:
+                return cls.parse(Path(path).read_text(encoding="ascii"), f"{KEK_FILE_VARIABLE} ({path})")
+            except (OSError, UnicodeDecodeError) as error:
+                raise KeyConfigError(f"{KEK_FILE_VARIABLE} ({path}) cannot be read: {type(error).__name__}") from None
+        if not text:
+            raise KeyConfigError(f"{KEK_VARIABLE} (or {KEK_FILE_VARIABLE}) is not set: the registry's household "
+                                 "keys are wrapped with it, and without it no personal field of the registry's "
+                                 "events can be written or read (berdaya keys new-data-key makes one)")
+        return cls.parse(text, KEK_VARIABLE)
+
+    def wrap(self, household_id: uuid.UUID, data_key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self.aead.encrypt(nonce, data_key, WRAP_CONTEXT + household_id.bytes)
+
+    def unwrap(self, household_id: uuid.UUID, wrapped: bytes) -> bytes:
+        """The data key; KeyConfigError when this KEK did not wrap it for this household."""
+        try:
+            return self.aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], WRAP_CONTEXT + household_id.bytes)
+        except InvalidTag:
+            raise KeyConfigError(f"{KEK_VARIABLE} (key id {self.key_id}) does not unwrap the data key of household "
+                                 f"{household_id}: a wrong key, or a wrapped key altered or moved") from None
+
+
+def new_kek(key_id: str) -> str:
+    """A fresh ``REGISTRY_DATA_KEY`` value."""
+    text = f"{key_id}:{base64.b64encode(os.urandom(32)).decode('ascii')}"
+    KeyEncryptionKey.parse(text, "new key")  # the key id checked
+    return text
+
+
+class Vault:
+    """The households' data keys: created on first use, unwrapped on demand (cached), destroyed for erasure."""
+
+    def __init__(self, kek: KeyEncryptionKey, cursor: CursorSource, cache_seconds: float = 60.0,
+                 cache_size: int = 50_000) -> None:
+        self.kek = kek
+        self._cursor = cursor
+        self._cache_seconds = cache_seconds
+        self._cache_size = cache_size
+        self._cache: OrderedDict[uuid.UUID, tuple[AESGCM | None, float]] = OrderedDict()
+
+    def check(self) -> None:
+        """Refuse (KeyConfigError) a KEK that does not unwrap the stored keys: checked on the newest key of each
+        key id, so that a service given the wrong secret stops at start, not at its first read."""
+        with self._cursor() as cursor:
+            cursor.row_factory = tuple_row
+            rows = cursor.execute(
+                "SELECT DISTINCT ON (kek_id) kek_id, household_id, wrapped_key FROM household_keys "
+                "WHERE wrapped_key IS NOT NULL ORDER BY kek_id, created_at DESC").fetchall()
+        for kek_id, household_id, wrapped in rows:
+            if kek_id != self.kek.key_id:
+                raise KeyConfigError(f"household keys are wrapped with key id {kek_id}, but {KEK_VARIABLE} has key "
+                                     f"id {self.kek.key_id}: give the registry the key it wrapped them with")
+            self.kek.unwrap(household_id, bytes(wrapped))
+
+    def key(self, household_id: uuid.UUID) -> AESGCM | None:
+        """The household's data key, None once destroyed; KeyMissing when it never had one."""
+        cached = self._cache.get(household_id)
+        if cached is not None and time.monotonic() - cached[1] < self._cache_seconds:
+            return cached[0]
+        found = self._load([household_id])
+        if household_id not in found:
+            raise KeyMissing(f"household {household_id} has no data key")
+        return found[household_id]
+
+    def key_creating(self, household_id: uuid.UUID) -> AESGCM | None:
+        """The household's data key, made now if it has none (None once destroyed: nothing more is readable)."""
+        try:
+            return self.key(household_id)
+        except KeyMissing:
+            self.prepare([household_id])
+            return self.key(household_id)
+
+    def prepare(self, household_ids: Iterable[uuid.UUID]) -> None:
+        """Make the data keys the households lack, in one statement (a batch of registrations), and cache them.
+
+        Committed before the events that use them: a registration that then fails leaves a key that encrypts
+        nothing (its household, registered again, uses it), never an event without its key."""
+        wanted = list(dict.fromkeys(household_ids))
+        missing = [h for h in wanted if h not in self._load(wanted)]
+        if not missing:
+            return
+        wrapped = [self.kek.wrap(h, AESGCM.generate_key(bit_length=256)) for h in missing]
+        with self._cursor() as cursor:
+            cursor.execute("INSERT INTO household_keys (household_id, kek_id, wrapped_key) "
+                           "SELECT h, %s, k FROM unnest(%s::uuid[], %s::bytea[]) AS t(h, k) "
+                           "ON CONFLICT (household_id) DO NOTHING", (self.kek.key_id, missing, wrapped))
+        self._load(missing)  # what another process may have inserted first wins
+
+    def destroy(self, household_id: uuid.UUID) -> bool:
+        """Erase the household's data key (the row stays, with destroyed_at): every personal field sealed with it
+        reads as erased from now on. False if there was no key to destroy."""
+        with self._cursor() as cursor:
+            destroyed = cursor.execute(
+                "UPDATE household_keys SET wrapped_key = NULL, destroyed_at = now() "
+                "WHERE household_id = %s AND wrapped_key IS NOT NULL", (household_id,)).rowcount
+        self._remember(household_id, None)
+        return destroyed == 1
+
+    def _load(self, household_ids: list[uuid.UUID]) -> dict[uuid.UUID, AESGCM | None]:
+        with self._cursor() as cursor:
+            cursor.row_factory = tuple_row
+            rows = cursor.execute("SELECT household_id, kek_id, wrapped_key FROM household_keys "
+                                  "WHERE household_id = ANY(%s)", (household_ids,)).fetchall()
+        found = {}
+        for household_id, kek_id, wrapped in rows:
+            if wrapped is not None and kek_id != self.kek.key_id:
+                raise KeyConfigError(f"the data key of household {household_id} is wrapped with key id {kek_id}, "
+                                     f"not {KEK_VARIABLE}'s {self.kek.key_id}")
+            key = None if wrapped is None else AESGCM(self.kek.unwrap(household_id, bytes(wrapped)))
+            found[household_id] = key
+            self._remember(household_id, key)
+        return found
+
+    def _remember(self, household_id: uuid.UUID, key: AESGCM | None) -> None:
+        self._cache[household_id] = (key, time.monotonic())
+        self._cache.move_to_end(household_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)

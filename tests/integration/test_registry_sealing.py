@@ -1,0 +1,168 @@
+"""Crypto-shredding in the registry's event log, on a real PostgreSQL: the personal fields of a household's stored
+events are sealed with its data key, the application reads them back, and once the key is destroyed every read
+shows them erased while the events, the rest of their fields and the log stay."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import uuid
+
+import psycopg
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from services.registry.application import RegistryApplication
+from services.registry.commands import ImportRegions, RegisterHousehold
+from services.registry.domain import Group, Household
+from services.registry.sealing import ERASED, SealBroken
+from services.registry.vault import KEK_VARIABLE, KeyEncryptionKey, new_kek
+from shared.actor import Actor
+from shared.ed25519 import KeyConfigError
+from shared.regions import load_region_csv
+from shared.store import event_mapper
+from tests.support.applications import application_fixture
+from tests.support.households import household
+from tests.support.system import REGION_FILES
+from tests.unit.test_registry_public_events import scenario
+
+pytestmark = pytest.mark.integration
+
+registry = application_fixture(RegistryApplication, "registry")
+
+
+def register(app: RegistryApplication, number: int) -> tuple[dict, uuid.UUID]:
+    """Household ``number`` registered through the application, as the service's edge hands it over."""
+    if not app.query("SELECT 1 FROM regions LIMIT 1"):
+        rows = [row._asdict() for path in REGION_FILES for row in load_region_csv(path)]
+        app.import_regions(ImportRegions(rows=rows, source="wilayah (tests)", actor=Actor("admin", "admin", "")))
+    payload = household(number)
+    (household_id,) = app.register_households([RegisterHousehold(**{**payload, "actor": Actor(**payload["actor"])})])
+    return payload, uuid.UUID(household_id)
+
+
+def personal_values(payload: dict) -> list[str]:
+    return [payload["kk"], payload["dtks_id"], payload["address"],
+            *(m[field] for m in payload["members"] for field in ("nik", "name", "birth_date"))]
+
+
+def dump(app: RegistryApplication) -> str:
+    """The whole database as pg_dump writes it (the event log's states as bytea hex, read as text too)."""
+    text = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-U", "postgres", app.env["POSTGRES_DBNAME"]],
+                          capture_output=True, text=True, check=True).stdout
+    states = "\n".join(bytes(row["state"]).decode() for row in app.query("SELECT state FROM registry_events"))
+    return text + "\n" + states
+
+
+def forms(value: str) -> list[str]:
+    """A value as it could appear: plain, JSON-escaped, in hex (a bytea column), each character \\u-escaped."""
+    return [value, json.dumps(value)[1:-1], value.encode().hex(), "".join(f"\\u{ord(c):04x}" for c in value)]
+
+
+def test_a_registered_household_is_sealed_in_the_log_read_back_and_erased_with_its_key(registry):
+    payload, household_id = register(registry, 1)
+    states = b"\n".join(bytes(row["state"]) for row in registry.query("SELECT state FROM registry_events"))
+    for value in personal_values(payload):
+        for form in forms(value):
+            assert form.encode() not in states, f"a personal value is in the log as {form!r}"
+    assert b'"village_code":"' + payload["village_code"].encode() in states  # non-identifying fields stay plain
+
+    stored: Household = registry.repository.get(household_id)
+    assert (stored.kk, stored.address) == (payload["kk"], payload["address"])
+    assert [(m.nik, m.name, m.birth_date.isoformat()) for m in stored.members] == [
+        (m["nik"], m["name"], m["birth_date"]) for m in payload["members"]]
+    (envelope,) = registry.public_events_after(1, 10)  # after the region list: the relay reads it too
+    assert envelope.data["kk"] == payload["kk"]
+
+    wrapped = registry.query("SELECT wrapped_key FROM household_keys WHERE household_id = %s", (household_id,))
+    data_key = registry.vault.kek.unwrap(household_id, bytes(wrapped[0]["wrapped_key"]))
+    assert registry.vault.destroy(household_id)
+    assert not registry.vault.destroy(household_id)  # nothing left to destroy
+
+    erased: Household = registry.repository.get(household_id)
+    assert (erased.kk, erased.dtks_id, erased.address) == (ERASED, ERASED, ERASED)
+    assert [(m.nik, m.name, m.birth_date, m.sex, m.relation) for m in erased.members] == [
+        (ERASED, ERASED, None, m["sex"], m["relation"]) for m in payload["members"]]
+    assert (erased.village_code, erased.decile, erased.bdt_status) == (payload["village_code"], 2, "active")
+    assert registry.query("SELECT wrapped_key, destroyed_at IS NOT NULL AS destroyed FROM household_keys "
+                          "WHERE household_id = %s", (household_id,)) == [{"wrapped_key": None, "destroyed": True}]
+    everything = dump(registry)
+    for form in (data_key.hex(), bytes(wrapped[0]["wrapped_key"]).hex(), data_key.decode("latin-1")):
+        assert form not in everything
+    # A fresh process (no cached key) reads the same: the key is gone from the database, not just from memory.
+    again = RegistryApplication(_url(registry))
+    try:
+        assert again.repository.get(household_id).members[0].name == ERASED
+    finally:
+        again.close()
+
+
+def _url(app: RegistryApplication) -> str:
+    return f"postgresql://postgres@127.0.0.1:5432/{app.env['POSTGRES_DBNAME']}"
+
+
+def test_every_kind_of_registry_event_round_trips_sealed(registry):
+    for event in scenario():
+        stored = registry.mapper.to_stored_event(event)
+        assert vars(registry.mapper.to_domain_event(stored)) == vars(event), type(event).__qualname__
+
+
+def test_a_groups_members_are_sealed_with_their_own_households_keys(registry):
+    formed = next(e for e in scenario() if isinstance(e, Group.Formed))
+    stored = registry.mapper.to_stored_event(formed)
+    for member in formed.members:
+        for value in (member.kk, member.representative_nik, member.representative_name):
+            assert value.encode() not in stored.state
+    assert b"KUBE Mawar Jondong" in stored.state  # the group's own name is not personal
+
+    leaver = formed.members[3]
+    registry.vault.destroy(Household.create_id(leaver.kk))
+    read = registry.mapper.to_domain_event(stored)
+    assert read.members[3] == dataclasses.replace(leaver, kk=ERASED, representative_nik=ERASED,
+                                                  representative_name=ERASED)
+    assert read.members[:3] + read.members[4:] == formed.members[:3] + formed.members[4:]
+    assert read.roles == formed.roles  # the role holders' households keep their keys
+
+
+def test_a_tampered_or_moved_ciphertext_is_refused_not_read(registry):
+    first, second = (next(e for e in scenario() if isinstance(e, Household.Registered) and e.kk.endswith(n))
+                     for n in ("1", "2"))
+    one, two = (json.loads(registry.mapper.to_stored_event(e).state) for e in (first, second))
+
+    def read(state: dict, event) -> Household.Registered:
+        return registry.mapper.to_domain_event(StoredEvent(event.originator_id, 1, registry.mapper.to_stored_event(
+            event).topic, json.dumps(state).encode()))
+
+    tampered = json.loads(json.dumps(one))
+    box = tampered["address"]["_data_"]["v"]
+    tampered["address"]["_data_"]["v"] = box[:-4] + ("AAAA" if box[-4:] != "AAAA" else "BBBB")
+    with pytest.raises(SealBroken, match="address does not open"):
+        read(tampered, first)
+    moved = {**one, "address": two["address"]}  # household 2's address, sealed with its own key
+    with pytest.raises(SealBroken):
+        read(moved, first)
+    swapped = {**one, "address": one["dtks_id"]}  # same household, another field
+    with pytest.raises(SealBroken, match="address"):
+        read(swapped, first)
+    assert read(one, first).address == first.address  # the untouched state still reads
+
+
+def test_a_registry_given_another_kek_refuses_to_start(registry):
+    register(registry, 2)
+    with pytest.raises(KeyConfigError, match="does not unwrap"):
+        RegistryApplication(_url(registry), data_key=KeyEncryptionKey.parse(new_kek("test1"), KEK_VARIABLE))
+    with pytest.raises(KeyConfigError, match="key id other"):
+        RegistryApplication(_url(registry), data_key=KeyEncryptionKey.parse(new_kek("other"), KEK_VARIABLE))
+
+
+def test_an_auditor_reads_with_the_same_secret_and_is_refused_without_it(registry, monkeypatch):
+    payload, household_id = register(registry, 3)
+    with psycopg.connect(_url(registry), autocommit=True) as conn:
+        mapper = event_mapper(RegistryApplication, conn)
+        row = conn.execute("SELECT originator_id, originator_version, topic, state FROM registry_events "
+                           "WHERE originator_id = %s", (household_id,)).fetchone()
+        assert mapper.to_domain_event(StoredEvent(row[0], row[1], row[2], bytes(row[3]))).kk == payload["kk"]
+        monkeypatch.delenv(KEK_VARIABLE)
+        with pytest.raises(KeyConfigError, match=f"{KEK_VARIABLE} \\(or"):
+            event_mapper(RegistryApplication, conn)
