@@ -2,8 +2,10 @@
 certificates, and each group's gate for its second tranche. Each command gets its aggregates, lets them decide and
 records them with its read-model rows.
 
-The read model and the projections of registry and grants events are in readmodel.py, the reads in queries.py, the
-domain → public event mapping in public.py.
+What the commands read besides their aggregates (a person, a KUBE's representatives, who holds a certificate, the
+next certificate number) comes through ``self.facts``: the port in facts.py. The read model and the projections of
+registry and grants events are in readmodel.py, the reads in queries.py, the domain → public event mapping in
+public.py.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from services.training.domain import (
     check_cohort_actor,
     check_curriculum_keeper,
 )
+from services.training.facts import Person, SqlTrainingFacts
 from services.training.public import PUBLIC_EVENTS
 from services.training.queries import TrainingQueries
 from services.training.readmodel import (
@@ -54,6 +57,7 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
     read_model_ddl = READ_MODEL_DDL
     audited_tables = AUDITED_TABLES
     mirrored_tables = MIRRORED_TABLES
+    facts_class = SqlTrainingFacts
 
     def __init__(self, database_url: str | None, rules: TrainingRules | None = None,
                  setup_url: str | None = None) -> None:
@@ -119,22 +123,22 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             cohort = self._cohort(command.cohort_id)
-            if not cohort.enrol(command.nik, person["name"], None, command.actor.user):
+            if not cohort.enrol(command.nik, person.name, None, command.actor.user):
                 raise Conflict(f"NIK {command.nik} is already enrolled in this cohort", rule="enrolment.exists")
             writes.add(UPSERT_PARTICIPANT, participant_row(cohort, command.nik))
             return [cohort]
 
         self.record_retrying(attempt)
 
-    def _active_person(self, nik: str, actor: Actor) -> dict:
+    def _active_person(self, nik: str, actor: Actor) -> Person:
         """The person to enrol, if they live in the actor's region: a person of another region is answered as one
         that does not exist (nobody learns from a refusal that a NIK is registered elsewhere, nor its name)."""
-        rows = self.query("SELECT name, status, village_code FROM individuals WHERE nik = %s", (nik,))
-        if not rows or not actor.covers(rows[0]["village_code"]):
+        person = self.facts.person(nik)
+        if person is None or not actor.covers(person.village_code):
             raise NotFound(f"training knows no person with NIK {nik} (yet)", field="nik", nik=nik)
-        if rows[0]["status"] != "active":
+        if person.status != "active":
             raise RuleViolated("enrolment.left_registry", f"NIK {nik} has left the registry", nik=nik)
-        return rows[0]
+        return person
 
     def schedule_session(self, command: cmd.ScheduleSession) -> str:
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], str]:
@@ -177,16 +181,15 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
         return self.decide_retrying(attempt)
 
     def _certificate_number(self, cohort: Cohort) -> str:
-        serial = self.query("SELECT nextval('certificate_serial') AS serial")[0]["serial"]
+        serial = self.facts.certificate_serial()
         return f"SK-{cohort.village_code[:8]}-{jakarta_today().year}-{serial:06d}"
 
     def _gates(self, group_ids: set, changed: Cohort | None, writes: ReadModelWrites) -> list[Gate]:
         """Recount each group's gate: its representatives, and how many hold a certificate (this change included)."""
         gates = []
         for group_id in group_ids:
-            representatives = self._representatives(group_id)
-            certified = {row["nik"] for row in self.query(
-                "SELECT nik FROM participants WHERE status = 'completed' AND nik = ANY(%s)", (list(representatives),))}
+            representatives = self.facts.representatives(group_id)
+            certified = self.facts.certified(representatives)
             if changed is not None:
                 certified |= {nik for nik, p in changed.participants.items()
                               if p["status"] == "completed" and nik in representatives}
@@ -202,10 +205,6 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication
         except AggregateNotFoundError:
             return Gate.first(group_id, completed, representatives, self.rules)
         return gate if gate.update(completed, representatives, self.rules) else None
-
-    def _representatives(self, group_id) -> set[str]:
-        rows = self.query("SELECT members FROM groups WHERE group_id = %s", (group_id,))
-        return {member["representative_nik"] for member in rows[0]["members"]} if rows else set()
 
     # --- public events ------------------------------------------------------------------------------------
 

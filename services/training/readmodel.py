@@ -111,8 +111,9 @@ AUDITED_TABLES = (
 
 
 class TrainingReadModel:
-    """The projections of upstream events, mixed into TrainingApplication (whose ``query`` and ``_gates`` they use):
-    each handler records its effects through the batch's unit of work."""
+    """The projections of upstream events, mixed into TrainingApplication (whose ``query`` and ``_gates`` they use;
+    the gate recount reads through the application's facts, as the commands do): each handler records its effects
+    through the batch's unit of work."""
 
     # --- registry events ----------------------------------------------------------------------------------
 

@@ -7,22 +7,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from services.grants import commands as cmd
 from services.grants.application import GrantsApplication
+from services.training import commands as training_cmd
+from services.training.application import TrainingApplication
+from services.training.domain import DEFAULT_MODULES
 from shared.consumer import UnitOfWork, handlers_of
-from shared.contracts import EventData, make_envelope, registry, training
+from shared.contracts import EventData, grants, make_envelope, registry, training
 from shared.ledger import GENESIS
 from tests.support.applications import application_fixture
-from tests.support.grants_cast import MIN, MIN2, OP1, PROV, TR, TR2, VER, VILLAGE
+from tests.support.grants_cast import FAC, MIN, MIN2, OP1, PROV, TR, TR2, VER, VILLAGE
 from tests.support.memory.grants import MemoryGrantsFacts
+from tests.support.memory.training import MemoryTrainingFacts, enrolled_on_approval
 
 pytestmark = pytest.mark.integration
 
 grants_sql = application_fixture(GrantsApplication, "grants_sql")
+training_sql = application_fixture(TrainingApplication, "training_sql")
 
 
 def consumed(app, upstream: str) -> Callable[..., None]:
@@ -121,3 +126,102 @@ def test_grants_facts_in_memory_answer_as_the_read_model_does(grants_sql):
     assert expected["ledger_seq"] == 4 and expected["ledger_started"]
     assert grants_sql.facts.ledger_head().hash == grants_sql.query(
         "SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1")[0]["entry_hash"]
+
+
+def approved_by_grants(training_sql: TrainingApplication) -> Callable[[uuid.UUID, str], None]:
+    """Grants' approval of a KUBE's proposal, through training's projection: it enrols the representatives in the
+    village's latest cohort (the scenario's only one, the cohort named)."""
+    feed = consumed(training_sql, "grants")
+
+    def approve(group_id: uuid.UUID, cohort_id: str) -> None:
+        feed(grants.ProposalApprovedV1(
+            proposal_id=uuid.uuid4(), group_id=group_id, village_code=VILLAGE, by="min2", amount_rp=15_000_000,
+            form="cash", fiscal_year=2026, source="APBN", tranches=[
+                grants.TrancheV1(number=1, amount_rp=9_000_000), grants.TrancheV1(number=2, amount_rp=6_000_000)]))
+
+    return approve
+
+
+def training_scenario(training_app: TrainingApplication, from_registry,
+                      approve: Callable[[uuid.UUID, str], None]) -> dict:
+    """Households and their people; news that changes them (a death, a household removed from BDT, a name
+    corrected, a member added); two KUBEs, one of which changes its members; one approved, its representatives
+    enrolled and most of them certified. Returns the ids to ask about and who was enrolled."""
+    people = [f"18010641018{n:05d}" for n in range(8)]
+
+    def household(n: int, *members: str, village_code: str = VILLAGE) -> str:
+        kk = f"1801060000{n:06d}"
+        from_registry(registry.HouseholdRegisteredV1(
+            household_id=uuid.UUID(int=n), kk=kk, dtks_id=f"DTKS-{kk}", village_code=village_code, decile=2,
+            bdt_status="active", members=[member(nik) for nik in members], registered_by="op1"))
+        return kk
+
+    def member(nik: str, name: str = "Ibu Siti") -> registry.MemberV1:
+        return registry.MemberV1(nik=nik, name=name, sex="P", birth_date=date(1985, 1, 5), relation="Istri")
+
+    def kube(group_id: uuid.UUID, representatives: list[str]) -> list[registry.GroupMemberV1]:
+        return [registry.GroupMemberV1(kk=f"18010600001{group_id.int:03d}{i:02d}", representative_nik=nik,
+                                       representative_name="Ibu") for i, nik in enumerate(representatives)]
+
+    first, second, third, fourth = (household(1, *people[0:2]), household(2, *people[2:4]), household(3, people[4]),
+                                    household(4, people[5]))
+    household(5, people[6], village_code="18.02.01.2001")
+    from_registry(
+        registry.HouseholdMemberRemovedV1(household_id=uuid.UUID(int=1), kk=first, nik=people[1], reason="death",
+                                          by="op1"),
+        registry.HouseholdStatusChangedV1(household_id=uuid.UUID(int=2), kk=second, bdt_status="removed",
+                                          reason="data ganda", by="op1"),
+        registry.HouseholdMemberCorrectedV1(household_id=uuid.UUID(int=3), kk=third,
+                                            member=member(people[4], "Ibu Siti Aminah"), corrected_fields=["name"],
+                                            reason="salah ketik", by="op1"),
+        registry.HouseholdMemberAddedV1(household_id=uuid.UUID(int=4), kk=fourth, village_code=VILLAGE,
+                                        member=member(people[7]), reason="marriage", by="op1"))
+    approved, changed = uuid.UUID(int=201), uuid.UUID(int=202)
+    for group_id, representatives in ((approved, [people[n] for n in (0, 1, 4, 5, 7)]), (changed, people[2:4])):
+        from_registry(registry.GroupFormedV1(
+            group_id=group_id, name=f"KUBE {group_id.int}", village_code=VILLAGE, business_type="ternak",
+            kind="perempuan", members=kube(group_id, representatives), roles={}, formed_by="op1"))
+    from_registry(registry.GroupMemberChangedV1(group_id=changed, removed_kk=kube(changed, people[2:4])[1].kk,
+                                                members=kube(changed, people[2:3]), roles={}, reason="pindah",
+                                                by="op1"))
+
+    cohort_id = training_app.open_cohort(training_cmd.OpenCohort(actor=FAC, village_code=VILLAGE,
+                                                                 facilitator="fasilitator.rina"))
+    approve(approved, cohort_id)
+    marks = {people[0]: "present", people[4]: "present", people[5]: "present", people[7]: "absent"}
+    for i, (module, _) in enumerate(DEFAULT_MODULES[:5]):
+        session_id = training_app.schedule_session(training_cmd.ScheduleSession(
+            actor=FAC, cohort_id=cohort_id, module=module, session_date=date(2025, 3, 3) + timedelta(days=7 * i),
+            place="balai desa"))
+        training_app.record_attendance(training_cmd.RecordAttendance(actor=FAC, cohort_id=cohort_id,
+                                                                     session_id=session_id, marks=marks))
+    return {"niks": [*people, "1801069999999999"], "groups": [approved, changed, uuid.UUID(int=999)],
+            "enrolled": [p["nik"] for p in training_app.cohort(cohort_id)["participants"]]}
+
+
+def training_facts(training_app: TrainingApplication, ids: dict) -> dict:
+    facts = training_app.facts
+    return {
+        "people": [facts.person(nik) for nik in ids["niks"]],
+        "representatives": [facts.representatives(g) for g in ids["groups"]],
+        "certified": facts.certified(ids["niks"]),
+        "next_serial": facts.certificate_serial(),  # last: it takes a number
+    }
+
+
+def test_training_facts_in_memory_answer_as_the_read_model_does(training_sql):
+    in_memory = TrainingApplication.in_memory(MemoryTrainingFacts)
+    ids = training_scenario(in_memory, in_memory.facts.project,
+                            lambda group_id, cohort_id: enrolled_on_approval(in_memory, group_id, cohort_id))
+    expected = training_facts(in_memory, ids)
+    ids_sql = training_scenario(training_sql, consumed(training_sql, "registry"), approved_by_grants(training_sql))
+    assert ids_sql == ids
+    assert training_facts(training_sql, ids) == expected
+    # The scenario reaches every kind of answer, so agreement means something.
+    people, niks = expected["people"], ids["niks"]
+    assert [p.status if p else None for p in people] == ["active", "left", "left", "left", "active", "active",
+                                                         "active", "active", None]
+    assert people[4].name == "Ibu Siti Aminah" and people[6].village_code == "18.02.01.2001"
+    assert [len(r) for r in expected["representatives"]] == [5, 1, 0]
+    assert ids["enrolled"] == sorted(niks[n] for n in (0, 4, 5, 7))
+    assert expected["certified"] == {niks[0], niks[4], niks[5]} and expected["next_serial"] == 4
