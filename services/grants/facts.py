@@ -2,8 +2,8 @@
 its households' standing, its Family School gate, its proposals in progress, and the money ledger's head.
 
 ``GrantsFacts`` is the port; ``SqlGrantsFacts`` answers from the read model in PostgreSQL (what the service runs
-on). An application test may give the application another implementation (tests/support/facts.py keeps one in
-memory, on the library's POPO persistence), and tests/integration/test_facts.py holds both to the same answers.
+on). An application test may give the application another implementation (tests/support/memory/grants.py keeps
+one in memory, on the library's POPO persistence); tests/integration/test_facts.py holds both to the same answers.
 """
 
 from __future__ import annotations
