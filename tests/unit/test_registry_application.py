@@ -15,23 +15,14 @@ from services.registry.commands import (
     ChangeGroupMember,
     ChangeStatus,
     DissolveGroup,
-    FormGroup,
-    ImportRegions,
     RegisterHousehold,
     RemoveMember,
 )
 from shared.actor import Actor
 from shared.errors import BerdayaError, Conflict, NotFound, RuleViolated
-from tests.support.households import VILLAGE, group_body, household_body
+from tests.support.households import VILLAGE
 from tests.support.memory.registry import MemoryRegistryFacts
-
-OTHER_VILLAGE = "18.02.01.2001"  # in another regency, Lampung Tengah
-REGIONS = [("18", "Lampung", 1), ("18.01", "Lampung Selatan", 2), ("18.01.06", "Kalianda", 3),
-           (VILLAGE, "Jondong", 4), ("18.02", "Lampung Tengah", 2), ("18.02.01", "Padang Ratu", 3),
-           (OTHER_VILLAGE, "Haduyang Ratu", 4)]
-ADMIN = Actor("admin", "admin", "")
-OP = Actor("op1", "operator", "18.01")
-OP_OTHER = Actor("op9", "operator", "18.02")
+from tests.support.registry_cast import IMPORT_REGIONS, OP, OP_OTHER, OTHER_VILLAGE, REGIONS, formation, household
 
 
 def in_memory() -> RegistryApplication:
@@ -43,14 +34,8 @@ def registry() -> RegistryApplication:
     """Registry in memory with the region table imported (its rows given to the facts: SQL keeps them)."""
     app = in_memory()
     app.facts.given_regions(REGIONS)
-    app.import_regions(ImportRegions(actor=ADMIN, source="tests", rows=[
-        {"code": code, "name": name, "level": level} for code, name, level in REGIONS]))
+    app.import_regions(IMPORT_REGIONS)
     return app
-
-
-def household(number: int, village: str = VILLAGE, actor: Actor = OP, **changes) -> RegisterHousehold:
-    """Household ``number``: a woman head (a KUBE's representative) and her son; KK and NIKs unique per number."""
-    return RegisterHousehold.model_validate({**household_body(number, village), "actor": actor, **changes})
 
 
 def registered(registry: RegistryApplication, *numbers: int, village: str = VILLAGE,
@@ -65,8 +50,7 @@ def head(command: RegisterHousehold) -> dict:
 
 
 def form(registry: RegistryApplication, name: str, members: list[RegisterHousehold]) -> str:
-    return registry.form_group(FormGroup.model_validate(
-        {**group_body(name, [c.model_dump() for c in members]), "actor": OP}))
+    return registry.form_group(formation(name, members))
 
 
 def log_length(registry: RegistryApplication) -> int:
@@ -162,10 +146,10 @@ def test_a_household_outside_the_operators_region_is_answered_as_missing(registr
 
 def test_a_representative_must_be_a_member_of_the_household(registry):
     members = registered(registry, *range(1, 8))
-    body = group_body("KUBE Mawar", [c.model_dump() for c in members])
-    body["members"][6]["representative_nik"] = members[5].members[0].nik
-    refused(registry, RuleViolated, "kube.representative_member",
-            lambda: registry.form_group(FormGroup.model_validate({**body, "actor": OP})))
+    formed = formation("KUBE Mawar", members)
+    stranger = formed.members[6].model_copy(update={"representative_nik": members[5].members[0].nik})
+    command = formed.model_copy(update={"members": [*formed.members[:6], stranger]})
+    refused(registry, RuleViolated, "kube.representative_member", lambda: registry.form_group(command))
 
 
 def test_a_member_change_reads_the_households_standing_as_it_is_now(registry):
