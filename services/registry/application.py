@@ -1,6 +1,9 @@
 """Registry application: the commands on households, people, KUBE groups and the region table — each loads what
 it needs, lets the domain decide, and records the new events with their read-model rows in one transaction.
 
+What a command reads besides the aggregate it changes (the region table, registered KKs and NIKs, a household's
+standing) comes through ``self.facts`` (the port in ``facts``), so the commands also run in memory.
+
 RegistryApplication is also what the service reads and consumes through: it inherits the reads
 (``queries.RegistryQueries``) and the projections of upstream events (``readmodel.RegistryReadModel``); the
 tables are in ``readmodel``, the public contracts of its events in ``public``.
@@ -42,8 +45,9 @@ from services.registry.domain import (
     check_keeper,
     check_region_table_keeper,
 )
+from services.registry.facts import Person, SqlRegistryFacts
 from services.registry.public import PUBLIC_EVENTS
-from services.registry.queries import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryQueries, candidate, member_of
+from services.registry.queries import RegistryQueries
 from services.registry.readmodel import (
     AUDITED_TABLES,
     COUNT_MEMBERS,
@@ -71,6 +75,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
     value_objects = (Member, GroupMember, BankAccount)
     read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL)
     audited_tables = AUDITED_TABLES
+    facts_class = SqlRegistryFacts
 
     def __init__(self, database_url: str | None, kube_rules: KubeRules | None = None,
                  setup_url: str | None = None, data_key: KeyEncryptionKey | None = None) -> None:
@@ -82,7 +87,6 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         if self.vault is not None:
             self.vault.check()
         self.kube_rules = kube_rules or KubeRules()
-        self._regions: tuple[int, RegionTable] | None = None
 
     def construct_mapper(self) -> Mapper:
         return super().construct_mapper() if self.vault is None else SealingMapper(self.construct_transcoder(),
@@ -112,7 +116,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
             writes.add("INSERT INTO regions (code, name, level) VALUES (%s, %s, %s) ON CONFLICT (code) DO UPDATE "
                        "SET name = EXCLUDED.name, level = EXCLUDED.level", row)
         self.record(regions, writes=writes)
-        return {"codes": len(rows), "sha256": digest, "total_codes": len(self.regions())}
+        return {"codes": len(rows), "sha256": digest, "total_codes": len(self.facts.regions())}
 
     # --- households ---------------------------------------------------------------------------------------
 
@@ -120,7 +124,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         """Register households in one transaction: all of them, or none (a clear error says which and why)."""
         for command in commands:
             check_keeper(command.actor, command.village_code, "register a household")
-        regions = self.regions()
+        regions = self.facts.regions()
         for command in commands:
             check_registration(command, regions)
         households = [household_from(command) for command in commands]
@@ -143,7 +147,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         """
         for command in commands:  # one caller's batch: refused whole if any household is not theirs to register
             check_keeper(command.actor, command.village_code, "import a household")
-        regions = self.regions()
+        regions = self.facts.regions()
         rejected: list[dict] = []
         valid: list[RegisterHousehold] = []
         for command in commands:
@@ -152,8 +156,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
                 valid.append(command)
             except ValidationFailed as refused:
                 rejected.append({"kk": command.kk, "reason": refused.message})
-        known = {row["kk"]: row["fingerprint"] for row in self.query(
-            "SELECT kk, fingerprint FROM households WHERE kk = ANY(%s)", ([c.kk for c in valid],))}
+        known = self.facts.registrations([c.kk for c in valid])
         unchanged = [c for c in valid if known.get(c.kk) == fingerprint(c)]
         for command in valid:
             if command.kk in known and known[command.kk] != fingerprint(command):
@@ -195,15 +198,18 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
                     clashes[command.kk] = clashes[owner[member.nik]] = reason
                 owner.setdefault(member.nik, command.kk)
         actor = commands[0].actor if commands else None
-        for row in self.query("SELECT nik, kk, village_code FROM individuals WHERE nik = ANY(%s)", (list(owner),)):
-            clashes[owner[row["nik"]]] = _registered_nik(row, owner[row["nik"]], actor).message
+        registered = self.facts.people(list(owner))
+        for nik in owner:
+            if nik in registered:
+                clashes[owner[nik]] = _registered_nik(registered[nik], owner[nik], actor).message
         return clashes
 
     def _check_unregistered(self, households: list[Household], actor: Actor | None) -> None:
-        taken = self.query("SELECT kk FROM households WHERE kk = ANY(%s)", ([h.kk for h in households],))
+        registered = self.facts.registrations([h.kk for h in households])
+        taken = [h.kk for h in households if h.kk in registered]
         if taken:
-            raise Conflict(f"KK {taken[0]['kk']} is already registered", field="kk", rule="household.registered",
-                           kk=taken[0]["kk"])
+            raise Conflict(f"KK {taken[0]} is already registered", field="kk", rule="household.registered",
+                           kk=taken[0])
         owner_in_batch: dict[str, str] = {}
         for household in households:
             for member in household.members:
@@ -213,12 +219,13 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         self._check_niks_free(owner_in_batch, actor)
 
     def _check_niks_free(self, owners: dict[str, str], actor: Actor | None) -> None:
-        clashes = self.query("SELECT nik, kk, village_code FROM individuals WHERE nik = ANY(%s)", (list(owners),))
-        if clashes:
-            raise _registered_nik(clashes[0], owners[clashes[0]["nik"]], actor)
+        registered = self.facts.people(list(owners))
+        clash = next((nik for nik in owners if nik in registered), None)
+        if clash is not None:
+            raise _registered_nik(registered[clash], owners[clash], actor)
 
     def add_member(self, command: AddMember) -> None:
-        regions = self.regions()
+        regions = self.facts.regions()
         check_member(command.member, regions)
 
         def change(household: Household, writes: ReadModelWrites) -> None:
@@ -246,7 +253,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         changes = command.changed_fields()
         if not changes:
             raise ValidationFailed("changes", "correction.empty", "name at least one field to correct")
-        regions = self.regions()
+        regions = self.facts.regions()
 
         def change(household: Household, writes: ReadModelWrites) -> None:
             household.correct_member(command.nik, changes, reason=command.reason, by=command.actor.user)
@@ -290,7 +297,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
 
     def form_group(self, command: FormGroup) -> str:
         check_keeper(command.actor, command.village_code, "form a KUBE")
-        regions = self.regions()
+        regions = self.facts.regions()
         check_village(command.village_code, regions)
         members = self._group_members(command.members)
         today = jakarta_today()
@@ -351,30 +358,28 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         self._retrying(lambda: self._load_group(command.group_id), change)
 
     def _group_members(self, members_in: Iterable) -> list[GroupMember]:
+        members_in = list(members_in)
+        people = self.facts.people([member_in.representative_nik for member_in in members_in])
         members = []
         for member_in in members_in:
-            row = self.query("SELECT name FROM individuals WHERE nik = %s AND kk = %s",
-                             (member_in.representative_nik, member_in.kk))
+            person = people.get(member_in.representative_nik)
             members.append(GroupMember(kk=member_in.kk, representative_nik=member_in.representative_nik,
-                                       representative_name=row[0]["name"] if row else ""))
+                                       representative_name=person.member.name
+                                       if person and person.kk == member_in.kk else ""))
         return members
 
     def _candidates(self, members: list[GroupMember], actor: Actor) -> list[Candidate]:
         """The households to check for a group; one outside the actor's region is answered as one that does not
         exist (a refusal of its eligibility would say that it is registered, and in which village)."""
-        households = {r["kk"]: r for r in self.query(CANDIDATE_HOUSEHOLDS + " WHERE h.kk = ANY(%s)",
-                                                     ([m.kk for m in members],))}
-        people = {r["nik"]: r for r in self.query(
-            f"SELECT kk, {', '.join(MEMBER_FIELDS)} FROM individuals WHERE nik = ANY(%s)",
-            ([m.representative_nik for m in members],))}
+        households = self.facts.households([m.kk for m in members])
+        people = self.facts.people([m.representative_nik for m in members])
         candidates = []
         for member in members:
             household = households.get(member.kk)
-            if household is None or not actor.covers(household["village_code"]):
+            if household is None or not actor.covers(household.village_code):
                 raise NotFound(f"no household with KK {member.kk}", field="kk", kk=member.kk)
             person = people.get(member.representative_nik)
-            candidates.append(candidate(household, member_of(person) if person and person["kk"] == member.kk
-                                        else None))
+            candidates.append(household.candidate(person.member if person and person.kk == member.kk else None))
         return candidates
 
     # --- public events ------------------------------------------------------------------------------------
@@ -409,13 +414,14 @@ def household_from(command: RegisterHousehold) -> Household:
     )
 
 
-def _registered_nik(registered: dict, own_kk: str, actor: Actor | None) -> Conflict:
+def _registered_nik(registered: Person, own_kk: str, actor: Actor | None) -> Conflict:
     """A NIK already in a registered household: named to a user whose region covers that household; to anyone else
     the refusal says only that the NIK is registered, never the other household's KK (nor that it is elsewhere)."""
-    if actor is not None and actor.covers(registered["village_code"]):
-        return _duplicate_nik(registered["nik"], registered["kk"], own_kk)
-    return Conflict(f"NIK {registered['nik']} is registered already: a NIK belongs to one household", field="nik",
-                    nik=registered["nik"], kks=[own_kk])
+    nik = registered.member.nik
+    if actor is not None and actor.covers(registered.village_code):
+        return _duplicate_nik(nik, registered.kk, own_kk)
+    return Conflict(f"NIK {nik} is registered already: a NIK belongs to one household", field="nik",
+                    nik=nik, kks=[own_kk])
 
 
 def _duplicate_nik(nik: str, first_kk: str, second_kk: str) -> Conflict:

@@ -1,7 +1,8 @@
 """Registry queries: what the RPC reads answer — the region table, households, people, KUBE groups, counts, the
 dashboard and the candidates for a new KUBE — from the read model, or from an aggregate where history matters.
 
-Reads only: the commands (application.py) reuse the region table and the aggregate loading defined here.
+Reads only: the commands (application.py) reuse the aggregate loading defined here; what they read of the read model
+is behind their port (facts.py), which group_candidates shares.
 """
 
 from __future__ import annotations
@@ -12,52 +13,33 @@ from typing import NamedTuple
 from eventsourcing.application import AggregateNotFoundError
 
 from services.registry.domain import (
-    Candidate,
     Group,
     Household,
     KubeRules,
     Member,
-    RegionList,
     age_on,
     check_kind,
     eligible_representatives,
 )
-from shared.errors import Conflict, NotFound, ValidationFailed
+from services.registry.facts import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryFacts, member_of, standing_of
+from shared.errors import NotFound, ValidationFailed
 from shared.ids import NIK_RE, check_village, jakarta_today
 from shared.jsonable import event_record, jsonable
-from shared.regions import RegionTable
 from shared.store import in_region
 from shared.text import fold
 from shared.vocabulary import HEAD_OF_HOUSEHOLD
 
-# A household as the KUBE rules see it: with the name of its active group, if any.
-CANDIDATE_HOUSEHOLDS = """
-    SELECT h.kk, h.household_id::text, h.village_code, h.bdt_status, h.decile, g.name AS active_group
-    FROM households h LEFT JOIN group_members gm ON gm.kk = h.kk LEFT JOIN groups g ON g.group_id = gm.group_id"""
-MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relation", "marital_status", "occupation")
 FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
 
 
 class RegistryQueries:
-    """The reads, mixed into RegistryApplication (a ServiceApplication: ``query``, ``page``, ``repository``)."""
+    """The reads, mixed into RegistryApplication (a ServiceApplication: ``query``, ``page``, ``repository``,
+    ``facts``)."""
 
     kube_rules: KubeRules
-    _regions: tuple[int, RegionTable] | None
+    facts: RegistryFacts
 
     # --- region table -------------------------------------------------------------------------------------
-
-    def regions(self) -> RegionTable:
-        """The region table in force (cached; reloaded when another replica imported a new one)."""
-        version = self.query(
-            f"SELECT max(originator_version) AS version FROM {self.recorder.events_table_name} "
-            "WHERE originator_id = %s", (RegionList.ID,))[0]["version"]
-        if version is None:
-            raise Conflict("no region table yet: import the official list first (berdaya regions import FILE)",
-                           rule="regions.missing")
-        if self._regions is None or self._regions[0] != version:
-            rows = self.query("SELECT code, name, level FROM regions")
-            self._regions = (version, RegionTable((r["code"], r["name"], r["level"]) for r in rows))
-        return self._regions[1]
 
     def region_rows(self) -> list[dict]:
         return self.query("SELECT code, name, level FROM regions ORDER BY code")
@@ -156,7 +138,7 @@ class RegistryQueries:
     def group_candidates(self, village_code: str, kind: str = "perempuan") -> list[dict]:
         """Every household of a village for forming a KUBE of this kind: who may represent it today, or the rule
         that keeps it out."""
-        check_village(village_code, self.regions())
+        check_village(village_code, self.facts.regions())
         check_kind(kind)
         today = jakarta_today()
         members: dict[str, list[Member]] = {}
@@ -167,8 +149,8 @@ class RegistryQueries:
         for household in self.query(CANDIDATE_HOUSEHOLDS + " WHERE h.village_code = %s ORDER BY h.kk",
                                     (village_code,)):
             people = members[household["kk"]]
-            eligible, refusal = eligible_representatives(candidate(household, None), people, village_code, kind,
-                                                         self.kube_rules, today)
+            eligible, refusal = eligible_representatives(standing_of(household).candidate(None), people,
+                                                         village_code, kind, self.kube_rules, today)
             listed.append({
                 "kk": household["kk"], "household_id": household["household_id"], "decile": household["decile"],
                 "bdt_status": household["bdt_status"], "active_group": household["active_group"],
@@ -242,13 +224,3 @@ def people_search(query: str, region: str | None) -> Search:
     return Search(f"{FOUND_PERSON} WHERE name_key LIKE %s AND {where}", (f"%{escaped}%", *region_params),
                   "ORDER BY CASE WHEN name_key = %s THEN 0 WHEN name_key LIKE %s THEN 1 WHEN name_key LIKE %s THEN 2 "
                   "ELSE 3 END, similarity(name_key, %s) DESC, name, nik", (key, f"{escaped}%", f"% {escaped}%", key))
-
-
-def member_of(row: dict) -> Member:
-    return Member(**{field: row[field] for field in MEMBER_FIELDS})
-
-
-def candidate(household: dict, representative: Member | None) -> Candidate:
-    return Candidate(kk=household["kk"], village_code=household["village_code"], bdt_status=household["bdt_status"],
-                     decile=household["decile"], representative=representative,
-                     active_group=household["active_group"])

@@ -83,8 +83,12 @@ def registration_writes(commands: list[RegisterHousehold], households: list[Hous
 
 def fingerprint(command: RegisterHousehold) -> str:
     """What an import compares to decide 'unchanged': the registration's data, not who sent it."""
-    data = command.model_dump(mode="json", exclude={"actor"})
-    data["members"] = sorted(data["members"], key=lambda member: member["nik"])
+    return registration_fingerprint(command.model_dump(mode="json", exclude={"actor"}))
+
+
+def registration_fingerprint(data: dict) -> str:
+    """:func:`fingerprint` of a registration's data as JSON values (members in any order)."""
+    data = {**data, "members": sorted(data["members"], key=lambda member: member["nik"])}
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -13,21 +13,36 @@ import pytest
 
 from services.grants import commands as cmd
 from services.grants.application import GrantsApplication
+from services.registry.application import RegistryApplication
+from services.registry.commands import (
+    AddMember,
+    ChangeDecile,
+    ChangeGroupMember,
+    ChangeStatus,
+    CorrectMember,
+    DissolveGroup,
+    RemoveMember,
+)
 from services.training import commands as training_cmd
 from services.training.application import TrainingApplication
 from services.training.domain import DEFAULT_MODULES
 from shared.consumer import UnitOfWork, handlers_of
 from shared.contracts import EventData, grants, make_envelope, registry, training
+from shared.errors import Conflict
 from shared.ledger import GENESIS
 from tests.support.applications import application_fixture
 from tests.support.grants_cast import FAC, MIN, MIN2, OP1, PROV, TR, TR2, VER, VILLAGE
+from tests.support.households import nik
 from tests.support.memory.grants import MemoryGrantsFacts
+from tests.support.memory.registry import MemoryRegistryFacts
 from tests.support.memory.training import MemoryTrainingFacts, enrolled_on_approval
+from tests.support.registry_cast import IMPORT_REGIONS, OP, OP_OTHER, OTHER_VILLAGE, REGIONS, formation, household
 
 pytestmark = pytest.mark.integration
 
 grants_sql = application_fixture(GrantsApplication, "grants_sql")
 training_sql = application_fixture(TrainingApplication, "training_sql")
+registry_sql = application_fixture(RegistryApplication, "registry_sql")
 
 
 def consumed(app, upstream: str) -> Callable[..., None]:
@@ -225,3 +240,68 @@ def test_training_facts_in_memory_answer_as_the_read_model_does(training_sql):
     assert [len(r) for r in expected["representatives"]] == [5, 1, 0]
     assert ids["enrolled"] == sorted(niks[n] for n in (0, 4, 5, 7))
     assert expected["certified"] == {niks[0], niks[4], niks[5]} and expected["next_serial"] == 4
+
+
+def registry_scenario(registry: RegistryApplication, from_grants) -> dict:
+    """Households registered (one in another regency) and imported; a member added, one removed, one corrected; a
+    status and a decile changed; KUBEs formed, one funded (grants' news), one changed, one dissolved. Returns the
+    KKs and NIKs to ask about, an unknown one of each among them."""
+    registry.import_regions(IMPORT_REGIONS)
+    commands = [household(number) for number in range(1, 25)]
+    registry.register_households(commands)
+    commands += [household(25, OTHER_VILLAGE, OP_OTHER)]
+    registry.register_households(commands[-1:])
+    commands += [household(26), household(27)]
+    registry.import_households([commands[0], *commands[-2:]])
+    h = {number: command for number, command in enumerate(commands, start=1)}
+    child = {"nik": nik("180106", date(2020, 2, 2), "L", 9), "name": "Bayi", "sex": "L",
+             "birth_date": date(2020, 2, 2), "relation": "Anak"}
+    registry.add_member(AddMember(actor=OP, kk=h[2].kk, member=child, reason="birth"))
+    registry.remove_member(RemoveMember(actor=OP, kk=h[3].kk, nik=h[3].members[1].nik, reason="moved_out"))
+    registry.correct_member(CorrectMember(actor=OP, kk=h[4].kk, nik=h[4].members[0].nik,
+                                          changes={"name": "Siti Rahmawati"}, reason="salah ketik"))
+    registry.change_status(ChangeStatus(actor=OP, kk=h[5].kk, status="graduated", reason="lulus"))
+    registry.change_decile(ChangeDecile(actor=OP, kk=h[6].kk, decile=7))
+
+    funded = registry.form_group(formation("KUBE Mawar", [h[n] for n in (1, 2, 3, 4, 7, 8, 9)]))
+    changed = registry.form_group(formation("KUBE Melati", [h[n] for n in range(10, 17)]))
+    dissolved = registry.form_group(formation("KUBE Anggrek", [h[n] for n in range(18, 25)]))
+    registry.change_group_member(ChangeGroupMember(actor=OP, group_id=changed, removed_kk=h[16].kk, added={
+        "kk": h[17].kk, "representative_nik": h[17].members[0].nik}, reason="pindah"))
+    registry.dissolve_group(DissolveGroup(actor=OP, group_id=dissolved, reason="bubar"))
+    from_grants(grants.ProposalApprovedV1(
+        proposal_id=uuid.UUID(int=1), group_id=uuid.UUID(funded), village_code=VILLAGE, by="min2",
+        amount_rp=15_000_000, form="cash", fiscal_year=2026, source="APBN",
+        tranches=[grants.TrancheV1(number=1, amount_rp=15_000_000)]))
+    return {"kks": [c.kk for c in commands] + ["1801069999999999"],
+            "niks": [m.nik for c in commands for m in c.members] + [child["nik"], "1801060101019999"]}
+
+
+def registry_facts(registry: RegistryApplication, ids: dict) -> dict:
+    facts = registry.facts
+    return {"regions": facts.regions().rows(), "registrations": facts.registrations(ids["kks"]),
+            "people": facts.people(ids["niks"]), "households": facts.households(ids["kks"])}
+
+
+def test_registry_facts_in_memory_answer_as_the_read_model_does(registry_sql):
+    in_memory = RegistryApplication.in_memory(MemoryRegistryFacts)
+    for app in (in_memory, registry_sql):
+        with pytest.raises(Conflict) as refused:
+            app.facts.regions()
+        assert refused.value.details["rule"] == "regions.missing"
+    in_memory.facts.given_regions(REGIONS)
+    ids = registry_scenario(in_memory, consumed(in_memory, "grants"))
+    expected = registry_facts(in_memory, ids)
+    assert registry_scenario(registry_sql, consumed(registry_sql, "grants")) == ids
+    assert registry_facts(registry_sql, ids) == expected
+    # The scenario reaches every kind of answer, so agreement means something.
+    kk = dict(enumerate(ids["kks"], start=1))
+    assert len(expected["regions"]) == len(REGIONS) and len(expected["registrations"]) == 27
+    # KUBE Mawar funded (still active), KUBE Melati changed (16 out, 17 in), KUBE Anggrek (18–24) dissolved.
+    assert [expected["households"][kk[n]].active_group for n in (1, 16, 17, 18)] == [
+        "KUBE Mawar", None, "KUBE Melati", None]
+    assert (expected["households"][kk[5]].bdt_status, expected["households"][kk[6]].decile) == ("graduated", 7)
+    assert expected["households"][kk[25]].village_code == OTHER_VILLAGE and kk[28] not in expected["households"]
+    people = expected["people"]
+    assert len(people) == len(ids["niks"]) - 2  # the son who moved out, and the unknown NIK
+    assert people[ids["niks"][-2]].kk == kk[2] and people[ids["niks"][6]].member.name == "Siti Rahmawati"
