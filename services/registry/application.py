@@ -7,6 +7,9 @@ standing) comes through ``self.facts`` (the port in ``facts``), so the commands 
 RegistryApplication is also what the service reads and consumes through: it inherits the reads
 (``queries.RegistryQueries``) and the projections of upstream events (``readmodel.RegistryReadModel``); the
 tables are in ``readmodel``, the public contracts of its events in ``public``.
+
+Longer than ~400 lines because registration is one thing: the single command, the BDT import's batch with its
+one-by-one fallback and the KK/NIK clash checks both share, and the data keys the batch's events are sealed with.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ from services.grants import commands as cmd
 from services.grants.application import GrantsApplication
 from services.grants.domain import Budget, Grant
 from shared.contracts import registry, training
-from shared.errors import BerdayaError, Conflict, NotFound, RuleViolated
+from shared.errors import Conflict, NotFound, RuleViolated
 from tests.support.grants_cast import MIN, MIN2, OP1, OP2, PROV, TR, TR2, VER, VILLAGE
+from tests.support.memory import refused
 from tests.support.memory.grants import MemoryGrantsFacts
 
 LINES = [{"item": "kambing betina", "quantity": 10, "unit": "ekor", "unit_price_rp": 1_500_000}]  # 15,000,000
@@ -73,20 +74,6 @@ def paid(grants: GrantsApplication, proposal_id: str, tranche: int) -> None:
     grants.confirm(cmd.Confirm(actor=TR2, proposal_id=proposal_id, payment_id=payment["payment_id"],
                                bank_reference=f"BRI-{tranche}"))
 
-
-def log_length(grants: GrantsApplication) -> int:
-    return grants.recorder.max_notification_id() or 0
-
-
-def refused(grants: GrantsApplication, error: type[BerdayaError], rule: str | None, call) -> BerdayaError:
-    """``call`` is refused with exactly ``error`` (and ``rule``), and the log is as it was: nothing recorded."""
-    before = log_length(grants)
-    with pytest.raises(error) as info:
-        call()
-    assert type(info.value) is error
-    assert rule is None or (getattr(info.value, "rule", None) or info.value.details.get("rule")) == rule
-    assert log_length(grants) == before
-    return info.value
 
 
 # --- a proposal is for a KUBE that registry formed, of eligible households, one at a time ---------------------

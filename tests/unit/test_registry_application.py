@@ -19,8 +19,9 @@ from services.registry.commands import (
     RemoveMember,
 )
 from shared.actor import Actor
-from shared.errors import BerdayaError, Conflict, NotFound, RuleViolated
+from shared.errors import Conflict, NotFound, RuleViolated
 from tests.support.households import VILLAGE
+from tests.support.memory import log_length, refused
 from tests.support.memory.registry import MemoryRegistryFacts
 from tests.support.registry_cast import IMPORT_REGIONS, OP, OP_OTHER, OTHER_VILLAGE, REGIONS, formation, household
 
@@ -52,20 +53,6 @@ def head(command: RegisterHousehold) -> dict:
 def form(registry: RegistryApplication, name: str, members: list[RegisterHousehold]) -> str:
     return registry.form_group(formation(name, members))
 
-
-def log_length(registry: RegistryApplication) -> int:
-    return registry.recorder.max_notification_id() or 0
-
-
-def refused(registry: RegistryApplication, error: type[BerdayaError], rule: str | None, call) -> BerdayaError:
-    """``call`` is refused with exactly ``error`` (and ``rule``), and the log is as it was: nothing recorded."""
-    before = log_length(registry)
-    with pytest.raises(error) as info:
-        call()
-    assert type(info.value) is error
-    assert rule is None or info.value.details.get("rule") == rule
-    assert log_length(registry) == before
-    return info.value
 
 
 # --- the region table, a KK once, a NIK in one household ------------------------------------------------------

@@ -15,9 +15,10 @@ from services.training import commands as cmd
 from services.training.application import TrainingApplication
 from services.training.domain import DEFAULT_MODULES, Gate
 from shared.contracts import registry
-from shared.errors import BerdayaError, Conflict, NotFound, RuleViolated, ValidationFailed
+from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.ids import jakarta_today
 from tests.support.grants_cast import FAC, MIN, OP1, VILLAGE
+from tests.support.memory import refused
 from tests.support.memory.training import MemoryTrainingFacts, enrolled_on_approval
 
 MODULES = [code for code, _ in DEFAULT_MODULES]
@@ -90,20 +91,6 @@ def attended(training: TrainingApplication, cohort_id: str, session_ids: list[st
 def gate(training: TrainingApplication, group_id: uuid.UUID) -> Gate:
     return training.repository.get(Gate.create_id(group_id))
 
-
-def log_length(training: TrainingApplication) -> int:
-    return training.recorder.max_notification_id() or 0
-
-
-def refused(training: TrainingApplication, error: type[BerdayaError], rule: str | None, call) -> BerdayaError:
-    """``call`` is refused with exactly ``error`` (and ``rule``), and the log is as it was: nothing recorded."""
-    before = log_length(training)
-    with pytest.raises(error) as info:
-        call()
-    assert type(info.value) is error
-    assert rule is None or (getattr(info.value, "rule", None) or info.value.details.get("rule")) == rule
-    assert log_length(training) == before
-    return info.value
 
 
 # --- who may be enrolled: a person registry registered, still there, in the actor's region --------------------

@@ -12,6 +12,7 @@ from services.grants.readmodel import CLOSED_PROPOSAL_STATUSES
 from shared.contracts import EventData, training
 from shared.contracts import registry as upstream
 from shared.ledger import GENESIS
+from tests.support.memory import aggregates
 
 
 class MemoryGrantsFacts:
@@ -54,9 +55,8 @@ class MemoryGrantsFacts:
         return self._kubes.get(str(group_id))
 
     def open_proposals(self, group_id: str) -> list[str]:
-        proposals = [self._app.repository.get(originator) for originator in self._originators()]
-        return sorted(str(p.id) for p in proposals if isinstance(p, Proposal) and str(p.group_id) == str(group_id)
-                      and p.status not in CLOSED_PROPOSAL_STATUSES)
+        return sorted(str(p.id) for p in aggregates(self._app, Proposal)
+                      if str(p.group_id) == str(group_id) and p.status not in CLOSED_PROPOSAL_STATUSES)
 
     def standings(self, kks: Sequence[str]) -> dict[str, HouseholdStanding]:
         return {kk: self._standings[kk] for kk in kks if kk in self._standings}
@@ -67,6 +67,3 @@ class MemoryGrantsFacts:
     def ledger_head(self) -> LedgerHead:
         ledger = self._app.recorder.ledger
         return LedgerHead(len(ledger), ledger[-1][-1]) if ledger else LedgerHead(0, GENESIS)
-
-    def _originators(self) -> set[uuid.UUID]:
-        return {n.originator_id for n in self._app.recorder.select_notifications(start=None, limit=1_000_000)}

@@ -8,8 +8,7 @@ them (:meth:`MemoryRegistryFacts.given_regions`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Iterable, Sequence
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -18,8 +17,7 @@ from services.registry.facts import HouseholdStanding, Person, no_region_table
 from services.registry.readmodel import registration_fingerprint
 from shared.jsonable import jsonable
 from shared.regions import RegionTable
-
-A = TypeVar("A")
+from tests.support.memory import aggregates
 
 
 class MemoryRegistryFacts:
@@ -55,19 +53,13 @@ class MemoryRegistryFacts:
     def people(self, niks: Sequence[str]) -> dict[str, Person]:
         wanted = set(niks)
         return {member.nik: Person(household.kk, household.village_code, member)
-                for household in self._all(Household) for member in household.members if member.nik in wanted}
+                for household in aggregates(self._app, Household) for member in household.members
+                if member.nik in wanted}
 
     def households(self, kks: Sequence[str]) -> dict[str, HouseholdStanding]:
         wanted = set(kks)
-        active_group = {member.kk: group.name for group in self._all(Group) if group.is_active
+        active_group = {member.kk: group.name for group in aggregates(self._app, Group) if group.is_active
                         for member in group.members}
         return {h.kk: HouseholdStanding(h.kk, h.village_code, h.bdt_status, h.decile, active_group.get(h.kk))
-                for h in self._all(Household) if h.kk in wanted}
+                for h in aggregates(self._app, Household) if h.kk in wanted}
 
-    def _all(self, kind: type[A]) -> Iterator[A]:
-        """Every aggregate of ``kind`` in the log, as it stands now."""
-        notifications = self._app.recorder.select_notifications(start=None, limit=1_000_000)
-        for originator_id in dict.fromkeys(n.originator_id for n in notifications):
-            aggregate = self._app.repository.get(originator_id)
-            if isinstance(aggregate, kind):
-                yield aggregate

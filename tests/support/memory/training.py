@@ -12,6 +12,7 @@ from services.training.facts import Person
 from shared.contracts import EventData
 from shared.contracts import registry as upstream
 from shared.store import ReadModelWrites
+from tests.support.memory import aggregates
 
 
 class MemoryTrainingFacts:
@@ -61,15 +62,12 @@ class MemoryTrainingFacts:
         return self._representatives.get(str(group_id), frozenset())
 
     def certified(self, niks: Collection[str]) -> set[str]:
-        return {nik for cohort in self._cohorts() for nik, participant in cohort.participants.items()
+        return {nik for cohort in aggregates(self._app, Cohort) for nik, participant in cohort.participants.items()
                 if participant["status"] == "completed" and nik in niks}
 
     def certificate_serial(self) -> int:
         return next(self._serials)
 
-    def _cohorts(self) -> list[Cohort]:
-        originators = {n.originator_id for n in self._app.recorder.select_notifications(start=None, limit=1_000_000)}
-        return [a for a in map(self._app.repository.get, originators) if isinstance(a, Cohort)]
 
 
 def enrolled_on_approval(app, group_id: uuid.UUID, cohort_id: str) -> None:
