@@ -4,12 +4,9 @@ import eventlet
 
 eventlet.monkey_patch()
 
-import os  # noqa: E402
-
 import pytest  # noqa: E402
 
 import shared  # noqa: E402,F401  (selects psycopg's green wait function)
-from services.registry.vault import KEK_VARIABLE, new_kek  # noqa: E402
 from tests.support.outcome import CALL_FAILED  # noqa: E402
 
 
@@ -20,10 +17,6 @@ def pytest_runtest_makereport(item, call):
         item.stash[CALL_FAILED] = report.failed
     return report
 
-
-# The registry's key-encryption key for this test run, as a deployment gives it: in the environment, which the
-# registry (in this process or as a child) and the auditor's replay both read.
-os.environ.setdefault(KEK_VARIABLE, new_kek("test1"))
 
 # The browser tests run in a pytest process of their own, without eventlet (tests/browser/conftest.py).
 collect_ignore = ["browser"]

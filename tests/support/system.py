@@ -6,6 +6,7 @@ talk over RabbitMQ, and store in PostgreSQL. Each System is isolated, so tests c
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import uuid
@@ -22,6 +23,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from berdaya.cli.remote import SigningRpc
 from services.grants.service import GrantsService
 from services.registry.service import RegistryService
+from services.registry.vault import KEK_VARIABLE, new_kek
 from services.training.service import TrainingService
 from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.broker_access import PRINCIPALS, rabbitmqctl_commands
@@ -33,6 +35,10 @@ ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 REGION_FILES = (SHARED_DATA / "wilayah_kabupaten_id.csv", SHARED_DATA / "wilayah_lampung.csv")
 SERVICE_CLASSES = {"registry": RegistryService, "grants": GrantsService, "training": TrainingService}
+
+# The registry's key-encryption key for a test run, as a deployment gives it: in the environment, which the
+# registry (in the test's process or a child, also the browser tests' system) and the auditor's replay both read.
+os.environ.setdefault(KEK_VARIABLE, new_kek("test1"))
 
 
 def rabbitmqctl(*args: str) -> None:
