@@ -5,7 +5,7 @@
     the route's (415), its length within the route's limit (413), only then read and parsed (400) → the resource's
     region found (404) and covered by the user's region (a looked-up resource outside it: the same 404 as a missing
     one; a region the request names itself: 403) → Idempotency-Key claimed (409 if used otherwise) → the route's
-    call → JSON.
+    call → JSON, with every NIK and KK masked for a role that does not need them in full (masking.py).
 
 The body is read last of all the request's parts, and only for a user the route allows: a stranger's large body
 is never read (over HTTP, it arrives as :class:`Unread`).
@@ -51,6 +51,7 @@ from services.gateway.errors import (
     unavailable,
 )
 from services.gateway.jobs import Jobs
+from services.gateway.masking import masked_for
 from services.gateway.models import Empty, Params
 from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
@@ -362,8 +363,8 @@ class Gateway:
             raise route.scope.outside(user, region)
         key = request.headers.get("idempotency-key")
         if key is not None and route.write and user is not None:
-            return self._once(route, call, user, key)
-        return ApiResponse(route.status, route.run(call))
+            return presented(self._once(route, call, user, key), user, request)
+        return presented(ApiResponse(route.status, route.run(call)), user, request)
 
     # --- parsing ---
 
@@ -480,6 +481,15 @@ class Gateway:
         except ServiceUnavailable as down:
             error = unavailable(down)
             return ApiResponse(error.status, error.body(), error.headers)
+
+
+def presented(response: ApiResponse, user: User | None, request: ApiRequest) -> ApiResponse:
+    """An answer of the API as the user's role may see it: NIK and KK masked for a role that does not need them
+    (masking.py; a replay too, whatever was stored). The console gets them as they are and masks them in its pages,
+    where an operator's links and forms carry them."""
+    if request.session is not None:
+        return response
+    return ApiResponse(response.status, masked_for(user.role if user else None, response.body), response.headers)
 
 
 def read_body(route: Route, request: ApiRequest) -> bytes:
