@@ -1,5 +1,6 @@
-"""The JSON API's answers masked by role (services/gateway/masking.py): every NIK and KK of an answer, at any depth,
-masked for a role that does not need it in full; the operator's and the verifier's answers unchanged."""
+"""NIK and KK masked by role in both of the gateway's channels: the JSON API's answers (services/gateway/masking.py:
+every number of an answer, at any depth, masked for a role that does not need it in full; the operator's and the
+verifier's answers unchanged) and the console's pages (the ``id_number`` filter)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import typing
 
 from pydantic import BaseModel
 
+from services.gateway.auth import User
+from services.gateway.console.templating import Templates
 from services.gateway.masking import NUMBER_FIELDS, NUMBER_VALUES, masked_for
 from services.gateway.routes import ROUTES
 from shared.vocabulary import ROLES
@@ -79,3 +82,12 @@ def test_every_response_field_that_holds_a_nik_or_kk_is_masked() -> None:
         names |= fields_of(route.response, set())
     holding = {name for name in names if "nik" in name or "kk" in name} | ({"roles"} & names)
     assert holding and holding <= NUMBER_FIELDS | NUMBER_VALUES, holding - NUMBER_FIELDS - NUMBER_VALUES
+
+
+def test_the_consoles_filter_shows_a_number_as_the_signed_in_role_may_see_it() -> None:
+    shown = Templates().env.from_string("{{ number | id_number }}")
+    for role in ROLES:
+        expected = "1801 0645 0690 0001" if role in ("operator", "verifier") else MASKED_NIK
+        assert shown.render(user=User("someone", role, "18.01"), number=NIK) == expected, role
+    assert shown.render(user=None, number=NIK) == MASKED_NIK
+    assert shown.render(user=User("someone", "treasurer", "18.01"), number=None) == "—"
