@@ -18,6 +18,8 @@ place the next one reveals the gap, which is pulled from the log.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +40,7 @@ from shared.topology import DEAD_LETTER_EXCHANGE, consumer_queue, consumer_queue
 PullEvents = Callable[[int, int], list[dict[str, Any]]]
 
 _HANDLES = "_berdaya_handles"
+ENVELOPE_IDENTITY = ("source", "position", "previous_position", "type", "version", "id")
 
 
 def handles(event_type: str):
@@ -218,7 +221,8 @@ class Consumer:
                 try:
                     envelopes.append(self.verifier.verify(parse_envelope(raw)))
                 except PoisonMessage as poison:
-                    self._halt(raw if isinstance(raw, (bytes, str)) else str(raw), None, poison.reason)
+                    self._halt(raw if isinstance(raw, (bytes, str)) else json.dumps(raw, default=str), None,
+                               poison.reason)
             if envelopes[0].previous_position != self.position:
                 self._halt(envelopes[0].model_dump_json(), envelopes[0].position,
                            f"upstream log does not continue from tracked position {self.position}")
@@ -276,12 +280,8 @@ class Consumer:
             except (OperationalError, InterfaceError, NotYet):
                 raise  # the database or another upstream, not the event: nothing of this batch is kept; retry later
             except Exception as exc:
-                reason = exc.reason if isinstance(exc, PoisonMessage) else f"handler failed: {exc!r}"
-                # The halt keeps a handler's error text for the operator; the log says only its type (the text may
-                # name the person the event is about).
-                logged = exc.reason if isinstance(exc, PoisonMessage) else f"handler failed: {type(exc).__name__}"
                 self.apply(envelopes[:index])  # keep what came before, without the poisoned unit's changes
-                self._halt(envelope.model_dump_json(), envelope.position, reason, logged)
+                self._halt(envelope.model_dump_json(), envelope.position, failure(exc))
         self._commit(unit, envelopes[-1])
 
     def _commit(self, unit: UnitOfWork, last: Envelope) -> None:
@@ -297,20 +297,44 @@ class Consumer:
 
     # --- poison -----------------------------------------------------------------------------------------
 
-    def _dead_letter(self, body: bytes | str, position: int | None, reason: str, logged: str | None = None) -> None:
-        self.log.error("consumer.dead_lettered", position=position, reason=logged or reason)
+    def _dead_letter(self, body: bytes | str, position: int | None, reason: str) -> None:
+        """Queue what identifies the message and why it failed, not the message: its data may name a person, and
+        the upstream's log keeps the event (a retry pulls it from there by position)."""
+        self.log.error("consumer.dead_lettered", position=position, reason=reason)
         headers = {"x-berdaya-reason": reason, "x-berdaya-upstream": self.upstream,
                    "x-berdaya-consumer": self.app.service_name,
                    "x-berdaya-dead-lettered-at": datetime.now(UTC).isoformat()}
         if position is not None:
             headers["x-berdaya-position"] = position
-        message = persistent_message(body, message_id=f"{self.queue_name}:{position}", kind="dead-letter",
+        message = persistent_message(identity(body), message_id=f"{self.queue_name}:{position}", kind="dead-letter",
                                      headers=headers)
         assert self._dead_letters is not None
         self._dead_letters.publish([(self.queue_name, message)])
 
-    def _halt(self, body: bytes | str, position: int | None, reason: str, logged: str | None = None) -> None:
-        self._dead_letter(body, position, reason, logged)
+    def _halt(self, body: bytes | str, position: int | None, reason: str) -> None:
+        self._dead_letter(body, position, reason)
         self.app.halt_consumer(self.upstream, position if position is not None else self.position, reason)
-        self.log.error("consumer.halted", position=position, reason=logged or reason)
+        self.log.error("consumer.halted", position=position, reason=reason)
         raise Halted(reason)
+
+
+def failure(exc: Exception) -> str:
+    """Why a handler failed, as the halt, the dead letter and the log keep it: a poison message's reason, or the
+    exception's type and the rule it names — never its text, which may name the person the event is about."""
+    if isinstance(exc, PoisonMessage):
+        return exc.reason
+    rule = getattr(exc, "rule", None)
+    return f"handler failed: {type(exc).__name__}" + (f" ({rule})" if isinstance(rule, str) else "")
+
+
+def identity(body: bytes | str) -> str:
+    """A dead letter's body: the envelope's identity (source, position, type, version, id) and the SHA-256 of the
+    message as it came — enough to find the event in the upstream's log and to tell it is the same message."""
+    raw = body.encode() if isinstance(body, str) else body
+    kept: dict[str, Any] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    try:
+        envelope = json.loads(raw)
+        kept.update({field: envelope[field] for field in ENVELOPE_IDENTITY if field in envelope})
+    except (ValueError, TypeError):  # not JSON, or not an object: its hash and length are all there is
+        pass
+    return json.dumps(kept, sort_keys=True)

@@ -5,7 +5,7 @@
     the route's (415), its length within the route's limit (413), only then read and parsed (400) → the resource's
     region found (404) and covered by the user's region (a looked-up resource outside it: the same 404 as a missing
     one; a region the request names itself: 403) → Idempotency-Key claimed (409 if used otherwise) → the route's
-    call → JSON.
+    call → JSON, with every NIK and KK masked for a role that does not need them in full (masking.py).
 
 The body is read last of all the request's parts, and only for a user the route allows: a stranger's large body
 is never read (over HTTP, it arrives as :class:`Unread`).
@@ -24,7 +24,6 @@ they are every check a request passes.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -51,7 +50,9 @@ from services.gateway.errors import (
     unavailable,
 )
 from services.gateway.jobs import Jobs
+from services.gateway.masking import masked_for
 from services.gateway.models import Empty, Params
+from services.gateway.replays import Replays
 from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
 from services.gateway.throttle import LoginThrottle
@@ -314,6 +315,7 @@ class Gateway:
         self.throttle = throttle or LoginThrottle(store)
         self.jobs = jobs or Jobs()
         self.rpc_timeout_s = rpc_timeout_s
+        self.replays = Replays(tokens.secret)
         self._users: dict[str, tuple[float, User | None]] = {}
 
     def handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:
@@ -362,8 +364,8 @@ class Gateway:
             raise route.scope.outside(user, region)
         key = request.headers.get("idempotency-key")
         if key is not None and route.write and user is not None:
-            return self._once(route, call, user, key)
-        return ApiResponse(route.status, route.run(call))
+            return presented(self._once(route, call, user, key), user, request)
+        return presented(ApiResponse(route.status, route.run(call)), user, request)
 
     # --- parsing ---
 
@@ -442,7 +444,8 @@ class Gateway:
         if not KEY_RE.match(key):
             raise invalid("Idempotency-Key", "idempotency_key.format", "an Idempotency-Key is 8–200 visible "
                                                                        "ASCII characters")
-        claim = self.store.claim(user.username, key, request_hash(route, call), self.claim_hold_s(route))
+        claim = self.store.claim(user.username, key, request_hash(route, call, self.replays.request_hash()),
+                                 self.claim_hold_s(route))
         if claim.outcome == "mismatch":
             raise ApiError(409, "idempotency_mismatch", "this Idempotency-Key was used for another request",
                            field="Idempotency-Key", rule="idempotency.key_reused")
@@ -450,8 +453,8 @@ class Gateway:
             raise ApiError(409, "idempotency_in_progress", "a request with this Idempotency-Key is still running",
                            field="Idempotency-Key", rule="idempotency.in_progress", headers={"Retry-After": "1"})
         if claim.outcome == "replay":
-            return ApiResponse(claim.status or 200, json.loads(claim.response or "null"),
-                               {"Idempotent-Replayed": "true"})
+            answer = self.replays.open(user.username, key, claim.response) if claim.response else "null"
+            return ApiResponse(claim.status or 200, json.loads(answer), {"Idempotent-Replayed": "true"})
         try:
             response = self._run(route, call)
         except BaseException:
@@ -460,7 +463,8 @@ class Gateway:
         if response.status >= 500:
             self.store.release(user.username, key)  # outcome unknown: the client may try again
         else:
-            self.store.complete(user.username, key, response.status, response.json())
+            self.store.complete(user.username, key, response.status,
+                                self.replays.seal(user.username, key, response.json()))
         return response
 
     def claim_hold_s(self, route: Route) -> float:
@@ -480,6 +484,15 @@ class Gateway:
         except ServiceUnavailable as down:
             error = unavailable(down)
             return ApiResponse(error.status, error.body(), error.headers)
+
+
+def presented(response: ApiResponse, user: User | None, request: ApiRequest) -> ApiResponse:
+    """An answer of the API as the user's role may see it: NIK and KK masked for a role that does not need them
+    (masking.py; a replay too, whatever was stored). The console gets them as they are and masks them in its pages,
+    where an operator's links and forms carry them."""
+    if request.session is not None:
+        return response
+    return ApiResponse(response.status, masked_for(user.role if user else None, response.body), response.headers)
 
 
 def read_body(route: Route, request: ApiRequest) -> bytes:
@@ -525,8 +538,9 @@ def nul_refused(where: str) -> ApiError:
     return invalid(where, "text.nul", f"the {where} contains a NUL character, which no text field may hold")
 
 
-def request_hash(route: Route, call: Call) -> str:
-    digest = hashlib.sha256(f"{route.method} {route.name} {call.path.model_dump_json()}\n".encode())
+def request_hash(route: Route, call: Call, digest: hmac.HMAC) -> str:
+    """What identifies a request under its Idempotency-Key, fed into ``digest`` (keyed: replays.py)."""
+    digest.update(f"{route.method} {route.name} {call.path.model_dump_json()}\n".encode())
     if isinstance(call.body, bytes):
         digest.update(call.body)
     elif isinstance(call.body, BaseModel):

@@ -3,7 +3,8 @@
 They are the gateway's public contract and generate /openapi.json. Request bodies are the services' commands less
 what the gateway fills in from the token (``actor``: the user, role and region). Shapes are checked here
 (strictly: JSON types, no unknown fields); vocabularies and programme rules are checked by the service that owns
-them, whose refusal comes back as a 400/409 naming the field and the rule.
+them, whose refusal comes back as a 400/409 naming the field and the rule. In answers, a NIK or KK is in full for
+the operator and the verifier only; every other role gets it masked, ``1801 06•• •••• 0001`` (masking.py).
 
 Longer than ~400 lines because it is the whole public contract of the API in one place (one model per body,
 query and answer), the way the route table is one table.

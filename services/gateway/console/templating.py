@@ -9,7 +9,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from services.gateway.auth import User
 from services.gateway.console import words
@@ -17,6 +18,7 @@ from services.gateway.console.i18n import LANGUAGES, N_, grouped
 from services.gateway.console.refusals import refusal
 from services.gateway.console.regions import RegionNames
 from services.gateway.console.web import BASE, View, new_key
+from shared.masking import mask, sees_in_full
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -85,6 +87,16 @@ CHANGE_WORDS = {"added": N_("added as {role} for {region}"), "disabled": N_("dis
                 "password_changed": N_("changed their own password")}
 
 
+@pass_context
+def id_number(context: Context, number: str | None) -> str:
+    """A NIK or KK as the signed-in user's role may see it: grouped by four in full for the operator and the
+    verifier, masked for everyone else (shared/masking.py). Every page shows a NIK or KK through this filter."""
+    if not number:
+        return "—"
+    user = context.get("user")
+    return grouped(number) if sees_in_full(user.role if user else None) else mask(number)
+
+
 def menu(user: User | None) -> list[tuple[str, str]]:
     if user is None:
         return []
@@ -98,7 +110,8 @@ class Templates:
         self.versions = {path.relative_to(STATIC).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
                          for path in STATIC.rglob("*") if path.is_file()}
         self.regions = RegionNames()
-        self.env.globals.update(grouped=grouped, static=self.static, LANGUAGES=LANGUAGES, BASE=BASE,
+        self.env.filters["id_number"] = id_number
+        self.env.globals.update(static=self.static, LANGUAGES=LANGUAGES, BASE=BASE,
                                 ROLE_WORDS=ROLE_WORDS, words=words)
 
     def static(self, name: str) -> str:
