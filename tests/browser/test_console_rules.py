@@ -231,3 +231,23 @@ def test_a_form_with_a_wrong_security_token_changes_nothing(staff: Staff):
     expect(operator.locator("main h1")).to_have_text("Tidak dapat dilakukan")
     assert "Formulir sudah kedaluwarsa" in refusal(operator)
     assert households_with_kk(staff.system, body["kk"]) == 0
+
+
+def test_nik_and_kk_are_shown_in_full_to_the_operator_and_masked_to_the_treasurer(staff: Staff):
+    body = household_body(2500, MAJA)
+    Api(staff.system, "operator").call("POST", "/households", body)
+    kk, nik = body["kk"], body["members"][0]["nik"]
+    grouped = " ".join(kk[i:i + 4] for i in range(0, 16, 4))
+    masked = f"{kk[:4]} {kk[4:6]}•• •••• {kk[-4:]}"
+
+    operator = staff.log_in("operator")
+    go(operator, f"/console/households/{kk}")
+    expect(operator.locator("main")).to_contain_text(grouped)
+
+    treasurer = staff.log_in("treasurer")
+    go(treasurer, f"/console/households/{kk}")
+    expect(treasurer.locator("main")).to_contain_text(masked)
+    expect(treasurer.locator("main")).to_contain_text(body["members"][0]["name"])
+    shown = treasurer.locator("main").inner_text().replace(" ", "")
+    assert kk not in shown and nik not in shown and nik[6:12] not in shown
+    screenshot(treasurer, "household-masked-for-treasurer")
