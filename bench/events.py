@@ -69,6 +69,7 @@ from kombu import Connection, Exchange, Queue
 
 from services.registry.application import RegistryApplication
 from services.registry.commands import ImportRegions, RegisterHousehold
+from services.registry.vault import KeyEncryptionKey
 from shared.actor import Actor
 from shared.publishing import ConfirmingPublisher, persistent_message
 from shared.relay import RELAY_TRACKING_NAME
@@ -426,7 +427,9 @@ def benchmark(args: argparse.Namespace) -> dict:
         ENV.create()
         services.start("registry", "grants")
         say("services running: registry, grants (logs in .run/bench-*.log)")
-        app = RegistryApplication(ENV.database_url("registry"))
+        # The services' own key-encryption key: the bench's writes are sealed as the registry service seals them.
+        app = RegistryApplication(ENV.database_url("registry"),
+                                  data_key=KeyEncryptionKey.from_environment(services.data_key))
         import_regions(app)
 
         burst = run_burst(app, services, args.households, args.profile)

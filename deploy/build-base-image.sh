@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Build the local base image berdaya-base:bookworm from Debian packages alone (no Docker Hub needed):
-#   debootstrap bookworm (minbase + python3, python3-venv, ca-certificates, libpq5) → security updates → import.
-# libpq5: psycopg 3's pure-Python implementation (the only one the services may use, see pyproject.toml) calls
-# libpq through ctypes, so the library must be there even though no C extension is built.
+#   debootstrap bookworm (minbase + python3, python3-venv, ca-certificates) → security updates → import.
+# No libpq5: psycopg's binary build, which the services install from a wheel, bundles its own libpq.
 # The app image (deploy/Dockerfile) and the PostgreSQL / RabbitMQ images (deploy/postgres, deploy/rabbitmq) build
 # FROM it when BASE_IMAGE / DEBIAN_IMAGE point at it (deploy/test-compose.sh does that).
 #
@@ -15,7 +14,7 @@ FORCE=0
 if [ "${1:-}" = "--force" ]; then FORCE=1; shift; fi
 IMAGE=${1:-berdaya-base:bookworm}
 SUITE=bookworm
-PACKAGES=python3,python3-venv,ca-certificates,libpq5
+PACKAGES=python3,python3-venv,ca-certificates
 
 say() { echo "base-image: $*"; }
 die() { echo "base-image: ERROR: $*" >&2; exit 1; }

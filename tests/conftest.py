@@ -6,8 +6,10 @@ eventlet.monkey_patch()
 
 import pytest  # noqa: E402
 
-import shared  # noqa: E402,F401  (selects psycopg's green wait function)
+from shared.runtime import ensure_green_psycopg  # noqa: E402  (importing shared selects psycopg's green wait)
 from tests.support.outcome import CALL_FAILED  # noqa: E402
+
+ensure_green_psycopg()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -13,7 +13,10 @@ import logging  # noqa: E402
 # py-amqp warns about late publisher confirms on channels that RPC proxies close while a service starts.
 logging.getLogger("amqp").setLevel(logging.ERROR)
 
-import shared  # noqa: E402,F401  (selects psycopg's green wait function)
+from shared.runtime import ensure_green_psycopg  # noqa: E402  (importing shared selects psycopg's green wait)
+
+ensure_green_psycopg()
+
 from berdaya.cli.main import app  # noqa: E402
 
 __all__ = ["app"]

@@ -18,8 +18,11 @@ import json  # noqa: E402
 import sys  # noqa: E402
 
 from shared.config import SERVICES  # noqa: E402
+from shared.runtime import ensure_green_psycopg  # noqa: E402
 from tests.browser.staff import STAFF  # noqa: E402
 from tests.support.http_system import HttpSystem  # noqa: E402
+
+ensure_green_psycopg()
 
 
 def main() -> None:

@@ -21,7 +21,9 @@ import eventlet
 
 eventlet.monkey_patch()
 
-import shared  # noqa: F401  (selects psycopg's green wait function)
+from shared.runtime import ensure_green_psycopg  # importing shared selects psycopg's green wait
+
+ensure_green_psycopg()
 
 # isort: split
 
