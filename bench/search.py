@@ -70,6 +70,7 @@ from services.registry.application import RegistryApplication
 from services.registry.domain import Household
 from services.registry.queries import people_search
 from services.registry.synth import write_synthetic_bdt
+from services.registry.vault import KeyEncryptionKey, new_kek
 from shared.text import fold
 
 # isort: split
@@ -233,7 +234,9 @@ def main() -> None:
             path = Path(directory) / "dtks.csv"
             say(f"writing {args.households} households ({region_source})")
             write_synthetic_bdt(path, args.households, REGENCY, regions, seed=args.seed)
-            app = RegistryApplication(url)  # the service's own set-up: tables, pg_trgm, indexes
+            # The service's own set-up (tables, pg_trgm, indexes); its reads need no household keys, but the registry
+            # does not start without a key-encryption key: a fresh one for this bench.
+            app = RegistryApplication(url, data_key=KeyEncryptionKey.parse(new_kek("bench1"), "the bench's key"))
             say("loading with COPY")
             loaded = load(path, url)
         say(f"loaded {loaded}")
