@@ -97,6 +97,7 @@ from services.grants.application import GrantsApplication
 from services.grants.domain import Budget, BudgetLine, Grant, Proposal, SpendingLine
 from services.registry.application import RegistryApplication
 from services.registry.domain import BankAccount, Group, GroupMember, Household, Member
+from services.registry.vault import KEK_VARIABLE, new_kek
 from services.training.application import TrainingApplication
 from services.training.domain import DEFAULT_MODULES, Cohort, Gate
 from shared import versioning
@@ -463,6 +464,8 @@ def benchmark(args: argparse.Namespace) -> dict:
     """The ``--service``'s log built in a fresh database, then walked by both paths, alternating, ``--rounds`` times."""
     service = SERVICES[args.service]
     ensure_green_psycopg()
+    # The registry seals its events under a key-encryption key and does not start without one: a fresh one here.
+    os.environ.setdefault(KEK_VARIABLE, new_kek("bench1"))
     say(f"fresh database {service.database}")
     with fresh_database(service.database, keep=args.keep) as url:
         app = service.application(url)
