@@ -166,7 +166,8 @@ class Vault:
         Committed before the events that use them: a registration that then fails leaves a key that encrypts
         nothing (its household, registered again, uses it), never an event without its key."""
         wanted = list(dict.fromkeys(household_ids))
-        missing = [h for h in wanted if h not in self._load(wanted)]
+        found = self._load(wanted)
+        missing = [h for h in wanted if h not in found]
         if not missing:
             return
         wrapped = [self.kek.wrap(h, AESGCM.generate_key(bit_length=256)) for h in missing]
