@@ -19,8 +19,8 @@ hold None, and the stored state lists its boxes under ``"_sealed_"``: ``{"h": <h
 "v": <nonce + ciphertext>}``. The associated data is (household id, the event's aggregate id and version, the
 paths), so a box moved to another household's, aggregate's or event's state, or given other paths, does not open.
 A group's event holds one box per member household. A stored event without boxes (written before encryption) is
-read as it is. (The first sealed format, a box per field, never left development: an installation made with it
-must be reset, docs/security.md.)
+read as it is. (The first sealed format, a box per field, was never deployed and is not read: docs/security.md
+says how to reset a development installation that holds it.)
 
 Opening a box whose household key was destroyed puts :data:`ERASED` at its paths (a birth date: None), never an
 error, so that replay, audit and the relay go on; a box that does not open under an existing key (altered, moved)
