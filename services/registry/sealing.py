@@ -31,7 +31,6 @@ of all the batch's households in one query.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import os
 import re
 import uuid
@@ -158,8 +157,7 @@ class SealingMapper(ServiceMapper):
                 raise SealBroken(f"the sealed fields {', '.join(paths)} do not open under household {household_id}'s "
                                  "key: altered, or moved from another household or event") from None
             values = self.transcoder.decode(plain)
-        for path, value in zip(paths, values, strict=True):
-            _put(state, path, value)
+        _put_back(state, paths, values)
 
 
 class _Boxes:
@@ -203,8 +201,11 @@ class _Box:
 
 
 def _emptied_member(take: Callable[[str, Any], Any], path: str, member: Member) -> Member:
-    return dataclasses.replace(member, **{field: take(f"{path}.{field}", getattr(member, field))
+    # A copy, its personal fields emptied: dataclasses.replace would run __init__ again, through the fields.
+    emptied = object.__new__(Member)
+    vars(emptied).update(vars(member), **{field: take(f"{path}.{field}", getattr(member, field))
                                           for field in MEMBER_FIELDS})
+    return emptied
 
 
 def _emptied_group_member(boxes: _Boxes, path: str, member: GroupMember) -> GroupMember:
@@ -214,16 +215,16 @@ def _emptied_group_member(boxes: _Boxes, path: str, member: GroupMember) -> Grou
                        representative_name=take(f"{path}.representative_name", member.representative_name))
 
 
-def _put(state: dict[str, Any], path: str, value: Any) -> None:
-    """Put ``value`` at ``path`` ("members.0.nik", "changes.name", "roles.ketua") of a state just decoded."""
-    *steps, last = path.split(".")
-    holder: Any = state
-    for step in steps:
-        holder = holder[int(step)] if isinstance(holder, list) else holder[step] if isinstance(holder, dict) \
-            else getattr(holder, step)
-    if isinstance(holder, dict):
-        holder[last] = value
-    elif isinstance(holder, list):
-        holder[int(last)] = value
-    else:  # a value object decoded just now, that nothing else holds yet
-        object.__setattr__(holder, last, value)
+def _put_back(state: dict[str, Any], paths: list[str], values: list[Any]) -> None:
+    """Put each value at its path ("kk", "members.0.nik", "changes.name", "roles.ketua") of a state just decoded."""
+    by_holder: dict[str, dict[str, Any]] = {}
+    for path, value in zip(paths, values, strict=True):
+        where, _, name = path.rpartition(".")
+        by_holder.setdefault(where, {})[name] = value
+    for where, named in by_holder.items():
+        holder: Any = state
+        for step in where.split(".") if where else ():
+            holder = holder[int(step)] if isinstance(holder, list) else holder[step] if isinstance(holder, dict) \
+                else getattr(holder, step)
+        # A dict of the state, or a value object decoded just now, that nothing else holds yet.
+        (holder if isinstance(holder, dict) else vars(holder)).update(named)

@@ -170,12 +170,18 @@ class Vault:
         missing = [h for h in wanted if h not in found]
         if not missing:
             return
-        wrapped = [self.kek.wrap(h, AESGCM.generate_key(bit_length=256)) for h in missing]
+        made = {h: AESGCM.generate_key(bit_length=256) for h in missing}
         with self._cursor() as cursor:
-            cursor.execute("INSERT INTO household_keys (household_id, kek_id, wrapped_key) "
-                           "SELECT h, %s, k FROM unnest(%s::uuid[], %s::bytea[]) AS t(h, k) "
-                           "ON CONFLICT (household_id) DO NOTHING", (self.kek.key_id, missing, wrapped))
-        self._load(missing)  # what another process may have inserted first wins
+            cursor.row_factory = tuple_row
+            inserted = {row[0] for row in cursor.execute(
+                "INSERT INTO household_keys (household_id, kek_id, wrapped_key) "
+                "SELECT h, %s, k FROM unnest(%s::uuid[], %s::bytea[]) AS t(h, k) "
+                "ON CONFLICT (household_id) DO NOTHING RETURNING household_id",
+                (self.kek.key_id, missing, [self.kek.wrap(h, key) for h, key in made.items()])).fetchall()}
+        for household_id in inserted:
+            self._remember(household_id, AESGCM(made[household_id]))
+        if len(inserted) < len(missing):  # another process inserted some first: its keys win
+            self._load([h for h in missing if h not in inserted])
 
     def prefetch(self, household_ids: Iterable[uuid.UUID]) -> None:
         """Cache, in one query, the keys of these households the cache lacks (a batch of stored events about to be

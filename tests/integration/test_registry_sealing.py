@@ -186,6 +186,30 @@ def test_a_batch_of_events_of_many_households_reads_their_keys_in_one_query(regi
     assert history.events_read == len(events) and KeyReadsCounted.reads == 1
 
 
+def test_a_batch_of_households_gets_its_keys_in_two_queries_and_caches_them_as_stored(registry):
+    key_reads = []
+    vault = Vault(registry.vault.kek, lambda: counted(key_reads, registry.datastore.transaction(commit=True)))
+    households = [uuid.uuid4() for _ in range(50)]
+    vault.prepare(households)
+    assert len(key_reads) == 2  # the keys that exist, then the missing ones made in one statement
+    other_process = Vault(registry.vault.kek, lambda: registry.datastore.transaction(commit=True))
+    for household_id in households:
+        sealed = vault.key(household_id).encrypt(bytes(12), b"ok", None)
+        assert other_process.key(household_id).decrypt(bytes(12), sealed, None) == b"ok"
+    assert len(key_reads) == 2
+
+
+def test_an_auditor_lists_the_events_whose_key_does_not_unwrap_and_reads_the_others(registry):
+    (_, broken), (payload, readable) = register(registry, 4), register(registry, 5)
+    with registry.transaction() as cursor:
+        cursor.execute("UPDATE household_keys SET wrapped_key = %s WHERE household_id = %s", (bytes(60), broken))
+    problems = []
+    with psycopg.connect(_url(registry), autocommit=True) as conn:
+        history = replay("registry", conn, problems=problems)
+    assert [(p.kind, "does not unwrap" in p.detail) for p in problems] == [("event_unreadable", True)]
+    assert broken not in history.aggregates and history.aggregates[readable].kk == payload["kk"]
+
+
 @contextmanager
 def counted(reads: list, transaction: AbstractContextManager) -> Iterator:
     reads.append(1)
