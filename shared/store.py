@@ -26,7 +26,6 @@ from eventsourcing.persistence import (
     DecimalAsStr,
     IntegrityError,
     JSONTranscoder,
-    Mapper,
     Tracking,
     Transcoder,
     Transcoding,
@@ -40,6 +39,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL
 
 from shared import halts
+from shared.batches import BatchEventStore, ServiceMapper
 from shared.config import eventsourcing_env
 from shared.contracts import Envelope, EventData, make_envelope, parse_envelope
 from shared.errors import Conflict, NotFound
@@ -305,7 +305,7 @@ def event_transcoder(app_cls: type[ServiceApplication]) -> JSONTranscoder:
     return transcoder
 
 
-def event_mapper(app_cls: type[ServiceApplication], conn: psycopg.Connection) -> Mapper:
+def event_mapper(app_cls: type[ServiceApplication], conn: psycopg.Connection) -> ServiceMapper:
     """Decodes a service's stored events without starting the service (auditors replay with it), reading on
     ``conn`` whatever else decoding needs (the registry's household keys)."""
     return app_cls.reading_mapper(event_transcoder(app_cls), conn)
@@ -432,11 +432,17 @@ class ServiceApplication(Application):
         super().register_transcodings(transcoder)
         register_value_transcodings(transcoder, self.value_objects)
 
+    def construct_mapper(self) -> ServiceMapper:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ServiceMapper)
+
+    def construct_event_store(self) -> BatchEventStore:
+        return BatchEventStore(mapper=self.mapper, recorder=self.recorder)
+
     @classmethod
-    def reading_mapper(cls, transcoder: Transcoder, conn: psycopg.Connection) -> Mapper:
+    def reading_mapper(cls, transcoder: Transcoder, conn: psycopg.Connection) -> ServiceMapper:
         """The mapper an auditor decodes this service's log with, over ``conn`` (see :func:`event_mapper`): the
         library's, unless the service stores its events otherwise (the registry seals personal fields)."""
-        return Mapper(transcoder=transcoder)
+        return ServiceMapper(transcoder=transcoder)
 
     @property
     def datastore(self):
@@ -508,6 +514,7 @@ class ServiceApplication(Application):
         if not notifications:
             return []
         previous = self._position_before(notifications[0].id)
+        self.mapper.prefetch(notifications)
         envelopes = []
         for notification in notifications:
             domain_event = self.mapper.to_domain_event(notification)

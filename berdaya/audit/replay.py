@@ -22,8 +22,11 @@ from services.grants.domain import Budget, Grant, Proposal
 from services.registry.application import RegistryApplication
 from services.registry.domain import Group
 from services.training.application import TrainingApplication
+from shared.batches import ServiceMapper
 from shared.config import load_config, service_config_path
 from shared.store import ServiceApplication, event_mapper
+
+BATCH = 5000  # rows fetched, and their keys read, at a time
 
 APPLICATIONS: dict[str, type[ServiceApplication]] = {
     "registry": RegistryApplication, "grants": GrantsApplication, "training": TrainingApplication,
@@ -61,24 +64,29 @@ class ServiceHistory:
     last_position: int = 0
 
 
-def stored_events(conn: psycopg.Connection, service: str) -> Iterator[tuple]:
+def stored_events(conn: psycopg.Connection, service: str, mapper: ServiceMapper) -> Iterator[tuple[int, StoredEvent]]:
+    """(position, stored event) in log order; ``mapper`` is told each batch before its events are decoded."""
     # A server-side cursor (a year of events need not fit in memory) lives in a transaction: a read-only one.
     with conn.transaction(), conn.cursor(name=f"audit_{service}") as cursor:
         conn.execute("SET TRANSACTION READ ONLY")
-        cursor.itersize = 5000
         cursor.execute(f"SELECT notification_id, originator_id, originator_version, topic, state "
                        f"FROM {service}_events ORDER BY notification_id")
-        yield from cursor
+        while rows := cursor.fetchmany(BATCH):
+            batch = [(position, StoredEvent(originator_id, version, topic, bytes(state)))
+                     for position, originator_id, version, topic, state in rows]
+            mapper.prefetch([stored for _, stored in batch])
+            yield from batch
 
 
 def replay(service: str, conn: psycopg.Connection, as_of: datetime | None = None,
            problems: list[Problem] | None = None) -> ServiceHistory:
     mapper = event_mapper(APPLICATIONS[service], conn)
     history = ServiceHistory(service)
-    for position, originator_id, version, topic, state in stored_events(conn, service):
+    for position, stored in stored_events(conn, service, mapper):
+        originator_id, version, topic = stored.originator_id, stored.originator_version, stored.topic
         history.events_read += 1
         try:
-            domain_event = mapper.to_domain_event(StoredEvent(originator_id, version, topic, bytes(state)))
+            domain_event = mapper.to_domain_event(stored)
         except Exception as exc:  # a row someone edited into something that no longer decodes
             if problems is not None:
                 problems.append(Problem(service, position, "event_unreadable", f"{type(exc).__name__}: {exc}"))

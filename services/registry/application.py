@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
+from eventsourcing.persistence import IntegrityError, Transcoder
 
 from services.registry.commands import (
     AddMember,
@@ -65,6 +65,7 @@ from services.registry.readmodel import (
 from services.registry.sealing import SealingMapper
 from services.registry.vault import VAULT_DDL, KeyEncryptionKey, Vault
 from shared.actor import Actor
+from shared.batches import ServiceMapper
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.ids import check_kk, check_nik_matches, check_village, jakarta_today
@@ -91,12 +92,12 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
             self.vault.check()
         self.kube_rules = kube_rules or KubeRules()
 
-    def construct_mapper(self) -> Mapper:
+    def construct_mapper(self) -> ServiceMapper:
         return super().construct_mapper() if self.vault is None else SealingMapper(self.construct_transcoder(),
                                                                                    self.vault)
 
     @classmethod
-    def reading_mapper(cls, transcoder: Transcoder, conn: psycopg.Connection) -> Mapper:
+    def reading_mapper(cls, transcoder: Transcoder, conn: psycopg.Connection) -> ServiceMapper:
         # An auditor's replay reads the same secret as the service, and the household keys on its own connection.
         return SealingMapper(transcoder, Vault(KeyEncryptionKey.from_environment(), conn.cursor))
 

@@ -13,32 +13,38 @@ personal is decided here, field by field:
   from every group it was in, and leaves the group and the other members readable. The group's own name, bank
   account (in the group's name, a rule), decree number and free-text reasons are the group's, and stay plain.
 
-A sealed value is stored as ``{"_type_": "sealed", "_data_": {"h": <household id>, "v": <nonce + ciphertext>}}``:
-AES-256-GCM with a fresh 96-bit nonce, over the value's JSON, with (household id, the event's aggregate id, field
-path) as associated data, so a ciphertext moved to another household's or group's event, another field or another
-member does not open. A stored event without that marker
-(written before encryption) is read as it is.
+Sealed once per (stored event, household): the event's personal values that belong to one household go, as one
+JSON list, in one AES-256-GCM box under that household's key, with a fresh 96-bit nonce; their places in the state
+hold None, and the stored state lists its boxes under ``"_sealed_"``: ``{"h": <household id>, "p": [<paths>],
+"v": <nonce + ciphertext>}``. The associated data is (household id, the event's aggregate id and version, the
+paths), so a box moved to another household's, aggregate's or event's state, or given other paths, does not open.
+A group's event holds one box per member household. A stored event without boxes (written before encryption) is
+read as it is. (The first sealed format, a box per field, was never deployed and is not read: docs/security.md
+says how to reset a development installation that holds it.)
 
-Opening a sealed value whose household key was destroyed gives :data:`ERASED` (a birth date: None), never an
-error, so that replay, audit and the relay go on; a value that does not open under an existing key (altered,
-moved) is refused: :class:`SealBroken`.
+Opening a box whose household key was destroyed puts :data:`ERASED` at its paths (a birth date: None), never an
+error, so that replay, audit and the relay go on; a box that does not open under an existing key (altered, moved)
+is refused: :class:`SealBroken`. Decoding a batch of stored events (:meth:`SealingMapper.prefetch`) reads the keys
+of all the batch's households in one query.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import os
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder, Transcoding
+from eventsourcing.persistence import StoredEvent, Transcoder
 
 from services.registry.domain import Group, GroupMember, Household, Member
 from services.registry.vault import NONCE_BYTES, Vault
+from shared.batches import ServiceMapper
 
 ERASED = "[dihapus]"
 ERASED_AS_NONE = frozenset({"birth_date"})  # not a string: an erased date reads as None
@@ -52,140 +58,173 @@ HOUSEHOLD_FIELDS: dict[type, tuple[str, ...]] = {
     Household.StatusChanged: ("kk", "reason"),
     Household.DecileChanged: ("kk",),
 }
-SEALED_MARKER = b'"sealed"'  # in every stored state holding a sealed value (whatever the JSON's spacing)
-
-
-@dataclasses.dataclass(frozen=True)
-class Sealed:
-    household_id: uuid.UUID
-    box: bytes  # nonce + ciphertext and tag
-
-
-class SealedAsDict(Transcoding):
-    type = Sealed
-    name = "sealed"
-
-    def encode(self, obj: Sealed) -> dict:
-        return {"h": obj.household_id.hex, "v": base64.b64encode(obj.box).decode("ascii")}
-
-    def decode(self, data: dict) -> Sealed:
-        return Sealed(uuid.UUID(data["h"]), base64.b64decode(data["v"]))
+BOXES = "_sealed_"  # the stored state's list of boxes
+# A box's household, found in the stored bytes without decoding them (to fetch a batch's keys at once): a JSON
+# string holds no unescaped quote, so no plain value can look like it; a miss would only cost a key query later.
+BOX_HOUSEHOLD = re.compile(rb'\{"h":\s*"([0-9a-f]{32})"')
 
 
 class SealBroken(ValueError):
-    """A sealed field that does not open under its household's key: altered, or moved from elsewhere."""
+    """A box that does not open under its household's key: altered, or moved from elsewhere."""
 
 
-def associated_data(household_id: uuid.UUID, originator_id: uuid.UUID, path: str) -> bytes:
-    """What a sealed value is bound to: whose key, which aggregate's event, which field."""
-    return household_id.bytes + originator_id.bytes + path.encode("utf-8")
+def associated_data(household_id: uuid.UUID, event_of: uuid.UUID, version: int, paths: list[str]) -> bytes:
+    """What a box is bound to: whose key, which aggregate's event (its version), which fields."""
+    return household_id.bytes + event_of.bytes + version.to_bytes(8, "big") + "\n".join(paths).encode("utf-8")
 
 
-class SealingMapper(Mapper):
+def erased(path: str) -> str | None:
+    return None if path.rsplit(".", 1)[-1] in ERASED_AS_NONE else ERASED
+
+
+class SealingMapper(ServiceMapper):
     """The library's mapper, sealing personal fields on the way to the store and opening them on the way back."""
 
     def __init__(self, transcoder: Transcoder, vault: Vault) -> None:
-        transcoder.register(SealedAsDict())
         super().__init__(transcoder=transcoder)
         self.vault = vault
 
     def to_stored_event(self, domain_event: DomainEventProtocol) -> StoredEvent:
-        state = self._sealed_state(domain_event)
+        boxes = _Boxes(self.vault)
+        state = self._emptied_state(domain_event, boxes)
         if state is None:
             return super().to_stored_event(domain_event)
+        sealed_boxes = boxes.sealed(self.transcoder, domain_event.originator_id, domain_event.originator_version)
+        if sealed_boxes:
+            state[BOXES] = sealed_boxes
         sealed = object.__new__(type(domain_event))
         object.__setattr__(sealed, "__dict__", state)
         return super().to_stored_event(sealed)
 
+    def prefetch(self, stored_events: Iterable[StoredEvent]) -> None:
+        self.vault.prefetch({uuid.UUID(hex=found.decode("ascii")) for stored_event in stored_events
+                             for found in BOX_HOUSEHOLD.findall(stored_event.state)})
+
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol:
         domain_event = super().to_domain_event(stored_event)
-        if SEALED_MARKER in stored_event.state:
-            state = vars(domain_event)
-            for name, value in state.items():
-                state[name] = self._open(value, domain_event.originator_id, name)
+        state = vars(domain_event)
+        for box in state.pop(BOXES, ()):
+            self._open(box, state, domain_event.originator_id, domain_event.originator_version)
         return domain_event
 
     # --- sealing: which fields, with whose key ------------------------------------------------------------
 
-    def _sealed_state(self, event: DomainEventProtocol) -> dict[str, Any] | None:
+    def _emptied_state(self, event: DomainEventProtocol, boxes: _Boxes) -> dict[str, Any] | None:
+        """The event's state with its personal values taken into ``boxes``; None when it has none."""
         state, event_of = dict(vars(event)), event.originator_id
         if isinstance(event, Household.Event):
-            seal = self._sealer(event_of, event_of)
+            take = boxes.taker(event_of)
             for name in HOUSEHOLD_FIELDS.get(type(event), ()):
-                state[name] = seal(name, state[name])
+                state[name] = take(name, state[name])
             if isinstance(state.get("member"), Member):
-                state["member"] = _sealed_member(seal, "member", state["member"])
+                state["member"] = _emptied_member(take, "member", state["member"])
             if "members" in state:
-                state["members"] = [_sealed_member(seal, f"members.{i}", m) for i, m in enumerate(state["members"])]
+                state["members"] = [_emptied_member(take, f"members.{i}", m) for i, m in enumerate(state["members"])]
             if "changes" in state:
-                state["changes"] = {field: seal(f"changes.{field}", value) if field in MEMBER_FIELDS else value
+                state["changes"] = {field: take(f"changes.{field}", value) if field in MEMBER_FIELDS else value
                                     for field, value in state["changes"].items()}
             return state
         if isinstance(event, Group.Event) and {"members", "added", "removed_kk", "roles"} & state.keys():
             members = [*(state.get("members") or ()), *([state["added"]] if state.get("added") else ())]
             household_of = {m.representative_nik: Household.create_id(m.kk) for m in members}
             if state.get("members") is not None:
-                state["members"] = [self._sealed_group_member(event_of, f"members.{i}", m)
+                state["members"] = [_emptied_group_member(boxes, f"members.{i}", m)
                                     for i, m in enumerate(state["members"])]
             if state.get("added") is not None:
-                state["added"] = self._sealed_group_member(event_of, "added", state["added"])
+                state["added"] = _emptied_group_member(boxes, "added", state["added"])
             if state.get("removed_kk") is not None:
                 kk = state["removed_kk"]
-                state["removed_kk"] = self._sealer(Household.create_id(kk), event_of)("removed_kk", kk)
+                state["removed_kk"] = boxes.taker(Household.create_id(kk))("removed_kk", kk)
             if "roles" in state:
-                state["roles"] = {role: self._sealer(household_of[nik], event_of)(f"roles.{role}", nik)
+                state["roles"] = {role: boxes.taker(household_of[nik])(f"roles.{role}", nik)
                                   for role, nik in state["roles"].items()}
             return state
         return None
 
-    def _sealed_group_member(self, event_of: uuid.UUID, path: str, member: GroupMember) -> GroupMember:
-        seal = self._sealer(Household.create_id(member.kk), event_of)
-        return GroupMember(kk=seal(f"{path}.kk", member.kk),
-                           representative_nik=seal(f"{path}.representative_nik", member.representative_nik),
-                           representative_name=seal(f"{path}.representative_name", member.representative_name))
+    # --- opening: each box once, its values put back -------------------------------------------------------
 
-    def _sealer(self, household_id: uuid.UUID, event_of: uuid.UUID) -> Callable[[str, Any], Any]:
-        """Seals values with ``household_id``'s key, bound to the event of aggregate ``event_of``."""
-        def seal(path: str, value: Any) -> Any:
-            if value is None:
-                return None
-            key = self.vault.key_creating(household_id)
-            if key is None:  # destroyed: what is written about an erased household is erased at once
-                return ERASED if path.rsplit(".", 1)[-1] not in ERASED_AS_NONE else None
-            nonce = os.urandom(NONCE_BYTES)
-            box = key.encrypt(nonce, self.transcoder.encode(value), associated_data(household_id, event_of, path))
-            return Sealed(household_id, nonce + box)
-
-        return seal
-
-    # --- opening: wherever a sealed value is -------------------------------------------------------------
-
-    def _open(self, value: Any, event_of: uuid.UUID, path: str) -> Any:
-        if isinstance(value, Sealed):
-            return self._unsealed(value, event_of, path)
-        if isinstance(value, list):
-            return [self._open(item, event_of, f"{path}.{i}") for i, item in enumerate(value)]
-        if isinstance(value, dict):
-            return {key: self._open(item, event_of, f"{path}.{key}") for key, item in value.items()}
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return dataclasses.replace(value, **{field.name: self._open(getattr(value, field.name), event_of,
-                                                                        f"{path}.{field.name}")
-                                                 for field in dataclasses.fields(value)})
-        return value
-
-    def _unsealed(self, sealed: Sealed, event_of: uuid.UUID, path: str) -> Any:
-        key = self.vault.key(sealed.household_id)
+    def _open(self, box: dict[str, Any], state: dict[str, Any], event_of: uuid.UUID, version: int) -> None:
+        household_id, paths = uuid.UUID(hex=box["h"]), box["p"]
+        key = self.vault.key(household_id)
         if key is None:
-            return None if path.rsplit(".", 1)[-1] in ERASED_AS_NONE else ERASED
-        try:
-            plain = key.decrypt(sealed.box[:NONCE_BYTES], sealed.box[NONCE_BYTES:],
-                                associated_data(sealed.household_id, event_of, path))
-        except InvalidTag:
-            raise SealBroken(f"the sealed field {path} does not open under household {sealed.household_id}'s key: "
-                             "altered, or moved from another household or field") from None
-        return self.transcoder.decode(plain)
+            values = [erased(path) for path in paths]
+        else:
+            sealed = base64.b64decode(box["v"])
+            try:
+                plain = key.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
+                                    associated_data(household_id, event_of, version, paths))
+            except InvalidTag:
+                raise SealBroken(f"the sealed fields {', '.join(paths)} do not open under household {household_id}'s "
+                                 "key: altered, or moved from another household or event") from None
+            values = self.transcoder.decode(plain)
+        _put_back(state, paths, values)
 
 
-def _sealed_member(seal: Callable[[str, Any], Any], path: str, member: Member) -> Member:
-    return dataclasses.replace(member, **{field: seal(f"{path}.{field}", getattr(member, field))
+class _Boxes:
+    """One event's personal values, taken out of its state by household, then sealed: one box per household."""
+
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+        self._boxes: dict[uuid.UUID, _Box] = {}
+
+    def taker(self, household_id: uuid.UUID) -> Callable[[str, Any], Any]:
+        """Takes a value at a path into ``household_id``'s box; answers what stays in its place in the state."""
+        box = self._boxes.get(household_id)
+        if box is None:
+            box = self._boxes[household_id] = _Box(household_id, self._vault.key_creating(household_id))
+        return box.take
+
+    def sealed(self, transcoder: Transcoder, event_of: uuid.UUID, version: int) -> list[dict[str, Any]]:
+        return [box.sealed(transcoder, event_of, version) for box in self._boxes.values() if box.paths]
+
+
+class _Box:
+    def __init__(self, household_id: uuid.UUID, key: AESGCM | None) -> None:
+        self.household_id, self.key = household_id, key
+        self.paths: list[str] = []
+        self.values: list[Any] = []
+
+    def take(self, path: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.key is None:  # destroyed: what is written about an erased household is erased at once
+            return erased(path)
+        self.paths.append(path)
+        self.values.append(value)
+        return None
+
+    def sealed(self, transcoder: Transcoder, event_of: uuid.UUID, version: int) -> dict[str, Any]:
+        nonce = os.urandom(NONCE_BYTES)
+        box = self.key.encrypt(nonce, transcoder.encode(self.values),
+                               associated_data(self.household_id, event_of, version, self.paths))
+        return {"h": self.household_id.hex, "p": self.paths, "v": base64.b64encode(nonce + box).decode("ascii")}
+
+
+def _emptied_member(take: Callable[[str, Any], Any], path: str, member: Member) -> Member:
+    # A copy, its personal fields emptied: dataclasses.replace would run __init__ again, through the fields.
+    emptied = object.__new__(Member)
+    vars(emptied).update(vars(member), **{field: take(f"{path}.{field}", getattr(member, field))
                                           for field in MEMBER_FIELDS})
+    return emptied
+
+
+def _emptied_group_member(boxes: _Boxes, path: str, member: GroupMember) -> GroupMember:
+    take = boxes.taker(Household.create_id(member.kk))
+    return GroupMember(kk=take(f"{path}.kk", member.kk),
+                       representative_nik=take(f"{path}.representative_nik", member.representative_nik),
+                       representative_name=take(f"{path}.representative_name", member.representative_name))
+
+
+def _put_back(state: dict[str, Any], paths: list[str], values: list[Any]) -> None:
+    """Put each value at its path ("kk", "members.0.nik", "changes.name", "roles.ketua") of a state just decoded."""
+    by_holder: dict[str, dict[str, Any]] = {}
+    for path, value in zip(paths, values, strict=True):
+        where, _, name = path.rpartition(".")
+        by_holder.setdefault(where, {})[name] = value
+    for where, named in by_holder.items():
+        holder: Any = state
+        for step in where.split(".") if where else ():
+            holder = holder[int(step)] if isinstance(holder, list) else holder[step] if isinstance(holder, dict) \
+                else getattr(holder, step)
+        # A dict of the state, or a value object decoded just now, that nothing else holds yet.
+        (holder if isinstance(holder, dict) else vars(holder)).update(named)

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,8 +144,8 @@ class Vault:
 
     def key(self, household_id: uuid.UUID) -> AESGCM | None:
         """The household's data key, None once destroyed; KeyMissing when it never had one."""
-        cached = self._cache.get(household_id)
-        if cached is not None and time.monotonic() - cached[1] < self._cache_seconds:
+        cached = self._fresh(household_id)
+        if cached is not None:
             return cached[0]
         found = self._load([household_id])
         if household_id not in found:
@@ -166,15 +166,33 @@ class Vault:
         Committed before the events that use them: a registration that then fails leaves a key that encrypts
         nothing (its household, registered again, uses it), never an event without its key."""
         wanted = list(dict.fromkeys(household_ids))
-        missing = [h for h in wanted if h not in self._load(wanted)]
+        found = self._load(wanted)
+        missing = [h for h in wanted if h not in found]
         if not missing:
             return
-        wrapped = [self.kek.wrap(h, AESGCM.generate_key(bit_length=256)) for h in missing]
+        made = {h: AESGCM.generate_key(bit_length=256) for h in missing}
         with self._cursor() as cursor:
-            cursor.execute("INSERT INTO household_keys (household_id, kek_id, wrapped_key) "
-                           "SELECT h, %s, k FROM unnest(%s::uuid[], %s::bytea[]) AS t(h, k) "
-                           "ON CONFLICT (household_id) DO NOTHING", (self.kek.key_id, missing, wrapped))
-        self._load(missing)  # what another process may have inserted first wins
+            cursor.row_factory = tuple_row
+            inserted = {row[0] for row in cursor.execute(
+                "INSERT INTO household_keys (household_id, kek_id, wrapped_key) "
+                "SELECT h, %s, k FROM unnest(%s::uuid[], %s::bytea[]) AS t(h, k) "
+                "ON CONFLICT (household_id) DO NOTHING RETURNING household_id",
+                (self.kek.key_id, missing, [self.kek.wrap(h, key) for h, key in made.items()])).fetchall()}
+        for household_id in inserted:
+            self._remember(household_id, AESGCM(made[household_id]))
+        if len(inserted) < len(missing):  # another process inserted some first: its keys win
+            self._load([h for h in missing if h not in inserted])
+
+    def prefetch(self, household_ids: Iterable[uuid.UUID]) -> None:
+        """Cache, in one query, the keys of these households the cache lacks (a batch of stored events about to be
+        read: the relay's page, an auditor's chunk, an aggregate's history). A household without a key, or whose
+        key does not unwrap, is left to :meth:`key` to refuse, for the events that need it (an auditor lists each)."""
+        stale = [h for h in household_ids if self._fresh(h) is None]
+        if not stale:
+            return
+        # The keys read before a refused one stay cached; key() reads the rest one by one, and refuses that one.
+        with suppress(KeyConfigError):
+            self._load(stale)
 
     def destroy(self, household_id: uuid.UUID) -> bool:
         """Erase the household's data key (the row stays, with destroyed_at): every personal field sealed with it
@@ -200,6 +218,10 @@ class Vault:
             found[household_id] = key
             self._remember(household_id, key)
         return found
+
+    def _fresh(self, household_id: uuid.UUID) -> tuple[AESGCM | None, float] | None:
+        cached = self._cache.get(household_id)
+        return cached if cached is not None and time.monotonic() - cached[1] < self._cache_seconds else None
 
     def _remember(self, household_id: uuid.UUID, key: AESGCM | None) -> None:
         self._cache[household_id] = (key, time.monotonic())

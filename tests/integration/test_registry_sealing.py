@@ -8,16 +8,19 @@ import dataclasses
 import json
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from berdaya.audit.replay import replay
 from services.registry.application import RegistryApplication
 from services.registry.commands import ImportRegions, RegisterHousehold
 from services.registry.domain import Group, Household
 from services.registry.sealing import ERASED, SealBroken
-from services.registry.vault import KEK_VARIABLE, KeyEncryptionKey, new_kek
+from services.registry.vault import KEK_VARIABLE, KeyEncryptionKey, Vault, new_kek
 from shared.actor import Actor
 from shared.ed25519 import KeyConfigError
 from shared.regions import load_region_csv
@@ -125,27 +128,102 @@ def test_a_groups_members_are_sealed_with_their_own_households_keys(registry):
     assert read.roles == formed.roles  # the role holders' households keep their keys
 
 
-def test_a_tampered_or_moved_ciphertext_is_refused_not_read(registry):
+def test_a_tampered_or_moved_box_is_refused_not_read(registry):
     first, second = (next(e for e in scenario() if isinstance(e, Household.Registered) and e.kk.endswith(n))
                      for n in ("1", "2"))
     one, two = (json.loads(registry.mapper.to_stored_event(e).state) for e in (first, second))
+    topic = registry.mapper.to_stored_event(first).topic
+    (box,) = one["_sealed_"]
+    assert set(box["p"]) >= {"kk", "address", "members.0.nik", "members.0.name", "members.0.birth_date"}
+    assert one["kk"] is None and one["members"][0]["_data_"]["nik"] is None  # their places hold nothing
 
-    def read(state: dict, event) -> Household.Registered:
-        return registry.mapper.to_domain_event(StoredEvent(event.originator_id, 1, registry.mapper.to_stored_event(
-            event).topic, json.dumps(state).encode()))
+    def read(state: dict, version: int = 1) -> Household.Registered:
+        return registry.mapper.to_domain_event(StoredEvent(first.originator_id, version, topic,
+                                                           json.dumps(state).encode()))
 
-    tampered = json.loads(json.dumps(one))
-    box = tampered["address"]["_data_"]["v"]
-    tampered["address"]["_data_"]["v"] = box[:-4] + ("AAAA" if box[-4:] != "AAAA" else "BBBB")
-    with pytest.raises(SealBroken, match="address does not open"):
-        read(tampered, first)
-    moved = {**one, "address": two["address"]}  # household 2's address, sealed with its own key
-    with pytest.raises(SealBroken):
-        read(moved, first)
-    swapped = {**one, "address": one["dtks_id"]}  # same household, another field
-    with pytest.raises(SealBroken, match="address"):
-        read(swapped, first)
-    assert read(one, first).address == first.address  # the untouched state still reads
+    def with_box(**changed) -> dict:
+        return {**one, "_sealed_": [{**box, **changed}]}
+
+    value = box["v"]
+    with pytest.raises(SealBroken, match="address.* do not open"):
+        read(with_box(v=value[:-4] + ("AAAA" if value[-4:] != "AAAA" else "BBBB")))
+    with pytest.raises(SealBroken):  # household 2's box, sealed with its own key
+        read({**one, "_sealed_": two["_sealed_"]})
+    with pytest.raises(SealBroken):  # the same box, its values given to other fields
+        read(with_box(p=[box["p"][1], box["p"][0], *box["p"][2:]]))
+    with pytest.raises(SealBroken):  # the same box in another event of the same household
+        read(one, version=2)
+    assert read(one).address == first.address  # the untouched state still reads
+
+
+def test_a_batch_of_events_of_many_households_reads_their_keys_in_one_query(registry):
+    events = scenario()
+    registry.events.put(events)
+    households = {e.originator_id for e in events if isinstance(e, Household.Event)} | {
+        Household.create_id(m.kk) for e in events if isinstance(e, Group.Formed) for m in e.members}
+    group_id = next(e.originator_id for e in events if isinstance(e, Group.Formed))
+    group_as_of_its_events = None
+    for event in events:
+        if event.originator_id == group_id:
+            group_as_of_its_events = event.mutate(group_as_of_its_events)
+    assert len(households) > 10
+
+    again = RegistryApplication(_url(registry))  # another registry process: no key in its cache
+    try:
+        key_reads = []
+        source = again.mapper.vault
+        again.mapper.vault = Vault(source.kek, lambda: counted(key_reads, again.datastore.transaction(commit=True)))
+        assert len(again.public_events_after(0, 1000)) == len(events)  # the relay's page
+        assert len(key_reads) == 1
+        again.mapper.vault = Vault(source.kek, lambda: counted(key_reads, again.datastore.transaction(commit=True)))
+        assert again.repository.get(group_id).members == group_as_of_its_events.members
+        assert len(key_reads) == 2  # a group's history: its member households' keys, at once
+    finally:
+        again.close()
+
+    with psycopg.connect(_url(registry), autocommit=True, cursor_factory=KeyReadsCounted) as conn:
+        history = replay("registry", conn)  # an auditor's
+    assert history.events_read == len(events) and KeyReadsCounted.reads == 1
+
+
+def test_a_batch_of_households_gets_its_keys_in_two_queries_and_caches_them_as_stored(registry):
+    key_reads = []
+    vault = Vault(registry.vault.kek, lambda: counted(key_reads, registry.datastore.transaction(commit=True)))
+    households = [uuid.uuid4() for _ in range(50)]
+    vault.prepare(households)
+    assert len(key_reads) == 2  # the keys that exist, then the missing ones made in one statement
+    other_process = Vault(registry.vault.kek, lambda: registry.datastore.transaction(commit=True))
+    for household_id in households:
+        sealed = vault.key(household_id).encrypt(bytes(12), b"ok", None)
+        assert other_process.key(household_id).decrypt(bytes(12), sealed, None) == b"ok"
+    assert len(key_reads) == 2
+
+
+def test_an_auditor_lists_the_events_whose_key_does_not_unwrap_and_reads_the_others(registry):
+    (_, broken), (payload, readable) = register(registry, 4), register(registry, 5)
+    with registry.transaction() as cursor:
+        cursor.execute("UPDATE household_keys SET wrapped_key = %s WHERE household_id = %s", (bytes(60), broken))
+    problems = []
+    with psycopg.connect(_url(registry), autocommit=True) as conn:
+        history = replay("registry", conn, problems=problems)
+    assert [(p.kind, "does not unwrap" in p.detail) for p in problems] == [("event_unreadable", True)]
+    assert broken not in history.aggregates and history.aggregates[readable].kk == payload["kk"]
+
+
+@contextmanager
+def counted(reads: list, transaction: AbstractContextManager) -> Iterator:
+    reads.append(1)
+    with transaction as cursor:
+        yield cursor
+
+
+class KeyReadsCounted(psycopg.Cursor):
+    reads = 0
+
+    def execute(self, query, params=None, **kwargs):
+        if "household_keys" in str(query):
+            type(self).reads += 1
+        return super().execute(query, params, **kwargs)
 
 
 def test_a_registry_given_another_kek_refuses_to_start(registry):
