@@ -24,11 +24,7 @@ from typing import Any
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-KEY_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-class KeyConfigError(ValueError):
-    """Signing or verification keys missing or malformed: the process must not start (fail closed)."""
+from shared.keytext import KeyConfigError, key_bytes, valid_key_id
 
 
 class BadSignature(Exception):
@@ -44,19 +40,7 @@ def canonical_json(fields: Mapping[str, Any]) -> bytes:
 
 
 def _key_bytes(text: str, what: str) -> bytes:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise KeyConfigError(f"{what}: not base64") from None
-    if len(raw) != 32:
-        raise KeyConfigError(f"{what}: {len(raw)} bytes, an Ed25519 key has 32")
-    return raw
-
-
-def _key_id(text: str, what: str) -> str:
-    if not KEY_ID_RE.match(text):
-        raise KeyConfigError(f"{what}: key id {text!r} must be 1-64 of A-Z a-z 0-9 . _ -")
-    return text
+    return key_bytes(text, what, "an Ed25519 key")
 
 
 @dataclass(frozen=True)
@@ -72,7 +56,7 @@ class PrivateKey:
         key_id, _, seed = (text or "").strip().partition(":")
         if not seed:
             raise KeyConfigError(f"{what} is not set: '<key id>:<base64 seed>' ({hint})")
-        return cls(_key_id(key_id, what), SigningKey(_key_bytes(seed, what)))
+        return cls(valid_key_id(key_id, what), SigningKey(_key_bytes(seed, what)))
 
     def sign(self, data: bytes) -> str:
         """The base64 signature of ``data``."""
@@ -86,7 +70,7 @@ class PrivateKey:
 
 def new_private_key(key_id: str) -> str:
     """A fresh private key as text."""
-    return f"{_key_id(key_id, 'new key')}:{base64.b64encode(bytes(SigningKey.generate())).decode('ascii')}"
+    return f"{valid_key_id(key_id, 'new key')}:{base64.b64encode(bytes(SigningKey.generate())).decode('ascii')}"
 
 
 class PublicKeys:
@@ -107,7 +91,7 @@ class PublicKeys:
             where = f"{what}, entry for {owner!r}"
             if allowed is not None and owner not in allowed:
                 raise KeyConfigError(f"{where}: not one of {', '.join(allowed)}")
-            keys.setdefault(owner, {})[_key_id(key_id, where)] = VerifyKey(_key_bytes(public, where))
+            keys.setdefault(owner, {})[valid_key_id(key_id, where)] = VerifyKey(_key_bytes(public, where))
         absent = [owner for owner in required if owner not in keys]
         if absent:
             raise KeyConfigError(f"{what} has no key of {', '.join(absent)}: what it signs {missing}")

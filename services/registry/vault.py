@@ -20,9 +20,7 @@ this one's memory until then (docs/security.md).
 from __future__ import annotations
 
 import base64
-import binascii
 import os
-import re
 import time
 import uuid
 from collections import OrderedDict
@@ -36,11 +34,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import Cursor
 from psycopg.rows import tuple_row
 
-from shared.ed25519 import KeyConfigError
+from shared.keytext import KeyConfigError, key_bytes, valid_key_id
 
 KEK_VARIABLE = "REGISTRY_DATA_KEY"
 KEK_FILE_VARIABLE = "REGISTRY_DATA_KEY_FILE"
-KEY_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 NONCE_BYTES = 12  # AES-GCM's 96-bit nonce, random for each encryption
 WRAP_CONTEXT = b"berdaya:household-key:"
 
@@ -68,16 +65,9 @@ class KeyEncryptionKey:
     @classmethod
     def parse(cls, text: str, what: str) -> KeyEncryptionKey:
         key_id, _, encoded = text.strip().partition(":")
-        if not KEY_ID_RE.match(key_id) or not encoded:
-            raise KeyConfigError(f"{what} must be '<key id>:<base64 of 32 bytes>', the key id 1-64 of "
-                                 "A-Z a-z 0-9 . _ - (berdaya keys new-data-key)")
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise KeyConfigError(f"{what}: the key is not base64") from None
-        if len(raw) != 32:
-            raise KeyConfigError(f"{what}: {len(raw)} bytes, the key-encryption key has 32 (AES-256)")
-        return cls(key_id, AESGCM(raw))
+        if not encoded:
+            raise KeyConfigError(f"{what} must be '<key id>:<base64 of 32 bytes>' (berdaya keys new-data-key)")
+        return cls(valid_key_id(key_id, what), AESGCM(key_bytes(encoded, what, "the key-encryption key (AES-256)")))
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> KeyEncryptionKey:
