@@ -69,6 +69,10 @@ def person(c: Call) -> Any:
     return c.rpc("registry", "person", c.reader(), c.path.nik)
 
 
+def access_log(c: Call) -> Any:
+    return c.rpc("registry", "access_log", c.reader(), c.path.nik)
+
+
 def group(c: Call) -> Any:
     return c.rpc("registry", "group", c.reader(), c.path.group_id)
 
@@ -94,6 +98,7 @@ def participant_region(found: dict, c: Call) -> str | None:
 
 HOUSEHOLD = Lookup(household, "household")
 GROUP = Lookup(group, "group")
+ACCESS_LOG = Lookup(access_log, "person")  # the registry reads the log only for a person of the user's region
 PROPOSAL = Lookup(proposal, "proposal")
 GRANT = Lookup(grant, "grant")
 COHORT = Lookup(cohort, "cohort")
@@ -449,6 +454,9 @@ ROUTES: tuple[Route, ...] = (
       tag="households"),
     r("GET", "/people/{nik}", "get_person", "Get a person by NIK", roles=EVERYONE, scope=Lookup(person, "person"),
       run=lambda c: c.resource, response=m.Person, tag="households"),
+    r("GET", "/people/{nik}/access-log", "person_access_log", "Who read a person's data, when and why (the "
+      "registry's access log)", roles=AUDITORS, scope=ACCESS_LOG, run=lambda c: c.resource,
+      response=m.AccessLog, tag="households"),
     r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
       run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households",
       batch_job=True),

@@ -4,6 +4,9 @@
 It names what was read by ids only: the households' ids, and for people shown one by one a keyed hash of the NIK
 (``KeyEncryptionKey.person_hash``), never a NIK, KK or name. Append-only, like the event log (``append_only``): the
 runtime role may INSERT and SELECT it, nothing else. One INSERT per read, however many households a search showed.
+
+A person's entries (``of_person``): the rows naming their NIK's hash, and the rows that read their household (a
+household read shows every member; a search or a group at least the household's KK) — when in doubt, listed.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from datetime import UTC
+from typing import Any
 
 from psycopg import Cursor
 
@@ -44,3 +49,12 @@ class AccessLog:
                 (actor.user, actor.role, actor.region, reader.purpose, reader.route, read,
                  list(dict.fromkeys(str(h) for h in households)),
                  list(dict.fromkeys(self._kek.person_hash(nik) for nik in niks)), returned))
+
+    def of_person(self, nik: str, household_id: str | None) -> list[dict[str, Any]]:
+        """Every read of this person's data, oldest first."""
+        with self._transaction() as cursor:
+            rows = cursor.execute(
+                f"SELECT read_at, username, role, region, purpose, route, read, returned FROM {TABLE} "
+                "WHERE people @> ARRAY[%s] OR households @> ARRAY[%s::uuid] ORDER BY seq",
+                (self._kek.person_hash(nik), household_id)).fetchall()
+        return [{**row, "read_at": row["read_at"].astimezone(UTC).isoformat()} for row in rows]

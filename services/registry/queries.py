@@ -23,7 +23,7 @@ from services.registry.domain import (
     eligible_representatives,
 )
 from services.registry.facts import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryFacts, member_of, standing_of
-from shared.actor import check_region
+from shared.actor import check_region, check_role
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import NIK_RE, check_village, jakarta_today
 from shared.jsonable import event_record, jsonable
@@ -32,6 +32,7 @@ from shared.store import in_region
 from shared.text import fold
 from shared.vocabulary import HEAD_OF_HOUSEHOLD
 
+DATA_AUDITORS = ("auditor", "admin")  # who may read a person's access log and export their data
 FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
 
 
@@ -146,6 +147,48 @@ class RegistryQueries:
         self.access_log.record(reader, read, households=[row["household_id"] for row in shown],
                                niks=[row["nik"] for row in shown] if people else (), returned=len(shown))
 
+    # --- the data subject's rights: who read their data, and everything held about them ----------------------
+
+    def access_log_of(self, reader: ReadBy, nik: str) -> dict:
+        """Every read of the person's data (the access log's entries), for an auditor or an admin of their region."""
+        found = self._data_subject(reader, nik, "read who accessed a person's data")
+        reads = self.access_log.of_person(nik, found["household_id"])
+        self.access_log.record(reader, "access_log", households=[found["household_id"]], niks=[nik])
+        return {"nik": nik, "village_code": found["village_code"], "reads": reads}
+
+    def person_export(self, reader: ReadBy, nik: str) -> dict:
+        """Everything the registry holds about the person: their record, their household as far as it is theirs,
+        its history as far as it concerns them, their KUBE groups and who read their data. (Grants and training
+        answer for what they hold: ``berdaya people export`` asks them.)"""
+        found = self._data_subject(reader, nik, "export a person's data")
+        household = self._load_household(found["kk"])
+        groups = []
+        for row in self.query("SELECT group_id::text, representative_nik FROM group_members WHERE kk = %s",
+                              (household.kk,)):
+            group = self._load_group(row["group_id"])
+            groups.append({"group_id": row["group_id"], "name": group.name, "village_code": group.village_code,
+                           "status": group.status, "representative": row["representative_nik"] == nik,
+                           "roles": sorted(role for role, holder in group.roles.items() if holder == nik)})
+        reads = self.access_log.of_person(nik, found["household_id"])
+        self.access_log.record(reader, "person_export", households=[household.id], niks=[nik])
+        return {
+            "person": jsonable(household.member(nik)),
+            "household": {"household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
+                          "village_code": household.village_code, "address": household.address,
+                          "decile": household.decile, "bdt_status": household.bdt_status},
+            "history": [own for own in (own_part(event_record(e), nik) for e in self.events.get(household.id))
+                        if own is not None],
+            "groups": groups,
+            "reads": reads,
+        }
+
+    def _data_subject(self, reader: ReadBy, nik: str, action: str) -> dict:
+        check_role(reader.actor, DATA_AUDITORS, action)
+        found = self._person(nik)
+        if found is None or not reader.actor.covers(found["village_code"]):
+            raise NotFound("no person with this NIK in your region", field="nik")  # a NIK is personal: not named
+        return found
+
     # --- KUBE groups --------------------------------------------------------------------------------------
 
     def group(self, reader: ReadBy, group_id: str) -> dict:
@@ -225,6 +268,21 @@ class RegistryQueries:
                               "GROUP BY village_code, status", params):
             village(row["village_code"])["groups"][row["status"]] = row["n"]
         return [villages[code] for code in sorted(villages)]
+
+
+def own_part(record: dict, nik: str) -> dict | None:
+    """A household's history entry as far as it concerns one member: a registration shows only them; another
+    member's change is left out (when they became head as another left, not who left); a change of the
+    household's own (status, decile) is theirs too."""
+    details = record["details"]
+    if "members" in details:
+        return {**record, "details": {**details, "members": [m for m in details["members"] if m["nik"] == nik]}}
+    concerned = {details.get("nik"), details.get("new_head_nik"), (details.get("member") or {}).get("nik")} - {None}
+    if concerned and nik not in concerned:
+        return None
+    if details.get("new_head_nik") == nik and details.get("nik") != nik:  # they became head: not who left
+        return {**record, "details": {k: v for k, v in details.items() if k != "nik"}}
+    return record
 
 
 def reader_scope(reader: ReadBy, region: str | None) -> str:

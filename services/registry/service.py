@@ -101,6 +101,14 @@ class RegistryService(BackboneEntrypoints):
     def group(self, reader: dict, group_id: str) -> dict:
         return self.app.group(self.edge.parse(ReadBy, reader), group_id)
 
+    @domain_rpc
+    def access_log(self, reader: dict, nik: str) -> dict:
+        return self.app.access_log_of(self.edge.parse(ReadBy, reader), nik)
+
+    @domain_rpc
+    def person_export(self, reader: dict, nik: str) -> dict:
+        return self.app.person_export(self.edge.parse(ReadBy, reader), nik)
+
     # --- reads of no personal data ---
     @domain_rpc
     def groups(self, village_code: str | None = None, status: str | None = None, page: int = 1,
