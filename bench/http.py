@@ -35,10 +35,11 @@ registration form, the groups, the proposals, the Family School; the head's dash
 arrival to the page rendered, every API call inside included) and the time seen by the browser, p50 and p99;
 ``console_pages_alone`` the same pages from one reader with no load, measured right after.
 
-**Reference, same run:** ``rpc_p50_ms`` is a bare nameko RPC round trip (``registry.household(kk)``, the call
-behind GET /households/{kk}) from a standalone proxy, measured sequentially right after the load: what one hop
-costs on this machine now, with nothing else in the way. The figures move with the machine's load (other
-processes on the 2 cores): compare them with this reference, not across runs.
+**Reference, same run:** ``rpc_p50_ms`` is a bare nameko RPC round trip (``registry.household(reader, kk)``, the
+call behind GET /households/{kk}, its read written into the access log as the gateway's is) from a standalone
+proxy, measured sequentially right after the load: what one hop costs on this machine now, with nothing else in
+the way. The figures move with the machine's load (other processes on the 2 cores): compare them with this
+reference, not across runs.
 
 Prints one JSON object on stdout; progress goes to stderr.
 
@@ -85,12 +86,14 @@ from bench.machine import BenchEnvironment, Services, say
 from berdaya.cli.remote import SigningRpc
 from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
+from shared.actor import Actor
 from shared.config import SERVICES
 from shared.regions import builtin_lampung_selatan
 
 ENV = BenchEnvironment(vhost="berdaya-bench-http",
                        databases={name: f"berdaya_bench_http_{name}" for name in (*SERVICES, "gateway")})
 PASSWORD = "bench-password-1"
+BENCH_AUDITOR = Actor(user="aud.bench", role="auditor", region="")
 VILLAGES = ("18.01.06.2001", "18.01.06.2002", "18.01.04.2001", "18.01.04.2002")
 # The request mix: each kind is drawn while rand.random() is below its bound (10 % registrations, 10 % decile
 # changes, 35 % a household by KK, 20 % a village's households, 15 % proposals, 10 % budgets).
@@ -371,10 +374,13 @@ def main() -> None:
             expect(auditor.get(base + f"/api/v1/households/{kks[index % len(kks)]}", timeout=30))
             sequential.append((time.perf_counter() - began) * 1000)
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as rpc:
+            signer = services.actor_signer()
             for index in range(300):
                 kk = kks[index % len(kks)]
+                # signed ahead, as the gateway signs before it calls: the round trip alone is timed
+                auditor_reads = {"actor": signer.sign(BENCH_AUDITOR), "purpose": "rpc.bench"}
                 began = time.perf_counter()
-                rpc.registry.household(kk)
+                rpc.registry.household(auditor_reads, kk)
                 rpc_latencies.append((time.perf_counter() - began) * 1000)
         result.update({
             "single_client_get_p50_ms": round(statistics.median(sequential), 2),

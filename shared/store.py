@@ -240,8 +240,9 @@ def append_only(table: str) -> list[str]:
 def prepare_database(app_cls: type[ServiceApplication], setup_url: str, runtime_url: str) -> None:
     """Create the service's tables and guards as the owner role, and give the runtime role what it needs only.
 
-    The runtime role may INSERT and SELECT its event log and ledger, never UPDATE, DELETE or TRUNCATE them; it
-    may change read models and tracking. Idempotent; replicas starting together take turns (advisory lock).
+    The runtime role may INSERT and SELECT its event log, ledger and other append-only tables (the registry's
+    access log), never UPDATE, DELETE or TRUNCATE them; it may change read models and tracking. Idempotent; replicas
+    starting together take turns (advisory lock).
     """
     setup, runtime = conninfo_to_dict(setup_url), conninfo_to_dict(runtime_url)
     if (setup.get("host"), setup.get("port"), setup.get("dbname")) != (
@@ -250,7 +251,7 @@ def prepare_database(app_cls: type[ServiceApplication], setup_url: str, runtime_
                            f"({setup.get('dbname')} and {runtime.get('dbname')}): set both")
     env = Environment(app_cls.service_name, {**eventsourcing_env(setup_url), "CREATE_TABLE": "y",
                                              "PROCESS_RECORDER_TOPIC": get_topic(ServiceRecorder)})
-    guarded = [f"{app_cls.service_name}_events"]
+    guarded = [f"{app_cls.service_name}_events", *app_cls.append_only_tables]
     with psycopg.connect(setup_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(f"berdaya:setup:{app_cls.service_name}"),))
         factory = PostgresFactory(env)
@@ -384,6 +385,7 @@ class ServiceApplication(Application):
     audited_tables: ClassVar[Sequence[AuditedTable]] = ()
     mirrored_tables: ClassVar[Sequence[MirroredTable]] = ()  # read models of upstream facts, audited against them
     read_model_ddl: ClassVar[Sequence[str]] = ()
+    append_only_tables: ClassVar[Sequence[str]] = ()  # of read_model_ddl's: guarded as the event log is
     value_objects: ClassVar[Sequence[type]] = ()
     # What the commands read besides their aggregates, built with the application: its read model in PostgreSQL.
     facts_class: ClassVar[Callable[[Any], Any] | None] = None

@@ -23,6 +23,7 @@ from berdaya.cli.demo import CONSOLE_URL, USERS_FILE, Demo, demo_users
 from berdaya.cli.devsecret import development_jwt_secret
 from berdaya.cli.dlq import dlq_app
 from berdaya.cli.keys import keys_app
+from berdaya.cli.people import people_app
 from berdaya.cli.processes import (
     PROCESSES,
     ROOT,
@@ -57,6 +58,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(keys_app, name="keys")
+app.add_typer(people_app, name="people")
 
 
 @app.command()

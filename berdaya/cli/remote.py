@@ -51,7 +51,7 @@ def cli_actor(user: str, region: str = "", role: str = "operator", signer: Actor
         return CliActor(Actor(user=user, role=role, region=region), signer)
     except ValidationError as invalid:
         error = invalid.errors()[0]
-        option = "region" if error["loc"][:1] == ("region",) else "by"  # the role is ours: only these can be wrong
+        option = error["loc"][0] if error["loc"][:1] in (("region",), ("role",)) else "by"
         raise ValidationFailed(option, f"{option}.{error['type']}", f"--{option}: {error['msg']}") from None
 
 

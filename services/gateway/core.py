@@ -90,6 +90,7 @@ class ApiRequest:
     session: str | None = None  # the console's session cookie: the credential instead of a bearer token
     csrf: str | None = None  # the console form's CSRF token: a write under a session needs it
     client: str | None = None  # the peer's address: logins are throttled by it (throttle.py)
+    purpose: str | None = None  # why personal data is read: the console's page (None: the API route itself)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Call:
     resource: Any = None  # what the route's scope looked up (e.g. the household), if it did
     region: str | None = None  # the effective region (lists: the filter applied)
     gateway: Gateway | None = None
+    route_name: str = ""
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # named in the actors it signs
 
     @property
@@ -133,6 +135,11 @@ class Call:
         """The user as the actor of a command, as it travels over RPC: signed by the gateway, for this request."""
         assert self.user is not None and self.gateway is not None
         return self.gateway.actors.sign(self.user.actor(), self.request_id)
+
+    def reader(self) -> dict[str, Any]:
+        """Who reads personal data, and why, as a service's read wants it (``shared.reads``): the user signed as
+        for a command, and the purpose — the console's page, else this API route (the registry's access log)."""
+        return {"actor": self.actor(), "purpose": self.request.purpose or f"api.{self.route_name}"}
 
     def payload(self, **extra: Any) -> dict[str, Any]:
         """The body as the service's command wants it (fields the client left out stay out), plus ``extra``."""
@@ -358,7 +365,7 @@ class Gateway:
             raise invalid("Idempotency-Key", "idempotency_key.required", "this request needs an Idempotency-Key "
                                                                          "header (the same key acts once)")
         body = self._body(route, request)
-        call = Call(user, path, query, body, rpc, request, gateway=self)
+        call = Call(user, path, query, body, rpc, request, gateway=self, route_name=route.name)
         region = route.scope.locate(call)
         if user is not None and region is not None and not covers(user.region, region):
             raise route.scope.outside(user, region)

@@ -247,6 +247,23 @@ class Person(Open):
     village_code: str
 
 
+class AccessLogEntry(Open):
+    read_at: str
+    username: str
+    role: str
+    region: str
+    purpose: str
+    route: str
+    read: str
+    returned: int
+
+
+class AccessLog(Open):
+    nik: str
+    village_code: str
+    reads: list[AccessLogEntry]
+
+
 class PeopleQuery(Paging):
     q: Annotated[str, Field(min_length=2, max_length=100, description="a NIK or KK (16 digits), or any part of a "
                                                                       "name")]

@@ -62,15 +62,19 @@ def r(method: str, path: str, name: str, summary: str, **options: Any) -> Route:
 # --- lookups: the resource a route acts on, fetched to learn its region -------------------------------------
 
 def household(c: Call) -> Any:
-    return c.rpc("registry", "household", c.path.kk)
+    return c.rpc("registry", "household", c.reader(), c.path.kk)
 
 
 def person(c: Call) -> Any:
-    return c.rpc("registry", "person", c.path.nik)
+    return c.rpc("registry", "person", c.reader(), c.path.nik)
+
+
+def access_log(c: Call) -> Any:
+    return c.rpc("registry", "access_log", c.reader(), c.path.nik)
 
 
 def group(c: Call) -> Any:
-    return c.rpc("registry", "group", c.path.group_id)
+    return c.rpc("registry", "group", c.reader(), c.path.group_id)
 
 
 def proposal(c: Call) -> Any:
@@ -94,6 +98,7 @@ def participant_region(found: dict, c: Call) -> str | None:
 
 HOUSEHOLD = Lookup(household, "household")
 GROUP = Lookup(group, "group")
+ACCESS_LOG = Lookup(access_log, "person")  # the registry reads the log only for a person of the user's region
 PROPOSAL = Lookup(proposal, "proposal")
 GRANT = Lookup(grant, "grant")
 COHORT = Lookup(cohort, "cohort")
@@ -240,16 +245,16 @@ def register_household(c: Call) -> dict:
 def search_households(c: Call) -> dict:
     q: m.HouseholdSearch = c.query
     if q.name:
-        return c.rpc("registry", "search_people", q.name, c.region, q.page, q.size)
+        return c.rpc("registry", "search_people", c.reader(), q.name, c.region, q.page, q.size)
     if c.region is None:
         raise ApiError(400, "invalid", "give village (or name) to search households", field="village",
                        rule="village.required")
-    return c.rpc("registry", "households_in", c.region, q.page, q.size)
+    return c.rpc("registry", "households_in", c.reader(), c.region, q.page, q.size)
 
 
 def find_people(c: Call) -> dict:
     q: m.PeopleQuery = c.query
-    return c.rpc("registry", "find_people", q.q, c.region, q.page, q.size)
+    return c.rpc("registry", "find_people", c.reader(), q.q, c.region, q.page, q.size)
 
 
 def household_then(method: str, **fixed: Any):
@@ -280,7 +285,7 @@ def group_then(method: str):
 
 
 def group_candidates(c: Call) -> list:
-    return c.rpc("registry", "group_candidates", c.query.village, c.query.kind)
+    return c.rpc("registry", "group_candidates", c.reader(), c.query.village, c.query.kind)
 
 
 def list_groups(c: Call) -> dict:
@@ -428,7 +433,7 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/households/{kk}", "get_household", "Get a household", roles=EVERYONE, scope=HOUSEHOLD,
       run=lambda c: c.resource, response=m.Household, tag="households"),
     r("GET", "/households/{kk}/history", "household_history", "A household's history", roles=EVERYONE,
-      scope=HOUSEHOLD, run=lambda c: c.rpc("registry", "household_history", c.path.kk),
+      scope=HOUSEHOLD, run=lambda c: c.rpc("registry", "household_history", c.reader(), c.path.kk),
       response=list[m.HistoryEntry], tag="households"),
     r("POST", "/households/{kk}/members", "add_member", "Add a member to a household", roles=OPERATOR,
       scope=HOUSEHOLD, run=household_then("add_member"), body=m.AddMember, response=m.Household, tag="households"),
@@ -449,6 +454,9 @@ ROUTES: tuple[Route, ...] = (
       tag="households"),
     r("GET", "/people/{nik}", "get_person", "Get a person by NIK", roles=EVERYONE, scope=Lookup(person, "person"),
       run=lambda c: c.resource, response=m.Person, tag="households"),
+    r("GET", "/people/{nik}/access-log", "person_access_log", "Who read a person's data, when and why (the "
+      "registry's access log)", roles=AUDITORS, scope=ACCESS_LOG, run=lambda c: c.resource,
+      response=m.AccessLog, tag="households"),
     r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
       run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households",
       batch_job=True),

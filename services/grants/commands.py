@@ -16,6 +16,12 @@ class Acting(Command):
     actor: SignedActor  # verified at the edge: signed by the gateway or the operators' CLI
 
 
+class GroupGrants(Acting):
+    """A read: a KUBE's proposals and grants, for someone whose region covers the group (a person's export)."""
+
+    group_id: Uuid
+
+
 class SetBudgetCeiling(Acting):
     fiscal_year: int = Field(ge=2000, le=2100)
     source: Literal[BUDGET_SOURCES]  # type: ignore[valid-type]

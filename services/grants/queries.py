@@ -5,6 +5,7 @@ grant, with its history, from its events.
 
 from __future__ import annotations
 
+from services.grants.commands import GroupGrants
 from services.grants.domain import PAID, TrancheProgress, check_tranche_order
 from services.grants.readmodel import utc_iso
 from shared.errors import RuleViolated
@@ -55,6 +56,15 @@ class GrantsQueries:
         where, params = in_region("village_code", region)
         return {row["status"]: row["n"] for row in self.query(
             f"SELECT status, count(*) AS n FROM proposals WHERE {where} GROUP BY status", params)}
+
+    def group_grants(self, command: GroupGrants) -> list[dict]:
+        """A KUBE's proposals, each with its grant's amounts if it has one; none outside the actor's region."""
+        rows = self.query(
+            "SELECT p.proposal_id::text, p.village_code, p.status, p.requested_rp, p.approved_rp, p.fiscal_year, "
+            "p.source, g.grant_id::text, g.amount_rp, g.disbursed_rp, g.refunded_rp FROM proposals p "
+            "LEFT JOIN grants g USING (proposal_id) WHERE p.group_id = %s ORDER BY p.updated_at, p.proposal_id",
+            (command.group_id,))
+        return [row for row in rows if command.actor.covers(row["village_code"])]
 
     def proposal(self, proposal_id: str) -> dict:
         proposal = self._proposal(proposal_id)

@@ -129,6 +129,10 @@ class GrantsService(BackboneEntrypoints):
         return self.app.dashboard(region)
 
     @domain_rpc
+    def group_grants(self, payload: dict) -> list[dict]:
+        return self.app.group_grants(self.edge.parse(cmd.GroupGrants, payload))
+
+    @domain_rpc
     def proposal(self, proposal_id: str) -> dict:
         return self.app.proposal(proposal_id)
 

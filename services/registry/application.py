@@ -22,6 +22,8 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Transcoder
 
+from services.registry.access_log import ACCESS_LOG_DDL, AccessLog
+from services.registry.access_log import TABLE as ACCESS_LOG
 from services.registry.commands import (
     AddMember,
     ChangeDecile,
@@ -77,7 +79,8 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
     service_name = "registry"
     upstreams = ("grants",)
     value_objects = (Member, GroupMember, BankAccount)
-    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL)
+    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL, *ACCESS_LOG_DDL)
+    append_only_tables = (ACCESS_LOG,)
     audited_tables = AUDITED_TABLES
     facts_class = SqlRegistryFacts
 
@@ -90,6 +93,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         super().__init__(database_url, setup_url)
         if self.vault is not None:
             self.vault.check()
+            self.access_log = AccessLog(self.vault.kek, self.transaction)
         self.kube_rules = kube_rules or KubeRules()
 
     def construct_mapper(self) -> ServiceMapper:

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError
 
+from services.registry.access_log import AccessLog
 from services.registry.domain import (
     Group,
     Household,
@@ -22,13 +23,16 @@ from services.registry.domain import (
     eligible_representatives,
 )
 from services.registry.facts import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryFacts, member_of, standing_of
+from shared.actor import check_region, check_role
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import NIK_RE, check_village, jakarta_today
 from shared.jsonable import event_record, jsonable
+from shared.reads import ReadBy
 from shared.store import in_region
 from shared.text import fold
 from shared.vocabulary import HEAD_OF_HOUSEHOLD
 
+DATA_AUDITORS = ("auditor", "admin")  # who may read a person's access log and export their data
 FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
 
 
@@ -38,6 +42,7 @@ class RegistryQueries:
 
     kube_rules: KubeRules
     facts: RegistryFacts
+    access_log: AccessLog
 
     # --- region table -------------------------------------------------------------------------------------
 
@@ -61,15 +66,19 @@ class RegistryQueries:
             raise NotFound(f"no KUBE with id {group_id}", field="group_id", group_id=group_id)
         return aggregate
 
-    # --- households and people ----------------------------------------------------------------------------
+    # --- households and people: every read checks the reader's region and is written into the access log ----
 
-    def household(self, kk: str) -> dict | None:
+    def household(self, reader: ReadBy, kk: str) -> dict | None:
+        """The household; None when there is none, or it lies outside the reader's region (the same answer)."""
         try:
             household = self._load_household(kk)
         except NotFound:
             return None
+        if not reader.actor.covers(household.village_code):
+            return None
         group = self.query("SELECT g.group_id::text, g.name FROM group_members gm JOIN groups g USING (group_id) "
                            "WHERE gm.kk = %s", (kk,))
+        self.access_log.record(reader, "household", households=[household.id])
         return {
             "household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
             "village_code": household.village_code, "address": household.address, "decile": household.decile,
@@ -77,48 +86,119 @@ class RegistryQueries:
             "active_group": group[0] if group else None,
         }
 
-    def household_history(self, kk: str) -> list[dict]:
-        household_id = self._load_household(kk).id
-        return [event_record(e) for e in self.events.get(household_id)]
+    def household_history(self, reader: ReadBy, kk: str) -> list[dict]:
+        household = self._load_household(kk)
+        if not reader.actor.covers(household.village_code):
+            raise NotFound(f"no household with KK {kk}", field="kk", kk=kk)  # as a missing one
+        self.access_log.record(reader, "household_history", households=[household.id])
+        return [event_record(e) for e in self.events.get(household.id)]
 
-    def person(self, nik: str) -> dict | None:
+    def person(self, reader: ReadBy, nik: str) -> dict | None:
+        """The person; None when there is none, or outside the reader's region (the same answer)."""
+        found = self._person(nik)
+        if found is None or not reader.actor.covers(found["village_code"]):
+            return None
+        self.access_log.record(reader, "person", households=[found["household_id"]], niks=[nik])
+        return found
+
+    def _person(self, nik: str) -> dict | None:
         rows = self.query("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.marital_status, "
-                          "i.occupation, i.kk, h.village_code, h.bdt_status, h.decile FROM individuals i "
-                          "JOIN households h USING (kk) WHERE i.nik = %s", (nik,))
+                          "i.occupation, i.kk, h.village_code, h.bdt_status, h.decile, h.household_id::text "
+                          "FROM individuals i JOIN households h USING (kk) WHERE i.nik = %s", (nik,))
         return rows[0] if rows else None
 
-    def households_in(self, village_code: str, page: int = 1, size: int = 50) -> dict:
-        return self.page("SELECT kk, household_id::text, dtks_id, village_code, address, decile, bdt_status, "
-                         "member_count FROM households WHERE village_code = %s ORDER BY kk", (village_code,),
-                         page, size)
+    def households_in(self, reader: ReadBy, village_code: str, page: int = 1, size: int = 50) -> dict:
+        check_region(reader.actor, village_code, "read the households of this village")
+        found = self.page("SELECT kk, household_id::text, dtks_id, village_code, address, decile, bdt_status, "
+                          "member_count FROM households WHERE village_code = %s ORDER BY kk", (village_code,),
+                          page, size)
+        self._searched(reader, "households_in", found["items"], people=False)
+        return found
 
-    def search_people(self, name_prefix: str, village_code: str | None = None, page: int = 1,
+    def search_people(self, reader: ReadBy, name_prefix: str, village_code: str | None = None, page: int = 1,
                       size: int = 50) -> dict:
         key = fold(name_prefix)
         if len(key) < 2:
             raise ValidationFailed("name", "search.prefix", "give at least two letters of the name")
-        sql = ("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.kk, h.village_code FROM individuals i "
-               "JOIN households h USING (kk) WHERE i.name_key LIKE %s")
-        params: tuple = (like_escaped(key) + "%",)
-        if village_code:
-            sql, params = sql + " AND h.village_code = %s", (*params, village_code)
-        return self.page(sql + " ORDER BY i.name_key, i.nik", params, page, size)
+        where, region_params = in_region("h.village_code", reader_scope(reader, village_code))
+        sql = ("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.kk, h.village_code, "
+               f"h.household_id::text FROM individuals i JOIN households h USING (kk) WHERE i.name_key LIKE %s "
+               f"AND {where}")
+        found = self.page(sql + " ORDER BY i.name_key, i.nik", (like_escaped(key) + "%", *region_params), page,
+                          size)
+        self._searched(reader, "search_people", found["items"])
+        return found
 
-    def find_people(self, query: str, region: str | None = None, page: int = 1, size: int = 20) -> dict:
+    def find_people(self, reader: ReadBy, query: str, region: str | None = None, page: int = 1,
+                    size: int = 20) -> dict:
         """The desk's search: a NIK or KK (16 digits: the household's every member), else any part of a name.
         The households of the page's people only are read, after ranking."""
-        search = people_search(query, region)
+        search = people_search(query, reader_scope(reader, region))
         found = self.page(search.sql, search.params, page, size, search.order, search.order_params)
         households = {row["kk"]: row for row in self.query(
             "SELECT kk, decile, bdt_status, household_id::text FROM households WHERE kk = ANY(%s)",
             ([person["kk"] for person in found["items"]],))}
         found["items"] = [{**person, **households[person["kk"]]} for person in found["items"]]
+        self._searched(reader, "find_people", found["items"])
+        return found
+
+    def _searched(self, reader: ReadBy, read: str, shown: list[dict], people: bool = True) -> None:
+        """A search or a list in the access log: every household it showed, and each person it showed."""
+        self.access_log.record(reader, read, households=[row["household_id"] for row in shown],
+                               niks=[row["nik"] for row in shown] if people else (), returned=len(shown))
+
+    # --- the data subject's rights: who read their data, and everything held about them ----------------------
+
+    def access_log_of(self, reader: ReadBy, nik: str) -> dict:
+        """Every read of the person's data (the access log's entries), for an auditor or an admin of their region."""
+        found = self._data_subject(reader, nik, "read who accessed a person's data")
+        reads = self.access_log.of_person(nik, found["household_id"])
+        self.access_log.record(reader, "access_log", households=[found["household_id"]], niks=[nik])
+        return {"nik": nik, "village_code": found["village_code"], "reads": reads}
+
+    def person_export(self, reader: ReadBy, nik: str) -> dict:
+        """Everything the registry holds about the person: their record, their household as far as it is theirs,
+        its history as far as it concerns them, their KUBE groups and who read their data. (Grants and training
+        answer for what they hold: ``berdaya people export`` asks them.)"""
+        found = self._data_subject(reader, nik, "export a person's data")
+        household = self._load_household(found["kk"])
+        groups = []
+        for row in self.query("SELECT group_id::text, representative_nik FROM group_members WHERE kk = %s",
+                              (household.kk,)):
+            group = self._load_group(row["group_id"])
+            groups.append({"group_id": row["group_id"], "name": group.name, "village_code": group.village_code,
+                           "status": group.status, "representative": row["representative_nik"] == nik,
+                           "roles": sorted(role for role, holder in group.roles.items() if holder == nik)})
+        reads = self.access_log.of_person(nik, found["household_id"])
+        self.access_log.record(reader, "person_export", households=[household.id], niks=[nik])
+        return {
+            "person": jsonable(household.member(nik)),
+            "household": {"household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
+                          "village_code": household.village_code, "address": household.address,
+                          "decile": household.decile, "bdt_status": household.bdt_status},
+            "history": [own for own in (own_part(event_record(e), nik) for e in self.events.get(household.id))
+                        if own is not None],
+            "groups": groups,
+            "reads": reads,
+        }
+
+    def _data_subject(self, reader: ReadBy, nik: str, action: str) -> dict:
+        check_role(reader.actor, DATA_AUDITORS, action)
+        found = self._person(nik)
+        if found is None or not reader.actor.covers(found["village_code"]):
+            raise NotFound("no person with this NIK in your region", field="nik")  # a NIK is personal: not named
         return found
 
     # --- KUBE groups --------------------------------------------------------------------------------------
 
-    def group(self, group_id: str) -> dict:
+    def group(self, reader: ReadBy, group_id: str) -> dict:
         group = self._load_group(group_id)
+        if not reader.actor.covers(group.village_code):
+            raise NotFound(f"no KUBE with id {group_id}", field="group_id", group_id=group_id)  # as a missing one
+        households = self.query("SELECT household_id::text FROM households WHERE kk = ANY(%s)",
+                                ([member.kk for member in group.members],))
+        self.access_log.record(reader, "group", households=[row["household_id"] for row in households],
+                               niks=[*(m.representative_nik for m in group.members), *group.roles.values()])
         return {
             "group_id": str(group.id), "name": group.name, "village_code": group.village_code,
             "business_type": group.business_type, "kind": group.kind, "status": group.status,
@@ -135,9 +215,10 @@ class RegistryQueries:
             sql, params = sql + " AND status = %s", (*params, status)
         return self.page(sql + " ORDER BY village_code, name", params, page, size)
 
-    def group_candidates(self, village_code: str, kind: str = "perempuan") -> list[dict]:
+    def group_candidates(self, reader: ReadBy, village_code: str, kind: str = "perempuan") -> list[dict]:
         """Every household of a village for forming a KUBE of this kind: who may represent it today, or the rule
         that keeps it out."""
+        check_region(reader.actor, village_code, "read the households of this village")
         check_village(village_code, self.facts.regions())
         check_kind(kind)
         today = jakarta_today()
@@ -161,6 +242,7 @@ class RegistryQueries:
                 "excluded": None if refusal is None else {"rule": refusal.rule, "message": refusal.message,
                                                           "details": refusal.details},
             })
+        self._searched(reader, "group_candidates", listed, people=False)
         return listed
 
     # --- totals -------------------------------------------------------------------------------------------
@@ -186,6 +268,29 @@ class RegistryQueries:
                               "GROUP BY village_code, status", params):
             village(row["village_code"])["groups"][row["status"]] = row["n"]
         return [villages[code] for code in sorted(villages)]
+
+
+def own_part(record: dict, nik: str) -> dict | None:
+    """A household's history entry as far as it concerns one member: a registration shows only them; another
+    member's change is left out (when they became head as another left, not who left); a change of the
+    household's own (status, decile) is theirs too."""
+    details = record["details"]
+    if "members" in details:
+        return {**record, "details": {**details, "members": [m for m in details["members"] if m["nik"] == nik]}}
+    concerned = {details.get("nik"), details.get("new_head_nik"), (details.get("member") or {}).get("nik")} - {None}
+    if concerned and nik not in concerned:
+        return None
+    if details.get("new_head_nik") == nik and details.get("nik") != nik:  # they became head: not who left
+        return {**record, "details": {k: v for k, v in details.items() if k != "nik"}}
+    return record
+
+
+def reader_scope(reader: ReadBy, region: str | None) -> str:
+    """The region a search covers: the one asked for, which the reader's must cover; else the reader's."""
+    if region:
+        check_region(reader.actor, region, "search this region")
+        return region
+    return reader.actor.region
 
 
 def check_kk_shape(kk: str) -> str:

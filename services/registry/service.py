@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.registry import commands
 from services.registry.application import RegistryApplication
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
+from shared.reads import ReadBy
 
 
 class RegistryService(BackboneEntrypoints):
@@ -66,39 +67,49 @@ class RegistryService(BackboneEntrypoints):
     def dissolve_group(self, payload: dict) -> None:
         self.app.dissolve_group(self.edge.parse(commands.DissolveGroup, payload))
 
-    # --- queries ---
+    # --- reads of personal data: each names who reads (verified here, as a command's actor) and why ---
     @domain_rpc
-    def household(self, kk: str) -> dict | None:
-        return self.app.household(kk)
+    def household(self, reader: dict, kk: str) -> dict | None:
+        return self.app.household(self.edge.parse(ReadBy, reader), kk)
 
     @domain_rpc
-    def household_history(self, kk: str) -> list[dict]:
-        return self.app.household_history(kk)
+    def household_history(self, reader: dict, kk: str) -> list[dict]:
+        return self.app.household_history(self.edge.parse(ReadBy, reader), kk)
 
     @domain_rpc
-    def person(self, nik: str) -> dict | None:
-        return self.app.person(nik)
+    def person(self, reader: dict, nik: str) -> dict | None:
+        return self.app.person(self.edge.parse(ReadBy, reader), nik)
 
     @domain_rpc
-    def households_in(self, village_code: str, page: int = 1, size: int = 50) -> dict:
-        return self.app.households_in(village_code, page, size)
+    def households_in(self, reader: dict, village_code: str, page: int = 1, size: int = 50) -> dict:
+        return self.app.households_in(self.edge.parse(ReadBy, reader), village_code, page, size)
 
     @domain_rpc
-    def search_people(self, name_prefix: str, village_code: str | None = None, page: int = 1, size: int = 50) -> dict:
-        return self.app.search_people(name_prefix, village_code, page, size)
+    def search_people(self, reader: dict, name_prefix: str, village_code: str | None = None, page: int = 1,
+                      size: int = 50) -> dict:
+        return self.app.search_people(self.edge.parse(ReadBy, reader), name_prefix, village_code, page, size)
 
     @domain_rpc
-    def find_people(self, query: str, region: str | None = None, page: int = 1, size: int = 20) -> dict:
-        return self.app.find_people(query, region, page, size)
+    def find_people(self, reader: dict, query: str, region: str | None = None, page: int = 1, size: int = 20) -> dict:
+        return self.app.find_people(self.edge.parse(ReadBy, reader), query, region, page, size)
 
     @domain_rpc
-    def group_candidates(self, village_code: str, kind: str = "perempuan") -> list[dict]:
-        return self.app.group_candidates(village_code, kind)
+    def group_candidates(self, reader: dict, village_code: str, kind: str = "perempuan") -> list[dict]:
+        return self.app.group_candidates(self.edge.parse(ReadBy, reader), village_code, kind)
 
     @domain_rpc
-    def group(self, group_id: str) -> dict:
-        return self.app.group(group_id)
+    def group(self, reader: dict, group_id: str) -> dict:
+        return self.app.group(self.edge.parse(ReadBy, reader), group_id)
 
+    @domain_rpc
+    def access_log(self, reader: dict, nik: str) -> dict:
+        return self.app.access_log_of(self.edge.parse(ReadBy, reader), nik)
+
+    @domain_rpc
+    def person_export(self, reader: dict, nik: str) -> dict:
+        return self.app.person_export(self.edge.parse(ReadBy, reader), nik)
+
+    # --- reads of no personal data ---
     @domain_rpc
     def groups(self, village_code: str | None = None, status: str | None = None, page: int = 1,
                size: int = 50) -> dict:

@@ -20,6 +20,8 @@ this one's memory until then (docs/security.md).
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import time
 import uuid
@@ -31,6 +33,8 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from psycopg import Cursor
 from psycopg.rows import tuple_row
 
@@ -40,6 +44,7 @@ KEK_VARIABLE = "REGISTRY_DATA_KEY"
 KEK_FILE_VARIABLE = "REGISTRY_DATA_KEY_FILE"
 NONCE_BYTES = 12  # AES-GCM's 96-bit nonce, random for each encryption
 WRAP_CONTEXT = b"berdaya:household-key:"
+PERSON_INDEX_CONTEXT = b"berdaya:access-log:person"
 
 VAULT_DDL = (
     # Not append-only on purpose: destroying a key overwrites it (wrapped_key NULL, destroyed_at set).
@@ -61,13 +66,16 @@ class KeyMissing(LookupError):
 class KeyEncryptionKey:
     key_id: str
     aead: AESGCM
+    person_index: bytes  # HMAC key of the access log's person identifiers, derived from the same secret
 
     @classmethod
     def parse(cls, text: str, what: str) -> KeyEncryptionKey:
         key_id, _, encoded = text.strip().partition(":")
         if not encoded:
             raise KeyConfigError(f"{what} must be '<key id>:<base64 of 32 bytes>' (berdaya keys new-data-key)")
-        return cls(valid_key_id(key_id, what), AESGCM(key_bytes(encoded, what, "the key-encryption key (AES-256)")))
+        raw = key_bytes(encoded, what, "the key-encryption key (AES-256)")
+        return cls(valid_key_id(key_id, what), AESGCM(raw),
+                   HKDF(SHA256(), 32, salt=None, info=PERSON_INDEX_CONTEXT).derive(raw))
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> KeyEncryptionKey:
@@ -86,6 +94,11 @@ class KeyEncryptionKey:
                                  "keys are wrapped with it, and without it no personal field of the registry's "
                                  "events can be written or read (berdaya keys new-data-key makes one)")
         return cls.parse(text, KEK_VARIABLE)
+
+    def person_hash(self, nik: str) -> str:
+        """A NIK as the access log names its person: HMAC-SHA256 under a key only the registry's secret gives, so
+        the log (or a dump of it) cannot be searched by guessing NIKs, which are few and structured."""
+        return hmac.new(self.person_index, nik.encode("ascii"), hashlib.sha256).hexdigest()
 
     def wrap(self, household_id: uuid.UUID, data_key: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)

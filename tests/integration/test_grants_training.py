@@ -17,7 +17,7 @@ from shared.backbone import Backbone
 from shared.config import SERVICES
 from shared.errors import from_remote
 from tests.integration.test_registry import eligible_households, group
-from tests.support.households import actor
+from tests.support.households import actor, reader
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -124,7 +124,7 @@ def test_a_group_is_funded_in_tranches_and_tranche_two_waits_for_lpj_and_the_fam
         grant = rpc.grants.grant(proposal_id)
         assert [(t["number"], t["amount_rp"]) for t in grant["tranches"]] == [(1, 9_800_000), (2, 4_200_000)]
         # Registry learns the group is funded; training enrols its representatives in a Kalianda cohort.
-        eventually(lambda: rpc.registry.group(group_id)["status"] == "funded")
+        eventually(lambda: rpc.registry.group(reader(), group_id)["status"] == "funded")
         cohorts = eventually(lambda: rpc.training.cohorts(village_code=VILLAGE)["items"])
         cohort_id = cohorts[0]["cohort_id"]
         representatives = [m["representative_nik"] for m in members]

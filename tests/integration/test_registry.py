@@ -20,7 +20,7 @@ from shared.backbone import domain_rpc
 from shared.config import SERVICES
 from shared.errors import from_remote
 from shared.regions import builtin_lampung_selatan
-from tests.support.households import actor, household, nik
+from tests.support.households import actor, household, nik, reader
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -87,7 +87,7 @@ def test_a_nik_registered_in_another_household_is_refused_naming_both_kks(runnin
         claimant["members"][1] = household(1)["members"][1]
         error = refusal(lambda: rpc.registry.register_household(claimant))
         assert error.code == "conflict" and error.details["kks"] == [household(1)["kk"], household(2)["kk"]]
-        assert rpc.registry.household(household(2)["kk"]) is None
+        assert rpc.registry.household(reader(), household(2)["kk"]) is None
 
 
 def test_a_nik_registered_in_another_region_is_refused_without_naming_that_household(running):
@@ -99,7 +99,7 @@ def test_a_nik_registered_in_another_region_is_refused_without_naming_that_house
         error = refusal(lambda: rpc.registry.register_household(claimant))
         assert error.code == "conflict" and error.details["kks"] == [claimant["kk"]]
         assert kalianda["kk"] not in error.message and kalianda["members"][0]["name"] not in error.message
-        assert rpc.registry.household(claimant["kk"]) is None
+        assert rpc.registry.household(reader(), claimant["kk"]) is None
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_a_households_changes_are_its_history_and_reach_grants_and_training(runn
         rpc.registry.remove_member({"kk": kk, "nik": mother, "reason": "death", "actor": op_a,
                                     "new_head_nik": baby["nik"]})
 
-        history = rpc.registry.household_history(kk)
+        history = rpc.registry.household_history(reader(), kk)
         assert [(h["event"], h["by"]) for h in history] == [
             ("Registered", "operator.lamsel"), ("MemberAdded", "operator.a"), ("MemberCorrected", "operator.b"),
             ("MemberRemoved", "operator.a"), ("DecileChanged", "operator.b"), ("MemberRemoved", "operator.a")]
@@ -152,7 +152,7 @@ def test_a_households_changes_are_its_history_and_reach_grants_and_training(runn
                                          "member": {**payload["members"][0], "name": "Ibu Siti Rahayu",
                                                     "marital_status": "", "occupation": ""}}
         assert all(h["at"].endswith("+00:00") for h in history)
-        now = rpc.registry.household(kk)
+        now = rpc.registry.household(reader(), kk)
         assert [(m["nik"], m["relation"]) for m in now["members"]] == [(baby["nik"], "Kepala Keluarga")]
 
         eventually(lambda: (seen := rpc.grants.household(kk)) is not None  # grants may not have it yet
@@ -217,7 +217,7 @@ def test_kube_groups_are_formed_only_by_eligible_households_and_known_downstream
         rpc.registry.change_group_member({"group_id": group_id, "removed_kk": members[0]["kk"],
                                           "added": members[7], "reason": "pindah desa",
                                           "actor": actor("operator.lamsel")})
-        shown = rpc.registry.group(group_id)
+        shown = rpc.registry.group(reader(), group_id)
         assert shown["roles"]["ketua"] == members[7]["representative_nik"]
         assert len(shown["members"]) == 7 and shown["status"] == "formed"
         eventually(lambda: (rpc.grants.group(group_id) or {}).get("members") == shown["members"])
@@ -240,21 +240,22 @@ def test_people_are_found_by_nik_kk_village_and_name_without_case_or_diacritics(
         special["members"][0]["name"] = "Nur'aini Éka Putri"
         rpc.registry.register_household(special)
 
-        page = rpc.registry.households_in("18.01.04.2003", page=2, size=4)
+        page = rpc.registry.households_in(reader(), "18.01.04.2003", page=2, size=4)
         assert (page["total"], page["page"], len(page["items"])) == (11, 2, 4)
-        all_kks = [h["kk"] for p in (1, 2, 3) for h in rpc.registry.households_in("18.01.04.2003", p, 4)["items"]]
+        all_kks = [h["kk"] for p in (1, 2, 3)
+                   for h in rpc.registry.households_in(reader(), "18.01.04.2003", p, 4)["items"]]
         assert sorted(all_kks) == all_kks and len(set(all_kks)) == 11
 
         for prefix in ("nuraini", "NUR'AINI É", "Nuraini eka"):
-            found = rpc.registry.search_people(prefix)
+            found = rpc.registry.search_people(reader(), prefix)
             assert [p["nik"] for p in found["items"]] == [special["members"][0]["nik"]], prefix
-        assert rpc.registry.search_people("Ibu", page=1, size=5)["total"] == 10
-        assert refusal(lambda: rpc.registry.search_people("a")).field == "name"
+        assert rpc.registry.search_people(reader(), "Ibu", page=1, size=5)["total"] == 10
+        assert refusal(lambda: rpc.registry.search_people(reader(), "a")).field == "name"
 
-        person = rpc.registry.person(special["members"][0]["nik"])
+        person = rpc.registry.person(reader(), special["members"][0]["nik"])
         assert person["kk"] == special["kk"] and person["village_code"] == "18.01.04.2003"
-        assert rpc.registry.household(special["kk"])["members"][0]["name"] == "Nur'aini Éka Putri"
-        assert rpc.registry.person("1801060000000000") is None
+        assert rpc.registry.household(reader(), special["kk"])["members"][0]["name"] == "Nur'aini Éka Putri"
+        assert rpc.registry.person(reader(), "1801060000000000") is None
 
 
 HELD_BATCHES: list[int] = []

@@ -27,7 +27,7 @@ from tests.integration.test_grants_training import (
     refusal,
 )
 from tests.integration.test_registry import eligible_households, group
-from tests.support.households import actor, household, nik
+from tests.support.households import actor, household, nik, reader
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -74,7 +74,7 @@ def test_the_desk_finds_people_by_any_part_of_a_name_by_nik_and_by_kk_within_its
         outside = registered(rpc, 5, LAMPUNG_TENGAH, names=("Siti Nuraini", "Joko"))
 
         def names(query: str, region: str | None = "18.01", **paging) -> list[str]:
-            return [p["name"] for p in rpc.registry.find_people(query, region, **paging)["items"]]
+            return [p["name"] for p in rpc.registry.find_people(reader(), query, region, **paging)["items"]]
 
         # The whole name, then its start, then a word's start (closest first), then inside a word; not Lampung
         # Tengah's Siti Nuraini for a Lampung Selatan desk — and without case, diacritics or the apostrophe.
@@ -86,27 +86,27 @@ def test_the_desk_finds_people_by_any_part_of_a_name_by_nik_and_by_kk_within_its
         assert names("Sítì") == ["Siti Nur'aini"]
         assert names("ukmanur", KALIANDA) == [] and names("ukmanur", NATAR) == ["Dewi Sukmanuraini"]
 
-        page = rpc.registry.find_people("nuraini", "18.01", page=2, size=2)
+        page = rpc.registry.find_people(reader(), "nuraini", "18.01", page=2, size=2)
         assert (page["total"], page["page"], page["size"]) == (5, 2, 2)
         assert [p["name"] for p in page["items"]] == ranked[2:4]
 
         # Sixteen digits: a NIK finds its person, a KK (spaces allowed) its household, head first.
         kk = nuraini["kk"]
-        found = rpc.registry.find_people(f"{kk[:4]} {kk[4:8]} {kk[8:12]} {kk[12:]}", "18.01")["items"]
+        found = rpc.registry.find_people(reader(), f"{kk[:4]} {kk[4:8]} {kk[8:12]} {kk[12:]}", "18.01")["items"]
         assert [(p["name"], p["relation"]) for p in found] == [("NURAINI", "Kepala Keluarga"),
                                                                ("Nuraini Putra Lestari", "Anak")]
         assert found[0] == {
             "nik": nuraini["members"][0]["nik"], "name": "NURAINI", "sex": "P",
             "birth_date": nuraini["members"][0]["birth_date"], "relation": "Kepala Keluarga", "kk": kk,
             "village_code": NATAR, "decile": 2, "bdt_status": "active",
-            "household_id": rpc.registry.household(kk)["household_id"]}
+            "household_id": rpc.registry.household(reader(), kk)["household_id"]}
         son = siti["members"][1]["nik"]
-        assert [p["nik"] for p in rpc.registry.find_people(son)["items"]] == [son]
-        assert rpc.registry.find_people(outside["kk"], "18.01")["total"] == 0
-        assert rpc.registry.find_people(outside["kk"])["total"] == 2
+        assert [p["nik"] for p in rpc.registry.find_people(reader(), son)["items"]] == [son]
+        assert rpc.registry.find_people(reader(), outside["kk"], "18.01")["total"] == 0
+        assert rpc.registry.find_people(reader(), outside["kk"])["total"] == 2
 
         for too_short in ("a", " ' ", "É"):
-            error = refusal(lambda q=too_short: rpc.registry.find_people(q))
+            error = refusal(lambda q=too_short: rpc.registry.find_people(reader(), q))
             assert (error.field, error.rule) == ("q", "search.too_short")
 
 
@@ -146,7 +146,7 @@ def test_a_name_search_finds_exactly_the_names_containing_the_fragment_best_matc
         def search(query: str) -> None:
             key = fold(query)
             assume(len(key) >= 2)  # a space and a letter of the name fold to one letter
-            found = rpc.registry.find_people(query, "18.01", size=100)
+            found = rpc.registry.find_people(reader(), query, "18.01", size=100)
             assert {p["nik"] for p in found["items"]} == {n for n, name in people.items() if key in fold(name)}
             assert found["total"] == len(found["items"])
             tiers = [tier(fold(p["name"]), key) for p in found["items"]]
@@ -179,14 +179,14 @@ def test_the_candidates_of_a_village_show_who_may_represent_each_household_and_w
             member("Ayu", "P", years_ago(5), "Anak", 1152)])
         registered(rpc, 116, KALIANDA)  # another village
 
-        candidates = rpc.registry.group_candidates(MAJA)
+        candidates = rpc.registry.group_candidates(reader(), MAJA)
         assert [c["kk"] for c in candidates] == sorted([m["kk"] for m in in_group] + [
             h["kk"] for h in (ready, richer, removed, elderly, men, civil_servant)])
         by_kk = {c["kk"]: c for c in candidates}
 
         def outcome(payload: dict, kind: str = "perempuan") -> tuple:
             shown = by_kk[payload["kk"]] if kind == "perempuan" else next(
-                c for c in rpc.registry.group_candidates(MAJA, kind) if c["kk"] == payload["kk"])
+                c for c in rpc.registry.group_candidates(reader(), MAJA, kind) if c["kk"] == payload["kk"])
             excluded = shown["excluded"]
             return ([e["nik"] for e in shown["eligible"]],
                     excluded and (excluded["rule"], excluded["details"].get("nik")))
@@ -212,8 +212,8 @@ def test_the_candidates_of_a_village_show_who_may_represent_each_household_and_w
         shown = by_kk[elderly["kk"]]["members"]
         assert [(m["name"], m["age"], m["relation"]) for m in shown] == [("Mbah Sumi", 65, "Kepala Keluarga"),
                                                                           ("Pak Darto", 40, "Suami")]
-        assert refusal(lambda: rpc.registry.group_candidates("18.01.06.9999")).rule == "village.unknown"
-        assert refusal(lambda: rpc.registry.group_candidates(MAJA, "campuran")).rule == "kube.kind"
+        assert refusal(lambda: rpc.registry.group_candidates(reader(), "18.01.06.9999")).rule == "village.unknown"
+        assert refusal(lambda: rpc.registry.group_candidates(reader(), MAJA, "campuran")).rule == "kube.kind"
 
 
 # --- the reviewer's queue ---------------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ def test_a_grant_moves_through_the_payables_and_the_lpj_due_and_the_dashboards_c
                                        "approved_rp": 14_000_000, "disbursed_rp": 14_000_000, "lpj_overdue": 1}],
                          "budgets": rpc.grants.budgets()}
         assert rpc.grants.dashboard("18.02")["villages"] == []
-        eventually(lambda: rpc.registry.group(group_id)["status"] == "funded")
+        eventually(lambda: rpc.registry.group(reader(), group_id)["status"] == "funded")
         assert rpc.registry.dashboard("18.01") == [{"village_code": KALIANDA, "households": 7,
                                                    "groups": {"funded": 1}}]
         assert rpc.registry.dashboard("18.02") == [] and rpc.registry.dashboard() == rpc.registry.dashboard("")

@@ -23,7 +23,7 @@ from shared.regions import builtin_lampung_selatan
 from tests.integration.test_gateway import Client, GatewaySystem, free_port
 from tests.integration.test_grants_training import refusal
 from tests.integration.test_registry import eligible_households
-from tests.support.households import actor, household, household_body
+from tests.support.households import actor, household, household_body, reader
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,13 @@ def test_an_rpc_with_a_made_up_actor_is_refused_and_changes_nothing(running: Sys
         assert raw.grants.budgets(2026) == before == []
         error = refusal(lambda: raw.registry.register_household({**household(1, VILLAGE), "actor": made_up(running)}))
         assert error.rule == "actor.unverified"
-        assert raw.registry.household(household(1)["kk"]) is None
+        # a read of personal data is verified as a command is: refused, and nobody's read is logged
+        error = refusal(lambda: raw.registry.person({"actor": made_up(running), "purpose": "rpc.tests"},
+                                                    household(1)["members"][0]["nik"]))
+        assert error.rule == "actor.unverified"
+        assert running.scalar("registry", "SELECT count(*) FROM access_log") == 0
+    with running.rpc() as rpc:
+        assert rpc.registry.household(reader(), household(1)["kk"]) is None
 
 
 def test_a_signed_actor_is_accepted_by_every_service(running: System):
@@ -88,15 +94,15 @@ def test_registry_refuses_a_signed_actor_whose_role_or_region_does_not_allow_the
         facilitator = actor("fasilitator.rina", "facilitator")
         error = refusal(lambda: rpc.registry.register_household({**household(2, VILLAGE), "actor": facilitator}))
         assert error.rule == "role.forbidden"
-        assert rpc.registry.household(household(2)["kk"]) is None
+        assert rpc.registry.household(reader(), household(2)["kk"]) is None
         lamteng = actor("operator.lamteng", "operator", "18.02")  # Lampung Tengah: not Kalianda's
         error = refusal(lambda: rpc.registry.register_household({**household(3, VILLAGE), "actor": lamteng}))
         assert error.rule == "region.scope"
-        assert rpc.registry.household(household(3)["kk"]) is None
+        assert rpc.registry.household(reader(), household(3)["kk"]) is None
 
         kk = household(4)["kk"]
         rpc.registry.register_household(household(4, VILLAGE))  # by an operator of Lampung Selatan
-        before = rpc.registry.household(kk)
+        before = rpc.registry.household(reader(), kk)
         for who, rule in ((lamteng, "region.scope"), (actor("bendahara.lamsel", "treasurer"), "role.forbidden")):
             error = refusal(lambda who=who: rpc.registry.change_decile({"kk": kk, "decile": 9, "actor": who}))
             assert error.rule == rule
@@ -104,7 +110,7 @@ def test_registry_refuses_a_signed_actor_whose_role_or_region_does_not_allow_the
         assert refusal(lambda: rpc.registry.import_regions({"rows": renamed, "source": "forged", "actor": actor(
             "operator.lamsel")})).rule == "role.forbidden"
         assert [row["name"] for row in rpc.registry.region_rows() if row["code"] == "18.01"] != [renamed[0]["name"]]
-        assert rpc.registry.household(kk) == before
+        assert rpc.registry.household(reader(), kk) == before
 
 
 def test_training_refuses_a_signed_actor_whose_role_or_region_does_not_allow_the_command(running: System):

@@ -15,6 +15,12 @@ def actor(user: str, role: str = "operator", region: str = "18.01") -> dict:
     return {"user": user, "role": role, "region": region}
 
 
+def reader(user: str = "reader.tests", role: str = "operator", region: str = "", purpose: str = "rpc.tests") -> dict:
+    """Who reads personal data in a test, and why, as the registry's reads take it (the signing proxy signs the
+    actor): a national operator unless said otherwise, so that a read's answer depends on the data alone."""
+    return {"actor": actor(user, role, region), "purpose": purpose}
+
+
 def nik(regency_district: str, birth: date, sex: str, serial: int) -> str:
     day = birth.day + (40 if sex == "P" else 0)
     return f"{regency_district}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"

@@ -47,7 +47,7 @@ EXAMPLES: dict[str, dict] = {
     "register_household": {"body": {"kk": KK, "dtks_id": "D-1", "village_code": VILLAGE, "decile": 2,
                                     "members": [{**MEMBER, "relation": "Kepala Keluarga"}]}},
     "search_households": {"query": {"village": VILLAGE}},
-    "get_household": {}, "household_history": {}, "get_person": {},
+    "get_household": {}, "household_history": {}, "get_person": {}, "person_access_log": {},
     "find_people": {"query": {"q": "nur'aini", "region": OWN}},
     "add_member": {"body": {"member": MEMBER, "reason": "marriage"}},
     "remove_member": {"body": {"reason": "death"}},
@@ -165,6 +165,8 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
         return {"nik": NIK, "person": located, "enrolments": [], "attendance": []}
     if method in ("household", "person", "group", "proposal", "grant", "cohort"):
         return located
+    if method == "access_log":
+        return {"nik": NIK, "reads": [], **located}
     if method == "region_rows":
         return [{"code": "18.01", "name": "Lampung Selatan", "level": 2}]
     if method == "budgets":

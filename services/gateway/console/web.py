@@ -108,6 +108,7 @@ class View:
     gateway: Gateway
     rpc: Callable[..., Any]
     console: Console
+    purpose: str  # the page's, for the reads of personal data it makes (the registry's access log)
     lang: Language = field(init=False)
     user: User | None = None
     csrf: str = ""
@@ -151,7 +152,7 @@ class View:
             path_params={key: str(value) for key, value in (path or {}).items()},
             args={key: [str(value)] for key, value in (query or {}).items() if value not in (None, "")},
             headers=headers, body=content, session=self.session or "", csrf=self.form.get("_csrf"),
-            client=self.request.remote_addr,
+            client=self.request.remote_addr, purpose=self.purpose,
         )
         response = self.gateway.handle(route, request, self.rpc)
         if response.status >= 400:
@@ -192,7 +193,7 @@ class Console:
     def handle(self, page: Page, request: Request, path: dict[str, str], gateway: Gateway,
                rpc: Callable[..., Any]) -> Response:
         started = time.perf_counter()
-        view = View(request, path, gateway, rpc, self)
+        view = View(request, path, gateway, rpc, self, f"console.{page.run.__name__}")
         try:
             result = self._run(page, view)
         except Refused as refused:

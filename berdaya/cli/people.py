@@ -1,0 +1,85 @@
+"""`berdaya people access-log NIK` and `berdaya people export NIK`: a person's right to know who read their data and
+what is held about them (UU 27/2022), for an auditor or an admin at the person's request.
+
+Both are reads of personal data like any other: the registry checks who asks (the role, and the region of the
+person) and writes them into its access log, as ``cli.people.access_log`` and ``cli.people.export``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
+from rich.table import Table
+
+from berdaya.cli.remote import CliActor, amqp_uri, cli_actor, console, fail
+from shared.errors import BerdayaError, NotFound, from_remote
+
+people_app = typer.Typer(help="a person's data: who read it, and everything held about them", no_args_is_help=True)
+
+ACCESS_LOG_PURPOSE = "cli.people.access_log"
+EXPORT_PURPOSE = "cli.people.export"
+
+
+def export_person(rpc: Any, actor: CliActor, nik: str) -> dict[str, Any]:
+    """Everything held about the person: the registry's record (and its access log), the proposals and grants of
+    their KUBE groups (grants), their Family School enrolments, attendance and certificates (training)."""
+    registry = rpc.registry.person_export({"actor": actor.on_the_wire(), "purpose": EXPORT_PURPOSE}, nik)
+    grants = {group["group_id"]: rpc.grants.group_grants({"actor": actor.on_the_wire(),
+                                                           "group_id": group["group_id"]})
+              for group in registry["groups"]}
+    try:
+        training = rpc.training.participant(nik)
+    except RemoteError as remote:
+        if not isinstance(from_remote(remote.exc_type, remote.value), NotFound):
+            raise
+        training = {"enrolments": [], "attendance": []}  # in no cohort
+    return {"nik": nik, "registry": registry, "grants": grants,
+            "training": {"enrolments": training["enrolments"], "attendance": training["attendance"]}}
+
+
+@people_app.command("access-log")
+def access_log(
+    nik: str = typer.Argument(..., help="the person's NIK"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
+    by: str = typer.Option("auditor", help="who asks (recorded in the access log)"),
+    role: str = typer.Option("auditor", help="auditor or admin: the roles that may read it"),
+    region: str = typer.Option("", help="the region the asker acts for (default: national)"),
+) -> None:
+    """Who read this person's data, when, why and through which route (oldest first)."""
+    try:
+        actor = cli_actor(by, region, role=role)
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=30) as rpc:
+            answer = rpc.registry.access_log({"actor": actor.on_the_wire(), "purpose": ACCESS_LOG_PURPOSE}, nik)
+    except (BerdayaError, RemoteError) as refused:
+        fail(refused)
+    if as_json:
+        print(json.dumps(answer, ensure_ascii=False))
+        return
+    table = Table("when (UTC)", "user", "role", "region", "purpose", "route", "read", "records",
+                  title=f"Reads of this person's data ({len(answer['reads'])})")
+    for entry in answer["reads"]:
+        table.add_row(entry["read_at"], entry["username"], entry["role"], entry["region"] or "national",
+                      entry["purpose"], entry["route"], entry["read"], str(entry["returned"]))
+    console.print(table)
+
+
+@people_app.command("export")
+def export(
+    nik: str = typer.Argument(..., help="the person's NIK"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON on stdout (indented otherwise)"),
+    by: str = typer.Option("auditor", help="who exports (recorded in the access log)"),
+    role: str = typer.Option("auditor", help="auditor or admin: the roles that may export"),
+    region: str = typer.Option("", help="the region the exporter acts for (default: national)"),
+) -> None:
+    """Everything held about the person, as JSON: registry, KUBE groups, grants, Family School, and who read it."""
+    try:
+        actor = cli_actor(by, region, role=role)
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=30) as rpc:
+            exported = export_person(rpc, actor, nik)
+    except (BerdayaError, RemoteError) as refused:
+        fail(refused)
+    print(json.dumps(exported, ensure_ascii=False, indent=None if as_json else 2))
