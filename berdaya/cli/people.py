@@ -8,7 +8,8 @@ person) and writes them into its access log, as ``cli.people.access_log`` and ``
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import typer
 from nameko.exceptions import RemoteError
@@ -22,6 +23,7 @@ people_app = typer.Typer(help="a person's data: who read it, and everything held
 
 ACCESS_LOG_PURPOSE = "cli.people.access_log"
 EXPORT_PURPOSE = "cli.people.export"
+T = TypeVar("T")
 
 
 def export_person(rpc: Any, actor: CliActor, nik: str) -> dict[str, Any]:
@@ -41,21 +43,31 @@ def export_person(rpc: Any, actor: CliActor, nik: str) -> dict[str, Any]:
             "training": {"enrolments": training["enrolments"], "attendance": training["attendance"]}}
 
 
+# Who asks: recorded in the access log; only an auditor or an admin of the person's region may.
+BY = typer.Option("auditor", help="who asks (recorded in the access log)")
+ROLE = typer.Option("auditor", help="auditor or admin: the roles that may ask")
+REGION = typer.Option("", help="the region the asker acts for (default: national)")
+
+
+def asked(by: str, role: str, region: str, ask: Callable[[Any, CliActor], T]) -> T:
+    """``ask(rpc, actor)`` as ``by`` in ``role`` for ``region``; a refusal is printed and the command fails."""
+    try:
+        actor = cli_actor(by, region, role=role)
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=30) as rpc:
+            return ask(rpc, actor)
+    except (BerdayaError, RemoteError) as refused:
+        fail(refused)
+
+
 @people_app.command("access-log")
 def access_log(
     nik: str = typer.Argument(..., help="the person's NIK"),
     as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
-    by: str = typer.Option("auditor", help="who asks (recorded in the access log)"),
-    role: str = typer.Option("auditor", help="auditor or admin: the roles that may read it"),
-    region: str = typer.Option("", help="the region the asker acts for (default: national)"),
+    by: str = BY, role: str = ROLE, region: str = REGION,
 ) -> None:
     """Who read this person's data, when, why and through which route (oldest first)."""
-    try:
-        actor = cli_actor(by, region, role=role)
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=30) as rpc:
-            answer = rpc.registry.access_log({"actor": actor.on_the_wire(), "purpose": ACCESS_LOG_PURPOSE}, nik)
-    except (BerdayaError, RemoteError) as refused:
-        fail(refused)
+    answer = asked(by, role, region, lambda rpc, actor: rpc.registry.access_log(
+        {"actor": actor.on_the_wire(), "purpose": ACCESS_LOG_PURPOSE}, nik))
     if as_json:
         print(json.dumps(answer, ensure_ascii=False))
         return
@@ -71,15 +83,8 @@ def access_log(
 def export(
     nik: str = typer.Argument(..., help="the person's NIK"),
     as_json: bool = typer.Option(False, "--json", help="print JSON on stdout (indented otherwise)"),
-    by: str = typer.Option("auditor", help="who exports (recorded in the access log)"),
-    role: str = typer.Option("auditor", help="auditor or admin: the roles that may export"),
-    region: str = typer.Option("", help="the region the exporter acts for (default: national)"),
+    by: str = BY, role: str = ROLE, region: str = REGION,
 ) -> None:
     """Everything held about the person, as JSON: registry, KUBE groups, grants, Family School, and who read it."""
-    try:
-        actor = cli_actor(by, region, role=role)
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=30) as rpc:
-            exported = export_person(rpc, actor, nik)
-    except (BerdayaError, RemoteError) as refused:
-        fail(refused)
+    exported = asked(by, role, region, lambda rpc, actor: export_person(rpc, actor, nik))
     print(json.dumps(exported, ensure_ascii=False, indent=None if as_json else 2))
