@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import signal
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -17,7 +15,7 @@ from rich.console import Console
 from rich.progress import Progress, TextColumn
 from rich.table import Table
 
-from berdaya.audit import replay, verify
+from berdaya.cli.audit import audit_app
 from berdaya.cli.bdt_import import import_bdt
 from berdaya.cli.demo import CONSOLE_URL, USERS_FILE, Demo, demo_users
 from berdaya.cli.devsecret import development_jwt_secret
@@ -35,7 +33,6 @@ from berdaya.cli.processes import (
     running_pid,
     start_service,
     stop_pid,
-    use_development_data_key,
     wait_until_ready,
 )
 from berdaya.cli.remote import amqp_uri, cli_actor, console, fail
@@ -44,7 +41,6 @@ from services.registry.synth import write_synthetic_bdt
 from shared.actor_assertion import actor_process_environment
 from shared.config import SERVICES
 from shared.contracts.catalog import write_catalog
-from shared.ed25519 import KeyConfigError
 from shared.errors import BerdayaError
 from shared.regions import builtin_lampung_selatan, load_region_csv, load_region_table
 
@@ -52,8 +48,6 @@ app = typer.Typer(help="berdaya — KUBE programme administration (Dinas Sosial 
                   no_args_is_help=True)
 regions_app = typer.Typer(help="the official region table (kode wilayah)", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
-audit_app = typer.Typer(help="for auditors: verify, replay and report from the event logs alone",
-                        no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(dlq_app, name="dlq")
@@ -300,107 +294,3 @@ def import_bdt_command(
         console.print(table)
         if len(report.rejected_rows) > 50:
             console.print(f"… and {len(report.rejected_rows) - 50} more (use --json for all)")
-
-
-def parse_moment(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise typer.BadParameter("give a timezone, e.g. 2026-06-30T23:59:59+07:00")
-    return moment
-
-
-@audit_app.callback()
-def audit_keys() -> None:
-    use_development_data_key()
-
-
-def refused_without_keys(command):
-    """An audit command that cannot read the registry's log (no key-encryption key, or the wrong one) answers with
-    the reason, not a traceback."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except KeyConfigError as refused:
-            fail(BerdayaError(f"the registry's log cannot be read: {refused}"))
-
-    return run
-
-
-@audit_app.command("verify")
-@refused_without_keys
-def audit_verify(
-    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
-    as_of: str | None = typer.Option(None, "--as-of", help="only events up to this moment (ISO 8601 with zone)"),
-) -> None:
-    """Check the ledger's hash chain, rebuild every read model from the events and compare, cross-check services.
-
-    Exit code 1 when anything is wrong. Database URLs: <SERVICE>_AUDIT_DATABASE_URL or the service configs.
-    """
-    result = verify.verify(parse_moment(as_of))
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        show_verification(result)
-    if not result["ok"]:
-        raise typer.Exit(1)
-
-
-def show_verification(result: dict) -> None:
-    out = Console()
-    verdict = "[green]OK[/]" if result["ok"] else f"[red]{len(result['problems'])} problem(s)[/]"
-    out.print(f"audit verify: {verdict} — {result['events_checked']:,} events replayed, "
-              f"{result['ledger_entries_checked']:,} ledger entries checked; ledger head {result['ledger_head']}")
-    if result["problems"]:
-        table = Table("service", "position", "kind", "detail", title="Problems")
-        for problem in result["problems"]:
-            table.add_row(problem["service"], str(problem["position"] or "—"), problem["kind"], problem["detail"])
-        out.print(table)
-    if result["skipped"]:
-        table = Table("service", "upstream event", "skipped at (UTC)", "by", "reason", "halted because",
-                      title="Upstream events skipped by an operator")
-        for skip in result["skipped"]:
-            table.add_row(skip["service"], f"{skip['upstream']} @{skip['position']} {skip['event_type']} "
-                          f"v{skip['event_version']}", skip["skipped_at"], skip["by"], skip["reason"],
-                          skip["halt_reason"])
-        out.print(table)
-
-
-@audit_app.command("replay")
-@refused_without_keys
-def audit_replay(as_of: str = typer.Option(..., "--as-of", help="the moment, e.g. 2026-06-30T23:59:59+07:00")) -> None:
-    """Every grant, budget and group as it was at that moment, from the events alone (JSON)."""
-    print(json.dumps(replay.state_as_of(parse_moment(as_of)), ensure_ascii=False, indent=2))
-
-
-@audit_app.command("seal")
-def audit_seal(by: str = typer.Option("auditor", help="who seals")) -> None:
-    """Publish the ledger's head as an event (grants.ledger.sealed), e.g. daily from cron."""
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=30) as rpc:
-        try:
-            print(json.dumps(rpc.grants.seal_ledger(by)))
-        except RemoteError as remote:
-            fail(remote)
-
-
-@audit_app.command("head")
-def audit_head() -> None:
-    """Today's head of the money ledger's hash chain: keep it somewhere the database administrator cannot reach."""
-    print(json.dumps(verify.ledger_head()))
-
-
-@audit_app.command("report")
-@refused_without_keys
-def audit_report(
-    out: Path = typer.Option(..., "--out", help="folder for the CSV files and report.html (created if needed)"),
-    as_of: str | None = typer.Option(None, "--as-of", help="only events up to this moment (ISO 8601 with zone)"),
-) -> None:
-    """CSV files and an HTML report with charts, each disbursement with who proposed, verified, recommended,
-    approved, instructed and confirmed it, and when. Prints the paths written."""
-    from berdaya.audit.report_files import write_report  # matplotlib: loaded only for the report
-
-    for path in write_report(out, parse_moment(as_of)):
-        print(path)
