@@ -1,11 +1,15 @@
 """Keys as text, as they travel in the environment or a file: ``<key id>:<base64 of 32 bytes>``. Signing keys
-(shared/ed25519.py) and the registry's key-encryption key (services/registry/vault.py) are both written so."""
+(shared/ed25519.py) and the registry's key-encryption key (services/registry/vault.py) are both written so; and the keys
+derived from one secret for several uses (the gateway's replay records, the access log's person hashes)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
+
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 KEY_BYTES = 32
@@ -30,3 +34,8 @@ def key_bytes(text: str, what: str, kind: str) -> bytes:
     if len(raw) != KEY_BYTES:
         raise KeyConfigError(f"{what}: {len(raw)} bytes, {kind} has {KEY_BYTES}")
     return raw
+
+
+def derived_key(secret: bytes, label: bytes) -> bytes:
+    """A 32-byte key for one use (``label``) of a secret, so that one secret can key several things apart (HKDF)."""
+    return HKDF(SHA256(), KEY_BYTES, salt=None, info=label).derive(secret)

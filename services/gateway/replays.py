@@ -17,22 +17,18 @@ import hashlib
 import hmac
 import os
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from shared.keytext import derived_key
 
 SEALED = "aesgcm1:"  # the stored answer's prefix: the scheme, so that another can follow
 NONCE_BYTES = 12
 
 
-def derived_key(secret: str, label: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret.encode())
-
-
 class Replays:
     def __init__(self, secret: str) -> None:
-        self._answers = AESGCM(derived_key(secret, b"berdaya gateway: idempotency answers"))
-        self._requests = derived_key(secret, b"berdaya gateway: idempotency requests")
+        self._answers = AESGCM(derived_key(secret.encode(), b"berdaya gateway: idempotency answers"))
+        self._requests = derived_key(secret.encode(), b"berdaya gateway: idempotency requests")
 
     def request_hash(self) -> hmac.HMAC:
         """A keyed hash to feed the request into."""

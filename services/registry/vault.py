@@ -33,12 +33,10 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from psycopg import Cursor
 from psycopg.rows import tuple_row
 
-from shared.keytext import KeyConfigError, key_bytes, valid_key_id
+from shared.keytext import KeyConfigError, derived_key, key_bytes, valid_key_id
 
 KEK_VARIABLE = "REGISTRY_DATA_KEY"
 KEK_FILE_VARIABLE = "REGISTRY_DATA_KEY_FILE"
@@ -75,7 +73,7 @@ class KeyEncryptionKey:
             raise KeyConfigError(f"{what} must be '<key id>:<base64 of 32 bytes>' (berdaya keys new-data-key)")
         raw = key_bytes(encoded, what, "the key-encryption key (AES-256)")
         return cls(valid_key_id(key_id, what), AESGCM(raw),
-                   HKDF(SHA256(), 32, salt=None, info=PERSON_INDEX_CONTEXT).derive(raw))
+                   derived_key(raw, PERSON_INDEX_CONTEXT))
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> KeyEncryptionKey:
