@@ -112,10 +112,6 @@ class GrantsService(BackboneEntrypoints):
         return self.app.reconcile_statement(self.edge.parse(cmd.ReconcileStatement, payload))
 
     @domain_rpc
-    def statement(self, statement_id: str) -> dict:
-        return self.app.statement(statement_id)
-
-    @domain_rpc
     def seal_ledger(self, by: str) -> dict:
         return self.app.seal_ledger(by)
 

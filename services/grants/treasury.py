@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
 from dataclasses import asdict, replace
 
 from eventsourcing.application import AggregateNotFoundError
@@ -36,17 +35,18 @@ KEEP_REFERENCE = """
     ON CONFLICT (reference) DO NOTHING"""
 
 
+# Read when grants starts: a layout naming an unknown field fails then, not at the bank.
+DEFAULT_LAYOUT, LAYOUTS = load_layouts()
+
+
 class GrantsTreasury:
     """Batch files and statements; uses the application's repository, facts, records and ``_grant``."""
-
-    bank_layouts = load_layouts()
 
     # --- the bulk-transfer file ----------------------------------------------------------------------------
 
     def take_batch(self, command: cmd.TakeBatch) -> dict:
         """The file for the selected instructed payments, which are sent to the bank by taking it. The same
         selection again (a download that broke) returns the same file and sends nothing twice."""
-        default, layouts = self.bank_layouts
         payment_ids = [ref.payment_id for ref in command.payments]
         if len(set(payment_ids)) != len(payment_ids):
             raise ValidationFailed("payments", "batch.duplicate", "a payment is listed twice in the batch")
@@ -61,7 +61,7 @@ class GrantsTreasury:
                 return [], self._batch_file(batch, grants, command.payments, repeated=True)
             except AggregateNotFoundError:
                 pass
-            layout = choose_layout(layouts, command.layout or default)
+            layout = choose_layout(LAYOUTS, command.layout or DEFAULT_LAYOUT)
             for ref in command.payments:
                 grants[ref.proposal_id].mark_sent(ref.payment_id, command.actor)
             total = sum(grants[ref.proposal_id].payment(ref.payment_id)["amount_rp"] for ref in command.payments)
@@ -77,7 +77,7 @@ class GrantsTreasury:
 
     def _batch_file(self, batch: TransferBatch, grants: dict[str, Grant], refs: list[cmd.PaymentRef],
                     repeated: bool) -> dict:
-        layout = choose_layout(self.bank_layouts[1], batch.layout)
+        layout = choose_layout(LAYOUTS, batch.layout)
         lines = [self._transfer_line(grants[ref.proposal_id], ref.payment_id) for ref in refs]
         return {"batch_id": str(batch.id), "file_name": batch_file_name(layout, batch.day, lines),
                 "content": render_batch(layout, batch.day, lines), "count": len(lines), "total_rp": batch.total_rp,
@@ -152,9 +152,6 @@ class GrantsTreasury:
         except BerdayaError as refusal:
             return replace(verdict, verdict="refused", detail=str(refusal))
         return verdict
-
-    def statement(self, statement_id: str) -> dict:
-        return statement_result(self._get(uuid.UUID(statement_id), BankStatement, "statement"), repeated=True)
 
 
 def statement_result(statement: BankStatement, repeated: bool) -> dict:
