@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from berdaya.cli.bank_statement import mt940
 from services.grants import commands as cmd
 from services.grants.application import GrantsApplication
 from services.grants.bankfiles import payment_reference
@@ -20,7 +21,6 @@ from shared.errors import RuleViolated, ValidationFailed
 from tests.integration.test_facts import consumed
 from tests.support.applications import application_fixture
 from tests.support.grants_cast import MIN, MIN2, OP1, PROV, TR, TR2, TR_OTHER, VER, VILLAGE
-from tests.support.statements import mt940
 
 pytestmark = pytest.mark.integration
 

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from berdaya.cli.bank_statement import mt940
 from services.grants.bankfiles import payment_reference
 from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixture)
     GatewaySystem,
@@ -19,7 +20,6 @@ from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixtur
     register_group,
     set_budget,
 )
-from tests.support.statements import mt940
 
 pytestmark = pytest.mark.integration
 

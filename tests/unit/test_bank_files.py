@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from berdaya.cli.bank_statement import mt940
 from services.grants.bankfiles import (
     TransferLine,
     batch_file_name,
@@ -23,7 +24,6 @@ from services.grants.bankfiles import (
 from services.grants.banking import PaymentOnRecord, match_lines
 from services.grants.statements import StatementLine, parse_statement
 from shared.errors import ValidationFailed
-from tests.support.statements import mt940
 
 DAY = date(2026, 12, 2)
 DEFAULT, LAYOUTS = load_layouts()
