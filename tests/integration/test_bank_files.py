@@ -17,7 +17,7 @@ from services.grants.application import GrantsApplication
 from services.grants.bankfiles import payment_reference
 from shared.actor import Actor
 from shared.contracts import registry
-from shared.errors import RuleViolated, ValidationFailed
+from shared.errors import NotYours, RuleViolated, ValidationFailed
 from tests.integration.test_facts import consumed
 from tests.support.applications import application_fixture
 from tests.support.grants_cast import MIN, MIN2, OP1, PROV, TR, TR2, TR_OTHER, VER, VILLAGE
@@ -152,3 +152,15 @@ def test_another_regions_treasurer_finds_no_payment_of_theirs_in_the_statement(g
     result = reconcile(grants, TR_OTHER, mt940(("D", TRANCHE_1, payment_reference(ref["payment_id"]), "BRI1", "T")))
     assert [line["verdict"] for line in result["lines"]] == ["unknown_reference"]
     assert payment_state(grants, ref)["status"] == "sent"
+
+
+def test_only_a_treasurer_takes_a_batch_or_reconciles_a_statement_checked_in_grants_itself(grants):
+    ref = instructed_payment(grants, 1)
+    recorded = events_recorded(grants)
+    with pytest.raises(NotYours) as batch_refusal:
+        grants.take_batch(cmd.TakeBatch(actor=OP1, payments=[ref]))
+    with pytest.raises(NotYours) as statement_refusal:
+        reconcile(grants, OP1, mt940(("D", TRANCHE_1, payment_reference(ref["payment_id"]), "BRI1", "TRF")))
+    assert batch_refusal.value.rule == statement_refusal.value.rule == "role.forbidden"
+    assert events_recorded(grants) == recorded
+    assert payment_state(grants, ref)["status"] == "instructed"
