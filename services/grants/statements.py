@@ -49,7 +49,10 @@ def parse_statement(content: bytes, form: str, csv_path: Path = LAYOUTS_FILE) ->
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("latin-1")  # MT940 is SWIFT's character set; older exports are Latin-1
-    lines = parse_mt940(text) if form == "mt940" else parse_csv(text, csv_path)
+    try:
+        lines = parse_mt940(text) if form == "mt940" else parse_csv(text, csv_path)
+    except csv.Error as exc:  # a cell longer than the csv module takes, a stray quote: not the bank's CSV
+        raise ValidationFailed("statement", "statement.unreadable", f"not a CSV statement: {exc}") from None
     if not lines:
         raise ValidationFailed("statement", "statement.empty", "the statement has no transactions")
     if len(lines) > MAX_LINES:
@@ -62,7 +65,7 @@ def whole_rupiah(value: object, number: int) -> int:
         amount = abs(Decimal(str(value).replace(" ", "")))
     except InvalidOperation:
         raise ValidationFailed("statement", "statement.amount", f"line {number}: {value!r} is not an amount") from None
-    if amount != amount.to_integral_value():
+    if not amount.is_finite() or amount != amount.to_integral_value():
         raise ValidationFailed("statement", "statement.amount", f"line {number}: Rp {amount} is not whole rupiah")
     return int(amount)
 

@@ -89,6 +89,10 @@ def test_a_csv_statement_reads_its_status_and_reason_columns():
     (b"Tanggal,Referensi,Nominal,Status,Referensi Bank,Keterangan\r\nx,BLPS0123456789AB,10.5,BERHASIL,C,\r\n",
      "csv", "statement.amount"),
     (b"x", "pdf", "statement.format"),
+    (b"Tanggal,Referensi,Nominal,Status,Referensi Bank,Keterangan\r\nx,BLPS0123456789AB,Infinity,BERHASIL,C,\r\n",
+     "csv", "statement.amount"),
+    (b"Tanggal,Referensi,Nominal,Status,Referensi Bank,Keterangan\r\n" + b"x" * 200_000 + b",1,1,1,1,1\r\n", "csv",
+     "statement.unreadable"),
 ])
 def test_a_file_that_is_not_a_statement_is_refused_with_its_reason(content, form, rule):
     with pytest.raises(ValidationFailed) as refusal:

@@ -134,7 +134,7 @@ SENTENCES: dict[str, str] = {
     "statement.too_long": N_("The statement has too many lines: upload it in parts."),
     "statement.amount": N_("An amount in the statement is not whole rupiah."),
     "statement.csv_columns": N_("The CSV statement lacks a column it needs (see docs/treasury.md)."),
-    "statement.unreadable": N_("The file is not an MT940 statement."),
+    "statement.unreadable": N_("The file cannot be read as a statement in the format chosen."),
     "idempotency_key.required": N_("This action must be sent from its form."),
     "bast.items": N_("The handover record lists at least one item."),
     "bast.quantity": N_("The quantity is at least 1."),
