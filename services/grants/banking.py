@@ -20,7 +20,7 @@ from datetime import date
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.actor import Actor, check_role
+from shared.actor import Actor, check_region, check_role
 from shared.keys import stable_id
 
 APPLIED = ("confirm", "fail")  # verdicts the statement applies; "recorded_before" needs nothing
@@ -121,6 +121,13 @@ class TransferBatch(Aggregate):
         self.day = day  # the file's date: the same file again carries the same
         self.by = by
 
+    @staticmethod
+    def check_may_take_again(actor: Actor, village_codes: list[str]) -> None:
+        """The file again names the groups' accounts: only a treasurer whose region covers every payment gets it."""
+        check_role(actor, ("treasurer",), "take a bulk-transfer file")
+        for village_code in village_codes:
+            check_region(actor, village_code, "take a bulk-transfer file")
+
 
 class BankStatement(Aggregate):
     """A bank statement, reconciled once: its id is its content's hash, its verdicts what happened to each line."""
@@ -129,9 +136,13 @@ class BankStatement(Aggregate):
     def create_id(sha256: str) -> uuid.UUID:
         return stable_id("bank-statement", sha256)
 
+    @staticmethod
+    def check_may_reconcile(actor: Actor) -> None:
+        check_role(actor, ("treasurer",), "reconcile a bank statement")
+
     @classmethod
     def reconcile(cls, sha256: str, form: str, verdicts: list[LineVerdict], actor: Actor) -> BankStatement:
-        check_role(actor, ("treasurer",), "reconcile a bank statement")
+        cls.check_may_reconcile(actor)
         return cls(sha256=sha256, form=form, verdicts=verdicts, by=actor.user)
 
     @event("Reconciled")

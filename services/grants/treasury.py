@@ -58,6 +58,7 @@ class GrantsTreasury:
                 grants.setdefault(ref.proposal_id, self._grant(ref.proposal_id))
             try:
                 batch: TransferBatch = self.repository.get(batch_id)
+                TransferBatch.check_may_take_again(command.actor, [g.village_code for g in grants.values()])
                 return [], self._batch_file(batch, grants, command.payments, repeated=True)
             except AggregateNotFoundError:
                 pass
@@ -103,6 +104,7 @@ class GrantsTreasury:
             content = base64.b64decode(command.content_base64, validate=True)
         except binascii.Error:
             raise ValidationFailed("content_base64", "statement.encoding", "the statement is not base64") from None
+        BankStatement.check_may_reconcile(command.actor)  # before anything is read, and for a repeated upload too
         statement_id = BankStatement.create_id(content_hash(content))
         lines = parse_statement(content, command.format)
 

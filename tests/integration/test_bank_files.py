@@ -87,6 +87,9 @@ def test_a_batch_file_lists_the_transfers_and_sends_them_once_however_often_it_i
     recorded = events_recorded(grants)
     again = grants.take_batch(cmd.TakeBatch(actor=TR2, payments=list(reversed(refs))))
     assert again["repeated"] and again["batch_id"] == taken["batch_id"] and again["total_rp"] == 2 * TRANCHE_1
+    with pytest.raises(NotYours) as elsewhere:  # the file names the groups' accounts: not for another region
+        grants.take_batch(cmd.TakeBatch(actor=TR_OTHER, payments=refs))
+    assert elsewhere.value.rule == "region.scope"
     assert events_recorded(grants) == recorded
 
 
