@@ -105,7 +105,8 @@ class GrantsTreasury:
         except binascii.Error:
             raise ValidationFailed("content_base64", "statement.encoding", "the statement is not base64") from None
         BankStatement.check_may_reconcile(command.actor)  # before anything is read, and for a repeated upload too
-        statement_id = BankStatement.create_id(content_hash(content))
+        sha256 = content_hash(content)
+        statement_id = BankStatement.create_id(sha256)
         lines = parse_statement(content, command.format)
 
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], dict]:
@@ -118,7 +119,7 @@ class GrantsTreasury:
             changed = {verdict.proposal_id for verdict in verdicts if verdict.verdict in APPLIED}
             for proposal_id in changed:
                 writes.add(UPSERT_GRANT, grant_row(grants[proposal_id]))
-            statement = BankStatement.reconcile(content_hash(content), command.format, verdicts, command.actor)
+            statement = BankStatement.reconcile(sha256, command.format, verdicts, command.actor)
             return [*(grants[p] for p in changed), statement], statement_result(statement, repeated=False)
 
         return self.decide_retrying(attempt)
