@@ -25,7 +25,7 @@ from rich.markup import escape
 
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
-from berdaya.cli.bank_statement import mt940
+from berdaya.bank.statement import mt940
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.processes import (
     PROCESSES,

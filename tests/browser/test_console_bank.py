@@ -14,7 +14,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from berdaya.cli.bank_statement import mt940
+from berdaya.bank.statement import mt940
 from services.grants.bankfiles import payment_reference
 from tests.browser.console import Api, Staff, accessible, go, recommended_proposal, screenshot, submit
 

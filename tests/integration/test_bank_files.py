@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from berdaya.cli.bank_statement import mt940
+from berdaya.bank.statement import mt940
 from services.grants import commands as cmd
 from services.grants.application import GrantsApplication
 from services.grants.bankfiles import payment_reference

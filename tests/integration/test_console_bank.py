@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from berdaya.cli.bank_statement import mt940
+from berdaya.bank.statement import mt940
 from services.grants.bankfiles import payment_reference
 from tests.integration.test_console_audit_users import CONSOLE, browser, console  # noqa: F401
 from tests.integration.test_gateway import GatewaySystem, Staff, approved_proposal, register_group, set_budget

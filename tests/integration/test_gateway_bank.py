@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from berdaya.cli.bank_statement import mt940
+from berdaya.bank.statement import mt940
 from services.grants.bankfiles import payment_reference
 from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixture)
     GatewaySystem,

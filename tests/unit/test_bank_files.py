@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from berdaya.cli.bank_statement import mt940
+from berdaya.bank.statement import mt940
 from services.grants.bankfiles import (
     TransferLine,
     batch_file_name,
