@@ -69,27 +69,26 @@ def verify(rows: Iterator[tuple]) -> tuple[int, list[ChainProblem], str]:
     """
     expected_previous, checked, problems = GENESIS, 0, []
     last_position = 0
-    for seq, originator_id, version, topic, previous, recorded, position, state in rows:
+    for row in rows:
+        _, originator_id, version, topic, previous, recorded, position, state = row
         checked += 1
         if previous != expected_previous:
-            problems.append(ChainProblem(position, "chain_broken", f"{where(seq, originator_id, version, topic)} "
-                                                                   "does not follow the entry before it"))
+            problems.append(ChainProblem(position, "chain_broken", f"{where(row)} does not follow the entry before it"))
         if state is None:
-            problems.append(ChainProblem(None, "event_missing", f"{where(seq, originator_id, version, topic)}: its "
-                                                                "event row is gone (deleted)"))
+            problems.append(ChainProblem(None, "event_missing", f"{where(row)}: its event row is gone (deleted)"))
         elif entry_hash(previous, str(originator_id), version, topic, bytes(state)) != recorded:
-            problems.append(ChainProblem(position, "event_altered", f"{where(seq, originator_id, version, topic)}: "
-                                                                   "the stored event does not match its hash (edited)"))
+            problems.append(ChainProblem(position, "event_altered", f"{where(row)}: the stored event does not match "
+                                                                   "its hash (edited)"))
         if position is not None:
             if position < last_position:
-                problems.append(ChainProblem(position, "order_changed", f"{where(seq, originator_id, version, topic)}"
-                                                                       f": position {position} comes after "
-                                                                       f"{last_position} in the chain"))
+                problems.append(ChainProblem(position, "order_changed", f"{where(row)}: position {position} comes "
+                                                                       f"after {last_position} in the chain"))
             last_position = max(last_position, position)
         expected_previous = recorded
     return checked, problems, expected_previous
 
 
-def where(seq: int, originator_id, version: int, topic: str) -> str:
-    """A problem's ledger entry, named (only when there is a problem: a million entries are walked)."""
+def where(row: tuple) -> str:
+    """A problem's ledger entry, named: only when there is a problem (a million entries are walked)."""
+    seq, originator_id, version, topic = row[:4]
     return f"ledger entry {seq} ({topic.rsplit(':', 1)[-1]} of {originator_id} v{version})"
