@@ -18,9 +18,13 @@ from shared.log import get_logger
 from shared.publishing import ConfirmingPublisher, envelope_message
 from shared.signing import Signer
 from shared.store import ServiceApplication, advisory_key
-from shared.topology import events_exchange
+from shared.topology import StreamRetention, declare_event_topology, events_exchange
 
 RELAY_TRACKING_NAME = "__relay__"
+
+
+def relay_lock_name(service: str) -> str:
+    return f"berdaya:relay:{service}"
 
 
 class Leadership:
@@ -70,6 +74,7 @@ class Relay:
         batch_size: int = 500,
         idle_wait: float = 1.0,
         retry_wait: float = 1.0,
+        stream_retention: StreamRetention = StreamRetention(),
     ) -> None:
         self.app = app
         self.amqp_uri = amqp_uri
@@ -77,9 +82,10 @@ class Relay:
         self.batch_size = batch_size
         self.idle_wait = idle_wait
         self.retry_wait = retry_wait
+        self.stream_retention = stream_retention
         self.log = get_logger(f"{app.service_name}.relay")
         self.leadership = Leadership(
-            conninfo, lock_name=f"berdaya:relay:{app.service_name}", channel=app.recorder.channel_name
+            conninfo, lock_name=relay_lock_name(app.service_name), channel=app.recorder.channel_name
         )
         self.is_leader = False
 
@@ -110,7 +116,7 @@ class Relay:
             connection.ensure_connection(max_retries=1)
             exchange = events_exchange(self.app.service_name)
             publisher = ConfirmingPublisher(connection, exchange.name)
-            exchange(publisher.channel).declare()
+            declare_event_topology(publisher.channel, self.app.service_name, self.stream_retention)
             position = self.app.tracked_position(RELAY_TRACKING_NAME)
             while not stopping.is_set():
                 self.leadership.confirm()

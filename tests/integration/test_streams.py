@@ -1,0 +1,93 @@
+"""The public streams (docs/consumers.md): every event of a source's log, in order, readable by any AMQP client
+from the first; rebuilt from the log after the broker lost one, they hold the same sequence again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kombu import Connection
+
+from services.registry.application import RegistryApplication
+from shared.streams import StreamRebuildRefused, rebuild_stream
+from shared.topology import event_stream_name
+from tests.integration.test_backbone import register
+from tests.support.system import System, eventually
+
+pytestmark = pytest.mark.integration
+
+STREAM = event_stream_name("registry")
+
+
+def read_stream(system: System, count: int) -> list[dict]:
+    """The stream's envelopes from its first, as a plain AMQP client reads them: ``count`` of them, and then
+    whatever more arrives within a second (a stream with extra messages must show them)."""
+    received: list[dict] = []
+    with Connection(system.amqp_uri) as connection:
+        channel = connection.channel()
+        channel.basic_qos(0, 100, False)  # RabbitMQ refuses a stream consumer without a prefetch
+        channel.basic_consume(STREAM, arguments={"x-stream-offset": "first"},
+                              callback=lambda message: (received.append(json.loads(message.body)),
+                                                        channel.basic_ack(message.delivery_tag)))
+        while len(received) < count:
+            connection.drain_events(timeout=30)  # a TimeoutError: fewer than ``count`` in the stream
+        try:
+            while True:
+                connection.drain_events(timeout=1)
+        except TimeoutError:
+            return received
+
+
+def logged_events(system: System) -> list[dict]:
+    with system.rpc() as rpc:
+        status = eventually(lambda: (s := rpc.registry.backbone_status())["relay_position"] == s["last_position"]
+                            and s, message="the relay published the whole log")
+        events = rpc.registry.events_after(0, 5000)
+    assert events[-1]["position"] == status["last_position"]
+    return events
+
+
+def registry_application(system: System) -> RegistryApplication:
+    return RegistryApplication(system.runtime_url("registry"), setup_url=system.database_url("registry"))
+
+
+def rebuild(system: System, **options) -> int:
+    app = registry_application(system)
+    try:
+        return rebuild_stream(app, system.signer("registry"), system.amqp_uri, system.runtime_url("registry"),
+                              **options)
+    finally:
+        app.close()
+
+
+def test_the_stream_holds_the_log_and_a_rebuild_after_its_loss_gives_the_same_sequence(system: System):
+    system.start("registry")
+    register(system, range(20))
+    events = logged_events(system)
+    assert read_stream(system, len(events)) == events
+
+    with pytest.raises(StreamRebuildRefused, match="relay is running"):
+        rebuild(system)
+    system.stop("registry")
+    with pytest.raises(StreamRebuildRefused, match="already holds events"):
+        rebuild(system)
+    assert read_stream(system, len(events)) == events  # refused: untouched
+
+    with Connection(system.amqp_uri) as connection:  # the broker lost it
+        connection.default_channel.queue_delete(STREAM)
+    assert rebuild(system) == len(events)
+    assert read_stream(system, len(events)) == events
+
+    system.start("registry")  # its relay goes on after what the rebuild published
+    register(system, range(20, 25))
+    events = logged_events(system)
+    assert read_stream(system, len(events)) == events
+
+
+def test_a_replacing_rebuild_deletes_the_stream_first(system: System):
+    system.start("registry")
+    register(system, range(5))
+    events = logged_events(system)
+    system.stop("registry")
+    assert rebuild(system, replace=True) == len(events)
+    assert read_stream(system, len(events)) == events
