@@ -4,13 +4,14 @@ from the first; rebuilt from the log after the broker lost one, they hold the sa
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from kombu import Connection
 
 from services.registry.application import RegistryApplication
 from shared.streams import StreamRebuildRefused, rebuild_stream
-from shared.topology import event_stream_name
+from shared.topology import StreamRetention, declare_event_topology, event_stream_name
 from tests.integration.test_backbone import register
 from tests.support.system import System, eventually
 
@@ -91,3 +92,23 @@ def test_a_replacing_rebuild_deletes_the_stream_first(system: System):
     system.stop("registry")
     assert rebuild(system, replace=True) == len(events)
     assert read_stream(system, len(events)) == events
+
+
+def stream_arguments(system: System, name: str) -> dict:
+    listed = subprocess.run(["rabbitmqctl", "--quiet", "list_queues", "-p", system.vhost, "name", "arguments",
+                             "--formatter", "json"], check=True, capture_output=True, text=True, timeout=60)
+    arguments = next(queue["arguments"] for queue in json.loads(listed.stdout) if queue["name"] == name)
+    return {key: value for key, _type, value in arguments}
+
+
+def test_a_stream_keeps_everything_unless_its_retention_is_configured(system: System):
+    system.start("registry")  # with the default settings
+    register(system, range(1))
+    logged_events(system)  # published: its relay has declared the stream
+    assert stream_arguments(system, STREAM) == {"x-queue-type": "stream"}
+
+    retention = StreamRetention.from_settings({"stream_max_age": "30D", "stream_max_bytes": "5000000000"})
+    with Connection(system.amqp_uri) as connection:
+        declare_event_topology(connection.default_channel, "grants", retention)
+    assert stream_arguments(system, event_stream_name("grants")) == {
+        "x-queue-type": "stream", "x-max-age": "30D", "x-max-length-bytes": 5_000_000_000}
