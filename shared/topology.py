@@ -60,9 +60,10 @@ def declare_event_topology(channel, service: str, retention: StreamRetention = S
     re-declaration with other arguments would be refused; change a live stream's retention with a policy)."""
     events_exchange(service)(channel).declare()
     stream = event_stream(service, retention)(channel)
-    if not queue_exists(channel.connection, stream.name):
-        stream.declare()
-    stream.bind_to(exchange=events_exchange(service).name, routing_key="#")
+    if queue_exists(channel.connection, stream.name):
+        stream.bind_to(exchange=events_exchange(service).name, routing_key="#")
+    else:
+        stream.declare()  # with its binding
 
 
 def queue_exists(connection, name: str) -> bool:

@@ -115,7 +115,10 @@ def operation(route: Route, schemas: _Schemas) -> dict:
         op["requestBody"] = {"required": required, "content": {JSON: {"schema": body_schema}}}
     response: dict[str, Any] = {"description": "OK"}
     if route.media_type != JSON:
-        response["content"] = {route.media_type: {"schema": {"type": "string", "contentMediaType": route.media_type}}}
+        # a file in a JSON-based format (+json, e.g. a JSON Schema) is a JSON document to a client; others are bytes
+        file_schema = {"type": "object"} if route.media_type.endswith("+json") else {
+            "type": "string", "contentMediaType": route.media_type}
+        response["content"] = {route.media_type: {"schema": file_schema}}
         response["headers"] = {"Content-Disposition": {"description": "attachment; filename=\"…\"",
                                                        "schema": {"type": "string"}}}
     elif route.response is not None:
