@@ -4,11 +4,13 @@ from the first; rebuilt from the log after the broker lost one, they hold the sa
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
 from kombu import Connection
 
+from berdaya.cli.processes import ROOT
 from services.registry.application import RegistryApplication
 from shared.streams import StreamRebuildRefused, rebuild_stream
 from shared.topology import StreamRetention, declare_event_topology, event_stream_name
@@ -85,12 +87,25 @@ def test_the_stream_holds_the_log_and_a_rebuild_after_its_loss_gives_the_same_se
     assert read_stream(system, len(events)) == events
 
 
-def test_a_replacing_rebuild_deletes_the_stream_first(system: System):
+def berdaya_streams_rebuild(system: System, *options: str) -> subprocess.CompletedProcess:
+    """The operator's command, run as a deployment runs it: with the registry's configuration in the environment."""
+    environment = {**os.environ, **system.key_environment(), "AMQP_URI": system.amqp_uri,
+                   "REGISTRY_DATABASE_URL": system.runtime_url("registry"),
+                   "REGISTRY_SETUP_DATABASE_URL": system.database_url("registry")}
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "berdaya"), "streams", "rebuild", "registry", *options],
+                          env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_refuses_a_running_service_and_replaces_a_stream_when_told(system: System):
     system.start("registry")
     register(system, range(5))
     events = logged_events(system)
+    refused = berdaya_streams_rebuild(system, "--replace")
+    assert refused.returncode == 2 and "relay is running" in refused.stderr, refused.stdout + refused.stderr
     system.stop("registry")
-    assert rebuild(system, replace=True) == len(events)
+    rebuilt = berdaya_streams_rebuild(system, "--replace")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert f"{len(events)} events republished" in rebuilt.stderr  # the CLI talks to people on stderr
     assert read_stream(system, len(events)) == events
 
 
