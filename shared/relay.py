@@ -21,12 +21,16 @@ from shared.log import get_logger
 from shared.publishing import ConfirmingPublisher, envelope_message
 from shared.signing import Signer
 from shared.store import ServiceApplication, advisory_key
-from shared.topology import events_exchange
+from shared.topology import StreamRetention, declare_event_topology, events_exchange
 
 RELAY_TRACKING_NAME = "__relay__"
 # Batches published and awaiting their confirms at once: the next batch is read and sent while the broker stores
 # the previous one. Positions are still recorded one batch at a time, oldest first, each once its confirms came.
 IN_FLIGHT = 2
+
+
+def relay_lock_name(service: str) -> str:
+    return f"berdaya:relay:{service}"
 
 
 class Leadership:
@@ -76,6 +80,7 @@ class Relay:
         batch_size: int = 500,
         idle_wait: float = 1.0,
         retry_wait: float = 1.0,
+        stream_retention: StreamRetention = StreamRetention(),
     ) -> None:
         self.app = app
         self.amqp_uri = amqp_uri
@@ -83,9 +88,10 @@ class Relay:
         self.batch_size = batch_size
         self.idle_wait = idle_wait
         self.retry_wait = retry_wait
+        self.stream_retention = stream_retention
         self.log = get_logger(f"{app.service_name}.relay")
         self.leadership = Leadership(
-            conninfo, lock_name=f"berdaya:relay:{app.service_name}", channel=app.recorder.channel_name
+            conninfo, lock_name=relay_lock_name(app.service_name), channel=app.recorder.channel_name
         )
         self.is_leader = False
 
@@ -116,7 +122,7 @@ class Relay:
             connection.ensure_connection(max_retries=1)
             exchange = events_exchange(self.app.service_name)
             publisher = ConfirmingPublisher(connection, exchange.name)
-            exchange(publisher.channel).declare()
+            declare_event_topology(publisher.channel, self.app.service_name, self.stream_retention)
             read = self.app.tracked_position(RELAY_TRACKING_NAME)
             # Batches published and not yet recorded, oldest first: (last position, last delivery tag).
             in_flight: deque[tuple[int, int]] = deque()

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from shared import edge
+from shared.contracts import CATALOG
 from shared.edge import PositiveRupiah, Rupiah, Text, UserRegion, Uuid
 from shared.vocabulary import (
     ATTENDANCE,
@@ -41,6 +42,8 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Word = Annotated[str, Field(min_length=1, max_length=100)]
 Tranche = Annotated[int, Field(ge=1, le=10)]
 BudgetSource = Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
+EventType = Literal[tuple(sorted({event_type for event_type, _ in CATALOG}))]  # type: ignore[valid-type]
+ContractVersion = Annotated[int, Field(ge=1, le=99)]
 GrantForm = Literal[FORMS]  # type: ignore[valid-type]
 Attendance = Literal[ATTENDANCE]  # type: ignore[valid-type]
 FiscalYear = Annotated[int, Field(ge=2000, le=2100)]

@@ -12,6 +12,7 @@ authorization matrix it exists to show.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from services.gateway.core import (
     BodyRegion,
     Call,
     EachInService,
+    File,
     Lookup,
     National,
     QueryRegion,
@@ -38,9 +40,13 @@ from services.gateway.dashboard import dashboard
 from services.gateway.errors import ApiError, invalid, password_change_required
 from services.gateway.store import DuplicateUser, UnknownUser
 from shared.config import SERVICES
+from shared.contracts import CATALOG
+from shared.contracts.catalog import data_schema
+from shared.errors import NotFound
 from shared.vocabulary import ROLES
 
 API = "/api/v1"
+SCHEMA_MEDIA_TYPE = "application/schema+json"
 EVERYONE = frozenset(ROLES)  # reads: every role (the auditor reads everything; the admin may read)
 OPERATOR = frozenset({"operator"})
 REVIEWERS = frozenset({"verifier", "province", "ministry"})  # the domain checks which level, by the status
@@ -53,7 +59,8 @@ AUDITORS = frozenset({"auditor", "admin"})
 PATH_TYPES: dict[str, Any] = {
     "kk": m.Kk, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
     "cohort_id": m.Uuid, "session_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
-    "source": m.BudgetSource, "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
+    "source": m.BudgetSource, "event_type": m.EventType, "version": m.ContractVersion,
+    "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }
 
 
@@ -237,6 +244,16 @@ def openapi(c: Call) -> dict:
     return document()
 
 
+def event_schema(c: Call) -> File:
+    """A file, not a JSON answer: a schema is no one's data (nothing in it is masked), and served as itself."""
+    event_type, version = c.path.event_type, c.path.version
+    if (event_type, version) not in CATALOG:
+        known = sorted(v for (t, v) in CATALOG if t == event_type)
+        raise NotFound(f"{event_type} has no version {version} (its versions: {known})")
+    schema = json.dumps(data_schema(event_type, version), indent=2, ensure_ascii=False)
+    return File(schema.encode(), f"{event_type}.v{version}.schema.json")
+
+
 # --- registry ------------------------------------------------------------------------------------------------
 
 def register_household(c: Call) -> dict:
@@ -406,6 +423,9 @@ ROUTES: tuple[Route, ...] = (
           run=health, path_types={}, response=m.Health, tag="operations"),
     route("GET", "/openapi.json", "openapi", "This API's OpenAPI 3.1 document", roles=PUBLIC, scope=Unscoped(),
           run=openapi, path_types={}, response=dict, tag="operations"),
+    r("GET", "/schemas/{event_type}/{version}", "event_schema", "The JSON Schema of a public event's data, by type "
+      "and version (docs/asyncapi.json's components; docs/consumers.md)", roles=PUBLIC, scope=Unscoped(),
+      run=event_schema, media_type=SCHEMA_MEDIA_TYPE, tag="events"),
     # auth and users
     r("POST", "/auth/token", "issue_token", "Get a token", roles=PUBLIC, scope=Unscoped(), run=issue_token,
       body=m.TokenRequest, response=m.TokenOut, tag="auth"),
