@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.grants import commands as cmd
+from services.grants.documents import GrantsDocuments
 from services.grants.domain import (
     Budget,
     BudgetLine,
@@ -43,6 +44,7 @@ from services.grants.readmodel import (
     grant_row,
     proposal_row,
 )
+from shared.anchors import DocumentAnchors
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
@@ -51,7 +53,7 @@ from shared.keys import stable_id
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
+class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsDocuments, DocumentAnchors, ServiceApplication):
     service_name = "grants"
     upstreams = ("registry", "training")
     value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine)
