@@ -10,6 +10,7 @@ CPU work that would otherwise stop every other request of this eventlet process.
 from __future__ import annotations
 
 import base64
+import logging
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from eventlet import tpool
 from weasyprint import HTML
 
 DEFAULT_LETTERHEAD = Path(__file__).resolve().parent / "letterhead.yaml"
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per rendering step otherwise
 
 
 @dataclass(frozen=True)

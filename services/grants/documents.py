@@ -37,8 +37,8 @@ class GrantsDocuments:
                 getattr(event, "payment_id", None))
         else:  # a budget's or the seal's: no printout stands on them
             raise NotFound(f"no document has the code {code}", field="code", rule="document.unknown")
-        amount = getattr(event, "amount_rp", None) or (payment or {}).get("amount_rp") or \
-            (proposal.approval or {}).get("amount_rp") or proposal.requested_rp
+        # what the paper states: the event's own amount (an approval, a payment), else the amount proposed
+        amount = getattr(event, "amount_rp", None) or (payment or {}).get("amount_rp") or proposal.requested_rp
         return jsonable({
             "code": code.strip().upper(), "matches": True, "event": type(event).__qualname__,
             "group": proposal.group_name, "village_code": proposal.village_code, "amount_rp": amount,
