@@ -6,6 +6,7 @@ a paper whose event was altered in the database since, is refused; guessing code
 from __future__ import annotations
 
 import io
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -15,7 +16,9 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
+from berdaya.cli.main import app as cli
 from shared.config import SERVICES
 from tests.integration.test_gateway import (
     Client,
@@ -219,6 +222,20 @@ def test_a_paper_whose_event_was_altered_in_the_database_is_refused(paid: Paid):
             conn.execute("ALTER TABLE grants_events ENABLE TRIGGER USER")
     assert status == 404 and answer["error"]["rule"] == "document.unknown", answer
     assert checked(paid.gateway, code)["matches"] is True  # put back: the paper matches again
+
+
+def test_berdaya_audit_check_document_answers_as_the_route_does(paid: Paid):
+    _, code = printed(paid.staff.auditor, f"/api/v1/grants/{paid.cash}/payments/{paid.payment}/printouts/provenance")
+    environment = {"AMQP_URI": paid.gateway.system.amqp_uri}
+    result = CliRunner().invoke(cli, ["audit", "check-document", code, "--json"], env=environment)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == checked(paid.gateway, code)
+    shown = CliRunner().invoke(cli, ["audit", "check-document", code.lower()], env=environment)
+    said = " ".join(shown.stdout.split())  # as one line: the terminal's width wraps it
+    assert shown.exit_code == 0 and "matches what berdaya recorded" in said and "Rp 9.800.000" in said, said
+    forged = CliRunner().invoke(cli, ["audit", "check-document", code[:-1] + ("0" if code[-1] != "0" else "1")],
+                                env=environment)
+    assert forged.exit_code == 2 and "no document has the code" in " ".join(forged.stderr.split()), forged.output
 
 
 def test_nothing_is_printed_before_it_happened(paid: Paid):
