@@ -585,25 +585,26 @@ ROUTES: tuple[Route, ...] = (
     # printouts (PDF, docs/documents.md): each carries the code of the event it stands on, which anyone may check
     r("GET", "/proposals/{proposal_id}/printouts/letter", "print_proposal_letter", "The district's letter proposing "
       "a verified KUBE proposal to the province (PDF)", roles=EVERYONE, scope=PROPOSAL,
-      run=printouts.proposal_letter, media_type=PDF, tag="printouts"),
+      run=printouts.on_request(printouts.proposal_letter), media_type=PDF, tag="printouts"),
     r("GET", "/proposals/{proposal_id}/printouts/decision-annex", "print_decision_annex", "The annex of an "
       "approval: the amount and the families who benefit, NIK and KK masked (PDF)", roles=EVERYONE, scope=PROPOSAL,
-      run=printouts.decision_annex, media_type=PDF, tag="printouts"),
+      run=printouts.on_request(printouts.decision_annex), media_type=PDF, tag="printouts"),
     r("GET", "/grants/{proposal_id}/payments/{payment_id}/printouts/bast", "print_bast", "The handover record "
       "(BAST) of an equipment delivery, pre-filled for signing (PDF)", roles=EVERYONE, scope=GRANT,
-      run=printouts.bast, media_type=PDF, tag="printouts"),
+      run=printouts.on_request(printouts.bast, "payment_id"), media_type=PDF, tag="printouts"),
     r("GET", "/grants/{proposal_id}/payments/{payment_id}/printouts/receipt", "print_receipt", "The receipt "
-      "(kuitansi) of a paid tranche (PDF)", roles=EVERYONE, scope=GRANT, run=printouts.receipt, media_type=PDF,
-      tag="printouts"),
+      "(kuitansi) of a paid tranche (PDF)", roles=EVERYONE, scope=GRANT,
+      run=printouts.on_request(printouts.receipt, "payment_id"), media_type=PDF, tag="printouts"),
     r("GET", "/grants/{proposal_id}/payments/{payment_id}/printouts/provenance", "print_provenance", "The "
       "auditor's provenance sheet of a disbursement: every decision it rests on, by whom, when (PDF)",
-      roles=AUDITORS | TREASURER, scope=GRANT, run=printouts.provenance, media_type=PDF, tag="printouts"),
-    r("GET", "/grants/{proposal_id}/tranches/{n}/printouts/lpj", "print_lpj_form", "The LPJ form of a paid "
-      "tranche, with the lines submitted so far (PDF)", roles=EVERYONE, scope=GRANT, run=printouts.lpj_form,
+      roles=AUDITORS | TREASURER, scope=GRANT, run=printouts.on_request(printouts.provenance, "payment_id"),
       media_type=PDF, tag="printouts"),
+    r("GET", "/grants/{proposal_id}/tranches/{n}/printouts/lpj", "print_lpj_form", "The LPJ form of a paid "
+      "tranche, with the lines submitted so far (PDF)", roles=EVERYONE, scope=GRANT,
+      run=printouts.on_request(printouts.lpj_form, "n"), media_type=PDF, tag="printouts"),
     r("GET", "/cohorts/{cohort_id}/participants/{nik}/printouts/certificate", "print_certificate", "The Family "
       "School certificate of a participant who completed it (PDF)", roles=EVERYONE, scope=COHORT,
-      run=printouts.certificate, media_type=PDF, tag="printouts"),
+      run=printouts.on_request(printouts.certificate, "nik"), media_type=PDF, tag="printouts"),
     route("GET", "/verify/{code}", "verify_document", "Check a printout's verification code: whether it matches "
           "what berdaya recorded, and the non-personal essentials to compare with the paper (public, throttled)",
           roles=PUBLIC, scope=Unscoped(), run=printouts.verify_document, path_types=PATH_TYPES,

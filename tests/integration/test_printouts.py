@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from berdaya.cli.main import app as cli
+from berdaya.cli.papers import print_papers
 from shared.config import SERVICES
 from tests.integration.test_gateway import (
     Client,
@@ -236,6 +237,19 @@ def test_berdaya_audit_check_document_answers_as_the_route_does(paid: Paid):
     forged = CliRunner().invoke(cli, ["audit", "check-document", code[:-1] + ("0" if code[-1] != "0" else "1")],
                                 env=environment)
     assert forged.exit_code == 2 and "no document has the code" in " ".join(forged.stderr.split()), forged.output
+
+
+def test_the_demo_prints_a_receipt_and_a_certificate_whose_codes_match(paid: Paid, tmp_path):
+    """What `make demo` calls (berdaya/cli/demo.py), for a group paid and a representative who completed."""
+    with paid.gateway.system.rpc() as rpc:
+        printed = print_papers(rpc, tmp_path / "printouts", paid.cash, paid.graduate,
+                               {"user": "op.demo", "role": "operator", "region": "18.01"})
+    receipt, certificate = printed
+    assert receipt["path"].name.startswith("kuitansi-L") and certificate["path"].name.startswith("sertifikat-T")
+    assert "KUITANSI" in text_of(receipt["path"].read_bytes()) and receipt["check"]["amount_rp"] == 9_800_000
+    assert "Siti Aminah 700" in text_of(certificate["path"].read_bytes())
+    assert all(paper["check"]["matches"] and paper["code"] in paper["path"].name for paper in printed)
+    assert checked(paid.gateway, certificate["code"]) == certificate["check"]
 
 
 def test_nothing_is_printed_before_it_happened(paid: Paid):

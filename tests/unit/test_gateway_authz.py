@@ -162,7 +162,8 @@ class FakeStore:
 
 # What a printout reads of a resource besides its region (the papers themselves: tests/integration/test_printouts.py).
 PAID_PAYMENT = {"payment_id": UUID, "tranche": 1, "status": "confirmed", "amount_rp": 1_000_000, "kind": "cash"}
-PRINTED = {"group_id": UUID, "name": "Siti", "members": [], "roles": {}, "approval": {}, "budget_lines": [],
+PRINTED = {"group_id": UUID, "proposal_id": UUID, "cohort_id": UUID, "name": "Siti", "members": [], "roles": {},
+           "approval": {}, "budget_lines": [],
            "payments": [PAID_PAYMENT], "participants": [{"nik": NIK}],
            "history": [{"event": event, "by": "x", "at": f"{TODAY}T10:00:00+07:00", "details": {}}
                        for event in ("Verified", "Approved")]}
