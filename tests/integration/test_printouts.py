@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from berdaya.cli.main import app as cli
 from berdaya.cli.papers import print_papers
 from shared.config import SERVICES
+from tests.integration.test_console_audit_users import Browser as ConsoleBrowser
 from tests.integration.test_gateway import (
     Client,
     GatewaySystem,
@@ -60,7 +61,7 @@ def paid() -> Iterator[Paid]:
         for service in SERVICES:
             system.start(service)
         system.import_regions()
-        gateway = GatewaySystem(system).start()
+        gateway = GatewaySystem(system, CONSOLE_SECURE_COOKIES="false").start()  # plain http: cookies sent back
         staff = Staff(gateway)
         set_budget(staff)
         group_id, households = register_group(staff, 700)
@@ -250,6 +251,29 @@ def test_the_demo_prints_a_receipt_and_a_certificate_whose_codes_match(paid: Pai
     assert "Siti Aminah 700" in text_of(certificate["path"].read_bytes())
     assert all(paper["check"]["matches"] and paper["code"] in paper["path"].name for paper in printed)
     assert checked(paid.gateway, certificate["code"]) == certificate["check"]
+
+
+def test_the_console_pages_link_each_paper_where_it_belongs(paid: Paid):
+    """The Print links of the grant, proposal and cohort pages, followed in a logged-in console session."""
+    pages = {  # who, the page, the papers linked from it
+        "bendahara.lamsel": (f"/console/grants/{paid.cash}", ["print/receipt", "print/provenance", "print/lpj"]),
+        "op.kalianda": (f"/console/grants/{paid.equipment}", ["print/bast"]),
+        "kabid.lamsel": (f"/console/proposals/{paid.cash}", ["print/letter", "print/decision-annex"]),
+        "fasilitator.rina": (f"/console/cohorts/{paid.cohort}", ["print/certificate"]),
+    }
+    for username, (address, papers) in pages.items():
+        browser = ConsoleBrowser(paid.gateway.base).logged_in(username)
+        links = re.findall(r'href="(/console/[^"]+/print/[^"]+)"', browser.page(address))
+        assert sorted({"/".join(link.split("/")[-2:]) for link in links}) == \
+            sorted(papers), (address, links)
+        for link in links:
+            response = browser.get(link)
+            assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf", link
+            assert CODE.search(text_of(response.content)), link
+    auditor = ConsoleBrowser(paid.gateway.base).logged_in("inspektorat")
+    assert "/print/provenance" in auditor.page(f"/console/grants/{paid.cash}")
+    operator = ConsoleBrowser(paid.gateway.base).logged_in("op.kalianda")
+    assert "/print/provenance" not in operator.page(f"/console/grants/{paid.cash}")  # the auditor's and treasurer's
 
 
 def test_nothing_is_printed_before_it_happened(paid: Paid):
