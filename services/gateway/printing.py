@@ -1,6 +1,6 @@
 """Printouts as PDF: a page of the console's templates (templates/print/, in Indonesian) under the office's
 letterhead, with the verification code of the event it stands on and a QR of the address that checks it
-(``GET /verify/{code}``), rendered by WeasyPrint.
+(the console's public page of ``GET /verify/{code}``), rendered by WeasyPrint.
 
 The letterhead is configuration (``LETTERHEAD_FILE``, YAML: office, parent, address, city, head's title, an
 optional logo path); the address the QR points at is ``PUBLIC_URL``. WeasyPrint renders in a native thread: it is
@@ -59,7 +59,8 @@ class Printer:
         self.public_url = public_url.rstrip("/")
 
     def verify_url(self, code: str) -> str:
-        return f"{self.public_url}/verify/{code}"
+        """The console's page of the code (public, in Indonesian; ``GET /verify/{code}`` is the same as JSON)."""
+        return f"{self.public_url}/console/verify/{code}"
 
     def html(self, template: str, code: str, **context: Any) -> str:
         url = self.verify_url(code)

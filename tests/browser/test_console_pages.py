@@ -52,7 +52,7 @@ DOWNLOADS = {"/dashboard.csv", "/audit/report",  # files, not pages
              "/grants/{proposal_id}/payments/{payment_id}/print/provenance",
              "/grants/{proposal_id}/tranches/{n}/print/lpj",
              "/cohorts/{cohort_id}/participants/{nik}/print/certificate"}
-LOGIN = {"/login"}  # checked below, logged out
+LOGIN = {"/login", "/verify/{code}"}  # checked below, logged out (a printout's code: where its QR code leads)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +157,13 @@ def test_the_treasurer_prints_a_paid_tranches_receipt_and_anyone_checks_its_code
     text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "KUITANSI" in text and "Rp 7.000.000" in text and "BRI-PAGES-1" in text, text[:1000]
     code = re.search(r"Kode verifikasi: ([LGT][0-9]+-[0-9A-F]{10})", text)[1]
-    checked = treasurer.request.get(f"{staff.system.base}/verify/{code}")  # the QR's address: no login needed
+    checked = treasurer.request.get(f"{staff.system.base}/verify/{code}")  # anyone, no login needed
     assert checked.ok and checked.json()["matches"] is True and checked.json()["amount_rp"] == 7_000_000
+    context = staff.browser.new_context(locale="id-ID")  # where the QR code leads, opened by someone not logged in
+    staff.contexts.append(context)  # closed with the others
+    anyone = context.new_page()
+    anyone.goto(f"{staff.system.base}/console/verify/{code}")
+    expect(anyone.locator("h1")).to_have_text("Dokumen ini sesuai dengan catatan berdaya")
+    expect(anyone.locator("main")).to_contain_text("Rp 7.000.000")
+    accessible(anyone)
     expect(treasurer.get_by_role("link", name="Cetak formulir LPJ")).to_have_count(1)

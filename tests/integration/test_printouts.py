@@ -192,6 +192,18 @@ def test_the_certificate_code_shows_its_number_not_its_holder(paid: Paid):
     assert "nik" not in answer and paid.graduate not in str(answer)
 
 
+def test_the_qr_code_leads_anyone_to_the_consoles_page_of_the_code(paid: Paid):
+    text, code = printed(paid.staff.treasurer,
+                         f"/api/v1/grants/{paid.cash}/payments/{paid.payment}/printouts/receipt")
+    assert f"http://127.0.0.1:8080/console/verify/{code}" in text.replace(" ", "")  # PUBLIC_URL's default
+    anyone = ConsoleBrowser(paid.gateway.base)  # not logged in, in Indonesian
+    page = anyone.page(f"/console/verify/{code}")
+    assert "Dokumen ini sesuai dengan catatan berdaya" in page and "Rp 9.800.000" in page and "KUBE Mawar" in page
+    assert "Dikonfirmasi bank" in page  # what the code stands on: the bank's confirmation
+    refused = anyone.page(f"/console/verify/{code[:-1]}{'0' if code[-1] != '0' else '1'}", status=404)
+    assert "Tidak ada dokumen dengan kode verifikasi ini" in refused
+
+
 def test_a_forged_code_is_refused_and_the_genuine_one_still_checks_out(paid: Paid):
     _, code = printed(paid.staff.treasurer, f"/api/v1/grants/{paid.cash}/payments/{paid.payment}/printouts/receipt")
     forged = code[:-1] + ("0" if code[-1] != "0" else "1")  # one hex digit changed

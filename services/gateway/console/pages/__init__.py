@@ -27,6 +27,7 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/password", session.password, public=True),
     page("POST", "/password", session.password_post, public=True),
     page("POST", "/language", session.language, public=True),
+    page("GET", "/verify/{code}", printouts.verify, public=True),  # where a printout's QR code leads
     page("GET", "/", home.home),
     # households and people
     page("GET", "/people", households.people),

@@ -1,9 +1,9 @@
 """The printouts, from the "Print" links of the pages where each belongs: the API's PDF routes run as the user (the
-same roles and region as the thing printed), answered as a download."""
+same roles and region as the thing printed), answered as a download; and the page a printout's QR code leads to."""
 
 from __future__ import annotations
 
-from services.gateway.console.web import Download, View
+from services.gateway.console.web import Download, Html, View
 from services.gateway.printouts import PDF
 
 
@@ -38,3 +38,9 @@ def lpj_form(view: View) -> Download:
 
 def certificate(view: View) -> Download:
     return paper(view, "print_certificate", "cohort_id", "nik")
+
+
+def verify(view: View) -> Html:
+    """Where a printout's QR code leads: anyone, without logging in, sees whether the paper matches what berdaya
+    recorded (the API's ``GET /verify/{code}``, throttled the same), in their language."""
+    return view.render("verify.html", check=view.api("verify_document", path={"code": view.path["code"]}))
