@@ -517,6 +517,56 @@ class Payable(Open):
     tranches: list[PayableTranche]
 
 
+class PaymentRef(Body):
+    proposal_id: Uuid
+    payment_id: Uuid
+
+
+class TakeBatch(Body):
+    payments: Annotated[list[PaymentRef], Field(min_length=1, max_length=500)]
+    layout: Annotated[str, Field(max_length=50)] | None = Field(default=None, description="a layout of "
+                                                                "services/grants/bank_layouts.yaml; none: the default")
+
+
+class TransferBatch(Open):
+    """The bulk-transfer file (CSV text) to upload to the bank; its payments are sent by taking it."""
+
+    batch_id: str
+    file_name: str
+    content: str
+    count: int
+    total_rp: int
+    repeated: bool = Field(description="the same selection was taken before: the same file, nothing sent again")
+
+
+class StatementFormat(Params):
+    format: Literal["mt940", "csv"]
+
+
+class StatementLine(Open):
+    line: int
+    reference: str | None
+    amount_rp: int
+    bank_reference: str
+    verdict: str = Field(description="confirm, fail, recorded_before; or, waiting for a person: amount_differs, "
+                                     "unknown_reference, duplicate, not_awaiting, no_bank_reference, refused")
+    detail: str
+    payment_id: str | None
+    proposal_id: str | None
+    awaits_decision: bool
+
+
+class Reconciliation(Open):
+    """What a bank statement did: each line's verdict; uploaded again, the same answer and nothing changed."""
+
+    statement_id: str
+    sha256: str
+    repeated: bool
+    applied: int
+    awaiting: int
+    lines: list[StatementLine]
+
+
 class LpjDue(Open):
     proposal_id: str
     group_name: str

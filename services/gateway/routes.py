@@ -11,6 +11,7 @@ authorization matrix it exists to show.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from services.gateway.core import (
     PUBLIC,
     BodyRegion,
     Call,
+    EachInService,
     Lookup,
     National,
     QueryRegion,
@@ -340,6 +342,15 @@ def deliver(c: Call) -> dict:
                                                 tranche=c.path.n, idempotency_key=idempotency_key(c)))
 
 
+def take_batch(c: Call) -> dict:
+    return c.rpc("grants", "take_batch", c.payload(actor=c.actor()))
+
+
+def reconcile_statement(c: Call) -> dict:
+    return c.rpc("grants", "reconcile_statement", {"actor": c.actor(), "format": c.query.format,
+                                                   "content_base64": base64.b64encode(c.body).decode()})
+
+
 def grant_then(method: str, tranche: bool = False, payment: bool = False):
     def run(c: Call) -> dict:
         extra: dict[str, Any] = {"actor": c.actor(), "proposal_id": c.path.proposal_id}
@@ -521,6 +532,13 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/grants/lpj-due", "lpj_due", "Paid tranches whose LPJ is not accepted yet (overdue ones marked)",
       roles=EVERYONE, scope=QueryRegion(), run=lambda c: c.rpc("grants", "lpj_due", c.region),
       query=m.RegionFilter, response=list[m.LpjDue], tag="grants"),
+    r("POST", "/grants/batches", "take_batch", "Take the bulk-transfer file (CSV for the bank's upload) of instructed "
+      "payments: they are sent to the bank by it; the same selection again is the same file", roles=TREASURER,
+      scope=EachInService(), run=take_batch, body=m.TakeBatch, response=m.TransferBatch, tag="grants"),
+    r("POST", "/grants/statements", "reconcile_statement", "Upload the bank's statement (MT940 or CSV, as sent): "
+      "matching lines confirm or fail their payments, the rest waits for a person; the same statement again "
+      "changes nothing", roles=TREASURER, scope=EachInService(), run=reconcile_statement, query=m.StatementFormat,
+      raw_body="application/octet-stream", max_body=5_000_000, response=m.Reconciliation, tag="grants"),
     r("GET", "/grants/{proposal_id}", "get_grant", "Get a grant: tranches, payments, LPJ, visits",
       roles=EVERYONE, scope=GRANT, run=lambda c: c.resource, response=m.Grant, tag="grants"),
     r("POST", "/grants/{proposal_id}/tranches/{n}/disburse", "disburse_tranche",

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.grants import commands as cmd
+from services.grants.banking import LineVerdict
 from services.grants.documents import GrantsDocuments
 from services.grants.domain import (
     Budget,
@@ -44,6 +45,7 @@ from services.grants.readmodel import (
     grant_row,
     proposal_row,
 )
+from services.grants.treasury import GrantsTreasury
 from shared.anchors import DocumentAnchors
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, RuleViolated
@@ -53,10 +55,11 @@ from shared.keys import stable_id
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsDocuments, DocumentAnchors, ServiceApplication):
+class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDocuments, DocumentAnchors,
+                        ServiceApplication):
     service_name = "grants"
     upstreams = ("registry", "training")
-    value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine)
+    value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine, LineVerdict)
     ledger_events = (Proposal.Approved, Proposal.Cancelled, Grant.Instructed, Grant.Sent, Grant.Confirmed,
                      Grant.Failed, Grant.PaymentCancelled, Grant.DeliveryRecorded, Grant.Delivered, Grant.Refunded,
                      Grant.Cancelled)

@@ -54,6 +54,9 @@ PAGES: tuple[Page, ...] = (
     # grants and money
     page("GET", "/grants", grants.payables),
     page("GET", "/grants/lpj", grants.lpj_due),
+    page("POST", "/grants/batch", grants.batch),
+    page("GET", "/grants/statement", grants.statement),
+    page("POST", "/grants/statement", grants.reconcile),
     page("GET", "/grants/{proposal_id}", grants.grant),
     page("POST", "/grants/{proposal_id}/{action}", grants.act),
     page("GET", "/grants/{proposal_id}/payments/{payment_id}/print/bast", printouts.bast),
