@@ -13,7 +13,7 @@ DEMO_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock audit infra browser asyncapi test demo up down lint bench clean translations
+.PHONY: help venv lock audit infra printing browser asyncapi test demo up down lint bench clean translations
 
 help:
 	@echo "make venv    create .venv from requirements/dev.lock (hash-checked), then berdaya itself (-e, no deps)"
@@ -62,6 +62,10 @@ lock: venv
 infra:
 	bash scripts/ensure-infra.sh
 
+# The gateway renders printouts with WeasyPrint: Debian's pango and fonts (scripts/ensure-printing.sh).
+printing:
+	bash scripts/ensure-printing.sh
+
 browser:
 	bash scripts/ensure-browser.sh
 
@@ -71,17 +75,17 @@ asyncapi:
 
 # Two pytest runs: everything under eventlet, then the console in Chromium in a process without it
 # (tests/browser/conftest.py says why). Both run; the target fails if either did.
-test: venv infra browser asyncapi
+test: venv infra printing browser asyncapi
 	@status=0; \
 	$(BIN)/pytest $(PYTEST_ARGS) || status=1; \
 	$(BIN)/pytest --confcutdir=tests/browser tests/browser $(BROWSER_ARGS) || status=1; \
 	exit $$status
 
-demo: venv infra
+demo: venv infra printing
 	$(BIN)/berdaya demo $(DEMO_ARGS)
 
 # DEMO=1: serve what `make demo` left (its databases and console users) instead of the local installation.
-up: venv infra
+up: venv infra printing
 	$(BIN)/berdaya up $(if $(DEMO),--demo)
 
 down: venv

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the local base image berdaya-base:bookworm from Debian packages alone (no Docker Hub needed):
-#   debootstrap bookworm (minbase + python3, python3-venv, ca-certificates) → security updates → import.
+#   debootstrap bookworm (minbase + python3, python3-venv, ca-certificates, pango and fonts for printouts) → security updates → import.
 # No libpq5: psycopg's binary build, which the services install from a wheel, bundles its own libpq.
 # The app image (deploy/Dockerfile) and the PostgreSQL / RabbitMQ images (deploy/postgres, deploy/rabbitmq) build
 # FROM it when BASE_IMAGE / DEBIAN_IMAGE point at it (deploy/test-compose.sh does that).
@@ -14,7 +14,8 @@ FORCE=0
 if [ "${1:-}" = "--force" ]; then FORCE=1; shift; fi
 IMAGE=${1:-berdaya-base:bookworm}
 SUITE=bookworm
-PACKAGES=python3,python3-venv,ca-certificates
+# pango, harfbuzz and a font: the gateway renders printouts with WeasyPrint
+PACKAGES=python3,python3-venv,ca-certificates,libpango-1.0-0,libpangoft2-1.0-0,libharfbuzz-subset0,fonts-dejavu-core
 
 say() { echo "base-image: $*"; }
 die() { echo "base-image: ERROR: $*" >&2; exit 1; }

@@ -17,6 +17,7 @@ from rich.table import Table
 from berdaya.audit import replay, verify
 from berdaya.cli.processes import use_development_data_key
 from berdaya.cli.remote import amqp_uri, fail
+from shared.document_codes import parse_code
 from shared.errors import BerdayaError
 from shared.keytext import KeyConfigError
 
@@ -112,6 +113,34 @@ def audit_seal(by: str = typer.Option("auditor", help="who seals")) -> None:
 def audit_head() -> None:
     """Today's head of the money ledger's hash chain: keep it somewhere the database administrator cannot reach."""
     print(json.dumps(verify.ledger_head()))
+
+
+@audit_app.command("check-document")
+def audit_check_document(
+    code: str = typer.Argument(..., help="the verification code printed on the paper, e.g. L42-9F3A2C1B7D"),
+    as_json: bool = typer.Option(False, "--json", help="print the answer as JSON"),
+) -> None:
+    """Whether a printout's code matches what berdaya recorded (the ledger, or the event log), with the non-personal
+    essentials to compare with the paper: the KUBE or cohort, the amount, the date, the status now.
+
+    Exit code 2 when no document has this code (forged, or what it records was changed since)."""
+    try:
+        parsed = parse_code(code)
+    except BerdayaError as refused:
+        fail(refused)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=30) as rpc:
+        try:
+            answer = rpc[parsed.service].check_document(str(parsed))
+        except RemoteError as remote:
+            fail(remote)
+    if as_json:
+        print(json.dumps(answer, ensure_ascii=False))
+        return
+    table = Table("", "", title=f"{answer['code']}: matches what berdaya recorded", show_header=False)
+    for key in ("event", "group", "village_code", "amount_rp", "tranche", "certificate", "date", "status"):
+        if answer.get(key) is not None:
+            table.add_row(key, f"Rp {answer[key]:,}".replace(",", ".") if key == "amount_rp" else str(answer[key]))
+    Console().print(table)
 
 
 @audit_app.command("report")

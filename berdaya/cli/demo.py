@@ -27,6 +27,7 @@ from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.bank.statement import mt940
 from berdaya.cli.bdt_import import import_bdt, registration
+from berdaya.cli.papers import print_papers
 from berdaya.cli.processes import (
     PROCESSES,
     ROOT,
@@ -136,10 +137,11 @@ class Demo:
             self._wait_for(lambda: rpc.grants.households_summary()["households"] == imported["households_imported"]
                            and rpc.training.individuals_summary()["individuals"]
                            == rpc.registry.counts()["individuals"])
-            self.fund_groups(rpc, groups)
+            story = self.fund_groups(rpc, groups)
             sealed = rpc.grants.seal_ledger("demo.auditor")
             self.say(f"ledger sealed at entry {sealed['seq']}: head {sealed['hash'][:16]}… published")
             self.settle(rpc)
+            papers = self.print_papers(rpc, story)
             os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
             verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
@@ -159,6 +161,8 @@ class Demo:
                 "audit": {**{key: verified[key] for key in ("ok", "events_checked", "ledger_entries_checked",
                                                             "ledger_head", "problems")},
                           "report": [str(path.relative_to(ROOT)) for path in report]},
+                "printouts": [{"path": str(paper["path"].relative_to(ROOT)), "code": paper["code"],
+                               "matches": paper["check"]["matches"]} for paper in papers],
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
                 "console": {"url": CONSOLE_URL, "start": "make up DEMO=1",
                             "users_file": str(USERS_FILE.relative_to(ROOT)),
@@ -238,11 +242,12 @@ class Demo:
         refusals = self.refused_cases(rpc, eligible, others, villages, formed)
         return formed, refusals
 
-    def fund_groups(self, rpc, formed: list) -> None:
-        """The money's route for each group, and the Family School deciding who gets tranche 2."""
+    def fund_groups(self, rpc, formed: list) -> dict:
+        """The money's route for each group, and the Family School deciding who gets tranche 2; each story's
+        proposal, group and representatives."""
         if len(formed) < 5:
             self.say("fewer than five groups formed: skipping the grants story")
-            return
+            return {}
         rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
                                        "ceiling_rp": 200_000_000})
         self.say("Kemensos set the 2026 APBN ceiling: Rp 200,000,000")
@@ -274,6 +279,19 @@ class Demo:
         self.settle(rpc)  # grants has heard every gate training decided
         steps.tranche_two(story["paid_in_full"][0], "cash")
         steps.tranche_two(story["equipment"][0], "equipment")
+        return story
+
+    def print_papers(self, rpc, story: dict) -> list[dict]:
+        """The group paid in full: its first tranche's receipt and its chair's certificate, under .run/printouts/,
+        each code checked as anyone checks a paper."""
+        if "paid_in_full" not in story:
+            return []
+        proposal_id, _, niks = story["paid_in_full"]
+        printed = print_papers(rpc, RUN_DIR / "printouts", proposal_id, niks[0], OPERATOR)
+        for paper in printed:
+            verdict = "matches the ledger" if paper["check"]["matches"] else "DOES NOT MATCH"
+            self.say(f"printed {paper['path'].relative_to(ROOT)}: code {paper['code']} {verdict}")
+        return printed
 
     def refused_cases(self, rpc, eligible, others, villages, formed) -> list[dict]:
         if not formed:

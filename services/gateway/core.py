@@ -52,10 +52,11 @@ from services.gateway.errors import (
 from services.gateway.jobs import Jobs
 from services.gateway.masking import masked_for
 from services.gateway.models import Empty, Params
+from services.gateway.printing import Printer
 from services.gateway.replays import Replays
 from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
-from services.gateway.throttle import LoginThrottle
+from services.gateway.throttle import CodeThrottle, LoginThrottle
 from shared.actor import covers
 from shared.actor_assertion import ActorSigner
 from shared.errors import BerdayaError
@@ -326,10 +327,13 @@ def route(method: str, path: str, name: str, summary: str, *, roles: frozenset[s
 class Gateway:
     def __init__(self, store: GatewayStore, tokens: Tokens, *, actors: ActorSigner, user_cache_s: float = 5.0,
                  jobs: Jobs | None = None, rpc_timeout_s: float = 10.0, sessions: Sessions | None = None,
-                 throttle: LoginThrottle | None = None) -> None:
+                 throttle: LoginThrottle | None = None, code_throttle: CodeThrottle | None = None,
+                 printer: Printer | None = None) -> None:
         self.store, self.tokens, self.actors, self.user_cache_s = store, tokens, actors, user_cache_s
         self.sessions = sessions or Sessions(store, ttl_s=tokens.ttl_s, idle_s=tokens.ttl_s)
         self.throttle = throttle or LoginThrottle(store)
+        self.code_throttle = code_throttle or CodeThrottle(store)
+        self.printer = printer  # printouts as PDF (printing.py)
         self.jobs = jobs or Jobs()
         self.rpc_timeout_s = rpc_timeout_s
         self.replays = Replays(tokens.secret)

@@ -782,6 +782,22 @@ class AuditVerification(Open):
     skipped: list[AuditSkip]
 
 
+class DocumentCheck(Open):
+    """A printout's code checked against the ledger (or the event log): what the paper must show, and nothing
+    personal — the KUBE or cohort, its village, the amount or certificate number, the date and the status now."""
+
+    code: str
+    matches: bool
+    event: str
+    group: str
+    village_code: str
+    date: str
+    status: str | None
+    amount_rp: int | None = None
+    tranche: int | None = None
+    certificate: str | None = None
+
+
 class AuditRun(BaseModel):
     """A verification run through the gateway, as recorded when it finished."""
 

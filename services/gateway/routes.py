@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from eventlet import tpool
 from pydantic import Field
 
-from services.gateway import audit
+from services.gateway import audit, printouts
 from services.gateway import models as m
 from services.gateway.auth import User, hash_password, verify_password
 from services.gateway.bdt import CsvRegions, run_bdt_import
@@ -38,6 +38,7 @@ from services.gateway.core import (
 )
 from services.gateway.dashboard import dashboard
 from services.gateway.errors import ApiError, invalid, password_change_required
+from services.gateway.printouts import PDF
 from services.gateway.store import DuplicateUser, UnknownUser
 from shared.config import SERVICES
 from shared.contracts import CATALOG
@@ -60,6 +61,7 @@ PATH_TYPES: dict[str, Any] = {
     "kk": m.Kk, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
     "cohort_id": m.Uuid, "session_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
     "source": m.BudgetSource, "event_type": m.EventType, "version": m.ContractVersion,
+    "code": Annotated[str, Field(min_length=1, max_length=40)],
     "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }
 
@@ -618,6 +620,33 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/participants/{nik}", "get_participant", "A participant's enrolments and attendance",
       roles=EVERYONE, scope=Lookup(participant, "participant", key=participant_region), run=lambda c: c.resource,
       response=m.Participant, tag="family school"),
+    # printouts (PDF, docs/documents.md): each carries the code of the event it stands on, which anyone may check
+    r("GET", "/proposals/{proposal_id}/printouts/letter", "print_proposal_letter", "The district's letter proposing "
+      "a verified KUBE proposal to the province (PDF)", roles=EVERYONE, scope=PROPOSAL,
+      run=printouts.on_request(printouts.proposal_letter), media_type=PDF, tag="printouts"),
+    r("GET", "/proposals/{proposal_id}/printouts/decision-annex", "print_decision_annex", "The annex of an "
+      "approval: the amount and the families who benefit, NIK and KK masked (PDF)", roles=EVERYONE, scope=PROPOSAL,
+      run=printouts.on_request(printouts.decision_annex), media_type=PDF, tag="printouts"),
+    r("GET", "/grants/{proposal_id}/payments/{payment_id}/printouts/bast", "print_bast", "The handover record "
+      "(BAST) of an equipment delivery, pre-filled for signing (PDF)", roles=EVERYONE, scope=GRANT,
+      run=printouts.on_request(printouts.bast, "payment_id"), media_type=PDF, tag="printouts"),
+    r("GET", "/grants/{proposal_id}/payments/{payment_id}/printouts/receipt", "print_receipt", "The receipt "
+      "(kuitansi) of a paid tranche (PDF)", roles=EVERYONE, scope=GRANT,
+      run=printouts.on_request(printouts.receipt, "payment_id"), media_type=PDF, tag="printouts"),
+    r("GET", "/grants/{proposal_id}/payments/{payment_id}/printouts/provenance", "print_provenance", "The "
+      "auditor's provenance sheet of a disbursement: every decision it rests on, by whom, when (PDF)",
+      roles=AUDITORS | TREASURER, scope=GRANT, run=printouts.on_request(printouts.provenance, "payment_id"),
+      media_type=PDF, tag="printouts"),
+    r("GET", "/grants/{proposal_id}/tranches/{n}/printouts/lpj", "print_lpj_form", "The LPJ form of a paid "
+      "tranche, with the lines submitted so far (PDF)", roles=EVERYONE, scope=GRANT,
+      run=printouts.on_request(printouts.lpj_form, "n"), media_type=PDF, tag="printouts"),
+    r("GET", "/cohorts/{cohort_id}/participants/{nik}/printouts/certificate", "print_certificate", "The Family "
+      "School certificate of a participant who completed it (PDF)", roles=EVERYONE, scope=COHORT,
+      run=printouts.on_request(printouts.certificate, "nik"), media_type=PDF, tag="printouts"),
+    route("GET", "/verify/{code}", "verify_document", "Check a printout's verification code: whether it matches "
+          "what berdaya recorded, and the non-personal essentials to compare with the paper (public, throttled)",
+          roles=PUBLIC, scope=Unscoped(), run=printouts.verify_document, path_types=PATH_TYPES,
+          response=m.DocumentCheck, tag="printouts"),
     # the head of the office's overview (every role reads it, for its own region)
     r("GET", "/dashboard", "dashboard", "The programme per district (or per village of a district): households, "
       "KUBE, proposals, money, LPJ, Family School", roles=EVERYONE, scope=QueryRegion(), run=dashboard,

@@ -26,11 +26,12 @@ from services.gateway.console.web import BASE, Console, Page
 from services.gateway.core import JSON, ApiRequest, ApiResponse, File, Gateway, Route, Unread
 from services.gateway.errors import ApiError
 from services.gateway.jobs import Jobs
+from services.gateway.printing import Printer, read_letterhead
 from services.gateway.routes import ROUTES
 from services.gateway.rpc import Rpc
 from services.gateway.sessions import Sessions
 from services.gateway.store import DEFAULT_URL, GatewayStore
-from services.gateway.throttle import Backoff, LoginThrottle
+from services.gateway.throttle import Backoff, CodeThrottle, LoginThrottle
 from shared.actor_assertion import actor_signer_from_config
 from shared.ed25519 import KeyConfigError
 from shared.log import get_logger
@@ -156,9 +157,12 @@ class GatewayCore(DependencyProvider):
         sessions = Sessions(self.store, ttl_s=tokens.ttl_s, idle_s=float(config.get("CONSOLE_IDLE_S", 2 * 3600)))
         backoff = Backoff(base_s=float(config.get("LOGIN_BACKOFF_S", 1)),
                           max_s=float(config.get("LOGIN_BACKOFF_MAX_S", 900)))
+        printer = Printer(Templates(), read_letterhead(config.get("LETTERHEAD_FILE") or None),
+                          str(config.get("PUBLIC_URL") or "http://127.0.0.1:8080"))
         self.gateway = Gateway(self.store, tokens, actors=actors, user_cache_s=float(config.get("USER_CACHE_S", 5)),
                                jobs=jobs, rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)), sessions=sessions,
-                               throttle=LoginThrottle(self.store, backoff))
+                               throttle=LoginThrottle(self.store, backoff),
+                               code_throttle=CodeThrottle(self.store, backoff), printer=printer)
 
     def start(self) -> None:
         self.store.ensure_schema()

@@ -47,7 +47,8 @@ SCHEMA = (
         created_at timestamptz NOT NULL DEFAULT now(), seen_at timestamptz NOT NULL DEFAULT now(),
         expires_at timestamptz NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS console_sessions_username ON console_sessions (username)",
-    # Failed logins by username and by client address (kind 'user' or 'address'), and until when each is blocked.
+    # Failed logins by username and by client address (kind 'user' or 'address'), wrong verification codes by
+    # address (kind 'code'), and until when each is blocked.
     """CREATE TABLE IF NOT EXISTS login_failures (
         kind text NOT NULL, subject text NOT NULL, failures int NOT NULL, last_at timestamptz NOT NULL,
         blocked_until timestamptz, PRIMARY KEY (kind, subject))""",

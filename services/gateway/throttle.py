@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from services.gateway.store import GatewayStore
 
-USER, ADDRESS = "user", "address"
+USER, ADDRESS, CODE = "user", "address", "code"
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,21 @@ class LoginThrottle:
     @staticmethod
     def _subjects(username: str, address: str | None) -> list[tuple[str, str]]:
         return [(USER, username)] + ([(ADDRESS, address)] if address else [])
+
+
+class CodeThrottle:
+    """Guessing printouts' verification codes (GET /verify/{code}, public) is slowed per client address as guessing
+    passwords is: after ``address_failures`` wrong codes, blocked for ``base_s``, doubling up to ``max_s``."""
+
+    def __init__(self, store: GatewayStore, backoff: Backoff | None = None) -> None:
+        self.store, self.backoff = store, backoff or Backoff()
+
+    def wait_s(self, address: str | None) -> int:
+        left = self.store.login_blocked_s([(CODE, address or "")])
+        return math.ceil(left) if left > 0 else 0
+
+    def failed(self, address: str | None) -> None:
+        failures = self.store.login_failed(CODE, address or "", forget_after_s=self.backoff.forget_after_s)
+        block_s = self.backoff.block_s(failures, self.backoff.address_failures)
+        if block_s is not None:
+            self.store.block_login(CODE, address or "", block_s)

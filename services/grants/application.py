@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.grants import commands as cmd
 from services.grants.banking import LineVerdict
+from services.grants.documents import GrantsDocuments
 from services.grants.domain import (
     Budget,
     BudgetLine,
@@ -45,6 +46,7 @@ from services.grants.readmodel import (
     proposal_row,
 )
 from services.grants.treasury import GrantsTreasury
+from shared.anchors import DocumentAnchors
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
@@ -53,7 +55,8 @@ from shared.keys import stable_id
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, ServiceApplication):
+class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDocuments, DocumentAnchors,
+                        ServiceApplication):
     service_name = "grants"
     upstreams = ("registry", "training")
     value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine, LineVerdict)

@@ -149,6 +149,15 @@ class GrantsService(BackboneEntrypoints):
     def grant(self, proposal_id: str) -> dict:
         return self.app.grant(proposal_id)
 
+    # --- printouts ---
+    @domain_rpc
+    def document_code(self, proposal_id: str, aggregate: str, events: list[str], payment_id: str | None = None) -> dict:
+        return self.app.document_code(proposal_id, aggregate, events, payment_id)
+
+    @domain_rpc
+    def check_document(self, code: str) -> dict:
+        return self.app.check_document(code)
+
     @domain_rpc
     def totals(self) -> dict:
         return self.app.totals()

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.training import commands as cmd
+from services.training.documents import TrainingDocuments
 from services.training.domain import (
     COHORT_KEEPERS,
     DEFAULT_MODULES,
@@ -45,13 +46,14 @@ from services.training.readmodel import (
     participant_row,
 )
 from shared.actor import Actor
+from shared.anchors import DocumentAnchors
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class TrainingApplication(TrainingReadModel, TrainingQueries, ServiceApplication):
+class TrainingApplication(TrainingReadModel, TrainingQueries, TrainingDocuments, DocumentAnchors, ServiceApplication):
     service_name = "training"
     upstreams = ("registry", "grants")
     read_model_ddl = READ_MODEL_DDL

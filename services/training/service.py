@@ -59,6 +59,15 @@ class TrainingService(BackboneEntrypoints):
     def participant(self, nik: str) -> dict:
         return self.app.participant(nik)
 
+    # --- printouts ---
+    @domain_rpc
+    def document_code(self, cohort_id: str, participant: str) -> dict:
+        return self.app.document_code(cohort_id, participant)
+
+    @domain_rpc
+    def check_document(self, code: str) -> dict:
+        return self.app.check_document(code)
+
     @domain_rpc
     def completion_rates(self) -> dict:
         return self.app.completion_rates()

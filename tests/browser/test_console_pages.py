@@ -4,8 +4,13 @@ page table is the list: a page added without a sample here fails the test. Engli
 
 from __future__ import annotations
 
+import io
+import re
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from services.gateway.console.pages import PAGES
 from tests.browser.console import Api, Staff, accessible, go, recommended_proposal, submit, today, until
@@ -41,8 +46,14 @@ SAMPLES = {
     "/users": ("admin", "/console/users"),
     "/password": ("operator", "/console/password"),
 }
-DOWNLOADS = {"/dashboard.csv", "/audit/report"}  # files, not pages
-LOGIN = {"/login"}  # checked below, logged out
+DOWNLOADS = {"/dashboard.csv", "/audit/report",  # files, not pages
+             "/proposals/{proposal_id}/print/letter", "/proposals/{proposal_id}/print/decision-annex",
+             "/grants/{proposal_id}/payments/{payment_id}/print/bast",
+             "/grants/{proposal_id}/payments/{payment_id}/print/receipt",
+             "/grants/{proposal_id}/payments/{payment_id}/print/provenance",
+             "/grants/{proposal_id}/tranches/{n}/print/lpj",
+             "/cohorts/{cohort_id}/participants/{nik}/print/certificate"}
+LOGIN = {"/login", "/verify/{code}"}  # checked below, logged out (a printout's code: where its QR code leads)
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +144,27 @@ def test_a_user_the_admin_adds_chooses_their_own_password_at_the_first_login(sta
     page.click("form[action$='/password'] button[type=submit]")
     expect(page.locator("header .who")).to_contain_text("operator.baru")
     context.close()
+
+
+def test_the_treasurer_prints_a_paid_tranches_receipt_and_anyone_checks_its_code(staff: Staff, ids: dict[str, str]):
+    treasurer = staff.log_in("treasurer")
+    go(treasurer, f"/console/grants/{ids['proposal_id']}")
+    link = treasurer.get_by_role("link", name="Cetak kuitansi")
+    expect(link).to_have_count(1)  # tranche 1 is paid; nothing to print for tranche 2 yet
+    with treasurer.expect_download() as downloaded:
+        link.click()
+    assert downloaded.value.suggested_filename.startswith("kuitansi-L")
+    pdf = Path(downloaded.value.path()).read_bytes()
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "KUITANSI" in text and "Rp 7.000.000" in text and "BRI-PAGES-1" in text, text[:1000]
+    code = re.search(r"Kode verifikasi: ([LGT][0-9]+-[0-9A-F]{10})", text)[1]
+    checked = treasurer.request.get(f"{staff.system.base}/verify/{code}")  # anyone, no login needed
+    assert checked.ok and checked.json()["matches"] is True and checked.json()["amount_rp"] == 7_000_000
+    context = staff.browser.new_context(locale="id-ID")  # where the QR code leads, opened by someone not logged in
+    staff.contexts.append(context)  # closed with the others
+    anyone = context.new_page()
+    anyone.goto(f"{staff.system.base}/console/verify/{code}")
+    expect(anyone.locator("h1")).to_have_text("Dokumen ini sesuai dengan catatan berdaya")
+    expect(anyone.locator("main")).to_contain_text("Rp 7.000.000")
+    accessible(anyone)
+    expect(treasurer.get_by_role("link", name="Cetak formulir LPJ")).to_have_count(1)

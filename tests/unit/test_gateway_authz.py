@@ -109,6 +109,8 @@ EXAMPLES: dict[str, dict] = {
     "dashboard": {"query": {"region": OWN}},
     "audit_verify": {"query": {"as_of": "2026-06-30T23:59:59+07:00"}}, "audit_report": {}, "audit_runs": {},
     "ledger_head": {}, "audit_replay": {"query": {"as_of": "2026-06-30T23:59:59+07:00"}},
+    "print_proposal_letter": {}, "print_decision_annex": {}, "print_bast": {}, "print_receipt": {},
+    "print_provenance": {}, "print_lpj_form": {}, "print_certificate": {},
 }
 # What the audit engine answers here (it reads the services' databases: the integration tests run it for real).
 AUDIT_ANSWERS = {
@@ -170,9 +172,27 @@ class FakeStore:
         self.keys.pop((username, key), None)
 
 
+# What a printout reads of a resource besides its region (the papers themselves: tests/integration/test_printouts.py).
+PAID_PAYMENT = {"payment_id": UUID, "tranche": 1, "status": "confirmed", "amount_rp": 1_000_000, "kind": "cash"}
+PRINTED = {"group_id": UUID, "proposal_id": UUID, "cohort_id": UUID, "name": "Siti", "members": [], "roles": {},
+           "approval": {}, "budget_lines": [],
+           "payments": [PAID_PAYMENT], "participants": [{"nik": NIK}],
+           "history": [{"event": event, "by": "x", "at": f"{TODAY}T10:00:00+07:00", "details": {}}
+                       for event in ("Verified", "Approved")]}
+
+
+class PaperTray:
+    """The printer, as a stand-in: what matters here is who may print, not the paper."""
+
+    def pdf(self, template: str, code: str, **context) -> bytes:
+        return b"%PDF-1.7 " + template.encode()
+
+
 def fake_rpc(service: str, method: str, *args, **kwargs):
     """The services, answering as if every resource lived in 18.01.06.2001 and every command succeeded."""
-    located = {"village_code": VILLAGE}
+    located = {"village_code": VILLAGE, **PRINTED}
+    if method == "document_code":
+        return {"code": "L1-0123456789", "at": f"{TODAY}T10:00:00+07:00"}
     if method == "participant":
         return {"nik": NIK, "person": located, "enrolments": [], "attendance": []}
     if method in ("household", "person", "group", "proposal", "grant", "cohort"):
@@ -203,7 +223,7 @@ def gateway(monkeypatch) -> Gateway:
     monkeypatch.setattr(report_files, "write_report", lambda *_, **__: [])
     actors = ActorSigner.parse(new_actor_key_environment("unit")["GATEWAY_ACTOR_SIGNING_KEY"], "gateway")
     return Gateway(FakeStore(), Tokens("unit-test-secret-of-at-least-32-bytes", 600), actors=actors,
-                   user_cache_s=0)
+                   user_cache_s=0, printer=PaperTray())
 
 
 def own_region(route: Route) -> str:

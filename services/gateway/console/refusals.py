@@ -146,6 +146,12 @@ SENTENCES: dict[str, str] = {
     "lpj.after_payment": N_("An LPJ is reported after its tranche is paid."),
     "lpj.transition": N_("This LPJ cannot be reviewed now (it is not waiting for review)."),
     "lpj.reason": N_("Returning an LPJ needs a reason."),
+    "document.not_yet": N_("There is nothing to print yet: what this paper records has not happened."),
+    "document.unknown": N_("No document has this verification code: the paper was not printed by berdaya, or what "
+                           "it records was changed since."),
+    "document.code_format": N_("A verification code looks like L42-9F3A2C1B7D: a letter, a number, a dash and ten "
+                               "characters 0–9 or A–F."),
+    "document.throttled": N_("Too many wrong codes. Please wait {retry_after_s} seconds and try again."),
     "visit.status": N_("Choose the business status."),
     "visit.date_future": N_("The visit date cannot be in the future."),
     "refund.reason": N_("A refund needs a reason."),

@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 
 from services.gateway.auth import User
 from services.gateway.console import words
-from services.gateway.console.i18n import LANGUAGES, N_, grouped
+from services.gateway.console.i18n import DEFAULT, LANGUAGES, N_, Language, grouped
 from services.gateway.console.refusals import refusal
 from services.gateway.console.regions import RegionNames
 from services.gateway.console.web import BASE, View, new_key
@@ -138,3 +138,11 @@ class Templates:
                                                 for v in values],
             rule_sentence=lambda rule, **details: refusal(409, {"rule": rule, "details": details}, lang).sentence,
             done=lang.gettext(done) if done else None, **context)
+
+    def render_printout(self, template: str, **context: Any) -> str:
+        """A printout's page (printing.py): in Indonesian, the language of the office's papers, whoever prints it;
+        for no user, so any NIK or KK on it is masked."""
+        lang = Language(DEFAULT)
+        return self.env.get_template(template).render(
+            _=lang.gettext, lang=lang, user=None,
+            status_word=lambda status: lang.gettext(words.STATUS_WORDS.get(status, status)), **context)

@@ -12,6 +12,7 @@ from services.gateway.console.pages import (
     groups,
     home,
     households,
+    printouts,
     proposals,
     school,
     session,
@@ -26,6 +27,7 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/password", session.password, public=True),
     page("POST", "/password", session.password_post, public=True),
     page("POST", "/language", session.language, public=True),
+    page("GET", "/verify/{code}", printouts.verify, public=True),  # where a printout's QR code leads
     page("GET", "/", home.home),
     # households and people
     page("GET", "/people", households.people),
@@ -45,6 +47,8 @@ PAGES: tuple[Page, ...] = (
     page("POST", "/proposals", proposals.draft_proposal),
     page("GET", "/proposals/{proposal_id}", proposals.proposal),
     page("POST", "/proposals/{proposal_id}/{action}", proposals.decide),
+    page("GET", "/proposals/{proposal_id}/print/letter", printouts.proposal_letter),
+    page("GET", "/proposals/{proposal_id}/print/decision-annex", printouts.decision_annex),
     page("GET", "/budgets", proposals.budgets),
     page("POST", "/budgets", proposals.set_ceiling),
     # grants and money
@@ -55,10 +59,15 @@ PAGES: tuple[Page, ...] = (
     page("POST", "/grants/statement", grants.reconcile),
     page("GET", "/grants/{proposal_id}", grants.grant),
     page("POST", "/grants/{proposal_id}/{action}", grants.act),
+    page("GET", "/grants/{proposal_id}/payments/{payment_id}/print/bast", printouts.bast),
+    page("GET", "/grants/{proposal_id}/payments/{payment_id}/print/receipt", printouts.receipt),
+    page("GET", "/grants/{proposal_id}/payments/{payment_id}/print/provenance", printouts.provenance_sheet),
+    page("GET", "/grants/{proposal_id}/tranches/{n}/print/lpj", printouts.lpj_form),
     # Family School
     page("GET", "/cohorts", school.cohorts),
     page("POST", "/cohorts", school.open_cohort),
     page("GET", "/cohorts/{cohort_id}", school.cohort),
+    page("GET", "/cohorts/{cohort_id}/participants/{nik}/print/certificate", printouts.certificate),
     page("POST", "/cohorts/{cohort_id}/{action}", school.cohort_change),
     page("GET", "/cohorts/{cohort_id}/sessions/{session_id}", school.attendance),
     page("POST", "/cohorts/{cohort_id}/sessions/{session_id}", school.record_attendance),

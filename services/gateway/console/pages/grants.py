@@ -69,7 +69,7 @@ def grant(view: View, *, errors: dict[str, str] | None = None, refusal=None, sta
                        refusal=refusal, business_statuses=BUSINESS_STATUSES, rows=[{}] * NEW_ROWS,
                        may={name: view.user.role in ROUTE[name].roles for name in (
                            "disburse_tranche", "deliver_tranche", "handover_accepted", "submit_lpj", "review_lpj",
-                           "record_visit", "record_refund")})
+                           "record_visit", "record_refund", "print_provenance")})
 
 
 def tranche(form: Form) -> dict[str, Any]:
