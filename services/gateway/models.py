@@ -581,8 +581,9 @@ class OpenCohort(Body):
     name: Annotated[str, Field(max_length=200)] = ""
 
 
+# People in the Family School by the registry's person id (GET /people/{nik} answers it): training keeps no NIK.
 class Enrol(Body):
-    nik: Nik
+    person_id: Uuid
 
 
 class ScheduleSession(Body):
@@ -592,11 +593,11 @@ class ScheduleSession(Body):
 
 
 class RecordAttendance(Body):
-    marks: Annotated[dict[Nik, Attendance], Field(min_length=1, max_length=200)]
+    marks: Annotated[dict[Uuid, Attendance], Field(min_length=1, max_length=200)]
 
 
 class CorrectAttendance(Body):
-    nik: Nik
+    person_id: Uuid
     status: Attendance
     reason: Reason
 
@@ -641,7 +642,7 @@ class GateOut(Open):
 
 
 class Participant(Open):
-    nik: str
+    person_id: str
     person: dict[str, Any] | None
     enrolments: list[dict[str, Any]]
     attendance: list[dict[str, Any]]

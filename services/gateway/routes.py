@@ -36,6 +36,7 @@ from services.gateway.dashboard import dashboard
 from services.gateway.errors import ApiError, invalid, password_change_required
 from services.gateway.store import DuplicateUser, UnknownUser
 from shared.config import SERVICES
+from shared.masking import NAME_VIEW_ROLES
 from shared.vocabulary import ROLES
 
 API = "/api/v1"
@@ -50,7 +51,7 @@ AUDITORS = frozenset({"auditor", "admin"})
 
 PATH_TYPES: dict[str, Any] = {
     "kk": m.Kk, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
-    "cohort_id": m.Uuid, "session_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
+    "cohort_id": m.Uuid, "session_id": m.Uuid, "person_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
     "source": m.BudgetSource, "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }
 
@@ -87,6 +88,18 @@ def grant(c: Call) -> Any:
 
 def cohort(c: Call) -> Any:
     return c.rpc("training", "cohort", c.path.cohort_id)
+
+
+def named(c: Call, people: list[dict]) -> list[dict]:
+    """People other services name by id, with the name and NIK (masked by need) the registry tells a reader whose
+    role works with people (and logs): for another role, or someone outside the reader's region, none."""
+    names = (c.rpc("registry", "names", c.reader(), [p["person_id"] for p in people])
+             if people and c.user.role in NAME_VIEW_ROLES else {})
+    return [{**p, **names.get(p["person_id"], {"name": None, "nik": None})} for p in people]
+
+
+def cohort_named(c: Call) -> dict:
+    return {**c.resource, "participants": named(c, c.resource["participants"])}
 
 
 def participant_region(found: dict, c: Call) -> str | None:
@@ -363,7 +376,8 @@ def list_cohorts(c: Call) -> dict:
 
 def enrol(c: Call) -> dict:
     c.rpc("training", "enrol", c.payload(cohort_id=c.path.cohort_id, actor=c.actor()))
-    return cohort(c)
+    found = cohort(c)
+    return {**found, "participants": named(c, found["participants"])}
 
 
 def schedule(c: Call) -> dict:
@@ -380,7 +394,7 @@ def attendance(method: str):
 
 
 def participant(c: Call) -> Any:
-    return c.rpc("training", "participant", c.path.nik)
+    return c.rpc("training", "participant", c.path.person_id)
 
 
 def bdt_import(c: Call) -> dict:
@@ -562,7 +576,7 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/cohorts", "list_cohorts", "List cohorts", roles=EVERYONE, scope=QueryRegion(), run=list_cohorts,
       query=m.CohortQuery, response=m.Page[m.CohortRow], tag="family school"),
     r("GET", "/cohorts/{cohort_id}", "get_cohort", "Get a cohort: sessions, participants, attendance",
-      roles=EVERYONE, scope=COHORT, run=lambda c: c.resource, response=m.Cohort, tag="family school"),
+      roles=EVERYONE, scope=COHORT, run=cohort_named, response=m.Cohort, tag="family school"),
     r("POST", "/cohorts/{cohort_id}/participants", "enrol", "Enrol a person", roles={"facilitator", "operator"},
       scope=COHORT, run=enrol, body=m.Enrol, response=m.Cohort, tag="family school"),
     r("POST", "/cohorts/{cohort_id}/sessions", "schedule_session", "Schedule a session", roles=FACILITATOR,
@@ -577,7 +591,7 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/gates", "list_gates", "Family School gates of the groups in a region", roles=EVERYONE,
       scope=QueryRegion(), run=lambda c: c.rpc("training", "gates", c.region), query=m.RegionFilter,
       response=list[m.GateOut], tag="family school"),
-    r("GET", "/participants/{nik}", "get_participant", "A participant's enrolments and attendance",
+    r("GET", "/participants/{person_id}", "get_participant", "A participant's enrolments and attendance",
       roles=EVERYONE, scope=Lookup(participant, "participant", key=participant_region), run=lambda c: c.resource,
       response=m.Participant, tag="family school"),
     # the head of the office's overview (every role reads it, for its own region)

@@ -27,6 +27,7 @@ from shared.actor import check_region, check_role
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import NIK_RE, check_village, jakarta_today
 from shared.jsonable import event_record, jsonable
+from shared.masking import NAME_VIEW_ROLES
 from shared.reads import ReadBy
 from shared.store import in_region
 from shared.text import fold
@@ -52,8 +53,12 @@ class RegistryQueries:
     # --- aggregates ---------------------------------------------------------------------------------------
 
     def _load_household(self, kk: str) -> Household:
+        # A household's id is random: the registry's own read model knows which one a KK is.
+        household_id = self.facts.household_id(check_kk_shape(kk))
         try:
-            return self.repository.get(Household.create_id(check_kk_shape(kk)))
+            if household_id is None:
+                raise AggregateNotFoundError(kk)
+            return self.repository.get(uuid.UUID(household_id))
         except AggregateNotFoundError:
             raise NotFound(f"no household with KK {kk}", field="kk", kk=kk) from None
 
@@ -102,10 +107,24 @@ class RegistryQueries:
         return found
 
     def _person(self, nik: str) -> dict | None:
-        rows = self.query("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.marital_status, "
-                          "i.occupation, i.kk, h.village_code, h.bdt_status, h.decile, h.household_id::text "
-                          "FROM individuals i JOIN households h USING (kk) WHERE i.nik = %s", (nik,))
+        rows = self.query("SELECT i.nik, i.person_id::text, i.name, i.sex, i.birth_date::text, i.relation, "
+                          "i.marital_status, i.occupation, i.kk, h.village_code, h.bdt_status, h.decile, "
+                          "h.household_id::text FROM individuals i JOIN households h USING (kk) WHERE i.nik = %s",
+                          (nik,))
         return rows[0] if rows else None
+
+    def names(self, reader: ReadBy, person_ids: list[str]) -> dict[str, dict]:
+        """Who is behind these person ids (what other services keep): name and NIK (the gateway masks it by need),
+        for a role that works with people (``NAME_VIEW_ROLES``) and only for those of the reader's region; the
+        others are left out, as unknown ones are."""
+        check_role(reader.actor, tuple(sorted(NAME_VIEW_ROLES)), "read people's names")
+        ids = [str(uuid.UUID(person_id)) for person_id in person_ids]
+        rows = [row for row in self.query(
+            "SELECT i.person_id::text, i.nik, i.name, i.village_code, h.household_id::text FROM individuals i "
+            "JOIN households h USING (kk) WHERE i.person_id = ANY(%s::uuid[])", (ids,))
+            if reader.actor.covers(row["village_code"])]
+        self._searched(reader, "names", rows)
+        return {row["person_id"]: {"name": row["name"], "nik": row["nik"]} for row in rows}
 
     def households_in(self, reader: ReadBy, village_code: str, page: int = 1, size: int = 50) -> dict:
         check_region(reader.actor, village_code, "read the households of this village")
