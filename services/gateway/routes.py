@@ -50,7 +50,7 @@ FACILITATOR = frozenset({"facilitator"})
 AUDITORS = frozenset({"auditor", "admin"})
 
 PATH_TYPES: dict[str, Any] = {
-    "kk": m.Kk, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
+    "kk": m.HouseholdKey, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
     "cohort_id": m.Uuid, "session_id": m.Uuid, "person_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
     "source": m.BudgetSource, "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }

@@ -238,7 +238,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         check_member(command.member, regions)
 
         def change(household: Household, writes: ReadModelWrites) -> None:
-            self._check_niks_free({command.member.nik: command.kk}, command.actor)
+            self._check_niks_free({command.member.nik: household.kk}, command.actor)
             member = Member(**command.member.model_dump())
             household.add_member(member, reason=command.reason, by=command.actor.user)
             writes.add(INSERT_PERSON, person_row(member, household))

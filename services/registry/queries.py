@@ -7,6 +7,7 @@ is behind their port (facts.py), which group_candidates shares.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import NamedTuple
 
@@ -24,6 +25,7 @@ from services.registry.domain import (
 )
 from services.registry.facts import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryFacts, member_of, standing_of
 from shared.actor import check_region, check_role
+from shared.edge import UUID_PATTERN
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import NIK_RE, check_village, jakarta_today
 from shared.jsonable import event_record, jsonable
@@ -52,15 +54,18 @@ class RegistryQueries:
 
     # --- aggregates ---------------------------------------------------------------------------------------
 
-    def _load_household(self, kk: str) -> Household:
-        # A household's id is random: the registry's own read model knows which one a KK is.
-        household_id = self.facts.household_id(check_kk_shape(kk))
+    def _load_household(self, key: str) -> Household:
+        """A household by its KK, or by its id (what links and other services name it by). Its id is random: the
+        registry's own read model knows which one a KK is."""
+        by_id = bool(UUID_RE.fullmatch(str(key)))
+        household_id = key if by_id else self.facts.household_id(check_kk_shape(key))
         try:
-            if household_id is None:
-                raise AggregateNotFoundError(kk)
-            return self.repository.get(uuid.UUID(household_id))
+            household = None if household_id is None else self.repository.get(uuid.UUID(household_id))
         except AggregateNotFoundError:
-            raise NotFound(f"no household with KK {kk}", field="kk", kk=kk) from None
+            household = None
+        if not isinstance(household, Household):
+            raise NotFound(f"no household {key}" if by_id else f"no household with KK {key}", field="kk", kk=key)
+        return household
 
     def _load_group(self, group_id: str) -> Group:
         try:
@@ -73,16 +78,17 @@ class RegistryQueries:
 
     # --- households and people: every read checks the reader's region and is written into the access log ----
 
-    def household(self, reader: ReadBy, kk: str) -> dict | None:
-        """The household; None when there is none, or it lies outside the reader's region (the same answer)."""
+    def household(self, reader: ReadBy, key: str) -> dict | None:
+        """The household (by KK or id); None when there is none, or it lies outside the reader's region (the same
+        answer)."""
         try:
-            household = self._load_household(kk)
+            household = self._load_household(key)
         except NotFound:
             return None
         if not reader.actor.covers(household.village_code):
             return None
         group = self.query("SELECT g.group_id::text, g.name FROM group_members gm JOIN groups g USING (group_id) "
-                           "WHERE gm.kk = %s", (kk,))
+                           "WHERE gm.kk = %s", (household.kk,))
         self.access_log.record(reader, "household", households=[household.id])
         return {
             "household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
@@ -91,10 +97,10 @@ class RegistryQueries:
             "active_group": group[0] if group else None,
         }
 
-    def household_history(self, reader: ReadBy, kk: str) -> list[dict]:
-        household = self._load_household(kk)
+    def household_history(self, reader: ReadBy, key: str) -> list[dict]:
+        household = self._load_household(key)
         if not reader.actor.covers(household.village_code):
-            raise NotFound(f"no household with KK {kk}", field="kk", kk=kk)  # as a missing one
+            raise NotFound(f"no household with KK {key}", field="kk", kk=key)  # as a missing one
         self.access_log.record(reader, "household_history", households=[household.id])
         return [event_record(e) for e in self.events.get(household.id)]
 
@@ -221,7 +227,8 @@ class RegistryQueries:
         return {
             "group_id": str(group.id), "name": group.name, "village_code": group.village_code,
             "business_type": group.business_type, "kind": group.kind, "status": group.status,
-            "members": jsonable(group.members), "roles": group.roles, "bank_account": jsonable(group.bank_account),
+            "members": [{**jsonable(m), "household_id": str(m.household), "representative_id": str(m.representative)}
+                        for m in group.members], "roles": group.roles, "bank_account": jsonable(group.bank_account),
             "sk_kades": group.sk_kades,
         }
 
@@ -310,6 +317,9 @@ def reader_scope(reader: ReadBy, region: str | None) -> str:
         check_region(reader.actor, region, "search this region")
         return region
     return reader.actor.region
+
+
+UUID_RE = re.compile(UUID_PATTERN)  # a household's id, as links name it
 
 
 def check_kk_shape(kk: str) -> str:
