@@ -93,7 +93,7 @@ class RegistryQueries:
         return {
             "household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
             "village_code": household.village_code, "address": household.address, "decile": household.decile,
-            "bdt_status": household.bdt_status, "members": jsonable(household.members),
+            "bdt_status": household.bdt_status, "members": [member_answer(m) for m in household.members],
             "active_group": group[0] if group else None,
         }
 
@@ -197,7 +197,7 @@ class RegistryQueries:
         reads = self.access_log.of_person(nik, found["household_id"])
         self.access_log.record(reader, "person_export", households=[household.id], niks=[nik])
         return {
-            "person": jsonable(household.member(nik)),
+            "person": member_answer(household.member(nik)),
             "household": {"household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
                           "village_code": household.village_code, "address": household.address,
                           "decile": household.decile, "bdt_status": household.bdt_status},
@@ -294,6 +294,11 @@ class RegistryQueries:
                               "GROUP BY village_code, status", params):
             village(row["village_code"])["groups"][row["status"]] = row["n"]
         return [villages[code] for code in sorted(villages)]
+
+
+def member_answer(member: Member) -> dict:
+    """A member as the registry's reads answer them: with the id other services know them by."""
+    return {**jsonable(member), "person_id": str(member.id)}
 
 
 def own_part(record: dict, nik: str) -> dict | None:

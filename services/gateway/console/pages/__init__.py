@@ -31,8 +31,9 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/people", households.people),
     page("GET", "/households/new", households.new_household),
     page("POST", "/households", households.register_household),
-    page("GET", "/households/{kk}", households.household),
-    page("POST", "/households/{kk}/{action}", households.household_change),
+    # by the household's id: a link or form never carries a KK
+    page("GET", "/households/{household_id}", households.household),
+    page("POST", "/households/{household_id}/{action}", households.household_change),
     # KUBE groups
     page("GET", "/groups", groups.groups),
     page("GET", "/groups/new", groups.new_group),
