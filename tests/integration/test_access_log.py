@@ -17,7 +17,7 @@ from shared.config import SERVICES
 from tests.integration.test_console_audit_users import CONSOLE, browser
 from tests.integration.test_gateway import GatewaySystem
 from tests.integration.test_grants_training import VILLAGE, draft, funded_ready_group, refusal
-from tests.support.households import actor, group_body, household_body, reader
+from tests.support.households import actor, group_body, household_body, person_id, reader
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -139,10 +139,11 @@ def test_people_export_gathers_all_three_services_and_is_logged(console: Gateway
         group_id, members = funded_ready_group(rpc, start=300)
         proposal_id = draft(rpc, group_id)
         person = members[0]["representative_nik"]
-        eventually(lambda: rpc.training.individual(person))
+        enrolled = person_id(rpc, person)  # training knows the registry's id only
+        eventually(lambda: rpc.training.individual(enrolled))
         cohort_id = rpc.training.open_cohort({"village_code": VILLAGE, "facilitator": "fasilitator.rina",
                                               "actor": actor("kasi.pemberdayaan")})
-        rpc.training.enrol({"cohort_id": cohort_id, "nik": person, "actor": actor("kasi")})
+        rpc.training.enrol({"cohort_id": cohort_id, "person_id": enrolled, "actor": actor("kasi")})
         rpc.registry.person(reader("op.kalianda", purpose="rpc.tests"), person)
 
     refused = run_cli(system, "people", "export", person, "--by", "op.kalianda", "--role", "operator")

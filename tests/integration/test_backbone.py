@@ -8,7 +8,7 @@ from nameko.exceptions import RemoteError
 
 from shared.config import SERVICES
 from shared.contracts import make_envelope, parse_envelope
-from shared.contracts.registry import HouseholdRegisteredV1
+from shared.contracts.registry import HouseholdRegisteredV2
 from shared.publishing import ConfirmingPublisher, envelope_message
 from shared.relay import Leadership
 from shared.topology import consumer_queue_name, dead_letter_queue_name, events_exchange
@@ -198,7 +198,7 @@ def test_a_poison_message_is_dead_lettered_and_halts_only_its_own_upstream(syste
         real = parse_envelope(rpc.registry.events_after(0, 10)[-1])
     poison = make_envelope(source="registry", position=tracked + 1000, previous_position=tracked,
                            subject=real.subject, time=real.time,
-                           data=HouseholdRegisteredV1.model_validate(real.data)).model_copy(update={"version": 99})
+                           data=HouseholdRegisteredV2.model_validate(real.data)).model_copy(update={"version": 99})
     poison = system.signer("registry").sign(poison)  # poison from the registry itself (a bug), not a forgery
     with Connection(system.amqp_uri) as connection:
         publisher = ConfirmingPublisher(connection, "")  # default exchange: straight into training's queue

@@ -120,7 +120,7 @@ def test_a_groups_members_are_sealed_with_their_own_households_keys(registry):
     assert b"KUBE Mawar Jondong" in stored.state  # the group's own name is not personal
 
     leaver = formed.members[3]
-    registry.vault.destroy(Household.create_id(leaver.kk))
+    registry.vault.destroy(leaver.household)
     read = registry.mapper.to_domain_event(stored)
     assert read.members[3] == dataclasses.replace(leaver, kk=ERASED, representative_nik=ERASED,
                                                   representative_name=ERASED)
@@ -160,7 +160,7 @@ def test_a_batch_of_events_of_many_households_reads_their_keys_in_one_query(regi
     events = scenario()
     registry.events.put(events)
     households = {e.originator_id for e in events if isinstance(e, Household.Event)} | {
-        Household.create_id(m.kk) for e in events if isinstance(e, Group.Formed) for m in e.members}
+        m.household for e in events if isinstance(e, Group.Formed) for m in e.members}
     group_id = next(e.originator_id for e in events if isinstance(e, Group.Formed))
     group_as_of_its_events = None
     for event in events:
