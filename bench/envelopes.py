@@ -379,14 +379,14 @@ def training_log(app: TrainingApplication, cohorts: int, participants: int, sess
         nonlocal serial
         decide(*args, FACILITATOR.user, TODAY)
         changed = set()
-        for nik in cohort.completable(app.rules):
+        for person in cohort.completable(app.rules):
             serial += 1
-            cohort.complete(nik, f"SK-{cohort.village_code[:8]}-2025-{serial:06d}", app.rules)
-            changed.add(groups[nik])
+            cohort.complete(person, f"SK-{cohort.village_code[:8]}-2025-{serial:06d}", app.rules)
+            changed.add(groups[person])
         recorded = []
         for group_id in changed:
-            representatives = [nik for nik, group in groups.items() if group == group_id]
-            completed = sum(cohort.participants[nik]["status"] == "completed" for nik in representatives)
+            representatives = [person for person, group in groups.items() if group == group_id]
+            completed = sum(cohort.participants[person]["status"] == "completed" for person in representatives)
             if group_id not in gates:
                 gates[group_id] = Gate.first(group_id, completed, len(representatives), app.rules)
             elif not gates[group_id].update(completed, len(representatives), app.rules):
@@ -400,25 +400,25 @@ def training_log(app: TrainingApplication, cohorts: int, participants: int, sess
         village = VILLAGES[n % len(VILLAGES)]
         cohort = Cohort.open(village, FACILITATOR.user, f"Kelas Bench {n}", OPERATOR.user)
         app.record(cohort)
-        niks = [f"{village.replace('.', '')[:6]}{n:05d}{i:05d}" for i in range(participants)]
-        groups = {nik: uuid.uuid5(cohort.id, str(i // 10)) for i, nik in enumerate(niks)}  # 10 a group
-        for i, nik in enumerate(niks):
-            cohort.enrol(nik, f"Ibu Bench {n}-{i}", groups[nik], OPERATOR.user)
+        people = [str(uuid.uuid5(cohort.id, f"person {i}")) for i in range(participants)]  # the registry's ids
+        groups = {person: uuid.uuid5(cohort.id, str(i // 10)) for i, person in enumerate(people)}  # 10 a group
+        for person in people:
+            cohort.enrol(person, groups[person], OPERATOR.user)
             app.record(cohort)
-        cohort.withdraw(niks[-1], "pindah desa", OPERATOR.user)
+        cohort.withdraw(people[-1], "pindah desa", OPERATOR.user)
         app.record(cohort)
-        present = niks[:-1]
+        present = people[:-1]
         session_ids = []
         for s in range(sessions):
             session_date = date.fromordinal(TODAY.toordinal() - 7 * (sessions - s))
             session_ids.append(cohort.schedule(modules[s % len(modules)], session_date, "Balai Desa", curriculum,
                                                FACILITATOR.user))
             app.record(cohort)
-            marks = {nik: "absent" if i % 5 == 3 and s < 2 else "present" for i, nik in enumerate(present)}
+            marks = {person: "absent" if i % 5 == 3 and s < 2 else "present" for i, person in enumerate(present)}
             attended(cohort, groups, cohort.record_attendance, session_ids[-1], marks)
-        for i, nik in enumerate(present):
+        for i, person in enumerate(present):
             if i % 5 == 3 and session_ids:
-                attended(cohort, groups, cohort.correct_attendance, session_ids[0], nik, "present",
+                attended(cohort, groups, cohort.correct_attendance, session_ids[0], person, "present",
                          "salah catat: hadir")
     return app.last_position(), {"cohorts": cohorts, "participants": participants, "sessions": sessions}
 

@@ -62,12 +62,12 @@ import random
 import statistics
 import tempfile
 import time
+import uuid
 from collections import Counter
 
 import psycopg
 
 from services.registry.application import RegistryApplication
-from services.registry.domain import Household
 from services.registry.queries import people_search
 from services.registry.synth import write_synthetic_bdt
 from services.registry.vault import KeyEncryptionKey, new_kek
@@ -96,11 +96,11 @@ def load(path: Path, url: str) -> dict:
     with psycopg.connect(url) as conn:
         with conn.cursor() as cursor, cursor.copy(
                 "COPY individuals (nik, kk, name, name_key, sex, birth_date, relation, marital_status, occupation, "
-                "village_code) FROM STDIN") as copy, open(path, encoding="utf-8", newline="") as source:
+                "village_code, person_id) FROM STDIN") as copy, open(path, encoding="utf-8", newline="") as source:
             for row in csv.DictReader(source):
                 copy.write_row((row["nik"], row["no_kk"], row["nama"], fold(row["nama"]), row["jenis_kelamin"],
                                 row["tanggal_lahir"], row["hubungan_keluarga"], row["status_perkawinan"],
-                                row["pekerjaan"], row["kode_wilayah"]))
+                                row["pekerjaan"], row["kode_wilayah"], uuid.uuid4()))
                 household = households.setdefault(row["no_kk"], [row["id_dtks"], row["kode_wilayah"], row["alamat"],
                                                                  int(row["desil"]), 0])
                 household[4] += 1
@@ -108,7 +108,7 @@ def load(path: Path, url: str) -> dict:
                 "COPY households (kk, household_id, dtks_id, village_code, address, decile, bdt_status, "
                 "member_count, fingerprint) FROM STDIN") as copy:
             for kk, (dtks_id, village, address, decile, members) in households.items():
-                copy.write_row((kk, Household.create_id(kk), dtks_id, village, address, decile, "active", members,
+                copy.write_row((kk, uuid.uuid4(), dtks_id, village, address, decile, "active", members,
                                 "bench"))
         conn.commit()
     copied = time.monotonic() - started

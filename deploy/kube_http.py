@@ -184,7 +184,10 @@ def run(base: str, password: str, fiscal_year: int) -> None:
         {"description": "Mesin jahit 5 unit", "receipt_number": "INV-001", "receipt_date": date.today().isoformat(),
          "amount_rp": 9_800_000}]})
     operator_2.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/lpj/review", {"accept": True})
-    representatives = [h["members"][0]["nik"] for h in households]
+    # Training knows the representatives by the registry's ids; the facilitator's page pairs them with names.
+    by_name = {p["name"]: p["person_id"]
+               for p in facilitator.ok("GET", f"/api/v1/cohorts/{cohort_id}")["participants"]}
+    representatives = [by_name[h["members"][0]["name"]] for h in households]
     completed = []
     for index, module in enumerate(facilitator.ok("GET", "/api/v1/curriculum")["active"]):
         session = facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions", {

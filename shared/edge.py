@@ -16,6 +16,9 @@ Nik = Annotated[str, Field(pattern=NIK_PATTERN)]
 Kk = Annotated[str, Field(pattern=NIK_PATTERN)]  # a KK number has a NIK's shape: 16 digits
 VillageCode = Annotated[str, Field(pattern=VILLAGE_PATTERN)]
 Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# A household named by its KK (what an operator types) or its id (what links and other services carry).
+HouseholdKey = Annotated[str, Field(pattern=rf"^(?:[0-9]{{16}}|{UUID_PATTERN})$")]
 RegionCode = Annotated[str, Field(pattern=REGION_PATTERN)]
 UserRegion = Annotated[str, Field(pattern=USER_REGION_PATTERN)]
 UserName = Annotated[str, Field(min_length=1, max_length=100)]

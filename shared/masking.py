@@ -14,6 +14,12 @@ NUMBER_LENGTH = 16  # a NIK and a KK alike
 KEPT_HEAD, KEPT_TAIL = 6, 4
 
 
+# Who sees the names behind the ids other services keep (a class's participants, a KUBE's representatives): the roles
+# that work with the people of their region face to face or check their files. Not the treasurer (money) nor the
+# auditor (who reads the access log, not the people).
+NAME_VIEW_ROLES = frozenset({"operator", "verifier", "facilitator", "province", "ministry", "head", "admin"})
+
+
 def sees_in_full(role: str | None) -> bool:
     return role in FULL_VIEW_ROLES
 

@@ -341,6 +341,38 @@ def added_column(table: str, column: str, definition: str, fill: str = "") -> st
     END $$"""
 
 
+def pseudonymised(table: str, dropped: tuple[str, ...], key: tuple[str, ...],
+                  derived: dict[str, tuple[str, str]] | None = None) -> str:
+    """DDL that turns a read-model table projected from the registry's version-1 events (NIK, KK, names) into one of
+    ids, once: each ``derived`` column (name → (kind, column it comes from)) gets the legacy id
+    (``shared.keys.stable_id``: uuid5 of the URL namespace), the ``dropped`` columns go, and ``key`` becomes the
+    primary key. A table without the first dropped column (new, or done) is left alone. Needs "uuid-ossp"."""
+    derived = derived or {}
+    adds = ", ".join(f"ADD COLUMN {column} uuid" for column in derived)
+    fills = ", ".join(f"{column} = uuid_generate_v5(uuid_ns_url(), 'berdaya:{kind}:' || {source})"
+                      for column, (kind, source) in derived.items())
+    not_null = "".join(f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL; " for column in derived)
+    return f"""DO $$ BEGIN
+        IF EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()
+                   AND table_name = '{table}' AND column_name = '{dropped[0]}') THEN
+            {f"ALTER TABLE {table} {adds}; UPDATE {table} SET {fills};" if derived else ""}
+            ALTER TABLE {table} {", ".join(f"DROP COLUMN {column}" for column in dropped)};
+            {not_null}ALTER TABLE {table} ADD PRIMARY KEY ({", ".join(key)});
+        END IF;
+    END $$"""
+
+
+# A ``groups`` table's members as registry's version-1 events gave them (KK, NIK, name), as its version-2 events give
+# them (ids; the legacy ones, as above): once.
+PSEUDONYMISED_GROUP_MEMBERS = """
+    UPDATE groups SET members = (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+            'household_id', uuid_generate_v5(uuid_ns_url(), 'berdaya:household:' || (m->>'kk')),
+            'representative_id', uuid_generate_v5(uuid_ns_url(), 'berdaya:person:' || (m->>'representative_nik'))
+        )), '[]'::jsonb) FROM jsonb_array_elements(members) m)
+    WHERE jsonb_path_exists(members, '$[*].kk')"""
+
+
 def in_region(column: str, region: str | None) -> tuple[str, tuple[str, ...]]:
     """A read model's condition (SQL and parameters) for rows whose region code ``column`` lies in ``region``:
     '18.01' covers '18.01' and '18.01.06.2001' but not '18.010'; None or '' is everywhere."""

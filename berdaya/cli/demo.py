@@ -287,7 +287,8 @@ class Demo:
         if "paid_in_full" not in story:
             return []
         proposal_id, _, niks = story["paid_in_full"]
-        printed = print_papers(rpc, RUN_DIR / "printouts", proposal_id, niks[0], OPERATOR)
+        chair = rpc.registry.person({"actor": OPERATOR, "purpose": "cli.demo.printouts"}, niks[0])["person_id"]
+        printed = print_papers(rpc, RUN_DIR / "printouts", proposal_id, chair, OPERATOR)
         for paper in printed:
             verdict = "matches the ledger" if paper["check"]["matches"] else "DOES NOT MATCH"
             self.say(f"printed {paper['path'].relative_to(ROOT)}: code {paper['code']} {verdict}")
@@ -466,9 +467,12 @@ class Steps:
         self.say("the LPJ of tranche 1 was submitted and accepted (by another operator)")
 
     def family_school(self, group_id: str, niks: list[str], share: float) -> None:
-        """Six monthly sessions; ``share`` of the representatives attend five of them."""
-        cohort_id = self._cohort_of(niks[0])
-        attending = set(niks[: round(len(niks) * share)])
+        """Six monthly sessions; ``share`` of the representatives attend five of them (training knows them by the
+        ids the registry gave them)."""
+        reader = {"actor": DEMO_OPERATOR.on_the_wire(), "purpose": "cli.demo.family_school"}
+        people = [self.rpc.registry.person(reader, nik)["person_id"] for nik in niks]
+        cohort_id = self._cohort_of(people[0])
+        attending = set(people[: round(len(people) * share)])
         for index, module in enumerate(self.rpc.training.curriculum()["active"]):
             day = jakarta_today() - timedelta(days=30 * (6 - index))
             session_id = self.rpc.training.schedule_session({
@@ -476,17 +480,18 @@ class Steps:
                 "place": "Balai Desa", "actor": FACILITATOR})
             self.rpc.training.record_attendance({
                 "cohort_id": cohort_id, "session_id": session_id, "actor": FACILITATOR,
-                "marks": {nik: "present" if nik in attending and index < 5 else "absent" for nik in niks}})
-        self.say(f"Family School: {len(attending)} of {len(niks)} representatives attended five modules")
+                "marks": {person: "present" if person in attending and index < 5 else "absent"
+                          for person in people}})
+        self.say(f"Family School: {len(attending)} of {len(people)} representatives attended five modules")
 
-    def _cohort_of(self, nik: str) -> str:
+    def _cohort_of(self, person_id: str) -> str:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                return self.rpc.training.participant(nik)["enrolments"][0]["cohort_id"]
+                return self.rpc.training.participant(person_id)["enrolments"][0]["cohort_id"]
             except RemoteError:
                 time.sleep(0.2)
-        raise TimeoutError(f"training did not enrol {nik}")
+        raise TimeoutError(f"training did not enrol {person_id}")
 
     def tranche_two(self, proposal_id: str, form: str) -> None:
         try:

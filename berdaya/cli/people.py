@@ -34,7 +34,7 @@ def export_person(rpc: Any, actor: CliActor, nik: str) -> dict[str, Any]:
                                                            "group_id": group["group_id"]})
               for group in registry["groups"]}
     try:
-        training = rpc.training.participant(nik)
+        training = rpc.training.participant(registry["person"]["person_id"])  # training knows the id only
     except RemoteError as remote:
         if not isinstance(from_remote(remote.exc_type, remote.value), NotFound):
             raise

@@ -35,6 +35,9 @@ from shared.vocabulary import (
 # The shapes every service checks at its edge (shared.edge), with examples for the OpenAPI document.
 Nik = Annotated[edge.Nik, Field(examples=["1801064506900001"])]
 Kk = Annotated[edge.Kk, Field(examples=["1801060101200001"])]
+# A household in a path: its KK, or its id (the console's links carry the id, never the KK).
+HouseholdKey = Annotated[edge.HouseholdKey,
+                         Field(examples=["1801060101200001", "0b5d2a3e-8c1f-4d2a-9e3b-5f6a7b8c9d0e"])]
 VillageCode = Annotated[edge.VillageCode, Field(examples=["18.01.06.2001"])]
 RegionCode = Annotated[edge.RegionCode, Field(examples=["18.01"])]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
@@ -634,8 +637,9 @@ class OpenCohort(Body):
     name: Annotated[str, Field(max_length=200)] = ""
 
 
+# People in the Family School by the registry's person id (GET /people/{nik} answers it): training keeps no NIK.
 class Enrol(Body):
-    nik: Nik
+    person_id: Uuid
 
 
 class ScheduleSession(Body):
@@ -645,11 +649,11 @@ class ScheduleSession(Body):
 
 
 class RecordAttendance(Body):
-    marks: Annotated[dict[Nik, Attendance], Field(min_length=1, max_length=200)]
+    marks: Annotated[dict[Uuid, Attendance], Field(min_length=1, max_length=200)]
 
 
 class CorrectAttendance(Body):
-    nik: Nik
+    person_id: Uuid
     status: Attendance
     reason: Reason
 
@@ -694,7 +698,7 @@ class GateOut(Open):
 
 
 class Participant(Open):
-    nik: str
+    person_id: str
     person: dict[str, Any] | None
     enrolments: list[dict[str, Any]]
     attendance: list[dict[str, Any]]

@@ -174,14 +174,15 @@ def provenance(desk: Desk, grant: dict, payment_id: str) -> Paper:
                     proposal=proposal, grant=grant, payment=payment, steps=steps)
 
 
-def certificate(desk: Desk, cohort: dict, nik: str) -> Paper:
+def certificate(desk: Desk, cohort: dict, person_id: str) -> Paper:
     """The Family School certificate of a participant who completed the cohort."""
-    participant = next((p for p in cohort["participants"] if p["nik"] == nik), None)
+    participant = next((p for p in cohort["participants"] if p["person_id"] == person_id), None)
     if participant is None:
         raise ApiError(404, "not_found", "no such participant in this cohort")
-    anchor = desk.rpc("training", "document_code", cohort["cohort_id"], nik)
+    anchor = desk.rpc("training", "document_code", cohort["cohort_id"], person_id)
+    name = desk.rpc("registry", "names", desk.reader(), [person_id]).get(person_id, {}).get("name", "—")
     return printout(desk, "certificate.html", anchor, f"sertifikat-{anchor['code']}.pdf", cohort["village_code"],
-                    cohort=cohort, participant=participant, completed=anchor, name=person_name(desk, nik))
+                    cohort=cohort, participant=participant, completed=anchor, name=name)
 
 
 # --- anyone checks a paper ---------------------------------------------------------------------------------------

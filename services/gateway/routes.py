@@ -44,6 +44,7 @@ from shared.config import SERVICES
 from shared.contracts import CATALOG
 from shared.contracts.catalog import data_schema
 from shared.errors import NotFound
+from shared.masking import NAME_VIEW_ROLES
 from shared.vocabulary import ROLES
 
 API = "/api/v1"
@@ -58,8 +59,8 @@ FACILITATOR = frozenset({"facilitator"})
 AUDITORS = frozenset({"auditor", "admin"})
 
 PATH_TYPES: dict[str, Any] = {
-    "kk": m.Kk, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
-    "cohort_id": m.Uuid, "session_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
+    "kk": m.HouseholdKey, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
+    "cohort_id": m.Uuid, "session_id": m.Uuid, "person_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
     "source": m.BudgetSource, "event_type": m.EventType, "version": m.ContractVersion,
     "code": Annotated[str, Field(min_length=1, max_length=40)],
     "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
@@ -98,6 +99,18 @@ def grant(c: Call) -> Any:
 
 def cohort(c: Call) -> Any:
     return c.rpc("training", "cohort", c.path.cohort_id)
+
+
+def named(c: Call, people: list[dict]) -> list[dict]:
+    """People other services name by id, with the name and NIK (masked by need) the registry tells a reader whose
+    role works with people (and logs): for another role, or someone outside the reader's region, none."""
+    names = (c.rpc("registry", "names", c.reader(), [p["person_id"] for p in people])
+             if people and c.user.role in NAME_VIEW_ROLES else {})
+    return [{**p, **names.get(p["person_id"], {"name": None, "nik": None})} for p in people]
+
+
+def cohort_named(c: Call) -> dict:
+    return {**c.resource, "participants": named(c, c.resource["participants"])}
 
 
 def participant_region(found: dict, c: Call) -> str | None:
@@ -393,7 +406,8 @@ def list_cohorts(c: Call) -> dict:
 
 def enrol(c: Call) -> dict:
     c.rpc("training", "enrol", c.payload(cohort_id=c.path.cohort_id, actor=c.actor()))
-    return cohort(c)
+    found = cohort(c)
+    return {**found, "participants": named(c, found["participants"])}
 
 
 def schedule(c: Call) -> dict:
@@ -410,7 +424,7 @@ def attendance(method: str):
 
 
 def participant(c: Call) -> Any:
-    return c.rpc("training", "participant", c.path.nik)
+    return c.rpc("training", "participant", c.path.person_id)
 
 
 def bdt_import(c: Call) -> dict:
@@ -602,7 +616,7 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/cohorts", "list_cohorts", "List cohorts", roles=EVERYONE, scope=QueryRegion(), run=list_cohorts,
       query=m.CohortQuery, response=m.Page[m.CohortRow], tag="family school"),
     r("GET", "/cohorts/{cohort_id}", "get_cohort", "Get a cohort: sessions, participants, attendance",
-      roles=EVERYONE, scope=COHORT, run=lambda c: c.resource, response=m.Cohort, tag="family school"),
+      roles=EVERYONE, scope=COHORT, run=cohort_named, response=m.Cohort, tag="family school"),
     r("POST", "/cohorts/{cohort_id}/participants", "enrol", "Enrol a person", roles={"facilitator", "operator"},
       scope=COHORT, run=enrol, body=m.Enrol, response=m.Cohort, tag="family school"),
     r("POST", "/cohorts/{cohort_id}/sessions", "schedule_session", "Schedule a session", roles=FACILITATOR,
@@ -617,7 +631,7 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/gates", "list_gates", "Family School gates of the groups in a region", roles=EVERYONE,
       scope=QueryRegion(), run=lambda c: c.rpc("training", "gates", c.region), query=m.RegionFilter,
       response=list[m.GateOut], tag="family school"),
-    r("GET", "/participants/{nik}", "get_participant", "A participant's enrolments and attendance",
+    r("GET", "/participants/{person_id}", "get_participant", "A participant's enrolments and attendance",
       roles=EVERYONE, scope=Lookup(participant, "participant", key=participant_region), run=lambda c: c.resource,
       response=m.Participant, tag="family school"),
     # printouts (PDF, docs/documents.md): each carries the code of the event it stands on, which anyone may check
@@ -640,9 +654,9 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/grants/{proposal_id}/tranches/{n}/printouts/lpj", "print_lpj_form", "The LPJ form of a paid "
       "tranche, with the lines submitted so far (PDF)", roles=EVERYONE, scope=GRANT,
       run=printouts.on_request(printouts.lpj_form, "n"), media_type=PDF, tag="printouts"),
-    r("GET", "/cohorts/{cohort_id}/participants/{nik}/printouts/certificate", "print_certificate", "The Family "
+    r("GET", "/cohorts/{cohort_id}/participants/{person_id}/printouts/certificate", "print_certificate", "The Family "
       "School certificate of a participant who completed it (PDF)", roles=EVERYONE, scope=COHORT,
-      run=printouts.on_request(printouts.certificate, "nik"), media_type=PDF, tag="printouts"),
+      run=printouts.on_request(printouts.certificate, "person_id"), media_type=PDF, tag="printouts"),
     route("GET", "/verify/{code}", "verify_document", "Check a printout's verification code: whether it matches "
           "what berdaya recorded, and the non-personal essentials to compare with the paper (public, throttled)",
           roles=PUBLIC, scope=Unscoped(), run=printouts.verify_document, path_types=PATH_TYPES,

@@ -115,7 +115,7 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
         self._check_none_open(command.group_id, kube)
         proposal = Proposal.draft(
             group_id=uuid.UUID(command.group_id), group_name=kube.name, village_code=kube.village_code,
-            member_households=len(kube.kks), business_plan=command.business_plan,
+            member_households=len(kube.households), business_plan=command.business_plan,
             budget_lines=[BudgetLine(**line.model_dump()) for line in command.budget_lines], form=command.form,
             actor=command.actor,
         )
@@ -144,13 +144,14 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
         if kube.status != "formed":
             raise RuleViolated("proposal.group_status", f"KUBE {kube.name} is {kube.status}: only a formed "
                                                         "group can propose", group_id=group_id)
-        standings = self.facts.standings(kube.kks)
-        for kk in kube.kks:
-            standing = standings.get(kk)
+        standings = self.facts.standings(kube.households)
+        for household_id in kube.households:
+            standing = standings.get(household_id)
             if standing is None or standing.bdt_status != "active" or standing.decile > self.rules.max_decile:
                 state = "unknown" if standing is None else f"{standing.bdt_status}, decile {standing.decile}"
-                raise RuleViolated("proposal.household_eligible", f"household {kk} of KUBE {kube.name} is not "
-                                                                  f"eligible ({state})", kk=kk, group_id=group_id)
+                raise RuleViolated("proposal.household_eligible", f"household {household_id} of KUBE {kube.name} "
+                                                                  f"is not eligible ({state})",
+                                   household_id=household_id, group_id=group_id)
         return kube
 
     def submit(self, command: cmd.ProposalAction) -> None:
@@ -173,7 +174,7 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
             kube = self._eligible_kube(str(proposal.group_id))  # a returned proposal is checked again, as it is now
             lines = ([BudgetLine(**line.model_dump()) for line in command.budget_lines]
                      if command.budget_lines is not None else None)
-            proposal.resubmit(command.actor, member_households=len(kube.kks),
+            proposal.resubmit(command.actor, member_households=len(kube.households),
                               business_plan=command.business_plan, budget_lines=lines, form=command.form)
 
         self._proposal_step(command, change)

@@ -24,7 +24,7 @@ class Kube:
     name: str
     village_code: str
     status: str
-    kks: tuple[str, ...]  # its member households
+    households: tuple[str, ...]  # its member households' ids (registry's: grants never learns a KK)
     bank_account: dict | None = None  # the group's own account (bank, number, holder); None if formed before v2
 
 
@@ -47,8 +47,8 @@ class GrantsFacts(Protocol):
         """The group's proposals in progress (not rejected, not cancelled), as ids."""
         ...
 
-    def standings(self, kks: Sequence[str]) -> dict[str, HouseholdStanding]:
-        """The households' standing in BDT, for those grants knows."""
+    def standings(self, household_ids: Sequence[str]) -> dict[str, HouseholdStanding]:
+        """The households' standing in BDT by household id, for those grants knows."""
         ...
 
     def gate_open(self, group_id: uuid.UUID) -> bool:
@@ -70,7 +70,7 @@ class SqlGrantsFacts:
         if not rows:
             return None
         row = rows[0]
-        return Kube(row["name"], row["village_code"], row["status"], tuple(m["kk"] for m in row["members"]),
+        return Kube(row["name"], row["village_code"], row["status"], tuple(m["household_id"] for m in row["members"]),
                     row["bank_account"])
 
     def open_proposals(self, group_id: str) -> list[str]:
@@ -78,9 +78,10 @@ class SqlGrantsFacts:
             f"SELECT proposal_id FROM proposals WHERE group_id = %s AND {OPEN_PROPOSAL} ORDER BY proposal_id",
             (group_id,))]
 
-    def standings(self, kks: Sequence[str]) -> dict[str, HouseholdStanding]:
-        return {row["kk"]: HouseholdStanding(row["bdt_status"], row["decile"]) for row in self._query(
-            "SELECT kk, bdt_status, decile FROM households WHERE kk = ANY(%s)", (list(kks),))}
+    def standings(self, household_ids: Sequence[str]) -> dict[str, HouseholdStanding]:
+        return {row["household_id"]: HouseholdStanding(row["bdt_status"], row["decile"]) for row in self._query(
+            "SELECT household_id::text, bdt_status, decile FROM households WHERE household_id = ANY(%s::uuid[])",
+            (list(household_ids),))}
 
     def gate_open(self, group_id: uuid.UUID) -> bool:
         rows = self._query("SELECT open FROM family_school_gates WHERE group_id = %s", (group_id,))

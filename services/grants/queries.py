@@ -17,10 +17,10 @@ from shared.store import in_region
 class GrantsQueries:
     """The reads, mixed into GrantsApplication (whose store, rules, ``_proposal`` and ``_grant`` they use)."""
 
-    def household(self, kk: str) -> dict | None:
+    def household(self, household_id: str) -> dict | None:
         rows = self.query(
-            "SELECT kk, household_id::text, village_code, decile, bdt_status, member_count FROM households "
-            "WHERE kk = %s", (kk,))
+            "SELECT household_id::text, village_code, decile, bdt_status, member_count FROM households "
+            "WHERE household_id = %s", (household_id,))
         return rows[0] if rows else None
 
     def households_summary(self) -> dict:

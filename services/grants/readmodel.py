@@ -17,10 +17,18 @@ from services.grants.domain import Budget, Grant, Proposal
 from shared.consumer import UnitOfWork, handles
 from shared.contracts import Envelope, training
 from shared.contracts import registry as upstream
-from shared.store import AuditedTable, MirroredTable, ReadModelWrites, added_column
+from shared.store import (
+    PSEUDONYMISED_GROUP_MEMBERS,
+    AuditedTable,
+    MirroredTable,
+    ReadModelWrites,
+    added_column,
+    pseudonymised,
+)
 
 CHANGE_MEMBER_COUNT = """
-    UPDATE households SET member_count = member_count + %s, projected_at = clock_timestamp() WHERE kk = %s"""
+    UPDATE households SET member_count = member_count + %s, projected_at = clock_timestamp()
+    WHERE household_id = %s"""
 UPSERT_GROUP = """
     INSERT INTO groups (group_id, name, village_code, kind, status, members, bank_account)
     VALUES (%s, %s, %s, %s, 'formed', %s, %s)
@@ -51,16 +59,21 @@ UPSERT_GRANT = """
         refunded_rp = EXCLUDED.refunded_rp, state = EXCLUDED.state"""
 
 READ_MODEL_DDL = (
+    # Households by the registry's id: grants never learns a KK (registry's events v2).
     """CREATE TABLE IF NOT EXISTS households (
-        kk text PRIMARY KEY, household_id uuid NOT NULL, village_code text NOT NULL, decile int NOT NULL,
+        household_id uuid PRIMARY KEY, village_code text NOT NULL, decile int NOT NULL,
         bdt_status text NOT NULL, member_count int NOT NULL,
         registered_at timestamptz NOT NULL, projected_at timestamptz NOT NULL DEFAULT clock_timestamp())""",
+    # A table projected from registry's version-1 events, once: its KKs go, its groups' members become ids.
+    'CREATE EXTENSION IF NOT EXISTS "uuid-ossp"',
+    pseudonymised("households", dropped=("kk",), key=("household_id",)),
     "CREATE INDEX IF NOT EXISTS households_village ON households (village_code)",
     """CREATE TABLE IF NOT EXISTS village_households (
         village_code text PRIMARY KEY, households int NOT NULL, members int NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS groups (
         group_id uuid PRIMARY KEY, name text NOT NULL, village_code text NOT NULL, kind text NOT NULL,
         status text NOT NULL, members jsonb NOT NULL, bank_account jsonb)""",
+    PSEUDONYMISED_GROUP_MEMBERS,
     # The group's account, from registry.group.formed v2 (a group formed before stays without one).
     "ALTER TABLE groups ADD COLUMN IF NOT EXISTS bank_account jsonb",
     """CREATE TABLE IF NOT EXISTS payment_references (
@@ -94,7 +107,7 @@ READ_MODEL_DDL = (
 MIRRORED_TABLES = (
     MirroredTable("family_school_gates", "training", "gates", ("group_id", "open", "completed", "representatives")),
     MirroredTable("households", "registry", "households",
-                  ("kk", "household_id", "village_code", "decile", "bdt_status", "member_count")),
+                  ("household_id", "village_code", "decile", "bdt_status", "member_count")),
     MirroredTable("groups", "registry", "groups", ("group_id", "name", "status")),
 )
 
@@ -130,10 +143,10 @@ class GrantsReadModel:
     # --- registry events ----------------------------------------------------------------------------------
 
     @handles("registry.household.registered")
-    def on_household_registered(self, data: upstream.HouseholdRegisteredV1, envelope: Envelope,
+    def on_household_registered(self, data: upstream.HouseholdRegisteredV2, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
         unit.writes.insert("households", {
-            "kk": data.kk, "household_id": data.household_id, "village_code": data.village_code,
+            "household_id": data.household_id, "village_code": data.village_code,
             "decile": data.decile, "bdt_status": data.bdt_status, "member_count": len(data.members),
             "registered_at": envelope.time})
         # Counted, not recomputed: applying an event twice would show here (the tests rely on it).
@@ -141,47 +154,47 @@ class GrantsReadModel:
                               {"households": 1, "members": len(data.members)})
 
     @handles("registry.household.member_added")
-    def on_member_added(self, data: upstream.HouseholdMemberAddedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.add(CHANGE_MEMBER_COUNT, (1, data.kk))
+    def on_member_added(self, data: upstream.HouseholdMemberAddedV2, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add(CHANGE_MEMBER_COUNT, (1, data.household_id))
         unit.writes.increment("village_households", {"village_code": data.village_code},
                               {"households": 0, "members": 1})
 
     @handles("registry.household.member_removed")
-    def on_member_removed(self, data: upstream.HouseholdMemberRemovedV1, envelope: Envelope,
+    def on_member_removed(self, data: upstream.HouseholdMemberRemovedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
-        unit.writes.add(CHANGE_MEMBER_COUNT, (-1, data.kk))
+        unit.writes.add(CHANGE_MEMBER_COUNT, (-1, data.household_id))
         unit.writes.add("UPDATE village_households SET members = members - 1 WHERE village_code = "
-                        "(SELECT village_code FROM households WHERE kk = %s)", (data.kk,))
+                        "(SELECT village_code FROM households WHERE household_id = %s)", (data.household_id,))
 
     @handles("registry.household.status_changed")
-    def on_status_changed(self, data: upstream.HouseholdStatusChangedV1, envelope: Envelope,
+    def on_status_changed(self, data: upstream.HouseholdStatusChangedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
-        unit.writes.add("UPDATE households SET bdt_status = %s, projected_at = clock_timestamp() WHERE kk = %s",
-                        (data.bdt_status, data.kk))
+        unit.writes.add("UPDATE households SET bdt_status = %s, projected_at = clock_timestamp() "
+                        "WHERE household_id = %s", (data.bdt_status, data.household_id))
         if data.bdt_status != "active":
-            self._flag_proposals_of_household(data.kk, f"household {data.kk} is now {data.bdt_status} in BDT", unit)
+            self._flag_proposals_of_household(data.household_id, f"a member household is now {data.bdt_status} in "
+                                                                 "BDT", unit)
 
     @handles("registry.household.decile_changed")
-    def on_decile_changed(self, data: upstream.HouseholdDecileChangedV1, envelope: Envelope,
+    def on_decile_changed(self, data: upstream.HouseholdDecileChangedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
-        unit.writes.add("UPDATE households SET decile = %s, projected_at = clock_timestamp() WHERE kk = %s",
-                        (data.decile, data.kk))
+        unit.writes.add("UPDATE households SET decile = %s, projected_at = clock_timestamp() WHERE household_id = %s",
+                        (data.decile, data.household_id))
         if data.decile > self.rules.max_decile:
-            self._flag_proposals_of_household(data.kk, f"household {data.kk} moved to decile {data.decile}", unit)
+            self._flag_proposals_of_household(data.household_id, f"a member household moved to decile {data.decile}",
+                                              unit)
 
     @handles("registry.group.formed")
-    def on_group_formed(self, data: upstream.GroupFormedV1 | upstream.GroupFormedV2, envelope: Envelope,
-                        unit: UnitOfWork) -> None:
-        account = getattr(data, "bank_account", None)  # version 1 had none
+    def on_group_formed(self, data: upstream.GroupFormedV2, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add(UPSERT_GROUP, (data.group_id, data.name, data.village_code, data.kind,
-                                       Jsonb([m.model_dump() for m in data.members]),
-                                       Jsonb(account.model_dump()) if account else None))
+                                       Jsonb([m.model_dump(mode="json") for m in data.members]),
+                                       Jsonb(data.bank_account.model_dump())))
 
     @handles("registry.group.member_changed")
-    def on_group_member_changed(self, data: upstream.GroupMemberChangedV1, envelope: Envelope,
+    def on_group_member_changed(self, data: upstream.GroupMemberChangedV2, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET members = %s WHERE group_id = %s",
-                        (Jsonb([m.model_dump() for m in data.members]), data.group_id))
+                        (Jsonb([m.model_dump(mode="json") for m in data.members]), data.group_id))
         self._flag_proposals(data.group_id, f"the group's membership changed: {data.reason}", unit)
 
     @handles("registry.group.funded")
@@ -193,9 +206,9 @@ class GrantsReadModel:
         unit.writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (data.group_id,))
         self._flag_proposals(data.group_id, f"the group was dissolved: {data.reason}", unit)
 
-    def _flag_proposals_of_household(self, kk: str, reason: str, unit: UnitOfWork) -> None:
+    def _flag_proposals_of_household(self, household_id: uuid.UUID, reason: str, unit: UnitOfWork) -> None:
         for row in self.query("SELECT group_id FROM groups WHERE members @> %s::jsonb AND status = 'formed'",
-                              (Jsonb([{"kk": kk}]),)):
+                              (Jsonb([{"household_id": str(household_id)}]),)):
             self._flag_proposals(row["group_id"], reason, unit)
 
     def _flag_proposals(self, group_id: uuid.UUID, reason: str, unit: UnitOfWork) -> None:

@@ -163,8 +163,8 @@ class GrantsService(BackboneEntrypoints):
         return self.app.totals()
 
     @domain_rpc
-    def household(self, kk: str) -> dict | None:
-        return self.app.household(kk)
+    def household(self, household_id: str) -> dict | None:
+        return self.app.household(household_id)
 
     @domain_rpc
     def households_summary(self) -> dict:

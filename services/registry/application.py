@@ -15,6 +15,7 @@ one-by-one fallback and the KK/NIK clash checks both share, and the data keys th
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable, Iterable
 
 import psycopg
@@ -237,7 +238,7 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         check_member(command.member, regions)
 
         def change(household: Household, writes: ReadModelWrites) -> None:
-            self._check_niks_free({command.member.nik: command.kk}, command.actor)
+            self._check_niks_free({command.member.nik: household.kk}, command.actor)
             member = Member(**command.member.model_dump())
             household.add_member(member, reason=command.reason, by=command.actor.user)
             writes.add(INSERT_PERSON, person_row(member, household))
@@ -366,14 +367,20 @@ class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication
         self._retrying(lambda: self._load_group(command.group_id), change)
 
     def _group_members(self, members_in: Iterable) -> list[GroupMember]:
+        """The proposed members with their names and ids; one not registered as proposed keeps empty ones, and
+        check_candidate refuses it."""
         members_in = list(members_in)
         people = self.facts.people([member_in.representative_nik for member_in in members_in])
+        households = self.facts.households([member_in.kk for member_in in members_in])
         members = []
         for member_in in members_in:
             person = people.get(member_in.representative_nik)
+            person = person if person and person.kk == member_in.kk else None
+            household = households.get(member_in.kk)
             members.append(GroupMember(kk=member_in.kk, representative_nik=member_in.representative_nik,
-                                       representative_name=person.member.name
-                                       if person and person.kk == member_in.kk else ""))
+                                       representative_name=person.member.name if person else "",
+                                       household_id=uuid.UUID(household.household_id) if household else None,
+                                       representative_id=person.member.id if person else None))
         return members
 
     def _candidates(self, members: list[GroupMember], actor: Actor) -> list[Candidate]:

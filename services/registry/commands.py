@@ -13,7 +13,7 @@ from pydantic import Field
 
 from services.registry.domain import CORRECTABLE_FIELDS
 from shared.actor_assertion import SignedActor
-from shared.edge import Command, Kk, Nik, RegionCode, Uuid, VillageCode
+from shared.edge import Command, HouseholdKey, Kk, Nik, RegionCode, Uuid, VillageCode
 from shared.vocabulary import (
     BDT_STATUSES,
     BUSINESS_TYPES,
@@ -55,13 +55,13 @@ class RegisterHousehold(Acting):
 
 
 class AddMember(Acting):
-    kk: Kk
+    kk: HouseholdKey  # its KK, or its id
     member: MemberIn
     reason: Literal[JOIN_REASONS]  # type: ignore[valid-type]
 
 
 class RemoveMember(Acting):
-    kk: Kk
+    kk: HouseholdKey  # its KK, or its id
     nik: Nik
     reason: Literal[LEAVE_REASONS]  # type: ignore[valid-type]
     new_head_nik: Nik | None = None
@@ -77,7 +77,7 @@ class MemberChanges(Command):
 
 
 class CorrectMember(Acting):
-    kk: Kk
+    kk: HouseholdKey  # its KK, or its id
     nik: Nik
     changes: MemberChanges
     reason: Reason
@@ -87,13 +87,13 @@ class CorrectMember(Acting):
 
 
 class ChangeStatus(Acting):
-    kk: Kk
+    kk: HouseholdKey  # its KK, or its id
     status: Literal[BDT_STATUSES]  # type: ignore[valid-type]
     reason: Reason
 
 
 class ChangeDecile(Acting):
-    kk: Kk
+    kk: HouseholdKey  # its KK, or its id
     decile: int = Field(ge=1, le=10)
 
 

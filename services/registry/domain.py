@@ -26,7 +26,7 @@ from eventsourcing.utils import register_topic
 
 from shared.actor import Actor, check_region, check_role
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
-from shared.keys import stable_id
+from shared.keys import legacy_household_id, legacy_person_id, stable_id
 from shared.versioning import VersionedEvent
 from shared.vocabulary import (
     BDT_STATUSES,
@@ -51,6 +51,17 @@ class Member:
     relation: str
     marital_status: str = ""
     occupation: str = ""
+    person_id: uuid.UUID | None = None  # random, assigned at registration (None only for a member stored before)
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The person's pseudonymous id: what every other service knows them by."""
+        return self.person_id or legacy_person_id(self.nik)
+
+
+def with_person_id(member: Member) -> Member:
+    """The member with a new random id, unless they have one: a person's id is the registry's, never derived."""
+    return member if member.person_id is not None else replace(member, person_id=uuid.uuid4())
 
 
 # --- who may change the registry: the domain's own check of the (verified) actor, as the gateway's routes say ---
@@ -75,11 +86,13 @@ class Household(Aggregate):
         # "member": a correction's, the member as corrected (MemberAdded always had its own; Registered its KK
         # and village: a version-1 event keeps what it stored).
         ADDED_IN_V2 = ("kk", "village_code", "member")
+        class_version = 3  # v3: a member's removal names the leaver and a new head by their ids too
 
-    @staticmethod
-    def create_id(kk: str) -> uuid.UUID:
-        # One household per KK number, by construction: registering a KK twice collides on the id.
-        return stable_id("household", kk)
+        @classmethod
+        def upcast_v2_v3(cls, state: dict) -> None:
+            if "new_head_nik" in cls.__dataclass_fields__:
+                state.setdefault("person_id", None)  # before v3: known by the id derived from the NIK
+                state.setdefault("new_head_id", None)
 
     @classmethod
     def register(
@@ -89,8 +102,10 @@ class Household(Aggregate):
         # Checked here, not in the event: a rule tightened later must not stop old events from replaying.
         check_decile(decile)
         check_members(kk, members)
+        # The id is the library's random one (not derived from the KK: nobody may compute it from a KK); the read
+        # model's primary key on the KK keeps one household per KK.
         return cls(kk=kk, dtks_id=dtks_id, village_code=village_code, address=address, decile=decile,
-                   members=members, registered_by=registered_by)
+                   members=[with_person_id(m) for m in members], registered_by=registered_by)
 
     @event("Registered")
     def __init__(
@@ -118,6 +133,7 @@ class Household(Aggregate):
 
     def add_member(self, member: Member, reason: str, by: str) -> None:
         check_reason(reason, JOIN_REASONS)
+        member = with_person_id(member)
         check_members(self.kk, [*self.members, member])
         self._member_added(member=member, reason=reason, by=by, kk=self.kk, village_code=self.village_code)
 
@@ -141,10 +157,13 @@ class Household(Aggregate):
         elif new_head_nik is not None:
             raise ValidationFailed("new_head_nik", "household.new_head", "name a new head only when the head leaves")
         check_members(self.kk, remaining)
-        self._member_removed(nik=nik, reason=reason, by=by, new_head_nik=new_head_nik, kk=self.kk)
+        self._member_removed(nik=nik, reason=reason, by=by, new_head_nik=new_head_nik, kk=self.kk,
+                             person_id=leaving.id,
+                             new_head_id=self.member(new_head_nik).id if new_head_nik is not None else None)
 
     @event("MemberRemoved")
-    def _member_removed(self, nik: str, reason: str, by: str, new_head_nik: str | None, kk: str | None) -> None:
+    def _member_removed(self, nik: str, reason: str, by: str, new_head_nik: str | None, kk: str | None,
+                        person_id: uuid.UUID | None = None, new_head_id: uuid.UUID | None = None) -> None:
         self.members = [
             replace(m, relation=HEAD_OF_HOUSEHOLD) if m.nik == new_head_nik else m
             for m in self.members if m.nik != nik
@@ -262,6 +281,17 @@ class GroupMember:
     kk: str
     representative_nik: str
     representative_name: str
+    # The pseudonymous ids other services know them by (None only in a group stored before ids: see the properties).
+    household_id: uuid.UUID | None = None
+    representative_id: uuid.UUID | None = None
+
+    @property
+    def household(self) -> uuid.UUID:
+        return self.household_id or legacy_household_id(self.kk)
+
+    @property
+    def representative(self) -> uuid.UUID:
+        return self.representative_id or legacy_person_id(self.representative_nik)
 
 
 @dataclass(frozen=True)
@@ -383,6 +413,12 @@ class Group(Aggregate):
 
     class Event(VersionedEvent):
         ADDED_IN_V2 = ("members",)  # a member change's, after it (Formed always had its own)
+        class_version = 3  # v3: a member change names the removed household by its id too
+
+        @classmethod
+        def upcast_v2_v3(cls, state: dict) -> None:
+            if "removed_kk" in cls.__dataclass_fields__:
+                state.setdefault("removed_household_id", None)  # before v3: known by its KK (GroupMember.household)
 
     @event("Formed")
     def __init__(
@@ -430,11 +466,13 @@ class Group(Aggregate):
             raise ValidationFailed("member", "kube.member_change", "name a household to add, remove or both")
         members = list(self.members)
         roles = dict(self.roles)
+        removed_household_id = None
         if removed_kk is not None:
             leaving = next((m for m in members if m.kk == removed_kk), None)
             if leaving is None:
                 raise NotFound(f"household {removed_kk} is not a member of KUBE {self.name}", kk=removed_kk)
             members.remove(leaving)
+            removed_household_id = leaving.household
             held = [role for role, nik in roles.items() if nik == leaving.representative_nik]
             if held and added is None:
                 raise RuleViolated("kube.role_holder", f"household {removed_kk} holds {held[0]}: replace it instead "
@@ -450,11 +488,13 @@ class Group(Aggregate):
         check_roles(roles, members)
         if not reason.strip():
             raise ValidationFailed("reason", "kube.member_change_reason", "a member change needs a reason")
-        self._member_changed(removed_kk=removed_kk, added=added, roles=roles, reason=reason, by=by, members=members)
+        self._member_changed(removed_kk=removed_kk, added=added, roles=roles, reason=reason, by=by, members=members,
+                             removed_household_id=removed_household_id)
 
     @event("MemberChanged")
     def _member_changed(self, removed_kk: str | None, added: GroupMember | None, roles: dict[str, str],
-                        reason: str, by: str, members: list[GroupMember] | None) -> None:
+                        reason: str, by: str, members: list[GroupMember] | None,
+                        removed_household_id: uuid.UUID | None = None) -> None:
         # ``members`` (the membership after the change) is for the public event: the state is computed, as always.
         self.members = [m for m in self.members if m.kk != removed_kk] + ([added] if added else [])
         self.roles = dict(roles)

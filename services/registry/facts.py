@@ -22,7 +22,7 @@ from shared.regions import RegionTable
 CANDIDATE_HOUSEHOLDS = """
     SELECT h.kk, h.household_id::text, h.village_code, h.bdt_status, h.decile, g.name AS active_group
     FROM households h LEFT JOIN group_members gm ON gm.kk = h.kk LEFT JOIN groups g ON g.group_id = gm.group_id"""
-MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relation", "marital_status", "occupation")
+MEMBER_FIELDS = ("nik", "name", "sex", "birth_date", "relation", "marital_status", "occupation", "person_id")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class HouseholdStanding:
     """A registered household as the KUBE rules see it."""
 
     kk: str
+    household_id: str
     village_code: str
     bdt_status: str
     decile: int
@@ -66,6 +67,10 @@ class RegistryFacts(Protocol):
         """KK → the household's standing, for the KKs registered."""
         ...
 
+    def household_id(self, kk: str) -> str | None:
+        """The id of the household registered with this KK (the registry's own lookup: ids are random)."""
+        ...
+
 
 def no_region_table() -> Conflict:
     return Conflict("no region table yet: import the official list first (berdaya regions import FILE)",
@@ -78,7 +83,8 @@ def member_of(row: dict) -> Member:
 
 def standing_of(row: dict) -> HouseholdStanding:
     """A row of ``CANDIDATE_HOUSEHOLDS`` as the KUBE rules see it."""
-    return HouseholdStanding(row["kk"], row["village_code"], row["bdt_status"], row["decile"], row["active_group"])
+    return HouseholdStanding(row["kk"], row["household_id"], row["village_code"], row["bdt_status"], row["decile"],
+                             row["active_group"])
 
 
 class SqlRegistryFacts:
@@ -112,3 +118,7 @@ class SqlRegistryFacts:
     def households(self, kks: Sequence[str]) -> dict[str, HouseholdStanding]:
         return {row["kk"]: standing_of(row) for row in self._query(CANDIDATE_HOUSEHOLDS + " WHERE h.kk = ANY(%s)",
                                                                   (list(kks),))}
+
+    def household_id(self, kk: str) -> str | None:
+        rows = self._query("SELECT household_id::text FROM households WHERE kk = %s", (kk,))
+        return rows[0]["household_id"] if rows else None

@@ -2,8 +2,13 @@
 (``shared.contracts.registry``). RegistryApplication.public_event looks the mapping up here.
 
 A pure field map: since class_version 2 (``shared.versioning``) each domain event carries what its public event
-needs (a member event's KK, a new member's village, the member as corrected, a group's members after a change), so
-mapping an event reads nothing and the relay builds a page of envelopes without replaying a single aggregate.
+needs (a new member's village, the member as corrected, a group's members after a change), so mapping an event
+reads nothing and the relay builds a page of envelopes without replaying a single aggregate.
+
+Published as version 2 (pseudonymous: ids, never NIK, KK, names or birth dates), every stored event alike: the
+relay maps the log when it publishes, so history is republished in the new shape. A person or household stored
+before the registry assigned random ids (class_version 3) is published by the id derived from their NIK or KK
+(``legacy_person_id``, ``legacy_household_id``): docs/privacy.md says what such a log keeps.
 
 Events stored before v2: the upcaster reads them with those fields None, and for them alone (``versioning.carried``)
 ``_stored_before_v2`` reads the aggregate as the event left it (what every such event cost before v2: one replay each).
@@ -11,28 +16,40 @@ Events stored before v2: the upcaster reads them with those fields None, and for
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from services.registry.domain import Group, GroupMember, Household, Member, RegionList
+from services.registry.domain import (
+    Group,
+    GroupMember,
+    Household,
+    Member,
+    RegionList,
+)
 from shared import versioning
 from shared.contracts import EventData
 from shared.contracts import registry as public
+from shared.keys import legacy_household_id, legacy_person_id
 
 if TYPE_CHECKING:
     from services.registry.application import RegistryApplication
 
 
-def _public_member(member: Member) -> public.MemberV1:
-    return public.MemberV1(nik=member.nik, name=member.name, sex=member.sex, birth_date=member.birth_date,
-                           relation=member.relation)
+def _public_member(member: Member) -> public.MemberV2:
+    return public.MemberV2(person_id=member.id, sex=member.sex, relation=member.relation)
 
 
-def _public_group_member(member: GroupMember) -> public.GroupMemberV1:
-    return public.GroupMemberV1(kk=member.kk, representative_nik=member.representative_nik,
-                                representative_name=member.representative_name)
+def _public_group_member(member: GroupMember) -> public.GroupMemberV2:
+    return public.GroupMemberV2(household_id=member.household, representative_id=member.representative)
+
+
+def _public_roles(roles: dict[str, str], members: Sequence[GroupMember]) -> dict[str, uuid.UUID]:
+    """Role → the holder's person id (the domain names the holder by NIK; a holder is always a representative)."""
+    person_of = {m.representative_nik: m.representative for m in members}
+    return {role: person_of.get(nik) or legacy_person_id(nik) for role, nik in roles.items()}
 
 
 def _stored_before_v2(app: RegistryApplication, e, names: Sequence[str]) -> list[Any]:
@@ -49,26 +66,39 @@ def _stored_before_v2(app: RegistryApplication, e, names: Sequence[str]) -> list
 
 
 def _member_added(app: RegistryApplication | None, e) -> EventData:
-    kk, village_code = versioning.carried(e, ("kk", "village_code"), partial(_stored_before_v2, app, e))
-    return public.HouseholdMemberAddedV1(household_id=e.originator_id, kk=kk, village_code=village_code,
+    (village_code,) = versioning.carried(e, ("village_code",), partial(_stored_before_v2, app, e))
+    return public.HouseholdMemberAddedV2(household_id=e.originator_id, village_code=village_code,
                                          member=_public_member(e.member), reason=e.reason, by=e.by)
 
 
+def _member_removed(app: RegistryApplication | None, e) -> EventData:
+    # Before v3 the event named people by NIK only: they were known by the ids derived from it.
+    return public.HouseholdMemberRemovedV2(
+        household_id=e.originator_id, person_id=e.person_id or legacy_person_id(e.nik), reason=e.reason,
+        new_head_id=(e.new_head_id or legacy_person_id(e.new_head_nik)) if e.new_head_nik else None, by=e.by)
+
+
 def _member_corrected(app: RegistryApplication | None, e) -> EventData:
-    kk, member = versioning.carried(e, ("kk", "member"), partial(_stored_before_v2, app, e))
-    return public.HouseholdMemberCorrectedV1(household_id=e.originator_id, kk=kk, member=_public_member(member),
-                                             corrected_fields=sorted(e.changes), reason=e.reason, by=e.by)
+    (member,) = versioning.carried(e, ("member",), partial(_stored_before_v2, app, e))
+    return public.HouseholdMemberCorrectedV2(household_id=e.originator_id, member=_public_member(member),
+                                             corrected_fields=sorted(e.changes), by=e.by)
 
 
-def _kk(app: RegistryApplication | None, e) -> str:
-    return versioning.carried(e, ("kk",), partial(_stored_before_v2, app, e))[0]
+def _group_formed(app: RegistryApplication | None, e) -> EventData:
+    return public.GroupFormedV2(
+        group_id=e.originator_id, name=e.name, village_code=e.village_code, business_type=e.business_type,
+        kind=e.kind, members=[_public_group_member(m) for m in e.members], roles=_public_roles(e.roles, e.members),
+        bank_account=public.BankAccountV1(**asdict(e.bank_account)), formed_by=e.formed_by)
 
 
 def _group_member_changed(app: RegistryApplication | None, e) -> EventData:
     (members,) = versioning.carried(e, ("members",), partial(_stored_before_v2, app, e))
-    return public.GroupMemberChangedV1(
-        group_id=e.originator_id, removed_kk=e.removed_kk, added=_public_group_member(e.added) if e.added else None,
-        members=[_public_group_member(m) for m in members], roles=e.roles, reason=e.reason, by=e.by)
+    removed = e.removed_household_id or (legacy_household_id(e.removed_kk) if e.removed_kk else None)
+    return public.GroupMemberChangedV2(
+        group_id=e.originator_id, removed_household_id=removed,
+        added=_public_group_member(e.added) if e.added else None,
+        members=[_public_group_member(m) for m in members], roles=_public_roles(e.roles, members), reason=e.reason,
+        by=e.by)
 
 
 PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventData]] = {
@@ -76,22 +106,17 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
                                                                  imported_by=e.imported_by),
     RegionList.Reimported: lambda app, e: public.RegionsImportedV1(codes=e.codes, sha256=e.sha256, source=e.source,
                                                                    imported_by=e.imported_by),
-    Household.Registered: lambda app, e: public.HouseholdRegisteredV1(
-        household_id=e.originator_id, kk=e.kk, dtks_id=e.dtks_id, village_code=e.village_code, decile=e.decile,
-        bdt_status="active", members=[_public_member(m) for m in e.members], registered_by=e.registered_by),
+    Household.Registered: lambda app, e: public.HouseholdRegisteredV2(
+        household_id=e.originator_id, village_code=e.village_code, decile=e.decile, bdt_status="active",
+        members=[_public_member(m) for m in e.members], registered_by=e.registered_by),
     Household.MemberAdded: _member_added,
-    Household.MemberRemoved: lambda app, e: public.HouseholdMemberRemovedV1(
-        household_id=e.originator_id, kk=_kk(app, e), nik=e.nik, reason=e.reason, new_head_nik=e.new_head_nik,
-        by=e.by),
+    Household.MemberRemoved: _member_removed,
     Household.MemberCorrected: _member_corrected,
-    Household.StatusChanged: lambda app, e: public.HouseholdStatusChangedV1(
-        household_id=e.originator_id, kk=_kk(app, e), bdt_status=e.status, reason=e.reason, by=e.by),
-    Household.DecileChanged: lambda app, e: public.HouseholdDecileChangedV1(
-        household_id=e.originator_id, kk=_kk(app, e), decile=e.decile, by=e.by),
-    Group.Formed: lambda app, e: public.GroupFormedV2(
-        group_id=e.originator_id, name=e.name, village_code=e.village_code, business_type=e.business_type,
-        kind=e.kind, members=[_public_group_member(m) for m in e.members], roles=e.roles, formed_by=e.formed_by,
-        bank_account=public.BankAccountV1(**asdict(e.bank_account))),
+    Household.StatusChanged: lambda app, e: public.HouseholdStatusChangedV2(
+        household_id=e.originator_id, bdt_status=e.status, by=e.by),
+    Household.DecileChanged: lambda app, e: public.HouseholdDecileChangedV2(
+        household_id=e.originator_id, decile=e.decile, by=e.by),
+    Group.Formed: _group_formed,
     Group.MemberChanged: _group_member_changed,
     Group.Funded: lambda app, e: public.GroupFundedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
                                                       amount_rp=e.amount_rp),

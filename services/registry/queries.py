@@ -7,6 +7,7 @@ is behind their port (facts.py), which group_candidates shares.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import NamedTuple
 
@@ -24,9 +25,11 @@ from services.registry.domain import (
 )
 from services.registry.facts import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryFacts, member_of, standing_of
 from shared.actor import check_region, check_role
+from shared.edge import UUID_PATTERN
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import NIK_RE, check_village, jakarta_today
 from shared.jsonable import event_record, jsonable
+from shared.masking import NAME_VIEW_ROLES
 from shared.reads import ReadBy
 from shared.store import in_region
 from shared.text import fold
@@ -51,11 +54,18 @@ class RegistryQueries:
 
     # --- aggregates ---------------------------------------------------------------------------------------
 
-    def _load_household(self, kk: str) -> Household:
+    def _load_household(self, key: str) -> Household:
+        """A household by its KK, or by its id (what links and other services name it by). Its id is random: the
+        registry's own read model knows which one a KK is."""
+        by_id = bool(UUID_RE.fullmatch(str(key)))
+        household_id = key if by_id else self.facts.household_id(check_kk_shape(key))
         try:
-            return self.repository.get(Household.create_id(check_kk_shape(kk)))
+            household = None if household_id is None else self.repository.get(uuid.UUID(household_id))
         except AggregateNotFoundError:
-            raise NotFound(f"no household with KK {kk}", field="kk", kk=kk) from None
+            household = None
+        if not isinstance(household, Household):
+            raise NotFound(f"no household {key}" if by_id else f"no household with KK {key}", field="kk", kk=key)
+        return household
 
     def _load_group(self, group_id: str) -> Group:
         try:
@@ -68,28 +78,29 @@ class RegistryQueries:
 
     # --- households and people: every read checks the reader's region and is written into the access log ----
 
-    def household(self, reader: ReadBy, kk: str) -> dict | None:
-        """The household; None when there is none, or it lies outside the reader's region (the same answer)."""
+    def household(self, reader: ReadBy, key: str) -> dict | None:
+        """The household (by KK or id); None when there is none, or it lies outside the reader's region (the same
+        answer)."""
         try:
-            household = self._load_household(kk)
+            household = self._load_household(key)
         except NotFound:
             return None
         if not reader.actor.covers(household.village_code):
             return None
         group = self.query("SELECT g.group_id::text, g.name FROM group_members gm JOIN groups g USING (group_id) "
-                           "WHERE gm.kk = %s", (kk,))
+                           "WHERE gm.kk = %s", (household.kk,))
         self.access_log.record(reader, "household", households=[household.id])
         return {
             "household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
             "village_code": household.village_code, "address": household.address, "decile": household.decile,
-            "bdt_status": household.bdt_status, "members": jsonable(household.members),
+            "bdt_status": household.bdt_status, "members": [member_answer(m) for m in household.members],
             "active_group": group[0] if group else None,
         }
 
-    def household_history(self, reader: ReadBy, kk: str) -> list[dict]:
-        household = self._load_household(kk)
+    def household_history(self, reader: ReadBy, key: str) -> list[dict]:
+        household = self._load_household(key)
         if not reader.actor.covers(household.village_code):
-            raise NotFound(f"no household with KK {kk}", field="kk", kk=kk)  # as a missing one
+            raise NotFound(f"no household with KK {key}", field="kk", kk=key)  # as a missing one
         self.access_log.record(reader, "household_history", households=[household.id])
         return [event_record(e) for e in self.events.get(household.id)]
 
@@ -102,10 +113,24 @@ class RegistryQueries:
         return found
 
     def _person(self, nik: str) -> dict | None:
-        rows = self.query("SELECT i.nik, i.name, i.sex, i.birth_date::text, i.relation, i.marital_status, "
-                          "i.occupation, i.kk, h.village_code, h.bdt_status, h.decile, h.household_id::text "
-                          "FROM individuals i JOIN households h USING (kk) WHERE i.nik = %s", (nik,))
+        rows = self.query("SELECT i.nik, i.person_id::text, i.name, i.sex, i.birth_date::text, i.relation, "
+                          "i.marital_status, i.occupation, i.kk, h.village_code, h.bdt_status, h.decile, "
+                          "h.household_id::text FROM individuals i JOIN households h USING (kk) WHERE i.nik = %s",
+                          (nik,))
         return rows[0] if rows else None
+
+    def names(self, reader: ReadBy, person_ids: list[str]) -> dict[str, dict]:
+        """Who is behind these person ids (what other services keep): name and NIK (the gateway masks it by need),
+        for a role that works with people (``NAME_VIEW_ROLES``) and only for those of the reader's region; the
+        others are left out, as unknown ones are."""
+        check_role(reader.actor, tuple(sorted(NAME_VIEW_ROLES)), "read people's names")
+        ids = [str(uuid.UUID(person_id)) for person_id in person_ids]
+        rows = [row for row in self.query(
+            "SELECT i.person_id::text, i.nik, i.name, i.village_code, h.household_id::text FROM individuals i "
+            "JOIN households h USING (kk) WHERE i.person_id = ANY(%s::uuid[])", (ids,))
+            if reader.actor.covers(row["village_code"])]
+        self._searched(reader, "names", rows)
+        return {row["person_id"]: {"name": row["name"], "nik": row["nik"]} for row in rows}
 
     def households_in(self, reader: ReadBy, village_code: str, page: int = 1, size: int = 50) -> dict:
         check_region(reader.actor, village_code, "read the households of this village")
@@ -172,7 +197,7 @@ class RegistryQueries:
         reads = self.access_log.of_person(nik, found["household_id"])
         self.access_log.record(reader, "person_export", households=[household.id], niks=[nik])
         return {
-            "person": jsonable(household.member(nik)),
+            "person": member_answer(household.member(nik)),
             "household": {"household_id": str(household.id), "kk": household.kk, "dtks_id": household.dtks_id,
                           "village_code": household.village_code, "address": household.address,
                           "decile": household.decile, "bdt_status": household.bdt_status},
@@ -202,7 +227,8 @@ class RegistryQueries:
         return {
             "group_id": str(group.id), "name": group.name, "village_code": group.village_code,
             "business_type": group.business_type, "kind": group.kind, "status": group.status,
-            "members": jsonable(group.members), "roles": group.roles, "bank_account": jsonable(group.bank_account),
+            "members": [{**jsonable(m), "household_id": str(m.household), "representative_id": str(m.representative)}
+                        for m in group.members], "roles": group.roles, "bank_account": jsonable(group.bank_account),
             "sk_kades": group.sk_kades,
         }
 
@@ -270,6 +296,11 @@ class RegistryQueries:
         return [villages[code] for code in sorted(villages)]
 
 
+def member_answer(member: Member) -> dict:
+    """A member as the registry's reads answer them: with the id other services know them by."""
+    return {**jsonable(member), "person_id": str(member.id)}
+
+
 def own_part(record: dict, nik: str) -> dict | None:
     """A household's history entry as far as it concerns one member: a registration shows only them; another
     member's change is left out (when they became head as another left, not who left); a change of the
@@ -291,6 +322,9 @@ def reader_scope(reader: ReadBy, region: str | None) -> str:
         check_region(reader.actor, region, "search this region")
         return region
     return reader.actor.region
+
+
+UUID_RE = re.compile(UUID_PATTERN)  # a household's id, as links name it
 
 
 def check_kk_shape(kk: str) -> str:

@@ -29,11 +29,17 @@ READ_MODEL_DDL = (
     """CREATE TABLE IF NOT EXISTS individuals (
         nik text PRIMARY KEY, kk text NOT NULL, name text NOT NULL, name_key text NOT NULL, sex text NOT NULL,
         birth_date date NOT NULL, relation text NOT NULL, marital_status text NOT NULL,
-        occupation text NOT NULL, village_code text NOT NULL)""",
+        occupation text NOT NULL, village_code text NOT NULL, person_id uuid NOT NULL)""",
     # Each person carries the household's village (a household never moves), so that a search by name within a
     # region reads one table (about twice as fast at a district's size: bench/search.py).
     added_column("individuals", "village_code", "text",
                  "UPDATE individuals i SET village_code = h.village_code FROM households h WHERE h.kk = i.kk"),
+    # A person's id (assigned by the registry); a row projected before ids gets the id derived from its NIK, as
+    # the domain reads such a member (domain.legacy_person_id: uuid5 of the URL namespace).
+    'CREATE EXTENSION IF NOT EXISTS "uuid-ossp"',
+    added_column("individuals", "person_id", "uuid",
+                 "UPDATE individuals SET person_id = uuid_generate_v5(uuid_ns_url(), 'berdaya:person:' || nik)"),
+    "CREATE UNIQUE INDEX IF NOT EXISTS individuals_person ON individuals (person_id)",
     "CREATE INDEX IF NOT EXISTS individuals_kk ON individuals (kk)",
     "CREATE INDEX IF NOT EXISTS individuals_name_key ON individuals (name_key text_pattern_ops)",
     # Any part of a name (find_people): trigrams make LIKE '%fragment%' an index scan. pg_trgm is a trusted
@@ -51,11 +57,11 @@ READ_MODEL_DDL = (
 )
 
 PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation",
-                  "village_code")
+                  "village_code", "person_id")
 INSERT_PERSON = """
     INSERT INTO individuals (nik, kk, name, name_key, sex, birth_date, relation, marital_status, occupation,
-                             village_code)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+                             village_code, person_id)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 UPSERT_PERSON = INSERT_PERSON + """
     ON CONFLICT (nik) DO UPDATE SET name = EXCLUDED.name, name_key = EXCLUDED.name_key, sex = EXCLUDED.sex,
         birth_date = EXCLUDED.birth_date, relation = EXCLUDED.relation, marital_status = EXCLUDED.marital_status,
@@ -65,7 +71,7 @@ COUNT_MEMBERS = "UPDATE households SET member_count = %s WHERE kk = %s"
 
 def person_row(member: Member, household: Household) -> tuple:
     return (member.nik, household.kk, member.name, fold(member.name), member.sex, member.birth_date, member.relation,
-            member.marital_status, member.occupation, household.village_code)
+            member.marital_status, member.occupation, household.village_code, member.id)
 
 
 def registration_writes(commands: list[RegisterHousehold], households: list[Household]) -> ReadModelWrites:
@@ -96,8 +102,8 @@ AUDITED_TABLES = (
     AuditedTable("households", ("kk", "household_id", "village_code", "decile", "bdt_status", "member_count"),
                  lambda aggregates: ((h.kk, h.id, h.village_code, h.decile, h.bdt_status, len(h.members))
                                      for h in aggregates if isinstance(h, Household))),
-    AuditedTable("individuals", ("nik", "kk", "name", "relation"),
-                 lambda aggregates: ((m.nik, h.kk, m.name, m.relation)
+    AuditedTable("individuals", ("nik", "kk", "name", "relation", "person_id"),
+                 lambda aggregates: ((m.nik, h.kk, m.name, m.relation, m.id)
                                      for h in aggregates if isinstance(h, Household) for m in h.members)),
     AuditedTable("groups", ("group_id", "name", "status", "member_count"),
                  lambda aggregates: ((g.id, g.name, g.status, len(g.members))

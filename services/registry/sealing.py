@@ -45,6 +45,7 @@ from eventsourcing.persistence import StoredEvent, Transcoder
 from services.registry.domain import Group, GroupMember, Household, Member
 from services.registry.vault import NONCE_BYTES, Vault
 from shared.batches import ServiceMapper
+from shared.keys import legacy_household_id
 
 ERASED = "[dihapus]"
 ERASED_AS_NONE = frozenset({"birth_date"})  # not a string: an erased date reads as None
@@ -126,7 +127,7 @@ class SealingMapper(ServiceMapper):
             return state
         if isinstance(event, Group.Event) and {"members", "added", "removed_kk", "roles"} & state.keys():
             members = [*(state.get("members") or ()), *([state["added"]] if state.get("added") else ())]
-            household_of = {m.representative_nik: Household.create_id(m.kk) for m in members}
+            household_of = {m.representative_nik: m.household for m in members}
             if state.get("members") is not None:
                 state["members"] = [_emptied_group_member(boxes, f"members.{i}", m)
                                     for i, m in enumerate(state["members"])]
@@ -134,7 +135,8 @@ class SealingMapper(ServiceMapper):
                 state["added"] = _emptied_group_member(boxes, "added", state["added"])
             if state.get("removed_kk") is not None:
                 kk = state["removed_kk"]
-                state["removed_kk"] = boxes.taker(Household.create_id(kk))("removed_kk", kk)
+                removed = state.get("removed_household_id") or legacy_household_id(kk)
+                state["removed_kk"] = boxes.taker(removed)("removed_kk", kk)
             if "roles" in state:
                 state["roles"] = {role: boxes.taker(household_of[nik])(f"roles.{role}", nik)
                                   for role, nik in state["roles"].items()}
@@ -209,10 +211,11 @@ def _emptied_member(take: Callable[[str, Any], Any], path: str, member: Member) 
 
 
 def _emptied_group_member(boxes: _Boxes, path: str, member: GroupMember) -> GroupMember:
-    take = boxes.taker(Household.create_id(member.kk))
+    take = boxes.taker(member.household)
     return GroupMember(kk=take(f"{path}.kk", member.kk),
                        representative_nik=take(f"{path}.representative_nik", member.representative_nik),
-                       representative_name=take(f"{path}.representative_name", member.representative_name))
+                       representative_name=take(f"{path}.representative_name", member.representative_name),
+                       household_id=member.household_id, representative_id=member.representative_id)
 
 
 def _put_back(state: dict[str, Any], paths: list[str], values: list[Any]) -> None:

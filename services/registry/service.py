@@ -81,6 +81,10 @@ class RegistryService(BackboneEntrypoints):
         return self.app.person(self.edge.parse(ReadBy, reader), nik)
 
     @domain_rpc
+    def names(self, reader: dict, person_ids: list[str]) -> dict[str, dict]:
+        return self.app.names(self.edge.parse(ReadBy, reader), person_ids)
+
+    @domain_rpc
     def households_in(self, reader: dict, village_code: str, page: int = 1, size: int = 50) -> dict:
         return self.app.households_in(self.edge.parse(ReadBy, reader), village_code, page, size)
 

@@ -30,7 +30,7 @@ from services.training.domain import (
     check_cohort_actor,
     check_curriculum_keeper,
 )
-from services.training.facts import Person, SqlTrainingFacts
+from services.training.facts import SqlTrainingFacts
 from services.training.public import PUBLIC_EVENTS
 from services.training.queries import TrainingQueries
 from services.training.readmodel import (
@@ -121,26 +121,27 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, TrainingDocuments,
     def enrol(self, command: cmd.Enrol) -> None:
         village_code = self._cohort(command.cohort_id).village_code  # a cohort's village never changes
         check_cohort_actor(command.actor, COHORT_KEEPERS, village_code, "enrol a person")
-        person = self._active_person(command.nik, command.actor)
+        self._check_active_person(command.person_id, command.actor)
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             cohort = self._cohort(command.cohort_id)
-            if not cohort.enrol(command.nik, person.name, None, command.actor.user):
-                raise Conflict(f"NIK {command.nik} is already enrolled in this cohort", rule="enrolment.exists")
-            writes.add(UPSERT_PARTICIPANT, participant_row(cohort, command.nik))
+            if not cohort.enrol(command.person_id, None, command.actor.user):
+                raise Conflict(f"person {command.person_id} is already enrolled in this cohort",
+                               rule="enrolment.exists")
+            writes.add(UPSERT_PARTICIPANT, participant_row(cohort, command.person_id))
             return [cohort]
 
         self.record_retrying(attempt)
 
-    def _active_person(self, nik: str, actor: Actor) -> Person:
-        """The person to enrol, if they live in the actor's region: a person of another region is answered as one
-        that does not exist (nobody learns from a refusal that a NIK is registered elsewhere, nor its name)."""
-        person = self.facts.person(nik)
+    def _check_active_person(self, person_id: str, actor: Actor) -> None:
+        """The person to enrol lives in the actor's region: a person of another region is answered as one that does
+        not exist (nobody learns from a refusal that a person is registered elsewhere)."""
+        person = self.facts.person(person_id)
         if person is None or not actor.covers(person.village_code):
-            raise NotFound(f"training knows no person with NIK {nik} (yet)", field="nik", nik=nik)
+            raise NotFound(f"training knows no person {person_id} (yet)", field="person_id", person_id=person_id)
         if person.status != "active":
-            raise RuleViolated("enrolment.left_registry", f"NIK {nik} has left the registry", nik=nik)
-        return person
+            raise RuleViolated("enrolment.left_registry", f"person {person_id} has left the registry",
+                               person_id=person_id)
 
     def schedule_session(self, command: cmd.ScheduleSession) -> str:
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], str]:
@@ -161,9 +162,9 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, TrainingDocuments,
 
     def correct_attendance(self, command: cmd.CorrectAttendance) -> list[dict]:
         return self._attend(command.cohort_id, command.actor, "correct attendance",
-                            lambda cohort: cohort.correct_attendance(command.session_id, command.nik, command.status,
-                                                                     command.reason, command.actor.user,
-                                                                     jakarta_today()))
+                            lambda cohort: cohort.correct_attendance(command.session_id, command.person_id,
+                                                                     command.status, command.reason,
+                                                                     command.actor.user, jakarta_today()))
 
     def _attend(self, cohort_id: str, actor: Actor, action: str, change: Callable[[Cohort], None]) -> list[dict]:
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], list[dict]]:
@@ -171,13 +172,14 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, TrainingDocuments,
             check_cohort_actor(actor, FACILITATORS, cohort.village_code, action)
             change(cohort)
             completed = []
-            for nik in cohort.completable(self.rules):
-                cohort.complete(nik, self._certificate_number(cohort), self.rules)
-                completed.append({"nik": nik, "certificate": cohort.participants[nik]["certificate"]})
+            for person_id in cohort.completable(self.rules):
+                cohort.complete(person_id, self._certificate_number(cohort), self.rules)
+                completed.append({"person_id": person_id,
+                                  "certificate": cohort.participants[person_id]["certificate"]})
             attendance_writes(cohort, writes)
-            for nik in cohort.participants:
-                writes.add(UPSERT_PARTICIPANT, participant_row(cohort, nik))
-            groups = {cohort.participants[c["nik"]]["group_id"] for c in completed} - {None}
+            for person_id in cohort.participants:
+                writes.add(UPSERT_PARTICIPANT, participant_row(cohort, person_id))
+            groups = {cohort.participants[c["person_id"]]["group_id"] for c in completed} - {None}
             return [cohort, *self._gates(groups, cohort, writes)], completed
 
         return self.decide_retrying(attempt)
@@ -193,8 +195,8 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, TrainingDocuments,
             representatives = self.facts.representatives(group_id)
             certified = self.facts.certified(representatives)
             if changed is not None:
-                certified |= {nik for nik, p in changed.participants.items()
-                              if p["status"] == "completed" and nik in representatives}
+                certified |= {person_id for person_id, p in changed.participants.items()
+                              if p["status"] == "completed" and person_id in representatives}
             gate = self._gate(group_id, len(certified), len(representatives))
             if gate is not None:
                 writes.add(UPSERT_GATE, (group_id, gate.open, gate.completed, gate.representatives))

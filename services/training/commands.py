@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.actor_assertion import SignedActor
-from shared.edge import Command, Nik, Uuid, VillageCode
+from shared.edge import Command, Uuid, VillageCode
 from shared.vocabulary import ATTENDANCE
 
 
@@ -24,9 +24,10 @@ class OpenCohort(Acting):
     name: str = Field(default="", max_length=200)
 
 
+# People by the registry's person id: training's commands never carry a NIK.
 class Enrol(Acting):
     cohort_id: Uuid
-    nik: Nik
+    person_id: Uuid
 
 
 class ScheduleSession(Acting):
@@ -39,13 +40,13 @@ class ScheduleSession(Acting):
 class RecordAttendance(Acting):
     cohort_id: Uuid
     session_id: Uuid
-    marks: dict[Nik, Literal[ATTENDANCE]] = Field(min_length=1, max_length=200)  # type: ignore[valid-type]
+    marks: dict[Uuid, Literal[ATTENDANCE]] = Field(min_length=1, max_length=200)  # type: ignore[valid-type]
 
 
 class CorrectAttendance(Acting):
     cohort_id: Uuid
     session_id: Uuid
-    nik: Nik
+    person_id: Uuid
     status: Literal[ATTENDANCE]  # type: ignore[valid-type]
     reason: str = Field(min_length=1, max_length=500)
 

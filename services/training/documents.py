@@ -19,7 +19,7 @@ class TrainingDocuments:
         """The code of the participant's completion of the cohort (``participant``: the cohort's key for them)."""
         cohort = self._cohort(cohort_id)
         completions = [event for event in self.events.get(cohort.id)
-                       if isinstance(event, Cohort.Completed) and event.nik == participant]
+                       if isinstance(event, Cohort.Completed) and event.person_id == participant]
         if not completions:
             raise NotFound("nothing to print yet: the participant has not completed the Family School",
                            rule="document.not_yet")
@@ -36,5 +36,5 @@ class TrainingDocuments:
             "code": code.strip().upper(), "matches": True, "event": type(event).__qualname__,
             "group": cohort.name, "village_code": cohort.village_code, "certificate": event.certificate,
             "date": event.timestamp.astimezone(WIB).date(),
-            "status": cohort.participants.get(event.nik, {}).get("status"),
+            "status": cohort.participants.get(event.person_id, {}).get("status"),
         })

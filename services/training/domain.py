@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.actor import Actor, check_region, check_role
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
-from shared.keys import stable_id
+from shared.keys import legacy_person_id, stable_id
 from shared.versioning import VersionedEvent
 from shared.vocabulary import ATTENDANCE
 
@@ -104,6 +104,18 @@ class Cohort(Aggregate):
 
     class Event(VersionedEvent):
         ADDED_IN_V2 = ("village_code",)  # Opened always had it
+        class_version = 3  # v3: people by the registry's person id, never NIK nor name
+
+        @classmethod
+        def upcast_v2_v3(cls, state: dict) -> None:
+            # Before v3 a participant was named by NIK (an enrolment by name too): the NIK becomes the id the
+            # registry knows such a person by (shared.keys.legacy_person_id); the name is dropped.
+            if "nik" in state:
+                state["person_id"] = str(legacy_person_id(state.pop("nik")))
+                if "group_id" in state:  # Enrolled: its name was the person's (Opened's is the cohort's)
+                    state.pop("name", None)
+            if "marks" in state:
+                state["marks"] = {str(legacy_person_id(nik)): mark for nik, mark in state["marks"].items()}
 
     @classmethod
     def open(cls, village_code: str, facilitator: str, name: str, by: str) -> Cohort:
@@ -116,9 +128,10 @@ class Cohort(Aggregate):
         self.village_code = village_code
         self.facilitator = facilitator
         self.name = name
-        self.participants: dict[str, dict] = {}  # nik → {name, group_id, status, certificate}
+        # People by the registry's person id (text): training never holds who they are.
+        self.participants: dict[str, dict] = {}  # person id → {group_id, status, certificate}
         self.sessions: dict[str, dict] = {}  # session id → {module, date, place}
-        self.attendance: dict[str, dict[str, str]] = {}  # session id → nik → status
+        self.attendance: dict[str, dict[str, str]] = {}  # session id → person id → status
         self.closed = False
 
     def _where(self) -> dict:
@@ -127,33 +140,34 @@ class Cohort(Aggregate):
 
     # --- participants --------------------------------------------------------------------------------------
 
-    def participant(self, nik: str) -> dict:
-        if nik not in self.participants:
-            raise NotFound(f"NIK {nik} is not a participant of cohort {self.name}", field="nik", nik=nik)
-        return self.participants[nik]
+    def participant(self, person_id: str) -> dict:
+        if person_id not in self.participants:
+            raise NotFound(f"person {person_id} is not a participant of cohort {self.name}", field="person_id",
+                           person_id=person_id)
+        return self.participants[person_id]
 
-    def enrol(self, nik: str, name: str, group_id: uuid.UUID | None, by: str) -> bool:
+    def enrol(self, person_id: str, group_id: uuid.UUID | None, by: str) -> bool:
         """Enrol once: enrolling an enrolled participant changes nothing (returns False)."""
-        if nik in self.participants and self.participants[nik]["status"] != "withdrawn":
+        if person_id in self.participants and self.participants[person_id]["status"] != "withdrawn":
             return False
-        self._enrolled(nik=nik, name=name, group_id=group_id, by=by, **self._where())
+        self._enrolled(person_id=person_id, group_id=group_id, by=by, **self._where())
         return True
 
     @event("Enrolled")
-    def _enrolled(self, nik: str, name: str, group_id: uuid.UUID | None, by: str, village_code: str | None) -> None:
-        self.participants = {**self.participants, nik: {"name": name, "group_id": group_id, "status": "enrolled",
-                                                        "certificate": None}}
+    def _enrolled(self, person_id: str, group_id: uuid.UUID | None, by: str, village_code: str | None) -> None:
+        self.participants = {**self.participants, person_id: {"group_id": group_id, "status": "enrolled",
+                                                              "certificate": None}}
 
-    def withdraw(self, nik: str, reason: str, by: str) -> bool:
+    def withdraw(self, person_id: str, reason: str, by: str) -> bool:
         """Withdraw someone who left (death, moved): not a failure. False if there is nothing to do."""
-        if nik not in self.participants or self.participants[nik]["status"] in ("withdrawn", "completed"):
+        if person_id not in self.participants or self.participants[person_id]["status"] in ("withdrawn", "completed"):
             return False
-        self._withdrawn(nik=nik, reason=reason, by=by, **self._where())
+        self._withdrawn(person_id=person_id, reason=reason, by=by, **self._where())
         return True
 
     @event("Withdrawn")
-    def _withdrawn(self, nik: str, reason: str, by: str, village_code: str | None) -> None:
-        self.participants = {**self.participants, nik: {**self.participants[nik], "status": "withdrawn"}}
+    def _withdrawn(self, person_id: str, reason: str, by: str, village_code: str | None) -> None:
+        self.participants = {**self.participants, person_id: {**self.participants[person_id], "status": "withdrawn"}}
 
     # --- sessions and attendance ---------------------------------------------------------------------------
 
@@ -188,13 +202,14 @@ class Cohort(Aggregate):
         if session["date"] > today:
             raise ValidationFailed("session_id", "attendance.future", f"the session is on {session['date']}: "
                                                                       "attendance cannot be recorded in advance")
-        for nik, status in marks.items():
+        for person_id, status in marks.items():
             if status not in ATTENDANCE:
                 raise ValidationFailed("status", "attendance.status", f"attendance is one of {ATTENDANCE}: "
                                                                       f"{status!r}")
-            participant = self.participant(nik)
+            participant = self.participant(person_id)
             if participant["status"] == "withdrawn":
-                raise RuleViolated("attendance.withdrawn", f"NIK {nik} was withdrawn from this cohort", nik=nik)
+                raise RuleViolated("attendance.withdrawn", f"person {person_id} was withdrawn from this cohort",
+                                   person_id=person_id)
 
     def record_attendance(self, session_id: str, marks: dict[str, str], by: str, today: date) -> None:
         """Attendance of a session, for several participants at once; a correction goes through ``correct``."""
@@ -204,54 +219,58 @@ class Cohort(Aggregate):
         recorded = self.attendance.get(session_id, {})
         already = sorted(set(marks) & set(recorded))
         if already:
-            raise Conflict(f"attendance of NIK {already[0]} is already recorded for this session: correct it "
-                           "with a reason instead", rule="attendance.recorded", nik=already[0])
+            raise Conflict(f"attendance of person {already[0]} is already recorded for this session: correct it "
+                           "with a reason instead", rule="attendance.recorded", person_id=already[0])
         self._attendance_recorded(session_id=session_id, marks=marks, by=by, **self._where())
 
     @event("AttendanceRecorded")
     def _attendance_recorded(self, session_id: str, marks: dict[str, str], by: str, village_code: str | None) -> None:
         self.attendance = {**self.attendance, session_id: {**self.attendance.get(session_id, {}), **marks}}
 
-    def correct_attendance(self, session_id: str, nik: str, status: str, reason: str, by: str, today: date) -> None:
-        self._check_attendance(session_id, {nik: status}, today)
-        if nik not in self.attendance.get(session_id, {}):
-            raise NotFound(f"no attendance of NIK {nik} recorded for this session to correct", field="nik")
-        if self.attendance[session_id][nik] == status:
-            raise Conflict(f"attendance of NIK {nik} is already {status}", rule="attendance.unchanged")
+    def correct_attendance(self, session_id: str, person_id: str, status: str, reason: str, by: str,
+                           today: date) -> None:
+        self._check_attendance(session_id, {person_id: status}, today)
+        if person_id not in self.attendance.get(session_id, {}):
+            raise NotFound(f"no attendance of person {person_id} recorded for this session to correct",
+                           field="person_id")
+        if self.attendance[session_id][person_id] == status:
+            raise Conflict(f"attendance of person {person_id} is already {status}", rule="attendance.unchanged")
         if not reason.strip():
             raise ValidationFailed("reason", "attendance.reason", "a correction needs a reason")
-        if self.participants[nik]["status"] == "completed":
-            raise RuleViolated("attendance.certified", f"NIK {nik} holds certificate "
-                                                       f"{self.participants[nik]['certificate']}: attendance is final")
-        self._attendance_corrected(session_id=session_id, nik=nik, status=status, reason=reason, by=by,
+        if self.participants[person_id]["status"] == "completed":
+            certificate = self.participants[person_id]["certificate"]
+            raise RuleViolated("attendance.certified", f"person {person_id} holds certificate {certificate}: "
+                                                       "attendance is final", person_id=person_id)
+        self._attendance_corrected(session_id=session_id, person_id=person_id, status=status, reason=reason, by=by,
                                    **self._where())
 
     @event("AttendanceCorrected")
-    def _attendance_corrected(self, session_id: str, nik: str, status: str, reason: str, by: str,
+    def _attendance_corrected(self, session_id: str, person_id: str, status: str, reason: str, by: str,
                               village_code: str | None) -> None:
-        self.attendance = {**self.attendance, session_id: {**self.attendance[session_id], nik: status}}
+        self.attendance = {**self.attendance, session_id: {**self.attendance[session_id], person_id: status}}
 
     # --- completion ----------------------------------------------------------------------------------------
 
-    def modules_present(self, nik: str) -> set[str]:
+    def modules_present(self, person_id: str) -> set[str]:
         return {self.sessions[session_id]["module"] for session_id, marks in self.attendance.items()
-                if marks.get(nik) == "present"}
+                if marks.get(person_id) == "present"}
 
     def completable(self, rules: TrainingRules) -> list[str]:
         """Enrolled participants present at enough distinct modules, not yet certified."""
-        return sorted(nik for nik, participant in self.participants.items()
+        return sorted(person_id for person_id, participant in self.participants.items()
                       if participant["status"] == "enrolled"
-                      and len(self.modules_present(nik)) >= rules.modules_to_complete)
+                      and len(self.modules_present(person_id)) >= rules.modules_to_complete)
 
-    def complete(self, nik: str, certificate: str, rules: TrainingRules) -> None:
-        if nik not in self.completable(rules):
-            raise RuleViolated("completion.modules", f"NIK {nik} is not present at {rules.modules_to_complete} "
-                                                     "modules yet", nik=nik)
-        self._completed(nik=nik, certificate=certificate, modules=sorted(self.modules_present(nik)), **self._where())
+    def complete(self, person_id: str, certificate: str, rules: TrainingRules) -> None:
+        if person_id not in self.completable(rules):
+            raise RuleViolated("completion.modules", f"person {person_id} is not present at "
+                                                     f"{rules.modules_to_complete} modules yet", person_id=person_id)
+        self._completed(person_id=person_id, certificate=certificate, modules=sorted(self.modules_present(person_id)),
+                        **self._where())
 
     @event("Completed")
-    def _completed(self, nik: str, certificate: str, modules: list[str], village_code: str | None) -> None:
-        self.participants = {**self.participants, nik: {**self.participants[nik], "status": "completed",
+    def _completed(self, person_id: str, certificate: str, modules: list[str], village_code: str | None) -> None:
+        self.participants = {**self.participants, person_id: {**self.participants[person_id], "status": "completed",
                                                         "certificate": certificate}}
 
 

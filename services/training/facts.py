@@ -17,22 +17,22 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Person:
-    """A person as training knows them from registry's events."""
+    """A person as training knows them from registry's events: where they live, and whether they still do."""
 
-    name: str
     village_code: str
     status: str  # active, or left (died, moved out, household removed from BDT)
 
 
 class TrainingFacts(Protocol):
-    def person(self, nik: str) -> Person | None: ...
+    def person(self, person_id: str) -> Person | None: ...
 
     def representatives(self, group_id: uuid.UUID) -> frozenset[str]:
-        """The NIKs representing the KUBE's households, as registry last said (none for a KUBE not heard of)."""
+        """The person ids representing the KUBE's households, as registry last said (none for a KUBE not heard
+        of)."""
         ...
 
-    def certified(self, niks: Collection[str]) -> set[str]:
-        """Those of ``niks`` who hold a certificate, of any cohort."""
+    def certified(self, people: Collection[str]) -> set[str]:
+        """Those of ``people`` (person ids) who hold a certificate, of any cohort."""
         ...
 
     def certificate_serial(self) -> int:
@@ -46,17 +46,18 @@ class SqlTrainingFacts:
     def __init__(self, app) -> None:
         self._query = app.query
 
-    def person(self, nik: str) -> Person | None:
-        rows = self._query("SELECT name, village_code, status FROM individuals WHERE nik = %s", (nik,))
-        return Person(rows[0]["name"], rows[0]["village_code"], rows[0]["status"]) if rows else None
+    def person(self, person_id: str) -> Person | None:
+        rows = self._query("SELECT village_code, status FROM individuals WHERE person_id = %s", (person_id,))
+        return Person(rows[0]["village_code"], rows[0]["status"]) if rows else None
 
     def representatives(self, group_id: uuid.UUID) -> frozenset[str]:
         rows = self._query("SELECT members FROM groups WHERE group_id = %s", (group_id,))
-        return frozenset(member["representative_nik"] for member in rows[0]["members"]) if rows else frozenset()
+        return frozenset(member["representative_id"] for member in rows[0]["members"]) if rows else frozenset()
 
-    def certified(self, niks: Collection[str]) -> set[str]:
-        return {row["nik"] for row in self._query(
-            "SELECT nik FROM participants WHERE status = 'completed' AND nik = ANY(%s)", (list(niks),))}
+    def certified(self, people: Collection[str]) -> set[str]:
+        return {row["person_id"] for row in self._query(
+            "SELECT person_id::text FROM participants WHERE status = 'completed' AND person_id = ANY(%s::uuid[])",
+            (list(people),))}
 
     def certificate_serial(self) -> int:
         return self._query("SELECT nextval('certificate_serial') AS serial")[0]["serial"]

@@ -65,18 +65,19 @@ PUBLIC_EVENTS: dict[type, Callable[[TrainingApplication | None, object], EventDa
     Curriculum.ModuleRetired: _curriculum_changed("retired"),
     Cohort.Opened: lambda app, e: public.CohortOpenedV1(cohort_id=e.originator_id, village_code=e.village_code,
                                                         name=e.name, facilitator=e.facilitator, by=e.by),
-    Cohort.Enrolled: lambda app, e: public.ParticipantEnrolledV1(**_cohort_fields(app, e), nik=e.nik,
+    Cohort.Enrolled: lambda app, e: public.ParticipantEnrolledV2(**_cohort_fields(app, e), person_id=e.person_id,
                                                                  group_id=e.group_id, by=e.by),
-    Cohort.Withdrawn: lambda app, e: public.ParticipantWithdrawnV1(**_cohort_fields(app, e), nik=e.nik,
+    Cohort.Withdrawn: lambda app, e: public.ParticipantWithdrawnV2(**_cohort_fields(app, e), person_id=e.person_id,
                                                                    reason=e.reason, by=e.by),
     Cohort.SessionScheduled: lambda app, e: public.SessionScheduledV1(
         **_cohort_fields(app, e), session_id=e.session_id, module=e.module, session_date=e.session_date,
         place=e.place, by=e.by),
-    Cohort.AttendanceRecorded: lambda app, e: public.AttendanceRecordedV1(
+    Cohort.AttendanceRecorded: lambda app, e: public.AttendanceRecordedV2(
         **_cohort_fields(app, e), session_id=e.session_id, marks=e.marks, by=e.by),
-    Cohort.AttendanceCorrected: lambda app, e: public.AttendanceCorrectedV1(
-        **_cohort_fields(app, e), session_id=e.session_id, nik=e.nik, status=e.status, reason=e.reason, by=e.by),
-    Cohort.Completed: lambda app, e: public.ParticipantCompletedV1(**_cohort_fields(app, e), nik=e.nik,
+    Cohort.AttendanceCorrected: lambda app, e: public.AttendanceCorrectedV2(
+        **_cohort_fields(app, e), session_id=e.session_id, person_id=e.person_id, status=e.status,
+        reason=e.reason, by=e.by),
+    Cohort.Completed: lambda app, e: public.ParticipantCompletedV2(**_cohort_fields(app, e), person_id=e.person_id,
                                                                    certificate=e.certificate, modules=e.modules),
     Gate.Changed: _gate_changed,
     Gate.Updated: _gate_changed,

@@ -11,15 +11,15 @@ from shared.store import in_region
 class TrainingQueries:
     """The reads, mixed into TrainingApplication (whose ``query``, ``page`` and ``_cohort`` they use)."""
 
-    def individual(self, nik: str) -> dict | None:
-        rows = self.query("SELECT nik, name, sex, birth_date::text, relation, kk, village_code, status, left_reason "
-                          "FROM individuals WHERE nik = %s", (nik,))
+    def individual(self, person_id: str) -> dict | None:
+        rows = self.query("SELECT person_id::text, household_id::text, sex, relation, village_code, status, "
+                          "left_reason FROM individuals WHERE person_id = %s", (person_id,))
         return rows[0] if rows else None
 
     def individuals_summary(self) -> dict:
         row = self.query("SELECT count(*) FILTER (WHERE status = 'active') AS individuals, "
                          "count(*) FILTER (WHERE status = 'active' AND sex = 'P') AS women, "
-                         "count(DISTINCT kk) FILTER (WHERE status = 'active') AS households, "
+                         "count(DISTINCT household_id) FILTER (WHERE status = 'active') AS households, "
                          "count(*) FILTER (WHERE status = 'left') AS left_registry FROM individuals")[0]
         return {key: int(value) for key, value in row.items()}
 
@@ -32,31 +32,32 @@ class TrainingQueries:
             "sessions": [{"session_id": sid, "module": s["module"], "date": s["date"].isoformat(), "place": s["place"]}
                          for sid, s in sessions],
             "participants": [
-                {"nik": nik, "name": p["name"], "status": p["status"], "certificate": p["certificate"],
+                {"person_id": person_id, "status": p["status"], "certificate": p["certificate"],
                  "group_id": str(p["group_id"]) if p["group_id"] else None,
-                 "attendance": [cohort.attendance.get(sid, {}).get(nik) for sid, _ in sessions],
-                 "modules_present": sorted(cohort.modules_present(nik))}
-                for nik, p in sorted(cohort.participants.items())
+                 "attendance": [cohort.attendance.get(sid, {}).get(person_id) for sid, _ in sessions],
+                 "modules_present": sorted(cohort.modules_present(person_id))}
+                for person_id, p in sorted(cohort.participants.items())
             ],
         }
 
     def cohorts(self, village_code: str | None = None, page: int = 1, size: int = 50) -> dict:
         sql = ("SELECT c.cohort_id::text, c.village_code, c.name, c.facilitator, c.sessions, "
-               "count(p.nik) FILTER (WHERE p.status <> 'withdrawn') AS participants, "
-               "count(p.nik) FILTER (WHERE p.status = 'completed') AS completed "
+               "count(p.person_id) FILTER (WHERE p.status <> 'withdrawn') AS participants, "
+               "count(p.person_id) FILTER (WHERE p.status = 'completed') AS completed "
                "FROM cohorts c LEFT JOIN participants p USING (cohort_id)")
         where, params = in_region("c.village_code", village_code)
         return self.page(f"{sql} WHERE {where} GROUP BY c.cohort_id ORDER BY c.village_code, c.opened_at", params,
                          page, size)
 
-    def participant(self, nik: str) -> dict:
+    def participant(self, person_id: str) -> dict:
         rows = self.query("SELECT cohort_id::text, group_id::text, status, certificate FROM participants "
-                          "WHERE nik = %s ORDER BY cohort_id", (nik,))
+                          "WHERE person_id = %s ORDER BY cohort_id", (person_id,))
         if not rows:
-            raise NotFound(f"NIK {nik} is in no cohort", field="nik", nik=nik)
-        attendance = self.query("SELECT module, session_date::text, status FROM attendance WHERE nik = %s "
-                                "ORDER BY session_date, module", (nik,))
-        return {"nik": nik, "person": self.individual(nik), "enrolments": rows, "attendance": attendance}
+            raise NotFound(f"person {person_id} is in no cohort", field="person_id", person_id=person_id)
+        attendance = self.query("SELECT module, session_date::text, status FROM attendance WHERE person_id = %s "
+                                "ORDER BY session_date, module", (person_id,))
+        return {"person_id": person_id, "person": self.individual(person_id), "enrolments": rows,
+                "attendance": attendance}
 
     def dashboard(self, region: str | None = None) -> list[dict]:
         """Per village of the region: participants (not withdrawn) and those who completed."""
@@ -85,9 +86,10 @@ class TrainingQueries:
                           f"WHERE {where} ORDER BY gr.name", params)
 
     def totals(self) -> dict:
-        row = self.query("SELECT count(DISTINCT nik) FILTER (WHERE status = 'completed') AS completed, "
-                         "count(DISTINCT nik) FILTER (WHERE status = 'enrolled') AS not_completed, "
-                         "count(DISTINCT nik) FILTER (WHERE status = 'withdrawn') AS withdrawn FROM participants")[0]
+        row = self.query("SELECT count(DISTINCT person_id) FILTER (WHERE status = 'completed') AS completed, "
+                         "count(DISTINCT person_id) FILTER (WHERE status = 'enrolled') AS not_completed, "
+                         "count(DISTINCT person_id) FILTER (WHERE status = 'withdrawn') AS withdrawn "
+                         "FROM participants")[0]
         gates = self.query("SELECT count(*) FILTER (WHERE open) AS open, count(*) FILTER (WHERE NOT open) AS closed "
                            "FROM gates")[0]
         return {"completed": int(row["completed"]), "not_completed": int(row["not_completed"]),

@@ -7,23 +7,32 @@ so history keeps their attendance, and is withdrawn from their cohort rather tha
 
 from __future__ import annotations
 
+import uuid
+
 from psycopg.types.json import Jsonb
 
 from services.training.domain import Cohort, Gate
 from shared.consumer import NotYet, UnitOfWork, handles
 from shared.contracts import Envelope, grants
 from shared.contracts import registry as upstream
-from shared.store import AuditedTable, MirroredTable, ReadModelWrites, added_column
+from shared.store import (
+    PSEUDONYMISED_GROUP_MEMBERS,
+    AuditedTable,
+    MirroredTable,
+    ReadModelWrites,
+    added_column,
+    pseudonymised,
+)
 
 UNASSIGNED = "belum ditentukan"  # a cohort opened automatically waits for its facilitator
+REMOVED_FROM_BDT = "household removed from BDT"  # not the registry's reason: free text about a family stays there
 
+# People by the registry's ids only (registry's events v2): training never holds a NIK, KK, name or birth date.
 READ_MODEL_DDL = (
     """CREATE TABLE IF NOT EXISTS individuals (
-        nik text PRIMARY KEY, name text NOT NULL, sex text NOT NULL, birth_date date NOT NULL,
-        relation text NOT NULL, kk text NOT NULL, village_code text NOT NULL, status text NOT NULL,
-        left_reason text, projected_at timestamptz NOT NULL DEFAULT clock_timestamp())""",
-    "CREATE INDEX IF NOT EXISTS individuals_village ON individuals (village_code)",
-    "CREATE INDEX IF NOT EXISTS individuals_kk ON individuals (kk)",
+        person_id uuid PRIMARY KEY, household_id uuid NOT NULL, sex text NOT NULL, relation text NOT NULL,
+        village_code text NOT NULL, status text NOT NULL, left_reason text,
+        projected_at timestamptz NOT NULL DEFAULT clock_timestamp())""",
     """CREATE TABLE IF NOT EXISTS groups (
         group_id uuid PRIMARY KEY, name text NOT NULL, village_code text NOT NULL, status text NOT NULL,
         members jsonb NOT NULL)""",
@@ -34,12 +43,23 @@ READ_MODEL_DDL = (
     added_column("cohorts", "sessions", "int DEFAULT 0"),
     "CREATE INDEX IF NOT EXISTS cohorts_village ON cohorts (village_code)",
     """CREATE TABLE IF NOT EXISTS participants (
-        cohort_id uuid NOT NULL, nik text NOT NULL, group_id uuid, status text NOT NULL, certificate text UNIQUE,
-        village_code text NOT NULL, PRIMARY KEY (cohort_id, nik))""",
-    "CREATE INDEX IF NOT EXISTS participants_nik ON participants (nik)",
+        cohort_id uuid NOT NULL, person_id uuid NOT NULL, group_id uuid, status text NOT NULL,
+        certificate text UNIQUE, village_code text NOT NULL, PRIMARY KEY (cohort_id, person_id))""",
     """CREATE TABLE IF NOT EXISTS attendance (
         session_id uuid NOT NULL, cohort_id uuid NOT NULL, module text NOT NULL, session_date date NOT NULL,
-        nik text NOT NULL, status text NOT NULL, PRIMARY KEY (session_id, nik))""",
+        person_id uuid NOT NULL, status text NOT NULL, PRIMARY KEY (session_id, person_id))""",
+    # Tables projected from registry's version-1 events (and training's own, by NIK), once: ids instead.
+    'CREATE EXTENSION IF NOT EXISTS "uuid-ossp"',
+    pseudonymised("individuals", dropped=("nik", "kk", "name", "birth_date"), key=("person_id",),
+                  derived={"person_id": ("person", "nik"), "household_id": ("household", "kk")}),
+    pseudonymised("participants", dropped=("nik",), key=("cohort_id", "person_id"),
+                  derived={"person_id": ("person", "nik")}),
+    pseudonymised("attendance", dropped=("nik",), key=("session_id", "person_id"),
+                  derived={"person_id": ("person", "nik")}),
+    PSEUDONYMISED_GROUP_MEMBERS,
+    "CREATE INDEX IF NOT EXISTS individuals_village ON individuals (village_code)",
+    "CREATE INDEX IF NOT EXISTS individuals_household ON individuals (household_id)",
+    "CREATE INDEX IF NOT EXISTS participants_person ON participants (person_id)",
     """CREATE TABLE IF NOT EXISTS gates (
         group_id uuid PRIMARY KEY, open boolean NOT NULL, completed int NOT NULL, representatives int NOT NULL)""",
     # Certificate numbers: unique and readable, SK-<district>-<year>-<serial>; a failed command burns one.
@@ -47,16 +67,16 @@ READ_MODEL_DDL = (
 )
 
 INDIVIDUAL_CONFLICT = """
-    ON CONFLICT (nik) DO UPDATE SET name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date,
-        relation = EXCLUDED.relation, kk = EXCLUDED.kk, village_code = EXCLUDED.village_code, status = 'active',
+    ON CONFLICT (person_id) DO UPDATE SET sex = EXCLUDED.sex, relation = EXCLUDED.relation,
+        household_id = EXCLUDED.household_id, village_code = EXCLUDED.village_code, status = 'active',
         left_reason = NULL, projected_at = clock_timestamp()"""
 UPSERT_GROUP = """
     INSERT INTO groups (group_id, name, village_code, status, members) VALUES (%s, %s, %s, 'formed', %s)
     ON CONFLICT (group_id) DO UPDATE SET members = EXCLUDED.members"""
 UPSERT_PARTICIPANT = """
-    INSERT INTO participants (cohort_id, nik, group_id, status, certificate, village_code)
+    INSERT INTO participants (cohort_id, person_id, group_id, status, certificate, village_code)
     VALUES (%s, %s, %s, %s, %s, %s)
-    ON CONFLICT (cohort_id, nik) DO UPDATE SET status = EXCLUDED.status, certificate = EXCLUDED.certificate,
+    ON CONFLICT (cohort_id, person_id) DO UPDATE SET status = EXCLUDED.status, certificate = EXCLUDED.certificate,
         group_id = coalesce(EXCLUDED.group_id, participants.group_id)"""
 UPSERT_GATE = """
     INSERT INTO gates (group_id, open, completed, representatives) VALUES (%s, %s, %s, %s)
@@ -72,25 +92,25 @@ def cohort_row(cohort: Cohort) -> tuple:
     return (cohort.id, cohort.village_code, cohort.name, cohort.facilitator)
 
 
-def participant_row(cohort: Cohort, nik: str) -> tuple:
-    participant = cohort.participants[nik]
-    return (cohort.id, nik, participant["group_id"], participant["status"], participant["certificate"],
+def participant_row(cohort: Cohort, person_id: str) -> tuple:
+    participant = cohort.participants[person_id]
+    return (cohort.id, person_id, participant["group_id"], participant["status"], participant["certificate"],
             cohort.village_code)
 
 
 def attendance_writes(cohort: Cohort, writes: ReadModelWrites) -> None:
     for session_id, marks in cohort.attendance.items():
         session = cohort.sessions[session_id]
-        for nik, status in marks.items():
-            writes.add("INSERT INTO attendance (session_id, cohort_id, module, session_date, nik, status) "
-                       "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (session_id, nik) DO UPDATE "
+        for person_id, status in marks.items():
+            writes.add("INSERT INTO attendance (session_id, cohort_id, module, session_date, person_id, status) "
+                       "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (session_id, person_id) DO UPDATE "
                        "SET status = EXCLUDED.status",
-                       (session_id, cohort.id, session["module"], session["date"], nik, status))
+                       (session_id, cohort.id, session["module"], session["date"], person_id, status))
 
 
-def _individual(member: upstream.MemberV1, kk: str, village_code: str) -> dict:
-    return {"nik": member.nik, "name": member.name, "sex": member.sex, "birth_date": member.birth_date,
-            "relation": member.relation, "kk": kk, "village_code": village_code, "status": "active"}
+def _individual(member: upstream.MemberV2, household_id: uuid.UUID, village_code: str) -> dict:
+    return {"person_id": member.person_id, "household_id": household_id, "sex": member.sex,
+            "relation": member.relation, "village_code": village_code, "status": "active"}
 
 
 # Upstream facts training decides with (who may be enrolled): the audit rebuilds them from registry's log.
@@ -100,10 +120,10 @@ AUDITED_TABLES = (
     AuditedTable("cohorts", ("cohort_id", "village_code", "facilitator"),
                  lambda aggregates: ((c.id, c.village_code, c.facilitator)
                                      for c in aggregates if isinstance(c, Cohort))),
-    AuditedTable("participants", ("cohort_id || ':' || nik", "status", "certificate"),
-                 lambda aggregates: ((f"{c.id}:{nik}", p["status"], p["certificate"])
+    AuditedTable("participants", ("cohort_id || ':' || person_id", "status", "certificate"),
+                 lambda aggregates: ((f"{c.id}:{person_id}", p["status"], p["certificate"])
                                      for c in aggregates if isinstance(c, Cohort)
-                                     for nik, p in c.participants.items())),
+                                     for person_id, p in c.participants.items())),
     AuditedTable("gates", ("group_id", "open", "completed", "representatives"),
                  lambda aggregates: ((g.group_id, g.open, g.completed, g.representatives)
                                      for g in aggregates if isinstance(g, Gate))),
@@ -118,60 +138,60 @@ class TrainingReadModel:
     # --- registry events ----------------------------------------------------------------------------------
 
     @handles("registry.household.registered")
-    def on_household_registered(self, data: upstream.HouseholdRegisteredV1, envelope: Envelope,
+    def on_household_registered(self, data: upstream.HouseholdRegisteredV2, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
         for member in data.members:
-            unit.writes.insert("individuals", _individual(member, data.kk, data.village_code),
+            unit.writes.insert("individuals", _individual(member, data.household_id, data.village_code),
                                on_conflict=INDIVIDUAL_CONFLICT)
 
     @handles("registry.household.member_added")
-    def on_member_added(self, data: upstream.HouseholdMemberAddedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.insert("individuals", _individual(data.member, data.kk, data.village_code),
+    def on_member_added(self, data: upstream.HouseholdMemberAddedV2, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.insert("individuals", _individual(data.member, data.household_id, data.village_code),
                            on_conflict=INDIVIDUAL_CONFLICT)
 
     @handles("registry.household.member_removed")
-    def on_member_removed(self, data: upstream.HouseholdMemberRemovedV1, envelope: Envelope,
+    def on_member_removed(self, data: upstream.HouseholdMemberRemovedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE individuals SET status = 'left', left_reason = %s, projected_at = clock_timestamp() "
-                        "WHERE nik = %s AND kk = %s", (data.reason, data.nik, data.kk))
+                        "WHERE person_id = %s", (data.reason, data.person_id))
         if data.reason in ("death", "moved_out"):
-            self._withdraw([data.nik], f"left the household: {data.reason}", unit)
+            self._withdraw([str(data.person_id)], f"left the household: {data.reason}", unit)
 
     @handles("registry.household.member_corrected")
-    def on_member_corrected(self, data: upstream.HouseholdMemberCorrectedV1, envelope: Envelope,
+    def on_member_corrected(self, data: upstream.HouseholdMemberCorrectedV2, envelope: Envelope,
                             unit: UnitOfWork) -> None:
         member = data.member
-        unit.writes.add("UPDATE individuals SET name = %s, sex = %s, birth_date = %s, relation = %s, "
-                        "projected_at = clock_timestamp() WHERE nik = %s",
-                        (member.name, member.sex, member.birth_date, member.relation, member.nik))
+        unit.writes.add("UPDATE individuals SET sex = %s, relation = %s, projected_at = clock_timestamp() "
+                        "WHERE person_id = %s", (member.sex, member.relation, member.person_id))
 
     @handles("registry.household.status_changed")
-    def on_status_changed(self, data: upstream.HouseholdStatusChangedV1, envelope: Envelope,
+    def on_status_changed(self, data: upstream.HouseholdStatusChangedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
         if data.bdt_status == "removed":
             unit.writes.add("UPDATE individuals SET status = 'left', left_reason = %s, "
-                            "projected_at = clock_timestamp() WHERE kk = %s AND status = 'active'",
-                            (f"household removed from BDT: {data.reason}", data.kk))
-            niks = [row["nik"] for row in self.query("SELECT nik FROM individuals WHERE kk = %s", (data.kk,))]
-            self._withdraw(niks, f"household removed from BDT: {data.reason}", unit)
+                            "projected_at = clock_timestamp() WHERE household_id = %s AND status = 'active'",
+                            (REMOVED_FROM_BDT, data.household_id))
+            people = [str(row["person_id"]) for row in self.query(
+                "SELECT person_id FROM individuals WHERE household_id = %s", (data.household_id,))]
+            self._withdraw(people, REMOVED_FROM_BDT, unit)
 
-    def _withdraw(self, niks: list[str], reason: str, unit: UnitOfWork) -> None:
-        for row in self.query("SELECT cohort_id, nik FROM participants WHERE nik = ANY(%s) AND status = 'enrolled'",
-                              (niks,)):
+    def _withdraw(self, people: list[str], reason: str, unit: UnitOfWork) -> None:
+        for row in self.query("SELECT cohort_id, person_id::text FROM participants "
+                              "WHERE person_id = ANY(%s::uuid[]) AND status = 'enrolled'", (people,)):
             cohort: Cohort = unit.get(row["cohort_id"])
-            if cohort.withdraw(row["nik"], reason, "registry"):
-                unit.writes.add(UPSERT_PARTICIPANT, participant_row(cohort, row["nik"]))
+            if cohort.withdraw(row["person_id"], reason, "registry"):
+                unit.writes.add(UPSERT_PARTICIPANT, participant_row(cohort, row["person_id"]))
 
     @handles("registry.group.formed")
-    def on_group_formed(self, data: upstream.GroupFormedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+    def on_group_formed(self, data: upstream.GroupFormedV2, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add(UPSERT_GROUP, (data.group_id, data.name, data.village_code,
-                                       Jsonb([m.model_dump() for m in data.members])))
+                                       Jsonb([m.model_dump(mode="json") for m in data.members])))
 
     @handles("registry.group.member_changed")
-    def on_group_member_changed(self, data: upstream.GroupMemberChangedV1, envelope: Envelope,
+    def on_group_member_changed(self, data: upstream.GroupMemberChangedV2, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET members = %s WHERE group_id = %s",
-                        (Jsonb([m.model_dump() for m in data.members]), data.group_id))
+                        (Jsonb([m.model_dump(mode="json") for m in data.members]), data.group_id))
 
     @handles("registry.group.funded")
     def on_group_funded(self, data: upstream.GroupFundedV1, envelope: Envelope, unit: UnitOfWork) -> None:
@@ -191,15 +211,15 @@ class TrainingReadModel:
             raise NotYet(f"grants approved group {data.group_id}, which training has not heard of from registry yet")
         group = rows[0]
         cohort = self._open_cohort_of(group["village_code"], unit)
-        people = {row["nik"]: row for row in self.query(
-            "SELECT nik, name, status FROM individuals WHERE nik = ANY(%s)",
-            ([m["representative_nik"] for m in group["members"]],))}
+        people = {row["person_id"]: row for row in self.query(
+            "SELECT person_id::text, status FROM individuals WHERE person_id = ANY(%s::uuid[])",
+            ([m["representative_id"] for m in group["members"]],))}
         for member in group["members"]:
-            nik = member["representative_nik"]
-            person = people.get(nik)
+            person_id = member["representative_id"]
+            person = people.get(person_id)
             if person is not None and person["status"] == "active" and cohort.enrol(
-                    nik, person["name"], data.group_id, "otomatis (hibah disetujui)"):
-                unit.writes.add(UPSERT_PARTICIPANT, participant_row(cohort, nik))
+                    person_id, data.group_id, "otomatis (hibah disetujui)"):
+                unit.writes.add(UPSERT_PARTICIPANT, participant_row(cohort, person_id))
         for gate in self._gates({data.group_id}, None, unit.writes):
             unit.add(gate)
 

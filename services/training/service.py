@@ -56,8 +56,8 @@ class TrainingService(BackboneEntrypoints):
         return self.app.cohorts(village_code, page, size)
 
     @domain_rpc
-    def participant(self, nik: str) -> dict:
-        return self.app.participant(nik)
+    def participant(self, person_id: str) -> dict:
+        return self.app.participant(person_id)
 
     # --- printouts ---
     @domain_rpc
@@ -85,8 +85,8 @@ class TrainingService(BackboneEntrypoints):
         return self.app.totals()
 
     @domain_rpc
-    def individual(self, nik: str) -> dict | None:
-        return self.app.individual(nik)
+    def individual(self, person_id: str) -> dict | None:
+        return self.app.individual(person_id)
 
     @domain_rpc
     def individuals_summary(self) -> dict:

@@ -17,6 +17,11 @@ SPECVERSION = "1.0"
 ENVELOPE_ID_NAMESPACE = uuid.UUID("6f1d8a52-3c2e-4bb1-9d1e-6c0b7a0e5b11")
 
 
+# Marks a field that says who a person is (NIK, KK, a name, a birth date): ``Annotated[str, PERSONAL]``. The catalog
+# lists every such field per event; only the registry's old versions have any.
+PERSONAL = Field(json_schema_extra={"x-personal": True})
+
+
 class EventData(BaseModel):
     """Base of every public event's ``data``; subclasses are registered with :func:`contract`."""
 
@@ -68,6 +73,14 @@ def contract(event_type: str, version: int):
         return model
 
     return register
+
+
+def current_versions() -> dict[str, int]:
+    """Each event type's newest version: what its source publishes now."""
+    newest: dict[str, int] = {}
+    for event_type, version in CATALOG:
+        newest[event_type] = max(version, newest.get(event_type, 0))
+    return newest
 
 
 def dataschema(event_type: str, version: int) -> str:

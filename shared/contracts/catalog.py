@@ -17,6 +17,25 @@ def data_schema(event_type: str, version: int) -> dict:
     return schema
 
 
+def personal_fields(schema: dict) -> list[str]:
+    """The paths of the fields marked ``PERSONAL`` in an event's data schema (``members[].nik``), nested ones too."""
+    definitions = schema.get("$defs", {})
+
+    def walk(node: dict, path: str) -> list[str]:
+        if node.get("x-personal"):
+            return [path]
+        if "$ref" in node:
+            return walk(definitions[node["$ref"].rsplit("/", 1)[-1]], path)
+        found = [f for option in node.get("anyOf", ()) for f in walk(option, path)]
+        if "items" in node:
+            found += walk(node["items"], path + "[]")
+        for name, prop in node.get("properties", {}).items():
+            found += walk(prop, f"{path}.{name}" if path else name)
+        return list(dict.fromkeys(found))
+
+    return walk(schema, "")
+
+
 def markdown() -> str:
     lines = [
         "# Public event catalog",
@@ -25,6 +44,12 @@ def markdown() -> str:
         "Every event travels in the envelope below, on the topic exchange `<source>.events` with the event type as",
         "routing key, persistent, JSON. A changed data shape is a new `version` of the same type; old versions stay",
         "readable. Amounts are integer rupiah; times are UTC (RFC 3339).",
+        "",
+        "People are named by the registry's pseudonymous ids (`household_id`, `person_id`: random, assigned by the",
+        "registry). Each event lists its **personal** fields — those that say who a person is (NIK, KK, a name, a",
+        "birth date, free text about a family). Only the registry's version 1 events have any; the registry",
+        "publishes version 2 (docs/privacy.md). Who is behind an id only the registry answers, to a reader entitled",
+        "to it.",
         "",
         "Every envelope is signed by its source (Ed25519, `shared/signing.py`): verify it before acting on it. The",
         "signed bytes are the envelope without `keyid` and `signature`, as JSON with sorted keys, no spaces, UTF-8.",
@@ -44,7 +69,7 @@ def markdown() -> str:
         "type": "event type, e.g. `registry.household.registered` (also the routing key)",
         "specversion": "CloudEvents spec version",
         "time": "when the event happened (UTC)",
-        "subject": "the aggregate the event is about (uuid)",
+        "subject": "the aggregate the event is about (uuid; a household's or person's is random, not derived)",
         "version": "version of the data contract",
         "dataschema": "URN of the data's JSON Schema",
         "position": "notification id in the source's log (increasing, not contiguous)",
@@ -63,9 +88,11 @@ def markdown() -> str:
             lines.append("No public events yet.")
         for event_type, version in events:
             model = CATALOG[(event_type, version)]
-            lines += [f"### `{event_type}` v{version}", "", (model.__doc__ or "").strip(), "",
-                      "| field | type | required |", "| --- | --- | --- |"]
             schema = data_schema(event_type, version)
+            personal = personal_fields(schema)
+            lines += [f"### `{event_type}` v{version}", "", (model.__doc__ or "").strip(), "",
+                      f"Personal fields: {', '.join(f'`{path}`' for path in personal) if personal else 'none'}.",
+                      "", "| field | type | required |", "| --- | --- | --- |"]
             for name, prop in schema["properties"].items():
                 kind = prop.get("type") or prop.get("$ref", "").rsplit("/", 1)[-1] or "object"
                 if kind == "array":

@@ -1,14 +1,21 @@
-"""Public events of the registry service."""
+"""Public events of the registry service.
+
+Version 1 carried who people are (NIK, KK, names, birth dates): its fields so marked are ``PERSONAL`` (the catalog
+lists them). Version 2, what the registry publishes now, carries the registry's pseudonymous ids of households and
+persons and only what a consumer decides with (village, decile, BDT status, a member's sex and relation, a role in
+a group): nobody learns from it who a person is. Who is behind an id only the registry answers, to a reader entitled
+to it (``shared.reads``).
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts import EventData, contract
+from shared.contracts import PERSONAL, EventData, contract
 from shared.edge import Kk, Nik, VillageCode
 from shared.vocabulary import BDT_STATUSES, GROUP_KINDS, JOIN_REASONS, LEAVE_REASONS, SEXES
 
@@ -18,18 +25,18 @@ BdtStatus = Literal[BDT_STATUSES]  # type: ignore[valid-type]
 
 class MemberV1(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    nik: Nik
-    name: str
+    nik: Annotated[Nik, PERSONAL]
+    name: Annotated[str, PERSONAL]
     sex: Sex
-    birth_date: date
+    birth_date: Annotated[date, PERSONAL]
     relation: str
 
 
 class GroupMemberV1(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    kk: Kk
-    representative_nik: Nik
-    representative_name: str
+    kk: Annotated[Kk, PERSONAL]
+    representative_nik: Annotated[Nik, PERSONAL]
+    representative_name: Annotated[str, PERSONAL]
 
 
 @contract("registry.regions.imported", 1)
@@ -47,8 +54,8 @@ class HouseholdRegisteredV1(EventData):
     """A household entered the registry with its members (names travel: training lists participants)."""
 
     household_id: uuid.UUID
-    kk: Kk
-    dtks_id: str
+    kk: Annotated[Kk, PERSONAL]
+    dtks_id: Annotated[str, PERSONAL]
     village_code: VillageCode
     decile: int = Field(ge=1, le=10)
     bdt_status: BdtStatus
@@ -61,7 +68,7 @@ class HouseholdMemberAddedV1(EventData):
     """A person joined a household (birth, marriage, moving in)."""
 
     household_id: uuid.UUID
-    kk: Kk
+    kk: Annotated[Kk, PERSONAL]
     village_code: VillageCode
     member: MemberV1
     reason: Literal[JOIN_REASONS]  # type: ignore[valid-type]
@@ -73,10 +80,10 @@ class HouseholdMemberRemovedV1(EventData):
     """A person left a household (death, marriage, moving out); a leaving head names the new head."""
 
     household_id: uuid.UUID
-    kk: Kk
-    nik: Nik
+    kk: Annotated[Kk, PERSONAL]
+    nik: Annotated[Nik, PERSONAL]
     reason: Literal[LEAVE_REASONS]  # type: ignore[valid-type]
-    new_head_nik: str | None = None
+    new_head_nik: Annotated[str | None, PERSONAL] = None
     by: str
 
 
@@ -85,10 +92,10 @@ class HouseholdMemberCorrectedV1(EventData):
     """A member's recorded data was corrected; ``member`` is the member as corrected."""
 
     household_id: uuid.UUID
-    kk: Kk
+    kk: Annotated[Kk, PERSONAL]
     member: MemberV1
     corrected_fields: list[str]
-    reason: str
+    reason: Annotated[str, PERSONAL]  # about the family: it may name someone
     by: str
 
 
@@ -97,9 +104,9 @@ class HouseholdStatusChangedV1(EventData):
     """The household's BDT status changed (active, graduated, removed: deceased/moved/duplicate)."""
 
     household_id: uuid.UUID
-    kk: Kk
+    kk: Annotated[Kk, PERSONAL]
     bdt_status: BdtStatus
-    reason: str
+    reason: Annotated[str, PERSONAL]  # about the family: it may name someone
     by: str
 
 
@@ -108,7 +115,7 @@ class HouseholdDecileChangedV1(EventData):
     """The household's welfare decile (DTSEN ranking) changed."""
 
     household_id: uuid.UUID
-    kk: Kk
+    kk: Annotated[Kk, PERSONAL]
     decile: int = Field(ge=1, le=10)
     by: str
 
@@ -123,7 +130,7 @@ class GroupFormedV1(EventData):
     business_type: str
     kind: Literal[GROUP_KINDS]  # type: ignore[valid-type]
     members: list[GroupMemberV1]
-    roles: dict[str, str]
+    roles: Annotated[dict[str, str], PERSONAL]  # role → NIK
     formed_by: str
 
 
@@ -136,23 +143,15 @@ class BankAccountV1(BaseModel):
     holder: str
 
 
-@contract("registry.group.formed", 2)
-class GroupFormedV2(GroupFormedV1):
-    """A KUBE was formed with its member households, their representatives and the group's bank account (what the
-    treasurer's bulk-transfer file pays into). Version 1 had no bank account."""
-
-    bank_account: BankAccountV1
-
-
 @contract("registry.group.member_changed", 1)
 class GroupMemberChangedV1(EventData):
     """A household joined, left or was replaced in a KUBE; ``members`` is the membership after the change."""
 
     group_id: uuid.UUID
-    removed_kk: str | None = None
+    removed_kk: Annotated[str | None, PERSONAL] = None
     added: GroupMemberV1 | None = None
     members: list[GroupMemberV1]
-    roles: dict[str, str]
+    roles: Annotated[dict[str, str], PERSONAL]  # role → NIK
     reason: str
     by: str
 
@@ -173,3 +172,112 @@ class GroupFundedV1(EventData):
     group_id: uuid.UUID
     proposal_id: uuid.UUID
     amount_rp: int = Field(ge=0)
+
+
+# --- version 2: pseudonymous ----------------------------------------------------------------------------------
+
+
+class MemberV2(BaseModel):
+    """A member as a consumer needs them: by the registry's id, with the sex and relation a rule may read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    person_id: uuid.UUID
+    sex: Sex
+    relation: str
+
+
+class GroupMemberV2(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    household_id: uuid.UUID
+    representative_id: uuid.UUID = Field(description="the person id of the household's representative")
+
+
+@contract("registry.household.registered", 2)
+class HouseholdRegisteredV2(EventData):
+    """A household entered the registry with its members, by their ids."""
+
+    household_id: uuid.UUID
+    village_code: VillageCode
+    decile: int = Field(ge=1, le=10)
+    bdt_status: BdtStatus
+    members: list[MemberV2]
+    registered_by: str
+
+
+@contract("registry.household.member_added", 2)
+class HouseholdMemberAddedV2(EventData):
+    """A person joined a household (birth, marriage, moving in)."""
+
+    household_id: uuid.UUID
+    village_code: VillageCode
+    member: MemberV2
+    reason: Literal[JOIN_REASONS]  # type: ignore[valid-type]
+    by: str
+
+
+@contract("registry.household.member_removed", 2)
+class HouseholdMemberRemovedV2(EventData):
+    """A person left a household (death, marriage, moving out); a leaving head names the new head."""
+
+    household_id: uuid.UUID
+    person_id: uuid.UUID
+    reason: Literal[LEAVE_REASONS]  # type: ignore[valid-type]
+    new_head_id: uuid.UUID | None = None
+    by: str
+
+
+@contract("registry.household.member_corrected", 2)
+class HouseholdMemberCorrectedV2(EventData):
+    """A member's recorded data was corrected: which fields (not their values); ``member`` as corrected."""
+
+    household_id: uuid.UUID
+    member: MemberV2
+    corrected_fields: list[str]
+    by: str
+
+
+@contract("registry.household.status_changed", 2)
+class HouseholdStatusChangedV2(EventData):
+    """The household's BDT status changed (active, graduated, removed: deceased/moved/duplicate)."""
+
+    household_id: uuid.UUID
+    bdt_status: BdtStatus
+    by: str
+
+
+@contract("registry.household.decile_changed", 2)
+class HouseholdDecileChangedV2(EventData):
+    """The household's welfare decile (DTSEN ranking) changed."""
+
+    household_id: uuid.UUID
+    decile: int = Field(ge=1, le=10)
+    by: str
+
+
+@contract("registry.group.formed", 2)
+class GroupFormedV2(EventData):
+    """A KUBE was formed with its member households and their representatives, by their ids, and the group's bank
+    account (what the treasurer's bulk-transfer file pays into; version 1 had none)."""
+
+    group_id: uuid.UUID
+    name: str = Field(description="the KUBE's own name")
+    village_code: VillageCode
+    business_type: str
+    kind: Literal[GROUP_KINDS]  # type: ignore[valid-type]
+    members: list[GroupMemberV2]
+    roles: dict[str, uuid.UUID] = Field(description="role → the person id of the representative holding it")
+    bank_account: BankAccountV1
+    formed_by: str
+
+
+@contract("registry.group.member_changed", 2)
+class GroupMemberChangedV2(EventData):
+    """A household joined, left or was replaced in a KUBE; ``members`` is the membership after the change."""
+
+    group_id: uuid.UUID
+    removed_household_id: uuid.UUID | None = None
+    added: GroupMemberV2 | None = None
+    members: list[GroupMemberV2]
+    roles: dict[str, uuid.UUID]
+    reason: str
+    by: str

@@ -1,14 +1,18 @@
-"""Public events of the training service (the Family School)."""
+"""Public events of the training service (the Family School).
+
+Version 1 of the participant and attendance events named people by NIK (``PERSONAL``); version 2, what training
+publishes now, by the registry's person id: training never learns who a person is.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from shared.contracts import EventData, contract
+from shared.contracts import PERSONAL, EventData, contract
 from shared.vocabulary import ATTENDANCE
 
 
@@ -40,7 +44,7 @@ class CohortOpenedV1(CohortEvent):
 class ParticipantEnrolledV1(CohortEvent):
     """A person was enrolled in a cohort (a group's representative, automatically on approval)."""
 
-    nik: str
+    nik: Annotated[str, PERSONAL]
     group_id: uuid.UUID | None = None
     by: str
 
@@ -49,7 +53,7 @@ class ParticipantEnrolledV1(CohortEvent):
 class ParticipantWithdrawnV1(CohortEvent):
     """A participant left the registry (death, moved) and was withdrawn — not failed."""
 
-    nik: str
+    nik: Annotated[str, PERSONAL]
     reason: str
     by: str
 
@@ -70,7 +74,7 @@ class AttendanceRecordedV1(CohortEvent):
     """Attendance of a session: present, excused or absent per participant."""
 
     session_id: str
-    marks: dict[str, Literal[ATTENDANCE]]  # type: ignore[valid-type]
+    marks: Annotated[dict[str, Literal[ATTENDANCE]], PERSONAL]  # type: ignore[valid-type]  # NIK → mark
     by: str
 
 
@@ -79,7 +83,7 @@ class AttendanceCorrectedV1(CohortEvent):
     """A participant's attendance was corrected, with who and why."""
 
     session_id: str
-    nik: str
+    nik: Annotated[str, PERSONAL]
     status: Literal[ATTENDANCE]  # type: ignore[valid-type]
     reason: str
     by: str
@@ -89,7 +93,7 @@ class AttendanceCorrectedV1(CohortEvent):
 class ParticipantCompletedV1(CohortEvent):
     """A participant completed the Family School: present at enough modules; a certificate number issued."""
 
-    nik: str
+    nik: Annotated[str, PERSONAL]
     certificate: str
     modules: list[str]
 
@@ -104,3 +108,53 @@ class GateChangedV1(EventData):
     completed: int = Field(ge=0)
     representatives: int = Field(ge=0)
     threshold_percent: int = Field(ge=0, le=100)
+
+
+# --- version 2: people by the registry's person id --------------------------------------------------------------
+
+
+@contract("training.participant.enrolled", 2)
+class ParticipantEnrolledV2(CohortEvent):
+    """A person was enrolled in a cohort (a group's representative, automatically on approval)."""
+
+    person_id: uuid.UUID
+    group_id: uuid.UUID | None = None
+    by: str
+
+
+@contract("training.participant.withdrawn", 2)
+class ParticipantWithdrawnV2(CohortEvent):
+    """A participant left the registry (death, moved) and was withdrawn — not failed."""
+
+    person_id: uuid.UUID
+    reason: str
+    by: str
+
+
+@contract("training.attendance.recorded", 2)
+class AttendanceRecordedV2(CohortEvent):
+    """Attendance of a session: present, excused or absent per participant (by person id)."""
+
+    session_id: str
+    marks: dict[uuid.UUID, Literal[ATTENDANCE]]  # type: ignore[valid-type]
+    by: str
+
+
+@contract("training.attendance.corrected", 2)
+class AttendanceCorrectedV2(CohortEvent):
+    """A participant's attendance was corrected, with who and why."""
+
+    session_id: str
+    person_id: uuid.UUID
+    status: Literal[ATTENDANCE]  # type: ignore[valid-type]
+    reason: str
+    by: str
+
+
+@contract("training.participant.completed", 2)
+class ParticipantCompletedV2(CohortEvent):
+    """A participant completed the Family School: present at enough modules; a certificate number issued."""
+
+    person_id: uuid.UUID
+    certificate: str
+    modules: list[str]

@@ -23,7 +23,7 @@ SAMPLES = {
     "/": ("operator", "/console/"),
     "/people": ("operator", "/console/people?q=aminah"),
     "/households/new": ("operator", "/console/households/new"),
-    "/households/{kk}": ("operator", "/console/households/{kk}"),
+    "/households/{household_id}": ("operator", "/console/households/{household_id}"),
     "/groups": ("verifier", "/console/groups"),
     "/groups/new": ("operator", "/console/groups/new?village=18.01.04.2001&kind=perempuan"),
     "/groups/{group_id}": ("operator", "/console/groups/{group_id}"),
@@ -68,15 +68,15 @@ def ids(console) -> dict[str, str]:
     treasurer.call("POST", f"/grants/{proposal_id}/payments/{payment['payment_id']}/sent")
     Api(console, "treasurer_2").call("POST", f"/grants/{proposal_id}/payments/{payment['payment_id']}/confirm",
                                      {"bank_reference": "BRI-PAGES-1"})
-    [(group_id, kk)] = console.sql("grants", "SELECT p.group_id::text, m ->> 'kk' FROM proposals p JOIN groups g "
-                                             "USING (group_id), jsonb_array_elements(g.members) m "
-                                             "WHERE p.proposal_id = %s LIMIT 1", (proposal_id,))
+    [(group_id, household_id)] = console.sql(
+        "grants", "SELECT p.group_id::text, m ->> 'household_id' FROM proposals p JOIN groups g USING (group_id), "
+                  "jsonb_array_elements(g.members) m WHERE p.proposal_id = %s LIMIT 1", (proposal_id,))
     [(cohort_id,)] = until(lambda: console.sql("training", "SELECT cohort_id::text FROM participants WHERE "
                                                            "group_id = %s LIMIT 1", (group_id,)),
                            what="the cohort of the group")
     session = Api(console, "facilitator").call("POST", f"/cohorts/{cohort_id}/sessions", {
         "module": "keuangan", "session_date": today(), "place": "Balai Desa Hajimena"})
-    return {"kk": kk, "group_id": group_id, "proposal_id": proposal_id, "cohort_id": cohort_id,
+    return {"household_id": household_id, "group_id": group_id, "proposal_id": proposal_id, "cohort_id": cohort_id,
             "session_id": session["session_id"], "today": today()}
 
 

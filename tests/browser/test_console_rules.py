@@ -148,7 +148,7 @@ def test_a_tranche_waits_with_its_reason_and_attendance_cannot_be_recorded_in_ad
     phone_checklist(facilitator)
     submit(facilitator, "form.attendance")
     assert "Presensi dicatat pada hari pertemuan atau sesudahnya" in refusal(facilitator)
-    assert staff.system.sql("training", "SELECT count(*) FROM attendance a JOIN participants p USING (nik) "
+    assert staff.system.sql("training", "SELECT count(*) FROM attendance a JOIN participants p USING (person_id) "
                                         "WHERE p.cohort_id = %s", (cohort_id,)) == [(0,)]
 
 

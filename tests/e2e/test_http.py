@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from shared.masking import mask
 from tests.integration.test_gateway import LINES, VILLAGE, _created, group_body, household_body
 from tests.support.http_system import HttpSystem
 from tests.support.system import eventually
@@ -78,8 +79,13 @@ def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSyste
     cohorts = eventually(lambda: facilitator.ok("GET", "/api/v1/cohorts", params={"region": VILLAGE})["items"],
                          timeout=60)
     cohort_id = cohorts[0]["cohort_id"]
-    representatives = [h["members"][0]["nik"] for h in households]
     eventually(lambda: len(facilitator.ok("GET", f"/api/v1/cohorts/{cohort_id}")["participants"]) == 7, timeout=60)
+    # Training knows them by the registry's ids; the facilitator sees their names (the registry tells them) and
+    # their NIKs masked.
+    participants = facilitator.ok("GET", f"/api/v1/cohorts/{cohort_id}")["participants"]
+    by_name = {p["name"]: p["person_id"] for p in participants}
+    representatives = [by_name[h["members"][0]["name"]] for h in households]
+    assert {p["nik"] for p in participants} == {mask(h["members"][0]["nik"]) for h in households}
 
     # Tranche 1: instructed (once, whatever the retries), sent, confirmed — by another treasurer than who instructed.
     key = {"Idempotency-Key": f"tranche-1-{uuid.uuid4()}"}
@@ -118,7 +124,7 @@ def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSyste
         session = facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions", {
             "module": module, "session_date": (date.today() - timedelta(days=60 - index * 7)).isoformat(),
             "place": "Balai Desa Jondong"})
-        marks = {nik: "present" for nik in representatives[:6]} | {representatives[6]: "absent"}
+        marks = {person: "present" for person in representatives[:6]} | {representatives[6]: "absent"}
         completed += facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions/{session['session_id']}/attendance",
                                     {"marks": marks})["completed"]
     assert len(completed) == 6

@@ -95,7 +95,7 @@ def test_household_flows_across_three_processes(e2e):
     for consumer in ("grants", "training"):
         assert statuses[consumer]["consumers"]["registry"] == {"position": registry_last, "halt": None}
     assert grants_counted(e2e) == 200
-    assert e2e.scalar("training", "SELECT count(DISTINCT nik) FROM individuals") == 400
+    assert e2e.scalar("training", "SELECT count(DISTINCT person_id) FROM individuals") == 400
 
 
 def test_relay_leader_killed_with_sigkill_standby_takes_over(e2e):
@@ -120,9 +120,10 @@ def test_relay_leader_killed_with_sigkill_standby_takes_over(e2e):
         settles_at(lambda: rpc.grants.backbone_status()["consumers"]["registry"], {"position": last, "halt": None},
                    "grants' registry consumer")
     assert grants_counted(e2e) == 200
-    registry_kks = {kk for (kk,) in e2e.sql("registry", "SELECT kk FROM households")}
-    assert len(registry_kks) == 200
-    assert {kk for (kk,) in e2e.sql("grants", "SELECT kk FROM households")} == registry_kks
+    registry_ids = {household_id for (household_id,) in e2e.sql("registry", "SELECT household_id FROM households")}
+    assert len(registry_ids) == 200
+    assert {household_id for (household_id,) in e2e.sql("grants", "SELECT household_id FROM households")} == (
+        registry_ids)
 
 
 def test_consumer_killed_with_sigkill_mid_stream_converges(e2e):
@@ -144,8 +145,9 @@ def test_consumer_killed_with_sigkill_mid_stream_converges(e2e):
                    "grants' registry consumer")
     settles_at(lambda: e2e.queue_depth(consumer_queue_name("grants", "registry")), 0, "grants' queue depth")
     assert grants_counted(e2e) == 1000
-    registry_kks = {kk for (kk,) in e2e.sql("registry", "SELECT kk FROM households")}
-    assert {kk for (kk,) in e2e.sql("grants", "SELECT kk FROM households")} == registry_kks
+    registry_ids = {household_id for (household_id,) in e2e.sql("registry", "SELECT household_id FROM households")}
+    assert {household_id for (household_id,) in e2e.sql("grants", "SELECT household_id FROM households")} == (
+        registry_ids)
 
 
 def child_pids(parent: int) -> list[int]:

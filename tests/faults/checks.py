@@ -51,7 +51,7 @@ def findings(cluster: FaultCluster, ledger: Ledger) -> dict[str, Any]:
     for grant_id, data in ((row[1], row[0]) for row in instructed):
         per_tranche[(grant_id, data["tranche"])] = per_tranche.get((grant_id, data["tranche"]), 0) + 1
     over_approved = cluster.sql("grants", "SELECT grant_id FROM grants WHERE disbursed_rp > amount_rp")
-    enrolled = cluster.sql("training", "SELECT group_id::text, count(*), count(DISTINCT nik) FROM participants "
+    enrolled = cluster.sql("training", "SELECT group_id::text, count(*), count(DISTINCT person_id) FROM participants "
                                        "GROUP BY group_id")
     approved_groups = {row[1] for row in proposals if row[2] == "approved"}
     enrolments = {row[0]: row[1:] for row in enrolled}

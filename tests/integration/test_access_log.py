@@ -6,6 +6,7 @@ and is itself logged. Real PostgreSQL and RabbitMQ; the gateway and the CLI as u
 from __future__ import annotations
 
 import json
+import re
 
 import psycopg
 import pytest
@@ -17,7 +18,7 @@ from shared.config import SERVICES
 from tests.integration.test_console_audit_users import CONSOLE, browser
 from tests.integration.test_gateway import GatewaySystem
 from tests.integration.test_grants_training import VILLAGE, draft, funded_ready_group, refusal
-from tests.support.households import actor, group_body, household_body, reader
+from tests.support.households import actor, group_body, household_body, person_id, reader
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -139,10 +140,11 @@ def test_people_export_gathers_all_three_services_and_is_logged(console: Gateway
         group_id, members = funded_ready_group(rpc, start=300)
         proposal_id = draft(rpc, group_id)
         person = members[0]["representative_nik"]
-        eventually(lambda: rpc.training.individual(person))
+        enrolled = person_id(rpc, person)  # training knows the registry's id only
+        eventually(lambda: rpc.training.individual(enrolled))
         cohort_id = rpc.training.open_cohort({"village_code": VILLAGE, "facilitator": "fasilitator.rina",
                                               "actor": actor("kasi.pemberdayaan")})
-        rpc.training.enrol({"cohort_id": cohort_id, "nik": person, "actor": actor("kasi")})
+        rpc.training.enrol({"cohort_id": cohort_id, "person_id": enrolled, "actor": actor("kasi")})
         rpc.registry.person(reader("op.kalianda", purpose="rpc.tests"), person)
 
     refused = run_cli(system, "people", "export", person, "--by", "op.kalianda", "--role", "operator")
@@ -168,3 +170,28 @@ def test_people_export_gathers_all_three_services_and_is_logged(console: Gateway
     listed = json.loads(run_cli(system, "people", "access-log", person, "--json").stdout)
     assert [(r["username"], r["purpose"], r["route"]) for r in listed["reads"]][-1] == (
         "inspektorat", "cli.people.export", "cli")
+
+
+def test_the_consoles_household_links_and_forms_carry_ids_never_a_kk_or_nik(console: GatewaySystem):
+    """Issue 16, item 1: a link to a household and the household page's forms name it and its members by their ids
+    (a KK or NIK in an address ends up in proxies' and browsers' histories); a member's removal through the page
+    reaches the registry by id alone."""
+    operator = console.user_client("operator", "18.01", "op.kalianda")
+    body = household_body(40)
+    household_id = operator.ok("POST", "/api/v1/households", body)["household_id"]
+    son = next(m for m in operator.ok("GET", f"/api/v1/households/{household_id}")["members"]
+               if m["nik"] == body["members"][1]["nik"])
+    desk = browser(console, "op.kalianda")
+    found = desk.page(f"{CONSOLE}/people?q={body['members'][0]['name']}")
+    assert f'href="{CONSOLE}/households/{household_id}"' in found
+
+    page = desk.page(f"{CONSOLE}/households/{household_id}")
+    addresses_and_hidden = re.findall(r'(?:href|action)="([^"]*)"|type="hidden" name="[^"]*" value="([^"]*)"', page)
+    carried = " ".join(value for pair in addresses_and_hidden for value in pair)
+    assert [value for value in (body["kk"], *(m["nik"] for m in body["members"])) if value in carried] == []
+    assert f'<option value="{son["person_id"]}"' in page  # a member is chosen by id
+
+    desk.done(desk.post(f"{CONSOLE}/households/{household_id}/remove",
+                        {"person_id": son["person_id"], "reason": "moved_out"}), "household_changed")
+    members = operator.ok("GET", f"/api/v1/households/{household_id}")["members"]
+    assert [m["nik"] for m in members] == [body["members"][0]["nik"]]

@@ -8,11 +8,11 @@ from nameko.exceptions import RemoteError
 
 from shared.config import SERVICES
 from shared.contracts import make_envelope, parse_envelope
-from shared.contracts.registry import HouseholdRegisteredV1
+from shared.contracts.registry import HouseholdRegisteredV2
 from shared.publishing import ConfirmingPublisher, envelope_message
 from shared.relay import Leadership
 from shared.topology import consumer_queue_name, dead_letter_queue_name, events_exchange
-from tests.support.households import household
+from tests.support.households import household, person_id
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -76,12 +76,14 @@ def test_household_registered_in_registry_appears_in_grants_and_training(system)
     system.import_regions()
     with system.rpc() as rpc:
         household_id = rpc.registry.register_household(payload)
-        grants_view = eventually(lambda: rpc.grants.household(payload["kk"]))
-        head = eventually(lambda: rpc.training.individual(payload["members"][0]["nik"]))
-    assert grants_view == {"kk": payload["kk"], "household_id": household_id, "village_code": payload["village_code"],
+        head_id = person_id(rpc, payload["members"][0]["nik"])
+        grants_view = eventually(lambda: rpc.grants.household(household_id))
+        head = eventually(lambda: rpc.training.individual(head_id))
+    # Both know the household and its head by the registry's ids only.
+    assert grants_view == {"household_id": household_id, "village_code": payload["village_code"],
                            "decile": 2, "bdt_status": "active", "member_count": 2}
-    assert head["name"] == payload["members"][0]["name"] and head["kk"] == payload["kk"]
-    assert head["village_code"] == payload["village_code"] and head["sex"] == "P"
+    assert head == {"person_id": head_id, "household_id": household_id, "sex": "P", "relation": "Kepala Keluarga",
+                    "village_code": payload["village_code"], "status": "active", "left_reason": None}
 
 
 def test_the_same_message_delivered_twice_is_applied_once(system):
@@ -110,8 +112,9 @@ def test_a_lost_or_overtaken_event_is_pulled_from_the_log_and_applied_in_order(s
         e0, e1, e2, e3 = relay.envelopes()  # e0: the region table's import
         relay.publish([e0, e1, e3, e2] if order == "overtaken" else [e0, e1, e3])
         eventually(lambda: grants_households(system) == 3)
-    applied_order = system.sql("grants", "SELECT kk FROM households ORDER BY projected_at")
-    assert [kk for (kk,) in applied_order] == [household(n)["kk"] for n in (1, 2, 3)]
+    applied_order = system.sql("grants", "SELECT household_id FROM households ORDER BY projected_at")
+    id_of = dict(system.sql("registry", "SELECT kk, household_id FROM households"))
+    assert [household_id for (household_id,) in applied_order] == [id_of[household(n)["kk"]] for n in (1, 2, 3)]
     assert grants_counted(system) == 3
 
 
@@ -127,8 +130,9 @@ def test_a_consumer_stopped_during_1000_registrations_converges_without_loss_or_
     eventually(lambda: grants_households(system) == 1000, timeout=60)
     eventually(lambda: system.queue_depth(consumer_queue_name("grants", "registry")) == 0)
     assert grants_counted(system) == 1000
-    registry_kks = {kk for (kk,) in system.sql("registry", "SELECT kk FROM households")}
-    assert {kk for (kk,) in system.sql("grants", "SELECT kk FROM households")} == registry_kks
+    registry_ids = {household_id for (household_id,) in system.sql("registry", "SELECT household_id FROM households")}
+    assert {household_id for (household_id,) in system.sql("grants", "SELECT household_id FROM households")} == (
+        registry_ids)
 
 
 def test_a_consumer_whose_queue_did_not_exist_catches_up_from_the_start(system):
@@ -233,7 +237,7 @@ def test_a_poison_message_is_dead_lettered_and_halts_only_its_own_upstream(syste
         real = parse_envelope(rpc.registry.events_after(0, 10)[-1])
     poison = make_envelope(source="registry", position=tracked + 1000, previous_position=tracked,
                            subject=real.subject, time=real.time,
-                           data=HouseholdRegisteredV1.model_validate(real.data)).model_copy(update={"version": 99})
+                           data=HouseholdRegisteredV2.model_validate(real.data)).model_copy(update={"version": 99})
     poison = system.signer("registry").sign(poison)  # poison from the registry itself (a bug), not a forgery
     with Connection(system.amqp_uri) as connection:
         publisher = ConfirmingPublisher(connection, "")  # default exchange: straight into training's queue
@@ -254,7 +258,7 @@ def test_a_poison_message_is_dead_lettered_and_halts_only_its_own_upstream(syste
         # Nothing after the poison was applied behind the operator's back.
         status = rpc.training.backbone_status()["consumers"]["registry"]
         assert status["position"] == tracked
-        assert rpc.training.individual(household(2)["members"][0]["nik"]) is None
+        assert rpc.training.individual(person_id(rpc, household(2)["members"][0]["nik"])) is None
 
     dead = system.drain_queue(dead_letter_queue_name("training"))
     assert len(dead) == 1

@@ -33,18 +33,20 @@ def instructed_payment(app: GrantsApplication, n: int, with_account: bool = True
     """A KUBE (with its bank account unless formed before registry published one), its grant approved and tranche 1
     instructed by TR: the payment's proposal_id and payment_id."""
     group_id = uuid.UUID(int=n)
-    kks = [f"1801060000{n:03d}{i:03d}" for i in range(10)]
+    households = [uuid.uuid4() for _ in range(10)]
     from_registry = consumed(app, "registry")
-    from_registry(*[registry.HouseholdRegisteredV1(
-        household_id=uuid.uuid4(), kk=kk, dtks_id=f"DTKS-{kk}", village_code=VILLAGE, decile=2, bdt_status="active",
-        members=[], registered_by="op1") for kk in kks])
-    formed = dict(group_id=group_id, name=f"KUBE Mawar {n}", village_code=VILLAGE, business_type="ternak",
-                  kind="perempuan", roles={}, formed_by="op1", members=[
-                      registry.GroupMemberV1(kk=kk, representative_nik="1801064101800001", representative_name="Ibu")
-                      for kk in kks])
-    from_registry(registry.GroupFormedV2(**formed, bank_account=registry.BankAccountV1(
-        bank="BRI", number=f"0206-01-000{n:03d}-50-1", holder=f"KUBE Mawar {n}")) if with_account
-        else registry.GroupFormedV1(**formed))
+    from_registry(*[registry.HouseholdRegisteredV2(
+        household_id=household_id, village_code=VILLAGE, decile=2, bdt_status="active", members=[],
+        registered_by="op1") for household_id in households])
+    from_registry(registry.GroupFormedV2(
+        group_id=group_id, name=f"KUBE Mawar {n}", village_code=VILLAGE, business_type="ternak", kind="perempuan",
+        roles={}, formed_by="op1", bank_account=registry.BankAccountV1(
+            bank="BRI", number=f"0206-01-000{n:03d}-50-1", holder=f"KUBE Mawar {n}"),
+        members=[registry.GroupMemberV2(household_id=household_id, representative_id=uuid.uuid4())
+                 for household_id in households]))
+    if not with_account:  # a group grants learnt of before registry published accounts (registry.group.formed v1)
+        with app.transaction() as cursor:
+            cursor.execute("UPDATE groups SET bank_account = NULL WHERE group_id = %s", (group_id,))
     proposal_id = app.draft_proposal(cmd.DraftProposal(actor=OP1, group_id=str(group_id), business_plan="ternak",
                                                        budget_lines=LINES, form="cash"))
     app.submit(cmd.ProposalAction(actor=OP1, proposal_id=proposal_id))

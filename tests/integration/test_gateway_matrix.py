@@ -30,6 +30,7 @@ from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixtur
 )
 from tests.support.system import eventually
 from tests.unit.test_gateway_authz import EXAMPLES
+from tests.unit.test_gateway_authz import UUID as PERSON
 
 pytestmark = pytest.mark.integration
 
@@ -44,14 +45,16 @@ def resources(gw: GatewaySystem) -> dict[str, str]:
     payment = staff.treasurer.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/disburse",
                                  headers={"Idempotency-Key": f"matrix-{uuid.uuid4()}"})
     nik = households[0]["members"][0]["nik"]
+    person_id = staff.operator.ok("GET", f"/api/v1/people/{nik}")["person_id"]
     cohorts = eventually(lambda: staff.facilitator.ok("GET", "/api/v1/cohorts", params={"region": VILLAGE})["items"],
                          timeout=60)
     cohort_id = cohorts[0]["cohort_id"]
-    eventually(lambda: staff.auditor.get(f"/api/v1/participants/{nik}")[0] == 200, timeout=60)
+    eventually(lambda: staff.auditor.get(f"/api/v1/participants/{person_id}")[0] == 200, timeout=60)
     session_id = staff.facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions", {
         "module": "keuangan", "session_date": (date.today() - timedelta(days=3)).isoformat(),
         "place": "Balai Desa"})["session_id"]
-    return {"kk": households[0]["kk"], "nik": nik, "group_id": group_id, "proposal_id": proposal_id,
+    return {"kk": households[0]["kk"], "nik": nik, "person_id": person_id, "group_id": group_id,
+            "proposal_id": proposal_id,
             "payment_id": payment["payment_id"], "cohort_id": cohort_id, "session_id": session_id, "n": "1",
             "fiscal_year": "2026", "source": "APBN", "username": "op.kalianda"}
 
@@ -67,6 +70,8 @@ def send(client, route: Route, ids: dict[str, str]) -> tuple[int, dict]:
     if "idempotency-key" in headers:
         headers["idempotency-key"] = f"matrix-{uuid.uuid4()}"
     data = example.get("raw") or (json.dumps(example["body"]) if "body" in example else None)
+    if isinstance(data, str):  # a person the example names by a made-up id: the scenario's participant
+        data = data.replace(PERSON, ids["person_id"])
     if "body" in example:
         headers["Content-Type"] = "application/json"
     if "raw" in example:

@@ -83,8 +83,8 @@ def paid() -> Iterator[Paid]:
             "handover_date": date.today().isoformat(), "receiver": "Ibu Ketua KUBE Melati"},
             headers={"Idempotency-Key": "print-bast-1-0001"})["payment_id"]
 
-        graduate = households[0]["members"][0]["nik"]
-        cohort = complete_family_school(staff, [h["members"][0]["nik"] for h in households])
+        graduate = households[0]["members"][0]["person_id"]
+        cohort = complete_family_school(staff, [h["members"][0]["person_id"] for h in households])
         yield Paid(gateway, staff, cash, payment, equipment, delivery, cohort, graduate)
     finally:
         if gateway is not None:
@@ -93,11 +93,12 @@ def paid() -> Iterator[Paid]:
 
 
 def complete_family_school(staff: Staff, representatives: list[str]) -> str:
-    """The group's representatives, enrolled in their village's cohort when it was funded, attend every module."""
-    def cohort_of_the_group() -> str | None:  # read as the operator, who sees NIKs in full
+    """The group's representatives (by person id), enrolled in their village's cohort when it was funded, attend
+    every module."""
+    def cohort_of_the_group() -> str | None:
         for row in staff.operator.ok("GET", "/api/v1/cohorts", params={"region": "18.01.06.2001"})["items"]:
             found = staff.operator.ok("GET", f"/api/v1/cohorts/{row['cohort_id']}")
-            if {p["nik"] for p in found["participants"]} >= set(representatives):
+            if {p["person_id"] for p in found["participants"]} >= set(representatives):
                 return row["cohort_id"]
         return None
     cohort_id = eventually(cohort_of_the_group, timeout=60, message="the group's representatives are enrolled")
@@ -106,7 +107,7 @@ def complete_family_school(staff: Staff, representatives: list[str]) -> str:
             "module": module, "session_date": (date.today() - timedelta(days=60 - index * 7)).isoformat(),
             "place": "Balai Desa Jondong"})
         staff.facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions/{session['session_id']}/attendance",
-                             {"marks": {nik: "present" for nik in representatives}})
+                             {"marks": {person_id: "present" for person_id in representatives}})
     return cohort_id
 
 
@@ -187,7 +188,7 @@ def test_the_certificate_code_shows_its_number_not_its_holder(paid: Paid):
                       f"/api/v1/cohorts/{paid.cohort}/participants/{paid.graduate}/printouts/certificate")
     answer = checked(paid.gateway, code)
     cohort = paid.staff.operator.ok("GET", f"/api/v1/cohorts/{paid.cohort}")
-    [held] = [p["certificate"] for p in cohort["participants"] if p["nik"] == paid.graduate]
+    [held] = [p["certificate"] for p in cohort["participants"] if p["person_id"] == paid.graduate]
     assert code.startswith("T") and answer["certificate"] == held and answer["group"] == cohort["name"], answer
     assert "nik" not in answer and paid.graduate not in str(answer)
 

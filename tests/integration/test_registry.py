@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import date
 
 import eventlet
@@ -146,20 +147,28 @@ def test_a_households_changes_are_its_history_and_reach_grants_and_training(runn
         assert [(h["event"], h["by"]) for h in history] == [
             ("Registered", "operator.lamsel"), ("MemberAdded", "operator.a"), ("MemberCorrected", "operator.b"),
             ("MemberRemoved", "operator.a"), ("DecileChanged", "operator.b"), ("MemberRemoved", "operator.a")]
-        # Since class_version 2 a correction also carries the household's KK and the member as corrected.
+        # Since class_version 2 a correction also carries the household's KK and the member as corrected (with the
+        # id the registry gave them at registration).
+        registered = history[0]["details"]["members"][0]
+        assert registered["nik"] == mother and uuid.UUID(registered["person_id"])
         assert history[2]["details"] == {"nik": mother, "changes": {"name": "Ibu Siti Rahayu"},
                                          "reason": "ejaan sesuai KTP", "by": "operator.b", "kk": kk,
                                          "member": {**payload["members"][0], "name": "Ibu Siti Rahayu",
-                                                    "marital_status": "", "occupation": ""}}
+                                                    "marital_status": "", "occupation": "",
+                                                    "person_id": registered["person_id"]}}
         assert all(h["at"].endswith("+00:00") for h in history)
         now = rpc.registry.household(reader(), kk)
         assert [(m["nik"], m["relation"]) for m in now["members"]] == [(baby["nik"], "Kepala Keluarga")]
+        assert rpc.registry.household(reader(), now["household_id"]) == now  # by its id, as links name it
+        ids = {m["nik"]: m["person_id"] for h in history for m in
+               [*h["details"].get("members", ()), *([h["details"]["member"]] if "member" in h["details"] else ())]}
 
-        eventually(lambda: (seen := rpc.grants.household(kk)) is not None  # grants may not have it yet
+        # Grants and training know the household and its people by their ids only.
+        eventually(lambda: (seen := rpc.grants.household(now["household_id"])) is not None  # may not have it yet
                    and (seen["decile"], seen["member_count"]) == (5, 1))
-        eventually(lambda: (rpc.training.individual(mother) or {}).get("status") == "left")
-        assert rpc.training.individual(mother)["left_reason"] == "death"
-        assert rpc.training.individual(baby["nik"])["status"] == "active"
+        eventually(lambda: (rpc.training.individual(ids[mother]) or {}).get("status") == "left")
+        assert rpc.training.individual(ids[mother])["left_reason"] == "death"
+        assert rpc.training.individual(ids[baby["nik"]])["status"] == "active"
 
 
 def eligible_households(rpc, count: int, village: str, start: int) -> list[dict]:
@@ -220,7 +229,10 @@ def test_kube_groups_are_formed_only_by_eligible_households_and_known_downstream
         shown = rpc.registry.group(reader(), group_id)
         assert shown["roles"]["ketua"] == members[7]["representative_nik"]
         assert len(shown["members"]) == 7 and shown["status"] == "formed"
-        eventually(lambda: (rpc.grants.group(group_id) or {}).get("members") == shown["members"])
+        # Grants knows the members by their ids only: the households' and their representatives'.
+        as_ids = [{"household_id": m["household_id"], "representative_id": m["representative_id"]}
+                  for m in shown["members"]]
+        eventually(lambda: (rpc.grants.group(group_id) or {}).get("members") == as_ids)
 
         head = actor("kepala.dinas")
         rpc.registry.dissolve_group({"group_id": group_id, "reason": "anggota tidak aktif", "actor": head})

@@ -12,9 +12,10 @@ import pytest
 from services.registry.application import RegistryApplication
 from services.registry.domain import Group, Household
 from services.registry.public import PUBLIC_EVENTS
+from shared.keys import legacy_person_id
 from tests.support import legacy_events as legacy
 from tests.support.applications import application_fixture
-from tests.unit.test_registry_public_events import V1_LACKS, VERSIONS, kk, nik, register, scenario
+from tests.unit.test_registry_public_events import READ_BEFORE_V2, VERSIONS, kk, nik, register, scenario
 
 pytestmark = pytest.mark.integration
 
@@ -37,11 +38,11 @@ def test_a_correction_row_as_the_code_before_v2_wrote_it_still_becomes_its_envel
     registered, corrected = registry.public_events_after(0, 10)
     assert corrected.type == "registry.household.member_corrected"
     assert corrected.previous_position == registered.position
-    assert corrected.data == {
-        "household_id": str(household.id), "kk": kk(7),
-        "member": {"nik": nik(7, 3), "name": "Budi Santoso", "sex": "L", "birth_date": "2010-03-13",
-                   "relation": "Anak"},
-        "corrected_fields": ["birth_date", "name"], "reason": "typo in the KK", "by": "operator.b"}
+    # Published as version 2: the member by id (no NIK, name, birth date), which fields changed (not to what).
+    assert corrected.version == 2 and corrected.data == {
+        "household_id": str(household.id),
+        "member": {"person_id": str(legacy_person_id(nik(7, 3))), "sex": "L", "relation": "Anak"},
+        "corrected_fields": ["birth_date", "name"], "by": "operator.b"}
     assert corrected.time.isoformat() == corrected_at
     assert len(reads) == 1  # the old row, read at its version; the new Registered read nothing
     assert registry.repository.get(household.id).member(nik(7, 3)).birth_date == date(2010, 3, 13)
@@ -53,7 +54,7 @@ def test_a_log_stored_before_v2_maps_as_it_did_and_carries_on_with_v2_events(reg
     assert not any(b'"kk"' in bytes(row["state"]) for row in rows if row["topic"].endswith("StatusChanged"))
 
     # After the upgrade, a household replayed from v1 events decides a v2 one.
-    household_id = Household.create_id(kk(2))
+    household_id = next(e.originator_id for e in log if isinstance(e, Household.Registered) and e.kk == kk(2))
     household: Household = registry.repository.get(household_id)
     assert len(household.members) == 4 and household.decile == 3
     household.change_decile(4, by="operator.c")
@@ -63,8 +64,8 @@ def test_a_log_stored_before_v2_maps_as_it_did_and_carries_on_with_v2_events(reg
     envelopes, (decile,), reads = legacy.envelopes_as_v2_maps(registry, PUBLIC_EVENTS, log)
     assert isinstance(decile, Household.DecileChanged)
     assert decile.kk == kk(2) and envelopes[-1].data["decile"] == 4  # the new event carries its KK: no read for it
-    # One read per old event that lacks fields, none for the new one.
-    assert len(reads) == sum(type(e) in V1_LACKS for e in log)
+    # One read per old event that lacks what its public event needs, none for the new one.
+    assert len(reads) == sum(type(e) in READ_BEFORE_V2 for e in log)
     group_changes = [envelope.data for envelope in envelopes if envelope.type == "registry.group.member_changed"]
     assert [len(data["members"]) for data in group_changes] == [10, 9, 10]
     assert registry.repository.get(next(e.originator_id for e in log if isinstance(e, Group.Formed))).status == (

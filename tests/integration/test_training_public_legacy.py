@@ -14,7 +14,7 @@ from services.training.domain import DEFAULT_MODULES, Cohort, Curriculum, Gate
 from services.training.public import PUBLIC_EVENTS
 from tests.support import legacy_events as legacy
 from tests.support.applications import application_fixture
-from tests.unit.test_training_public_events import RULES, SITI, V1_LACKS, VERSIONS, VILLAGE, scenario
+from tests.unit.test_training_public_events import NIK_OF, RULES, SITI, V1_LACKS, VERSIONS, VILLAGE, scenario
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +30,9 @@ def test_rows_as_the_code_before_v2_wrote_them_still_become_their_envelopes(trai
     group_id = uuid.uuid4()
     gate = Gate.first(group_id, 0, 3, RULES)
     training.record(cohort, gate)  # Opened and Changed, as today's code writes them
-    # Version 2 of each, as the code before v2 wrote it: no village, no active modules, no group.
-    enrolled = legacy.v1_state("2025-06-15T02:30:00+00:00", nik=SITI, name="Ibu Siti",
+    # Version 2 of each, as the code before v2 wrote it: no village, no active modules, no group (and, before v3,
+    # the person by NIK and name).
+    enrolled = legacy.v1_state("2025-06-15T02:30:00+00:00", nik=NIK_OF[SITI], name="Ibu Siti",
                                group_id={"_type_": "uuid_hex", "_data_": group_id.hex}, by="op1")
     added = legacy.v1_state("2025-06-15T02:31:00+00:00", code="digital", title="Literasi digital", by="op1")
     updated = legacy.v1_state("2025-06-15T02:32:00+00:00", completed=3, representatives=3, open=True,
@@ -45,8 +46,10 @@ def test_rows_as_the_code_before_v2_wrote_them_still_become_their_envelopes(trai
         "training.curriculum.changed", "training.cohort.opened", "training.gate.changed",
         "training.participant.enrolled", "training.curriculum.changed", "training.gate.changed"]
     old_enrolled, old_added, old_updated = (envelope.data for envelope in envelopes[3:])
-    assert old_enrolled == {"cohort_id": str(cohort.id), "village_code": VILLAGE, "nik": SITI,
+    # Published as version 2: the person by the id the registry knows them by (derived from that NIK), no name.
+    assert old_enrolled == {"cohort_id": str(cohort.id), "village_code": VILLAGE, "person_id": SITI,
                             "group_id": str(group_id), "by": "op1"}
+    assert envelopes[3].version == 2
     assert old_added == {"active_modules": [*MODULES, "digital"], "change": "added", "module": "digital",
                          "by": "op1"}
     assert old_updated == {"group_id": str(group_id), "open": True, "completed": 3, "representatives": 3,
@@ -69,7 +72,7 @@ def test_a_log_stored_before_v2_maps_as_it_did_and_carries_on_with_v2_events(tra
     # After the upgrade, the cohort carries on: replayed from v1 events, it decides a v2 one.
     cohort_id = next(e.originator_id for e in log if isinstance(e, Cohort.Completed))
     cohort: Cohort = training.repository.get(cohort_id)
-    assert cohort.enrol("1801064904940005", "Ibu Wati", None, by="op1")
+    assert cohort.enrol(str(uuid.uuid4()), None, by="op1")
     curriculum: Curriculum = training.repository.get(Curriculum.ID)
     curriculum.retire_module("digital", by="op1")
     training.record(cohort, curriculum)

@@ -27,7 +27,7 @@ from tests.integration.test_grants_training import (
     refusal,
 )
 from tests.integration.test_registry import eligible_households, group
-from tests.support.households import actor, household, nik, reader
+from tests.support.households import actor, household, nik, person_id, reader
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -297,7 +297,7 @@ def test_a_grant_moves_through_the_payables_and_the_lpj_due_and_the_dashboards_c
         # The Family School: six of the seven representatives complete it (≥ 80 %), the gate opens.
         cohort_id = eventually(lambda: rpc.training.cohorts(KALIANDA)["items"])[0]["cohort_id"]
         eventually(lambda: len(rpc.training.cohort(cohort_id)["participants"]) == 7)
-        representatives = [m["representative_nik"] for m in members]
+        representatives = [person_id(rpc, m["representative_nik"]) for m in members]  # training knows ids
         complete_family_school(rpc, cohort_id, representatives[:6], representatives[6:], present_at=5)
         eventually(lambda: tranches()[1] == (2, "pending", True, None))
         [cohort] = rpc.training.cohorts(KALIANDA)["items"]

@@ -23,7 +23,7 @@ from shared.regions import builtin_lampung_selatan
 from tests.integration.test_gateway import Client, GatewaySystem, free_port
 from tests.integration.test_grants_training import refusal
 from tests.integration.test_registry import eligible_households
-from tests.support.households import actor, household, household_body, reader
+from tests.support.households import actor, household, household_body, person_id, reader
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -116,8 +116,8 @@ def test_registry_refuses_a_signed_actor_whose_role_or_region_does_not_allow_the
 def test_training_refuses_a_signed_actor_whose_role_or_region_does_not_allow_the_command(running: System):
     with running.rpc() as rpc:
         [member] = eligible_households(rpc, 1, VILLAGE, start=900)
-        nik = member["representative_nik"]
-        eventually(lambda: rpc.training.individual(nik))
+        person = person_id(rpc, member["representative_nik"])  # training knows the registry's id only
+        eventually(lambda: rpc.training.individual(person))
         treasurer = actor("bendahara.lamsel", "treasurer")
         error = refusal(lambda: rpc.training.open_cohort({"village_code": VILLAGE, "facilitator": "rina",
                                                           "actor": treasurer}))
@@ -127,9 +127,9 @@ def test_training_refuses_a_signed_actor_whose_role_or_region_does_not_allow_the
         cohort_id = rpc.training.open_cohort({"village_code": VILLAGE, "facilitator": "fasilitator.rina",
                                               "actor": actor("kasi.pemberdayaan")})
         lamteng = actor("fasilitator.lamteng", "facilitator", "18.02")
-        assert refusal(lambda: rpc.training.enrol({"cohort_id": cohort_id, "nik": nik, "actor": lamteng})).rule \
-            == "region.scope"
-        rpc.training.enrol({"cohort_id": cohort_id, "nik": nik, "actor": actor("kasi")})
+        assert refusal(lambda: rpc.training.enrol({"cohort_id": cohort_id, "person_id": person,
+                                                   "actor": lamteng})).rule == "region.scope"
+        rpc.training.enrol({"cohort_id": cohort_id, "person_id": person, "actor": actor("kasi")})
         session = {"cohort_id": cohort_id, "module": "keuangan", "session_date": "2026-01-05", "place": "Balai Desa"}
         before = rpc.training.cohort(cohort_id)
         for who, rule in ((actor("kasi"), "role.forbidden"), (lamteng, "region.scope")):
@@ -138,7 +138,7 @@ def test_training_refuses_a_signed_actor_whose_role_or_region_does_not_allow_the
 
         session_id = rpc.training.schedule_session({**session, "actor": actor("fasilitator.rina", "facilitator")})
         before = rpc.training.cohort(cohort_id)
-        attend = {"cohort_id": cohort_id, "session_id": session_id, "marks": {nik: "present"}}
+        attend = {"cohort_id": cohort_id, "session_id": session_id, "marks": {person: "present"}}
         for who, rule in ((actor("kasi"), "role.forbidden"), (lamteng, "region.scope")):
             assert refusal(lambda who=who: rpc.training.record_attendance({**attend, "actor": who})).rule == rule
         assert rpc.training.cohort(cohort_id) == before

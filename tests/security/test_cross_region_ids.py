@@ -75,14 +75,15 @@ def test_guessed_ids_of_another_region_are_answered_as_missing_ones(gateway: Gat
     waiting = recommended_proposal(staff, waiting_group)
     kk, nik = households[0]["kk"], households[0]["members"][0]["nik"]
     cohort_id = eventually(lambda: staff.facilitator.ok("GET", "/api/v1/cohorts")["items"], timeout=60)[0]["cohort_id"]
-    eventually(lambda: staff.auditor.get(f"/api/v1/participants/{nik}")[0] == 200, timeout=60)
+    person = staff.operator.ok("GET", f"/api/v1/people/{nik}")["person_id"]  # training knows the id only
+    eventually(lambda: staff.auditor.get(f"/api/v1/participants/{person}")[0] == 200, timeout=60)
     nowhere = household_body(NOWHERE)
     no_kk, no_nik, no_id = nowhere["kk"], nowhere["members"][0]["nik"], str(uuid.uuid4())
     stranger = {role: gateway.user_client(role, OTHER) for role in ("auditor", "operator", "ministry", "treasurer")}
 
     reads = [(f"/households/{kk}", f"/households/{no_kk}"),
              (f"/households/{kk}/history", f"/households/{no_kk}/history"),
-             (f"/people/{nik}", f"/people/{no_nik}"), (f"/participants/{nik}", f"/participants/{no_nik}"),
+             (f"/people/{nik}", f"/people/{no_nik}"), (f"/participants/{person}", f"/participants/{no_id}"),
              (f"/groups/{group_id}", f"/groups/{no_id}"), (f"/proposals/{proposal_id}", f"/proposals/{no_id}"),
              (f"/grants/{proposal_id}", f"/grants/{no_id}"), (f"/cohorts/{cohort_id}", f"/cohorts/{no_id}")]
     for existing, missing in reads:

@@ -21,6 +21,11 @@ def reader(user: str = "reader.tests", role: str = "operator", region: str = "",
     return {"actor": actor(user, role, region), "purpose": purpose}
 
 
+def person_id(rpc, nik_: str) -> str:
+    """The id the registry gave the person with this NIK: what grants and training know them by."""
+    return rpc.registry.person(reader(), nik_)["person_id"]
+
+
 def nik(regency_district: str, birth: date, sex: str, serial: int) -> str:
     day = birth.day + (40 if sex == "P" else 0)
     return f"{regency_district}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"

@@ -44,7 +44,8 @@ TODAY = date.today().isoformat()
 
 # One valid request per route: path parameters, query, body. The resource lives in VILLAGE (18.01.06.2001).
 PATH = {"kk": KK, "nik": NIK, "group_id": UUID, "proposal_id": UUID, "payment_id": UUID, "cohort_id": UUID,
-        "session_id": UUID, "n": "1", "fiscal_year": "2026", "source": "APBN", "username": "op.kalianda"}
+        "session_id": UUID, "person_id": UUID, "n": "1", "fiscal_year": "2026", "source": "APBN",
+        "username": "op.kalianda"}
 MEMBER = {"nik": NIK, "name": "Siti", "sex": "P", "birth_date": "1985-03-05", "relation": "Istri"}
 LINE = {"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000}
 EXAMPLES: dict[str, dict] = {
@@ -101,10 +102,10 @@ EXAMPLES: dict[str, dict] = {
     "get_curriculum": {},
     "open_cohort": {"body": {"village_code": VILLAGE, "facilitator": "fasilitator.rina"}},
     "list_cohorts": {"query": {"region": OWN}}, "get_cohort": {},
-    "enrol": {"body": {"nik": NIK}},
+    "enrol": {"body": {"person_id": UUID}},
     "schedule_session": {"body": {"module": "keuangan", "session_date": TODAY, "place": "Balai Desa"}},
-    "record_attendance": {"body": {"marks": {NIK: "present"}}},
-    "correct_attendance": {"body": {"nik": NIK, "status": "present", "reason": "salah catat"}},
+    "record_attendance": {"body": {"marks": {UUID: "present"}}},
+    "correct_attendance": {"body": {"person_id": UUID, "status": "present", "reason": "salah catat"}},
     "get_participant": {}, "list_gates": {"query": {"region": OWN}},
     "dashboard": {"query": {"region": OWN}},
     "audit_verify": {"query": {"as_of": "2026-06-30T23:59:59+07:00"}}, "audit_report": {}, "audit_runs": {},
@@ -194,9 +195,13 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
     if method == "document_code":
         return {"code": "L1-0123456789", "at": f"{TODAY}T10:00:00+07:00"}
     if method == "participant":
-        return {"nik": NIK, "person": located, "enrolments": [], "attendance": []}
-    if method in ("household", "person", "group", "proposal", "grant", "cohort"):
+        return {"person_id": UUID, "person": located, "enrolments": [], "attendance": []}
+    if method == "cohort":
+        return {**located, "participants": [{"person_id": UUID}]}
+    if method in ("household", "person", "group", "proposal", "grant"):
         return located
+    if method == "names":
+        return {UUID: {"name": "Siti", "nik": NIK}}
     if method == "access_log":
         return {"nik": NIK, "reads": [], **located}
     if method == "region_rows":

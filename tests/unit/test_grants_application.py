@@ -29,17 +29,19 @@ def grants() -> GrantsApplication:
 
 
 def kube_formed(grants: GrantsApplication, households: int = 10, decile: int = 2) -> tuple[str, list[str]]:
-    """Registry's news of a women's KUBE in Jondong, projected as grants' consumer would: its id and its KKs."""
-    group_id, kks = uuid.uuid4(), [f"180106{uuid.uuid4().int % 10**10:010d}" for _ in range(households)]
-    for kk in kks:
-        grants.facts.project(registry.HouseholdRegisteredV1(
-            household_id=uuid.uuid4(), kk=kk, dtks_id=f"DTKS-{kk}", village_code=VILLAGE, decile=decile,
-            bdt_status="active", members=[], registered_by="op1"))
-    grants.facts.project(registry.GroupFormedV1(
+    """Registry's news of a women's KUBE in Jondong, projected as grants' consumer would: its id and its households'
+    ids (grants never learns a KK)."""
+    group_id, households_ = uuid.uuid4(), [uuid.uuid4() for _ in range(households)]
+    for household_id in households_:
+        grants.facts.project(registry.HouseholdRegisteredV2(
+            household_id=household_id, village_code=VILLAGE, decile=decile, bdt_status="active", members=[],
+            registered_by="op1"))
+    grants.facts.project(registry.GroupFormedV2(
         group_id=group_id, name="KUBE Mawar Jondong", village_code=VILLAGE, business_type="ternak", kind="perempuan",
-        members=[registry.GroupMemberV1(kk=kk, representative_nik=f"180106410180{i:04d}", representative_name="Ibu")
-                 for i, kk in enumerate(kks)], roles={}, formed_by="op1"))
-    return str(group_id), kks
+        members=[registry.GroupMemberV2(household_id=household_id, representative_id=uuid.uuid4())
+                 for household_id in households_], roles={}, formed_by="op1",
+        bank_account=registry.BankAccountV1(bank="BRI", number="0206-01-000001-50-1", holder="KUBE Mawar Jondong")))
+    return str(group_id), households_
 
 
 def draft(grants: GrantsApplication, group_id: str) -> str:
@@ -84,16 +86,15 @@ def test_a_kube_grants_has_not_heard_of_cannot_propose(grants):
 
 def test_a_household_above_the_decile_limit_makes_the_kube_ineligible(grants):
     group_id, kks = kube_formed(grants)
-    grants.facts.project(registry.HouseholdDecileChangedV1(household_id=uuid.uuid4(), kk=kks[3],
-                                                           decile=grants.rules.max_decile + 1, by="op1"))
+    grants.facts.project(registry.HouseholdDecileChangedV2(household_id=kks[3], decile=grants.rules.max_decile + 1,
+                                                           by="op1"))
     error = refused(grants, RuleViolated, "proposal.household_eligible", lambda: draft(grants, group_id))
-    assert kks[3] in error.message
+    assert str(kks[3]) in error.message
 
 
 def test_a_household_that_left_bdt_makes_the_kube_ineligible(grants):
     group_id, kks = kube_formed(grants)
-    grants.facts.project(registry.HouseholdStatusChangedV1(household_id=uuid.uuid4(), kk=kks[0],
-                                                           bdt_status="graduated", reason="lulus", by="op1"))
+    grants.facts.project(registry.HouseholdStatusChangedV2(household_id=kks[0], bdt_status="graduated", by="op1"))
     refused(grants, RuleViolated, "proposal.household_eligible", lambda: draft(grants, group_id))
 
 
@@ -119,7 +120,7 @@ def test_a_returned_proposal_is_checked_again_as_the_kube_is_now(grants):
     proposal_id = draft(grants, group_id)
     grants.submit(cmd.ProposalAction(actor=OP1, proposal_id=proposal_id))
     grants.return_for_revision(cmd.ReasonedAction(actor=VER, proposal_id=proposal_id, reason="lengkapi RAB"))
-    grants.facts.project(registry.HouseholdDecileChangedV1(household_id=uuid.uuid4(), kk=kks[0], decile=9, by="op1"))
+    grants.facts.project(registry.HouseholdDecileChangedV2(household_id=kks[0], decile=9, by="op1"))
     refused(grants, RuleViolated, "proposal.household_eligible",
             lambda: grants.resubmit(cmd.Resubmit(actor=OP1, proposal_id=proposal_id)))
     assert grants.proposal(proposal_id)["status"] == "returned"

@@ -6,6 +6,7 @@ event was recorded.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import date
 
@@ -17,10 +18,13 @@ from shared.vocabulary import HEAD_OF_HOUSEHOLD
 
 KK = "1801060101000001"
 # A woman head (day of birth +40 in her NIK), her husband and their son.
-HEAD = Member("1801064508850001", "Siti Aminah", "P", date(1985, 8, 5), "Kepala Keluarga", "Kawin", "Petani")
-HUSBAND = Member("1801061004830002", "Ahmad Yani", "L", date(1983, 4, 10), "Suami", "Kawin", "Buruh Tani")
-SON = Member("1801061203100003", "Budi", "L", date(2010, 3, 12), "Anak", "Belum Kawin", "Pelajar")
-BABY = Member("1801064503240004", "Putri", "P", date(2024, 3, 5), "Anak", "Belum Kawin", "")
+# With their ids, as the registry gave them (a member with an id keeps it).
+HEAD = Member("1801064508850001", "Siti Aminah", "P", date(1985, 8, 5), "Kepala Keluarga", "Kawin", "Petani",
+              uuid.UUID(int=1))
+HUSBAND = Member("1801061004830002", "Ahmad Yani", "L", date(1983, 4, 10), "Suami", "Kawin", "Buruh Tani",
+                 uuid.UUID(int=2))
+SON = Member("1801061203100003", "Budi", "L", date(2010, 3, 12), "Anak", "Belum Kawin", "Pelajar", uuid.UUID(int=3))
+BABY = Member("1801064503240004", "Putri", "P", date(2024, 3, 5), "Anak", "Belum Kawin", "", uuid.UUID(int=4))
 
 
 def register(members: list[Member] | None = None, decile: int = 3) -> Household:

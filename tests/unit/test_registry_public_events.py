@@ -1,12 +1,13 @@
 """Registry public events without the store: since class_version 2 a household's and a KUBE's events carry what
-their public event needs (a member event's KK, a new member's village, the member as corrected, a group's members
-after a change), so services/registry/public.py maps them with no application at all (``app=None``: touching it
-would fail).
+their public event needs (a new member's village, the member as corrected, a group's members after a change; since
+v3 a removal's people by id), so services/registry/public.py maps them with no application at all (``app=None``:
+touching it would fail). They are published as version 2: ids, never a NIK, KK, name or birth date.
 
 Events stored before v2 (``V1_LACKS``; as ``tests.support.legacy_events`` writes them) read back with those fields
 None and keep what they had; aggregates replay from them to the same state; and the legacy path, one read of the
 household or group at the event's version (a correction's KK and member from the same), gives the very same public
-event.
+event. The scenario's people and households carry the ids the registry gave them before it gave random ones (the
+legacy ids derived from NIK and KK), as such a log holds them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from services.registry.application import RegistryApplication
 from services.registry.domain import BankAccount, Group, GroupMember, Household, KubeRules, Member, RegionList
 from services.registry.public import PUBLIC_EVENTS
+from shared.keys import legacy_household_id, legacy_person_id
 from shared.versioning import VersionedEvent
 from tests.support.legacy_events import EventLog, EventVersions, legacy_mappings, replayed_alike
 
@@ -31,12 +33,15 @@ OTHER_VILLAGE = "18.01.06.2005"
 # other fields. An event not named here has all its fields in both versions.
 V1_LACKS: dict[type, tuple[str, ...]] = {
     Household.MemberAdded: ("kk", "village_code"),
-    Household.MemberRemoved: ("kk",),
+    Household.MemberRemoved: ("kk", "person_id", "new_head_id"),
     Household.MemberCorrected: ("kk", "member"),
     Household.StatusChanged: ("kk",),
     Household.DecileChanged: ("kk",),
-    Group.MemberChanged: ("members",),
+    Group.MemberChanged: ("members", "removed_household_id"),
 }
+# The events whose public event, stored before, the legacy path completes from the store (the others lack only what
+# version 2 of the public events no longer carries, or what their legacy ids give).
+READ_BEFORE_V2 = {Household.MemberAdded, Household.MemberCorrected, Group.MemberChanged}
 VERSIONS = EventVersions(RegistryApplication, V1_LACKS)
 
 
@@ -54,11 +59,15 @@ def kk(household: int) -> str:
 
 
 def members_of(household: int) -> list[Member]:
-    """A woman head, her husband and their son."""
-    return [Member(nik(household, 1), f"Siti {household}", "P", date(1985, 8, 5), "Kepala Keluarga", "Kawin",
+    """A woman head, her husband and their son (by the ids a log from before random ids knows them by)."""
+    return [person(nik(household, 1), f"Siti {household}", "P", date(1985, 8, 5), "Kepala Keluarga", "Kawin",
                    "Petani"),
-            Member(nik(household, 2), f"Ahmad {household}", "L", date(1983, 4, 10), "Suami", "Kawin", "Buruh Tani"),
-            Member(nik(household, 3), f"Budi {household}", "L", date(2010, 3, 12), "Anak", "Belum Kawin", "Pelajar")]
+            person(nik(household, 2), f"Ahmad {household}", "L", date(1983, 4, 10), "Suami", "Kawin", "Buruh Tani"),
+            person(nik(household, 3), f"Budi {household}", "L", date(2010, 3, 12), "Anak", "Belum Kawin", "Pelajar")]
+
+
+def person(nik_: str, *fields) -> Member:
+    return Member(nik_, *fields, person_id=legacy_person_id(nik_))
 
 
 def register(household: int, village_code: str = VILLAGE) -> Household:
@@ -68,7 +77,9 @@ def register(household: int, village_code: str = VILLAGE) -> Household:
 
 
 def group_member(household: int) -> GroupMember:
-    return GroupMember(kk=kk(household), representative_nik=nik(household, 1), representative_name=f"Siti {household}")
+    return GroupMember(kk=kk(household), representative_nik=nik(household, 1), representative_name=f"Siti {household}",
+                       household_id=legacy_household_id(kk(household)),
+                       representative_id=legacy_person_id(nik(household, 1)))
 
 
 def scenario() -> list:
@@ -82,7 +93,7 @@ def scenario() -> list:
 
     # A household through every change: a birth, two corrections, the head's death, a decile and a status change.
     household = register(1)
-    household.add_member(Member(nik(1, 4), "Putri 1", "P", date(2024, 3, 5), "Anak", "Belum Kawin"), reason="birth",
+    household.add_member(person(nik(1, 4), "Putri 1", "P", date(2024, 3, 5), "Anak", "Belum Kawin"), reason="birth",
                          by="operator.a")
     household.correct_member(nik(1, 3), {"name": "Budi Santoso"}, reason="typo in the KK", by="operator.b")
     household.correct_member(nik(1, 4), {"birth_date": date(2024, 3, 6), "occupation": "-"}, reason="akta lahir",
@@ -92,7 +103,7 @@ def scenario() -> list:
     household.change_decile(2, by="operator.b")
     household.change_status("graduated", reason="income above the line", by="operator.b")
     other = register(2, OTHER_VILLAGE)
-    other.add_member(Member(nik(2, 4), "Wati 2", "P", date(1960, 1, 1), "Orang Tua", "Cerai Mati"), reason="moved_in",
+    other.add_member(person(nik(2, 4), "Wati 2", "P", date(1960, 1, 1), "Orang Tua", "Cerai Mati"), reason="moved_in",
                      by="operator.a")
     record(household, other)
 
@@ -122,42 +133,48 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         before = copy.deepcopy(aggregates.get(e.originator_id))
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
+        assert data.event_version == (1 if isinstance(e, RegionList.Event | Group.Funded | Group.Dissolved) else 2)
         if isinstance(aggregate, Household):
-            assert (data.household_id, data.kk) == (aggregate.id, aggregate.kk)
+            assert data.household_id == aggregate.id
         if isinstance(e, Household.MemberAdded):
-            assert data.village_code == aggregate.village_code and data.member.nik == e.member.nik
+            assert data.village_code == aggregate.village_code and data.member.person_id == e.member.person_id
+        elif isinstance(e, Household.MemberRemoved):
+            assert data.person_id == before.member(e.nik).person_id
+            assert data.new_head_id == (before.member(e.new_head_nik).person_id if e.new_head_nik else None)
         elif isinstance(e, Household.MemberCorrected):
             corrected = aggregate.member(e.nik)  # the member as the correction left it
-            assert data.member.model_dump() == {"nik": corrected.nik, "name": corrected.name, "sex": corrected.sex,
-                                                "birth_date": corrected.birth_date, "relation": corrected.relation}
+            assert data.member.model_dump() == {"person_id": corrected.person_id, "sex": corrected.sex,
+                                                "relation": corrected.relation}
             assert corrected != before.member(e.nik) and data.corrected_fields == sorted(e.changes)
         elif isinstance(e, Group.MemberChanged):
-            assert [(m.kk, m.representative_nik, m.representative_name) for m in data.members] == [
-                (m.kk, m.representative_nik, m.representative_name) for m in aggregate.members]
-            assert data.roles == aggregate.roles
+            assert [(m.household_id, m.representative_id) for m in data.members] == [
+                (m.household_id, m.representative_id) for m in aggregate.members]
+            assert data.roles == {role: legacy_person_id(holder) for role, holder in aggregate.roles.items()}
 
 
 def test_the_members_after_a_group_change_are_the_groups(log):
     changes = [PUBLIC_EVENTS[Group.MemberChanged](None, e) for e in log if isinstance(e, Group.MemberChanged)]
     assert [len(c.members) for c in changes] == [10, 9, 10]
-    assert [m.kk for m in changes[0].members] == [kk(n) for n in (10, *range(12, 20), 20)]  # the newcomer last
-    assert changes[0].roles["sekretaris"] == nik(20, 1)  # the leaver's role passed to the newcomer
-    assert kk(15) not in {m.kk for m in changes[1].members} and changes[2].members[-1].kk == kk(21)
+    households = [[m.household_id for m in change.members] for change in changes]
+    assert households[0] == [legacy_household_id(kk(n)) for n in (10, *range(12, 20), 20)]  # the newcomer last
+    assert changes[0].roles["sekretaris"] == legacy_person_id(nik(20, 1))  # the leaver's role passed on
+    assert changes[0].removed_household_id == legacy_household_id(kk(11))
+    assert legacy_household_id(kk(15)) not in households[1] and households[2][-1] == legacy_household_id(kk(21))
 
 
-def test_household_and_group_events_are_stored_as_version_2_the_region_lists_as_before():
+def test_household_and_group_events_are_stored_as_version_3_the_region_lists_as_before():
     for cls in PUBLIC_EVENTS:
         if issubclass(cls, RegionList.Event):
             assert not issubclass(cls, VersionedEvent) and getattr(cls, "class_version", 1) == 1, cls
         else:
-            assert issubclass(cls, VersionedEvent) and cls.class_version == 2, cls
+            assert issubclass(cls, VersionedEvent) and cls.class_version == 3, cls
 
 
 def test_the_stored_state_carries_the_new_fields_and_its_version(log):
     for e in log:
         state_ = VERSIONS.stored_state(e)
         if isinstance(e, VersionedEvent):
-            assert state_["class_version"] == 2
+            assert state_["class_version"] == 3
             assert set(V1_LACKS.get(type(e), ())) <= set(state_)
         else:
             assert "class_version" not in state_
@@ -172,6 +189,8 @@ def test_an_event_stored_before_v2_reads_with_the_new_fields_none_and_keeps_what
     assert old[Household.MemberCorrected].changes == new[Household.MemberCorrected].changes
     for cls in (Household.MemberRemoved, Household.StatusChanged, Household.DecileChanged):
         assert old[cls].kk is None and old[cls].by == new[cls].by
+    assert (old[Household.MemberRemoved].person_id, old[Household.MemberRemoved].new_head_id) == (None, None)
+    assert old[Group.MemberChanged].removed_household_id is None
     assert old[Group.MemberChanged].members is None and old[Group.MemberChanged].roles == new[Group.MemberChanged].roles
     assert old[Household.Registered].kk == kk(2)  # Registered always had its KK and village: setdefault keeps them
     assert old[Group.Formed].members == new[Group.Formed].members
@@ -187,7 +206,7 @@ def test_aggregates_replay_to_the_same_state_from_either_version(log):
 def test_the_legacy_path_gives_the_same_public_events_for_events_stored_before_v2(log):
     total = 0
     for before, reads in legacy_mappings(PUBLIC_EVENTS, VERSIONS, log):  # asserts the same public event
-        # Only an event that lacks fields reads the store, once (a correction's KK and member from one read).
-        assert len(reads) == (1 if type(before) in V1_LACKS else 0), type(before)
+        # Only an event that lacks what its public event needs reads the store, once.
+        assert len(reads) == (1 if type(before) in READ_BEFORE_V2 else 0), type(before)
         total += len(reads)
-    assert total == sum(type(e) in V1_LACKS for e in log)
+    assert total == sum(type(e) in READ_BEFORE_V2 for e in log)

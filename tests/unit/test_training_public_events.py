@@ -8,14 +8,18 @@ village from its first event and a curriculum or gate at the event's version, gi
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 
 import pytest
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
 from services.training.application import TrainingApplication
 from services.training.domain import DEFAULT_MODULES, Cohort, Curriculum, Gate, TrainingRules
 from services.training.public import PUBLIC_EVENTS
+from shared.keys import legacy_person_id
 from shared.versioning import VersionedEvent
 from tests.support.legacy_events import EventLog, EventVersions, legacy_mappings, replayed_alike
 
@@ -25,7 +29,11 @@ OTHER_VILLAGE = "18.01.04.2002"
 TODAY = date(2025, 6, 15)
 FAC = "fac"
 MODULES = [code for code, _ in DEFAULT_MODULES]
-SITI, ANI, RINA, DEWI = "1801064501850001", "1801064601870002", "1801064702900003", "1801064803920004"
+# People by the ids the registry knows people registered before random ids by (derived from their NIKs): the events
+# stored before v2 (and v3) named them by NIK.
+NIKS = ("1801064501850001", "1801064601870002", "1801064702900003", "1801064803920004")
+SITI, ANI, RINA, DEWI = (str(legacy_person_id(nik)) for nik in NIKS)
+NIK_OF = dict(zip((SITI, ANI, RINA, DEWI), NIKS, strict=True))
 
 # What the events stored before v2 did not have (besides "class_version"): the code before v2 wrote exactly the
 # other fields. An event not named here has all its fields in both versions.
@@ -37,7 +45,24 @@ V1_LACKS: dict[type, tuple[str, ...]] = {
         Cohort.AttendanceCorrected, Cohort.Completed)},
     Gate.Updated: ("group_id",),
 }
-VERSIONS = EventVersions(TrainingApplication, V1_LACKS)
+
+
+class BeforeV3(EventVersions):
+    """Training's events as the code before v2 stored them: also (before v3) people by NIK, an enrolment by name."""
+
+    def as_v1(self, stored: StoredEvent) -> StoredEvent:
+        old = super().as_v1(stored)
+        state_ = json.loads(old.state)
+        if "person_id" in state_:
+            state_["nik"] = NIK_OF[state_.pop("person_id")]
+            if "group_id" in state_:
+                state_["name"] = f"Ibu {state_['nik'][-4:]}"
+        if "marks" in state_:
+            state_["marks"] = {NIK_OF[person_id]: mark for person_id, mark in state_["marks"].items()}
+        return StoredEvent(old.originator_id, old.originator_version, old.topic, json.dumps(state_).encode())
+
+
+VERSIONS = BeforeV3(TrainingApplication, V1_LACKS)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +83,8 @@ def scenario() -> list:
 
     group = uuid.uuid4()
     cohort = Cohort.open(VILLAGE, FAC, "Kelas Jondong 1", by="op1")
-    for nik in (SITI, ANI, RINA, DEWI):
-        cohort.enrol(nik, f"Ibu {nik[-4:]}", group, by="op1")
+    for person_id in (SITI, ANI, RINA, DEWI):
+        cohort.enrol(person_id, group, by="op1")
     cohort.withdraw(DEWI, "pindah desa", by="op1")
     record(cohort)
     gate = Gate.first(group, 0, 3, RULES)
@@ -82,7 +107,7 @@ def scenario() -> list:
 
     # A second cohort, elsewhere: its events carry its own village.
     other = Cohort.open(OTHER_VILLAGE, FAC, "", by="op2")
-    other.enrol(SITI, "Ibu Siti", None, by="op2")
+    other.enrol(SITI, None, by="op2")
     record(other)
     return log
 
@@ -124,12 +149,12 @@ def test_each_cohort_event_names_its_own_cohort_village(log):
         assert PUBLIC_EVENTS[type(e)](None, e).village_code == villages[e.originator_id]
 
 
-def test_every_training_event_is_stored_as_version_2(log):
+def test_every_training_event_is_stored_as_version_2_a_cohorts_as_version_3(log):
     for cls in PUBLIC_EVENTS:
-        assert issubclass(cls, VersionedEvent) and cls.class_version == 2, cls
+        assert issubclass(cls, VersionedEvent) and cls.class_version == version_of(cls), cls
     for e in log:
         state_ = VERSIONS.stored_state(e)
-        assert state_["class_version"] == 2
+        assert state_["class_version"] == version_of(type(e))
         assert set(V1_LACKS.get(type(e), ())) <= set(state_)
 
 
@@ -142,7 +167,7 @@ def test_an_event_stored_before_v2_reads_with_the_new_fields_none_and_keeps_what
         assert all(getattr(old[cls], name) is None for name in lacks), cls
     assert old[Cohort.Opened].village_code == VILLAGE  # Opened always had it: setdefault keeps it
     assert old[Gate.Changed].group_id == first[Gate.Changed].group_id  # so did Changed
-    assert (old[Cohort.Enrolled].nik, old[Cohort.Enrolled].by) == (SITI, "op1")
+    assert (old[Cohort.Enrolled].person_id, old[Cohort.Enrolled].by) == (SITI, "op1")
     assert (old[Gate.Updated].completed, old[Gate.Updated].representatives, old[Gate.Updated].open) == (2, 3, False)
     assert "village_code" not in vars(old[Gate.Updated])  # only the fields the event declares are set
     assert "active_modules" not in vars(old[Curriculum.Started])
@@ -161,3 +186,31 @@ def test_the_legacy_path_gives_the_same_public_events_for_events_stored_before_v
         expected = [] if type(before) not in V1_LACKS else [
             (before.originator_id, 1 if isinstance(before, Cohort.Event) else before.originator_version)]
         assert reads == expected, type(before)
+
+
+def version_of(cls: type) -> int:
+    return 3 if issubclass(cls, Cohort.Event) else 2
+
+
+def test_a_cohort_event_stored_before_v3_names_its_people_by_their_legacy_id_and_drops_the_name():
+    """Before v3 a cohort's events named people by NIK, an enrolment by name too: read back, they name the id the
+    registry knows such a person by (derived from the NIK), and no name — so they map to the public events v2."""
+    nik = "1801064501850001"
+    cohort_id, group = uuid.uuid4(), uuid.uuid4()
+
+    def stored(version: int, event_class: type, **fields) -> StoredEvent:
+        state_ = {"timestamp": {"_type_": "datetime_iso", "_data_": "2025-06-01T01:00:00+00:00"},
+                  "class_version": 2, "village_code": VILLAGE, "by": "op1", **fields}
+        return StoredEvent(cohort_id, version, get_topic(event_class), json.dumps(state_).encode())
+
+    enrolled, recorded, corrected = (VERSIONS.mapper.to_domain_event(s) for s in (
+        stored(2, Cohort.Enrolled, nik=nik, name="Siti Aminah", group_id={"_type_": "uuid_hex", "_data_": group.hex}),
+        stored(4, Cohort.AttendanceRecorded, session_id="s1", marks={nik: "present"}),
+        stored(5, Cohort.AttendanceCorrected, session_id="s1", nik=nik, status="absent", reason="salah")))
+    person_id = str(legacy_person_id(nik))
+    assert "name" not in vars(enrolled) and "nik" not in vars(enrolled) and enrolled.person_id == person_id
+    assert recorded.marks == {person_id: "present"} and corrected.person_id == person_id
+    public = [PUBLIC_EVENTS[type(e)](None, e) for e in (enrolled, recorded, corrected)]
+    assert [(p.event_type, p.event_version) for p in public] == [
+        ("training.participant.enrolled", 2), ("training.attendance.recorded", 2), ("training.attendance.corrected", 2)]
+    assert nik not in json.dumps([p.model_dump(mode="json") for p in public])

@@ -46,6 +46,19 @@ class Form:
             self.refusal = (place or self.refused)(refused.refusal)
             return None
 
+    def read(self, view: View, route: str, **request: Any) -> Any:
+        """A read the form needs before its write (the registry's id of a NIK typed): the API's answer, or None —
+        when the form was refused already, or the API refused the read (as ``send``)."""
+        if not self.ok:
+            self.status = 400
+            return None
+        try:
+            return view.api(route, **request)
+        except Refused as refused:
+            self.status = refused.refusal.status
+            self.refusal = self.refused(refused.refusal)
+            return None
+
     @property
     def shown_again(self) -> dict[str, Any]:
         """What a page needs to show this form again after a refusal."""

@@ -15,12 +15,6 @@ from shared.ledger import GENESIS
 from tests.support.memory import aggregates
 
 
-def bank_account(formed: upstream.GroupFormedV1) -> dict | None:
-    """The group's account as the read model keeps it: registry's v2 carries it, v1 did not."""
-    account = getattr(formed, "bank_account", None)
-    return account.model_dump() if account else None
-
-
 class MemoryGrantsFacts:
     def __init__(self, app) -> None:
         self._app = app
@@ -32,19 +26,20 @@ class MemoryGrantsFacts:
         """What grants' read model keeps of registry's and training's events, as its projections do."""
         for data in events:
             match data:
-                case upstream.HouseholdRegisteredV1():
-                    self._standings[data.kk] = HouseholdStanding(data.bdt_status, data.decile)
-                case upstream.HouseholdStatusChangedV1():
-                    self._standings[data.kk] = replace(self._standings[data.kk], bdt_status=data.bdt_status)
-                case upstream.HouseholdDecileChangedV1():
-                    self._standings[data.kk] = replace(self._standings[data.kk], decile=data.decile)
-                case upstream.GroupFormedV1():
+                case upstream.HouseholdRegisteredV2():
+                    self._standings[str(data.household_id)] = HouseholdStanding(data.bdt_status, data.decile)
+                case upstream.HouseholdStatusChangedV2():
+                    self._standing_is(data.household_id, bdt_status=data.bdt_status)
+                case upstream.HouseholdDecileChangedV2():
+                    self._standing_is(data.household_id, decile=data.decile)
+                case upstream.GroupFormedV2():
                     kube = self._kubes.get(str(data.group_id))
                     self._kubes[str(data.group_id)] = Kube(data.name, data.village_code,
                                                            kube.status if kube else "formed",
-                                                           tuple(m.kk for m in data.members), bank_account(data))
-                case upstream.GroupMemberChangedV1():
-                    self._kube_is(data.group_id, kks=tuple(m.kk for m in data.members))
+                                                           tuple(str(m.household_id) for m in data.members),
+                                                           data.bank_account.model_dump())
+                case upstream.GroupMemberChangedV2():
+                    self._kube_is(data.group_id, households=tuple(str(m.household_id) for m in data.members))
                 case upstream.GroupFundedV1():
                     self._kube_is(data.group_id, status="funded")
                 case upstream.GroupDissolvedV1():
@@ -53,6 +48,9 @@ class MemoryGrantsFacts:
                     self._gates[str(data.group_id)] = data.open
                 case _:
                     raise TypeError(f"grants keeps nothing of {type(data).__name__} in memory")
+
+    def _standing_is(self, household_id: uuid.UUID, **changes) -> None:
+        self._standings[str(household_id)] = replace(self._standings[str(household_id)], **changes)
 
     def _kube_is(self, group_id: uuid.UUID, **changes) -> None:
         self._kubes[str(group_id)] = replace(self._kubes[str(group_id)], **changes)
@@ -64,8 +62,8 @@ class MemoryGrantsFacts:
         return sorted(str(p.id) for p in aggregates(self._app, Proposal)
                       if str(p.group_id) == str(group_id) and p.status not in CLOSED_PROPOSAL_STATUSES)
 
-    def standings(self, kks: Sequence[str]) -> dict[str, HouseholdStanding]:
-        return {kk: self._standings[kk] for kk in kks if kk in self._standings}
+    def standings(self, household_ids: Sequence[str]) -> dict[str, HouseholdStanding]:
+        return {h: self._standings[h] for h in household_ids if h in self._standings}
 
     def gate_open(self, group_id: uuid.UUID) -> bool:
         return self._gates.get(str(group_id), False)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from eventsourcing.application import AggregateNotFoundError
-
 from services.registry.domain import Group, Household, RegionList
 from services.registry.facts import HouseholdStanding, Person, no_region_table
 from services.registry.readmodel import registration_fingerprint
@@ -40,15 +38,23 @@ class MemoryRegistryFacts:
     def registrations(self, kks: Sequence[str]) -> dict[str, str]:
         registered = {}
         for kk in kks:
-            try:
-                # The data as registered (version 1: the Registered event), as the read model fingerprinted it.
-                household = self._app.repository.get(Household.create_id(kk), version=1)
-            except AggregateNotFoundError:
+            household_id = self._household_id(kk)
+            if household_id is None:
                 continue
+            # The data as registered (version 1: the Registered event), as the read model fingerprinted it.
+            household = self._app.repository.get(household_id, version=1)
             registered[kk] = registration_fingerprint({
                 "kk": household.kk, "dtks_id": household.dtks_id, "village_code": household.village_code,
-                "address": household.address, "decile": household.decile, "members": jsonable(household.members)})
+                "address": household.address, "decile": household.decile,
+                "members": [{k: v for k, v in m.items() if k != "person_id"} for m in jsonable(household.members)]})
         return registered
+
+    def household_id(self, kk: str) -> str | None:
+        found = self._household_id(kk)
+        return None if found is None else str(found)
+
+    def _household_id(self, kk: str):
+        return next((h.id for h in aggregates(self._app, Household) if h.kk == kk), None)
 
     def people(self, niks: Sequence[str]) -> dict[str, Person]:
         wanted = set(niks)
@@ -60,6 +66,6 @@ class MemoryRegistryFacts:
         wanted = set(kks)
         active_group = {member.kk: group.name for group in aggregates(self._app, Group) if group.is_active
                         for member in group.members}
-        return {h.kk: HouseholdStanding(h.kk, h.village_code, h.bdt_status, h.decile, active_group.get(h.kk))
+        return {h.kk: HouseholdStanding(h.kk, str(h.id), h.village_code, h.bdt_status, h.decile, active_group.get(h.kk))
                 for h in aggregates(self._app, Household) if h.kk in wanted}
 

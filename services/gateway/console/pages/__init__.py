@@ -33,8 +33,9 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/people", households.people),
     page("GET", "/households/new", households.new_household),
     page("POST", "/households", households.register_household),
-    page("GET", "/households/{kk}", households.household),
-    page("POST", "/households/{kk}/{action}", households.household_change),
+    # by the household's id: a link or form never carries a KK
+    page("GET", "/households/{household_id}", households.household),
+    page("POST", "/households/{household_id}/{action}", households.household_change),
     # KUBE groups
     page("GET", "/groups", groups.groups),
     page("GET", "/groups/new", groups.new_group),
@@ -67,7 +68,7 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/cohorts", school.cohorts),
     page("POST", "/cohorts", school.open_cohort),
     page("GET", "/cohorts/{cohort_id}", school.cohort),
-    page("GET", "/cohorts/{cohort_id}/participants/{nik}/print/certificate", printouts.certificate),
+    page("GET", "/cohorts/{cohort_id}/participants/{person_id}/print/certificate", printouts.certificate),
     page("POST", "/cohorts/{cohort_id}/{action}", school.cohort_change),
     page("GET", "/cohorts/{cohort_id}/sessions/{session_id}", school.attendance),
     page("POST", "/cohorts/{cohort_id}/sessions/{session_id}", school.record_attendance),

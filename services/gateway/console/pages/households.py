@@ -71,9 +71,10 @@ def register_household(view: View):
     }
     if not count:
         form.wrong("members.0.nik", N_("Enter at least the head of the household."))
-    form.send(view, "register_household", body=body, place=lambda refusal: member_refusal(form, refusal, count))
+    registered = form.send(view, "register_household", body=body,
+                           place=lambda refusal: member_refusal(form, refusal, count))
     if not form.status:
-        return view.redirect(f"/households/{body['kk']}", done="household_registered")
+        return view.redirect(f"/households/{registered['household_id']}", done="household_registered")
     values["members"] = values["members"] or [{}]
     return view.render("household_new.html", values=values, **form.shown_again, **vocabulary(view))
 
@@ -90,20 +91,23 @@ def member_refusal(form: Form, refusal: Refusal, count: int) -> Refusal | None:
 
 
 def household(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
-    kk = view.path["kk"]
-    found = view.api("get_household", path={"kk": kk})
-    history = view.api("household_history", path={"kk": kk})
+    path = {"kk": view.path["household_id"]}  # the API names a household by its KK or its id
+    found = view.api("get_household", path=path)
+    history = view.api("household_history", path=path)
     return view.render("household.html", status=status, household=found, history=history, errors=errors or {},
                        refusal=refusal, bdt_statuses=BDT_STATUSES, join_reasons=JOIN_REASONS,
-                       leave_reasons=LEAVE_REASONS, member_choices=[(m["nik"], m["name"]) for m in found["members"]],
-                       **vocabulary(view))
+                       leave_reasons=LEAVE_REASONS,
+                       member_choices=[(m["person_id"], m["name"]) for m in found["members"]], **vocabulary(view))
 
 
 def household_change(view: View):
-    """One of the household page's forms: decile, BDT status, a member added, corrected or removed."""
-    kk, action = view.path["kk"], view.path["action"]
+    """One of the household page's forms: decile, BDT status, a member added, corrected or removed. The forms name
+    a member by their id; the member's NIK and current data come from the household, read here."""
+    household_id, action = view.path["household_id"], view.path["action"]
     form = Form(view.form, view.lang)
-    path: dict[str, str] = {"kk": kk}
+    path: dict[str, str] = {"kk": household_id}
+    members = {m["person_id"]: m for m in view.api("get_household", path=path)["members"]} \
+        if action in ("remove", "correct") else {}
     if action == "decile":
         route, body = "change_decile", {"decile": form.integer("decile", 1, 10)}
     elif action == "status":
@@ -112,19 +116,20 @@ def household_change(view: View):
     elif action == "add":
         route, body = "add_member", {"member": member_from(form, "member"),
                                      "reason": form.choice("reason", JOIN_REASONS)}
-    elif action == "remove":
-        path["nik"] = form.digits("nik")
+    elif action == "remove" and form.raw("person_id") in members:
+        path["nik"] = members[form.raw("person_id")]["nik"]
         route, body = "remove_member", {"reason": form.choice("reason", LEAVE_REASONS)}
-        if new_head := form.digits("new_head_nik", required=False):
-            body["new_head_nik"] = new_head
-    elif action == "correct":
-        path["nik"] = form.digits("nik")
+        if new_head := members.get(form.raw("new_head_id")):
+            body["new_head_nik"] = new_head["nik"]
+    elif action == "correct" and form.raw("person_id") in members:
+        member = members[form.raw("person_id")]
+        path["nik"] = member["nik"]
         changes = {field: form.raw(f"changes.{field}") for field in MEMBER_FIELDS[1:]
-                   if form.raw(f"changes.{field}") != form.raw(f"was.{field}")}
+                   if form.raw(f"changes.{field}") != (member.get(field) or "")}
         route, body = "correct_member", {"changes": changes, "reason": form.text("reason", max_length=500)}
     else:
-        return view.redirect(f"/households/{kk}")
+        return view.redirect(f"/households/{household_id}")
     form.send(view, route, path=path, body=body)
     if form.status:
         return household(view, **form.shown_again)
-    return view.redirect(f"/households/{kk}", done="household_changed")
+    return view.redirect(f"/households/{household_id}", done="household_changed")

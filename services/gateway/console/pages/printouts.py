@@ -37,7 +37,7 @@ def lpj_form(view: View) -> Download:
 
 
 def certificate(view: View) -> Download:
-    return paper(view, "print_certificate", "cohort_id", "nik")
+    return paper(view, "print_certificate", "cohort_id", "person_id")
 
 
 def verify(view: View) -> Html:

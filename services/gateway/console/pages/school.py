@@ -44,10 +44,14 @@ def cohort(view: View, *, errors: dict[str, str] | None = None, refusal=None, st
 
 
 def cohort_change(view: View):
-    """Enrol a person, or schedule a session."""
+    """Enrol a person (the facilitator types the NIK on their card; training is told the registry's id), or schedule
+    a session."""
     form = Form(view.form, view.lang)
     if view.path["action"] == "enrol":
-        route, body, done = "enrol", {"nik": form.digits("nik")}, "enrolled"
+        person = form.read(view, "get_person", path={"nik": form.digits("nik")})
+        if person is None:
+            return cohort(view, **form.shown_again)
+        route, body, done = "enrol", {"person_id": person["person_id"]}, "enrolled"
     else:
         route, done = "schedule_session", "session_scheduled"
         body = {"module": form.text("module", max_length=50), "session_date": form.day("session_date"),
@@ -76,13 +80,14 @@ def attendance(view: View, *, errors: dict[str, str] | None = None, refusal=None
 def record_attendance(view: View):
     form = Form(view.form, view.lang)
     path = {"cohort_id": view.path["cohort_id"], "session_id": view.path["session_id"]}
-    if "nik" in view.form:  # a correction of one participant's mark
+    if "person_id" in view.form:  # a correction of one participant's mark
         route, done = "correct_attendance", "attendance_corrected"
-        body = {"nik": form.digits("nik"), "status": form.choice("status", ATTENDANCE), "reason": form.text("reason")}
+        body = {"person_id": form.text("person_id"), "status": form.choice("status", ATTENDANCE),
+                "reason": form.text("reason")}
     else:
         route, done = "record_attendance", "attendance_recorded"
         marks = {key.removeprefix("mark."): value for key, value in view.form.items() if key.startswith("mark.")}
-        body = {"marks": {nik: form.choice(f"mark.{nik}", ATTENDANCE) for nik in marks}}
+        body = {"marks": {person_id: form.choice(f"mark.{person_id}", ATTENDANCE) for person_id in marks}}
         if not marks:
             form.wrong("marks", N_("Tick the attendance of at least one participant."))
     answer = form.send(view, route, path=path, body=body)
