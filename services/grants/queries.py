@@ -6,7 +6,7 @@ grant, with its history, from its events.
 from __future__ import annotations
 
 from services.grants.commands import GroupGrants
-from services.grants.domain import PAID, TrancheProgress, check_tranche_order
+from services.grants.domain import PAID, Grant, Tranche, TrancheProgress, check_tranche_order
 from services.grants.readmodel import utc_iso
 from shared.errors import RuleViolated
 from shared.ids import jakarta_today
@@ -85,16 +85,17 @@ class GrantsQueries:
             "disbursed_rp": grant.disbursed_rp, "refunded_rp": grant.refunded_rp,
             "family_school_gate_open": self.facts.gate_open(grant.group_id),
             "tranches": [{"number": t.number, "amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
-                          "lpj": grant.lpj.get(t.number, {}).get("status")} for t in grant.tranches],
+                          **lpj_reconciliation(grant, t)} for t in grant.tranches],
+            "refunds": [{"reference": reference, "amount_rp": amount} for reference, amount in grant.refunds.items()],
             "payments": jsonable(list(grant.payments.values())), "visits": grant.visits,
             "history": [event_record(e) for e in self.events.get(grant.id)],
         }
 
     def budgets(self, fiscal_year: int | None = None) -> list[dict]:
-        sql, params = "SELECT budget_id::text, fiscal_year, source, ceiling_rp, committed_rp FROM budgets", ()
+        sql, params = "SELECT budget_id::text, fiscal_year, source, region, ceiling_rp, committed_rp FROM budgets", ()
         if fiscal_year:
             sql, params = sql + " WHERE fiscal_year = %s", (fiscal_year,)
-        rows = self.query(sql + " ORDER BY fiscal_year, source", params)
+        rows = self.query(sql + " ORDER BY fiscal_year, source, region", params)
         return [{**row, "available_rp": row["ceiling_rp"] - row["committed_rp"]} for row in rows]
 
     def payables(self, region: str | None = None) -> list[dict]:
@@ -184,3 +185,13 @@ def payable(number: int, status: str, earlier: list[TrancheProgress], gate_open:
     except RuleViolated as refusal:
         return {"payable": False, "blocked_by": refusal.rule}
     return {"payable": True, "blocked_by": None}
+
+
+def lpj_reconciliation(grant: Grant, tranche: Tranche) -> dict:
+    """A tranche's latest LPJ against the tranche: its receipts' total, and what is left unspent (negative: the
+    receipts exceed the tranche, and the LPJ cannot be accepted as it is)."""
+    lpj = grant.lpj.get(tranche.number, {})
+    spent = lpj.get("total_rp")
+    return {"lpj": lpj.get("status"), "lpj_spent_rp": spent,
+            "lpj_balance_rp": None if spent is None else tranche.amount_rp - spent,
+            "lpj_refund_reference": lpj.get("refund_reference"), "lpj_explanation": lpj.get("explanation")}

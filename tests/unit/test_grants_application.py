@@ -144,7 +144,8 @@ def test_the_second_tranche_waits_for_the_family_school_gate(grants):
     grants.submit_lpj(cmd.SubmitLpj(actor=OP1, proposal_id=proposal_id, tranche=1, lines=[{
         "description": "kambing betina 6 ekor", "receipt_number": "KW-001", "receipt_date": date(2026, 11, 2),
         "amount_rp": 9_000_000}]))
-    grants.review_lpj(cmd.ReviewLpj(actor=OP2, proposal_id=proposal_id, tranche=1, accept=True))
+    grants.review_lpj(cmd.ReviewLpj(actor=OP2, proposal_id=proposal_id, tranche=1, accept=True,
+                                    explanation="sisa dana untuk pakan"))
     group_id = grants.proposal(proposal_id)["group_id"]
     refused(grants, RuleViolated, "tranche.family_school", lambda: instruct(grants, proposal_id, 2, "tranche-2-key"))
     grants.facts.project(training.GateChangedV1(group_id=uuid.UUID(group_id), open=True, completed=8,
