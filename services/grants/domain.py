@@ -38,7 +38,14 @@ from shared.errors import Conflict, NotFound, NotYours, RuleViolated, Validation
 from shared.ids import WIB
 from shared.keys import stable_id
 from shared.versioning import VersionedEvent
-from shared.vocabulary import BUDGET_OWNERS, BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
+from shared.vocabulary import (
+    APPROVED_AFTER,
+    BUDGET_OWNERS,
+    BUDGET_SOURCES,
+    BUSINESS_STATUSES,
+    DECREED_SOURCES,
+    FORMS,
+)
 
 PAID = ("confirmed", "delivered")  # a payment's states in which its tranche is paid
 HANDOVER_ROLES = ("operator", "treasurer")  # who records an equipment delivery, and who (another person) accepts it
@@ -120,10 +127,6 @@ def check_lines(lines: list[BudgetLine]) -> int:
 # province or regency ('18.01') that pays it.
 BUDGET_REGIONS = {"APBN": ("national", "province"), "APBD-provinsi": ("province",),
                   "APBD-kabupaten": ("regency",)}
-# Whose decision an approval is, by the source that pays it: the status a proposal has reached when its payer
-# decides (a province or regency funds what its district verified; the ministry what the province recommended).
-APPROVED_AFTER = {"APBN": "recommended", "APBD-provinsi": "verified", "APBD-kabupaten": "verified"}
-DECREED = ("APBD-kabupaten",)  # approved on the regent's decree (SK Bupati): its number is recorded
 
 
 def region_level(code: str) -> str | None:
@@ -370,7 +373,7 @@ class Proposal(Aggregate):
         check_rupiah("amount_rp", amount_rp, positive=True)
         if form not in FORMS:
             raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
-        decreed = budget.source in DECREED
+        decreed = budget.source in DECREED_SOURCES
         if decreed and not decree_number.strip():
             raise ValidationFailed("decree_number", "approval.decree", f"an {budget.source} grant is approved on the "
                                                                        "regent's decree: give its number")
