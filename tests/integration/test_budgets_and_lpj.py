@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from nameko.exceptions import RemoteError
 
+from berdaya.cli import demo
 from shared.errors import from_remote
 from tests.integration.test_grants_training import (
     HEAD,
@@ -15,6 +16,7 @@ from tests.integration.test_grants_training import (
     OPERATOR,
     OPERATOR_2,
     TREASURER,
+    VILLAGE,
     draft,
     funded_ready_group,
     pay,
@@ -22,7 +24,8 @@ from tests.integration.test_grants_training import (
     running,  # noqa: F401 (the fixture that starts the services)
     verified,
 )
-from tests.support.system import System
+from tests.integration.test_registry import eligible_households, group
+from tests.support.system import System, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("running")]
 
@@ -117,3 +120,24 @@ def test_an_lpj_is_reconciled_with_its_tranche_over_rpc(system: System):
                                                       "lpj_refund_reference")} == {
             "lpj": "accepted", "lpj_spent_rp": 9_000_000, "lpj_balance_rp": 800_000,
             "lpj_refund_reference": "STS-0001"}
+
+
+def test_the_demos_district_funded_grant_and_its_lpj_with_a_balance_returned(system: System):
+    """The steps `berdaya demo` tells them with (berdaya/cli/demo.py), on the real services."""
+    told = []
+    with system.rpc() as rpc:
+        rpc.grants.set_budget_ceiling({"actor": demo.HEAD, "fiscal_year": 2026, "source": "APBD-kabupaten",
+                                       "region": "18.01", "ceiling_rp": 50_000_000})
+        members = eligible_households(rpc, 10, VILLAGE, start=950)  # the demo's groups are of ten
+        group_id = rpc.registry.form_group(group("KUBE Demo Kabupaten", VILLAGE, members))
+        eventually(lambda: rpc.grants.group(group_id) is not None)
+        proposal_id = draft(rpc, group_id, lines=demo.BUDGET_LINES)
+        rpc.grants.submit({"actor": OPERATOR, "proposal_id": proposal_id})
+        steps = demo.Steps(rpc, told.append)
+        steps.approve_by_the_regency(proposal_id)
+        steps.pay(proposal_id, 1, "demo-regency-t1")
+        steps.lpj_with_a_balance_returned(proposal_id)
+        grant = rpc.grants.grant(proposal_id)
+    assert any("regent's decree" in line for line in told) and grant["refunded_rp"] == 250_000
+    assert (grant["tranches"][0]["lpj"], grant["tranches"][0]["lpj_refund_reference"]) == ("accepted",
+                                                                                            "STS-DEMO-001")
