@@ -8,6 +8,7 @@ from __future__ import annotations
 from services.grants.commands import GroupGrants
 from services.grants.domain import PAID, Grant, Tranche, TrancheProgress, check_tranche_order
 from services.grants.readmodel import utc_iso
+from shared.actor import covers
 from shared.errors import RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import event_record, jsonable
@@ -136,7 +137,8 @@ class GrantsQueries:
 
     def dashboard(self, region: str | None = None) -> dict:
         """Per village of the region with a proposal: proposals by status, money approved (grants not cancelled)
-        and disbursed, overdue LPJ; and the budgets (national: not split by region)."""
+        and disbursed, overdue LPJ; and the budgets that fund it: those of a region containing it (the national
+        ceiling, its province's) or within it (its regencies' own)."""
         where, params = in_region("village_code", region)
         grants_where, _ = in_region("g.village_code", region)
         villages: dict[str, dict] = {}
@@ -154,7 +156,8 @@ class GrantsQueries:
                                                  disbursed_rp=int(row["disbursed_rp"]))
         for due in self.lpj_due(region):
             villages[due["village_code"]]["lpj_overdue"] += due["overdue"]
-        return {"villages": [villages[code] for code in sorted(villages)], "budgets": self.budgets()}
+        budgets = [b for b in self.budgets() if covers(b["region"], region or "") or covers(region or "", b["region"])]
+        return {"villages": [villages[code] for code in sorted(villages)], "budgets": budgets}
 
     def totals(self) -> dict:
         """Read back from the read models, for the demo and operators: the programme at a glance."""
