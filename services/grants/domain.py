@@ -397,12 +397,12 @@ class Proposal(Aggregate):
                        tranches=split_tranches(amount_rp, rules.tranche_percentages), **self._where())
 
     def check_approver(self, actor: Actor, budget: Budget) -> None:
+        budget.check_owner(actor, "approve a grant from it")
         after = APPROVED_AFTER[budget.source]
         if self.status != after:
             raise Conflict(f"cannot approve an {budget.source} grant for a proposal that is {self.status}: its "
                            f"{BUDGET_OWNERS[budget.source]} decides once it is {after}", rule="proposal.transition",
                            status=self.status)
-        budget.check_owner(actor, "approve a grant from it")
         if not covers(budget.region, self.village_code):
             raise RuleViolated("budget.region", f"the {budget.label} budget does not fund a group of "
                                                 f"{self.village_code}", region=budget.region)
