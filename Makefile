@@ -13,7 +13,7 @@ DEMO_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock audit infra browser test demo up down lint bench clean translations
+.PHONY: help venv lock audit infra browser asyncapi test demo up down lint bench clean translations
 
 help:
 	@echo "make venv    create .venv from requirements/dev.lock (hash-checked), then berdaya itself (-e, no deps)"
@@ -22,7 +22,7 @@ help:
 	@echo "make test    run pytest (PYTEST_ARGS='-m \"not e2e\"' ...), then the browser tests (BROWSER_ARGS=...)"
 	@echo "make demo    run the demo (DEMO_ARGS=...)"
 	@echo "make up      start all services and the console (DEMO=1: on what make demo left);  make down  stop them"
-	@echo "make lint    ruff check + import-linter contracts + make audit"
+	@echo "make lint    ruff check + import-linter contracts + the contracts' reference validators + make audit"
 	@echo "make audit   pip-audit of the locked dependencies against PyPI's vulnerability data"
 	@echo "make bench   run bench/events.py"
 	@echo "make soak    faults at random for SOAK_SECONDS (default 600), JSON summary (tests/faults/soak.py)"
@@ -65,9 +65,13 @@ infra:
 browser:
 	bash scripts/ensure-browser.sh
 
+# The official AsyncAPI parser (npm, pinned) in scripts/asyncapi/node_modules: the published contracts' test runs it.
+asyncapi:
+	bash scripts/ensure-asyncapi.sh
+
 # Two pytest runs: everything under eventlet, then the console in Chromium in a process without it
 # (tests/browser/conftest.py says why). Both run; the target fails if either did.
-test: venv infra browser
+test: venv infra browser asyncapi
 	@status=0; \
 	$(BIN)/pytest $(PYTEST_ARGS) || status=1; \
 	$(BIN)/pytest --confcutdir=tests/browser tests/browser $(BROWSER_ARGS) || status=1; \
@@ -83,9 +87,10 @@ up: venv infra
 down: venv
 	$(BIN)/berdaya down
 
-lint: venv
+lint: venv asyncapi
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/pytest -q tests/unit/test_published_contracts.py
 	@$(MAKE) --no-print-directory audit
 
 # Known vulnerabilities in the locked versions (the dev lock holds every runtime pin too), from the vulnerabilities

@@ -2,29 +2,32 @@
 
 What is measured, and why
 -------------------------
-Issue #6 (item 6) asks the auditor's chain check to run at ≥ 100,000 events/s and at ≥ half the speed of merely
-reading the same rows. This script builds grants' event log and ledger in a fresh database
-(``berdaya_bench_audit``) with the very tables the grants service creates — the eventsourcing events table
-``grants_events`` (same columns, primary key and notification index) and ``shared.ledger.LEDGER_DDL`` — and fills
-them with ``--events`` money events (default 1,000,000): interleaved proposal and grant lifecycles (approved,
-instructed, sent, confirmed, failed, cancelled, handovers recorded and accepted, refunded) whose stored state is
-JSON in the format the service stores (``{"timestamp":{"_type_":"datetime_iso",...},...}``), plus the non-money
-events of the same lifecycles (drafted, submitted, verified, recommended, opened; ``--money-only`` leaves them
-out). Each money event has its ledger row, chained with ``shared.ledger.chain`` exactly as the service chains them.
-The rows go in with ``COPY`` (indexes and constraints are added after the load, then ``VACUUM ANALYZE``, as on a
-database that has lived a while).
+Issues #6 (item 6) and #17 (item 4) ask the auditor's chain check to run at ≥ 100,000 events/s and at ≥ half the
+speed of merely reading the same rows, in memory that does not grow with the log (≤ 200 MB). This script builds
+grants' event log and ledger in a fresh database (``berdaya_bench_audit``) with the very tables the grants service
+creates — the eventsourcing events table ``grants_events`` (same columns, primary key and notification index) and
+``shared.ledger.LEDGER_DDL`` — and fills them with ``--events`` money events (default 1,000,000): interleaved
+proposal and grant lifecycles (approved, instructed, sent, confirmed, failed, cancelled, handovers recorded and
+accepted, refunded) whose stored state is JSON in the format the service stores
+(``{"timestamp":{"_type_":"datetime_iso",...},...}``), plus the non-money events of the same lifecycles (drafted,
+submitted, verified, recommended, opened; ``--money-only`` leaves them out). Each money event has its ledger row,
+chained with ``shared.ledger.chain`` exactly as the service chains them. The rows go in with ``COPY`` (indexes and
+constraints are added after the load, then ``VACUUM ANALYZE``, as on a database that has lived a while).
 
 - ``verify_events_per_s``: ledger entries / seconds of ``berdaya.audit.verify.verify_ledger(conn, problems)`` — the
-  chain walk of ``berdaya audit verify`` (the join of ledger with grants_events in ledger order, every entry's
-  hash recomputed, plus the query for money events missing from the ledger), on an autocommit connection as
-  ``verify`` opens it. It must find no problem and check every entry.
-- ``scan_events_per_s``: the reference, same run: the same join and columns read through a server-side cursor
-  (``itersize`` 5,000, as ``audit.stored_events``) and merely counted, no hashing. It runs before and after
-  verify; the mean is the yardstick. ``ratio = verify_events_per_s / scan_events_per_s``.
-- ``breakdown`` (skip with ``--no-breakdown``): verify_ledger's parts timed one by one — the join executed with a
-  client-side cursor (server work and transfer into libpq's memory), its rows converted to Python
-  (``fetchall``), the hash walk ``shared.ledger.verify`` over rows already in memory, and the query for unchained
-  events — with the client's CPU seconds and memory high-water marks, and PostgreSQL's plan for the join.
+  chain walk of ``berdaya audit verify`` (the join of ledger with grants_events in ledger order, streamed in chunks,
+  every entry's hash recomputed, plus the query for money events missing from the ledger), on an autocommit
+  connection as ``verify`` opens it. It must find no problem and check every entry. ``verify_peak_rss_mb``: the
+  process's peak resident memory during the walk (the high-water mark reset just before it), beside its resident
+  memory when the walk starts (``verify_rss_mb_before``: the generator's leftovers, the imports).
+- ``copy_events_per_s``: the physical limit of reading those rows, same run: ``COPY (the same join) TO STDOUT`` read
+  to nowhere. ``copy_ratio = verify_events_per_s / copy_events_per_s``.
+- ``scan_events_per_s``: the older reference, same run: the same join and columns read through a server-side cursor
+  (``itersize`` 5,000, as ``audit.stored_events``) and merely counted, no hashing. ``ratio = verify / scan``.
+  Both references run before and after verify; the mean is the yardstick.
+- ``breakdown`` (skip with ``--no-breakdown``): verify_ledger's parts timed one by one — the join's rows streamed
+  and loaded but not hashed (``verify.ledger_rows``), the query for unchained events — with PostgreSQL's plan for
+  the join. ``--profile`` adds the walk's cProfile, the functions that took the most time.
 
 Prints one JSON object on stdout; progress (a rich progress bar on a terminal) goes to stderr. The database is
 dropped at the end.
@@ -33,7 +36,8 @@ dropped at the end.
   the chain walk runs on a green thread (the reference) and in a native thread (``eventlet.tpool``, as the
   gateway runs it): see ``hub_gaps``.
 
-    .venv/bin/python bench/audit.py [--events 1000000] [--seed 7] [--money-only] [--no-breakdown] [--keep] [--hub]
+    .venv/bin/python bench/audit.py [--events 1000000] [--seed 7] [--money-only] [--no-breakdown] [--profile]
+                                    [--keep] [--hub]
 """
 
 # ruff: noqa: E402 - eventlet must patch, and shared must pick psycopg's wait function, before other imports.
@@ -60,10 +64,11 @@ ensure_green_psycopg()
 # isort: split
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import random
-import resource
 import time
 import uuid
 from collections.abc import Iterator
@@ -76,7 +81,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from bench import databases
-from berdaya.audit.verify import verify_ledger
+from berdaya.audit.verify import LEDGER_JOIN, ledger_rows, verify_ledger
 from shared import ledger
 
 DATABASE = "berdaya_bench_audit"
@@ -93,10 +98,6 @@ EVENTS_DDL = (
               autovacuum_analyze_scale_factor = 0.01)""",
     "CREATE UNIQUE INDEX grants_events_notification_id_idx ON grants_events (notification_id ASC)",
 )
-# verify_ledger's join, columns and order (berdaya/audit/verify.py): the scan reads exactly this.
-JOIN = ("SELECT l.seq, l.originator_id, l.originator_version, l.topic, l.previous_hash, l.entry_hash, "
-        "e.notification_id, e.state FROM ledger l LEFT JOIN grants_events e "
-        "USING (originator_id, originator_version) ORDER BY l.seq")
 MONEY_TOPICS = ("Proposal.Approved", "Proposal.Cancelled", "Grant.Instructed", "Grant.Sent", "Grant.Confirmed",
                 "Grant.Failed", "Grant.PaymentCancelled", "Grant.DeliveryRecorded", "Grant.Delivered", "Grant.Refunded")
 console = Console(stderr=True)
@@ -315,19 +316,27 @@ def load(events: int, seed: int, money_only: bool) -> dict:
 # --- measuring --------------------------------------------------------------------------------------------------
 
 
-def max_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+def reset_peak_rss() -> None:
+    """Start this process's resident-memory high-water mark again from now (Linux: /proc/self/clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now (``VmRSS``) or its high-water mark (``VmHWM``)."""
+    with open("/proc/self/status") as status:
+        return round(int(status.read().split(f"{field}:")[1].split()[0]) / 1024, 1)
 
 
 def scan() -> dict:
-    """The reference: the same join and columns through a server-side cursor, counted, no hashing."""
+    """The older reference: the same join and columns through a server-side cursor, counted, no hashing."""
     with psycopg.connect(database_url(), autocommit=True) as conn:
         wall, cpu = time.monotonic(), time.process_time()
         rows = 0
         with conn.transaction(), conn.cursor(name="bench_scan") as cursor:
             conn.execute("SET TRANSACTION READ ONLY")
             cursor.itersize = ITERSIZE
-            cursor.execute(JOIN)
+            cursor.execute(LEDGER_JOIN)
             for _ in cursor:
                 rows += 1
         wall, cpu = time.monotonic() - wall, time.process_time() - cpu
@@ -335,19 +344,45 @@ def scan() -> dict:
     return {"rows": rows, "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3)}
 
 
+def copy() -> dict:
+    """The physical limit: the same join through ``COPY … TO STDOUT``, each row read and dropped."""
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        wall, cpu = time.monotonic(), time.process_time()
+        rows = 0
+        with conn.cursor().copy(f"COPY ({LEDGER_JOIN}) TO STDOUT") as copying:
+            for _ in copying:
+                rows += 1
+        wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    say(f"copy: {rows} rows in {wall:.2f}s ({rows / wall:.0f}/s, {cpu:.2f} CPU s)")
+    return {"rows": rows, "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3)}
+
+
 def verify() -> dict:
     """``verify_ledger`` as ``berdaya audit verify`` runs it: an autocommit connection, a list for problems."""
     with psycopg.connect(database_url(), autocommit=True) as conn:
         problems: list = []
-        rss_before = max_rss_mb()
+        reset_peak_rss()
+        rss_before = rss_mb()
         wall, cpu = time.monotonic(), time.process_time()
         checked, head = verify_ledger(conn, problems)
         wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+        peak = rss_mb("VmHWM")
     say(f"verify_ledger: {checked} entries in {wall:.2f}s ({checked / wall:.0f}/s, {cpu:.2f} CPU s), "
-        f"{len(problems)} problems")
+        f"{len(problems)} problems, peak RSS {peak} MB")
     return {"checked": checked, "head": head, "problems": [p.as_dict() for p in problems[:5]],
             "problem_count": len(problems), "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
-            "max_rss_mb_before": rss_before, "max_rss_mb_after": max_rss_mb()}
+            "peak_rss_mb": peak, "rss_mb_before": rss_before}
+
+
+def profile() -> list[dict]:
+    """The walk under cProfile: the functions with the most time of their own."""
+    profiler = cProfile.Profile()
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        profiler.runcall(verify_ledger, conn, [])
+    stats = pstats.Stats(profiler).stats
+    top = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:15]
+    return [{"function": f"{Path(file).name}:{line}({name})", "calls": calls, "own_seconds": round(own, 2),
+             "with_callees_seconds": round(total, 2)} for (file, line, name), (_, calls, own, total, _) in top]
 
 
 def hub_gaps() -> dict:
@@ -399,26 +434,16 @@ def breakdown() -> dict:
     """verify_ledger's parts one by one, on the same connection settings."""
     topics = [PREFIX + topic for topic in MONEY_TOPICS]
     with psycopg.connect(database_url(), autocommit=True) as conn:
-        plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF, BUFFERS) " + JOIN).fetchall()
-        cursor = conn.cursor()
-        _, execute_s, execute_cpu = timed(cursor.execute, JOIN)
-        rss_after_execute = max_rss_mb()
-        rows, fetch_s, fetch_cpu = timed(cursor.fetchall)
-        rss_after_fetch = max_rss_mb()
-        (checked, problems, _), walk_s, walk_cpu = timed(ledger.verify, iter(rows))
-        del rows
-        cursor.close()
+        plan = conn.execute("EXPLAIN (ANALYZE, TIMING OFF, BUFFERS) " + LEDGER_JOIN).fetchall()
+        rows, stream_s, stream_cpu = timed(lambda: sum(1 for _ in ledger_rows(conn)))
         unchained, unchained_s, _ = timed(lambda: conn.execute(
             "SELECT e.notification_id, e.topic FROM grants_events e WHERE e.topic = ANY(%s) AND NOT EXISTS "
             "(SELECT 1 FROM ledger l WHERE l.originator_id = e.originator_id "
             "AND l.originator_version = e.originator_version) ORDER BY e.notification_id", (topics,)).fetchall())
     return {
-        "join_execute_client_cursor_seconds": execute_s, "join_execute_cpu_seconds": execute_cpu,
-        "rows_to_python_seconds": fetch_s, "rows_to_python_cpu_seconds": fetch_cpu,
-        "hash_walk_seconds": walk_s, "hash_walk_cpu_seconds": walk_cpu,
-        "hash_walk_events_per_s": round(checked / walk_s, 1) if walk_s else None,
+        "stream_rows_seconds": stream_s, "stream_rows_cpu_seconds": stream_cpu,
+        "stream_rows_per_s": round(rows / stream_s, 1) if stream_s else None,
         "unchained_query_seconds": unchained_s, "unchained_found": len(unchained),
-        "max_rss_mb_after_execute": rss_after_execute, "max_rss_mb_after_fetchall": rss_after_fetch,
         "join_plan": [line for (line,) in plan],
     }
 
@@ -432,6 +457,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--money-only", action="store_true", help="no non-money events in grants_events")
     parser.add_argument("--no-breakdown", action="store_true", help="skip timing verify_ledger's parts")
+    parser.add_argument("--profile", action="store_true", help="also run the walk under cProfile")
     parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
     parser.add_argument("--hub", action="store_true", help="also measure the gateway's hub during an in-process walk")
     return parser.parse_args(argv)
@@ -442,25 +468,32 @@ def benchmark(args: argparse.Namespace) -> dict:
     say(f"fresh database {DATABASE}")
     with databases.fresh_database(DATABASE, keep=args.keep):
         loaded = load(args.events, args.seed, args.money_only)
-        scans = [scan()]
+        scans, copies = [scan()], [copy()]
         verified = verify()
         scans.append(scan())
+        copies.append(copy())
         parts = None if args.no_breakdown else breakdown()
+        profiled = profile() if args.profile else None
         hub = hub_gaps() if args.hub else None
     if verified["checked"] != args.events or verified["problem_count"] or verified["head"] != loaded["head"]:
         raise RuntimeError(f"verify_ledger did not pass the generated ledger: {verified}")
-    if any(run["rows"] != args.events for run in scans):
-        raise RuntimeError(f"the scan did not read every entry: {scans}")
+    if any(run["rows"] != args.events for run in scans + copies):
+        raise RuntimeError(f"a reference did not read every entry: {scans} {copies}")
     verify_per_s = args.events / verified["seconds"]
     scan_per_s = args.events / (sum(run["seconds"] for run in scans) / len(scans))
+    copy_per_s = args.events / (sum(run["seconds"] for run in copies) / len(copies))
     result = {
         "events": args.events,
         "verify_events_per_s": round(verify_per_s, 1),
+        "copy_events_per_s": round(copy_per_s, 1),
+        "copy_ratio": round(verify_per_s / copy_per_s, 3),
         "scan_events_per_s": round(scan_per_s, 1),
         "ratio": round(verify_per_s / scan_per_s, 3),
         "verify_seconds": verified["seconds"],
         "verify_cpu_seconds": verified["cpu_seconds"],
-        "verify_max_rss_mb": {"before": verified["max_rss_mb_before"], "after": verified["max_rss_mb_after"]},
+        "verify_peak_rss_mb": verified["peak_rss_mb"],
+        "verify_rss_mb_before": verified["rss_mb_before"],
+        "copies": copies,
         "scans": scans,
         "data": {key: value for key, value in loaded.items() if key != "head"},
         "load_average": {"before": load_before, "after": [round(v, 2) for v in os.getloadavg()],
@@ -468,6 +501,8 @@ def benchmark(args: argparse.Namespace) -> dict:
     }
     if parts:
         result["breakdown"] = parts
+    if profiled:
+        result["profile"] = profiled
     if hub:
         result["hub"] = hub
     return result

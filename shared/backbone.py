@@ -29,6 +29,7 @@ from shared.rpc import rpc
 from shared.runtime import ensure_green_psycopg
 from shared.signing import Signer, signer_from_config, verifier_from_config
 from shared.store import ServiceApplication
+from shared.topology import StreamRetention
 
 MAX_PULL = 5000
 
@@ -56,6 +57,7 @@ class Backbone(DependencyProvider):
             signer=signer,
             conninfo=config["DATABASE_URL"],
             batch_size=int(settings.get("relay_batch", 500)),
+            stream_retention=StreamRetention.from_settings(settings),
         )
         self.consumers = [
             Consumer(

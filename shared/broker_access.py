@@ -5,8 +5,9 @@ gets RabbitMQ's three per-vhost permissions (regular expressions over exchange a
 declare or delete, *write* to publish or bind a queue, *read* to consume or bind from an exchange) and a topic
 permission on the RPC exchange (the routing keys it may publish with):
 
-- a service publishes only on its own ``<service>.events``; it consumes its own RPC queue, its own consumer queues
-  and dead-letter queue; on ``nameko-rpc`` it may send replies (to a reply queue's uuid) and call its upstreams'
+- a service publishes only on its own ``<service>.events`` and declares its own stream ``<service>.events.stream``
+  (bound to that exchange: binding reads it); it consumes its own RPC queue, its own consumer queues and
+  dead-letter queue; on ``nameko-rpc`` it may send replies (to a reply queue's uuid) and call its upstreams'
   ``events_after`` only;
 - the gateway may only make RPC calls (requests to the services, replies to itself);
 - the operators' tools (`berdaya status`, `dlq`, `import-bdt`) make RPC calls and read the dead-letter queues.
@@ -27,7 +28,7 @@ import shlex
 from dataclasses import dataclass
 
 from shared.config import SERVICES
-from shared.topology import DEAD_LETTER_EXCHANGE
+from shared.topology import DEAD_LETTER_EXCHANGE, event_stream_name
 
 RPC_EXCHANGE = "nameko-rpc"
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -83,12 +84,13 @@ def _service_access(service: str, user: str) -> Access:
     queues = (re.escape(f"{service}.from.") + "(" + "|".join(upstreams) + ")", re.escape(f"{service}.dead-letter"))
     upstream_exchanges = tuple(re.escape(f"{upstream}.events") for upstream in upstreams)
     own_exchanges = (re.escape(f"{service}.events"), re.escape(DEAD_LETTER_EXCHANGE))
+    own_stream = re.escape(event_stream_name(service))
     replies_and_pulls = "|".join([UUID, *(re.escape(f"{upstream}.events_after") for upstream in upstreams)])
     return Access(
         user=user,
-        configure=_any(*rpc, *queues, *own_exchanges, *upstream_exchanges),
-        write=_any(*rpc, *queues, *own_exchanges),
-        read=_any(*rpc, *queues, re.escape(DEAD_LETTER_EXCHANGE), *upstream_exchanges),
+        configure=_any(*rpc, *queues, *own_exchanges, own_stream, *upstream_exchanges),
+        write=_any(*rpc, *queues, *own_exchanges, own_stream),
+        read=_any(*rpc, *queues, *own_exchanges, *upstream_exchanges),
         rpc_routing_keys=f"^({replies_and_pulls})$",
         rpc_binding_keys=_any(re.escape(f"{service}.*"), UUID),
     )

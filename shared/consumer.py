@@ -267,9 +267,23 @@ class Consumer:
         self.apply(pending)
 
     def apply(self, envelopes: list[Envelope]) -> None:
-        """Run the handlers of in-order envelopes and commit them with the tracking position."""
+        """Run the handlers of in-order envelopes and commit their effects with the tracking position, in ONE
+        transaction; if that commit fails, apply them one at a time: those before the poison are kept, it halts."""
         if not envelopes:
             return
+        unit = self._handled(envelopes)
+        try:
+            self._commit(unit, envelopes[-1])
+        except (OperationalError, InterfaceError, IntegrityError):
+            raise  # the database, or a write that raced ours: nothing of this batch is kept; retried later
+        except Exception as exc:
+            if len(envelopes) == 1:
+                self._halt(envelopes[0].model_dump_json(), envelopes[0].position, failure(exc, "writes failed"))
+            for envelope in envelopes:
+                self.apply([envelope])
+
+    def _handled(self, envelopes: list[Envelope]) -> UnitOfWork:
+        """The envelopes' effects, not yet committed; a handler's failure halts, keeping what came before it."""
         unit = UnitOfWork(self.app)
         for index, envelope in enumerate(envelopes):
             handler = self.handlers.get(envelope.type)
@@ -282,7 +296,7 @@ class Consumer:
             except Exception as exc:
                 self.apply(envelopes[:index])  # keep what came before, without the poisoned unit's changes
                 self._halt(envelope.model_dump_json(), envelope.position, failure(exc))
-        self._commit(unit, envelopes[-1])
+        return unit
 
     def _commit(self, unit: UnitOfWork, last: Envelope) -> None:
         try:
@@ -318,13 +332,14 @@ class Consumer:
         raise Halted(reason)
 
 
-def failure(exc: Exception) -> str:
-    """Why a handler failed, as the halt, the dead letter and the log keep it: a poison message's reason, or the
-    exception's type and the rule it names — never its text, which may name the person the event is about."""
+def failure(exc: Exception, what: str = "handler failed") -> str:
+    """Why a handler (or the commit of its writes) failed, as the halt, the dead letter and the log keep it: a poison
+    message's reason, or the exception's type and the rule it names — never its text, which may name the person the
+    event is about."""
     if isinstance(exc, PoisonMessage):
         return exc.reason
     rule = getattr(exc, "rule", None)
-    return f"handler failed: {type(exc).__name__}" + (f" ({rule})" if isinstance(rule, str) else "")
+    return f"{what}: {type(exc).__name__}" + (f" ({rule})" if isinstance(rule, str) else "")
 
 
 def identity(body: bytes | str) -> str:

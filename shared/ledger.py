@@ -11,9 +11,9 @@ elsewhere by an auditor: whoever rewrites history must then also match a hash th
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # json.dumps' own string encoder (C), as ensure_ascii=False writes
 
 GENESIS = "0" * 64
 
@@ -30,13 +30,17 @@ LEDGER_DDL = """
     )"""
 
 
+def canonical(previous_hash: str, originator_id: str, originator_version: int, topic: str, state: str) -> str:
+    """``json.dumps({"previous", "id", "version", "topic", "state"}, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, written out in key order without building and sorting a dict: the audit hashes a million
+    of these (tests/unit/test_ledger_hash.py holds it to json.dumps)."""
+    return (f'{{"id":{encode_basestring(originator_id)},"previous":{encode_basestring(previous_hash)},'
+            f'"state":{encode_basestring(state)},"topic":{encode_basestring(topic)},"version":{originator_version:d}}}')
+
+
 def entry_hash(previous_hash: str, originator_id: str, originator_version: int, topic: str, state: bytes) -> str:
-    canonical = json.dumps(
-        {"previous": previous_hash, "id": str(originator_id), "version": originator_version, "topic": topic,
-         "state": state.decode("utf-8")},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    canonical_json = canonical(previous_hash, str(originator_id), originator_version, topic, state.decode("utf-8"))
+    return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
 
 
 def chain(previous_hash: str, stored_events: Iterable) -> list[tuple]:
@@ -65,20 +69,26 @@ def verify(rows: Iterator[tuple]) -> tuple[int, list[ChainProblem], str]:
     """
     expected_previous, checked, problems = GENESIS, 0, []
     last_position = 0
-    for seq, originator_id, version, topic, previous, recorded, position, state in rows:
+    for row in rows:
+        _, originator_id, version, topic, previous, recorded, position, state = row
         checked += 1
-        where = f"ledger entry {seq} ({topic.rsplit(':', 1)[-1]} of {originator_id} v{version})"
         if previous != expected_previous:
-            problems.append(ChainProblem(position, "chain_broken", f"{where} does not follow the entry before it"))
+            problems.append(ChainProblem(position, "chain_broken", f"{where(row)} does not follow the entry before it"))
         if state is None:
-            problems.append(ChainProblem(None, "event_missing", f"{where}: its event row is gone (deleted)"))
+            problems.append(ChainProblem(None, "event_missing", f"{where(row)}: its event row is gone (deleted)"))
         elif entry_hash(previous, str(originator_id), version, topic, bytes(state)) != recorded:
-            problems.append(ChainProblem(position, "event_altered", f"{where}: the stored event does not match "
+            problems.append(ChainProblem(position, "event_altered", f"{where(row)}: the stored event does not match "
                                                                    "its hash (edited)"))
         if position is not None:
             if position < last_position:
-                problems.append(ChainProblem(position, "order_changed", f"{where}: position {position} comes after "
-                                                                       f"{last_position} in the chain"))
+                problems.append(ChainProblem(position, "order_changed", f"{where(row)}: position {position} comes "
+                                                                       f"after {last_position} in the chain"))
             last_position = max(last_position, position)
         expected_previous = recorded
     return checked, problems, expected_previous
+
+
+def where(row: tuple) -> str:
+    """A problem's ledger entry, named: only when there is a problem (a million entries are walked)."""
+    seq, originator_id, version, topic = row[:4]
+    return f"ledger entry {seq} ({topic.rsplit(':', 1)[-1]} of {originator_id} v{version})"

@@ -12,7 +12,12 @@ from shared.contracts import Envelope
 
 
 class ConfirmingPublisher:
-    """Publishes persistent messages on a channel in confirm mode, waiting once per batch, not per message."""
+    """Publishes persistent messages on a channel in confirm mode, waiting once per batch, not per message.
+
+    :meth:`send` publishes without waiting and returns the last delivery tag; :meth:`wait_for` returns once the broker
+    confirmed every message up to a tag. A caller may send the next batch before waiting for the previous one's
+    confirms (the relay keeps two in flight); :meth:`publish` is the two in one.
+    """
 
     def __init__(self, connection: Connection, exchange_name: str, confirm_timeout: float = 30.0) -> None:
         self._connection = connection
@@ -24,37 +29,55 @@ class ConfirmingPublisher:
         self._channel.events["basic_nack"].add(self._on_nack)
         self._next_tag = 1
         self._unconfirmed: set[int] = set()
-        self._nacked: list[int] = []
+        self._lowest = 1  # every tag below is confirmed (kept so that settling costs O(1) per message, not O(batch))
+        self._refused: set[int] = set()
 
     @property
     def channel(self):
         return self._channel
 
-    def _settle(self, tag: int, multiple: bool) -> set[int]:
-        settled = {t for t in self._unconfirmed if t <= tag} if multiple else {tag} & self._unconfirmed
-        self._unconfirmed -= settled
+    def _settle(self, tag: int, multiple: bool) -> list[int]:
+        """Mark ``tag`` (and with ``multiple`` every tag up to it) confirmed or refused; returns the tags settled."""
+        tags = range(self._lowest, tag + 1) if multiple else (tag,)
+        settled = [each for each in tags if each in self._unconfirmed]
+        self._unconfirmed.difference_update(settled)
         return settled
 
     def _on_ack(self, tag: int, multiple: bool) -> None:
         self._settle(tag, multiple)
 
     def _on_nack(self, tag: int, multiple: bool) -> None:
-        self._nacked.extend(self._settle(tag, multiple))
+        self._refused.update(self._settle(tag, multiple))
 
-    def publish(self, messages: list[tuple[str, amqp.Message]]) -> None:
-        """Publish ``(routing_key, message)`` pairs; return once the broker confirmed every one."""
+    def _confirmed_up_to(self, tag: int) -> bool:
+        while self._lowest < self._next_tag and self._lowest not in self._unconfirmed:
+            self._lowest += 1
+        return self._lowest > tag
+
+    def send(self, messages: list[tuple[str, amqp.Message]]) -> int:
+        """Publish ``(routing_key, message)`` pairs without waiting; returns the last one's tag, to wait for."""
         for routing_key, message in messages:
             self._channel.basic_publish(message, exchange=self._exchange, routing_key=routing_key)
             self._unconfirmed.add(self._next_tag)
             self._next_tag += 1
-        while self._unconfirmed:
+        return self._next_tag - 1
+
+    def wait_for(self, tag: int) -> None:
+        """Return once the broker confirmed every message sent up to ``tag``; raise if it refused any of them (a
+        refusal of a later message is told by the wait for that one)."""
+        while not self._confirmed_up_to(tag):
             try:
                 self._connection.drain_events(timeout=self._timeout)
             except TimeoutError:
                 raise TimeoutError(f"broker did not confirm {len(self._unconfirmed)} messages") from None
-        if self._nacked:
-            count, self._nacked = len(self._nacked), []
-            raise RuntimeError(f"broker refused {count} messages; they will be published again")
+        refused = {each for each in self._refused if each <= tag}
+        if refused:
+            self._refused -= refused
+            raise RuntimeError(f"broker refused {len(refused)} messages; they will be published again")
+
+    def publish(self, messages: list[tuple[str, amqp.Message]]) -> None:
+        """Publish ``(routing_key, message)`` pairs; return once the broker confirmed every one."""
+        self.wait_for(self.send(messages))
 
 
 def persistent_message(body: str | bytes, *, message_id: str, kind: str, headers: dict) -> amqp.Message:

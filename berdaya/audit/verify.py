@@ -9,6 +9,7 @@ a service's database.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import psycopg
@@ -125,13 +126,23 @@ def verify_positions(conns: dict[str, psycopg.Connection], problems: list[Proble
                                         f"never wrote (it ends at {last_position(conns[upstream], upstream)})"))
 
 
+# The ledger in chain order, each entry with its event (notification id and state NULL when the row is gone); the
+# id as PostgreSQL prints it, the text the chain hashed (read as a uuid, it would be printed again per row).
+LEDGER_JOIN = ("SELECT l.seq, l.originator_id::text, l.originator_version, l.topic, l.previous_hash, l.entry_hash, "
+               "e.notification_id, e.state FROM ledger l LEFT JOIN grants_events e "
+               "USING (originator_id, originator_version) ORDER BY l.seq")
+CHUNK = 2000  # rows per chunk the server streams
+
+
+def ledger_rows(conn: psycopg.Connection) -> Iterator[tuple]:
+    """``LEDGER_JOIN``'s rows as the server sends them, in chunks loaded by the binary driver: a million entries
+    take no more memory than a chunk (a plain query holds the whole result in the client before the first row)."""
+    return conn.cursor(binary=True).stream(LEDGER_JOIN, size=CHUNK)
+
+
 def verify_ledger(conn: psycopg.Connection, problems: list[Problem]) -> tuple[int, str]:
     """Walk grants' hash chain; also find money events that are not in it (forged rows)."""
-    rows = conn.execute(
-        "SELECT l.seq, l.originator_id, l.originator_version, l.topic, l.previous_hash, l.entry_hash, "
-        "e.notification_id, e.state FROM ledger l LEFT JOIN grants_events e "
-        "USING (originator_id, originator_version) ORDER BY l.seq")
-    checked, chain_problems, head = ledger.verify(iter(rows))
+    checked, chain_problems, head = ledger.verify(ledger_rows(conn))
     problems += [Problem("grants", p.position, p.kind, p.detail) for p in chain_problems]
     topics = [f"{cls.__module__}:{cls.__qualname__}" for cls in GrantsApplication.ledger_events]
     for position, topic in conn.execute(

@@ -9,6 +9,7 @@ Longer than ~400 lines because it is one story told in order, from the region ta
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -24,6 +25,7 @@ from rich.markup import escape
 
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
+from berdaya.bank.statement import mt940
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.processes import (
     PROCESSES,
@@ -40,6 +42,7 @@ from berdaya.cli.processes import (
 from berdaya.cli.remote import SigningRpc, cli_actor, operator_signer
 from services.gateway.auth import hash_password
 from services.gateway.store import GatewayStore
+from services.grants.bankfiles import payment_reference
 from services.registry.bdt import HouseholdRecord, MemberRecord, read_bdt
 from services.registry.domain import KubeRules, age_on, is_excluded_occupation
 from services.registry.synth import write_synthetic_bdt
@@ -265,8 +268,8 @@ class Demo:
         steps.approve_by_the_regency(story["first_tranche"][0])
         steps.pay_with_a_failure(story["paid_in_full"][0])
         steps.deliver(story["equipment"][0])
-        steps.pay(story["returned"][0], 1, "demo-returned-t1")
-        steps.pay(story["first_tranche"][0], 1, "demo-first-t1")
+        steps.pay_by_bank_files([(story["returned"][0], "demo-returned-t1"),
+                                 (story["first_tranche"][0], "demo-first-t1")])
         steps.lpj_with_a_balance_returned(story["paid_in_full"][0])
         steps.lpj(story["equipment"][0])
         for label, share in (("paid_in_full", 1.0), ("equipment", 0.5)):
@@ -415,6 +418,26 @@ class Steps:
         self.rpc.grants.confirm({**step, "actor": TREASURER_2, "bank_reference": f"BRI-{key.upper()}"})
         self.say(f"tranche {tranche} confirmed by the bank (Rp {payment['amount_rp']:,}; recorded by another "
                  "treasurer)")
+
+    def pay_by_bank_files(self, payments: list[tuple[str, str]]) -> None:
+        """Tranche 1 of these grants (proposal, idempotency key) the office's usual way: instructed, one bulk-transfer
+        file taken for the bank, and the bank's statement uploaded by the other treasurer — its lines confirm the
+        transfers, a bank fee's line waits for a person, and the same statement again changes nothing."""
+        refs = [{"proposal_id": proposal_id, **self.rpc.grants.instruct({
+            "actor": TREASURER, "proposal_id": proposal_id, "tranche": 1, "idempotency_key": key})}
+            for proposal_id, key in payments]
+        batch = self.rpc.grants.take_batch({"actor": TREASURER, "payments": [
+            {"proposal_id": ref["proposal_id"], "payment_id": ref["payment_id"]} for ref in refs]})
+        self.say(f"bulk-transfer file {batch['file_name']}: {batch['count']} transfers sent to the bank")
+        statement = mt940(*[("D", ref["amount_rp"], payment_reference(ref["payment_id"]), f"BRI26120200{n:02d}",
+                             "TRANSFER BLPS UEP") for n, ref in enumerate(refs, start=1)],
+                          ("D", 6_500, "NONREF", "BRI2612020099", "BIAYA ADMIN TRANSFER"))
+        upload = {"actor": TREASURER_2, "format": "mt940", "content_base64": base64.b64encode(statement).decode()}
+        result = self.rpc.grants.reconcile_statement(upload)
+        self.say(f"the bank's statement reconciled by another treasurer: {result['applied']} transfers confirmed, "
+                 f"{result['awaiting']} line awaiting a decision (a bank fee)")
+        if self.rpc.grants.reconcile_statement(upload)["repeated"]:
+            self.say("the same statement uploaded again: nothing changed")
 
     def pay_with_a_failure(self, proposal_id: str) -> None:
         self.pay(proposal_id, 1, "demo-full-t1", fail_first=True)

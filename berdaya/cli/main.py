@@ -36,6 +36,7 @@ from berdaya.cli.processes import (
     wait_until_ready,
 )
 from berdaya.cli.remote import amqp_uri, cli_actor, console, fail
+from berdaya.cli.streams import streams_app
 from berdaya.cli.users import users_app
 from services.registry.synth import write_synthetic_bdt
 from shared.actor_assertion import actor_process_environment
@@ -53,6 +54,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(keys_app, name="keys")
 app.add_typer(people_app, name="people")
+app.add_typer(streams_app, name="streams")
 
 
 @app.command()

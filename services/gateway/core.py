@@ -174,6 +174,16 @@ class Unscoped(Scope):
         return None
 
 
+class EachInService(Scope):
+    """The request names several resources (a batch's payments, a statement's lines): the service checks each against
+    the user's region in its domain — it refuses another region's, or does not know it for that user."""
+
+    kind = "each, in the service"
+
+    def locate(self, call: Call) -> str | None:
+        return None
+
+
 class National(Scope):
     """Only a national user ('' region) may call it."""
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from shared import edge
+from shared.contracts import CATALOG
 from shared.edge import PositiveRupiah, Rupiah, Text, UserRegion, Uuid
 from shared.vocabulary import (
     ATTENDANCE,
@@ -41,6 +42,8 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Word = Annotated[str, Field(min_length=1, max_length=100)]
 Tranche = Annotated[int, Field(ge=1, le=10)]
 BudgetSource = Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
+EventType = Literal[tuple(sorted({event_type for event_type, _ in CATALOG}))]  # type: ignore[valid-type]
+ContractVersion = Annotated[int, Field(ge=1, le=99)]
 GrantForm = Literal[FORMS]  # type: ignore[valid-type]
 Attendance = Literal[ATTENDANCE]  # type: ignore[valid-type]
 FiscalYear = Annotated[int, Field(ge=2000, le=2100)]
@@ -531,6 +534,56 @@ class Payable(Open):
     village_code: str
     amount_rp: int
     tranches: list[PayableTranche]
+
+
+class PaymentRef(Body):
+    proposal_id: Uuid
+    payment_id: Uuid
+
+
+class TakeBatch(Body):
+    payments: Annotated[list[PaymentRef], Field(min_length=1, max_length=500)]
+    layout: Annotated[str, Field(max_length=50)] | None = Field(default=None, description="a layout of "
+                                                                "services/grants/bank_layouts.yaml; none: the default")
+
+
+class TransferBatch(Open):
+    """The bulk-transfer file (CSV text) to upload to the bank; its payments are sent by taking it."""
+
+    batch_id: str
+    file_name: str
+    content: str
+    count: int
+    total_rp: int
+    repeated: bool = Field(description="the same selection was taken before: the same file, nothing sent again")
+
+
+class StatementFormat(Params):
+    format: Literal["mt940", "csv"]
+
+
+class StatementLine(Open):
+    line: int
+    reference: str | None
+    amount_rp: int
+    bank_reference: str
+    verdict: str = Field(description="confirm, fail, recorded_before; or, waiting for a person: amount_differs, "
+                                     "unknown_reference, duplicate, not_awaiting, no_bank_reference, refused")
+    detail: str
+    payment_id: str | None
+    proposal_id: str | None
+    awaits_decision: bool
+
+
+class Reconciliation(Open):
+    """What a bank statement did: each line's verdict; uploaded again, the same answer and nothing changed."""
+
+    statement_id: str
+    sha256: str
+    repeated: bool
+    applied: int
+    awaiting: int
+    lines: list[StatementLine]
 
 
 class LpjDue(Open):

@@ -54,6 +54,8 @@ def statuses(route: Route) -> list[int]:
         found += [401, 403, 404, 409, 502, 503]
     if route.request_media_type is not None:
         found += [413, 415]
+    if route.name == "event_schema":
+        found.append(404)  # a type that has no such version
     if route.name in ("issue_token", "change_password"):
         # a wrong password; a password an administrator set, to change first; throttled; the gateway's database down
         found += [401, 403, 429, 503]
@@ -79,7 +81,8 @@ def _without_null(schema: dict) -> dict:
     if options:
         kept = [option for option in options if option.get("type") != "null"]
         if len(kept) == 1:
-            rest = {k: v for k, v in schema.items() if k != "anyOf"}
+            # an optional parameter's default None is no value of its type: an absent parameter says it
+            rest = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
             return {**kept[0], **rest}
     return schema
 
@@ -112,7 +115,10 @@ def operation(route: Route, schemas: _Schemas) -> dict:
         op["requestBody"] = {"required": required, "content": {JSON: {"schema": body_schema}}}
     response: dict[str, Any] = {"description": "OK"}
     if route.media_type != JSON:
-        response["content"] = {route.media_type: {"schema": {"type": "string", "contentMediaType": route.media_type}}}
+        # a file in a JSON-based format (+json, e.g. a JSON Schema) is a JSON document to a client; others are bytes
+        file_schema = {"type": "object"} if route.media_type.endswith("+json") else {
+            "type": "string", "contentMediaType": route.media_type}
+        response["content"] = {route.media_type: {"schema": file_schema}}
         response["headers"] = {"Content-Disposition": {"description": "attachment; filename=\"…\"",
                                                        "schema": {"type": "string"}}}
     elif route.response is not None:

@@ -11,6 +11,8 @@ authorization matrix it exists to show.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -25,6 +27,8 @@ from services.gateway.core import (
     PUBLIC,
     BodyRegion,
     Call,
+    EachInService,
+    File,
     Lookup,
     National,
     QueryRegion,
@@ -36,9 +40,13 @@ from services.gateway.dashboard import dashboard
 from services.gateway.errors import ApiError, invalid, password_change_required
 from services.gateway.store import DuplicateUser, UnknownUser
 from shared.config import SERVICES
+from shared.contracts import CATALOG
+from shared.contracts.catalog import data_schema
+from shared.errors import NotFound
 from shared.vocabulary import BUDGET_OWNERS, ROLES
 
 API = "/api/v1"
+SCHEMA_MEDIA_TYPE = "application/schema+json"
 EVERYONE = frozenset(ROLES)  # reads: every role (the auditor reads everything; the admin may read)
 OPERATOR = frozenset({"operator"})
 REVIEWERS = frozenset({"verifier", "province", "ministry"})  # the domain checks which level, by the status
@@ -52,7 +60,8 @@ AUDITORS = frozenset({"auditor", "admin"})
 PATH_TYPES: dict[str, Any] = {
     "kk": m.Kk, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
     "cohort_id": m.Uuid, "session_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
-    "source": m.BudgetSource, "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
+    "source": m.BudgetSource, "event_type": m.EventType, "version": m.ContractVersion,
+    "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }
 
 
@@ -236,6 +245,16 @@ def openapi(c: Call) -> dict:
     return document()
 
 
+def event_schema(c: Call) -> File:
+    """A file, not a JSON answer: a schema is no one's data (nothing in it is masked), and served as itself."""
+    event_type, version = c.path.event_type, c.path.version
+    if (event_type, version) not in CATALOG:
+        known = sorted(v for (t, v) in CATALOG if t == event_type)
+        raise NotFound(f"{event_type} has no version {version} (its versions: {known})")
+    schema = json.dumps(data_schema(event_type, version), indent=2, ensure_ascii=False)
+    return File(schema.encode(), f"{event_type}.v{version}.schema.json")
+
+
 # --- registry ------------------------------------------------------------------------------------------------
 
 def register_household(c: Call) -> dict:
@@ -340,6 +359,15 @@ def deliver(c: Call) -> dict:
                                                 tranche=c.path.n, idempotency_key=idempotency_key(c)))
 
 
+def take_batch(c: Call) -> dict:
+    return c.rpc("grants", "take_batch", c.payload(actor=c.actor()))
+
+
+def reconcile_statement(c: Call) -> dict:
+    return c.rpc("grants", "reconcile_statement", {"actor": c.actor(), "format": c.query.format,
+                                                   "content_base64": base64.b64encode(c.body).decode()})
+
+
 def grant_then(method: str, tranche: bool = False, payment: bool = False):
     def run(c: Call) -> dict:
         extra: dict[str, Any] = {"actor": c.actor(), "proposal_id": c.path.proposal_id}
@@ -397,6 +425,9 @@ ROUTES: tuple[Route, ...] = (
           run=health, path_types={}, response=m.Health, tag="operations"),
     route("GET", "/openapi.json", "openapi", "This API's OpenAPI 3.1 document", roles=PUBLIC, scope=Unscoped(),
           run=openapi, path_types={}, response=dict, tag="operations"),
+    r("GET", "/schemas/{event_type}/{version}", "event_schema", "The JSON Schema of a public event's data, by type "
+      "and version (docs/asyncapi.json's components; docs/consumers.md)", roles=PUBLIC, scope=Unscoped(),
+      run=event_schema, media_type=SCHEMA_MEDIA_TYPE, tag="events"),
     # auth and users
     r("POST", "/auth/token", "issue_token", "Get a token", roles=PUBLIC, scope=Unscoped(), run=issue_token,
       body=m.TokenRequest, response=m.TokenOut, tag="auth"),
@@ -524,6 +555,13 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/grants/lpj-due", "lpj_due", "Paid tranches whose LPJ is not accepted yet (overdue ones marked)",
       roles=EVERYONE, scope=QueryRegion(), run=lambda c: c.rpc("grants", "lpj_due", c.region),
       query=m.RegionFilter, response=list[m.LpjDue], tag="grants"),
+    r("POST", "/grants/batches", "take_batch", "Take the bulk-transfer file (CSV for the bank's upload) of instructed "
+      "payments: they are sent to the bank by it; the same selection again is the same file", roles=TREASURER,
+      scope=EachInService(), run=take_batch, body=m.TakeBatch, response=m.TransferBatch, tag="grants"),
+    r("POST", "/grants/statements", "reconcile_statement", "Upload the bank's statement (MT940 or CSV, as sent): "
+      "matching lines confirm or fail their payments, the rest waits for a person; the same statement again "
+      "changes nothing", roles=TREASURER, scope=EachInService(), run=reconcile_statement, query=m.StatementFormat,
+      raw_body="application/octet-stream", max_body=5_000_000, response=m.Reconciliation, tag="grants"),
     r("GET", "/grants/{proposal_id}", "get_grant", "Get a grant: tranches, payments, LPJ, visits",
       roles=EVERYONE, scope=GRANT, run=lambda c: c.resource, response=m.Grant, tag="grants"),
     r("POST", "/grants/{proposal_id}/tranches/{n}/disburse", "disburse_tranche",

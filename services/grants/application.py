@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.grants import commands as cmd
+from services.grants.banking import LineVerdict
 from services.grants.domain import (
     BUDGET_REGIONS,
     Budget,
@@ -45,6 +46,7 @@ from services.grants.readmodel import (
     grant_row,
     proposal_row,
 )
+from services.grants.treasury import GrantsTreasury
 from shared.contracts import EventData
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
@@ -53,10 +55,10 @@ from shared.keys import stable_id
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class GrantsApplication(GrantsReadModel, GrantsQueries, ServiceApplication):
+class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, ServiceApplication):
     service_name = "grants"
     upstreams = ("registry", "training")
-    value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine)
+    value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine, LineVerdict)
     ledger_events = (Proposal.Approved, Proposal.Cancelled, Grant.Instructed, Grant.Sent, Grant.Confirmed,
                      Grant.Failed, Grant.PaymentCancelled, Grant.DeliveryRecorded, Grant.Delivered, Grant.Refunded,
                      Grant.Cancelled)

@@ -135,3 +135,22 @@ class RecordRefund(Acting):
     amount_rp: PositiveRupiah
     reason: Text
     reference: str = Field(min_length=1, max_length=100)
+
+
+class PaymentRef(Command):
+    proposal_id: Uuid
+    payment_id: Uuid
+
+
+class TakeBatch(Acting):
+    """Instructed payments into one bulk-transfer file, in a bank's layout (None: the office's default)."""
+
+    payments: list[PaymentRef] = Field(min_length=1, max_length=500)
+    layout: str | None = Field(default=None, max_length=50)
+
+
+class ReconcileStatement(Acting):
+    """The bank's statement, its bytes as uploaded (base64, so its hash is the file's)."""
+
+    format: Literal["mt940", "csv"]
+    content_base64: str = Field(min_length=4, max_length=8_000_000)

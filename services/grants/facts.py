@@ -25,6 +25,7 @@ class Kube:
     village_code: str
     status: str
     kks: tuple[str, ...]  # its member households
+    bank_account: dict | None = None  # the group's own account (bank, number, holder); None if formed before v2
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,13 @@ class SqlGrantsFacts:
         self._query = app.query
 
     def kube(self, group_id: str) -> Kube | None:
-        rows = self._query("SELECT name, village_code, status, members FROM groups WHERE group_id = %s", (group_id,))
+        rows = self._query("SELECT name, village_code, status, members, bank_account FROM groups "
+                           "WHERE group_id = %s", (group_id,))
         if not rows:
             return None
         row = rows[0]
-        return Kube(row["name"], row["village_code"], row["status"], tuple(m["kk"] for m in row["members"]))
+        return Kube(row["name"], row["village_code"], row["status"], tuple(m["kk"] for m in row["members"]),
+                    row["bank_account"])
 
     def open_proposals(self, group_id: str) -> list[str]:
         return [str(row["proposal_id"]) for row in self._query(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from services.grants.banking import APPLIED, BankStatement, TransferBatch
 from services.grants.domain import Budget, Grant, LedgerSeal, Proposal
 from shared import versioning
 from shared.contracts import EventData
@@ -140,4 +141,10 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication | None, object], EventData
     Grant.Cancelled: lambda app, e: public.GrantCancelledV1(**_grant_fields(app, e), reason=e.reason, by=e.by),
     Grant.Refunded: lambda app, e: public.RefundRecordedV1(**_grant_fields(app, e), amount_rp=e.amount_rp,
                                                            reason=e.reason, reference=e.reference, by=e.by),
+    TransferBatch.Taken: lambda app, e: public.TransferBatchTakenV1(
+        batch_id=e.originator_id, payment_ids=e.payment_ids, total_rp=e.total_rp, layout=e.layout, by=e.by),
+    BankStatement.Reconciled: lambda app, e: public.StatementReconciledV1(
+        statement_id=e.originator_id, sha256=e.sha256, format=e.form, lines=len(e.verdicts),
+        applied=sum(1 for v in e.verdicts if v.verdict in APPLIED),
+        awaiting=sum(1 for v in e.verdicts if v.awaits_decision), by=e.by),
 }

@@ -22,8 +22,12 @@ from shared.store import AuditedTable, MirroredTable, ReadModelWrites, added_col
 CHANGE_MEMBER_COUNT = """
     UPDATE households SET member_count = member_count + %s, projected_at = clock_timestamp() WHERE kk = %s"""
 UPSERT_GROUP = """
-    INSERT INTO groups (group_id, name, village_code, kind, status, members) VALUES (%s, %s, %s, %s, 'formed', %s)
-    ON CONFLICT (group_id) DO UPDATE SET members = EXCLUDED.members"""
+    INSERT INTO groups (group_id, name, village_code, kind, status, members, bank_account)
+    VALUES (%s, %s, %s, %s, 'formed', %s, %s)
+    ON CONFLICT (group_id) DO UPDATE SET members = EXCLUDED.members, bank_account = EXCLUDED.bank_account"""
+# A payment's reference on the bank's side (bankfiles.payment_reference), to find it again from a statement's line.
+INSERT_PAYMENT_REFERENCE = """
+    INSERT INTO payment_references (reference, payment_id, proposal_id, village_code) VALUES (%s, %s, %s, %s)"""
 CLOSED_PROPOSAL_STATUSES = ("rejected", "cancelled")
 OPEN_PROPOSAL = f"status NOT IN {CLOSED_PROPOSAL_STATUSES}"
 # status_since: when the proposal entered its status (a flag changes the proposal, not how long it has waited).
@@ -57,7 +61,12 @@ READ_MODEL_DDL = (
         village_code text PRIMARY KEY, households int NOT NULL, members int NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS groups (
         group_id uuid PRIMARY KEY, name text NOT NULL, village_code text NOT NULL, kind text NOT NULL,
-        status text NOT NULL, members jsonb NOT NULL)""",
+        status text NOT NULL, members jsonb NOT NULL, bank_account jsonb)""",
+    # The group's account, from registry.group.formed v2 (a group formed before stays without one).
+    "ALTER TABLE groups ADD COLUMN IF NOT EXISTS bank_account jsonb",
+    """CREATE TABLE IF NOT EXISTS payment_references (
+        reference text PRIMARY KEY, payment_id uuid NOT NULL UNIQUE, proposal_id uuid NOT NULL,
+        village_code text NOT NULL)""",
     # The Family School gate per group, from training's events (closed until training says otherwise).
     """CREATE TABLE IF NOT EXISTS family_school_gates (
         group_id uuid PRIMARY KEY, open boolean NOT NULL, completed int NOT NULL, representatives int NOT NULL,
@@ -164,9 +173,12 @@ class GrantsReadModel:
             self._flag_proposals_of_household(data.kk, f"household {data.kk} moved to decile {data.decile}", unit)
 
     @handles("registry.group.formed")
-    def on_group_formed(self, data: upstream.GroupFormedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+    def on_group_formed(self, data: upstream.GroupFormedV1 | upstream.GroupFormedV2, envelope: Envelope,
+                        unit: UnitOfWork) -> None:
+        account = getattr(data, "bank_account", None)  # version 1 had none
         unit.writes.add(UPSERT_GROUP, (data.group_id, data.name, data.village_code, data.kind,
-                                       Jsonb([m.model_dump() for m in data.members])))
+                                       Jsonb([m.model_dump() for m in data.members]),
+                                       Jsonb(account.model_dump()) if account else None))
 
     @handles("registry.group.member_changed")
     def on_group_member_changed(self, data: upstream.GroupMemberChangedV1, envelope: Envelope,

@@ -102,6 +102,15 @@ class GrantsService(BackboneEntrypoints):
     def record_refund(self, payload: dict) -> None:
         self.app.record_refund(self.edge.parse(cmd.RecordRefund, payload))
 
+    # --- the treasurer's bank files ---
+    @domain_rpc
+    def take_batch(self, payload: dict) -> dict:
+        return self.app.take_batch(self.edge.parse(cmd.TakeBatch, payload))
+
+    @domain_rpc
+    def reconcile_statement(self, payload: dict) -> dict:
+        return self.app.reconcile_statement(self.edge.parse(cmd.ReconcileStatement, payload))
+
     @domain_rpc
     def seal_ledger(self, by: str) -> dict:
         return self.app.seal_ledger(by)

@@ -12,6 +12,7 @@ Events stored before v2: the upcaster reads them with those fields None, and for
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -87,9 +88,10 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
         household_id=e.originator_id, kk=_kk(app, e), bdt_status=e.status, reason=e.reason, by=e.by),
     Household.DecileChanged: lambda app, e: public.HouseholdDecileChangedV1(
         household_id=e.originator_id, kk=_kk(app, e), decile=e.decile, by=e.by),
-    Group.Formed: lambda app, e: public.GroupFormedV1(
+    Group.Formed: lambda app, e: public.GroupFormedV2(
         group_id=e.originator_id, name=e.name, village_code=e.village_code, business_type=e.business_type,
-        kind=e.kind, members=[_public_group_member(m) for m in e.members], roles=e.roles, formed_by=e.formed_by),
+        kind=e.kind, members=[_public_group_member(m) for m in e.members], roles=e.roles, formed_by=e.formed_by,
+        bank_account=public.BankAccountV1(**asdict(e.bank_account))),
     Group.MemberChanged: _group_member_changed,
     Group.Funded: lambda app, e: public.GroupFundedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
                                                       amount_rp=e.amount_rp),

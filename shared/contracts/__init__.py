@@ -13,7 +13,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 SPECVERSION = "1.0"
-_ENVELOPE_NAMESPACE = uuid.UUID("6f1d8a52-3c2e-4bb1-9d1e-6c0b7a0e5b11")
+# A consumer checks an envelope's id with it: uuid5(ENVELOPE_ID_NAMESPACE, "<source>:<position>").
+ENVELOPE_ID_NAMESPACE = uuid.UUID("6f1d8a52-3c2e-4bb1-9d1e-6c0b7a0e5b11")
 
 
 class EventData(BaseModel):
@@ -27,7 +28,7 @@ class EventData(BaseModel):
 class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: uuid.UUID
+    id: uuid.UUID = Field(description=f'uuid5 of "<source>:<position>" in namespace {ENVELOPE_ID_NAMESPACE}')
     source: str
     type: str
     specversion: Literal["1.0"] = SPECVERSION
@@ -75,7 +76,7 @@ def dataschema(event_type: str, version: int) -> str:
 
 def envelope_id(source: str, position: int) -> uuid.UUID:
     """Deterministic: the same stored event republished is recognisably the same message."""
-    return uuid.uuid5(_ENVELOPE_NAMESPACE, f"{source}:{position}")
+    return uuid.uuid5(ENVELOPE_ID_NAMESPACE, f"{source}:{position}")
 
 
 def make_envelope(

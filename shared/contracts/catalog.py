@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shared.contracts import CATALOG, Envelope, dataschema
+from shared.contracts import CATALOG, ENVELOPE_ID_NAMESPACE, Envelope, dataschema
+from shared.topology import event_stream_name
 
 SOURCES = {"registry": "registry.events", "grants": "grants.events", "training": "training.events"}
 
@@ -74,34 +75,84 @@ def markdown() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+SCHEMA_PATH = "/api/v1/schemas/{event_type}/{version}"  # where the gateway serves data_schema()
+COMPONENT_REF = "#/components/schemas/{model}"
+AMQP_BINDING = "0.3.0"
+
+
 def asyncapi() -> dict:
-    channels, messages = {}, {}
-    for (event_type, version) in sorted(CATALOG):
-        source = event_type.split(".", 1)[0]
-        name = f"{event_type}.v{version}"
-        messages[name] = {
-            "name": event_type,
-            "title": f"{event_type} v{version}",
-            "contentType": "application/json",
-            "payload": {
-                "allOf": [
+    """AsyncAPI 3.0 for code generators: the broker, each source's exchange and stream with their AMQP bindings,
+    and every message. Data schemas sit in components/schemas (their shared parts beside them, referenced from
+    there: the parser resolves every ``$ref`` against this document); each is the one the gateway serves."""
+    schemas: dict = {"Envelope": Envelope.model_json_schema()}
+    channels, operations, messages = {}, {}, {}
+    for source, exchange in SOURCES.items():
+        events = sorted(key for key in CATALOG if key[0].startswith(source + "."))
+        names = [f"{event_type}.v{version}" for event_type, version in events]
+        refs = {name: {"$ref": f"#/components/messages/{name}"} for name in names}
+        stream = event_stream_name(source)
+        channels[source] = {
+            "address": exchange, "messages": refs,
+            "description": f"the topic exchange of the {source} service; routing key = event type",
+            "bindings": {"amqp": {"is": "routingKey", "bindingVersion": AMQP_BINDING, "exchange": {
+                "name": exchange, "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"}}},
+        }
+        channels[f"{source}Stream"] = {
+            "address": stream, "messages": refs,
+            "description": f"RabbitMQ stream (x-queue-type: stream) bound to {exchange} with routing key #: every "
+                           "event in the log's order, kept (default: all of them) for replay. Consume it with a "
+                           "prefetch (basic.qos) and x-stream-offset: first, an offset, or a timestamp "
+                           "(docs/consumers.md).",
+            "bindings": {"amqp": {"is": "queue", "bindingVersion": AMQP_BINDING, "queue": {
+                "name": stream, "durable": True, "exclusive": False, "autoDelete": False, "vhost": "/"}}},
+        }
+        persistent = {"amqp": {"deliveryMode": 2, "bindingVersion": AMQP_BINDING}}
+        operations[f"{source}Publish"] = {
+            "action": "send", "channel": {"$ref": f"#/channels/{source}"},
+            "summary": f"the {source} relay publishes each event of its log once confirmed stored (at least once)",
+            "bindings": {"amqp": {**persistent["amqp"], "cc": sorted({t for t, _ in events})}},
+            "messages": [{"$ref": f"#/channels/{source}/messages/{name}"} for name in names],
+        }
+        operations[f"{source}Stream"] = {
+            "action": "send", "channel": {"$ref": f"#/channels/{source}Stream"},
+            "summary": f"the same events, kept in {stream} through its binding (or republished there from the log "
+                       "by `berdaya streams rebuild`)",
+            "bindings": persistent,
+            "messages": [{"$ref": f"#/channels/{source}Stream/messages/{name}"} for name in names],
+        }
+        for (event_type, version), name in zip(events, names, strict=True):
+            schema = CATALOG[(event_type, version)].model_json_schema(ref_template=COMPONENT_REF,
+                                                                        mode="serialization")
+            schemas.update(schema.pop("$defs", {}))
+            schemas[name] = {**schema, "$comment": "served as JSON Schema at GET "
+                             + SCHEMA_PATH.format(event_type=event_type, version=version)}
+            messages[name] = {
+                "name": event_type, "title": f"{event_type} v{version}", "contentType": "application/json",
+                "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": event_type,
+                                      "bindingVersion": AMQP_BINDING}},
+                "payload": {"allOf": [
                     {"$ref": "#/components/schemas/Envelope"},
                     {"type": "object", "properties": {"type": {"const": event_type}, "version": {"const": version},
-                                                      "data": data_schema(event_type, version)}},
-                ]
-            },
-        }
-        channel = channels.setdefault(source, {
-            "address": SOURCES[source],
-            "description": f"topic exchange of the {source} service; routing key = event type",
-            "messages": {},
-        })
-        channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+                                                      "data": {"$ref": COMPONENT_REF.format(model=name)}}},
+                ]},
+            }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "berdaya public events", "version": "1"},
+        "info": {
+            "title": "berdaya public events", "version": "1",
+            "description": "Every event travels in the Envelope, signed by its source (docs/events.md). Its id is "
+                           f'uuid5 of "<source>:<position>" in namespace {ENVELOPE_ID_NAMESPACE}: a consumer can '
+                           "check it. Consumers: docs/consumers.md.",
+            "x-envelope-id-namespace": str(ENVELOPE_ID_NAMESPACE),
+        },
+        "servers": {"berdaya": {
+            "host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0-9-1", "pathname": "/",
+            "description": "an installation's RabbitMQ (make up: here, vhost /; compose: the rabbitmq service); its "
+                           "operators give a consumer a user that may read the streams",
+        }},
         "channels": channels,
-        "components": {"schemas": {"Envelope": Envelope.model_json_schema()}, "messages": messages},
+        "operations": operations,
+        "components": {"schemas": schemas, "messages": messages},
     }
 
 

@@ -316,3 +316,28 @@ class LedgerSealedV1(EventData):
     seq: int = Field(ge=0)
     head_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     by: str
+
+
+@contract("grants.batch.taken", 1)
+class TransferBatchTakenV1(EventData):
+    """A treasurer took a bulk-transfer file for instructed payments (each is sent by it: grants.disbursement.sent)."""
+
+    batch_id: uuid.UUID
+    payment_ids: list[str]
+    total_rp: Rupiah
+    layout: str
+    by: str
+
+
+@contract("grants.statement.reconciled", 1)
+class StatementReconciledV1(EventData):
+    """A bank statement was reconciled once (its SHA-256): how many lines it had, how many were applied (confirmed
+    or failed payments, each with its own event) and how many wait for a person to decide."""
+
+    statement_id: uuid.UUID
+    sha256: str
+    format: Literal["mt940", "csv"]
+    lines: int = Field(ge=1)
+    applied: int = Field(ge=0)
+    awaiting: int = Field(ge=0)
+    by: str

@@ -127,6 +127,23 @@ class GroupFormedV1(EventData):
     formed_by: str
 
 
+class BankAccountV1(BaseModel):
+    """The group's own account (rekening KUBE), in its name: the group's, not a person's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    bank: str
+    number: str
+    holder: str
+
+
+@contract("registry.group.formed", 2)
+class GroupFormedV2(GroupFormedV1):
+    """A KUBE was formed with its member households, their representatives and the group's bank account (what the
+    treasurer's bulk-transfer file pays into). Version 1 had no bank account."""
+
+    bank_account: BankAccountV1
+
+
 @contract("registry.group.member_changed", 1)
 class GroupMemberChangedV1(EventData):
     """A household joined, left or was replaced in a KUBE; ``members`` is the membership after the change."""

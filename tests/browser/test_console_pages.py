@@ -28,6 +28,7 @@ SAMPLES = {
     "/budgets": ("ministry", "/console/budgets"),
     "/grants": ("treasurer", "/console/grants"),
     "/grants/lpj": ("operator", "/console/grants/lpj"),
+    "/grants/statement": ("treasurer", "/console/grants/statement"),
     "/grants/{proposal_id}": ("operator", "/console/grants/{proposal_id}"),
     "/grants/{proposal_id}/provenance": ("auditor", "/console/grants/{proposal_id}/provenance"),
     "/cohorts": ("facilitator", "/console/cohorts"),

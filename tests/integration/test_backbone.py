@@ -160,6 +160,41 @@ def test_events_republished_by_a_relay_that_died_before_recording_are_not_applie
     assert grants_counted(system) == 21
 
 
+def test_a_relay_with_two_batches_in_flight_records_only_what_the_broker_confirmed(system):
+    # A queue that takes 15 messages and makes the broker refuse (nack) the rest: of the relay's batches of 10, the
+    # first is confirmed whole, the second refused half-way while the third is already out.
+    with Connection(system.amqp_uri) as connection:
+        channel = connection.default_channel
+        events_exchange("registry")(channel).declare()
+        channel.queue_declare("full-tap", durable=True, arguments={"x-max-length": 15, "x-overflow": "reject-publish"})
+        channel.queue_bind("full-tap", "registry.events", "#")
+        channel.queue_declare("audit-tap", durable=True)
+        channel.queue_bind("audit-tap", "registry.events", "#")
+    system.start("grants")
+    with ActingRelay(system):  # the service's relay stands by until the 25 events are in the log
+        system.start("registry", relay_batch=10)
+        register(system, range(24))  # after the region table's import: 25 events
+    recorded = []
+
+    def every_event_published() -> bool:
+        recorded.append(relay_position(system))
+        return system.queue_depth("audit-tap") >= 25
+
+    eventually(every_event_published, message="all three batches published")
+    assert max(recorded) <= 10 and relay_position(system) == 10  # never a position whose events were refused
+    with Connection(system.amqp_uri) as connection:
+        connection.default_channel.queue_delete("full-tap")
+    eventually(lambda: relay_position(system) == 25, message="the relay publishing again from position 10")
+    eventually(lambda: grants_households(system) == 24)
+    eventually(lambda: system.queue_depth(consumer_queue_name("grants", "registry")) == 0)
+    assert grants_counted(system) == 24  # the events published twice were applied once
+
+
+def relay_position(system: System) -> int:
+    return system.scalar("registry", "SELECT coalesce(max(notification_id), 0) FROM registry_tracking "
+                                     "WHERE application_name = '__relay__'")
+
+
 def test_two_relays_only_one_publishes_and_the_other_takes_over_when_it_dies(system):
     first = system.start("registry")
     eventually(lambda: _relay_leader(first) is not None)

@@ -70,11 +70,15 @@ def grants_scenario(grants: GrantsApplication, from_registry, from_training) -> 
         from_registry(*[registry.HouseholdRegisteredV1(
             household_id=uuid.uuid4(), kk=kk, dtks_id=f"DTKS-{kk}", village_code=VILLAGE, decile=2,
             bdt_status="active", members=[], registered_by="op1") for kk in kks[group_id]])
-        from_registry(registry.GroupFormedV1(
+        formed = dict(
             group_id=group_id, name=f"KUBE {group_id.int}", village_code=VILLAGE, business_type="ternak",
             kind="perempuan", members=[registry.GroupMemberV1(kk=kk, representative_nik="1801064101800001",
                                                               representative_name="Ibu") for kk in kks[group_id]],
-            roles={}, formed_by="op1"))
+            roles={}, formed_by="op1")
+        # The first group with its bank account (registry's v2), the others as registry published them before.
+        from_registry(registry.GroupFormedV2(**formed, bank_account=registry.BankAccountV1(
+            bank="BRI", number="0206-01-000101-50-1", holder=f"KUBE {group_id.int}")) if group_id == groups[0]
+            else registry.GroupFormedV1(**formed))
     first, second, third = groups
     from_registry(registry.HouseholdDecileChangedV1(household_id=uuid.uuid4(), kk=kks[third][0], decile=7, by="op1"),
                   registry.HouseholdStatusChangedV1(household_id=uuid.uuid4(), kk=kks[third][1],
@@ -136,6 +140,7 @@ def test_grants_facts_in_memory_answer_as_the_read_model_does(grants_sql):
     # The scenario reaches every kind of answer, so agreement means something.
     assert {k.status for k in expected["kubes"] if k} == {"formed", "funded", "dissolved"}
     assert expected["kubes"][-1] is None and len(expected["kubes"][1].kks) == 9
+    assert [k.bank_account is not None for k in expected["kubes"][:3]] == [True, False, False]
     assert expected["open_proposals"] == [1, 1, 0, 0] and expected["gates"] == [True, False, False, False]
     assert {s.bdt_status for s in expected["standings"].values()} == {"active", "graduated"}
     assert expected["ledger_seq"] == 4 and expected["ledger_started"]

@@ -56,9 +56,9 @@ def refusal(call):
     return error
 
 
-def funded_ready_group(rpc, start: int, name: str = "KUBE Mawar") -> tuple[str, list[dict]]:
-    members = eligible_households(rpc, 7, VILLAGE, start=start)
-    group_id = rpc.registry.form_group(group(name, VILLAGE, members))
+def funded_ready_group(rpc, start: int, name: str = "KUBE Mawar", village: str = VILLAGE) -> tuple[str, list[dict]]:
+    members = eligible_households(rpc, 7, village, start=start)
+    group_id = rpc.registry.form_group(group(name, village, members))
     eventually(lambda: rpc.grants.group(group_id) is not None)
     return group_id, members
 
@@ -83,11 +83,11 @@ def approve(rpc, proposal_id: str, amount: int = 14_000_000, form: str = "cash",
                         "fiscal_year": 2026, "source": "APBN"})
 
 
-def approved_proposal(rpc, start: int) -> tuple[str, list[dict], str]:
+def approved_proposal(rpc, start: int, village: str = VILLAGE) -> tuple[str, list[dict], str]:
     """A 2026 APBN budget, seven eligible households in a KUBE, its proposal carried up the route and approved."""
     rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
                                    "ceiling_rp": 100_000_000})
-    group_id, members = funded_ready_group(rpc, start=start)
+    group_id, members = funded_ready_group(rpc, start=start, village=village)
     proposal_id = draft(rpc, group_id)
     climb(rpc, proposal_id)
     approve(rpc, proposal_id)

@@ -14,18 +14,27 @@ from tests.support.system import ADMIN_URL
 
 
 @contextmanager
-def fresh_application(application: type[ServiceApplication]) -> Iterator[ServiceApplication]:
-    """The application on a database of its own, dropped afterwards."""
+def fresh_database() -> Iterator[str]:
+    """A database of its own (its URL), dropped afterwards."""
     name = "t" + uuid.uuid4().hex[:10]
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
-    app = application(f"postgresql://postgres@127.0.0.1:5432/{name}")
     try:
-        yield app
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
-        app.close()
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@contextmanager
+def fresh_application(application: type[ServiceApplication]) -> Iterator[ServiceApplication]:
+    """The application on a database of its own, dropped afterwards."""
+    with fresh_database() as url:
+        app = application(url)
+        try:
+            yield app
+        finally:
+            app.close()
 
 
 def application_fixture(application: type[ServiceApplication], name: str) -> Callable:

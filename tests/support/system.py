@@ -132,8 +132,11 @@ class System:
 
     # --- services -----------------------------------------------------------------------------------------
 
-    def start(self, service: str) -> ServiceContainer:
-        container = ServiceContainer(SERVICE_CLASSES[service], self.config(service))
+    def start(self, service: str, **backbone: Any) -> ServiceContainer:
+        """Run ``service``; ``backbone`` settings (``relay_batch=10``...) over this system's."""
+        config = self.config(service)
+        config["BACKBONE"] = {**config["BACKBONE"], **backbone}
+        container = ServiceContainer(SERVICE_CLASSES[service], config)
         container.start()
         self.containers.setdefault(service, []).append(container)
         return container

@@ -18,7 +18,17 @@ from berdaya.audit import report_files
 from services.gateway import audit as audit_module
 from services.gateway import routes as routes_module
 from services.gateway.auth import Tokens, User
-from services.gateway.core import PUBLIC, ApiRequest, Gateway, Lookup, National, Route, Unscoped, route
+from services.gateway.core import (
+    PUBLIC,
+    ApiRequest,
+    EachInService,
+    Gateway,
+    Lookup,
+    National,
+    Route,
+    Unscoped,
+    route,
+)
 from services.gateway.routes import ROUTES
 from services.gateway.store import Claim, UnknownUser
 from shared.actor_assertion import ActorSigner, new_actor_key_environment
@@ -86,6 +96,8 @@ EXAMPLES: dict[str, dict] = {
     "payment_failed": {"body": {"reason": "rekening tutup"}}, "payment_cancelled": {"body": {"reason": "batal"}},
     "record_visit": {"body": {"visit_date": TODAY, "business_status": "running", "monthly_revenue_rp": 500_000}},
     "record_refund": {"body": {"amount_rp": 100_000, "reason": "disalahgunakan", "reference": "STS-1"}},
+    "take_batch": {"body": {"payments": [{"proposal_id": UUID, "payment_id": UUID}]}},
+    "reconcile_statement": {"query": {"format": "mt940"}, "raw": b":20:BERDAYA\r\n:25:0206010000123\r\n"},
     "get_curriculum": {},
     "open_cohort": {"body": {"village_code": VILLAGE, "facilitator": "fasilitator.rina"}},
     "list_cohorts": {"query": {"region": OWN}}, "get_cohort": {},
@@ -224,7 +236,7 @@ def expected(route: Route, role: str, covered: bool) -> tuple[int, str | None]:
         return 403, "forbidden"
     if not covered and isinstance(route.scope, Lookup):
         return 404, "not_found"
-    if not covered and not isinstance(route.scope, Unscoped):
+    if not covered and not isinstance(route.scope, Unscoped | EachInService):  # the latter: the service checks
         return 403, "out_of_region"
     return route.status, None
 

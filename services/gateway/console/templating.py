@@ -33,6 +33,7 @@ MENU = (
     ("/proposals", N_("Proposals"), {"operator", "verifier", "province", "ministry", "treasurer", "auditor", "head"}),
     ("/budgets", N_("Budgets"), {"ministry", "province", "treasurer", "auditor", "head"}),
     ("/grants", N_("Disbursements"), {"treasurer", "operator", "auditor"}),
+    ("/grants/statement", N_("Bank statement"), {"treasurer"}),
     ("/cohorts", N_("Family School"), {"facilitator", "operator", "auditor", "head"}),
     ("/dashboard", N_("Dashboard"), None),
     ("/audit", N_("Audit"), {"auditor", "admin"}),

@@ -49,3 +49,10 @@ FORM_WORDS: dict[str, str] = {"cash": N_("cash"), "equipment": N_("equipment"), 
 KIND_WORDS: dict[str, str] = {"perempuan": N_("women's KUBE"), "umum": N_("general KUBE")}
 ROLE_IN_GROUP: dict[str, str] = {"ketua": N_("chair"), "sekretaris": N_("secretary"), "bendahara": N_("treasurer")}
 SEX_WORDS: dict[str, str] = {"L": N_("male"), "P": N_("female")}
+# What reconciling the bank's statement said of a line (services/grants/banking.py).
+VERDICT_WORDS: dict[str, str] = {
+    "confirm": N_("confirmed"), "fail": N_("recorded as failed"), "recorded_before": N_("recorded before"),
+    "amount_differs": N_("amount differs"), "unknown_reference": N_("unknown reference"),
+    "duplicate": N_("duplicate line"), "not_awaiting": N_("payment not waiting for the bank"),
+    "no_bank_reference": N_("no bank reference"), "refused": N_("not recorded: another treasurer decides"),
+}

@@ -15,6 +15,12 @@ from shared.ledger import GENESIS
 from tests.support.memory import aggregates
 
 
+def bank_account(formed: upstream.GroupFormedV1) -> dict | None:
+    """The group's account as the read model keeps it: registry's v2 carries it, v1 did not."""
+    account = getattr(formed, "bank_account", None)
+    return account.model_dump() if account else None
+
+
 class MemoryGrantsFacts:
     def __init__(self, app) -> None:
         self._app = app
@@ -36,7 +42,7 @@ class MemoryGrantsFacts:
                     kube = self._kubes.get(str(data.group_id))
                     self._kubes[str(data.group_id)] = Kube(data.name, data.village_code,
                                                            kube.status if kube else "formed",
-                                                           tuple(m.kk for m in data.members))
+                                                           tuple(m.kk for m in data.members), bank_account(data))
                 case upstream.GroupMemberChangedV1():
                     self._kube_is(data.group_id, kks=tuple(m.kk for m in data.members))
                 case upstream.GroupFundedV1():

@@ -50,6 +50,9 @@ PAGES: tuple[Page, ...] = (
     # grants and money
     page("GET", "/grants", grants.payables),
     page("GET", "/grants/lpj", grants.lpj_due),
+    page("POST", "/grants/batch", grants.batch),
+    page("GET", "/grants/statement", grants.statement),
+    page("POST", "/grants/statement", grants.reconcile),
     page("GET", "/grants/{proposal_id}", grants.grant),
     page("POST", "/grants/{proposal_id}/{action}", grants.act),
     # Family School

@@ -1,5 +1,6 @@
-"""Grants and money: the treasurer's list of grants awaiting payment (each payment step done from the list), a
-grant's page (tranches, payments, the handover of equipment, LPJ, monitoring visits, refunds), and the LPJ due."""
+"""Grants and money: the treasurer's list of grants awaiting payment (each payment step done from the list, and the
+bulk-transfer file of the ticked ones), the bank statement's upload and what it did, a grant's page (tranches,
+payments, the handover of equipment, LPJ, monitoring visits, refunds), and the LPJ due."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from services.gateway.console.forms import Form, compact
 from services.gateway.console.pages.session import safe_next
 from services.gateway.console.refusals import Refusal
-from services.gateway.console.web import BASE, ROUTE, Redirect, View
+from services.gateway.console.web import BASE, ROUTE, Download, Redirect, Refused, View
 from shared.vocabulary import BUSINESS_STATUSES
 
 ITEM_FIELDS = ("item", "quantity", "value_rp")
@@ -22,6 +23,39 @@ def payables(view: View, *, refusal=None, status: int = 200):
     return view.render("grants.html", status=status, grants=view.api("payable_grants"), refusal=refusal,
                        may_pay=view.user.role in ROUTE["disburse_tranche"].roles,
                        may_accept=view.user.role in ROUTE["handover_accepted"].roles)
+
+
+def batch(view: View):
+    """The bulk-transfer file of the instructed payments ticked on the treasurer's list: taking it sends them."""
+    ticked = [value.split(":", 1) for value in view.form.getlist("payment") if value.count(":") == 1]
+    if not ticked:
+        return payables(view, refusal=Refusal(400, view._("Tick the payments to put in the file."), "payment", None),
+                        status=400)
+    try:
+        taken = view.api("take_batch", body={"payments": [{"proposal_id": proposal_id, "payment_id": payment_id}
+                                                          for proposal_id, payment_id in ticked]})
+    except Refused as refused:
+        return payables(view, refusal=refused.refusal, status=refused.refusal.status)
+    return Download(taken["content"].encode("utf-8"), taken["file_name"], "text/csv")
+
+
+def statement(view: View, *, result: dict | None = None, refusal=None, status: int = 200):
+    return view.render("statement.html", status=status, result=result, refusal=refusal,
+                       formats=(("mt940", "MT940"), ("csv", "CSV")))
+
+
+def reconcile(view: View):
+    """The bank's statement, uploaded as the bank sent it: what each line did, and what waits for a decision."""
+    upload = view.request.files.get("statement")
+    form = view.form.get("format")
+    if upload is None or not upload.filename or form not in ("mt940", "csv"):
+        return statement(view, refusal=Refusal(400, view._("Choose the statement's file and its format."),
+                                               "statement", None), status=400)
+    try:
+        result = view.api("reconcile_statement", query={"format": form}, raw=upload.read())
+    except Refused as refused:
+        return statement(view, refusal=refused.refusal, status=refused.refusal.status)
+    return statement(view, result=result)
 
 
 def lpj_due(view: View):
