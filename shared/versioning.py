@@ -8,6 +8,10 @@ calls ``upcast_v1_v2`` on its class: each added field the class declares and the
 from either version, and a reader of the event (the service's public.py) knows an event stored before by a None:
 ``carried`` takes the added fields from the event, and only for an event stored before v2 asks the service's own
 legacy path.
+
+An aggregate whose events gained fields again sets ``class_version = 3`` on its ``Event`` and names them in
+``ADDED_IN_V3``, each with the value an event stored before v3 is read with (what was true of it then: a budget
+stored before budgets had regions is the national one).
 """
 
 from __future__ import annotations
@@ -20,16 +24,26 @@ from eventsourcing.domain import Aggregate
 
 class VersionedEvent(Aggregate.Event):
     class_version = 2
-    ADDED_IN_V2 = ()  # unannotated on purpose: a class attribute, not a field of every event (a dataclass)
+    # Unannotated on purpose: class attributes, not fields of every event (a dataclass).
+    ADDED_IN_V2 = ()
+    ADDED_IN_V3 = {}  # field name → its value in an event stored before v3 (read only)
 
+    # Classmethods, not the library's usual staticmethods: the library calls them on the event's class, which says
+    # which of the added fields this event declares.
     @classmethod
     def upcast_v1_v2(cls, state: dict) -> None:
-        # A classmethod, not the library's usual staticmethod: the library calls it on the event's class, which
-        # says which of the added fields this event declares.
+        cls._read_absent_as(state, dict.fromkeys(cls.ADDED_IN_V2))
+
+    @classmethod
+    def upcast_v2_v3(cls, state: dict) -> None:
+        cls._read_absent_as(state, cls.ADDED_IN_V3)
+
+    @classmethod
+    def _read_absent_as(cls, state: dict, defaults: dict) -> None:
         declared = cls.__dataclass_fields__
-        for name in cls.ADDED_IN_V2:
+        for name, value in defaults.items():
             if name in declared:
-                state.setdefault(name, None)
+                state.setdefault(name, value)
 
 
 def carried(event: object, names: Sequence[str], stored_before_v2: Callable[[Sequence[str]], list]) -> list[Any]:

@@ -29,6 +29,13 @@ GROUP_STATUSES = ("formed", "funded", "active", "graduated", "dissolved")
 
 # --- grants ---
 BUDGET_SOURCES = ("APBN", "APBD-provinsi", "APBD-kabupaten")
+# Whoever pays: the role that sets a source's ceilings and approves the grants it funds (the ministry; the province
+# for its province; the regency's head of office, on the regent's decree, for its regency).
+BUDGET_OWNERS = {"APBN": "ministry", "APBD-provinsi": "province", "APBD-kabupaten": "head"}
+# The status a proposal has reached when its payer decides: a province or regency funds what its district verified,
+# the ministry what the province recommended.
+APPROVED_AFTER = {"APBN": "recommended", "APBD-provinsi": "verified", "APBD-kabupaten": "verified"}
+DECREED_SOURCES = ("APBD-kabupaten",)  # approved on the regent's decree (SK Bupati): its number is recorded
 FORMS = ("cash", "equipment", "mixed")
 PROPOSAL_STATUSES = ("draft", "submitted", "verified", "recommended", "approved", "returned", "rejected", "cancelled")
 BUSINESS_STATUSES = ("running", "struggling", "stopped")  # a monitoring visit's finding

@@ -251,6 +251,9 @@ class Demo:
         rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
                                        "ceiling_rp": 200_000_000})
         self.say("Kemensos set the 2026 APBN ceiling: Rp 200,000,000")
+        rpc.grants.set_budget_ceiling({"actor": HEAD, "fiscal_year": 2026, "source": "APBD-kabupaten",
+                                       "region": "18.01", "ceiling_rp": 50_000_000})
+        self.say("the head of Dinas Sosial Lampung Selatan set the regency's 2026 APBD ceiling: Rp 50,000,000")
         for group_id, _ in formed:
             self._wait_for(lambda group_id=group_id: rpc.grants.group(group_id) is not None)
         story = {}
@@ -262,17 +265,18 @@ class Demo:
             rpc.grants.submit({"actor": OPERATOR, "proposal_id": proposal_id})
         steps = Steps(rpc, self.say)
         steps.reject(story["rejected"][0])
-        for label in ("paid_in_full", "equipment", "returned", "first_tranche"):
+        for label in ("paid_in_full", "equipment", "returned"):
             proposal_id = story[label][0]
             if label == "returned":
                 steps.return_and_resubmit(proposal_id)
             steps.approve(proposal_id, form="equipment" if label == "equipment" else "cash")
+        steps.approve_by_the_regency(story["first_tranche"][0])
         steps.pay_with_a_failure(story["paid_in_full"][0])
         steps.deliver(story["equipment"][0])
         steps.pay_by_bank_files([(story["returned"][0], "demo-returned-t1"),
                                  (story["first_tranche"][0], "demo-first-t1")])
-        for label in ("paid_in_full", "equipment"):
-            steps.lpj(story[label][0])
+        steps.lpj_with_a_balance_returned(story["paid_in_full"][0])
+        steps.lpj(story["equipment"][0])
         for label, share in (("paid_in_full", 1.0), ("equipment", 0.5)):
             proposal_id, group_id, niks = story[label]
             steps.family_school(group_id, niks, share)
@@ -355,6 +359,7 @@ OPERATOR_2 = {"user": "op2.lamsel", "role": "operator", "region": "18.01"}
 VERIFIER = {"user": "kabid.pemberdayaan", "role": "verifier", "region": "18.01"}
 PROVINCE = {"user": "dinsos.lampung", "role": "province", "region": "18"}
 MINISTRY = {"user": "kemensos.dirjen", "role": "ministry", "region": ""}
+HEAD = {"user": "kadis.lamsel", "role": "head", "region": "18.01"}  # the regency's budget: its head of office
 TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
 TREASURER_2 = {"user": "bendahara2.lamsel", "role": "treasurer", "region": "18.01"}  # confirms TREASURER's transfers
 FACILITATOR = {"user": "fasilitator.demo", "role": "facilitator", "region": "18.01"}
@@ -371,9 +376,9 @@ def demo_users() -> list[list[str]]:
 
 # Who logs in to the console on the demo's data: the demo's own actors, and one person for each other role.
 CONSOLE_USERS = tuple((actor["user"], actor["role"], actor["region"])
-                      for actor in (OPERATOR, OPERATOR_2, VERIFIER, PROVINCE, MINISTRY, TREASURER, TREASURER_2)) + (
-    ("pendamping.lamsel", "facilitator", "18.01"), ("inspektorat", "auditor", ""), ("admin.berdaya", "admin", ""),
-    ("kadis.lamsel", "head", "18.01"))
+                      for actor in (OPERATOR, OPERATOR_2, VERIFIER, PROVINCE, MINISTRY, TREASURER, TREASURER_2,
+                                    HEAD)) + (
+    ("pendamping.lamsel", "facilitator", "18.01"), ("inspektorat", "auditor", ""), ("admin.berdaya", "admin", ""))
 BUSINESS_PLAN = "Usaha olahan makanan: keripik pisang dan kemplang, dipasarkan ke warung dan pasar Kalianda"
 BUDGET_LINES = [
     {"item": "Peralatan dapur (wajan, kompor, spinner)", "quantity": 2, "unit": "paket", "unit_price_rp": 4_500_000},
@@ -410,6 +415,15 @@ class Steps:
         self.rpc.grants.approve({"actor": MINISTRY, "proposal_id": proposal_id, "amount_rp": 15_000_000,
                                  "form": form, "fiscal_year": 2026, "source": "APBN"})
         self.say(f"Kemensos approved Rp 15,000,000 ({form}): tranches Rp 10,500,000 + Rp 4,500,000")
+
+    def approve_by_the_regency(self, proposal_id: str) -> None:
+        """A district-funded grant: the regency pays, so its head of office approves what the district verified,
+        on the regent's decree — no province or ministry step."""
+        self.rpc.grants.verify({"actor": VERIFIER, "proposal_id": proposal_id})
+        self.rpc.grants.approve({"actor": HEAD, "proposal_id": proposal_id, "amount_rp": 15_000_000, "form": "cash",
+                                 "fiscal_year": 2026, "source": "APBD-kabupaten",
+                                 "decree_number": "400.9/123/IV.02/2026"})
+        self.say("the regency approved Rp 15,000,000 from its APBD on the regent's decree 400.9/123/IV.02/2026")
 
     def pay(self, proposal_id: str, tranche: int, key: str, fail_first: bool = False) -> None:
         payment = self.rpc.grants.instruct({"actor": TREASURER, "proposal_id": proposal_id, "tranche": tranche,
@@ -465,6 +479,19 @@ class Steps:
              "receipt_date": jakarta_today().isoformat()}]})
         self.rpc.grants.review_lpj({"actor": OPERATOR_2, "proposal_id": proposal_id, "tranche": 1, "accept": True})
         self.say("the LPJ of tranche 1 was submitted and accepted (by another operator)")
+
+    def lpj_with_a_balance_returned(self, proposal_id: str, unspent: int = 250_000) -> None:
+        """The group spent less than tranche 1: it returns the balance (a refund) and the LPJ names the refund."""
+        amount = self.rpc.grants.grant(proposal_id)["tranches"][0]["amount_rp"]
+        self.rpc.grants.submit_lpj({"actor": OPERATOR, "proposal_id": proposal_id, "tranche": 1, "lines": [
+            {"description": "Belanja tahap 1", "receipt_number": "NOTA-011", "amount_rp": amount - unspent,
+             "receipt_date": jakarta_today().isoformat()}]})
+        self.rpc.grants.record_refund({"actor": TREASURER, "proposal_id": proposal_id, "amount_rp": unspent,
+                                       "reason": "sisa dana tahap 1 dikembalikan", "reference": "STS-DEMO-001"})
+        self.rpc.grants.review_lpj({"actor": OPERATOR_2, "proposal_id": proposal_id, "tranche": 1, "accept": True,
+                                    "refund_reference": "STS-DEMO-001"})
+        self.say(f"the LPJ of tranche 1 accounts for Rp {amount - unspent:,}: the Rp {unspent:,} left was returned "
+                 "(refund STS-DEMO-001) and the LPJ accepted")
 
     def family_school(self, group_id: str, niks: list[str], share: float) -> None:
         """Six monthly sessions; ``share`` of the representatives attend five of them (training knows them by the

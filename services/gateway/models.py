@@ -421,6 +421,8 @@ class Approve(Body):
     form: GrantForm
     fiscal_year: FiscalYear
     source: BudgetSource
+    decree_number: Annotated[str, Field(max_length=100, description="the regent's decree (SK Bupati) approving "
+                                                                    "an APBD-kabupaten grant")] = ""
 
 
 class ProposalQuery(Paging):
@@ -462,6 +464,8 @@ class ProposalCreated(BaseModel):
 
 class BudgetCeiling(Body):
     ceiling_rp: Rupiah
+    region: Annotated[UserRegion, Field(description="'' national (APBN), a province '18' (an APBN allotment or "
+                                                    "APBD-provinsi), a regency '18.01' (APBD-kabupaten)")] = ""
 
 
 class BudgetQuery(Params):
@@ -472,6 +476,7 @@ class Budget(Open):
     budget_id: str
     fiscal_year: int
     source: str
+    region: str
     ceiling_rp: int
     committed_rp: int
     available_rp: int
@@ -482,6 +487,16 @@ class TrancheOut(Open):
     amount_rp: int
     status: str
     lpj: str | None
+    lpj_spent_rp: int | None = Field(description="the latest LPJ's receipts, summed")
+    lpj_balance_rp: int | None = Field(description="the tranche less the receipts: unspent (negative: receipts "
+                                                   "above the tranche)")
+    lpj_refund_reference: str | None
+    lpj_explanation: str | None
+
+
+class RefundOut(Open):
+    reference: str
+    amount_rp: int
 
 
 class Grant(Open):
@@ -494,6 +509,7 @@ class Grant(Open):
     disbursed_rp: int
     family_school_gate_open: bool
     tranches: list[TrancheOut]
+    refunds: list[RefundOut]
     payments: list[dict[str, Any]]
     history: list[HistoryEntry]
 
@@ -614,6 +630,10 @@ class SubmitLpj(Body):
 class ReviewLpj(Body):
     accept: StrictBool
     reason: Annotated[str, Field(max_length=2000)] = ""
+    # Accepting an LPJ whose receipts leave part of the tranche unspent: the balance returned (its refund's
+    # reference) or explained.
+    refund_reference: Annotated[str, Field(max_length=100)] = ""
+    explanation: Annotated[str, Field(max_length=2000)] = ""
 
 
 class RecordVisit(Body):

@@ -45,7 +45,7 @@ from shared.contracts import CATALOG
 from shared.contracts.catalog import data_schema
 from shared.errors import NotFound
 from shared.masking import NAME_VIEW_ROLES
-from shared.vocabulary import ROLES
+from shared.vocabulary import BUDGET_OWNERS, ROLES
 
 API = "/api/v1"
 SCHEMA_MEDIA_TYPE = "application/schema+json"
@@ -53,6 +53,7 @@ EVERYONE = frozenset(ROLES)  # reads: every role (the auditor reads everything; 
 OPERATOR = frozenset({"operator"})
 REVIEWERS = frozenset({"verifier", "province", "ministry"})  # the domain checks which level, by the status
 TREASURER = frozenset({"treasurer"})
+BUDGET_OWNER_ROLES = frozenset(BUDGET_OWNERS.values())  # whoever pays: the domain checks which, by the source
 FACILITATOR = frozenset({"facilitator"})
 # The audit is the independent check of what every role did, the ministry's approvals included, and replays every
 # log: the auditor runs it, the admin may (operations); the ministry follows the programme through the reads.
@@ -350,7 +351,8 @@ def list_proposals(c: Call) -> dict:
 def set_ceiling(c: Call) -> dict:
     c.rpc("grants", "set_budget_ceiling", c.payload(actor=c.actor(), fiscal_year=c.path.fiscal_year,
                                                     source=c.path.source))
-    return next(b for b in c.rpc("grants", "budgets", c.path.fiscal_year) if b["source"] == c.path.source)
+    return next(b for b in c.rpc("grants", "budgets", c.path.fiscal_year)
+                if (b["source"], b["region"]) == (c.path.source, c.body.region))
 
 
 def list_budgets(c: Call) -> list:
@@ -523,9 +525,10 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/groups/{group_id}/dissolve", "dissolve_group", "Dissolve a group", roles=OPERATOR, scope=GROUP,
       run=group_then("dissolve_group"), body=m.Dissolve, response=m.Group, tag="groups"),
     # budgets
-    r("PUT", "/budgets/{fiscal_year}/{source}", "set_budget_ceiling", "Set a budget ceiling (pagu)",
-      roles={"ministry"}, scope=National(), run=set_ceiling, body=m.BudgetCeiling, response=m.Budget,
-      tag="budgets"),
+    r("PUT", "/budgets/{fiscal_year}/{source}", "set_budget_ceiling", "Set a budget ceiling (pagu) of a region: "
+      "whoever pays (APBN the ministry, APBD-provinsi the province, APBD-kabupaten the regency's head of office)",
+      roles=BUDGET_OWNER_ROLES, scope=BodyRegion("region"), run=set_ceiling, body=m.BudgetCeiling,
+      response=m.Budget, tag="budgets"),
     r("GET", "/budgets", "list_budgets", "List budgets", roles=EVERYONE, scope=Unscoped(), run=list_budgets,
       query=m.BudgetQuery, response=list[m.Budget], tag="budgets"),
     # proposals
@@ -545,8 +548,10 @@ ROUTES: tuple[Route, ...] = (
       scope=PROPOSAL, run=proposal_then("verify"), response=m.Proposal, tag="proposals"),
     r("POST", "/proposals/{proposal_id}/recommend", "recommend_proposal", "Recommend (province)",
       roles={"province"}, scope=PROPOSAL, run=proposal_then("recommend"), response=m.Proposal, tag="proposals"),
-    r("POST", "/proposals/{proposal_id}/approve", "approve_proposal", "Approve (ministry)", roles={"ministry"},
-      scope=PROPOSAL, run=proposal_then("approve"), body=m.Approve, response=m.Proposal, tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/approve", "approve_proposal", "Approve from a budget, by whoever pays it "
+      "(APBN: the ministry; APBD-provinsi: the province; APBD-kabupaten: the regency's head, on the regent's "
+      "decree)", roles=BUDGET_OWNER_ROLES, scope=PROPOSAL, run=proposal_then("approve"), body=m.Approve,
+      response=m.Proposal, tag="proposals"),
     r("POST", "/proposals/{proposal_id}/return", "return_proposal", "Return for revision", roles=REVIEWERS,
       scope=PROPOSAL, run=proposal_then("return_for_revision"), body=m.Reasoned, response=m.Proposal,
       tag="proposals"),
@@ -555,9 +560,9 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/proposals/{proposal_id}/resubmit", "resubmit_proposal", "Resubmit a returned proposal",
       roles=OPERATOR, scope=PROPOSAL, run=proposal_then("resubmit"), body=m.Resubmit, response=m.Proposal,
       tag="proposals"),
-    r("POST", "/proposals/{proposal_id}/cancel", "cancel_proposal", "Cancel an approved grant before payment",
-      roles={"ministry"}, scope=PROPOSAL, run=proposal_then("cancel"), body=m.Reasoned, response=m.Proposal,
-      tag="proposals"),
+    r("POST", "/proposals/{proposal_id}/cancel", "cancel_proposal", "Cancel an approved grant before payment "
+      "(whoever pays it)", roles=BUDGET_OWNER_ROLES, scope=PROPOSAL, run=proposal_then("cancel"), body=m.Reasoned,
+      response=m.Proposal, tag="proposals"),
     # grants and money
     r("GET", "/grants/payable", "payable_grants", "Grants with a tranche to pay, being paid, or waiting (and "
       "for what): the treasurer's list", roles=EVERYONE, scope=QueryRegion(),
@@ -587,7 +592,8 @@ ROUTES: tuple[Route, ...] = (
       response=m.Grant, tag="grants"),
     r("POST", "/grants/{proposal_id}/tranches/{n}/lpj", "submit_lpj", "Submit a tranche's LPJ", roles=OPERATOR,
       scope=GRANT, run=grant_then("submit_lpj", tranche=True), body=m.SubmitLpj, response=m.Grant, tag="grants"),
-    r("POST", "/grants/{proposal_id}/tranches/{n}/lpj/review", "review_lpj", "Accept or return an LPJ",
+    r("POST", "/grants/{proposal_id}/tranches/{n}/lpj/review", "review_lpj", "Accept (reconciled with the "
+      "tranche: never above it, a balance returned or explained) or return an LPJ",
       roles=OPERATOR, scope=GRANT, run=grant_then("review_lpj", tranche=True), body=m.ReviewLpj,
       response=m.Grant, tag="grants"),
     r("POST", "/grants/{proposal_id}/payments/{payment_id}/sent", "payment_sent", "Mark a payment sent to the bank",
@@ -604,7 +610,8 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/grants/{proposal_id}/visits", "record_visit", "Record a monitoring visit",
       roles={"facilitator", "operator"}, scope=GRANT, run=grant_then("record_visit"), body=m.RecordVisit,
       response=m.Grant, tag="grants"),
-    r("POST", "/grants/{proposal_id}/refunds", "record_refund", "Record a refund of misused funds",
+    r("POST", "/grants/{proposal_id}/refunds", "record_refund", "Record a refund: misused funds, or a tranche's "
+      "unspent balance",
       roles=TREASURER, scope=GRANT, run=grant_then("record_refund"), body=m.RecordRefund, response=m.Grant,
       tag="grants"),
     # Family School

@@ -20,6 +20,7 @@ from services.grants import commands as cmd
 from services.grants.banking import LineVerdict
 from services.grants.documents import GrantsDocuments
 from services.grants.domain import (
+    BUDGET_REGIONS,
     Budget,
     BudgetLine,
     Grant,
@@ -29,6 +30,7 @@ from services.grants.domain import (
     Proposal,
     SpendingLine,
     Tranche,
+    region_at,
 )
 from services.grants.facts import Kube, SqlGrantsFacts
 from services.grants.public import PUBLIC_EVENTS
@@ -94,14 +96,14 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
 
     def set_budget_ceiling(self, command: cmd.SetBudgetCeiling) -> str:
         actor = command.actor
-        budget_id = Budget.create_id(command.fiscal_year, command.source)
+        budget_id = Budget.create_id(command.fiscal_year, command.source, command.region)
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             try:
                 budget = self.repository.get(budget_id)
                 budget.set_ceiling(command.ceiling_rp, actor)
             except AggregateNotFoundError:
-                budget = Budget.open(command.fiscal_year, command.source, command.ceiling_rp, actor)
+                budget = Budget.open(command.fiscal_year, command.source, command.ceiling_rp, actor, command.region)
             writes.add(UPSERT_BUDGET, budget_row(budget))
             return [budget]
 
@@ -193,8 +195,8 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
 
         def attempt(writes: ReadModelWrites) -> list[Aggregate]:
             proposal = self._proposal(command.proposal_id)
-            budget = self._get(Budget.create_id(command.fiscal_year, command.source), Budget, "budget")
-            proposal.approve(actor, command.amount_rp, command.form, budget, self.rules)
+            budget = self._paying_budget(command.fiscal_year, command.source, proposal.village_code)
+            proposal.approve(actor, command.amount_rp, command.form, budget, self.rules, command.decree_number)
             grant = Grant.open(proposal, self.rules)
             writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
             writes.add(UPSERT_BUDGET, budget_row(budget))
@@ -203,6 +205,18 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
 
         self.record_retrying(attempt)
 
+    def _paying_budget(self, fiscal_year: int, source: str, village_code: str) -> Budget:
+        """The budget of ``source`` that funds a group of ``village_code``: its province's or regency's — for APBN
+        the allotment to its province if the ministry made one, else the national ceiling."""
+        for level in reversed(BUDGET_REGIONS[source]):  # the narrowest region first
+            try:
+                return self._get(Budget.create_id(fiscal_year, source, region_at(level, village_code)), Budget,
+                                 "budget")
+            except NotFound:
+                continue
+        raise NotFound(f"no {fiscal_year} {source} budget funds a group of {village_code}: its owner sets a ceiling "
+                       "first", field="source", rule="budget.none")
+
     def cancel(self, command: cmd.ReasonedAction) -> None:
         actor = command.actor
 
@@ -210,7 +224,8 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
             proposal = self._proposal(command.proposal_id)
             grant = self._grant(command.proposal_id)
             approval = proposal.approval or {}
-            budget = self._get(Budget.create_id(approval["fiscal_year"], approval["source"]), Budget, "budget")
+            budget = self._get(Budget.create_id(approval["fiscal_year"], approval["source"], approval["region"]),
+                               Budget, "budget")
             proposal.cancel(actor, command.reason, budget)
             grant.cancel(command.reason, actor.user)
             writes.add(UPSERT_PROPOSAL, proposal_row(proposal))
@@ -283,7 +298,8 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
 
     def review_lpj(self, command: cmd.ReviewLpj) -> None:
         self._grant_step(command, lambda g: g.review_lpj(command.tranche, command.accept, command.actor,
-                                                         command.reason))
+                                                         command.reason, command.refund_reference,
+                                                         command.explanation))
 
     def record_visit(self, command: cmd.RecordVisit) -> None:
         self._grant_step(command, lambda g: g.record_visit(command.visit_date, command.business_status,

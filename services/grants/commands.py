@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, StrictInt
 
 from shared.actor_assertion import SignedActor
-from shared.edge import Command, PositiveRupiah, Rupiah, Text, Uuid
+from shared.edge import Command, PositiveRupiah, Rupiah, Text, UserRegion, Uuid
 from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
 
 
@@ -25,6 +25,7 @@ class GroupGrants(Acting):
 class SetBudgetCeiling(Acting):
     fiscal_year: int = Field(ge=2000, le=2100)
     source: Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
+    region: UserRegion = ""  # '' national, '18' a province, '18.01' a regency
     ceiling_rp: Rupiah
 
 
@@ -61,6 +62,7 @@ class Approve(ProposalAction):
     form: Literal[FORMS]  # type: ignore[valid-type]
     fiscal_year: int = Field(ge=2000, le=2100)
     source: Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
+    decree_number: str = Field(default="", max_length=100)  # the regent's decree (SK Bupati) of an APBD-kabupaten grant
 
 
 class Instruct(Acting):
@@ -115,6 +117,9 @@ class ReviewLpj(Acting):
     tranche: int = Field(ge=1, le=10)
     accept: bool
     reason: str = Field(default="", max_length=2000)
+    # an unspent balance: returned (the reference of its refund) or explained
+    refund_reference: str = Field(default="", max_length=100)
+    explanation: str = Field(default="", max_length=2000)
 
 
 class RecordVisit(Acting):

@@ -3,12 +3,16 @@
 Every amount is an integer number of rupiah. The invariants that protect the money live here:
 - a proposal climbs operator → district (verify) → province (recommend) → ministry (approve), each level may
   return it for revision or reject it, and nobody acts on two consecutive steps (maker–checker);
+- whoever pays approves: a budget is a ceiling per fiscal year, source and region, set by its owner (APBN: the
+  ministry, nationally or allotted to a province; APBD-provinsi: the province; APBD-kabupaten: the regency's head
+  of office, approving on the regent's decree) — a province or regency approves a proposal its district verified;
 - approval is ≤ requested and ≤ Rp 2,000,000 × member households, and commits budget that never exceeds its
   ceiling; cancellation releases it;
 - a tranche is paid at most once, the total disbursed never exceeds the approved amount, and tranche 2 needs an
   accepted LPJ for tranche 1 and the Family School gate;
 - segregation of duties: the treasurer who instructed a transfer does not confirm it, and whoever recorded an
-  equipment delivery does not accept its handover (the tranche is paid when another person does).
+  equipment delivery does not accept its handover (the tranche is paid when another person does);
+- an LPJ is accepted only when its receipts are no more than the tranche, and a balance is returned or explained.
 
 Longer than the house's ~400 lines on purpose: the four aggregates share the money's rules (actor checks,
 maker–checker, tranche order), and one file keeps every invariant an auditor must read in one place.
@@ -17,6 +21,8 @@ Events carry what their public event needs (class_version 2): every proposal eve
 grant event its proposal, group and village, a confirmation its tranche and amount, an approval the tranches its
 grant gets, a new ceiling its year and source. So services/grants/public.py maps an event without replaying its
 aggregate. Events stored before (class_version 1) are read with those fields None: see ``shared.versioning``.
+Version 3: a budget's events carry its region, an approval its budget's region and decree, an LPJ's acceptance its
+reconciliation; events stored before are read as national, decree-less and unreconciled.
 """
 
 from __future__ import annotations
@@ -27,12 +33,19 @@ from datetime import date, datetime
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.actor import Actor, check_region, check_role
+from shared.actor import Actor, check_region, check_role, covers
 from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from shared.ids import WIB
 from shared.keys import stable_id
 from shared.versioning import VersionedEvent
-from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
+from shared.vocabulary import (
+    APPROVED_AFTER,
+    BUDGET_OWNERS,
+    BUDGET_SOURCES,
+    BUSINESS_STATUSES,
+    DECREED_SOURCES,
+    FORMS,
+)
 
 PAID = ("confirmed", "delivered")  # a payment's states in which its tranche is paid
 HANDOVER_ROLES = ("operator", "treasurer")  # who records an equipment delivery, and who (another person) accepts it
@@ -110,31 +123,58 @@ def check_lines(lines: list[BudgetLine]) -> int:
 
 # --- budget -------------------------------------------------------------------------------------------------
 
+# The region a source's ceiling is set for: APBN nationally or allotted to a province ('18'), an APBD for the
+# province or regency ('18.01') that pays it.
+BUDGET_REGIONS = {"APBN": ("national", "province"), "APBD-provinsi": ("province",),
+                  "APBD-kabupaten": ("regency",)}
+
+
+def region_level(code: str) -> str | None:
+    parts = code.split(".") if code else []
+    if not all(len(part) == 2 and part.isdigit() for part in parts):
+        return None
+    return {0: "national", 1: "province", 2: "regency"}.get(len(parts))
+
+
+def region_at(level: str, village_code: str) -> str:
+    """The code of the region at ``level`` (national, province, regency) that ``village_code`` lies in."""
+    return ".".join(village_code.split(".")[: {"national": 0, "province": 1, "regency": 2}[level]])
+
+
 class Budget(Aggregate):
-    """The ceiling (pagu) of one fiscal year and source, and what approvals have committed of it."""
+    """The ceiling (pagu) of one fiscal year, source and region, and what approvals have committed of it. Whoever
+    pays sets it (``BUDGET_OWNERS``) for their own region and approves the grants it funds."""
 
     class Event(VersionedEvent):
+        class_version = 3
         ADDED_IN_V2 = ("fiscal_year", "source")
+        ADDED_IN_V3 = {"region": ""}  # a budget from before regions was the ministry's national one
 
     @staticmethod
-    def create_id(fiscal_year: int, source: str) -> uuid.UUID:
-        return stable_id("budget", fiscal_year, source)
+    def create_id(fiscal_year: int, source: str, region: str = "") -> uuid.UUID:
+        # A national budget keeps the id it had before budgets had regions.
+        return stable_id("budget", fiscal_year, source, *([region] if region else []))
 
     @classmethod
-    def open(cls, fiscal_year: int, source: str, ceiling_rp: int, actor: Actor) -> Budget:
-        check_role(actor, ("ministry",), "set a budget ceiling")
+    def open(cls, fiscal_year: int, source: str, ceiling_rp: int, actor: Actor, region: str = "") -> Budget:
         if source not in BUDGET_SOURCES:
             raise ValidationFailed("source", "budget.source", f"budget source must be one of {BUDGET_SOURCES}: "
                                                               f"{source!r}")
+        if region_level(region) not in BUDGET_REGIONS[source]:
+            raise ValidationFailed("region", "budget.region", f"an {source} ceiling is set for a "
+                                                              f"{' or '.join(BUDGET_REGIONS[source])}, not "
+                                                              f"{region or 'the whole country'!r}")
+        check_owner(actor, source, region, "set its ceiling")
         if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int) or not 2000 <= fiscal_year <= 2100:
             raise ValidationFailed("fiscal_year", "budget.fiscal_year", f"fiscal year {fiscal_year!r} is not valid")
         check_rupiah("ceiling_rp", ceiling_rp)
-        return cls(fiscal_year=fiscal_year, source=source, ceiling_rp=ceiling_rp, set_by=actor.user)
+        return cls(fiscal_year=fiscal_year, source=source, region=region, ceiling_rp=ceiling_rp, set_by=actor.user)
 
     @event("Opened")
-    def __init__(self, fiscal_year: int, source: str, ceiling_rp: int, set_by: str) -> None:
+    def __init__(self, fiscal_year: int, source: str, ceiling_rp: int, set_by: str, region: str) -> None:
         self.fiscal_year = fiscal_year
         self.source = source
+        self.region = region
         self.ceiling_rp = ceiling_rp
         self.committed_rp = 0
 
@@ -142,24 +182,33 @@ class Budget(Aggregate):
     def available_rp(self) -> int:
         return self.ceiling_rp - self.committed_rp
 
+    @property
+    def label(self) -> str:
+        return f"{self.fiscal_year} {self.source} {self.region or 'national'}"
+
+    def check_owner(self, actor: Actor, action: str) -> None:
+        check_owner(actor, self.source, self.region, action)
+
     def set_ceiling(self, ceiling_rp: int, actor: Actor) -> None:
-        check_role(actor, ("ministry",), "set a budget ceiling")
+        self.check_owner(actor, "set its ceiling")
         check_rupiah("ceiling_rp", ceiling_rp)
         if ceiling_rp < self.committed_rp:
             raise RuleViolated("budget.ceiling_below_committed",
                                f"Rp {self.committed_rp:,} is committed: the ceiling cannot be Rp {ceiling_rp:,}")
-        self._ceiling_set(ceiling_rp=ceiling_rp, set_by=actor.user, fiscal_year=self.fiscal_year, source=self.source)
+        self._ceiling_set(ceiling_rp=ceiling_rp, set_by=actor.user, fiscal_year=self.fiscal_year, source=self.source,
+                          region=self.region)
 
     @event("CeilingSet")
-    def _ceiling_set(self, ceiling_rp: int, set_by: str, fiscal_year: int | None, source: str | None) -> None:
+    def _ceiling_set(self, ceiling_rp: int, set_by: str, fiscal_year: int | None, source: str | None,
+                     region: str) -> None:
         self.ceiling_rp = ceiling_rp
 
     def commit(self, proposal_id: uuid.UUID, amount_rp: int) -> None:
         check_rupiah("amount_rp", amount_rp, positive=True)
         if amount_rp > self.available_rp:
-            raise RuleViolated("budget.ceiling", f"Rp {amount_rp:,} exceeds what is left of the {self.fiscal_year} "
-                                                 f"{self.source} ceiling (Rp {self.available_rp:,} of "
-                                                 f"Rp {self.ceiling_rp:,})", available_rp=self.available_rp)
+            raise RuleViolated("budget.ceiling", f"Rp {amount_rp:,} exceeds what is left of the {self.label} "
+                                                 f"ceiling (Rp {self.available_rp:,} of Rp {self.ceiling_rp:,})",
+                               available_rp=self.available_rp)
         self._committed(proposal_id=proposal_id, amount_rp=amount_rp)
 
     @event("Committed")
@@ -178,6 +227,17 @@ class Budget(Aggregate):
         self.committed_rp -= amount_rp
 
 
+def check_owner(actor: Actor, source: str, region: str, action: str) -> None:
+    """Only whoever pays acts on a budget: the ministry (national) on APBN, a province or regency on its own."""
+    owner = BUDGET_OWNERS[source]
+    check_role(actor, (owner,), f"act on an {source} budget ({action})")
+    own_region = "" if source == "APBN" else region  # the ministry allots APBN to provinces, nationally
+    if actor.region != own_region:
+        raise NotYours("budget.owner", f"{actor.user} acts for {actor.region or 'the whole country'}, not for "
+                                       f"{own_region or 'the whole country'}, whose {source} budget it is: may not "
+                                       f"{action}", user=actor.user, region=region)
+
+
 # --- proposal -----------------------------------------------------------------------------------------------
 
 # status → (action, role allowed, status after)
@@ -193,7 +253,10 @@ class Proposal(Aggregate):
     """A group's proposal (usulan) for a productive business, on its way to approval."""
 
     class Event(VersionedEvent):
+        class_version = 3
         ADDED_IN_V2 = ("group_id", "village_code", "tranches", "member_households")
+        # an approval from before budgets had regions: of the national budget, on no decree
+        ADDED_IN_V3 = {"budget_region": "", "decree_number": None}
 
     @classmethod
     def draft(
@@ -302,12 +365,18 @@ class Proposal(Aggregate):
     def _recommended(self, by: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "recommended", by
 
-    def approve(self, actor: Actor, amount_rp: int, form: str, budget: Budget, rules: GrantRules) -> None:
-        """Approve and commit the budget: both aggregates change, and are recorded, together."""
-        self._review("approve", actor)
+    def approve(self, actor: Actor, amount_rp: int, form: str, budget: Budget, rules: GrantRules,
+                decree_number: str = "") -> None:
+        """Approve and commit the budget: both aggregates change, and are recorded, together. Whoever pays decides:
+        the owner of the budget (``BUDGET_OWNERS``), once the proposal has reached them (``APPROVED_AFTER``)."""
+        self.check_approver(actor, budget)
         check_rupiah("amount_rp", amount_rp, positive=True)
         if form not in FORMS:
             raise ValidationFailed("form", "proposal.form", f"form must be one of {FORMS}: {form!r}")
+        decreed = budget.source in DECREED_SOURCES
+        if decreed and not decree_number.strip():
+            raise ValidationFailed("decree_number", "approval.decree", f"an {budget.source} grant is approved on the "
+                                                                       "regent's decree: give its number")
         if amount_rp > self.requested_rp:
             raise RuleViolated("approval.above_requested", f"Rp {amount_rp:,} is more than the Rp "
                                                            f"{self.requested_rp:,} requested")
@@ -323,14 +392,29 @@ class Proposal(Aggregate):
         # The tranches are the grant's (Grant.open splits the approved amount by the same rules): carried here so
         # that the approval's public event names them without reading the grant.
         self._approved(by=actor.user, amount_rp=amount_rp, form=form, fiscal_year=budget.fiscal_year,
-                       source=budget.source, tranches=split_tranches(amount_rp, rules.tranche_percentages),
-                       **self._where())
+                       source=budget.source, budget_region=budget.region,
+                       decree_number=decree_number.strip() if decreed else None,
+                       tranches=split_tranches(amount_rp, rules.tranche_percentages), **self._where())
+
+    def check_approver(self, actor: Actor, budget: Budget) -> None:
+        budget.check_owner(actor, "approve a grant from it")
+        after = APPROVED_AFTER[budget.source]
+        if self.status != after:
+            raise Conflict(f"cannot approve an {budget.source} grant for a proposal that is {self.status}: its "
+                           f"{BUDGET_OWNERS[budget.source]} decides once it is {after}", rule="proposal.transition",
+                           status=self.status)
+        if not covers(budget.region, self.village_code):
+            raise RuleViolated("budget.region", f"the {budget.label} budget does not fund a group of "
+                                                f"{self.village_code}", region=budget.region)
+        self.check_maker_checker(actor)
 
     @event("Approved")
     def _approved(self, by: str, amount_rp: int, form: str, fiscal_year: int, source: str,
-                  tranches: list[Tranche] | None, group_id: uuid.UUID | None, village_code: str | None) -> None:
+                  tranches: list[Tranche] | None, group_id: uuid.UUID | None, village_code: str | None,
+                  budget_region: str, decree_number: str | None) -> None:
         self.status, self.last_actor = "approved", by
-        self.approval = {"amount_rp": amount_rp, "form": form, "fiscal_year": fiscal_year, "source": source}
+        self.approval = {"amount_rp": amount_rp, "form": form, "fiscal_year": fiscal_year, "source": source,
+                         "region": budget_region, "decree_number": decree_number}
 
     def return_for_revision(self, actor: Actor, reason: str) -> None:
         self._review("return", actor, reason=reason)
@@ -360,9 +444,9 @@ class Proposal(Aggregate):
         self.flags = [*self.flags, reason]
 
     def cancel(self, actor: Actor, reason: str, budget: Budget) -> None:
-        """Cancel an approved grant before any money left: its budget is released."""
+        """Cancel an approved grant before any money left (whoever pays it decides): its budget is released."""
         self.check_status("approved", action="cancel")
-        check_role(actor, ("ministry",), "cancel an approved grant")
+        budget.check_owner(actor, "cancel a grant it funds")
         self.check_maker_checker(actor)
         if not reason.strip():
             raise ValidationFailed("reason", "proposal.reason", "a cancellation needs a reason")
@@ -375,7 +459,7 @@ class Proposal(Aggregate):
 
     def _review(self, action: str, actor: Actor, reason: str | None = None) -> None:
         self.check_status(*REVIEWERS, action=action)
-        if action in ("verify", "recommend", "approve") and ROUTE[self.status][0] != action:
+        if action in ("verify", "recommend") and ROUTE[self.status][0] != action:
             raise Conflict(f"cannot {action} a proposal that is {self.status}: it needs to be "
                            f"{ROUTE[self.status][0]}d first", rule="proposal.transition", status=self.status)
         check_role(actor, (REVIEWERS[self.status],), f"{action} a {self.status} proposal")
@@ -430,7 +514,10 @@ class Grant(Aggregate):
     """An approved proposal's money: its tranches and every payment, delivery, LPJ, visit and refund."""
 
     class Event(VersionedEvent):
+        class_version = 3
         ADDED_IN_V2 = ("proposal_id", "group_id", "village_code", "tranche", "amount_rp")
+        # an LPJ accepted before LPJs were reconciled: its sums and how a balance was settled were not recorded
+        ADDED_IN_V3 = dict.fromkeys(("spent_rp", "tranche_rp", "refund_reference", "explanation"))
 
     @staticmethod
     def create_id(proposal_id: uuid.UUID) -> uuid.UUID:
@@ -456,6 +543,7 @@ class Grant(Aggregate):
         self.payments: dict[str, dict] = {}  # payment id → state
         self.lpj: dict[int, dict] = {}  # tranche number → latest LPJ
         self.refunded_rp = 0
+        self.refunds: dict[str, int] = {}  # refund reference → rupiah returned under it
         self.visits = 0
         self.cancelled = False
 
@@ -697,7 +785,8 @@ class Grant(Aggregate):
                        proposal_id: uuid.UUID | None, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.lpj = {**self.lpj, tranche: {"status": "submitted", "total_rp": total_rp, "by": by}}
 
-    def review_lpj(self, number: int, accept: bool, actor: Actor, reason: str = "") -> None:
+    def review_lpj(self, number: int, accept: bool, actor: Actor, reason: str = "", refund_reference: str = "",
+                   explanation: str = "") -> None:
         check_role(actor, ("operator",), "review an LPJ")
         check_region(actor, self.village_code, "review an LPJ")
         current = self.lpj.get(number)
@@ -708,14 +797,46 @@ class Grant(Aggregate):
         if not accept and not reason.strip():
             raise ValidationFailed("reason", "lpj.reason", "returning an LPJ needs a reason")
         if accept:
-            self._lpj_accepted(tranche=number, by=actor.user, **self._where())
+            spent, tranche_rp = current["total_rp"], self.tranche(number).amount_rp
+            self.check_reconciled(number, spent, tranche_rp, refund_reference.strip(), explanation.strip())
+            self._lpj_accepted(tranche=number, by=actor.user, spent_rp=spent, tranche_rp=tranche_rp,
+                               refund_reference=refund_reference.strip() or None,
+                               explanation=explanation.strip() or None, **self._where())
         else:
             self._lpj_returned(tranche=number, reason=reason, by=actor.user, **self._where())
 
+    def check_reconciled(self, number: int, spent_rp: int, tranche_rp: int, refund_reference: str,
+                         explanation: str) -> None:
+        """An LPJ is accepted when its receipts account for the tranche: never more than it (the group cannot have
+        spent the programme's money it never got), and a balance left unspent either returned — a refund recorded
+        against the grant (``record_refund``), named by its reference — or explained."""
+        if spent_rp > tranche_rp:
+            raise RuleViolated("lpj.above_tranche", f"the receipts total Rp {spent_rp:,}, Rp {spent_rp - tranche_rp:,} "
+                                                    f"more than tranche {number}'s Rp {tranche_rp:,}: return the LPJ "
+                                                    "for correction", spent_rp=spent_rp, tranche_rp=tranche_rp,
+                               difference_rp=spent_rp - tranche_rp)
+        balance = tranche_rp - spent_rp
+        returned = 0
+        if refund_reference:
+            if refund_reference not in self.refunds:
+                raise RuleViolated("lpj.refund_unknown", f"no refund {refund_reference} is recorded against this "
+                                                         "grant: the treasurer records it first",
+                                   field="refund_reference")
+            if refund_reference in {lpj.get("refund_reference") for lpj in self.lpj.values()}:
+                raise Conflict(f"refund {refund_reference} already settled another LPJ", rule="lpj.refund_used",
+                               field="refund_reference")
+            returned = self.refunds[refund_reference]
+        if balance > returned and not explanation:
+            raise RuleViolated("lpj.balance_unsettled", f"Rp {balance - returned:,} of tranche {number} is not "
+                                                        "accounted for: record its refund or explain it",
+                               balance_rp=balance - returned, spent_rp=spent_rp, tranche_rp=tranche_rp)
+
     @event("LpjAccepted")
     def _lpj_accepted(self, tranche: int, by: str, proposal_id: uuid.UUID | None, group_id: uuid.UUID | None,
-                      village_code: str | None) -> None:
-        self.lpj = {**self.lpj, tranche: {**self.lpj[tranche], "status": "accepted"}}
+                      village_code: str | None, spent_rp: int | None, tranche_rp: int | None,
+                      refund_reference: str | None, explanation: str | None) -> None:
+        self.lpj = {**self.lpj, tranche: {**self.lpj[tranche], "status": "accepted",
+                                          "refund_reference": refund_reference, "explanation": explanation}}
 
     @event("LpjReturned")
     def _lpj_returned(self, tranche: int, reason: str, by: str, proposal_id: uuid.UUID | None,
@@ -754,7 +875,8 @@ class Grant(Aggregate):
         self.cancelled = True
 
     def record_refund(self, amount_rp: int, reason: str, reference: str, actor: Actor) -> None:
-        """Misused funds reclaimed from the group: never more than was disbursed."""
+        """Money returned by the group — misused funds reclaimed, or a tranche's unspent balance (its LPJ names
+        the refund's reference): never more than was disbursed."""
         check_role(actor, ("treasurer",), "record a refund")
         check_region(actor, self.village_code, "record a refund")
         check_rupiah("amount_rp", amount_rp, positive=True)
@@ -769,6 +891,7 @@ class Grant(Aggregate):
     def _refunded(self, amount_rp: int, reason: str, reference: str, by: str, proposal_id: uuid.UUID | None,
                   group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.refunded_rp += amount_rp
+        self.refunds = {**self.refunds, reference: self.refunds.get(reference, 0) + amount_rp}
 
 
 def paid_on(timestamp: datetime) -> str:

@@ -3,8 +3,10 @@ form in which grants' history leaves the service.
 
 A pure field map: since class_version 2 (``shared.versioning``) each domain event carries
 what its public event needs (the proposal's group and village, the grant's proposal, group and village, a
-confirmation's tranche and amount, an approval's tranches, a ceiling's year and source), so mapping an event reads
-nothing and the relay builds a page of envelopes without replaying a single aggregate.
+confirmation's tranche and amount, an approval's tranches, a ceiling's year and source; since v3 a ceiling's
+region, an approval's budget region and decree, an LPJ's reconciliation — read as national, decree-less and
+unreconciled from events stored before), so mapping an event reads nothing and the relay builds a page of
+envelopes without replaying a single aggregate.
 
 Events stored before v2: the upcaster reads them with those fields None, and for them alone (``versioning.carried``)
 ``_stored_before_v2`` reads the aggregate as the event left it (what every event cost before v2: one replay each).
@@ -65,16 +67,17 @@ def _handover(e) -> dict:
 
 def _budget_ceiling(app: GrantsApplication | None, e) -> EventData:
     fiscal_year, source = versioning.carried(e, ("fiscal_year", "source"), partial(_stored_before_v2, app, e))
-    return public.BudgetCeilingSetV1(budget_id=e.originator_id, fiscal_year=fiscal_year, source=source,
-                                     ceiling_rp=e.ceiling_rp, set_by=e.set_by)
+    return public.BudgetCeilingSetV2(budget_id=e.originator_id, fiscal_year=fiscal_year, source=source,
+                                     region=e.region, ceiling_rp=e.ceiling_rp, set_by=e.set_by)
 
 
 def _approved(app: GrantsApplication | None, e) -> EventData:
     group_id, village_code, tranches = versioning.carried(e, ("group_id", "village_code", "tranches"),
                                                           partial(_stored_before_v2, app, e))
-    return public.ProposalApprovedV1(proposal_id=e.originator_id, group_id=group_id, village_code=village_code,
+    return public.ProposalApprovedV2(proposal_id=e.originator_id, group_id=group_id, village_code=village_code,
                                      by=e.by, amount_rp=e.amount_rp, form=e.form, fiscal_year=e.fiscal_year,
-                                     source=e.source, tranches=_tranches(tranches))
+                                     source=e.source, budget_region=e.budget_region, decree_number=e.decree_number,
+                                     tranches=_tranches(tranches))
 
 
 def _confirmed(app: GrantsApplication | None, e) -> EventData:
@@ -125,7 +128,9 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication | None, object], EventData
     Grant.Delivered: lambda app, e: public.DisbursementDeliveredV1(**_grant_fields(app, e), **_handover(e)),
     Grant.LpjSubmitted: lambda app, e: public.LpjSubmittedV1(**_grant_fields(app, e), tranche=e.tranche,
                                                              total_rp=e.total_rp, lines=len(e.lines), by=e.by),
-    Grant.LpjAccepted: lambda app, e: public.LpjAcceptedV1(**_grant_fields(app, e), tranche=e.tranche, by=e.by),
+    Grant.LpjAccepted: lambda app, e: public.LpjAcceptedV2(
+        **_grant_fields(app, e), tranche=e.tranche, by=e.by, spent_rp=e.spent_rp, tranche_rp=e.tranche_rp,
+        refund_reference=e.refund_reference, explanation=e.explanation),
     Grant.LpjReturned: lambda app, e: public.LpjReturnedV1(**_grant_fields(app, e), tranche=e.tranche,
                                                            reason=e.reason, by=e.by),
     Grant.Visited: lambda app, e: public.MonitoringRecordedV1(

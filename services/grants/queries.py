@@ -6,8 +6,9 @@ grant, with its history, from its events.
 from __future__ import annotations
 
 from services.grants.commands import GroupGrants
-from services.grants.domain import PAID, TrancheProgress, check_tranche_order
+from services.grants.domain import PAID, Grant, Tranche, TrancheProgress, check_tranche_order
 from services.grants.readmodel import utc_iso
+from shared.actor import covers
 from shared.errors import RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import event_record, jsonable
@@ -85,16 +86,17 @@ class GrantsQueries:
             "disbursed_rp": grant.disbursed_rp, "refunded_rp": grant.refunded_rp,
             "family_school_gate_open": self.facts.gate_open(grant.group_id),
             "tranches": [{"number": t.number, "amount_rp": t.amount_rp, "status": grant.tranche_status(t.number),
-                          "lpj": grant.lpj.get(t.number, {}).get("status")} for t in grant.tranches],
+                          **lpj_reconciliation(grant, t)} for t in grant.tranches],
+            "refunds": [{"reference": reference, "amount_rp": amount} for reference, amount in grant.refunds.items()],
             "payments": jsonable(list(grant.payments.values())), "visits": grant.visits,
             "history": [event_record(e) for e in self.events.get(grant.id)],
         }
 
     def budgets(self, fiscal_year: int | None = None) -> list[dict]:
-        sql, params = "SELECT budget_id::text, fiscal_year, source, ceiling_rp, committed_rp FROM budgets", ()
+        sql, params = "SELECT budget_id::text, fiscal_year, source, region, ceiling_rp, committed_rp FROM budgets", ()
         if fiscal_year:
             sql, params = sql + " WHERE fiscal_year = %s", (fiscal_year,)
-        rows = self.query(sql + " ORDER BY fiscal_year, source", params)
+        rows = self.query(sql + " ORDER BY fiscal_year, source, region", params)
         return [{**row, "available_rp": row["ceiling_rp"] - row["committed_rp"]} for row in rows]
 
     def payables(self, region: str | None = None) -> list[dict]:
@@ -135,7 +137,8 @@ class GrantsQueries:
 
     def dashboard(self, region: str | None = None) -> dict:
         """Per village of the region with a proposal: proposals by status, money approved (grants not cancelled)
-        and disbursed, overdue LPJ; and the budgets (national: not split by region)."""
+        and disbursed, overdue LPJ; and the budgets that fund it: those of a region containing it (the national
+        ceiling, its province's) or within it (its regencies' own)."""
         where, params = in_region("village_code", region)
         grants_where, _ = in_region("g.village_code", region)
         villages: dict[str, dict] = {}
@@ -153,7 +156,8 @@ class GrantsQueries:
                                                  disbursed_rp=int(row["disbursed_rp"]))
         for due in self.lpj_due(region):
             villages[due["village_code"]]["lpj_overdue"] += due["overdue"]
-        return {"villages": [villages[code] for code in sorted(villages)], "budgets": self.budgets()}
+        budgets = [b for b in self.budgets() if covers(b["region"], region or "") or covers(region or "", b["region"])]
+        return {"villages": [villages[code] for code in sorted(villages)], "budgets": budgets}
 
     def totals(self) -> dict:
         """Read back from the read models, for the demo and operators: the programme at a glance."""
@@ -184,3 +188,13 @@ def payable(number: int, status: str, earlier: list[TrancheProgress], gate_open:
     except RuleViolated as refusal:
         return {"payable": False, "blocked_by": refusal.rule}
     return {"payable": True, "blocked_by": None}
+
+
+def lpj_reconciliation(grant: Grant, tranche: Tranche) -> dict:
+    """A tranche's latest LPJ against the tranche: its receipts' total, and what is left unspent (negative: the
+    receipts exceed the tranche, and the LPJ cannot be accepted as it is)."""
+    lpj = grant.lpj.get(tranche.number, {})
+    spent = lpj.get("total_rp")
+    return {"lpj": lpj.get("status"), "lpj_spent_rp": spent,
+            "lpj_balance_rp": None if spent is None else tranche.amount_rp - spent,
+            "lpj_refund_reference": lpj.get("refund_reference"), "lpj_explanation": lpj.get("explanation")}

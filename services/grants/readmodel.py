@@ -49,7 +49,8 @@ UPSERT_PROPOSAL = """
         updated_at = now(), status_since = CASE WHEN proposals.status = EXCLUDED.status
                                                 THEN proposals.status_since ELSE now() END"""
 UPSERT_BUDGET = """
-    INSERT INTO budgets (budget_id, fiscal_year, source, ceiling_rp, committed_rp) VALUES (%s, %s, %s, %s, %s)
+    INSERT INTO budgets (budget_id, fiscal_year, source, region, ceiling_rp, committed_rp)
+    VALUES (%s, %s, %s, %s, %s, %s)
     ON CONFLICT (budget_id) DO UPDATE SET ceiling_rp = EXCLUDED.ceiling_rp, committed_rp = EXCLUDED.committed_rp"""
 UPSERT_GRANT = """
     INSERT INTO grants (grant_id, proposal_id, group_id, village_code, amount_rp, form, disbursed_rp, refunded_rp,
@@ -95,8 +96,10 @@ READ_MODEL_DDL = (
     # One proposal in progress per group, also when two drafts race (the second transaction fails here).
     f"CREATE UNIQUE INDEX IF NOT EXISTS proposals_one_open ON proposals (group_id) WHERE {OPEN_PROPOSAL}",
     """CREATE TABLE IF NOT EXISTS budgets (
-        budget_id uuid PRIMARY KEY, fiscal_year int NOT NULL, source text NOT NULL, ceiling_rp bigint NOT NULL,
-        committed_rp bigint NOT NULL)""",
+        budget_id uuid PRIMARY KEY, fiscal_year int NOT NULL, source text NOT NULL, region text NOT NULL,
+        ceiling_rp bigint NOT NULL, committed_rp bigint NOT NULL)""",
+    # An older table's budgets were all national (set by the ministry before budgets had regions).
+    added_column("budgets", "region", "text", "UPDATE budgets SET region = ''"),
     """CREATE TABLE IF NOT EXISTS grants (
         grant_id uuid PRIMARY KEY, proposal_id uuid NOT NULL UNIQUE, group_id uuid NOT NULL,
         village_code text NOT NULL, amount_rp bigint NOT NULL, form text NOT NULL, disbursed_rp bigint NOT NULL,
@@ -239,7 +242,7 @@ def proposal_row(proposal: Proposal) -> tuple:
 
 
 def budget_row(budget: Budget) -> tuple:
-    return (budget.id, budget.fiscal_year, budget.source, budget.ceiling_rp, budget.committed_rp)
+    return (budget.id, budget.fiscal_year, budget.source, budget.region, budget.ceiling_rp, budget.committed_rp)
 
 
 def grant_row(grant: Grant) -> tuple:

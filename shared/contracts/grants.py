@@ -42,6 +42,15 @@ class BudgetCeilingSetV1(EventData):
     set_by: str
 
 
+@contract("grants.budget.ceiling_set", 2)
+class BudgetCeilingSetV2(BudgetCeilingSetV1):
+    """Whoever pays set (or changed) the ceiling of a fiscal year, source and region: APBN by the ministry, national
+    ('') or allotted to a province; APBD-provinsi by a province for itself; APBD-kabupaten by a regency's head of
+    office for itself. A ceiling set before budgets had regions is national."""
+
+    region: str = Field(pattern=r"^$|^[0-9]{2}(\.[0-9]{2})?$")
+
+
 class BudgetMovement(EventData):
     budget_id: uuid.UUID
     proposal_id: uuid.UUID
@@ -110,6 +119,16 @@ class ProposalApprovedV1(ProposalEvent):
     fiscal_year: int
     source: BudgetSource
     tranches: list[TrancheV1]
+
+
+@contract("grants.proposal.approved", 2)
+class ProposalApprovedV2(ProposalApprovedV1):
+    """Whoever pays approved the grant — the ministry (APBN), the province (APBD-provinsi) or the regency's head of
+    office on the regent's decree (APBD-kabupaten) —: amount, form, the budget (year, source, region) it commits,
+    the decree's number (APBD-kabupaten only), and its tranches."""
+
+    budget_region: str
+    decree_number: str | None
 
 
 @contract("grants.proposal.returned", 1)
@@ -247,6 +266,18 @@ class LpjAcceptedV1(GrantEvent):
 
     tranche: int = Field(ge=1)
     by: str
+
+
+@contract("grants.lpj.accepted", 2)
+class LpjAcceptedV2(LpjAcceptedV1):
+    """The LPJ of a tranche was accepted, reconciled: its receipts' total, never above the tranche; a balance left
+    unspent returned (the reference of its grants.refund.recorded) or explained. Accepted before LPJs were reconciled:
+    all four null."""
+
+    spent_rp: Rupiah | None
+    tranche_rp: Rupiah | None
+    refund_reference: str | None
+    explanation: str | None
 
 
 @contract("grants.lpj.returned", 1)

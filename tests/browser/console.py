@@ -206,7 +206,14 @@ def today() -> str:
 
 def recommended_proposal(console: ConsoleSystem, start: int, village: str = "18.01.06.2005") -> str:
     """Seven households, their women's KUBE, and its proposal recommended by the province: through the API."""
-    operator, verifier, province = Api(console, "operator"), Api(console, "verifier"), Api(console, "province")
+    proposal_id = verified_proposal(console, start, village)
+    Api(console, "province").call("POST", f"/proposals/{proposal_id}/recommend")
+    return proposal_id
+
+
+def verified_proposal(console: ConsoleSystem, start: int, village: str = "18.01.06.2005") -> str:
+    """Seven households, their women's KUBE, and its proposal verified by the district: through the API."""
+    operator, verifier = Api(console, "operator"), Api(console, "verifier")
     households = [household_body(start + i, village) for i in range(7)]
     for body in households:
         operator.call("POST", "/households", body)
@@ -217,5 +224,4 @@ def recommended_proposal(console: ConsoleSystem, start: int, village: str = "18.
                                                        "budget_lines": LINES, "form": "cash"})["proposal_id"]
     operator.call("POST", f"/proposals/{proposal_id}/submit")
     verifier.call("POST", f"/proposals/{proposal_id}/verify")
-    province.call("POST", f"/proposals/{proposal_id}/recommend")
     return proposal_id

@@ -301,7 +301,7 @@ def test_domain_refusals_map_to_404_409_and_403(gateway: GatewaySystem):
     staff.verifier.ok("POST", f"/api/v1/proposals/{proposal_id}/verify")
     status, answer = staff.province.post(f"/api/v1/proposals/{proposal_id}/approve",
                                          {"amount_rp": 1, "form": "cash", "fiscal_year": 2026, "source": "APBN"})
-    assert status == 403 and answer["error"]["code"] == "forbidden"  # the route is the ministry's
+    assert status == 403 and answer["error"]["rule"] == "role.forbidden", answer  # APBN is the ministry's money
 
 
 def test_a_stopped_service_is_a_503_within_seconds_and_the_gateway_recovers(gateway: GatewaySystem):

@@ -33,6 +33,7 @@ MINISTRY_2 = {"user": "kemensos.direktur", "role": "ministry", "region": ""}
 TREASURER = {"user": "bendahara.lamsel", "role": "treasurer", "region": "18.01"}
 TREASURER_2 = {"user": "bendahara2.lamsel", "role": "treasurer", "region": "18.01"}  # confirms what TREASURER instructs
 FACILITATOR = {"user": "fasilitator.rina", "role": "facilitator", "region": "18.01"}
+HEAD = {"user": "kadis.lamsel", "role": "head", "region": "18.01"}  # the regency's budget is its office's
 LINES = [{"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000},
          {"item": "Kain dan benang", "quantity": 1, "unit": "paket", "unit_price_rp": 4_000_000}]  # Rp 16,500,000
 
@@ -68,9 +69,13 @@ def draft(rpc, group_id: str, lines=LINES, form: str = "cash") -> str:
                                       "business_plan": "Usaha jahit seragam sekolah", "budget_lines": lines})
 
 
-def climb(rpc, proposal_id: str) -> None:
+def verified(rpc, proposal_id: str) -> None:
     rpc.grants.submit({"actor": OPERATOR, "proposal_id": proposal_id})
     rpc.grants.verify({"actor": VERIFIER, "proposal_id": proposal_id})
+
+
+def climb(rpc, proposal_id: str) -> None:
+    verified(rpc, proposal_id)
     rpc.grants.recommend({"actor": PROVINCE, "proposal_id": proposal_id})
 
 
@@ -295,18 +300,19 @@ def test_an_approval_that_overtakes_the_news_of_its_group_waits_for_it_and_is_ap
 
 def test_concurrent_approvals_never_spend_more_than_the_ceiling(running):
     with running.rpc() as rpc:
-        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2027, "source": "APBD-kabupaten",
-                                       "ceiling_rp": 30_000_000})
+        rpc.grants.set_budget_ceiling({"actor": HEAD, "fiscal_year": 2027, "source": "APBD-kabupaten",
+                                       "region": "18.01", "ceiling_rp": 30_000_000})
         proposals = []
         for number in range(4):
             group_id, _ = funded_ready_group(rpc, start=500 + 10 * number, name=f"KUBE {number}")
             proposal_id = draft(rpc, group_id)
-            climb(rpc, proposal_id)
+            verified(rpc, proposal_id)
             proposals.append(proposal_id)
         # Four approvals of Rp 14,000,000 at once against Rp 30,000,000: exactly two can fit.
-        replies = [rpc.grants.approve.call_async({"actor": MINISTRY, "proposal_id": p, "amount_rp": 14_000_000,
-                                                  "form": "cash", "fiscal_year": 2027, "source": "APBD-kabupaten"})
-                   for p in proposals]
+        replies = [rpc.grants.approve.call_async({"actor": HEAD, "proposal_id": p, "amount_rp": 14_000_000,
+                                                  "form": "cash", "fiscal_year": 2027, "source": "APBD-kabupaten",
+                                                  "decree_number": f"SK-{index}"})
+                   for index, p in enumerate(proposals)]
         outcomes = []
         for reply in replies:
             try:

@@ -319,10 +319,15 @@ def test_a_grant_moves_through_the_payables_and_the_lpj_due_and_the_dashboards_c
         [late] = rpc.grants.lpj_due("18.01")
         assert (late["paid_on"], late["days_since_paid"], late["overdue"]) == (month_ago, 31, True)
 
+        # Another regency's own budget funds nothing here: the dashboard of 18.01 leaves it out.
+        rpc.grants.set_budget_ceiling({"actor": {"user": "kadis.lamteng", "role": "head", "region": "18.02"},
+                                       "fiscal_year": 2026, "source": "APBD-kabupaten", "region": "18.02",
+                                       "ceiling_rp": 10_000_000})
         money = rpc.grants.dashboard("18.01")
         assert money == {"villages": [{"village_code": KALIANDA, "proposals": {"approved": 1},
                                        "approved_rp": 14_000_000, "disbursed_rp": 14_000_000, "lpj_overdue": 1}],
-                         "budgets": rpc.grants.budgets()}
+                         "budgets": [b for b in rpc.grants.budgets() if b["region"] != "18.02"]}
+        assert rpc.grants.dashboard()["budgets"] == rpc.grants.budgets()
         assert rpc.grants.dashboard("18.02")["villages"] == []
         eventually(lambda: rpc.registry.group(reader(), group_id)["status"] == "funded")
         assert rpc.registry.dashboard("18.01") == [{"village_code": KALIANDA, "households": 7,

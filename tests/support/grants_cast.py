@@ -20,9 +20,14 @@ MIN2 = Actor("min2", "ministry", "")
 TR = Actor("tr", "treasurer", "18.01")
 TR2 = Actor("tr2", "treasurer", "18.01")  # confirms what TR instructs: never the same treasurer
 FAC = Actor("fac", "facilitator", "18.01")
+HEAD = Actor("kadis", "head", "18.01")  # the head of Lampung Selatan's office: the regency's budget
+HEAD2 = Actor("sekdis", "head", "18.01")
+PROV2 = Actor("prov2", "province", "18")
+HEAD_PROVINCE = Actor("kadis.lampung", "head", "18")  # a province's head of office: no regency's budget
 # the same roles for another regency (18.02) or province (17)
 OP_OTHER = Actor("op9", "operator", "18.02")
 VER_OTHER = Actor("ver9", "verifier", "18.02")
 PROV_OTHER = Actor("prov17", "province", "17")
 TR_OTHER = Actor("tr9", "treasurer", "18.02")
 FAC_OTHER = Actor("fac9", "facilitator", "18.02")
+HEAD_OTHER = Actor("kadis9", "head", "18.02")

@@ -53,10 +53,11 @@ def test_a_malformed_envelope_is_poison_with_its_reason(body, reason):
 
 
 def test_an_unknown_version_is_poison_naming_the_known_ones():
-    envelope = ceiling_envelope().model_copy(update={"version": 2})
+    envelope = ceiling_envelope().model_copy(update={"version": 3})
     with pytest.raises(PoisonMessage) as poison:
         parse_data(envelope)
-    assert poison.value.reason == "grants.budget.ceiling_set version 2 is not a known contract (known versions: [1])"
+    assert poison.value.reason == ("grants.budget.ceiling_set version 3 is not a known contract (known versions: "
+                                   "[1, 2])")
 
 
 def test_data_that_breaks_its_contract_is_poison():

@@ -74,7 +74,7 @@ EXAMPLES: dict[str, dict] = {
     "group_candidates": {"query": {"village": VILLAGE, "kind": "perempuan"}},
     "change_group_member": {"body": {"removed_kk": KK, "reason": "pindah"}},
     "dissolve_group": {"body": {"reason": "bubar"}},
-    "set_budget_ceiling": {"body": {"ceiling_rp": 100_000_000}},
+    "set_budget_ceiling": {"body": {"ceiling_rp": 100_000_000, "region": OWN}},
     "list_budgets": {"query": {"fiscal_year": "2026"}},
     "draft_proposal": {"body": {"group_id": UUID, "business_plan": "Usaha jahit", "budget_lines": [LINE],
                                 "form": "cash"}},
@@ -207,7 +207,7 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
     if method == "region_rows":
         return [{"code": "18.01", "name": "Lampung Selatan", "level": 2}]
     if method == "budgets":
-        return [{"source": "APBN", "fiscal_year": 2026}]
+        return [{"source": "APBN", "fiscal_year": 2026, "region": OWN}]
     if method in ("instruct", "deliver"):
         return {"payment_id": UUID}
     if method in ("group_candidates", "payables", "lpj_due", "gates", "proposal_counts"):

@@ -128,6 +128,35 @@ def test_a_returned_proposal_is_checked_again_as_the_kube_is_now(grants):
 
 # --- approval spends the budget; money waits for the Family School ------------------------------------------
 
+def test_an_approval_spends_the_budget_of_the_region_that_pays_for_the_group(grants):
+    """APBN: the ministry's allotment to the group's province when it made one, else the national ceiling; an APBD
+    with no ceiling for the group's province is refused, nothing spent."""
+    group_id, _ = kube_formed(grants)
+    proposal_id = recommended(grants, group_id)
+    for region in ("", "18"):
+        grants.set_budget_ceiling(cmd.SetBudgetCeiling(actor=MIN, fiscal_year=2026, source="APBN", region=region,
+                                                       ceiling_rp=100_000_000))
+    by_the_province = draft_verified(grants)
+    refused(grants, NotFound, "budget.none", lambda: grants.approve(cmd.Approve(
+        actor=PROV, proposal_id=by_the_province, amount_rp=15_000_000, form="cash", fiscal_year=2026,
+        source="APBD-provinsi")))
+    assert grants.proposal(by_the_province)["status"] == "verified"
+    grants.approve(cmd.Approve(actor=MIN2, proposal_id=proposal_id, amount_rp=15_000_000, form="cash",
+                               fiscal_year=2026, source="APBN"))
+    committed = {region: grants.repository.get(Budget.create_id(2026, "APBN", region)).committed_rp
+                 for region in ("", "18")}
+    assert committed == {"": 0, "18": 15_000_000}
+    assert grants.proposal(proposal_id)["approval"]["region"] == "18"
+
+
+def draft_verified(grants: GrantsApplication) -> str:
+    group_id, _ = kube_formed(grants)
+    proposal_id = draft(grants, group_id)
+    grants.submit(cmd.ProposalAction(actor=OP1, proposal_id=proposal_id))
+    grants.verify(cmd.ProposalAction(actor=VER, proposal_id=proposal_id))
+    return proposal_id
+
+
 def test_approval_above_what_the_budget_has_left_is_refused_and_spends_nothing(grants):
     group_id, _ = kube_formed(grants)
     proposal_id = recommended(grants, group_id)
@@ -145,7 +174,8 @@ def test_the_second_tranche_waits_for_the_family_school_gate(grants):
     grants.submit_lpj(cmd.SubmitLpj(actor=OP1, proposal_id=proposal_id, tranche=1, lines=[{
         "description": "kambing betina 6 ekor", "receipt_number": "KW-001", "receipt_date": date(2026, 11, 2),
         "amount_rp": 9_000_000}]))
-    grants.review_lpj(cmd.ReviewLpj(actor=OP2, proposal_id=proposal_id, tranche=1, accept=True))
+    grants.review_lpj(cmd.ReviewLpj(actor=OP2, proposal_id=proposal_id, tranche=1, accept=True,
+                                    explanation="sisa dana untuk pakan"))
     group_id = grants.proposal(proposal_id)["group_id"]
     refused(grants, RuleViolated, "tranche.family_school", lambda: instruct(grants, proposal_id, 2, "tranche-2-key"))
     grants.facts.project(training.GateChangedV1(group_id=uuid.UUID(group_id), open=True, completed=8,

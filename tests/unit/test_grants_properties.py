@@ -54,6 +54,7 @@ operators = st.sampled_from([OP1, OP2, OP1, OP2, OP1, OP2, OP_OTHER, TR])
 visitors = st.sampled_from([FAC, FAC, OP1, OP2, TR, VER, OP_OTHER])
 deliverers = st.sampled_from([OP1, OP1, TR, TR, TR_OTHER, FAC])
 reasons = st.sampled_from(["rekening ditutup", "kuitansi kurang", "dana disalahgunakan", ""])
+UNSPENT = "sisa dana dipakai modal kerja"  # an explanation of a balance left unspent
 tranche_numbers = st.integers(min_value=0, max_value=3)
 pick = st.integers(min_value=0, max_value=9)
 
@@ -132,10 +133,10 @@ class GrantMachine(RuleBasedStateMachine):
             grant.instruct(1, payment_id, TR, False)
             grant.mark_sent(payment_id, TR)
             grant.confirm(payment_id, "BRI-1", TR2)
-        if head_start >= 2 and grant.is_paid(1):
-            grant.submit_lpj(1, [SpendingLine("belanja", "KW-1", TODAY, 1_000)], OP1, TODAY)
-        if head_start == 3 and grant.is_paid(1):
-            grant.review_lpj(1, True, OP2)
+        if head_start >= 2 and grant.is_paid(1) and first > 0:
+            grant.submit_lpj(1, [SpendingLine("belanja", "KW-1", TODAY, min(first, 1_000))], OP1, TODAY)
+        if head_start == 3 and grant.is_paid(1) and first > 0:
+            grant.review_lpj(1, True, OP2, explanation=UNSPENT)
         self.events = list(grant.collect_events())
         self.statuses = {pid: p["status"] for pid, p in grant.payments.items()}
 
@@ -214,9 +215,11 @@ class GrantMachine(RuleBasedStateMachine):
                  for i, amount in enumerate(amounts)]
         self.attempt(lambda: self.grant.submit_lpj(number, lines, actor, TODAY))
 
-    @rule(number=tranche_numbers, accept=st.booleans(), actor=operators, reason=reasons)
-    def review_lpj(self, number: int, accept: bool, actor: Actor, reason: str) -> None:
-        self.attempt(lambda: self.grant.review_lpj(number, accept, actor, reason))
+    @rule(number=tranche_numbers, accept=st.booleans(), actor=operators, reason=reasons,
+          refund_reference=st.sampled_from(["", "STS-1"]), explanation=st.sampled_from(["", UNSPENT]))
+    def review_lpj(self, number: int, accept: bool, actor: Actor, reason: str, refund_reference: str,
+                   explanation: str) -> None:
+        self.attempt(lambda: self.grant.review_lpj(number, accept, actor, reason, refund_reference, explanation))
 
     @rule(amount=st.one_of(st.integers(min_value=-1, max_value=3_000_000), st.integers(max_value=45_000_000)),
           actor=treasurers,
@@ -257,11 +260,12 @@ class GrantMachine(RuleBasedStateMachine):
         number = next(t.number for t in grant.tranches if not grant.is_paid(t.number))
         for earlier in range(1, number):
             if grant.lpj.get(earlier, {}).get("status") == "submitted":
-                self.attempt(lambda n=earlier: grant.review_lpj(n, True, OP2 if grant.lpj[n]["by"] == "op1" else OP1))
+                self.attempt(lambda n=earlier: grant.review_lpj(n, True, OP2 if grant.lpj[n]["by"] == "op1" else OP1,
+                                                                explanation=UNSPENT))
             elif grant.lpj.get(earlier, {}).get("status") != "accepted":
                 self.attempt(lambda n=earlier: grant.submit_lpj(
                     n, [SpendingLine("belanja", "KW-9", TODAY, 1_000)], OP1, TODAY))
-                self.attempt(lambda n=earlier: grant.review_lpj(n, True, OP2))
+                self.attempt(lambda n=earlier: grant.review_lpj(n, True, OP2, explanation=UNSPENT))
         for payment in grant.payments_of(number):
             if payment["status"] == "instructed":
                 self.attempt(lambda p=payment["payment_id"]: grant.mark_sent(p, TR))
@@ -282,10 +286,19 @@ class GrantMachine(RuleBasedStateMachine):
     @invariant()
     def invariants(self) -> None:
         self.money_stays_within_the_approval()
+        self.an_accepted_lpj_accounts_for_its_tranche()
         self.a_tranche_is_paid_at_most_once()
         self.later_tranches_wait_for_earlier_ones()
         self.nobody_confirms_what_they_started()
         self.the_events_rebuild_the_grant()
+
+    def an_accepted_lpj_accounts_for_its_tranche(self) -> None:
+        for number, lpj in self.grant.lpj.items():
+            if lpj["status"] == "accepted":
+                balance = self.grant.tranche(number).amount_rp - lpj["total_rp"]
+                assert balance >= 0, f"tranche {number}: receipts above the tranche accepted"
+                returned = self.grant.refunds.get(lpj["refund_reference"], 0) if lpj["refund_reference"] else 0
+                assert balance <= returned or lpj["explanation"], f"tranche {number}: a balance unaccounted for"
 
     def money_stays_within_the_approval(self) -> None:
         grant = self.grant

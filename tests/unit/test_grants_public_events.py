@@ -100,7 +100,7 @@ def scenario() -> list:
     grant.submit_lpj(1, SPENT, OP1, TODAY)
     grant.review_lpj(1, False, OP2, "a receipt is missing")
     grant.submit_lpj(1, SPENT, OP1, TODAY)
-    grant.review_lpj(1, True, OP2)
+    grant.review_lpj(1, True, OP2, explanation="sisa dana untuk modal kerja")
     grant.instruct(2, "pay-4", TR, gate_open=True)
     grant.mark_sent("pay-4", TR)
     grant.confirm("pay-4", "BRI-0002", TR2)
@@ -180,17 +180,17 @@ def test_a_confirmation_names_its_tranche_and_amount(log):
         ("pay-3", 1, 9_800_000, "BRI-0001"), ("pay-4", 2, 4_200_000, "BRI-0002")]
 
 
-def test_every_grants_event_is_stored_as_version_2():
+def test_every_grants_event_is_stored_as_version_3():
     for cls in PUBLIC_EVENTS:
         if not issubclass(cls, LedgerSeal.Event | TransferBatch.Event | BankStatement.Event):  # born at version 1
-            assert issubclass(cls, VersionedEvent) and cls.class_version == 2, cls
+            assert issubclass(cls, VersionedEvent) and cls.class_version == 3, cls
 
 
 def test_the_stored_state_carries_the_new_fields_and_its_version(log):
     for e in log:
         if isinstance(e, VersionedEvent):
             state_ = VERSIONS.stored_state(e)
-            assert state_["class_version"] == 2
+            assert state_["class_version"] == 3
             assert set(V1_LACKS.get(type(e), ())) <= set(state_)
 
 

@@ -206,7 +206,8 @@ def test_the_route_from_draft_to_approval():
     assert (proposal.status, proposal.last_actor) == ("recommended", "prov")
     proposal.approve(MIN, 20_000_000, "cash", b, RULES)
     assert (proposal.status, proposal.last_actor) == ("approved", "min")
-    assert proposal.approval == {"amount_rp": 20_000_000, "form": "cash", "fiscal_year": 2025, "source": "APBN"}
+    assert proposal.approval == {"amount_rp": 20_000_000, "form": "cash", "fiscal_year": 2025, "source": "APBN",
+                                 "region": "", "decree_number": None}
     assert names(proposal) == ["Proposal.Submitted", "Proposal.Verified", "Proposal.Recommended",
                                "Proposal.Approved"]
     assert names(b) == ["Budget.Committed"]

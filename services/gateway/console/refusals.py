@@ -110,6 +110,12 @@ SENTENCES: dict[str, str] = {
     "budget.source": N_("Choose the source of funds."),
     "budget.fiscal_year": N_("Choose a fiscal year."),
     "budget.release": N_("This amount was not committed."),
+    "budget.region": N_("This budget is not for this region: APBN is national or a province's, APBD-provinsi a "
+                        "province's, APBD-kabupaten a regency's."),
+    "budget.owner": N_("This budget belongs to another office: only whoever pays sets its ceiling and approves from "
+                       "it."),
+    "budget.none": N_("No ceiling of this year and source funds this group yet: its owner sets one first."),
+    "approval.decree": N_("A grant from the regency's budget is approved on the regent's decree: give its number."),
     # grants and money
     "tranche.once": N_("Tranche {tranche} is already {status}: a tranche is paid once."),
     "tranche.order": N_("Tranche {tranche} waits for the tranche before it to be paid."),
@@ -152,6 +158,13 @@ SENTENCES: dict[str, str] = {
     "document.code_format": N_("A verification code looks like L42-9F3A2C1B7D: a letter, a number, a dash and ten "
                                "characters 0–9 or A–F."),
     "document.throttled": N_("Too many wrong codes. Please wait {retry_after_s} seconds and try again."),
+    "lpj.above_tranche": N_("The receipts total {spent_rp}, {difference_rp} more than the tranche of {tranche_rp}: "
+                            "return the LPJ for correction."),
+    "lpj.balance_unsettled": N_("{balance_rp} of the tranche is not accounted for: give the reference of its refund "
+                                "or explain it."),
+    "lpj.refund_unknown": N_("No refund with this reference is recorded on this grant: the treasurer records it "
+                             "first."),
+    "lpj.refund_used": N_("This refund already settled another LPJ."),
     "visit.status": N_("Choose the business status."),
     "visit.date_future": N_("The visit date cannot be in the future."),
     "refund.reason": N_("A refund needs a reason."),

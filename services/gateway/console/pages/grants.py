@@ -98,7 +98,9 @@ def handover(form: Form) -> dict[str, Any]:
 
 def review(form: Form) -> dict[str, Any]:
     accept = form.choice("decision", ("accept", "return")) == "accept"
-    return {"accept": accept, "reason": form.text("reason", required=not accept)}
+    return {"accept": accept, "reason": form.text("reason", required=not accept),
+            "refund_reference": form.text("refund_reference", required=False, max_length=100),
+            "explanation": form.text("explanation", required=False)}
 
 
 def visit(form: Form) -> dict[str, Any]:

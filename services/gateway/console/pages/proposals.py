@@ -1,5 +1,6 @@
 """Proposals (usulan): the queues, drafting one with its budget lines (RAB), and a proposal's page with the
-decisions of each level — district, province, ministry — and the operator's submission and resubmission."""
+decisions of each level — district, province, ministry, or the regency's head when the regency pays — and the
+operator's submission and resubmission; the budget ceilings, each set by whoever pays."""
 
 from __future__ import annotations
 
@@ -7,19 +8,21 @@ from typing import Any
 
 from services.gateway.console.forms import Form, compact
 from services.gateway.console.web import ROUTE, View
-from shared.vocabulary import BUDGET_SOURCES, FORMS, PROPOSAL_STATUSES
+from shared.vocabulary import APPROVED_AFTER, BUDGET_OWNERS, BUDGET_SOURCES, DECREED_SOURCES, FORMS, PROPOSAL_STATUSES
 
 LINE_FIELDS = ("item", "quantity", "unit", "unit_price_rp")
 NEW_LINES = 3
 # The status a proposal waits in for each reviewer: their queue (the route itself is the domain's).
-QUEUE = {"verifier": "submitted", "province": "verified", "ministry": "recommended", "operator": "returned"}
+QUEUE = {"verifier": "submitted", "province": "verified", "ministry": "recommended", "operator": "returned",
+         "head": "verified"}
 # What can be done to a proposal in each status: (action, the API route). The page offers those whose route the
 # user's role may call; whether it may be done now (maker–checker, region, budget…) the API decides and says.
 ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "draft": (("submit", "submit_proposal"),),
     "returned": (("resubmit", "resubmit_proposal"),),
     "submitted": (("verify", "verify_proposal"), ("return", "return_proposal"), ("reject", "reject_proposal")),
-    "verified": (("recommend", "recommend_proposal"), ("return", "return_proposal"), ("reject", "reject_proposal")),
+    "verified": (("recommend", "recommend_proposal"), ("approve", "approve_proposal"), ("return", "return_proposal"),
+                 ("reject", "reject_proposal")),
     "recommended": (("approve", "approve_proposal"), ("return", "return_proposal"), ("reject", "reject_proposal")),
     "approved": (("cancel", "cancel_proposal"),),
 }
@@ -88,14 +91,23 @@ def draft_proposal(view: View):
 
 # --- a proposal and its decisions ---
 
+def paying_sources(role: str, status: str | None = None) -> list[str]:
+    """The sources whose budgets ``role`` owns (and, given a proposal's ``status``, approves from now)."""
+    return [source for source, owner in BUDGET_OWNERS.items()
+            if owner == role and status in (None, APPROVED_AFTER[source])]
+
+
 def proposal(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
     found = view.api("get_proposal", path={"proposal_id": view.path["proposal_id"]})
     group = view.api("get_group", path={"group_id": found["group_id"]})
-    actions = [action for action, route in ACTIONS.get(found["status"], ()) if view.user.role in ROUTE[route].roles]
-    budgets = view.api("list_budgets") if "approve" in actions else []
+    sources = paying_sources(view.user.role, found["status"])
+    actions = [action for action, route in ACTIONS.get(found["status"], ())
+               if view.user.role in ROUTE[route].roles and (action != "approve" or sources)]
+    budgets = [b for b in view.api("list_budgets") if b["source"] in sources] if "approve" in actions else []
     last = found["history"][-1] if found["history"] else {}
     return view.render("proposal.html", status=status, proposal=found, group=group, actions=actions,
-                       budgets=budgets, sources=BUDGET_SOURCES, forms=FORMS, errors=errors or {}, refusal=refusal,
+                       budgets=budgets, sources=sources, decreed=[s for s in sources if s in DECREED_SOURCES],
+                       forms=FORMS, errors=errors or {}, refusal=refusal,
                        took_last_step=last.get("by") == view.user.username and bool(actions))
 
 
@@ -109,7 +121,8 @@ def decide(view: View):
         body = {"reason": form.text("reason")}
     elif action == "approve":
         body = {"amount_rp": form.rupiah("amount_rp"), "form": form.choice("form", FORMS),
-                "fiscal_year": form.integer("fiscal_year", 2000, 2100), "source": form.choice("source", BUDGET_SOURCES)}
+                "fiscal_year": form.integer("fiscal_year", 2000, 2100), "source": form.choice("source", BUDGET_SOURCES),
+                "decree_number": form.text("decree_number", required=False, max_length=100)}
     elif action == "resubmit":
         lines, _total = lines_from(form)
         body = {"business_plan": form.text("business_plan"), "budget_lines": lines, "form": form.choice("form", FORMS)}
@@ -122,16 +135,20 @@ def decide(view: View):
 # --- budgets ---
 
 def budgets(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
-    return view.render("budgets.html", status=status, budgets=view.api("list_budgets"), sources=BUDGET_SOURCES,
-                       errors=errors or {}, refusal=refusal,
-                       may_set=view.user.role in ROUTE["set_budget_ceiling"].roles)
+    """Every ceiling; whoever pays sets its own: the ministry APBN (nationally, or allotted to a province), a
+    province its APBD, a regency's head its APBD (for their own region: the form starts from it)."""
+    return view.render("budgets.html", status=status, budgets=view.api("list_budgets"),
+                       sources=paying_sources(view.user.role), own_region=view.user.region, errors=errors or {},
+                       refusal=refusal, may_set=view.user.role in ROUTE["set_budget_ceiling"].roles)
 
 
 def set_ceiling(view: View):
     form = Form(view.form, view.lang)
     year, source = form.integer("fiscal_year", 2000, 2100), form.choice("source", BUDGET_SOURCES)
     ceiling = form.rupiah("ceiling_rp", positive=False)
-    form.send(view, "set_budget_ceiling", path={"fiscal_year": year, "source": source}, body={"ceiling_rp": ceiling})
+    region = form.text("region", required=False, max_length=20)
+    form.send(view, "set_budget_ceiling", path={"fiscal_year": year, "source": source},
+              body={"ceiling_rp": ceiling, "region": region})
     if form.status:
         return budgets(view, **form.shown_again)
     return view.redirect("/budgets", done="ceiling_set")
