@@ -52,7 +52,7 @@ DOWNLOADS = {"/dashboard.csv", "/audit/report",  # files, not pages
              "/grants/{proposal_id}/payments/{payment_id}/print/receipt",
              "/grants/{proposal_id}/payments/{payment_id}/print/provenance",
              "/grants/{proposal_id}/tranches/{n}/print/lpj",
-             "/cohorts/{cohort_id}/participants/{nik}/print/certificate"}
+             "/cohorts/{cohort_id}/participants/{person_id}/print/certificate"}
 LOGIN = {"/login", "/verify/{code}"}  # checked below, logged out (a printout's code: where its QR code leads)
 
 

@@ -50,7 +50,7 @@ class Paid:
     equipment: str
     delivery: str
     cohort: str
-    graduate: str  # NIK
+    graduate: str  # person id
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,10 @@ def paid() -> Iterator[Paid]:
             "handover_date": date.today().isoformat(), "receiver": "Ibu Ketua KUBE Melati"},
             headers={"Idempotency-Key": "print-bast-1-0001"})["payment_id"]
 
-        graduate = households[0]["members"][0]["person_id"]
-        cohort = complete_family_school(staff, [h["members"][0]["person_id"] for h in households])
+        representatives = [staff.operator.ok("GET", f"/api/v1/people/{h['members'][0]['nik']}")["person_id"]
+                           for h in households]  # training knows them by the registry's ids
+        cohort = complete_family_school(staff, representatives)
+        graduate = representatives[0]
         yield Paid(gateway, staff, cash, payment, equipment, delivery, cohort, graduate)
     finally:
         if gateway is not None:
