@@ -34,6 +34,8 @@ help:
 # someone else's python. A creation that fails half-way (e.g. no ensurepip) leaves no .venv behind.
 VENV_OK = $(BIN)/python -c '' 2>/dev/null && head -1 $(BIN)/pip 2>/dev/null | grep -qx '\#!$(abspath $(BIN))/python[0-9.]*'
 
+# The lock's own pip first (hash-checked): the pip that `python -m venv` brings (23.x) takes an extra's requirement
+# (pip-audit's CacheControl[filecache]) as an unpinned one as soon as PyPI has a newer release, and refuses the lock.
 # Every package comes from the lock, each file checked against its hashes (pip itself and the setuptools that
 # builds berdaya's editable install included: no build isolation fetching whatever is newest); berdaya is
 # installed without resolving anything. tests/security/test_dependencies.py fails when pyproject.toml's pins and
@@ -44,6 +46,8 @@ $(STAMP): pyproject.toml $(DEV_LOCK)
 	  $(PY) -m venv $(VENV) || { rm -rf $(VENV); \
 	    echo "make: '$(PY) -m venv' failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }; \
 	fi
+	awk '/^pip==/ {found = 1} found {print} found && !/\\$$/ {exit}' $(DEV_LOCK) > $(VENV)/pip.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(VENV)/pip.lock
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
