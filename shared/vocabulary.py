@@ -39,6 +39,9 @@ DECREED_SOURCES = ("APBD-kabupaten",)  # approved on the regent's decree (SK Bup
 FORMS = ("cash", "equipment", "mixed")
 PROPOSAL_STATUSES = ("draft", "submitted", "verified", "recommended", "approved", "returned", "rejected", "cancelled")
 BUSINESS_STATUSES = ("running", "struggling", "stopped")  # a monitoring visit's finding
+# A household's standing in the KUBE programme, as another programme checks it before paying (double aid): it
+# receives a grant (approved), applies (a proposal under way), is a member of a KUBE (not dissolved), or none.
+ENROLMENT_STATUSES = ("receiving", "applying", "member", "none")
 
 # --- Family School ---
 ATTENDANCE = ("present", "excused", "absent")

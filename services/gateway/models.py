@@ -26,8 +26,10 @@ from shared.vocabulary import (
     BDT_STATUSES,
     BUDGET_SOURCES,
     BUSINESS_STATUSES,
+    ENROLMENT_STATUSES,
     FORMS,
     GROUP_ROLES,
+    PROPOSAL_STATUSES,
     ROLES,
     SEXES,
 )
@@ -226,6 +228,45 @@ class Household(Open):
     bdt_status: str
     members: list[Member]
     active_group: dict[str, Any] | None
+
+
+class GrantBenefit(Open):
+    grant_id: str
+    amount_rp: int = Field(description="approved")
+    disbursed_rp: int
+    refunded_rp: int
+    tranches: int
+    tranches_paid: int
+
+
+class ProposalBenefit(Open):
+    proposal_id: str
+    status: Literal[PROPOSAL_STATUSES]  # type: ignore[valid-type]
+    requested_rp: int
+    approved_rp: int | None
+    fiscal_year: int | None
+    source: Literal[BUDGET_SOURCES] | None  # type: ignore[valid-type]
+    grant: GrantBenefit | None
+
+
+class GroupBenefit(Open):
+    group_id: str
+    village_code: str
+    kind: str
+    status: str
+    proposals: list[ProposalBenefit]
+
+
+class HouseholdBenefits(Open):
+    """What a household already receives from the KUBE programme, for another programme's double-aid check: ids,
+    statuses and amounts, no personal data."""
+
+    household_id: str
+    village_code: str
+    programme: Literal["KUBE"]
+    enrolment: Literal[ENROLMENT_STATUSES] = Field(  # type: ignore[valid-type]
+        description="receiving: a grant approved; applying: a proposal under way; member: in a KUBE not dissolved")
+    groups: list[GroupBenefit]
 
 
 class HouseholdCreated(BaseModel):

@@ -287,6 +287,13 @@ def search_households(c: Call) -> dict:
     return c.rpc("registry", "households_in", c.reader(), c.region, q.page, q.size)
 
 
+def household_benefits(c: Call) -> dict:
+    """The KUBE groups and grants of the household the lookup found (grants knows it by id only)."""
+    household_id = c.resource["household_id"]
+    return {"household_id": household_id, "village_code": c.resource["village_code"], "programme": "KUBE",
+            **c.rpc("grants", "household_benefits", household_id)}
+
+
 def find_people(c: Call) -> dict:
     q: m.PeopleQuery = c.query
     return c.rpc("registry", "find_people", c.reader(), q.q, c.region, q.page, q.size)
@@ -484,6 +491,10 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/households/{kk}/history", "household_history", "A household's history", roles=EVERYONE,
       scope=HOUSEHOLD, run=lambda c: c.rpc("registry", "household_history", c.reader(), c.path.kk),
       response=list[m.HistoryEntry], tag="households"),
+    r("GET", "/households/{kk}/benefits", "household_benefits", "What a household already receives (KUBE groups, "
+      "their proposals and grants: status, approved amount, tranches paid, fiscal year and source), for another "
+      "programme's double-aid check: ids and amounts, no personal data", roles=EVERYONE, scope=HOUSEHOLD,
+      run=household_benefits, response=m.HouseholdBenefits, tag="households"),
     r("POST", "/households/{kk}/members", "add_member", "Add a member to a household", roles=OPERATOR,
       scope=HOUSEHOLD, run=household_then("add_member"), body=m.AddMember, response=m.Household, tag="households"),
     r("POST", "/households/{kk}/members/{nik}/remove", "remove_member", "Remove a member from a household",

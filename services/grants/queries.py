@@ -5,6 +5,8 @@ grant, with its history, from its events.
 
 from __future__ import annotations
 
+from psycopg.types.json import Jsonb
+
 from services.grants.commands import GroupGrants
 from services.grants.domain import PAID, Grant, Tranche, TrancheProgress, check_tranche_order
 from services.grants.readmodel import utc_iso
@@ -13,6 +15,9 @@ from shared.errors import RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import event_record, jsonable
 from shared.store import in_region
+
+# A proposal still on its way to a decision (the payer's approval, or a rejection).
+UNDER_WAY = frozenset({"draft", "submitted", "verified", "recommended", "returned"})
 
 
 class GrantsQueries:
@@ -66,6 +71,29 @@ class GrantsQueries:
             "LEFT JOIN grants g USING (proposal_id) WHERE p.group_id = %s ORDER BY p.updated_at, p.proposal_id",
             (command.group_id,))
         return [row for row in rows if command.actor.covers(row["village_code"])]
+
+    def household_benefits(self, household_id: str) -> dict:
+        """The KUBE groups the household is a member of, each with its proposals and their grants (approved amount,
+        disbursed, tranches paid), and its enrolment status: what another programme checks before paying the
+        household. Ids and amounts only."""
+        groups = self.query("SELECT group_id::text, village_code, kind, status FROM groups WHERE members @> %s::jsonb "
+                            "ORDER BY group_id", (Jsonb([{"household_id": household_id}]),))
+        groups = [{**group, "proposals": [self._benefit(row) for row in self.query(
+            "SELECT p.proposal_id::text, p.status, p.requested_rp, p.approved_rp, p.fiscal_year, p.source, "
+            "g.grant_id::text FROM proposals p LEFT JOIN grants g USING (proposal_id) WHERE p.group_id = %s "
+            "ORDER BY p.updated_at, p.proposal_id", (group["group_id"],))]} for group in groups]
+        return {"enrolment": enrolment(groups), "groups": groups}
+
+    def _benefit(self, row: dict) -> dict:
+        """A proposal as a benefit: with its grant's money, when it has one (from the grant's events)."""
+        grant_id = row.pop("grant_id")
+        if grant_id is None:
+            return {**row, "grant": None}
+        grant = self._grant(row["proposal_id"])
+        return {**row, "grant": {"grant_id": grant_id, "amount_rp": grant.amount_rp,
+                                 "disbursed_rp": grant.disbursed_rp, "refunded_rp": grant.refunded_rp,
+                                 "tranches": len(grant.tranches),
+                                 "tranches_paid": sum(grant.is_paid(t.number) for t in grant.tranches)}}
 
     def proposal(self, proposal_id: str) -> dict:
         proposal = self._proposal(proposal_id)
@@ -198,3 +226,13 @@ def lpj_reconciliation(grant: Grant, tranche: Tranche) -> dict:
     return {"lpj": lpj.get("status"), "lpj_spent_rp": spent,
             "lpj_balance_rp": None if spent is None else tranche.amount_rp - spent,
             "lpj_refund_reference": lpj.get("refund_reference"), "lpj_explanation": lpj.get("explanation")}
+
+
+def enrolment(groups: list[dict]) -> str:
+    """The household's standing (ENROLMENT_STATUSES) from its groups and their proposals."""
+    statuses = {p["status"] for group in groups for p in group["proposals"]}
+    if "approved" in statuses:
+        return "receiving"
+    if statuses & UNDER_WAY:
+        return "applying"
+    return "member" if any(group["status"] != "dissolved" for group in groups) else "none"

@@ -142,6 +142,10 @@ class GrantsService(BackboneEntrypoints):
         return self.app.group_grants(self.edge.parse(cmd.GroupGrants, payload))
 
     @domain_rpc
+    def household_benefits(self, household_id: str) -> dict:
+        return self.app.household_benefits(household_id)
+
+    @domain_rpc
     def proposal(self, proposal_id: str) -> dict:
         return self.app.proposal(proposal_id)
 

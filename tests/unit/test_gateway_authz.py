@@ -58,7 +58,7 @@ EXAMPLES: dict[str, dict] = {
     "register_household": {"body": {"kk": KK, "dtks_id": "D-1", "village_code": VILLAGE, "decile": 2,
                                     "members": [{**MEMBER, "relation": "Kepala Keluarga"}]}},
     "search_households": {"query": {"village": VILLAGE}},
-    "get_household": {}, "household_history": {}, "get_person": {}, "person_access_log": {},
+    "get_household": {}, "household_history": {}, "household_benefits": {}, "get_person": {}, "person_access_log": {},
     "find_people": {"query": {"q": "nur'aini", "region": OWN}},
     "add_member": {"body": {"member": MEMBER, "reason": "marriage"}},
     "remove_member": {"body": {"reason": "death"}},
@@ -198,8 +198,12 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
         return {"person_id": UUID, "person": located, "enrolments": [], "attendance": []}
     if method == "cohort":
         return {**located, "participants": [{"person_id": UUID}]}
-    if method in ("household", "person", "group", "proposal", "grant"):
+    if method == "household":
+        return {**located, "household_id": UUID}
+    if method in ("person", "group", "proposal", "grant"):
         return located
+    if method == "household_benefits":
+        return {"enrolment": "none", "groups": []}
     if method == "names":
         return {UUID: {"name": "Siti", "nik": NIK}}
     if method == "access_log":
