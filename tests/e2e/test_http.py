@@ -35,6 +35,11 @@ def http(request):
 
 
 def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSystem):
+    group_to_tranche_two(http)
+
+
+def group_to_tranche_two(http: HttpSystem) -> list[dict]:
+    """The module's scenario, each step asserted; returns the households it registered."""
     admin = http.client("admin.pusat", "admin", "")
     operator = http.client("op.kalianda", "operator", "18.01")
     operator_2 = http.client("op2.kalianda", "operator", "18.01")
@@ -146,3 +151,4 @@ def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSyste
     # The auditor reads it all, and writes nothing.
     assert auditor.ok("GET", f"/api/v1/proposals/{proposal_id}")["status"] == "approved"
     assert auditor.post(f"/api/v1/proposals/{proposal_id}/cancel", {"reason": "audit"})[0] == 403
+    return households

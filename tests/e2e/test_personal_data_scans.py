@@ -1,0 +1,89 @@
+"""Issue 16 item 7: after the programme's scenario, personal data is only where the registry keeps it.
+
+The scenario is tests/e2e/test_http.py's (the demo's story for one group, through the gateway's HTTP API, every
+service a `nameko run` process): seven households registered, a women's KUBE formed, its proposal approved, both
+tranches paid with an LPJ and the Family School between them. Then, with the processes stopped (their logs
+complete, nothing consuming), what the system holds outside the registry is read as an intruder would read it —
+each database's `pg_dump`, every message waiting in a queue (dead letters too) or kept by a stream, every log the
+processes wrote — and scanned for every KK, DTKS id, NIK and name the scenario registered. The registry's access
+log must name each read of the scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from shared.config import SERVICES
+from shared.topology import dead_letter_queue_name, event_stream_name
+from tests.e2e.test_http import group_to_tranche_two
+from tests.support.dumps import pg_dump, waiting_messages
+from tests.support.http_system import HttpSystem
+from tests.support.personal_data import found_in_dump, found_in_text, identifying_values
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Scenario:
+    http: HttpSystem
+    households: list[dict]
+
+    @property
+    def registered(self) -> set[str]:
+        return identifying_values(self.households)
+
+    def person_ids(self) -> set[str]:
+        """The registry's pseudonymous ids of the people the scenario registered."""
+        people = self.http.system.sql("registry", "SELECT person_id::text FROM individuals")
+        return {person_id for (person_id,) in people}
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    http = HttpSystem()
+    failed = True
+    try:
+        http.start()
+        households = group_to_tranche_two(http)
+        http.stop()  # the logs complete; nothing takes messages off the queues while they are read
+        failed = False
+        yield Scenario(http, households)
+    finally:
+        http.close(failed)
+
+
+def test_the_databases_of_grants_training_and_the_gateway_hold_no_personal_data(scenario: Scenario):
+    http = scenario.http
+    dumps = {"grants": pg_dump(http.system.database("grants")),
+             "training": pg_dump(http.system.database("training")),
+             "gateway": pg_dump(http.gateway_db)}
+    assert {name: found_in_dump(dump, scenario.registered) for name, dump in dumps.items()} == {
+        name: set() for name in dumps}
+    # the scan reads real rows: grants and training know the people, by the registry's ids
+    representatives = {h["members"][0]["nik"] for h in scenario.households}
+    assert len(representatives) == 7
+    for name in ("grants", "training"):
+        assert len(found_in_dump(dumps[name], scenario.person_ids())) >= len(representatives), name
+
+
+def test_no_queue_stream_or_dead_letter_holds_personal_data(scenario: Scenario):
+    messages = waiting_messages(scenario.http.system.amqp_uri, scenario.http.system.vhost)
+    for service in SERVICES:
+        assert event_stream_name(service) in messages
+    assert {dead_letter_queue_name("grants"), dead_letter_queue_name("training")} <= set(messages)
+    found = {queue: found_in_text("\n".join(bodies), scenario.registered)
+             for queue, bodies in messages.items()}
+    assert {queue: hits for queue, hits in found.items() if hits} == {}
+    # the registry's stream carried every registration, by id
+    registry_stream = "\n".join(messages[event_stream_name("registry")])
+    assert found_in_text(registry_stream, scenario.person_ids()) == scenario.person_ids()
+
+
+def test_the_services_logs_hold_no_personal_data(scenario: Scenario):
+    logs = {process.log_path.name: process.log_path.read_text(errors="replace")
+            for process in scenario.http.processes}
+    assert len(logs) == 4 and all(logs.values())
+    found = {name: found_in_text(text, scenario.registered) for name, text in logs.items()}
+    assert {name: hits for name, hits in found.items() if hits} == {}
