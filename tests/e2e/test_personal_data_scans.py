@@ -87,3 +87,26 @@ def test_the_services_logs_hold_no_personal_data(scenario: Scenario):
     assert len(logs) == 4 and all(logs.values())
     found = {name: found_in_text(text, scenario.registered) for name, text in logs.items()}
     assert {name: hits for name, hits in found.items() if hits} == {}
+
+
+
+READS = "SELECT username, role, region, purpose, route, read, households::text[], returned FROM access_log ORDER BY seq"
+
+
+def test_the_access_log_names_every_read_of_the_scenario(scenario: Scenario):
+    """Every route of the scenario that showed a person's data: the operator's search of the village and the group's
+    page, the facilitator's cohort with its participants' names — each read logged with who, role and purpose,
+    naming every household it showed (by id)."""
+    system = scenario.http.system
+    reads = system.sql("registry", READS)
+    assert {read[:6] for read in reads} == {
+        ("op.kalianda", "operator", "18.01", "api.search_households", "api", "households_in"),
+        ("op.kalianda", "operator", "18.01", "api.get_group", "api", "group"),
+        ("fasilitator.rina", "facilitator", "18.01", "api.get_cohort", "api", "names"),
+    }
+    households = {household_id for (household_id,) in system.sql("registry",
+                                                                  "SELECT household_id::text FROM households")}
+    assert len(households) == len(scenario.households)
+    for purpose in ("api.search_households", "api.get_group", "api.get_cohort"):
+        shown = [set(read[6]) for read in reads if read[3] == purpose]
+        assert set().union(*shown) == households, (purpose, shown)
