@@ -2,10 +2,11 @@
 
 The scenario is tests/e2e/test_http.py's (the demo's story for one group, through the gateway's HTTP API, every
 service a `nameko run` process): seven households registered, a women's KUBE formed, its proposal approved, both
-tranches paid with an LPJ and the Family School between them. Then, with the processes stopped (their logs
-complete, nothing consuming), what the system holds outside the registry is read as an intruder would read it —
-each database's `pg_dump`, every message waiting in a queue (dead letters too) or kept by a stream, every log the
-processes wrote — and scanned for every KK, DTKS id, NIK and name the scenario registered. The registry's access
+tranches paid with an LPJ and the Family School between them; then the registrations the demo shows refused. Then,
+with the processes stopped (their logs complete, nothing consuming), what the system holds outside the registry is
+read as an intruder would read it — each database's `pg_dump`, every message waiting in a queue (dead letters too)
+or kept by a stream, every log the processes wrote — and scanned for every KK, DTKS id, NIK and name the scenario
+sent. The registry's access
 log must name each read of the scenario.
 """
 
@@ -28,11 +29,13 @@ pytestmark = pytest.mark.e2e
 @dataclass
 class Scenario:
     http: HttpSystem
-    households: list[dict]
+    households: list[dict]  # registered
+    refused: list[dict]  # registrations sent and refused
 
     @property
     def registered(self) -> set[str]:
-        return identifying_values(self.households)
+        """Every KK, DTKS id, NIK and name the scenario sent."""
+        return identifying_values(self.households + self.refused)
 
     def person_ids(self) -> set[str]:
         """The registry's pseudonymous ids of the people the scenario registered."""
@@ -47,11 +50,24 @@ def scenario():
     try:
         http.start()
         households = group_to_tranche_two(http)
+        refused = refused_registrations(http, households)
         http.stop()  # the logs complete; nothing takes messages off the queues while they are read
         failed = False
-        yield Scenario(http, households)
+        yield Scenario(http, households, refused)
     finally:
         http.close(failed)
+
+
+def refused_registrations(http: HttpSystem, households: list[dict]) -> list[dict]:
+    """What the demo shows refused, through the API: a KK registered again, a NIK claimed by another household.
+    Returns what was sent (its values are looked for too: a refusal's message, logged, would leak them)."""
+    operator = http.client("op3.kalianda", "operator", "18.01")
+    taken = households[0]
+    claimant = {**taken, "kk": taken["kk"][:-4] + "9999", "dtks_id": "DTKS-REFUSED"}
+    for body in (taken, claimant):
+        status, answer = operator.post("/api/v1/households", body)
+        assert status == 409, answer
+    return [claimant]
 
 
 def test_the_databases_of_grants_training_and_the_gateway_hold_no_personal_data(scenario: Scenario):
