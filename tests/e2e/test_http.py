@@ -35,6 +35,11 @@ def http(request):
 
 
 def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSystem):
+    group_to_tranche_two(http)
+
+
+def group_to_tranche_two(http: HttpSystem) -> list[dict]:
+    """The module's scenario, each step asserted; returns the households it registered."""
     admin = http.client("admin.pusat", "admin", "")
     operator = http.client("op.kalianda", "operator", "18.01")
     operator_2 = http.client("op2.kalianda", "operator", "18.01")
@@ -51,8 +56,11 @@ def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSyste
             {"code": "18.01.06", "name": "Kalianda", "level": 3}, {"code": VILLAGE, "name": "Jondong", "level": 4}]
     assert admin.ok("POST", "/api/v1/regions/import", {"rows": rows, "source": "kepmendagri"})["codes"] == 4
     households = [household_body(500 + i) for i in range(7)]
-    for body in households:
-        assert operator.ok("POST", "/api/v1/households", body)["kk"] == body["kk"]
+    for body in households:  # each sent with an Idempotency-Key, as a client that retries sends it
+        key = {"Idempotency-Key": f"household-{uuid.uuid4()}"}
+        assert operator.ok("POST", "/api/v1/households", body, headers=key)["kk"] == body["kk"]
+    replayed = operator.ok("POST", "/api/v1/households", households[-1], headers=key)  # the retry: answered again
+    assert replayed["kk"] == households[-1]["kk"]
     assert operator.ok("GET", "/api/v1/households", params={"village": VILLAGE})["total"] == 7
     group_id = operator.ok("POST", "/api/v1/groups", group_body("KUBE Mawar", households))["group_id"]
     assert operator.ok("GET", f"/api/v1/groups/{group_id}")["status"] == "formed"
@@ -146,3 +154,4 @@ def test_a_group_goes_from_registration_to_tranche_two_over_http(http: HttpSyste
     # The auditor reads it all, and writes nothing.
     assert auditor.ok("GET", f"/api/v1/proposals/{proposal_id}")["status"] == "approved"
     assert auditor.post(f"/api/v1/proposals/{proposal_id}/cancel", {"reason": "audit"})[0] == 403
+    return households

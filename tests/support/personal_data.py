@@ -28,6 +28,11 @@ def found_in_text(text: str, values: Iterable[str]) -> set[str]:
     return {value for value in values if value in text}
 
 
+def found_in_dump(dump: str, values: Iterable[str]) -> set[str]:
+    """The ``values`` in a `pg_dump`: as text, or in stored bytes (which it writes as hex)."""
+    return {value for value in values if value in dump or value.encode().hex() in dump}
+
+
 def database_dump(system: System, service: str) -> dict[str, str]:
     """Every table of the service's database as text, by table: each row's values, bytes decoded as UTF-8."""
     tables = [row[0] for row in system.sql(

@@ -49,7 +49,8 @@ def _names(node: ast.AST) -> set[str]:
 
 
 def proving_tests(tests: Path) -> dict[str, list[str]]:
-    """Each string found in a test, mapped to the tests (``path::name``) it appears in."""
+    """Each string found in a test (or in a constant or helper of its module it names), mapped to the tests
+    (``path::name``) it appears in."""
     found: dict[str, set[str]] = defaultdict(set)
     for path in sorted(tests.rglob("test_*.py")):
         module = ast.parse(path.read_text(encoding="utf-8"))
@@ -60,6 +61,8 @@ def proving_tests(tests: Path) -> dict[str, list[str]]:
                 for target in targets:
                     if isinstance(target, ast.Name):
                         constants[target.id] = _strings(node)
+            elif isinstance(node, ast.FunctionDef) and not node.name.startswith("test_"):
+                constants[node.name] = _strings(node)  # a helper of the module's tests: what it asserts, they prove
         for node in ast.walk(module):
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                 strings = _strings(node).union(*(constants.get(name, set()) for name in _names(node)))
