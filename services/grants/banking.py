@@ -130,11 +130,13 @@ class TransferBatch(Aggregate):
 
 
 class BankStatement(Aggregate):
-    """A bank statement, reconciled once: its id is its content's hash, its verdicts what happened to each line."""
+    """A bank statement, reconciled once per region: its id is its content's hash and the region of the treasurers
+    who reconciled it (each region's treasurer finds only its own payments in it, and only they see what it did to
+    them), its verdicts what happened to each line."""
 
     @staticmethod
-    def create_id(sha256: str) -> uuid.UUID:
-        return stable_id("bank-statement", sha256)
+    def create_id(sha256: str, region: str) -> uuid.UUID:
+        return stable_id("bank-statement", sha256, region)
 
     @staticmethod
     def check_may_reconcile(actor: Actor) -> None:
@@ -143,11 +145,12 @@ class BankStatement(Aggregate):
     @classmethod
     def reconcile(cls, sha256: str, form: str, verdicts: list[LineVerdict], actor: Actor) -> BankStatement:
         cls.check_may_reconcile(actor)
-        return cls(sha256=sha256, form=form, verdicts=verdicts, by=actor.user)
+        return cls(sha256=sha256, region=actor.region, form=form, verdicts=verdicts, by=actor.user)
 
     @event("Reconciled")
-    def __init__(self, sha256: str, form: str, verdicts: list[LineVerdict], by: str) -> None:
+    def __init__(self, sha256: str, region: str, form: str, verdicts: list[LineVerdict], by: str) -> None:
         self.sha256 = sha256
+        self.region = region
         self.form = form
         self.verdicts = list(verdicts)
         self.by = by

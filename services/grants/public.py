@@ -144,7 +144,7 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication | None, object], EventData
     TransferBatch.Taken: lambda app, e: public.TransferBatchTakenV1(
         batch_id=e.originator_id, payment_ids=e.payment_ids, total_rp=e.total_rp, layout=e.layout, by=e.by),
     BankStatement.Reconciled: lambda app, e: public.StatementReconciledV1(
-        statement_id=e.originator_id, sha256=e.sha256, format=e.form, lines=len(e.verdicts),
+        statement_id=e.originator_id, sha256=e.sha256, region=e.region, format=e.form, lines=len(e.verdicts),
         applied=sum(1 for v in e.verdicts if v.verdict in APPLIED),
         awaiting=sum(1 for v in e.verdicts if v.awaits_decision), by=e.by),
 }

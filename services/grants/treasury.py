@@ -99,14 +99,14 @@ class GrantsTreasury:
 
     def reconcile_statement(self, command: cmd.ReconcileStatement) -> dict:
         """Apply what the statement says of our payments; list what awaits a person. Keyed by the content's hash:
-        the same statement again returns what it did the first time and changes nothing."""
+        the same statement again, from the same region, returns what it did the first time and changes nothing."""
         try:
             content = base64.b64decode(command.content_base64, validate=True)
         except binascii.Error:
             raise ValidationFailed("content_base64", "statement.encoding", "the statement is not base64") from None
         BankStatement.check_may_reconcile(command.actor)  # before anything is read, and for a repeated upload too
         sha256 = content_hash(content)
-        statement_id = BankStatement.create_id(sha256)
+        statement_id = BankStatement.create_id(sha256, command.actor.region)
         lines = parse_statement(content, command.format)
 
         def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], dict]:

@@ -331,11 +331,13 @@ class TransferBatchTakenV1(EventData):
 
 @contract("grants.statement.reconciled", 1)
 class StatementReconciledV1(EventData):
-    """A bank statement was reconciled once (its SHA-256): how many lines it had, how many were applied (confirmed
-    or failed payments, each with its own event) and how many wait for a person to decide."""
+    """A bank statement was reconciled once in a region (its SHA-256, the region's treasurers): how many lines it
+    had, how many were applied (confirmed or failed payments, each with its own event) and how many wait for a person
+    to decide."""
 
     statement_id: uuid.UUID
     sha256: str
+    region: str
     format: Literal["mt940", "csv"]
     lines: int = Field(ge=1)
     applied: int = Field(ge=0)

@@ -154,9 +154,20 @@ def test_the_treasurer_who_instructed_a_payment_does_not_confirm_it_by_uploading
 def test_another_regions_treasurer_finds_no_payment_of_theirs_in_the_statement(grants):
     ref = instructed_payment(grants, 1)
     grants.take_batch(cmd.TakeBatch(actor=TR, payments=[ref]))
-    result = reconcile(grants, TR_OTHER, mt940(("D", TRANCHE_1, payment_reference(ref["payment_id"]), "BRI1", "T")))
+    statement = mt940(("D", TRANCHE_1, payment_reference(ref["payment_id"]), "BRI1", "T"))
+    result = reconcile(grants, TR_OTHER, statement)
     assert [line["verdict"] for line in result["lines"]] == ["unknown_reference"]
     assert payment_state(grants, ref)["status"] == "sent"
+
+    # Reconciled in its own region, the same statement confirms the payment; uploaded again from the other region it
+    # does not answer with what it did here (whose payment, which proposal), nor change anything.
+    ours = reconcile(grants, TR2, statement)
+    assert [line["verdict"] for line in ours["lines"]] == ["confirm"] and not ours["repeated"]
+    recorded = events_recorded(grants)
+    theirs = reconcile(grants, TR_OTHER, statement)
+    assert theirs["repeated"] and theirs["lines"] == result["lines"]
+    assert ref["payment_id"] not in str(theirs) and ref["proposal_id"] not in str(theirs)
+    assert events_recorded(grants) == recorded and payment_state(grants, ref)["status"] == "confirmed"
 
 
 def test_only_a_treasurer_takes_a_batch_or_reconciles_a_statement_checked_in_grants_itself(grants):
