@@ -23,6 +23,7 @@ from tests.integration.test_grants_training import (
     refusal,
     running,  # noqa: F401 (the fixture that starts the services)
     verified,
+    verified_proposals,
 )
 from tests.integration.test_registry import eligible_households, group
 from tests.support.system import System, eventually
@@ -64,12 +65,7 @@ def test_two_approvals_racing_for_the_last_rupiah_of_a_provinces_budget_exactly_
     with system.rpc() as rpc:
         rpc.grants.set_budget_ceiling({"actor": PROVINCE_A, "fiscal_year": 2026, "source": "APBD-provinsi",
                                        "region": "18", "ceiling_rp": 14_000_000})
-        proposals = []
-        for number in range(2):
-            group_id, _ = funded_ready_group(rpc, start=800 + 10 * number, name=f"KUBE Anggrek {number}")
-            proposal_id = draft(rpc, group_id)
-            verified(rpc, proposal_id)
-            proposals.append(proposal_id)
+        proposals = verified_proposals(rpc, 2, start=800, name="KUBE Anggrek")
         replies = [rpc.grants.approve.call_async({"actor": PROVINCE_B, "proposal_id": p, "amount_rp": 14_000_000,
                                                   "form": "cash", "fiscal_year": 2026, "source": "APBD-provinsi"})
                    for p in proposals]

@@ -74,6 +74,17 @@ def verified(rpc, proposal_id: str) -> None:
     rpc.grants.verify({"actor": VERIFIER, "proposal_id": proposal_id})
 
 
+def verified_proposals(rpc, count: int, start: int, name: str) -> list[str]:
+    """``count`` KUBEs ready for funding, each with a proposal verified by the district (for approvals that race)."""
+    proposals = []
+    for number in range(count):
+        group_id, _ = funded_ready_group(rpc, start=start + 10 * number, name=f"{name} {number}")
+        proposal_id = draft(rpc, group_id)
+        verified(rpc, proposal_id)
+        proposals.append(proposal_id)
+    return proposals
+
+
 def climb(rpc, proposal_id: str) -> None:
     verified(rpc, proposal_id)
     rpc.grants.recommend({"actor": PROVINCE, "proposal_id": proposal_id})
@@ -302,12 +313,7 @@ def test_concurrent_approvals_never_spend_more_than_the_ceiling(running):
     with running.rpc() as rpc:
         rpc.grants.set_budget_ceiling({"actor": HEAD, "fiscal_year": 2027, "source": "APBD-kabupaten",
                                        "region": "18.01", "ceiling_rp": 30_000_000})
-        proposals = []
-        for number in range(4):
-            group_id, _ = funded_ready_group(rpc, start=500 + 10 * number, name=f"KUBE {number}")
-            proposal_id = draft(rpc, group_id)
-            verified(rpc, proposal_id)
-            proposals.append(proposal_id)
+        proposals = verified_proposals(rpc, 4, start=500, name="KUBE")
         # Four approvals of Rp 14,000,000 at once against Rp 30,000,000: exactly two can fit.
         replies = [rpc.grants.approve.call_async({"actor": HEAD, "proposal_id": p, "amount_rp": 14_000_000,
                                                   "form": "cash", "fiscal_year": 2027, "source": "APBD-kabupaten",
