@@ -12,11 +12,13 @@ import pytest
 
 from berdaya.audit.replay import replay
 from berdaya.audit.verify import compare_read_models
+from services.grants.application import GrantsApplication
 from services.registry.application import RegistryApplication
 from services.registry.commands import ApproveErasure, RequestErasure
 from services.registry.sealing import ERASED
 from shared.actor import Actor
 from shared.contracts import grants
+from shared.contracts import registry as registry_events
 from shared.errors import NotFound, NotYours, RuleViolated
 from shared.reads import ReadBy
 from tests.integration.test_facts import consumed
@@ -160,3 +162,20 @@ def test_after_erasing_a_funded_groups_household_nothing_of_it_is_held_and_the_a
         compare_read_models(RegistryApplication, history, conn, problems)
     assert problems == []
     assert history.aggregates[household_id].erased
+
+
+grants_sql = application_fixture(GrantsApplication, "grants_sql")
+
+
+def test_grants_forgets_an_erased_household_from_its_mirror_of_the_registry(grants_sql):
+    from_registry = consumed(grants_sql, "registry")
+    erased, kept = uuid.uuid4(), uuid.uuid4()
+    from_registry(*[registry_events.HouseholdRegisteredV2(
+        household_id=household_id, village_code=VILLAGE, decile=2, bdt_status="active", registered_by="op1",
+        members=[registry_events.MemberV2(person_id=uuid.uuid4(), sex="P", relation="Kepala Keluarga")] * members)
+        for household_id, members in ((erased, 2), (kept, 1))])
+    from_registry(registry_events.HouseholdErasedV1(household_id=erased, person_ids=[uuid.uuid4()],
+                                                    request_id=uuid.uuid4(), by="admin.checker"))
+    assert [row["household_id"] for row in grants_sql.query("SELECT household_id FROM households")] == [kept]
+    assert grants_sql.query("SELECT households, members FROM village_households WHERE village_code = %s",
+                            (VILLAGE,)) == [{"households": 1, "members": 1}]
