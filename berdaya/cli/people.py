@@ -3,6 +3,9 @@ what is held about them (UU 27/2022), for an auditor or an admin at the person's
 
 Both are reads of personal data like any other: the registry checks who asks (the role, and the region of the
 person) and writes them into its access log, as ``cli.people.access_log`` and ``cli.people.export``.
+
+`berdaya people erase NIK --reason TEXT` and `berdaya people erase-approve REQUEST_ID`: the right to erasure,
+maker–checker — one admin asks, another approves (services/registry/erasure.py; docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -88,3 +91,44 @@ def export(
     """Everything held about the person, as JSON: registry, KUBE groups, grants, Family School, and who read it."""
     exported = asked(by, role, region, lambda rpc, actor: export_person(rpc, actor, nik))
     print(json.dumps(exported, ensure_ascii=False, indent=None if as_json else 2))
+
+
+ADMIN = typer.Option(..., help="the admin who asks or approves (recorded with the request)")
+ADMIN_REGION = typer.Option("", help="the region the admin acts for (default: national)")
+
+
+def print_request(request: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(request, ensure_ascii=False))
+        return
+    console.print(f"erasure request {request['request_id']} (household {request['household_id']}): asked by "
+                  f"{request['requested_by']} at {request['requested_at']}; "
+                  + (f"approved by {request['approved_by']} at {request['approved_at']}: erased"
+                     if request["approved_by"] else "waiting for another admin's approval"))
+
+
+@people_app.command("erase")
+def erase(
+    nik: str = typer.Argument(..., help="the person's NIK"),
+    reason: str = typer.Option(..., "--reason", help="why (never who): kept with the request"),
+    whole_household: bool = typer.Option(False, "--household", help="erase the person's whole household, when it "
+                                                                      "has other members"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
+    by: str = ADMIN, region: str = ADMIN_REGION,
+) -> None:
+    """Ask for the erasure of a person's household: refused while a legal duty keeps it; another admin approves."""
+    request = asked(by, "admin", region, lambda rpc, actor: rpc.registry.request_erasure(
+        {"actor": actor.on_the_wire(), "nik": nik, "reason": reason, "whole_household": whole_household}))
+    print_request(request, as_json)
+
+
+@people_app.command("erase-approve")
+def erase_approve(
+    request_id: str = typer.Argument(..., help="the erasure request's id"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
+    by: str = ADMIN, region: str = ADMIN_REGION,
+) -> None:
+    """Approve another admin's erasure request: the household's key is destroyed and its data erased for good."""
+    request = asked(by, "admin", region, lambda rpc, actor: rpc.registry.approve_erasure(
+        {"actor": actor.on_the_wire(), "request_id": request_id}))
+    print_request(request, as_json)

@@ -311,6 +311,22 @@ class AccessLog(Open):
     reads: list[AccessLogEntry]
 
 
+class AskErasure(Body):
+    reason: Reason  # why, never who: kept with the request
+    whole_household: bool = False  # the person's whole household, when it has other members
+
+
+class ErasureRequest(Open):
+    request_id: str
+    household_id: str
+    person_id: str
+    reason: str
+    requested_by: str
+    requested_at: str
+    approved_by: str | None
+    approved_at: str | None
+
+
 class PeopleQuery(Paging):
     q: Annotated[str, Field(min_length=2, max_length=100, description="a NIK or KK (16 digits), or any part of a "
                                                                       "name")]

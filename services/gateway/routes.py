@@ -58,11 +58,12 @@ FACILITATOR = frozenset({"facilitator"})
 # The audit is the independent check of what every role did, the ministry's approvals included, and replays every
 # log: the auditor runs it, the admin may (operations); the ministry follows the programme through the reads.
 AUDITORS = frozenset({"auditor", "admin"})
+ADMIN = frozenset({"admin"})  # erasure, maker–checker: the registry checks that two different admins act
 
 PATH_TYPES: dict[str, Any] = {
     "kk": m.HouseholdKey, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
     "cohort_id": m.Uuid, "session_id": m.Uuid, "person_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
-    "source": m.BudgetSource, "event_type": m.EventType, "version": m.ContractVersion,
+    "request_id": m.Uuid, "source": m.BudgetSource, "event_type": m.EventType, "version": m.ContractVersion,
     "code": Annotated[str, Field(min_length=1, max_length=40)],
     "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }
@@ -307,6 +308,14 @@ def household_then(method: str, **fixed: Any):
     return run
 
 
+def request_erasure(c: Call) -> dict:
+    return c.rpc("registry", "request_erasure", c.payload(nik=c.path.nik, actor=c.actor()))
+
+
+def approve_erasure(c: Call) -> dict:
+    return c.rpc("registry", "approve_erasure", {"request_id": str(c.path.request_id), "actor": c.actor()})
+
+
 def search_regions(c: Call) -> dict:
     q: m.RegionQuery = c.query
     rows = [row for row in c.rpc("registry", "region_rows")
@@ -517,6 +526,13 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/people/{nik}/access-log", "person_access_log", "Who read a person's data, when and why (the "
       "registry's access log)", roles=AUDITORS, scope=ACCESS_LOG, run=lambda c: c.resource,
       response=m.AccessLog, tag="households"),
+    r("POST", "/people/{nik}/erasure", "request_erasure", "Ask for the erasure of a person's household (another "
+      "admin approves; refused while a legal duty keeps the data: docs/privacy.md)", roles=ADMIN,
+      scope=Lookup(person, "person"), run=request_erasure, body=m.AskErasure, response=m.ErasureRequest,
+      status=201, tag="households"),
+    r("POST", "/erasures/{request_id}/approve", "approve_erasure", "Approve another admin's erasure request: the "
+      "household's data is erased for good", roles=ADMIN, scope=EachInService(), run=approve_erasure,
+      response=m.ErasureRequest, tag="households"),
     r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
       run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households",
       batch_job=True),

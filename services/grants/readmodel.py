@@ -169,6 +169,14 @@ class GrantsReadModel:
         unit.writes.add("UPDATE village_households SET members = members - 1 WHERE village_code = "
                         "(SELECT village_code FROM households WHERE household_id = %s)", (data.household_id,))
 
+    @handles("registry.household.erased")
+    def on_household_erased(self, data: upstream.HouseholdErasedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        # Gone from the registry's households, so from this mirror of them; the money trail keeps its ids.
+        unit.writes.add("UPDATE village_households v SET households = v.households - 1, members = v.members - "
+                        "h.member_count FROM households h WHERE h.household_id = %s AND v.village_code = "
+                        "h.village_code", (data.household_id,))
+        unit.writes.add("DELETE FROM households WHERE household_id = %s", (data.household_id,))
+
     @handles("registry.household.status_changed")
     def on_status_changed(self, data: upstream.HouseholdStatusChangedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:

@@ -4,9 +4,10 @@ it needs, lets the domain decide, and records the new events with their read-mod
 What a command reads besides the aggregate it changes (the region table, registered KKs and NIKs, a household's
 standing) comes through ``self.facts`` (the port in ``facts``), so the commands also run in memory.
 
-RegistryApplication is also what the service reads and consumes through: it inherits the reads
-(``queries.RegistryQueries``) and the projections of upstream events (``readmodel.RegistryReadModel``); the
-tables are in ``readmodel``, the public contracts of its events in ``public``.
+RegistryApplication is also what the service reads and consumes through: it inherits the erasure commands
+(``erasure.RegistryErasure``), the reads (``queries.RegistryQueries``) and the projections of upstream events
+(``readmodel.RegistryReadModel``); the tables are in ``readmodel``, the public contracts of its events in
+``public``.
 
 Longer than ~400 lines because registration is one thing: the single command, the BDT import's batch with its
 one-by-one fallback and the KK/NIK clash checks both share, and the data keys the batch's events are sealed with.
@@ -51,6 +52,7 @@ from services.registry.domain import (
     check_keeper,
     check_region_table_keeper,
 )
+from services.registry.erasure import RegistryErasure
 from services.registry.facts import Person, SqlRegistryFacts
 from services.registry.public import PUBLIC_EVENTS
 from services.registry.queries import RegistryQueries
@@ -76,7 +78,7 @@ from shared.regions import RegionTable
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class RegistryApplication(RegistryReadModel, RegistryQueries, ServiceApplication):
+class RegistryApplication(RegistryErasure, RegistryReadModel, RegistryQueries, ServiceApplication):
     service_name = "registry"
     upstreams = ("grants",)
     value_objects = (Member, GroupMember, BankAccount)

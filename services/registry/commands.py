@@ -140,3 +140,13 @@ class RegionRowIn(Command):
 class ImportRegions(Acting):
     rows: list[RegionRowIn] = Field(min_length=1, max_length=100_000)
     source: str = Field(min_length=1, max_length=300)
+
+
+class RequestErasure(Acting):
+    nik: Nik
+    reason: Reason  # why, never who: kept with the request
+    whole_household: bool = False  # the person's whole household, when it has other members
+
+
+class ApproveErasure(Acting):
+    request_id: Uuid

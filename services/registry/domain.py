@@ -25,7 +25,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import register_topic
 
 from shared.actor import Actor, check_region, check_role
-from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
+from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from shared.keys import legacy_household_id, legacy_person_id, stable_id
 from shared.versioning import VersionedEvent
 from shared.vocabulary import (
@@ -120,6 +120,7 @@ class Household(Aggregate):
         self.members = list(members)
         self.bdt_status = "active"
         self.registered_by = registered_by
+        self.erased = False
 
     def member(self, nik: str) -> Member:
         for member in self.members:
@@ -213,6 +214,18 @@ class Household(Aggregate):
     @event("DecileChanged")
     def _decile_changed(self, decile: int, by: str, kk: str | None) -> None:
         self.decile = decile
+
+    def erase(self, request_id: uuid.UUID, by: str) -> None:
+        """Record the household's erasure (its data key is destroyed with it: services/registry/erasure.py). The
+        event carries ids only; from then on the household holds no one, and what its events said reads as erased."""
+        if self.erased:
+            raise Conflict("this household is erased already", rule="erasure.done", household_id=str(self.id))
+        self._erased(request_id=request_id, person_ids=[m.id for m in self.members], by=by)
+
+    @event("Erased")
+    def _erased(self, request_id: uuid.UUID, person_ids: list[uuid.UUID], by: str) -> None:
+        self.erased = True
+        self.members = []
 
 
 def check_decile(decile: int) -> None:
@@ -553,6 +566,55 @@ def check_kind(kind: str) -> None:
 
 def _folded(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+# --- erasure: one admin asks, another approves (maker–checker) ----------------------------------------------
+
+ERASERS = ("admin",)  # request and approve an erasure, for the household's region
+
+
+def check_eraser(actor: Actor, village_code: str, action: str) -> None:
+    check_role(actor, ERASERS, action)
+    check_region(actor, village_code, action)
+
+
+class ErasureRequest(Aggregate):
+    """A request to erase a household's personal data: who asked, when (the event's time), why, and who approved.
+
+    Ids only: the household and the person the request was made for (by NIK, at the edge), never a NIK or a name.
+    The reason is the requester's free text, kept plain with the request (it must say why, not who)."""
+
+    @event("Requested")
+    def __init__(self, household_id: uuid.UUID, person_id: uuid.UUID, village_code: str, reason: str,
+                 requested_by: str) -> None:
+        self.household_id = household_id
+        self.person_id = person_id
+        self.village_code = village_code
+        self.reason = reason
+        self.requested_by = requested_by
+        self.approved_by: str | None = None
+
+    @classmethod
+    def request(cls, *, household_id: uuid.UUID, person_id: uuid.UUID, village_code: str, reason: str,
+                requested_by: str) -> ErasureRequest:
+        if not reason.strip():
+            raise ValidationFailed("reason", "erasure.reason", "an erasure request needs a reason")
+        return cls(household_id=household_id, person_id=person_id, village_code=village_code, reason=reason.strip(),
+                   requested_by=requested_by)
+
+    def approve(self, by: str) -> None:
+        """The checker's approval: a second admin, never the one who asked; once."""
+        if self.approved_by is not None:
+            raise Conflict(f"erasure request {self.id} was approved already by {self.approved_by}",
+                           rule="erasure.approved", request_id=str(self.id))
+        if by == self.requested_by:
+            raise NotYours("erasure.four_eyes", f"{by} asked for this erasure: another admin must approve it",
+                               request_id=str(self.id), user=by)
+        self._approved(by=by, household_id=self.household_id)
+
+    @event("Approved")
+    def _approved(self, by: str, household_id: uuid.UUID) -> None:  # the household: for its public event
+        self.approved_by = by
 
 
 # --- the region list --------------------------------------------------------------------------------------

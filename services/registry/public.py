@@ -23,6 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from services.registry.domain import (
+    ErasureRequest,
     Group,
     GroupMember,
     Household,
@@ -121,4 +122,10 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
     Group.Funded: lambda app, e: public.GroupFundedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
                                                       amount_rp=e.amount_rp),
     Group.Dissolved: lambda app, e: public.GroupDissolvedV1(group_id=e.originator_id, reason=e.reason, by=e.by),
+    Household.Erased: lambda app, e: public.HouseholdErasedV1(household_id=e.originator_id, person_ids=e.person_ids,
+                                                              request_id=e.request_id, by=e.by),
+    ErasureRequest.Requested: lambda app, e: public.ErasureRequestedV1(
+        request_id=e.originator_id, household_id=e.household_id, requested_by=e.requested_by),
+    ErasureRequest.Approved: lambda app, e: public.ErasureApprovedV1(
+        request_id=e.originator_id, household_id=e.household_id, approved_by=e.by),
 }

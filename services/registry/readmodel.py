@@ -13,6 +13,7 @@ import json
 
 from services.registry.commands import RegisterHousehold
 from services.registry.domain import Group, Household, Member
+from services.registry.sealing import ERASED
 from shared.consumer import UnitOfWork, handles
 from shared.contracts import Envelope, grants
 from shared.store import AuditedTable, ReadModelWrites, added_column
@@ -54,6 +55,12 @@ READ_MODEL_DDL = (
     """CREATE TABLE IF NOT EXISTS group_members (
         kk text PRIMARY KEY, group_id uuid NOT NULL, representative_nik text NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS group_members_group ON group_members (group_id)",
+    # The legal hold on erasure (services/registry/erasure.py): a KUBE's grant from its approval until every
+    # tranche's LPJ is accepted or the grant is cancelled, learnt from grants' events (tranches: from its opening).
+    """CREATE TABLE IF NOT EXISTS grant_holds (
+        proposal_id uuid PRIMARY KEY, group_id uuid NOT NULL, tranches int, accepted int[] NOT NULL DEFAULT '{}',
+        cancelled boolean NOT NULL DEFAULT false)""",
+    "CREATE INDEX IF NOT EXISTS grant_holds_group ON grant_holds (group_id)",
 )
 
 PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation",
@@ -98,10 +105,11 @@ def registration_fingerprint(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+# An erased household has no rows (nor a KUBE membership row: its KK reads erased in the group's events).
 AUDITED_TABLES = (
     AuditedTable("households", ("kk", "household_id", "village_code", "decile", "bdt_status", "member_count"),
                  lambda aggregates: ((h.kk, h.id, h.village_code, h.decile, h.bdt_status, len(h.members))
-                                     for h in aggregates if isinstance(h, Household))),
+                                     for h in aggregates if isinstance(h, Household) and not h.erased)),
     AuditedTable("individuals", ("nik", "kk", "name", "relation", "person_id"),
                  lambda aggregates: ((m.nik, h.kk, m.name, m.relation, m.id)
                                      for h in aggregates if isinstance(h, Household) for m in h.members)),
@@ -110,7 +118,8 @@ AUDITED_TABLES = (
                                      for g in aggregates if isinstance(g, Group))),
     AuditedTable("group_members", ("kk", "group_id", "representative_nik"),
                  lambda aggregates: ((m.kk, g.id, m.representative_nik)
-                                     for g in aggregates if isinstance(g, Group) and g.is_active for m in g.members)),
+                                     for g in aggregates if isinstance(g, Group) and g.is_active for m in g.members
+                                     if m.kk != ERASED)),
 )
 
 
@@ -124,3 +133,21 @@ class RegistryReadModel:
         group: Group = unit.get(data.group_id)
         group.mark_funded(proposal_id=data.proposal_id, amount_rp=data.amount_rp)
         unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
+        unit.writes.add("INSERT INTO grant_holds (proposal_id, group_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        (data.proposal_id, data.group_id))
+
+    @handles("grants.grant.opened")
+    def on_grant_opened(self, data: grants.GrantOpenedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("INSERT INTO grant_holds (proposal_id, group_id, tranches) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (proposal_id) DO UPDATE SET tranches = EXCLUDED.tranches",
+                        (data.proposal_id, data.group_id, len(data.tranches)))
+
+    @handles("grants.lpj.accepted")
+    def on_lpj_accepted(self, data: grants.LpjAcceptedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("UPDATE grant_holds SET accepted = array_append(accepted, %s) "
+                        "WHERE proposal_id = %s AND NOT %s = ANY(accepted)", (data.tranche, data.proposal_id,
+                                                                               data.tranche))
+
+    @handles("grants.grant.cancelled")
+    def on_grant_cancelled(self, data: grants.GrantCancelledV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("UPDATE grant_holds SET cancelled = true WHERE proposal_id = %s", (data.proposal_id,))

@@ -67,6 +67,15 @@ class RegistryService(BackboneEntrypoints):
     def dissolve_group(self, payload: dict) -> None:
         self.app.dissolve_group(self.edge.parse(commands.DissolveGroup, payload))
 
+    # --- erasure: one admin asks, another approves ---
+    @domain_rpc
+    def request_erasure(self, payload: dict) -> dict:
+        return self.app.request_erasure(self.edge.parse(commands.RequestErasure, payload))
+
+    @domain_rpc
+    def approve_erasure(self, payload: dict) -> dict:
+        return self.app.approve_erasure(self.edge.parse(commands.ApproveErasure, payload))
+
     # --- reads of personal data: each names who reads (verified here, as a command's actor) and why ---
     @domain_rpc
     def household(self, reader: dict, kk: str) -> dict | None:

@@ -52,6 +52,10 @@ VAULT_DDL = (
         CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL)))""",
 )
 
+# Crypto-shredding's one UPDATE: the wrapped key overwritten, the row kept with the time.
+DESTROY_KEY = ("UPDATE household_keys SET wrapped_key = NULL, destroyed_at = now() "
+               "WHERE household_id = %s AND wrapped_key IS NOT NULL")
+
 # Yields a cursor in a transaction that commits when the block ends (the service's pool, or an auditor's connection).
 CursorSource = Callable[[], AbstractContextManager[Cursor]]
 
@@ -199,11 +203,13 @@ class Vault:
         """Erase the household's data key (the row stays, with destroyed_at): every personal field sealed with it
         reads as erased from now on. False if there was no key to destroy."""
         with self._cursor() as cursor:
-            destroyed = cursor.execute(
-                "UPDATE household_keys SET wrapped_key = NULL, destroyed_at = now() "
-                "WHERE household_id = %s AND wrapped_key IS NOT NULL", (household_id,)).rowcount
-        self._remember(household_id, None)
+            destroyed = cursor.execute(DESTROY_KEY, (household_id,)).rowcount
+        self.forget_destroyed(household_id)
         return destroyed == 1
+
+    def forget_destroyed(self, household_id: uuid.UUID) -> None:
+        """This process's cache told that the key is gone (destroyed in a transaction of the caller's own)."""
+        self._remember(household_id, None)
 
     def _load(self, household_ids: list[uuid.UUID]) -> dict[uuid.UUID, AESGCM | None]:
         with self._cursor() as cursor:

@@ -281,3 +281,35 @@ class GroupMemberChangedV2(EventData):
     roles: dict[str, uuid.UUID]
     reason: str
     by: str
+
+
+# --- erasure (UU 27/2022): ids only; the reason stays in the registry ----------------------------------------
+
+
+@contract("registry.erasure.requested", 1)
+class ErasureRequestedV1(EventData):
+    """An admin asked for a household's personal data to be erased; another admin must approve it."""
+
+    request_id: uuid.UUID
+    household_id: uuid.UUID
+    requested_by: str
+
+
+@contract("registry.erasure.approved", 1)
+class ErasureApprovedV1(EventData):
+    """A second admin approved an erasure request (registry.household.erased follows in the same transaction)."""
+
+    request_id: uuid.UUID
+    household_id: uuid.UUID
+    approved_by: str
+
+
+@contract("registry.household.erased", 1)
+class HouseholdErasedV1(EventData):
+    """A household's personal data was erased in the registry (its key destroyed): whatever a consumer shows about
+    these ids, the registry no longer answers who they were. The pseudonymous money trail stays."""
+
+    household_id: uuid.UUID
+    person_ids: list[uuid.UUID] = Field(description="its members' ids at the erasure")
+    request_id: uuid.UUID
+    by: str

@@ -56,7 +56,8 @@ def resources(gw: GatewaySystem) -> dict[str, str]:
     return {"kk": households[0]["kk"], "nik": nik, "person_id": person_id, "group_id": group_id,
             "proposal_id": proposal_id,
             "payment_id": payment["payment_id"], "cohort_id": cohort_id, "session_id": session_id, "n": "1",
-            "fiscal_year": "2026", "source": "APBN", "username": "op.kalianda"}
+            "fiscal_year": "2026", "source": "APBN", "username": "op.kalianda",
+            "request_id": str(uuid.uuid4())}  # no such erasure request: approving it is answered 404
 
 
 def send(client, route: Route, ids: dict[str, str]) -> tuple[int, dict]:

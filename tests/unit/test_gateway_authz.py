@@ -45,7 +45,7 @@ TODAY = date.today().isoformat()
 # One valid request per route: path parameters, query, body. The resource lives in VILLAGE (18.01.06.2001).
 PATH = {"kk": KK, "nik": NIK, "group_id": UUID, "proposal_id": UUID, "payment_id": UUID, "cohort_id": UUID,
         "session_id": UUID, "person_id": UUID, "n": "1", "fiscal_year": "2026", "source": "APBN",
-        "username": "op.kalianda"}
+        "username": "op.kalianda", "request_id": UUID}
 MEMBER = {"nik": NIK, "name": "Siti", "sex": "P", "birth_date": "1985-03-05", "relation": "Istri"}
 LINE = {"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000}
 EXAMPLES: dict[str, dict] = {
@@ -59,6 +59,8 @@ EXAMPLES: dict[str, dict] = {
                                     "members": [{**MEMBER, "relation": "Kepala Keluarga"}]}},
     "search_households": {"query": {"village": VILLAGE}},
     "get_household": {}, "household_history": {}, "household_benefits": {}, "get_person": {}, "person_access_log": {},
+    "request_erasure": {"body": {"reason": "permintaan subjek data", "whole_household": True}},
+    "approve_erasure": {},
     "find_people": {"query": {"q": "nur'aini", "region": OWN}},
     "add_member": {"body": {"member": MEMBER, "reason": "marriage"}},
     "remove_member": {"body": {"reason": "death"}},
@@ -298,9 +300,10 @@ def test_the_auditor_writes_nothing_and_reads_everything():
         assert ("auditor" in r.roles) == (r.method == "GET"), r.name
 
 
-def test_admin_manages_users_and_reads():
+def test_admin_manages_users_erases_on_request_and_reads():
     admin_writes = {r.name for r in PROTECTED if "admin" in r.roles and r.write}
-    assert admin_writes == {"add_user", "disable_user", "enable_user", "reset_password", "import_regions"}
+    assert admin_writes == {"add_user", "disable_user", "enable_user", "reset_password", "import_regions",
+                            "request_erasure", "approve_erasure"}
     assert all("admin" in r.roles for r in PROTECTED if r.method == "GET")
 
 

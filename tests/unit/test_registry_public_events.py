@@ -19,7 +19,16 @@ from datetime import date
 import pytest
 
 from services.registry.application import RegistryApplication
-from services.registry.domain import BankAccount, Group, GroupMember, Household, KubeRules, Member, RegionList
+from services.registry.domain import (
+    BankAccount,
+    ErasureRequest,
+    Group,
+    GroupMember,
+    Household,
+    KubeRules,
+    Member,
+    RegionList,
+)
 from services.registry.public import PUBLIC_EVENTS
 from shared.keys import legacy_household_id, legacy_person_id
 from shared.versioning import VersionedEvent
@@ -105,7 +114,13 @@ def scenario() -> list:
     other = register(2, OTHER_VILLAGE)
     other.add_member(person(nik(2, 4), "Wati 2", "P", date(1960, 1, 1), "Orang Tua", "Cerai Mati"), reason="moved_in",
                      by="operator.a")
-    record(household, other)
+    # A household erased at its member's request: one admin asks, another approves.
+    erased = register(3)
+    erasure = ErasureRequest.request(household_id=erased.id, person_id=erased.members[0].id, village_code=VILLAGE,
+                                     reason="permintaan subjek data", requested_by="admin.a")
+    erasure.approve(by="admin.b")
+    erased.erase(request_id=erasure.id, by="admin.b")
+    record(household, erasure, erased, other)  # (household 2 stays the last registered)
 
     # A KUBE: a household replaced (its role passes on), one added, one removed; funded, then dissolved.
     members = [group_member(n) for n in range(10, 20)]
@@ -133,7 +148,8 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         before = copy.deepcopy(aggregates.get(e.originator_id))
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
-        assert data.event_version == (1 if isinstance(e, RegionList.Event | Group.Funded | Group.Dissolved) else 2)
+        assert data.event_version == (1 if isinstance(e, RegionList.Event | Group.Funded | Group.Dissolved
+                                                     | Household.Erased | ErasureRequest.Event) else 2)
         if isinstance(aggregate, Household):
             assert data.household_id == aggregate.id
         if isinstance(e, Household.MemberAdded):
@@ -164,7 +180,7 @@ def test_the_members_after_a_group_change_are_the_groups(log):
 
 def test_household_and_group_events_are_stored_as_version_3_the_region_lists_as_before():
     for cls in PUBLIC_EVENTS:
-        if issubclass(cls, RegionList.Event):
+        if issubclass(cls, RegionList.Event | ErasureRequest.Event):  # an erasure request: born at version 1
             assert not issubclass(cls, VersionedEvent) and getattr(cls, "class_version", 1) == 1, cls
         else:
             assert issubclass(cls, VersionedEvent) and cls.class_version == 3, cls

@@ -90,6 +90,15 @@ SENTENCES: dict[str, str] = {
     "kube.member_change_reason": N_("A change of members needs a reason."),
     "kube.dissolve_reason": N_("Dissolving a group needs a reason."),
     "kube.inactive": N_("This group is no longer active."),
+    # erasure of a household's personal data
+    "erasure.reason": N_("An erasure request needs a reason."),
+    "erasure.four_eyes": N_("You asked for this erasure: another administrator must approve it (maker–checker)."),
+    "erasure.approved": N_("This erasure request was approved already."),
+    "erasure.done": N_("This household is erased already."),
+    "erasure.grant_open": N_("Refused while the law requires keeping the data: the household's group has a grant "
+                             "whose accountability report (LPJ) is not accepted yet."),
+    "erasure.household_stays": N_("This person's household has other members: one member alone cannot be erased "
+                                  "yet. Ask for the whole household's erasure."),
     # proposals and budgets
     "proposal.one_open": N_("This group has a proposal in progress already."),
     "proposal.group_status": N_("This group cannot propose now (it is not formed, or it was dissolved)."),

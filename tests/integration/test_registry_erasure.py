@@ -1,0 +1,181 @@
+"""Erasure in the registry (issue 16 item 3), on a real PostgreSQL: one admin asks, another approves; refused while
+the household's KUBE has an open grant; once approved, the household's key is destroyed and its rows deleted, so a
+dump of the whole database holds neither its NIKs, KK nor names in any form, every read answers that nothing is
+held, and an auditor's replay still agrees with the read model."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from berdaya.audit.replay import replay
+from berdaya.audit.verify import compare_read_models
+from services.grants.application import GrantsApplication
+from services.registry.application import RegistryApplication
+from services.registry.commands import ApproveErasure, RequestErasure
+from services.registry.sealing import ERASED
+from shared.actor import Actor
+from shared.contracts import grants
+from shared.contracts import registry as registry_events
+from shared.errors import NotFound, NotYours, RuleViolated
+from shared.reads import ReadBy
+from tests.integration.test_facts import consumed
+from tests.integration.test_registry_sealing import dump, forms
+from tests.support.applications import application_fixture
+from tests.support.registry_cast import IMPORT_REGIONS, VILLAGE, formation, household
+
+pytestmark = pytest.mark.integration
+
+registry = application_fixture(RegistryApplication, "registry")
+
+ADMIN, CHECKER = Actor("admin.maker", "admin", "18.01"), Actor("admin.checker", "admin", "18.01")
+AUDITOR = ReadBy(actor=Actor("auditor1", "auditor", ""), purpose="rpc.tests")
+PROPOSAL, GRANT = uuid.UUID(int=1), uuid.UUID(int=2)
+
+
+@pytest.fixture
+def funded(registry: RegistryApplication) -> dict:
+    """Seven households in a KUBE whose grant (two tranches) is approved and opened: the money is in flight."""
+    registry.import_regions(IMPORT_REGIONS)
+    commands = [household(number) for number in range(1, 8)]
+    registry.register_households(commands)
+    group_id = uuid.UUID(registry.form_group(formation("KUBE Mawar", commands)))
+    grant = {"grant_id": GRANT, "proposal_id": PROPOSAL, "group_id": group_id, "village_code": VILLAGE}
+    consumed(registry, "grants")(
+        grants.ProposalApprovedV1(proposal_id=PROPOSAL, group_id=group_id, village_code=VILLAGE, by="min2",
+                                  amount_rp=14_000_000, form="cash", fiscal_year=2026, source="APBN",
+                                  tranches=[grants.TrancheV1(number=1, amount_rp=9_800_000),
+                                            grants.TrancheV1(number=2, amount_rp=4_200_000)]),
+        grants.GrantOpenedV1(**grant, amount_rp=14_000_000, form="cash",
+                             tranches=[grants.TrancheV1(number=1, amount_rp=9_800_000),
+                                       grants.TrancheV1(number=2, amount_rp=4_200_000)]))
+    return {"households": commands, "group_id": group_id, "grant": grant}
+
+
+def lpj_accepted(registry: RegistryApplication, funded: dict, *tranches: int) -> None:
+    consumed(registry, "grants")(*[grants.LpjAcceptedV1(**funded["grant"], tranche=t, by="ver1") for t in tranches])
+
+
+def request(registry: RegistryApplication, nik: str, by: Actor = ADMIN) -> dict:
+    return registry.request_erasure(RequestErasure(actor=by, nik=nik, reason="permintaan subjek data",
+                                                   whole_household=True))
+
+
+def state(registry: RegistryApplication, kk: str) -> dict:
+    """What a refusal must leave as it was: the household's rows, its key, the log's length."""
+    return {"rows": registry.query("SELECT kk, member_count FROM households WHERE kk = %s", (kk,)),
+            "people": registry.query("SELECT nik, name FROM individuals WHERE kk = %s ORDER BY nik", (kk,)),
+            "keys": registry.query("SELECT count(*) AS live FROM household_keys WHERE wrapped_key IS NOT NULL"),
+            "events": registry.last_position()}
+
+
+def test_an_erasure_is_refused_while_the_kubes_grant_is_open_and_changes_nothing(registry, funded):
+    target = funded["households"][0]
+    lpj_accepted(registry, funded, 1)  # tranche 2's LPJ is not accepted yet: the money trail is still open
+    before = state(registry, target.kk)
+    with pytest.raises(RuleViolated) as refused:
+        request(registry, target.members[0].nik)
+    assert refused.value.rule == "erasure.grant_open" and refused.value.details["group_ids"] == [
+        str(funded["group_id"])]
+    assert "LPJ" in refused.value.message
+    assert state(registry, target.kk) == before
+
+
+def test_an_approval_is_refused_when_a_hold_began_after_the_request(registry):
+    registry.import_regions(IMPORT_REGIONS)
+    commands = [household(number) for number in range(1, 8)]
+    registry.register_households(commands)
+    asked = request(registry, commands[0].members[0].nik)  # no grant yet: the request is taken
+    group_id = uuid.UUID(registry.form_group(formation("KUBE Mawar", commands)))
+    consumed(registry, "grants")(grants.ProposalApprovedV1(
+        proposal_id=PROPOSAL, group_id=group_id, village_code=VILLAGE, by="min2", amount_rp=14_000_000,
+        form="cash", fiscal_year=2026, source="APBN", tranches=[grants.TrancheV1(number=1, amount_rp=14_000_000)]))
+    before = state(registry, commands[0].kk)
+    with pytest.raises(RuleViolated, match="legal duty") as refused:
+        registry.approve_erasure(ApproveErasure(actor=CHECKER, request_id=asked["request_id"]))
+    assert refused.value.rule == "erasure.grant_open"
+    assert state(registry, commands[0].kk) == before
+    assert registry.repository.get(uuid.UUID(asked["request_id"])).approved_by is None
+
+
+def test_the_requester_cannot_approve_their_own_request_nor_an_operator_ask(registry, funded):
+    target = funded["households"][0]
+    lpj_accepted(registry, funded, 1, 2)
+    with pytest.raises(NotYours) as operator:
+        request(registry, target.members[0].nik, by=Actor("op1", "operator", "18.01"))
+    assert operator.value.rule == "role.forbidden"
+    asked = request(registry, target.members[0].nik)
+    before = state(registry, target.kk)
+    with pytest.raises(NotYours) as own:
+        registry.approve_erasure(ApproveErasure(actor=ADMIN, request_id=asked["request_id"]))
+    assert own.value.rule == "erasure.four_eyes"
+    assert state(registry, target.kk) == before
+
+
+def test_one_member_of_a_household_that_stays_is_refused_saying_why(registry, funded):
+    lpj_accepted(registry, funded, 1, 2)
+    target = funded["households"][0]
+    before = state(registry, target.kk)
+    with pytest.raises(RuleViolated) as refused:
+        registry.request_erasure(RequestErasure(actor=ADMIN, nik=target.members[1].nik, reason="permintaan"))
+    assert refused.value.rule == "erasure.household_stays"
+    assert state(registry, target.kk) == before
+
+
+def test_after_erasing_a_funded_groups_household_nothing_of_it_is_held_and_the_audit_agrees(registry, funded):
+    target, other = funded["households"][0], funded["households"][1]
+    lpj_accepted(registry, funded, 1, 2)  # the grant is accounted for: no legal duty keeps the data any more
+    asked = request(registry, target.members[1].nik)  # the son asks; his household is erased whole
+    assert asked["approved_by"] is None and asked["requested_by"] == ADMIN.user
+    approved = registry.approve_erasure(ApproveErasure(actor=CHECKER, request_id=asked["request_id"]))
+    assert approved["approved_by"] == CHECKER.user
+
+    everything = dump(registry)
+    personal = [target.kk, target.dtks_id, target.address, *(m.nik for m in target.members),
+                *(m.name for m in target.members)]
+    for value in personal:
+        for form in forms(value):
+            assert form not in everything, f"{value!r} is still in the registry's database as {form!r}"
+
+    for nik in (m.nik for m in target.members):
+        assert registry.person(AUDITOR, nik) is None
+        with pytest.raises(NotFound, match="no person with this NIK"):
+            registry.person_export(AUDITOR, nik)
+    assert registry.household(AUDITOR, target.kk) is None
+    household_id = uuid.UUID(asked["household_id"])
+    group = registry.repository.get(funded["group_id"])
+    assert [m.kk for m in group.members].count(ERASED) == 1
+    assert registry.person(AUDITOR, other.members[0].nik)["name"] == other.members[0].name  # the others stay
+
+    (erased,) = [e for e in registry.public_events_after(0, 1000) if e.type == "registry.household.erased"]
+    (erased,) = [e for e in registry.public_events_after(0, 1000) if e.type == "registry.household.erased"]
+    assert (erased.data["household_id"], erased.data["request_id"], erased.data["by"],
+            len(erased.data["person_ids"])) == (str(household_id), asked["request_id"], CHECKER.user, 2)
+    assert not any(value in str(erased.data) for value in personal)
+
+    problems = []
+    url = f"postgresql://postgres@127.0.0.1:5432/{registry.env['POSTGRES_DBNAME']}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        history = replay("registry", conn, problems=problems)
+        compare_read_models(RegistryApplication, history, conn, problems)
+    assert problems == []
+    assert history.aggregates[household_id].erased
+
+
+grants_sql = application_fixture(GrantsApplication, "grants_sql")
+
+
+def test_grants_forgets_an_erased_household_from_its_mirror_of_the_registry(grants_sql):
+    from_registry = consumed(grants_sql, "registry")
+    erased, kept = uuid.uuid4(), uuid.uuid4()
+    from_registry(*[registry_events.HouseholdRegisteredV2(
+        household_id=household_id, village_code=VILLAGE, decile=2, bdt_status="active", registered_by="op1",
+        members=[registry_events.MemberV2(person_id=uuid.uuid4(), sex="P", relation="Kepala Keluarga")] * members)
+        for household_id, members in ((erased, 2), (kept, 1))])
+    from_registry(registry_events.HouseholdErasedV1(household_id=erased, person_ids=[uuid.uuid4()],
+                                                    request_id=uuid.uuid4(), by="admin.checker"))
+    assert [row["household_id"] for row in grants_sql.query("SELECT household_id FROM households")] == [kept]
+    assert grants_sql.query("SELECT households, members FROM village_households WHERE village_code = %s",
+                            (VILLAGE,)) == [{"households": 1, "members": 1}]

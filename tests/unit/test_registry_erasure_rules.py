@@ -1,0 +1,58 @@
+"""The erasure's rules in the domain: a request needs a reason; another admin approves it, once; an erased
+household holds no one, and cannot be erased twice."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.registry.application import household_from
+from services.registry.domain import ErasureRequest, check_eraser
+from shared.actor import Actor
+from shared.errors import Conflict, NotYours, ValidationFailed
+from tests.support.registry_cast import VILLAGE, household
+
+
+def asked(by: str = "admin.maker") -> ErasureRequest:
+    return ErasureRequest.request(household_id=uuid.uuid4(), person_id=uuid.uuid4(), village_code=VILLAGE,
+                                  reason="permintaan subjek data", requested_by=by)
+
+
+def test_a_request_needs_a_reason():
+    with pytest.raises(ValidationFailed) as refused:
+        ErasureRequest.request(household_id=uuid.uuid4(), person_id=uuid.uuid4(), village_code=VILLAGE,
+                               reason="  ", requested_by="admin.maker")
+    assert refused.value.rule == "erasure.reason"
+
+
+def test_the_requester_may_not_approve_and_another_admin_approves_once():
+    request = asked()
+    with pytest.raises(NotYours) as own:
+        request.approve(by="admin.maker")
+    assert own.value.rule == "erasure.four_eyes" and request.approved_by is None
+    request.approve(by="admin.checker")
+    assert request.approved_by == "admin.checker"
+    with pytest.raises(Conflict) as again:
+        request.approve(by="admin.third")
+    assert again.value.details["rule"] == "erasure.approved" and request.approved_by == "admin.checker"
+
+
+@pytest.mark.parametrize(("actor", "rule"), [(Actor("op1", "operator", "18.01"), "role.forbidden"),
+                                             (Actor("adm9", "admin", "18.02"), "region.scope")])
+def test_only_an_admin_of_the_households_region_asks_or_approves(actor, rule):
+    with pytest.raises(NotYours) as refused:
+        check_eraser(actor, VILLAGE, "ask for an erasure")
+    assert refused.value.rule == rule
+
+
+def test_an_erased_household_holds_no_one_and_is_erased_once():
+    erased = household_from(household(1))
+    people = [m.id for m in erased.members]
+    request_id = uuid.uuid4()
+    erased.erase(request_id=request_id, by="admin.checker")
+    (event,) = erased.collect_events()[-1:]
+    assert (erased.erased, erased.members, event.person_ids, event.request_id) == (True, [], people, request_id)
+    with pytest.raises(Conflict) as again:
+        erased.erase(request_id=uuid.uuid4(), by="admin.checker")
+    assert again.value.details["rule"] == "erasure.done"
