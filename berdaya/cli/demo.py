@@ -26,6 +26,7 @@ from rich.markup import escape
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.bank.statement import mt940
+from berdaya.cli import erasure_story
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.papers import print_papers
 from berdaya.cli.processes import (
@@ -142,6 +143,7 @@ class Demo:
             self.say(f"ledger sealed at entry {sealed['seq']}: head {sealed['hash'][:16]}… published")
             self.settle(rpc)
             papers = self.print_papers(rpc, story)
+            erasure = self.erase(rpc, story, records, groups)
             os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
             verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
@@ -163,6 +165,7 @@ class Demo:
                           "report": [str(path.relative_to(ROOT)) for path in report]},
                 "printouts": [{"path": str(paper["path"].relative_to(ROOT)), "code": paper["code"],
                                "matches": paper["check"]["matches"]} for paper in papers],
+                "erasure": erasure,
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
                 "console": {"url": CONSOLE_URL, "start": "make up DEMO=1",
                             "users_file": str(USERS_FILE.relative_to(ROOT)),
@@ -297,6 +300,20 @@ class Demo:
             verdict = "matches the ledger" if paper["check"]["matches"] else "DOES NOT MATCH"
             self.say(f"printed {paper['path'].relative_to(ROOT)}: code {paper['code']} {verdict}")
         return printed
+
+    def erase(self, rpc, story: dict, records: list[HouseholdRecord], formed: list) -> dict:
+        """A household in no KUBE erased for good, after an erasure refused for a household whose KUBE's grant is
+        not accounted for yet; the money totals are the same before and after (the ledger never held a person)."""
+        totals = rpc.grants.totals()
+        held = (erasure_story.refused_under_hold(rpc, self.say, story["paid_in_full"][2][0])
+                if "paid_in_full" in story else None)
+        grouped = {record.kk for _, members in formed for record, _ in members}
+        alone = next(record for record in records if record.kk not in grouped)
+        erased = erasure_story.erase_household(rpc, self.say, alone.members[0].nik)
+        self.settle(rpc)
+        unchanged = rpc.grants.totals() == totals
+        self.say(f"money totals after the erasure: {'unchanged' if unchanged else 'CHANGED'}")
+        return {"refused_under_hold": held, "erased": erased, "money_unchanged": unchanged}
 
     def refused_cases(self, rpc, eligible, others, villages, formed) -> list[dict]:
         if not formed:

@@ -157,6 +157,11 @@ class TrainingReadModel:
         if data.reason in ("death", "moved_out"):
             self._withdraw([str(data.person_id)], f"left the household: {data.reason}", unit)
 
+    @handles("registry.household.erased")
+    def on_household_erased(self, data: upstream.HouseholdErasedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        # Gone from the registry, so from its people here; cohorts keep their participants' ids (the school's record).
+        unit.writes.add("DELETE FROM individuals WHERE household_id = %s", (data.household_id,))
+
     @handles("registry.household.member_corrected")
     def on_member_corrected(self, data: upstream.HouseholdMemberCorrectedV2, envelope: Envelope,
                             unit: UnitOfWork) -> None:

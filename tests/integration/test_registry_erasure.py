@@ -16,6 +16,7 @@ from services.grants.application import GrantsApplication
 from services.registry.application import RegistryApplication
 from services.registry.commands import ApproveErasure, RequestErasure
 from services.registry.sealing import ERASED
+from services.training.application import TrainingApplication
 from shared.actor import Actor
 from shared.contracts import grants
 from shared.contracts import registry as registry_events
@@ -179,3 +180,19 @@ def test_grants_forgets_an_erased_household_from_its_mirror_of_the_registry(gran
     assert [row["household_id"] for row in grants_sql.query("SELECT household_id FROM households")] == [kept]
     assert grants_sql.query("SELECT households, members FROM village_households WHERE village_code = %s",
                             (VILLAGE,)) == [{"households": 1, "members": 1}]
+
+
+training_sql = application_fixture(TrainingApplication, "training_sql")
+
+
+def test_training_forgets_an_erased_households_people(training_sql):
+    from_registry = consumed(training_sql, "registry")
+    erased, kept = uuid.uuid4(), uuid.uuid4()
+    from_registry(*[registry_events.HouseholdRegisteredV2(
+        household_id=household_id, village_code=VILLAGE, decile=2, bdt_status="active", registered_by="op1",
+        members=[registry_events.MemberV2(person_id=uuid.uuid4(), sex="P", relation="Kepala Keluarga")
+                 for _ in range(members)]) for household_id, members in ((erased, 2), (kept, 1))])
+    from_registry(registry_events.HouseholdErasedV1(household_id=erased, person_ids=[uuid.uuid4()],
+                                                    request_id=uuid.uuid4(), by="admin.checker"))
+    assert [row["household_id"] for row in training_sql.query("SELECT household_id FROM individuals")] == [kept]
+    assert training_sql.individuals_summary()["individuals"] == 1
