@@ -45,13 +45,13 @@ class GrantsServiceBeforeTheFix(GrantsService):
 
 
 class GrantsWithABadWrite(GrantsApplication):
-    """A grants build with a bug only the database sees: it keeps the number of each household's DTKS id, and an id
-    without one ('DTKS-BARU') makes its statement fail when the transaction of the batch it is in commits."""
+    """A grants build with a bug only the database sees: it weighs each household by 1 / (7 - its decile), and a
+    household of decile 7 makes its statement fail (division by zero) when the transaction of its batch commits."""
 
     @handles("registry.household.registered")
     def on_household_registered(self, data, envelope, unit) -> None:
         super().on_household_registered(data, envelope, unit)
-        unit.writes.add("SELECT split_part(%s, '-', 2)::int", (data.dtks_id,))
+        unit.writes.add("SELECT 1 / (7 - %s)", (data.decile,))
 
 
 class GrantsServiceWithABadWrite(GrantsService):
@@ -288,18 +288,18 @@ def test_a_dead_letter_and_its_halt_name_the_event_not_the_person(halted):
 def test_a_poison_event_in_the_middle_of_a_batch_halts_there_and_those_before_it_are_applied_once(system):
     system.start("registry")
     system.import_regions()
-    payloads = [household(number) for number in range(1, 6)]
-    payloads[2]["dtks_id"] = "DTKS-BARU"
+    payloads = [household(number, decile=7 if number == 3 else 2) for number in range(1, 6)]
     with system.rpc() as rpc:
         rpc.registry.register_households(payloads)
-        positions = {event["data"]["kk"]: event["position"] for event in rpc.registry.events_after(0, 10)
+        ids = [rpc.registry.household(reader(), payload["kk"])["household_id"] for payload in payloads]
+        positions = {event["data"]["household_id"]: event["position"] for event in rpc.registry.events_after(0, 10)
                      if event["type"] == "registry.household.registered"}
     # Started after the six events: its catch-up applies them as one batch, whose commit fails on the third household.
     deploy(system, GrantsServiceWithABadWrite)
     halt = eventually(lambda: grants_registry_status(system)["halt"])
-    assert halt == {**halt, "position": positions[payloads[2]["kk"]], "reason": "writes failed: DataError"}
-    assert grants_registry_status(system)["position"] == positions[payloads[1]["kk"]]
+    assert halt == {**halt, "position": positions[ids[2]], "reason": "writes failed: DataError"}
+    assert grants_registry_status(system)["position"] == positions[ids[1]]
     with system.rpc() as rpc:
-        applied = [payload["kk"] for payload in payloads if rpc.grants.household(payload["kk"]) is not None]
-    assert applied == [payloads[0]["kk"], payloads[1]["kk"]]  # nothing after the poison
+        applied = [household_id for household_id in ids if rpc.grants.household(household_id) is not None]
+    assert applied == ids[:2]  # nothing after the poison
     assert grants_counted(system) == 2  # those before it, once each
