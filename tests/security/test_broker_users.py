@@ -11,6 +11,7 @@ from kombu import Connection
 from shared.publishing import ConfirmingPublisher, persistent_message
 from shared.topology import consumer_queue_name, events_exchange
 from tests.integration.test_gateway import GatewaySystem, household_body
+from tests.support.households import person_id
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -59,8 +60,9 @@ def test_the_system_works_with_each_principal_on_its_own_broker_user(locked_down
     body = household_body(701)
     household_id = operator.ok("POST", "/api/v1/households", body)["household_id"]
     with system.rpc() as rpc:  # the events travelled registry → grants and training, pulled gaps included
-        assert eventually(lambda: rpc.grants.household(body["kk"]))["household_id"] == household_id
-        assert eventually(lambda: rpc.training.individual(body["members"][0]["nik"]))["kk"] == body["kk"]
+        assert eventually(lambda: rpc.grants.household(household_id))["household_id"] == household_id
+        person = person_id(rpc, body["members"][0]["nik"])  # grants and training know people by the registry's ids
+        assert eventually(lambda: rpc.training.individual(person))["household_id"] == household_id
 
 
 @pytest.mark.parametrize("principal, exchange", [

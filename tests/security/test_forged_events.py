@@ -24,6 +24,7 @@ from tests.integration.test_grants_training import (
     complete_family_school_late,
     running,  # noqa: F401  (the fixture)
 )
+from tests.support.households import person_id
 from tests.support.system import System, eventually
 
 pytestmark = pytest.mark.integration
@@ -78,7 +79,7 @@ def test_forged_gate_events_are_dead_lettered_and_the_real_one_is_still_applied(
         assert rpc.grants.grant(proposal_id)["family_school_gate_open"] is False
 
         # The real course: six of seven representatives complete it; training's real gate event opens the gate.
-        representatives = [m["representative_nik"] for m in members]
+        representatives = [person_id(rpc, m["representative_nik"]) for m in members]  # training knows their ids
         complete_family_school(rpc, cohort_id, representatives[:5], representatives[5:], present_at=5)
         complete_family_school_late(rpc, cohort_id, representatives[5])
         eventually(lambda: rpc.grants.grant(proposal_id)["family_school_gate_open"])
