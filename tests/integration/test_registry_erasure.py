@@ -166,27 +166,13 @@ def test_after_erasing_a_funded_groups_household_nothing_of_it_is_held_and_the_a
 
 
 grants_sql = application_fixture(GrantsApplication, "grants_sql")
-
-
-def test_grants_forgets_an_erased_household_from_its_mirror_of_the_registry(grants_sql):
-    from_registry = consumed(grants_sql, "registry")
-    erased, kept = uuid.uuid4(), uuid.uuid4()
-    from_registry(*[registry_events.HouseholdRegisteredV2(
-        household_id=household_id, village_code=VILLAGE, decile=2, bdt_status="active", registered_by="op1",
-        members=[registry_events.MemberV2(person_id=uuid.uuid4(), sex="P", relation="Kepala Keluarga")] * members)
-        for household_id, members in ((erased, 2), (kept, 1))])
-    from_registry(registry_events.HouseholdErasedV1(household_id=erased, person_ids=[uuid.uuid4()],
-                                                    request_id=uuid.uuid4(), by="admin.checker"))
-    assert [row["household_id"] for row in grants_sql.query("SELECT household_id FROM households")] == [kept]
-    assert grants_sql.query("SELECT households, members FROM village_households WHERE village_code = %s",
-                            (VILLAGE,)) == [{"households": 1, "members": 1}]
-
-
 training_sql = application_fixture(TrainingApplication, "training_sql")
 
 
-def test_training_forgets_an_erased_households_people(training_sql):
-    from_registry = consumed(training_sql, "registry")
+def one_of_two_households_erased(app) -> uuid.UUID:
+    """Two households registered (of two members and of one), then the first erased, as the registry publishes it:
+    the one kept."""
+    from_registry = consumed(app, "registry")
     erased, kept = uuid.uuid4(), uuid.uuid4()
     from_registry(*[registry_events.HouseholdRegisteredV2(
         household_id=household_id, village_code=VILLAGE, decile=2, bdt_status="active", registered_by="op1",
@@ -194,5 +180,17 @@ def test_training_forgets_an_erased_households_people(training_sql):
                  for _ in range(members)]) for household_id, members in ((erased, 2), (kept, 1))])
     from_registry(registry_events.HouseholdErasedV1(household_id=erased, person_ids=[uuid.uuid4()],
                                                     request_id=uuid.uuid4(), by="admin.checker"))
+    return kept
+
+
+def test_grants_forgets_an_erased_household_from_its_mirror_of_the_registry(grants_sql):
+    kept = one_of_two_households_erased(grants_sql)
+    assert [row["household_id"] for row in grants_sql.query("SELECT household_id FROM households")] == [kept]
+    assert grants_sql.query("SELECT households, members FROM village_households WHERE village_code = %s",
+                            (VILLAGE,)) == [{"households": 1, "members": 1}]
+
+
+def test_training_forgets_an_erased_households_people(training_sql):
+    kept = one_of_two_households_erased(training_sql)
     assert [row["household_id"] for row in training_sql.query("SELECT household_id FROM individuals")] == [kept]
     assert training_sql.individuals_summary()["individuals"] == 1
