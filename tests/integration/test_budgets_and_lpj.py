@@ -6,10 +6,8 @@ tranche is refused with the difference, and a balance returned as a refund settl
 from __future__ import annotations
 
 import pytest
-from nameko.exceptions import RemoteError
 
 from berdaya.cli import demo
-from shared.errors import from_remote
 from tests.integration.test_grants_training import (
     HEAD,
     MINISTRY,
@@ -17,6 +15,7 @@ from tests.integration.test_grants_training import (
     OPERATOR_2,
     TREASURER,
     VILLAGE,
+    approval_outcomes,
     draft,
     funded_ready_group,
     pay,
@@ -69,13 +68,7 @@ def test_two_approvals_racing_for_the_last_rupiah_of_a_provinces_budget_exactly_
         replies = [rpc.grants.approve.call_async({"actor": PROVINCE_B, "proposal_id": p, "amount_rp": 14_000_000,
                                                   "form": "cash", "fiscal_year": 2026, "source": "APBD-provinsi"})
                    for p in proposals]
-        outcomes = []
-        for reply in replies:
-            try:
-                reply.result()
-                outcomes.append("approved")
-            except RemoteError as refused:
-                outcomes.append(from_remote(refused.exc_type, refused.value).rule)
+        outcomes = approval_outcomes(replies)
         assert sorted(outcomes) == ["approved", "budget.ceiling"]
         [budget] = [b for b in rpc.grants.budgets(2026) if b["source"] == "APBD-provinsi"]
         assert (budget["region"], budget["committed_rp"], budget["available_rp"]) == ("18", 14_000_000, 0)

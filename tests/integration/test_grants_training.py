@@ -85,6 +85,18 @@ def verified_proposals(rpc, count: int, start: int, name: str) -> list[str]:
     return proposals
 
 
+def approval_outcomes(replies) -> list[str]:
+    """Each racing approval's outcome: "approved", or the rule that refused it."""
+    outcomes = []
+    for reply in replies:
+        try:
+            reply.result()
+            outcomes.append("approved")
+        except RemoteError as refused:
+            outcomes.append(from_remote(refused.exc_type, refused.value).rule)
+    return outcomes
+
+
 def climb(rpc, proposal_id: str) -> None:
     verified(rpc, proposal_id)
     rpc.grants.recommend({"actor": PROVINCE, "proposal_id": proposal_id})
@@ -319,13 +331,7 @@ def test_concurrent_approvals_never_spend_more_than_the_ceiling(running):
                                                   "form": "cash", "fiscal_year": 2027, "source": "APBD-kabupaten",
                                                   "decree_number": f"SK-{index}"})
                    for index, p in enumerate(proposals)]
-        outcomes = []
-        for reply in replies:
-            try:
-                reply.result()
-                outcomes.append("approved")
-            except RemoteError as refused:
-                outcomes.append(from_remote(refused.exc_type, refused.value).rule)
+        outcomes = approval_outcomes(replies)
         assert sorted(outcomes) == ["approved", "approved", "budget.ceiling", "budget.ceiling"]
         budget = next(b for b in rpc.grants.budgets(2027))
         assert budget["committed_rp"] == 28_000_000 <= budget["ceiling_rp"]
