@@ -10,10 +10,11 @@ attendance of six of the seven representatives: ≥ 80 %), and tranche 2 paid on
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from shared.ids import jakarta_today
 from shared.masking import mask
 from tests.integration.test_gateway import LINES, VILLAGE, _created, group_body, household_body
 from tests.support.http_system import HttpSystem
@@ -113,7 +114,7 @@ def group_to_tranche_two(http: HttpSystem) -> list[dict]:
     status, lpj_refusal = treasurer.post(f"/api/v1/grants/{proposal_id}/tranches/2/disburse", headers=key_2)
     assert status == 409 and lpj_refusal["error"]["rule"] == "tranche.lpj", lpj_refusal
     operator.ok("POST", f"/api/v1/grants/{proposal_id}/tranches/1/lpj", {"lines": [
-        {"description": "Mesin jahit 5 unit", "receipt_number": "INV-001", "receipt_date": date.today().isoformat(),
+        {"description": "Mesin jahit 5 unit", "receipt_number": "INV-001", "receipt_date": jakarta_today().isoformat(),
          "amount_rp": 9_800_000}]})
     status, answer = operator.post(f"/api/v1/grants/{proposal_id}/tranches/1/lpj/review", {"accept": True})
     assert status == 403 and answer["error"]["rule"] == "lpj.maker_checker", answer
@@ -130,7 +131,7 @@ def group_to_tranche_two(http: HttpSystem) -> list[dict]:
     completed = []
     for index, module in enumerate(modules):
         session = facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions", {
-            "module": module, "session_date": (date.today() - timedelta(days=60 - index * 7)).isoformat(),
+            "module": module, "session_date": (jakarta_today() - timedelta(days=60 - index * 7)).isoformat(),
             "place": "Balai Desa Jondong"})
         marks = {person: "present" for person in representatives[:6]} | {representatives[6]: "absent"}
         completed += facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions/{session['session_id']}/attendance",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from services.gateway.core import EachInService, Lookup, National, Route, Unscoped
 from services.gateway.routes import ROUTES
+from shared.ids import jakarta_today
 from shared.vocabulary import ROLES
 from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixture)
     VILLAGE,
@@ -51,7 +52,7 @@ def resources(gw: GatewaySystem) -> dict[str, str]:
     cohort_id = cohorts[0]["cohort_id"]
     eventually(lambda: staff.auditor.get(f"/api/v1/participants/{person_id}")[0] == 200, timeout=60)
     session_id = staff.facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions", {
-        "module": "keuangan", "session_date": (date.today() - timedelta(days=3)).isoformat(),
+        "module": "keuangan", "session_date": (jakarta_today() - timedelta(days=3)).isoformat(),
         "place": "Balai Desa"})["session_id"]
     return {"kk": households[0]["kk"], "nik": nik, "person_id": person_id, "group_id": group_id,
             "proposal_id": proposal_id,

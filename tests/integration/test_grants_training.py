@@ -4,7 +4,7 @@ concurrency, and the gate that ties tranche 2 to the Family School — across se
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from eventlet import sleep as eventlet_sleep
@@ -16,6 +16,7 @@ from services.training.service import TrainingService
 from shared.backbone import Backbone
 from shared.config import SERVICES
 from shared.errors import from_remote
+from shared.ids import jakarta_today
 from tests.integration.test_registry import eligible_households, group
 from tests.support.households import actor, household, person_id, reader
 from tests.support.personal_data import found_in_database, identifying_values
@@ -133,7 +134,7 @@ def complete_family_school(rpc, cohort_id: str, present: list[str], absent: list
     completed = []
     for index, module in enumerate(modules):
         session_id = rpc.training.schedule_session({
-            "cohort_id": cohort_id, "module": module, "session_date": (date.today() - timedelta(days=60 - index * 7))
+            "cohort_id": cohort_id, "module": module, "session_date": (jakarta_today() - timedelta(days=60 - index * 7))
             .isoformat(), "place": "Balai Desa Jondong", "actor": FACILITATOR})
         marks = {person: "present" if index < present_at else "absent" for person in present} | {
             person: "absent" for person in absent}
@@ -414,7 +415,7 @@ def test_a_failed_payment_is_retried_and_equipment_is_delivered_with_its_handove
         error = refusal(lambda: rpc.grants.deliver({
             "actor": OPERATOR, "proposal_id": proposal_id, "tranche": 2, "idempotency_key": "bast-0001",
             "items": [{"item": "Mesin obras", "quantity": 1, "value_rp": 4_200_000}],
-            "handover_date": date.today().isoformat(), "receiver": "Ketua KUBE"}))
+            "handover_date": jakarta_today().isoformat(), "receiver": "Ketua KUBE"}))
         assert error.rule == "tranche.family_school"
         assert rpc.grants.grant(proposal_id)["disbursed_rp"] == 9_800_000
 
@@ -428,7 +429,7 @@ def test_bad_family_school_input_is_refused_and_nothing_is_recorded(running, mis
         cohort_id = rpc.training.open_cohort({"village_code": VILLAGE, "facilitator": "fasilitator.rina",
                                               "actor": actor("kasi.pemberdayaan")})
         rpc.training.enrol({"cohort_id": cohort_id, "person_id": people[0], "actor": actor("kasi")})
-        yesterday = (date.today() - timedelta(days=1)).isoformat()
+        yesterday = (jakarta_today() - timedelta(days=1)).isoformat()
         facilitator = actor("f", "facilitator")
         session_id = rpc.training.schedule_session({"cohort_id": cohort_id, "module": "keuangan",
                                                     "session_date": yesterday, "place": "Balai Desa",
@@ -443,7 +444,7 @@ def test_bad_family_school_input_is_refused_and_nothing_is_recorded(running, mis
                 {**attend, "marks": {people[1]: "present"}})
         elif mistake == "future_session":
             later = rpc.training.schedule_session({"cohort_id": cohort_id, "module": "usaha", "place": "Balai Desa",
-                                                   "session_date": (date.today() + timedelta(days=7)).isoformat(),
+                                                   "session_date": (jakarta_today() + timedelta(days=7)).isoformat(),
                                                    "actor": facilitator})
             before = rpc.training.cohort(cohort_id)
             call = lambda: rpc.training.record_attendance({**attend, "session_id": later})  # noqa: E731

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from berdaya.cli.main import app as cli
 from berdaya.cli.papers import print_papers
 from shared.config import SERVICES
+from shared.ids import jakarta_today
 from tests.integration.test_console_audit_users import Browser as ConsoleBrowser
 from tests.integration.test_gateway import (
     Client,
@@ -73,14 +74,14 @@ def paid() -> Iterator[Paid]:
                              {"bank_reference": BANK_REFERENCE})
         staff.operator.ok("POST", f"/api/v1/grants/{cash}/tranches/1/lpj", {"lines": [
             {"description": "Mesin jahit 4 unit", "receipt_number": "INV-0771",
-             "receipt_date": date.today().isoformat(), "amount_rp": 9_800_000}]})
+             "receipt_date": jakarta_today().isoformat(), "amount_rp": 9_800_000}]})
 
         equipment_group, _ = register_group(staff, 720, name="KUBE Melati")
         equipment = approved_proposal(staff, equipment_group, amount=10_000_000, form="equipment")
         delivery = staff.operator.ok("POST", f"/api/v1/grants/{equipment}/tranches/1/deliver", {
             "items": [{"item": "Mesin jahit", "quantity": 2, "value_rp": 5_000_000},
                       {"item": "Mesin obras", "quantity": 1, "value_rp": 2_000_000}],
-            "handover_date": date.today().isoformat(), "receiver": "Ibu Ketua KUBE Melati"},
+            "handover_date": jakarta_today().isoformat(), "receiver": "Ibu Ketua KUBE Melati"},
             headers={"Idempotency-Key": "print-bast-1-0001"})["payment_id"]
 
         representatives = [staff.operator.ok("GET", f"/api/v1/people/{h['members'][0]['nik']}")["person_id"]
@@ -106,7 +107,7 @@ def complete_family_school(staff: Staff, representatives: list[str]) -> str:
     cohort_id = eventually(cohort_of_the_group, timeout=60, message="the group's representatives are enrolled")
     for index, module in enumerate(staff.facilitator.ok("GET", "/api/v1/curriculum")["active"]):
         session = staff.facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions", {
-            "module": module, "session_date": (date.today() - timedelta(days=60 - index * 7)).isoformat(),
+            "module": module, "session_date": (jakarta_today() - timedelta(days=60 - index * 7)).isoformat(),
             "place": "Balai Desa Jondong"})
         staff.facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions/{session['session_id']}/attendance",
                              {"marks": {person_id: "present" for person_id in representatives}})
@@ -178,7 +179,7 @@ def test_each_printout_says_what_it_records_and_its_code_checks_out(paid: Paid):
         answer = checked(paid.gateway, code)
         assert answer["matches"] is True and answer["code"] == code
         assert {key: answer.get(key) for key in essentials} == essentials, (path, answer)
-        assert answer["village_code"] == "18.01.06.2001" and date.fromisoformat(answer["date"]) <= date.today()
+        assert answer["village_code"] == "18.01.06.2001" and date.fromisoformat(answer["date"]) <= jakarta_today()
         # nothing personal in the answer: no NIK, KK or name
         assert not re.search(r"\d{16}", str(answer)) and "Siti" not in str(answer) and "Ibu" not in str(answer)
         codes.add(code)

@@ -6,10 +6,10 @@ another treasurer (another person) then completes it."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import pytest
 
+from shared.ids import jakarta_today
 from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixture)
     GatewaySystem,
     Staff,
@@ -22,7 +22,7 @@ from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixtur
 pytestmark = pytest.mark.integration
 
 BAST = {"items": [{"item": "Mesin jahit", "quantity": 4, "value_rp": 9_800_000}],
-        "handover_date": date.today().isoformat(), "receiver": "Ketua KUBE"}
+        "handover_date": jakarta_today().isoformat(), "receiver": "Ketua KUBE"}
 
 
 def ledger_topics(gw: GatewaySystem) -> list[str]:

@@ -9,7 +9,6 @@ request here fails ``test_every_route_has_an_example``.
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 from nameko.exceptions import RemoteError
@@ -33,6 +32,7 @@ from services.gateway.routes import ROUTES
 from services.gateway.store import Claim, UnknownUser
 from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.errors import NotFound
+from shared.ids import jakarta_today
 from shared.vocabulary import ROLES
 
 VILLAGE = "18.01.06.2001"
@@ -40,7 +40,7 @@ OWN, OTHER = "18.01", "18.02"
 UUID = "0b5d2a3e-8c1f-4d2a-9e3b-5f6a7b8c9d0e"
 KK = "1801060101200001"
 NIK = "1801064503850001"
-TODAY = date.today().isoformat()
+TODAY = jakarta_today().isoformat()
 
 # One valid request per route: path parameters, query, body. The resource lives in VILLAGE (18.01.06.2001).
 PATH = {"kk": KK, "nik": NIK, "group_id": UUID, "proposal_id": UUID, "payment_id": UUID, "cohort_id": UUID,
