@@ -4,7 +4,8 @@ grant, the cohort, the KUBE), asks the owning service for the code of the event 
 And ``GET /verify/{code}``: anyone checks a paper's code against the ledger, and sees only the non-personal
 essentials.
 
-A name on a paper comes through :func:`person_name` alone: the one place to change when names are read otherwise.
+A name on a paper comes through :func:`person_name` or :func:`names_of`: the places to change when names are read
+otherwise.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def person_name(desk: Desk, nik: str) -> str:
     """A person's name for a paper, read from the registry as the reader (region-checked, on its access log)."""
     found = desk.rpc("registry", "person", desk.reader(), nik)
     return found["name"] if found else "—"
+
+
+def names_of(desk: Desk, person_ids: list[str]) -> dict[str, str]:
+    """People's names by person id, in one registry read (region-checked, on its access log); "—" for one not found."""
+    found = desk.rpc("registry", "names", desk.reader(), person_ids)
+    return {person_id: found.get(person_id, {}).get("name", "—") for person_id in person_ids}
 
 
 def places(desk: Desk, village_code: str) -> dict[str, str]:
@@ -117,7 +124,8 @@ def decision_annex(desk: Desk, proposal: dict) -> Paper:
     anchor = grants_code(desk, proposal["proposal_id"], "proposal", ["Approved"])
     group = group_of(desk, proposal["group_id"])
     roles = {nik: role for role, nik in group.get("roles", {}).items()}
-    beneficiaries = [{"name": person_name(desk, member["representative_nik"]), "nik": member["representative_nik"],
+    names = names_of(desk, [member["representative_id"] for member in group["members"]])
+    beneficiaries = [{"name": names[member["representative_id"]], "nik": member["representative_nik"],
                       "kk": member["kk"], "role": roles.get(member["representative_nik"])}
                      for member in group["members"]]
     return printout(desk, "decision_annex.html", anchor, f"lampiran-keputusan-{anchor['code']}.pdf",
@@ -180,7 +188,7 @@ def certificate(desk: Desk, cohort: dict, person_id: str) -> Paper:
     if participant is None:
         raise ApiError(404, "not_found", "no such participant in this cohort")
     anchor = desk.rpc("training", "document_code", cohort["cohort_id"], person_id)
-    name = desk.rpc("registry", "names", desk.reader(), [person_id]).get(person_id, {}).get("name", "—")
+    name = names_of(desk, [person_id])[person_id]
     return printout(desk, "certificate.html", anchor, f"sertifikat-{anchor['code']}.pdf", cohort["village_code"],
                     cohort=cohort, participant=participant, completed=anchor, name=name)
 
