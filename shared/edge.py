@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from shared.errors import ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 from shared.ids import NIK_PATTERN
 from shared.regions import REGION_PATTERN, VILLAGE_PATTERN
 
@@ -15,8 +16,8 @@ USER_REGION_PATTERN = r"^$|" + REGION_PATTERN  # a user's scope: '' is national
 Nik = Annotated[str, Field(pattern=NIK_PATTERN)]
 Kk = Annotated[str, Field(pattern=NIK_PATTERN)]  # a KK number has a NIK's shape: 16 digits
 VillageCode = Annotated[str, Field(pattern=VILLAGE_PATTERN)]
-Uuid = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+Uuid = Annotated[str, Field(pattern=rf"^{UUID_PATTERN}$")]
 # A household named by its KK (what an operator types) or its id (what links and other services carry).
 HouseholdKey = Annotated[str, Field(pattern=rf"^(?:[0-9]{{16}}|{UUID_PATTERN})$")]
 RegionCode = Annotated[str, Field(pattern=REGION_PATTERN)]
@@ -25,6 +26,15 @@ UserName = Annotated[str, Field(min_length=1, max_length=100)]
 Rupiah = Annotated[StrictInt, Field(ge=0, le=10**15)]  # money is whole rupiah: never a float, never a string
 PositiveRupiah = Annotated[StrictInt, Field(gt=0, le=10**15)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+def known_id(value: str, label: str) -> uuid.UUID:
+    """The id a read or a command names: a malformed one is answered as a missing one, without echoing it (it may be
+    anything, a NIK typed in the wrong field too) and never reaching the database (whose error would echo it)."""
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        raise NotFound(f"no such {label}", field=f"{label}_id") from None
 
 
 class Command(BaseModel):

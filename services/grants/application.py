@@ -50,6 +50,7 @@ from services.grants.readmodel import (
 from services.grants.treasury import GrantsTreasury
 from shared.anchors import DocumentAnchors
 from shared.contracts import EventData
+from shared.edge import known_id
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import jsonable
@@ -87,10 +88,10 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
         return aggregate
 
     def _proposal(self, proposal_id: str) -> Proposal:
-        return self._get(uuid.UUID(proposal_id), Proposal, "proposal")
+        return self._get(known_id(proposal_id, "proposal"), Proposal, "proposal")
 
     def _grant(self, proposal_id: str) -> Grant:
-        return self._get(Grant.create_id(uuid.UUID(proposal_id)), Grant, "grant")
+        return self._get(Grant.create_id(known_id(proposal_id, "grant")), Grant, "grant")
 
     # --- budgets ------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from services.grants.commands import GroupGrants
 from services.grants.domain import PAID, Grant, Tranche, TrancheProgress, check_tranche_order
 from services.grants.readmodel import utc_iso
 from shared.actor import covers
+from shared.edge import known_id
 from shared.errors import RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import event_record, jsonable
@@ -26,7 +27,7 @@ class GrantsQueries:
     def household(self, household_id: str) -> dict | None:
         rows = self.query(
             "SELECT household_id::text, village_code, decile, bdt_status, member_count FROM households "
-            "WHERE household_id = %s", (household_id,))
+            "WHERE household_id = %s", (known_id(household_id, "household"),))
         return rows[0] if rows else None
 
     def households_summary(self) -> dict:
@@ -40,7 +41,7 @@ class GrantsQueries:
 
     def group(self, group_id: str) -> dict | None:
         rows = self.query("SELECT group_id::text, name, village_code, kind, status, members FROM groups "
-                          "WHERE group_id = %s", (group_id,))
+                          "WHERE group_id = %s", (known_id(group_id, "group"),))
         return rows[0] if rows else None
 
     def proposals(self, status: str | None = None, region: str | None = None, page: int = 1, size: int = 50,
@@ -77,7 +78,7 @@ class GrantsQueries:
         disbursed, tranches paid), and its enrolment status: what another programme checks before paying the
         household. Ids and amounts only."""
         groups = self.query("SELECT group_id::text, village_code, kind, status FROM groups WHERE members @> %s::jsonb "
-                            "ORDER BY group_id", (Jsonb([{"household_id": household_id}]),))
+                            "ORDER BY group_id", (Jsonb([{"household_id": str(known_id(household_id, "household"))}]),))
         groups = [{**group, "proposals": [self._benefit(row) for row in self.query(
             "SELECT p.proposal_id::text, p.status, p.requested_rp, p.approved_rp, p.fiscal_year, p.source, "
             "g.grant_id::text FROM proposals p LEFT JOIN grants g USING (proposal_id) WHERE p.group_id = %s "

@@ -206,3 +206,12 @@ def test_the_sealed_head_is_the_last_money_event_chained(grants):
 def test_an_application_in_memory_says_so_when_asked_for_sql(grants):
     with pytest.raises(RuntimeError, match="in memory"):
         grants.proposals()
+
+
+@pytest.mark.parametrize("malformed", ["1801060101010001", "not-an-id", "", "'; DROP TABLE grants; --"])
+def test_a_malformed_id_is_answered_as_a_missing_one_without_echoing_it(grants, malformed):
+    for read in (grants.proposal, grants.grant):
+        with pytest.raises(NotFound) as refused_:
+            read(malformed)
+        message = str(refused_.value)
+        assert "no such" in message and (not malformed or malformed not in message), message
