@@ -5,6 +5,7 @@ the household's KUBE has a grant whose LPJ is not accepted — says so in Indone
 from __future__ import annotations
 
 import html
+import uuid
 
 import pytest
 
@@ -40,3 +41,9 @@ def test_an_erasure_under_a_legal_hold_is_refused_in_indonesian_and_changes_noth
     assert console.system.sql("registry", "SELECT count(*) FROM erasure_requests") == [(0,)]
     assert console.system.sql("registry", "SELECT nik, name FROM individuals WHERE kk = %s ORDER BY nik",
                               (target["kk"],)) == people_before
+
+    # An approval of a request that waits no more (or never did) says so above the list.
+    answer = admin.post(f"{CONSOLE}/erasures/{uuid.uuid4()}/approve")
+    assert answer.status_code == 404, answer.text[:800]
+    assert "Data ini tidak ditemukan, atau tidak berada di wilayah Anda." in section(html.unescape(answer.text),
+                                                                                     "pending-title")

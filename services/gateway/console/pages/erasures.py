@@ -13,7 +13,8 @@ ASK_FIELDS = {"nik", "reason"}
 
 def erasures(view: View, *, values: dict | None = None, errors: dict | None = None, refusal=None,
              refused_row: str = "", status: int = 200):
-    """``refused_row``: the request whose approval was refused (its sentence shows in its row)."""
+    """``refused_row``: the request whose approval was refused (its sentence shows in its row, or above the list
+    when it waits no more: approved by another admin meanwhile)."""
     return view.render("erasures.html", status=status, pending=view.api("pending_erasures"),
                        values=values or {}, errors=errors or {}, refusal=refusal, refused_row=refused_row)
 
