@@ -327,6 +327,21 @@ class ErasureRequest(Open):
     approved_at: str | None
 
 
+class ErasureQuery(Params):
+    region: RegionCode | None = None
+
+
+class PendingErasure(Open):
+    """A request awaiting a second admin: ids, who asked, when and why — no name, NIK or KK."""
+
+    request_id: str
+    household_id: str
+    village_code: str
+    reason: str
+    requested_by: str
+    requested_at: str
+
+
 class PeopleQuery(Paging):
     q: Annotated[str, Field(min_length=2, max_length=100, description="a NIK or KK (16 digits), or any part of a "
                                                                       "name")]

@@ -530,6 +530,10 @@ ROUTES: tuple[Route, ...] = (
       "admin approves; refused while a legal duty keeps the data: docs/privacy.md)", roles=ADMIN,
       scope=Lookup(person, "person"), run=request_erasure, body=m.AskErasure, response=m.ErasureRequest,
       status=201, tag="households"),
+    r("GET", "/erasures", "pending_erasures", "The erasure requests of a region awaiting another admin's approval "
+      "(ids, who asked, when and why: no personal data)", roles=AUDITORS, scope=QueryRegion(),
+      run=lambda c: c.rpc("registry", "pending_erasures", c.reader(), c.region), query=m.ErasureQuery,
+      response=list[m.PendingErasure], tag="households"),
     r("POST", "/erasures/{request_id}/approve", "approve_erasure", "Approve another admin's erasure request: the "
       "household's data is erased for good", roles=ADMIN, scope=EachInService(), run=approve_erasure,
       response=m.ErasureRequest, tag="households"),

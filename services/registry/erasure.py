@@ -21,11 +21,13 @@ from eventsourcing.application import AggregateNotFoundError
 from services.registry.commands import ApproveErasure, RequestErasure
 from services.registry.domain import ErasureRequest, Household, check_eraser
 from services.registry.vault import DESTROY_KEY
-from shared.actor import Actor
+from shared.actor import Actor, check_region, check_role
 from shared.errors import NotFound, RuleViolated
-from shared.store import ReadModelWrites
+from shared.reads import ReadBy
+from shared.store import ReadModelWrites, in_region
 
 HOLDS = {"erasure.grant_open": "its KUBE's grant is open: approved, and not every tranche's LPJ is accepted yet"}
+REQUEST_READERS = ("admin", "auditor")  # the list of requests awaiting approval: the auditor reads every list
 OPEN_GRANTS = """
     SELECT DISTINCT h.group_id::text FROM group_members m JOIN grant_holds h USING (group_id)
     WHERE m.kk = %s AND NOT h.cancelled AND (h.tranches IS NULL OR cardinality(h.accepted) < h.tranches)"""
@@ -47,7 +49,11 @@ class RegistryErasure:
         request = ErasureRequest.request(household_id=household.id, person_id=person.id,
                                          village_code=household.village_code, reason=command.reason,
                                          requested_by=actor.user)
-        self.record(request)
+        writes = ReadModelWrites()
+        writes.insert("erasure_requests", {
+            "request_id": request.id, "household_id": request.household_id, "village_code": request.village_code,
+            "reason": request.reason, "requested_by": request.requested_by, "requested_at": request.created_on})
+        self.record(request, writes=writes)
         return self.erasure_request(request)
 
     def approve_erasure(self, command: ApproveErasure) -> dict:
@@ -63,9 +69,21 @@ class RegistryErasure:
         writes.add("DELETE FROM individuals WHERE kk = %s", (household.kk,))
         writes.add("DELETE FROM group_members WHERE kk = %s", (household.kk,))
         writes.add("DELETE FROM households WHERE kk = %s", (household.kk,))
+        writes.add("UPDATE erasure_requests SET approved_by = %s WHERE request_id = %s", (request.approved_by,
+                                                                                         request.id))
         self.record(request, household, writes=writes)
         self.vault.forget_destroyed(household.id)
         return self.erasure_request(request)
+
+    def pending_erasures(self, reader: ReadBy, region: str | None) -> list[dict]:
+        """The requests of the region that await a second admin, oldest first: ids, who asked, when and why."""
+        region = region if region is not None else reader.actor.region
+        check_role(reader.actor, REQUEST_READERS, "read the erasure requests")
+        check_region(reader.actor, region, "read the erasure requests")
+        where, params = in_region("village_code", region)
+        return [{**row, "requested_at": row["requested_at"].isoformat()} for row in self.query(
+            "SELECT request_id::text, household_id::text, village_code, reason, requested_by, requested_at "
+            f"FROM erasure_requests WHERE approved_by IS NULL AND {where} ORDER BY requested_at", params)]
 
     def erasure_request(self, request: ErasureRequest) -> dict:
         return {"request_id": str(request.id), "household_id": str(request.household_id),

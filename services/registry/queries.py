@@ -264,7 +264,8 @@ class RegistryQueries:
                 "members": [{"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
                              "age": age_on(m.birth_date, today), "relation": m.relation,
                              "occupation": m.occupation} for m in people],
-                "eligible": [{"nik": m.nik, "name": m.name, "age": age_on(m.birth_date, today)} for m in eligible],
+                "eligible": [{"nik": m.nik, "person_id": str(m.id), "name": m.name,
+                              "age": age_on(m.birth_date, today)} for m in eligible],
                 "excluded": None if refusal is None else {"rule": refusal.rule, "message": refusal.message,
                                                           "details": refusal.details},
             })

@@ -12,7 +12,7 @@ import hashlib
 import json
 
 from services.registry.commands import RegisterHousehold
-from services.registry.domain import Group, Household, Member
+from services.registry.domain import ErasureRequest, Group, Household, Member
 from services.registry.sealing import ERASED
 from shared.consumer import UnitOfWork, handles
 from shared.contracts import Envelope, grants
@@ -61,6 +61,12 @@ READ_MODEL_DDL = (
         proposal_id uuid PRIMARY KEY, group_id uuid NOT NULL, tranches int, accepted int[] NOT NULL DEFAULT '{}',
         cancelled boolean NOT NULL DEFAULT false)""",
     "CREATE INDEX IF NOT EXISTS grant_holds_group ON grant_holds (group_id)",
+    # Erasure requests (erasure.py), for the admins' list of those awaiting a second admin: ids, never a name.
+    """CREATE TABLE IF NOT EXISTS erasure_requests (
+        request_id uuid PRIMARY KEY, household_id uuid NOT NULL, village_code text NOT NULL, reason text NOT NULL,
+        requested_by text NOT NULL, requested_at timestamptz NOT NULL, approved_by text)""",
+    "CREATE INDEX IF NOT EXISTS erasure_requests_pending ON erasure_requests (village_code) "
+    "WHERE approved_by IS NULL",
 )
 
 PERSON_COLUMNS = ("nik", "kk", "name", "name_key", "sex", "birth_date", "relation", "marital_status", "occupation",
@@ -120,6 +126,10 @@ AUDITED_TABLES = (
                  lambda aggregates: ((m.kk, g.id, m.representative_nik)
                                      for g in aggregates if isinstance(g, Group) and g.is_active for m in g.members
                                      if m.kk != ERASED)),
+    AuditedTable("erasure_requests", ("request_id", "household_id", "village_code", "reason", "requested_by",
+                                      "approved_by"),
+                 lambda aggregates: ((r.id, r.household_id, r.village_code, r.reason, r.requested_by, r.approved_by)
+                                     for r in aggregates if isinstance(r, ErasureRequest))),
 )
 
 

@@ -76,6 +76,10 @@ class RegistryService(BackboneEntrypoints):
     def approve_erasure(self, payload: dict) -> dict:
         return self.app.approve_erasure(self.edge.parse(commands.ApproveErasure, payload))
 
+    @domain_rpc
+    def pending_erasures(self, reader: dict, region: str | None = None) -> list[dict]:
+        return self.app.pending_erasures(self.edge.parse(ReadBy, reader), region)
+
     # --- reads of personal data: each names who reads (verified here, as a command's actor) and why ---
     @domain_rpc
     def household(self, reader: dict, kk: str) -> dict | None:

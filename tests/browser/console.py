@@ -17,6 +17,7 @@ import requests
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from services.gateway.console.i18n import grouped
 from tests.browser.staff import STAFF
 from tests.support.households import LINES, PASSWORD, group_body, household_body
 
@@ -171,11 +172,11 @@ def show_candidates(page: Page, village: str) -> None:
 
 def form_group(page: Page, name: str, households: list[dict], village: str) -> None:
     show_candidates(page, village)
-    for body in households:
-        page.check(f"#pick-{body['kk']}")
-    representatives = [body["members"][0]["nik"] for body in households]
-    for role, nik in zip(("ketua", "sekretaris", "bendahara"), representatives, strict=False):
-        page.select_option(f"#f-roles-{role}", nik)
+    for body in households:  # the form names households and people by id: pick them as the operator reads them
+        page.get_by_label(grouped(body["kk"]), exact=True).check()
+    representatives = [f"{body['members'][0]['name']} · {body['kk'][-4:]}" for body in households]
+    for role, representative in zip(("ketua", "sekretaris", "bendahara"), representatives, strict=False):
+        page.select_option(f"#f-roles-{role}", label=representative)
     page.fill("#f-name", name)
     page.select_option("#f-business_type", "jahit")
     page.fill("#f-bank_account-bank", "BRI")

@@ -12,6 +12,7 @@ STAFF = {
     "facilitator": ("pendamping.rina", "facilitator", "18.01"),
     "auditor": ("inspektorat.pusat", "auditor", ""),
     "admin": ("admin.pusat", "admin", ""),
+    "admin_2": ("admin2.pusat", "admin", ""),  # approves what the admin asks to erase (maker–checker)
     "head": ("kadis.lamsel", "head", "18.01"),
     "operator_elsewhere": ("operator.lamteng", "operator", "18.02"),
 }

@@ -44,6 +44,7 @@ SAMPLES = {
     "/audit/head": ("auditor", "/console/audit/head"),
     "/audit/replay": ("auditor", "/console/audit/replay?as_of_date=" + "{today}"),
     "/users": ("admin", "/console/users"),
+    "/erasures": ("admin", "/console/erasures"),
     "/password": ("operator", "/console/password"),
 }
 DOWNLOADS = {"/dashboard.csv", "/audit/report",  # files, not pages

@@ -6,6 +6,7 @@ held, and an auditor's replay still agrees with the read model."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -194,3 +195,25 @@ def test_training_forgets_an_erased_households_people(training_sql):
     kept = one_of_two_households_erased(training_sql)
     assert [row["household_id"] for row in training_sql.query("SELECT household_id FROM individuals")] == [kept]
     assert training_sql.individuals_summary()["individuals"] == 1
+
+
+def test_the_requests_awaiting_a_second_admin_are_listed_to_the_regions_admins_by_ids(registry, funded):
+    lpj_accepted(registry, funded, 1, 2)
+    target = funded["households"][0]
+    asked = request(registry, target.members[0].nik)
+    checker = ReadBy(actor=CHECKER, purpose="rpc.tests")
+    (listed,) = registry.pending_erasures(checker, None)
+    assert datetime.fromisoformat(listed.pop("requested_at")) == datetime.fromisoformat(asked["requested_at"])
+    assert listed == {"request_id": asked["request_id"], "household_id": asked["household_id"],
+                      "village_code": VILLAGE, "reason": "permintaan subjek data", "requested_by": ADMIN.user}
+    assert [row["request_id"] for row in registry.pending_erasures(AUDITOR, "18.01")] == [asked["request_id"]]
+
+    elsewhere = ReadBy(actor=Actor("admin.lain", "admin", "18.02"), purpose="rpc.tests")
+    assert registry.pending_erasures(elsewhere, None) == []
+    with pytest.raises(NotYours):
+        registry.pending_erasures(elsewhere, "18.01")
+    with pytest.raises(NotYours):
+        registry.pending_erasures(ReadBy(actor=Actor("op1", "operator", "18.01"), purpose="rpc.tests"), None)
+
+    registry.approve_erasure(ApproveErasure(actor=CHECKER, request_id=asked["request_id"]))
+    assert registry.pending_erasures(checker, None) == []

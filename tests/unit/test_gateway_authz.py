@@ -60,7 +60,7 @@ EXAMPLES: dict[str, dict] = {
     "search_households": {"query": {"village": VILLAGE}},
     "get_household": {}, "household_history": {}, "household_benefits": {}, "get_person": {}, "person_access_log": {},
     "request_erasure": {"body": {"reason": "permintaan subjek data", "whole_household": True}},
-    "approve_erasure": {},
+    "approve_erasure": {}, "pending_erasures": {"query": {"region": OWN}},
     "find_people": {"query": {"q": "nur'aini", "region": OWN}},
     "add_member": {"body": {"member": MEMBER, "reason": "marriage"}},
     "remove_member": {"body": {"reason": "death"}},

@@ -77,7 +77,10 @@ class Language:
 
 
 def grouped(digits: str | None) -> str:
-    """``1801061203150001`` → ``1801 0612 0315 0001``, for reading (typed without spaces)."""
+    """``1801061203150001`` → ``1801 0612 0315 0001``, for reading (typed without spaces); anything else (an erased
+    one's ``[dihapus]``) as it is."""
     if not digits:
         return "—"
+    if not digits.isdigit():
+        return digits
     return " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))

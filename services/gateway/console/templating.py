@@ -38,6 +38,7 @@ MENU = (
     ("/dashboard", N_("Dashboard"), None),
     ("/audit", N_("Audit"), {"auditor", "admin"}),
     ("/users", N_("Users"), {"admin"}),
+    ("/erasures", N_("Erasure"), {"admin"}),
 )
 ROLE_WORDS = {
     "operator": N_("Operator"), "verifier": N_("Verifier"), "province": N_("Province"),
@@ -80,6 +81,8 @@ DONE = {
     "user_added": N_("The user is added."),
     "user_disabled": N_("The user is disabled: their sessions have ended."),
     "user_enabled": N_("The user is enabled."),
+    "erasure_requested": N_("The erasure is requested: another administrator must approve it."),
+    "erasure_approved": N_("The household's personal data is erased."),
     "password_reset": N_("The new password is set: the user's sessions have ended, and they choose their own at the "
                          "next login."),
 }

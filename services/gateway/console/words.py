@@ -23,7 +23,8 @@ STATUS_WORDS: dict[str, str] = {
 EVENT_WORDS: dict[str, str] = {
     "Registered": N_("Registered"), "MemberAdded": N_("Member added"), "MemberRemoved": N_("Member removed"),
     "MemberCorrected": N_("Member's data corrected"), "StatusChanged": N_("BDT status changed"),
-    "DecileChanged": N_("Decile changed"), "Formed": N_("KUBE formed"), "MemberChanged": N_("KUBE member changed"),
+    "DecileChanged": N_("Decile changed"), "Erased": N_("Personal data erased"),
+    "Formed": N_("KUBE formed"), "MemberChanged": N_("KUBE member changed"),
     "Funded": N_("KUBE funded"), "Dissolved": N_("KUBE dissolved"),
     "Drafted": N_("Drafted"), "Submitted": N_("Submitted"), "Resubmitted": N_("Submitted again"),
     "Verified": N_("Verified (district)"), "Recommended": N_("Recommended (province)"),

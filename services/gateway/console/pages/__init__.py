@@ -8,6 +8,7 @@ from __future__ import annotations
 from services.gateway.console.pages import (
     audit,
     dashboard,
+    erasures,
     grants,
     groups,
     home,
@@ -86,4 +87,8 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/users", users.users),
     page("POST", "/users", users.add_user),
     page("POST", "/users/{username}/{action}", users.user_action),
+    # erasure of personal data: one admin asks, another approves
+    page("GET", "/erasures", erasures.erasures),
+    page("POST", "/erasures", erasures.ask_erasure),
+    page("POST", "/erasures/{request_id}/approve", erasures.approve_erasure),
 )

@@ -25,7 +25,8 @@ def new_group(view: View):
 def group_form(view: View, *, values: dict[str, Any], picked: set[str], errors: dict[str, str] | None = None,
                refused=None, status: int = 200):
     """The form: with a village chosen, its households — each eligible one with who may represent it, each other
-    one with the rule that keeps it out (the registry decides both)."""
+    one with the rule that keeps it out (the registry decides both). It names households and people by the
+    registry's ids: no KK or NIK sits in the page but as its role may see it (``id_number``)."""
     village, kind = values.get("village_code", ""), values.get("kind", "perempuan")
     candidates = []
     if village:
@@ -38,7 +39,7 @@ def group_form(view: View, *, values: dict[str, Any], picked: set[str], errors: 
         if excluded:
             candidate["why_not"] = refusal(409, {"rule": excluded["rule"], "details": {
                 "kk": candidate["kk"], **(excluded.get("details") or {})}}, view.lang).sentence
-    representatives = [(person["nik"], f"{person['name']} · {candidate['kk'][-4:]}")
+    representatives = [(person["person_id"], f"{person['name']} · {candidate['kk'][-4:]}")
                        for candidate in candidates for person in candidate["eligible"]]
     return view.render("group_new.html", status=status, values=values, picked=picked, candidates=candidates,
                        representatives=representatives, errors=errors or {}, refusal=refused,
@@ -46,20 +47,39 @@ def group_form(view: View, *, values: dict[str, Any], picked: set[str], errors: 
                        villages=view.console.templates.regions.villages(view, view.user.region))
 
 
+class Candidates:
+    """The village's households as the form named them (by id), and the KK and NIKs the API takes for them —
+    read again from the registry when the form is sent, so that the page never carried them."""
+
+    def __init__(self, found: list[dict] | None) -> None:
+        self.kk = {c["household_id"]: c["kk"] for c in found or ()}
+        self.household_of = {kk: household_id for household_id, kk in self.kk.items()}
+        self.nik = {p["person_id"]: p["nik"] for c in found or () for p in c["eligible"]}
+
+    def person(self, form: Form, name: str) -> str:
+        """The NIK of the person chosen in ``name`` (one of the form's options; else a sentence next to it)."""
+        return self.nik.get(form.choice(name, self.nik), "")
+
+
 def form_group(view: View):
     form = Form(view.form, view.lang)
-    picked = [kk for kk in view.form.getlist("pick") if kk.isdigit() and len(kk) == 16]
+    picked = view.form.getlist("pick")
     values = {key: form.raw(key) for key in ("village_code", "kind", "name", "business_type", "sk_kades",
                                              "bank_account.bank", "bank_account.number", "bank_account.holder",
                                              *(f"roles.{role}" for role in GROUP_ROLES))}
-    values.update({f"rep.{kk}": form.raw(f"rep.{kk}") for kk in picked})
+    values.update({f"rep.{household_id}": form.raw(f"rep.{household_id}") for household_id in picked})
     if "_show" in view.form:  # the village or the kind was chosen: show its households
         return group_form(view, values=values, picked=set(picked))
+    village, kind = form.raw("village_code"), form.raw("kind")
+    known = Candidates(form.read(view, "group_candidates", query={"village": village, "kind": kind})
+                       if village else None)
+    picked = [household_id for household_id in picked if household_id in known.kk]
     body = {
         "name": form.text("name", max_length=200), "village_code": form.text("village_code"),
         "business_type": form.choice("business_type", BUSINESS_TYPES), "kind": form.choice("kind", GROUP_KINDS),
-        "members": [{"kk": kk, "representative_nik": form.digits(f"rep.{kk}")} for kk in picked],
-        "roles": {role: form.digits(f"roles.{role}") for role in GROUP_ROLES},
+        "members": [{"kk": known.kk[household_id], "representative_nik": known.person(form, f"rep.{household_id}")}
+                    for household_id in picked],
+        "roles": {role: known.person(form, f"roles.{role}") for role in GROUP_ROLES},
         "bank_account": {"bank": form.text("bank_account.bank", max_length=100),
                          "number": form.text("bank_account.number", max_length=30),
                          "holder": form.text("bank_account.holder", max_length=200)},
@@ -70,9 +90,9 @@ def form_group(view: View):
 
     def place(refusal: Refusal) -> Refusal | None:
         """A household's refusal goes next to its row; the rest next to its field or above the form."""
-        kk = refusal.details.get("kk")
-        if kk in picked:
-            form.errors[f"rep.{kk}"] = refusal.sentence
+        household_id = known.household_of.get(refusal.details.get("kk"))
+        if household_id in picked:
+            form.errors[f"rep.{household_id}"] = refusal.sentence
             return None
         return form.refused(refusal)
 

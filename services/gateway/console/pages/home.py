@@ -62,8 +62,16 @@ def auditor(view: View) -> list[Worklist]:
 
 
 def admin(view: View) -> list[Worklist]:
-    changes = view.api("user_changes")
-    return [Worklist("changes", N_("Latest changes to users"), changes[:SHOWN], len(changes), "/console/users")]
+    """The region's erasure requests awaiting a second admin; a national admin's also the latest changes to users
+    (users are national: a regional admin erases, but manages no user)."""
+    pending = view.api("pending_erasures")
+    lists = [Worklist("erasures", N_("Erasure requests awaiting approval"), pending[:SHOWN], len(pending),
+                      "/console/erasures")]
+    if view.user.region == "":
+        changes = view.api("user_changes")
+        lists.append(Worklist("changes", N_("Latest changes to users"), changes[:SHOWN], len(changes),
+                              "/console/users"))
+    return lists
 
 
 WORKLISTS = {"operator": operator, "verifier": reviewer, "province": reviewer, "ministry": reviewer,
