@@ -94,7 +94,7 @@ SENTENCES: dict[str, str] = {
     "erasure.reason": N_("An erasure request needs a reason."),
     "erasure.four_eyes": N_("You asked for this erasure: another administrator must approve it (maker–checker)."),
     "erasure.approved": N_("This erasure request was approved already."),
-    "erasure.done": N_("This household is erased already."),
+    "erasure.done": N_("This person or household is erased already."),
     "erasure.grant_open": N_("Refused while the law requires keeping the data: the household's group has a grant "
                              "whose accountability report (LPJ) is not accepted yet."),
     "erasure.head_of_household": N_("The head of a household that stays cannot be erased alone: the household "
