@@ -287,3 +287,31 @@ def test_training_forgets_an_erased_households_people(training_sql):
     kept = one_of_two_households_erased(training_sql)
     assert [row["household_id"] for row in training_sql.query("SELECT household_id FROM individuals")] == [kept]
     assert training_sql.individuals_summary()["individuals"] == 1
+
+
+def one_person_erased(app) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A household of three registered, then one of them erased as the registry publishes it: the household and
+    the two who stay."""
+    from_registry = consumed(app, "registry")
+    household_id, people = uuid.uuid4(), [uuid.uuid4() for _ in range(3)]
+    from_registry(registry_events.HouseholdRegisteredV2(
+        household_id=household_id, village_code=VILLAGE, decile=2, bdt_status="active", registered_by="op1",
+        members=[registry_events.MemberV2(person_id=person_id, sex="P", relation=relation)
+                 for person_id, relation in zip(people, ("Kepala Keluarga", "Anak", "Anak"), strict=True)]))
+    from_registry(registry_events.PersonErasedV1(household_id=household_id, person_id=people[1],
+                                                 request_id=uuid.uuid4(), by="admin.checker"))
+    return household_id, [people[0], people[2]]
+
+
+def test_grants_counts_one_member_less_when_a_person_is_erased(grants_sql):
+    household_id, _ = one_person_erased(grants_sql)
+    assert grants_sql.query("SELECT household_id, member_count FROM households") == [
+        {"household_id": household_id, "member_count": 2}]
+    assert grants_sql.query("SELECT households, members FROM village_households WHERE village_code = %s",
+                            (VILLAGE,)) == [{"households": 1, "members": 2}]
+
+
+def test_training_forgets_an_erased_person_and_keeps_the_others(training_sql):
+    _, staying = one_person_erased(training_sql)
+    assert sorted(row["person_id"] for row in training_sql.query("SELECT person_id FROM individuals")) == sorted(
+        staying)
