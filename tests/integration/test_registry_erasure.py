@@ -150,6 +150,8 @@ def test_one_members_erasure_is_refused_while_the_kubes_grant_is_open_and_change
         assert refused.value.rule == "erasure.grant_open" and "LPJ" in refused.value.message
         assert registry.person(AUDITOR, member.nik)["name"] == member.name
     assert state(registry, target.kk) == before
+    lpj_accepted(registry, funded, 2)  # the hold, and nothing else, refused it: accounted for, the request is taken
+    assert ask_for_one(registry, target.members[2].nik)["person_only"]
 
 
 def test_the_head_alone_and_a_household_sealed_before_per_person_keys_are_refused_saying_why(registry, funded):
