@@ -2,14 +2,15 @@
 
 What is measured, and why
 -------------------------
-The registry stores personal fields sealed with the household's data key (services/registry/sealing.py); every
+The registry stores personal fields sealed with the data keys of the household and of each member
+(services/registry/sealing.py: a registration of 3 members is 4 boxes under 4 keys); every
 registration pays for sealing, every read (a repository load, the relay, an audit replay) for opening. This script
 builds ``--households`` registrations (default 2,000; each a ``Household.Registered`` event of 3 members, as the
 BDT import makes them) and converts them, in rounds that alternate the paths (``--rounds``, default 3):
 
 - ``plain``, the reference, same run: the library's ``Mapper`` with the registry's transcoder,
   ``to_stored_event`` then ``to_domain_event`` of every event;
-- ``sealed``: ``SealingMapper`` on the same events, the household keys in the vault's cache (warm, as the
+- ``sealed``: ``SealingMapper`` on the same events, the keys in the vault's cache (warm, as the
   registry that just registered them);
 - ``sealed_cold``: ``SealingMapper.to_domain_event`` of the same stored events by a fresh vault (empty cache: the
   relay or an auditor reading a long log, a second registry process), the mapper told the batch first
@@ -20,7 +21,7 @@ round of each path, in CPU time of this process (the machine is shared, and wall
 the cold path's wait for its key query is therefore not in it: ``key_queries`` counts them); ``overhead_us`` =
 sealed − plain (seal + open).
 
-A fresh database (``berdaya_bench_sealing``) holds the household keys, dropped at the end.
+A fresh database (``berdaya_bench_sealing``) holds the data keys, dropped at the end.
 
     .venv/bin/python bench/sealing.py [--households 2000] [--rounds 3]
 """
@@ -104,7 +105,8 @@ def main() -> None:
         plain = Mapper(transcoder=event_transcoder(RegistryApplication))
         vault = Vault(kek, conn.cursor)
         sealing = SealingMapper(event_transcoder(RegistryApplication), vault)
-        vault.prepare(event.originator_id for event in events)
+        vault.prepare(holder for event in events  # each household's key and each member's
+                      for holder in (event.originator_id, *(member.id for member in event.members)))
         key_queries = []
         for _ in range(args.rounds):
             stored, seal = timed(plain.to_stored_event, events)

@@ -101,7 +101,9 @@ def print_request(request: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(request, ensure_ascii=False))
         return
-    console.print(f"erasure request {request['request_id']} (household {request['household_id']}): asked by "
+    whom = (f"person {request['person_id']}, household {request['household_id']} staying" if request["person_only"]
+            else f"household {request['household_id']}")
+    console.print(f"erasure request {request['request_id']} ({whom}): asked by "
                   f"{request['requested_by']} at {request['requested_at']}; "
                   + (f"approved by {request['approved_by']} at {request['approved_at']}: erased"
                      if request["approved_by"] else "waiting for another admin's approval"))
@@ -111,12 +113,13 @@ def print_request(request: dict[str, Any], as_json: bool) -> None:
 def erase(
     nik: str = typer.Argument(..., help="the person's NIK"),
     reason: str = typer.Option(..., "--reason", help="why (never who): kept with the request"),
-    whole_household: bool = typer.Option(False, "--household", help="erase the person's whole household, when it "
-                                                                      "has other members"),
+    whole_household: bool = typer.Option(False, "--household", help="erase the person's whole household (without: "
+                                                                      "the person alone, the household staying)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
     by: str = ADMIN, region: str = ADMIN_REGION,
 ) -> None:
-    """Ask for the erasure of a person's household: refused while a legal duty keeps it; another admin approves."""
+    """Ask for the erasure of a person (their household staying), or of their whole household with --household (a
+    person alone in theirs: always): refused while a legal duty keeps it; another admin approves."""
     request = asked(by, "admin", region, lambda rpc, actor: rpc.registry.request_erasure(
         {"actor": actor.on_the_wire(), "nik": nik, "reason": reason, "whole_household": whole_household}))
     print_request(request, as_json)
@@ -128,7 +131,8 @@ def erase_approve(
     as_json: bool = typer.Option(False, "--json", help="print JSON on stdout"),
     by: str = ADMIN, region: str = ADMIN_REGION,
 ) -> None:
-    """Approve another admin's erasure request: the household's key is destroyed and its data erased for good."""
+    """Approve another admin's erasure request: the person's (or household's) key is destroyed and their data erased
+    for good."""
     request = asked(by, "admin", region, lambda rpc, actor: rpc.registry.approve_erasure(
         {"actor": actor.on_the_wire(), "request_id": request_id}))
     print_request(request, as_json)

@@ -313,13 +313,14 @@ class AccessLog(Open):
 
 class AskErasure(Body):
     reason: Reason  # why, never who: kept with the request
-    whole_household: bool = False  # the person's whole household, when it has other members
+    whole_household: bool = False  # the person's whole household; without, the person alone (the household stays)
 
 
 class ErasureRequest(Open):
     request_id: str
     household_id: str
     person_id: str
+    person_only: bool  # the person alone, their household staying (else the whole household)
     reason: str
     requested_by: str
     requested_at: str

@@ -526,8 +526,9 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/people/{nik}/access-log", "person_access_log", "Who read a person's data, when and why (the "
       "registry's access log)", roles=AUDITORS, scope=ACCESS_LOG, run=lambda c: c.resource,
       response=m.AccessLog, tag="households"),
-    r("POST", "/people/{nik}/erasure", "request_erasure", "Ask for the erasure of a person's household (another "
-      "admin approves; refused while a legal duty keeps the data: docs/privacy.md)", roles=ADMIN,
+    r("POST", "/people/{nik}/erasure", "request_erasure", "Ask for the erasure of a person, their household staying, "
+      "or of their whole household (another admin approves; refused while a legal duty keeps the data: "
+      "docs/privacy.md)", roles=ADMIN,
       scope=Lookup(person, "person"), run=request_erasure, body=m.AskErasure, response=m.ErasureRequest,
       status=201, tag="households"),
     r("GET", "/erasures", "pending_erasures", "The erasure requests of a region awaiting another admin's approval "
@@ -535,7 +536,7 @@ ROUTES: tuple[Route, ...] = (
       run=lambda c: c.rpc("registry", "pending_erasures", c.reader(), c.region), query=m.ErasureQuery,
       response=list[m.PendingErasure], tag="households"),
     r("POST", "/erasures/{request_id}/approve", "approve_erasure", "Approve another admin's erasure request: the "
-      "household's data is erased for good", roles=ADMIN, scope=EachInService(), run=approve_erasure,
+      "person's or household's data is erased for good", roles=ADMIN, scope=EachInService(), run=approve_erasure,
       response=m.ErasureRequest, tag="households"),
     r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
       run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households",

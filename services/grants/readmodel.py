@@ -165,9 +165,17 @@ class GrantsReadModel:
     @handles("registry.household.member_removed")
     def on_member_removed(self, data: upstream.HouseholdMemberRemovedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
-        unit.writes.add(CHANGE_MEMBER_COUNT, (-1, data.household_id))
+        self._count_one_member_less(data.household_id, unit)
+
+    @handles("registry.person.erased")
+    def on_person_erased(self, data: upstream.PersonErasedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        # No longer a member of the household that stays; grants keeps no person's id to forget.
+        self._count_one_member_less(data.household_id, unit)
+
+    def _count_one_member_less(self, household_id: uuid.UUID, unit: UnitOfWork) -> None:
+        unit.writes.add(CHANGE_MEMBER_COUNT, (-1, household_id))
         unit.writes.add("UPDATE village_households SET members = members - 1 WHERE village_code = "
-                        "(SELECT village_code FROM households WHERE household_id = %s)", (data.household_id,))
+                        "(SELECT village_code FROM households WHERE household_id = %s)", (household_id,))
 
     @handles("registry.household.erased")
     def on_household_erased(self, data: upstream.HouseholdErasedV1, envelope: Envelope, unit: UnitOfWork) -> None:

@@ -142,7 +142,9 @@ class RegistryApplication(RegistryErasure, RegistryReadModel, RegistryQueries, S
         actor = commands[0].actor if commands else None  # one caller's batch
         self._check_unregistered(households, actor)
         if self.vault is not None:
-            self.vault.prepare(household.id for household in households)  # one statement for the batch's data keys
+            # One statement for the batch's data keys: each household's and each member's.
+            self.vault.prepare(holder for household in households
+                               for holder in (household.id, *(member.id for member in household.members)))
         try:
             self.record(*households, writes=registration_writes(commands, households))
         except IntegrityError:

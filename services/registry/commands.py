@@ -145,7 +145,7 @@ class ImportRegions(Acting):
 class RequestErasure(Acting):
     nik: Nik
     reason: Reason  # why, never who: kept with the request
-    whole_household: bool = False  # the person's whole household, when it has other members
+    whole_household: bool = False  # the person's whole household; without, the person alone (the household stays)
 
 
 class ApproveErasure(Acting):

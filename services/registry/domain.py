@@ -227,6 +227,31 @@ class Household(Aggregate):
         self.erased = True
         self.members = []
 
+    def erase_person(self, person_id: uuid.UUID, request_id: uuid.UUID, by: str) -> None:
+        """Record one member's erasure while the household stays (their data key is destroyed with it). Never the
+        head: the household would have none (erase the whole household instead); never the last member."""
+        erased = next((m for m in self.members if m.id == person_id), None)
+        if erased is None:
+            raise Conflict("this person is no longer a member of the household (erased already, or removed)",
+                           rule="erasure.done", household_id=str(self.id), person_id=str(person_id))
+        check_erasable_alone(self, erased)
+        self._person_erased(request_id=request_id, person_id=person_id, by=by)
+
+    @event("PersonErased")
+    def _person_erased(self, request_id: uuid.UUID, person_id: uuid.UUID, by: str) -> None:
+        self.members = [m for m in self.members if m.id != person_id]
+
+
+def check_erasable_alone(household: Household, member: Member) -> None:
+    """One member erased while the household stays: not its last member, nor its head (one head is a rule)."""
+    if len(household.members) < 2:
+        raise RuleViolated("erasure.last_member", "this person is alone in their household: ask for the whole "
+                           "household's erasure", household_id=str(household.id))
+    if member.relation == HEAD_OF_HOUSEHOLD:
+        raise RuleViolated("erasure.head_of_household", "the head of a household that stays cannot be erased alone "
+                           "(the household would have no head): ask for the whole household's erasure",
+                           household_id=str(household.id))
+
 
 def check_decile(decile: int) -> None:
     if isinstance(decile, bool) or not isinstance(decile, int) or not 1 <= decile <= 10:
@@ -579,28 +604,32 @@ def check_eraser(actor: Actor, village_code: str, action: str) -> None:
 
 
 class ErasureRequest(Aggregate):
-    """A request to erase a household's personal data: who asked, when (the event's time), why, and who approved.
+    """A request to erase personal data — a household's, or one member's while the household stays: who asked, when
+    (the event's time), why, and who approved.
 
     Ids only: the household and the person the request was made for (by NIK, at the edge), never a NIK or a name.
     The reason is the requester's free text, kept plain with the request (it must say why, not who)."""
 
+    # ``person_only``: the person alone, their household staying. A request stored before it could be asked for (every
+    # request was for a whole household then) lacks it, and reads with this default.
     @event("Requested")
     def __init__(self, household_id: uuid.UUID, person_id: uuid.UUID, village_code: str, reason: str,
-                 requested_by: str) -> None:
+                 requested_by: str, person_only: bool = False) -> None:
         self.household_id = household_id
         self.person_id = person_id
         self.village_code = village_code
         self.reason = reason
         self.requested_by = requested_by
+        self.person_only = person_only
         self.approved_by: str | None = None
 
     @classmethod
     def request(cls, *, household_id: uuid.UUID, person_id: uuid.UUID, village_code: str, reason: str,
-                requested_by: str) -> ErasureRequest:
+                requested_by: str, person_only: bool = False) -> ErasureRequest:
         if not reason.strip():
             raise ValidationFailed("reason", "erasure.reason", "an erasure request needs a reason")
         return cls(household_id=household_id, person_id=person_id, village_code=village_code, reason=reason.strip(),
-                   requested_by=requested_by)
+                   requested_by=requested_by, person_only=person_only)
 
     def approve(self, by: str) -> None:
         """The checker's approval: a second admin, never the one who asked; once."""

@@ -124,6 +124,8 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
     Group.Dissolved: lambda app, e: public.GroupDissolvedV1(group_id=e.originator_id, reason=e.reason, by=e.by),
     Household.Erased: lambda app, e: public.HouseholdErasedV1(household_id=e.originator_id, person_ids=e.person_ids,
                                                               request_id=e.request_id, by=e.by),
+    Household.PersonErased: lambda app, e: public.PersonErasedV1(household_id=e.originator_id, person_id=e.person_id,
+                                                                 request_id=e.request_id, by=e.by),
     ErasureRequest.Requested: lambda app, e: public.ErasureRequestedV1(
         request_id=e.originator_id, household_id=e.household_id, requested_by=e.requested_by),
     ErasureRequest.Approved: lambda app, e: public.ErasureApprovedV1(

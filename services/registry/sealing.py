@@ -1,31 +1,38 @@
-"""Personal fields of the registry's stored events, encrypted with the household's data key (``vault``).
+"""Personal fields of the registry's stored events, encrypted with the data key (``vault``) of whom they are about.
 
 The domain never sees this: its events hold plain values in memory. :class:`SealingMapper` encrypts ("seals") the
 personal fields when an event becomes a stored event, and opens them when it is read back. Which fields are
-personal is decided here, field by field:
+personal, and whose key seals each, is decided here, field by field:
 
-- a household's events: KK, DTKS id, address, and each member's NIK, name, birth date, marital status and
-  occupation (a member's sex and relation stay plain, as do village codes, decile, BDT status, the list reasons
-  of a member change and who recorded it); the free-text reason of a correction or a status change (it is about
-  the family, and may name someone);
-- a KUBE's events: each member household's KK, representative's NIK and name, the NIKs holding its roles and a
-  removed household's KK — each sealed with **that member's** household key, so erasing one household erases it
-  from every group it was in, and leaves the group and the other members readable. The group's own name, bank
-  account (in the group's name, a rule), decree number and free-text reasons are the group's, and stay plain.
+- a household's events: KK, DTKS id and address, and the free-text reason of a status change, with the
+  **household's** key; each member's NIK, name, birth date, marital status and occupation with **that person's**
+  key — so one member can be erased while the household stays (a member's sex and relation stay plain, as do
+  village codes, decile, BDT status, the listed reasons of a member change and who recorded it). A removal's NIK
+  and new head's NIK, and a correction's NIK, changes and free-text reason (it is about that person, and may name
+  them), with the person's key;
+- a KUBE's events: each member household's KK and a removed household's KK with **that household's** key; its
+  representative's NIK and name, and the NIKs holding its roles, with **that representative's** key — so erasing a
+  household or a person erases them from every group they were in, and leaves the group and the other members
+  readable. The group's own name, bank account (in the group's name, a rule), decree number and free-text reasons
+  are the group's, and stay plain.
 
-Sealed once per (stored event, household): the event's personal values that belong to one household go, as one
-JSON list, in one AES-256-GCM box under that household's key, with a fresh 96-bit nonce; their places in the state
-hold None, and the stored state lists its boxes under ``"_sealed_"``: ``{"h": <household id>, "p": [<paths>],
-"v": <nonce + ciphertext>}``. The associated data is (household id, the event's aggregate id and version, the
-paths), so a box moved to another household's, aggregate's or event's state, or given other paths, does not open.
-A group's event holds one box per member household. A stored event without boxes (written before encryption) is
-read as it is. (The first sealed format, a box per field, was never deployed and is not read: docs/security.md
-says how to reset a development installation that holds it.)
+A key's holder is a household or a person (``vault``). Events sealed before per-person keys hold their members'
+fields in the household's box: they are read as they are (a box names its holder), and such a household is erased
+whole (``erasure``, docs/privacy.md).
 
-Opening a box whose household key was destroyed puts :data:`ERASED` at its paths (a birth date: None), never an
+Sealed once per (stored event, key holder): the event's personal values that belong to one holder go, as one JSON
+list, in one AES-256-GCM box under that holder's key, with a fresh 96-bit nonce; their places in the state hold
+None, and the stored state lists its boxes under ``"_sealed_"``: ``{"h": <holder id>, "p": [<paths>],
+"v": <nonce + ciphertext>}``. The associated data is (holder id, the event's aggregate id and version, the paths), so
+a box moved to another holder's, aggregate's or event's state, or given other paths, does not open. A group's event
+holds one box per member household and one per representative. A stored event without boxes (written before
+encryption) is read as it is. (The first sealed format, a box per field, was never deployed and is not read:
+docs/security.md says how to reset a development installation that holds it.)
+
+Opening a box whose key was destroyed puts :data:`ERASED` at its paths (a birth date: None), never an
 error, so that replay, audit and the relay go on; a box that does not open under an existing key (altered, moved)
 is refused: :class:`SealBroken`. Decoding a batch of stored events (:meth:`SealingMapper.prefetch`) reads the keys
-of all the batch's households in one query.
+of all the batch's holders in one query.
 """
 
 from __future__ import annotations
@@ -45,33 +52,33 @@ from eventsourcing.persistence import StoredEvent, Transcoder
 from services.registry.domain import Group, GroupMember, Household, Member
 from services.registry.vault import NONCE_BYTES, Vault
 from shared.batches import ServiceMapper
-from shared.keys import legacy_household_id
+from shared.keys import legacy_household_id, legacy_person_id
 
 ERASED = "[dihapus]"
 ERASED_AS_NONE = frozenset({"birth_date"})  # not a string: an erased date reads as None
 
 MEMBER_FIELDS = frozenset({"nik", "name", "birth_date", "marital_status", "occupation"})
-HOUSEHOLD_FIELDS: dict[type, tuple[str, ...]] = {
+HOUSEHOLD_FIELDS: dict[type, tuple[str, ...]] = {  # sealed with the household's key
     Household.Registered: ("kk", "dtks_id", "address"),
     Household.MemberAdded: ("kk",),
-    Household.MemberRemoved: ("kk", "nik", "new_head_nik"),
-    Household.MemberCorrected: ("kk", "nik", "reason"),
+    Household.MemberRemoved: ("kk",),
+    Household.MemberCorrected: ("kk",),
     Household.StatusChanged: ("kk", "reason"),
     Household.DecileChanged: ("kk",),
 }
 BOXES = "_sealed_"  # the stored state's list of boxes
-# A box's household, found in the stored bytes without decoding them (to fetch a batch's keys at once): a JSON
+# A box's holder, found in the stored bytes without decoding them (to fetch a batch's keys at once): a JSON
 # string holds no unescaped quote, so no plain value can look like it; a miss would only cost a key query later.
-BOX_HOUSEHOLD = re.compile(rb'\{"h":\s*"([0-9a-f]{32})"')
+BOX_HOLDER = re.compile(rb'\{"h":\s*"([0-9a-f]{32})"')
 
 
 class SealBroken(ValueError):
-    """A box that does not open under its household's key: altered, or moved from elsewhere."""
+    """A box that does not open under its holder's key: altered, or moved from elsewhere."""
 
 
-def associated_data(household_id: uuid.UUID, event_of: uuid.UUID, version: int, paths: list[str]) -> bytes:
+def associated_data(holder: uuid.UUID, event_of: uuid.UUID, version: int, paths: list[str]) -> bytes:
     """What a box is bound to: whose key, which aggregate's event (its version), which fields."""
-    return household_id.bytes + event_of.bytes + version.to_bytes(8, "big") + "\n".join(paths).encode("utf-8")
+    return holder.bytes + event_of.bytes + version.to_bytes(8, "big") + "\n".join(paths).encode("utf-8")
 
 
 def erased(path: str) -> str | None:
@@ -99,7 +106,7 @@ class SealingMapper(ServiceMapper):
 
     def prefetch(self, stored_events: Iterable[StoredEvent]) -> None:
         self.vault.prefetch({uuid.UUID(hex=found.decode("ascii")) for stored_event in stored_events
-                             for found in BOX_HOUSEHOLD.findall(stored_event.state)})
+                             for found in BOX_HOLDER.findall(stored_event.state)})
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol:
         domain_event = super().to_domain_event(stored_event)
@@ -118,16 +125,24 @@ class SealingMapper(ServiceMapper):
             for name in HOUSEHOLD_FIELDS.get(type(event), ()):
                 state[name] = take(name, state[name])
             if isinstance(state.get("member"), Member):
-                state["member"] = _emptied_member(take, "member", state["member"])
+                state["member"] = _emptied_member(boxes, "member", state["member"])
             if "members" in state:
-                state["members"] = [_emptied_member(take, f"members.{i}", m) for i, m in enumerate(state["members"])]
-            if "changes" in state:
-                state["changes"] = {field: take(f"changes.{field}", value) if field in MEMBER_FIELDS else value
-                                    for field, value in state["changes"].items()}
+                state["members"] = [_emptied_member(boxes, f"members.{i}", m)
+                                    for i, m in enumerate(state["members"])]
+            if isinstance(event, Household.MemberRemoved):
+                state["nik"] = boxes.taker(event.person_id or legacy_person_id(event.nik))("nik", event.nik)
+                if event.new_head_nik is not None:
+                    new_head = event.new_head_id or legacy_person_id(event.new_head_nik)
+                    state["new_head_nik"] = boxes.taker(new_head)("new_head_nik", event.new_head_nik)
+            if isinstance(event, Household.MemberCorrected):
+                take_person = boxes.taker(event.member.id if event.member else legacy_person_id(event.nik))
+                state["nik"], state["reason"] = take_person("nik", event.nik), take_person("reason", event.reason)
+                state["changes"] = {field: take_person(f"changes.{field}", value) if field in MEMBER_FIELDS
+                                    else value for field, value in state["changes"].items()}
             return state
         if isinstance(event, Group.Event) and {"members", "added", "removed_kk", "roles"} & state.keys():
             members = [*(state.get("members") or ()), *([state["added"]] if state.get("added") else ())]
-            household_of = {m.representative_nik: m.household for m in members}
+            person_of = {m.representative_nik: m.representative for m in members}
             if state.get("members") is not None:
                 state["members"] = [_emptied_group_member(boxes, f"members.{i}", m)
                                     for i, m in enumerate(state["members"])]
@@ -138,7 +153,7 @@ class SealingMapper(ServiceMapper):
                 removed = state.get("removed_household_id") or legacy_household_id(kk)
                 state["removed_kk"] = boxes.taker(removed)("removed_kk", kk)
             if "roles" in state:
-                state["roles"] = {role: boxes.taker(household_of[nik])(f"roles.{role}", nik)
+                state["roles"] = {role: boxes.taker(person_of[nik])(f"roles.{role}", nik)
                                   for role, nik in state["roles"].items()}
             return state
         return None
@@ -146,34 +161,35 @@ class SealingMapper(ServiceMapper):
     # --- opening: each box once, its values put back -------------------------------------------------------
 
     def _open(self, box: dict[str, Any], state: dict[str, Any], event_of: uuid.UUID, version: int) -> None:
-        household_id, paths = uuid.UUID(hex=box["h"]), box["p"]
-        key = self.vault.key(household_id)
+        holder, paths = uuid.UUID(hex=box["h"]), box["p"]
+        key = self.vault.key(holder)
         if key is None:
             values = [erased(path) for path in paths]
         else:
             sealed = base64.b64decode(box["v"])
             try:
                 plain = key.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
-                                    associated_data(household_id, event_of, version, paths))
+                                    associated_data(holder, event_of, version, paths))
             except InvalidTag:
-                raise SealBroken(f"the sealed fields {', '.join(paths)} do not open under household {household_id}'s "
-                                 "key: altered, or moved from another household or event") from None
+                raise SealBroken(f"the sealed fields {', '.join(paths)} do not open under the key of {holder}: "
+                                 "altered, or moved from another household, person or event") from None
             values = self.transcoder.decode(plain)
         _put_back(state, paths, values)
 
 
 class _Boxes:
-    """One event's personal values, taken out of its state by household, then sealed: one box per household."""
+    """One event's personal values, taken out of its state by key holder, then sealed: one box per holder."""
 
     def __init__(self, vault: Vault) -> None:
         self._vault = vault
         self._boxes: dict[uuid.UUID, _Box] = {}
 
-    def taker(self, household_id: uuid.UUID) -> Callable[[str, Any], Any]:
-        """Takes a value at a path into ``household_id``'s box; answers what stays in its place in the state."""
-        box = self._boxes.get(household_id)
+    def taker(self, holder: uuid.UUID) -> Callable[[str, Any], Any]:
+        """Takes a value at a path into ``holder``'s box (a household's or a person's); answers what stays in its
+        place in the state."""
+        box = self._boxes.get(holder)
         if box is None:
-            box = self._boxes[household_id] = _Box(household_id, self._vault.key_creating(household_id))
+            box = self._boxes[holder] = _Box(holder, self._vault.key_creating(holder))
         return box.take
 
     def sealed(self, transcoder: Transcoder, event_of: uuid.UUID, version: int) -> list[dict[str, Any]]:
@@ -181,15 +197,15 @@ class _Boxes:
 
 
 class _Box:
-    def __init__(self, household_id: uuid.UUID, key: AESGCM | None) -> None:
-        self.household_id, self.key = household_id, key
+    def __init__(self, holder: uuid.UUID, key: AESGCM | None) -> None:
+        self.holder, self.key = holder, key
         self.paths: list[str] = []
         self.values: list[Any] = []
 
     def take(self, path: str, value: Any) -> Any:
         if value is None:
             return None
-        if self.key is None:  # destroyed: what is written about an erased household is erased at once
+        if self.key is None:  # destroyed: what is written about an erased household or person is erased at once
             return erased(path)
         self.paths.append(path)
         self.values.append(value)
@@ -198,12 +214,13 @@ class _Box:
     def sealed(self, transcoder: Transcoder, event_of: uuid.UUID, version: int) -> dict[str, Any]:
         nonce = os.urandom(NONCE_BYTES)
         box = self.key.encrypt(nonce, transcoder.encode(self.values),
-                               associated_data(self.household_id, event_of, version, self.paths))
-        return {"h": self.household_id.hex, "p": self.paths, "v": base64.b64encode(nonce + box).decode("ascii")}
+                               associated_data(self.holder, event_of, version, self.paths))
+        return {"h": self.holder.hex, "p": self.paths, "v": base64.b64encode(nonce + box).decode("ascii")}
 
 
-def _emptied_member(take: Callable[[str, Any], Any], path: str, member: Member) -> Member:
-    # A copy, its personal fields emptied: dataclasses.replace would run __init__ again, through the fields.
+def _emptied_member(boxes: _Boxes, path: str, member: Member) -> Member:
+    # A copy, its personal fields emptied into the person's box: dataclasses.replace would run __init__ again.
+    take = boxes.taker(member.id)
     emptied = object.__new__(Member)
     vars(emptied).update(vars(member), **{field: take(f"{path}.{field}", getattr(member, field))
                                           for field in MEMBER_FIELDS})
@@ -211,10 +228,10 @@ def _emptied_member(take: Callable[[str, Any], Any], path: str, member: Member) 
 
 
 def _emptied_group_member(boxes: _Boxes, path: str, member: GroupMember) -> GroupMember:
-    take = boxes.taker(member.household)
-    return GroupMember(kk=take(f"{path}.kk", member.kk),
-                       representative_nik=take(f"{path}.representative_nik", member.representative_nik),
-                       representative_name=take(f"{path}.representative_name", member.representative_name),
+    take_household, take_person = boxes.taker(member.household), boxes.taker(member.representative)
+    return GroupMember(kk=take_household(f"{path}.kk", member.kk),
+                       representative_nik=take_person(f"{path}.representative_nik", member.representative_nik),
+                       representative_name=take_person(f"{path}.representative_name", member.representative_name),
                        household_id=member.household_id, representative_id=member.representative_id)
 
 

@@ -1,14 +1,18 @@
-"""The registry's key vault: a data key per household, kept wrapped by the key-encryption key (KEK).
+"""The registry's key vault: a data key per household and one per person, kept wrapped by the key-encryption key
+(KEK).
 
-Every personal field of a household's stored events is encrypted with the household's data key
-(``services/registry/sealing.py``); destroying that key makes them unreadable for good (crypto-shredding), while the
-events themselves, append-only, stay in the log.
+Every personal field of the registry's stored events is encrypted with the data key of whom it is about
+(``services/registry/sealing.py``): a household's KK and address with the household's key, a member's NIK, name and
+birth date with the person's own. Destroying a key makes what it sealed unreadable for good (crypto-shredding), while
+the events themselves, append-only, stay in the log. A key is known by its holder's id — a household's or a person's,
+both random UUIDs the registry assigned, so never the same — in the one table ``household_keys`` (its
+``household_id`` column names the holder).
 
 - The KEK comes from a secret, never from the database: ``REGISTRY_DATA_KEY`` (``<key id>:<base64 32 bytes>``) or
   ``REGISTRY_DATA_KEY_FILE`` (a file holding that text). No default: without it the registry does not start, and
   an auditor's replay of the registry refuses (fail closed). ``berdaya keys new-data-key`` makes one.
 - A data key is 32 random bytes (AES-256-GCM), stored in ``household_keys`` wrapped: AES-GCM under the KEK with
-  a fresh nonce and the household id as associated data (a wrapped key copied to another household's row does not
+  a fresh nonce and the holder's id as associated data (a wrapped key copied to another holder's row does not
   unwrap), with the KEK's id, so that a later rotation knows which rows to re-wrap.
 - ``household_keys`` is NOT append-only, unlike the event log: :meth:`Vault.destroy` overwrites the wrapped key
   with NULL and keeps the row with ``destroyed_at`` — the one UPDATE crypto-shredding needs.
@@ -37,6 +41,7 @@ from psycopg import Cursor
 from psycopg.rows import tuple_row
 
 from shared.keytext import KeyConfigError, derived_key, key_bytes, valid_key_id
+from shared.store import added_column
 
 KEK_VARIABLE = "REGISTRY_DATA_KEY"
 KEK_FILE_VARIABLE = "REGISTRY_DATA_KEY_FILE"
@@ -49,7 +54,12 @@ VAULT_DDL = (
     """CREATE TABLE IF NOT EXISTS household_keys (
         household_id uuid PRIMARY KEY, kek_id text NOT NULL, wrapped_key bytea,
         created_at timestamptz NOT NULL DEFAULT now(), destroyed_at timestamptz,
-        CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL)))""",
+        CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL)),
+        shared_with_members boolean NOT NULL DEFAULT false)""",
+    # A household's key made before the per-person keys sealed its members' fields too, and still holds them in the
+    # events it sealed: such a household is erased whole, never one member alone (erasure.household_key).
+    added_column("household_keys", "shared_with_members", "boolean DEFAULT false",
+                 "UPDATE household_keys SET shared_with_members = true"),
 )
 
 # Crypto-shredding's one UPDATE: the wrapped key overwritten, the row kept with the time.
@@ -123,7 +133,8 @@ def new_kek(key_id: str) -> str:
 
 
 class Vault:
-    """The households' data keys: created on first use, unwrapped on demand (cached), destroyed for erasure."""
+    """The data keys of households and persons, by the holder's id: created on first use, unwrapped on demand
+    (cached), destroyed for erasure."""
 
     def __init__(self, kek: KeyEncryptionKey, cursor: CursorSource, cache_seconds: float = 60.0,
                  cache_size: int = 50_000) -> None:

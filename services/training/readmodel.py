@@ -162,6 +162,11 @@ class TrainingReadModel:
         # Gone from the registry, so from its people here; cohorts keep their participants' ids (the school's record).
         unit.writes.add("DELETE FROM individuals WHERE household_id = %s", (data.household_id,))
 
+    @handles("registry.person.erased")
+    def on_person_erased(self, data: upstream.PersonErasedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        # As a whole household's erasure, for one person: their cohorts keep their id.
+        unit.writes.add("DELETE FROM individuals WHERE person_id = %s", (data.person_id,))
+
     @handles("registry.household.member_corrected")
     def on_member_corrected(self, data: upstream.HouseholdMemberCorrectedV2, envelope: Envelope,
                             unit: UnitOfWork) -> None:

@@ -297,7 +297,8 @@ class ErasureRequestedV1(EventData):
 
 @contract("registry.erasure.approved", 1)
 class ErasureApprovedV1(EventData):
-    """A second admin approved an erasure request (registry.household.erased follows in the same transaction)."""
+    """A second admin approved an erasure request (registry.household.erased, or registry.person.erased when one
+    member is erased while the household stays, follows in the same transaction)."""
 
     request_id: uuid.UUID
     household_id: uuid.UUID
@@ -311,5 +312,17 @@ class HouseholdErasedV1(EventData):
 
     household_id: uuid.UUID
     person_ids: list[uuid.UUID] = Field(description="its members' ids at the erasure")
+    request_id: uuid.UUID
+    by: str
+
+
+@contract("registry.person.erased", 1)
+class PersonErasedV1(EventData):
+    """One member's personal data was erased in the registry (their own key destroyed) while their household stays:
+    they are no longer its member, and the registry no longer answers who this id was. The pseudonymous money trail
+    stays."""
+
+    household_id: uuid.UUID
+    person_id: uuid.UUID
     request_id: uuid.UUID
     by: str

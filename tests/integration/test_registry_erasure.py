@@ -6,7 +6,7 @@ held, and an auditor's replay still agrees with the read model."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import psycopg
 import pytest
@@ -26,6 +26,7 @@ from shared.reads import ReadBy
 from tests.integration.test_facts import consumed
 from tests.integration.test_registry_sealing import dump, forms
 from tests.support.applications import application_fixture
+from tests.support.households import nik as make_nik
 from tests.support.registry_cast import IMPORT_REGIONS, VILLAGE, formation, household
 
 pytestmark = pytest.mark.integration
@@ -40,8 +41,24 @@ PROPOSAL, GRANT = uuid.UUID(int=1), uuid.UUID(int=2)
 @pytest.fixture
 def funded(registry: RegistryApplication) -> dict:
     """Seven households in a KUBE whose grant (two tranches) is approved and opened: the money is in flight."""
+    return funded_group(registry, [household(number) for number in range(1, 8)])
+
+
+@pytest.fixture
+def funded_by_a_daughter(registry: RegistryApplication) -> dict:
+    """As ``funded``, but the first household is a mother, her son and her adult daughter, who represents it in the
+    KUBE and chairs it (ketua): the group's events name her."""
+    first = household(1)
+    region6 = first.kk[:6]
+    daughter = {"nik": make_nik(region6, date(2001, 4, 9), "P", 8001), "name": "Dewi Lestari Satu", "sex": "P",
+                "birth_date": "2001-04-09", "relation": "Anak", "marital_status": "Belum Kawin",
+                "occupation": "Penjahit"}
+    first = household(1, members=[daughter, *(m.model_dump() for m in first.members)])
+    return funded_group(registry, [first, *(household(number) for number in range(2, 8))])
+
+
+def funded_group(registry: RegistryApplication, commands: list) -> dict:
     registry.import_regions(IMPORT_REGIONS)
-    commands = [household(number) for number in range(1, 8)]
     registry.register_households(commands)
     group_id = uuid.UUID(registry.form_group(formation("KUBE Mawar", commands)))
     grant = {"grant_id": GRANT, "proposal_id": PROPOSAL, "group_id": group_id, "village_code": VILLAGE}
@@ -116,14 +133,91 @@ def test_the_requester_cannot_approve_their_own_request_nor_an_operator_ask(regi
     assert state(registry, target.kk) == before
 
 
-def test_one_member_of_a_household_that_stays_is_refused_saying_why(registry, funded):
+def ask_for_one(registry: RegistryApplication, nik: str) -> dict:
+    """An erasure of this person alone, their household staying (no "whole household")."""
+    return registry.request_erasure(RequestErasure(actor=ADMIN, nik=nik, reason="permintaan subjek data"))
+
+
+def test_one_members_erasure_is_refused_while_the_kubes_grant_is_open_and_changes_nothing(registry,
+                                                                                          funded_by_a_daughter):
+    funded = funded_by_a_daughter
+    target = funded["households"][0]
+    lpj_accepted(registry, funded, 1)  # tranche 2's LPJ is not accepted yet: the money trail is still open
+    before = state(registry, target.kk)
+    for member in (target.members[0], target.members[2]):  # the daughter who chairs the KUBE, her brother
+        with pytest.raises(RuleViolated) as refused:
+            ask_for_one(registry, member.nik)
+        assert refused.value.rule == "erasure.grant_open" and "LPJ" in refused.value.message
+        assert registry.person(AUDITOR, member.nik)["name"] == member.name
+    assert state(registry, target.kk) == before
+    lpj_accepted(registry, funded, 2)  # the hold, and nothing else, refused it: accounted for, the request is taken
+    assert ask_for_one(registry, target.members[2].nik)["person_only"]
+
+
+def test_the_head_alone_and_a_household_sealed_before_per_person_keys_are_refused_saying_why(registry, funded):
     lpj_accepted(registry, funded, 1, 2)
     target = funded["households"][0]
+    head, son = target.members
     before = state(registry, target.kk)
-    with pytest.raises(RuleViolated) as refused:
-        registry.request_erasure(RequestErasure(actor=ADMIN, nik=target.members[1].nik, reason="permintaan"))
-    assert refused.value.rule == "erasure.household_stays"
+    with pytest.raises(RuleViolated) as head_alone:
+        ask_for_one(registry, head.nik)
+    assert head_alone.value.rule == "erasure.head_of_household"
+    # A household whose key was made before each member had one: that key seals its members' fields too.
+    household_id = registry.query("SELECT household_id FROM households WHERE kk = %s", (target.kk,))[0]["household_id"]
+    with registry.transaction() as cursor:
+        cursor.execute("UPDATE household_keys SET shared_with_members = true WHERE household_id = %s",
+                       (household_id,))
+    with pytest.raises(RuleViolated) as sealed_together:
+        ask_for_one(registry, son.nik)
+    assert sealed_together.value.rule == "erasure.household_key"
     assert state(registry, target.kk) == before
+
+
+def test_after_erasing_one_member_of_a_funded_group_nothing_of_her_is_held_and_her_household_stays(
+        registry, funded_by_a_daughter):
+    """Issue 16 item 7: a KUBE's grant accounted for (every tranche's LPJ accepted), the daughter who chairs it asks
+    to be erased; her mother and brother, their household and the group stay."""
+    funded = funded_by_a_daughter
+    target = funded["households"][0]
+    daughter, mother, son = target.members
+    lpj_accepted(registry, funded, 1, 2)
+    holds = registry.query("SELECT * FROM grant_holds")
+    asked = ask_for_one(registry, daughter.nik)
+    assert asked["person_only"] and asked["approved_by"] is None
+    approved = registry.approve_erasure(ApproveErasure(actor=CHECKER, request_id=asked["request_id"]))
+    assert approved["approved_by"] == CHECKER.user
+
+    everything = dump(registry)
+    for value in (daughter.nik, daughter.name):
+        for form in forms(value):
+            assert form not in everything, f"{value!r} is still in the registry's database as {form!r}"
+    assert registry.person(AUDITOR, daughter.nik) is None
+    with pytest.raises(NotFound, match="no person with this NIK"):
+        registry.person_export(AUDITOR, daughter.nik)
+
+    # Her household, her mother and brother read as before; the group holds her place, erased.
+    household_id = uuid.UUID(asked["household_id"])
+    kept = registry.household(AUDITOR, target.kk)
+    assert (kept["address"], [m["name"] for m in kept["members"]]) == (target.address, [mother.name, son.name])
+    assert registry.person_export(AUDITOR, son.nik)["person"]["name"] == son.name
+    group = registry.repository.get(funded["group_id"])
+    chair = next(m for m in group.members if m.household == household_id)
+    assert (chair.kk, chair.representative_nik, chair.representative_name) == (target.kk, ERASED, ERASED)
+    assert group.roles["ketua"] == ERASED and group.name == "KUBE Mawar"
+    assert registry.query("SELECT * FROM grant_holds") == holds  # the money trail's holds: untouched
+
+    (erased,) = [e for e in registry.public_events_after(0, 1000) if e.type == "registry.person.erased"]
+    assert erased.data == {"household_id": str(household_id), "person_id": asked["person_id"],
+                           "request_id": asked["request_id"], "by": CHECKER.user}
+    assert not [e for e in registry.public_events_after(0, 1000) if e.type == "registry.household.erased"]
+
+    problems = []
+    url = f"postgresql://postgres@127.0.0.1:5432/{registry.env['POSTGRES_DBNAME']}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        history = replay("registry", conn, problems=problems)
+        compare_read_models(RegistryApplication, history, conn, problems)
+    assert problems == []
+    assert [m.name for m in history.aggregates[household_id].members] == [mother.name, son.name]
 
 
 def test_after_erasing_a_funded_groups_household_nothing_of_it_is_held_and_the_audit_agrees(registry, funded):
@@ -217,3 +311,31 @@ def test_the_requests_awaiting_a_second_admin_are_listed_to_the_regions_admins_b
 
     registry.approve_erasure(ApproveErasure(actor=CHECKER, request_id=asked["request_id"]))
     assert registry.pending_erasures(checker, None) == []
+
+
+def one_person_erased(app) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A household of three registered, then one of them erased as the registry publishes it: the household and
+    the two who stay."""
+    from_registry = consumed(app, "registry")
+    household_id, people = uuid.uuid4(), [uuid.uuid4() for _ in range(3)]
+    from_registry(registry_events.HouseholdRegisteredV2(
+        household_id=household_id, village_code=VILLAGE, decile=2, bdt_status="active", registered_by="op1",
+        members=[registry_events.MemberV2(person_id=person_id, sex="P", relation=relation)
+                 for person_id, relation in zip(people, ("Kepala Keluarga", "Anak", "Anak"), strict=True)]))
+    from_registry(registry_events.PersonErasedV1(household_id=household_id, person_id=people[1],
+                                                 request_id=uuid.uuid4(), by="admin.checker"))
+    return household_id, [people[0], people[2]]
+
+
+def test_grants_counts_one_member_less_when_a_person_is_erased(grants_sql):
+    household_id, _ = one_person_erased(grants_sql)
+    assert grants_sql.query("SELECT household_id, member_count FROM households") == [
+        {"household_id": household_id, "member_count": 2}]
+    assert grants_sql.query("SELECT households, members FROM village_households WHERE village_code = %s",
+                            (VILLAGE,)) == [{"households": 1, "members": 2}]
+
+
+def test_training_forgets_an_erased_person_and_keeps_the_others(training_sql):
+    _, staying = one_person_erased(training_sql)
+    assert sorted(row["person_id"] for row in training_sql.query("SELECT person_id FROM individuals")) == sorted(
+        staying)

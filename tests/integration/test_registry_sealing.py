@@ -84,6 +84,16 @@ def test_a_registered_household_is_sealed_in_the_log_read_back_and_erased_with_i
     data_key = registry.vault.kek.unwrap(household_id, bytes(wrapped[0]["wrapped_key"]))
     assert registry.vault.destroy(household_id)
     assert not registry.vault.destroy(household_id)  # nothing left to destroy
+    # The household's key seals the household's fields; each member's are sealed with the member's own key.
+    kept: Household = registry.repository.get(household_id)
+    assert (kept.kk, kept.dtks_id, kept.address) == (ERASED, ERASED, ERASED)
+    assert [m.name for m in kept.members] == [m["name"] for m in payload["members"]]
+    first, *others = stored.members
+    assert registry.vault.destroy(first.id)
+    alone: Household = registry.repository.get(household_id)
+    assert [m.name for m in alone.members] == [ERASED, *(m.name for m in others)]
+    for member in others:
+        assert registry.vault.destroy(member.id)
 
     erased: Household = registry.repository.get(household_id)
     assert (erased.kk, erased.dtks_id, erased.address) == (ERASED, ERASED, ERASED)
@@ -115,7 +125,7 @@ def test_every_kind_of_registry_event_round_trips_sealed(registry):
         assert vars(registry.mapper.to_domain_event(stored)) == vars(event), type(event).__qualname__
 
 
-def test_a_groups_members_are_sealed_with_their_own_households_keys(registry):
+def test_a_groups_members_are_sealed_with_their_own_households_and_representatives_keys(registry):
     formed = next(e for e in scenario() if isinstance(e, Group.Formed))
     stored = registry.mapper.to_stored_event(formed)
     for member in formed.members:
@@ -124,12 +134,15 @@ def test_a_groups_members_are_sealed_with_their_own_households_keys(registry):
     assert b"KUBE Mawar Jondong" in stored.state  # the group's own name is not personal
 
     leaver = formed.members[3]
+    registry.vault.destroy(leaver.representative)  # the representative erased, their household staying
+    read = registry.mapper.to_domain_event(stored)
+    assert read.members[3] == dataclasses.replace(leaver, representative_nik=ERASED, representative_name=ERASED)
     registry.vault.destroy(leaver.household)
     read = registry.mapper.to_domain_event(stored)
     assert read.members[3] == dataclasses.replace(leaver, kk=ERASED, representative_nik=ERASED,
                                                   representative_name=ERASED)
     assert read.members[:3] + read.members[4:] == formed.members[:3] + formed.members[4:]
-    assert read.roles == formed.roles  # the role holders' households keep their keys
+    assert read.roles == formed.roles  # the role holders keep their keys
 
 
 def test_a_tampered_or_moved_box_is_refused_not_read(registry):
@@ -137,8 +150,10 @@ def test_a_tampered_or_moved_box_is_refused_not_read(registry):
                      for n in ("1", "2"))
     one, two = (json.loads(registry.mapper.to_stored_event(e).state) for e in (first, second))
     topic = registry.mapper.to_stored_event(first).topic
-    (box,) = one["_sealed_"]
-    assert set(box["p"]) >= {"kk", "address", "members.0.nik", "members.0.name", "members.0.birth_date"}
+    box, *member_boxes = one["_sealed_"]  # the household's, then one per member under the member's own key
+    assert (box["h"], box["p"]) == (first.originator_id.hex, ["kk", "dtks_id", "address"])
+    assert [(b["h"], set(b["p"]) >= {f"members.{i}.{field}" for field in ("nik", "name", "birth_date")})
+            for i, b in enumerate(member_boxes)] == [(m.person_id.hex, True) for m in first.members]
     assert one["kk"] is None and one["members"][0]["_data_"]["nik"] is None  # their places hold nothing
 
     def read(state: dict, version: int = 1) -> Household.Registered:
@@ -146,7 +161,7 @@ def test_a_tampered_or_moved_box_is_refused_not_read(registry):
                                                            json.dumps(state).encode()))
 
     def with_box(**changed) -> dict:
-        return {**one, "_sealed_": [{**box, **changed}]}
+        return {**one, "_sealed_": [{**box, **changed}, *member_boxes]}
 
     value = box["v"]
     with pytest.raises(SealBroken, match="address.* do not open"):

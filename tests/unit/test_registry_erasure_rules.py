@@ -1,5 +1,6 @@
 """The erasure's rules in the domain: a request needs a reason; another admin approves it, once; an erased
-household holds no one, and cannot be erased twice."""
+household holds no one, and cannot be erased twice; one member is erased while the household stays, unless they
+head it or are its last member; a request stored before one member could be asked for reads as a whole household's."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from services.registry.application import household_from
 from services.registry.domain import ErasureRequest, check_eraser
 from shared.actor import Actor
-from shared.errors import Conflict, NotYours, ValidationFailed
+from shared.errors import Conflict, NotYours, RuleViolated, ValidationFailed
 from tests.support.registry_cast import VILLAGE, household
 
 
@@ -56,3 +57,38 @@ def test_an_erased_household_holds_no_one_and_is_erased_once():
     with pytest.raises(Conflict) as again:
         erased.erase(request_id=uuid.uuid4(), by="admin.checker")
     assert again.value.details["rule"] == "erasure.done"
+
+
+def test_one_member_is_erased_while_the_household_and_the_others_stay():
+    family = household_from(household(1))
+    head, son = family.members
+    request_id = uuid.uuid4()
+    family.erase_person(person_id=son.id, request_id=request_id, by="admin.checker")
+    (event,) = family.collect_events()[-1:]
+    assert (family.erased, family.members) == (False, [head])
+    assert vars(event).keys() >= {"person_id", "request_id", "by"} and "nik" not in vars(event)  # ids only
+    assert (event.person_id, event.request_id) == (son.id, request_id)
+    with pytest.raises(Conflict) as again:
+        family.erase_person(person_id=son.id, request_id=uuid.uuid4(), by="admin.checker")
+    assert again.value.details["rule"] == "erasure.done"
+
+
+def test_the_head_or_the_last_member_is_not_erased_alone():
+    family = household_from(household(1))
+    head, son = family.members
+    with pytest.raises(RuleViolated) as head_alone:
+        family.erase_person(person_id=head.id, request_id=uuid.uuid4(), by="admin.checker")
+    assert head_alone.value.rule == "erasure.head_of_household" and family.members == [head, son]
+    family.erase_person(person_id=son.id, request_id=uuid.uuid4(), by="admin.checker")
+    with pytest.raises(RuleViolated) as last:
+        family.erase_person(person_id=head.id, request_id=uuid.uuid4(), by="admin.checker")
+    assert last.value.rule == "erasure.last_member" and family.members == [head]
+
+
+def test_a_request_stored_before_one_member_could_be_asked_for_reads_as_a_whole_households():
+    requested = ErasureRequest.request(household_id=uuid.uuid4(), person_id=uuid.uuid4(), village_code=VILLAGE,
+                                       reason="permintaan subjek data", requested_by="admin.maker", person_only=True)
+    (event,) = requested.collect_events()
+    assert event.mutate(None).person_only
+    del vars(event)["person_only"]  # as the code before it stored the event
+    assert event.mutate(None).person_only is False

@@ -117,10 +117,16 @@ def scenario() -> list:
     # A household erased at its member's request: one admin asks, another approves.
     erased = register(3)
     erasure = ErasureRequest.request(household_id=erased.id, person_id=erased.members[0].id, village_code=VILLAGE,
-                                     reason="permintaan subjek data", requested_by="admin.a")
+                                     reason="permintaan subjek data", requested_by="admin.a", person_only=False)
     erasure.approve(by="admin.b")
     erased.erase(request_id=erasure.id, by="admin.b")
-    record(household, erasure, erased, other)  # (household 2 stays the last registered)
+    # One member erased at her own request, her household staying.
+    leaving = other.member(nik(2, 4))
+    alone = ErasureRequest.request(household_id=other.id, person_id=leaving.id, village_code=OTHER_VILLAGE,
+                                   reason="permintaan subjek data", requested_by="admin.a", person_only=True)
+    alone.approve(by="admin.b")
+    other.erase_person(person_id=leaving.id, request_id=alone.id, by="admin.b")
+    record(household, erasure, erased, alone, other)  # (household 2 stays the last registered)
 
     # A KUBE: a household replaced (its role passes on), one added, one removed; funded, then dissolved.
     members = [group_member(n) for n in range(10, 20)]
@@ -149,7 +155,8 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
         assert data.event_version == (1 if isinstance(e, RegionList.Event | Group.Funded | Group.Dissolved
-                                                     | Household.Erased | ErasureRequest.Event) else 2)
+                                                     | Household.Erased | Household.PersonErased
+                                                     | ErasureRequest.Event) else 2)
         if isinstance(aggregate, Household):
             assert data.household_id == aggregate.id
         if isinstance(e, Household.MemberAdded):

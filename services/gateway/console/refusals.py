@@ -90,15 +90,19 @@ SENTENCES: dict[str, str] = {
     "kube.member_change_reason": N_("A change of members needs a reason."),
     "kube.dissolve_reason": N_("Dissolving a group needs a reason."),
     "kube.inactive": N_("This group is no longer active."),
-    # erasure of a household's personal data
+    # erasure of a person's or a household's personal data
     "erasure.reason": N_("An erasure request needs a reason."),
     "erasure.four_eyes": N_("You asked for this erasure: another administrator must approve it (maker–checker)."),
     "erasure.approved": N_("This erasure request was approved already."),
-    "erasure.done": N_("This household is erased already."),
+    "erasure.done": N_("This person or household is erased already."),
     "erasure.grant_open": N_("Refused while the law requires keeping the data: the household's group has a grant "
                              "whose accountability report (LPJ) is not accepted yet."),
-    "erasure.household_stays": N_("This person's household has other members: one member alone cannot be erased "
-                                  "yet. Ask for the whole household's erasure."),
+    "erasure.head_of_household": N_("The head of a household that stays cannot be erased alone: the household "
+                                    "would have no head. Ask for the whole household's erasure."),
+    "erasure.last_member": N_("This person is alone in their household now. Ask for the whole household's "
+                              "erasure."),
+    "erasure.household_key": N_("This household was registered before each member had a key of their own: its "
+                                "members can only be erased with the whole household."),
     # proposals and budgets
     "proposal.one_open": N_("This group has a proposal in progress already."),
     "proposal.group_status": N_("This group cannot propose now (it is not formed, or it was dissolved)."),
