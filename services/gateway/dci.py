@@ -32,6 +32,7 @@ REG_TYPE = "ns:org:RegistryType:Social"
 REG_RECORD_TYPE = "berdaya:Household"
 DECILES = range(1, 11)
 MAX_PAGE_SIZE = 500  # the registry's own page limit (shared.store.page)
+MAX_PAGE_NUMBER = 100_000  # beyond any registry's households; keeps the offset a number PostgreSQL takes
 REGION_RE = re.compile(REGION_PATTERN)
 # A search's attributes, as the predicate names them → what the registry sorts by.
 SORTABLE = {"region_code": "village_code", "poverty_decile": "decile", "member_count": "member_count"}
@@ -111,8 +112,8 @@ def criteria_of(search: SearchCriteria, client_region: str) -> Criteria:
     criteria.sort = sort_of(search)
     if search.pagination is not None:
         criteria.page_number, criteria.page_size = search.pagination.page_number, search.pagination.page_size
-    if not (criteria.page_number >= 1 and 1 <= criteria.page_size <= MAX_PAGE_SIZE):
-        raise Rejected("rjct.pagination.invalid", f"page_number from 1, page_size 1–{MAX_PAGE_SIZE}")
+    if not (1 <= criteria.page_number <= MAX_PAGE_NUMBER and 1 <= criteria.page_size <= MAX_PAGE_SIZE):
+        raise Rejected("rjct.pagination.invalid", f"page_number 1–{MAX_PAGE_NUMBER}, page_size 1–{MAX_PAGE_SIZE}")
     return criteria
 
 
@@ -124,10 +125,10 @@ def narrow(criteria: Criteria, expression: Expression) -> None:
     elif name == "poverty_decile" and operator in DECILE_TESTS and valid_deciles(operator, value):
         criteria.deciles &= {d for d in DECILES if DECILE_TESTS[operator](d, value)}
     elif name == "bdt_status" and operator in ("eq", "in"):
-        wanted = {value} if operator == "eq" else set(value) if isinstance(value, list) else set()
-        if not wanted or not wanted <= set(BDT_STATUSES):
+        wanted = [value] if operator == "eq" else value if isinstance(value, list) else []
+        if not wanted or not all(isinstance(v, str) and v in BDT_STATUSES for v in wanted):
             raise Rejected("rjct.search_criteria.invalid", f"bdt_status: one or more of {', '.join(BDT_STATUSES)}")
-        criteria.statuses &= wanted
+        criteria.statuses &= set(wanted)
     else:
         raise Rejected("rjct.search_criteria.invalid", f"{name} {operator}: the attributes are region_code (eq, a "
                                                        "region code), poverty_decile (eq lt le gt ge in, 1–10) and "
