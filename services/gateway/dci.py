@@ -19,7 +19,13 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from services.gateway.core import Call, Scope
-from services.gateway.dci_models import SearchCriteria, SearchRequestItem, SyncSearchRequest
+from services.gateway.dci_models import (
+    DciHeader,
+    SearchCriteria,
+    SearchRequestItem,
+    SyncSearchRequest,
+    SyncTxnStatusRequest,
+)
 from services.gateway.errors import ApiError
 from services.gateway.models import Body
 from shared.actor import covers
@@ -171,7 +177,7 @@ class SearchRegions(Scope):
 
 def sync_search(call: Call) -> dict:
     request: SyncSearchRequest = call.body
-    check_header(request, call.user.username)
+    check_header(request.header, "search", len(request.message.search_request), call.user.username)
     seen: set[str] = set()
     answers = []
     for item, criteria in zip(request.message.search_request, call.resource, strict=True):
@@ -179,31 +185,60 @@ def sync_search(call: Call) -> dict:
             criteria = Rejected("rjct.reference_id.duplicate", "this reference_id is already in the message")
         seen.add(item.reference_id)
         answers.append(answered(call, item, criteria))
+    correlation_id = str(uuid.uuid4())
+    # For txn/status: what each request came to, without its records (the registry holds those; this log does not).
+    outcomes = [{k: v for k, v in answer.items() if k != "data"} for answer in answers]
+    call.gateway.store.record_dci_transaction(call.user.username, request.message.transaction_id, correlation_id,
+                                              outcomes)
     completed = sum(answer["status"] == "succ" for answer in answers)
-    return {
-        "header": {"version": VERSION, "message_id": str(uuid.uuid4()), "message_ts": now(), "action": "on-search",
-                   "status": "succ" if completed else "rjct", "total_count": len(answers),
-                   "completed_count": completed, "sender_id": SENDER_ID, "receiver_id": request.header.sender_id,
-                   "is_msg_encrypted": False},
-        "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                    "search_response": answers},
-    }
+    return {"header": answer_header(request.header, "on-search", len(answers), completed),
+            "message": {"transaction_id": request.message.transaction_id, "correlation_id": correlation_id,
+                        "search_response": answers}}
 
 
-def check_header(request: SyncSearchRequest, client_id: str) -> None:
-    header = request.header
+def sync_txn_status(call: Call) -> dict:
+    """What the client's earlier search came to (by its transaction id, or the correlation id it was answered
+    with): each search request's status, reason code and count, never its records."""
+    request: SyncTxnStatusRequest = call.body
+    check_header(request.header, "txn-status", 1, call.user.username)
+    asked = request.message.txnstatus_request
+    if asked.txn_type != "search" or asked.attribute_type not in ("transaction_id", "correlation_id"):
+        raise ApiError(400, "err.request.bad", "txnstatus_request: txn_type 'search', attribute_type "
+                                               "'transaction_id' or 'correlation_id'",
+                       field="message.txnstatus_request", rule="dci.txn_status")
+    found = call.gateway.store.dci_transaction(call.user.username, asked.attribute_type, asked.attribute_value)
+    if found is None:
+        status = {"transaction_id": asked.attribute_value, "correlation_id": "", "search_response": [
+            {"reference_id": asked.reference_id, "timestamp": now(), "status": "rjct", "locale": "en",
+             "status_reason_code": "rjct.reference_id.invalid",
+             "status_reason_message": f"this client sent no search with this {asked.attribute_type}"}]}
+    else:
+        status = {"transaction_id": found["transaction_id"], "correlation_id": found["correlation_id"],
+                  "search_response": found["outcomes"]}
+    return {"header": answer_header(request.header, "txn-on-status", 1, int(found is not None)),
+            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                        "txnstatus_response": {"txn_type": "search", "txn_status": status}}}
+
+
+def check_header(header: DciHeader, action: str, count: int, client_id: str) -> None:
     if header.version != VERSION:
         raise ApiError(400, "err.version.not_supported", f"version {header.version!r}: this registry speaks "
                                                          f"{VERSION}", field="header.version", rule="dci.version")
-    if header.action != "search":
-        raise ApiError(400, "err.request.bad", "header.action must be 'search'", field="header.action",
+    if header.action != action:
+        raise ApiError(400, "err.request.bad", f"header.action must be {action!r}", field="header.action",
                        rule="dci.action")
     if header.sender_id != client_id:  # a system answers for itself only: its id is the one it logged in with
         raise ApiError(403, "err.sender_id.invalid", "header.sender_id must be this client's id",
                        field="header.sender_id", rule="dci.sender_id")
-    if header.total_count != len(request.message.search_request):
-        raise ApiError(400, "err.request.bad", "header.total_count must be the number of search requests",
+    if header.total_count != count:
+        raise ApiError(400, "err.request.bad", f"header.total_count must be {count}, the number of requests",
                        field="header.total_count", rule="dci.total_count")
+
+
+def answer_header(asked: DciHeader, action: str, total: int, completed: int) -> dict:
+    return {"version": VERSION, "message_id": str(uuid.uuid4()), "message_ts": now(), "action": action,
+            "status": "succ" if completed else "rjct", "total_count": total, "completed_count": completed,
+            "sender_id": SENDER_ID, "receiver_id": asked.sender_id, "is_msg_encrypted": False}
 
 
 def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected) -> dict:

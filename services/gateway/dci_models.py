@@ -73,6 +73,25 @@ class SyncSearchRequest(Body):
     message: SearchMessage
 
 
+class TxnStatusQuery(Body):
+    reference_id: Id
+    txn_type: Annotated[str, Field(max_length=40, examples=["search"])]
+    attribute_type: Annotated[str, Field(max_length=40, examples=["transaction_id"],
+                                         description="transaction_id or correlation_id")]
+    attribute_value: Id
+
+
+class TxnStatusMessage(Body):
+    transaction_id: Id
+    txnstatus_request: TxnStatusQuery
+
+
+class SyncTxnStatusRequest(Body):
+    signature: Annotated[str, Field(max_length=2000)] | None = None
+    header: DciHeader
+    message: TxnStatusMessage
+
+
 # --- the answer ------------------------------------------------------------------------------------------------
 
 class Identifier(BaseModel):
@@ -136,3 +155,26 @@ class ResponseMessage(BaseModel):
 class SyncSearchResponse(BaseModel):
     header: ResponseHeader
     message: ResponseMessage
+
+
+class TxnStatus(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    search_response: list[SearchResponseItem] = Field(description="what each search request came to, without its "
+                                                                  "records")
+
+
+class TxnStatusAnswer(BaseModel):
+    txn_type: str
+    txn_status: TxnStatus
+
+
+class TxnStatusMessageOut(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    txnstatus_response: TxnStatusAnswer
+
+
+class SyncTxnStatusResponse(BaseModel):
+    header: ResponseHeader
+    message: TxnStatusMessageOut

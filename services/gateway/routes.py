@@ -545,6 +545,10 @@ ROUTES: tuple[Route, ...] = (
       "poverty decile and BDT status (the standard's sync search; ids and selection facts only, no personal "
       "data)", roles=DCI_CLIENT, scope=dci.SearchRegions(), run=dci.sync_search, body=dm.SyncSearchRequest,
       response=dm.SyncSearchResponse, error_code=dci.standard_code, tag="dci"),
+    r("POST", "/dci/registry/sync/txn/status", "dci_sync_txn_status", "DCI social registry: what one of the "
+      "client's searches came to, by transaction or correlation id (each search request's status and count, not "
+      "its records)", roles=DCI_CLIENT, scope=Unscoped(), run=dci.sync_txn_status, body=dm.SyncTxnStatusRequest,
+      response=dm.SyncTxnStatusResponse, error_code=dci.standard_code, tag="dci"),
     # groups
     r("POST", "/groups", "form_group", "Form a KUBE group", roles=OPERATOR, scope=BodyRegion(), run=form_group,
       body=m.FormGroup, response=m.GroupCreated, status=201, tag="groups"),

@@ -29,6 +29,7 @@ from tests.support.households import reader
 pytestmark = pytest.mark.integration
 
 SEARCH = "/api/v1/dci/registry/sync/search"
+TXN_STATUS = "/api/v1/dci/registry/sync/txn/status"
 RECORD_FIELDS = {"identifier", "region_code", "poverty_decile", "bdt_status", "member_count"}
 
 
@@ -122,6 +123,45 @@ def test_a_client_searches_its_region_by_decile_and_status_page_by_page(gateway:
     reads = registry["staff"].auditor.ok("GET", f"/api/v1/people/{head_nik}/access-log")["reads"]
     assert [(r["username"], r["role"], r["purpose"]) for r in reads if r["username"] == "bansos.lampung"] == [
         ("bansos.lampung", "dci_client", "api.dci_sync_search")]
+
+
+def txn_status(sender_id: str, attribute_type: str, value: str, txn_type: str = "search") -> dict:
+    asked = message(sender_id)
+    asked["header"].update(action="txn-status", total_count=1)
+    asked["message"] = {"transaction_id": str(uuid.uuid4()), "txnstatus_request": {
+        "reference_id": "status-1", "txn_type": txn_type, "attribute_type": attribute_type, "attribute_value": value}}
+    return asked
+
+
+def test_txn_status_tells_what_a_clients_search_came_to_without_its_records(gateway: GatewaySystem,  # noqa: F811
+                                                                            registry: dict):
+    client = dci_client(gateway, "bansos.status", "18.01")
+    other = dci_client(gateway, "bansos.lain", "18.01")
+    sent = message("bansos.status", search_request(predicate("poverty_decile", "le", 2), reference_id="A"),
+                   search_request(predicate("name", "eq", "Siti"), reference_id="B"))
+    answered = client.ok("POST", SEARCH, sent)
+    by_transaction = client.ok("POST", TXN_STATUS, txn_status("bansos.status", "transaction_id",
+                                                              sent["message"]["transaction_id"]))
+    by_correlation = client.ok("POST", TXN_STATUS, txn_status("bansos.status", "correlation_id",
+                                                              answered["message"]["correlation_id"]))
+    assert by_transaction["message"]["txnstatus_response"] == by_correlation["message"]["txnstatus_response"]
+    status = by_transaction["message"]["txnstatus_response"]["txn_status"]
+    assert status["correlation_id"] == answered["message"]["correlation_id"]
+    assert [(r["reference_id"], r["status"], r.get("status_reason_code"), (r.get("pagination") or {}).get(
+        "total_count")) for r in status["search_response"]] == [
+        ("A", "succ", None, 3), ("B", "rjct", "rjct.search_criteria.invalid", None)]
+    assert not any("data" in r for r in status["search_response"])  # the records stay in the registry
+    assert by_transaction["header"]["action"] == "txn-on-status"
+
+    # another client does not learn of it; an unknown id is the standard's rjct; a bad query is refused
+    unknown = other.ok("POST", TXN_STATUS, txn_status("bansos.lain", "transaction_id",
+                                                      sent["message"]["transaction_id"]))
+    rejected = unknown["message"]["txnstatus_response"]["txn_status"]["search_response"]
+    assert [(r["status"], r["status_reason_code"]) for r in rejected] == [("rjct", "rjct.reference_id.invalid")]
+    assert unknown["header"]["status"] == "rjct"
+    status_code, refused = client.post(TXN_STATUS, txn_status("bansos.status", "reference_id", "A"))
+    assert (status_code, refused["error"]["code"], refused["error"]["rule"]) == (
+        400, "err.request.bad", "dci.txn_status")
 
 
 def test_refusals_answer_with_the_standards_codes_and_read_nothing(gateway: GatewaySystem,  # noqa: F811

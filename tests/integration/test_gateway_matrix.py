@@ -65,7 +65,7 @@ def send(client, route: Route, ids: dict[str, str]) -> tuple[int, dict]:
     example = dict(EXAMPLES[route.name])
     if route.name == "draft_proposal":
         example["body"] = {**example["body"], "group_id": ids["group_id"]}
-    if route.name == "dci_sync_search":  # the client names itself as it logged in (its own region's, below)
+    if route.tag == "dci":  # the client names itself as it logged in (its own region's, below)
         body = example["body"]
         example["body"] = {**body, "header": {**body["header"], "sender_id": f"m.dci_client.{OWN}"}}
     path = route.path
