@@ -44,21 +44,16 @@ REGION_RE = re.compile(REGION_PATTERN)
 SORTABLE = {"region_code": "village_code", "poverty_decile": "decile", "member_count": "member_count"}
 DECILE_TESTS = {"eq": lambda d, v: d == v, "lt": lambda d, v: d < v, "le": lambda d, v: d <= v,
                 "gt": lambda d, v: d > v, "ge": lambda d, v: d >= v, "in": lambda d, v: d in v}
-# The gateway's error codes → the standard's (a code the standard lacks: by HTTP status, below).
-STANDARD_CODES = {
-    "invalid": "err.request.bad", "unsupported_media_type": "err.request.bad", "too_large": "err.request.bad",
-    "unauthenticated": "err.request.unauthorized", "forbidden": "err.request.forbidden",
-    "out_of_region": "err.request.forbidden", "password_change_required": "err.request.forbidden",
-    "not_found": "err.request.not_found", "too_many_attempts": "err.request.too_many_requests",
-    "unavailable": "err.service.unavailable",
-}
+# A refusal's HTTP status → the standard's error code (the gateway's own codes are finer; the status says enough).
+STANDARD_CODES = {400: "err.request.bad", 401: "err.request.unauthorized", 403: "err.request.forbidden",
+                  404: "err.request.not_found", 429: "err.request.too_many_requests"}
 
 
 def standard_code(code: str, status: int) -> str:
     """A refusal's code as the DCI standard names it (a code already the standard's stays as it is)."""
     if code.startswith("err."):
         return code
-    return STANDARD_CODES.get(code, "err.service.unavailable" if status >= 500 else "err.request.bad")
+    return STANDARD_CODES.get(status, "err.service.unavailable" if status >= 500 else "err.request.bad")
 
 
 class Rejected(Exception):

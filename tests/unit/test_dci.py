@@ -63,8 +63,8 @@ def test_a_request_it_cannot_run_is_rejected_with_the_standards_reason_code(quer
 def test_the_gateways_refusals_are_named_in_the_standards_codes():
     assert [standard_code(code, status) for code, status in [
         ("invalid", 400), ("unauthenticated", 401), ("forbidden", 403), ("out_of_region", 403),
-        ("too_many_attempts", 429), ("unavailable", 503), ("upstream_error", 502), ("conflict", 409),
-        ("err.version.not_supported", 400)]] == [
+        ("rule_violated", 403), ("not_found", 404), ("too_many_attempts", 429), ("unavailable", 503),
+        ("upstream_error", 502), ("conflict", 409), ("too_large", 413), ("err.version.not_supported", 400)]] == [
         "err.request.bad", "err.request.unauthorized", "err.request.forbidden", "err.request.forbidden",
-        "err.request.too_many_requests", "err.service.unavailable", "err.service.unavailable", "err.request.bad",
-        "err.version.not_supported"]
+        "err.request.forbidden", "err.request.not_found", "err.request.too_many_requests", "err.service.unavailable",
+        "err.service.unavailable", "err.request.bad", "err.request.bad", "err.version.not_supported"]
