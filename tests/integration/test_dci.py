@@ -7,6 +7,7 @@ answered ``rjct`` beside the others. Each search is on the registry's access log
 
 from __future__ import annotations
 
+import html
 import json
 import uuid
 
@@ -14,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from berdaya.cli.users import users_app
+from tests.integration.test_console_audit_users import CONSOLE, Browser, console  # noqa: F401  (the fixture)
 from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixture)
     OTHER_VILLAGE,
     VILLAGE,
@@ -33,16 +35,20 @@ TXN_STATUS = "/api/v1/dci/registry/sync/txn/status"
 RECORD_FIELDS = {"identifier", "region_code", "poverty_decile", "bdt_status", "member_count"}
 
 
-def dci_client(gw: GatewaySystem, client_id: str, region: str) -> Client:
-    """A client credential as the office makes one, and the other system's token from it."""
+def credential(gw: GatewaySystem, client_id: str, region: str) -> dict:
+    """A client credential as the office makes one (`berdaya users add-client`)."""
     made = CliRunner().invoke(users_app, ["add-client", client_id, "--region", region],
                               env={"GATEWAY_DATABASE_URL": gw.database_url})
     assert made.exit_code == 0, made.output
-    credential = json.loads(made.stdout.strip().splitlines()[-1])
-    assert credential["role"] == "dci_client" and len(credential["client_secret"]) >= 40
-    stored_hash = gw.store.user(client_id)[1]
-    assert credential["client_secret"] not in stored_hash  # hashed at rest
-    return Client(gw.base, gw.token(client_id, credential["client_secret"]))
+    created = json.loads(made.stdout.strip().splitlines()[-1])
+    assert created["role"] == "dci_client" and len(created["client_secret"]) >= 40
+    assert created["client_secret"] not in gw.store.user(client_id)[1]  # hashed at rest
+    return created
+
+
+def dci_client(gw: GatewaySystem, client_id: str, region: str) -> Client:
+    """Another system, logged in with its client credential."""
+    return Client(gw.base, gw.token(client_id, credential(gw, client_id, region)["client_secret"]))
 
 
 def predicate(name: str, operator: str, value) -> dict:
@@ -224,3 +230,13 @@ def test_the_registry_sorts_by_its_own_columns_only(gateway: GatewaySystem, regi
         assert (error.rule, error.details["field"]) == ("dci.sort", "sort")
         listed = rpc.registry.households_where(client, "18.01", [1, 2], ["active"], [["decile", "desc"]])
     assert [row["decile"] for row in listed["items"]] == [2, 1]
+
+
+def test_a_client_credential_opens_no_console_session(console: GatewaySystem):  # noqa: F811
+    secret = credential(console, "bansos.konsol", "18.01")["client_secret"]
+    opened = Browser(console.base)
+    answer = opened.login("bansos.konsol", secret)
+    assert answer.status_code == 403, (answer.status_code, answer.text[:300])
+    assert "This account belongs to another system: it has no console." in html.unescape(answer.text)
+    home = opened.get(f"{CONSOLE}/")
+    assert home.status_code == 303 and "/login" in home.headers["Location"]  # no session was opened
