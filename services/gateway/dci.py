@@ -1,7 +1,7 @@
-"""The DCI social-registry sync search (``POST /api/v1/dci/registry/sync/search``): another system's search of
-households by region, poverty decile and BDT status, answered in the standard's shapes (dci_models.py) with the
-minimum the selection needs — the registry's household id, village, decile, BDT status and member count; never a
-KK, NIK, name or address (docs/dci.md says why).
+"""The DCI social-registry sync API (docs/dci.md). ``search``: another system's search of households by region,
+poverty decile and BDT status, answered in the standard's shapes (dci_models.py) with the minimum the selection
+needs — the registry's household id, village, decile, BDT status and member count; never a KK, NIK, name or
+address. ``txn/status``: what one of the client's own searches came to, without its records.
 
 A message is refused whole (HTTP 4xx, the standard's ``err.*`` codes) when it cannot be read, its header is wrong,
 or it asks for a region outside the client's; a single search request that is malformed is answered ``rjct`` with
