@@ -7,7 +7,12 @@ codes in English where the domain decides on them); how the console shows each i
 from __future__ import annotations
 
 # --- who acts (docs/domain.md, "Who acts"); head: the head of the office (Kepala Dinas), who reads the dashboard ---
-ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin", "head")
+# dci_client: another system (a programme checking for double aid, the province's dashboard) reading the registry
+# through the DCI social-registry API (docs/dci.md) — not a person: no console, and only the routes that name it.
+ROLES = ("operator", "verifier", "province", "ministry", "treasurer", "facilitator", "auditor", "admin", "head",
+         "dci_client")
+SYSTEM_ROLES = ("dci_client",)
+STAFF_ROLES = tuple(role for role in ROLES if role not in SYSTEM_ROLES)  # the office's people
 
 # --- households (Kartu Keluarga) ---
 HEAD_OF_HOUSEHOLD = "Kepala Keluarga"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import secrets
 
 import typer
 from rich.console import Console
@@ -55,6 +56,33 @@ def add(
     if len(password) < 8:
         console.print("[red]refused:[/] a password has at least 8 characters")
         raise typer.Exit(2)
+    stored(username, password, role, region, must_change)
+    console.print(f"added {username} ({role}, region {region or 'national'})"
+                  + ("; the password must be changed at the first login" if must_change else ""))
+
+
+@users_app.command("add-client")
+def add_client(
+    client_id: str = typer.Argument(..., help="the other system's client id, e.g. bansos.lampung"),
+    region: str = typer.Option(..., help="the region it may search: '18.01' a regency, '18' a province, "
+                                         "'' national"),
+) -> None:
+    """Add another system's client credential for the DCI social-registry API (docs/dci.md): role dci_client, a
+    random secret printed once on stdout (as JSON) and stored only as its argon2 hash."""
+    try:
+        check_user_fields(client_id, "dci_client", region)
+    except ValueError as bad:
+        console.print(f"[red]refused:[/] {bad}")
+        raise typer.Exit(2) from None
+    secret = secrets.token_urlsafe(32)
+    # No one typed the secret, so there is none to replace: it goes to the other system's operators, once.
+    stored(client_id, secret, "dci_client", region, must_change=False)
+    print(json.dumps({"client_id": client_id, "client_secret": secret, "role": "dci_client", "region": region}))
+    console.print(f"added client {client_id} (region {region or 'national'}): hand its secret over securely; it "
+                  "is not shown again (POST /api/v1/auth/token with client id and secret gives its token)")
+
+
+def stored(username: str, password: str, role: str, region: str, must_change: bool) -> None:
     gateway = store()
     try:
         gateway.add_user(username, hash_password(password), role, region, by=operator(),
@@ -64,8 +92,6 @@ def add(
         raise typer.Exit(2) from None
     finally:
         gateway.close()
-    console.print(f"added {username} ({role}, region {region or 'national'})"
-                  + ("; the password must be changed at the first login" if must_change else ""))
 
 
 @users_app.command("list")

@@ -287,6 +287,8 @@ class Route:
     max_body: int = MAX_BODY
     path_model: type[BaseModel] = Params
     batch_job: bool = False  # runs a job (jobs.py) bounded by the job's time-out, not by one RPC's
+    # The route speaks a standard of its own (DCI): a refusal's code as that standard names it, from the gateway's
+    error_code: Callable[[str, int], str] | None = None
     idempotency_key: bool = False  # required: the write is refused without an Idempotency-Key (e.g. a payment)
 
     @property
@@ -340,6 +342,13 @@ class Gateway:
         self._users: dict[str, tuple[float, User | None]] = {}
 
     def handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:
+        response = self._answer(route, request, rpc)
+        error = response.body.get("error") if response.status >= 400 and isinstance(response.body, dict) else None
+        if route.error_code is not None and isinstance(error, dict):
+            error["code"] = route.error_code(error["code"], response.status)
+        return response
+
+    def _answer(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:
         try:
             return self._handle(route, request, rpc)
         except ApiError as error:

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from services.gateway.core import JSON, PUBLIC, Route
 from services.gateway.models import ErrorOut, Params
-from shared.vocabulary import ROLES
+from shared.vocabulary import STAFF_ROLES
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
@@ -164,7 +164,7 @@ TABLE_END = "<!-- /resources -->"
 def roles_text(route: Route) -> str:
     if route.roles == PUBLIC:
         return "anyone"
-    return "every role" if route.roles == frozenset(ROLES) else ", ".join(sorted(route.roles))
+    return "every role of the office" if route.roles == frozenset(STAFF_ROLES) else ", ".join(sorted(route.roles))
 
 
 def resources_table() -> str:

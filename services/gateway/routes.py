@@ -19,7 +19,8 @@ from typing import Annotated, Any
 from eventlet import tpool
 from pydantic import Field
 
-from services.gateway import audit, printouts
+from services.gateway import audit, dci, printouts
+from services.gateway import dci_models as dm
 from services.gateway import models as m
 from services.gateway.auth import User, hash_password, verify_password
 from services.gateway.bdt import CsvRegions, run_bdt_import
@@ -45,11 +46,14 @@ from shared.contracts import CATALOG
 from shared.contracts.catalog import data_schema
 from shared.errors import NotFound
 from shared.masking import NAME_VIEW_ROLES
-from shared.vocabulary import BUDGET_OWNERS, ROLES
+from shared.vocabulary import BUDGET_OWNERS, STAFF_ROLES
 
 API = "/api/v1"
 SCHEMA_MEDIA_TYPE = "application/schema+json"
-EVERYONE = frozenset(ROLES)  # reads: every role (the auditor reads everything; the admin may read)
+# Reads: every role of the office's people (the auditor reads everything; the admin may read). Another system's
+# role (dci_client) is in no set here: it reaches only the routes that name it.
+EVERYONE = frozenset(STAFF_ROLES)
+DCI_CLIENT = frozenset({"dci_client"})
 OPERATOR = frozenset({"operator"})
 REVIEWERS = frozenset({"verifier", "province", "ministry"})  # the domain checks which level, by the status
 TREASURER = frozenset({"treasurer"})
@@ -541,6 +545,15 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
       run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households",
       batch_job=True),
+    # the DCI social-registry API, for other systems (docs/dci.md)
+    r("POST", "/dci/registry/sync/search", "dci_sync_search", "DCI social registry: search households by region, "
+      "poverty decile and BDT status (the standard's sync search; ids and selection facts only, no personal "
+      "data)", roles=DCI_CLIENT, scope=dci.SearchRegions(), run=dci.sync_search, body=dm.SyncSearchRequest,
+      response=dm.SyncSearchResponse, error_code=dci.standard_code, tag="dci"),
+    r("POST", "/dci/registry/sync/txn/status", "dci_sync_txn_status", "DCI social registry: what one of the "
+      "client's searches came to, by transaction or correlation id (each search request's status and count, not "
+      "its records)", roles=DCI_CLIENT, scope=Unscoped(), run=dci.sync_txn_status, body=dm.SyncTxnStatusRequest,
+      response=dm.SyncTxnStatusResponse, error_code=dci.standard_code, tag="dci"),
     # groups
     r("POST", "/groups", "form_group", "Form a KUBE group", roles=OPERATOR, scope=BodyRegion(), run=form_group,
       body=m.FormGroup, response=m.GroupCreated, status=201, tag="groups"),

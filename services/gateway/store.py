@@ -15,6 +15,7 @@ from datetime import datetime
 
 import psycopg
 import psycopg.rows
+from psycopg.types.json import Jsonb
 
 from services.gateway.auth import User
 
@@ -57,6 +58,12 @@ SCHEMA = (
         seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), by text NOT NULL, as_of timestamptz,
         ok boolean NOT NULL, events_checked bigint NOT NULL, ledger_entries_checked bigint NOT NULL,
         ledger_head text NOT NULL, problems int NOT NULL)""",
+    # Each DCI search a client sent, for its txn/status: what each search request came to (status, reason code,
+    # how many records matched) — never the records themselves (dci.py).
+    """CREATE TABLE IF NOT EXISTS dci_transactions (
+        seq bigserial PRIMARY KEY, client text NOT NULL, transaction_id text NOT NULL, correlation_id text NOT NULL,
+        at timestamptz NOT NULL DEFAULT now(), outcomes jsonb NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS dci_transactions_client ON dci_transactions (client, transaction_id, seq)",
 )
 
 
@@ -268,6 +275,20 @@ class GatewayStore:
                          "problems) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                          (by, as_of, result["ok"], result["events_checked"], result["ledger_entries_checked"],
                           result["ledger_head"], len(result["problems"])))
+
+    def record_dci_transaction(self, client: str, transaction_id: str, correlation_id: str,
+                               outcomes: list[dict]) -> None:
+        with self.connection() as conn:
+            conn.execute("INSERT INTO dci_transactions (client, transaction_id, correlation_id, outcomes) "
+                         "VALUES (%s, %s, %s, %s)", (client, transaction_id, correlation_id, Jsonb(outcomes)))
+
+    def dci_transaction(self, client: str, attribute: str, value: str) -> dict | None:
+        """The client's latest search by its transaction id or the correlation id it was answered with."""
+        column = {"transaction_id": "transaction_id", "correlation_id": "correlation_id"}[attribute]
+        with self.connection() as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+            return cursor.execute(f"SELECT transaction_id, correlation_id, outcomes FROM dci_transactions "
+                                f"WHERE client = %s AND {column} = %s ORDER BY seq DESC LIMIT 1",
+                                (client, value)).fetchone()
 
     def audit_runs(self, limit: int = 20) -> list[dict]:
         """The latest first."""

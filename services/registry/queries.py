@@ -36,6 +36,9 @@ from shared.text import fold
 from shared.vocabulary import HEAD_OF_HOUSEHOLD
 
 DATA_AUDITORS = ("auditor", "admin")  # who may read a person's access log and export their data
+# What households_where may sort by (a column of its own answer, never text of a caller's): and in which direction.
+SORTABLE = {"village_code": "village_code", "decile": "decile", "member_count": "member_count"}
+DIRECTIONS = {"asc": "ASC", "desc": "DESC"}
 FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
 
 
@@ -138,6 +141,22 @@ class RegistryQueries:
                           "member_count FROM households WHERE village_code = %s ORDER BY kk", (village_code,),
                           page, size)
         self._searched(reader, "households_in", found["items"], people=False)
+        return found
+
+    def households_where(self, reader: ReadBy, region: str, deciles: list[int], statuses: list[str],
+                         sort: list[list[str]], page: int = 1, size: int = 50) -> dict:
+        """Households of a region with one of these deciles and BDT statuses, for another system (the DCI search):
+        the registry's ids and the facts a programme selects by — no KK, NIK, name or address."""
+        check_region(reader.actor, region, "read the households of this region")
+        where, region_params = in_region("village_code", region)
+        if any(column not in SORTABLE or direction not in DIRECTIONS for column, direction in sort):
+            raise ValidationFailed("sort", "dci.sort", f"sort by {', '.join(SORTABLE)}, asc or desc")
+        order = ", ".join(f"{SORTABLE[column]} {DIRECTIONS[direction]}" for column, direction in sort)
+        found = self.page(f"SELECT household_id::text, village_code, decile, bdt_status, member_count FROM households "
+                          f"WHERE {where} AND decile = ANY(%s) AND bdt_status = ANY(%s)",
+                          (*region_params, list(deciles), list(statuses)), page, size,
+                          f"ORDER BY {order + ', ' if order else ''}village_code, household_id")
+        self._searched(reader, "households_where", found["items"], people=False)
         return found
 
     def search_people(self, reader: ReadBy, name_prefix: str, village_code: str | None = None, page: int = 1,

@@ -102,6 +102,12 @@ class RegistryService(BackboneEntrypoints):
         return self.app.households_in(self.edge.parse(ReadBy, reader), village_code, page, size)
 
     @domain_rpc
+    def households_where(self, reader: dict, region: str, deciles: list[int], statuses: list[str],
+                         sort: list[list[str]], page: int = 1, size: int = 50) -> dict:
+        return self.app.households_where(self.edge.parse(ReadBy, reader), region, deciles, statuses, sort, page,
+                                         size)
+
+    @domain_rpc
     def search_people(self, reader: dict, name_prefix: str, village_code: str | None = None, page: int = 1,
                       size: int = 50) -> dict:
         return self.app.search_people(self.edge.parse(ReadBy, reader), name_prefix, village_code, page, size)

@@ -19,8 +19,8 @@ CONSOLE = ROOT / "services" / "gateway" / "console"
 PO = CONSOLE / "locale" / "id" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 PLACEHOLDER = re.compile(r"{(\w+)}")
-# Rules only operators' tools and batch jobs raise (their words are the CLI's): not shown by the console.
-NOT_IN_THE_CONSOLE = re.compile(r"^(synth|region|csv|bdt|skip|halt|ledger|regions|module|body)\.")
+# Rules only operators' tools, batch jobs and other systems' API (dci) raise: not shown by the console.
+NOT_IN_THE_CONSOLE = re.compile(r"^(synth|region|csv|bdt|skip|halt|ledger|regions|module|body|dci)\.")
 
 
 def catalog():

@@ -44,6 +44,7 @@ ROLE_WORDS = {
     "operator": N_("Operator"), "verifier": N_("Verifier"), "province": N_("Province"),
     "ministry": N_("Ministry"), "treasurer": N_("Treasurer"), "facilitator": N_("Facilitator"),
     "auditor": N_("Auditor"), "admin": N_("Admin"), "head": N_("Head of the office"),
+    "dci_client": N_("Another system (DCI)"),
 }
 
 

@@ -9,6 +9,7 @@ from services.gateway.console.forms import REQUIRED, Form
 from services.gateway.console.i18n import N_
 from services.gateway.console.refusals import Refusal
 from services.gateway.console.web import BASE, Redirect, Refused, View
+from shared.vocabulary import SYSTEM_ROLES
 
 
 def safe_next(target: str | None) -> str:
@@ -29,15 +30,14 @@ def login_post(view: View):
     username = view.form.get("username", "").strip().lower()
     try:
         # The API's own check of the password (and of a disabled user); its token is not used: the session is.
-        view.api("issue_token", body={"username": username, "password": view.form.get("password", "")})
+        token = view.api("issue_token", body={"username": username, "password": view.form.get("password", "")})
     except Refused as refused:
         if refused.refusal.rule == "password.change_required":  # the password was right, and an admin's
             return change_form(view, username, forced=True)
         refusal = shown(view, refused)
         return view.render("login.html", status=refusal.status, next=safe_next(view.form.get("next")),
                            username=username, refusal=refusal)
-    view.console.open_session(view, username)
-    return Redirect(safe_next(view.form.get("next")))
+    return session_opened(view, username, token["role"])
 
 
 def shown(view: View, refused: Refused) -> Refusal:
@@ -74,12 +74,23 @@ def password_post(view: View):
     if not form.ok:
         return change_form(view, username, forced=forced, errors=form.errors, status=400)
     try:
-        view.api("change_password", body={"username": username, "password": current, "new_password": new})
+        changed = view.api("change_password", body={"username": username, "password": current,
+                                                     "new_password": new})
     except Refused as refused:
         place = form.refused(refused.refusal, {"new_password"}) if refused.refusal.status == 400 else \
             shown(view, refused)
         return change_form(view, username, forced=forced, errors=form.errors, refusal=place,
                            status=refused.refusal.status)
+    return session_opened(view, username, changed["role"])
+
+
+def session_opened(view: View, username: str, role: str):
+    """The user's console session, once their password is checked; none for another system's credential (it
+    reads through its API, docs/dci.md), refused as a login is."""
+    if role in SYSTEM_ROLES:
+        refusal = Refusal(403, view._("This account belongs to another system: it has no console."), None, "login")
+        return view.render("login.html", status=403, next=safe_next(view.form.get("next")), username=username,
+                           refusal=refusal)
     view.console.open_session(view, username)
     return Redirect(safe_next(view.form.get("next")))
 

@@ -1,0 +1,257 @@
+"""The DCI social-registry sync API (docs/dci.md). ``search``: another system's search of households by region,
+poverty decile and BDT status, answered in the standard's shapes (dci_models.py) with the minimum the selection
+needs — the registry's household id, village, decile, BDT status and member count; never a KK, NIK, name or
+address. ``txn/status``: what one of the client's own searches came to, without its records.
+
+A message is refused whole (HTTP 4xx, the standard's ``err.*`` codes) when it cannot be read, its header is wrong,
+or it asks for a region outside the client's; a single search request that is malformed is answered ``rjct`` with
+the standard's reason code, beside the others that succeed. Every search is on the registry's access log.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from services.gateway.core import Call, Scope
+from services.gateway.dci_models import (
+    DciHeader,
+    SearchCriteria,
+    SearchRequestItem,
+    SyncSearchRequest,
+    SyncTxnStatusRequest,
+)
+from services.gateway.errors import ApiError
+from services.gateway.models import Body
+from shared.actor import covers
+from shared.regions import REGION_PATTERN
+from shared.vocabulary import BDT_STATUSES
+
+VERSION = "1.0.0"
+SENDER_ID = "berdaya"  # how this registry names itself in its answers' header
+REG_TYPE = "ns:org:RegistryType:Social"
+REG_RECORD_TYPE = "berdaya:Household"
+DECILES = range(1, 11)
+MAX_PAGE_SIZE = 500  # the registry's own page limit (shared.store.page)
+MAX_PAGE_NUMBER = 100_000  # beyond any registry's households; keeps the offset a number PostgreSQL takes
+REGION_RE = re.compile(REGION_PATTERN)
+# A search's attributes, as the predicate names them → what the registry sorts by.
+SORTABLE = {"region_code": "village_code", "poverty_decile": "decile", "member_count": "member_count"}
+DECILE_TESTS = {"eq": lambda d, v: d == v, "lt": lambda d, v: d < v, "le": lambda d, v: d <= v,
+                "gt": lambda d, v: d > v, "ge": lambda d, v: d >= v, "in": lambda d, v: d in v}
+# A refusal's HTTP status → the standard's error code (the gateway's own codes are finer; the status says enough).
+STANDARD_CODES = {400: "err.request.bad", 401: "err.request.unauthorized", 403: "err.request.forbidden",
+                  404: "err.request.not_found", 429: "err.request.too_many_requests"}
+
+
+def standard_code(code: str, status: int) -> str:
+    """A refusal's code as the DCI standard names it (a code already the standard's stays as it is)."""
+    if code.startswith("err."):
+        return code
+    return STANDARD_CODES.get(status, "err.service.unavailable" if status >= 500 else "err.request.bad")
+
+
+class Rejected(Exception):
+    """One search request the standard answers ``rjct`` with this reason code (the message's others still run)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass
+class Criteria:
+    """A search request's query as the registry's read takes it."""
+
+    region: str
+    deciles: set[int] = field(default_factory=lambda: set(DECILES))
+    statuses: set[str] = field(default_factory=lambda: set(BDT_STATUSES))
+    sort: list[list[str]] = field(default_factory=list)
+    page_number: int = 1
+    page_size: int = 50
+
+
+class Expression(Body):
+    attribute_name: str
+    operator: str
+    attribute_value: Any
+
+
+class Predicate(Body):
+    seq_num: int | None = None
+    expression1: Expression
+    condition: str | None = None
+    expression2: Expression | None = None
+
+
+PREDICATES = TypeAdapter(list[Predicate])
+
+
+def criteria_of(search: SearchCriteria, client_region: str) -> Criteria:
+    """The criteria of one search request; raises :class:`Rejected` with the standard's reason code."""
+    if search.query_type != "predicate":
+        raise Rejected("rjct.search_criteria.invalid", f"query_type {search.query_type!r}: only 'predicate' "
+                                                       "(on region_code, poverty_decile, bdt_status)")
+    if search.reg_type not in (None, REG_TYPE) or search.reg_record_type not in (None, REG_RECORD_TYPE):
+        raise Rejected("rjct.search_criteria.invalid", f"this registry holds {REG_TYPE} / {REG_RECORD_TYPE}")
+    try:
+        predicates = PREDICATES.validate_python(search.query)
+    except ValidationError:
+        raise Rejected("rjct.search_criteria.invalid", "query: a list of {expression1, condition, expression2}, "
+                                                       "each {attribute_name, operator, attribute_value}") from None
+    criteria = Criteria(region=client_region)
+    for predicate in predicates:
+        if predicate.expression2 is not None and predicate.condition != "and":
+            raise Rejected("rjct.search_criteria.invalid", "two expressions are joined by condition 'and' only")
+        for expression in filter(None, (predicate.expression1, predicate.expression2)):
+            narrow(criteria, expression)
+    criteria.sort = sort_of(search)
+    if search.pagination is not None:
+        criteria.page_number, criteria.page_size = search.pagination.page_number, search.pagination.page_size
+    if not (1 <= criteria.page_number <= MAX_PAGE_NUMBER and 1 <= criteria.page_size <= MAX_PAGE_SIZE):
+        raise Rejected("rjct.pagination.invalid", f"page_number 1–{MAX_PAGE_NUMBER}, page_size 1–{MAX_PAGE_SIZE}")
+    return criteria
+
+
+def narrow(criteria: Criteria, expression: Expression) -> None:
+    """The criteria, narrowed by one expression (the expressions of a search all hold: 'and')."""
+    name, operator, value = expression.attribute_name, expression.operator, expression.attribute_value
+    if name == "region_code" and operator == "eq" and isinstance(value, str) and REGION_RE.fullmatch(value):
+        criteria.region = value
+    elif name == "poverty_decile" and operator in DECILE_TESTS and valid_deciles(operator, value):
+        criteria.deciles &= {d for d in DECILES if DECILE_TESTS[operator](d, value)}
+    elif name == "bdt_status" and operator in ("eq", "in"):
+        wanted = [value] if operator == "eq" else value if isinstance(value, list) else []
+        if not wanted or not all(isinstance(v, str) and v in BDT_STATUSES for v in wanted):
+            raise Rejected("rjct.search_criteria.invalid", f"bdt_status: one or more of {', '.join(BDT_STATUSES)}")
+        criteria.statuses &= set(wanted)
+    else:
+        raise Rejected("rjct.search_criteria.invalid", f"{name} {operator}: the attributes are region_code (eq, a "
+                                                       "region code), poverty_decile (eq lt le gt ge in, 1–10) and "
+                                                       "bdt_status (eq, in)")
+
+
+def valid_deciles(operator: str, value: Any) -> bool:
+    if (operator == "in") != isinstance(value, list):
+        return False
+    values = value if operator == "in" else [value]
+    return bool(values) and all(isinstance(v, int) and not isinstance(v, bool) and v in DECILES for v in values)
+
+
+def sort_of(search: SearchCriteria) -> list[list[str]]:
+    if any(s.attribute_name not in SORTABLE or s.sort_order not in ("asc", "desc") for s in search.sort):
+        raise Rejected("rjct.sort.invalid", f"sort by {', '.join(SORTABLE)}, asc or desc")
+    return [[SORTABLE[s.attribute_name], s.sort_order] for s in search.sort]
+
+
+class SearchRegions(Scope):
+    """Each search request's region must lie in the client's: one outside refuses the whole message (403), before
+    any is run. The criteria read here (or why a request is rejected) are what the search then runs."""
+
+    kind = "each search's region"
+
+    def locate(self, call: Call) -> str | None:
+        region = call.user.region if call.user else ""
+        found: list[Criteria | Rejected] = []
+        for item in call.body.message.search_request:
+            try:
+                found.append(criteria_of(item.search_criteria, region))
+            except Rejected as rejected:
+                found.append(rejected)
+        outside = next((c.region for c in found if isinstance(c, Criteria) and not covers(region, c.region)), None)
+        if outside is not None and call.user is not None:
+            raise self.outside(call.user, outside)
+        call.resource = found
+        return None
+
+
+def sync_search(call: Call) -> dict:
+    request: SyncSearchRequest = call.body
+    check_header(request.header, "search", len(request.message.search_request), call.user.username)
+    seen: set[str] = set()
+    answers = []
+    for item, criteria in zip(request.message.search_request, call.resource, strict=True):
+        if item.reference_id in seen:
+            criteria = Rejected("rjct.reference_id.duplicate", "this reference_id is already in the message")
+        seen.add(item.reference_id)
+        answers.append(answered(call, item, criteria))
+    correlation_id = str(uuid.uuid4())
+    # For txn/status: what each request came to, without its records (the registry holds those; this log does not).
+    outcomes = [{k: v for k, v in answer.items() if k != "data"} for answer in answers]
+    call.gateway.store.record_dci_transaction(call.user.username, request.message.transaction_id, correlation_id,
+                                              outcomes)
+    completed = sum(answer["status"] == "succ" for answer in answers)
+    return {"header": answer_header(request.header, "on-search", len(answers), completed),
+            "message": {"transaction_id": request.message.transaction_id, "correlation_id": correlation_id,
+                        "search_response": answers}}
+
+
+def sync_txn_status(call: Call) -> dict:
+    """What the client's earlier search came to (by its transaction id, or the correlation id it was answered
+    with): each search request's status, reason code and count, never its records."""
+    request: SyncTxnStatusRequest = call.body
+    check_header(request.header, "txn-status", 1, call.user.username)
+    asked = request.message.txnstatus_request
+    if asked.txn_type != "search" or asked.attribute_type not in ("transaction_id", "correlation_id"):
+        raise ApiError(400, "err.request.bad", "txnstatus_request: txn_type 'search', attribute_type "
+                                               "'transaction_id' or 'correlation_id'",
+                       field="message.txnstatus_request", rule="dci.txn_status")
+    found = call.gateway.store.dci_transaction(call.user.username, asked.attribute_type, asked.attribute_value)
+    if found is None:
+        status = {"transaction_id": asked.attribute_value, "correlation_id": "", "search_response": [
+            {"reference_id": asked.reference_id, "timestamp": now(), "status": "rjct", "locale": "en",
+             "status_reason_code": "rjct.reference_id.invalid",
+             "status_reason_message": f"this client sent no search with this {asked.attribute_type}"}]}
+    else:
+        status = {"transaction_id": found["transaction_id"], "correlation_id": found["correlation_id"],
+                  "search_response": found["outcomes"]}
+    return {"header": answer_header(request.header, "txn-on-status", 1, int(found is not None)),
+            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                        "txnstatus_response": {"txn_type": "search", "txn_status": status}}}
+
+
+def check_header(header: DciHeader, action: str, count: int, client_id: str) -> None:
+    if header.version != VERSION:
+        raise ApiError(400, "err.version.not_supported", f"version {header.version!r}: this registry speaks "
+                                                         f"{VERSION}", field="header.version", rule="dci.version")
+    if header.action != action:
+        raise ApiError(400, "err.request.bad", f"header.action must be {action!r}", field="header.action",
+                       rule="dci.action")
+    if header.sender_id != client_id:  # a system answers for itself only: its id is the one it logged in with
+        raise ApiError(403, "err.sender_id.invalid", "header.sender_id must be this client's id",
+                       field="header.sender_id", rule="dci.sender_id")
+    if header.total_count != count:
+        raise ApiError(400, "err.request.bad", f"header.total_count must be {count}, the number of requests",
+                       field="header.total_count", rule="dci.total_count")
+
+
+def answer_header(asked: DciHeader, action: str, total: int, completed: int) -> dict:
+    return {"version": VERSION, "message_id": str(uuid.uuid4()), "message_ts": now(), "action": action,
+            "status": "succ" if completed else "rjct", "total_count": total, "completed_count": completed,
+            "sender_id": SENDER_ID, "receiver_id": asked.sender_id, "is_msg_encrypted": False}
+
+
+def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected) -> dict:
+    answer: dict[str, Any] = {"reference_id": item.reference_id, "timestamp": now(), "locale": item.locale}
+    if isinstance(criteria, Rejected):
+        return {**answer, "status": "rjct", "status_reason_code": criteria.code,
+                "status_reason_message": criteria.message}
+    found = call.rpc("registry", "households_where", call.reader(), criteria.region, sorted(criteria.deciles),
+                     sorted(criteria.statuses), criteria.sort, criteria.page_number, criteria.page_size)
+    records = [{"identifier": [{"identifier_type": "household_id", "identifier_value": row["household_id"]}],
+                "region_code": row["village_code"], "poverty_decile": row["decile"], "bdt_status": row["bdt_status"],
+                "member_count": row["member_count"]} for row in found["items"]]
+    return {**answer, "status": "succ",
+            "data": {"version": VERSION, "reg_type": REG_TYPE, "reg_record_type": REG_RECORD_TYPE,
+                     "reg_records": records},
+            "pagination": {"page_size": criteria.page_size, "page_number": criteria.page_number,
+                           "total_count": found["total"]}}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()

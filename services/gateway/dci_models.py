@@ -1,0 +1,180 @@
+"""The DCI (Digital Convergence Initiative, spdci.org) social-registry API's message shapes, as far as berdaya
+speaks them (docs/dci.md): the sync search's request and answer — header, message, the search requests and their
+answers — with the standard's field names.
+
+Unknown fields are refused, as in every body of the API (models.Body), but each of the standard's optional fields
+is accepted. What a single search request asks (its query, pagination, sort) is kept loose here and checked by
+dci.py, which answers a bad one with the standard's ``rjct.*`` reason code for that request alone rather than
+refusing the whole message.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StrictInt
+
+from services.gateway.models import Body
+
+Id = Annotated[str, Field(min_length=1, max_length=99)]
+
+
+class DciHeader(Body):
+    version: Annotated[str, Field(max_length=20, examples=["1.0.0"])]
+    message_id: Id
+    message_ts: AwareDatetime
+    action: Annotated[str, Field(max_length=40, examples=["search"])]
+    sender_id: Annotated[Id, Field(description="the client id this system logs in with")]
+    sender_uri: Annotated[str, Field(max_length=500)] | None = None
+    receiver_id: Id | None = None
+    total_count: Annotated[StrictInt, Field(description="how many search requests the message carries")]
+    is_msg_encrypted: StrictBool = False
+    meta: dict[str, Any] | None = None
+
+
+class Pagination(Body):
+    page_size: StrictInt
+    page_number: StrictInt = 1
+
+
+class SortBy(Body):
+    attribute_name: Annotated[str, Field(max_length=100)]
+    sort_order: Annotated[str, Field(max_length=10, examples=["asc"])]
+
+
+class SearchCriteria(Body):
+    version: Annotated[str, Field(max_length=20)] | None = None
+    reg_type: Annotated[str, Field(max_length=100)] | None = None
+    reg_record_type: Annotated[str, Field(max_length=100)] | None = None
+    query_type: Annotated[str, Field(max_length=40, examples=["predicate"])]
+    query: Any = Field(description="query_type predicate: a list of {seq_num, expression1, condition, expression2}, "
+                                   "each expression {attribute_name, operator, attribute_value}; docs/dci.md")
+    sort: list[SortBy] = Field(default_factory=list, max_length=3)
+    pagination: Pagination | None = None
+    consent: dict[str, Any] | None = None
+    authorize: dict[str, Any] | None = None
+
+
+class SearchRequestItem(Body):
+    reference_id: Id
+    timestamp: AwareDatetime
+    search_criteria: SearchCriteria
+    locale: Annotated[str, Field(max_length=10)] = "en"
+
+
+class SearchMessage(Body):
+    transaction_id: Id
+    search_request: Annotated[list[SearchRequestItem], Field(min_length=1, max_length=10)]
+
+
+class SyncSearchRequest(Body):
+    signature: Annotated[str, Field(max_length=2000)] | None = None  # not verified: docs/dci.md
+    header: DciHeader
+    message: SearchMessage
+
+
+class TxnStatusQuery(Body):
+    reference_id: Id
+    txn_type: Annotated[str, Field(max_length=40, examples=["search"])]
+    attribute_type: Annotated[str, Field(max_length=40, examples=["transaction_id"],
+                                         description="transaction_id or correlation_id")]
+    attribute_value: Id
+
+
+class TxnStatusMessage(Body):
+    transaction_id: Id
+    txnstatus_request: TxnStatusQuery
+
+
+class SyncTxnStatusRequest(Body):
+    signature: Annotated[str, Field(max_length=2000)] | None = None
+    header: DciHeader
+    message: TxnStatusMessage
+
+
+# --- the answer ------------------------------------------------------------------------------------------------
+
+class Identifier(BaseModel):
+    identifier_type: str
+    identifier_value: str
+
+
+class HouseholdRecord(BaseModel):
+    """A household as another system sees it: the registry's id and what a programme selects by, nothing more."""
+
+    identifier: list[Identifier]
+    region_code: str
+    poverty_decile: int
+    bdt_status: str
+    member_count: int
+
+
+class SearchData(BaseModel):
+    version: str
+    reg_type: str
+    reg_record_type: str
+    reg_records: list[HouseholdRecord]
+
+
+class PageOut(BaseModel):
+    page_size: int
+    page_number: int
+    total_count: int
+
+
+class SearchResponseItem(BaseModel):
+    reference_id: str
+    timestamp: str
+    status: str = Field(description="succ, or rjct with status_reason_code")
+    status_reason_code: str | None = None
+    status_reason_message: str | None = None
+    data: SearchData | None = None
+    pagination: PageOut | None = None
+    locale: str
+
+
+class ResponseHeader(BaseModel):
+    version: str
+    message_id: str
+    message_ts: str
+    action: str
+    status: str
+    total_count: int
+    completed_count: int
+    sender_id: str
+    receiver_id: str
+    is_msg_encrypted: bool
+
+
+class ResponseMessage(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    search_response: list[SearchResponseItem]
+
+
+class SyncSearchResponse(BaseModel):
+    header: ResponseHeader
+    message: ResponseMessage
+
+
+class TxnStatus(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    search_response: list[SearchResponseItem] = Field(description="what each search request came to, without its "
+                                                                  "records")
+
+
+class TxnStatusAnswer(BaseModel):
+    txn_type: str
+    txn_status: TxnStatus
+
+
+class TxnStatusMessageOut(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    txnstatus_response: TxnStatusAnswer
+
+
+class SyncTxnStatusResponse(BaseModel):
+    header: ResponseHeader
+    message: TxnStatusMessageOut
