@@ -6,8 +6,8 @@ personal is decided here, field by field:
 
 - a household's events: KK, DTKS id, address, and each member's NIK, name, birth date, marital status and
   occupation (a member's sex and relation stay plain, as do village codes, decile, BDT status, the list reasons
-  of a member change and who recorded it); the free-text reason of a correction or a status change (it is about
-  the family, and may name someone);
+  of a member change and who recorded it); the free-text reason of a correction, a status change or a move (it is
+  about the family, and may name someone), and the address a household moved to;
 - a KUBE's events: each member household's KK, representative's NIK and name, the NIKs holding its roles and a
   removed household's KK — each sealed with **that member's** household key, so erasing one household erases it
   from every group it was in, and leaves the group and the other members readable. The group's own name, bank
@@ -58,6 +58,7 @@ HOUSEHOLD_FIELDS: dict[type, tuple[str, ...]] = {
     Household.MemberCorrected: ("kk", "nik", "reason"),
     Household.StatusChanged: ("kk", "reason"),
     Household.DecileChanged: ("kk",),
+    Household.Moved: ("kk", "address", "reason"),
 }
 BOXES = "_sealed_"  # the stored state's list of boxes
 # A box's household, found in the stored bytes without decoding them (to fetch a batch's keys at once): a JSON
