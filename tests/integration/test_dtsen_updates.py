@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -24,18 +25,22 @@ LAYOUT = {"layout": BdtLayout(status_column=STATUS_COLUMN)}  # the office's expo
 IN_KUBE, OUTSIDE = range(300, 307), 307  # seven households form a KUBE; one does not
 
 
-def rows_of(household: dict, status: str = "") -> list[list[str]]:
-    return [[household["dtks_id"], household["kk"], m["nik"], m["name"], m["sex"], m["birth_date"], m["relation"],
-             m["marital_status"], m["occupation"], household["village_code"], household["address"],
-             str(household["decile"]), status] for m in household["members"]]
+def bdt_text(households: list[dict], statuses: dict[str, str] | None = None) -> str:
+    """The households as a DTSEN file lists them; with ``statuses`` (KK → the status cell), a status column."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*BDT_COLUMNS, STATUS_COLUMN] if statuses is not None else BDT_COLUMNS)
+    for household in households:
+        for m in household["members"]:
+            writer.writerow([household["dtks_id"], household["kk"], m["nik"], m["name"], m["sex"], m["birth_date"],
+                             m["relation"], m["marital_status"], m["occupation"], household["village_code"],
+                             household["address"], str(household["decile"]),
+                             *([statuses.get(household["kk"], "")] if statuses is not None else [])])
+    return out.getvalue()
 
 
 def write(path: Path, households: list[dict], statuses: dict[str, str] | None = None) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*BDT_COLUMNS, STATUS_COLUMN])
-        for household in households:
-            writer.writerows(rows_of(household, (statuses or {}).get(household["kk"], "")))
+    path.write_text(bdt_text(households, statuses), encoding="utf-8")
     return path
 
 
@@ -58,7 +63,8 @@ def test_a_newer_file_applies_its_changes_holds_what_touches_money_and_is_idempo
     options = LAYOUT
     importer = cli_actor("operator.lamsel", "18.01", signer=registry.actor_signer())
     households = [household_body(n) for n in (*IN_KUBE, OUTSIDE)]
-    first = import_bdt(write(tmp_path / "dtsen-2026-08.csv", households), registry.amqp_uri, importer, **options)
+    first = import_bdt(write(tmp_path / "dtsen-2026-08.csv", households, {}), registry.amqp_uri, importer,
+                       **options)
     assert first.households_imported == 8 and first.households_changed == 0
     with registry.rpc() as rpc:
         rpc.registry.form_group({**group_body("KUBE Mawar", households[:7]), "actor": actor("operator.lamsel")})
@@ -123,11 +129,11 @@ def test_a_newer_file_applies_its_changes_holds_what_touches_money_and_is_idempo
 def test_a_held_change_is_decided_once_by_an_operator_of_its_region(registry, tmp_path):
     importer = cli_actor("operator.lamsel", "18.01", signer=registry.actor_signer())
     households = [household_body(n, VILLAGE) for n in range(320, 327)]
-    import_bdt(write(tmp_path / "a.csv", households), registry.amqp_uri, importer, **LAYOUT)
+    import_bdt(write(tmp_path / "a.csv", households), registry.amqp_uri, importer)
     with registry.rpc() as rpc:
         rpc.registry.form_group({**group_body("KUBE Melati", households), "actor": actor("operator.lamsel")})
         households[0]["decile"] = 9
-        import_bdt(write(tmp_path / "b.csv", households), registry.amqp_uri, importer, **LAYOUT)
+        import_bdt(write(tmp_path / "b.csv", households), registry.amqp_uri, importer)
         (change,) = rpc.registry.held_changes(reader(region="18.01"))
         outsider = actor("operator.lamteng", region="18.02")
         assert refusal(lambda: rpc.registry.decide_held_change(
