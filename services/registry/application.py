@@ -189,13 +189,14 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryReadModel, R
             if command.kk in clashes:
                 rejected.append({"kk": command.kk, "reason": clashes[command.kk]})
         new = [c for c in new if c.kk not in clashes]
+        unchanged_count = len(unchanged) + updated.get("unchanged", 0)  # a known household the file says as it is
         if new:
             try:
                 self.register_households(new)
             except (Conflict, IntegrityError):
                 # A concurrent writer took a KK or NIK between our checks and our commit: go one by one.
-                return self._import_one_by_one(new, rejected, len(unchanged)) | _update_report(updated)
-        return {"imported": len(new), "individuals": sum(len(c.members) for c in new), "unchanged": len(unchanged),
+                return self._import_one_by_one(new, rejected, unchanged_count) | _update_report(updated)
+        return {"imported": len(new), "individuals": sum(len(c.members) for c in new), "unchanged": unchanged_count,
                 "rejected": rejected} | _update_report(updated)
 
     def _import_one_by_one(self, commands: list[RegisterHousehold], rejected: list[dict], unchanged: int) -> dict:

@@ -66,7 +66,7 @@ class RegistryUpdates:
         file = Source(source.name, source.file_date, source.sha256)
         standings = {row["kk"]: KubeStanding(row["name"], row["representative_nik"])
                      for row in self.query(KUBE_STANDINGS, ([c.kk for c in commands],))}
-        report = {"households_changed": 0, "changes": Counter(), "held_for_review": 0, "rejected": []}
+        report = {"households_changed": 0, "changes": Counter(), "held_for_review": 0, "unchanged": 0, "rejected": []}
         changed: dict[str, list[str]] = {}
         held: dict[str, list[str]] = {}
         actor = commands[0].actor if commands else None
@@ -84,7 +84,7 @@ class RegistryUpdates:
             if waiting:
                 held[household_id] = waiting
                 report["held_for_review"] += len(waiting)
-            report["households_changed"] += bool(applied or waiting)
+            report["households_changed" if applied or waiting else "unchanged"] += 1
         if changed or held:
             self._file_applied(file, changed, held, actor.user)
         return report

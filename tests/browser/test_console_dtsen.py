@@ -12,8 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.console import Api, Staff, accessible, go, notice, screenshot
-from tests.integration.test_dtsen_updates import bdt_text
-from tests.support.households import group_body, household_body
+from tests.support.households import bdt_text, group_body, household_body
 
 pytestmark = pytest.mark.browser
 

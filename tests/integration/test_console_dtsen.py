@@ -9,9 +9,8 @@ import copy
 import pytest
 
 from tests.integration.test_console_audit_users import CONSOLE, browser, console, rows_with  # noqa: F401
-from tests.integration.test_dtsen_updates import bdt_text
 from tests.integration.test_gateway import GatewaySystem
-from tests.support.households import group_body, household_body
+from tests.support.households import bdt_text, group_body, household_body
 
 pytestmark = pytest.mark.integration
 

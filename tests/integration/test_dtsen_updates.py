@@ -4,8 +4,6 @@ for a person (confirmed: applied; rejected: nothing changes), and the same file 
 from __future__ import annotations
 
 import copy
-import csv
-import io
 from pathlib import Path
 
 import pytest
@@ -13,30 +11,15 @@ from nameko.exceptions import RemoteError
 
 from berdaya.cli.bdt_import import import_bdt
 from berdaya.cli.remote import cli_actor
-from services.registry.bdt import BDT_COLUMNS, BdtLayout
+from services.registry.bdt import BdtLayout
 from shared.errors import from_remote
-from tests.support.households import VILLAGE, actor, group_body, household_body, reader
+from tests.support.households import STATUS_COLUMN, VILLAGE, actor, bdt_text, group_body, household_body, reader
 from tests.support.system import System
 
 pytestmark = pytest.mark.integration
 
-STATUS_COLUMN = "KETERANGAN"
 LAYOUT = {"layout": BdtLayout(status_column=STATUS_COLUMN)}  # the office's export has a status column
 IN_KUBE, OUTSIDE = range(300, 307), 307  # seven households form a KUBE; one does not
-
-
-def bdt_text(households: list[dict], statuses: dict[str, str] | None = None) -> str:
-    """The households as a DTSEN file lists them; with ``statuses`` (KK → the status cell), a status column."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*BDT_COLUMNS, STATUS_COLUMN] if statuses is not None else BDT_COLUMNS)
-    for household in households:
-        for m in household["members"]:
-            writer.writerow([household["dtks_id"], household["kk"], m["nik"], m["name"], m["sex"], m["birth_date"],
-                             m["relation"], m["marital_status"], m["occupation"], household["village_code"],
-                             household["address"], str(household["decile"]),
-                             *([statuses.get(household["kk"], "")] if statuses is not None else [])])
-    return out.getvalue()
 
 
 def write(path: Path, households: list[dict], statuses: dict[str, str] | None = None) -> Path:
@@ -124,6 +107,20 @@ def test_a_newer_file_applies_its_changes_holds_what_touches_money_and_is_idempo
         assert rpc.registry.held_changes(reader(region="18.01")) == []
         # One event per decision (and the confirmed decile change): nothing else.
         assert registry.scalar("registry", "SELECT count(*) FROM registry_events") == events + 3
+
+
+def test_a_file_that_says_what_the_desk_recorded_already_changes_nothing(registry, tmp_path):
+    importer = cli_actor("operator.lamsel", "18.01", signer=registry.actor_signer())
+    households = [household_body(n, VILLAGE) for n in range(330, 332)]
+    import_bdt(write(tmp_path / "a.csv", households), registry.amqp_uri, importer)
+    with registry.rpc() as rpc:
+        rpc.registry.change_decile({"kk": households[0]["kk"], "decile": 3, "actor": actor("operator.lamsel")})
+    events = registry.scalar("registry", "SELECT count(*) FROM registry_events")
+    households[0]["decile"] = 3
+    for _ in range(2):  # the second time, the registration's fingerprint is the file's
+        report = import_bdt(write(tmp_path / "b.csv", households), registry.amqp_uri, importer)
+        assert (report.households_changed, report.unchanged, report.households_rejected) == (0, 2, 0)
+    assert registry.scalar("registry", "SELECT count(*) FROM registry_events") == events
 
 
 def test_a_held_change_is_decided_once_by_an_operator_of_its_region(registry, tmp_path):
