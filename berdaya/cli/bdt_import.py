@@ -1,5 +1,10 @@
 """`berdaya import-bdt`: a DTKS/BDT file into the registry, household by household, nothing half-imported.
 
+A newer file (DTSEN is updated monthly to quarterly) changes known households: the registry applies its
+differences, attributed to the file (its name, date and SHA-256), and holds what touches money for review
+(services/registry/dtsen.py); the report counts them per kind. The file's column layout is configuration
+(``--layout``, services/registry/bdt.py); without one, today's header.
+
 The file is validated here against the registry's own region table (the same checks run again in the registry:
 never trusted), then valid households travel to ``registry.import_households`` in batches, a few calls in flight
 so that parsing, RPC and the database overlap. A household with any invalid row is not imported; every rejected
@@ -9,16 +14,19 @@ unanswered (its request went down with a killed registry replica) is simply sent
 
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from berdaya.cli.remote import CliActor
-from services.registry.bdt import HouseholdRecord, read_bdt
+from services.registry.bdt import DEFAULT_LAYOUT, BdtLayout, HouseholdRecord, read_bdt
+from shared.ids import jakarta_today
 from shared.regions import RegionTable, iter_csv
 from shared.rpc import call_until_answered
 
@@ -33,6 +41,9 @@ class ImportReport:
     households_rejected: int = 0
     rejected_rows: list[dict] = field(default_factory=list)
     unchanged: int = 0
+    households_changed: int = 0  # known households the file changed (or whose change waits for review)
+    changes: Counter = field(default_factory=Counter)  # applied changes, by kind
+    held_for_review: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -41,6 +52,9 @@ class ImportReport:
             "households_rejected": self.households_rejected,
             "rejected_rows": self.rejected_rows,
             "unchanged": self.unchanged,
+            "households_changed": self.households_changed,
+            "changes": dict(sorted(self.changes.items())),
+            "held_for_review": self.held_for_review,
         }
 
 
@@ -48,7 +62,7 @@ def registration(record: HouseholdRecord, actor: dict) -> dict:
     """The household as ``import_households`` takes it, ``actor`` (signed) acting."""
     return {
         "kk": record.kk, "dtks_id": record.dtks_id, "village_code": record.village_code, "address": record.address,
-        "decile": record.decile, "actor": actor,
+        "decile": record.decile, "status": record.status, "status_reason": record.status_reason, "actor": actor,
         "members": [
             {"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
              "relation": m.relation, "marital_status": m.marital_status, "occupation": m.occupation}
@@ -57,12 +71,23 @@ def registration(record: HouseholdRecord, actor: dict) -> dict:
     }
 
 
+def file_source(path: Path, file_date: date | None = None) -> dict:
+    """What the file's changes are attributed to: its name, its date (default: today in Jakarta), its SHA-256."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"name": path.name, "file_date": (file_date or jakarta_today()).isoformat(), "sha256": digest.hexdigest()}
+
+
 def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[int, int], None] | None = None,
-               rpc_timeout: float = 120) -> ImportReport:
+               rpc_timeout: float = 120, layout: BdtLayout = DEFAULT_LAYOUT,
+               file_date: date | None = None) -> ImportReport:
     report = ImportReport()
+    source = file_source(path, file_date)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=rpc_timeout) as rpc:
         regions = RegionTable((r["code"], r["name"], r["level"]) for r in rpc.registry.region_rows())
-        checked = read_bdt(path, regions)
+        checked = read_bdt(path, regions, layout=layout)
         report.rejected_rows = [{"line": r.line, "no_kk": r.no_kk, "reason": r.reason} for r in checked.rejected]
         rejected_kks = {r.no_kk for r in checked.rejected}
         households = checked.households
@@ -79,10 +104,14 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
             try:
                 result = reply.result()
             except RpcTimeout:
-                result = call_until_answered(lambda: rpc.registry.import_households(batch_of(records)), attempts=2)
+                result = call_until_answered(lambda: rpc.registry.import_households(batch_of(records), source),
+                                             attempts=2)
             report.households_imported += result["imported"]
             report.individuals_imported += result["individuals"]
             report.unchanged += result["unchanged"]
+            report.households_changed += result["households_changed"]
+            report.changes.update(result["changes"])
+            report.held_for_review += result["held_for_review"]
             server_rejections.update({r["kk"]: r["reason"] for r in result["rejected"]})
             done += len(records)
             if progress:
@@ -90,25 +119,26 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
 
         for start in range(0, len(households), BATCH):
             records = households[start:start + BATCH]
-            in_flight.append((rpc.registry.import_households.call_async(batch_of(records)), records))
+            in_flight.append((rpc.registry.import_households.call_async(batch_of(records), source), records))
             if len(in_flight) >= IN_FLIGHT:
                 settle(*in_flight.pop(0))
         while in_flight:
             settle(*in_flight.pop(0))
     if server_rejections:
-        report.rejected_rows += rows_of(path, server_rejections)
+        report.rejected_rows += rows_of(path, server_rejections, layout)
         report.rejected_rows.sort(key=lambda row: row["line"])
     report.households_rejected = len(rejected_kks | set(server_rejections))
     return report
 
 
-def rows_of(path: Path, reasons: dict[str, str]) -> list[dict]:
+def rows_of(path: Path, reasons: dict[str, str], layout: BdtLayout) -> list[dict]:
     """Every line of the households the registry refused (e.g. a NIK already registered elsewhere)."""
     lines: dict[str, list[int]] = defaultdict(list)
     rows = iter_csv(path)
-    next(rows, None)
+    header = next(rows, None)
+    kk_at = [cell.strip() for cell in header[1]].index(layout.columns["no_kk"]) if header else 1
     for line, cells in rows:
-        kk = cells[1].strip() if len(cells) > 1 else ""
+        kk = cells[kk_at].strip() if len(cells) > kk_at else ""
         if kk in reasons:
             lines[kk].append(line)
     return [{"line": line, "no_kk": kk, "reason": reasons[kk]} for kk, kk_lines in lines.items() for line in kk_lines]

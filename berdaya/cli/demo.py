@@ -26,7 +26,7 @@ from rich.markup import escape
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.bank.statement import mt940
-from berdaya.cli import erasure_story
+from berdaya.cli import dtsen_story, erasure_story
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.papers import print_papers
 from berdaya.cli.processes import (
@@ -143,6 +143,7 @@ class Demo:
             self.say(f"ledger sealed at entry {sealed['seq']}: head {sealed['hash'][:16]}… published")
             self.settle(rpc)
             papers = self.print_papers(rpc, story)
+            dtsen = self.dtsen_update(rpc, records, groups)
             erasure = self.erase(rpc, story, records, groups)
             os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
             verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
@@ -165,6 +166,7 @@ class Demo:
                           "report": [str(path.relative_to(ROOT)) for path in report]},
                 "printouts": [{"path": str(paper["path"].relative_to(ROOT)), "code": paper["code"],
                                "matches": paper["check"]["matches"]} for paper in papers],
+                "dtsen_update": dtsen,
                 "erasure": erasure,
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
                 "console": {"url": CONSOLE_URL, "start": "make up DEMO=1",
@@ -300,6 +302,16 @@ class Demo:
             verdict = "matches the ledger" if paper["check"]["matches"] else "DOES NOT MATCH"
             self.say(f"printed {paper['path'].relative_to(ROOT)}: code {paper['code']} {verdict}")
         return printed
+
+    def dtsen_update(self, rpc, records: list[HouseholdRecord], formed: list) -> dict:
+        """A DTSEN update arrives (dtsen_story): a KUBE household's decile change held for review and confirmed, a
+        household in no KUBE removed at once. The one removed is the last such household: erase() takes the first."""
+        if not formed:
+            return {}
+        grouped = {record.kk for _, members in formed for record, _ in members}
+        alone = next(record for record in reversed(records) if record.kk not in grouped)
+        return dtsen_story.dtsen_update(rpc, self.amqp_uri, DEMO_OPERATOR, OPERATOR, self.say,
+                                        RUN_DIR / "demo-dtsen-update.csv", records, formed[-1][1][-1][0], alone)
 
     def erase(self, rpc, story: dict, records: list[HouseholdRecord], formed: list) -> dict:
         """A household in no KUBE erased for good, after an erasure refused for a household whose KUBE's grant is

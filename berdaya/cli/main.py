@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -38,6 +39,7 @@ from berdaya.cli.processes import (
 from berdaya.cli.remote import amqp_uri, cli_actor, console, fail
 from berdaya.cli.streams import streams_app
 from berdaya.cli.users import users_app
+from services.registry.bdt import DEFAULT_LAYOUT, read_layout
 from services.registry.synth import write_synthetic_bdt
 from shared.actor_assertion import actor_process_environment
 from shared.config import SERVICES
@@ -269,26 +271,36 @@ def import_bdt_command(
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
     by: str = typer.Option("operator", help="who imports (recorded on every household)"),
     region: str = typer.Option("", help="the region the importing operator acts for (default: national)"),
+    layout: Path | None = typer.Option(None, exists=True, dir_okay=False,
+                                       help="the file's column layout (YAML; default: the standard header)"),
+    file_date: datetime | None = typer.Option(None, formats=["%Y-%m-%d"],
+                                              help="the file's date, what its changes are attributed to "
+                                                   "(default: today)"),
 ) -> None:
-    """Import a DTKS/BDT file: valid households registered, every rejected row reported with its reason."""
+    """Import a DTKS/BDT file: new households registered, known ones updated (what touches money held for
+    review), every rejected row reported with its reason."""
     show_progress = not as_json and console.is_terminal
     try:
         actor = cli_actor(by, region)  # an operator, national unless --region: see cli_actor
+        options = {"layout": read_layout(layout) if layout else DEFAULT_LAYOUT,
+                   "file_date": file_date.date() if file_date else None}
         if show_progress:
             with Progress(*Progress.get_default_columns(), TextColumn("{task.completed:,} households"),
                           console=console) as bar:
                 task = bar.add_task(f"importing {file.name}", total=None)
-                report = import_bdt(file, amqp_uri(), actor,
+                report = import_bdt(file, amqp_uri(), actor, **options,
                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
         else:
-            report = import_bdt(file, amqp_uri(), actor)
+            report = import_bdt(file, amqp_uri(), actor, **options)
     except (BerdayaError, RemoteError) as refused:
         fail(refused)
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return
     console.print(f"households imported: {report.households_imported} ({report.individuals_imported} people); "
-                  f"unchanged: {report.unchanged}; rejected: {report.households_rejected}")
+                  f"changed: {report.households_changed} ({', '.join(f'{k} {n}' for k, n in report.changes.items())}"
+                  f"); held for review: {report.held_for_review}; unchanged: {report.unchanged}; "
+                  f"rejected: {report.households_rejected}")
     if report.rejected_rows:
         table = Table("line", "no_kk", "reason", title="Rejected rows")
         for row in report.rejected_rows[:50]:

@@ -816,6 +816,31 @@ class BdtReport(Open):
     households_rejected: int
     unchanged: int
     rejected_rows: list[RejectedRow]
+    households_changed: int = Field(description="known households the file changed, or whose change is held")
+    changes: dict[str, int] = Field(description="the changes applied, by kind (member_added, decile_changed, …)")
+    held_for_review: int = Field(description="changes that touch a KUBE's money, held for a person to confirm")
+
+
+class HeldChange(Open):
+    change_id: str
+    household_id: str
+    kk: str
+    village_code: str
+    kind: str = Field(description="decile_changed, status_changed or member_removed")
+    detail: dict = Field(description="the new decile, the new BDT status and why, or the leaving member's id")
+    rule: str = Field(description="why it is held: kube.decile, kube.bdt_active or kube.representative_left")
+    file_name: str
+    file_date: str
+    held_at: str
+    decile: int
+    bdt_status: str
+    group_name: str | None
+    person_name: str | None = Field(description="the leaving member's name (member_removed)")
+
+
+class HeldDecision(Open):
+    change_id: str
+    decision: str
 
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)

@@ -67,7 +67,8 @@ ADMIN = frozenset({"admin"})  # erasure, maker–checker: the registry checks th
 PATH_TYPES: dict[str, Any] = {
     "kk": m.HouseholdKey, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
     "cohort_id": m.Uuid, "session_id": m.Uuid, "person_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
-    "request_id": m.Uuid, "source": m.BudgetSource, "event_type": m.EventType, "version": m.ContractVersion,
+    "request_id": m.Uuid, "change_id": m.Uuid, "source": m.BudgetSource, "event_type": m.EventType,
+    "version": m.ContractVersion,
     "code": Annotated[str, Field(min_length=1, max_length=40)],
     "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }
@@ -453,6 +454,13 @@ def bdt_import(c: Call) -> dict:
     return run_bdt_import(c)
 
 
+def decide_held_change(decision: str):
+    def run(c: Call) -> dict:
+        return c.rpc("registry", "decide_held_change", {"change_id": str(c.path.change_id), "decision": decision,
+                                                        "actor": c.actor()})
+    return run
+
+
 # --- the table -----------------------------------------------------------------------------------------------
 
 ROUTES: tuple[Route, ...] = (
@@ -545,6 +553,16 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/imports/bdt", "import_bdt", "Import a DTKS/BDT CSV file", roles=OPERATOR, scope=CsvRegions(),
       run=bdt_import, raw_body="text/csv", max_body=50_000_000, response=m.BdtReport, tag="households",
       batch_job=True),
+    r("GET", "/imports/bdt/held", "held_changes", "The changes of DTSEN/DTKS files held for review (they touch a "
+      "KUBE's money: its household removed or above the decile limit, its representative gone), oldest first",
+      roles=EVERYONE, scope=QueryRegion(), run=lambda c: c.rpc("registry", "held_changes", c.reader(), c.region),
+      query=m.RegionFilter, response=list[m.HeldChange], tag="households"),
+    r("POST", "/imports/bdt/held/{change_id}/confirm", "confirm_held_change", "Confirm a held change: it applies "
+      "to the household as it is now", roles=OPERATOR, scope=EachInService(), run=decide_held_change("confirmed"),
+      response=m.HeldDecision, tag="households"),
+    r("POST", "/imports/bdt/held/{change_id}/reject", "reject_held_change", "Reject a held change: the household "
+      "stays as it is", roles=OPERATOR, scope=EachInService(), run=decide_held_change("rejected"),
+      response=m.HeldDecision, tag="households"),
     # the DCI social-registry API, for other systems (docs/dci.md)
     r("POST", "/dci/registry/sync/search", "dci_sync_search", "DCI social registry: search households by region, "
       "poverty decile and BDT status (the standard's sync search; ids and selection facts only, no personal "

@@ -28,6 +28,7 @@ from services.registry.access_log import ACCESS_LOG_DDL, AccessLog
 from services.registry.access_log import TABLE as ACCESS_LOG
 from services.registry.commands import (
     AddMember,
+    BdtSource,
     ChangeDecile,
     ChangeGroupMember,
     ChangeStatus,
@@ -35,6 +36,7 @@ from services.registry.commands import (
     DissolveGroup,
     FormGroup,
     ImportRegions,
+    ListedHousehold,
     MemberIn,
     RegisterHousehold,
     RemoveMember,
@@ -52,6 +54,7 @@ from services.registry.domain import (
     check_keeper,
     check_region_table_keeper,
 )
+from services.registry.dtsen import HELD_CHANGES_DDL, RegistryUpdates
 from services.registry.erasure import RegistryErasure
 from services.registry.facts import Person, SqlRegistryFacts
 from services.registry.public import PUBLIC_EVENTS
@@ -78,11 +81,11 @@ from shared.regions import RegionTable
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class RegistryApplication(RegistryErasure, RegistryReadModel, RegistryQueries, ServiceApplication):
+class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryReadModel, RegistryQueries, ServiceApplication):
     service_name = "registry"
     upstreams = ("grants",)
     value_objects = (Member, GroupMember, BankAccount)
-    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL, *ACCESS_LOG_DDL)
+    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL, *ACCESS_LOG_DDL, *HELD_CHANGES_DDL)
     append_only_tables = (ACCESS_LOG,)
     audited_tables = AUDITED_TABLES
     facts_class = SqlRegistryFacts
@@ -152,11 +155,12 @@ class RegistryApplication(RegistryErasure, RegistryReadModel, RegistryQueries, S
             raise
         return [str(household.id) for household in households]
 
-    def import_households(self, commands: list[RegisterHousehold]) -> dict:
-        """The BDT import's batch: new households registered, identical ones unchanged, the rest rejected.
+    def import_households(self, commands: list[ListedHousehold], source: BdtSource | None = None) -> dict:
+        """The BDT import's batch: new households registered, identical ones unchanged, the rest rejected — or,
+        from a file named by ``source``, its differences applied to the known ones (``dtsen``).
 
-        Idempotent: re-importing a file registers nothing twice; a KK registered with different data is
-        rejected (an import never overwrites: corrections are explicit commands with a reason).
+        Idempotent: re-importing a file registers nothing twice and changes nothing twice. Without a source a KK
+        registered with different data is rejected (nothing says which file the change would come from).
         """
         for command in commands:  # one caller's batch: refused whole if any household is not theirs to register
             check_keeper(command.actor, command.village_code, "import a household")
@@ -171,24 +175,31 @@ class RegistryApplication(RegistryErasure, RegistryReadModel, RegistryQueries, S
                 rejected.append({"kk": command.kk, "reason": refused.message})
         known = self.facts.registrations([c.kk for c in valid])
         unchanged = [c for c in valid if known.get(c.kk) == fingerprint(c)]
+        differing = [c for c in valid if c.kk in known and known[c.kk] != fingerprint(c)]
+        if source is None:
+            rejected += [{"kk": c.kk, "reason": f"KK {c.kk} is already registered with other data; correct it with "
+                                                "a command, or import the file as an update"} for c in differing]
+        updated = self.update_households(differing, source) if source is not None and differing else {}
+        rejected += updated.get("rejected", [])
         for command in valid:
-            if command.kk in known and known[command.kk] != fingerprint(command):
-                rejected.append({"kk": command.kk, "reason": f"KK {command.kk} is already registered with other "
-                                                             "data; correct it with a command, not an import"})
-        new = [c for c in valid if c.kk not in known]
+            if command.kk not in known and getattr(command, "status", "active") != "active":
+                rejected.append({"kk": command.kk, "reason": f"KK {command.kk} is not registered and the file lists "
+                                                             f"it as {command.status}: nothing to register"})
+        new = [c for c in valid if c.kk not in known and getattr(c, "status", "active") == "active"]
         clashes = self._nik_clashes(new)
         for command in new:
             if command.kk in clashes:
                 rejected.append({"kk": command.kk, "reason": clashes[command.kk]})
         new = [c for c in new if c.kk not in clashes]
+        unchanged_count = len(unchanged) + updated.get("unchanged", 0)  # a known household the file says as it is
         if new:
             try:
                 self.register_households(new)
             except (Conflict, IntegrityError):
                 # A concurrent writer took a KK or NIK between our checks and our commit: go one by one.
-                return self._import_one_by_one(new, rejected, len(unchanged))
-        return {"imported": len(new), "individuals": sum(len(c.members) for c in new), "unchanged": len(unchanged),
-                "rejected": rejected}
+                return self._import_one_by_one(new, rejected, unchanged_count) | _update_report(updated)
+        return {"imported": len(new), "individuals": sum(len(c.members) for c in new), "unchanged": unchanged_count,
+                "rejected": rejected} | _update_report(updated)
 
     def _import_one_by_one(self, commands: list[RegisterHousehold], rejected: list[dict], unchanged: int) -> dict:
         imported = individuals = 0
@@ -408,6 +419,11 @@ class RegistryApplication(RegistryErasure, RegistryReadModel, RegistryQueries, S
         if mapper is None:
             raise LookupError(f"no public contract for {type(domain_event).__qualname__}")
         return mapper(self, domain_event)
+
+
+def _update_report(updated: dict) -> dict:
+    return {"households_changed": updated.get("households_changed", 0), "changes": dict(updated.get("changes", {})),
+            "held_for_review": updated.get("held_for_review", 0)}
 
 
 def check_registration(command: RegisterHousehold, regions: RegionTable) -> None:

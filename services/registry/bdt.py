@@ -1,5 +1,9 @@
 """Reading a DTKS/BDT export (one row per individual) into validated households.
 
+The column layout is configuration (:class:`BdtLayout`): which header names the file uses for each of our fields,
+in any order, with ``BDT_COLUMNS`` as the default; an optional BDT status column says that a household graduated
+or was removed (deceased, moved, duplicate) — without it every household of the file is active.
+
 The file is read once, row by row; rows are grouped by ``no_kk`` in first-seen order because one household's rows
 need not be adjacent, and a NIK seen again anywhere later rejects both households. So the validated rows are held
 once, compactly, until the end of the file. A household with any invalid row is rejected whole and every one of
@@ -11,9 +15,13 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from shared.errors import ValidationFailed
 from shared.ids import NIK_RE, Sex, check_kk, check_nik_matches, check_village, jakarta_today
@@ -33,11 +41,20 @@ BDT_COLUMNS = (
     "alamat",
     "desil",
 )
+STATUS_FIELD = "status_bdt"  # optional: the household's standing in this file
 HEAD = "Kepala Keluarga"
 RELATIONS = (HEAD, "Istri", "Suami", "Anak", "Menantu", "Cucu", "Orang Tua", "Mertua", "Famili Lain", "Lainnya")
 MARITAL_STATUSES = ("Belum Kawin", "Kawin", "Cerai Hidup", "Cerai Mati")
 
-_SHARED_COLUMNS = ("id_dtks", "kode_wilayah", "alamat", "desil")  # equal on every row of a household
+_SHARED_COLUMNS = ("id_dtks", "kode_wilayah", "alamat", "desil", STATUS_FIELD)  # equal on every row of a household
+# The status column's words (Indonesian as the exports write them, English too) → BDT status and why.
+STATUS_CELLS: dict[str, tuple[str, str]] = {
+    "": ("active", ""), "aktif": ("active", ""), "active": ("active", ""),
+    "graduasi": ("graduated", ""), "graduated": ("graduated", ""),
+    "meninggal": ("removed", "deceased"), "deceased": ("removed", "deceased"),
+    "pindah": ("removed", "moved"), "moved": ("removed", "moved"),
+    "ganda": ("removed", "duplicate"), "duplicate": ("removed", "duplicate"),
+}
 _SPOUSE = "Istri/Suami"  # the form's combined value: resolved by the member's sex
 
 
@@ -72,6 +89,40 @@ class HouseholdRecord:
     address: str
     decile: int
     members: tuple[MemberRecord, ...]
+    status: str = "active"  # BDT_STATUSES
+    status_reason: str = ""  # why removed: deceased, moved or duplicate
+
+
+@dataclass(frozen=True)
+class BdtLayout:
+    """Our field → the file's header name for it. Every mapped column must be in the header, once, in any order;
+    a column the layout does not name is refused (a misspelt name must not be read as a missing value)."""
+
+    columns: Mapping[str, str] = field(default_factory=lambda: {name: name for name in BDT_COLUMNS})
+    status_column: str | None = None  # the file's name for STATUS_FIELD, when it has one
+
+    def __post_init__(self) -> None:
+        if sorted(self.columns) != sorted(BDT_COLUMNS):
+            raise ValidationFailed("layout", "bdt.layout", f"a layout maps exactly {', '.join(BDT_COLUMNS)}",
+                                   missing=[c for c in BDT_COLUMNS if c not in self.columns],
+                                   unexpected=[c for c in self.columns if c not in BDT_COLUMNS])
+
+    def names(self) -> tuple[str, ...]:
+        """The header names in our order (the status column last, when mapped)."""
+        named = tuple(self.columns[column] for column in BDT_COLUMNS)
+        return (*named, self.status_column) if self.status_column else named
+
+
+def read_layout(path: Path) -> BdtLayout:
+    """A layout file (YAML): ``columns: {our name: the file's name, ...}``, optionally ``status_bdt: name``; a field
+    left out keeps its default name."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    columns = {name: name for name in BDT_COLUMNS} | {str(k): str(v) for k, v in (data.get("columns") or {}).items()}
+    status = data.get(STATUS_FIELD)
+    return BdtLayout(columns, str(status) if status else None)
+
+
+DEFAULT_LAYOUT = BdtLayout()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +149,7 @@ class _Household:
         self.niks: list[str] = []  # parallel to lines: finds the line of a NIK seen again later
         self.members: list[MemberRecord] = []
         self.problems: dict[int, list[str]] | None = None  # by line; most households have none
-        self.shared: tuple[str, str, str, str] | None = None  # cells of _SHARED_COLUMNS
+        self.shared: tuple[str, str, str, str, str] | None = None  # cells of _SHARED_COLUMNS
         self.shared_line = 0
         self.decile = 0
         self.head_line = 0
@@ -109,25 +160,28 @@ class _Household:
         self.problems.setdefault(line, []).append(reason)
 
 
-def read_bdt(source: CsvSource, regions: RegionTable, *, today: date | None = None) -> BdtImport:
+def read_bdt(source: CsvSource, regions: RegionTable, *, today: date | None = None,
+             layout: BdtLayout = DEFAULT_LAYOUT) -> BdtImport:
     """Validate a DTKS/BDT file; ``today`` (default: today in Jakarta) bounds the birth dates."""
     today = today or jakarta_today()
     rows = iter_csv(source)
-    _check_header(next(rows, None))
+    order = _check_header(next(rows, None), layout)  # the file's position of each of our columns
+    kk_at, nik_at, width = order[1], order[2], len(order)
     households: dict[str, _Household] = {}
     by_nik: dict[str, _Household] = {}
     for line, cells in rows:
-        kk = cells[1].strip() if len(cells) > 1 else ""
+        kk = cells[kk_at].strip() if len(cells) > kk_at else ""
         household = households.get(kk)
         if household is None:
             household = households[kk] = _Household(kk)
-        nik = cells[2].strip() if len(cells) > 2 else ""
+        nik = cells[nik_at].strip() if len(cells) > nik_at else ""
         household.lines.append(line)
         household.niks.append(nik)
-        if len(cells) != len(BDT_COLUMNS):
-            household.flag(line, f"{len(cells)} fields where the header has {len(BDT_COLUMNS)}")
+        if len(cells) != width:
+            household.flag(line, f"{len(cells)} fields where the header has {width}")
         else:
-            _read_row(household, line, [cell.strip() for cell in cells], regions, today)
+            ours = [cells[at].strip() for at in order]
+            _read_row(household, line, ours if len(ours) > len(BDT_COLUMNS) else [*ours, ""], regions, today)
         if NIK_RE.fullmatch(nik):  # only a well-formed NIK can be a duplicate; blanks are not
             first = by_nik.setdefault(nik, household)
             if first is not household or household.niks.count(nik) > 1:
@@ -136,12 +190,14 @@ def read_bdt(source: CsvSource, regions: RegionTable, *, today: date | None = No
     return _finish(households)
 
 
-def _check_header(header: tuple[int, list[str]] | None) -> None:
+def _check_header(header: tuple[int, list[str]] | None, layout: BdtLayout) -> list[int]:
+    """The position in the file of each of the layout's columns, in our order."""
+    expected = layout.names()
     found = [cell.strip() for cell in header[1]] if header else []
-    if tuple(found) == BDT_COLUMNS:
-        return
-    missing = [column for column in BDT_COLUMNS if column not in found]
-    unexpected = [column for column in found if column not in BDT_COLUMNS]
+    if sorted(found) == sorted(expected) and len(set(found)) == len(found):
+        return [found.index(name) for name in expected]
+    missing = [column for column in expected if column not in found]
+    unexpected = [column for column in found if column not in expected]
     if not header:
         problem = "the file is empty"
     elif missing or unexpected:
@@ -151,24 +207,24 @@ def _check_header(header: tuple[int, list[str]] | None) -> None:
             if columns
         )
     else:
-        problem = "the columns are repeated or in another order"
+        problem = "a column is repeated"
     raise ValidationFailed(
         "header",
         "bdt.header",
-        f"line 1: the header must be exactly {','.join(BDT_COLUMNS)} ({problem})",
+        f"line 1: the header must have exactly the columns {','.join(expected)} ({problem})",
         missing=missing,
         unexpected=unexpected,
     )
 
 
 def _read_row(household: _Household, line: int, cells: list[str], regions: RegionTable, today: date) -> None:
-    dtks_id, kk, nik, name, sex, born, relation, marital, occupation, village, address, decile = cells
-    shared = (dtks_id, village, address, decile)
+    dtks_id, kk, nik, name, sex, born, relation, marital, occupation, village, address, decile, status = cells
+    shared = (dtks_id, village, address, decile, status)
     if household.shared is None:
         # Interned: a few thousand village codes stand for hundreds of thousands of households.
-        household.shared, household.shared_line = (dtks_id, sys.intern(village), address, decile), line
+        household.shared, household.shared_line = (dtks_id, sys.intern(village), address, decile, status), line
         try:
-            household.decile = _household_cells(dtks_id, kk, village, decile, regions)
+            household.decile = _household_cells(dtks_id, kk, village, decile, status, regions)
         except ValidationFailed as e:
             household.flag(line, e.message)
     elif shared != household.shared:
@@ -190,7 +246,7 @@ def _read_row(household: _Household, line: int, cells: list[str], regions: Regio
     household.members.append(member)
 
 
-def _household_cells(dtks_id: str, kk: str, village: str, decile: str, regions: RegionTable) -> int:
+def _household_cells(dtks_id: str, kk: str, village: str, decile: str, status: str, regions: RegionTable) -> int:
     """Check the cells every row of a household shares; returns the decile."""
     if not dtks_id:
         raise ValidationFailed("id_dtks", "bdt.dtks_id_empty", "id_dtks is empty")
@@ -198,6 +254,9 @@ def _household_cells(dtks_id: str, kk: str, village: str, decile: str, regions: 
     check_village(village, regions)
     if not (decile.isascii() and decile.isdigit() and 1 <= int(decile) <= 10):
         raise ValidationFailed("desil", "bdt.decile", f"desil {decile!r} is not an integer 1–10")
+    if status.casefold() not in STATUS_CELLS:
+        raise ValidationFailed(STATUS_FIELD, "bdt.status", f"{STATUS_FIELD} {status!r} is not one of "
+                                                          f"{', '.join(sorted(filter(None, STATUS_CELLS)))}")
     return int(decile)
 
 
@@ -269,10 +328,9 @@ def _finish(households: dict[str, _Household]) -> BdtImport:
         problems = household.problems
         if not problems:
             assert household.shared is not None  # a household without problems has a well-formed row
-            dtks_id, village, address, _ = household.shared
-            valid.append(
-                HouseholdRecord(household.kk, dtks_id, village, address, household.decile, tuple(household.members))
-            )
+            dtks_id, village, address, _, status = household.shared
+            valid.append(HouseholdRecord(household.kk, dtks_id, village, address, household.decile,
+                                         tuple(household.members), *STATUS_CELLS[status.casefold()]))
             continue
         bad = sorted(problems)
         because = (

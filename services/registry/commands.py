@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from services.registry.domain import CORRECTABLE_FIELDS
+from services.registry.updates import REMOVAL_REASONS, REVIEW_DECISIONS
 from shared.actor_assertion import SignedActor
 from shared.edge import Command, HouseholdKey, Kk, Nik, RegionCode, Uuid, VillageCode
 from shared.vocabulary import (
@@ -52,6 +53,26 @@ class RegisterHousehold(Acting):
     address: str = Field(default="", max_length=500)
     decile: int = Field(ge=1, le=10)
     members: list[MemberIn] = Field(min_length=1, max_length=30)
+
+
+class ListedHousehold(RegisterHousehold):
+    """A household as a DTSEN/DTKS file lists it: a registration, with its BDT status in the file."""
+
+    status: Literal[BDT_STATUSES] = "active"  # type: ignore[valid-type]
+    status_reason: Literal[("", *REMOVAL_REASONS)] = ""  # type: ignore[valid-type]
+
+
+class BdtSource(Command):
+    """The file an import's changes are attributed to."""
+
+    name: str = Field(min_length=1, max_length=300)
+    file_date: date
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class DecideHeldChange(Acting):
+    change_id: Uuid
+    decision: Literal[REVIEW_DECISIONS]  # type: ignore[valid-type]
 
 
 class AddMember(Acting):

@@ -205,6 +205,19 @@ class Household(Aggregate):
     def _status_changed(self, status: str, reason: str, by: str, kk: str | None) -> None:
         self.bdt_status = status
 
+    def move(self, village_code: str, address: str, reason: str, by: str) -> None:
+        """The household lives elsewhere now (another village, or another address in its own)."""
+        if (village_code, address) == (self.village_code, self.address):
+            raise Conflict(f"household {self.kk} lives there already", kk=self.kk)
+        if not reason.strip():
+            raise ValidationFailed("reason", "household.move_reason", "a move needs a reason")
+        self._moved(village_code=village_code, address=address, reason=reason, by=by, kk=self.kk)
+
+    @event("Moved")
+    def _moved(self, village_code: str, address: str, reason: str, by: str, kk: str) -> None:
+        self.village_code = village_code
+        self.address = address
+
     def change_decile(self, decile: int, by: str) -> None:
         check_decile(decile)
         if decile == self.decile:

@@ -30,6 +30,7 @@ from services.registry.domain import (
     Member,
     RegionList,
 )
+from services.registry.updates import BdtFile, HeldChange
 from shared import versioning
 from shared.contracts import EventData
 from shared.contracts import registry as public
@@ -117,6 +118,17 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
         household_id=e.originator_id, bdt_status=e.status, by=e.by),
     Household.DecileChanged: lambda app, e: public.HouseholdDecileChangedV2(
         household_id=e.originator_id, decile=e.decile, by=e.by),
+    Household.Moved: lambda app, e: public.HouseholdMovedV1(household_id=e.originator_id,
+                                                           village_code=e.village_code, by=e.by),
+    BdtFile.Received: lambda app, e: public.BdtFileReceivedV1(file_id=e.originator_id, source=e.name,
+                                                              file_date=e.file_date, sha256=e.sha256),
+    BdtFile.Applied: lambda app, e: public.BdtFileAppliedV1(file_id=e.originator_id, changes=e.changes,
+                                                            held=e.held, by=e.by),
+    HeldChange.Held: lambda app, e: public.BdtChangeHeldV1(
+        change_id=e.originator_id, household_id=e.household_id, kind=e.kind, rule=e.rule,
+        file_id=BdtFile.create_id(e.sha256), by=e.by),
+    HeldChange.Decided: lambda app, e: public.BdtChangeDecidedV1(
+        change_id=e.originator_id, household_id=e.household_id, decision=e.decision, by=e.by),
     Group.Formed: _group_formed,
     Group.MemberChanged: _group_member_changed,
     Group.Funded: lambda app, e: public.GroupFundedV1(group_id=e.originator_id, proposal_id=e.proposal_id,

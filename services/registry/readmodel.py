@@ -31,8 +31,8 @@ READ_MODEL_DDL = (
         nik text PRIMARY KEY, kk text NOT NULL, name text NOT NULL, name_key text NOT NULL, sex text NOT NULL,
         birth_date date NOT NULL, relation text NOT NULL, marital_status text NOT NULL,
         occupation text NOT NULL, village_code text NOT NULL, person_id uuid NOT NULL)""",
-    # Each person carries the household's village (a household never moves), so that a search by name within a
-    # region reads one table (about twice as fast at a district's size: bench/search.py).
+    # Each person carries the household's village (a move updates it: dtsen.change_writes), so that a search by name
+    # within a region reads one table (about twice as fast at a district's size: bench/search.py).
     added_column("individuals", "village_code", "text",
                  "UPDATE individuals i SET village_code = h.village_code FROM households h WHERE h.kk = i.kk"),
     # A person's id (assigned by the registry); a row projected before ids gets the id derived from its NIK, as
@@ -101,8 +101,13 @@ def registration_writes(commands: list[RegisterHousehold], households: list[Hous
 
 
 def fingerprint(command: RegisterHousehold) -> str:
-    """What an import compares to decide 'unchanged': the registration's data, not who sent it."""
-    return registration_fingerprint(command.model_dump(mode="json", exclude={"actor"}))
+    """What an import compares to decide 'unchanged': the registration's data, not who sent it (a file's BDT status
+    counts only when not active, so that a registration's fingerprint reads the same from either)."""
+    data = command.model_dump(mode="json", exclude={"actor", "status", "status_reason"})
+    status = getattr(command, "status", "active")
+    if status != "active":
+        data["status"] = [status, command.status_reason]
+    return registration_fingerprint(data)
 
 
 def registration_fingerprint(data: dict) -> str:

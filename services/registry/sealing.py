@@ -4,12 +4,12 @@ The domain never sees this: its events hold plain values in memory. :class:`Seal
 personal fields when an event becomes a stored event, and opens them when it is read back. Which fields are
 personal, and whose key seals each, is decided here, field by field:
 
-- a household's events: KK, DTKS id and address, and the free-text reason of a status change, with the
-  **household's** key; each member's NIK, name, birth date, marital status and occupation with **that person's**
-  key — so one member can be erased while the household stays (a member's sex and relation stay plain, as do
-  village codes, decile, BDT status, the listed reasons of a member change and who recorded it). A removal's NIK
-  and new head's NIK, and a correction's NIK, changes and free-text reason (it is about that person, and may name
-  them), with the person's key;
+- a household's events: KK, DTKS id and address, the free-text reason of a status change or a move and the address
+  a household moved to, with the **household's** key; each member's NIK, name, birth date, marital status and
+  occupation with **that person's** key — so one member can be erased while the household stays (a member's sex and
+  relation stay plain, as do village codes, decile, BDT status, the listed reasons of a member change and who
+  recorded it). A removal's NIK and new head's NIK, and a correction's NIK, changes and free-text reason (it is
+  about that person, and may name them), with the person's key;
 - a KUBE's events: each member household's KK and a removed household's KK with **that household's** key; its
   representative's NIK and name, and the NIKs holding its roles, with **that representative's** key — so erasing a
   household or a person erases them from every group they were in, and leaves the group and the other members
@@ -65,6 +65,7 @@ HOUSEHOLD_FIELDS: dict[type, tuple[str, ...]] = {  # sealed with the household's
     Household.MemberCorrected: ("kk",),
     Household.StatusChanged: ("kk", "reason"),
     Household.DecileChanged: ("kk",),
+    Household.Moved: ("kk", "address", "reason"),
 }
 BOXES = "_sealed_"  # the stored state's list of boxes
 # A box's holder, found in the stored bytes without decoding them (to fetch a batch's keys at once): a JSON

@@ -31,8 +31,13 @@ class RegistryService(BackboneEntrypoints):
         return self.app.register_households([self.edge.parse(commands.RegisterHousehold, h) for h in households])
 
     @domain_rpc
-    def import_households(self, households: list) -> dict:
-        return self.app.import_households([self.edge.parse(commands.RegisterHousehold, h) for h in households])
+    def import_households(self, households: list, source: dict | None = None) -> dict:
+        return self.app.import_households([self.edge.parse(commands.ListedHousehold, h) for h in households],
+                                          self.edge.parse(commands.BdtSource, source) if source else None)
+
+    @domain_rpc
+    def decide_held_change(self, payload: dict) -> dict:
+        return self.app.decide_held_change(self.edge.parse(commands.DecideHeldChange, payload))
 
     @domain_rpc
     def add_member(self, payload: dict) -> None:
@@ -123,6 +128,10 @@ class RegistryService(BackboneEntrypoints):
     @domain_rpc
     def group(self, reader: dict, group_id: str) -> dict:
         return self.app.group(self.edge.parse(ReadBy, reader), group_id)
+
+    @domain_rpc
+    def held_changes(self, reader: dict, region: str | None = None) -> list[dict]:
+        return self.app.held_changes(self.edge.parse(ReadBy, reader), region)
 
     @domain_rpc
     def access_log(self, reader: dict, nik: str) -> dict:

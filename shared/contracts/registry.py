@@ -254,6 +254,63 @@ class HouseholdDecileChangedV2(EventData):
     by: str
 
 
+@contract("registry.household.moved", 1)
+class HouseholdMovedV1(EventData):
+    """The household lives elsewhere now: its village (the address stays in the registry)."""
+
+    household_id: uuid.UUID
+    village_code: VillageCode
+    by: str
+
+
+# --- DTSEN/DTKS updates: a newer file applied; what touches money held for a person ------------------------
+
+
+@contract("registry.bdt.file_received", 1)
+class BdtFileReceivedV1(EventData):
+    """A newer DTSEN/DTKS file was first applied: its name, date and SHA-256 (what its changes are attributed to)."""
+
+    file_id: uuid.UUID
+    source: str = Field(description="the file's name")
+    file_date: date
+    sha256: str
+
+
+@contract("registry.bdt.file_applied", 1)
+class BdtFileAppliedV1(EventData):
+    """A batch of the file's changes was applied: the households changed (by id) and the changes held for review,
+    with the kinds of change (member_added, decile_changed, …) — which members or values, the household's own
+    events say."""
+
+    file_id: uuid.UUID
+    changes: dict[uuid.UUID, list[str]]
+    held: dict[uuid.UUID, list[str]]
+    by: str
+
+
+@contract("registry.bdt.change_held", 1)
+class BdtChangeHeldV1(EventData):
+    """A file's change that touches money (a KUBE member household removed, above the decile limit, its
+    representative gone) waits for a person to confirm or reject it."""
+
+    change_id: uuid.UUID
+    household_id: uuid.UUID
+    kind: str
+    rule: str
+    file_id: uuid.UUID
+    by: str
+
+
+@contract("registry.bdt.change_decided", 1)
+class BdtChangeDecidedV1(EventData):
+    """A held change was confirmed (the household's own event follows in the same transaction) or rejected."""
+
+    change_id: uuid.UUID
+    household_id: uuid.UUID
+    decision: Literal["confirmed", "rejected"]
+    by: str
+
+
 @contract("registry.group.formed", 2)
 class GroupFormedV2(EventData):
     """A KUBE was formed with its member households and their representatives, by their ids, and the group's bank

@@ -55,6 +55,13 @@ class Api:
         assert answer.status_code < 300, (method, path, answer.status_code, answer.text)
         return answer.json()
 
+    def upload_bdt(self, text: str) -> dict:
+        """A DTKS/BDT file sent to the import, as the office's other systems send it."""
+        answer = self.session.post(f"{self.base}/imports/bdt", data=text.encode(), timeout=300,
+                                   headers={"Content-Type": "text/csv"})
+        assert answer.status_code < 300, (answer.status_code, answer.text)
+        return answer.json()
+
 
 class Staff:
     def __init__(self, system: ConsoleSystem, browser: Browser) -> None:

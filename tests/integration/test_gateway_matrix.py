@@ -58,7 +58,8 @@ def resources(gw: GatewaySystem) -> dict[str, str]:
             "proposal_id": proposal_id,
             "payment_id": payment["payment_id"], "cohort_id": cohort_id, "session_id": session_id, "n": "1",
             "fiscal_year": "2026", "source": "APBN", "username": "op.kalianda",
-            "request_id": str(uuid.uuid4())}  # no such erasure request: approving it is answered 404
+            "request_id": str(uuid.uuid4()),  # no such erasure request: approving it is answered 404
+            "change_id": str(uuid.uuid4())}  # no such held DTSEN change: deciding it is answered 404
 
 
 def send(client, route: Route, ids: dict[str, str]) -> tuple[int, dict]:

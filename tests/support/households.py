@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
+
+from services.registry.bdt import BDT_COLUMNS
 
 VILLAGES = ("18.01.04.2001", "18.01.04.2002", "18.01.06.2001", "18.01.06.2005")
 VILLAGE = "18.01.06.2001"  # Jondong, Kalianda
@@ -68,6 +72,25 @@ def household_body(number: int, village: str = VILLAGE, decile: int = 2) -> dict
              "occupation": "Pelajar"},
         ],
     }
+
+
+STATUS_COLUMN = "KETERANGAN"  # what an office's export may call the BDT status column
+
+
+def bdt_text(households: list[dict], statuses: dict[str, str] | None = None) -> str:
+    """The households as a DTSEN/DTKS file lists them (one row per person); with ``statuses`` (KK → the status
+    cell), a status column."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*BDT_COLUMNS, STATUS_COLUMN] if statuses is not None else BDT_COLUMNS)
+    for household in households:
+        for m in household["members"]:
+            writer.writerow([household["dtks_id"], household["kk"], m["nik"], m["name"], m["sex"], m["birth_date"],
+                             m["relation"], m["marital_status"], m["occupation"], household["village_code"],
+                             household["address"], str(household["decile"]),
+                             *([statuses.get(household["kk"], "")] if statuses is not None else [])])
+    return out.getvalue()
+
 
 
 def group_body(name: str, members: list[dict], village: str = VILLAGE) -> dict:

@@ -45,7 +45,7 @@ TODAY = jakarta_today().isoformat()
 # One valid request per route: path parameters, query, body. The resource lives in VILLAGE (18.01.06.2001).
 PATH = {"kk": KK, "nik": NIK, "group_id": UUID, "proposal_id": UUID, "payment_id": UUID, "cohort_id": UUID,
         "session_id": UUID, "person_id": UUID, "n": "1", "fiscal_year": "2026", "source": "APBN",
-        "username": "op.kalianda", "request_id": UUID}
+        "username": "op.kalianda", "request_id": UUID, "change_id": UUID}
 MEMBER = {"nik": NIK, "name": "Siti", "sex": "P", "birth_date": "1985-03-05", "relation": "Istri"}
 LINE = {"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000}
 EXAMPLES: dict[str, dict] = {
@@ -81,6 +81,7 @@ EXAMPLES: dict[str, dict] = {
     "change_status": {"body": {"status": "graduated", "reason": "mampu"}},
     "change_decile": {"body": {"decile": 3}},
     "import_bdt": {"raw": f"id_dtks,no_kk,nik,kode_wilayah\nD-1,{KK},{NIK},{VILLAGE}\n".encode()},
+    "held_changes": {"query": {"region": "18.01.06"}}, "confirm_held_change": {}, "reject_held_change": {},
     "form_group": {"body": {"name": "KUBE Mawar", "village_code": VILLAGE, "business_type": "jahit",
                             "members": [{"kk": KK, "representative_nik": NIK}], "roles": {"ketua": NIK},
                             "bank_account": {"bank": "BRI", "number": "01234567", "holder": "KUBE Mawar"},

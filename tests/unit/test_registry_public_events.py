@@ -30,6 +30,7 @@ from services.registry.domain import (
     RegionList,
 )
 from services.registry.public import PUBLIC_EVENTS
+from services.registry.updates import BdtFile, HeldChange
 from shared.keys import legacy_household_id, legacy_person_id
 from shared.versioning import VersionedEvent
 from tests.support.legacy_events import EventLog, EventVersions, legacy_mappings, replayed_alike
@@ -111,6 +112,7 @@ def scenario() -> list:
     household.remove_member(nik(1, 3), reason="moved_out", by="operator.a")
     household.change_decile(2, by="operator.b")
     household.change_status("graduated", reason="income above the line", by="operator.b")
+    household.move(OTHER_VILLAGE, "Jl. Baru 1", reason="DTSEN dtsen-2026-11.csv", by="operator.a")
     other = register(2, OTHER_VILLAGE)
     other.add_member(person(nik(2, 4), "Wati 2", "P", date(1960, 1, 1), "Orang Tua", "Cerai Mati"), reason="moved_in",
                      by="operator.a")
@@ -141,6 +143,16 @@ def scenario() -> list:
     group.mark_funded(uuid.uuid4(), 14_000_000)
     group.dissolve(reason="business closed", by="operator.b")
     record(group)
+
+    # A DTSEN file applied: a change held for review, then rejected.
+    held = HeldChange(sha256="c" * 64, household_id=household.id, kind="decile_changed", detail={"decile": 6},
+                      rule="kube.decile", file_name="dtsen-2026-11.csv", file_date=date(2026, 11, 30),
+                      village_code=VILLAGE, by="operator.a")
+    held.decide("rejected", by="operator.b")
+    file = BdtFile(sha256="c" * 64, name="dtsen-2026-11.csv", file_date=date(2026, 11, 30))
+    file.applied(changes={str(household.id): ["household_moved"]}, held={str(household.id): ["decile_changed"]},
+                 by="operator.a")
+    record(held, file)
     return log
 
 
@@ -155,8 +167,8 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
         assert data.event_version == (1 if isinstance(e, RegionList.Event | Group.Funded | Group.Dissolved
-                                                     | Household.Erased | Household.PersonErased
-                                                     | ErasureRequest.Event) else 2)
+                                                     | Household.Erased | Household.PersonErased | Household.Moved
+                                                     | ErasureRequest.Event | BdtFile.Event | HeldChange.Event) else 2)
         if isinstance(aggregate, Household):
             assert data.household_id == aggregate.id
         if isinstance(e, Household.MemberAdded):
@@ -187,7 +199,8 @@ def test_the_members_after_a_group_change_are_the_groups(log):
 
 def test_household_and_group_events_are_stored_as_version_3_the_region_lists_as_before():
     for cls in PUBLIC_EVENTS:
-        if issubclass(cls, RegionList.Event | ErasureRequest.Event):  # an erasure request: born at version 1
+        # an erasure request, a DTSEN file and its held changes: born at version 1
+        if issubclass(cls, RegionList.Event | ErasureRequest.Event | BdtFile.Event | HeldChange.Event):
             assert not issubclass(cls, VersionedEvent) and getattr(cls, "class_version", 1) == 1, cls
         else:
             assert issubclass(cls, VersionedEvent) and cls.class_version == 3, cls

@@ -23,7 +23,7 @@ STATUS_WORDS: dict[str, str] = {
 EVENT_WORDS: dict[str, str] = {
     "Registered": N_("Registered"), "MemberAdded": N_("Member added"), "MemberRemoved": N_("Member removed"),
     "MemberCorrected": N_("Member's data corrected"), "StatusChanged": N_("BDT status changed"),
-    "DecileChanged": N_("Decile changed"), "Erased": N_("Personal data erased"),
+    "DecileChanged": N_("Decile changed"), "Moved": N_("Moved"), "Erased": N_("Personal data erased"),
     "Formed": N_("KUBE formed"), "MemberChanged": N_("KUBE member changed"),
     "Funded": N_("KUBE funded"), "Dissolved": N_("KUBE dissolved"),
     "Drafted": N_("Drafted"), "Submitted": N_("Submitted"), "Resubmitted": N_("Submitted again"),
@@ -45,6 +45,13 @@ EVENT_WORDS: dict[str, str] = {
 REASON_WORDS: dict[str, str] = {
     "birth": N_("birth"), "marriage": N_("marriage"), "moved_in": N_("moved in"), "death": N_("death"),
     "moved_out": N_("moved out"), "other": N_("other"),
+}
+# Why a DTSEN file removes a household, and why one of its changes waits for review (services/registry/updates.py).
+REMOVAL_WORDS: dict[str, str] = {"deceased": N_("deceased"), "moved": N_("moved"), "duplicate": N_("duplicate")}
+HELD_RULE_WORDS: dict[str, str] = {
+    "kube.decile": N_("above the decile limit of a KUBE member household"),
+    "kube.bdt_active": N_("a KUBE member household must stay active in the BDT"),
+    "kube.representative_left": N_("the KUBE's representative of this household"),
 }
 FORM_WORDS: dict[str, str] = {"cash": N_("cash"), "equipment": N_("equipment"), "mixed": N_("mixed")}
 KIND_WORDS: dict[str, str] = {"perempuan": N_("women's KUBE"), "umum": N_("general KUBE")}

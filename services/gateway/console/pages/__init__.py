@@ -13,6 +13,7 @@ from services.gateway.console.pages import (
     groups,
     home,
     households,
+    imports,
     printouts,
     proposals,
     school,
@@ -37,6 +38,9 @@ PAGES: tuple[Page, ...] = (
     # by the household's id: a link or form never carries a KK
     page("GET", "/households/{household_id}", households.household),
     page("POST", "/households/{household_id}/{action}", households.household_change),
+    # DTSEN/DTKS updates: the changes held for review
+    page("GET", "/imports/held", imports.held_changes),
+    page("POST", "/imports/held/{change_id}/{action}", imports.decide_held_change),
     # KUBE groups
     page("GET", "/groups", groups.groups),
     page("GET", "/groups/new", groups.new_group),
