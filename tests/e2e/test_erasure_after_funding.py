@@ -28,8 +28,7 @@ pytestmark = pytest.mark.e2e
 
 def test_a_funded_groups_member_erased_leaves_no_trace_and_the_money_and_audit_stand(http: HttpSystem):  # noqa: F811
     households = group_to_tranche_two(http)
-    operator, operator_2 = http.client("op.kalianda", "operator", "18.01"), http.client("op2.kalianda", "operator",
-                                                                                          "18.01")
+    operator, operator_2 = (http.client(name, "operator", "18.01") for name in ("op.lpj", "op2.lpj"))
     (proposal,) = operator.ok("GET", "/api/v1/proposals")["items"]
     grant = f"/api/v1/grants/{proposal['proposal_id']}"
     operator.ok("POST", f"{grant}/tranches/2/lpj", {"lines": [
