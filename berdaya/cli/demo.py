@@ -314,18 +314,23 @@ class Demo:
                                         RUN_DIR / "demo-dtsen-update.csv", records, formed[-1][1][-1][0], alone)
 
     def erase(self, rpc, story: dict, records: list[HouseholdRecord], formed: list) -> dict:
-        """A household in no KUBE erased for good, after an erasure refused for a household whose KUBE's grant is
-        not accounted for yet; the money totals are the same before and after (the ledger never held a person)."""
+        """A household in no KUBE erased for good, and one member of another erased alone (not its head: a household
+        keeps its head), after an erasure refused for a household whose KUBE's grant is not accounted for yet; the
+        money totals are the same before and after (the ledger never held a person)."""
         totals = rpc.grants.totals()
         held = (erasure_story.refused_under_hold(rpc, self.say, story["paid_in_full"][2][0])
                 if "paid_in_full" in story else None)
         grouped = {record.kk for _, members in formed for record, _ in members}
-        alone = next(record for record in records if record.kk not in grouped)
-        erased = erasure_story.erase_household(rpc, self.say, alone.members[0].nik)
+        alone = [record for record in records if record.kk not in grouped]
+        erased = erasure_story.erase_household(rpc, self.say, alone[0].members[0].nik)
+        family = next((record for record in alone[1:] if len(record.members) > 2), None)
+        erased_alone = (erasure_story.erase_person(rpc, self.say, family.members[-1].nik, family.members[0].nik)
+                        if family else None)
         self.settle(rpc)
         unchanged = rpc.grants.totals() == totals
-        self.say(f"money totals after the erasure: {'unchanged' if unchanged else 'CHANGED'}")
-        return {"refused_under_hold": held, "erased": erased, "money_unchanged": unchanged}
+        self.say(f"money totals after the erasures: {'unchanged' if unchanged else 'CHANGED'}")
+        return {"refused_under_hold": held, "erased": erased, "erased_alone": erased_alone,
+                "money_unchanged": unchanged}
 
     def refused_cases(self, rpc, eligible, others, villages, formed) -> list[dict]:
         if not formed:

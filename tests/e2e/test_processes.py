@@ -191,10 +191,12 @@ def test_demo_json_runs_end_to_end(tmp_path):
     registry, imported = summary["registry"], summary["registry"]["import"]
     # The generated file carries a few typical errors: whole households are refused, the rest registered.
     assert imported["households_imported"] + imported["households_rejected"] == DEMO_HOUSEHOLDS
-    # One household in no KUBE is erased for good (docs/privacy.md): the registry holds nothing of it any more, and the
-    # audit replays its events as erased.
+    # One household in no KUBE is erased for good (docs/privacy.md), and one member of another alone: the registry
+    # holds nothing of them any more (the other members still read), and the audit replays their events as erased.
     erasure = summary["erasure"]
     assert not erasure["erased"]["still_held"] and erasure["money_unchanged"], erasure
+    alone = erasure["erased_alone"]
+    assert alone["person_only"] and not alone["still_held"] and alone["others_read"], erasure
     assert registry["households"] == imported["households_imported"] - 1 > 0
     assert registry["individuals"] < imported["individuals_imported"]
     assert summary["audit"]["ok"], summary["audit"]["problems"]
