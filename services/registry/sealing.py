@@ -11,7 +11,10 @@ personal is decided here, field by field:
 - a KUBE's events: each member household's KK, representative's NIK and name, the NIKs holding its roles and a
   removed household's KK — each sealed with **that member's** household key, so erasing one household erases it
   from every group it was in, and leaves the group and the other members readable. The group's own name, bank
-  account (in the group's name, a rule), decree number and free-text reasons are the group's, and stay plain.
+  account (in the group's name, a rule), decree number and free-text reasons are the group's, and stay plain;
+- a grievance's events: the resident's name and contact, the description, each note and the resolution, sealed
+  with the grievance's own key (``household_keys`` holds it under the grievance's id): a grievance may name no
+  household, and its key can be destroyed by itself. The category, village, links and dates stay plain.
 
 Sealed once per (stored event, household): the event's personal values that belong to one household go, as one
 JSON list, in one AES-256-GCM box under that household's key, with a fresh 96-bit nonce; their places in the state
@@ -43,6 +46,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent, Transcoder
 
 from services.registry.domain import Group, GroupMember, Household, Member
+from services.registry.grievance import Grievance
 from services.registry.vault import NONCE_BYTES, Vault
 from shared.batches import ServiceMapper
 from shared.keys import legacy_household_id
@@ -59,6 +63,8 @@ HOUSEHOLD_FIELDS: dict[type, tuple[str, ...]] = {
     Household.StatusChanged: ("kk", "reason"),
     Household.DecileChanged: ("kk",),
 }
+# A grievance's resident and every word of it, under the grievance's own key (it may name no household).
+GRIEVANCE_FIELDS = frozenset({"description", "complainant_name", "complainant_contact", "text", "resolution"})
 BOXES = "_sealed_"  # the stored state's list of boxes
 # A box's household, found in the stored bytes without decoding them (to fetch a batch's keys at once): a JSON
 # string holds no unescaped quote, so no plain value can look like it; a miss would only cost a key query later.
@@ -124,6 +130,11 @@ class SealingMapper(ServiceMapper):
             if "changes" in state:
                 state["changes"] = {field: take(f"changes.{field}", value) if field in MEMBER_FIELDS else value
                                     for field, value in state["changes"].items()}
+            return state
+        if isinstance(event, Grievance.Event):
+            take = boxes.taker(event_of)
+            for name in GRIEVANCE_FIELDS & state.keys():
+                state[name] = take(name, state[name])
             return state
         if isinstance(event, Group.Event) and {"members", "added", "removed_kk", "roles"} & state.keys():
             members = [*(state.get("members") or ()), *([state["added"]] if state.get("added") else ())]

@@ -76,6 +76,27 @@ class RegistryService(BackboneEntrypoints):
     def approve_erasure(self, payload: dict) -> dict:
         return self.app.approve_erasure(self.edge.parse(commands.ApproveErasure, payload))
 
+    # --- grievances (pengaduan) ---
+    @domain_rpc
+    def record_grievance(self, payload: dict) -> str:
+        return self.app.record_grievance(self.edge.parse(commands.RecordGrievance, payload))
+
+    @domain_rpc
+    def assign_grievance(self, payload: dict) -> None:
+        self.app.assign_grievance(self.edge.parse(commands.AssignGrievance, payload))
+
+    @domain_rpc
+    def note_grievance(self, payload: dict) -> None:
+        self.app.note_grievance(self.edge.parse(commands.NoteGrievance, payload))
+
+    @domain_rpc
+    def resolve_grievance(self, payload: dict) -> None:
+        self.app.resolve_grievance(self.edge.parse(commands.ResolveGrievance, payload))
+
+    @domain_rpc
+    def grievance(self, reader: dict, grievance_id: str) -> dict:
+        return self.app.grievance(self.edge.parse(ReadBy, reader), grievance_id)
+
     # --- reads of personal data: each names who reads (verified here, as a command's actor) and why ---
     @domain_rpc
     def household(self, reader: dict, kk: str) -> dict | None:
@@ -127,6 +148,15 @@ class RegistryService(BackboneEntrypoints):
     def groups(self, village_code: str | None = None, status: str | None = None, page: int = 1,
                size: int = 50) -> dict:
         return self.app.groups(village_code, status, page, size)
+
+    @domain_rpc
+    def grievances(self, region: str | None = None, status: str | None = None, overdue: bool = False,
+                   assigned_to: str | None = None) -> list[dict]:
+        return self.app.grievances(region, status, overdue, assigned_to)
+
+    @domain_rpc
+    def grievance_counts(self, region: str | None = None) -> list[dict]:
+        return self.app.grievance_counts(region)
 
     @domain_rpc
     def counts(self) -> dict:

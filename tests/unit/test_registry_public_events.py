@@ -29,7 +29,9 @@ from services.registry.domain import (
     Member,
     RegionList,
 )
+from services.registry.grievance import Grievance, GrievanceRules
 from services.registry.public import PUBLIC_EVENTS
+from shared.actor import Actor
 from shared.keys import legacy_household_id, legacy_person_id
 from shared.versioning import VersionedEvent
 from tests.support.legacy_events import EventLog, EventVersions, legacy_mappings, replayed_alike
@@ -135,6 +137,18 @@ def scenario() -> list:
     group.mark_funded(uuid.uuid4(), 14_000_000)
     group.dissolve(reason="business closed", by="operator.b")
     record(group)
+
+    # A grievance: recorded at the desk, assigned to a verifier of the region, noted, resolved after its deadline.
+    desk = Actor(user="operator.a", role="operator", region="18.01")
+    verifier = Actor(user="verifier.a", role="verifier", region="18.01")
+    grievance = Grievance.record(actor=desk, village_code=VILLAGE, category="payment_not_received",
+                                 description="Tahap II belum diterima", complainant_name="Siti 1",
+                                 complainant_contact="0812 0000 0001", group_id=group.id, today=date(2026, 11, 2),
+                                 rules=GrievanceRules())
+    grievance.assign(desk, verifier)
+    grievance.note(verifier, "cek ke bank", date(2026, 11, 5))
+    grievance.resolve(verifier, "upheld", "ditransfer ulang", date(2026, 11, 20))
+    record(grievance)
     return log
 
 
@@ -149,7 +163,7 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
         assert data.event_version == (1 if isinstance(e, RegionList.Event | Group.Funded | Group.Dissolved
-                                                     | Household.Erased | ErasureRequest.Event) else 2)
+                                                     | Household.Erased | ErasureRequest.Event | Grievance.Event) else 2)
         if isinstance(aggregate, Household):
             assert data.household_id == aggregate.id
         if isinstance(e, Household.MemberAdded):
@@ -180,7 +194,8 @@ def test_the_members_after_a_group_change_are_the_groups(log):
 
 def test_household_and_group_events_are_stored_as_version_3_the_region_lists_as_before():
     for cls in PUBLIC_EVENTS:
-        if issubclass(cls, RegionList.Event | ErasureRequest.Event):  # an erasure request: born at version 1
+        # An erasure request and a grievance: born at version 1.
+        if issubclass(cls, RegionList.Event | ErasureRequest.Event | Grievance.Event):
             assert not issubclass(cls, VersionedEvent) and getattr(cls, "class_version", 1) == 1, cls
         else:
             assert issubclass(cls, VersionedEvent) and cls.class_version == 3, cls
