@@ -88,12 +88,16 @@ class RegistryGrievances:
         if not reader.actor.covers(grievance.village_code):
             raise NotFound(f"no grievance {grievance_id}", field="grievance_id", grievance_id=grievance_id)
         self.access_log.record(reader, "grievance", households=[h for h in (grievance.household_id,) if h])
-        (row,) = self.query(f"SELECT {COLUMNS} FROM grievances WHERE grievance_id = %s", (grievance.id,))
-        return {**listed(row, jakarta_today()), "description": grievance.description,
+        return {**self.grievance_row(grievance.id), "description": grievance.description,
                 "complainant_name": grievance.complainant_name,
                 "complainant_contact": grievance.complainant_contact, "resolution": grievance.resolution,
                 "resolved_by": grievance.resolved_by,
                 "notes": [{"by": n.by, "on": n.on.isoformat(), "text": n.text} for n in grievance.notes]}
+
+    def grievance_row(self, grievance_id: str) -> dict | None:
+        """A grievance's row (no personal data): where it is and how far it went; None when there is none."""
+        rows = self.query(f"SELECT {COLUMNS} FROM grievances WHERE grievance_id::text = %s", (str(grievance_id),))
+        return listed(rows[0], jakarta_today()) if rows else None
 
     def grievances(self, region: str | None = None, status: str | None = None, overdue: bool = False,
                    assigned_to: str | None = None) -> list[dict]:

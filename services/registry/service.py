@@ -155,6 +155,10 @@ class RegistryService(BackboneEntrypoints):
         return self.app.grievances(region, status, overdue, assigned_to)
 
     @domain_rpc
+    def grievance_row(self, grievance_id: str) -> dict | None:
+        return self.app.grievance_row(grievance_id)
+
+    @domain_rpc
     def grievance_counts(self, region: str | None = None) -> list[dict]:
         return self.app.grievance_counts(region)
 
