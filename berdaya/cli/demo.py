@@ -26,7 +26,7 @@ from rich.markup import escape
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.bank.statement import mt940
-from berdaya.cli import erasure_story
+from berdaya.cli import erasure_story, grievance_story
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.papers import print_papers
 from berdaya.cli.processes import (
@@ -144,6 +144,10 @@ class Demo:
             self.settle(rpc)
             papers = self.print_papers(rpc, story)
             erasure = self.erase(rpc, story, records, groups)
+            group_id, members = groups[0]
+            grievance = grievance_story.resolve_a_grievance(
+                rpc, self.say, members[0][0].village_code, group_id,
+                story["paid_in_full"][0] if "paid_in_full" in story else None)
             os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
             verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
@@ -166,6 +170,7 @@ class Demo:
                 "printouts": [{"path": str(paper["path"].relative_to(ROOT)), "code": paper["code"],
                                "matches": paper["check"]["matches"]} for paper in papers],
                 "erasure": erasure,
+                "grievance": grievance,
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
                 "console": {"url": CONSOLE_URL, "start": "make up DEMO=1",
                             "users_file": str(USERS_FILE.relative_to(ROOT)),
