@@ -226,7 +226,7 @@ def grievance_rows(registry: audit.ServiceHistory, region_names: dict[str, str],
         counts["recorded"] += 1
         if grievance.resolved_on is not None:
             counts["resolved"] += 1
-            counts["days"] += (grievance.resolved_on - grievance.recorded_on).days
+            counts["days"] += (grievance.resolved_on - grievance.received_on).days
         else:
             counts["open"] += 1
             counts["overdue"] += grievance.overdue(on)

@@ -29,4 +29,4 @@ def resolve_a_grievance(rpc, say, village_code: str, group_id: str | None = None
         f"assigned by {HEAD['user']} to {grievance['assigned_to']}, resolved {grievance['outcome']} on "
         f"{grievance['resolved_on']} (due {grievance['due_on']})")
     return {key: grievance[key] for key in ("grievance_id", "village_code", "category", "status", "assigned_to",
-                                            "outcome", "recorded_on", "due_on", "resolved_on", "overdue")}
+                                            "outcome", "received_on", "due_on", "resolved_on", "overdue")}

@@ -926,6 +926,8 @@ class RecordGrievance(Body):
     household_kk: HouseholdKey | None = None  # what it is about, where known
     group_id: Uuid | None = None
     proposal_id: Uuid | None = None
+    # The day the office received it, when typed in later (a letter): the deadline runs from it. Default: today.
+    received_on: date | None = None
 
 
 class GrievanceCreated(BaseModel):
@@ -957,7 +959,7 @@ class GrievanceRow(Open):
     category: str
     status: str
     anonymous: bool
-    recorded_on: str
+    received_on: str
     due_on: str
     assigned_to: str | None
     outcome: str | None

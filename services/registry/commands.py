@@ -163,6 +163,7 @@ class RecordGrievance(Acting):
     household_kk: HouseholdKey | None = None  # what it is about, where known: its KK or its id
     group_id: Uuid | None = None
     proposal_id: Uuid | None = None
+    received_on: date | None = None  # a letter typed in later: the day it came (the deadline runs from it)
 
 
 class AssignGrievance(Acting):

@@ -35,8 +35,8 @@ def check_acts_on(actor: Actor, allowed: tuple[str, ...], village_code: str, act
     check_region(actor, village_code, action)
 
 
-def due_on(recorded_on: date, rules: GrievanceRules) -> date:
-    return recorded_on + timedelta(days=rules.deadline_days)
+def due_on(received_on: date, rules: GrievanceRules) -> date:
+    return received_on + timedelta(days=rules.deadline_days)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Grievance(Aggregate):
     @event("Recorded")
     def __init__(self, village_code: str, category: str, description: str, complainant_name: str | None,
                  complainant_contact: str | None, household_id: uuid.UUID | None, group_id: uuid.UUID | None,
-                 proposal_id: uuid.UUID | None, recorded_by: str, recorded_on: date, due_on: date) -> None:
+                 proposal_id: uuid.UUID | None, recorded_by: str, received_on: date, due_on: date) -> None:
         self.village_code = village_code
         self.category = category
         self.description = description
@@ -63,7 +63,7 @@ class Grievance(Aggregate):
         self.group_id = group_id
         self.proposal_id = proposal_id
         self.recorded_by = recorded_by
-        self.recorded_on = recorded_on
+        self.received_on = received_on
         self.due_on = due_on
         self.assigned_to: str | None = None
         self.notes: list[Note] = []
@@ -76,8 +76,14 @@ class Grievance(Aggregate):
     def record(cls, *, actor: Actor, village_code: str, category: str, description: str,
                complainant_name: str | None, complainant_contact: str | None = None,
                household_id: uuid.UUID | None = None, group_id: uuid.UUID | None = None,
-               proposal_id: uuid.UUID | None = None, today: date, rules: GrievanceRules) -> Grievance:
+               proposal_id: uuid.UUID | None = None, received_on: date | None = None, today: date,
+               rules: GrievanceRules) -> Grievance:
+        """``received_on``: the day the office received it — today at the desk, a letter's or message's day of
+        receipt when it is typed in later; the deadline runs from it."""
         check_acts_on(actor, RECORDERS, village_code, "record a grievance")
+        received_on = received_on or today
+        if received_on > today:
+            raise ValidationFailed("received_on", "grievance.received_on", "a grievance is not received in the future")
         if category not in GRIEVANCE_CATEGORIES:
             raise ValidationFailed("category", "grievance.category", f"no grievance category {category!r}")
         if not description.strip():
@@ -89,7 +95,7 @@ class Grievance(Aggregate):
         return cls(village_code=village_code, category=category, description=description.strip(),
                    complainant_name=name, complainant_contact=(complainant_contact or "").strip() or None,
                    household_id=household_id, group_id=group_id, proposal_id=proposal_id, recorded_by=actor.user,
-                   recorded_on=today, due_on=due_on(today, rules))
+                   received_on=received_on, due_on=due_on(received_on, rules))
 
     @property
     def anonymous(self) -> bool:
@@ -139,10 +145,10 @@ class Grievance(Aggregate):
         if not resolution.strip():
             raise ValidationFailed("resolution", "grievance.resolution", "say how the grievance was resolved")
         self._resolved(outcome=outcome, resolution=resolution.strip(), by=actor.user, on=today,
-                       village_code=self.village_code, recorded_on=self.recorded_on, due_on=self.due_on)
+                       village_code=self.village_code, received_on=self.received_on, due_on=self.due_on)
 
     @event("Resolved")
-    def _resolved(self, outcome: str, resolution: str, by: str, on: date, village_code: str, recorded_on: date,
+    def _resolved(self, outcome: str, resolution: str, by: str, on: date, village_code: str, received_on: date,
                   due_on: date) -> None:
         self.outcome, self.resolution, self.resolved_by, self.resolved_on = outcome, resolution, by, on
 

@@ -24,26 +24,26 @@ GRIEVANCES_DDL = (
     """CREATE TABLE IF NOT EXISTS grievances (
         grievance_id uuid PRIMARY KEY, village_code text NOT NULL, category text NOT NULL, status text NOT NULL,
         anonymous boolean NOT NULL, household_id uuid, group_id uuid, proposal_id uuid, recorded_by text NOT NULL,
-        recorded_on date NOT NULL, due_on date NOT NULL, assigned_to text, outcome text, resolved_on date)""",
+        received_on date NOT NULL, due_on date NOT NULL, assigned_to text, outcome text, resolved_on date)""",
     "CREATE INDEX IF NOT EXISTS grievances_open ON grievances (village_code, due_on) WHERE outcome IS NULL",
 )
 UPSERT_GRIEVANCE = """
     INSERT INTO grievances (grievance_id, village_code, category, status, anonymous, household_id, group_id,
-        proposal_id, recorded_by, recorded_on, due_on, assigned_to, outcome, resolved_on)
+        proposal_id, recorded_by, received_on, due_on, assigned_to, outcome, resolved_on)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (grievance_id) DO UPDATE SET status = EXCLUDED.status, assigned_to = EXCLUDED.assigned_to,
         outcome = EXCLUDED.outcome, resolved_on = EXCLUDED.resolved_on"""
 COLUMNS = ("grievance_id::text, village_code, category, status, anonymous, household_id::text, group_id::text, "
-           "proposal_id::text, recorded_by, recorded_on, due_on, assigned_to, outcome, resolved_on")
+           "proposal_id::text, recorded_by, received_on, due_on, assigned_to, outcome, resolved_on")
 
 
 def grievance_row(g: Grievance) -> tuple:
     return (g.id, g.village_code, g.category, g.status, g.anonymous, g.household_id, g.group_id, g.proposal_id,
-            g.recorded_by, g.recorded_on, g.due_on, g.assigned_to, g.outcome, g.resolved_on)
+            g.recorded_by, g.received_on, g.due_on, g.assigned_to, g.outcome, g.resolved_on)
 
 
 def listed(row: dict, today: date) -> dict:
-    return {**row, "recorded_on": row["recorded_on"].isoformat(), "due_on": row["due_on"].isoformat(),
+    return {**row, "received_on": row["received_on"].isoformat(), "due_on": row["due_on"].isoformat(),
             "resolved_on": row["resolved_on"].isoformat() if row["resolved_on"] else None,
             "overdue": row["outcome"] is None and today > row["due_on"]}
 
@@ -61,7 +61,7 @@ class RegistryGrievances:
             complainant_contact=command.complainant_contact, household_id=household_id,
             group_id=uuid.UUID(command.group_id) if command.group_id else None,
             proposal_id=uuid.UUID(command.proposal_id) if command.proposal_id else None,
-            today=jakarta_today(), rules=self.grievance_rules)
+            received_on=command.received_on, today=jakarta_today(), rules=self.grievance_rules)
         self._record_grievance(grievance)
         return str(grievance.id)
 
@@ -116,7 +116,7 @@ class RegistryGrievances:
             conditions.append("assigned_to = %s")
             params = (*params, assigned_to)
         rows = self.query(f"SELECT {COLUMNS} FROM grievances WHERE {' AND '.join(conditions)} "
-                          "ORDER BY due_on, recorded_on, grievance_id", params)
+                          "ORDER BY due_on, received_on, grievance_id", params)
         return [listed(row, today) for row in rows]
 
     def grievance_counts(self, region: str | None = None) -> list[dict]:
@@ -126,7 +126,7 @@ class RegistryGrievances:
             "SELECT village_code, count(*)::int AS recorded, count(*) FILTER (WHERE outcome IS NULL)::int AS open, "
             "count(*) FILTER (WHERE outcome IS NULL AND due_on < %s)::int AS overdue, "
             "count(*) FILTER (WHERE outcome IS NOT NULL)::int AS resolved, "
-            "coalesce(sum(resolved_on - recorded_on) FILTER (WHERE outcome IS NOT NULL), 0)::int AS days_to_resolve "
+            "coalesce(sum(resolved_on - received_on) FILTER (WHERE outcome IS NOT NULL), 0)::int AS days_to_resolve "
             f"FROM grievances WHERE {where} GROUP BY village_code ORDER BY village_code", (jakarta_today(), *params))
 
     # --- helpers --------------------------------------------------------------------------------------------

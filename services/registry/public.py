@@ -132,12 +132,12 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
     Grievance.Recorded: lambda app, e: public.GrievanceRecordedV1(
         grievance_id=e.originator_id, village_code=e.village_code, category=e.category,
         anonymous=e.complainant_name is None, group_id=e.group_id, proposal_id=e.proposal_id,
-        recorded_on=e.recorded_on, due_on=e.due_on, by=e.recorded_by),
+        received_on=e.received_on, due_on=e.due_on, by=e.recorded_by),
     Grievance.Assigned: lambda app, e: public.GrievanceAssignedV1(
         grievance_id=e.originator_id, village_code=e.village_code, assigned_to=e.to, by=e.by),
     Grievance.Noted: lambda app, e: public.GrievanceNotedV1(
         grievance_id=e.originator_id, village_code=e.village_code, noted_on=e.on, by=e.by),
     Grievance.Resolved: lambda app, e: public.GrievanceResolvedV1(
-        grievance_id=e.originator_id, village_code=e.village_code, outcome=e.outcome, recorded_on=e.recorded_on,
-        resolved_on=e.on, days_to_resolve=(e.on - e.recorded_on).days, overdue=e.on > e.due_on, by=e.by),
+        grievance_id=e.originator_id, village_code=e.village_code, outcome=e.outcome, received_on=e.received_on,
+        resolved_on=e.on, days_to_resolve=(e.on - e.received_on).days, overdue=e.on > e.due_on, by=e.by),
 }

@@ -340,7 +340,7 @@ class GrievanceRecordedV1(EventData):
     anonymous: bool
     group_id: uuid.UUID | None = Field(description="the KUBE group it is about, where known")
     proposal_id: uuid.UUID | None = Field(description="the proposal or grant it is about, where known")
-    recorded_on: date
+    received_on: date
     due_on: date
     by: str
 
@@ -372,7 +372,7 @@ class GrievanceResolvedV1(EventData):
     grievance_id: uuid.UUID
     village_code: VillageCode
     outcome: Literal[GRIEVANCE_OUTCOMES]  # type: ignore[valid-type]
-    recorded_on: date
+    received_on: date
     resolved_on: date
     days_to_resolve: int
     overdue: bool = Field(description="resolved after its due date")

@@ -6,10 +6,12 @@ outcome."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from shared.ids import jakarta_today
 from tests.browser.console import ConsoleSystem, Staff, accessible, go, notice, refusal, submit
 
 pytestmark = pytest.mark.browser
@@ -77,3 +79,15 @@ def test_a_grievance_recorded_at_the_desk_assigned_by_the_head_and_resolved_by_t
     go(operator, "/console/grievances")
     row = operator.locator("tr", has=operator.locator(f"a[href$='/grievances/{grievance_id}']"))
     expect(row).to_contain_text("selesai: terbukti, ditindaklanjuti")
+
+    # A letter that came 20 days ago, typed in today: overdue at once, on the desk's home page.
+    operator.locator("summary", has_text="Catat pengaduan").click()
+    operator.select_option("#f-village_code", BELAMBANGAN)
+    operator.select_option("#f-category", "misuse")
+    operator.fill("#f-description", "Modal KUBE dipakai untuk keperluan pribadi")
+    operator.fill("#f-received_on", (jakarta_today() - timedelta(days=20)).isoformat())
+    submit(operator, "form[action$='/console/grievances']")
+    expect(operator.locator("dl.facts")).to_contain_text("tanpa nama")
+    go(operator, "/console/")
+    overdue = operator.locator("section.worklist", has_text="Pengaduan melewati batas waktu")
+    expect(overdue.locator("tr.overdue")).to_contain_text("penyalahgunaan dana")

@@ -6,6 +6,7 @@ dashboard counts them per kecamatan; the resident and the words stay in the regi
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_a_grievance_recorded_assigned_noted_and_resolved_in_its_region_only(gat
     today = jakarta_today()
     assert (recorded["status"], recorded["complainant_name"], recorded["description"]) == ("recorded", NAME,
                                                                                            COMPLAINT)
-    assert recorded["recorded_on"] == today.isoformat() and not recorded["overdue"]
+    assert recorded["received_on"] == today.isoformat() and not recorded["overdue"]
     assert (jakarta_today().fromisoformat(recorded["due_on"]) - today).days == 14
 
     # Another regency's staff: not found, not listed, not assigned.
@@ -76,11 +77,18 @@ def test_a_grievance_recorded_assigned_noted_and_resolved_in_its_region_only(gat
                                                                                  today.isoformat())
     assert staff.verifier.post(f"/api/v1/grievances/{grievance_id}/notes", {"text": "lagi"})[0] == 409
 
-    # Counted per kecamatan on the dashboard: two recorded, one resolved the same day, one open, none overdue.
+    # A letter received 20 days ago, typed in today: overdue from the start (due 14 days after it came), on the
+    # overdue list; then counted per kecamatan on the dashboard.
+    letter = staff.operator.ok("POST", "/api/v1/grievances", {
+        "village_code": VILLAGE, "category": "inclusion", "description": "Keluarga tetangga tidak miskin",
+        "complainant_name": "Pak Amir", "received_on": (today - timedelta(days=20)).isoformat()})["grievance_id"]
+    overdue = staff.operator.ok("GET", "/api/v1/grievances", params={"overdue": "true"})
+    assert [(g["grievance_id"], g["overdue"], g["due_on"]) for g in overdue] == [
+        (letter, True, (today - timedelta(days=6)).isoformat())]
     (kalianda,) = [row for row in head.ok("GET", "/api/v1/dashboard")["rows"] if row["code"] == "18.01.06"]
     assert {k: kalianda[k] for k in ("grievances", "grievances_open", "grievances_overdue", "grievances_resolved",
                                      "grievance_days_to_resolve")} == {
-        "grievances": 2, "grievances_open": 1, "grievances_overdue": 0, "grievances_resolved": 1,
+        "grievances": 3, "grievances_open": 2, "grievances_overdue": 1, "grievances_resolved": 1,
         "grievance_days_to_resolve": 0.0}
 
     # The resident and the words are in the registry only, sealed; the public events carry ids, codes and dates.
@@ -89,5 +97,6 @@ def test_a_grievance_recorded_assigned_noted_and_resolved_in_its_region_only(gat
     with gateway.system.rpc() as rpc:
         published = json.dumps([e for e in rpc.registry.events_after(0, 5000) if "grievance" in e["type"]])
     assert published.count("registry.grievance.") >= 5
-    for secret in (NAME, CONTACT, COMPLAINT, "Kunjungan rumah", "Diusulkan masuk", household["kk"]):
+    for secret in (NAME, CONTACT, COMPLAINT, "Pak Amir", "tidak miskin", "Kunjungan rumah", "Diusulkan masuk",
+                   household["kk"]):
         assert secret not in states and secret not in published, secret

@@ -31,6 +31,18 @@ def test_the_deadline_is_a_setting_of_14_days_by_default():
     assert recorded(rules=GrievanceRules(deadline_days=30)).due_on == TODAY + timedelta(days=30)
 
 
+def test_a_letter_typed_in_later_is_due_from_the_day_it_came_never_from_the_future():
+    letter = Grievance.record(actor=OPERATOR, village_code=VILLAGE, category="inclusion", description="bukan miskin",
+                              complainant_name="Pak Amir", received_on=TODAY - timedelta(days=20), today=TODAY,
+                              rules=GrievanceRules())
+    assert letter.due_on == TODAY - timedelta(days=6) and letter.overdue(TODAY)
+    with pytest.raises(ValidationFailed) as future:
+        Grievance.record(actor=OPERATOR, village_code=VILLAGE, category="inclusion", description="x",
+                         complainant_name="Pak Amir", received_on=TODAY + timedelta(days=1), today=TODAY,
+                         rules=GrievanceRules())
+    assert future.value.rule == "grievance.received_on"
+
+
 def test_only_a_misuse_report_may_be_anonymous():
     with pytest.raises(ValidationFailed) as refused:
         recorded(category="payment_not_received", name="  ")

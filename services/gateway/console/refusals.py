@@ -106,6 +106,7 @@ SENTENCES: dict[str, str] = {
     "grievance.assignee": N_("A grievance is assigned to a verifier of its region."),
     "grievance.assignee_unknown": N_("There is no active user with this name."),
     "grievance.note": N_("A note needs its text."),
+    "grievance.received_on": N_("A grievance cannot be received in the future."),
     "grievance.not_assigned": N_("Only the verifier this grievance is assigned to resolves it."),
     "grievance.outcome": N_("Choose the grievance's outcome."),
     "grievance.resolution": N_("Say how the grievance was resolved."),

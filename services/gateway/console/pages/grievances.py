@@ -32,6 +32,8 @@ def record_grievance(view: View):
             body[optional] = value
     if kk := form.digits("household_kk", required=False):
         body["household_kk"] = kk
+    if received_on := form.day("received_on", required=False):
+        body["received_on"] = received_on
     recorded = form.send(view, "record_grievance", body=body)
     if form.status:
         return grievances(view, values=dict(view.form.items()), **form.shown_again)
