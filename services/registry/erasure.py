@@ -1,7 +1,9 @@
 """Erasure of a household's personal data (UU 27/2022's right to erasure), maker–checker: an admin of the
 household's region asks, with a reason; another admin approves; then, in one transaction, the household's data key
 is destroyed (crypto-shredding: every personal field of its stored events, and of its KUBE groups' events, reads
-``[dihapus]``), its read-model rows are deleted and ``Household.Erased`` (ids only) tells the other services.
+``[dihapus]``), so are the keys of the grievances about it (who complained and every word of them read
+``[dihapus]``; the grievance's category, village and dates stay for the counts), its read-model rows are deleted and
+``Household.Erased`` (ids only) tells the other services.
 
 Refused while a legal duty to keep the data applies (:data:`HOLDS`, docs/privacy.md): the household is in a KUBE
 whose grant is still open — approved, and not every tranche's LPJ accepted (nor the grant cancelled). The registry
@@ -63,8 +65,14 @@ class RegistryErasure:
         writes.add("DELETE FROM individuals WHERE kk = %s", (household.kk,))
         writes.add("DELETE FROM group_members WHERE kk = %s", (household.kk,))
         writes.add("DELETE FROM households WHERE kk = %s", (household.kk,))
+        # Its grievances' words (sealed under each grievance's own key) go with it: they name the family.
+        grievances = [row["grievance_id"] for row in self.query(
+            "SELECT grievance_id FROM grievances WHERE household_id = %s", (household.id,))]
+        for grievance_id in grievances:
+            writes.add(DESTROY_KEY, (grievance_id,))
         self.record(request, household, writes=writes)
-        self.vault.forget_destroyed(household.id)
+        for key_id in (household.id, *grievances):
+            self.vault.forget_destroyed(key_id)
         return self.erasure_request(request)
 
     def erasure_request(self, request: ErasureRequest) -> dict:
