@@ -10,6 +10,15 @@ VERIFIER = {"user": "verifikator.lamsel", "role": "verifier", "region": "18.01"}
 READER = {"actor": OPERATOR, "purpose": "cli.demo.grievance"}
 
 
+def about_the_group_paid_in_full(rpc, say, story: dict, formed: list) -> dict | None:
+    """The demo's grievance: about the group whose grant the story pays in full (None when the story did not run)."""
+    if "paid_in_full" not in story:
+        return None
+    proposal_id, group_id, _ = story["paid_in_full"]
+    village_code = next(members[0][0].village_code for formed_id, members in formed if formed_id == group_id)
+    return resolve_a_grievance(rpc, say, village_code, group_id, proposal_id)
+
+
 def resolve_a_grievance(rpc, say, village_code: str, group_id: str | None = None,
                         proposal_id: str | None = None) -> dict:
     """Record, assign, note and resolve one grievance about a KUBE's payment; the grievance as the desk reads it."""
