@@ -26,6 +26,8 @@ REDACTED = "[redacted]"
 PERSONAL_KEY_PARTS = frozenset({
     "nik", "niks", "kk", "name", "names", "fullname", "nama", "birth", "birthdate", "born", "lahir", "address",
     "alamat", "dusun", "phone", "telepon", "email", "holder", "receiver",
+    # a grievance's resident and words (services/registry/grievance.py)
+    "complainant", "contact", "description", "resolution",
 })
 SIXTEEN_DIGITS = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
 

@@ -50,3 +50,10 @@ ENROLMENT_STATUSES = ("receiving", "applying", "member", "none")
 
 # --- Family School ---
 ATTENDANCE = ("present", "excused", "absent")
+
+# --- grievances (pengaduan) ---
+# exclusion: "my family should be included"; inclusion: "that family is not poor"; the rest as named.
+GRIEVANCE_CATEGORIES = ("exclusion", "inclusion", "payment_not_received", "misuse", "other")
+ANONYMOUS_CATEGORIES = ("misuse",)  # a misuse report may come without a name (a whistle-blower); others need one
+GRIEVANCE_OUTCOMES = ("upheld", "not_upheld", "referred")  # founded and acted on; unfounded; sent to another body
+GRIEVANCE_STATUSES = ("recorded", "assigned", "resolved")

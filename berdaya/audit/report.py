@@ -10,7 +10,8 @@ Files written to the output folder:
 - ``disbursements.csv``: every paid tranche (a confirmed transfer or a delivered BAST) with its provenance: who
   drafted, verified, recommended, approved, instructed and confirmed/delivered it, and when;
 - ``disbursed_by_district_month.csv``, ``proposals_by_stage.csv``, ``approval_level_durations.csv``,
-  ``family_school_completion.csv``;
+  ``family_school_completion.csv``, ``grievances_by_district.csv`` (recorded, open, overdue at the report's moment,
+  resolved, mean days to resolve: counts only, never who complained or what was said);
 - ``report.html``: one self-contained page, its charts embedded as PNG (matplotlib, Agg backend).
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ from berdaya.audit import replay as audit
 from berdaya.audit import verify as audit_verify
 from services.grants.domain import Grant, Proposal
 from services.registry.domain import Group
+from services.registry.grievance import Grievance
 from services.training.domain import Cohort
 from shared import ledger
 
@@ -84,6 +86,7 @@ class Report:
     by_stage: list[dict] = field(default_factory=list)
     durations: list[dict] = field(default_factory=list)
     family_school: list[dict] = field(default_factory=list)
+    grievances: list[dict] = field(default_factory=list)
     sources: dict[str, dict] = field(default_factory=dict)  # service → events read, last position
     ledger: dict[str, Any] = field(default_factory=dict)
     ledger_as_of: dict[str, Any] | None = None
@@ -214,6 +217,25 @@ def family_school_rows(training: audit.ServiceHistory, region_names: dict[str, s
     return rows
 
 
+def grievance_rows(registry: audit.ServiceHistory, region_names: dict[str, str], on: date) -> list[dict]:
+    """Per district (kecamatan): grievances recorded, resolved, open and overdue on ``on``, and the mean days a
+    resolved one took."""
+    districts: dict[str, Counter] = defaultdict(Counter)
+    for grievance in (g for g in registry.aggregates.values() if isinstance(g, Grievance)):
+        counts = districts[district_of(grievance.village_code)]
+        counts["recorded"] += 1
+        if grievance.resolved_on is not None:
+            counts["resolved"] += 1
+            counts["days"] += (grievance.resolved_on - grievance.received_on).days
+        else:
+            counts["open"] += 1
+            counts["overdue"] += grievance.overdue(on)
+    return [{"district": district, "district_name": region_names.get(district, ""), "recorded": c["recorded"],
+             "resolved": c["resolved"], "open": c["open"], "overdue": c["overdue"],
+             "mean_days_to_resolve": round(c["days"] / c["resolved"], 1) if c["resolved"] else None}
+            for district, c in sorted(districts.items())]
+
+
 # --- reading the databases -------------------------------------------------------------------------------------
 
 def region_names(conn: psycopg.Connection) -> dict[str, str]:
@@ -254,6 +276,8 @@ def collect(as_of: datetime | None = None, urls: dict[str, str] | None = None) -
     report.by_stage = stage_rows(histories["grants"])
     report.durations = duration_rows(histories["grants"])
     report.family_school = family_school_rows(histories["training"], names)
+    moment = (as_of or report.generated_at).astimezone(WIB).date()  # overdue as the office saw it then
+    report.grievances = grievance_rows(histories["registry"], names, moment)
     report.ledger = audit_verify.ledger_head(urls)
     # verify rebuilds the read models and compares them with the live tables: that only makes sense over the whole
     # log (the live tables are today's), so the integrity check is of everything, as it stands now.

@@ -185,6 +185,17 @@ def integrity_section(report: Report) -> str:
     return "\n".join(parts)
 
 
+def grievances_section(rows: list[dict]) -> str:
+    if not rows:
+        return "<p>No grievance recorded (tidak ada pengaduan).</p>"
+    return table(["kecamatan", "recorded (dicatat)", "resolved (selesai)", "open (terbuka)", "overdue (terlambat)",
+                  "mean days to resolve (rata-rata hari)"],
+                 [[f"{cell(r['district'])} {cell(r['district_name'])}", cell(r["recorded"]), cell(r["resolved"]),
+                   cell(r["open"]), cell(r["overdue"]),
+                   decimal_id(r["mean_days_to_resolve"]) if r["mean_days_to_resolve"] is not None else "—"]
+                  for r in rows], numeric=frozenset({1, 2, 3, 4, 5}))
+
+
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;
 padding:0 1em}
@@ -242,6 +253,8 @@ Sources: {sources}. Times are Asia/Jakarta (WIB).</p>
 <div class="charts">{images}</div>
 <h2>Disbursements and their provenance (penyaluran dan asal-usulnya)</h2>
 {disbursements}
+<h2>Grievances per district (pengaduan per kecamatan)</h2>
+{grievances_section(report.grievances)}
 <h2>Data (CSV)</h2>
 <p>{links}</p>
 </body></html>
@@ -265,6 +278,8 @@ def write_report(out_dir: Path, as_of: datetime | None = None, urls: dict[str, s
         write_csv(out_dir / "family_school_completion.csv",
                   ("village_code", "village_name", "participants", "completed", "withdrawn", "rate"),
                   report.family_school),
+        write_csv(out_dir / "grievances_by_district.csv", ("district", "district_name", "recorded", "resolved", "open",
+                                                            "overdue", "mean_days_to_resolve"), report.grievances),
     ]
     charts = {
         "Disbursed by district and month": chart_district_month(report.by_district_month),

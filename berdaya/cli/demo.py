@@ -26,7 +26,7 @@ from rich.markup import escape
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.bank.statement import mt940
-from berdaya.cli import dtsen_story, erasure_story
+from berdaya.cli import dtsen_story, erasure_story, grievance_story
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.papers import print_papers
 from berdaya.cli.processes import (
@@ -145,6 +145,7 @@ class Demo:
             papers = self.print_papers(rpc, story)
             dtsen = self.dtsen_update(rpc, records, groups)
             erasure = self.erase(rpc, story, records, groups)
+            grievance = grievance_story.about_the_group_paid_in_full(rpc, self.say, story, groups)
             os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
             verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
@@ -168,6 +169,7 @@ class Demo:
                                "matches": paper["check"]["matches"]} for paper in papers],
                 "dtsen_update": dtsen,
                 "erasure": erasure,
+                "grievance": grievance,
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
                 "console": {"url": CONSOLE_URL, "start": "make up DEMO=1",
                             "users_file": str(USERS_FILE.relative_to(ROOT)),

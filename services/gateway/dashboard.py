@@ -1,6 +1,7 @@
 """GET /api/v1/dashboard: the programme at a glance for the head of the office — per district (kecamatan), or per
 village for a user of one district — merged from what each service knows of its own part: households and KUBE
-groups (registry), proposals, money and overdue LPJ (grants), Family School completion (training).
+groups and grievances — recorded, open, overdue, resolved and the mean days to resolve one (registry), proposals,
+money and overdue LPJ (grants), Family School completion (training).
 """
 
 from __future__ import annotations
@@ -27,11 +28,16 @@ class Area:
         self.code = code
         self.households = self.approved_rp = self.disbursed_rp = self.lpj_overdue = 0
         self.participants = self.completed = 0
+        self.grievances = self.grievances_open = self.grievances_overdue = self.grievances_resolved = 0
+        self.days_to_resolve = 0  # summed over the resolved ones; shown as their mean
         self.groups: Counter[str] = Counter()
         self.proposals: Counter[str] = Counter()
 
     def as_dict(self) -> dict[str, Any]:
-        return {**vars(self), "groups": dict(self.groups), "proposals": dict(self.proposals)}
+        fields = {k: v for k, v in vars(self).items() if k != "days_to_resolve"}
+        mean = round(self.days_to_resolve / self.grievances_resolved, 1) if self.grievances_resolved else None
+        return {**fields, "groups": dict(self.groups), "proposals": dict(self.proposals),
+                "grievance_days_to_resolve": mean}
 
 
 def dashboard(c: Call) -> dict:
@@ -47,6 +53,13 @@ def dashboard(c: Call) -> dict:
         here = area(row["village_code"])
         here.households += row["households"]
         here.groups.update(row["groups"])
+    for row in c.rpc("registry", "grievance_counts", region):
+        here = area(row["village_code"])
+        here.grievances += row["recorded"]
+        here.grievances_open += row["open"]
+        here.grievances_overdue += row["overdue"]
+        here.grievances_resolved += row["resolved"]
+        here.days_to_resolve += row["days_to_resolve"]
     money = c.rpc("grants", "dashboard", region)
     for row in money["villages"]:
         here = area(row["village_code"])

@@ -28,6 +28,9 @@ from shared.vocabulary import (
     BUSINESS_STATUSES,
     ENROLMENT_STATUSES,
     FORMS,
+    GRIEVANCE_CATEGORIES,
+    GRIEVANCE_OUTCOMES,
+    GRIEVANCE_STATUSES,
     GROUP_ROLES,
     PROPOSAL_STATUSES,
     ROLES,
@@ -950,6 +953,75 @@ class Replayed(Open):
     groups: list[dict[str, Any]]
 
 
+# --- grievances (pengaduan): the resident and every word of it only in the one grievance, to its region's staff ---
+
+GrievanceText = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class RecordGrievance(Body):
+    village_code: VillageCode
+    category: Literal[GRIEVANCE_CATEGORIES]  # type: ignore[valid-type]
+    description: GrievanceText
+    complainant_name: Annotated[str, Field(max_length=200)] | None = None  # none: an anonymous misuse report
+    complainant_contact: Annotated[str, Field(max_length=200)] | None = None
+    household_kk: HouseholdKey | None = None  # what it is about, where known
+    group_id: Uuid | None = None
+    proposal_id: Uuid | None = None
+    # The day the office received it, when typed in later (a letter): the deadline runs from it. Default: today.
+    received_on: date | None = None
+
+
+class GrievanceCreated(BaseModel):
+    grievance_id: str
+
+
+class AssignGrievance(Body):
+    assignee: Annotated[str, Field(min_length=1, max_length=64)]  # a verifier's username
+
+
+class NoteGrievance(Body):
+    text: GrievanceText
+
+
+class ResolveGrievance(Body):
+    outcome: Literal[GRIEVANCE_OUTCOMES]  # type: ignore[valid-type]
+    resolution: GrievanceText
+
+
+class GrievanceQuery(RegionFilter):
+    status: Literal[GRIEVANCE_STATUSES] | None = None  # type: ignore[valid-type]
+    overdue: bool = False
+    assigned_to: Annotated[str, Field(max_length=64)] | None = None
+
+
+class GrievanceRow(Open):
+    grievance_id: str
+    village_code: str
+    category: str
+    status: str
+    anonymous: bool
+    received_on: str
+    due_on: str
+    assigned_to: str | None
+    outcome: str | None
+    resolved_on: str | None
+    overdue: bool
+
+
+class GrievanceNote(BaseModel):
+    by: str
+    on: str
+    text: str
+
+
+class Grievance(GrievanceRow):
+    description: str
+    complainant_name: str | None
+    complainant_contact: str | None
+    resolution: str | None
+    notes: list[GrievanceNote]
+
+
 class DashboardRow(BaseModel):
     """One area (a district, or a village when the region is a district): what the head of the office follows."""
 
@@ -962,6 +1034,11 @@ class DashboardRow(BaseModel):
     lpj_overdue: int
     participants: int
     completed: int
+    grievances: int  # recorded
+    grievances_open: int
+    grievances_overdue: int
+    grievances_resolved: int
+    grievance_days_to_resolve: float | None  # the mean over the resolved ones
 
 
 class Dashboard(BaseModel):

@@ -62,13 +62,17 @@ FACILITATOR = frozenset({"facilitator"})
 # The audit is the independent check of what every role did, the ministry's approvals included, and replays every
 # log: the auditor runs it, the admin may (operations); the ministry follows the programme through the reads.
 AUDITORS = frozenset({"auditor", "admin"})
+GRIEVANCE_ASSIGNERS = frozenset({"operator", "head"})  # the desk that recorded it, or the head of the office
+GRIEVANCE_NOTERS = frozenset({"operator", "verifier", "head"})
+# Who works on grievances; the auditor who reads everything and the admin who may read (as every GET route)
+GRIEVANCE_READERS = GRIEVANCE_NOTERS | {"auditor", "admin"}
 ADMIN = frozenset({"admin"})  # erasure, maker–checker: the registry checks that two different admins act
 
 PATH_TYPES: dict[str, Any] = {
     "kk": m.HouseholdKey, "nik": m.Nik, "group_id": m.Uuid, "proposal_id": m.Uuid, "payment_id": m.Uuid,
     "cohort_id": m.Uuid, "session_id": m.Uuid, "person_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
-    "request_id": m.Uuid, "change_id": m.Uuid, "source": m.BudgetSource, "event_type": m.EventType,
-    "version": m.ContractVersion,
+    "request_id": m.Uuid, "change_id": m.Uuid, "grievance_id": m.Uuid, "source": m.BudgetSource,
+    "event_type": m.EventType, "version": m.ContractVersion,
     "code": Annotated[str, Field(min_length=1, max_length=40)],
     "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }
@@ -127,12 +131,17 @@ def participant_region(found: dict, c: Call) -> str | None:
     return c.rpc("training", "cohort", found["enrolments"][0]["cohort_id"])["village_code"]
 
 
+def grievance(c: Call) -> Any:
+    return c.rpc("registry", "grievance_row", c.path.grievance_id)  # no personal data: only where it is
+
+
 HOUSEHOLD = Lookup(household, "household")
 GROUP = Lookup(group, "group")
 ACCESS_LOG = Lookup(access_log, "person")  # the registry reads the log only for a person of the user's region
 PROPOSAL = Lookup(proposal, "proposal")
 GRANT = Lookup(grant, "grant")
 COHORT = Lookup(cohort, "cohort")
+GRIEVANCE = Lookup(grievance, "grievance")
 
 
 # --- auth, users, operations ---------------------------------------------------------------------------------
@@ -319,6 +328,40 @@ def request_erasure(c: Call) -> dict:
 
 def approve_erasure(c: Call) -> dict:
     return c.rpc("registry", "approve_erasure", {"request_id": str(c.path.request_id), "actor": c.actor()})
+
+
+# --- grievances (pengaduan) -------------------------------------------------------------------------------------
+
+def record_grievance(c: Call) -> dict:
+    return {"grievance_id": c.rpc("registry", "record_grievance", c.payload(actor=c.actor()))}
+
+
+def grievance_detail(c: Call) -> dict:
+    return c.rpc("registry", "grievance", c.reader(), c.path.grievance_id)
+
+
+def list_grievances(c: Call) -> list[dict]:
+    q: m.GrievanceQuery = c.query
+    return c.rpc("registry", "grievances", c.region, q.status, q.overdue, q.assigned_to)
+
+
+def assign_grievance(c: Call) -> dict:
+    """To a user of the gateway's store: the registry checks they are a verifier of the grievance's region, told
+    who they are as the actor is (signed). An unknown or disabled user is refused here, by name."""
+    found = c.gateway.store.user(c.body.assignee)
+    if found is None or found[0].disabled:
+        raise invalid("assignee", "grievance.assignee_unknown", f"no active user {c.body.assignee}")
+    assignee = c.gateway.actors.sign(found[0].actor(), c.request_id)
+    c.rpc("registry", "assign_grievance", {"grievance_id": str(c.path.grievance_id), "actor": c.actor(),
+                                           "assignee": assignee})
+    return grievance_detail(c)
+
+
+def grievance_then(method: str):
+    def run(c: Call) -> dict:
+        c.rpc("registry", method, c.payload(grievance_id=str(c.path.grievance_id), actor=c.actor()))
+        return grievance_detail(c)
+    return run
 
 
 def search_regions(c: Call) -> dict:
@@ -587,6 +630,26 @@ ROUTES: tuple[Route, ...] = (
       response=m.Group, tag="groups"),
     r("POST", "/groups/{group_id}/dissolve", "dissolve_group", "Dissolve a group", roles=OPERATOR, scope=GROUP,
       run=group_then("dissolve_group"), body=m.Dissolve, response=m.Group, tag="groups"),
+    # grievances (pengaduan): the list without personal data to every role; one grievance, with who complained and
+    # what was said, to the roles that work with people, of its region
+    r("POST", "/grievances", "record_grievance", "Record a grievance on behalf of a resident (or an anonymous misuse "
+      "report)", roles=OPERATOR, scope=BodyRegion(), run=record_grievance, body=m.RecordGrievance,
+      response=m.GrievanceCreated, status=201, tag="grievances"),
+    r("GET", "/grievances", "list_grievances", "Grievances of a region, the oldest due first (no personal data)",
+      roles=EVERYONE, scope=QueryRegion(), run=list_grievances, query=m.GrievanceQuery,
+      response=list[m.GrievanceRow], tag="grievances"),
+    r("GET", "/grievances/{grievance_id}", "get_grievance", "A grievance: who complained, what about, its notes "
+      "and resolution (a logged read of personal data)", roles=GRIEVANCE_READERS, scope=GRIEVANCE,
+      run=grievance_detail, response=m.Grievance, tag="grievances"),
+    r("POST", "/grievances/{grievance_id}/assign", "assign_grievance", "Assign a grievance to a verifier of its "
+      "region", roles=GRIEVANCE_ASSIGNERS, scope=GRIEVANCE, run=assign_grievance, body=m.AssignGrievance,
+      response=m.Grievance, tag="grievances"),
+    r("POST", "/grievances/{grievance_id}/notes", "note_grievance", "Add a note to an open grievance",
+      roles=GRIEVANCE_NOTERS, scope=GRIEVANCE, run=grievance_then("note_grievance"), body=m.NoteGrievance,
+      response=m.Grievance, tag="grievances"),
+    r("POST", "/grievances/{grievance_id}/resolve", "resolve_grievance", "Resolve a grievance with its outcome (the "
+      "verifier it is assigned to)", roles={"verifier"}, scope=GRIEVANCE, run=grievance_then("resolve_grievance"),
+      body=m.ResolveGrievance, response=m.Grievance, tag="grievances"),
     # budgets
     r("PUT", "/budgets/{fiscal_year}/{source}", "set_budget_ceiling", "Set a budget ceiling (pagu) of a region: "
       "whoever pays (APBN the ministry, APBD-provinsi the province, APBD-kabupaten the regency's head of office)",

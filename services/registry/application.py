@@ -5,9 +5,9 @@ What a command reads besides the aggregate it changes (the region table, registe
 standing) comes through ``self.facts`` (the port in ``facts``), so the commands also run in memory.
 
 RegistryApplication is also what the service reads and consumes through: it inherits the erasure commands
-(``erasure.RegistryErasure``), the reads (``queries.RegistryQueries``) and the projections of upstream events
-(``readmodel.RegistryReadModel``); the tables are in ``readmodel``, the public contracts of its events in
-``public``.
+(``erasure.RegistryErasure``), the grievances (``grievances.RegistryGrievances``), the reads
+(``queries.RegistryQueries``) and the projections of upstream events (``readmodel.RegistryReadModel``); the tables
+are in ``readmodel``, the public contracts of its events in ``public``.
 
 Longer than ~400 lines because registration is one thing: the single command, the BDT import's batch with its
 one-by-one fallback and the KK/NIK clash checks both share, and the data keys the batch's events are sealed with.
@@ -57,6 +57,7 @@ from services.registry.domain import (
 from services.registry.dtsen import HELD_CHANGES_DDL, RegistryUpdates
 from services.registry.erasure import RegistryErasure
 from services.registry.facts import Person, SqlRegistryFacts
+from services.registry.grievances import GRIEVANCES_DDL, RegistryGrievances
 from services.registry.public import PUBLIC_EVENTS
 from services.registry.queries import RegistryQueries
 from services.registry.readmodel import (
@@ -81,11 +82,12 @@ from shared.regions import RegionTable
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryReadModel, RegistryQueries, ServiceApplication):
+class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, RegistryReadModel, RegistryQueries,
+                          ServiceApplication):
     service_name = "registry"
     upstreams = ("grants",)
     value_objects = (Member, GroupMember, BankAccount)
-    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL, *ACCESS_LOG_DDL, *HELD_CHANGES_DDL)
+    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL, *ACCESS_LOG_DDL, *HELD_CHANGES_DDL, *GRIEVANCES_DDL)
     append_only_tables = (ACCESS_LOG,)
     audited_tables = AUDITED_TABLES
     facts_class = SqlRegistryFacts

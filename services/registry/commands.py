@@ -18,6 +18,8 @@ from shared.edge import Command, HouseholdKey, Kk, Nik, RegionCode, Uuid, Villag
 from shared.vocabulary import (
     BDT_STATUSES,
     BUSINESS_TYPES,
+    GRIEVANCE_CATEGORIES,
+    GRIEVANCE_OUTCOMES,
     GROUP_KINDS,
     GROUP_ROLES,
     JOIN_REASONS,
@@ -171,3 +173,31 @@ class RequestErasure(Acting):
 
 class ApproveErasure(Acting):
     request_id: Uuid
+
+
+class RecordGrievance(Acting):
+    village_code: VillageCode  # where it happened: the region that deals with it
+    category: Literal[GRIEVANCE_CATEGORIES]  # type: ignore[valid-type]
+    description: str = Field(min_length=1, max_length=4000)
+    complainant_name: str | None = Field(default=None, max_length=200)  # none: an anonymous misuse report
+    complainant_contact: str | None = Field(default=None, max_length=200)
+    household_kk: HouseholdKey | None = None  # what it is about, where known: its KK or its id
+    group_id: Uuid | None = None
+    proposal_id: Uuid | None = None
+    received_on: date | None = None  # a letter typed in later: the day it came (the deadline runs from it)
+
+
+class AssignGrievance(Acting):
+    grievance_id: Uuid
+    assignee: SignedActor  # the verifier, as the gateway's user store knows them (signed like the actor)
+
+
+class NoteGrievance(Acting):
+    grievance_id: Uuid
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ResolveGrievance(Acting):
+    grievance_id: Uuid
+    outcome: Literal[GRIEVANCE_OUTCOMES]  # type: ignore[valid-type]
+    resolution: str = Field(min_length=1, max_length=4000)

@@ -6,7 +6,9 @@ rows go and an event with ids only tells the other services.
 What is erased is one person, their household staying — their own key destroyed, ``Household.PersonErased`` — or a
 whole household — its key and every member's, ``Household.Erased`` — when the person is alone in it or the request
 says so. One member alone is refused when they head the household (it would have none), and when the household's
-key was made before per-person keys (it still seals its members' fields: ``erasure.household_key``).
+key was made before per-person keys (it still seals its members' fields: ``erasure.household_key``). A whole
+household's grievances go with it: their keys are destroyed too (who complained and every word of them read
+``[dihapus]``; the grievance's category, village and dates stay for the counts).
 
 Refused while a legal duty to keep the data applies (:data:`HOLDS`, docs/privacy.md): the household is in a KUBE
 whose grant is still open — approved, and not every tranche's LPJ accepted (nor the grant cancelled). The registry
@@ -66,11 +68,9 @@ class RegistryErasure:
         self._check_no_hold(household)
         writes = ReadModelWrites()
         if request.person_only:
-            destroyed = [request.person_id]
-            self._erase_person(household, request, command.actor.user, writes)
+            destroyed = self._erase_person(household, request, command.actor.user, writes)
         else:
-            destroyed = [household.id, *(m.id for m in household.members)]
-            self._erase_household(household, request, command.actor.user, writes)
+            destroyed = self._erase_household(household, request, command.actor.user, writes)
         writes.add("UPDATE erasure_requests SET approved_by = %s WHERE request_id = %s", (request.approved_by,
                                                                                          request.id))
         self.record(request, household, writes=writes)
@@ -79,16 +79,22 @@ class RegistryErasure:
         return self.erasure_request(request)
 
     def _erase_household(self, household: Household, request: ErasureRequest, by: str,
-                         writes: ReadModelWrites) -> None:
-        members = list(household.members)
+                         writes: ReadModelWrites) -> list[uuid.UUID]:
+        """The household's key, its members' and its grievances' (their words name the family): the holders whose
+        keys go."""
+        grievances = [row["grievance_id"] for row in self.query(
+            "SELECT grievance_id FROM grievances WHERE household_id = %s", (household.id,))]
+        holders = [household.id, *(m.id for m in household.members), *grievances]
         household.erase(request_id=request.id, by=by)
-        for holder in (household.id, *(m.id for m in members)):  # with the event, or not at all
+        for holder in holders:  # with the event, or not at all
             writes.add(DESTROY_KEY, (holder,))
         writes.add("DELETE FROM individuals WHERE kk = %s", (household.kk,))
         writes.add("DELETE FROM group_members WHERE kk = %s", (household.kk,))
         writes.add("DELETE FROM households WHERE kk = %s", (household.kk,))
+        return holders
 
-    def _erase_person(self, household: Household, request: ErasureRequest, by: str, writes: ReadModelWrites) -> None:
+    def _erase_person(self, household: Household, request: ErasureRequest, by: str,
+                      writes: ReadModelWrites) -> list[uuid.UUID]:
         person = next((m for m in household.members if m.id == request.person_id), None)
         household.erase_person(person_id=request.person_id, request_id=request.id, by=by)
         writes.add(DESTROY_KEY, (request.person_id,))  # with the event, or not at all
@@ -99,6 +105,7 @@ class RegistryErasure:
         # Their household stays in its KUBE; the group's events name its representative as erased now.
         writes.add("UPDATE group_members SET representative_nik = %s WHERE representative_nik = %s",
                    (ERASED, person.nik))
+        return [request.person_id]
 
     def _check_erasable_alone(self, household: Household, person: Member) -> None:
         check_erasable_alone(household, person)

@@ -30,6 +30,7 @@ from services.registry.domain import (
     Member,
     RegionList,
 )
+from services.registry.grievance import Grievance
 from services.registry.updates import BdtFile, HeldChange
 from shared import versioning
 from shared.contracts import EventData
@@ -142,4 +143,15 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
         request_id=e.originator_id, household_id=e.household_id, requested_by=e.requested_by),
     ErasureRequest.Approved: lambda app, e: public.ErasureApprovedV1(
         request_id=e.originator_id, household_id=e.household_id, approved_by=e.by),
+    Grievance.Recorded: lambda app, e: public.GrievanceRecordedV1(
+        grievance_id=e.originator_id, village_code=e.village_code, category=e.category,
+        anonymous=e.complainant_name is None, group_id=e.group_id, proposal_id=e.proposal_id,
+        received_on=e.received_on, due_on=e.due_on, by=e.recorded_by),
+    Grievance.Assigned: lambda app, e: public.GrievanceAssignedV1(
+        grievance_id=e.originator_id, village_code=e.village_code, assigned_to=e.to, by=e.by),
+    Grievance.Noted: lambda app, e: public.GrievanceNotedV1(
+        grievance_id=e.originator_id, village_code=e.village_code, noted_on=e.on, by=e.by),
+    Grievance.Resolved: lambda app, e: public.GrievanceResolvedV1(
+        grievance_id=e.originator_id, village_code=e.village_code, outcome=e.outcome, received_on=e.received_on,
+        resolved_on=e.on, days_to_resolve=(e.on - e.received_on).days, overdue=e.on > e.due_on, by=e.by),
 }

@@ -14,7 +14,10 @@ personal, and whose key seals each, is decided here, field by field:
   representative's NIK and name, and the NIKs holding its roles, with **that representative's** key — so erasing a
   household or a person erases them from every group they were in, and leaves the group and the other members
   readable. The group's own name, bank account (in the group's name, a rule), decree number and free-text reasons
-  are the group's, and stay plain.
+  are the group's, and stay plain;
+- a grievance's events: the resident's name and contact, the description, each note and the resolution, sealed
+  with the grievance's own key (``household_keys`` holds it under the grievance's id): a grievance may name no
+  household, and its key can be destroyed by itself. The category, village, links and dates stay plain.
 
 A key's holder is a household or a person (``vault``). Events sealed before per-person keys hold their members'
 fields in the household's box: they are read as they are (a box names its holder), and such a household is erased
@@ -50,6 +53,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent, Transcoder
 
 from services.registry.domain import Group, GroupMember, Household, Member
+from services.registry.grievance import Grievance
 from services.registry.vault import NONCE_BYTES, Vault
 from shared.batches import ServiceMapper
 from shared.keys import legacy_household_id, legacy_person_id
@@ -67,6 +71,8 @@ HOUSEHOLD_FIELDS: dict[type, tuple[str, ...]] = {  # sealed with the household's
     Household.DecileChanged: ("kk",),
     Household.Moved: ("kk", "address", "reason"),
 }
+# A grievance's resident and every word of it, under the grievance's own key (it may name no household).
+GRIEVANCE_FIELDS = frozenset({"description", "complainant_name", "complainant_contact", "text", "resolution"})
 BOXES = "_sealed_"  # the stored state's list of boxes
 # A box's holder, found in the stored bytes without decoding them (to fetch a batch's keys at once): a JSON
 # string holds no unescaped quote, so no plain value can look like it; a miss would only cost a key query later.
@@ -140,6 +146,11 @@ class SealingMapper(ServiceMapper):
                 state["nik"], state["reason"] = take_person("nik", event.nik), take_person("reason", event.reason)
                 state["changes"] = {field: take_person(f"changes.{field}", value) if field in MEMBER_FIELDS
                                     else value for field, value in state["changes"].items()}
+            return state
+        if isinstance(event, Grievance.Event):
+            take = boxes.taker(event_of)
+            for name in GRIEVANCE_FIELDS & state.keys():
+                state[name] = take(name, state[name])
             return state
         if isinstance(event, Group.Event) and {"members", "added", "removed_kk", "roles"} & state.keys():
             members = [*(state.get("members") or ()), *([state["added"]] if state.get("added") else ())]

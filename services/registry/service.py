@@ -85,6 +85,27 @@ class RegistryService(BackboneEntrypoints):
     def pending_erasures(self, reader: dict, region: str | None = None) -> list[dict]:
         return self.app.pending_erasures(self.edge.parse(ReadBy, reader), region)
 
+    # --- grievances (pengaduan) ---
+    @domain_rpc
+    def record_grievance(self, payload: dict) -> str:
+        return self.app.record_grievance(self.edge.parse(commands.RecordGrievance, payload))
+
+    @domain_rpc
+    def assign_grievance(self, payload: dict) -> None:
+        self.app.assign_grievance(self.edge.parse(commands.AssignGrievance, payload))
+
+    @domain_rpc
+    def note_grievance(self, payload: dict) -> None:
+        self.app.note_grievance(self.edge.parse(commands.NoteGrievance, payload))
+
+    @domain_rpc
+    def resolve_grievance(self, payload: dict) -> None:
+        self.app.resolve_grievance(self.edge.parse(commands.ResolveGrievance, payload))
+
+    @domain_rpc
+    def grievance(self, reader: dict, grievance_id: str) -> dict:
+        return self.app.grievance(self.edge.parse(ReadBy, reader), grievance_id)
+
     # --- reads of personal data: each names who reads (verified here, as a command's actor) and why ---
     @domain_rpc
     def household(self, reader: dict, kk: str) -> dict | None:
@@ -146,6 +167,19 @@ class RegistryService(BackboneEntrypoints):
     def groups(self, village_code: str | None = None, status: str | None = None, page: int = 1,
                size: int = 50) -> dict:
         return self.app.groups(village_code, status, page, size)
+
+    @domain_rpc
+    def grievances(self, region: str | None = None, status: str | None = None, overdue: bool = False,
+                   assigned_to: str | None = None) -> list[dict]:
+        return self.app.grievances(region, status, overdue, assigned_to)
+
+    @domain_rpc
+    def grievance_row(self, grievance_id: str) -> dict | None:
+        return self.app.grievance_row(grievance_id)
+
+    @domain_rpc
+    def grievance_counts(self, region: str | None = None) -> list[dict]:
+        return self.app.grievance_counts(region)
 
     @domain_rpc
     def counts(self) -> dict:

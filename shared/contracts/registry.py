@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts import PERSONAL, EventData, contract
 from shared.edge import Kk, Nik, VillageCode
-from shared.vocabulary import BDT_STATUSES, GROUP_KINDS, JOIN_REASONS, LEAVE_REASONS, SEXES
+from shared.vocabulary import (
+    BDT_STATUSES,
+    GRIEVANCE_CATEGORIES,
+    GRIEVANCE_OUTCOMES,
+    GROUP_KINDS,
+    JOIN_REASONS,
+    LEAVE_REASONS,
+    SEXES,
+)
 
 Sex = Literal[SEXES]  # type: ignore[valid-type]
 BdtStatus = Literal[BDT_STATUSES]  # type: ignore[valid-type]
@@ -382,4 +390,60 @@ class PersonErasedV1(EventData):
     household_id: uuid.UUID
     person_id: uuid.UUID
     request_id: uuid.UUID
+    by: str
+
+
+# --- grievances (pengaduan): ids, the category, the village and dates; who complained and every word of it stay in
+# the registry, sealed (docs/privacy.md). The household a grievance is about is not published either: that a family
+# was complained about is the registry's to tell, to a reader entitled to it. ------------------------------------
+
+GrievanceCategory = Literal[GRIEVANCE_CATEGORIES]  # type: ignore[valid-type]
+
+
+@contract("registry.grievance.recorded", 1)
+class GrievanceRecordedV1(EventData):
+    """An operator recorded a grievance (on behalf of a resident, or an anonymous misuse report), due by a date."""
+
+    grievance_id: uuid.UUID
+    village_code: VillageCode
+    category: GrievanceCategory
+    anonymous: bool
+    group_id: uuid.UUID | None = Field(description="the KUBE group it is about, where known")
+    proposal_id: uuid.UUID | None = Field(description="the proposal or grant it is about, where known")
+    received_on: date
+    due_on: date
+    by: str
+
+
+@contract("registry.grievance.assigned", 1)
+class GrievanceAssignedV1(EventData):
+    """A grievance was assigned to a verifier of its region."""
+
+    grievance_id: uuid.UUID
+    village_code: VillageCode
+    assigned_to: str
+    by: str
+
+
+@contract("registry.grievance.noted", 1)
+class GrievanceNotedV1(EventData):
+    """Someone noted on a grievance (the note's text stays in the registry)."""
+
+    grievance_id: uuid.UUID
+    village_code: VillageCode
+    noted_on: date
+    by: str
+
+
+@contract("registry.grievance.resolved", 1)
+class GrievanceResolvedV1(EventData):
+    """A grievance was resolved with an outcome (what was done stays in the registry)."""
+
+    grievance_id: uuid.UUID
+    village_code: VillageCode
+    outcome: Literal[GRIEVANCE_OUTCOMES]  # type: ignore[valid-type]
+    received_on: date
+    resolved_on: date
+    days_to_resolve: int
+    overdue: bool = Field(description="resolved after its due date")
     by: str

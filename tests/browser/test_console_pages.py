@@ -39,6 +39,8 @@ SAMPLES = {
     "/cohorts": ("facilitator", "/console/cohorts"),
     "/cohorts/{cohort_id}": ("facilitator", "/console/cohorts/{cohort_id}"),
     "/cohorts/{cohort_id}/sessions/{session_id}": ("facilitator", "/console/cohorts/{cohort_id}/sessions/{session_id}"),
+    "/grievances": ("operator", "/console/grievances"),
+    "/grievances/{grievance_id}": ("head", "/console/grievances/{grievance_id}"),
     "/dashboard": ("head", "/console/dashboard"),
     "/audit": ("auditor", "/console/audit"),
     "/audit/head": ("auditor", "/console/audit/head"),
@@ -59,7 +61,8 @@ LOGIN = {"/login", "/verify/{code}"}  # checked below, logged out (a printout's 
 
 @pytest.fixture(scope="module")
 def ids(console) -> dict[str, str]:
-    """A grant with tranche 1 paid, its group and households, the Family School's cohort with a session today."""
+    """A grant with tranche 1 paid, its group and households, the Family School's cohort with a session today, a
+    grievance about the grant."""
     proposal_id = recommended_proposal(console, 3000, village=HAJIMENA)  # a village of its own: other tests' data
     Api(console, "ministry").call("PUT", "/budgets/2026/APBN", {"ceiling_rp": 500_000_000})
     Api(console, "ministry").call("POST", f"/proposals/{proposal_id}/approve", {
@@ -77,8 +80,11 @@ def ids(console) -> dict[str, str]:
                            what="the cohort of the group")
     session = Api(console, "facilitator").call("POST", f"/cohorts/{cohort_id}/sessions", {
         "module": "keuangan", "session_date": today(), "place": "Balai Desa Hajimena"})
+    grievance = Api(console, "operator").call("POST", "/grievances", {
+        "village_code": HAJIMENA, "category": "payment_not_received", "description": "Tahap I belum diterima",
+        "complainant_name": "Ketua KUBE", "group_id": group_id, "proposal_id": proposal_id})
     return {"household_id": household_id, "group_id": group_id, "proposal_id": proposal_id, "cohort_id": cohort_id,
-            "session_id": session["session_id"], "today": today()}
+            "session_id": session["session_id"], "today": today(), "grievance_id": grievance["grievance_id"]}
 
 
 def test_every_page_answers_in_indonesian_and_is_accessible(staff: Staff, ids: dict[str, str]):

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from berdaya.audit.report_files import write_report
+from berdaya.cli.grievance_story import resolve_a_grievance
 from berdaya.cli.main import app
 from shared.config import SERVICES
 from tests.integration.test_grants_training import (
@@ -52,6 +53,8 @@ def build(system: System) -> tuple[System, str, datetime]:
         before_payment = datetime.now(UTC)
         time.sleep(0.05)
         pay(rpc, proposal_id, 1, "report-tranche-1")
+        grievance = resolve_a_grievance(rpc, lambda _: None, VILLAGE, group_id, proposal_id)  # the demo's step
+        assert (grievance["status"], grievance["outcome"], grievance["overdue"]) == ("resolved", "not_upheld", False)
         eventually(lambda: all(
             c["position"] >= rpc[up].backbone_status()["last_position"]
             for s in SERVICES for up, c in rpc[s].backbone_status()["consumers"].items()))
@@ -72,7 +75,7 @@ def test_the_report_shows_the_paid_tranche_with_its_provenance_and_charts(paid, 
     written = write_report(tmp_path, urls=urls(system))
     assert {p.name for p in written} == {
         "disbursements.csv", "disbursed_by_district_month.csv", "proposals_by_stage.csv",
-        "approval_level_durations.csv", "family_school_completion.csv", "report.html"}
+        "approval_level_durations.csv", "family_school_completion.csv", "grievances_by_district.csv", "report.html"}
 
     [row] = read_csv(tmp_path / "disbursements.csv")
     assert row["proposal_id"] == proposal_id
@@ -96,7 +99,12 @@ def test_the_report_shows_the_paid_tranche_with_its_provenance_and_charts(paid, 
     assert all(float(durations[c]) >= 0 for c in (
         "submitted_to_verified_h", "verified_to_recommended_h", "recommended_to_approved_h"))
 
+    [grievances] = read_csv(tmp_path / "grievances_by_district.csv")
+    assert grievances == {"district": "18.01.06", "district_name": "Kalianda", "recorded": "1", "resolved": "1",
+                          "open": "0", "overdue": "0", "mean_days_to_resolve": "0.0"}
+
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "pengaduan per kecamatan" in page and "Ketua KUBE" not in page and "rekening kelompok" not in page
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', page)) >= 3
     assert "Rp 9.800.000" in page and VERIFIER["user"] in page and "BRI-report-tranche-1" in page
     assert "audit verify: OK" in page
@@ -122,5 +130,5 @@ def test_the_command_prints_the_paths_it_wrote(paid, tmp_path, monkeypatch):
                                       "--as-of", before_payment.isoformat()])
     assert result.exit_code == 0, result.output
     printed = [Path(line) for line in result.stdout.splitlines()]
-    assert len(printed) == 6 and all(p.exists() for p in printed)
+    assert len(printed) == 7 and all(p.exists() for p in printed)
     assert read_csv(tmp_path / "out" / "disbursements.csv") == []

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.integration
 WIB = timezone(timedelta(hours=7))
 BANK_REFERENCE = "BRI-2026-000777"
 REPORT_FILES = {"disbursements.csv", "disbursed_by_district_month.csv", "proposals_by_stage.csv",
-                "approval_level_durations.csv", "family_school_completion.csv", "report.html"}
+                "approval_level_durations.csv", "family_school_completion.csv", "grievances_by_district.csv",
+                "report.html"}
 AUDIT_ROUTES = ("/api/v1/audit/verify", "/api/v1/audit/report")
 
 

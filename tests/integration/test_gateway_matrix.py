@@ -54,8 +54,11 @@ def resources(gw: GatewaySystem) -> dict[str, str]:
     session_id = staff.facilitator.ok("POST", f"/api/v1/cohorts/{cohort_id}/sessions", {
         "module": "keuangan", "session_date": (jakarta_today() - timedelta(days=3)).isoformat(),
         "place": "Balai Desa"})["session_id"]
+    grievance_id = staff.operator.ok("POST", "/api/v1/grievances", {
+        "village_code": VILLAGE, "category": "payment_not_received", "description": "Tahap I belum diterima",
+        "complainant_name": "Siti", "group_id": group_id})["grievance_id"]
     return {"kk": households[0]["kk"], "nik": nik, "person_id": person_id, "group_id": group_id,
-            "proposal_id": proposal_id,
+            "proposal_id": proposal_id, "grievance_id": grievance_id,
             "payment_id": payment["payment_id"], "cohort_id": cohort_id, "session_id": session_id, "n": "1",
             "fiscal_year": "2026", "source": "APBN", "username": "op.kalianda",
             "request_id": str(uuid.uuid4()),  # no such erasure request: approving it is answered 404

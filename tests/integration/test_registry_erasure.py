@@ -15,7 +15,7 @@ from berdaya.audit.replay import replay
 from berdaya.audit.verify import compare_read_models
 from services.grants.application import GrantsApplication
 from services.registry.application import RegistryApplication
-from services.registry.commands import ApproveErasure, RequestErasure
+from services.registry.commands import ApproveErasure, RecordGrievance, RequestErasure
 from services.registry.sealing import ERASED
 from services.training.application import TrainingApplication
 from shared.actor import Actor
@@ -339,3 +339,28 @@ def test_training_forgets_an_erased_person_and_keeps_the_others(training_sql):
     _, staying = one_person_erased(training_sql)
     assert sorted(row["person_id"] for row in training_sql.query("SELECT person_id FROM individuals")) == sorted(
         staying)
+
+
+def test_the_grievances_about_an_erased_household_lose_their_words_and_keep_their_counts(registry, funded):
+    target, other = funded["households"][0], funded["households"][1]
+    lpj_accepted(registry, funded, 1, 2)
+    desk = Actor("op1", "operator", "18.01")
+
+    def grievance_about(kk: str, name: str) -> str:
+        return registry.record_grievance(RecordGrievance(
+            actor=desk, village_code=VILLAGE, category="exclusion", description=f"keluarga {name} belum dibantu",
+            complainant_name=name, complainant_contact="0812 1111 2222", household_kk=kk))
+
+    erased_one = grievance_about(target.kk, target.members[0].name)
+    kept_one = grievance_about(other.kk, other.members[0].name)
+    asked = request(registry, target.members[0].nik)
+    registry.approve_erasure(ApproveErasure(actor=CHECKER, request_id=asked["request_id"]))
+
+    reader = ReadBy(actor=desk, purpose="rpc.tests")
+    erased = registry.grievance(reader, erased_one)
+    assert (erased["complainant_name"], erased["complainant_contact"], erased["description"]) == (ERASED,) * 3
+    assert (erased["category"], erased["village_code"], erased["status"]) == ("exclusion", VILLAGE, "recorded")
+    kept = registry.grievance(reader, kept_one)
+    assert kept["complainant_name"] == other.members[0].name
+    for form in forms(target.members[0].name):
+        assert form not in dump(registry)

@@ -45,7 +45,7 @@ TODAY = jakarta_today().isoformat()
 # One valid request per route: path parameters, query, body. The resource lives in VILLAGE (18.01.06.2001).
 PATH = {"kk": KK, "nik": NIK, "group_id": UUID, "proposal_id": UUID, "payment_id": UUID, "cohort_id": UUID,
         "session_id": UUID, "person_id": UUID, "n": "1", "fiscal_year": "2026", "source": "APBN",
-        "username": "op.kalianda", "request_id": UUID, "change_id": UUID}
+        "username": "op.kalianda", "request_id": UUID, "change_id": UUID, "grievance_id": UUID}
 MEMBER = {"nik": NIK, "name": "Siti", "sex": "P", "birth_date": "1985-03-05", "relation": "Istri"}
 LINE = {"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000}
 EXAMPLES: dict[str, dict] = {
@@ -74,6 +74,11 @@ EXAMPLES: dict[str, dict] = {
     "get_household": {}, "household_history": {}, "household_benefits": {}, "get_person": {}, "person_access_log": {},
     "request_erasure": {"body": {"reason": "permintaan subjek data", "whole_household": True}},
     "approve_erasure": {}, "pending_erasures": {"query": {"region": OWN}},
+    "record_grievance": {"body": {"village_code": VILLAGE, "category": "exclusion", "description": "belum terdaftar",
+                                  "complainant_name": "Siti"}},
+    "list_grievances": {"query": {"region": OWN, "overdue": "true"}}, "get_grievance": {},
+    "assign_grievance": {"body": {"assignee": "kabid.lamsel"}}, "note_grievance": {"body": {"text": "dicek"}},
+    "resolve_grievance": {"body": {"outcome": "upheld", "resolution": "didaftarkan"}},
     "find_people": {"query": {"q": "nur'aini", "region": OWN}},
     "add_member": {"body": {"member": MEMBER, "reason": "marriage"}},
     "remove_member": {"body": {"reason": "death"}},
@@ -141,7 +146,8 @@ class FakeStore:
     """The gateway's database, in memory."""
 
     def __init__(self) -> None:
-        self.accounts: dict[str, User] = {"op.kalianda": User("op.kalianda", "operator", "18.01")}
+        self.accounts: dict[str, User] = {"op.kalianda": User("op.kalianda", "operator", "18.01"),
+                                          "kabid.lamsel": User("kabid.lamsel", "verifier", "18.01")}
         self.keys: dict[tuple[str, str], list] = {}
 
     def user(self, username: str):
@@ -222,7 +228,7 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
         return {**located, "participants": [{"person_id": UUID}]}
     if method == "household":
         return {**located, "household_id": UUID}
-    if method in ("person", "group", "proposal", "grant"):
+    if method in ("person", "group", "proposal", "grant", "grievance_row", "grievance"):
         return located
     if method == "household_benefits":
         return {"enrolment": "none", "groups": []}
@@ -236,7 +242,8 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
         return [{"source": "APBN", "fiscal_year": 2026, "region": OWN}]
     if method in ("instruct", "deliver"):
         return {"payment_id": UUID}
-    if method in ("group_candidates", "payables", "lpj_due", "gates", "proposal_counts"):
+    if method in ("group_candidates", "payables", "lpj_due", "gates", "proposal_counts", "grievances",
+                  "grievance_counts"):
         return [] if method != "proposal_counts" else {}
     if method == "dashboard":
         return {"villages": [], "budgets": []} if service == "grants" else []

@@ -25,6 +25,14 @@ def test_values_under_keys_naming_personal_data_are_redacted_whatever_they_look_
         "position": 41, "rule": "example.rule", "logger": "registry"}
 
 
+def test_a_grievances_resident_and_words_are_redacted():
+    event = redact_personal_data(None, "warning", {
+        "event": "registry.grievance", "complainant_name": "Ibu Ratna", "complainant_contact": "0812 7777 0001",
+        "description": "tetangga tidak miskin", "resolution": "diusulkan", "category": "inclusion"})
+    assert event == {"event": "registry.grievance", "complainant_name": REDACTED, "complainant_contact": REDACTED,
+                     "description": REDACTED, "resolution": REDACTED, "category": "inclusion"}
+
+
 def test_a_16_digit_number_is_redacted_in_any_value_and_other_numbers_are_kept():
     event = redact_personal_data(None, "error", {
         "event": "consumer.halted", "reason": f'handler failed: UniqueViolation("Key (nik)=({NIK}) exists")',

@@ -29,8 +29,10 @@ from services.registry.domain import (
     Member,
     RegionList,
 )
+from services.registry.grievance import Grievance, GrievanceRules
 from services.registry.public import PUBLIC_EVENTS
 from services.registry.updates import BdtFile, HeldChange
+from shared.actor import Actor
 from shared.keys import legacy_household_id, legacy_person_id
 from shared.versioning import VersionedEvent
 from tests.support.legacy_events import EventLog, EventVersions, legacy_mappings, replayed_alike
@@ -153,6 +155,18 @@ def scenario() -> list:
     file.applied(changes={str(household.id): ["household_moved"]}, held={str(household.id): ["decile_changed"]},
                  by="operator.a")
     record(held, file)
+
+    # A grievance: recorded at the desk, assigned to a verifier of the region, noted, resolved after its deadline.
+    desk = Actor(user="operator.a", role="operator", region="18.01")
+    verifier = Actor(user="verifier.a", role="verifier", region="18.01")
+    grievance = Grievance.record(actor=desk, village_code=VILLAGE, category="payment_not_received",
+                                 description="Tahap II belum diterima", complainant_name="Siti 1",
+                                 complainant_contact="0812 0000 0001", group_id=group.id, today=date(2026, 11, 2),
+                                 rules=GrievanceRules())
+    grievance.assign(desk, verifier)
+    grievance.note(verifier, "cek ke bank", date(2026, 11, 5))
+    grievance.resolve(verifier, "upheld", "ditransfer ulang", date(2026, 11, 20))
+    record(grievance)
     return log
 
 
@@ -166,9 +180,9 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         before = copy.deepcopy(aggregates.get(e.originator_id))
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
-        assert data.event_version == (1 if isinstance(e, RegionList.Event | Group.Funded | Group.Dissolved
-                                                     | Household.Erased | Household.PersonErased | Household.Moved
-                                                     | ErasureRequest.Event | BdtFile.Event | HeldChange.Event) else 2)
+        born_at_v1 = (RegionList.Event | Group.Funded | Group.Dissolved | Household.Erased | Household.PersonErased
+                      | Household.Moved | ErasureRequest.Event | BdtFile.Event | HeldChange.Event | Grievance.Event)
+        assert data.event_version == (1 if isinstance(e, born_at_v1) else 2)
         if isinstance(aggregate, Household):
             assert data.household_id == aggregate.id
         if isinstance(e, Household.MemberAdded):
@@ -199,8 +213,9 @@ def test_the_members_after_a_group_change_are_the_groups(log):
 
 def test_household_and_group_events_are_stored_as_version_3_the_region_lists_as_before():
     for cls in PUBLIC_EVENTS:
-        # an erasure request, a DTSEN file and its held changes: born at version 1
-        if issubclass(cls, RegionList.Event | ErasureRequest.Event | BdtFile.Event | HeldChange.Event):
+        # an erasure request, a DTSEN file and its held changes, a grievance: born at version 1
+        born_at_v1 = RegionList.Event | ErasureRequest.Event | BdtFile.Event | HeldChange.Event | Grievance.Event
+        if issubclass(cls, born_at_v1):
             assert not issubclass(cls, VersionedEvent) and getattr(cls, "class_version", 1) == 1, cls
         else:
             assert issubclass(cls, VersionedEvent) and cls.class_version == 3, cls

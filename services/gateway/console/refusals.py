@@ -106,6 +106,18 @@ SENTENCES: dict[str, str] = {
                               "erasure."),
     "erasure.household_key": N_("This household was registered before each member had a key of their own: its "
                                 "members can only be erased with the whole household."),
+    # grievances (pengaduan)
+    "grievance.category": N_("Choose the grievance's category."),
+    "grievance.description": N_("Say what the grievance is about."),
+    "grievance.anonymous": N_("Only a report of misused funds may be anonymous: give the resident's name."),
+    "grievance.assignee": N_("A grievance is assigned to a verifier of its region."),
+    "grievance.assignee_unknown": N_("There is no active user with this name."),
+    "grievance.note": N_("A note needs its text."),
+    "grievance.received_on": N_("A grievance cannot be received in the future."),
+    "grievance.not_assigned": N_("Only the verifier this grievance is assigned to resolves it."),
+    "grievance.outcome": N_("Choose the grievance's outcome."),
+    "grievance.resolution": N_("Say how the grievance was resolved."),
+    "grievance.resolved": N_("This grievance was resolved already."),
     # proposals and budgets
     "proposal.one_open": N_("This group has a proposal in progress already."),
     "proposal.group_status": N_("This group cannot propose now (it is not formed, or it was dissolved)."),

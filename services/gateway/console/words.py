@@ -64,3 +64,13 @@ VERDICT_WORDS: dict[str, str] = {
     "duplicate": N_("duplicate line"), "not_awaiting": N_("payment not waiting for the bank"),
     "no_bank_reference": N_("no bank reference"), "refused": N_("not recorded: another treasurer decides"),
 }
+# Grievances (pengaduan): categories, how far one went, and how it ended.
+GRIEVANCE_CATEGORY_WORDS: dict[str, str] = {
+    "exclusion": N_("exclusion — my family should be included"),
+    "inclusion": N_("inclusion — that family is not poor"),
+    "payment_not_received": N_("payment not received"), "misuse": N_("misuse of funds"), "other": N_("other"),
+}
+GRIEVANCE_STATUS_WORDS: dict[str, str] = {"recorded": N_("awaiting assignment"), "assigned": N_("being handled"),
+                                          "resolved": N_("resolved")}
+GRIEVANCE_OUTCOME_WORDS: dict[str, str] = {"upheld": N_("upheld"), "not_upheld": N_("not upheld"),
+                                           "referred": N_("referred to another body")}

@@ -10,6 +10,7 @@ from services.gateway.console.pages import (
     dashboard,
     erasures,
     grants,
+    grievances,
     groups,
     home,
     households,
@@ -77,6 +78,11 @@ PAGES: tuple[Page, ...] = (
     page("POST", "/cohorts/{cohort_id}/{action}", school.cohort_change),
     page("GET", "/cohorts/{cohort_id}/sessions/{session_id}", school.attendance),
     page("POST", "/cohorts/{cohort_id}/sessions/{session_id}", school.record_attendance),
+    # grievances (pengaduan)
+    page("GET", "/grievances", grievances.grievances),
+    page("POST", "/grievances", grievances.record_grievance),
+    page("GET", "/grievances/{grievance_id}", grievances.grievance),
+    page("POST", "/grievances/{grievance_id}/{action}", grievances.grievance_change),
     # the head of the office's dashboard
     page("GET", "/dashboard", dashboard.dashboard),
     page("GET", "/dashboard.csv", dashboard.dashboard_csv),

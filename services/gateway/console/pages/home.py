@@ -28,6 +28,12 @@ def proposals_waiting(view: View, status: str, title: str) -> Worklist:
     return Worklist("proposals", title, found["items"], found["total"], f"/console/proposals?status={status}")
 
 
+def grievances_overdue(view: View) -> Worklist:
+    overdue = view.api("list_grievances", query={"overdue": True})
+    return Worklist("grievances", N_("Grievances overdue"), overdue[:SHOWN], len(overdue),
+                    "/console/grievances?overdue=1")
+
+
 def operator(view: View) -> list[Worklist]:
     due = view.api("lpj_due")
     to_report = [row for row in due if row["lpj"] in (None, "returned")]
@@ -38,11 +44,19 @@ def operator(view: View) -> list[Worklist]:
         Worklist("lpj", N_("LPJ to report"), to_report[:SHOWN], len(to_report), "/console/grants/lpj"),
         Worklist("lpj", N_("LPJ waiting for review by another operator"), to_review[:SHOWN], len(to_review),
                  "/console/grants/lpj"),
+        grievances_overdue(view),
     ]
 
 
 def reviewer(view: View) -> list[Worklist]:
     return [proposals_waiting(view, QUEUE[view.user.role], N_("Proposals waiting for you"))]
+
+
+def verifier(view: View) -> list[Worklist]:
+    """The district's reviewer also looks into the grievances assigned to them, the earliest due first."""
+    mine = view.api("list_grievances", query={"assigned_to": view.user.username, "status": "assigned"})
+    return [*reviewer(view), Worklist("grievances", N_("Grievances assigned to you"), mine[:SHOWN], len(mine),
+                                      "/console/grievances")]
 
 
 def treasurer(view: View) -> list[Worklist]:
@@ -74,7 +88,7 @@ def admin(view: View) -> list[Worklist]:
     return lists
 
 
-WORKLISTS = {"operator": operator, "verifier": reviewer, "province": reviewer, "ministry": reviewer,
+WORKLISTS = {"operator": operator, "verifier": verifier, "province": reviewer, "ministry": reviewer,
              "treasurer": treasurer, "facilitator": facilitator, "auditor": auditor, "admin": admin}
 
 
