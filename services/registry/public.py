@@ -122,6 +122,9 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
     Group.Funded: lambda app, e: public.GroupFundedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
                                                       amount_rp=e.amount_rp),
     Group.Dissolved: lambda app, e: public.GroupDissolvedV1(group_id=e.originator_id, reason=e.reason, by=e.by),
+    Group.Activated: lambda app, e: public.GroupActivatedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
+                                                            payment_id=e.payment_id),
+    Group.Graduated: lambda app, e: public.GroupGraduatedV1(group_id=e.originator_id, reason=e.reason, by=e.by),
     Household.Erased: lambda app, e: public.HouseholdErasedV1(household_id=e.originator_id, person_ids=e.person_ids,
                                                               request_id=e.request_id, by=e.by),
     ErasureRequest.Requested: lambda app, e: public.ErasureRequestedV1(

@@ -142,6 +142,23 @@ class RegistryReadModel:
                         "ON CONFLICT (proposal_id) DO UPDATE SET tranches = EXCLUDED.tranches",
                         (data.proposal_id, data.group_id, len(data.tranches)))
 
+    @handles("grants.disbursement.confirmed")
+    def on_disbursement_confirmed(self, data: grants.DisbursementConfirmedV1, envelope: Envelope,
+                                  unit: UnitOfWork) -> None:
+        self._first_tranche_paid(data.group_id, data.proposal_id, data.payment_id, data.tranche, unit)
+
+    @handles("grants.disbursement.delivered")
+    def on_disbursement_delivered(self, data: grants.DisbursementDeliveredV1, envelope: Envelope,
+                                  unit: UnitOfWork) -> None:
+        self._first_tranche_paid(data.group_id, data.proposal_id, data.payment_id, data.tranche, unit)
+
+    def _first_tranche_paid(self, group_id, proposal_id, payment_id: str, tranche: int, unit: UnitOfWork) -> None:
+        """Tranche 1 paid: a funded group becomes active (one dissolved meanwhile stays dissolved)."""
+        group: Group = unit.get(group_id)
+        if tranche == 1 and group.status == "funded":
+            group.activate(proposal_id=proposal_id, payment_id=str(payment_id))
+            unit.writes.add("UPDATE groups SET status = 'active' WHERE group_id = %s", (group_id,))
+
     @handles("grants.lpj.accepted")
     def on_lpj_accepted(self, data: grants.LpjAcceptedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE grant_holds SET accepted = array_append(accepted, %s) "

@@ -123,19 +123,30 @@ def scenario() -> list:
     record(household, erasure, erased, other)  # (household 2 stays the last registered)
 
     # A KUBE: a household replaced (its role passes on), one added, one removed; funded, then dissolved.
-    members = [group_member(n) for n in range(10, 20)]
-    group = Group.form(name="KUBE Mawar Jondong", village_code=VILLAGE, business_type="olahan makanan",
-                       kind="perempuan", members=members,
-                       roles={"ketua": nik(10, 1), "sekretaris": nik(11, 1), "bendahara": nik(12, 1)},
-                       bank_account=BankAccount("BRI", "012301000123456", "KUBE Mawar Jondong"),
-                       sk_kades="141/12/SK/2001/2025", formed_by="operator", rules=RULES)
+    group = kube("KUBE Mawar Jondong", 10)
     group.change_member(kk(11), group_member(20), reason="moved out", by="operator.a", rules=RULES)
     group.change_member(kk(15), None, reason="left", by="operator.a", rules=RULES)
     group.change_member(None, group_member(21), reason="joined", by="operator.b", rules=RULES)
     group.mark_funded(uuid.uuid4(), 14_000_000)
     group.dissolve(reason="business closed", by="operator.b")
     record(group)
+    # Another: funded, active once its first tranche is paid, then graduated (mandiri).
+    graduate = kube("KUBE Melati Jondong", 30)
+    proposal_id = uuid.uuid4()
+    graduate.mark_funded(proposal_id, 14_000_000)
+    graduate.activate(proposal_id, "pay-1")
+    graduate.graduate(reason="usaha mandiri, tabungan kelompok cukup", by="operator.b")
+    record(graduate)
     return log
+
+
+def kube(name: str, first: int) -> Group:
+    """A women's KUBE of the ten households numbered from ``first``."""
+    return Group.form(name=name, village_code=VILLAGE, business_type="olahan makanan", kind="perempuan",
+                      members=[group_member(n) for n in range(first, first + 10)],
+                      roles={"ketua": nik(first, 1), "sekretaris": nik(first + 1, 1), "bendahara": nik(first + 2, 1)},
+                      bank_account=BankAccount("BRI", "012301000123456", name), sk_kades="141/12/SK/2001/2025",
+                      formed_by="operator", rules=RULES)
 
 
 def test_the_scenario_has_every_kind_of_public_event(log):
@@ -149,7 +160,8 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
         assert data.event_version == (1 if isinstance(e, RegionList.Event | Group.Funded | Group.Dissolved
-                                                     | Household.Erased | ErasureRequest.Event) else 2)
+                                                     | Group.Activated | Group.Graduated | Household.Erased
+                                                     | ErasureRequest.Event) else 2)
         if isinstance(aggregate, Household):
             assert data.household_id == aggregate.id
         if isinstance(e, Household.MemberAdded):
