@@ -137,11 +137,11 @@ def test_a_funded_group_becomes_active_then_graduates_with_a_reason():
 
 
 def test_transitions_out_of_order_are_refused_and_change_nothing():
-    group = formed(10)
-    assert refused(group, Conflict, group.activate, uuid.uuid4(), "pay-1").details["rule"] == "kube.lifecycle"  # not funded
+    group = formed(10)  # not funded: neither active nor graduated
+    assert refused(group, Conflict, group.activate, uuid.uuid4(), "pay-1").details["rule"] == "kube.lifecycle"
     assert refused(group, Conflict, group.graduate, reason="x", by="operator").details["rule"] == "kube.lifecycle"
-    group = funded()
-    assert refused(group, Conflict, group.graduate, reason="x", by="operator").details["rule"] == "kube.lifecycle"  # not active
+    group = funded()  # not active: no graduation
+    assert refused(group, Conflict, group.graduate, reason="x", by="operator").details["rule"] == "kube.lifecycle"
     group.activate(uuid.uuid4(), "pay-1")
     group.collect_events()
     assert refused(group, Conflict, group.activate, uuid.uuid4(), "pay-2").details["rule"] == "kube.lifecycle"  # once
