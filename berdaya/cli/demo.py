@@ -26,7 +26,7 @@ from rich.markup import escape
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.bank.statement import mt940
-from berdaya.cli import erasure_story
+from berdaya.cli import erasure_story, kube_life_story
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.papers import print_papers
 from berdaya.cli.processes import (
@@ -143,6 +143,7 @@ class Demo:
             self.say(f"ledger sealed at entry {sealed['seq']}: head {sealed['hash'][:16]}… published")
             self.settle(rpc)
             papers = self.print_papers(rpc, story)
+            kube_life = self.kube_life(rpc, story)
             erasure = self.erase(rpc, story, records, groups)
             os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
             verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
@@ -166,6 +167,7 @@ class Demo:
                 "printouts": [{"path": str(paper["path"].relative_to(ROOT)), "code": paper["code"],
                                "matches": paper["check"]["matches"]} for paper in papers],
                 "erasure": erasure,
+                "kube_life": kube_life,
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
                 "console": {"url": CONSOLE_URL, "start": "make up DEMO=1",
                             "users_file": str(USERS_FILE.relative_to(ROOT)),
@@ -300,6 +302,17 @@ class Demo:
             verdict = "matches the ledger" if paper["check"]["matches"] else "DOES NOT MATCH"
             self.say(f"printed {paper['path'].relative_to(ROOT)}: code {paper['code']} {verdict}")
         return printed
+
+    def kube_life(self, rpc, story: dict) -> dict:
+        """The group paid in full after funding: its cohort's facilitator named, visited and classified."""
+        if "paid_in_full" not in story:
+            return {}
+        proposal_id, group_id, niks = story["paid_in_full"]
+        reader = {"actor": OPERATOR, "purpose": "cli.demo.kube_life"}
+        chair = rpc.registry.person(reader, niks[0])["person_id"]
+        cohort_id = kube_life_story.assign_facilitator(rpc, self.say, chair, FACILITATOR, OPERATOR)
+        return {"cohort_id": cohort_id, **kube_life_story.visit_and_classify(rpc, self.say, proposal_id, group_id,
+                                                                              FACILITATOR, reader)}
 
     def erase(self, rpc, story: dict, records: list[HouseholdRecord], formed: list) -> dict:
         """A household in no KUBE erased for good, after an erasure refused for a household whose KUBE's grant is

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from berdaya.cli import kube_life_story
 from services.grants.monitoring import add_months
+from shared.config import SERVICES
 from shared.ids import jakarta_today
 from tests.integration.test_gateway import (
     GatewaySystem,
@@ -16,7 +18,18 @@ from tests.integration.test_gateway import (
     register_group,
     set_budget,
 )
-from tests.support.households import household_body
+from tests.integration.test_grants_training import (
+    FACILITATOR,
+    MINISTRY,
+    OPERATOR,
+    VILLAGE,
+    approve,
+    climb,
+    draft,
+    pay,
+)
+from tests.integration.test_registry import eligible_households, group
+from tests.support.households import household_body, person_id, reader
 from tests.support.system import eventually
 
 pytestmark = pytest.mark.integration
@@ -105,3 +118,34 @@ def test_a_kube_lives_from_funded_to_active_visited_classified_and_graduated(gat
     grant = staff.operator.ok("GET", grant_path)
     assert grant["visits"] == 1 and grant["monitoring"]["next_visit_due"] is None
     assert staff.operator.ok("GET", group_path)["status"] == "graduated"
+
+
+def test_the_demos_kube_life_step_names_the_facilitator_and_classifies_the_group_berkembang(system):
+    """berdaya/cli/kube_life_story.py, as `make demo` runs it, on a ten-household group paid its first tranche."""
+    for service in SERVICES:
+        system.start(service)
+    system.import_regions()
+    said: list[str] = []
+    with system.rpc() as rpc:
+        rpc.grants.set_budget_ceiling({"actor": MINISTRY, "fiscal_year": 2026, "source": "APBN",
+                                       "ceiling_rp": 100_000_000})
+        members = eligible_households(rpc, 10, VILLAGE, start=760)
+        group_id = rpc.registry.form_group(group("KUBE Demo Berkembang", VILLAGE, members))
+        eventually(lambda: rpc.grants.group(group_id) is not None)
+        proposal_id = draft(rpc, group_id)
+        climb(rpc, proposal_id)
+        approve(rpc, proposal_id)
+        pay(rpc, proposal_id, 1, "kube-life-demo-t1")
+        eventually(lambda: rpc.registry.group(reader(), group_id)["status"] == "active")
+        eventually(lambda: rpc.grants.group(group_id)["status"] == "active")
+        chair = person_id(rpc, members[0]["representative_nik"])
+        eventually(lambda: rpc.training.participant(chair)["enrolments"])
+
+        cohort_id = kube_life_story.assign_facilitator(rpc, said.append, chair, FACILITATOR, OPERATOR)
+        told = kube_life_story.visit_and_classify(rpc, said.append, proposal_id, group_id, FACILITATOR,
+                                                  {"actor": OPERATOR, "purpose": "test.kube_life"})
+        assert rpc.training.cohort(cohort_id)["facilitator"] == FACILITATOR["user"]
+        assert (told["group_status"], told["stage"]) == ("active", "berkembang")
+        assert told["next_visit_due"] == add_months(jakarta_today(), 1).isoformat()
+        assert rpc.grants.grant(proposal_id)["monitoring"]["stage"] == "berkembang"
+        assert "classified berkembang" in said[-1] and FACILITATOR["user"] in said[0]
