@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 from services.registry.commands import RegisterHousehold
 from services.registry.domain import Group, Household, Member
@@ -152,10 +153,13 @@ class RegistryReadModel:
                                   unit: UnitOfWork) -> None:
         self._first_tranche_paid(data.group_id, data.proposal_id, data.payment_id, data.tranche, unit)
 
-    def _first_tranche_paid(self, group_id, proposal_id, payment_id: str, tranche: int, unit: UnitOfWork) -> None:
+    def _first_tranche_paid(self, group_id: uuid.UUID, proposal_id: uuid.UUID, payment_id: str, tranche: int,
+                            unit: UnitOfWork) -> None:
         """Tranche 1 paid: a funded group becomes active (one dissolved meanwhile stays dissolved)."""
+        if tranche != 1:
+            return
         group: Group = unit.get(group_id)
-        if tranche == 1 and group.status == "funded":
+        if group.status == "funded":
             group.activate(proposal_id=proposal_id, payment_id=str(payment_id))
             unit.writes.add("UPDATE groups SET status = 'active' WHERE group_id = %s", (group_id,))
 
