@@ -95,6 +95,7 @@ from datetime import date
 from bench.databases import fresh_database
 from services.grants.application import GrantsApplication
 from services.grants.domain import Budget, BudgetLine, Grant, Proposal, SpendingLine
+from services.grants.monitoring import VisitFindings
 from services.registry.application import RegistryApplication
 from services.registry.domain import BankAccount, Group, GroupMember, Household, Member
 from services.registry.vault import KEK_VARIABLE, new_kek
@@ -149,7 +150,8 @@ def pay_tranche(app: GrantsApplication, grant: Grant, number: int, retry: bool) 
                lambda: grant.confirm(payment_id, f"BRI-{uuid.uuid4().hex[:10]}", TREASURER_2),
                lambda: grant.submit_lpj(number, spending(grant.tranche(number).amount_rp), OPERATOR, TODAY),
                lambda: grant.review_lpj(number, True, OPERATOR_2),
-               lambda: grant.record_visit(TODAY, "running", 2_500_000, "usaha berjalan", FACILITATOR, TODAY))
+               lambda: grant.record_visit(grant.first_paid_on, "running", VisitFindings(2_500_000, 5, 600_000, 50_000),
+                                          "usaha berjalan", FACILITATOR, grant.first_paid_on, 7, app.monitoring))
 
 
 def build_log(app: GrantsApplication, proposals: int) -> tuple[int, dict]:

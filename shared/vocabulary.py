@@ -31,6 +31,7 @@ GROUP_ROLES = ("ketua", "sekretaris", "bendahara")
 GROUP_KINDS = ("perempuan", "umum")  # a women's KUBE, or a general one
 BUSINESS_TYPES = ("warung/kios", "ternak kambing", "jahit", "olahan makanan", "pertanian", "perikanan", "lainnya")
 GROUP_STATUSES = ("formed", "funded", "active", "graduated", "dissolved")
+CLOSED_GROUP_STATUSES = ("graduated", "dissolved")  # a KUBE's life has ended: no member change, no monitoring
 
 # --- grants ---
 BUDGET_SOURCES = ("APBN", "APBD-provinsi", "APBD-kabupaten")
@@ -44,6 +45,9 @@ DECREED_SOURCES = ("APBD-kabupaten",)  # approved on the regent's decree (SK Bup
 FORMS = ("cash", "equipment", "mixed")
 PROPOSAL_STATUSES = ("draft", "submitted", "verified", "recommended", "approved", "returned", "rejected", "cancelled")
 BUSINESS_STATUSES = ("running", "struggling", "stopped")  # a monitoring visit's finding
+# The ministry's stages of a funded KUBE, lowest first: a monitoring visit classifies the group in one of them.
+KUBE_STAGES = ("tumbuh", "berkembang", "maju")
+REVENUE_TRENDS = ("rising", "steady", "falling")  # a visit's monthly revenue against the previous visit's
 # A household's standing in the KUBE programme, as another programme checks it before paying (double aid): it
 # receives a grant (approved), applies (a proposal under way), is a member of a KUBE (not dissolved), or none.
 ENROLMENT_STATUSES = ("receiving", "applying", "member", "none")

@@ -26,7 +26,7 @@ from rich.markup import escape
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.bank.statement import mt940
-from berdaya.cli import dtsen_story, erasure_story, grievance_story
+from berdaya.cli import dtsen_story, erasure_story, grievance_story, kube_life_story
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.papers import print_papers
 from berdaya.cli.processes import (
@@ -144,6 +144,7 @@ class Demo:
             self.settle(rpc)
             papers = self.print_papers(rpc, story)
             dtsen = self.dtsen_update(rpc, records, groups)
+            kube_life = self.kube_life(rpc, story)
             erasure = self.erase(rpc, story, records, groups)
             grievance = grievance_story.about_the_group_paid_in_full(rpc, self.say, story, groups)
             os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
@@ -170,6 +171,7 @@ class Demo:
                 "dtsen_update": dtsen,
                 "erasure": erasure,
                 "grievance": grievance,
+                "kube_life": kube_life,
                 "seconds": {"import_to_projected": round(time.monotonic() - started, 3)},
                 "console": {"url": CONSOLE_URL, "start": "make up DEMO=1",
                             "users_file": str(USERS_FILE.relative_to(ROOT)),
@@ -314,6 +316,17 @@ class Demo:
         alone = next(record for record in reversed(records) if record.kk not in grouped)
         return dtsen_story.dtsen_update(rpc, self.amqp_uri, DEMO_OPERATOR, OPERATOR, self.say,
                                         RUN_DIR / "demo-dtsen-update.csv", records, formed[-1][1][-1][0], alone)
+
+    def kube_life(self, rpc, story: dict) -> dict:
+        """The group paid in full after funding: its cohort's facilitator named, visited and classified."""
+        if "paid_in_full" not in story:
+            return {}
+        proposal_id, group_id, niks = story["paid_in_full"]
+        reader = {"actor": OPERATOR, "purpose": "cli.demo.kube_life"}
+        chair = rpc.registry.person(reader, niks[0])["person_id"]
+        cohort_id = kube_life_story.assign_facilitator(rpc, self.say, chair, FACILITATOR, OPERATOR)
+        return {"cohort_id": cohort_id, **kube_life_story.visit_and_classify(rpc, self.say, proposal_id, group_id,
+                                                                              FACILITATOR, reader)}
 
     def erase(self, rpc, story: dict, records: list[HouseholdRecord], formed: list) -> dict:
         """A household in no KUBE erased for good, and one member of another erased alone (not its head: a household

@@ -26,7 +26,7 @@ def area_of(village_code: str, level: str) -> str:
 class Area:
     def __init__(self, code: str) -> None:
         self.code = code
-        self.households = self.approved_rp = self.disbursed_rp = self.lpj_overdue = 0
+        self.households = self.approved_rp = self.disbursed_rp = self.lpj_overdue = self.visits_overdue = 0
         self.participants = self.completed = 0
         self.grievances = self.grievances_open = self.grievances_overdue = self.grievances_resolved = 0
         self.days_to_resolve = 0  # summed over the resolved ones; shown as their mean
@@ -67,6 +67,7 @@ def dashboard(c: Call) -> dict:
         here.approved_rp += row["approved_rp"]
         here.disbursed_rp += row["disbursed_rp"]
         here.lpj_overdue += row["lpj_overdue"]
+        here.visits_overdue += row["visits_overdue"]
     for row in c.rpc("training", "dashboard", region):
         here = area(row["village_code"])
         here.participants += row["participants"]

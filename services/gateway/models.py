@@ -716,7 +716,25 @@ class RecordVisit(Body):
     visit_date: date
     business_status: Literal[BUSINESS_STATUSES]  # type: ignore[valid-type]
     monthly_revenue_rp: Rupiah
+    members_active: Annotated[StrictInt, Field(ge=0, description="member households still active in the business")]
+    savings_rp: Rupiah
+    iuran_rp: Annotated[Rupiah, Field(description="iuran kesetiakawanan sosial paid since the last visit")]
     notes: Annotated[str, Field(max_length=2000)] = ""
+
+
+class VisitDue(Open):
+    proposal_id: str
+    group_name: str
+    village_code: str
+    stage: str | None = Field(description="the stage the latest visit placed the group in (tumbuh, berkembang, maju)")
+    last_visit: str | None
+    next_visit_due: str
+    days_overdue: int = Field(description="0: due today")
+    overdue: bool
+
+
+class AssignFacilitator(Body):
+    facilitator: Word
 
 
 class RecordRefund(Body):
@@ -1032,6 +1050,7 @@ class DashboardRow(BaseModel):
     approved_rp: int
     disbursed_rp: int
     lpj_overdue: int
+    visits_overdue: int = Field(description="active groups whose monitoring visit is overdue")
     participants: int
     completed: int
     grievances: int  # recorded

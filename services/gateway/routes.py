@@ -472,6 +472,16 @@ def list_cohorts(c: Call) -> dict:
 
 def enrol(c: Call) -> dict:
     c.rpc("training", "enrol", c.payload(cohort_id=c.path.cohort_id, actor=c.actor()))
+    return cohort_after(c)
+
+
+def assign_facilitator(c: Call) -> dict:
+    c.rpc("training", "assign_facilitator", c.payload(cohort_id=c.path.cohort_id, actor=c.actor()))
+    return cohort_after(c)
+
+
+def cohort_after(c: Call) -> dict:
+    """The cohort as this request left it (``c.resource`` is as it was before), its people named."""
     found = cohort(c)
     return {**found, "participants": named(c, found["participants"])}
 
@@ -630,6 +640,9 @@ ROUTES: tuple[Route, ...] = (
       response=m.Group, tag="groups"),
     r("POST", "/groups/{group_id}/dissolve", "dissolve_group", "Dissolve a group", roles=OPERATOR, scope=GROUP,
       run=group_then("dissolve_group"), body=m.Dissolve, response=m.Group, tag="groups"),
+    r("POST", "/groups/{group_id}/graduate", "graduate_group", "Graduate an active group (mandiri): its mentoring "
+      "ends", roles=OPERATOR, scope=GROUP, run=group_then("graduate_group"), body=m.Dissolve, response=m.Group,
+      tag="groups"),
     # grievances (pengaduan): the list without personal data to every role; one grievance, with who complained and
     # what was said, to the roles that work with people, of its region
     r("POST", "/grievances", "record_grievance", "Record a grievance on behalf of a resident (or an anonymous misuse "
@@ -697,6 +710,10 @@ ROUTES: tuple[Route, ...] = (
     r("GET", "/grants/lpj-due", "lpj_due", "Paid tranches whose LPJ is not accepted yet (overdue ones marked)",
       roles=EVERYONE, scope=QueryRegion(), run=lambda c: c.rpc("grants", "lpj_due", c.region),
       query=m.RegionFilter, response=list[m.LpjDue], tag="grants"),
+    r("GET", "/grants/visits-due", "visits_due", "Active groups whose monitoring visit is due or overdue, the "
+      "longest overdue first", roles=EVERYONE, scope=QueryRegion(), run=lambda c: c.rpc("grants", "visits_due",
+                                                                                         c.region),
+      query=m.RegionFilter, response=list[m.VisitDue], tag="grants"),
     r("POST", "/grants/batches", "take_batch", "Take the bulk-transfer file (CSV for the bank's upload) of instructed "
       "payments: they are sent to the bank by it; the same selection again is the same file", roles=TREASURER,
       scope=EachInService(), run=take_batch, body=m.TakeBatch, response=m.TransferBatch, tag="grants"),
@@ -750,6 +767,9 @@ ROUTES: tuple[Route, ...] = (
       query=m.CohortQuery, response=m.Page[m.CohortRow], tag="family school"),
     r("GET", "/cohorts/{cohort_id}", "get_cohort", "Get a cohort: sessions, participants, attendance",
       roles=EVERYONE, scope=COHORT, run=cohort_named, response=m.Cohort, tag="family school"),
+    r("PUT", "/cohorts/{cohort_id}/facilitator", "assign_facilitator", "Assign a cohort's facilitator (one opened "
+      "automatically when a grant was approved waits for one)", roles={"facilitator", "operator"}, scope=COHORT,
+      run=assign_facilitator, body=m.AssignFacilitator, response=m.Cohort, tag="family school"),
     r("POST", "/cohorts/{cohort_id}/participants", "enrol", "Enrol a person", roles={"facilitator", "operator"},
       scope=COHORT, run=enrol, body=m.Enrol, response=m.Cohort, tag="family school"),
     r("POST", "/cohorts/{cohort_id}/sessions", "schedule_session", "Schedule a session", roles=FACILITATOR,

@@ -33,6 +33,7 @@ from services.grants.domain import (
     region_at,
 )
 from services.grants.facts import Kube, SqlGrantsFacts
+from services.grants.monitoring import MonitoringRules, VisitFindings, load_monitoring
 from services.grants.public import PUBLIC_EVENTS
 from services.grants.queries import GrantsQueries
 from services.grants.readmodel import (
@@ -56,6 +57,7 @@ from shared.ids import jakarta_today
 from shared.jsonable import jsonable
 from shared.keys import stable_id
 from shared.store import ReadModelWrites, ServiceApplication
+from shared.vocabulary import CLOSED_GROUP_STATUSES
 
 
 class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDocuments, DocumentAnchors,
@@ -72,9 +74,10 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
     facts_class = SqlGrantsFacts
 
     def __init__(self, database_url: str | None, rules: GrantRules | None = None,
-                 setup_url: str | None = None) -> None:
+                 setup_url: str | None = None, monitoring: MonitoringRules | None = None) -> None:
         super().__init__(database_url, setup_url)
         self.rules = rules or GrantRules()
+        self.monitoring = monitoring or load_monitoring()
 
     # --- recording with retries ---------------------------------------------------------------------------
 
@@ -302,10 +305,22 @@ class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDo
                                                          command.reason, command.refund_reference,
                                                          command.explanation))
 
-    def record_visit(self, command: cmd.RecordVisit) -> None:
-        self._grant_step(command, lambda g: g.record_visit(command.visit_date, command.business_status,
-                                                           command.monthly_revenue_rp, command.notes,
-                                                           command.actor, jakarta_today()))
+    def record_visit(self, command: cmd.RecordVisit) -> str:
+        """Record a monitoring visit; answers the stage it places the group in."""
+        findings = VisitFindings(command.monthly_revenue_rp, command.members_active, command.savings_rp,
+                                 command.iuran_rp)
+        stages = []
+
+        def visit(grant: Grant) -> None:
+            kube = self.facts.kube(str(grant.group_id))
+            if kube is None or kube.status in CLOSED_GROUP_STATUSES:
+                raise RuleViolated("visit.group_closed", "the group has graduated or was dissolved: its monitoring "
+                                                         "has ended", status=kube.status if kube else None)
+            stages.append(grant.record_visit(command.visit_date, command.business_status, findings, command.notes,
+                                             command.actor, jakarta_today(), len(kube.households), self.monitoring))
+
+        self._grant_step(command, visit)
+        return stages[-1]
 
     def record_refund(self, command: cmd.RecordRefund) -> None:
         self._grant_step(command, lambda g: g.record_refund(command.amount_rp, command.reason, command.reference,

@@ -127,6 +127,9 @@ class RecordVisit(Acting):
     visit_date: date
     business_status: Literal[BUSINESS_STATUSES]  # type: ignore[valid-type]
     monthly_revenue_rp: Rupiah
+    members_active: StrictInt = Field(ge=0)  # member households still active in the business
+    savings_rp: Rupiah
+    iuran_rp: Rupiah  # iuran kesetiakawanan sosial paid since the last visit
     notes: str = Field(default="", max_length=2000)
 
 

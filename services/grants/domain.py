@@ -33,6 +33,7 @@ from datetime import date, datetime
 
 from eventsourcing.domain import Aggregate, event
 
+from services.grants.monitoring import MonitoringRules, VisitFindings, check_findings, classify, revenue_trend
 from shared.actor import Actor, check_region, check_role, covers
 from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from shared.ids import WIB
@@ -545,6 +546,7 @@ class Grant(Aggregate):
         self.refunded_rp = 0
         self.refunds: dict[str, int] = {}  # refund reference → rupiah returned under it
         self.visits = 0
+        self.last_visit: dict | None = None  # its date, monthly revenue and stage (none before stages)
         self.cancelled = False
 
     def _where(self) -> dict:
@@ -577,6 +579,12 @@ class Grant(Aggregate):
 
     def progress(self, number: int) -> TrancheProgress:
         return TrancheProgress(number, self.is_paid(number), self.lpj.get(number, {}).get("status"))
+
+    @property
+    def first_paid_on(self) -> date | None:
+        """The day tranche 1 was paid: the group became active, and its monitoring schedule counts from it."""
+        payment = self.live_payment(1) if self.is_paid(1) else None
+        return date.fromisoformat(payment["paid_on"]) if payment and payment.get("paid_on") else None
 
     @property
     def disbursed_rp(self) -> int:
@@ -843,23 +851,49 @@ class Grant(Aggregate):
                       group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.lpj = {**self.lpj, tranche: {**self.lpj[tranche], "status": "returned"}}
 
-    def record_visit(self, visit_date: date, business_status: str, monthly_revenue_rp: int, notes: str,
-                     actor: Actor, today: date) -> None:
+    def record_visit(self, visit_date: date, business_status: str, findings: VisitFindings, notes: str,
+                     actor: Actor, today: date, member_households: int, rules: MonitoringRules) -> str:
+        """A monitoring visit after tranche 1 was paid, in date order, and the stage it places the group in."""
         check_role(actor, ("facilitator", "operator"), "record a monitoring visit")
         check_region(actor, self.village_code, "record a monitoring visit")
-        check_rupiah("monthly_revenue_rp", monthly_revenue_rp)
+        for field in ("monthly_revenue_rp", "savings_rp", "iuran_rp"):
+            check_rupiah(field, getattr(findings, field))
         if visit_date > today:
             raise ValidationFailed("visit_date", "visit.date_future", f"visit date {visit_date} is in the future")
         if business_status not in BUSINESS_STATUSES:
             raise ValidationFailed("business_status", "visit.status", "business status: running, struggling or "
                                                                        "stopped")
-        self._visited(visit_date=visit_date, business_status=business_status,
-                      monthly_revenue_rp=monthly_revenue_rp, notes=notes, by=actor.user, **self._where())
+        check_findings(findings, member_households)
+        first_paid = self.first_paid_on
+        if first_paid is None or visit_date < first_paid:
+            raise RuleViolated("visit.before_payment", "monitoring starts when tranche 1 is paid",
+                               field="visit_date")
+        if self.last_visit is not None and visit_date < self.last_visit["visit_date"]:
+            raise RuleViolated("visit.order", f"a visit on {self.last_visit['visit_date']} is recorded already: "
+                                              "visits are recorded in date order", field="visit_date")
+        previous = self.last_visit["monthly_revenue_rp"] if self.last_visit else None
+        trend = revenue_trend(findings.monthly_revenue_rp, previous, rules.revenue_tolerance_pct)
+        stage = classify(findings, member_households, trend, rules)
+        self._monitored(visit_date=visit_date, business_status=business_status,
+                        monthly_revenue_rp=findings.monthly_revenue_rp, members_active=findings.members_active,
+                        member_households=member_households, savings_rp=findings.savings_rp,
+                        iuran_rp=findings.iuran_rp, trend=trend, stage=stage, notes=notes, by=actor.user,
+                        **self._where())
+        return stage
 
+    # A visit recorded before visits were classified: its revenue is the next visit's trend's baseline.
     @event("Visited")
     def _visited(self, visit_date: date, business_status: str, monthly_revenue_rp: int, notes: str,
                  by: str, proposal_id: uuid.UUID | None, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.visits += 1
+        self.last_visit = {"visit_date": visit_date, "monthly_revenue_rp": monthly_revenue_rp, "stage": None}
+
+    @event("Monitored")
+    def _monitored(self, visit_date: date, business_status: str, monthly_revenue_rp: int, members_active: int,
+                   member_households: int, savings_rp: int, iuran_rp: int, trend: str, stage: str, notes: str,
+                   by: str, proposal_id: uuid.UUID, group_id: uuid.UUID, village_code: str) -> None:
+        self.visits += 1
+        self.last_visit = {"visit_date": visit_date, "monthly_revenue_rp": monthly_revenue_rp, "stage": stage}
 
     def cancel(self, reason: str, by: str) -> None:
         """The approval was cancelled before any money left: nothing is paid after this (the proposal's

@@ -136,6 +136,11 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication | None, object], EventData
     Grant.Visited: lambda app, e: public.MonitoringRecordedV1(
         **_grant_fields(app, e), visit_date=e.visit_date, business_status=e.business_status,
         monthly_revenue_rp=e.monthly_revenue_rp, by=e.by),
+    Grant.Monitored: lambda app, e: public.MonitoringRecordedV2(
+        **_grant_fields(app, e), visit_date=e.visit_date, business_status=e.business_status,
+        monthly_revenue_rp=e.monthly_revenue_rp, members_active=e.members_active,
+        member_households=e.member_households, savings_rp=e.savings_rp, iuran_rp=e.iuran_rp, trend=e.trend,
+        stage=e.stage, by=e.by),
     LedgerSeal.Sealed: lambda app, e: public.LedgerSealedV1(seq=e.seq, head_hash=e.head_hash, by=e.by),
     LedgerSeal.Resealed: lambda app, e: public.LedgerSealedV1(seq=e.seq, head_hash=e.head_hash, by=e.by),
     Grant.Cancelled: lambda app, e: public.GrantCancelledV1(**_grant_fields(app, e), reason=e.reason, by=e.by),

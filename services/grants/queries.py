@@ -5,10 +5,13 @@ grant, with its history, from its events.
 
 from __future__ import annotations
 
+from datetime import date
+
 from psycopg.types.json import Jsonb
 
 from services.grants.commands import GroupGrants
 from services.grants.domain import PAID, Grant, Tranche, TrancheProgress, check_tranche_order
+from services.grants.monitoring import MonitoringRules, next_visit_due
 from services.grants.readmodel import utc_iso
 from shared.actor import covers
 from shared.edge import known_id
@@ -16,6 +19,7 @@ from shared.errors import RuleViolated
 from shared.ids import jakarta_today
 from shared.jsonable import event_record, jsonable
 from shared.store import in_region
+from shared.vocabulary import CLOSED_GROUP_STATUSES
 
 # A proposal still on its way to a decision (the payer's approval, or a rejection).
 UNDER_WAY = frozenset({"draft", "submitted", "verified", "recommended", "returned"})
@@ -118,8 +122,32 @@ class GrantsQueries:
                           **lpj_reconciliation(grant, t)} for t in grant.tranches],
             "refunds": [{"reference": reference, "amount_rp": amount} for reference, amount in grant.refunds.items()],
             "payments": jsonable(list(grant.payments.values())), "visits": grant.visits,
+            "monitoring": self._monitoring(grant),
             "history": [event_record(e) for e in self.events.get(grant.id)],
         }
+
+    def _monitoring(self, grant: Grant) -> dict:
+        """The group's life after funding: its status (registry's), latest stage and when the next visit is due."""
+        kube = self.facts.kube(str(grant.group_id))
+        last = grant.last_visit or {}
+        return {"group_status": kube.status if kube else None, "stage": last.get("stage"),
+                "last_visit": last.get("visit_date"),
+                **visit_due(grant.first_paid_on, last.get("visit_date"), kube.status if kube else None,
+                            self.monitoring)}
+
+    def visits_due(self, region: str | None = None) -> list[dict]:
+        """The active groups whose monitoring visit is due today or overdue, the longest overdue first."""
+        where, params = in_region("g.village_code", region)
+        rows = self.query(
+            "SELECT g.proposal_id::text, p.group_name, g.village_code, k.status AS group_status, "
+            "(g.state #>> '{monitoring,first_paid_on}')::date AS first_paid_on, "
+            "(g.state #>> '{monitoring,last_visit}')::date AS last_visit, g.state #>> '{monitoring,stage}' AS stage "
+            "FROM grants g JOIN proposals p USING (proposal_id) JOIN groups k ON k.group_id = g.group_id "
+            f"WHERE g.state #>> '{{monitoring,first_paid_on}}' IS NOT NULL AND {where}", params)
+        due = [{**jsonable(row), **visit_due(row["first_paid_on"], row["last_visit"], row["group_status"],
+                                             self.monitoring)} for row in rows]
+        due = [row for row in due if row["days_overdue"] is not None and row["days_overdue"] >= 0]
+        return sorted(due, key=lambda row: (-row["days_overdue"], row["proposal_id"]))
 
     def budgets(self, fiscal_year: int | None = None) -> list[dict]:
         sql, params = "SELECT budget_id::text, fiscal_year, source, region, ceiling_rp, committed_rp FROM budgets", ()
@@ -185,6 +213,10 @@ class GrantsQueries:
                                                  disbursed_rp=int(row["disbursed_rp"]))
         for due in self.lpj_due(region):
             villages[due["village_code"]]["lpj_overdue"] += due["overdue"]
+        for village in villages.values():
+            village["visits_overdue"] = 0
+        for due in self.visits_due(region):
+            villages[due["village_code"]]["visits_overdue"] += due["overdue"]
         budgets = [b for b in self.budgets() if covers(b["region"], region or "") or covers(region or "", b["region"])]
         return {"villages": [villages[code] for code in sorted(villages)], "budgets": budgets}
 
@@ -205,6 +237,17 @@ class GrantsQueries:
             "disbursed_rp": int(money["disbursed"]), "refunded_rp": int(money["refunded"]),
             "failed_then_retried": int(retried[0]["n"]),
         }
+
+
+def visit_due(first_paid: date | None, last_visit: date | None, group_status: str | None,
+              rules: MonitoringRules) -> dict:
+    """When a group's next visit is due and by how many days it is overdue; nothing is due before tranche 1 is
+    paid, nor after the group graduated or was dissolved."""
+    if first_paid is None or group_status in CLOSED_GROUP_STATUSES:
+        return {"next_visit_due": None, "days_overdue": None, "overdue": False}
+    due = next_visit_due(first_paid, last_visit, rules)
+    late = (jakarta_today() - due).days
+    return {"next_visit_due": due.isoformat(), "days_overdue": late, "overdue": late > 0}
 
 
 def payable(number: int, status: str, earlier: list[TrancheProgress], gate_open: bool) -> dict:

@@ -134,10 +134,11 @@ class GrantsReadModel:
     each ``@handles`` method records its effects through the batch's unit of work."""
 
     def upgrade_read_model(self) -> None:
-        """Grant rows projected by a release before the treasurer's list — no approval time, live payment or paid
-        date in their state — are projected again from their grants, once (idempotent: replicas may race)."""
+        """Grant rows projected by an older release — before the treasurer's list (no approval time, live payment
+        or paid date in their state) or before monitoring schedules (no first payment day, last visit or stage) —
+        are projected again from their grants, once (idempotent: replicas may race)."""
         writes = ReadModelWrites()
-        for row in self.query("SELECT grant_id FROM grants WHERE NOT state ? 'approved_at'"):
+        for row in self.query("SELECT grant_id FROM grants WHERE NOT state ? 'monitoring'"):
             writes.add(UPSERT_GRANT, grant_row(self._get(row["grant_id"], Grant, "grant")))
         if len(writes):
             with self.transaction() as cursor:
@@ -220,6 +221,14 @@ class GrantsReadModel:
     def on_group_funded(self, data: upstream.GroupFundedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
 
+    @handles("registry.group.activated")
+    def on_group_activated(self, data: upstream.GroupActivatedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("UPDATE groups SET status = 'active' WHERE group_id = %s", (data.group_id,))
+
+    @handles("registry.group.graduated")
+    def on_group_graduated(self, data: upstream.GroupGraduatedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("UPDATE groups SET status = 'graduated' WHERE group_id = %s", (data.group_id,))
+
     @handles("registry.group.dissolved")
     def on_group_dissolved(self, data: upstream.GroupDissolvedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (data.group_id,))
@@ -271,7 +280,11 @@ def grant_row(grant: Grant) -> tuple:
             "failed": sum(1 for p in grant.payments_of(t.number) if p["status"] == "failed"),
             "lpj": grant.lpj.get(t.number, {}).get("status"), "payment_id": live.get("payment_id"),
             "paid_on": live.get("paid_on"), "started_by": started_by(live)}
-    state = {"approved_at": utc_iso(grant.created_on), "tranches": tranches}
+    last = grant.last_visit or {}
+    first_paid = grant.first_paid_on
+    monitoring = {"first_paid_on": first_paid.isoformat() if first_paid else None,
+                  "last_visit": last["visit_date"].isoformat() if last else None, "stage": last.get("stage")}
+    state = {"approved_at": utc_iso(grant.created_on), "tranches": tranches, "monitoring": monitoring}
     return (grant.id, grant.proposal_id, grant.group_id, grant.village_code, grant.amount_rp, grant.form,
             grant.disbursed_rp, grant.refunded_rp, Jsonb(state))
 

@@ -95,8 +95,8 @@ class GrantsService(BackboneEntrypoints):
         self.app.review_lpj(self.edge.parse(cmd.ReviewLpj, payload))
 
     @domain_rpc
-    def record_visit(self, payload: dict) -> None:
-        self.app.record_visit(self.edge.parse(cmd.RecordVisit, payload))
+    def record_visit(self, payload: dict) -> str:
+        return self.app.record_visit(self.edge.parse(cmd.RecordVisit, payload))
 
     @domain_rpc
     def record_refund(self, payload: dict) -> None:
@@ -132,6 +132,10 @@ class GrantsService(BackboneEntrypoints):
     @domain_rpc
     def lpj_due(self, region: str | None = None) -> list[dict]:
         return self.app.lpj_due(region)
+
+    @domain_rpc
+    def visits_due(self, region: str | None = None) -> list[dict]:
+        return self.app.visits_due(region)
 
     @domain_rpc
     def dashboard(self, region: str | None = None) -> dict:

@@ -35,6 +35,7 @@ from services.registry.commands import (
     CorrectMember,
     DissolveGroup,
     FormGroup,
+    GraduateGroup,
     ImportRegions,
     ListedHousehold,
     MemberIn,
@@ -380,6 +381,15 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
             group.dissolve(reason=command.reason, by=command.actor.user)
             writes.add("DELETE FROM group_members WHERE group_id = %s", (group.id,))
             writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (group.id,))
+
+        self._retrying(lambda: self._load_group(command.group_id), change)
+
+    def graduate_group(self, command: GraduateGroup) -> None:
+        def change(group: Group, writes: ReadModelWrites) -> None:
+            check_keeper(command.actor, group.village_code, "graduate a KUBE")
+            group.graduate(reason=command.reason, by=command.actor.user)
+            writes.add("DELETE FROM group_members WHERE group_id = %s", (group.id,))
+            writes.add("UPDATE groups SET status = 'graduated' WHERE group_id = %s", (group.id,))
 
         self._retrying(lambda: self._load_group(command.group_id), change)
 

@@ -154,6 +154,11 @@ class DissolveGroup(Acting):
     reason: Reason
 
 
+class GraduateGroup(Acting):
+    group_id: Uuid
+    reason: Reason
+
+
 class RegionRowIn(Command):
     code: RegionCode
     name: str = Field(min_length=1, max_length=200)

@@ -31,6 +31,7 @@ from shared.versioning import VersionedEvent
 from shared.vocabulary import (
     BDT_STATUSES,
     BUSINESS_TYPES,
+    CLOSED_GROUP_STATUSES,
     GROUP_KINDS,
     GROUP_ROLES,
     HEAD_OF_HOUSEHOLD,
@@ -504,7 +505,8 @@ class Group(Aggregate):
 
     @property
     def is_active(self) -> bool:
-        return self.status != "dissolved" and self.status != "graduated"
+        """Not at the end of its life: its households may not join another KUBE."""
+        return self.status not in CLOSED_GROUP_STATUSES
 
     def member_kks(self) -> list[str]:
         return [m.kk for m in self.members]
@@ -560,6 +562,30 @@ class Group(Aggregate):
     @event("Funded")
     def _funded(self, proposal_id: uuid.UUID, amount_rp: int) -> None:
         self.status = "funded"
+
+    def activate(self, proposal_id: uuid.UUID, payment_id: str) -> None:
+        """The group's first tranche was paid (learnt from grants' event): the KUBE is active."""
+        if self.status != "funded":
+            raise Conflict(f"only a funded KUBE becomes active; {self.name} is {self.status}", rule="kube.lifecycle",
+                           group_id=str(self.id), status=self.status)
+        self._activated(proposal_id=proposal_id, payment_id=payment_id)
+
+    @event("Activated")
+    def _activated(self, proposal_id: uuid.UUID, payment_id: str) -> None:
+        self.status = "active"
+
+    def graduate(self, reason: str, by: str) -> None:
+        """Mandiri: an active group whose business stands on its own leaves the programme's mentoring."""
+        if self.status != "active":
+            raise Conflict(f"only an active KUBE graduates; {self.name} is {self.status}", rule="kube.lifecycle",
+                           group_id=str(self.id), status=self.status)
+        if not reason.strip():
+            raise ValidationFailed("reason", "kube.graduate_reason", "graduating a group needs a reason")
+        self._graduated(reason=reason, by=by)
+
+    @event("Graduated")
+    def _graduated(self, reason: str, by: str) -> None:
+        self.status = "graduated"
 
     def dissolve(self, reason: str, by: str) -> None:
         self.check_active()

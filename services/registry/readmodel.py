@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 from services.registry.commands import RegisterHousehold
 from services.registry.domain import ErasureRequest, Group, Household, Member
@@ -156,6 +157,26 @@ class RegistryReadModel:
         unit.writes.add("INSERT INTO grant_holds (proposal_id, group_id, tranches) VALUES (%s, %s, %s) "
                         "ON CONFLICT (proposal_id) DO UPDATE SET tranches = EXCLUDED.tranches",
                         (data.proposal_id, data.group_id, len(data.tranches)))
+
+    @handles("grants.disbursement.confirmed")
+    def on_disbursement_confirmed(self, data: grants.DisbursementConfirmedV1, envelope: Envelope,
+                                  unit: UnitOfWork) -> None:
+        self._first_tranche_paid(data.group_id, data.proposal_id, data.payment_id, data.tranche, unit)
+
+    @handles("grants.disbursement.delivered")
+    def on_disbursement_delivered(self, data: grants.DisbursementDeliveredV1, envelope: Envelope,
+                                  unit: UnitOfWork) -> None:
+        self._first_tranche_paid(data.group_id, data.proposal_id, data.payment_id, data.tranche, unit)
+
+    def _first_tranche_paid(self, group_id: uuid.UUID, proposal_id: uuid.UUID, payment_id: str, tranche: int,
+                            unit: UnitOfWork) -> None:
+        """Tranche 1 paid: a funded group becomes active (one dissolved meanwhile stays dissolved)."""
+        if tranche != 1:
+            return
+        group: Group = unit.get(group_id)
+        if group.status == "funded":
+            group.activate(proposal_id=proposal_id, payment_id=str(payment_id))
+            unit.writes.add("UPDATE groups SET status = 'active' WHERE group_id = %s", (group_id,))
 
     @handles("grants.lpj.accepted")
     def on_lpj_accepted(self, data: grants.LpjAcceptedV1, envelope: Envelope, unit: UnitOfWork) -> None:

@@ -72,6 +72,10 @@ class RegistryService(BackboneEntrypoints):
     def dissolve_group(self, payload: dict) -> None:
         self.app.dissolve_group(self.edge.parse(commands.DissolveGroup, payload))
 
+    @domain_rpc
+    def graduate_group(self, payload: dict) -> None:
+        self.app.graduate_group(self.edge.parse(commands.GraduateGroup, payload))
+
     # --- erasure: one admin asks, another approves ---
     @domain_rpc
     def request_erasure(self, payload: dict) -> dict:

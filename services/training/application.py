@@ -118,6 +118,18 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, TrainingDocuments,
         self.record(cohort, writes=writes)
         return str(cohort.id)
 
+    def assign_facilitator(self, command: cmd.AssignFacilitator) -> None:
+        village_code = self._cohort(command.cohort_id).village_code  # a cohort's village never changes
+        check_cohort_actor(command.actor, COHORT_KEEPERS, village_code, "assign a cohort's facilitator")
+
+        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+            cohort = self._cohort(command.cohort_id)
+            cohort.assign_facilitator(command.facilitator, command.actor.user)
+            writes.add("UPDATE cohorts SET facilitator = %s WHERE cohort_id = %s", (cohort.facilitator, cohort.id))
+            return [cohort]
+
+        self.record_retrying(attempt)
+
     def enrol(self, command: cmd.Enrol) -> None:
         village_code = self._cohort(command.cohort_id).village_code  # a cohort's village never changes
         check_cohort_actor(command.actor, COHORT_KEEPERS, village_code, "enrol a person")
@@ -188,11 +200,13 @@ class TrainingApplication(TrainingReadModel, TrainingQueries, TrainingDocuments,
         serial = self.facts.certificate_serial()
         return f"SK-{cohort.village_code[:8]}-{jakarta_today().year}-{serial:06d}"
 
-    def _gates(self, group_ids: set, changed: Cohort | None, writes: ReadModelWrites) -> list[Gate]:
-        """Recount each group's gate: its representatives, and how many hold a certificate (this change included)."""
+    def _gates(self, group_ids: set, changed: Cohort | None, writes: ReadModelWrites,
+               learnt: dict[uuid.UUID, frozenset[str]] | None = None) -> list[Gate]:
+        """Recount each group's gate: its representatives, and how many hold a certificate (this change included).
+        ``learnt``: representatives just heard of from registry, whose rows this batch has not written yet."""
         gates = []
         for group_id in group_ids:
-            representatives = self.facts.representatives(group_id)
+            representatives = (learnt or {}).get(group_id) or self.facts.representatives(group_id)
             certified = self.facts.certified(representatives)
             if changed is not None:
                 certified |= {person_id for person_id, p in changed.participants.items()

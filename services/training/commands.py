@@ -24,6 +24,11 @@ class OpenCohort(Acting):
     name: str = Field(default="", max_length=200)
 
 
+class AssignFacilitator(Acting):
+    cohort_id: Uuid
+    facilitator: str = Field(min_length=1, max_length=100)
+
+
 # People by the registry's person id: training's commands never carry a NIK.
 class Enrol(Acting):
     cohort_id: Uuid

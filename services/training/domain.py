@@ -138,6 +138,19 @@ class Cohort(Aggregate):
         """What every cohort event carries besides its own fields (``Event.ADDED_IN_V2``)."""
         return {"village_code": self.village_code}
 
+    def assign_facilitator(self, facilitator: str, by: str) -> None:
+        """Name the cohort's facilitator: one opened automatically (a grant approved) waits for this."""
+        if not facilitator.strip():
+            raise ValidationFailed("facilitator", "cohort.facilitator", "a cohort needs its facilitator")
+        if facilitator == self.facilitator:
+            raise Conflict(f"{facilitator} is already the facilitator of cohort {self.name}",
+                           rule="cohort.facilitator_unchanged")
+        self._facilitator_assigned(facilitator=facilitator, by=by, **self._where())
+
+    @event("FacilitatorAssigned")
+    def _facilitator_assigned(self, facilitator: str, by: str, village_code: str | None) -> None:
+        self.facilitator = facilitator
+
     # --- participants --------------------------------------------------------------------------------------
 
     def participant(self, person_id: str) -> dict:

@@ -65,6 +65,8 @@ PUBLIC_EVENTS: dict[type, Callable[[TrainingApplication | None, object], EventDa
     Curriculum.ModuleRetired: _curriculum_changed("retired"),
     Cohort.Opened: lambda app, e: public.CohortOpenedV1(cohort_id=e.originator_id, village_code=e.village_code,
                                                         name=e.name, facilitator=e.facilitator, by=e.by),
+    Cohort.FacilitatorAssigned: lambda app, e: public.FacilitatorAssignedV1(
+        **_cohort_fields(app, e), facilitator=e.facilitator, by=e.by),
     Cohort.Enrolled: lambda app, e: public.ParticipantEnrolledV2(**_cohort_fields(app, e), person_id=e.person_id,
                                                                  group_id=e.group_id, by=e.by),
     Cohort.Withdrawn: lambda app, e: public.ParticipantWithdrawnV2(**_cohort_fields(app, e), person_id=e.person_id,

@@ -24,6 +24,7 @@ from shared.store import (
     pseudonymised,
 )
 
+FUNDED_GROUP_STATUSES = ("funded", "active")  # its representatives are in the Family School; its gate counts
 UNASSIGNED = "belum ditentukan"  # a cohort opened automatically waits for its facilitator
 REMOVED_FROM_BDT = "household removed from BDT"  # not the registry's reason: free text about a family stays there
 
@@ -200,12 +201,31 @@ class TrainingReadModel:
     @handles("registry.group.member_changed")
     def on_group_member_changed(self, data: upstream.GroupMemberChangedV2, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
+        """A funded group's new representative joins the Family School of its village, and the group's gate is
+        recounted over its representatives now (a newcomer has no certificate yet)."""
         unit.writes.add("UPDATE groups SET members = %s WHERE group_id = %s",
                         (Jsonb([m.model_dump(mode="json") for m in data.members]), data.group_id))
+        rows = self.query("SELECT village_code, status FROM groups WHERE group_id = %s", (data.group_id,))
+        if not rows or rows[0]["status"] not in FUNDED_GROUP_STATUSES:
+            return
+        if data.added is not None:
+            self._enrol_representatives(rows[0]["village_code"], data.group_id, [str(data.added.representative_id)],
+                                        "otomatis (anggota baru KUBE)", unit)
+        representatives = frozenset(str(m.representative_id) for m in data.members)
+        for gate in self._gates({data.group_id}, None, unit.writes, {data.group_id: representatives}):
+            unit.add(gate)
 
     @handles("registry.group.funded")
     def on_group_funded(self, data: upstream.GroupFundedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
+
+    @handles("registry.group.activated")
+    def on_group_activated(self, data: upstream.GroupActivatedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("UPDATE groups SET status = 'active' WHERE group_id = %s", (data.group_id,))
+
+    @handles("registry.group.graduated")
+    def on_group_graduated(self, data: upstream.GroupGraduatedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        unit.writes.add("UPDATE groups SET status = 'graduated' WHERE group_id = %s", (data.group_id,))
 
     @handles("registry.group.dissolved")
     def on_group_dissolved(self, data: upstream.GroupDissolvedV1, envelope: Envelope, unit: UnitOfWork) -> None:
@@ -220,18 +240,23 @@ class TrainingReadModel:
         if not rows:
             raise NotYet(f"grants approved group {data.group_id}, which training has not heard of from registry yet")
         group = rows[0]
-        cohort = self._open_cohort_of(group["village_code"], unit)
-        people = {row["person_id"]: row for row in self.query(
-            "SELECT person_id::text, status FROM individuals WHERE person_id = ANY(%s::uuid[])",
-            ([m["representative_id"] for m in group["members"]],))}
-        for member in group["members"]:
-            person_id = member["representative_id"]
-            person = people.get(person_id)
-            if person is not None and person["status"] == "active" and cohort.enrol(
-                    person_id, data.group_id, "otomatis (hibah disetujui)"):
-                unit.writes.add(UPSERT_PARTICIPANT, participant_row(cohort, person_id))
+        self._enrol_representatives(group["village_code"], data.group_id,
+                                    [m["representative_id"] for m in group["members"]], "otomatis (hibah disetujui)",
+                                    unit)
         for gate in self._gates({data.group_id}, None, unit.writes):
             unit.add(gate)
+
+    def _enrol_representatives(self, village_code: str, group_id: uuid.UUID, person_ids: list[str], by: str,
+                               unit: UnitOfWork) -> None:
+        """Enrol a funded group's representatives still in the registry in an open cohort of its village (opening
+        one if none): once each."""
+        cohort = self._open_cohort_of(village_code, unit)
+        active = {row["person_id"] for row in self.query(
+            "SELECT person_id::text FROM individuals WHERE person_id = ANY(%s::uuid[]) AND status = 'active'",
+            (person_ids,))}
+        for person_id in person_ids:
+            if person_id in active and cohort.enrol(person_id, group_id, by):
+                unit.writes.add(UPSERT_PARTICIPANT, participant_row(cohort, person_id))
 
     def _open_cohort_of(self, village_code: str, unit: UnitOfWork) -> Cohort:
         opened_in_batch = unit.find(lambda a: isinstance(a, Cohort) and a.village_code == village_code)

@@ -31,6 +31,10 @@ class TrainingService(BackboneEntrypoints):
         return self.app.open_cohort(self.edge.parse(cmd.OpenCohort, payload))
 
     @domain_rpc
+    def assign_facilitator(self, payload: dict) -> None:
+        self.app.assign_facilitator(self.edge.parse(cmd.AssignFacilitator, payload))
+
+    @domain_rpc
     def enrol(self, payload: dict) -> None:
         self.app.enrol(self.edge.parse(cmd.Enrol, payload))
 

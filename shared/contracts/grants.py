@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.contracts import EventData, contract
-from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
+from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS, KUBE_STAGES, REVENUE_TRENDS
 
 BudgetSource = Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
 Form = Literal[FORMS]  # type: ignore[valid-type]
@@ -297,6 +297,19 @@ class MonitoringRecordedV1(GrantEvent):
     business_status: Literal[BUSINESS_STATUSES]  # type: ignore[valid-type]
     monthly_revenue_rp: Rupiah
     by: str
+
+
+@contract("grants.monitoring.recorded", 2)
+class MonitoringRecordedV2(MonitoringRecordedV1):
+    """A monitoring visit with what the facilitator counted and the ministry's stage it places the group in
+    (services/grants/monitoring.yaml); version 1 is a visit recorded before visits were classified."""
+
+    members_active: int = Field(ge=0)
+    member_households: int = Field(ge=0)
+    savings_rp: Rupiah
+    iuran_rp: Rupiah = Field(description="iuran kesetiakawanan sosial paid since the last visit")
+    trend: Literal[REVENUE_TRENDS]  # type: ignore[valid-type]
+    stage: Literal[KUBE_STAGES]  # type: ignore[valid-type]
 
 
 @contract("grants.refund.recorded", 1)

@@ -182,6 +182,25 @@ class GroupFundedV1(EventData):
     amount_rp: int = Field(ge=0)
 
 
+@contract("registry.group.activated", 1)
+class GroupActivatedV1(EventData):
+    """The group's first tranche was paid (learnt from grants' confirmed transfer or accepted handover): the KUBE
+    is active, and its monitoring visits are due from that day."""
+
+    group_id: uuid.UUID
+    proposal_id: uuid.UUID
+    payment_id: str
+
+
+@contract("registry.group.graduated", 1)
+class GroupGraduatedV1(EventData):
+    """The KUBE graduated (mandiri): its business stands on its own, the programme's mentoring ends."""
+
+    group_id: uuid.UUID
+    reason: str
+    by: str
+
+
 # --- version 2: pseudonymous ----------------------------------------------------------------------------------
 
 

@@ -40,6 +40,14 @@ class CohortOpenedV1(CohortEvent):
     by: str
 
 
+@contract("training.cohort.facilitator_assigned", 1)
+class FacilitatorAssignedV1(CohortEvent):
+    """A cohort's facilitator was named (a cohort opened automatically when a grant was approved waits for one)."""
+
+    facilitator: str
+    by: str
+
+
 @contract("training.participant.enrolled", 1)
 class ParticipantEnrolledV1(CohortEvent):
     """A person was enrolled in a cohort (a group's representative, automatically on approval)."""

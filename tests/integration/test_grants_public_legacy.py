@@ -13,7 +13,8 @@ from services.grants.public import PUBLIC_EVENTS
 from shared import ledger
 from tests.support import legacy_events as legacy
 from tests.support.applications import application_fixture
-from tests.unit.test_grants_public_events import FAC, OP1, TODAY, V1_LACKS, VERSIONS, draft, scenario
+from tests.support.grants_cast import FINDINGS, MONITORING
+from tests.unit.test_grants_public_events import FAC, OP1, V1_LACKS, VERSIONS, draft, scenario
 
 pytestmark = pytest.mark.integration
 
@@ -45,13 +46,13 @@ def test_a_log_stored_before_v2_maps_as_it_did_and_carries_on_with_v2_events(gra
     # After the upgrade, the grant paid in two tranches carries on: replayed from v1 events, it decides a v2 one.
     grant_id = next(e.originator_id for e in log if isinstance(e, Grant.Confirmed))
     grant = grants.repository.get(grant_id)
-    assert grant.disbursed_rp == 14_000_000 and grant.visits == 1
-    grant.record_visit(TODAY, "running", 4_000_000, "", FAC, TODAY)
+    assert grant.disbursed_rp == 14_000_000 and grant.visits == 2
+    grant.record_visit(grant.first_paid_on, "running", FINDINGS, "", FAC, grant.first_paid_on, 7, MONITORING)
     grants.record(grant)
 
     # The envelopes: the old events' public events as v2 holds them, then the new one's.
     _, (visit,), reads = legacy.envelopes_as_v2_maps(grants, PUBLIC_EVENTS, log)
-    assert isinstance(visit, Grant.Visited)
+    assert isinstance(visit, Grant.Monitored)
     assert visit.group_id == grant.group_id  # the new event carries its fields: no read for it
     # One read per old event that lacks fields (two for an approval: its grant's tranches), none for the new one.
     approvals = sum(isinstance(e, Proposal.Approved) for e in log)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from services.grants.monitoring import add_months
 from shared.config import SERVICES
 from shared.ids import jakarta_today
 from shared.text import fold
@@ -319,19 +320,32 @@ def test_a_grant_moves_through_the_payables_and_the_lpj_due_and_the_dashboards_c
         [late] = rpc.grants.lpj_due("18.01")
         assert (late["paid_on"], late["days_since_paid"], late["overdue"]) == (month_ago, 31, True)
 
+        # Tranche 1 paid 40 days ago and no visit since: the monthly visit is 9 days overdue (once grants knows the
+        # group is active), on the worklists and the dashboard.
+        eventually(lambda: rpc.grants.group(group_id)["status"] == "active")
+        assert rpc.grants.visits_due("18.01") == []
+        running.sql("grants", "UPDATE grants SET state = jsonb_set(state, '{monitoring,first_paid_on}', "
+                              "to_jsonb(%s::text)) RETURNING grant_id",
+                    ((jakarta_today() - timedelta(days=40)).isoformat(),))
+        [visit] = rpc.grants.visits_due("18.01")
+        assert (visit["proposal_id"], visit["stage"], visit["overdue"]) == (proposal_id, None, True)
+        assert visit["days_overdue"] == (jakarta_today() - add_months(jakarta_today() - timedelta(days=40), 1)).days
+        assert rpc.grants.visits_due("18.02") == []
+
         # Another regency's own budget funds nothing here: the dashboard of 18.01 leaves it out.
         rpc.grants.set_budget_ceiling({"actor": {"user": "kadis.lamteng", "role": "head", "region": "18.02"},
                                        "fiscal_year": 2026, "source": "APBD-kabupaten", "region": "18.02",
                                        "ceiling_rp": 10_000_000})
         money = rpc.grants.dashboard("18.01")
         assert money == {"villages": [{"village_code": KALIANDA, "proposals": {"approved": 1},
-                                       "approved_rp": 14_000_000, "disbursed_rp": 14_000_000, "lpj_overdue": 1}],
+                                       "approved_rp": 14_000_000, "disbursed_rp": 14_000_000, "lpj_overdue": 1,
+                                       "visits_overdue": 1}],
                          "budgets": [b for b in rpc.grants.budgets() if b["region"] != "18.02"]}
         assert rpc.grants.dashboard()["budgets"] == rpc.grants.budgets()
         assert rpc.grants.dashboard("18.02")["villages"] == []
-        eventually(lambda: rpc.registry.group(reader(), group_id)["status"] == "funded")
+        eventually(lambda: rpc.registry.group(reader(), group_id)["status"] == "active")  # tranche 1 is paid
         assert rpc.registry.dashboard("18.01") == [{"village_code": KALIANDA, "households": 7,
-                                                   "groups": {"funded": 1}}]
+                                                   "groups": {"active": 1}}]
         assert rpc.registry.dashboard("18.02") == [] and rpc.registry.dashboard() == rpc.registry.dashboard("")
         assert [g["group_id"] for g in rpc.registry.groups("18.01")["items"]] == [group_id]
         assert rpc.registry.groups("18.02")["total"] == 0

@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from services.grants.domain import GrantRules
+from services.grants.monitoring import VisitFindings, load_monitoring
 from shared.actor import Actor
 
 RULES = GrantRules()
+MONITORING = load_monitoring()  # the settings monitoring.yaml ships with
+# A visit of a 7-household group: revenue Rp 3.5 M, six households still active, Rp 600,000 saved, iuran paid
+FINDINGS = VisitFindings(monthly_revenue_rp=3_500_000, members_active=6, savings_rp=600_000, iuran_rp=70_000)
 VILLAGE = "18.01.06.2001"  # Jondong, Kalianda, Lampung Selatan
 TODAY = date(2025, 6, 15)
 

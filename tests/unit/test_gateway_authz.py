@@ -94,7 +94,7 @@ EXAMPLES: dict[str, dict] = {
     "list_groups": {"query": {"region": "18.01.06"}}, "get_group": {},
     "group_candidates": {"query": {"village": VILLAGE, "kind": "perempuan"}},
     "change_group_member": {"body": {"removed_kk": KK, "reason": "pindah"}},
-    "dissolve_group": {"body": {"reason": "bubar"}},
+    "dissolve_group": {"body": {"reason": "bubar"}}, "graduate_group": {"body": {"reason": "mandiri"}},
     "set_budget_ceiling": {"body": {"ceiling_rp": 100_000_000, "region": OWN}},
     "list_budgets": {"query": {"fiscal_year": "2026"}},
     "draft_proposal": {"body": {"group_id": UUID, "business_plan": "Usaha jahit", "budget_lines": [LINE],
@@ -107,6 +107,7 @@ EXAMPLES: dict[str, dict] = {
     "resubmit_proposal": {"body": {"business_plan": "Usaha jahit seragam"}},
     "cancel_proposal": {"body": {"reason": "batal"}},
     "get_grant": {}, "payable_grants": {"query": {"region": OWN}}, "lpj_due": {"query": {"region": OWN}},
+    "visits_due": {"query": {"region": OWN}},
     "disburse_tranche": {"headers": {"idempotency-key": "tranche-1-key-0001"}},
     "deliver_tranche": {"headers": {"idempotency-key": "bast-key-0001"},
                         "body": {"items": [{"item": "Mesin", "quantity": 1, "value_rp": 1_000_000}],
@@ -116,14 +117,15 @@ EXAMPLES: dict[str, dict] = {
     "review_lpj": {"body": {"accept": True}},
     "handover_accepted": {}, "payment_sent": {}, "payment_confirmed": {"body": {"bank_reference": "BRI-1"}},
     "payment_failed": {"body": {"reason": "rekening tutup"}}, "payment_cancelled": {"body": {"reason": "batal"}},
-    "record_visit": {"body": {"visit_date": TODAY, "business_status": "running", "monthly_revenue_rp": 500_000}},
+    "record_visit": {"body": {"visit_date": TODAY, "business_status": "running", "monthly_revenue_rp": 500_000,
+                              "members_active": 7, "savings_rp": 600_000, "iuran_rp": 50_000}},
     "record_refund": {"body": {"amount_rp": 100_000, "reason": "disalahgunakan", "reference": "STS-1"}},
     "take_batch": {"body": {"payments": [{"proposal_id": UUID, "payment_id": UUID}]}},
     "reconcile_statement": {"query": {"format": "mt940"}, "raw": b":20:BERDAYA\r\n:25:0206010000123\r\n"},
     "get_curriculum": {},
     "open_cohort": {"body": {"village_code": VILLAGE, "facilitator": "fasilitator.rina"}},
     "list_cohorts": {"query": {"region": OWN}}, "get_cohort": {},
-    "enrol": {"body": {"person_id": UUID}},
+    "enrol": {"body": {"person_id": UUID}}, "assign_facilitator": {"body": {"facilitator": "fasilitator.rina"}},
     "schedule_session": {"body": {"module": "keuangan", "session_date": TODAY, "place": "Balai Desa"}},
     "record_attendance": {"body": {"marks": {UUID: "present"}}},
     "correct_attendance": {"body": {"person_id": UUID, "status": "present", "reason": "salah catat"}},
@@ -242,7 +244,7 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
         return [{"source": "APBN", "fiscal_year": 2026, "region": OWN}]
     if method in ("instruct", "deliver"):
         return {"payment_id": UUID}
-    if method in ("group_candidates", "payables", "lpj_due", "gates", "proposal_counts", "grievances",
+    if method in ("group_candidates", "payables", "lpj_due", "visits_due", "gates", "proposal_counts", "grievances",
                   "grievance_counts"):
         return [] if method != "proposal_counts" else {}
     if method == "dashboard":

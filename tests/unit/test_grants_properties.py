@@ -28,12 +28,14 @@ from services.grants.domain import (
     Proposal,
     SpendingLine,
 )
+from services.grants.monitoring import VisitFindings
 from shared.actor import Actor
 from shared.errors import BerdayaError
 from tests.support.grants_cast import (
     FAC,
     MIN,
     MIN2,
+    MONITORING,
     OP1,
     OP2,
     OP_OTHER,
@@ -228,10 +230,13 @@ class GrantMachine(RuleBasedStateMachine):
         self.attempt(lambda: self.grant.record_refund(amount, reason, reference, actor))
 
     @rule(actor=visitors, status=st.sampled_from(["running", "struggling", "stopped", "booming"]),
-          revenue=st.integers(min_value=-1, max_value=10_000_000), days=st.integers(min_value=-60, max_value=1))
-    def visit(self, actor: Actor, status: str, revenue: int, days: int) -> None:
-        self.attempt(lambda: self.grant.record_visit(TODAY + timedelta(days=days), status, revenue, "", actor,
-                                                     TODAY))
+          revenue=st.integers(min_value=-1, max_value=10_000_000), active=st.integers(min_value=-1, max_value=11),
+          days=st.integers(min_value=-60, max_value=1))
+    def visit(self, actor: Actor, status: str, revenue: int, active: int, days: int) -> None:
+        today = self.grant.first_paid_on or TODAY  # visits follow tranche 1's payment (its day is the clock's)
+        findings = VisitFindings(revenue, active, 600_000, 50_000)
+        self.attempt(lambda: self.grant.record_visit(today + timedelta(days=days), status, findings, "", actor,
+                                                     today, 10, MONITORING))
 
     @precondition(lambda self: any(p["status"] in ("instructed", "sent", "failed", "recorded")
                                    for p in self.grant.payments.values()))

@@ -26,7 +26,22 @@ from services.grants.domain import (
 )
 from services.grants.public import PUBLIC_EVENTS
 from shared.versioning import VersionedEvent
-from tests.support.grants_cast import FAC, MIN, MIN2, OP1, OP2, PROV, RULES, TODAY, TR, TR2, VER, VILLAGE
+from tests.support.grants_cast import (
+    FAC,
+    FINDINGS,
+    MIN,
+    MIN2,
+    MONITORING,
+    OP1,
+    OP2,
+    PROV,
+    RULES,
+    TODAY,
+    TR,
+    TR2,
+    VER,
+    VILLAGE,
+)
 from tests.support.legacy_events import EventLog, EventVersions, aggregates_after, legacy_mappings, replayed_alike
 
 LINES = [BudgetLine("mesin jahit", 5, "unit", 3_000_000)]  # Rp 15,000,000
@@ -104,7 +119,10 @@ def scenario() -> list:
     grant.instruct(2, "pay-4", TR, gate_open=True)
     grant.mark_sent("pay-4", TR)
     grant.confirm("pay-4", "BRI-0002", TR2)
-    grant.record_visit(TODAY, "running", 3_500_000, "laris", FAC, TODAY)
+    # a visit as the code before stages recorded it, then a classified one
+    grant._visited(visit_date=TODAY, business_status="running", monthly_revenue_rp=3_000_000, notes="", by=FAC.user,
+                   **grant._where())
+    grant.record_visit(grant.first_paid_on, "running", FINDINGS, "laris", FAC, grant.first_paid_on, 7, MONITORING)
     grant.record_refund(1_000_000, "a machine sold", "STS-01", TR)
     record(grant)
 

@@ -28,13 +28,16 @@ from services.grants.domain import (
     check_rupiah,
     split_tranches,
 )
+from services.grants.monitoring import VisitFindings
 from shared.actor import Actor, covers
 from shared.errors import BerdayaError, Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from tests.support.grants_cast import (
     FAC,
     FAC_OTHER,
+    FINDINGS,
     MIN,
     MIN2,
+    MONITORING,
     OP1,
     OP2,
     OP_OTHER,
@@ -746,7 +749,7 @@ def test_only_a_treasurer_moves_money(act):
     lambda g: g.cancel_payment("p1", "x", TR_OTHER),
     lambda g: g.record_refund(1, "x", "y", TR_OTHER),
     lambda g: g.submit_lpj(1, spending(), OP_OTHER, TODAY),
-    lambda g: g.record_visit(TODAY, "running", 1, "", FAC_OTHER, TODAY),
+    lambda g: g.record_visit(TODAY, "running", FINDINGS, "", FAC_OTHER, TODAY, 7, MONITORING),
 ])
 def test_a_treasurer_or_operator_of_another_regency_is_refused(act):
     g = grant()
@@ -988,28 +991,51 @@ def test_a_bad_refund_is_refused(amount, reason, reference, rule):
     refused(ValidationFailed, lambda: g.record_refund(amount, reason, reference, TR), g, rule=rule)
 
 
-def test_a_monitoring_visit_is_recorded():
+def test_a_monitoring_visit_after_tranche_one_is_recorded_with_its_stage():
     g = grant()
-    g.record_visit(TODAY, "running", 3_500_000, "12 kambing, 3 anak", FAC, TODAY)
-    g.record_visit(TODAY - timedelta(days=30), "struggling", 0, "", OP1, TODAY)
-    assert g.visits == 2
+    pay(g, 1, "p1")
+    g.collect_events()
+    paid = g.first_paid_on
+    assert g.record_visit(paid, "running", FINDINGS, "12 kambing, 3 anak", FAC, paid, 7, MONITORING) == "berkembang"
+    assert g.record_visit(paid, "struggling", VisitFindings(0, 3, 0, 0), "", OP1, paid, 7, MONITORING) == "tumbuh"
+    assert g.visits == 2 and g.last_visit == {"visit_date": paid, "monthly_revenue_rp": 0, "stage": "tumbuh"}
     events = g.collect_events()
-    assert [(type(e).__qualname__, e.by, e.business_status, e.monthly_revenue_rp) for e in events] == [
-        ("Grant.Visited", "fac", "running", 3_500_000), ("Grant.Visited", "op1", "struggling", 0)]
+    assert [(type(e).__qualname__, e.by, e.business_status, e.monthly_revenue_rp, e.trend, e.stage) for e in events] \
+        == [("Grant.Monitored", "fac", "running", 3_500_000, "steady", "berkembang"),
+            ("Grant.Monitored", "op1", "struggling", 0, "falling", "tumbuh")]
 
 
-@pytest.mark.parametrize(("visit_date", "status", "revenue", "actor", "error", "rule"), [
-    (TODAY + timedelta(days=1), "running", 1, FAC, ValidationFailed, "visit.date_future"),
-    (TODAY, "booming", 1, FAC, ValidationFailed, "visit.status"),
-    (TODAY, "running", -1, FAC, ValidationFailed, "rupiah.non_negative_integer"),
-    (TODAY, "running", 1.5, FAC, ValidationFailed, "rupiah.non_negative_integer"),
-    (TODAY, "running", True, FAC, ValidationFailed, "rupiah.non_negative_integer"),
-    (TODAY, "running", 1, TR, NotYours, "role.forbidden"),
-    (TODAY, "running", 1, FAC_OTHER, NotYours, "region.scope"),
+@pytest.mark.parametrize(("days", "status", "findings", "actor", "error", "rule"), [
+    (1, "running", FINDINGS, FAC, ValidationFailed, "visit.date_future"),
+    (0, "booming", FINDINGS, FAC, ValidationFailed, "visit.status"),
+    (0, "running", VisitFindings(-1, 6, 0, 0), FAC, ValidationFailed, "rupiah.non_negative_integer"),
+    (0, "running", VisitFindings(1.5, 6, 0, 0), FAC, ValidationFailed, "rupiah.non_negative_integer"),
+    (0, "running", VisitFindings(True, 6, 0, 0), FAC, ValidationFailed, "rupiah.non_negative_integer"),
+    (0, "running", VisitFindings(1, 6, -5, 0), FAC, ValidationFailed, "rupiah.non_negative_integer"),
+    (0, "running", VisitFindings(1, 6, 0, 0.5), FAC, ValidationFailed, "rupiah.non_negative_integer"),
+    (0, "running", VisitFindings(1, 8, 0, 0), FAC, ValidationFailed, "visit.members_active"),
+    (-1, "running", FINDINGS, FAC, RuleViolated, "visit.before_payment"),
+    (0, "running", FINDINGS, TR, NotYours, "role.forbidden"),
+    (0, "running", FINDINGS, FAC_OTHER, NotYours, "region.scope"),
 ])
-def test_a_bad_visit_is_refused(visit_date, status, revenue, actor, error, rule):
+def test_a_bad_visit_is_refused(days, status, findings, actor, error, rule):
     g = grant()
-    refused(error, lambda: g.record_visit(visit_date, status, revenue, "", actor, TODAY), g, rule=rule)
+    pay(g, 1, "p1")
+    day = g.first_paid_on + timedelta(days=days)
+    refused(error, lambda: g.record_visit(day, status, findings, "", actor, g.first_paid_on, 7, MONITORING), g,
+            rule=rule)
+
+
+def test_no_visit_before_tranche_one_is_paid_and_visits_come_in_date_order():
+    g = grant()
+    today = TODAY + timedelta(days=1000)  # whatever the day: nothing is paid yet
+    refused(RuleViolated, lambda: g.record_visit(TODAY, "running", FINDINGS, "", FAC, today, 7, MONITORING), g,
+            rule="visit.before_payment")
+    pay(g, 1, "p1")
+    later = g.first_paid_on + timedelta(days=30)
+    g.record_visit(later, "running", FINDINGS, "", FAC, later, 7, MONITORING)
+    refused(RuleViolated, lambda: g.record_visit(later - timedelta(days=1), "running", FINDINGS, "", FAC, later, 7,
+                                                 MONITORING), g, rule="visit.order")
 
 
 # --- money --------------------------------------------------------------------------------------------------

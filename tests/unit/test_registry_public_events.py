@@ -133,12 +133,7 @@ def scenario() -> list:
     record(household, erasure, erased, alone, other)  # (household 2 stays the last registered)
 
     # A KUBE: a household replaced (its role passes on), one added, one removed; funded, then dissolved.
-    members = [group_member(n) for n in range(10, 20)]
-    group = Group.form(name="KUBE Mawar Jondong", village_code=VILLAGE, business_type="olahan makanan",
-                       kind="perempuan", members=members,
-                       roles={"ketua": nik(10, 1), "sekretaris": nik(11, 1), "bendahara": nik(12, 1)},
-                       bank_account=BankAccount("BRI", "012301000123456", "KUBE Mawar Jondong"),
-                       sk_kades="141/12/SK/2001/2025", formed_by="operator", rules=RULES)
+    group = kube("KUBE Mawar Jondong", 10)
     group.change_member(kk(11), group_member(20), reason="moved out", by="operator.a", rules=RULES)
     group.change_member(kk(15), None, reason="left", by="operator.a", rules=RULES)
     group.change_member(None, group_member(21), reason="joined", by="operator.b", rules=RULES)
@@ -167,7 +162,24 @@ def scenario() -> list:
     grievance.note(verifier, "cek ke bank", date(2026, 11, 5))
     grievance.resolve(verifier, "upheld", "ditransfer ulang", date(2026, 11, 20))
     record(grievance)
+
+    # Another: funded, active once its first tranche is paid, then graduated (mandiri).
+    graduate = kube("KUBE Melati Jondong", 30)
+    proposal_id = uuid.uuid4()
+    graduate.mark_funded(proposal_id, 14_000_000)
+    graduate.activate(proposal_id, "pay-1")
+    graduate.graduate(reason="usaha mandiri, tabungan kelompok cukup", by="operator.b")
+    record(graduate)
     return log
+
+
+def kube(name: str, first: int) -> Group:
+    """A women's KUBE of the ten households numbered from ``first``."""
+    return Group.form(name=name, village_code=VILLAGE, business_type="olahan makanan", kind="perempuan",
+                      members=[group_member(n) for n in range(first, first + 10)],
+                      roles={"ketua": nik(first, 1), "sekretaris": nik(first + 1, 1), "bendahara": nik(first + 2, 1)},
+                      bank_account=BankAccount("BRI", "012301000123456", name), sk_kades="141/12/SK/2001/2025",
+                      formed_by="operator", rules=RULES)
 
 
 def test_the_scenario_has_every_kind_of_public_event(log):
@@ -180,8 +192,9 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         before = copy.deepcopy(aggregates.get(e.originator_id))
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
-        born_at_v1 = (RegionList.Event | Group.Funded | Group.Dissolved | Household.Erased | Household.PersonErased
-                      | Household.Moved | ErasureRequest.Event | BdtFile.Event | HeldChange.Event | Grievance.Event)
+        born_at_v1 = (RegionList.Event | Group.Funded | Group.Dissolved | Group.Activated | Group.Graduated
+                      | Household.Erased | Household.PersonErased | Household.Moved | ErasureRequest.Event
+                      | BdtFile.Event | HeldChange.Event | Grievance.Event)
         assert data.event_version == (1 if isinstance(e, born_at_v1) else 2)
         if isinstance(aggregate, Household):
             assert data.household_id == aggregate.id

@@ -86,6 +86,7 @@ def scenario() -> list:
     for person_id in (SITI, ANI, RINA, DEWI):
         cohort.enrol(person_id, group, by="op1")
     cohort.withdraw(DEWI, "pindah desa", by="op1")
+    cohort.assign_facilitator("fasilitator.rina", by="op1")
     record(cohort)
     gate = Gate.first(group, 0, 3, RULES)
     record(gate)

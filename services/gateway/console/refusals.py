@@ -93,6 +93,9 @@ SENTENCES: dict[str, str] = {
     "kube.member_change_reason": N_("A change of members needs a reason."),
     "kube.dissolve_reason": N_("Dissolving a group needs a reason."),
     "kube.inactive": N_("This group is no longer active."),
+    "kube.lifecycle": N_("Not now: a group is funded, then active (its first tranche paid), then graduated or "
+                         "dissolved, in that order."),
+    "kube.graduate_reason": N_("Graduating a group needs a reason."),
     # erasure of a person's or a household's personal data
     "erasure.reason": N_("An erasure request needs a reason."),
     "erasure.four_eyes": N_("You asked for this erasure: another administrator must approve it (maker–checker)."),
@@ -195,10 +198,15 @@ SENTENCES: dict[str, str] = {
     "lpj.refund_used": N_("This refund already settled another LPJ."),
     "visit.status": N_("Choose the business status."),
     "visit.date_future": N_("The visit date cannot be in the future."),
+    "visit.members_active": N_("Members still active: from 0 to the group's {members} households."),
+    "visit.before_payment": N_("Monitoring starts on the day the first tranche is paid."),
+    "visit.order": N_("A later visit is recorded already: visits are recorded in date order."),
+    "visit.group_closed": N_("The group has graduated or was dissolved: its monitoring has ended."),
     "refund.reason": N_("A refund needs a reason."),
     "refund.above_disbursed": N_("The refund is more than was disbursed."),
     # Family School
     "cohort.facilitator": N_("Name the facilitator of the cohort."),
+    "cohort.facilitator_unchanged": N_("This is already the cohort's facilitator."),
     "enrolment.exists": N_("This person is already in the cohort."),
     "enrolment.left_registry": N_("This person has left the registry."),
     "session.module": N_("Choose a module of the curriculum."),

@@ -55,6 +55,8 @@ DONE = {
     "household_registered": N_("The household is registered."),
     "household_changed": N_("The household is changed."),
     "group_formed": N_("The KUBE is formed."),
+    "group_graduated": N_("The KUBE has graduated (mandiri)."),
+    "group_dissolved": N_("The KUBE is dissolved."),
     "proposal_drafted": N_("The proposal is saved as a draft."),
     "submitted": N_("The proposal is submitted."),
     "resubmitted": N_("The proposal is submitted again."),

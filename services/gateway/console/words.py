@@ -17,6 +17,9 @@ STATUS_WORDS: dict[str, str] = {
     "completed": N_("completed"), "withdrawn": N_("withdrawn"), "accepted": N_("accepted"),
     "present": N_("present"), "excused": N_("excused"), "absent": N_("absent"),
     "running": N_("running"), "struggling": N_("struggling"), "stopped": N_("stopped"),
+    # the ministry's stages of a funded KUBE, and a visit's revenue trend
+    "tumbuh": N_("growing (tumbuh)"), "berkembang": N_("developing (berkembang)"), "maju": N_("advanced (maju)"),
+    "rising": N_("rising"), "steady": N_("steady"), "falling": N_("falling"),
 }
 
 # The events of a history (households, groups, proposals, grants, budgets, cohorts), by their domain name.
@@ -25,7 +28,8 @@ EVENT_WORDS: dict[str, str] = {
     "MemberCorrected": N_("Member's data corrected"), "StatusChanged": N_("BDT status changed"),
     "DecileChanged": N_("Decile changed"), "Moved": N_("Moved"), "Erased": N_("Personal data erased"),
     "Formed": N_("KUBE formed"), "MemberChanged": N_("KUBE member changed"),
-    "Funded": N_("KUBE funded"), "Dissolved": N_("KUBE dissolved"),
+    "Funded": N_("KUBE funded"), "Dissolved": N_("KUBE dissolved"), "Activated": N_("KUBE active (tranche 1 paid)"),
+    "Graduated": N_("KUBE graduated (mandiri)"), "FacilitatorAssigned": N_("Facilitator assigned"),
     "Drafted": N_("Drafted"), "Submitted": N_("Submitted"), "Resubmitted": N_("Submitted again"),
     "Verified": N_("Verified (district)"), "Recommended": N_("Recommended (province)"),
     "Approved": N_("Approved (ministry)"), "Returned": N_("Returned for revision"), "Rejected": N_("Rejected"),
@@ -35,7 +39,7 @@ EVENT_WORDS: dict[str, str] = {
     "PaymentCancelled": N_("Payment instruction cancelled"), "DeliveryRecorded": N_("Handover recorded (BAST)"),
     "Delivered": N_("Handover accepted (BAST)"),
     "LpjSubmitted": N_("LPJ submitted"), "LpjAccepted": N_("LPJ accepted"), "LpjReturned": N_("LPJ returned"),
-    "Visited": N_("Monitoring visit"), "Refunded": N_("Refund recorded"),
+    "Visited": N_("Monitoring visit"), "Monitored": N_("Monitoring visit"), "Refunded": N_("Refund recorded"),
     "CeilingSet": N_("Ceiling set"), "Committed": N_("Budget committed"), "Released": N_("Budget released"),
     "Enrolled": N_("Enrolled"), "Withdrawn": N_("Withdrawn"), "SessionScheduled": N_("Session scheduled"),
     "AttendanceRecorded": N_("Attendance recorded"), "AttendanceCorrected": N_("Attendance corrected"),

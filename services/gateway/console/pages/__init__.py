@@ -47,6 +47,7 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/groups/new", groups.new_group),
     page("POST", "/groups", groups.form_group),
     page("GET", "/groups/{group_id}", groups.group),
+    page("POST", "/groups/{group_id}/end", groups.end_group),
     # proposals and budgets
     page("GET", "/proposals", proposals.proposals),
     page("GET", "/proposals/new", proposals.new_proposal),

@@ -26,8 +26,8 @@ def dashboard(view: View):
     found = view.api("dashboard", query={"region": view.args.get("region") or None})
     rows = found["rows"]
     totals = {key: sum(row[key] for row in rows) for key in ("households", "approved_rp", "disbursed_rp",
-                                                              "lpj_overdue", "participants", "completed",
-                                                              "grievances_overdue")}
+                                                              "lpj_overdue", "visits_overdue", "participants",
+                                                              "completed", "grievances_overdue")}
     stages = {status: sum(row["proposals"].get(status, 0) for row in rows) for status in PROPOSAL_STATUSES}
     ceiling = {key: sum(budget[key] for budget in found["budgets"]) for key in ("ceiling_rp", "committed_rp")}
     money = {"ceiling_rp": ceiling["ceiling_rp"], "committed_rp": ceiling["committed_rp"],

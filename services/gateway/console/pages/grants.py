@@ -64,7 +64,7 @@ def lpj_due(view: View):
 
 def grant(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
     found = view.api("get_grant", path={"proposal_id": view.path["proposal_id"]})
-    visits = [entry for entry in found["history"] if entry["event"] == "Visited"]
+    visits = [entry for entry in found["history"] if entry["event"] in ("Visited", "Monitored")]
     return view.render("grant.html", status=status, grant=found, visits=visits, errors=errors or {},
                        refusal=refusal, business_statuses=BUSINESS_STATUSES, rows=[{}] * NEW_ROWS,
                        may={name: view.user.role in ROUTE[name].roles for name in (
@@ -107,6 +107,9 @@ def visit(form: Form) -> dict[str, Any]:
     return {"visit_date": form.day("visit_date"),
             "business_status": form.choice("business_status", BUSINESS_STATUSES),
             "monthly_revenue_rp": form.rupiah("monthly_revenue_rp", positive=False),
+            "members_active": form.integer("members_active", 0, 20),
+            "savings_rp": form.rupiah("savings_rp", positive=False),
+            "iuran_rp": form.rupiah("iuran_rp", positive=False),
             "notes": form.text("notes", required=False)}
 
 

@@ -103,8 +103,24 @@ def form_group(view: View):
                       status=form.status)
 
 
-def group(view: View):
+def group(view: View, *, errors: dict[str, str] | None = None, refusal: Refusal | None = None, status: int = 200):
     found = view.api("get_group", path={"group_id": view.path["group_id"]})
     proposals = view.api("list_proposals", query={"region": found["village_code"], "size": 200})
-    return view.render("group.html", group=found, officers={nik: role for role, nik in found["roles"].items()},
+    return view.render("group.html", status=status, group=found, errors=errors or {}, refusal=refusal,
+                       officers={nik: role for role, nik in found["roles"].items()},
                        proposals=[p for p in proposals["items"] if p["group_id"] == found["group_id"]])
+
+
+# The end of a KUBE's life, with its reason: graduated (mandiri) once active, or dissolved.
+ENDINGS = {"graduate": ("graduate_group", "group_graduated"), "dissolve": ("dissolve_group", "group_dissolved")}
+
+
+def end_group(view: View):
+    group_id = view.path["group_id"]
+    form = Form(view.form, view.lang)
+    # an unknown choice is refused by the form before anything is sent (the fallback only names a route)
+    route, done = ENDINGS.get(form.choice("ending", ENDINGS), ENDINGS["dissolve"])
+    form.send(view, route, path={"group_id": group_id}, body={"reason": form.text("reason")})
+    if form.status:
+        return group(view, **form.shown_again)
+    return view.redirect(f"/groups/{group_id}", done=done)

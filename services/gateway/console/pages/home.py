@@ -34,6 +34,12 @@ def grievances_overdue(view: View) -> Worklist:
                     "/console/grievances?overdue=1")
 
 
+def visits_due(view: View) -> Worklist:
+    """The active groups whose monitoring visit is due or overdue (every one: a region has tens, not thousands)."""
+    due = view.api("visits_due")
+    return Worklist("visits", N_("Monitoring visits due"), due, len(due))
+
+
 def operator(view: View) -> list[Worklist]:
     due = view.api("lpj_due")
     to_report = [row for row in due if row["lpj"] in (None, "returned")]
@@ -45,6 +51,7 @@ def operator(view: View) -> list[Worklist]:
         Worklist("lpj", N_("LPJ waiting for review by another operator"), to_review[:SHOWN], len(to_review),
                  "/console/grants/lpj"),
         grievances_overdue(view),
+        visits_due(view),
     ]
 
 
@@ -67,7 +74,8 @@ def treasurer(view: View) -> list[Worklist]:
 
 def facilitator(view: View) -> list[Worklist]:
     cohorts = view.api("list_cohorts", query={"size": SHOWN})
-    return [Worklist("cohorts", N_("Family School cohorts"), cohorts["items"], cohorts["total"], "/console/cohorts")]
+    return [visits_due(view),
+            Worklist("cohorts", N_("Family School cohorts"), cohorts["items"], cohorts["total"], "/console/cohorts")]
 
 
 def auditor(view: View) -> list[Worklist]:
