@@ -39,6 +39,9 @@ DECREED_SOURCES = ("APBD-kabupaten",)  # approved on the regent's decree (SK Bup
 FORMS = ("cash", "equipment", "mixed")
 PROPOSAL_STATUSES = ("draft", "submitted", "verified", "recommended", "approved", "returned", "rejected", "cancelled")
 BUSINESS_STATUSES = ("running", "struggling", "stopped")  # a monitoring visit's finding
+# Evidence attached to what it proves (docs/documents.md): a proposal's, its approval's, a delivery's, an LPJ's, a
+# monitoring visit's.
+DOCUMENT_KINDS = ("signed_proposal", "rab", "decision_letter", "bast", "delivery_photo", "receipt", "visit_photo")
 # A household's standing in the KUBE programme, as another programme checks it before paying (double aid): it
 # receives a grant (approved), applies (a proposal under way), is a member of a KUBE (not dissolved), or none.
 ENROLMENT_STATUSES = ("receiving", "applying", "member", "none")
