@@ -17,6 +17,7 @@ from PIL import ExifTags, Image
 from pypdf import PdfWriter
 
 from berdaya.audit import verify
+from berdaya.cli import evidence_story
 from shared.config import SERVICES
 from shared.ids import jakarta_today
 from tests.integration.test_gateway import (
@@ -196,14 +197,27 @@ def test_another_region_may_neither_attach_nor_list_nor_download(delivered):
                                              "'op.lampung-tengah'") == 0
 
 
+def test_the_demo_attaches_a_bast_scan_to_the_equipment_delivery_and_verify_checks_it(delivered):
+    said = []
+    with delivered.system.rpc() as rpc:
+        attached = evidence_story.attach_bast_scan(rpc, said.append, delivered.proposal,
+                                                   {"user": "op.lamsel", "role": "operator", "region": "18.01"})
+    assert attached["kind"] == "bast" and attached["payment_id"] == delivered.payment
+    assert attached["media_type"] == "image/png" and attached["downloaded_intact"], said
+    scan = download(delivered.staff.auditor, delivered.proposal, attached["sha256"]).content
+    assert scan == evidence_story.bast_scan() and hashlib.sha256(scan).hexdigest() == attached["sha256"]
+    result = verify.verify(urls={service: delivered.system.database_url(service) for service in SERVICES})
+    assert result["ok"], result["problems"]
+    assert result["documents_checked"] == len(listed(delivered.staff.operator, delivered.proposal)) == 10
+
+
 def test_a_stored_file_altered_or_deleted_in_the_database_is_named_by_verify(delivered):
     staff, proposal, system = delivered.staff, delivered.proposal, delivered.system
     urls = {service: system.database_url(service) for service in SERVICES}
-    assert verify.verify(urls=urls)["ok"]
     altered = attach(staff.operator, proposal, "receipt", a_pdf("Nota 18"), tranche=1)[1]["sha256"]
     missing = attach(staff.operator, proposal, "receipt", a_pdf("Nota 19"), tranche=1)[1]["sha256"]
     result = verify.verify(urls=urls)
-    assert result["ok"] and result["documents_checked"] == 11, result["problems"]
+    assert result["ok"] and result["documents_checked"] == 12, result["problems"]
     with psycopg.connect(system.database_url("grants"), autocommit=True) as conn:  # a superuser, guards off
         conn.execute("ALTER TABLE documents DISABLE TRIGGER USER")
         conn.execute("UPDATE documents SET content = content || '\\x00'::bytea WHERE sha256 = %s", (altered,))
