@@ -7,12 +7,15 @@ database named by the audit's verify.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import psycopg
 import pytest
+import requests
 from PIL import ExifTags, Image
 from pypdf import PdfWriter
 
@@ -20,6 +23,7 @@ from berdaya.audit import verify
 from berdaya.cli import evidence_story
 from shared.config import SERVICES
 from shared.ids import jakarta_today
+from tests.integration.test_console_audit_users import Browser
 from tests.integration.test_gateway import (
     Client,
     GatewaySystem,
@@ -52,7 +56,7 @@ def delivered() -> Iterator[Delivered]:
         for service in SERVICES:
             system.start(service)
         system.import_regions()
-        gateway = GatewaySystem(system).start()
+        gateway = GatewaySystem(system, CONSOLE_SECURE_COOKIES="false").start()  # plain http: cookies sent back
         staff = Staff(gateway)
         set_budget(staff)
         group_id, _ = register_group(staff, 740, name="KUBE Anggrek")
@@ -197,6 +201,38 @@ def test_another_region_may_neither_attach_nor_list_nor_download(delivered):
                                              "'op.lampung-tengah'") == 0
 
 
+def test_the_console_attaches_a_scan_from_the_grant_page_and_refuses_a_program_in_indonesian(delivered):
+    proposal, system = delivered.proposal, delivered.system
+    browser = Browser(delivered.gateway.base).logged_in("op.kalianda")
+    browser.post("/console/language", {"language": "id", "next": f"/console/grants/{proposal}"})
+    page = f"/console/grants/{proposal}"
+    before, documents = stored_count(system), listed(delivered.staff.operator, proposal)
+
+    def upload(name: str, content: bytes) -> requests.Response:
+        return browser.http.post(f"{browser.base}{page}/documents", allow_redirects=False, timeout=60, data={
+            "_csrf": browser.csrf, "_key": uuid.uuid4().hex, "kind": "bast", "payment_id": delivered.payment},
+            files={"file": (name, content, "application/pdf")})
+
+    refused = upload("bast.pdf", b"MZ\x90\x00" + bytes(300))
+    assert refused.status_code == 400
+    assert "Hanya berkas PDF, JPEG atau PNG yang dapat dilampirkan" in html.unescape(refused.text)
+    assert stored_count(system) == before and listed(delivered.staff.operator, proposal) == documents
+
+    scan = an_image("PNG", "gray")
+    attached = upload("bast-scan.png", scan)
+    assert attached.status_code == 303 and "done=document_attached" in attached.headers["Location"]
+    shown = browser.page(page)
+    assert "Dokumen dilampirkan: sidik jarinya (SHA-256) tercatat di buku besar." in browser.page(
+        attached.headers["Location"])
+    link = f"{page}/documents/{hashlib.sha256(scan).hexdigest()}"
+    assert f'href="{link}"' in shown and "Berita acara serah terima (BAST) yang ditandatangani" in shown
+    downloaded = browser.get(link)
+    assert downloaded.status_code == 200 and downloaded.content == scan
+    assert downloaded.headers["Content-Type"] == "image/png"
+    assert system.scalar("grants", "SELECT route FROM document_reads WHERE username = 'op.kalianda' "
+                                   "ORDER BY seq DESC LIMIT 1") == "console"
+
+
 def test_the_demo_attaches_a_bast_scan_to_the_equipment_delivery_and_verify_checks_it(delivered):
     said = []
     with delivered.system.rpc() as rpc:
@@ -208,7 +244,7 @@ def test_the_demo_attaches_a_bast_scan_to_the_equipment_delivery_and_verify_chec
     assert scan == evidence_story.bast_scan() and hashlib.sha256(scan).hexdigest() == attached["sha256"]
     result = verify.verify(urls={service: delivered.system.database_url(service) for service in SERVICES})
     assert result["ok"], result["problems"]
-    assert result["documents_checked"] == len(listed(delivered.staff.operator, delivered.proposal)) == 10
+    assert result["documents_checked"] == len(listed(delivered.staff.operator, delivered.proposal)) == 11
 
 
 def test_a_stored_file_altered_or_deleted_in_the_database_is_named_by_verify(delivered):
@@ -217,7 +253,7 @@ def test_a_stored_file_altered_or_deleted_in_the_database_is_named_by_verify(del
     altered = attach(staff.operator, proposal, "receipt", a_pdf("Nota 18"), tranche=1)[1]["sha256"]
     missing = attach(staff.operator, proposal, "receipt", a_pdf("Nota 19"), tranche=1)[1]["sha256"]
     result = verify.verify(urls=urls)
-    assert result["ok"] and result["documents_checked"] == 12, result["problems"]
+    assert result["ok"] and result["documents_checked"] == 13, result["problems"]
     with psycopg.connect(system.database_url("grants"), autocommit=True) as conn:  # a superuser, guards off
         conn.execute("ALTER TABLE documents DISABLE TRIGGER USER")
         conn.execute("UPDATE documents SET content = content || '\\x00'::bytea WHERE sha256 = %s", (altered,))
