@@ -100,7 +100,8 @@ class File:
 
     content: bytes
     filename: str
-    media_type: str | None = None  # its own, for a route answering files of several types (else the route's)
+    # its own, for a route answering files of several types (else the route's); by keyword: a Paper adds its code
+    media_type: str | None = field(default=None, kw_only=True)
 
 
 @dataclass

@@ -420,7 +420,7 @@ def attach_document(c: Call) -> dict:
 
 def download_document(c: Call) -> File:
     found = c.rpc("grants", "document", c.reader(), c.path.proposal_id, c.path.digest)
-    return File(base64.b64decode(found["content_base64"]), found["filename"], found["media_type"])
+    return File(base64.b64decode(found["content_base64"]), found["filename"], media_type=found["media_type"])
 
 
 # --- training ------------------------------------------------------------------------------------------------
