@@ -48,6 +48,9 @@ BUSINESS_STATUSES = ("running", "struggling", "stopped")  # a monitoring visit's
 # The ministry's stages of a funded KUBE, lowest first: a monitoring visit classifies the group in one of them.
 KUBE_STAGES = ("tumbuh", "berkembang", "maju")
 REVENUE_TRENDS = ("rising", "steady", "falling")  # a visit's monthly revenue against the previous visit's
+# Evidence attached to what it proves (docs/documents.md): a proposal's, its approval's, a delivery's, an LPJ's, a
+# monitoring visit's.
+DOCUMENT_KINDS = ("signed_proposal", "rab", "decision_letter", "bast", "delivery_photo", "receipt", "visit_photo")
 # A household's standing in the KUBE programme, as another programme checks it before paying (double aid): it
 # receives a grant (approved), applies (a proposal under way), is a member of a KUBE (not dissolved), or none.
 ENROLMENT_STATUSES = ("receiving", "applying", "member", "none")

@@ -9,6 +9,7 @@ a service's database.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -154,6 +155,23 @@ def verify_ledger(conn: psycopg.Connection, problems: list[Problem]) -> tuple[in
     return checked, head
 
 
+def verify_documents(history: ServiceHistory, conn: psycopg.Connection, problems: list[Problem]) -> int:
+    """Every file an event attached (its SHA-256 chained in the ledger) hashed again as stored: one altered or gone
+    is named. Returns how many were checked."""
+    checked = 0
+    for aggregate in history.aggregates.values():
+        for attached in getattr(aggregate, "documents", ()):
+            checked += 1
+            row = conn.execute("SELECT content FROM documents WHERE sha256 = %s", (attached.sha256,)).fetchone()
+            where = f"the {attached.kind} {attached.sha256} of {type(aggregate).__name__.lower()} {aggregate.id}"
+            if row is None:
+                problems.append(Problem("grants", None, "document_missing", f"{where} is not stored (deleted)"))
+            elif hashlib.sha256(row[0]).hexdigest() != attached.sha256:
+                problems.append(Problem("grants", None, "document_altered", f"{where} no longer matches its hash "
+                                                                            "(edited)"))
+    return checked
+
+
 def skips(history: ServiceHistory) -> list[ConsumerSkip]:
     """The upstream events this service never applied, by an operator's decision."""
     return [a for a in history.aggregates.values() if isinstance(a, ConsumerSkip)]
@@ -204,6 +222,7 @@ def verify(as_of: datetime | None = None, urls: dict[str, str] | None = None) ->
             if as_of is None:  # the live read models show today: a past moment has nothing to compare them with
                 compare_read_models(APPLICATIONS[service], histories[service], conns[service], problems)
         chained, head = verify_ledger(conns["grants"], problems)
+        documents = verify_documents(histories["grants"], conns["grants"], problems)
         cross_check(histories, conns, problems)
         mirrors = compare_mirrors(histories, conns, problems) if as_of is None else []
         verify_positions(conns, problems)
@@ -214,6 +233,7 @@ def verify(as_of: datetime | None = None, urls: dict[str, str] | None = None) ->
     skipped = [{"service": service, **skip.as_dict()} for service, history in histories.items()
                for skip in sorted(skips(history), key=lambda s: s.created_on)]
     return {"ok": not problems, "events_checked": events, "ledger_entries_checked": chained, "ledger_head": head,
+            "documents_checked": documents,
             "read_models_compared": as_of is None, "mirrors": mirrors,
             "problems": [p.as_dict() for p in problems], "skipped": skipped}
 

@@ -76,7 +76,8 @@ def show_verification(result: dict) -> None:
     out = Console()
     verdict = "[green]OK[/]" if result["ok"] else f"[red]{len(result['problems'])} problem(s)[/]"
     out.print(f"audit verify: {verdict} — {result['events_checked']:,} events replayed, "
-              f"{result['ledger_entries_checked']:,} ledger entries checked; ledger head {result['ledger_head']}")
+              f"{result['ledger_entries_checked']:,} ledger entries and {result['documents_checked']:,} documents "
+              f"checked; ledger head {result['ledger_head']}")
     if result["problems"]:
         table = Table("service", "position", "kind", "detail", title="Problems")
         for problem in result["problems"]:

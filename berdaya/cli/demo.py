@@ -26,7 +26,7 @@ from rich.markup import escape
 from berdaya.audit import verify
 from berdaya.audit.report_files import write_report
 from berdaya.bank.statement import mt940
-from berdaya.cli import dtsen_story, erasure_story, grievance_story, kube_life_story
+from berdaya.cli import dtsen_story, erasure_story, evidence_story, grievance_story, kube_life_story
 from berdaya.cli.bdt_import import import_bdt, registration
 from berdaya.cli.papers import print_papers
 from berdaya.cli.processes import (
@@ -145,12 +145,14 @@ class Demo:
             papers = self.print_papers(rpc, story)
             dtsen = self.dtsen_update(rpc, records, groups)
             kube_life = self.kube_life(rpc, story)
+            evidence = evidence_story.attach_bast_scan(rpc, self.say, story.get("equipment", (None,))[0], OPERATOR)
             erasure = self.erase(rpc, story, records, groups)
             grievance = grievance_story.about_the_group_paid_in_full(rpc, self.say, story, groups)
             os.environ.update(development_data_key())  # the audit reads the registry's log as its processes do
             verified = verify.verify(urls={service: self.database_url(service) for service in SERVICES})
             self.say(f"audit verify: {'ok' if verified['ok'] else 'NOT OK'} — {verified['events_checked']} events "
-                     f"replayed, {verified['ledger_entries_checked']} ledger entries, head "
+                     f"replayed, {verified['ledger_entries_checked']} ledger entries, "
+                     f"{verified['documents_checked']} documents re-hashed, head "
                      f"{verified['ledger_head'][:16]}…")
             report = write_report(RUN_DIR / "audit-report", urls={s: self.database_url(s) for s in SERVICES})
             self.say(f"audit report: {report[-1].relative_to(ROOT)} and {len(report) - 1} CSV files")
@@ -164,11 +166,12 @@ class Demo:
                              "gates": rpc.training.gates()},
                 "backbone": {service: rpc[service].backbone_status() for service in SERVICES},
                 "audit": {**{key: verified[key] for key in ("ok", "events_checked", "ledger_entries_checked",
-                                                            "ledger_head", "problems")},
+                                                            "documents_checked", "ledger_head", "problems")},
                           "report": [str(path.relative_to(ROOT)) for path in report]},
                 "printouts": [{"path": str(paper["path"].relative_to(ROOT)), "code": paper["code"],
                                "matches": paper["check"]["matches"]} for paper in papers],
                 "dtsen_update": dtsen,
+                "evidence": evidence,
                 "erasure": erasure,
                 "grievance": grievance,
                 "kube_life": kube_life,

@@ -100,6 +100,8 @@ class File:
 
     content: bytes
     filename: str
+    # its own, for a route answering files of several types (else the route's); by keyword: a Paper adds its code
+    media_type: str | None = field(default=None, kw_only=True)
 
 
 @dataclass
@@ -283,6 +285,7 @@ class Route:
     status: int = 200
     tag: str = ""
     raw_body: str | None = None  # a media type taken as is (e.g. text/csv) instead of a JSON body
+    binary_body: bool = False  # the raw body is a file kept byte for byte (NUL allowed): no text is made of it
     media_type: str = JSON  # of a successful answer; anything but JSON is a File
     max_body: int = MAX_BODY
     path_model: type[BaseModel] = Params
@@ -541,7 +544,7 @@ def read_body(route: Route, request: ApiRequest) -> bytes:
     if length > route.max_body:
         raise ApiError(413, "too_large", f"the body is larger than {route.max_body:,} bytes")
     content = body.read() if isinstance(body, Unread) else body
-    if b"\x00" in content or b"\\u0000" in content:
+    if not route.binary_body and (b"\x00" in content or b"\\u0000" in content):
         raise nul_refused("body")
     return content
 

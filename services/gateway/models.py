@@ -26,6 +26,7 @@ from shared.vocabulary import (
     BDT_STATUSES,
     BUDGET_SOURCES,
     BUSINESS_STATUSES,
+    DOCUMENT_KINDS,
     ENROLMENT_STATUSES,
     FORMS,
     GRIEVANCE_CATEGORIES,
@@ -55,6 +56,8 @@ ContractVersion = Annotated[int, Field(ge=1, le=99)]
 GrantForm = Literal[FORMS]  # type: ignore[valid-type]
 Attendance = Literal[ATTENDANCE]  # type: ignore[valid-type]
 FiscalYear = Annotated[int, Field(ge=2000, le=2100)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+DocumentKind = Literal[DOCUMENT_KINDS]  # type: ignore[valid-type]
 
 
 class Body(BaseModel):
@@ -637,6 +640,28 @@ class TransferBatch(Open):
     repeated: bool = Field(description="the same selection was taken before: the same file, nothing sent again")
 
 
+class AttachTo(Params):
+    """What an uploaded file proves: its kind, and for a BAST or delivery photo its delivery's payment, for a
+    receipt its tranche."""
+
+    kind: DocumentKind
+    payment_id: Uuid | None = None
+    tranche: Tranche | None = None
+
+
+class Document(Open):
+    """A file attached to a proposal or its grant: its SHA-256 is in the event that attached it (the ledger)."""
+
+    kind: DocumentKind
+    sha256: Sha256
+    size: int
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    by: str
+    attached_at: datetime
+    payment_id: str | None
+    tranche: int | None
+
+
 class StatementFormat(Params):
     format: Literal["mt940", "csv"]
 
@@ -918,6 +943,7 @@ class AuditVerification(Open):
     ok: bool
     events_checked: int
     ledger_entries_checked: int
+    documents_checked: int  # attached files hashed again as stored
     ledger_head: str
     read_models_compared: bool
     mirrors: list[AuditMirror]

@@ -73,7 +73,7 @@ PATH_TYPES: dict[str, Any] = {
     "cohort_id": m.Uuid, "session_id": m.Uuid, "person_id": m.Uuid, "n": m.Tranche, "fiscal_year": m.FiscalYear,
     "request_id": m.Uuid, "change_id": m.Uuid, "grievance_id": m.Uuid, "source": m.BudgetSource,
     "event_type": m.EventType, "version": m.ContractVersion,
-    "code": Annotated[str, Field(min_length=1, max_length=40)],
+    "code": Annotated[str, Field(min_length=1, max_length=40)], "digest": m.Sha256,
     "username": Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")],
 }
 
@@ -459,6 +459,18 @@ def grant_then(method: str, tranche: bool = False, payment: bool = False):
     return run
 
 
+def attach_document(c: Call) -> dict:
+    q: m.AttachTo = c.query
+    return c.rpc("grants", "attach_document", {
+        "actor": c.actor(), "proposal_id": c.path.proposal_id, "kind": q.kind, "payment_id": q.payment_id,
+        "tranche": q.tranche, "content_base64": base64.b64encode(c.body).decode()})
+
+
+def download_document(c: Call) -> File:
+    found = c.rpc("grants", "document", c.reader(), c.path.proposal_id, c.path.digest)
+    return File(base64.b64decode(found["content_base64"]), found["filename"], media_type=found["media_type"])
+
+
 # --- training ------------------------------------------------------------------------------------------------
 
 def open_cohort(c: Call) -> dict:
@@ -757,6 +769,22 @@ ROUTES: tuple[Route, ...] = (
       "unspent balance",
       roles=TREASURER, scope=GRANT, run=grant_then("record_refund"), body=m.RecordRefund, response=m.Grant,
       tag="grants"),
+    # evidence (docs/documents.md): attached by the role that records what it proves (the service checks which)
+    r("POST", "/proposals/{proposal_id}/documents", "attach_document", "Attach evidence to a proposal or its grant "
+      "— the signed proposal, the RAB, the decision letter, a delivery's BAST or photo, an LPJ's receipt, a "
+      "monitoring photo: the file's bytes as the body (PDF, JPEG or PNG, at most 10 MB; its content decides its "
+      "type); its SHA-256 goes into the event, on the money ledger", roles=OPERATOR | TREASURER | FACILITATOR |
+      BUDGET_OWNER_ROLES, scope=PROPOSAL, run=attach_document, query=m.AttachTo,
+      raw_body="application/octet-stream", binary_body=True, max_body=10 * 1024 * 1024, response=m.Document,
+      status=201,
+      tag="documents"),
+    r("GET", "/proposals/{proposal_id}/documents", "list_documents", "The evidence attached to a proposal and its "
+      "grant", roles=EVERYONE, scope=PROPOSAL,
+      run=lambda c: c.rpc("grants", "documents", c.reader(), c.path.proposal_id), response=list[m.Document],
+      tag="documents"),
+    r("GET", "/proposals/{proposal_id}/documents/{digest}", "download_document", "Download an attached file as "
+      "stored (PDF, JPEG or PNG, in its own media type): written to grants' document access log", roles=EVERYONE,
+      scope=PROPOSAL, run=download_document, media_type="application/octet-stream", tag="documents"),
     # Family School
     r("GET", "/curriculum", "get_curriculum", "The Family School curriculum", roles=EVERYONE, scope=Unscoped(),
       run=lambda c: c.rpc("training", "curriculum"), response=m.Curriculum, tag="family school"),

@@ -47,7 +47,8 @@ def json_response(response: ApiResponse) -> Response:
 def response_for(route: Route, response: ApiResponse) -> Response:
     if isinstance(response.body, File):
         headers = {**response.headers, "Content-Disposition": f'attachment; filename="{response.body.filename}"'}
-        return Response(response.body.content, status=response.status, headers=headers, mimetype=route.media_type)
+        return Response(response.body.content, status=response.status, headers=headers,
+                        mimetype=response.body.media_type or route.media_type)
     return json_response(response)
 
 

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.grants import commands as cmd
+from services.grants.attachments import DOCUMENT_READS, DOCUMENTS, DOCUMENTS_DDL, GrantsAttachments
 from services.grants.banking import LineVerdict
 from services.grants.documents import GrantsDocuments
 from services.grants.domain import (
@@ -60,15 +61,16 @@ from shared.store import ReadModelWrites, ServiceApplication
 from shared.vocabulary import CLOSED_GROUP_STATUSES
 
 
-class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDocuments, DocumentAnchors,
-                        ServiceApplication):
+class GrantsApplication(GrantsReadModel, GrantsQueries, GrantsTreasury, GrantsDocuments, GrantsAttachments,
+                        DocumentAnchors, ServiceApplication):
     service_name = "grants"
     upstreams = ("registry", "training")
     value_objects = (BudgetLine, Tranche, HandoverItem, SpendingLine, LineVerdict)
     ledger_events = (Proposal.Approved, Proposal.Cancelled, Grant.Instructed, Grant.Sent, Grant.Confirmed,
                      Grant.Failed, Grant.PaymentCancelled, Grant.DeliveryRecorded, Grant.Delivered, Grant.Refunded,
-                     Grant.Cancelled)
-    read_model_ddl = READ_MODEL_DDL
+                     Grant.Cancelled, Proposal.DocumentAttached, Grant.DocumentAttached)  # evidence: its hash chained
+    read_model_ddl = (*READ_MODEL_DDL, *DOCUMENTS_DDL)
+    append_only_tables = (DOCUMENTS, DOCUMENT_READS)
     audited_tables = AUDITED_TABLES
     mirrored_tables = MIRRORED_TABLES
     facts_class = SqlGrantsFacts

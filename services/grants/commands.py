@@ -9,7 +9,7 @@ from pydantic import Field, StrictInt
 
 from shared.actor_assertion import SignedActor
 from shared.edge import Command, PositiveRupiah, Rupiah, Text, UserRegion, Uuid
-from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS
+from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, DOCUMENT_KINDS, FORMS
 
 
 class Acting(Command):
@@ -157,3 +157,13 @@ class ReconcileStatement(Acting):
 
     format: Literal["mt940", "csv"]
     content_base64: str = Field(min_length=4, max_length=8_000_000)
+
+
+class AttachDocument(Acting):
+    """Evidence for a proposal or its grant, its bytes as uploaded (base64: the content decides its type)."""
+
+    proposal_id: Uuid
+    kind: Literal[DOCUMENT_KINDS]  # type: ignore[valid-type]
+    content_base64: str = Field(min_length=4, max_length=14_000_000)  # 10 MB, base64
+    payment_id: Uuid | None = None  # a BAST's or delivery photo's equipment delivery
+    tranche: int | None = Field(default=None, ge=1, le=10)  # a receipt's LPJ

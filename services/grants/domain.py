@@ -51,6 +51,14 @@ from shared.vocabulary import (
 PAID = ("confirmed", "delivered")  # a payment's states in which its tranche is paid
 HANDOVER_ROLES = ("operator", "treasurer")  # who records an equipment delivery, and who (another person) accepts it
 
+# The evidence attached to what it proves (docs/documents.md): kind → who attaches it. A proposal's are attached to
+# the proposal, the rest to its grant (a BAST or a delivery photo to its delivery, a receipt to its tranche's LPJ).
+PROPOSAL_DOCUMENTS = {"signed_proposal": ("operator",), "rab": ("operator",),
+                      "decision_letter": ("operator", *BUDGET_OWNERS.values())}
+GRANT_DOCUMENTS = {"bast": HANDOVER_ROLES, "delivery_photo": HANDOVER_ROLES, "receipt": ("operator",),
+                   "visit_photo": ("facilitator", "operator")}
+TIME_AND_PLACE_KEPT = ("visit_photo",)  # a monitoring photo proves when and where it was taken
+
 
 @dataclass(frozen=True)
 class GrantRules:
@@ -93,6 +101,30 @@ class SpendingLine:
     receipt_number: str
     receipt_date: date
     amount_rp: int
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document attached to a proposal or grant, by the SHA-256 of its content (stored by grants)."""
+
+    kind: str
+    sha256: str
+    size: int
+    media_type: str
+    by: str
+    attached_at: datetime | None = None
+    payment_id: str | None = None
+    tranche: int | None = None
+
+
+def check_attachment(kind: str, kinds: dict[str, tuple[str, ...]], actor: Actor, village_code: str,
+                     attached: list[Attachment], sha256: str) -> None:
+    if kind not in kinds:
+        raise ValidationFailed("kind", "evidence.kind", f"a {kind!r} is not attached here: one of {tuple(kinds)}")
+    check_role(actor, kinds[kind], f"attach a {kind}")
+    check_region(actor, village_code, f"attach a {kind}")
+    if any(a.sha256 == sha256 and a.kind == kind for a in attached):
+        raise Conflict(f"this {kind} is attached already", rule="evidence.attached", sha256=sha256)
 
 
 def check_rupiah(field: str, amount: object, *, positive: bool = False) -> int:
@@ -294,6 +326,7 @@ class Proposal(Aggregate):
         self.flags: list[str] = []
         self.approval: dict | None = None
         self.times_returned = 0
+        self.documents: list[Attachment] = []
 
     def _where(self) -> dict:
         """What every proposal event carries besides its own fields (``Event.ADDED_IN_V2``)."""
@@ -458,6 +491,21 @@ class Proposal(Aggregate):
     def _cancelled(self, by: str, reason: str, group_id: uuid.UUID | None, village_code: str | None) -> None:
         self.status, self.last_actor = "cancelled", by
 
+    def attach_document(self, kind: str, sha256: str, size: int, media_type: str, actor: Actor) -> None:
+        """The signed proposal or its RAB, any time; the decision letter once approved."""
+        check_attachment(kind, PROPOSAL_DOCUMENTS, actor, self.village_code, self.documents, sha256)
+        if kind == "decision_letter" and self.status != "approved":
+            raise RuleViolated("evidence.not_yet", f"a decision letter is attached to an approved proposal, not a "
+                                                   f"{self.status} one")
+        self._document_attached(kind=kind, sha256=sha256, size=size, media_type=media_type, by=actor.user,
+                                **self._where())
+
+    @event("DocumentAttached")
+    def _document_attached(self, kind: str, sha256: str, size: int, media_type: str, by: str,
+                           group_id: uuid.UUID | None, village_code: str | None,
+                           timestamp: datetime | None = None) -> None:
+        self.documents = [*self.documents, Attachment(kind, sha256, size, media_type, by, timestamp)]
+
     def _review(self, action: str, actor: Actor, reason: str | None = None) -> None:
         self.check_status(*REVIEWERS, action=action)
         if action in ("verify", "recommend") and ROUTE[self.status][0] != action:
@@ -548,6 +596,7 @@ class Grant(Aggregate):
         self.visits = 0
         self.last_visit: dict | None = None  # its date, monthly revenue and stage (none before stages)
         self.cancelled = False
+        self.documents: list[Attachment] = []
 
     def _where(self) -> dict:
         """What every grant event carries besides its own fields (``Event.ADDED_IN_V2``)."""
@@ -894,6 +943,36 @@ class Grant(Aggregate):
                    by: str, proposal_id: uuid.UUID, group_id: uuid.UUID, village_code: str) -> None:
         self.visits += 1
         self.last_visit = {"visit_date": visit_date, "monthly_revenue_rp": monthly_revenue_rp, "stage": stage}
+
+    def attach_document(self, kind: str, sha256: str, size: int, media_type: str, actor: Actor,
+                        payment_id: str | None = None, tranche: int | None = None) -> None:
+        """A BAST or delivery photo to its equipment delivery, a receipt to a tranche's LPJ, a photo to a grant
+        visited: evidence of what was recorded, so never before it was."""
+        check_attachment(kind, GRANT_DOCUMENTS, actor, self.village_code, self.documents, sha256)
+        if kind in ("bast", "delivery_photo"):
+            if payment_id is None or self.payment(payment_id)["kind"] != "equipment":
+                raise RuleViolated("evidence.not_yet", f"a {kind} is attached to a recorded equipment delivery: "
+                                                       "name its payment", field="payment_id")
+            tranche = None
+        elif kind == "receipt":
+            if tranche is None or tranche not in self.lpj:
+                raise RuleViolated("evidence.not_yet", "a receipt is attached to a tranche whose LPJ was submitted",
+                                   field="tranche")
+            payment_id = None
+        else:
+            if not self.visits:
+                raise RuleViolated("evidence.not_yet", "a monitoring photo is attached once a visit is recorded")
+            payment_id = tranche = None
+        self._grant_document_attached(kind=kind, sha256=sha256, size=size, media_type=media_type, by=actor.user,
+                                      payment_id=payment_id, tranche=tranche, **self._where())
+
+    @event("DocumentAttached")
+    def _grant_document_attached(self, kind: str, sha256: str, size: int, media_type: str, by: str,
+                                 payment_id: str | None, tranche: int | None, proposal_id: uuid.UUID | None,
+                                 group_id: uuid.UUID | None, village_code: str | None,
+                                 timestamp: datetime | None = None) -> None:
+        self.documents = [*self.documents, Attachment(kind, sha256, size, media_type, by, timestamp, payment_id,
+                                                      tranche)]
 
     def cancel(self, reason: str, by: str) -> None:
         """The approval was cancelled before any money left: nothing is paid after this (the proposal's

@@ -65,6 +65,10 @@ def _handover(e) -> dict:
             "handover_date": e.handover_date, "receiver": e.receiver}
 
 
+def _attachment(e) -> dict:
+    return {"kind": e.kind, "sha256": e.sha256, "size": e.size, "media_type": e.media_type, "by": e.by}
+
+
 def _budget_ceiling(app: GrantsApplication | None, e) -> EventData:
     fiscal_year, source = versioning.carried(e, ("fiscal_year", "source"), partial(_stored_before_v2, app, e))
     return public.BudgetCeilingSetV2(budget_id=e.originator_id, fiscal_year=fiscal_year, source=source,
@@ -141,6 +145,11 @@ PUBLIC_EVENTS: dict[type, Callable[[GrantsApplication | None, object], EventData
         monthly_revenue_rp=e.monthly_revenue_rp, members_active=e.members_active,
         member_households=e.member_households, savings_rp=e.savings_rp, iuran_rp=e.iuran_rp, trend=e.trend,
         stage=e.stage, by=e.by),
+    Proposal.DocumentAttached: lambda app, e: public.DocumentAttachedV1(
+        proposal_id=e.originator_id, grant_id=None, group_id=e.group_id, village_code=e.village_code,
+        **_attachment(e), payment_id=None, tranche=None),
+    Grant.DocumentAttached: lambda app, e: public.DocumentAttachedV1(
+        **_grant_fields(app, e), **_attachment(e), payment_id=e.payment_id, tranche=e.tranche),
     LedgerSeal.Sealed: lambda app, e: public.LedgerSealedV1(seq=e.seq, head_hash=e.head_hash, by=e.by),
     LedgerSeal.Resealed: lambda app, e: public.LedgerSealedV1(seq=e.seq, head_hash=e.head_hash, by=e.by),
     Grant.Cancelled: lambda app, e: public.GrantCancelledV1(**_grant_fields(app, e), reason=e.reason, by=e.by),

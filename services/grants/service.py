@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.grants import commands as cmd
 from services.grants.application import GrantsApplication
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
+from shared.reads import ReadBy
 
 
 class GrantsService(BackboneEntrypoints):
@@ -110,6 +111,19 @@ class GrantsService(BackboneEntrypoints):
     @domain_rpc
     def reconcile_statement(self, payload: dict) -> dict:
         return self.app.reconcile_statement(self.edge.parse(cmd.ReconcileStatement, payload))
+
+    # --- evidence ---
+    @domain_rpc
+    def attach_document(self, payload: dict) -> dict:
+        return self.app.attach_document(self.edge.parse(cmd.AttachDocument, payload))
+
+    @domain_rpc
+    def documents(self, reader: dict, proposal_id: str) -> list[dict]:
+        return self.app.documents(self.edge.parse(ReadBy, reader), proposal_id)
+
+    @domain_rpc
+    def document(self, reader: dict, proposal_id: str, sha256: str) -> dict:
+        return self.app.document(self.edge.parse(ReadBy, reader), proposal_id, sha256)
 
     @domain_rpc
     def seal_ledger(self, by: str) -> dict:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.contracts import EventData, contract
-from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, FORMS, KUBE_STAGES, REVENUE_TRENDS
+from shared.vocabulary import BUDGET_SOURCES, BUSINESS_STATUSES, DOCUMENT_KINDS, FORMS, KUBE_STAGES, REVENUE_TRENDS
 
 BudgetSource = Literal[BUDGET_SOURCES]  # type: ignore[valid-type]
 Form = Literal[FORMS]  # type: ignore[valid-type]
@@ -319,6 +319,25 @@ class RefundRecordedV1(GrantEvent):
     amount_rp: Rupiah
     reason: str
     reference: str
+    by: str
+
+
+@contract("grants.document.attached", 1)
+class DocumentAttachedV1(EventData):
+    """Evidence was attached to a proposal (grant_id null) or its grant: the SHA-256 of the file grants stores, so
+    the money ledger anchors it; a BAST or delivery photo names its delivery's payment, a receipt its tranche. The
+    file itself never leaves grants."""
+
+    proposal_id: uuid.UUID
+    grant_id: uuid.UUID | None
+    group_id: uuid.UUID
+    village_code: str
+    kind: Literal[DOCUMENT_KINDS]  # type: ignore[valid-type]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=1)
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    payment_id: str | None
+    tranche: int | None = Field(ge=1)
     by: str
 
 

@@ -10,6 +10,7 @@ gateway and never gets a 5xx (the domain may still answer 400/404/409 — e.g. a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import timedelta
@@ -62,7 +63,8 @@ def resources(gw: GatewaySystem) -> dict[str, str]:
             "payment_id": payment["payment_id"], "cohort_id": cohort_id, "session_id": session_id, "n": "1",
             "fiscal_year": "2026", "source": "APBN", "username": "op.kalianda",
             "request_id": str(uuid.uuid4()),  # no such erasure request: approving it is answered 404
-            "change_id": str(uuid.uuid4())}  # no such held DTSEN change: deciding it is answered 404
+            "change_id": str(uuid.uuid4()),  # no such held DTSEN change: deciding it is answered 404
+            "digest": hashlib.sha256(EXAMPLES["attach_document"]["raw"]).hexdigest()}  # the file attach_document sends
 
 
 def send(client, route: Route, ids: dict[str, str]) -> tuple[int, dict]:

@@ -45,7 +45,7 @@ TODAY = jakarta_today().isoformat()
 # One valid request per route: path parameters, query, body. The resource lives in VILLAGE (18.01.06.2001).
 PATH = {"kk": KK, "nik": NIK, "group_id": UUID, "proposal_id": UUID, "payment_id": UUID, "cohort_id": UUID,
         "session_id": UUID, "person_id": UUID, "n": "1", "fiscal_year": "2026", "source": "APBN",
-        "username": "op.kalianda", "request_id": UUID, "change_id": UUID, "grievance_id": UUID}
+        "username": "op.kalianda", "request_id": UUID, "change_id": UUID, "grievance_id": UUID, "digest": "a" * 64}
 MEMBER = {"nik": NIK, "name": "Siti", "sex": "P", "birth_date": "1985-03-05", "relation": "Istri"}
 LINE = {"item": "Mesin jahit", "quantity": 5, "unit": "unit", "unit_price_rp": 2_500_000}
 EXAMPLES: dict[str, dict] = {
@@ -135,10 +135,13 @@ EXAMPLES: dict[str, dict] = {
     "ledger_head": {}, "audit_replay": {"query": {"as_of": "2026-06-30T23:59:59+07:00"}},
     "print_proposal_letter": {}, "print_decision_annex": {}, "print_bast": {}, "print_receipt": {},
     "print_provenance": {}, "print_lpj_form": {}, "print_certificate": {},
+    "attach_document": {"query": {"kind": "rab"}, "raw": b"%PDF-1.7 RAB"}, "list_documents": {},
+    "download_document": {},
 }
 # What the audit engine answers here (it reads the services' databases: the integration tests run it for real).
 AUDIT_ANSWERS = {
-    "verify": {"ok": True, "events_checked": 0, "ledger_entries_checked": 0, "ledger_head": "0", "problems": []},
+    "verify": {"ok": True, "events_checked": 0, "ledger_entries_checked": 0, "documents_checked": 0, "ledger_head": "0",
+               "problems": []},
     "ledger_head": {"seq": 0, "hash": "0", "recorded_at": None},
     "state_as_of": {"as_of": "2026-06-30T23:59:59+07:00", "budgets": [], "proposals": [], "groups": []},
 }
@@ -244,6 +247,12 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
         return [{"source": "APBN", "fiscal_year": 2026, "region": OWN}]
     if method in ("instruct", "deliver"):
         return {"payment_id": UUID}
+    if method in ("attach_document", "document"):
+        return {"kind": "rab", "sha256": "a" * 64, "size": 12, "media_type": "application/pdf", "by": "x",
+                "attached_at": f"{TODAY}T10:00:00+00:00", "payment_id": None, "tranche": None,
+                "content_base64": "JVBERi0xLjcgUkFC", "filename": "rab.pdf"}
+    if method == "documents":
+        return []
     if method in ("group_candidates", "payables", "lpj_due", "visits_due", "gates", "proposal_counts", "grievances",
                   "grievance_counts"):
         return [] if method != "proposal_counts" else {}

@@ -134,6 +134,10 @@ def scenario() -> list:
                       gate_open=False, today=TODAY)
     delivered.accept_handover("bast-1", TR)
     record(equipment, budget, delivered)
+    # Its evidence: the signed proposal, the BAST scan, each named by its file's SHA-256.
+    equipment.attach_document("signed_proposal", "d" * 64, 52_000, "application/pdf", OP1)
+    delivered.attach_document("bast", "e" * 64, 310_000, "image/jpeg", OP1, payment_id="bast-1")
+    record(equipment, delivered)
 
     # A rejected proposal; an approval cancelled before any money left.
     rejected = draft()

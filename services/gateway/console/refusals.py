@@ -189,6 +189,16 @@ SENTENCES: dict[str, str] = {
     "document.code_format": N_("A verification code looks like L42-9F3A2C1B7D: a letter, a number, a dash and ten "
                                "characters 0–9 or A–F."),
     "document.throttled": N_("Too many wrong codes. Please wait {retry_after_s} seconds and try again."),
+    "evidence.type": N_("Only a PDF, JPEG or PNG file can be attached. What the file contains decides, not its "
+                        "name."),
+    "evidence.too_large": N_("The file is larger than 10 MB."),
+    "evidence.empty": N_("The file is empty."),
+    "evidence.unreadable": N_("The file is damaged: it cannot be read as a PDF, JPEG or PNG."),
+    "evidence.encoding": N_("The file did not arrive whole. Please upload it again."),
+    "evidence.kind": N_("This kind of document is not attached here."),
+    "evidence.attached": N_("This file is attached already."),
+    "evidence.not_yet": N_("This document cannot be attached yet: what it proves has not been recorded."),
+    "evidence.altered": N_("The stored file no longer matches what was recorded. Tell the auditor."),
     "lpj.above_tranche": N_("The receipts total {spent_rp}, {difference_rp} more than the tranche of {tranche_rp}: "
                             "return the LPJ for correction."),
     "lpj.balance_unsettled": N_("{balance_rp} of the tranche is not accounted for: give the reference of its refund "

@@ -40,6 +40,7 @@ EVENT_WORDS: dict[str, str] = {
     "Delivered": N_("Handover accepted (BAST)"),
     "LpjSubmitted": N_("LPJ submitted"), "LpjAccepted": N_("LPJ accepted"), "LpjReturned": N_("LPJ returned"),
     "Visited": N_("Monitoring visit"), "Monitored": N_("Monitoring visit"), "Refunded": N_("Refund recorded"),
+    "DocumentAttached": N_("Document attached"),
     "CeilingSet": N_("Ceiling set"), "Committed": N_("Budget committed"), "Released": N_("Budget released"),
     "Enrolled": N_("Enrolled"), "Withdrawn": N_("Withdrawn"), "SessionScheduled": N_("Session scheduled"),
     "AttendanceRecorded": N_("Attendance recorded"), "AttendanceCorrected": N_("Attendance corrected"),
@@ -59,6 +60,11 @@ HELD_RULE_WORDS: dict[str, str] = {
 }
 FORM_WORDS: dict[str, str] = {"cash": N_("cash"), "equipment": N_("equipment"), "mixed": N_("mixed")}
 KIND_WORDS: dict[str, str] = {"perempuan": N_("women's KUBE"), "umum": N_("general KUBE")}
+# Evidence attached to a proposal or its grant (shared/vocabulary.py DOCUMENT_KINDS).
+DOCUMENT_WORDS: dict[str, str] = {
+    "signed_proposal": N_("Signed proposal"), "rab": N_("Budget (RAB)"), "decision_letter": N_("Decision letter (SK)"),
+    "bast": N_("Signed handover record (BAST)"), "delivery_photo": N_("Photo of the handover"),
+    "receipt": N_("Receipt of the LPJ"), "visit_photo": N_("Photo of a monitoring visit")}
 ROLE_IN_GROUP: dict[str, str] = {"ketua": N_("chair"), "sekretaris": N_("secretary"), "bendahara": N_("treasurer")}
 SEX_WORDS: dict[str, str] = {"L": N_("male"), "P": N_("female")}
 # What reconciling the bank's statement said of a line (services/grants/banking.py).

@@ -66,6 +66,8 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/grants/statement", grants.statement),
     page("POST", "/grants/statement", grants.reconcile),
     page("GET", "/grants/{proposal_id}", grants.grant),
+    page("POST", "/grants/{proposal_id}/documents", grants.attach),
+    page("GET", "/grants/{proposal_id}/documents/{digest}", grants.document),
     page("POST", "/grants/{proposal_id}/{action}", grants.act),
     page("GET", "/grants/{proposal_id}/payments/{payment_id}/print/bast", printouts.bast),
     page("GET", "/grants/{proposal_id}/payments/{payment_id}/print/receipt", printouts.receipt),

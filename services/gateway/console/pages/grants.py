@@ -12,7 +12,7 @@ from services.gateway.console.forms import Form, compact
 from services.gateway.console.pages.session import safe_next
 from services.gateway.console.refusals import Refusal
 from services.gateway.console.web import BASE, ROUTE, Download, Redirect, Refused, View
-from shared.vocabulary import BUSINESS_STATUSES
+from shared.vocabulary import BUSINESS_STATUSES, DOCUMENT_KINDS
 
 ITEM_FIELDS = ("item", "quantity", "value_rp")
 SPENDING_FIELDS = ("description", "receipt_number", "receipt_date", "amount_rp")
@@ -65,11 +65,38 @@ def lpj_due(view: View):
 def grant(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
     found = view.api("get_grant", path={"proposal_id": view.path["proposal_id"]})
     visits = [entry for entry in found["history"] if entry["event"] in ("Visited", "Monitored")]
+    documents = view.api("list_documents", path={"proposal_id": view.path["proposal_id"]})
     return view.render("grant.html", status=status, grant=found, visits=visits, errors=errors or {},
                        refusal=refusal, business_statuses=BUSINESS_STATUSES, rows=[{}] * NEW_ROWS,
+                       documents=documents, document_kinds=DOCUMENT_KINDS,
                        may={name: view.user.role in ROUTE[name].roles for name in (
                            "disburse_tranche", "deliver_tranche", "handover_accepted", "submit_lpj", "review_lpj",
-                           "record_visit", "record_refund", "print_provenance")})
+                           "record_visit", "record_refund", "print_provenance", "attach_document")})
+
+
+def attach(view: View):
+    """A file attached as evidence from the grant's page: what it is, and the delivery or tranche it belongs to;
+    its type is decided by its content (a refusal says so in the user's language)."""
+    upload = view.request.files.get("file")
+    form = Form(view.form, view.lang)
+    where = {"kind": form.choice("kind", DOCUMENT_KINDS),
+             "payment_id": form.text("payment_id", required=False, max_length=36) or None,
+             "tranche": form.integer("tranche", 1, 10, required=False)}
+    if upload is None or not upload.filename or form.errors:
+        return grant(view, refusal=Refusal(400, view._("Choose the file and what it proves."), "file", None),
+                     status=400)
+    try:
+        view.api("attach_document", path={"proposal_id": view.path["proposal_id"]}, query=where, raw=upload.read())
+    except Refused as refused:
+        return grant(view, refusal=refused.refusal, status=refused.refusal.status)
+    return view.redirect(f"/grants/{view.path['proposal_id']}", done="document_attached")
+
+
+def document(view: View) -> Download:
+    """An attached file, as stored: the download is on grants' document access log."""
+    stored = view.api("download_document", path={"proposal_id": view.path["proposal_id"],
+                                                 "digest": view.path["digest"]})
+    return Download(stored.content, stored.filename, stored.media_type)
 
 
 def tranche(form: Form) -> dict[str, Any]:
