@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.grants.domain import HandoverItem
 from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
-from tests.support.grants_cast import FAC, FAC_OTHER, MIN, OP1, OP2, OP_OTHER, TODAY, TR
+from tests.support.grants_cast import FAC, FAC_OTHER, FINDINGS, MIN, MONITORING, OP1, OP2, OP_OTHER, TODAY, TR
 from tests.unit.test_grants_rules import draft, grant, names, pay, refused, spending
 
 PDF, JPEG = "application/pdf", "image/jpeg"
@@ -43,7 +43,7 @@ def test_a_grant_takes_a_bast_of_a_delivery_a_receipt_of_a_submitted_lpj_and_a_p
     refused(RuleViolated, lambda: cash.attach_document("visit_photo", HASH, 10, JPEG, FAC), cash,
             rule="evidence.not_yet")
     cash.submit_lpj(1, spending(), OP1, TODAY)
-    cash.record_visit(TODAY, "running", 1_000_000, "", FAC, TODAY)
+    cash.record_visit(cash.first_paid_on, "running", FINDINGS, "", FAC, cash.first_paid_on, 7, MONITORING)
     cash.attach_document("receipt", HASH, 10, JPEG, OP1, tranche=1)
     cash.attach_document("visit_photo", OTHER_HASH, 10, JPEG, FAC)
     assert [(d.kind, d.tranche, d.payment_id) for d in cash.documents] == [("receipt", 1, None),
@@ -56,7 +56,8 @@ def test_who_attaches_is_the_role_that_records_it_in_its_region():
     refused(NotYours, lambda: proposal.attach_document("rab", HASH, 10, PDF, OP_OTHER), proposal,
             rule="region.scope")
     cash = grant()
-    cash.record_visit(TODAY, "running", 1_000_000, "", FAC, TODAY)
+    pay(cash, 1, "pay-1")  # monitoring starts with tranche 1 paid
+    cash.record_visit(cash.first_paid_on, "running", FINDINGS, "", FAC, cash.first_paid_on, 7, MONITORING)
     cash.collect_events()
     refused(NotYours, lambda: cash.attach_document("visit_photo", HASH, 10, JPEG, FAC_OTHER), cash,
             rule="region.scope")
