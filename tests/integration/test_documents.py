@@ -70,7 +70,8 @@ def delivered() -> Iterator[Delivered]:
             {"description": "Pakan kambing", "receipt_number": "NOTA-17", "receipt_date": jakarta_today().isoformat(),
              "amount_rp": 6_900_000}]})
         staff.facilitator.ok("POST", f"/api/v1/grants/{proposal}/visits", {
-            "visit_date": jakarta_today().isoformat(), "business_status": "running", "monthly_revenue_rp": 900_000})
+            "visit_date": jakarta_today().isoformat(), "business_status": "running", "monthly_revenue_rp": 900_000,
+            "members_active": 5, "savings_rp": 100_000, "iuran_rp": 20_000})
         yield Delivered(system, gateway, staff, proposal, payment)
     finally:
         if gateway is not None:
