@@ -73,11 +73,13 @@ def chart_district_month(rows: list[dict]) -> str:
     amounts = {(r["district"], r["month"]): r["amount_rp"] for r in rows}
     names = {r["district"]: r["district_name"] for r in rows}
     bottom = [0.0] * len(months)
+    positions = list(range(len(months)))  # months ("2026-12") as tick labels: matplotlib would parse them as dates
     for district in districts:
         values = [amounts.get((district, m), 0) / 1e6 for m in months]
         label = f"{district} {names[district]}".strip()
-        axes.bar(months, values, bottom=bottom, label=label, width=0.6)
+        axes.bar(positions, values, bottom=bottom, label=label, width=0.6)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.set_xticks(positions, months)
     for x, total in enumerate(bottom):
         axes.annotate(decimal_id(total), (x, total),
                       ha="center", va="bottom", fontsize=8)
