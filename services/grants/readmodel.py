@@ -17,6 +17,7 @@ from services.grants.domain import Budget, Grant, Proposal
 from shared.consumer import UnitOfWork, handles
 from shared.contracts import Envelope, training
 from shared.contracts import registry as upstream
+from shared.group_status import GroupStatusProjection
 from shared.store import (
     PSEUDONYMISED_GROUP_MEMBERS,
     AuditedTable,
@@ -129,7 +130,7 @@ AUDITED_TABLES = (
 )
 
 
-class GrantsReadModel:
+class GrantsReadModel(GroupStatusProjection):
     """The projections of upstream events, mixed into GrantsApplication (whose store, rules and ``_get`` they use):
     each ``@handles`` method records its effects through the batch's unit of work."""
 
@@ -216,18 +217,6 @@ class GrantsReadModel:
         unit.writes.add("UPDATE groups SET members = %s WHERE group_id = %s",
                         (Jsonb([m.model_dump(mode="json") for m in data.members]), data.group_id))
         self._flag_proposals(data.group_id, f"the group's membership changed: {data.reason}", unit)
-
-    @handles("registry.group.funded")
-    def on_group_funded(self, data: upstream.GroupFundedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
-
-    @handles("registry.group.activated")
-    def on_group_activated(self, data: upstream.GroupActivatedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.add("UPDATE groups SET status = 'active' WHERE group_id = %s", (data.group_id,))
-
-    @handles("registry.group.graduated")
-    def on_group_graduated(self, data: upstream.GroupGraduatedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.add("UPDATE groups SET status = 'graduated' WHERE group_id = %s", (data.group_id,))
 
     @handles("registry.group.dissolved")
     def on_group_dissolved(self, data: upstream.GroupDissolvedV1, envelope: Envelope, unit: UnitOfWork) -> None:

@@ -15,6 +15,7 @@ from services.training.domain import Cohort, Gate
 from shared.consumer import NotYet, UnitOfWork, handles
 from shared.contracts import Envelope, grants
 from shared.contracts import registry as upstream
+from shared.group_status import GroupStatusProjection
 from shared.store import (
     PSEUDONYMISED_GROUP_MEMBERS,
     AuditedTable,
@@ -131,7 +132,7 @@ AUDITED_TABLES = (
 )
 
 
-class TrainingReadModel:
+class TrainingReadModel(GroupStatusProjection):
     """The projections of upstream events, mixed into TrainingApplication (whose ``query`` and ``_gates`` they use;
     the gate recount reads through the application's facts, as the commands do): each handler records its effects
     through the batch's unit of work."""
@@ -214,18 +215,6 @@ class TrainingReadModel:
         representatives = frozenset(str(m.representative_id) for m in data.members)
         for gate in self._gates({data.group_id}, None, unit.writes, {data.group_id: representatives}):
             unit.add(gate)
-
-    @handles("registry.group.funded")
-    def on_group_funded(self, data: upstream.GroupFundedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.add("UPDATE groups SET status = 'funded' WHERE group_id = %s", (data.group_id,))
-
-    @handles("registry.group.activated")
-    def on_group_activated(self, data: upstream.GroupActivatedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.add("UPDATE groups SET status = 'active' WHERE group_id = %s", (data.group_id,))
-
-    @handles("registry.group.graduated")
-    def on_group_graduated(self, data: upstream.GroupGraduatedV1, envelope: Envelope, unit: UnitOfWork) -> None:
-        unit.writes.add("UPDATE groups SET status = 'graduated' WHERE group_id = %s", (data.group_id,))
 
     @handles("registry.group.dissolved")
     def on_group_dissolved(self, data: upstream.GroupDissolvedV1, envelope: Envelope, unit: UnitOfWork) -> None:
