@@ -376,22 +376,22 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
         self._retrying(lambda: self._load_group(command.group_id), change)
 
     def dissolve_group(self, command: DissolveGroup) -> None:
-        def change(group: Group, writes: ReadModelWrites) -> None:
-            check_keeper(command.actor, group.village_code, "dissolve a KUBE")
-            group.dissolve(reason=command.reason, by=command.actor.user)
-            writes.add("DELETE FROM group_members WHERE group_id = %s", (group.id,))
-            writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (group.id,))
-
-        self._retrying(lambda: self._load_group(command.group_id), change)
+        self._end_group(command.group_id, command.actor, "dissolve a KUBE", "dissolved",
+                        lambda group: group.dissolve(reason=command.reason, by=command.actor.user))
 
     def graduate_group(self, command: GraduateGroup) -> None:
-        def change(group: Group, writes: ReadModelWrites) -> None:
-            check_keeper(command.actor, group.village_code, "graduate a KUBE")
-            group.graduate(reason=command.reason, by=command.actor.user)
-            writes.add("DELETE FROM group_members WHERE group_id = %s", (group.id,))
-            writes.add("UPDATE groups SET status = 'graduated' WHERE group_id = %s", (group.id,))
+        self._end_group(command.group_id, command.actor, "graduate a KUBE", "graduated",
+                        lambda group: group.graduate(reason=command.reason, by=command.actor.user))
 
-        self._retrying(lambda: self._load_group(command.group_id), change)
+    def _end_group(self, group_id: str, actor: Actor, action: str, status: str, end: Callable[[Group], None]) -> None:
+        """A KUBE's programme ends (dissolved, or graduated: mandiri): its households are free for another."""
+        def change(group: Group, writes: ReadModelWrites) -> None:
+            check_keeper(actor, group.village_code, action)
+            end(group)
+            writes.add("DELETE FROM group_members WHERE group_id = %s", (group.id,))
+            writes.add("UPDATE groups SET status = %s WHERE group_id = %s", (status, group.id))
+
+        self._retrying(lambda: self._load_group(group_id), change)
 
     def _group_members(self, members_in: Iterable) -> list[GroupMember]:
         """The proposed members with their names and ids; one not registered as proposed keeps empty ones, and
