@@ -14,9 +14,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from typer.testing import CliRunner
 
 from berdaya.cli.main import app as cli
-from shared.config import SERVICES
 from tests.integration.test_console_audit_users import CONSOLE, browser
-from tests.integration.test_gateway import GatewaySystem
+from tests.integration.test_gateway import GatewaySystem, gateway_running
 from tests.integration.test_grants_training import VILLAGE, draft, funded_ready_group, refusal
 from tests.support.households import actor, group_body, household_body, person_id, reader
 from tests.support.system import System, eventually
@@ -28,14 +27,8 @@ LOGGED = "SELECT username, role, region, purpose, route, read, returned FROM acc
 
 @pytest.fixture
 def console(system: System):
-    for service in SERVICES:
-        system.start(service)
-    system.import_regions()
-    gateway = GatewaySystem(system, CONSOLE_SECURE_COOKIES="false").start()  # plain http: cookies sent back
-    try:
+    with gateway_running(system, CONSOLE_SECURE_COOKIES="false") as gateway:  # plain http: cookies sent back
         yield gateway
-    finally:
-        gateway.close()
 
 
 def registered_values(households: list[dict]) -> list[str]:

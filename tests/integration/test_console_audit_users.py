@@ -18,13 +18,13 @@ import psycopg
 import pytest
 import requests
 
-from shared.config import SERVICES
 from tests.integration.test_gateway import (
     PASSWORD,
     Client,
     GatewaySystem,
     Staff,
     approved_proposal,
+    gateway_running,
     register_group,
     set_budget,
 )
@@ -114,15 +114,8 @@ def section(text: str, title_id: str) -> str:
 
 @pytest.fixture
 def console(system: System):
-    for service in SERVICES:
-        system.start(service)
-    system.import_regions()
-    # Plain http in the test: a Secure cookie would never be sent back by requests.
-    gateway = GatewaySystem(system, CONSOLE_SECURE_COOKIES="false").start()
-    try:
+    with gateway_running(system, CONSOLE_SECURE_COOKIES="false") as gateway:  # plain http: cookies sent back
         yield gateway
-    finally:
-        gateway.close()
 
 
 def browser(gateway: GatewaySystem, username: str | None = None, password: str = PASSWORD) -> Browser:

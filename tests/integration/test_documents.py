@@ -29,6 +29,7 @@ from tests.integration.test_gateway import (
     GatewaySystem,
     Staff,
     approved_proposal,
+    gateway_of_its_own,
     register_group,
     set_budget,
 )
@@ -50,13 +51,8 @@ class Delivered:
 
 @pytest.fixture(scope="module")
 def delivered() -> Iterator[Delivered]:
-    system = System()
-    gateway = None
-    try:
-        for service in SERVICES:
-            system.start(service)
-        system.import_regions()
-        gateway = GatewaySystem(system, CONSOLE_SECURE_COOKIES="false").start()  # plain http: cookies sent back
+    with gateway_of_its_own(CONSOLE_SECURE_COOKIES="false") as gateway:  # plain http: cookies sent back
+        system = gateway.system
         staff = Staff(gateway)
         set_budget(staff)
         group_id, _ = register_group(staff, 740, name="KUBE Anggrek")
@@ -73,10 +69,6 @@ def delivered() -> Iterator[Delivered]:
             "visit_date": jakarta_today().isoformat(), "business_status": "running", "monthly_revenue_rp": 900_000,
             "members_active": 5, "savings_rp": 100_000, "iuran_rp": 20_000})
         yield Delivered(system, gateway, staff, proposal, payment)
-    finally:
-        if gateway is not None:
-            gateway.close()
-        system.close()
 
 
 def a_pdf(title: str) -> bytes:

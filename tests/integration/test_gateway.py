@@ -12,6 +12,8 @@ from __future__ import annotations
 import socket
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -132,16 +134,34 @@ class GatewaySystem:
             conn.execute(f"DROP ROLE IF EXISTS {self.audit_role}")
 
 
-@pytest.fixture
-def gateway(system: System):
+@contextmanager
+def gateway_running(system: System, **config: str) -> Iterator[GatewaySystem]:
+    """Every service of ``system`` started, the official region list imported, and a gateway in front of them."""
     for service in SERVICES:
         system.start(service)
     system.import_regions()
-    gateway = GatewaySystem(system).start()
+    gateway = GatewaySystem(system, **config).start()
     try:
         yield gateway
     finally:
         gateway.close()
+
+
+@contextmanager
+def gateway_of_its_own(**config: str) -> Iterator[GatewaySystem]:
+    """:func:`gateway_running` on a system of its own (what a module's fixture shares), closed after."""
+    system = System()
+    try:
+        with gateway_running(system, **config) as gateway:
+            yield gateway
+    finally:
+        system.close()
+
+
+@pytest.fixture
+def gateway(system: System):
+    with gateway_running(system) as gateway:
+        yield gateway
 
 
 # --- tests ---------------------------------------------------------------------------------------------------------

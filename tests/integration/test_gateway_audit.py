@@ -21,6 +21,7 @@ from tests.integration.test_gateway import (
     GatewaySystem,
     Staff,
     approved_proposal,
+    gateway_of_its_own,
     register_group,
     set_budget,
 )
@@ -40,13 +41,8 @@ AUDIT_ROUTES = ("/api/v1/audit/verify", "/api/v1/audit/report")
 def paid() -> Iterator[tuple[GatewaySystem, Staff, str]]:
     """A KUBE whose grant is approved and whose first tranche was paid and confirmed, over HTTP; every consumer
     caught up. The audit only reads, so this module's tests share it (the one that tampers puts the row back)."""
-    system = System()
-    gateway = None
-    try:
-        for service in SERVICES:
-            system.start(service)
-        system.import_regions()
-        gateway = GatewaySystem(system).start()
+    with gateway_of_its_own() as gateway:
+        system = gateway.system
         staff = Staff(gateway)
         set_budget(staff)
         group_id, _ = register_group(staff, 600)
@@ -58,10 +54,6 @@ def paid() -> Iterator[tuple[GatewaySystem, Staff, str]]:
         staff.treasurer_2.ok("POST", f"{grant}/confirm", {"bank_reference": BANK_REFERENCE})
         caught_up(system)
         yield gateway, staff, proposal_id
-    finally:
-        if gateway is not None:
-            gateway.close()
-        system.close()
 
 
 def caught_up(system: System) -> None:

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 
 from berdaya.cli.main import app as cli
 from berdaya.cli.papers import print_papers
-from shared.config import SERVICES
 from shared.ids import jakarta_today
 from tests.integration.test_console_audit_users import Browser as ConsoleBrowser
 from tests.integration.test_gateway import (
@@ -28,10 +27,11 @@ from tests.integration.test_gateway import (
     GatewaySystem,
     Staff,
     approved_proposal,
+    gateway_of_its_own,
     register_group,
     set_budget,
 )
-from tests.support.system import System, eventually
+from tests.support.system import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -56,13 +56,7 @@ class Paid:
 
 @pytest.fixture(scope="module")
 def paid() -> Iterator[Paid]:
-    system = System()
-    gateway = None
-    try:
-        for service in SERVICES:
-            system.start(service)
-        system.import_regions()
-        gateway = GatewaySystem(system, CONSOLE_SECURE_COOKIES="false").start()  # plain http: cookies sent back
+    with gateway_of_its_own(CONSOLE_SECURE_COOKIES="false") as gateway:  # plain http: cookies sent back
         staff = Staff(gateway)
         set_budget(staff)
         group_id, households = register_group(staff, 700)
@@ -89,10 +83,6 @@ def paid() -> Iterator[Paid]:
         cohort = complete_family_school(staff, representatives)
         graduate = representatives[0]
         yield Paid(gateway, staff, cash, payment, equipment, delivery, cohort, graduate)
-    finally:
-        if gateway is not None:
-            gateway.close()
-        system.close()
 
 
 def complete_family_school(staff: Staff, representatives: list[str]) -> str:
