@@ -59,16 +59,21 @@ class ImportReport:
 
 
 def registration(record: HouseholdRecord, actor: dict) -> dict:
-    """The household as ``import_households`` takes it, ``actor`` (signed) acting."""
+    """The household as ``register_household`` takes it, ``actor`` (signed) acting."""
     return {
         "kk": record.kk, "dtks_id": record.dtks_id, "village_code": record.village_code, "address": record.address,
-        "decile": record.decile, "status": record.status, "status_reason": record.status_reason, "actor": actor,
+        "decile": record.decile, "actor": actor,
         "members": [
             {"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
              "relation": m.relation, "marital_status": m.marital_status, "occupation": m.occupation}
             for m in record.members
         ],
     }
+
+
+def listing(record: HouseholdRecord, actor: dict) -> dict:
+    """The household as ``import_households`` takes it: its registration, and its BDT status in the file."""
+    return {**registration(record, actor), "status": record.status, "status_reason": record.status_reason}
 
 
 def file_source(path: Path, file_date: date | None = None) -> dict:
@@ -97,7 +102,7 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
 
         def batch_of(records: list[HouseholdRecord]) -> list[dict]:
             signed = actor.on_the_wire()  # afresh for each call (a resent one too): an assertion lives 120 s
-            return [registration(record, signed) for record in records]
+            return [listing(record, signed) for record in records]
 
         def settle(reply, records: list[HouseholdRecord]) -> None:
             nonlocal done

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from berdaya.cli.bdt_import import listing, registration
 from services.registry.bdt import BDT_COLUMNS, BdtImport, MemberRecord, RejectedRow, read_bdt
+from services.registry.commands import ListedHousehold, RegisterHousehold
 from shared.errors import ValidationFailed
 from shared.regions import load_region_table
 
@@ -286,3 +288,13 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 def test_header_only_file_is_empty_import() -> None:
     assert read([]) == BdtImport((), ())
+
+
+def test_a_record_is_sent_as_the_command_it_goes_to_takes_it() -> None:
+    """A registration carries only what ``register_household`` takes (its edge refuses any other field); an import's
+    listing adds the household's BDT status in the file."""
+    (household,) = read([person(), wife(), child()]).households
+    registered, listed = registration(household, {}), listing(household, {})
+    assert set(registered) == set(RegisterHousehold.model_fields)
+    assert set(listed) == set(ListedHousehold.model_fields)
+    assert (listed["status"], listed["status_reason"]) == ("active", "")
