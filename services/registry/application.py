@@ -58,6 +58,7 @@ from services.registry.domain import (
 from services.registry.dtsen import HELD_CHANGES_DDL, RegistryUpdates
 from services.registry.erasure import RegistryErasure
 from services.registry.facts import Person, SqlRegistryFacts
+from services.registry.grievance import GrievanceRules
 from services.registry.grievances import GRIEVANCES_DDL, RegistryGrievances
 from services.registry.public import PUBLIC_EVENTS
 from services.registry.queries import RegistryQueries
@@ -104,6 +105,7 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
             self.vault.check()
             self.access_log = AccessLog(self.vault.kek, self.transaction)
         self.kube_rules = kube_rules or KubeRules()
+        self.grievance_rules = GrievanceRules.from_environment()
 
     def construct_mapper(self) -> ServiceMapper:
         return super().construct_mapper() if self.vault is None else SealingMapper(self.construct_transcoder(),

@@ -9,7 +9,9 @@ the category, the village code and dates only (services/registry/public.py).
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -25,9 +27,23 @@ ASSIGNEES = ("verifier",)  # the head's delegate of the region looks into it
 NOTERS = ("operator", "verifier", "head")
 
 
+DEADLINE_VARIABLE = "GRIEVANCE_DEADLINE_DAYS"
+
+
 @dataclass(frozen=True)
 class GrievanceRules:
-    deadline_days: int = 14  # a grievance is overdue when not resolved this many days after it was recorded
+    deadline_days: int = 14  # a grievance is overdue when not resolved this many days after it was received
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> GrievanceRules:
+        """The office's setting (``GRIEVANCE_DEADLINE_DAYS``, docs/operations.md), else the default; a value that is
+        not a whole number of days from 1 to 365 stops the registry from starting rather than running on a guess."""
+        text = (os.environ if environ is None else environ).get(DEADLINE_VARIABLE, "").strip()
+        if not text:
+            return cls()
+        if not text.isdigit() or not 1 <= int(text) <= 365:
+            raise ValueError(f"{DEADLINE_VARIABLE} must be a whole number of days from 1 to 365, not {text!r}")
+        return cls(deadline_days=int(text))
 
 
 def check_acts_on(actor: Actor, allowed: tuple[str, ...], village_code: str, action: str) -> None:

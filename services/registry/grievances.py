@@ -49,9 +49,9 @@ def listed(row: dict, today: date) -> dict:
 
 
 class RegistryGrievances:
-    """The grievance commands and reads, mixed into RegistryApplication."""
+    """The grievance commands and reads, mixed into RegistryApplication (whose ``grievance_rules`` they use)."""
 
-    grievance_rules = GrievanceRules()
+    grievance_rules: GrievanceRules
 
     def record_grievance(self, command: RecordGrievance) -> str:
         household_id = (self._load_household(command.household_kk).id if command.household_kk else None)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.registry.grievance import Grievance, GrievanceRules
+from services.registry.grievance import Grievance, GrievanceRules, due_on
 from shared.actor import Actor
 from shared.errors import Conflict, NotYours, ValidationFailed
 
@@ -102,3 +102,17 @@ def test_overdue_while_open_after_its_due_date():
     grievance.resolve(VERIFIER, "not_upheld", "desil sesuai", grievance.due_on + timedelta(days=2))
     assert not grievance.overdue(grievance.due_on + timedelta(days=5))
     assert [note.text for note in grievance.notes] == ["kunjungan rumah"]
+
+
+@pytest.mark.parametrize(("setting", "days"), [(None, 14), ("", 14), ("30", 30), (" 7 ", 7)])
+def test_the_deadline_is_the_offices_setting_or_fourteen_days(setting, days):
+    environ = {} if setting is None else {"GRIEVANCE_DEADLINE_DAYS": setting}
+    rules = GrievanceRules.from_environment(environ)
+    assert rules.deadline_days == days
+    assert due_on(date(2026, 12, 1), rules) == date(2026, 12, 1) + timedelta(days=days)
+
+
+@pytest.mark.parametrize("setting", ["0", "366", "-3", "two weeks", "1.5"])
+def test_a_deadline_setting_that_is_not_a_number_of_days_stops_the_registry(setting):
+    with pytest.raises(ValueError, match="GRIEVANCE_DEADLINE_DAYS"):
+        GrievanceRules.from_environment({"GRIEVANCE_DEADLINE_DAYS": setting})

@@ -7,6 +7,7 @@ same facts from PostgreSQL: tests/integration/test_facts.py."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +18,7 @@ from services.registry.commands import (
     ChangeGroupMember,
     ChangeStatus,
     DissolveGroup,
+    RecordGrievance,
     RegisterHousehold,
     RemoveMember,
 )
@@ -40,8 +42,11 @@ def in_memory() -> RegistryApplication:
 
 @pytest.fixture
 def registry() -> RegistryApplication:
-    """Registry in memory with the region table imported (its rows given to the facts: SQL keeps them)."""
-    app = in_memory()
+    return with_regions(in_memory())
+
+
+def with_regions(app: RegistryApplication) -> RegistryApplication:
+    """The registry with the region table imported (its rows given to the facts: SQL keeps them)."""
     app.facts.given_regions(REGIONS)
     app.import_regions(IMPORT_REGIONS)
     return app
@@ -164,3 +169,12 @@ def test_a_member_change_reads_the_households_standing_as_it_is_now(registry):
     registry.change_decile(ChangeDecile(actor=OP, kk=richer.kk, decile=3))
     add(richer)()
     assert len(recorded_group(registry, group_id).members) == 8
+
+
+def test_a_grievance_is_due_after_the_offices_deadline_setting(monkeypatch):
+    monkeypatch.setenv("GRIEVANCE_DEADLINE_DAYS", "30")
+    registry = with_regions(in_memory())  # after the setting: an application reads it when it is made
+    grievance_id = registry.record_grievance(RecordGrievance(
+        actor=OP, village_code=VILLAGE, category="misuse", description="dana dipakai untuk keperluan pribadi"))
+    grievance = registry.repository.get(uuid.UUID(grievance_id))
+    assert grievance.due_on == grievance.received_on + timedelta(days=30)
