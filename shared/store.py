@@ -67,7 +67,8 @@ class ReadModelWrites:
     Batching is what makes a consumer fast (one statement per row costs a round trip each under eventlet):
     consecutive ``insert`` rows for the same table become ONE ``INSERT ... SELECT FROM unnest(arrays)``;
     consecutive identical ``add`` statements run as one ``executemany``; ``increment`` counters are summed per key
-    over the whole batch and applied last, in one statement per table.
+    and applied in one statement per table — before the next ``add`` (a statement may read or change what they
+    count: a household registered and erased, or moved, in one batch of a replay), else last.
     """
 
     def __init__(self) -> None:
@@ -75,6 +76,7 @@ class ReadModelWrites:
         self._counters: dict[tuple[str, tuple[str, ...], tuple[str, ...]], dict[tuple, list[int]]] = {}
 
     def add(self, sql: str, params: Sequence[Any]) -> None:
+        self._apply_counters_here()
         self._statements.append((sql, params))
 
     def insert(self, table: str, row: dict[str, Any], on_conflict: str = "") -> None:
@@ -91,6 +93,7 @@ class ReadModelWrites:
         return len(self._statements) + sum(len(totals) for totals in self._counters.values())
 
     def apply(self, cursor: Cursor) -> None:
+        self._apply_counters_here()
         for statement, group in _group_consecutive(self._statements):
             if isinstance(statement, BulkInsert):
                 statement.execute(cursor, group)
@@ -98,11 +101,15 @@ class ReadModelWrites:
                 cursor.execute(statement, group[0])
             else:
                 cursor.executemany(statement, group)
+
+    def _apply_counters_here(self) -> None:
+        """The counters summed so far become statements at this point of the order (one per table)."""
         for (table, key_columns, delta_columns), totals in self._counters.items():
-            columns = (*key_columns, *delta_columns)
             updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in delta_columns)
-            BulkInsert(table, columns, f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}").execute(
-                cursor, [(*key, *deltas) for key, deltas in totals.items()])
+            statement = BulkInsert(table, (*key_columns, *delta_columns),
+                                   f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}")
+            self._statements += [(statement, (*key, *deltas)) for key, deltas in totals.items()]
+        self._counters = {}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -130,6 +130,10 @@ AUDITED_TABLES = (
 )
 
 
+UNCOUNT_HOUSEHOLD = ("UPDATE village_households v SET households = v.households - 1, members = v.members - "
+                     "h.member_count FROM households h WHERE h.household_id = %s AND v.village_code = h.village_code")
+
+
 class GrantsReadModel(GroupStatusProjection):
     """The projections of upstream events, mixed into GrantsApplication (whose store, rules and ``_get`` they use):
     each ``@handles`` method records its effects through the batch's unit of work."""
@@ -182,10 +186,19 @@ class GrantsReadModel(GroupStatusProjection):
     @handles("registry.household.erased")
     def on_household_erased(self, data: upstream.HouseholdErasedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         # Gone from the registry's households, so from this mirror of them; the money trail keeps its ids.
-        unit.writes.add("UPDATE village_households v SET households = v.households - 1, members = v.members - "
-                        "h.member_count FROM households h WHERE h.household_id = %s AND v.village_code = "
-                        "h.village_code", (data.household_id,))
+        unit.writes.add(UNCOUNT_HOUSEHOLD, (data.household_id,))
         unit.writes.add("DELETE FROM households WHERE household_id = %s", (data.household_id,))
+
+    @handles("registry.household.moved")
+    def on_household_moved(self, data: upstream.HouseholdMovedV1, envelope: Envelope, unit: UnitOfWork) -> None:
+        # Counted where it lives now: off its old village's count, onto the new one's, members and all.
+        unit.writes.add(UNCOUNT_HOUSEHOLD, (data.household_id,))
+        unit.writes.add("UPDATE households SET village_code = %s, projected_at = clock_timestamp() "
+                        "WHERE household_id = %s", (data.village_code, data.household_id))
+        unit.writes.add("INSERT INTO village_households (village_code, households, members) SELECT village_code, 1, "
+                        "member_count FROM households WHERE household_id = %s ON CONFLICT (village_code) DO UPDATE "
+                        "SET households = village_households.households + 1, "
+                        "members = village_households.members + EXCLUDED.members", (data.household_id,))
 
     @handles("registry.household.status_changed")
     def on_status_changed(self, data: upstream.HouseholdStatusChangedV2, envelope: Envelope,

@@ -63,3 +63,15 @@ def test_counters_add_to_what_is_there(cursor):
 def test_nothing_to_write_touches_nothing(cursor):
     ReadModelWrites().apply(cursor)
     assert rows(cursor, "SELECT count(*) FROM people") == [(0,)]
+
+
+def test_a_statement_sees_the_counters_incremented_before_it(cursor):
+    """A household counted, then taken off its village's count by a statement that reads the count (an erasure or
+    a move in the same batch of a replay): the statement runs on the counted row, not before it exists."""
+    writes = ReadModelWrites()
+    writes.increment("counts", {"village": "V1"}, {"households": 1, "members": 3})
+    writes.increment("counts", {"village": "V1"}, {"households": 1, "members": 2})
+    writes.add("UPDATE counts SET households = households - 1, members = members - 3 WHERE village = %s", ("V1",))
+    writes.increment("counts", {"village": "V1"}, {"households": 1, "members": 4})
+    writes.apply(cursor)
+    assert rows(cursor, "SELECT * FROM counts") == [("V1", 2, 6)]
