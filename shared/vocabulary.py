@@ -29,6 +29,8 @@ LEAVE_REASONS = ("death", "marriage", "moved_out", "other")
 # --- KUBE groups ---
 GROUP_ROLES = ("ketua", "sekretaris", "bendahara")
 GROUP_KINDS = ("perempuan", "umum")  # a women's KUBE, or a general one
+# A KUBE's own papers (docs/documents.md): the village head's decree forming it, the village meeting's minutes.
+GROUP_DOCUMENT_KINDS = ("sk_kades", "meeting_minutes")
 BUSINESS_TYPES = ("warung/kios", "ternak kambing", "jahit", "olahan makanan", "pertanian", "perikanan", "lainnya")
 GROUP_STATUSES = ("formed", "funded", "active", "graduated", "dissolved")
 CLOSED_GROUP_STATUSES = ("graduated", "dissolved")  # a KUBE's life has ended: no member change, no monitoring

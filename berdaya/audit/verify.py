@@ -20,6 +20,7 @@ from services.grants.application import GrantsApplication
 from services.grants.domain import Grant, Proposal
 from shared import ledger
 from shared.config import SERVICES
+from shared.document_store import SELECT_CONTENT
 from shared.halts import ConsumerSkip
 from shared.store import MirroredTable, ServiceApplication
 
@@ -155,19 +156,24 @@ def verify_ledger(conn: psycopg.Connection, problems: list[Problem]) -> tuple[in
     return checked, head
 
 
-def verify_documents(history: ServiceHistory, conn: psycopg.Connection, problems: list[Problem]) -> int:
-    """Every file an event attached (its SHA-256 chained in the ledger) hashed again as stored: one altered or gone
-    is named. Returns how many were checked."""
+# The services that store attached files (shared.document_store): grants' evidence, the registry's KUBE papers.
+DOCUMENT_OWNERS = ("grants", "registry")
+
+
+def verify_documents(service: str, history: ServiceHistory, conn: psycopg.Connection,
+                     problems: list[Problem]) -> int:
+    """Every file an event of ``service`` attached (grants': its SHA-256 chained in the ledger) hashed again as
+    stored: one altered or gone is named. Returns how many were checked."""
     checked = 0
     for aggregate in history.aggregates.values():
         for attached in getattr(aggregate, "documents", ()):
             checked += 1
-            row = conn.execute("SELECT content FROM documents WHERE sha256 = %s", (attached.sha256,)).fetchone()
+            row = conn.execute(SELECT_CONTENT, (attached.sha256,)).fetchone()
             where = f"the {attached.kind} {attached.sha256} of {type(aggregate).__name__.lower()} {aggregate.id}"
             if row is None:
-                problems.append(Problem("grants", None, "document_missing", f"{where} is not stored (deleted)"))
+                problems.append(Problem(service, None, "document_missing", f"{where} is not stored (deleted)"))
             elif hashlib.sha256(row[0]).hexdigest() != attached.sha256:
-                problems.append(Problem("grants", None, "document_altered", f"{where} no longer matches its hash "
+                problems.append(Problem(service, None, "document_altered", f"{where} no longer matches its hash "
                                                                             "(edited)"))
     return checked
 
@@ -222,7 +228,8 @@ def verify(as_of: datetime | None = None, urls: dict[str, str] | None = None) ->
             if as_of is None:  # the live read models show today: a past moment has nothing to compare them with
                 compare_read_models(APPLICATIONS[service], histories[service], conns[service], problems)
         chained, head = verify_ledger(conns["grants"], problems)
-        documents = verify_documents(histories["grants"], conns["grants"], problems)
+        documents = sum(verify_documents(service, histories[service], conns[service], problems)
+                        for service in DOCUMENT_OWNERS)
         cross_check(histories, conns, problems)
         mirrors = compare_mirrors(histories, conns, problems) if as_of is None else []
         verify_positions(conns, problems)

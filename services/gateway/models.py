@@ -32,6 +32,7 @@ from shared.vocabulary import (
     GRIEVANCE_CATEGORIES,
     GRIEVANCE_OUTCOMES,
     GRIEVANCE_STATUSES,
+    GROUP_DOCUMENT_KINDS,
     GROUP_ROLES,
     PROPOSAL_STATUSES,
     ROLES,
@@ -660,6 +661,23 @@ class Document(Open):
     attached_at: datetime
     payment_id: str | None
     tranche: int | None
+
+
+class AttachToGroup(Params):
+    """Which of a KUBE's own papers an uploaded file is."""
+
+    kind: Literal[GROUP_DOCUMENT_KINDS]  # type: ignore[valid-type]
+
+
+class GroupDocument(Open):
+    """A KUBE's own paper: its SHA-256 is in the registry's event that attached it."""
+
+    kind: Literal[GROUP_DOCUMENT_KINDS]  # type: ignore[valid-type]
+    sha256: Sha256
+    size: int
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    by: str
+    attached_at: datetime
 
 
 class StatementFormat(Params):

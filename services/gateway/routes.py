@@ -467,7 +467,21 @@ def attach_document(c: Call) -> dict:
 
 
 def download_document(c: Call) -> File:
-    found = c.rpc("grants", "document", c.reader(), c.path.proposal_id, c.path.digest)
+    return as_file(c.rpc("grants", "document", c.reader(), c.path.proposal_id, c.path.digest))
+
+
+def attach_group_document(c: Call) -> dict:
+    return c.rpc("registry", "attach_group_document", {
+        "actor": c.actor(), "group_id": c.path.group_id, "kind": c.query.kind,
+        "content_base64": base64.b64encode(c.body).decode()})
+
+
+def download_group_document(c: Call) -> File:
+    return as_file(c.rpc("registry", "group_document", c.reader(), c.path.group_id, c.path.digest))
+
+
+def as_file(found: dict) -> File:
+    """A stored document as the service handed it out (base64 over RPC), in its own media type."""
     return File(base64.b64decode(found["content_base64"]), found["filename"], media_type=found["media_type"])
 
 
@@ -655,6 +669,18 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/groups/{group_id}/graduate", "graduate_group", "Graduate an active group (mandiri): its mentoring "
       "ends", roles=OPERATOR, scope=GROUP, run=group_then("graduate_group"), body=m.Dissolve, response=m.Group,
       tag="groups"),
+    # a KUBE's own papers (docs/documents.md), kept by the registry: the scans name the group's people
+    r("POST", "/groups/{group_id}/documents", "attach_group_document", "Attach a KUBE's own paper — the SK Kades "
+      "forming it, the village meeting's minutes: the file's bytes as the body (PDF, JPEG or PNG, at most 10 MB; "
+      "its content decides its type); its SHA-256 goes into the registry's event", roles=OPERATOR, scope=GROUP,
+      run=attach_group_document, query=m.AttachToGroup, raw_body="application/octet-stream", binary_body=True,
+      max_body=10 * 1024 * 1024, response=m.GroupDocument, status=201, tag="documents"),
+    r("GET", "/groups/{group_id}/documents", "list_group_documents", "The papers attached to a KUBE",
+      roles=EVERYONE, scope=GROUP, run=lambda c: c.rpc("registry", "group_documents", c.reader(), c.path.group_id),
+      response=list[m.GroupDocument], tag="documents"),
+    r("GET", "/groups/{group_id}/documents/{digest}", "download_group_document", "Download a KUBE's paper as stored "
+      "(PDF, JPEG or PNG, in its own media type): written to the registry's access log", roles=EVERYONE,
+      scope=GROUP, run=download_group_document, media_type="application/octet-stream", tag="documents"),
     # grievances (pengaduan): the list without personal data to every role; one grievance, with who complained and
     # what was said, to the roles that work with people, of its region
     r("POST", "/grievances", "record_grievance", "Record a grievance on behalf of a resident (or an anonymous misuse "

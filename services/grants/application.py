@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.grants import commands as cmd
-from services.grants.attachments import DOCUMENT_READS, DOCUMENTS, DOCUMENTS_DDL, GrantsAttachments
+from services.grants.attachments import DOCUMENT_READS, DOCUMENTS_DDL, GrantsAttachments
 from services.grants.banking import LineVerdict
 from services.grants.documents import GrantsDocuments
 from services.grants.domain import (
@@ -52,6 +52,7 @@ from services.grants.readmodel import (
 from services.grants.treasury import GrantsTreasury
 from shared.anchors import DocumentAnchors
 from shared.contracts import EventData
+from shared.document_store import DOCUMENTS
 from shared.edge import known_id
 from shared.errors import Conflict, NotFound, RuleViolated
 from shared.ids import jakarta_today

@@ -35,6 +35,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.grants.monitoring import MonitoringRules, VisitFindings, check_findings, classify, revenue_trend
 from shared.actor import Actor, check_region, check_role, covers
+from shared.attachments import Attachment, check_attachment
 from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from shared.ids import WIB
 from shared.keys import stable_id
@@ -101,30 +102,6 @@ class SpendingLine:
     receipt_number: str
     receipt_date: date
     amount_rp: int
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A document attached to a proposal or grant, by the SHA-256 of its content (stored by grants)."""
-
-    kind: str
-    sha256: str
-    size: int
-    media_type: str
-    by: str
-    attached_at: datetime | None = None
-    payment_id: str | None = None
-    tranche: int | None = None
-
-
-def check_attachment(kind: str, kinds: dict[str, tuple[str, ...]], actor: Actor, village_code: str,
-                     attached: list[Attachment], sha256: str) -> None:
-    if kind not in kinds:
-        raise ValidationFailed("kind", "evidence.kind", f"a {kind!r} is not attached here: one of {tuple(kinds)}")
-    check_role(actor, kinds[kind], f"attach a {kind}")
-    check_region(actor, village_code, f"attach a {kind}")
-    if any(a.sha256 == sha256 and a.kind == kind for a in attached):
-        raise Conflict(f"this {kind} is attached already", rule="evidence.attached", sha256=sha256)
 
 
 def check_rupiah(field: str, amount: object, *, positive: bool = False) -> int:

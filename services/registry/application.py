@@ -60,6 +60,7 @@ from services.registry.erasure import RegistryErasure
 from services.registry.facts import Person, SqlRegistryFacts
 from services.registry.grievance import GrievanceRules
 from services.registry.grievances import GRIEVANCES_DDL, RegistryGrievances
+from services.registry.group_documents import RegistryGroupDocuments
 from services.registry.public import PUBLIC_EVENTS
 from services.registry.queries import RegistryQueries
 from services.registry.readmodel import (
@@ -78,19 +79,20 @@ from services.registry.vault import VAULT_DDL, KeyEncryptionKey, Vault
 from shared.actor import Actor
 from shared.batches import ServiceMapper
 from shared.contracts import EventData
+from shared.document_store import DOCUMENTS, DOCUMENTS_DDL
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.ids import check_kk, check_nik_matches, check_village, jakarta_today
 from shared.regions import RegionTable
 from shared.store import ReadModelWrites, ServiceApplication
 
 
-class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, RegistryReadModel, RegistryQueries,
-                          ServiceApplication):
+class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, RegistryGroupDocuments,
+                          RegistryReadModel, RegistryQueries, ServiceApplication):
     service_name = "registry"
     upstreams = ("grants",)
     value_objects = (Member, GroupMember, BankAccount)
-    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL, *ACCESS_LOG_DDL, *HELD_CHANGES_DDL, *GRIEVANCES_DDL)
-    append_only_tables = (ACCESS_LOG,)
+    read_model_ddl = (*READ_MODEL_DDL, *VAULT_DDL, *ACCESS_LOG_DDL, *HELD_CHANGES_DDL, *GRIEVANCES_DDL, DOCUMENTS_DDL)
+    append_only_tables = (ACCESS_LOG, DOCUMENTS)
     audited_tables = AUDITED_TABLES
     facts_class = SqlRegistryFacts
 

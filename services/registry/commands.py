@@ -20,6 +20,7 @@ from shared.vocabulary import (
     BUSINESS_TYPES,
     GRIEVANCE_CATEGORIES,
     GRIEVANCE_OUTCOMES,
+    GROUP_DOCUMENT_KINDS,
     GROUP_KINDS,
     GROUP_ROLES,
     JOIN_REASONS,
@@ -206,3 +207,11 @@ class ResolveGrievance(Acting):
     grievance_id: Uuid
     outcome: Literal[GRIEVANCE_OUTCOMES]  # type: ignore[valid-type]
     resolution: str = Field(min_length=1, max_length=4000)
+
+
+class AttachGroupDocument(Acting):
+    """A KUBE's own paper, its bytes as uploaded (base64: the content decides its type)."""
+
+    group_id: Uuid
+    kind: Literal[GROUP_DOCUMENT_KINDS]  # type: ignore[valid-type]
+    content_base64: str = Field(min_length=4, max_length=14_000_000)  # 10 MB, base64

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import register_topic
 
 from shared.actor import Actor, check_region, check_role
+from shared.attachments import Attachment, check_attachment
 from shared.errors import Conflict, NotFound, NotYours, RuleViolated, ValidationFailed
 from shared.keys import legacy_household_id, legacy_person_id, stable_id
 from shared.versioning import VersionedEvent
@@ -32,6 +33,7 @@ from shared.vocabulary import (
     BDT_STATUSES,
     BUSINESS_TYPES,
     CLOSED_GROUP_STATUSES,
+    GROUP_DOCUMENT_KINDS,
     GROUP_KINDS,
     GROUP_ROLES,
     HEAD_OF_HOUSEHOLD,
@@ -68,6 +70,8 @@ def with_person_id(member: Member) -> Member:
 # --- who may change the registry: the domain's own check of the (verified) actor, as the gateway's routes say ---
 
 KEEPERS = ("operator",)  # register and correct households, form and change KUBE groups
+# A KUBE's own papers, attached by its keepers: the village head's decree forming it, the village meeting's minutes.
+GROUP_DOCUMENTS = {kind: KEEPERS for kind in GROUP_DOCUMENT_KINDS}
 REGION_TABLE_KEEPERS = ("admin",)  # the official region list, for the whole country
 
 
@@ -487,6 +491,7 @@ class Group(Aggregate):
         self.sk_kades = sk_kades
         self.formed_by = formed_by
         self.status = "formed"
+        self.documents: list[Attachment] = []
 
     @classmethod
     def form(
@@ -596,6 +601,16 @@ class Group(Aggregate):
     @event("Dissolved")
     def _dissolved(self, reason: str, by: str) -> None:
         self.status = "dissolved"
+
+    def attach_document(self, kind: str, sha256: str, size: int, media_type: str, actor: Actor) -> None:
+        """The SK Kades or the village meeting's minutes, by an operator of the group's region, at any time."""
+        check_attachment(kind, GROUP_DOCUMENTS, actor, self.village_code, self.documents, sha256)
+        self._document_attached(kind=kind, sha256=sha256, size=size, media_type=media_type, by=actor.user)
+
+    @event("DocumentAttached")
+    def _document_attached(self, kind: str, sha256: str, size: int, media_type: str, by: str,
+                           timestamp: datetime | None = None) -> None:
+        self.documents = [*self.documents, Attachment(kind, sha256, size, media_type, by, timestamp)]
 
     def check_active(self) -> None:
         if not self.is_active:

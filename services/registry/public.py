@@ -138,6 +138,8 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
     Group.Activated: lambda app, e: public.GroupActivatedV1(group_id=e.originator_id, proposal_id=e.proposal_id,
                                                             payment_id=e.payment_id),
     Group.Graduated: lambda app, e: public.GroupGraduatedV1(group_id=e.originator_id, reason=e.reason, by=e.by),
+    Group.DocumentAttached: lambda app, e: public.GroupDocumentAttachedV1(
+        group_id=e.originator_id, kind=e.kind, sha256=e.sha256, size=e.size, media_type=e.media_type),
     Household.Erased: lambda app, e: public.HouseholdErasedV1(household_id=e.originator_id, person_ids=e.person_ids,
                                                               request_id=e.request_id, by=e.by),
     Household.PersonErased: lambda app, e: public.PersonErasedV1(household_id=e.originator_id, person_id=e.person_id,

@@ -73,6 +73,10 @@ class RegistryService(BackboneEntrypoints):
         self.app.dissolve_group(self.edge.parse(commands.DissolveGroup, payload))
 
     @domain_rpc
+    def attach_group_document(self, payload: dict) -> dict:
+        return self.app.attach_group_document(self.edge.parse(commands.AttachGroupDocument, payload))
+
+    @domain_rpc
     def graduate_group(self, payload: dict) -> None:
         self.app.graduate_group(self.edge.parse(commands.GraduateGroup, payload))
 
@@ -153,6 +157,14 @@ class RegistryService(BackboneEntrypoints):
     @domain_rpc
     def group(self, reader: dict, group_id: str) -> dict:
         return self.app.group(self.edge.parse(ReadBy, reader), group_id)
+
+    @domain_rpc
+    def group_documents(self, reader: dict, group_id: str) -> list[dict]:
+        return self.app.group_documents(self.edge.parse(ReadBy, reader), group_id)
+
+    @domain_rpc
+    def group_document(self, reader: dict, group_id: str, sha256: str) -> dict:
+        return self.app.group_document(self.edge.parse(ReadBy, reader), group_id, sha256)
 
     @domain_rpc
     def held_changes(self, reader: dict, region: str | None = None) -> list[dict]:

@@ -21,6 +21,7 @@ from shared.vocabulary import (
     BDT_STATUSES,
     GRIEVANCE_CATEGORIES,
     GRIEVANCE_OUTCOMES,
+    GROUP_DOCUMENT_KINDS,
     GROUP_KINDS,
     JOIN_REASONS,
     LEAVE_REASONS,
@@ -199,6 +200,18 @@ class GroupGraduatedV1(EventData):
     group_id: uuid.UUID
     reason: str
     by: str
+
+
+@contract("registry.group.document_attached", 1)
+class GroupDocumentAttachedV1(EventData):
+    """One of the KUBE's own papers (the SK Kades forming it, the village meeting's minutes) was attached: the
+    SHA-256 of the file the registry stores. The file, which names people, never leaves the registry."""
+
+    group_id: uuid.UUID
+    kind: Literal[GROUP_DOCUMENT_KINDS]  # type: ignore[valid-type]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=1)
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
 
 
 # --- version 2: pseudonymous ----------------------------------------------------------------------------------

@@ -137,6 +137,8 @@ EXAMPLES: dict[str, dict] = {
     "print_provenance": {}, "print_lpj_form": {}, "print_certificate": {},
     "attach_document": {"query": {"kind": "rab"}, "raw": b"%PDF-1.7 RAB"}, "list_documents": {},
     "download_document": {},
+    "attach_group_document": {"query": {"kind": "sk_kades"}, "raw": b"%PDF-1.7 SK Kades"},
+    "list_group_documents": {}, "download_group_document": {},
 }
 # What the audit engine answers here (it reads the services' databases: the integration tests run it for real).
 AUDIT_ANSWERS = {
@@ -247,11 +249,15 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
         return [{"source": "APBN", "fiscal_year": 2026, "region": OWN}]
     if method in ("instruct", "deliver"):
         return {"payment_id": UUID}
+    if method in ("attach_group_document", "group_document"):
+        return {"kind": "sk_kades", "sha256": "a" * 64, "size": 12, "media_type": "application/pdf", "by": "x",
+                "attached_at": f"{TODAY}T10:00:00+00:00", "content_base64": "JVBERi0xLjcgUkFC",
+                "filename": "sk_kades.pdf"}
     if method in ("attach_document", "document"):
         return {"kind": "rab", "sha256": "a" * 64, "size": 12, "media_type": "application/pdf", "by": "x",
                 "attached_at": f"{TODAY}T10:00:00+00:00", "payment_id": None, "tranche": None,
                 "content_base64": "JVBERi0xLjcgUkFC", "filename": "rab.pdf"}
-    if method == "documents":
+    if method in ("documents", "group_documents"):
         return []
     if method in ("group_candidates", "payables", "lpj_due", "visits_due", "gates", "proposal_counts", "grievances",
                   "grievance_counts"):

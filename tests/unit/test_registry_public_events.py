@@ -166,6 +166,8 @@ def scenario() -> list:
     # Another: funded, active once its first tranche is paid, then graduated (mandiri).
     graduate = kube("KUBE Melati Jondong", 30)
     proposal_id = uuid.uuid4()
+    graduate.attach_document("sk_kades", "d" * 64, 48_213, "application/pdf",
+                             Actor(user="operator.b", role="operator", region="18.01"))
     graduate.mark_funded(proposal_id, 14_000_000)
     graduate.activate(proposal_id, "pay-1")
     graduate.graduate(reason="usaha mandiri, tabungan kelompok cukup", by="operator.b")
@@ -193,6 +195,7 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
         aggregate = aggregates[e.originator_id] = e.mutate(aggregates.get(e.originator_id))
         data = PUBLIC_EVENTS[type(e)](None, e)  # None: the mapper must not touch the application
         born_at_v1 = (RegionList.Event | Group.Funded | Group.Dissolved | Group.Activated | Group.Graduated
+                      | Group.DocumentAttached
                       | Household.Erased | Household.PersonErased | Household.Moved | ErasureRequest.Event
                       | BdtFile.Event | HeldChange.Event | Grievance.Event)
         assert data.event_version == (1 if isinstance(e, born_at_v1) else 2)
@@ -208,6 +211,9 @@ def test_every_event_maps_to_its_public_event_without_an_application(log):
             assert data.member.model_dump() == {"person_id": corrected.person_id, "sex": corrected.sex,
                                                 "relation": corrected.relation}
             assert corrected != before.member(e.nik) and data.corrected_fields == sorted(e.changes)
+        elif isinstance(e, Group.DocumentAttached):  # ids and the file's fingerprint, nothing of its content
+            assert data.model_dump() == {"group_id": aggregate.id, "kind": "sk_kades", "sha256": "d" * 64,
+                                         "size": 48_213, "media_type": "application/pdf"}
         elif isinstance(e, Group.MemberChanged):
             assert [(m.household_id, m.representative_id) for m in data.members] == [
                 (m.household_id, m.representative_id) for m in aggregate.members]
