@@ -14,12 +14,12 @@ from tests.support.households import household_body
 
 pytestmark = pytest.mark.browser
 
-MUARA_PUTIH = "18.01.04.2005"  # Natar: a village of this test's own
+NEGARA_RATU = "18.01.04.2006"  # Natar: a village of this test's own
 REASON = "Permintaan subjek data: keluarga pindah ke luar negeri"
 
 
 def test_one_admin_asks_the_same_cannot_approve_another_does_and_the_household_is_gone(staff: Staff):
-    body = household_body(16_700, MUARA_PUTIH)
+    body = household_body(16_700, NEGARA_RATU)
     household_id = Api(staff.system, "operator").call("POST", "/households", body)["household_id"]
     head = body["members"][0]
 
