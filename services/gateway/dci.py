@@ -1,7 +1,8 @@
 """The DCI social-registry sync API (docs/dci.md). ``search``: another system's search of households by region,
-poverty decile and BDT status, answered in the standard's shapes (dci_models.py) with the minimum the selection
-needs — the registry's household id, village, decile, BDT status and member count; never a KK, NIK, name or
-address. ``txn/status``: what one of the client's own searches came to, without its records.
+poverty decile and BDT status — or, for a client entitled to it, by NIK or KK — answered in the standard's shapes
+(dci_models.py) with the minimum the selection needs — the registry's household id, village, decile, BDT status and
+member count; never a KK, NIK, name or address. ``txn/status``: what one of the client's own searches came to,
+without its records.
 
 A message is refused whole (HTTP 4xx, the standard's ``err.*`` codes) when it cannot be read, its header is wrong,
 or it asks for a region outside the client's; a single search request that is malformed is answered ``rjct`` with
@@ -29,6 +30,7 @@ from services.gateway.dci_models import (
 from services.gateway.errors import ApiError
 from services.gateway.models import Body
 from shared.actor import covers
+from shared.ids import NIK_RE
 from shared.regions import REGION_PATTERN
 from shared.vocabulary import BDT_STATUSES
 
@@ -40,6 +42,8 @@ DECILES = range(1, 11)
 MAX_PAGE_SIZE = 500  # the registry's own page limit (shared.store.page)
 MAX_PAGE_NUMBER = 100_000  # beyond any registry's households; keeps the offset a number PostgreSQL takes
 REGION_RE = re.compile(REGION_PATTERN)
+PREDICATE, IDTYPE_VALUE = "predicate", "idtype-value"  # the query types this registry answers
+IDENTIFIER_TYPES = ("NIK", "KK")  # what an idtype-value query names a household by (both 16 digits)
 # A search's attributes, as the predicate names them → what the registry sorts by.
 SORTABLE = {"region_code": "village_code", "poverty_decile": "decile", "member_count": "member_count"}
 DECILE_TESTS = {"eq": lambda d, v: d == v, "lt": lambda d, v: d < v, "le": lambda d, v: d <= v,
@@ -74,6 +78,7 @@ class Criteria:
     sort: list[list[str]] = field(default_factory=list)
     page_number: int = 1
     page_size: int = 50
+    identifier: tuple[str, str] | None = None  # (NIK or KK, its value): an idtype-value query's
 
 
 class Expression(Body):
@@ -89,33 +94,55 @@ class Predicate(Body):
     expression2: Expression | None = None
 
 
+class IdtypeValue(Body):
+    type: str
+    value: str
+
+
 PREDICATES = TypeAdapter(list[Predicate])
 
 
 def criteria_of(search: SearchCriteria, client_region: str) -> Criteria:
     """The criteria of one search request; raises :class:`Rejected` with the standard's reason code."""
-    if search.query_type != "predicate":
-        raise Rejected("rjct.search_criteria.invalid", f"query_type {search.query_type!r}: only 'predicate' "
-                                                       "(on region_code, poverty_decile, bdt_status)")
+    if search.query_type not in (PREDICATE, IDTYPE_VALUE):
+        raise Rejected("rjct.search_criteria.invalid", f"query_type {search.query_type!r}: 'predicate' (on "
+                                                       "region_code, poverty_decile, bdt_status) or 'idtype-value'")
     if search.reg_type not in (None, REG_TYPE) or search.reg_record_type not in (None, REG_RECORD_TYPE):
         raise Rejected("rjct.search_criteria.invalid", f"this registry holds {REG_TYPE} / {REG_RECORD_TYPE}")
-    try:
-        predicates = PREDICATES.validate_python(search.query)
-    except ValidationError:
-        raise Rejected("rjct.search_criteria.invalid", "query: a list of {expression1, condition, expression2}, "
-                                                       "each {attribute_name, operator, attribute_value}") from None
     criteria = Criteria(region=client_region)
-    for predicate in predicates:
-        if predicate.expression2 is not None and predicate.condition != "and":
-            raise Rejected("rjct.search_criteria.invalid", "two expressions are joined by condition 'and' only")
-        for expression in filter(None, (predicate.expression1, predicate.expression2)):
-            narrow(criteria, expression)
+    if search.query_type == IDTYPE_VALUE:
+        criteria.identifier = identifier_of(search.query)
+    else:
+        for predicate in predicates_of(search.query):
+            if predicate.expression2 is not None and predicate.condition != "and":
+                raise Rejected("rjct.search_criteria.invalid", "two expressions are joined by condition 'and' only")
+            for expression in filter(None, (predicate.expression1, predicate.expression2)):
+                narrow(criteria, expression)
     criteria.sort = sort_of(search)
     if search.pagination is not None:
         criteria.page_number, criteria.page_size = search.pagination.page_number, search.pagination.page_size
     if not (1 <= criteria.page_number <= MAX_PAGE_NUMBER and 1 <= criteria.page_size <= MAX_PAGE_SIZE):
         raise Rejected("rjct.pagination.invalid", f"page_number 1–{MAX_PAGE_NUMBER}, page_size 1–{MAX_PAGE_SIZE}")
     return criteria
+
+
+def predicates_of(query: Any) -> list[Predicate]:
+    try:
+        return PREDICATES.validate_python(query)
+    except ValidationError:
+        raise Rejected("rjct.search_criteria.invalid", "query: a list of {expression1, condition, expression2}, "
+                                                       "each {attribute_name, operator, attribute_value}") from None
+
+
+def identifier_of(query: Any) -> tuple[str, str]:
+    """An idtype-value query's identifier (the value is never echoed back: it is a person's NIK or a KK)."""
+    try:
+        asked = IdtypeValue.model_validate(query)
+    except ValidationError:
+        asked = None
+    if asked is None or asked.type not in IDENTIFIER_TYPES or not NIK_RE.fullmatch(asked.value):
+        raise Rejected("rjct.search_criteria.invalid", "query: {type: NIK or KK, value: its 16 digits}")
+    return asked.type, asked.value
 
 
 def narrow(criteria: Criteria, expression: Expression) -> None:
@@ -157,6 +184,7 @@ class SearchRegions(Scope):
 
     def locate(self, call: Call) -> str | None:
         region = call.user.region if call.user else ""
+        check_identifier_search(call)
         found: list[Criteria | Rejected] = []
         for item in call.body.message.search_request:
             try:
@@ -168,6 +196,16 @@ class SearchRegions(Scope):
             raise self.outside(call.user, outside)
         call.resource = found
         return None
+
+
+def check_identifier_search(call: Call) -> None:
+    """A search by NIK or KK is for a client the office entitled to it (``berdaya users add-client
+    --identifier-search``): another's message is refused whole, before any search runs."""
+    asks = any(item.search_criteria.query_type == IDTYPE_VALUE for item in call.body.message.search_request)
+    if asks and not (call.user and call.user.identifier_search):
+        raise ApiError(403, "err.request.unauthorized", "this client is not entitled to search by identifier (NIK, "
+                                                        "KK)", field="message.search_request",
+                       rule="dci.identifier_search")
 
 
 def sync_search(call: Call) -> dict:
@@ -241,8 +279,7 @@ def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected)
     if isinstance(criteria, Rejected):
         return {**answer, "status": "rjct", "status_reason_code": criteria.code,
                 "status_reason_message": criteria.message}
-    found = call.rpc("registry", "households_where", call.reader(), criteria.region, sorted(criteria.deciles),
-                     sorted(criteria.statuses), criteria.sort, criteria.page_number, criteria.page_size)
+    found = households_found(call, criteria)
     records = [{"identifier": [{"identifier_type": "household_id", "identifier_value": row["household_id"]}],
                 "region_code": row["village_code"], "poverty_decile": row["decile"], "bdt_status": row["bdt_status"],
                 "member_count": row["member_count"]} for row in found["items"]]
@@ -251,6 +288,17 @@ def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected)
                      "reg_records": records},
             "pagination": {"page_size": criteria.page_size, "page_number": criteria.page_number,
                            "total_count": found["total"]}}
+
+
+def households_found(call: Call, criteria: Criteria) -> dict:
+    """The page of households the criteria select: the household of an identifier (one or none), else those of the
+    predicate."""
+    if criteria.identifier is None:
+        return call.rpc("registry", "households_where", call.reader(), criteria.region, sorted(criteria.deciles),
+                        sorted(criteria.statuses), criteria.sort, criteria.page_number, criteria.page_size)
+    rows = call.rpc("registry", "household_identified", call.reader(), *criteria.identifier)
+    start = (criteria.page_number - 1) * criteria.page_size
+    return {"items": rows[start:start + criteria.page_size], "total": len(rows)}
 
 
 def now() -> str:

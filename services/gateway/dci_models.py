@@ -48,7 +48,8 @@ class SearchCriteria(Body):
     reg_record_type: Annotated[str, Field(max_length=100)] | None = None
     query_type: Annotated[str, Field(max_length=40, examples=["predicate"])]
     query: Any = Field(description="query_type predicate: a list of {seq_num, expression1, condition, expression2}, "
-                                   "each expression {attribute_name, operator, attribute_value}; docs/dci.md")
+                                   "each expression {attribute_name, operator, attribute_value}; query_type "
+                                   "idtype-value (entitled clients only): {type: NIK or KK, value}; docs/dci.md")
     sort: list[SortBy] = Field(default_factory=list, max_length=3)
     pagination: Pagination | None = None
     consent: dict[str, Any] | None = None

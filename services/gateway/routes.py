@@ -630,9 +630,9 @@ ROUTES: tuple[Route, ...] = (
       response=m.HeldDecision, tag="households"),
     # the DCI social-registry API, for other systems (docs/dci.md)
     r("POST", "/dci/registry/sync/search", "dci_sync_search", "DCI social registry: search households by region, "
-      "poverty decile and BDT status (the standard's sync search; ids and selection facts only, no personal "
-      "data)", roles=DCI_CLIENT, scope=dci.SearchRegions(), run=dci.sync_search, body=dm.SyncSearchRequest,
-      response=dm.SyncSearchResponse, error_code=dci.standard_code, tag="dci"),
+      "poverty decile and BDT status, or by NIK/KK for an entitled client (the standard's sync search; ids and "
+      "selection facts only, no personal data)", roles=DCI_CLIENT, scope=dci.SearchRegions(), run=dci.sync_search,
+      body=dm.SyncSearchRequest, response=dm.SyncSearchResponse, error_code=dci.standard_code, tag="dci"),
     r("POST", "/dci/registry/sync/txn/status", "dci_sync_txn_status", "DCI social registry: what one of the "
       "client's searches came to, by transaction or correlation id (each search request's status and count, not "
       "its records)", roles=DCI_CLIENT, scope=Unscoped(), run=dci.sync_txn_status, body=dm.SyncTxnStatusRequest,

@@ -64,6 +64,8 @@ SCHEMA = (
         seq bigserial PRIMARY KEY, client text NOT NULL, transaction_id text NOT NULL, correlation_id text NOT NULL,
         at timestamptz NOT NULL DEFAULT now(), outcomes jsonb NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS dci_transactions_client ON dci_transactions (client, transaction_id, seq)",
+    # A DCI client entitled to search by NIK or KK (off unless the office grants it: docs/dci.md).
+    "ALTER TABLE users ADD COLUMN IF NOT EXISTS identifier_search boolean NOT NULL DEFAULT false",
 )
 
 
@@ -147,14 +149,15 @@ class GatewayStore:
     # --- users ----------------------------------------------------------------------------------------------
 
     def add_user(self, username: str, password_hash: str, role: str, region: str, *, by: str,
-                 must_change_password: bool) -> None:
+                 must_change_password: bool, identifier_search: bool = False) -> None:
         """``must_change_password``: the password was chosen by someone else than the user, who must replace it
-        at the first login (every caller says whether, on purpose: there is no default)."""
+        at the first login (every caller says whether, on purpose: there is no default). ``identifier_search``: a
+        DCI client entitled to search by NIK or KK."""
         with self.connection() as conn, conn.transaction():
             inserted = conn.execute(
-                "INSERT INTO users (username, password_hash, role, region, must_change_password) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
-                (username, password_hash, role, region, must_change_password)).fetchone()
+                "INSERT INTO users (username, password_hash, role, region, must_change_password, identifier_search) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
+                (username, password_hash, role, region, must_change_password, identifier_search)).fetchone()
             if inserted is None:
                 raise DuplicateUser(username)
             self._record(conn, username, "added", by, role, region)
@@ -162,14 +165,14 @@ class GatewayStore:
     def user(self, username: str) -> tuple[User, str] | None:
         """The user and their password hash, or None."""
         with self.connection() as conn:
-            row = conn.execute("SELECT username, role, region, disabled, must_change_password, password_hash "
-                               "FROM users WHERE username = %s", (username,)).fetchone()
-        return (User(*row[:5]), row[5]) if row else None
+            row = conn.execute("SELECT username, role, region, disabled, must_change_password, identifier_search, "
+                               "password_hash FROM users WHERE username = %s", (username,)).fetchone()
+        return (User(*row[:6]), row[6]) if row else None
 
     def users(self) -> list[User]:
         with self.connection() as conn:
-            rows = conn.execute("SELECT username, role, region, disabled, must_change_password FROM users "
-                                "ORDER BY username").fetchall()
+            rows = conn.execute("SELECT username, role, region, disabled, must_change_password, identifier_search "
+                                "FROM users ORDER BY username").fetchall()
         return [User(*row) for row in rows]
 
     def set_disabled(self, username: str, disabled: bool, *, by: str) -> None:

@@ -39,6 +39,8 @@ DATA_AUDITORS = ("auditor", "admin")  # who may read a person's access log and e
 # What households_where may sort by (a column of its own answer, never text of a caller's): and in which direction.
 SORTABLE = {"village_code": "village_code", "decile": "decile", "member_count": "member_count"}
 DIRECTIONS = {"asc": "ASC", "desc": "DESC"}
+# How household_identified finds a household by an identifier type (its value is a parameter, never SQL text).
+IDENTIFIED_BY = {"KK": "kk = %s", "NIK": "kk = (SELECT kk FROM individuals WHERE nik = %s)"}
 FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
 
 
@@ -158,6 +160,19 @@ class RegistryQueries:
                           f"ORDER BY {order + ', ' if order else ''}village_code, household_id")
         self._searched(reader, "households_where", found["items"], people=False)
         return found
+
+    def household_identified(self, reader: ReadBy, id_type: str, value: str) -> list[dict]:
+        """The household of a KK, or of the person with a NIK, for another system entitled to ask (the DCI search by
+        identifier): as households_where answers it — no KK, NIK, name or address back. One or none: none when
+        there is no such household or it lies outside the reader's region (the same answer)."""
+        if id_type not in IDENTIFIED_BY or not NIK_RE.fullmatch(str(value)):
+            raise ValidationFailed("identifier", "dci.identifier", "an identifier is a NIK or a KK of 16 digits")
+        rows = [row for row in self.query(
+            "SELECT household_id::text, village_code, decile, bdt_status, member_count FROM households "
+            f"WHERE {IDENTIFIED_BY[id_type]}", (value,)) if reader.actor.covers(row["village_code"])]
+        self.access_log.record(reader, "household_identified", households=[row["household_id"] for row in rows],
+                               niks=[value] if rows and id_type == "NIK" else (), returned=len(rows))
+        return rows
 
     def search_people(self, reader: ReadBy, name_prefix: str, village_code: str | None = None, page: int = 1,
                       size: int = 50) -> dict:

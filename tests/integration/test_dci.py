@@ -35,9 +35,9 @@ TXN_STATUS = "/api/v1/dci/registry/sync/txn/status"
 RECORD_FIELDS = {"identifier", "region_code", "poverty_decile", "bdt_status", "member_count"}
 
 
-def credential(gw: GatewaySystem, client_id: str, region: str) -> dict:
+def credential(gw: GatewaySystem, client_id: str, region: str, *flags: str) -> dict:
     """A client credential as the office makes one (`berdaya users add-client`)."""
-    made = CliRunner().invoke(users_app, ["add-client", client_id, "--region", region],
+    made = CliRunner().invoke(users_app, ["add-client", client_id, "--region", region, *flags],
                               env={"GATEWAY_DATABASE_URL": gw.database_url})
     assert made.exit_code == 0, made.output
     created = json.loads(made.stdout.strip().splitlines()[-1])
@@ -46,9 +46,9 @@ def credential(gw: GatewaySystem, client_id: str, region: str) -> dict:
     return created
 
 
-def dci_client(gw: GatewaySystem, client_id: str, region: str) -> Client:
+def dci_client(gw: GatewaySystem, client_id: str, region: str, *flags: str) -> Client:
     """Another system, logged in with its client credential."""
-    return Client(gw.base, gw.token(client_id, credential(gw, client_id, region)["client_secret"]))
+    return Client(gw.base, gw.token(client_id, credential(gw, client_id, region, *flags)["client_secret"]))
 
 
 def predicate(name: str, operator: str, value) -> dict:
@@ -56,10 +56,11 @@ def predicate(name: str, operator: str, value) -> dict:
 
 
 def search_request(*predicates: dict, page_size: int = 10, page_number: int = 1, sort=(), reference_id=None,
-                   query_type: str = "predicate") -> dict:
+                   query_type: str = "predicate", query=None) -> dict:
     return {"reference_id": reference_id or str(uuid.uuid4()), "timestamp": "2026-12-07T10:00:00+07:00",
             "search_criteria": {"version": "1.0.0", "reg_type": "ns:org:RegistryType:Social",
-                                "query_type": query_type, "query": list(predicates), "sort": list(sort),
+                                "query_type": query_type, "query": list(predicates) if query is None else query,
+                                "sort": list(sort),
                                 "pagination": {"page_size": page_size, "page_number": page_number}},
             "locale": "id"}
 
@@ -209,7 +210,7 @@ def test_refusals_answer_with_the_standards_codes_and_read_nothing(gateway: Gate
     answer = client.ok("POST", SEARCH, message(
         "bansos.lamsel", good,
         search_request(predicate("name", "eq", "Siti")),
-        search_request(query_type="idtype-value"),
+        search_request(query_type="expression"),
         search_request(predicate("poverty_decile", "eq", 2), page_size=0),
         search_request(sort=[{"attribute_name": "name", "sort_order": "asc"}]),
         {**good}))  # the same reference_id again
@@ -221,6 +222,48 @@ def test_refusals_answer_with_the_standards_codes_and_read_nothing(gateway: Gate
     assert len(households(answer)) == 2  # decile 1 in 18.01, whatever its BDT status (18.02: not the client's)
 
 
+def by_identifier(id_type: str, value: str) -> dict:
+    """The standard's idtype-value search request: a household by a member's NIK or by its KK."""
+    return search_request(query_type="idtype-value", query={"type": id_type, "value": value})
+
+
+def test_an_entitled_client_finds_a_household_by_nik_or_kk_in_its_region_only(gateway: GatewaySystem,  # noqa: F811
+                                                                              registry: dict):
+    entitled = dci_client(gateway, "bansos.nik", "18.01", "--identifier-search")
+    bodies, ids, far = registry["bodies"], registry["ids"], registry["far"]
+    member_nik = bodies[2]["members"][1]["nik"]
+    answer = entitled.ok("POST", SEARCH, message(
+        "bansos.nik", by_identifier("KK", bodies[0]["kk"]), by_identifier("NIK", member_nik),
+        by_identifier("KK", far["kk"]), by_identifier("NIK", far["members"][0]["nik"]),
+        by_identifier("NIK", "1801010101010999"), by_identifier("NPWP", bodies[0]["kk"])))
+    found = [[r["identifier"][0]["identifier_value"] for r in response.get("data", {}).get("reg_records", [])]
+             for response in answer["message"]["search_response"]]
+    # its region's household by KK and by a member's NIK; one of 18.02 as an unknown one: not found
+    assert found == [[ids[bodies[0]["kk"]]], [ids[bodies[2]["kk"]]], [], [], [], []]
+    assert [r["status"] for r in answer["message"]["search_response"]] == ["succ"] * 5 + ["rjct"]
+    assert set(households(answer)[0]) == RECORD_FIELDS and households(answer)[0]["poverty_decile"] == 1
+    shown = json.dumps(answer)  # the minimum: no KK, NIK or name back, not even the one asked
+    assert not any(secret in shown for secret in (bodies[0]["kk"], member_nik, bodies[0]["members"][0]["name"]))
+
+    # each search by identifier is on the access log of the person it found, with the client as reader
+    reads = registry["staff"].auditor.ok("GET", f"/api/v1/people/{member_nik}/access-log")["reads"]
+    assert [(r["username"], r["role"], r["purpose"], r["read"]) for r in reads if r["role"] == "dci_client"] == [
+        ("bansos.nik", "dci_client", "api.dci_sync_search", "household_identified")]
+
+
+def test_a_client_not_entitled_to_identifier_search_is_refused_and_reads_nothing(
+        gateway: GatewaySystem, registry: dict):  # noqa: F811
+    client = dci_client(gateway, "bansos.umum", "18.01")
+    head_nik = registry["bodies"][0]["members"][0]["nik"]
+    status, refused = client.post(SEARCH, message("bansos.umum", search_request(predicate("poverty_decile", "eq", 1)),
+                                                  by_identifier("NIK", head_nik)))
+    assert (status, refused["error"]["code"], refused["error"]["rule"]) == (
+        403, "err.request.unauthorized", "dci.identifier_search")
+    assert head_nik not in json.dumps(refused)
+    reads = registry["staff"].auditor.ok("GET", f"/api/v1/people/{head_nik}/access-log")["reads"]
+    assert not [r for r in reads if r["username"] == "bansos.umum"]  # the message's other search did not run
+
+
 def test_the_registry_sorts_by_its_own_columns_only(gateway: GatewaySystem, registry: dict):  # noqa: F811
     """The registry's read checks the sort itself, whoever calls it: nothing of a caller's text reaches its SQL."""
     client = reader("bansos.rpc", role="dci_client", region="18.01")
@@ -230,6 +273,17 @@ def test_the_registry_sorts_by_its_own_columns_only(gateway: GatewaySystem, regi
         assert (error.rule, error.details["field"]) == ("dci.sort", "sort")
         listed = rpc.registry.households_where(client, "18.01", [1, 2], ["active"], [["decile", "desc"]])
     assert [row["decile"] for row in listed["items"]] == [2, 1]
+
+
+def test_the_registry_finds_a_household_by_nik_or_kk_only(gateway: GatewaySystem, registry: dict):  # noqa: F811
+    """The registry's read checks the identifier itself, whoever calls it, and never names it back."""
+    client = reader("bansos.rpc", role="dci_client", region="18.01")
+    kk = registry["bodies"][0]["kk"]
+    with gateway.system.rpc() as rpc:
+        error = refusal(lambda: rpc.registry.household_identified(client, "NPWP", kk))
+        assert (error.rule, error.details["field"]) == ("dci.identifier", "identifier") and kk not in str(error)
+        found = rpc.registry.household_identified(client, "KK", kk)
+    assert [row["household_id"] for row in found] == [registry["ids"][kk]]
 
 
 def test_a_client_credential_opens_no_console_session(console: GatewaySystem):  # noqa: F811
