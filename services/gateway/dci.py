@@ -1,8 +1,8 @@
 """The DCI social-registry sync API (docs/dci.md). ``search``: another system's search of households by region,
 poverty decile and BDT status — or, for a client entitled to it, by NIK or KK — answered in the standard's shapes
-(dci_models.py) with the minimum the selection needs — the registry's household id, village, decile, BDT status and
-member count; never a KK, NIK, name or address. ``txn/status``: what one of the client's own searches came to,
-without its records.
+(dci_models.py) with the minimum the selection needs — the registry's household id, village, decile, BDT status,
+member count, and what it already receives from KUBE (grants' enrolment status); never a KK, NIK, name or address.
+``txn/status``: what one of the client's own searches came to, without its records.
 
 A message is refused whole (HTTP 4xx, the standard's ``err.*`` codes) when it cannot be read, its header is wrong,
 or it asks for a region outside the client's; a single search request that is malformed is answered ``rjct`` with
@@ -280,9 +280,13 @@ def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected)
         return {**answer, "status": "rjct", "status_reason_code": criteria.code,
                 "status_reason_message": criteria.message}
     found = households_found(call, criteria)
+    # The double-aid check: what each household already receives, as its benefits answer it (one call a page).
+    enrolled = call.rpc("grants", "enrolments", [row["household_id"] for row in found["items"]]) \
+        if found["items"] else {}
     records = [{"identifier": [{"identifier_type": "household_id", "identifier_value": row["household_id"]}],
                 "region_code": row["village_code"], "poverty_decile": row["decile"], "bdt_status": row["bdt_status"],
-                "member_count": row["member_count"]} for row in found["items"]]
+                "member_count": row["member_count"], "enrolment_status": enrolled[row["household_id"]]}
+               for row in found["items"]]
     return {**answer, "status": "succ",
             "data": {"version": VERSION, "reg_type": REG_TYPE, "reg_record_type": REG_RECORD_TYPE,
                      "reg_records": records},

@@ -10,11 +10,12 @@ refusing the whole message.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StrictInt
 
 from services.gateway.models import Body
+from shared.vocabulary import ENROLMENT_STATUSES
 
 Id = Annotated[str, Field(min_length=1, max_length=99)]
 
@@ -108,6 +109,9 @@ class HouseholdRecord(BaseModel):
     poverty_decile: int
     bdt_status: str
     member_count: int
+    enrolment_status: Literal[ENROLMENT_STATUSES] = Field(  # type: ignore[valid-type]
+        description="what the household already receives from KUBE, as GET /households/{id}/benefits says: "
+                    "receiving: a grant approved; applying: a proposal under way; member: in a KUBE not dissolved")
 
 
 class SearchData(BaseModel):

@@ -22,17 +22,21 @@ from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixtur
     Client,
     GatewaySystem,
     Staff,
+    approved_proposal,
     gateway,
     household_body,
+    register_group,
+    set_budget,
 )
 from tests.integration.test_grants_training import refusal
 from tests.support.households import reader
+from tests.support.system import eventually
 
 pytestmark = pytest.mark.integration
 
 SEARCH = "/api/v1/dci/registry/sync/search"
 TXN_STATUS = "/api/v1/dci/registry/sync/txn/status"
-RECORD_FIELDS = {"identifier", "region_code", "poverty_decile", "bdt_status", "member_count"}
+RECORD_FIELDS = {"identifier", "region_code", "poverty_decile", "bdt_status", "member_count", "enrolment_status"}
 
 
 def credential(gw: GatewaySystem, client_id: str, region: str, *flags: str) -> dict:
@@ -262,6 +266,39 @@ def test_a_client_not_entitled_to_identifier_search_is_refused_and_reads_nothing
     assert head_nik not in json.dumps(refused)
     reads = registry["staff"].auditor.ok("GET", f"/api/v1/people/{head_nik}/access-log")["reads"]
     assert not [r for r in reads if r["username"] == "bansos.umum"]  # the message's other search did not run
+
+
+def test_each_record_says_what_the_household_already_receives_from_kube(gateway: GatewaySystem):  # noqa: F811
+    """The double-aid check through DCI: each record's enrolment status, as the household's benefits say it."""
+    staff = Staff(gateway)
+    set_budget(staff)
+    funded_group, funded = register_group(staff, 7500, "KUBE Mawar")
+    approved_proposal(staff, funded_group)
+    applying_group, applying = register_group(staff, 7600, "KUBE Melati")
+    draft = {"group_id": applying_group, "business_plan": "Warung sembako", "form": "cash", "budget_lines": [
+        {"item": "Etalase", "quantity": 1, "unit": "unit", "unit_price_rp": 3_000_000}]}
+    eventually(lambda: staff.operator.post("/api/v1/proposals", draft)[0] == 201, timeout=30,
+               message="grants learns of the group")
+    _, members = register_group(staff, 7800, "KUBE Anggrek")
+    outsider = household_body(7900)
+    staff.operator.ok("POST", "/api/v1/households", outsider)
+    client = dci_client(gateway, "bansos.ganda", "18.01", "--identifier-search")
+    wanted = {"receiving": funded[0]["kk"], "applying": applying[0]["kk"], "member": members[0]["kk"],
+              "none": outsider["kk"]}
+
+    def enrolments() -> list[str]:
+        answer = client.ok("POST", SEARCH, message("bansos.ganda",
+                                                   *(by_identifier("KK", kk) for kk in wanted.values())))
+        return [households(answer, i)[0]["enrolment_status"] for i in range(len(wanted))]
+
+    eventually(lambda: enrolments() == list(wanted), timeout=30, message="grants learns of the last group")
+    for status, kk in wanted.items():  # the same as the household's benefits say
+        assert staff.operator.ok("GET", f"/api/v1/households/{kk}/benefits")["enrolment"] == status
+    # and on a page of a predicate search, every record carries it
+    page = client.ok("POST", SEARCH, message("bansos.ganda", search_request(predicate("region_code", "eq", "18.01"),
+                                                                            page_size=500)))
+    statuses = [record["enrolment_status"] for record in households(page)]
+    assert len(statuses) == 22 and sorted(set(statuses)) == ["applying", "member", "none", "receiving"]
 
 
 def test_the_registry_sorts_by_its_own_columns_only(gateway: GatewaySystem, registry: dict):  # noqa: F811
