@@ -94,6 +94,51 @@ class SyncTxnStatusRequest(Body):
     message: TxnStatusMessage
 
 
+class SubscribeCriteria(Body):
+    reg_type: Annotated[str, Field(max_length=100)] | None = None
+    reg_event_type: Annotated[str, Field(max_length=100)] | None = None
+    frequency: Annotated[str, Field(max_length=100)] | None = None
+    notify_record_type: Annotated[str, Field(max_length=100)] | None = None
+    filter: Any = Field(default=None, description="a predicate on region_code (eq) only; left out: the client's "
+                                                  "region; docs/dci.md")
+
+
+class SubscribeRequestItem(Body):
+    reference_id: Id
+    timestamp: AwareDatetime
+    subscribe_criteria: SubscribeCriteria
+    locale: Annotated[str, Field(max_length=10)] = "en"
+
+
+class SubscribeMessage(Body):
+    transaction_id: Id
+    subscribe_request: Annotated[list[SubscribeRequestItem], Field(min_length=1, max_length=10)]
+
+
+class SyncSubscribeRequest(Body):
+    signature: Annotated[str, Field(max_length=2000)] | None = None
+    header: DciHeader
+    message: SubscribeMessage
+
+
+class NotifyPull(Body):
+    reference_id: Id
+    subscription_code: Id
+
+
+class NotifyMessage(Body):
+    transaction_id: Id
+    notify_request: NotifyPull
+
+
+class SyncNotifyRequest(Body):
+    """berdaya's pull variant of the standard's notify: the client asks for what changed (docs/dci.md)."""
+
+    signature: Annotated[str, Field(max_length=2000)] | None = None
+    header: DciHeader
+    message: NotifyMessage
+
+
 # --- the answer ------------------------------------------------------------------------------------------------
 
 class Identifier(BaseModel):
@@ -183,3 +228,53 @@ class TxnStatusMessageOut(BaseModel):
 class SyncTxnStatusResponse(BaseModel):
     header: ResponseHeader
     message: TxnStatusMessageOut
+
+
+class SubscribeResponseItem(BaseModel):
+    reference_id: str
+    timestamp: str
+    status: str = Field(description="succ with subscription_code, or rjct with status_reason_code")
+    status_reason_code: str | None = None
+    status_reason_message: str | None = None
+    subscription_code: str | None = None
+    locale: str
+
+
+class SubscribeResponseMessage(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    subscribe_response: list[SubscribeResponseItem]
+
+
+class SyncSubscribeResponse(BaseModel):
+    header: ResponseHeader
+    message: SubscribeResponseMessage
+
+
+class NotifyEvent(BaseModel):
+    """One change of a household: the public event's type and position, and the household as it now stands."""
+
+    event_type: str
+    position: int
+    timestamp: str
+    reg_record: HouseholdRecord
+
+
+class NotifyAnswer(BaseModel):
+    reference_id: str
+    subscription_code: str
+    status: str
+    status_reason_code: str | None = None
+    status_reason_message: str | None = None
+    notify_events: list[NotifyEvent] = Field(default_factory=list)
+
+
+class NotifyResponseMessage(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    notify_response: NotifyAnswer
+
+
+class SyncNotifyResponse(BaseModel):
+    header: ResponseHeader
+    message: NotifyResponseMessage

@@ -64,6 +64,11 @@ SCHEMA = (
         seq bigserial PRIMARY KEY, client text NOT NULL, transaction_id text NOT NULL, correlation_id text NOT NULL,
         at timestamptz NOT NULL DEFAULT now(), outcomes jsonb NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS dci_transactions_client ON dci_transactions (client, transaction_id, seq)",
+    # Each DCI client's subscriptions to registry changes of a region, and the registry's log position its next
+    # notify pull starts after (dci.py).
+    """CREATE TABLE IF NOT EXISTS dci_subscriptions (
+        subscription_code text PRIMARY KEY, client text NOT NULL, region text NOT NULL, position bigint NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())""",
     # A DCI client entitled to search by NIK or KK (off unless the office grants it: docs/dci.md).
     "ALTER TABLE users ADD COLUMN IF NOT EXISTS identifier_search boolean NOT NULL DEFAULT false",
 )
@@ -292,6 +297,21 @@ class GatewayStore:
             return cursor.execute(f"SELECT transaction_id, correlation_id, outcomes FROM dci_transactions "
                                 f"WHERE client = %s AND {column} = %s ORDER BY seq DESC LIMIT 1",
                                 (client, value)).fetchone()
+
+    def add_dci_subscription(self, code: str, client: str, region: str, position: int) -> None:
+        with self.connection() as conn:
+            conn.execute("INSERT INTO dci_subscriptions (subscription_code, client, region, position) "
+                         "VALUES (%s, %s, %s, %s)", (code, client, region, position))
+
+    def dci_subscription(self, client: str, code: str) -> dict | None:
+        """The client's own subscription (another client's is unknown to it)."""
+        with self.connection() as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+            return cursor.execute("SELECT subscription_code, region, position FROM dci_subscriptions "
+                                  "WHERE client = %s AND subscription_code = %s", (client, code)).fetchone()
+
+    def advance_dci_subscription(self, code: str, position: int) -> None:
+        with self.connection() as conn:
+            conn.execute("UPDATE dci_subscriptions SET position = %s WHERE subscription_code = %s", (position, code))
 
     def audit_runs(self, limit: int = 20) -> list[dict]:
         """The latest first."""

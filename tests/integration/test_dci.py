@@ -36,6 +36,8 @@ pytestmark = pytest.mark.integration
 
 SEARCH = "/api/v1/dci/registry/sync/search"
 TXN_STATUS = "/api/v1/dci/registry/sync/txn/status"
+SUBSCRIBE = "/api/v1/dci/registry/sync/subscribe"
+NOTIFY = "/api/v1/dci/registry/sync/notify"
 RECORD_FIELDS = {"identifier", "region_code", "poverty_decile", "bdt_status", "member_count", "enrolment_status"}
 
 
@@ -299,6 +301,64 @@ def test_each_record_says_what_the_household_already_receives_from_kube(gateway:
                                                                             page_size=500)))
     statuses = [record["enrolment_status"] for record in households(page)]
     assert len(statuses) == 22 and sorted(set(statuses)) == ["applying", "member", "none", "receiving"]
+
+
+def subscribe(sender_id: str, *regions: str) -> dict:
+    asked = message(sender_id)
+    asked["header"].update(action="subscribe", total_count=len(regions))
+    asked["message"] = {"transaction_id": str(uuid.uuid4()), "subscribe_request": [
+        {"reference_id": f"sub-{region}", "timestamp": "2026-12-07T10:00:00+07:00", "subscribe_criteria": {
+            "reg_type": "ns:org:RegistryType:Social", "filter": [predicate("region_code", "eq", region)]}}
+        for region in regions]}
+    return asked
+
+
+def notify(sender_id: str, code: str) -> dict:
+    asked = message(sender_id)
+    asked["header"].update(action="notify", total_count=1)
+    asked["message"] = {"transaction_id": str(uuid.uuid4()),
+                        "notify_request": {"reference_id": "pull-1", "subscription_code": code}}
+    return asked
+
+
+def test_a_subscriber_pulls_the_household_changes_of_its_region_as_ids_only(gateway: GatewaySystem,  # noqa: F811
+                                                                            registry: dict):
+    client = dci_client(gateway, "bansos.ikut", "18.01")
+    status, refused = client.post(SUBSCRIBE, subscribe("bansos.ikut", "18.01", "18.02"))
+    assert (status, refused["error"]["code"], refused["error"]["rule"]) == (403, "err.request.forbidden",
+                                                                           "region.scope")
+    subscribed = client.ok("POST", SUBSCRIBE, subscribe("bansos.ikut", "18.01"))
+    assert subscribed["header"]["action"] == "on-subscribe"
+    code = subscribed["message"]["subscribe_response"][0]["subscription_code"]
+
+    def pulled() -> list[tuple[str, str, str]]:
+        events = client.ok("POST", NOTIFY, notify("bansos.ikut", code))["message"]["notify_response"]
+        assert events["status"] == "succ"
+        for event in events["notify_events"]:
+            assert set(event["reg_record"]) == RECORD_FIELDS
+        return [(e["event_type"], e["reg_record"]["identifier"][0]["identifier_value"],
+                 e["reg_record"]["bdt_status"]) for e in events["notify_events"]]
+
+    assert pulled() == []  # from the subscription on: the households registered before are not changes
+    staff, bodies, ids = registry["staff"], registry["bodies"], registry["ids"]
+    newcomer = household_body(760)
+    staff.operator.ok("POST", "/api/v1/households", newcomer)
+    newcomer_id = staff.operator.ok("GET", f"/api/v1/households/{newcomer['kk']}")["household_id"]
+    staff.operator.ok("POST", f"/api/v1/households/{bodies[3]['kk']}/status", {"status": "graduated",
+                                                                              "reason": "mampu"})
+    gateway.user_client("operator", "18.02", "op.lain").ok("POST", "/api/v1/households",
+                                                           household_body(791, village=OTHER_VILLAGE))
+    assert pulled() == [("registry.household.registered", newcomer_id, "active"),
+                        ("registry.household.status_changed", ids[bodies[3]["kk"]], "graduated")]
+    assert pulled() == []  # each change once: the next pull starts after the last
+
+    # another client does not know the subscription; the reads are on the access log
+    other = dci_client(gateway, "bansos.lain", "18.01")
+    unknown = other.ok("POST", NOTIFY, notify("bansos.lain", code))["message"]["notify_response"]
+    assert (unknown["status"], unknown["status_reason_code"]) == ("rjct", "rjct.reference_id.invalid")
+    reads = staff.auditor.ok("GET", f"/api/v1/people/{newcomer['members'][0]['nik']}/access-log")["reads"]
+    assert [(r["username"], r["purpose"]) for r in reads if r["role"] == "dci_client"] == [
+        ("bansos.ikut", "api.dci_sync_notify")]
 
 
 def test_the_registry_sorts_by_its_own_columns_only(gateway: GatewaySystem, registry: dict):  # noqa: F811
