@@ -66,6 +66,10 @@ def add_client(
     client_id: str = typer.Argument(..., help="the other system's client id, e.g. bansos.lampung"),
     region: str = typer.Option(..., help="the region it may search: '18.01' a regency, '18' a province, "
                                          "'' national"),
+    # Off by default: an answer to a NIK tells that the person is in the registry, and where — for a programme
+    # whose legal basis to check its own applicants the office has seen.
+    identifier_search: bool = typer.Option(False, "--identifier-search",
+                                           help="entitled to search by NIK or KK (idtype-value)"),
 ) -> None:
     """Add another system's client credential for the DCI social-registry API (docs/dci.md): role dci_client, a
     random secret printed once on stdout (as JSON) and stored only as its argon2 hash."""
@@ -76,17 +80,19 @@ def add_client(
         raise typer.Exit(2) from None
     secret = secrets.token_urlsafe(32)
     # No one typed the secret, so there is none to replace: it goes to the other system's operators, once.
-    stored(client_id, secret, "dci_client", region, must_change=False)
-    print(json.dumps({"client_id": client_id, "client_secret": secret, "role": "dci_client", "region": region}))
+    stored(client_id, secret, "dci_client", region, must_change=False, identifier_search=identifier_search)
+    print(json.dumps({"client_id": client_id, "client_secret": secret, "role": "dci_client", "region": region,
+                      "identifier_search": identifier_search}))
     console.print(f"added client {client_id} (region {region or 'national'}): hand its secret over securely; it "
                   "is not shown again (POST /api/v1/auth/token with client id and secret gives its token)")
 
 
-def stored(username: str, password: str, role: str, region: str, must_change: bool) -> None:
+def stored(username: str, password: str, role: str, region: str, must_change: bool,
+           identifier_search: bool = False) -> None:
     gateway = store()
     try:
         gateway.add_user(username, hash_password(password), role, region, by=operator(),
-                         must_change_password=must_change)
+                         must_change_password=must_change, identifier_search=identifier_search)
     except DuplicateUser:
         console.print(f"[red]refused:[/] user {username} exists")
         raise typer.Exit(2) from None
@@ -103,7 +109,8 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="print JSON on
     finally:
         gateway.close()
     rows = [{"username": u.username, "role": u.role, "region": u.region, "disabled": u.disabled,
-             "must_change_password": u.must_change_password} for u in users]
+             "must_change_password": u.must_change_password, "identifier_search": u.identifier_search}
+            for u in users]
     if as_json:
         print(json.dumps(rows))
         return

@@ -31,6 +31,7 @@ class User:
     region: str
     disabled: bool = False
     must_change_password: bool = False  # an administrator set the password: the user replaces it first
+    identifier_search: bool = False  # a DCI client entitled to search by NIK or KK (docs/dci.md)
 
     def actor(self) -> Actor:
         """Who acts, in which role, for which region: what every command carries to the service."""

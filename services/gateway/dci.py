@@ -1,7 +1,9 @@
 """The DCI social-registry sync API (docs/dci.md). ``search``: another system's search of households by region,
-poverty decile and BDT status, answered in the standard's shapes (dci_models.py) with the minimum the selection
-needs — the registry's household id, village, decile, BDT status and member count; never a KK, NIK, name or
-address. ``txn/status``: what one of the client's own searches came to, without its records.
+poverty decile and BDT status — or, for a client entitled to it, by NIK or KK — answered in the standard's shapes
+(dci_models.py) with the minimum the selection needs — the registry's household id, village, decile, BDT status,
+member count, and what it already receives from KUBE (grants' enrolment status); never a KK, NIK, name or address.
+``txn/status``: what one of the client's own searches came to, without its records. ``subscribe`` / ``notify``: a
+client follows the registry's household changes in a region, pulling each change as the same ids-only record.
 
 A message is refused whole (HTTP 4xx, the standard's ``err.*`` codes) when it cannot be read, its header is wrong,
 or it asks for a region outside the client's; a single search request that is malformed is answered ``rjct`` with
@@ -23,12 +25,16 @@ from services.gateway.dci_models import (
     DciHeader,
     SearchCriteria,
     SearchRequestItem,
+    SubscribeCriteria,
+    SyncNotifyRequest,
     SyncSearchRequest,
+    SyncSubscribeRequest,
     SyncTxnStatusRequest,
 )
 from services.gateway.errors import ApiError
 from services.gateway.models import Body
 from shared.actor import covers
+from shared.ids import NIK_RE
 from shared.regions import REGION_PATTERN
 from shared.vocabulary import BDT_STATUSES
 
@@ -40,6 +46,9 @@ DECILES = range(1, 11)
 MAX_PAGE_SIZE = 500  # the registry's own page limit (shared.store.page)
 MAX_PAGE_NUMBER = 100_000  # beyond any registry's households; keeps the offset a number PostgreSQL takes
 REGION_RE = re.compile(REGION_PATTERN)
+NOTIFY_PULL = 500  # the registry's log events a notify pull reads at a time (the records are of these only)
+PREDICATE, IDTYPE_VALUE = "predicate", "idtype-value"  # the query types this registry answers
+IDENTIFIER_TYPES = ("NIK", "KK")  # what an idtype-value query names a household by (both 16 digits)
 # A search's attributes, as the predicate names them → what the registry sorts by.
 SORTABLE = {"region_code": "village_code", "poverty_decile": "decile", "member_count": "member_count"}
 DECILE_TESTS = {"eq": lambda d, v: d == v, "lt": lambda d, v: d < v, "le": lambda d, v: d <= v,
@@ -74,6 +83,7 @@ class Criteria:
     sort: list[list[str]] = field(default_factory=list)
     page_number: int = 1
     page_size: int = 50
+    identifier: tuple[str, str] | None = None  # (NIK or KK, its value): an idtype-value query's
 
 
 class Expression(Body):
@@ -89,33 +99,55 @@ class Predicate(Body):
     expression2: Expression | None = None
 
 
+class IdtypeValue(Body):
+    type: str
+    value: str
+
+
 PREDICATES = TypeAdapter(list[Predicate])
 
 
 def criteria_of(search: SearchCriteria, client_region: str) -> Criteria:
     """The criteria of one search request; raises :class:`Rejected` with the standard's reason code."""
-    if search.query_type != "predicate":
-        raise Rejected("rjct.search_criteria.invalid", f"query_type {search.query_type!r}: only 'predicate' "
-                                                       "(on region_code, poverty_decile, bdt_status)")
+    if search.query_type not in (PREDICATE, IDTYPE_VALUE):
+        raise Rejected("rjct.search_criteria.invalid", f"query_type {search.query_type!r}: 'predicate' (on "
+                                                       "region_code, poverty_decile, bdt_status) or 'idtype-value'")
     if search.reg_type not in (None, REG_TYPE) or search.reg_record_type not in (None, REG_RECORD_TYPE):
         raise Rejected("rjct.search_criteria.invalid", f"this registry holds {REG_TYPE} / {REG_RECORD_TYPE}")
-    try:
-        predicates = PREDICATES.validate_python(search.query)
-    except ValidationError:
-        raise Rejected("rjct.search_criteria.invalid", "query: a list of {expression1, condition, expression2}, "
-                                                       "each {attribute_name, operator, attribute_value}") from None
     criteria = Criteria(region=client_region)
-    for predicate in predicates:
-        if predicate.expression2 is not None and predicate.condition != "and":
-            raise Rejected("rjct.search_criteria.invalid", "two expressions are joined by condition 'and' only")
-        for expression in filter(None, (predicate.expression1, predicate.expression2)):
-            narrow(criteria, expression)
+    if search.query_type == IDTYPE_VALUE:
+        criteria.identifier = identifier_of(search.query)
+    else:
+        for predicate in predicates_of(search.query):
+            if predicate.expression2 is not None and predicate.condition != "and":
+                raise Rejected("rjct.search_criteria.invalid", "two expressions are joined by condition 'and' only")
+            for expression in filter(None, (predicate.expression1, predicate.expression2)):
+                narrow(criteria, expression)
     criteria.sort = sort_of(search)
     if search.pagination is not None:
         criteria.page_number, criteria.page_size = search.pagination.page_number, search.pagination.page_size
     if not (1 <= criteria.page_number <= MAX_PAGE_NUMBER and 1 <= criteria.page_size <= MAX_PAGE_SIZE):
         raise Rejected("rjct.pagination.invalid", f"page_number 1–{MAX_PAGE_NUMBER}, page_size 1–{MAX_PAGE_SIZE}")
     return criteria
+
+
+def predicates_of(query: Any) -> list[Predicate]:
+    try:
+        return PREDICATES.validate_python(query)
+    except ValidationError:
+        raise Rejected("rjct.search_criteria.invalid", "query: a list of {expression1, condition, expression2}, "
+                                                       "each {attribute_name, operator, attribute_value}") from None
+
+
+def identifier_of(query: Any) -> tuple[str, str]:
+    """An idtype-value query's identifier (the value is never echoed back: it is a person's NIK or a KK)."""
+    try:
+        asked = IdtypeValue.model_validate(query)
+    except ValidationError:
+        asked = None
+    if asked is None or asked.type not in IDENTIFIER_TYPES or not NIK_RE.fullmatch(asked.value):
+        raise Rejected("rjct.search_criteria.invalid", "query: {type: NIK or KK, value: its 16 digits}")
+    return asked.type, asked.value
 
 
 def narrow(criteria: Criteria, expression: Expression) -> None:
@@ -157,6 +189,7 @@ class SearchRegions(Scope):
 
     def locate(self, call: Call) -> str | None:
         region = call.user.region if call.user else ""
+        check_identifier_search(call)
         found: list[Criteria | Rejected] = []
         for item in call.body.message.search_request:
             try:
@@ -168,6 +201,16 @@ class SearchRegions(Scope):
             raise self.outside(call.user, outside)
         call.resource = found
         return None
+
+
+def check_identifier_search(call: Call) -> None:
+    """A search by NIK or KK is for a client the office entitled to it (``berdaya users add-client
+    --identifier-search``): another's message is refused whole, before any search runs."""
+    asks = any(item.search_criteria.query_type == IDTYPE_VALUE for item in call.body.message.search_request)
+    if asks and not (call.user and call.user.identifier_search):
+        raise ApiError(403, "err.request.unauthorized", "this client is not entitled to search by identifier (NIK, "
+                                                        "KK)", field="message.search_request",
+                       rule="dci.identifier_search")
 
 
 def sync_search(call: Call) -> dict:
@@ -215,6 +258,90 @@ def sync_txn_status(call: Call) -> dict:
                         "txnstatus_response": {"txn_type": "search", "txn_status": status}}}
 
 
+def subscribed_region(criteria: SubscribeCriteria, client_region: str) -> str:
+    """The region a subscription follows: its filter's region_code (eq), else the client's; raises
+    :class:`Rejected` with the standard's reason code."""
+    if criteria.reg_type not in (None, REG_TYPE) or criteria.notify_record_type not in (None, REG_RECORD_TYPE):
+        raise Rejected("rjct.filter.invalid", f"this registry holds {REG_TYPE} / {REG_RECORD_TYPE}")
+    narrowed = Criteria(region=client_region)
+    try:
+        predicates = predicates_of(criteria.filter or [])
+    except Rejected as rejected:
+        raise Rejected("rjct.filter.invalid", rejected.message) from None
+    for expression in (e for p in predicates for e in (p.expression1, p.expression2) if e is not None):
+        if expression.attribute_name != "region_code" or expression.operator != "eq" \
+                or not REGION_RE.fullmatch(str(expression.attribute_value)):
+            raise Rejected("rjct.filter.invalid", "a subscription's filter: region_code eq a region code")
+        narrow(narrowed, expression)
+    return narrowed.region
+
+
+class SubscribeRegions(Scope):
+    """Each subscription's region must lie in the client's: one outside refuses the whole message (403), before
+    any is stored."""
+
+    kind = "each subscription's region"
+
+    def locate(self, call: Call) -> str | None:
+        region = call.user.region if call.user else ""
+        found: list[str | Rejected] = []
+        for item in call.body.message.subscribe_request:
+            try:
+                found.append(subscribed_region(item.subscribe_criteria, region))
+            except Rejected as rejected:
+                found.append(rejected)
+        outside = next((r for r in found if isinstance(r, str) and not covers(region, r)), None)
+        if outside is not None and call.user is not None:
+            raise self.outside(call.user, outside)
+        call.resource = found
+        return None
+
+
+def sync_subscribe(call: Call) -> dict:
+    """Subscriptions to the household changes of a region from now on, each with the code its pulls name."""
+    request: SyncSubscribeRequest = call.body
+    check_header(request.header, "subscribe", len(request.message.subscribe_request), call.user.username)
+    start = call.rpc("registry", "backbone_status")["last_position"]
+    answers = []
+    for item, region in zip(request.message.subscribe_request, call.resource, strict=True):
+        answer: dict[str, Any] = {"reference_id": item.reference_id, "timestamp": now(), "locale": item.locale}
+        if isinstance(region, Rejected):
+            answers.append({**answer, "status": "rjct", "status_reason_code": region.code,
+                            "status_reason_message": region.message})
+            continue
+        code = str(uuid.uuid4())
+        call.gateway.store.add_dci_subscription(code, call.user.username, region, start)
+        answers.append({**answer, "status": "succ", "subscription_code": code})
+    completed = sum(answer["status"] == "succ" for answer in answers)
+    return {"header": answer_header(request.header, "on-subscribe", len(answers), completed),
+            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                        "subscribe_response": answers}}
+
+
+def sync_notify(call: Call) -> dict:
+    """The changes since the subscription's last pull (berdaya's pull variant of notify: docs/dci.md): each
+    household event of its region, with the household as it now stands; the next pull starts after them."""
+    request: SyncNotifyRequest = call.body
+    check_header(request.header, "notify", 1, call.user.username)
+    asked = request.message.notify_request
+    subscription = call.gateway.store.dci_subscription(call.user.username, asked.subscription_code)
+    answer: dict[str, Any] = {"reference_id": asked.reference_id, "subscription_code": asked.subscription_code}
+    if subscription is None:
+        answer |= {"status": "rjct", "status_reason_code": "rjct.reference_id.invalid",
+                   "status_reason_message": "this client has no subscription with this code"}
+    else:
+        changes = call.rpc("registry", "household_changes", call.reader(), subscription["region"],
+                           subscription["position"], NOTIFY_PULL)
+        answer |= {"status": "succ", "notify_events": [
+            {"event_type": row["event_type"], "position": row["position"], "timestamp": row["time"],
+             "reg_record": record} for row, record in zip(changes["items"], records_of(call, changes["items"]),
+                                                           strict=True)]}
+        call.gateway.store.advance_dci_subscription(asked.subscription_code, changes["last_position"])
+    return {"header": answer_header(request.header, "on-notify", 1, int(answer["status"] == "succ")),
+            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                        "notify_response": answer}}
+
+
 def check_header(header: DciHeader, action: str, count: int, client_id: str) -> None:
     if header.version != VERSION:
         raise ApiError(400, "err.version.not_supported", f"version {header.version!r}: this registry speaks "
@@ -241,16 +368,33 @@ def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected)
     if isinstance(criteria, Rejected):
         return {**answer, "status": "rjct", "status_reason_code": criteria.code,
                 "status_reason_message": criteria.message}
-    found = call.rpc("registry", "households_where", call.reader(), criteria.region, sorted(criteria.deciles),
-                     sorted(criteria.statuses), criteria.sort, criteria.page_number, criteria.page_size)
-    records = [{"identifier": [{"identifier_type": "household_id", "identifier_value": row["household_id"]}],
-                "region_code": row["village_code"], "poverty_decile": row["decile"], "bdt_status": row["bdt_status"],
-                "member_count": row["member_count"]} for row in found["items"]]
+    found = households_found(call, criteria)
+    records = records_of(call, found["items"])
     return {**answer, "status": "succ",
             "data": {"version": VERSION, "reg_type": REG_TYPE, "reg_record_type": REG_RECORD_TYPE,
                      "reg_records": records},
             "pagination": {"page_size": criteria.page_size, "page_number": criteria.page_number,
                            "total_count": found["total"]}}
+
+
+def records_of(call: Call, rows: list[dict]) -> list[dict]:
+    """The registry's rows as the standard's records: ids and selection facts, and — the double-aid check — what
+    each household already receives, as its benefits answer it (one grants call for them all)."""
+    enrolled = call.rpc("grants", "enrolments", [row["household_id"] for row in rows]) if rows else {}
+    return [{"identifier": [{"identifier_type": "household_id", "identifier_value": row["household_id"]}],
+             "region_code": row["village_code"], "poverty_decile": row["decile"], "bdt_status": row["bdt_status"],
+             "member_count": row["member_count"], "enrolment_status": enrolled[row["household_id"]]} for row in rows]
+
+
+def households_found(call: Call, criteria: Criteria) -> dict:
+    """The page of households the criteria select: the household of an identifier (one or none), else those of the
+    predicate."""
+    if criteria.identifier is None:
+        return call.rpc("registry", "households_where", call.reader(), criteria.region, sorted(criteria.deciles),
+                        sorted(criteria.statuses), criteria.sort, criteria.page_number, criteria.page_size)
+    rows = call.rpc("registry", "household_identified", call.reader(), *criteria.identifier)
+    start = (criteria.page_number - 1) * criteria.page_size
+    return {"items": rows[start:start + criteria.page_size], "total": len(rows)}
 
 
 def now() -> str:

@@ -10,11 +10,12 @@ refusing the whole message.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StrictInt
 
 from services.gateway.models import Body
+from shared.vocabulary import ENROLMENT_STATUSES
 
 Id = Annotated[str, Field(min_length=1, max_length=99)]
 
@@ -48,7 +49,8 @@ class SearchCriteria(Body):
     reg_record_type: Annotated[str, Field(max_length=100)] | None = None
     query_type: Annotated[str, Field(max_length=40, examples=["predicate"])]
     query: Any = Field(description="query_type predicate: a list of {seq_num, expression1, condition, expression2}, "
-                                   "each expression {attribute_name, operator, attribute_value}; docs/dci.md")
+                                   "each expression {attribute_name, operator, attribute_value}; query_type "
+                                   "idtype-value (entitled clients only): {type: NIK or KK, value}; docs/dci.md")
     sort: list[SortBy] = Field(default_factory=list, max_length=3)
     pagination: Pagination | None = None
     consent: dict[str, Any] | None = None
@@ -92,6 +94,51 @@ class SyncTxnStatusRequest(Body):
     message: TxnStatusMessage
 
 
+class SubscribeCriteria(Body):
+    reg_type: Annotated[str, Field(max_length=100)] | None = None
+    reg_event_type: Annotated[str, Field(max_length=100)] | None = None
+    frequency: Annotated[str, Field(max_length=100)] | None = None
+    notify_record_type: Annotated[str, Field(max_length=100)] | None = None
+    filter: Any = Field(default=None, description="a predicate on region_code (eq) only; left out: the client's "
+                                                  "region; docs/dci.md")
+
+
+class SubscribeRequestItem(Body):
+    reference_id: Id
+    timestamp: AwareDatetime
+    subscribe_criteria: SubscribeCriteria
+    locale: Annotated[str, Field(max_length=10)] = "en"
+
+
+class SubscribeMessage(Body):
+    transaction_id: Id
+    subscribe_request: Annotated[list[SubscribeRequestItem], Field(min_length=1, max_length=10)]
+
+
+class SyncSubscribeRequest(Body):
+    signature: Annotated[str, Field(max_length=2000)] | None = None
+    header: DciHeader
+    message: SubscribeMessage
+
+
+class NotifyPull(Body):
+    reference_id: Id
+    subscription_code: Id
+
+
+class NotifyMessage(Body):
+    transaction_id: Id
+    notify_request: NotifyPull
+
+
+class SyncNotifyRequest(Body):
+    """berdaya's pull variant of the standard's notify: the client asks for what changed (docs/dci.md)."""
+
+    signature: Annotated[str, Field(max_length=2000)] | None = None
+    header: DciHeader
+    message: NotifyMessage
+
+
 # --- the answer ------------------------------------------------------------------------------------------------
 
 class Identifier(BaseModel):
@@ -107,6 +154,9 @@ class HouseholdRecord(BaseModel):
     poverty_decile: int
     bdt_status: str
     member_count: int
+    enrolment_status: Literal[ENROLMENT_STATUSES] = Field(  # type: ignore[valid-type]
+        description="what the household already receives from KUBE, as GET /households/{id}/benefits says: "
+                    "receiving: a grant approved; applying: a proposal under way; member: in a KUBE not dissolved")
 
 
 class SearchData(BaseModel):
@@ -178,3 +228,53 @@ class TxnStatusMessageOut(BaseModel):
 class SyncTxnStatusResponse(BaseModel):
     header: ResponseHeader
     message: TxnStatusMessageOut
+
+
+class SubscribeResponseItem(BaseModel):
+    reference_id: str
+    timestamp: str
+    status: str = Field(description="succ with subscription_code, or rjct with status_reason_code")
+    status_reason_code: str | None = None
+    status_reason_message: str | None = None
+    subscription_code: str | None = None
+    locale: str
+
+
+class SubscribeResponseMessage(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    subscribe_response: list[SubscribeResponseItem]
+
+
+class SyncSubscribeResponse(BaseModel):
+    header: ResponseHeader
+    message: SubscribeResponseMessage
+
+
+class NotifyEvent(BaseModel):
+    """One change of a household: the public event's type and position, and the household as it now stands."""
+
+    event_type: str
+    position: int
+    timestamp: str
+    reg_record: HouseholdRecord
+
+
+class NotifyAnswer(BaseModel):
+    reference_id: str
+    subscription_code: str
+    status: str
+    status_reason_code: str | None = None
+    status_reason_message: str | None = None
+    notify_events: list[NotifyEvent] = Field(default_factory=list)
+
+
+class NotifyResponseMessage(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    notify_response: NotifyAnswer
+
+
+class SyncNotifyResponse(BaseModel):
+    header: ResponseHeader
+    message: NotifyResponseMessage

@@ -64,6 +64,13 @@ SCHEMA = (
         seq bigserial PRIMARY KEY, client text NOT NULL, transaction_id text NOT NULL, correlation_id text NOT NULL,
         at timestamptz NOT NULL DEFAULT now(), outcomes jsonb NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS dci_transactions_client ON dci_transactions (client, transaction_id, seq)",
+    # Each DCI client's subscriptions to registry changes of a region, and the registry's log position its next
+    # notify pull starts after (dci.py).
+    """CREATE TABLE IF NOT EXISTS dci_subscriptions (
+        subscription_code text PRIMARY KEY, client text NOT NULL, region text NOT NULL, position bigint NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())""",
+    # A DCI client entitled to search by NIK or KK (off unless the office grants it: docs/dci.md).
+    "ALTER TABLE users ADD COLUMN IF NOT EXISTS identifier_search boolean NOT NULL DEFAULT false",
 )
 
 
@@ -147,14 +154,15 @@ class GatewayStore:
     # --- users ----------------------------------------------------------------------------------------------
 
     def add_user(self, username: str, password_hash: str, role: str, region: str, *, by: str,
-                 must_change_password: bool) -> None:
+                 must_change_password: bool, identifier_search: bool = False) -> None:
         """``must_change_password``: the password was chosen by someone else than the user, who must replace it
-        at the first login (every caller says whether, on purpose: there is no default)."""
+        at the first login (every caller says whether, on purpose: there is no default). ``identifier_search``: a
+        DCI client entitled to search by NIK or KK."""
         with self.connection() as conn, conn.transaction():
             inserted = conn.execute(
-                "INSERT INTO users (username, password_hash, role, region, must_change_password) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
-                (username, password_hash, role, region, must_change_password)).fetchone()
+                "INSERT INTO users (username, password_hash, role, region, must_change_password, identifier_search) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO NOTHING RETURNING username",
+                (username, password_hash, role, region, must_change_password, identifier_search)).fetchone()
             if inserted is None:
                 raise DuplicateUser(username)
             self._record(conn, username, "added", by, role, region)
@@ -162,14 +170,14 @@ class GatewayStore:
     def user(self, username: str) -> tuple[User, str] | None:
         """The user and their password hash, or None."""
         with self.connection() as conn:
-            row = conn.execute("SELECT username, role, region, disabled, must_change_password, password_hash "
-                               "FROM users WHERE username = %s", (username,)).fetchone()
-        return (User(*row[:5]), row[5]) if row else None
+            row = conn.execute("SELECT username, role, region, disabled, must_change_password, identifier_search, "
+                               "password_hash FROM users WHERE username = %s", (username,)).fetchone()
+        return (User(*row[:6]), row[6]) if row else None
 
     def users(self) -> list[User]:
         with self.connection() as conn:
-            rows = conn.execute("SELECT username, role, region, disabled, must_change_password FROM users "
-                                "ORDER BY username").fetchall()
+            rows = conn.execute("SELECT username, role, region, disabled, must_change_password, identifier_search "
+                                "FROM users ORDER BY username").fetchall()
         return [User(*row) for row in rows]
 
     def set_disabled(self, username: str, disabled: bool, *, by: str) -> None:
@@ -289,6 +297,21 @@ class GatewayStore:
             return cursor.execute(f"SELECT transaction_id, correlation_id, outcomes FROM dci_transactions "
                                 f"WHERE client = %s AND {column} = %s ORDER BY seq DESC LIMIT 1",
                                 (client, value)).fetchone()
+
+    def add_dci_subscription(self, code: str, client: str, region: str, position: int) -> None:
+        with self.connection() as conn:
+            conn.execute("INSERT INTO dci_subscriptions (subscription_code, client, region, position) "
+                         "VALUES (%s, %s, %s, %s)", (code, client, region, position))
+
+    def dci_subscription(self, client: str, code: str) -> dict | None:
+        """The client's own subscription (another client's is unknown to it)."""
+        with self.connection() as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+            return cursor.execute("SELECT subscription_code, region, position FROM dci_subscriptions "
+                                  "WHERE client = %s AND subscription_code = %s", (client, code)).fetchone()
+
+    def advance_dci_subscription(self, code: str, position: int) -> None:
+        with self.connection() as conn:
+            conn.execute("UPDATE dci_subscriptions SET position = %s WHERE subscription_code = %s", (position, code))
 
     def audit_runs(self, limit: int = 20) -> list[dict]:
         """The latest first."""

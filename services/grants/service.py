@@ -164,6 +164,10 @@ class GrantsService(BackboneEntrypoints):
         return self.app.household_benefits(household_id)
 
     @domain_rpc
+    def enrolments(self, household_ids: list[str]) -> dict[str, str]:
+        return self.app.enrolments(household_ids)
+
+    @domain_rpc
     def proposal(self, proposal_id: str) -> dict:
         return self.app.proposal(proposal_id)
 

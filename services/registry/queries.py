@@ -24,7 +24,7 @@ from services.registry.domain import (
     eligible_representatives,
 )
 from services.registry.facts import CANDIDATE_HOUSEHOLDS, MEMBER_FIELDS, RegistryFacts, member_of, standing_of
-from shared.actor import check_region, check_role
+from shared.actor import check_region, check_role, covers
 from shared.edge import UUID_PATTERN
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import NIK_RE, check_village, jakarta_today
@@ -39,6 +39,9 @@ DATA_AUDITORS = ("auditor", "admin")  # who may read a person's access log and e
 # What households_where may sort by (a column of its own answer, never text of a caller's): and in which direction.
 SORTABLE = {"village_code": "village_code", "decile": "decile", "member_count": "member_count"}
 DIRECTIONS = {"asc": "ASC", "desc": "DESC"}
+# How household_identified finds a household by an identifier type (its value is a parameter, never SQL text).
+HOUSEHOLD_EVENTS = "registry.household."  # the public events household_changes follows
+IDENTIFIED_BY = {"KK": "kk = %s", "NIK": "kk = (SELECT kk FROM individuals WHERE nik = %s)"}
 FOUND_PERSON = "SELECT nik, name, sex, birth_date::text, relation, kk, village_code FROM individuals"
 
 
@@ -158,6 +161,44 @@ class RegistryQueries:
                           f"ORDER BY {order + ', ' if order else ''}village_code, household_id")
         self._searched(reader, "households_where", found["items"], people=False)
         return found
+
+    def household_identified(self, reader: ReadBy, id_type: str, value: str) -> list[dict]:
+        """The household of a KK, or of the person with a NIK, for another system entitled to ask (the DCI search by
+        identifier): as households_where answers it — no KK, NIK, name or address back. One or none: none when
+        there is no such household or it lies outside the reader's region (the same answer)."""
+        if id_type not in IDENTIFIED_BY or not NIK_RE.fullmatch(str(value)):
+            raise ValidationFailed("identifier", "dci.identifier", "an identifier is a NIK or a KK of 16 digits")
+        rows = [row for row in self.query(
+            "SELECT household_id::text, village_code, decile, bdt_status, member_count FROM households "
+            f"WHERE {IDENTIFIED_BY[id_type]}", (value,)) if reader.actor.covers(row["village_code"])]
+        self.access_log.record(reader, "household_identified", households=[row["household_id"] for row in rows],
+                               niks=[value] if rows and id_type == "NIK" else (), returned=len(rows))
+        return rows
+
+    def household_changes(self, reader: ReadBy, region: str, after: int, limit: int = 100) -> dict:
+        """The registry's household events after position ``after`` of its public log, each with the household as
+        it now stands — as households_where answers it, no KK, NIK, name or address — for the households of
+        ``region`` (the DCI notify); one of another region, or erased, is left out. ``last_position``: where the
+        next pull starts."""
+        check_region(reader.actor, region, "follow the households of this region")
+        items: list[dict] = []
+        while not items:  # past the other events (groups, imports, other regions) to the next ones, or the end
+            envelopes = self.public_events_after(after, limit)
+            if not envelopes:
+                break
+            after = envelopes[-1].position
+            items = self._households_changed(region, envelopes)
+        self._searched(reader, "household_changes", items, people=False)
+        return {"items": items, "last_position": after}
+
+    def _households_changed(self, region: str, envelopes: list) -> list[dict]:
+        changed = [e for e in envelopes if e.type.startswith(HOUSEHOLD_EVENTS) and "household_id" in e.data]
+        now = {row["household_id"]: row for row in self.query(
+            "SELECT household_id::text, village_code, decile, bdt_status, member_count FROM households "
+            "WHERE household_id = ANY(%s::uuid[])", (list({e.data["household_id"] for e in changed}),))}
+        return [{"position": e.position, "event_type": e.type, "time": e.time.isoformat(),
+                 **now[e.data["household_id"]]} for e in changed
+                if e.data["household_id"] in now and covers(region, now[e.data["household_id"]]["village_code"])]
 
     def search_people(self, reader: ReadBy, name_prefix: str, village_code: str | None = None, page: int = 1,
                       size: int = 50) -> dict:

@@ -142,6 +142,14 @@ class RegistryService(BackboneEntrypoints):
                                          size)
 
     @domain_rpc
+    def household_identified(self, reader: dict, id_type: str, value: str) -> list[dict]:
+        return self.app.household_identified(self.edge.parse(ReadBy, reader), id_type, value)
+
+    @domain_rpc
+    def household_changes(self, reader: dict, region: str, after: int, limit: int = 100) -> dict:
+        return self.app.household_changes(self.edge.parse(ReadBy, reader), region, after, limit)
+
+    @domain_rpc
     def search_people(self, reader: dict, name_prefix: str, village_code: str | None = None, page: int = 1,
                       size: int = 50) -> dict:
         return self.app.search_people(self.edge.parse(ReadBy, reader), name_prefix, village_code, page, size)

@@ -22,22 +22,28 @@ from tests.integration.test_gateway import (  # noqa: F401  (gateway: the fixtur
     Client,
     GatewaySystem,
     Staff,
+    approved_proposal,
     gateway,
     household_body,
+    register_group,
+    set_budget,
 )
 from tests.integration.test_grants_training import refusal
 from tests.support.households import reader
+from tests.support.system import eventually
 
 pytestmark = pytest.mark.integration
 
 SEARCH = "/api/v1/dci/registry/sync/search"
 TXN_STATUS = "/api/v1/dci/registry/sync/txn/status"
-RECORD_FIELDS = {"identifier", "region_code", "poverty_decile", "bdt_status", "member_count"}
+SUBSCRIBE = "/api/v1/dci/registry/sync/subscribe"
+NOTIFY = "/api/v1/dci/registry/sync/notify"
+RECORD_FIELDS = {"identifier", "region_code", "poverty_decile", "bdt_status", "member_count", "enrolment_status"}
 
 
-def credential(gw: GatewaySystem, client_id: str, region: str) -> dict:
+def credential(gw: GatewaySystem, client_id: str, region: str, *flags: str) -> dict:
     """A client credential as the office makes one (`berdaya users add-client`)."""
-    made = CliRunner().invoke(users_app, ["add-client", client_id, "--region", region],
+    made = CliRunner().invoke(users_app, ["add-client", client_id, "--region", region, *flags],
                               env={"GATEWAY_DATABASE_URL": gw.database_url})
     assert made.exit_code == 0, made.output
     created = json.loads(made.stdout.strip().splitlines()[-1])
@@ -46,9 +52,9 @@ def credential(gw: GatewaySystem, client_id: str, region: str) -> dict:
     return created
 
 
-def dci_client(gw: GatewaySystem, client_id: str, region: str) -> Client:
+def dci_client(gw: GatewaySystem, client_id: str, region: str, *flags: str) -> Client:
     """Another system, logged in with its client credential."""
-    return Client(gw.base, gw.token(client_id, credential(gw, client_id, region)["client_secret"]))
+    return Client(gw.base, gw.token(client_id, credential(gw, client_id, region, *flags)["client_secret"]))
 
 
 def predicate(name: str, operator: str, value) -> dict:
@@ -56,10 +62,11 @@ def predicate(name: str, operator: str, value) -> dict:
 
 
 def search_request(*predicates: dict, page_size: int = 10, page_number: int = 1, sort=(), reference_id=None,
-                   query_type: str = "predicate") -> dict:
+                   query_type: str = "predicate", query=None) -> dict:
     return {"reference_id": reference_id or str(uuid.uuid4()), "timestamp": "2026-12-07T10:00:00+07:00",
             "search_criteria": {"version": "1.0.0", "reg_type": "ns:org:RegistryType:Social",
-                                "query_type": query_type, "query": list(predicates), "sort": list(sort),
+                                "query_type": query_type, "query": list(predicates) if query is None else query,
+                                "sort": list(sort),
                                 "pagination": {"page_size": page_size, "page_number": page_number}},
             "locale": "id"}
 
@@ -209,7 +216,7 @@ def test_refusals_answer_with_the_standards_codes_and_read_nothing(gateway: Gate
     answer = client.ok("POST", SEARCH, message(
         "bansos.lamsel", good,
         search_request(predicate("name", "eq", "Siti")),
-        search_request(query_type="idtype-value"),
+        search_request(query_type="expression"),
         search_request(predicate("poverty_decile", "eq", 2), page_size=0),
         search_request(sort=[{"attribute_name": "name", "sort_order": "asc"}]),
         {**good}))  # the same reference_id again
@@ -221,6 +228,139 @@ def test_refusals_answer_with_the_standards_codes_and_read_nothing(gateway: Gate
     assert len(households(answer)) == 2  # decile 1 in 18.01, whatever its BDT status (18.02: not the client's)
 
 
+def by_identifier(id_type: str, value: str) -> dict:
+    """The standard's idtype-value search request: a household by a member's NIK or by its KK."""
+    return search_request(query_type="idtype-value", query={"type": id_type, "value": value})
+
+
+def test_an_entitled_client_finds_a_household_by_nik_or_kk_in_its_region_only(gateway: GatewaySystem,  # noqa: F811
+                                                                              registry: dict):
+    entitled = dci_client(gateway, "bansos.nik", "18.01", "--identifier-search")
+    bodies, ids, far = registry["bodies"], registry["ids"], registry["far"]
+    member_nik = bodies[2]["members"][1]["nik"]
+    answer = entitled.ok("POST", SEARCH, message(
+        "bansos.nik", by_identifier("KK", bodies[0]["kk"]), by_identifier("NIK", member_nik),
+        by_identifier("KK", far["kk"]), by_identifier("NIK", far["members"][0]["nik"]),
+        by_identifier("NIK", "1801010101010999"), by_identifier("NPWP", bodies[0]["kk"])))
+    found = [[r["identifier"][0]["identifier_value"] for r in response.get("data", {}).get("reg_records", [])]
+             for response in answer["message"]["search_response"]]
+    # its region's household by KK and by a member's NIK; one of 18.02 as an unknown one: not found
+    assert found == [[ids[bodies[0]["kk"]]], [ids[bodies[2]["kk"]]], [], [], [], []]
+    assert [r["status"] for r in answer["message"]["search_response"]] == ["succ"] * 5 + ["rjct"]
+    assert set(households(answer)[0]) == RECORD_FIELDS and households(answer)[0]["poverty_decile"] == 1
+    shown = json.dumps(answer)  # the minimum: no KK, NIK or name back, not even the one asked
+    assert not any(secret in shown for secret in (bodies[0]["kk"], member_nik, bodies[0]["members"][0]["name"]))
+
+    # each search by identifier is on the access log of the person it found, with the client as reader
+    reads = registry["staff"].auditor.ok("GET", f"/api/v1/people/{member_nik}/access-log")["reads"]
+    assert [(r["username"], r["role"], r["purpose"], r["read"]) for r in reads if r["role"] == "dci_client"] == [
+        ("bansos.nik", "dci_client", "api.dci_sync_search", "household_identified")]
+
+
+def test_a_client_not_entitled_to_identifier_search_is_refused_and_reads_nothing(
+        gateway: GatewaySystem, registry: dict):  # noqa: F811
+    client = dci_client(gateway, "bansos.umum", "18.01")
+    head_nik = registry["bodies"][0]["members"][0]["nik"]
+    status, refused = client.post(SEARCH, message("bansos.umum", search_request(predicate("poverty_decile", "eq", 1)),
+                                                  by_identifier("NIK", head_nik)))
+    assert (status, refused["error"]["code"], refused["error"]["rule"]) == (
+        403, "err.request.unauthorized", "dci.identifier_search")
+    assert head_nik not in json.dumps(refused)
+    reads = registry["staff"].auditor.ok("GET", f"/api/v1/people/{head_nik}/access-log")["reads"]
+    assert not [r for r in reads if r["username"] == "bansos.umum"]  # the message's other search did not run
+
+
+def test_each_record_says_what_the_household_already_receives_from_kube(gateway: GatewaySystem):  # noqa: F811
+    """The double-aid check through DCI: each record's enrolment status, as the household's benefits say it."""
+    staff = Staff(gateway)
+    set_budget(staff)
+    funded_group, funded = register_group(staff, 7500, "KUBE Mawar")
+    approved_proposal(staff, funded_group)
+    applying_group, applying = register_group(staff, 7600, "KUBE Melati")
+    draft = {"group_id": applying_group, "business_plan": "Warung sembako", "form": "cash", "budget_lines": [
+        {"item": "Etalase", "quantity": 1, "unit": "unit", "unit_price_rp": 3_000_000}]}
+    eventually(lambda: staff.operator.post("/api/v1/proposals", draft)[0] == 201, timeout=30,
+               message="grants learns of the group")
+    _, members = register_group(staff, 7800, "KUBE Anggrek")
+    outsider = household_body(7900)
+    staff.operator.ok("POST", "/api/v1/households", outsider)
+    client = dci_client(gateway, "bansos.ganda", "18.01", "--identifier-search")
+    wanted = {"receiving": funded[0]["kk"], "applying": applying[0]["kk"], "member": members[0]["kk"],
+              "none": outsider["kk"]}
+
+    def enrolments() -> list[str]:
+        answer = client.ok("POST", SEARCH, message("bansos.ganda",
+                                                   *(by_identifier("KK", kk) for kk in wanted.values())))
+        return [households(answer, i)[0]["enrolment_status"] for i in range(len(wanted))]
+
+    eventually(lambda: enrolments() == list(wanted), timeout=30, message="grants learns of the last group")
+    for status, kk in wanted.items():  # the same as the household's benefits say
+        assert staff.operator.ok("GET", f"/api/v1/households/{kk}/benefits")["enrolment"] == status
+    # and on a page of a predicate search, every record carries it
+    page = client.ok("POST", SEARCH, message("bansos.ganda", search_request(predicate("region_code", "eq", "18.01"),
+                                                                            page_size=500)))
+    statuses = [record["enrolment_status"] for record in households(page)]
+    assert len(statuses) == 22 and sorted(set(statuses)) == ["applying", "member", "none", "receiving"]
+
+
+def subscribe(sender_id: str, *regions: str) -> dict:
+    asked = message(sender_id)
+    asked["header"].update(action="subscribe", total_count=len(regions))
+    asked["message"] = {"transaction_id": str(uuid.uuid4()), "subscribe_request": [
+        {"reference_id": f"sub-{region}", "timestamp": "2026-12-07T10:00:00+07:00", "subscribe_criteria": {
+            "reg_type": "ns:org:RegistryType:Social", "filter": [predicate("region_code", "eq", region)]}}
+        for region in regions]}
+    return asked
+
+
+def notify(sender_id: str, code: str) -> dict:
+    asked = message(sender_id)
+    asked["header"].update(action="notify", total_count=1)
+    asked["message"] = {"transaction_id": str(uuid.uuid4()),
+                        "notify_request": {"reference_id": "pull-1", "subscription_code": code}}
+    return asked
+
+
+def test_a_subscriber_pulls_the_household_changes_of_its_region_as_ids_only(gateway: GatewaySystem,  # noqa: F811
+                                                                            registry: dict):
+    client = dci_client(gateway, "bansos.ikut", "18.01")
+    status, refused = client.post(SUBSCRIBE, subscribe("bansos.ikut", "18.01", "18.02"))
+    assert (status, refused["error"]["code"], refused["error"]["rule"]) == (403, "err.request.forbidden",
+                                                                           "region.scope")
+    subscribed = client.ok("POST", SUBSCRIBE, subscribe("bansos.ikut", "18.01"))
+    assert subscribed["header"]["action"] == "on-subscribe"
+    code = subscribed["message"]["subscribe_response"][0]["subscription_code"]
+
+    def pulled() -> list[tuple[str, str, str]]:
+        events = client.ok("POST", NOTIFY, notify("bansos.ikut", code))["message"]["notify_response"]
+        assert events["status"] == "succ"
+        for event in events["notify_events"]:
+            assert set(event["reg_record"]) == RECORD_FIELDS
+        return [(e["event_type"], e["reg_record"]["identifier"][0]["identifier_value"],
+                 e["reg_record"]["bdt_status"]) for e in events["notify_events"]]
+
+    assert pulled() == []  # from the subscription on: the households registered before are not changes
+    staff, bodies, ids = registry["staff"], registry["bodies"], registry["ids"]
+    newcomer = household_body(760)
+    staff.operator.ok("POST", "/api/v1/households", newcomer)
+    newcomer_id = staff.operator.ok("GET", f"/api/v1/households/{newcomer['kk']}")["household_id"]
+    staff.operator.ok("POST", f"/api/v1/households/{bodies[3]['kk']}/status", {"status": "graduated",
+                                                                              "reason": "mampu"})
+    gateway.user_client("operator", "18.02", "op.lain").ok("POST", "/api/v1/households",
+                                                           household_body(791, village=OTHER_VILLAGE))
+    assert pulled() == [("registry.household.registered", newcomer_id, "active"),
+                        ("registry.household.status_changed", ids[bodies[3]["kk"]], "graduated")]
+    assert pulled() == []  # each change once: the next pull starts after the last
+
+    # another client does not know the subscription; the reads are on the access log
+    other = dci_client(gateway, "bansos.lain", "18.01")
+    unknown = other.ok("POST", NOTIFY, notify("bansos.lain", code))["message"]["notify_response"]
+    assert (unknown["status"], unknown["status_reason_code"]) == ("rjct", "rjct.reference_id.invalid")
+    reads = staff.auditor.ok("GET", f"/api/v1/people/{newcomer['members'][0]['nik']}/access-log")["reads"]
+    assert [(r["username"], r["purpose"]) for r in reads if r["role"] == "dci_client"] == [
+        ("bansos.ikut", "api.dci_sync_notify")]
+
+
 def test_the_registry_sorts_by_its_own_columns_only(gateway: GatewaySystem, registry: dict):  # noqa: F811
     """The registry's read checks the sort itself, whoever calls it: nothing of a caller's text reaches its SQL."""
     client = reader("bansos.rpc", role="dci_client", region="18.01")
@@ -230,6 +370,17 @@ def test_the_registry_sorts_by_its_own_columns_only(gateway: GatewaySystem, regi
         assert (error.rule, error.details["field"]) == ("dci.sort", "sort")
         listed = rpc.registry.households_where(client, "18.01", [1, 2], ["active"], [["decile", "desc"]])
     assert [row["decile"] for row in listed["items"]] == [2, 1]
+
+
+def test_the_registry_finds_a_household_by_nik_or_kk_only(gateway: GatewaySystem, registry: dict):  # noqa: F811
+    """The registry's read checks the identifier itself, whoever calls it, and never names it back."""
+    client = reader("bansos.rpc", role="dci_client", region="18.01")
+    kk = registry["bodies"][0]["kk"]
+    with gateway.system.rpc() as rpc:
+        error = refusal(lambda: rpc.registry.household_identified(client, "NPWP", kk))
+        assert (error.rule, error.details["field"]) == ("dci.identifier", "identifier") and kk not in str(error)
+        found = rpc.registry.household_identified(client, "KK", kk)
+    assert [row["household_id"] for row in found] == [registry["ids"][kk]]
 
 
 def test_a_client_credential_opens_no_console_session(console: GatewaySystem):  # noqa: F811

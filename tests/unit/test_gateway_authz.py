@@ -71,6 +71,18 @@ EXAMPLES: dict[str, dict] = {
         "message": {"transaction_id": "t-2", "txnstatus_request": {
             "reference_id": "r-2", "txn_type": "search", "attribute_type": "transaction_id",
             "attribute_value": "t-1"}}}},
+    "dci_sync_subscribe": {"body": {
+        "header": {"version": "1.0.0", "message_id": "m-3", "message_ts": f"{TODAY}T10:00:00+07:00",
+                   "action": "subscribe", "sender_id": "dci_client.18.01", "total_count": 1},
+        "message": {"transaction_id": "t-3", "subscribe_request": [{
+            "reference_id": "r-3", "timestamp": f"{TODAY}T10:00:00+07:00", "subscribe_criteria": {
+                "filter": [{"expression1": {"attribute_name": "region_code", "operator": "eq",
+                                            "attribute_value": OWN}}]}}]}}},
+    "dci_sync_notify": {"body": {
+        "header": {"version": "1.0.0", "message_id": "m-4", "message_ts": f"{TODAY}T10:00:00+07:00",
+                   "action": "notify", "sender_id": "dci_client.18.01", "total_count": 1},
+        "message": {"transaction_id": "t-4", "notify_request": {"reference_id": "r-4",
+                                                                 "subscription_code": "s-1"}}}},
     "get_household": {}, "household_history": {}, "household_benefits": {}, "get_person": {}, "person_access_log": {},
     "request_erasure": {"body": {"reason": "permintaan subjek data", "whole_household": True}},
     "approve_erasure": {}, "pending_erasures": {"query": {"region": OWN}},
@@ -189,6 +201,12 @@ class FakeStore:
     def dci_transaction(self, client, attribute, value) -> None:
         return None
 
+    def add_dci_subscription(self, code, client, region, position) -> None:
+        pass
+
+    def dci_subscription(self, client, code) -> None:
+        return None
+
     def audit_runs(self, limit=20) -> list:
         return []
 
@@ -237,6 +255,8 @@ def fake_rpc(service: str, method: str, *args, **kwargs):
         return {**located, "household_id": UUID}
     if method in ("person", "group", "proposal", "grant", "grievance_row", "grievance"):
         return located
+    if method == "backbone_status":
+        return {"last_position": 0}
     if method == "household_benefits":
         return {"enrolment": "none", "groups": []}
     if method == "names":
