@@ -40,15 +40,15 @@ def test_a_households_benefits_answer_its_kube_grant_by_kk_or_id_without_persona
     found = staff.operator.ok("GET", f"/api/v1/households/{member['kk']}")
 
     path = f"/api/v1/households/{member['kk']}/benefits"
-    eventually(lambda: staff.treasurer.ok("GET", path)["groups"][0]["status"] == "funded", timeout=30,
-               message="the registry marks the group funded")
+    eventually(lambda: staff.treasurer.ok("GET", path)["groups"][0]["status"] == "active", timeout=30,
+               message="the registry marks the group active: funded, its first tranche paid")
     answer = staff.treasurer.ok("GET", path)
     tranches = staff.treasurer.ok("GET", f"/api/v1/grants/{proposal_id}")["tranches"]
     assert answer == {
         "household_id": found["household_id"], "village_code": member["village_code"], "programme": "KUBE",
         "enrolment": "receiving",
         "groups": [{"group_id": group_id, "village_code": member["village_code"], "kind": "perempuan",
-                    "status": "funded", "proposals": [{
+                    "status": "active", "proposals": [{
                         "proposal_id": proposal_id, "status": "approved", "requested_rp": answer["groups"][0][
                             "proposals"][0]["requested_rp"], "approved_rp": 14_000_000, "fiscal_year": 2026,
                         "source": "APBN", "grant": {
