@@ -62,7 +62,8 @@ def findings(cluster: FaultCluster, ledger: Ledger) -> dict[str, Any]:
         "approvals": sorted(ledger.approved - approved),
         "payments": sorted(p for p in ledger.payments.values() if p not in payments),
         "confirmations": sorted(ledger.confirmed - confirmed),
-        "group_funded": sorted(g for g in approved_groups if groups.get(g) != "funded"),
+        # funded, or active once its first tranche is paid
+        "group_funded": sorted(g for g in approved_groups if groups.get(g) not in ("funded", "active")),
         "enrolments": sorted(g for g in approved_groups
                              if enrolments.get(g, (0, 0))[1] != HOUSEHOLDS_PER_GROUP),
     }
