@@ -45,6 +45,7 @@ SAMPLES = {
     "/audit": ("auditor", "/console/audit"),
     "/audit/head": ("auditor", "/console/audit/head"),
     "/audit/replay": ("auditor", "/console/audit/replay?as_of_date=" + "{today}"),
+    "/imports/held": ("operator", "/console/imports/held"),
     "/users": ("admin", "/console/users"),
     "/erasures": ("admin", "/console/erasures"),
     "/password": ("operator", "/console/password"),
@@ -55,7 +56,8 @@ DOWNLOADS = {"/dashboard.csv", "/audit/report",  # files, not pages
              "/grants/{proposal_id}/payments/{payment_id}/print/receipt",
              "/grants/{proposal_id}/payments/{payment_id}/print/provenance",
              "/grants/{proposal_id}/tranches/{n}/print/lpj",
-             "/cohorts/{cohort_id}/participants/{person_id}/print/certificate"}
+             "/cohorts/{cohort_id}/participants/{person_id}/print/certificate",
+             "/grants/{proposal_id}/documents/{digest}"}
 LOGIN = {"/login", "/verify/{code}"}  # checked below, logged out (a printout's code: where its QR code leads)
 
 
