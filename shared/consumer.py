@@ -40,17 +40,21 @@ from shared.topology import DEAD_LETTER_EXCHANGE, consumer_queue, consumer_queue
 PullEvents = Callable[[int, int], list[dict[str, Any]]]
 
 _HANDLES = "_berdaya_handles"
+_READS = "_berdaya_reads"
 ENVELOPE_IDENTITY = ("source", "position", "previous_position", "type", "version", "id")
 
 
-def handles(event_type: str):
+def handles(event_type: str, *, reads: bool = False):
     """Mark an application method as the handler of an upstream public event type.
 
     The handler is called as ``handler(data, envelope, unit)`` and records its effects through ``unit``.
+    ``reads``: it queries the read model, which holds only what is committed (a batch's writes apply at its commit),
+    so the consumer commits the events before it in its batch first.
     """
 
     def mark(function):
         setattr(function, _HANDLES, event_type)
+        setattr(function, _READS, reads)
         return function
 
     return mark
@@ -267,6 +271,17 @@ class Consumer:
         self.apply(pending)
 
     def apply(self, envelopes: list[Envelope]) -> None:
+        """Apply in-order envelopes, one transaction per stretch that ends before a handler that reads."""
+        start = 0
+        for index in range(1, len(envelopes) + 1):
+            if index == len(envelopes) or self._reads(envelopes[index]):
+                self._apply_together(envelopes[start:index])
+                start = index
+
+    def _reads(self, envelope: Envelope) -> bool:
+        return getattr(self.handlers.get(envelope.type), _READS, False)
+
+    def _apply_together(self, envelopes: list[Envelope]) -> None:
         """Run the handlers of in-order envelopes and commit their effects with the tracking position, in ONE
         transaction; if that commit fails, apply them one at a time: those before the poison are kept, it halts."""
         if not envelopes:

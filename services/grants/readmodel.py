@@ -200,7 +200,7 @@ class GrantsReadModel(GroupStatusProjection):
                         "SET households = village_households.households + 1, "
                         "members = village_households.members + EXCLUDED.members", (data.household_id,))
 
-    @handles("registry.household.status_changed")
+    @handles("registry.household.status_changed", reads=True)
     def on_status_changed(self, data: upstream.HouseholdStatusChangedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE households SET bdt_status = %s, projected_at = clock_timestamp() "
@@ -209,7 +209,7 @@ class GrantsReadModel(GroupStatusProjection):
             self._flag_proposals_of_household(data.household_id, f"a member household is now {data.bdt_status} in "
                                                                  "BDT", unit)
 
-    @handles("registry.household.decile_changed")
+    @handles("registry.household.decile_changed", reads=True)
     def on_decile_changed(self, data: upstream.HouseholdDecileChangedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE households SET decile = %s, projected_at = clock_timestamp() WHERE household_id = %s",
@@ -224,14 +224,14 @@ class GrantsReadModel(GroupStatusProjection):
                                        Jsonb([m.model_dump(mode="json") for m in data.members]),
                                        Jsonb(data.bank_account.model_dump())))
 
-    @handles("registry.group.member_changed")
+    @handles("registry.group.member_changed", reads=True)
     def on_group_member_changed(self, data: upstream.GroupMemberChangedV2, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET members = %s WHERE group_id = %s",
                         (Jsonb([m.model_dump(mode="json") for m in data.members]), data.group_id))
         self._flag_proposals(data.group_id, f"the group's membership changed: {data.reason}", unit)
 
-    @handles("registry.group.dissolved")
+    @handles("registry.group.dissolved", reads=True)
     def on_group_dissolved(self, data: upstream.GroupDissolvedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE groups SET status = 'dissolved' WHERE group_id = %s", (data.group_id,))
         self._flag_proposals(data.group_id, f"the group was dissolved: {data.reason}", unit)

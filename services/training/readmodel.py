@@ -151,7 +151,7 @@ class TrainingReadModel(GroupStatusProjection):
         unit.writes.insert("individuals", _individual(data.member, data.household_id, data.village_code),
                            on_conflict=INDIVIDUAL_CONFLICT)
 
-    @handles("registry.household.member_removed")
+    @handles("registry.household.member_removed", reads=True)
     def on_member_removed(self, data: upstream.HouseholdMemberRemovedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
         unit.writes.add("UPDATE individuals SET status = 'left', left_reason = %s, projected_at = clock_timestamp() "
@@ -176,7 +176,7 @@ class TrainingReadModel(GroupStatusProjection):
         unit.writes.add("UPDATE individuals SET sex = %s, relation = %s, projected_at = clock_timestamp() "
                         "WHERE person_id = %s", (member.sex, member.relation, member.person_id))
 
-    @handles("registry.household.status_changed")
+    @handles("registry.household.status_changed", reads=True)
     def on_status_changed(self, data: upstream.HouseholdStatusChangedV2, envelope: Envelope,
                           unit: UnitOfWork) -> None:
         if data.bdt_status == "removed":
@@ -199,7 +199,7 @@ class TrainingReadModel(GroupStatusProjection):
         unit.writes.add(UPSERT_GROUP, (data.group_id, data.name, data.village_code,
                                        Jsonb([m.model_dump(mode="json") for m in data.members])))
 
-    @handles("registry.group.member_changed")
+    @handles("registry.group.member_changed", reads=True)
     def on_group_member_changed(self, data: upstream.GroupMemberChangedV2, envelope: Envelope,
                                 unit: UnitOfWork) -> None:
         """A funded group's new representative joins the Family School of its village, and the group's gate is
@@ -222,7 +222,7 @@ class TrainingReadModel(GroupStatusProjection):
 
     # --- grants events ------------------------------------------------------------------------------------
 
-    @handles("grants.proposal.approved")
+    @handles("grants.proposal.approved", reads=True)
     def on_proposal_approved(self, data: grants.ProposalApprovedV1, envelope: Envelope, unit: UnitOfWork) -> None:
         """Enrol the group's representatives in an open cohort of its village (opening one if none): once."""
         rows = self.query("SELECT name, village_code, members FROM groups WHERE group_id = %s", (data.group_id,))

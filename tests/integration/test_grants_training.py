@@ -322,6 +322,25 @@ def test_an_approval_that_overtakes_the_news_of_its_group_waits_for_it_and_is_ap
         assert all(c["halt"] is None for c in rpc.training.backbone_status()["consumers"].values())
 
 
+def test_a_newcomer_registered_and_added_while_training_was_down_is_enrolled_when_it_catches_up(running: System):
+    """Registry's news of a household and of its joining a funded KUBE reach training in one batch: the join reads
+    the household's people, which the same batch writes — it must see them."""
+    with running.rpc() as rpc:
+        group_id, members, _ = approved_proposal(rpc, start=640)
+        enrolled = "SELECT count(*) FROM participants WHERE group_id = %s"
+        eventually(lambda: running.scalar("training", enrolled, (group_id,)) == 7)
+        running.stop("training")
+        newcomer = household(647, village=VILLAGE, decile=2)
+        rpc.registry.register_household(newcomer)
+        rpc.registry.change_group_member({
+            "group_id": group_id, "added": {"kk": newcomer["kk"], "representative_nik": newcomer["members"][0]["nik"]},
+            "reason": "bergabung setelah musyawarah desa", "actor": actor("operator.lamsel")})
+        running.start("training")
+        eventually(lambda: running.scalar("training", enrolled, (group_id,)) == 8, timeout=60,
+                   message="training enrols the newcomer it learnt of in the same batch as her household")
+        assert rpc.training.individual(person_id(rpc, newcomer["members"][0]["nik"]))["status"] == "active"
+
+
 def test_concurrent_approvals_never_spend_more_than_the_ceiling(running):
     with running.rpc() as rpc:
         rpc.grants.set_budget_ceiling({"actor": HEAD, "fiscal_year": 2027, "source": "APBD-kabupaten",
