@@ -47,5 +47,5 @@ def stored_file(query: Callable[[str, tuple], list[dict]], attached: Attachment)
         raise Conflict(f"the stored {attached.kind} no longer matches its hash: run berdaya audit verify",
                        rule="evidence.altered", sha256=attached.sha256)
     return {"content_base64": base64.b64encode(rows[0]["content"]).decode(),
-            "filename": f"{attached.kind}-{attached.sha256[:12]}.{evidence.SUFFIXES[attached.media_type]}"}
+            "filename": evidence.download_name(attached.kind, attached.sha256, attached.media_type)}
 

@@ -66,6 +66,12 @@ def media_type_of(content: bytes) -> str:
                                                        "decides, not its name)")
 
 
+def download_name(kind: str, sha256: str, media_type: str) -> str:
+    """The name a stored file is downloaded under: what it is and the start of its hash. The name it was uploaded
+    with is not kept — a scan's file name often names the person on it."""
+    return f"{kind}-{sha256[:12]}.{SUFFIXES[media_type]}"
+
+
 def unreadable(kind: str) -> ValidationFailed:
     return ValidationFailed("content", "evidence.unreadable", f"the file starts as a {kind} but is not a readable "
                                                               f"{kind}")
