@@ -57,6 +57,15 @@ class Language:
     def number(self, value: int | float | None) -> str:
         return "—" if value is None else format_decimal(value, locale=self.code)
 
+    def size(self, value: int | None) -> str:
+        """A file's size as people read it: ``845 B``, ``12,3 KB``, ``1,2 MB`` (a KB of 1,024 bytes)."""
+        if value is None:
+            return "—"
+        for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+            if value >= scale:
+                return f"{format_decimal(value / scale, format='#,##0.#', locale=self.code)} {unit}"
+        return f"{value} B"
+
     def date(self, value: date | str | None) -> str:
         if not value:
             return "—"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from services.gateway.console.documents import attach_file, download_file, listed_documents
 from services.gateway.console.forms import Form, compact
 from services.gateway.console.pages.session import safe_next
 from services.gateway.console.refusals import Refusal
@@ -65,7 +66,7 @@ def lpj_due(view: View):
 def grant(view: View, *, errors: dict[str, str] | None = None, refusal=None, status: int = 200):
     found = view.api("get_grant", path={"proposal_id": view.path["proposal_id"]})
     visits = [entry for entry in found["history"] if entry["event"] in ("Visited", "Monitored")]
-    documents = view.api("list_documents", path={"proposal_id": view.path["proposal_id"]})
+    documents = listed_documents(view, "list_documents", {"proposal_id": view.path["proposal_id"]})
     return view.render("grant.html", status=status, grant=found, visits=visits, errors=errors or {},
                        refusal=refusal, business_statuses=BUSINESS_STATUSES, rows=[{}] * NEW_ROWS,
                        documents=documents, document_kinds=DOCUMENT_KINDS,
@@ -77,26 +78,19 @@ def grant(view: View, *, errors: dict[str, str] | None = None, refusal=None, sta
 def attach(view: View):
     """A file attached as evidence from the grant's page: what it is, and the delivery or tranche it belongs to;
     its type is decided by its content (a refusal says so in the user's language)."""
-    upload = view.request.files.get("file")
     form = Form(view.form, view.lang)
     where = {"kind": form.choice("kind", DOCUMENT_KINDS),
              "payment_id": form.text("payment_id", required=False, max_length=36) or None,
              "tranche": form.integer("tranche", 1, 10, required=False)}
-    if upload is None or not upload.filename or form.errors:
-        return grant(view, refusal=Refusal(400, view._("Choose the file and what it proves."), "file", None),
-                     status=400)
-    try:
-        view.api("attach_document", path={"proposal_id": view.path["proposal_id"]}, query=where, raw=upload.read())
-    except Refused as refused:
-        return grant(view, refusal=refused.refusal, status=refused.refusal.status)
-    return view.redirect(f"/grants/{view.path['proposal_id']}", done="document_attached")
+    proposal_id = view.path["proposal_id"]
+    return attach_file(view, "attach_document", path={"proposal_id": proposal_id}, query=where,
+                       wrong=bool(form.errors), page=grant, back=f"/grants/{proposal_id}", done="document_attached")
 
 
 def document(view: View) -> Download:
     """An attached file, as stored: the download is on grants' document access log."""
-    stored = view.api("download_document", path={"proposal_id": view.path["proposal_id"],
-                                                 "digest": view.path["digest"]})
-    return Download(stored.content, stored.filename, stored.media_type)
+    return download_file(view, "download_document", {"proposal_id": view.path["proposal_id"],
+                                                     "digest": view.path["digest"]})
 
 
 def tranche(form: Form) -> dict[str, Any]:
