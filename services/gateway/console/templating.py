@@ -78,6 +78,7 @@ DONE = {
     "visit_recorded": N_("The monitoring visit is recorded."),
     "refund_recorded": N_("The refund is recorded."),
     "document_attached": N_("The document is attached: its fingerprint (SHA-256) is on the ledger."),
+    "group_document_attached": N_("The paper is attached: its fingerprint (SHA-256) is in the KUBE's record."),
     "ceiling_set": N_("The budget ceiling is set."),
     "cohort_opened": N_("The cohort is opened."),
     "enrolled": N_("The participant is enrolled."),

@@ -60,11 +60,14 @@ HELD_RULE_WORDS: dict[str, str] = {
 }
 FORM_WORDS: dict[str, str] = {"cash": N_("cash"), "equipment": N_("equipment"), "mixed": N_("mixed")}
 KIND_WORDS: dict[str, str] = {"perempuan": N_("women's KUBE"), "umum": N_("general KUBE")}
-# Evidence attached to a proposal or its grant (shared/vocabulary.py DOCUMENT_KINDS).
+# Evidence attached to a proposal or its grant, and a KUBE's own papers (shared/vocabulary.py DOCUMENT_KINDS,
+# GROUP_DOCUMENT_KINDS).
 DOCUMENT_WORDS: dict[str, str] = {
     "signed_proposal": N_("Signed proposal"), "rab": N_("Budget (RAB)"), "decision_letter": N_("Decision letter (SK)"),
     "bast": N_("Signed handover record (BAST)"), "delivery_photo": N_("Photo of the handover"),
-    "receipt": N_("Receipt of the LPJ"), "visit_photo": N_("Photo of a monitoring visit")}
+    "receipt": N_("Receipt of the LPJ"), "visit_photo": N_("Photo of a monitoring visit"),
+    "sk_kades": N_("Village head's decree forming the KUBE (SK Kades)"),
+    "meeting_minutes": N_("Minutes of the village meeting (musyawarah desa)")}
 ROLE_IN_GROUP: dict[str, str] = {"ketua": N_("chair"), "sekretaris": N_("secretary"), "bendahara": N_("treasurer")}
 SEX_WORDS: dict[str, str] = {"L": N_("male"), "P": N_("female")}
 # What reconciling the bank's statement said of a line (services/grants/banking.py).

@@ -47,6 +47,8 @@ PAGES: tuple[Page, ...] = (
     page("GET", "/groups/new", groups.new_group),
     page("POST", "/groups", groups.form_group),
     page("GET", "/groups/{group_id}", groups.group),
+    page("POST", "/groups/{group_id}/documents", groups.attach_group_document),
+    page("GET", "/groups/{group_id}/documents/{digest}", groups.group_document),
     page("POST", "/groups/{group_id}/end", groups.end_group),
     # proposals and budgets
     page("GET", "/proposals", proposals.proposals),

@@ -1,14 +1,16 @@
-"""KUBE groups: the list, forming one from a village's eligible households, and a group's page."""
+"""KUBE groups: the list, forming one from a village's eligible households, and a group's page with its own papers
+(the SK Kades, the village meeting's minutes)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.gateway.console.documents import attach_file, download_file, listed_documents
 from services.gateway.console.forms import Form
 from services.gateway.console.i18n import N_
 from services.gateway.console.refusals import Refusal, refusal
-from services.gateway.console.web import Refused, View
-from shared.vocabulary import BUSINESS_TYPES, GROUP_KINDS, GROUP_ROLES, GROUP_STATUSES
+from services.gateway.console.web import ROUTE, Download, Refused, View
+from shared.vocabulary import BUSINESS_TYPES, GROUP_DOCUMENT_KINDS, GROUP_KINDS, GROUP_ROLES, GROUP_STATUSES
 
 
 def groups(view: View):
@@ -108,7 +110,26 @@ def group(view: View, *, errors: dict[str, str] | None = None, refusal: Refusal 
     proposals = view.api("list_proposals", query={"region": found["village_code"], "size": 200})
     return view.render("group.html", status=status, group=found, errors=errors or {}, refusal=refusal,
                        officers={nik: role for role, nik in found["roles"].items()},
-                       proposals=[p for p in proposals["items"] if p["group_id"] == found["group_id"]])
+                       proposals=[p for p in proposals["items"] if p["group_id"] == found["group_id"]],
+                       documents=listed_documents(view, "list_group_documents", {"group_id": found["group_id"]}),
+                       document_kinds=GROUP_DOCUMENT_KINDS,
+                       may_attach=view.user.role in ROUTE["attach_group_document"].roles)
+
+
+def attach_group_document(view: View):
+    """One of the KUBE's own papers, attached from its page; the registry decides who may, and the file's type by
+    its content (a refusal says so in the user's language)."""
+    form = Form(view.form, view.lang)
+    group_id = view.path["group_id"]
+    return attach_file(view, "attach_group_document", path={"group_id": group_id},
+                       query={"kind": form.choice("kind", GROUP_DOCUMENT_KINDS)}, wrong=bool(form.errors),
+                       page=group, back=f"/groups/{group_id}", done="group_document_attached")
+
+
+def group_document(view: View) -> Download:
+    """A KUBE's paper, as stored: the download is on the registry's access log."""
+    return download_file(view, "download_group_document", {"group_id": view.path["group_id"],
+                                                           "digest": view.path["digest"]})
 
 
 # The end of a KUBE's life, with its reason: graduated (mandiri) once active, or dissolved.
