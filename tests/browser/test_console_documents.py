@@ -8,28 +8,19 @@ made through the HTTP API, as another system would."""
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from pypdf import PdfWriter
 
 from shared.ids import jakarta_today
 from tests.browser.console import Api, Staff, accessible, go, recommended_proposal, submit
+from tests.support.scans import a_pdf
 
 pytestmark = pytest.mark.browser
 
 MERAK_BATIN = "18.01.04.2007"  # Natar: a village of this test's own (other tests' data stays out)
 FORM = "form[action$='/documents']"
-
-
-def signed_bast() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def test_the_operator_attaches_the_signed_bast_and_a_renamed_program_is_refused(staff: Staff, tmp_path: Path):
@@ -57,7 +48,7 @@ def test_the_operator_attaches_the_signed_bast_and_a_renamed_program_is_refused(
     assert staff.system.sql("grants", "SELECT count(*) FROM documents") == [(0,)]
 
     go(operator, f"/console/grants/{proposal_id}")
-    scan = signed_bast()
+    scan = a_pdf("BAST serah terima mesin jahit")
     attach("bast-ditandatangani.pdf", scan)
     expect(operator.locator("[role=status]").first).to_contain_text("Dokumen dilampirkan")
     link = operator.get_by_role("link", name="Berita acara serah terima (BAST) yang ditandatangani")

@@ -17,10 +17,10 @@ import requests
 
 from services.gateway.console.i18n import grouped
 from tests.integration.test_console_audit_users import CONSOLE, Browser, browser, console, rows_with  # noqa: F401
-from tests.integration.test_documents import a_pdf
 from tests.integration.test_gateway import GatewaySystem, Staff, register_group
 from tests.integration.test_group_documents import Formed, recorded
 from tests.support.households import VILLAGE, household_body
+from tests.support.scans import a_pdf
 
 pytestmark = pytest.mark.integration
 

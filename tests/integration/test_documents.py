@@ -17,7 +17,6 @@ import psycopg
 import pytest
 import requests
 from PIL import ExifTags, Image
-from pypdf import PdfWriter
 
 from berdaya.audit import verify
 from berdaya.cli import evidence_story
@@ -33,6 +32,7 @@ from tests.integration.test_gateway import (
     register_group,
     set_budget,
 )
+from tests.support.scans import a_pdf
 from tests.support.system import System
 
 pytestmark = pytest.mark.integration
@@ -69,15 +69,6 @@ def delivered() -> Iterator[Delivered]:
             "visit_date": jakarta_today().isoformat(), "business_status": "running", "monthly_revenue_rp": 900_000,
             "members_active": 5, "savings_rp": 100_000, "iuran_rp": 20_000})
         yield Delivered(system, gateway, staff, proposal, payment)
-
-
-def a_pdf(title: str) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": title})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def an_image(form: str, colour: str, exif: Image.Exif | None = None) -> bytes:

@@ -14,8 +14,9 @@ import pytest
 
 from berdaya.audit import verify
 from shared.config import SERVICES
-from tests.integration.test_documents import a_pdf, an_image
+from tests.integration.test_documents import an_image
 from tests.integration.test_gateway import Client, GatewaySystem, Staff, gateway_of_its_own, register_group
+from tests.support.scans import a_pdf
 
 pytestmark = pytest.mark.integration
 
