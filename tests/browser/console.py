@@ -57,8 +57,12 @@ class Api:
 
     def upload_bdt(self, text: str) -> dict:
         """A DTKS/BDT file sent to the import, as the office's other systems send it."""
-        answer = self.session.post(f"{self.base}/imports/bdt", data=text.encode(), timeout=300,
-                                   headers={"Content-Type": "text/csv"})
+        return self.upload("/imports/bdt", text.encode(), "text/csv")
+
+    def upload(self, path: str, content: bytes, media_type: str, **params) -> dict:
+        """A file sent as the body (a DTKS file, a scan to attach), as the office's other systems send it."""
+        answer = self.session.post(self.base + path, data=content, params=params, timeout=300,
+                                   headers={"Content-Type": media_type})
         assert answer.status_code < 300, (answer.status_code, answer.text)
         return answer.json()
 

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from services.gateway.console.pages import PAGES
 from tests.browser.console import Api, Staff, accessible, go, recommended_proposal, submit, today, until
+from tests.support.scans import a_pdf
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +58,7 @@ DOWNLOADS = {"/dashboard.csv", "/audit/report",  # files, not pages
              "/grants/{proposal_id}/payments/{payment_id}/print/provenance",
              "/grants/{proposal_id}/tranches/{n}/print/lpj",
              "/cohorts/{cohort_id}/participants/{person_id}/print/certificate",
-             "/grants/{proposal_id}/documents/{digest}"}
+             "/grants/{proposal_id}/documents/{digest}", "/groups/{group_id}/documents/{digest}"}
 LOGIN = {"/login", "/verify/{code}"}  # checked below, logged out (a printout's code: where its QR code leads)
 
 
@@ -82,6 +83,8 @@ def ids(console) -> dict[str, str]:
                            what="the cohort of the group")
     session = Api(console, "facilitator").call("POST", f"/cohorts/{cohort_id}/sessions", {
         "module": "keuangan", "session_date": today(), "place": "Balai Desa Hajimena"})
+    Api(console, "operator").upload(f"/groups/{group_id}/documents", a_pdf("SK Kepala Desa Hajimena"),
+                                    "application/octet-stream", kind="sk_kades")  # the group's page lists its papers
     grievance = Api(console, "operator").call("POST", "/grievances", {
         "village_code": HAJIMENA, "category": "payment_not_received", "description": "Tahap I belum diterima",
         "complainant_name": "Ketua KUBE", "group_id": group_id, "proposal_id": proposal_id})
