@@ -2,8 +2,8 @@
 
 Message ids are English; ``locale/id/LC_MESSAGES/messages.po`` holds the Indonesian. Formats follow
 ../shared/design/console.md: ``Rp 20.000.000``, ``7 Desember 2026``, times in WIB (Asia/Jakarta; stored UTC),
-NIK and KK grouped by four digits for reading. ``make translations`` extracts new messages and compiles the
-catalogs; a unit test fails while a message has no Indonesian.
+NIK and KK grouped by four digits for reading, a file's size as ``12,3 KB``. ``make translations`` extracts new
+messages and compiles the catalogs; a unit test fails while a message has no Indonesian.
 """
 
 from __future__ import annotations
