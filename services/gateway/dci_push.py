@@ -5,9 +5,11 @@ A nameko timer runs :func:`push_due` in a gateway worker every ``DCI_PUSH_INTERV
 subscription it reads the registry's changes after the subscription's position — the pull's read: the same
 ids-only records of the same region, on the registry's access log — at most ``DCI_PUSH_MAX_EVENTS`` to a message,
 and POSTs them; only a 2xx answer moves the position past them. An attempt that fails is tried again after a
-growing wait (tenacity), a few times; a message still undelivered stays where it was, and the next round sends it
-again, from the same position: nothing is skipped. A redelivered message carries the same events (their
-``reference_id`` is the registry's log position), so a subscriber drops one it already has.
+growing wait (tenacity), a few times; a message still undelivered is held, and a later round — after a wait that
+keeps doubling, up to ``MAX_ROUND_WAIT_S`` — sends it again as it is, from the same position: nothing is skipped,
+and a subscriber down for a day does not have the registry read (and its access log written) at every round. A
+redelivered message carries the same events (their ``reference_id`` is the registry's log position), so a
+subscriber drops one it already has.
 
 One process pushes a subscription at a time (dci_push_claim: an advisory lock), so two gateways never send it
 twice; a pulled subscription is never pushed, nor a pushed one pulled (dci.py).
@@ -15,14 +17,18 @@ twice; a pulled subscription is never pushed, nor a pushed one pulled (dci.py).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import requests
+from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from services.gateway.auth import User
 from services.gateway.core import Gateway
 from services.gateway.dci import REG_RECORD_TYPE, REG_TYPE, VERSION, answer_header, records_of
 from services.gateway.jobs import DciPush
@@ -30,6 +36,7 @@ from shared.log import get_logger
 
 log = get_logger("gateway.dci_push")
 PURPOSE = "api.dci_notify_push"  # the registry's access log: these reads serve the pushed notify
+MAX_ROUND_WAIT_S = 600.0  # the longest wait between two rounds' sending of a message a subscriber did not take
 
 
 class PushTimer(Timer):
@@ -46,11 +53,36 @@ class Undelivered(Exception):
     """The subscriber did not take a message (no answer, or not a 2xx)."""
 
 
-def push_due(gateway: Gateway, rpc: Callable[..., Any]) -> None:
+@dataclass
+class Held:
+    """A message its subscriber has not taken: sent again as it is, once ``not_before`` has come."""
+
+    after: int  # the subscription's position the message starts after
+    last_position: int  # where the subscription moves once it is taken
+    message: dict
+    failed_rounds: int = 0
+    not_before: float = 0.0  # time.monotonic()
+
+
+class HeldMessages(DependencyProvider):
+    """This gateway process's undelivered messages, by subscription code (lost with the process: the next one
+    reads the registry again, from the same position)."""
+
+    def setup(self) -> None:
+        self.held: dict[str, Held] = {}
+
+    def get_dependency(self, worker_ctx) -> dict[str, Held]:
+        return self.held
+
+
+def push_due(gateway: Gateway, rpc: Callable[..., Any], held: dict[str, Held]) -> None:
     """One round: every pushed subscription brought up to date, as far as its subscriber takes the messages."""
-    for subscription in gateway.store.dci_push_subscriptions():
+    subscriptions = gateway.store.dci_push_subscriptions()
+    for ended in set(held) - {subscription["subscription_code"] for subscription in subscriptions}:
+        del held[ended]  # unsubscribed: its held message is never sent
+    for subscription in subscriptions:
         try:
-            push(gateway, rpc, subscription)
+            push(gateway, rpc, held, subscription)
         except Exception as failure:  # one subscriber (or a service down) holds up no other subscription
             # The code and the reason only: the URI may carry the subscriber's own tokens, the error a record.
             log.warning("dci.push_failed", subscription=subscription["subscription_code"],
@@ -58,7 +90,7 @@ def push_due(gateway: Gateway, rpc: Callable[..., Any]) -> None:
                         else None)
 
 
-def push(gateway: Gateway, rpc: Callable[..., Any], subscription: dict) -> None:
+def push(gateway: Gateway, rpc: Callable[..., Any], held: dict[str, Held], subscription: dict) -> None:
     """Send the subscription's changes after its position, a message at a time, each moving it past what it
     carried once the subscriber took it."""
     code, settings = subscription["subscription_code"], gateway.jobs.dci_push
@@ -67,16 +99,40 @@ def push(gateway: Gateway, rpc: Callable[..., Any], subscription: dict) -> None:
         return
     with gateway.store.dci_push_claim(code) as position:
         while position is not None:
-            reader = {"actor": gateway.actors.sign(client.actor()), "purpose": PURPOSE}
-            changes = rpc("registry", "household_changes", reader, subscription["region"], position,
-                          settings.max_events)
-            if changes["items"]:
-                deliver(subscription["notify_uri"], notify_message(code, client.username, changes["items"],
-                                                                   records_of(rpc, changes["items"])), settings)
-            if changes["last_position"] == position or not gateway.store.advance_dci_subscription(
-                    code, changes["last_position"]):
-                return  # nothing more, or unsubscribed meanwhile
-            position = changes["last_position"]
+            waiting = held.pop(code, None)
+            if waiting is None or waiting.after != position:  # (a held one another gateway delivered meanwhile)
+                waiting = next_message(gateway, rpc, client, subscription, position)
+                if waiting is None:
+                    return  # nothing new
+            elif time.monotonic() < waiting.not_before:
+                held[code] = waiting
+                return
+            if waiting.message["message"]["notify_event"]:  # (none: the read went past other regions' changes)
+                try:
+                    deliver(subscription["notify_uri"], waiting.message, settings)
+                except Undelivered:
+                    waiting.failed_rounds += 1  # the wait goes on doubling from the round's last attempt's
+                    waiting.not_before = time.monotonic() + min(
+                        settings.backoff_s * 2 ** (settings.attempts + waiting.failed_rounds - 2), MAX_ROUND_WAIT_S)
+                    held[code] = waiting
+                    raise
+            if not gateway.store.advance_dci_subscription(code, waiting.last_position):
+                return  # unsubscribed meanwhile
+            position = waiting.last_position
+
+
+def next_message(gateway: Gateway, rpc: Callable[..., Any], client: User, subscription: dict,
+                 position: int) -> Held | None:
+    """The subscription's next changes after ``position``, read from the registry as the pull reads them (on its
+    access log, the client as reader), as a notify message; None when there are none."""
+    reader = {"actor": gateway.actors.sign(client.actor()), "purpose": PURPOSE}
+    changes = rpc("registry", "household_changes", reader, subscription["region"], position,
+                  gateway.jobs.dci_push.max_events)
+    if changes["last_position"] == position:
+        return None
+    message = notify_message(subscription["subscription_code"], client.username, changes["items"],
+                             records_of(rpc, changes["items"]))
+    return Held(position, changes["last_position"], message)
 
 
 def notify_message(code: str, client_id: str, rows: list[dict], records: list[dict]) -> dict:

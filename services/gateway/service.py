@@ -25,7 +25,7 @@ from services.gateway.console.static import static_response
 from services.gateway.console.templating import Templates
 from services.gateway.console.web import BASE, Console, Page
 from services.gateway.core import JSON, ApiRequest, ApiResponse, File, Gateway, Route, Unread
-from services.gateway.dci_push import PushTimer, push_due
+from services.gateway.dci_push import HeldMessages, PushTimer, push_due
 from services.gateway.errors import ApiError
 from services.gateway.jobs import DciPush, Jobs
 from services.gateway.printing import Printer, read_letterhead
@@ -202,6 +202,7 @@ class GatewayService:
     core: Gateway = GatewayCore()
     rpc = Rpc()
     console: Console = ConsoleProvider()
+    held_notifications = HeldMessages()
 
     def dispatch(self, route: Route, request, path: dict) -> Response:
         api_request = ApiRequest(
@@ -225,7 +226,7 @@ class GatewayService:
     @PushTimer.decorator
     def push_dci_notifications(self) -> None:
         """The DCI subscriptions with a sender_uri: their changes pushed to it (dci_push.py)."""
-        push_due(self.core, self.rpc)
+        push_due(self.core, self.rpc, self.held_notifications)
 
 
 def _entrypoint(route: Route):

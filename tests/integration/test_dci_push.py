@@ -182,13 +182,17 @@ def test_a_subscriber_that_fails_gets_every_change_once_when_it_recovers(pushing
     assert subscriber.refused == 2
 
     subscriber.failing = 7  # down for longer than a round's three attempts: the next rounds send it again
-    _, third_id = register(staff.operator, 812)
+    third, third_id = register(staff.operator, 812)
     wanted.append(("registry.household.registered", third_id))
     eventually(lambda: len(subscriber.events()) >= len(wanted), message="the subscriber recovers again")
     _, fourth_id = register(staff.operator, 813)
     wanted.append(("registry.household.registered", fourth_id))
     eventually(lambda: len(subscriber.events()) >= len(wanted), message="the next change after the recovery")
     assert subscriber.events() == wanted and subscriber.refused == 9  # none lost, none twice
+    # the message held between rounds is sent again as it was: the registry read it (and logged the read) once
+    reads = staff.auditor.ok("GET", f"/api/v1/people/{third['members'][0]['nik']}/access-log")["reads"]
+    assert [(r["username"], r["purpose"]) for r in reads if r["role"] == "dci_client"] == [
+        ("bansos.gagal", "api.dci_notify_push")]
 
 
 def test_unsubscribe_ends_pushes_and_pulls_and_keeps_the_subscription_as_ended(pushing: GatewaySystem,
