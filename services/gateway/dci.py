@@ -3,7 +3,8 @@ poverty decile and BDT status — or, for a client entitled to it, by NIK or KK 
 (dci_models.py) with the minimum the selection needs — the registry's household id, village, decile, BDT status,
 member count, and what it already receives from KUBE (grants' enrolment status); never a KK, NIK, name or address.
 ``txn/status``: what one of the client's own searches came to, without its records. ``subscribe`` / ``notify``: a
-client follows the registry's household changes in a region, pulling each change as the same ids-only record.
+client follows the registry's household changes in a region, each change as the same ids-only record — pulled, or
+pushed to the subscriber's ``sender_uri`` (dci_push.py); ``unsubscribe`` ends a subscription.
 
 A message is refused whole (HTTP 4xx, the standard's ``err.*`` codes) when it cannot be read, its header is wrong,
 or it asks for a region outside the client's; a single search request that is malformed is answered ``rjct`` with
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -30,6 +33,7 @@ from services.gateway.dci_models import (
     SyncSearchRequest,
     SyncSubscribeRequest,
     SyncTxnStatusRequest,
+    SyncUnsubscribeRequest,
 )
 from services.gateway.errors import ApiError
 from services.gateway.models import Body
@@ -229,7 +233,7 @@ def sync_search(call: Call) -> dict:
     call.gateway.store.record_dci_transaction(call.user.username, request.message.transaction_id, correlation_id,
                                               outcomes)
     completed = sum(answer["status"] == "succ" for answer in answers)
-    return {"header": answer_header(request.header, "on-search", len(answers), completed),
+    return {"header": answer_header(request.header.sender_id, "on-search", len(answers), completed),
             "message": {"transaction_id": request.message.transaction_id, "correlation_id": correlation_id,
                         "search_response": answers}}
 
@@ -253,7 +257,7 @@ def sync_txn_status(call: Call) -> dict:
     else:
         status = {"transaction_id": found["transaction_id"], "correlation_id": found["correlation_id"],
                   "search_response": found["outcomes"]}
-    return {"header": answer_header(request.header, "txn-on-status", 1, int(found is not None)),
+    return {"header": answer_header(request.header.sender_id, "txn-on-status", 1, int(found is not None)),
             "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
                         "txnstatus_response": {"txn_type": "search", "txn_status": status}}}
 
@@ -297,23 +301,47 @@ class SubscribeRegions(Scope):
         return None
 
 
+def check_notify_uri(uri: str, http_hosts: frozenset[str]) -> None:
+    """Where the gateway may push a subscriber's notifications: https, or plain http to a host the office listed
+    (``DCI_NOTIFY_HTTP_HOSTS``; none by default); never with credentials in it. Raises :class:`Rejected`."""
+    try:
+        parts = urlsplit(uri)
+        host, _port = parts.hostname, parts.port  # a port that is not a number raises ValueError
+    except ValueError:
+        host = None
+    if not host or parts.username is not None or parts.password is not None:
+        raise Rejected("rjct.notify_details.invalid", "sender_uri: an absolute https URI, without credentials")
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in http_hosts):
+        raise Rejected("rjct.notify_details.invalid", "sender_uri: https only (plain http to a host the office "
+                                                      "allowed)")
+
+
 def sync_subscribe(call: Call) -> dict:
-    """Subscriptions to the household changes of a region from now on, each with the code its pulls name."""
+    """Subscriptions to the household changes of a region from now on, each with the code its pulls name — or,
+    with the header's ``sender_uri``, pushed there (dci_push.py)."""
     request: SyncSubscribeRequest = call.body
     check_header(request.header, "subscribe", len(request.message.subscribe_request), call.user.username)
+    notify_uri = request.header.sender_uri
+    refused = None
+    if notify_uri is not None:
+        try:
+            check_notify_uri(notify_uri, call.gateway.jobs.dci_push.http_hosts)
+        except Rejected as rejected:
+            refused = rejected  # each request is answered with it: they all name the header's URI
     start = call.rpc("registry", "backbone_status")["last_position"]
     answers = []
     for item, region in zip(request.message.subscribe_request, call.resource, strict=True):
         answer: dict[str, Any] = {"reference_id": item.reference_id, "timestamp": now(), "locale": item.locale}
+        region = refused or region
         if isinstance(region, Rejected):
             answers.append({**answer, "status": "rjct", "status_reason_code": region.code,
                             "status_reason_message": region.message})
             continue
         code = str(uuid.uuid4())
-        call.gateway.store.add_dci_subscription(code, call.user.username, region, start)
+        call.gateway.store.add_dci_subscription(code, call.user.username, region, start, notify_uri)
         answers.append({**answer, "status": "succ", "subscription_code": code})
     completed = sum(answer["status"] == "succ" for answer in answers)
-    return {"header": answer_header(request.header, "on-subscribe", len(answers), completed),
+    return {"header": answer_header(request.header.sender_id, "on-subscribe", len(answers), completed),
             "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
                         "subscribe_response": answers}}
 
@@ -326,20 +354,46 @@ def sync_notify(call: Call) -> dict:
     asked = request.message.notify_request
     subscription = call.gateway.store.dci_subscription(call.user.username, asked.subscription_code)
     answer: dict[str, Any] = {"reference_id": asked.reference_id, "subscription_code": asked.subscription_code}
-    if subscription is None:
+    if subscription is None or subscription["notify_uri"] is not None:
+        # A pushed subscription is not pulled too: no change reaches the client twice.
         answer |= {"status": "rjct", "status_reason_code": "rjct.reference_id.invalid",
-                   "status_reason_message": "this client has no subscription with this code"}
+                   "status_reason_message": "this client has no subscription with this code" if subscription is None
+                   else "this subscription is pushed to its sender_uri, not pulled"}
     else:
         changes = call.rpc("registry", "household_changes", call.reader(), subscription["region"],
                            subscription["position"], NOTIFY_PULL)
         answer |= {"status": "succ", "notify_events": [
             {"event_type": row["event_type"], "position": row["position"], "timestamp": row["time"],
-             "reg_record": record} for row, record in zip(changes["items"], records_of(call, changes["items"]),
+             "reg_record": record} for row, record in zip(changes["items"], records_of(call.rpc, changes["items"]),
                                                            strict=True)]}
         call.gateway.store.advance_dci_subscription(asked.subscription_code, changes["last_position"])
-    return {"header": answer_header(request.header, "on-notify", 1, int(answer["status"] == "succ")),
+    return {"header": answer_header(request.header.sender_id, "on-notify", 1, int(answer["status"] == "succ")),
             "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
                         "notify_response": answer}}
+
+
+def sync_unsubscribe(call: Call) -> dict:
+    """End the client's subscriptions by their codes: each is no longer pulled nor pushed, and kept as ended (who,
+    when). A code the client did not subscribe (or another client's) is refused, as one already ended."""
+    request: SyncUnsubscribeRequest = call.body
+    codes = request.message.subscription_codes
+    check_header(request.header, "unsubscribe", len(codes), call.user.username)
+    statuses = []
+    for code in codes:
+        ended = call.gateway.store.end_dci_subscription(call.user.username, code, by=call.user.username)
+        if ended == "ended":
+            statuses.append({"code": code, "status": "succ"})
+        elif ended == "already":
+            statuses.append({"code": code, "status": "rjct", "status_reason_code": "rjct.event.already_unsubscribed",
+                             "status_reason_message": "this subscription was ended before"})
+        else:
+            statuses.append({"code": code, "status": "rjct", "status_reason_code": "rjct.subscription_code.invalid",
+                             "status_reason_message": "this client has no subscription with this code"})
+    completed = sum(status["status"] == "succ" for status in statuses)
+    return {"header": answer_header(request.header.sender_id, "on-unsubscribe", len(codes), completed),
+            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                        "timestamp": now(), "status": "succ" if completed else "rjct",
+                        "subscription_status": statuses}}
 
 
 def check_header(header: DciHeader, action: str, count: int, client_id: str) -> None:
@@ -357,10 +411,11 @@ def check_header(header: DciHeader, action: str, count: int, client_id: str) -> 
                        field="header.total_count", rule="dci.total_count")
 
 
-def answer_header(asked: DciHeader, action: str, total: int, completed: int) -> dict:
+def answer_header(receiver_id: str, action: str, total: int, completed: int) -> dict:
+    """The header of a message this registry sends: an answer, or a notify it pushes."""
     return {"version": VERSION, "message_id": str(uuid.uuid4()), "message_ts": now(), "action": action,
             "status": "succ" if completed else "rjct", "total_count": total, "completed_count": completed,
-            "sender_id": SENDER_ID, "receiver_id": asked.sender_id, "is_msg_encrypted": False}
+            "sender_id": SENDER_ID, "receiver_id": receiver_id, "is_msg_encrypted": False}
 
 
 def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected) -> dict:
@@ -369,7 +424,7 @@ def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected)
         return {**answer, "status": "rjct", "status_reason_code": criteria.code,
                 "status_reason_message": criteria.message}
     found = households_found(call, criteria)
-    records = records_of(call, found["items"])
+    records = records_of(call.rpc, found["items"])
     return {**answer, "status": "succ",
             "data": {"version": VERSION, "reg_type": REG_TYPE, "reg_record_type": REG_RECORD_TYPE,
                      "reg_records": records},
@@ -377,10 +432,10 @@ def answered(call: Call, item: SearchRequestItem, criteria: Criteria | Rejected)
                            "total_count": found["total"]}}
 
 
-def records_of(call: Call, rows: list[dict]) -> list[dict]:
+def records_of(rpc: Callable[..., Any], rows: list[dict]) -> list[dict]:
     """The registry's rows as the standard's records: ids and selection facts, and — the double-aid check — what
     each household already receives, as its benefits answer it (one grants call for them all)."""
-    enrolled = call.rpc("grants", "enrolments", [row["household_id"] for row in rows]) if rows else {}
+    enrolled = rpc("grants", "enrolments", [row["household_id"] for row in rows]) if rows else {}
     return [{"identifier": [{"identifier_type": "household_id", "identifier_value": row["household_id"]}],
              "region_code": row["village_code"], "poverty_decile": row["decile"], "bdt_status": row["bdt_status"],
              "member_count": row["member_count"], "enrolment_status": enrolled[row["household_id"]]} for row in rows]

@@ -1,6 +1,6 @@
 """The DCI (Digital Convergence Initiative, spdci.org) social-registry API's message shapes, as far as berdaya
-speaks them (docs/dci.md): the sync search's request and answer — header, message, the search requests and their
-answers — with the standard's field names.
+speaks them (docs/dci.md): the sync search's, txn/status's, subscribe's, notify's and unsubscribe's requests and
+answers — header, message, the requests and their answers — with the standard's field names.
 
 Unknown fields are refused, as in every body of the API (models.Body), but each of the standard's optional fields
 is accepted. What a single search request asks (its query, pagination, sort) is kept loose here and checked by
@@ -26,7 +26,10 @@ class DciHeader(Body):
     message_ts: AwareDatetime
     action: Annotated[str, Field(max_length=40, examples=["search"])]
     sender_id: Annotated[Id, Field(description="the client id this system logs in with")]
-    sender_uri: Annotated[str, Field(max_length=500)] | None = None
+    sender_uri: Annotated[str, Field(max_length=500, description="subscribe: where the registry pushes each "
+                                                                "subscription's notify messages (https; "
+                                                                "docs/dci.md); left out, the client pulls them")] \
+        | None = None
     receiver_id: Id | None = None
     total_count: Annotated[StrictInt, Field(description="how many search requests the message carries")]
     is_msg_encrypted: StrictBool = False
@@ -137,6 +140,18 @@ class SyncNotifyRequest(Body):
     signature: Annotated[str, Field(max_length=2000)] | None = None
     header: DciHeader
     message: NotifyMessage
+
+
+class UnsubscribeMessage(Body):
+    transaction_id: Id
+    timestamp: AwareDatetime
+    subscription_codes: Annotated[list[Id], Field(min_length=1, max_length=10)]
+
+
+class SyncUnsubscribeRequest(Body):
+    signature: Annotated[str, Field(max_length=2000)] | None = None
+    header: DciHeader
+    message: UnsubscribeMessage
 
 
 # --- the answer ------------------------------------------------------------------------------------------------
@@ -278,3 +293,23 @@ class NotifyResponseMessage(BaseModel):
 class SyncNotifyResponse(BaseModel):
     header: ResponseHeader
     message: NotifyResponseMessage
+
+
+class CodeStatus(BaseModel):
+    code: str
+    status: str = Field(description="succ: the subscription is ended; rjct with status_reason_code")
+    status_reason_code: str | None = None
+    status_reason_message: str | None = None
+
+
+class UnsubscribeResponseMessage(BaseModel):
+    transaction_id: str
+    correlation_id: str
+    timestamp: str
+    status: str = Field(description="succ when at least one code was unsubscribed, else rjct")
+    subscription_status: list[CodeStatus]
+
+
+class SyncUnsubscribeResponse(BaseModel):
+    header: ResponseHeader
+    message: UnsubscribeResponseMessage

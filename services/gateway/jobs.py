@@ -1,5 +1,6 @@
 """The gateway's batch work and its settings: the BDT import, run as a child process of the `berdaya` operator CLI,
-and the audit's settings (URLs, time-out, one run at a time; the audit itself runs in process: audit.py).
+the audit's settings (URLs, time-out, one run at a time; the audit itself runs in process: audit.py), and the DCI
+push's (where a subscriber may be called, how much per message, how often a delivery is tried: dci_push.py).
 
 The gateway may not import the operator tools (nor the registry's code the import uses: import-linter), and the
 import is a batch job anyway: it runs as an operator would run it, in an eventlet-green subprocess (other requests
@@ -28,6 +29,34 @@ CLI = (sys.executable, "-c", "from berdaya.cli import app; app()")
 TIMED_OUT = (subprocess.TimeoutExpired, patcher.original("subprocess").TimeoutExpired)
 
 
+@dataclass(frozen=True)
+class DciPush:
+    """How the gateway pushes DCI notifications to the subscribers' ``sender_uri`` (dci_push.py)."""
+
+    # Hosts a notify URI may name over plain http (a subscriber on the office's own network); none by default:
+    # https only.
+    http_hosts: frozenset[str] = frozenset()
+    max_events: int = 100  # the changes one notify message carries at most
+    timeout_s: float = 10.0  # one POST to the subscriber
+    attempts: int = 4  # of one message in one round; a message still undelivered is sent again the next round
+    backoff_s: float = 1.0  # the wait before the second attempt, doubling before each further one
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.max_events <= 500 and self.attempts >= 1 and self.timeout_s > 0 and self.backoff_s >= 0):
+            raise ValueError("DCI push: DCI_PUSH_MAX_EVENTS 1–500, DCI_PUSH_ATTEMPTS at least 1, DCI_PUSH_TIMEOUT_S "
+                             "above 0, DCI_PUSH_BACKOFF_S 0 or more")
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> DciPush:
+        hosts = config.get("DCI_NOTIFY_HTTP_HOSTS") or ""
+        listed = hosts.split(",") if isinstance(hosts, str) else hosts
+        return cls(http_hosts=frozenset(host.strip().lower() for host in listed if host.strip()),
+                   max_events=int(config.get("DCI_PUSH_MAX_EVENTS", 100)),
+                   timeout_s=float(config.get("DCI_PUSH_TIMEOUT_S", 10)),
+                   attempts=int(config.get("DCI_PUSH_ATTEMPTS", 4)),
+                   backoff_s=float(config.get("DCI_PUSH_BACKOFF_S", 1)))
+
+
 @dataclass
 class Jobs:
     """What the jobs need from the gateway's configuration."""
@@ -42,6 +71,7 @@ class Jobs:
     audit_urls: Mapping[str, str | None] = field(default_factory=dict)
     # An audit replays every log and holds every aggregate in memory: one at a time per gateway process.
     audit_slot: Semaphore = field(default_factory=lambda: Semaphore(1))
+    dci_push: DciPush = field(default_factory=DciPush)
 
     def __post_init__(self) -> None:
         unknown = set(self.audit_urls) - set(SERVICES)

@@ -652,12 +652,17 @@ ROUTES: tuple[Route, ...] = (
       "its records)", roles=DCI_CLIENT, scope=Unscoped(), run=dci.sync_txn_status, body=dm.SyncTxnStatusRequest,
       response=dm.SyncTxnStatusResponse, error_code=dci.standard_code, tag="dci"),
     r("POST", "/dci/registry/sync/subscribe", "dci_sync_subscribe", "DCI social registry: subscribe to the "
-      "household changes of a region (each subscription's code names it in notify)", roles=DCI_CLIENT,
+      "household changes of a region, pulled with notify or pushed to the header's sender_uri (each "
+      "subscription's code names it in notify and unsubscribe)", roles=DCI_CLIENT,
       scope=dci.SubscribeRegions(), run=dci.sync_subscribe, body=dm.SyncSubscribeRequest,
       response=dm.SyncSubscribeResponse, error_code=dci.standard_code, tag="dci"),
     r("POST", "/dci/registry/sync/notify", "dci_sync_notify", "DCI social registry: the household changes of a "
       "subscription since its last pull (ids and selection facts only, as a search's records)", roles=DCI_CLIENT,
       scope=Unscoped(), run=dci.sync_notify, body=dm.SyncNotifyRequest, response=dm.SyncNotifyResponse,
+      error_code=dci.standard_code, tag="dci"),
+    r("POST", "/dci/registry/sync/unsubscribe", "dci_sync_unsubscribe", "DCI social registry: end subscriptions "
+      "by their codes (no longer pulled nor pushed; kept as ended)", roles=DCI_CLIENT, scope=Unscoped(),
+      run=dci.sync_unsubscribe, body=dm.SyncUnsubscribeRequest, response=dm.SyncUnsubscribeResponse,
       error_code=dci.standard_code, tag="dci"),
     # groups
     r("POST", "/groups", "form_group", "Form a KUBE group", roles=OPERATOR, scope=BodyRegion(), run=form_group,

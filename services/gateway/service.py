@@ -3,8 +3,9 @@
 
 Thin by construction: one generated entrypoint per row of the route table (routes.py), each handing its request
 to the same pipeline (core.Gateway), and one per row of the console's page table (console/pages), each handing
-its request to the console, whose pages call that same pipeline. Anything the router itself refuses (unknown path,
-wrong method) is answered in the API's JSON error shape, or as a page under /console/.
+its request to the console, whose pages call that same pipeline; and a timer pushing DCI notifications
+(dci_push.py). Anything the router itself refuses (unknown path, wrong method) is answered in the API's JSON error
+shape, or as a page under /console/.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from services.gateway.console.static import static_response
 from services.gateway.console.templating import Templates
 from services.gateway.console.web import BASE, Console, Page
 from services.gateway.core import JSON, ApiRequest, ApiResponse, File, Gateway, Route, Unread
+from services.gateway.dci_push import HeldMessages, PushTimer, push_due
 from services.gateway.errors import ApiError
-from services.gateway.jobs import Jobs
+from services.gateway.jobs import DciPush, Jobs
 from services.gateway.printing import Printer, read_letterhead
 from services.gateway.routes import ROUTES
 from services.gateway.rpc import Rpc
@@ -151,10 +153,13 @@ class GatewayCore(DependencyProvider):
             raise
         self.store = GatewayStore(config.get("DATABASE_URL") or DEFAULT_URL,
                                   pool_size=int(config.get("DB_POOL_SIZE", 10)))
+        # Here, not in start(): nameko starts the entrypoints with the dependencies, and the DCI push timer's first
+        # round may come before a start() had made the tables.
+        self.store.ensure_schema()
         jobs = Jobs(amqp_uri=config["AMQP_URI"], actor_signing_key=str(config["ACTOR_SIGNING_KEY"]),
                     import_timeout_s=float(config.get("IMPORT_TIMEOUT_S", 600)),
                     audit_timeout_s=float(config.get("AUDIT_TIMEOUT_S", 600)),
-                    audit_urls=config.get("AUDIT_DATABASE_URLS") or {})
+                    audit_urls=config.get("AUDIT_DATABASE_URLS") or {}, dci_push=DciPush.from_config(config))
         sessions = Sessions(self.store, ttl_s=tokens.ttl_s, idle_s=float(config.get("CONSOLE_IDLE_S", 2 * 3600)))
         backoff = Backoff(base_s=float(config.get("LOGIN_BACKOFF_S", 1)),
                           max_s=float(config.get("LOGIN_BACKOFF_MAX_S", 900)))
@@ -166,7 +171,6 @@ class GatewayCore(DependencyProvider):
                                code_throttle=CodeThrottle(self.store, backoff), printer=printer)
 
     def start(self) -> None:
-        self.store.ensure_schema()
         log.info("gateway.started", listening=self.container.config.get("WEB_SERVER_ADDRESS", "0.0.0.0:8000"),
                  routes=len(ROUTES))
 
@@ -198,6 +202,7 @@ class GatewayService:
     core: Gateway = GatewayCore()
     rpc = Rpc()
     console: Console = ConsoleProvider()
+    held_notifications = HeldMessages()
 
     def dispatch(self, route: Route, request, path: dict) -> Response:
         api_request = ApiRequest(
@@ -217,6 +222,11 @@ class GatewayService:
     @ConsoleEndpoint.decorator(BASE + "/static/<path:name>", "static")
     def console_static(self, request, name: str) -> Response:
         return static_response(name)
+
+    @PushTimer.decorator
+    def push_dci_notifications(self) -> None:
+        """The DCI subscriptions with a sender_uri: their changes pushed to it (dci_push.py)."""
+        push_due(self.core, self.rpc, self.held_notifications)
 
 
 def _entrypoint(route: Route):

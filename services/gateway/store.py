@@ -71,6 +71,11 @@ SCHEMA = (
         created_at timestamptz NOT NULL DEFAULT now())""",
     # A DCI client entitled to search by NIK or KK (off unless the office grants it: docs/dci.md).
     "ALTER TABLE users ADD COLUMN IF NOT EXISTS identifier_search boolean NOT NULL DEFAULT false",
+    # A subscription pushed to its subscriber's sender_uri (dci_push.py) rather than pulled; and one ended by an
+    # unsubscribe, kept with who ended it and when (no longer pulled nor pushed).
+    "ALTER TABLE dci_subscriptions ADD COLUMN IF NOT EXISTS notify_uri text",
+    "ALTER TABLE dci_subscriptions ADD COLUMN IF NOT EXISTS ended_at timestamptz",
+    "ALTER TABLE dci_subscriptions ADD COLUMN IF NOT EXISTS ended_by text",
 )
 
 
@@ -298,20 +303,59 @@ class GatewayStore:
                                 f"WHERE client = %s AND {column} = %s ORDER BY seq DESC LIMIT 1",
                                 (client, value)).fetchone()
 
-    def add_dci_subscription(self, code: str, client: str, region: str, position: int) -> None:
+    def add_dci_subscription(self, code: str, client: str, region: str, position: int,
+                             notify_uri: str | None = None) -> None:
         with self.connection() as conn:
-            conn.execute("INSERT INTO dci_subscriptions (subscription_code, client, region, position) "
-                         "VALUES (%s, %s, %s, %s)", (code, client, region, position))
+            conn.execute("INSERT INTO dci_subscriptions (subscription_code, client, region, position, notify_uri) "
+                         "VALUES (%s, %s, %s, %s, %s)", (code, client, region, position, notify_uri))
 
     def dci_subscription(self, client: str, code: str) -> dict | None:
-        """The client's own subscription (another client's is unknown to it)."""
+        """The client's own subscription, if not ended (another client's is unknown to it)."""
         with self.connection() as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
-            return cursor.execute("SELECT subscription_code, region, position FROM dci_subscriptions "
-                                  "WHERE client = %s AND subscription_code = %s", (client, code)).fetchone()
+            return cursor.execute("SELECT subscription_code, region, position, notify_uri FROM dci_subscriptions "
+                                  "WHERE client = %s AND subscription_code = %s AND ended_at IS NULL",
+                                  (client, code)).fetchone()
 
-    def advance_dci_subscription(self, code: str, position: int) -> None:
+    def advance_dci_subscription(self, code: str, position: int) -> bool:
+        """Move a live subscription past ``position`` (False: it has been ended meanwhile)."""
         with self.connection() as conn:
-            conn.execute("UPDATE dci_subscriptions SET position = %s WHERE subscription_code = %s", (position, code))
+            return conn.execute("UPDATE dci_subscriptions SET position = %s WHERE subscription_code = %s "
+                                "AND ended_at IS NULL RETURNING 1", (position, code)).fetchone() is not None
+
+    def end_dci_subscription(self, client: str, code: str, *, by: str) -> str | None:
+        """End the client's subscription: ``ended``, ``already`` (it was ended before: nothing changes), or None
+        when the client has none with this code (another client's is unknown to it)."""
+        with self.connection() as conn, conn.transaction():
+            found = conn.execute("SELECT ended_at IS NOT NULL FROM dci_subscriptions WHERE client = %s "
+                                 "AND subscription_code = %s FOR UPDATE", (client, code)).fetchone()
+            if found is None or found[0]:
+                return "already" if found else None
+            conn.execute("UPDATE dci_subscriptions SET ended_at = now(), ended_by = %s WHERE subscription_code = %s",
+                         (by, code))
+            return "ended"
+
+    def dci_push_subscriptions(self) -> list[dict]:
+        """The live subscriptions pushed to their subscriber, oldest first."""
+        with self.connection() as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+            return cursor.execute("SELECT subscription_code, client, region, notify_uri FROM dci_subscriptions "
+                                  "WHERE notify_uri IS NOT NULL AND ended_at IS NULL "
+                                  "ORDER BY created_at, subscription_code").fetchall()
+
+    @contextmanager
+    def dci_push_claim(self, code: str) -> Iterator[int | None]:
+        """The position a push of the subscription starts after, while this process alone pushes it (an advisory
+        lock held on one connection: a second gateway skips it, and the lock goes with a process that dies);
+        None when another process pushes it now or it has been ended."""
+        key = f"berdaya_gateway.dci_push:{code}"
+        with self.connection() as conn:
+            if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]:
+                yield None
+                return
+            row = conn.execute("SELECT position FROM dci_subscriptions WHERE subscription_code = %s "
+                               "AND ended_at IS NULL", (code,)).fetchone()
+            yield row[0] if row else None
+            # (after a failure the pool closes the connection instead, and the lock goes with it)
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
     def audit_runs(self, limit: int = 20) -> list[dict]:
         """The latest first."""

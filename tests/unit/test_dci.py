@@ -1,12 +1,14 @@
 """A DCI search request's criteria as the registry's read takes them, and the standard's reason code for one it
-cannot run — whatever JSON another system sends in the query (no value reaches the registry unchecked)."""
+cannot run — whatever JSON another system sends in the query (no value reaches the registry unchecked); where a
+subscriber's notifications may be pushed."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.gateway.dci import Rejected, criteria_of, standard_code
+from services.gateway.dci import Rejected, check_notify_uri, criteria_of, standard_code
 from services.gateway.dci_models import SearchCriteria
+from services.gateway.jobs import DciPush
 
 
 def expression(name: str, operator: str, value) -> dict:
@@ -68,3 +70,25 @@ def test_the_gateways_refusals_are_named_in_the_standards_codes():
         "err.request.bad", "err.request.unauthorized", "err.request.forbidden", "err.request.forbidden",
         "err.request.forbidden", "err.request.not_found", "err.request.too_many_requests", "err.service.unavailable",
         "err.service.unavailable", "err.request.bad", "err.request.bad", "err.version.not_supported"]
+
+
+@pytest.mark.parametrize("uri", ["https://bansos.example.org/dci/notify", "https://10.0.0.5:8443/notify?k=v",
+                                 "http://intranet.lamsel:8080/notify"])
+def test_a_notify_uri_is_https_or_plain_http_to_a_listed_host(uri):
+    check_notify_uri(uri, DciPush.from_config({"DCI_NOTIFY_HTTP_HOSTS": " Intranet.Lamsel, 127.0.0.1 "}).http_hosts)
+
+
+@pytest.mark.parametrize("uri", ["http://bansos.example.org/notify", "http://127.0.0.1/notify",
+                                 "https://user:secret@bansos.example.org/notify", "https://bansos.example.org:x/",
+                                 "ftp://bansos.example.org/notify", "/notify", "https:///notify", ""])
+def test_any_other_notify_uri_is_rejected_with_the_standards_reason_code(uri):
+    with pytest.raises(Rejected) as rejected:  # no host is listed for plain http by default
+        check_notify_uri(uri, DciPush.from_config({}).http_hosts)
+    assert rejected.value.code == "rjct.notify_details.invalid" and "secret" not in rejected.value.message
+
+
+@pytest.mark.parametrize("setting", [{"DCI_PUSH_MAX_EVENTS": "0"}, {"DCI_PUSH_MAX_EVENTS": "501"},
+                                     {"DCI_PUSH_ATTEMPTS": "0"}, {"DCI_PUSH_TIMEOUT_S": "0"}])
+def test_push_settings_out_of_range_stop_the_gateway(setting):
+    with pytest.raises(ValueError, match="DCI push"):
+        DciPush.from_config(setting)

@@ -83,6 +83,11 @@ EXAMPLES: dict[str, dict] = {
                    "action": "notify", "sender_id": "dci_client.18.01", "total_count": 1},
         "message": {"transaction_id": "t-4", "notify_request": {"reference_id": "r-4",
                                                                  "subscription_code": "s-1"}}}},
+    "dci_sync_unsubscribe": {"body": {
+        "header": {"version": "1.0.0", "message_id": "m-5", "message_ts": f"{TODAY}T10:00:00+07:00",
+                   "action": "unsubscribe", "sender_id": "dci_client.18.01", "total_count": 1},
+        "message": {"transaction_id": "t-5", "timestamp": f"{TODAY}T10:00:00+07:00",
+                    "subscription_codes": ["s-1"]}}},
     "get_household": {}, "household_history": {}, "household_benefits": {}, "get_person": {}, "person_access_log": {},
     "request_erasure": {"body": {"reason": "permintaan subjek data", "whole_household": True}},
     "approve_erasure": {}, "pending_erasures": {"query": {"region": OWN}},
@@ -201,10 +206,13 @@ class FakeStore:
     def dci_transaction(self, client, attribute, value) -> None:
         return None
 
-    def add_dci_subscription(self, code, client, region, position) -> None:
+    def add_dci_subscription(self, code, client, region, position, notify_uri=None) -> None:
         pass
 
     def dci_subscription(self, client, code) -> None:
+        return None
+
+    def end_dci_subscription(self, client, code, *, by) -> None:
         return None
 
     def audit_runs(self, limit=20) -> list:
