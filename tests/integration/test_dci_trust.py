@@ -17,9 +17,12 @@ import time
 
 import pytest
 from nacl.signing import SigningKey, VerifyKey
+from nameko.containers import ServiceContainer
 from typer.testing import CliRunner
 
 from berdaya.cli.users import users_app
+from services.gateway.service import GatewayService
+from shared.ed25519 import KeyConfigError
 from tests.integration.test_console_audit_users import (  # noqa: F401  (console: the fixture)
     CONSOLE,
     browser,
@@ -216,3 +219,18 @@ def test_the_grant_and_the_key_are_on_the_users_change_log(console: GatewaySyste
     for words in ("may search by NIK or KK", "may no longer search by NIK or KK", "public key registered",
                   "public key replaced"):
         assert rows_with(changes, "bansos.catat", words), words
+
+
+@pytest.mark.parametrize(("setting", "refusal"), [
+    ("DCI_SIGNING_KEY", "DCI_SIGNING_KEY of the gateway is not set"),
+    ("DCI_IDENTIFIER_LOOKUPS_PER_MINUTE", "DCI_IDENTIFIER_LOOKUPS_PER_MINUTE is not set")])
+def test_a_gateway_without_its_dci_key_or_lookup_limit_does_not_start(system: System, setting: str, refusal: str):
+    """Fail closed: no built-in key signs the answers, no silent limit lets identifier searches through."""
+    gateway = GatewaySystem(system, **{setting: ""})
+    container = ServiceContainer(GatewayService, gateway.config)
+    try:
+        with pytest.raises(KeyConfigError, match=refusal):
+            container.start()
+    finally:
+        container.kill()
+        gateway.close()
