@@ -85,6 +85,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from bench.machine import BenchEnvironment, Services, say
 from berdaya.cli.remote import SigningRpc
 from services.gateway.auth import hash_password
+from services.gateway.dci_signatures import new_dci_key_environment
 from services.gateway.store import GatewayStore
 from shared.actor import Actor
 from shared.config import SERVICES
@@ -317,7 +318,8 @@ def main() -> None:
     # Plain http to 127.0.0.1 from requests, which sends Secure cookies over https only: the console's are not.
     services = Services(ENV, env={"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
                                   "JWT_SECRET": "bench-secret-of-at-least-thirty-two-bytes",
-                                  "CONSOLE_SECURE_COOKIES": "false"}, log_prefix="bench-http")
+                                  "CONSOLE_SECURE_COOKIES": "false", **new_dci_key_environment("bench1")},
+                        log_prefix="bench-http")
     try:
         services.start(*SERVICES)
         services.start("gateway")

@@ -233,6 +233,8 @@ for port in [8080, *range(18080, 18100), 0]:
         printf -v "${issuer}_actor_key" '%s' "test1:$(openssl pkey -outform DER <<<"$pem" | tail -c 32 | base64)"
         actor_public_keys+="$issuer:test1:$(openssl pkey -pubout -outform DER <<<"$pem" | tail -c 32 | base64),"
     done
+    pem=$(openssl genpkey -algorithm ed25519)  # the gateway's DCI answers' key
+    local dci_key="test1:$(openssl pkey -outform DER <<<"$pem" | tail -c 32 | base64)"
     cat >"$ENV_FILE" <<EOF
 BASE_IMAGE=$BASE_IMAGE
 DEBIAN_IMAGE=$DEBIAN_IMAGE
@@ -250,6 +252,7 @@ REGISTRY_DATA_KEY=test1:$(openssl rand -base64 32)
 GATEWAY_ACTOR_SIGNING_KEY=$gateway_actor_key
 OPERATOR_ACTOR_SIGNING_KEY=$operator_actor_key
 ACTOR_PUBLIC_KEYS=${actor_public_keys%,}
+GATEWAY_DCI_SIGNING_KEY=$dci_key
 REGISTRY_DB_OWNER_PASSWORD=$(secret)
 REGISTRY_DB_PASSWORD=$(secret)
 REGISTRY_DB_AUDIT_PASSWORD=$(secret)

@@ -1,5 +1,6 @@
 """`berdaya keys`: keys for a deployment — each service's event signing key (shared/signing.py), the actor keys of
-the gateway and the operators' CLI (shared/actor_assertion.py) and the registry's key-encryption key
+the gateway and the operators' CLI (shared/actor_assertion.py), the gateway's DCI signing key
+(services/gateway/dci_signatures.py) and the registry's key-encryption key
 (services/registry/vault.py); docs/security.md says how to rotate them."""
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ def new_actor(
     secret = new_private_key(key_id)
     typer.echo(f"{issuer.upper()}_ACTOR_SIGNING_KEY={secret}")
     typer.echo(f"# add to ACTOR_PUBLIC_KEYS: {ActorSigner.parse(secret, issuer).public_entry()}")
+
+
+@keys_app.command("new-dci")
+def new_dci(
+    key_id: str = typer.Option(..., "--key-id", help="a new id, e.g. 2026-12 (each signed DCI answer names it)"),
+) -> None:
+    """Print a new signing key for the gateway's DCI answers (its DCI_SIGNING_KEY): clients read its public half
+    at GET /api/v1/dci/.well-known/jwks.json (docs/dci.md)."""
+    typer.echo(f"DCI_SIGNING_KEY={new_private_key(key_id)}")
 
 
 @keys_app.command("new-data-key")

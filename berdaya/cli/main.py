@@ -29,6 +29,7 @@ from berdaya.cli.processes import (
     development_actor_keys,
     development_broker_uri,
     development_data_key,
+    development_dci_key,
     development_event_keys,
     pid_file,
     running_pid,
@@ -160,7 +161,9 @@ def up(
             console.print(f"{service}: already running (pid {running_pid(service)})")
             continue
         own_user = {} if demo_data else {"AMQP_URI": development_broker_uri(service, broker_uri)}
-        process = start_service(service, {**env, **actor_process_environment(service, actor_keys), **own_user})
+        dci_key = development_dci_key() if service == "gateway" else {}  # its own secret: the gateway's only
+        process = start_service(service, {**env, **actor_process_environment(service, actor_keys), **dci_key,
+                                          **own_user})
         pid_file(service).write_text(str(process.process.pid))
         started.append(process)
     wait_until_ready(broker_uri, processes=started)

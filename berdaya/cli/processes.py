@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.gateway.dci_signatures import new_dci_key_environment
 from services.registry.vault import KEK_FILE_VARIABLE, KEK_VARIABLE, new_kek
 from shared.actor_assertion import new_actor_key_environment
 from shared.broker_access import broker_user
@@ -44,6 +45,12 @@ def development_actor_keys() -> dict[str, str]:
     """The development installation's actor keys (`make up`, `make demo`): the gateway's and the operators' CLI's
     signing keys and the public entries every service accepts."""
     return _made_once("actor-keys.json", lambda: new_actor_key_environment("dev1"))
+
+
+def development_dci_key() -> dict[str, str]:
+    """The development installation's DCI signing key of the gateway (`make up`), kept: a DCI client that checks
+    answers keeps the public key it read. A deployment keeps its own secret (docs/dci.md)."""
+    return _made_once("dci-key.json", lambda: new_dci_key_environment("dev1"))
 
 
 def development_data_key() -> dict[str, str]:

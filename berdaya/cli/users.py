@@ -1,4 +1,5 @@
-"""`berdaya users add|list|disable|enable`: the gateway's users, in its own database (GATEWAY_DATABASE_URL)."""
+"""`berdaya users add|list|disable|enable`, and of DCI clients `add-client|client-key|identifier-search`: the
+gateway's users, in its own database (GATEWAY_DATABASE_URL). Every change is on its users' change log."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import getpass
 import json
 import os
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from services.gateway.auth import check_user_fields, hash_password
+from services.gateway.dci_signatures import client_keys
 from services.gateway.store import DEFAULT_URL, DuplicateUser, GatewayStore, UnknownUser
+from shared.keytext import KeyConfigError
 from shared.vocabulary import ROLES
 
 users_app = typer.Typer(help="users of the HTTP API (roles and regions), stored in the gateway's database",
@@ -87,6 +92,48 @@ def add_client(
                   "is not shown again (POST /api/v1/auth/token with client id and secret gives its token)")
 
 
+@users_app.command("client-key")
+def client_key(
+    client_id: str = typer.Argument(..., help="the DCI client's id"),
+    public_key: str = typer.Argument(..., help="its Ed25519 public key as '<key id>:<base64 of its 32 bytes>'"),
+) -> None:
+    """Register a DCI client's public key, or replace the one it had: from then on each of its messages must be
+    signed with the matching private key (docs/dci.md), which stays with the client."""
+    try:
+        client_keys(client_id, public_key)
+    except KeyConfigError as bad:
+        console.print(f"[red]refused:[/] {bad}")
+        raise typer.Exit(2) from None
+    changed(lambda gateway: gateway.set_dci_public_key(client_id, public_key.strip(), by=operator()),
+            f"no DCI client {client_id}")
+    console.print(f"{client_id}: public key {public_key.split(':', 1)[0]} registered; its messages must be signed "
+                  "with it (within seconds)")
+
+
+@users_app.command("identifier-search")
+def identifier_search(
+    client_id: str = typer.Argument(..., help="the DCI client's id"),
+    grant: bool = typer.Option(..., "--grant/--revoke", help="entitle it to search by NIK or KK, or take that back"),
+) -> None:
+    """Grant or revoke a DCI client's search by NIK or KK (on the users' change log, with who and when)."""
+    done = changed(lambda gateway: gateway.set_identifier_search(client_id, grant, by=operator()),
+                   f"no DCI client {client_id}")
+    state = "may search by NIK or KK" if grant else "may no longer search by NIK or KK"
+    console.print(f"{client_id}: {state}" + ("" if done else " (it already was so: nothing changed)"))
+
+
+def changed(change: Callable[[GatewayStore], Any], unknown: str) -> Any:
+    """``change`` applied to the gateway's database; refused, saying ``unknown``, when there is no such user."""
+    gateway = store()
+    try:
+        return change(gateway)
+    except UnknownUser:
+        console.print(f"[red]refused:[/] {unknown}")
+        raise typer.Exit(2) from None
+    finally:
+        gateway.close()
+
+
 def stored(username: str, password: str, role: str, region: str, must_change: bool,
            identifier_search: bool = False) -> None:
     gateway = store()
@@ -109,7 +156,8 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="print JSON on
     finally:
         gateway.close()
     rows = [{"username": u.username, "role": u.role, "region": u.region, "disabled": u.disabled,
-             "must_change_password": u.must_change_password, "identifier_search": u.identifier_search}
+             "must_change_password": u.must_change_password, "identifier_search": u.identifier_search,
+             "public_key_id": u.dci_public_key.split(":", 1)[0] if u.dci_public_key else None}
             for u in users]
     if as_json:
         print(json.dumps(rows))
@@ -122,14 +170,7 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="print JSON on
 
 
 def _set_disabled(username: str, disabled: bool) -> None:
-    gateway = store()
-    try:
-        gateway.set_disabled(username, disabled, by=operator())
-    except UnknownUser:
-        console.print(f"[red]refused:[/] no user {username}")
-        raise typer.Exit(2) from None
-    finally:
-        gateway.close()
+    changed(lambda gateway: gateway.set_disabled(username, disabled, by=operator()), f"no user {username}")
     console.print(f"{username}: {'disabled' if disabled else 'enabled'} (its tokens stop or start working within "
                   "seconds)")
 

@@ -32,6 +32,7 @@ class User:
     disabled: bool = False
     must_change_password: bool = False  # an administrator set the password: the user replaces it first
     identifier_search: bool = False  # a DCI client entitled to search by NIK or KK (docs/dci.md)
+    dci_public_key: str | None = None  # a DCI client's '<key id>:<base64>': it signs its messages (dci_signatures.py)
 
     def actor(self) -> Actor:
         """Who acts, in which role, for which region: what every command carries to the service."""

@@ -39,6 +39,7 @@ from nameko.exceptions import RemoteError
 from pydantic import BaseModel, ValidationError, create_model
 
 from services.gateway.auth import Tokens, User
+from services.gateway.dci_signatures import DciSigner
 from services.gateway.errors import (
     ApiError,
     ServiceUnavailable,
@@ -56,7 +57,7 @@ from services.gateway.printing import Printer
 from services.gateway.replays import Replays
 from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
-from services.gateway.throttle import CodeThrottle, LoginThrottle
+from services.gateway.throttle import CodeThrottle, LoginThrottle, LookupLimit
 from shared.actor import covers
 from shared.actor_assertion import ActorSigner
 from shared.errors import BerdayaError
@@ -293,6 +294,8 @@ class Route:
     # The route speaks a standard of its own (DCI): a refusal's code as that standard names it, from the gateway's
     error_code: Callable[[str, int], str] | None = None
     idempotency_key: bool = False  # required: the write is refused without an Idempotency-Key (e.g. a payment)
+    # The message's own checks before anything is looked up (DCI: its signature), over the body as sent
+    check_message: Callable[[Call], None] | None = None
 
     @property
     def public(self) -> bool:
@@ -330,11 +333,13 @@ def route(method: str, path: str, name: str, summary: str, *, roles: frozenset[s
 # --- the pipeline ----------------------------------------------------------------------------------------------
 
 class Gateway:
-    def __init__(self, store: GatewayStore, tokens: Tokens, *, actors: ActorSigner, user_cache_s: float = 5.0,
+    def __init__(self, store: GatewayStore, tokens: Tokens, *, actors: ActorSigner, dci_signer: DciSigner,
+                 lookups: LookupLimit, user_cache_s: float = 5.0,
                  jobs: Jobs | None = None, rpc_timeout_s: float = 10.0, sessions: Sessions | None = None,
                  throttle: LoginThrottle | None = None, code_throttle: CodeThrottle | None = None,
                  printer: Printer | None = None) -> None:
         self.store, self.tokens, self.actors, self.user_cache_s = store, tokens, actors, user_cache_s
+        self.dci_signer, self.lookups = dci_signer, lookups  # DCI answers' signatures, identifier lookups' limit
         self.sessions = sessions or Sessions(store, ttl_s=tokens.ttl_s, idle_s=tokens.ttl_s)
         self.throttle = throttle or LoginThrottle(store)
         self.code_throttle = code_throttle or CodeThrottle(store)
@@ -392,6 +397,8 @@ class Gateway:
                                                                          "header (the same key acts once)")
         body = self._body(route, request)
         call = Call(user, path, query, body, rpc, request, gateway=self, route_name=route.name)
+        if route.check_message is not None:
+            route.check_message(call)
         region = route.scope.locate(call)
         if user is not None and region is not None and not covers(user.region, region):
             raise route.scope.outside(user, region)
@@ -414,6 +421,7 @@ class Gateway:
         if route.request_media_type is None:
             return None
         content = read_body(route, request)
+        request.body = content  # read once; kept as sent for a check over its bytes (Route.check_message)
         if route.raw_body is not None:
             return content
         raw = content if content.strip() else b"{}"

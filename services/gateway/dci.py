@@ -9,10 +9,14 @@ pushed to the subscriber's ``sender_uri`` (dci_push.py); ``unsubscribe`` ends a 
 A message is refused whole (HTTP 4xx, the standard's ``err.*`` codes) when it cannot be read, its header is wrong,
 or it asks for a region outside the client's; a single search request that is malformed is answered ``rjct`` with
 the standard's reason code, beside the others that succeed. Every search is on the registry's access log.
+
+A client with a public key registered must sign its messages, and every answer is signed by the gateway
+(dci_signatures.py); a client's searches by NIK or KK are limited per minute (throttle.py: LookupLimit).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -35,6 +39,7 @@ from services.gateway.dci_models import (
     SyncTxnStatusRequest,
     SyncUnsubscribeRequest,
 )
+from services.gateway.dci_signatures import SignatureRefused, verify
 from services.gateway.errors import ApiError
 from services.gateway.models import Body
 from shared.actor import covers
@@ -185,6 +190,32 @@ def sort_of(search: SearchCriteria) -> list[list[str]]:
     return [[SORTABLE[s.attribute_name], s.sort_order] for s in search.sort]
 
 
+def check_message(call: Call) -> None:
+    """Before anything is looked up: a message is plain JSON (the standard's encryption is not supported), and a
+    client with a public key registered signed it — else it is refused whole and nothing runs."""
+    if call.body.header.is_msg_encrypted:
+        raise ApiError(400, "err.encryption.invalid", "is_msg_encrypted: this registry reads plain messages only "
+                                                      "(over TLS); encryption is not supported",
+                       field="header.is_msg_encrypted", rule="dci.encryption")
+    public_key = call.user.dci_public_key if call.user else None
+    if public_key is None:  # no key registered: the bearer token over TLS authenticates the client
+        return
+    sent = json.loads(call.request.body)  # what the client signed: the header and message as it sent them
+    try:
+        verify(call.body.signature, sent["header"], sent["message"], call.user.username, public_key)
+    except SignatureRefused as refused:
+        raise ApiError(401, refused.code, refused.message, field="signature", rule="dci.signature") from None
+
+
+def signed(call: Call, header: dict, message: dict) -> dict:
+    """An answer, signed by the gateway's key (a client checks it with the key of GET /dci/.well-known/jwks.json)."""
+    return {"signature": call.gateway.dci_signer.sign(header, message), "header": header, "message": message}
+
+
+def jwks(call: Call) -> dict:
+    return call.gateway.dci_signer.jwks()
+
+
 class SearchRegions(Scope):
     """Each search request's region must lie in the client's: one outside refuses the whole message (403), before
     any is run. The criteria read here (or why a request is rejected) are what the search then runs."""
@@ -220,22 +251,35 @@ def check_identifier_search(call: Call) -> None:
 def sync_search(call: Call) -> dict:
     request: SyncSearchRequest = call.body
     check_header(request.header, "search", len(request.message.search_request), call.user.username)
+    found: list[Criteria | Rejected] = []
     seen: set[str] = set()
-    answers = []
     for item, criteria in zip(request.message.search_request, call.resource, strict=True):
-        if item.reference_id in seen:
-            criteria = Rejected("rjct.reference_id.duplicate", "this reference_id is already in the message")
+        duplicate = item.reference_id in seen
+        found.append(Rejected("rjct.reference_id.duplicate", "this reference_id is already in the message")
+                     if duplicate else criteria)
         seen.add(item.reference_id)
-        answers.append(answered(call, item, criteria))
+    take_lookups(call, sum(isinstance(c, Criteria) and c.identifier is not None for c in found))
+    answers = [answered(call, item, criteria)
+               for item, criteria in zip(request.message.search_request, found, strict=True)]
     correlation_id = str(uuid.uuid4())
     # For txn/status: what each request came to, without its records (the registry holds those; this log does not).
     outcomes = [{k: v for k, v in answer.items() if k != "data"} for answer in answers]
     call.gateway.store.record_dci_transaction(call.user.username, request.message.transaction_id, correlation_id,
                                               outcomes)
     completed = sum(answer["status"] == "succ" for answer in answers)
-    return {"header": answer_header(request.header.sender_id, "on-search", len(answers), completed),
-            "message": {"transaction_id": request.message.transaction_id, "correlation_id": correlation_id,
-                        "search_response": answers}}
+    return signed(call, answer_header(request.header.sender_id, "on-search", len(answers), completed),
+                  {"transaction_id": request.message.transaction_id, "correlation_id": correlation_id,
+                   "search_response": answers})
+
+
+def take_lookups(call: Call, count: int) -> None:
+    """The message's searches by NIK or KK, within the client's lookups per minute: else it is refused whole (429)
+    before any search runs, and none of them is counted."""
+    wait_s = call.gateway.lookups.take(call.user.username, count)
+    if wait_s:
+        raise ApiError(429, "err.request.too_many_requests", f"at most {call.gateway.lookups.per_minute} searches "
+                                                             f"by NIK or KK a minute: try again in {wait_s} s",
+                       field="message.search_request", rule="dci.identifier_rate", headers={"Retry-After": str(wait_s)})
 
 
 def sync_txn_status(call: Call) -> dict:
@@ -257,9 +301,9 @@ def sync_txn_status(call: Call) -> dict:
     else:
         status = {"transaction_id": found["transaction_id"], "correlation_id": found["correlation_id"],
                   "search_response": found["outcomes"]}
-    return {"header": answer_header(request.header.sender_id, "txn-on-status", 1, int(found is not None)),
-            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                        "txnstatus_response": {"txn_type": "search", "txn_status": status}}}
+    return signed(call, answer_header(request.header.sender_id, "txn-on-status", 1, int(found is not None)),
+                  {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                   "txnstatus_response": {"txn_type": "search", "txn_status": status}})
 
 
 def subscribed_region(criteria: SubscribeCriteria, client_region: str) -> str:
@@ -341,9 +385,9 @@ def sync_subscribe(call: Call) -> dict:
         call.gateway.store.add_dci_subscription(code, call.user.username, region, start, notify_uri)
         answers.append({**answer, "status": "succ", "subscription_code": code})
     completed = sum(answer["status"] == "succ" for answer in answers)
-    return {"header": answer_header(request.header.sender_id, "on-subscribe", len(answers), completed),
-            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                        "subscribe_response": answers}}
+    return signed(call, answer_header(request.header.sender_id, "on-subscribe", len(answers), completed),
+                  {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                   "subscribe_response": answers})
 
 
 def sync_notify(call: Call) -> dict:
@@ -367,9 +411,9 @@ def sync_notify(call: Call) -> dict:
              "reg_record": record} for row, record in zip(changes["items"], records_of(call.rpc, changes["items"]),
                                                            strict=True)]}
         call.gateway.store.advance_dci_subscription(asked.subscription_code, changes["last_position"])
-    return {"header": answer_header(request.header.sender_id, "on-notify", 1, int(answer["status"] == "succ")),
-            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                        "notify_response": answer}}
+    return signed(call, answer_header(request.header.sender_id, "on-notify", 1, int(answer["status"] == "succ")),
+                  {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                   "notify_response": answer})
 
 
 def sync_unsubscribe(call: Call) -> dict:
@@ -390,10 +434,9 @@ def sync_unsubscribe(call: Call) -> dict:
             statuses.append({"code": code, "status": "rjct", "status_reason_code": "rjct.subscription_code.invalid",
                              "status_reason_message": "this client has no subscription with this code"})
     completed = sum(status["status"] == "succ" for status in statuses)
-    return {"header": answer_header(request.header.sender_id, "on-unsubscribe", len(codes), completed),
-            "message": {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                        "timestamp": now(), "status": "succ" if completed else "rjct",
-                        "subscription_status": statuses}}
+    return signed(call, answer_header(request.header.sender_id, "on-unsubscribe", len(codes), completed),
+                  {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                   "timestamp": now(), "status": "succ" if completed else "rjct", "subscription_status": statuses})
 
 
 def check_header(header: DciHeader, action: str, count: int, client_id: str) -> None:

@@ -18,6 +18,10 @@ from services.gateway.models import Body
 from shared.vocabulary import ENROLMENT_STATUSES
 
 Id = Annotated[str, Field(min_length=1, max_length=99)]
+Signature = Annotated[str | None, Field(max_length=2000, description=(
+    'the standard\'s signature of header + message: namespace="spdci",keyId="{sender_id}|{key id}|ed25519",'
+    'algorithm="ed25519",created,expires,headers="(created) (expires) digest",signature; required of a client '
+    "with a public key registered (docs/dci.md)"))]
 
 
 class DciHeader(Body):
@@ -73,7 +77,7 @@ class SearchMessage(Body):
 
 
 class SyncSearchRequest(Body):
-    signature: Annotated[str, Field(max_length=2000)] | None = None  # not verified: docs/dci.md
+    signature: Signature = None
     header: DciHeader
     message: SearchMessage
 
@@ -92,7 +96,7 @@ class TxnStatusMessage(Body):
 
 
 class SyncTxnStatusRequest(Body):
-    signature: Annotated[str, Field(max_length=2000)] | None = None
+    signature: Signature = None
     header: DciHeader
     message: TxnStatusMessage
 
@@ -119,7 +123,7 @@ class SubscribeMessage(Body):
 
 
 class SyncSubscribeRequest(Body):
-    signature: Annotated[str, Field(max_length=2000)] | None = None
+    signature: Signature = None
     header: DciHeader
     message: SubscribeMessage
 
@@ -137,7 +141,7 @@ class NotifyMessage(Body):
 class SyncNotifyRequest(Body):
     """berdaya's pull variant of the standard's notify: the client asks for what changed (docs/dci.md)."""
 
-    signature: Annotated[str, Field(max_length=2000)] | None = None
+    signature: Signature = None
     header: DciHeader
     message: NotifyMessage
 
@@ -155,6 +159,23 @@ class SyncUnsubscribeRequest(Body):
 
 
 # --- the answer ------------------------------------------------------------------------------------------------
+
+ANSWER_SIGNATURE = ("the gateway's signature of header + message, in the request's form; its key: GET "
+                    "/api/v1/dci/.well-known/jwks.json (docs/dci.md)")
+
+
+class Jwk(BaseModel):
+    kty: str
+    crv: str
+    use: str
+    alg: str
+    kid: str
+    x: str = Field(description="the Ed25519 public key, base64url without padding")
+
+
+class Jwks(BaseModel):
+    keys: list[Jwk]
+
 
 class Identifier(BaseModel):
     identifier_type: str
@@ -218,6 +239,7 @@ class ResponseMessage(BaseModel):
 
 
 class SyncSearchResponse(BaseModel):
+    signature: str = Field(description=ANSWER_SIGNATURE)
     header: ResponseHeader
     message: ResponseMessage
 
@@ -241,6 +263,7 @@ class TxnStatusMessageOut(BaseModel):
 
 
 class SyncTxnStatusResponse(BaseModel):
+    signature: str = Field(description=ANSWER_SIGNATURE)
     header: ResponseHeader
     message: TxnStatusMessageOut
 
@@ -262,6 +285,7 @@ class SubscribeResponseMessage(BaseModel):
 
 
 class SyncSubscribeResponse(BaseModel):
+    signature: str = Field(description=ANSWER_SIGNATURE)
     header: ResponseHeader
     message: SubscribeResponseMessage
 
@@ -291,6 +315,7 @@ class NotifyResponseMessage(BaseModel):
 
 
 class SyncNotifyResponse(BaseModel):
+    signature: str = Field(description=ANSWER_SIGNATURE)
     header: ResponseHeader
     message: NotifyResponseMessage
 

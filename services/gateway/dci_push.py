@@ -31,6 +31,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from services.gateway.auth import User
 from services.gateway.core import Gateway
 from services.gateway.dci import REG_RECORD_TYPE, REG_TYPE, VERSION, answer_header, records_of
+from services.gateway.dci_signatures import DciSigner
 from services.gateway.jobs import DciPush
 from shared.log import get_logger
 
@@ -130,20 +131,21 @@ def next_message(gateway: Gateway, rpc: Callable[..., Any], client: User, subscr
                   gateway.jobs.dci_push.max_events)
     if changes["last_position"] == position:
         return None
-    message = notify_message(subscription["subscription_code"], client.username, changes["items"],
-                             records_of(rpc, changes["items"]))
+    message = notify_message(gateway.dci_signer, subscription["subscription_code"], client.username,
+                             changes["items"], records_of(rpc, changes["items"]))
     return Held(position, changes["last_position"], message)
 
 
-def notify_message(code: str, client_id: str, rows: list[dict], records: list[dict]) -> dict:
-    """The standard's notify (NotifyEventRequest): one event per change, its record as the household now stands."""
-    return {"signature": "",
-            "header": answer_header(client_id, "notify", len(rows), len(rows)),
-            "message": {"transaction_id": str(uuid.uuid4()), "subscription_code": code, "notify_event": [
-                {"reference_id": str(row["position"]), "timestamp": row["time"], "event_type": row["event_type"],
-                 "data": {"version": VERSION, "reg_type": REG_TYPE, "reg_record_type": REG_RECORD_TYPE,
-                          "reg_records": [record]}, "locale": "id"}
-                for row, record in zip(rows, records, strict=True)]}}
+def notify_message(signer: DciSigner, code: str, client_id: str, rows: list[dict], records: list[dict]) -> dict:
+    """The standard's notify (NotifyEventRequest): one event per change, its record as the household now stands;
+    signed as the gateway's answers are, so the subscriber can tell it from a forgery."""
+    header = answer_header(client_id, "notify", len(rows), len(rows))
+    message = {"transaction_id": str(uuid.uuid4()), "subscription_code": code, "notify_event": [
+        {"reference_id": str(row["position"]), "timestamp": row["time"], "event_type": row["event_type"],
+         "data": {"version": VERSION, "reg_type": REG_TYPE, "reg_record_type": REG_RECORD_TYPE,
+                  "reg_records": [record]}, "locale": "id"}
+        for row, record in zip(rows, records, strict=True)]}
+    return {"signature": signer.sign(header, message), "header": header, "message": message}
 
 
 def deliver(uri: str, message: dict, settings: DciPush) -> None:

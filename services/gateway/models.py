@@ -128,7 +128,10 @@ class UserChangeQuery(Params):
 
 class UserChangeOut(BaseModel):
     username: str
-    change: Literal["added", "disabled", "enabled", "password_reset", "password_changed"]
+    change: Literal["added", "disabled", "enabled", "password_reset", "password_changed", "identifier_search_granted",
+                    "identifier_search_revoked", "public_key_registered", "public_key_replaced"] = Field(
+        description="of a DCI client also: identifier_search_granted / _revoked (search by NIK or KK), "
+                    "public_key_registered / _replaced (the key its messages are signed with)")
     role: str | None = Field(description="of an added user")
     region: str | None = Field(description="of an added user")
     by: str

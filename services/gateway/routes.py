@@ -646,24 +646,29 @@ ROUTES: tuple[Route, ...] = (
     r("POST", "/dci/registry/sync/search", "dci_sync_search", "DCI social registry: search households by region, "
       "poverty decile and BDT status, or by NIK/KK for an entitled client (the standard's sync search; ids and "
       "selection facts only, no personal data)", roles=DCI_CLIENT, scope=dci.SearchRegions(), run=dci.sync_search,
-      body=dm.SyncSearchRequest, response=dm.SyncSearchResponse, error_code=dci.standard_code, tag="dci"),
+      body=dm.SyncSearchRequest, response=dm.SyncSearchResponse, error_code=dci.standard_code,
+      check_message=dci.check_message, tag="dci"),
     r("POST", "/dci/registry/sync/txn/status", "dci_sync_txn_status", "DCI social registry: what one of the "
       "client's searches came to, by transaction or correlation id (each search request's status and count, not "
       "its records)", roles=DCI_CLIENT, scope=Unscoped(), run=dci.sync_txn_status, body=dm.SyncTxnStatusRequest,
-      response=dm.SyncTxnStatusResponse, error_code=dci.standard_code, tag="dci"),
+      response=dm.SyncTxnStatusResponse, error_code=dci.standard_code,
+      check_message=dci.check_message, tag="dci"),
     r("POST", "/dci/registry/sync/subscribe", "dci_sync_subscribe", "DCI social registry: subscribe to the "
       "household changes of a region, pulled with notify or pushed to the header's sender_uri (each "
       "subscription's code names it in notify and unsubscribe)", roles=DCI_CLIENT,
       scope=dci.SubscribeRegions(), run=dci.sync_subscribe, body=dm.SyncSubscribeRequest,
-      response=dm.SyncSubscribeResponse, error_code=dci.standard_code, tag="dci"),
+      response=dm.SyncSubscribeResponse, error_code=dci.standard_code,
+      check_message=dci.check_message, tag="dci"),
+    r("GET", "/dci/.well-known/jwks.json", "dci_jwks", "DCI: the gateway's public key that signs every DCI answer "
+      "(a JSON Web Key Set, Ed25519)", roles=PUBLIC, scope=Unscoped(), run=dci.jwks, response=dm.Jwks, tag="dci"),
     r("POST", "/dci/registry/sync/notify", "dci_sync_notify", "DCI social registry: the household changes of a "
       "subscription since its last pull (ids and selection facts only, as a search's records)", roles=DCI_CLIENT,
       scope=Unscoped(), run=dci.sync_notify, body=dm.SyncNotifyRequest, response=dm.SyncNotifyResponse,
-      error_code=dci.standard_code, tag="dci"),
+      error_code=dci.standard_code, check_message=dci.check_message, tag="dci"),
     r("POST", "/dci/registry/sync/unsubscribe", "dci_sync_unsubscribe", "DCI social registry: end subscriptions "
       "by their codes (no longer pulled nor pushed; kept as ended)", roles=DCI_CLIENT, scope=Unscoped(),
       run=dci.sync_unsubscribe, body=dm.SyncUnsubscribeRequest, response=dm.SyncUnsubscribeResponse,
-      error_code=dci.standard_code, tag="dci"),
+      error_code=dci.standard_code, check_message=dci.check_message, tag="dci"),
     # groups
     r("POST", "/groups", "form_group", "Form a KUBE group", roles=OPERATOR, scope=BodyRegion(), run=form_group,
       body=m.FormGroup, response=m.GroupCreated, status=201, tag="groups"),

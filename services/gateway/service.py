@@ -25,7 +25,9 @@ from services.gateway.console.static import static_response
 from services.gateway.console.templating import Templates
 from services.gateway.console.web import BASE, Console, Page
 from services.gateway.core import JSON, ApiRequest, ApiResponse, File, Gateway, Route, Unread
+from services.gateway.dci import SENDER_ID
 from services.gateway.dci_push import HeldMessages, PushTimer, push_due
+from services.gateway.dci_signatures import DciSigner
 from services.gateway.errors import ApiError
 from services.gateway.jobs import DciPush, Jobs
 from services.gateway.printing import Printer, read_letterhead
@@ -33,7 +35,7 @@ from services.gateway.routes import ROUTES
 from services.gateway.rpc import Rpc
 from services.gateway.sessions import Sessions
 from services.gateway.store import DEFAULT_URL, GatewayStore
-from services.gateway.throttle import Backoff, CodeThrottle, LoginThrottle
+from services.gateway.throttle import Backoff, CodeThrottle, LoginThrottle, LookupLimit
 from shared.actor_assertion import actor_signer_from_config
 from shared.ed25519 import KeyConfigError
 from shared.log import get_logger
@@ -151,6 +153,15 @@ class GatewayCore(DependencyProvider):
         except KeyConfigError as missing:
             log.error("gateway.actor_key_missing", error=str(missing))
             raise
+        try:  # nor without the key its DCI answers are signed with (there is no built-in one)
+            dci_signer = DciSigner.parse(config.get("DCI_SIGNING_KEY"), SENDER_ID)
+        except KeyConfigError as missing:
+            log.error("gateway.dci_key_missing", error=str(missing))
+            raise
+        # No default here: config.yaml says the office's choice, and a config without it does not start.
+        if config.get("DCI_IDENTIFIER_LOOKUPS_PER_MINUTE") in (None, ""):
+            raise KeyConfigError("DCI_IDENTIFIER_LOOKUPS_PER_MINUTE is not set: a DCI client's searches by NIK or KK "
+                                 "a minute (services/gateway/config.yaml)")
         self.store = GatewayStore(config.get("DATABASE_URL") or DEFAULT_URL,
                                   pool_size=int(config.get("DB_POOL_SIZE", 10)))
         # Here, not in start(): nameko starts the entrypoints with the dependencies, and the DCI push timer's first
@@ -165,7 +176,9 @@ class GatewayCore(DependencyProvider):
                           max_s=float(config.get("LOGIN_BACKOFF_MAX_S", 900)))
         printer = Printer(Templates(), read_letterhead(config.get("LETTERHEAD_FILE") or None),
                           str(config.get("PUBLIC_URL") or "http://127.0.0.1:8080"))
-        self.gateway = Gateway(self.store, tokens, actors=actors, user_cache_s=float(config.get("USER_CACHE_S", 5)),
+        lookups = LookupLimit(self.store, int(config["DCI_IDENTIFIER_LOOKUPS_PER_MINUTE"]))
+        self.gateway = Gateway(self.store, tokens, actors=actors, dci_signer=dci_signer, lookups=lookups,
+                               user_cache_s=float(config.get("USER_CACHE_S", 5)),
                                jobs=jobs, rpc_timeout_s=float(config.get("RPC_TIMEOUT_S", 10)), sessions=sessions,
                                throttle=LoginThrottle(self.store, backoff),
                                code_throttle=CodeThrottle(self.store, backoff), printer=printer)

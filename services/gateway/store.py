@@ -19,6 +19,8 @@ from psycopg.types.json import Jsonb
 
 from services.gateway.auth import User
 
+# The users table's columns in the order of the User dataclass's fields.
+USER_COLUMNS = "username, role, region, disabled, must_change_password, identifier_search, dci_public_key"
 DEFAULT_URL = "postgresql://berdaya_gateway:berdaya_gateway@127.0.0.1:5432/berdaya_gateway"
 
 SCHEMA = (
@@ -76,6 +78,12 @@ SCHEMA = (
     "ALTER TABLE dci_subscriptions ADD COLUMN IF NOT EXISTS notify_uri text",
     "ALTER TABLE dci_subscriptions ADD COLUMN IF NOT EXISTS ended_at timestamptz",
     "ALTER TABLE dci_subscriptions ADD COLUMN IF NOT EXISTS ended_by text",
+    # A DCI client's Ed25519 public key, '<key id>:<base64>': a client with one must sign its messages (dci.py).
+    "ALTER TABLE users ADD COLUMN IF NOT EXISTS dci_public_key text",
+    # Each client's identifier lookups of the last window (throttle.py: LookupLimit), and the index that counts them.
+    """CREATE TABLE IF NOT EXISTS dci_lookups (
+        client text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())""",
+    "CREATE INDEX IF NOT EXISTS dci_lookups_client ON dci_lookups (client, at)",
 )
 
 
@@ -90,7 +98,9 @@ class UnknownUser(Exception):
 @dataclass(frozen=True)
 class UserChange:
     username: str
-    change: str  # added, disabled, enabled, password_reset (by an admin), password_changed (by the user)
+    # added, disabled, enabled, password_reset (by an admin), password_changed (by the user); of a DCI client:
+    # identifier_search_granted / _revoked, public_key_registered / _replaced
+    change: str
     role: str | None  # of an added user
     region: str | None
     by: str
@@ -171,18 +181,19 @@ class GatewayStore:
             if inserted is None:
                 raise DuplicateUser(username)
             self._record(conn, username, "added", by, role, region)
+            if identifier_search:  # the entitlement is on the log as its own change, as a later grant is
+                self._record(conn, username, "identifier_search_granted", by)
 
     def user(self, username: str) -> tuple[User, str] | None:
         """The user and their password hash, or None."""
         with self.connection() as conn:
-            row = conn.execute("SELECT username, role, region, disabled, must_change_password, identifier_search, "
-                               "password_hash FROM users WHERE username = %s", (username,)).fetchone()
-        return (User(*row[:6]), row[6]) if row else None
+            row = conn.execute(f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = %s",
+                               (username,)).fetchone()
+        return (User(*row[:-1]), row[-1]) if row else None
 
     def users(self) -> list[User]:
         with self.connection() as conn:
-            rows = conn.execute("SELECT username, role, region, disabled, must_change_password, identifier_search "
-                                "FROM users ORDER BY username").fetchall()
+            rows = conn.execute(f"SELECT {USER_COLUMNS} FROM users ORDER BY username").fetchall()
         return [User(*row) for row in rows]
 
     def set_disabled(self, username: str, disabled: bool, *, by: str) -> None:
@@ -203,6 +214,30 @@ class GatewayStore:
                          (password_hash, reset, username))
             conn.execute("DELETE FROM console_sessions WHERE username = %s", (username,))
             self._record(conn, username, "password_reset" if reset else "password_changed", by)
+
+    def set_identifier_search(self, username: str, entitled: bool, *, by: str) -> bool:
+        """Grant or revoke a DCI client's search by NIK or KK; False (and nothing recorded) when it already was so."""
+        with self.connection() as conn, conn.transaction():
+            self._change(conn, username, "SELECT username FROM users WHERE username = %s AND role = 'dci_client' "
+                                         "FOR UPDATE", (username,))
+            changed = conn.execute("UPDATE users SET identifier_search = %s, updated_at = now() WHERE username = %s "
+                                   "AND identifier_search <> %s RETURNING username",
+                                   (entitled, username, entitled)).fetchone()
+            if changed:
+                self._record(conn, username, "identifier_search_granted" if entitled else "identifier_search_revoked",
+                             by)
+            return changed is not None
+
+    def set_dci_public_key(self, username: str, public_key: str, *, by: str) -> None:
+        """Register a DCI client's public key ('<key id>:<base64>'), or replace the one it had."""
+        with self.connection() as conn, conn.transaction():
+            row = conn.execute("SELECT dci_public_key FROM users WHERE username = %s AND role = 'dci_client' "
+                               "FOR UPDATE", (username,)).fetchone()
+            if row is None:
+                raise UnknownUser(username)
+            conn.execute("UPDATE users SET dci_public_key = %s, updated_at = now() WHERE username = %s",
+                         (public_key, username))
+            self._record(conn, username, "public_key_replaced" if row[0] else "public_key_registered", by)
 
     def user_changes(self, username: str | None = None, limit: int = 200) -> list[UserChange]:
         """The latest changes first (of one user, or of all)."""
@@ -356,6 +391,23 @@ class GatewayStore:
             yield row[0] if row else None
             # (after a failure the pool closes the connection instead, and the lock goes with it)
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+    def take_lookups(self, client: str, count: int, limit: int, window_s: float) -> float:
+        """Take ``count`` of the client's ``limit`` lookups per ``window_s``: 0 when taken (and recorded), else the
+        seconds until enough of the window's lookups are old enough (nothing is recorded then)."""
+        with self.connection() as conn, conn.transaction():
+            # One client's takers one at a time: two concurrent messages must not both fit in the same room.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('dci_lookups'), hashtext(%s))", (client,))
+            conn.execute("DELETE FROM dci_lookups WHERE client = %s AND at <= clock_timestamp() - "
+                         "make_interval(secs => %s)", (client, window_s))
+            recent = [row[0] for row in conn.execute(
+                "SELECT extract(epoch FROM at + make_interval(secs => %s) - clock_timestamp()) FROM dci_lookups "
+                "WHERE client = %s ORDER BY at", (window_s, client)).fetchall()]
+            excess = len(recent) + count - limit
+            if excess > 0:  # wait until the oldest ``excess`` lookups have left the window (never: count > limit)
+                return float(recent[excess - 1]) if excess <= len(recent) else window_s
+            conn.execute("INSERT INTO dci_lookups (client) SELECT %s FROM generate_series(1, %s)", (client, count))
+            return 0.0
 
     def audit_runs(self, limit: int = 20) -> list[dict]:
         """The latest first."""

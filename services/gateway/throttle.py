@@ -1,4 +1,6 @@
-"""Login throttling: password guessing is slowed per username and per client address, in the gateway's database
+"""Login throttling, and a DCI client's identifier lookups limited per minute (:class:`LookupLimit`).
+
+Login throttling: password guessing is slowed per username and per client address, in the gateway's database
 (so that every replica of the gateway counts the same failures).
 
 After ``user_failures`` failed logins for one username — or ``address_failures`` from one client address, whatever
@@ -79,3 +81,23 @@ class CodeThrottle:
         block_s = self.backoff.block_s(failures, self.backoff.address_failures)
         if block_s is not None:
             self.store.block_login(CODE, address or "", block_s)
+
+
+class LookupLimit:
+    """A DCI client's searches by NIK or KK (each one a lookup of a person): at most ``per_minute`` in any 60 s,
+    counted in the gateway's database like the failures above. A message that would go over is refused whole
+    before any of its lookups runs, and its lookups are not counted (they did not happen)."""
+
+    WINDOW_S = 60.0
+
+    def __init__(self, store: GatewayStore, per_minute: int) -> None:
+        if per_minute < 1:
+            raise ValueError(f"DCI_IDENTIFIER_LOOKUPS_PER_MINUTE must be at least 1, not {per_minute}")
+        self.store, self.per_minute = store, per_minute
+
+    def take(self, client: str, count: int) -> int:
+        """Whole seconds to wait before these ``count`` lookups fit (0: taken now)."""
+        if count == 0:
+            return 0
+        left = self.store.take_lookups(client, count, self.per_minute, self.WINDOW_S)
+        return math.ceil(left) if left > 0 else 0

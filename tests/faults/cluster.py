@@ -19,6 +19,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from berdaya.cli.processes import ROOT, ServiceProcess, start_service, stop_pid, wait_until_ready
 from berdaya.cli.remote import SigningRpc
+from services.gateway.dci_signatures import new_dci_key_environment
 from services.gateway.store import GatewayStore
 from services.registry.vault import KEK_VARIABLE, new_kek
 from shared.actor_assertion import ActorSigner, new_actor_key_environment
@@ -47,6 +48,7 @@ class FaultCluster:
         self.event_keys = new_key_environment(SERVICES, "faults1")  # kept: restarted services verify the same
         self.data_key = {KEK_VARIABLE: new_kek("faults1")}  # the registry's KEK, kept across restarts
         self.actor_keys = new_actor_key_environment("faults1")  # the gateway's and the operators' CLI's
+        self.dci_key = new_dci_key_environment("faults1")  # the gateway's, signing its DCI answers
         self.processes: dict[str, list[ServiceProcess]] = {name: [] for name in PROCESS_NAMES}
         self.finished: list[ServiceProcess] = []
         with psycopg.connect(self.postgres.url(), autocommit=True) as conn:
@@ -73,7 +75,7 @@ class FaultCluster:
                **self.data_key,
                # every process the same environment: the services read the public keys, the gateway its own key
                "ACTOR_PUBLIC_KEYS": self.actor_keys["ACTOR_PUBLIC_KEYS"],
-               "ACTOR_SIGNING_KEY": self.actor_keys["GATEWAY_ACTOR_SIGNING_KEY"]}
+               "ACTOR_SIGNING_KEY": self.actor_keys["GATEWAY_ACTOR_SIGNING_KEY"], **self.dci_key}
         for service in SERVICES:
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service, RUNTIME_ROLE)
             env[f"{service.upper()}_SETUP_DATABASE_URL"] = self.database_url(service)

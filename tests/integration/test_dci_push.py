@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from tests.integration.test_dci import NOTIFY, RECORD_FIELDS, SUBSCRIBE, dci_client, notify, subscribe
+from tests.integration.test_dci_trust import answer_verifies
 from tests.integration.test_gateway import (
     OTHER_VILLAGE,
     VILLAGE,
@@ -148,7 +149,8 @@ def test_a_subscriber_gets_the_changes_of_its_region_pushed_once_each_in_order(p
     eventually(lambda: len(subscriber.events()) >= len(wanted), message="the last change is pushed")
     assert subscriber.events() == wanted
 
-    for _, message in subscriber.messages:  # the standard's notify, at most two changes each, ids only
+    for _, message in subscriber.messages:  # the standard's notify, signed, at most two changes each, ids only
+        assert answer_verifies(pushing, message)
         header, events = message["header"], message["message"]["notify_event"]
         assert (header["action"], header["sender_id"], header["receiver_id"]) == ("notify", "berdaya", "bansos.dorong")
         assert header["total_count"] == len(events) and 1 <= len(events) <= 2

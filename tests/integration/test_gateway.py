@@ -95,6 +95,7 @@ class GatewaySystem:
                        "JWT_SECRET": f"test-secret-{system.tag}-of-32-bytes-at-least",
                        **system.gateway_key_environment(),
                        "RPC_TIMEOUT_S": 10, "RPC_PROBE_S": 1, "USER_CACHE_S": 0.2, "max_workers": 40,
+                       "DCI_IDENTIFIER_LOOKUPS_PER_MINUTE": 30,
                        "AUDIT_DATABASE_URLS": {s: system.database_url(s, self.audit_role) for s in SERVICES}, **config}
         self.store = GatewayStore(self.database_url)
         self.container: ServiceContainer | None = None

@@ -21,6 +21,7 @@ from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from berdaya.cli.remote import SigningRpc
+from services.gateway.dci_signatures import new_dci_key_environment
 from services.grants.service import GrantsService
 from services.registry.service import RegistryService
 from services.registry.vault import KEK_VARIABLE, new_kek
@@ -79,6 +80,7 @@ class System:
         self.event_keys = new_key_environment(SERVICE_CLASSES, "test1")
         # and its own actor keys: the gateway's and the operators' CLI's, which its services accept
         self.actor_keys = new_actor_key_environment("test1")
+        self.dci_key = new_dci_key_environment("test1")  # the gateway's, signing its DCI answers
         self.runtime_role = f"{self.tag}_app"
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             # The services run as a role of their own, as in production: INSERT/SELECT only on their logs.
@@ -128,7 +130,7 @@ class System:
         return {**self.event_keys, "ACTOR_PUBLIC_KEYS": self.actor_keys["ACTOR_PUBLIC_KEYS"]}
 
     def gateway_key_environment(self) -> dict[str, str]:
-        return {"ACTOR_SIGNING_KEY": self.actor_keys["GATEWAY_ACTOR_SIGNING_KEY"]}
+        return {"ACTOR_SIGNING_KEY": self.actor_keys["GATEWAY_ACTOR_SIGNING_KEY"], **self.dci_key}
 
     # --- services -----------------------------------------------------------------------------------------
 

@@ -28,8 +28,10 @@ from services.gateway.core import (
     Unscoped,
     route,
 )
+from services.gateway.dci_signatures import DciSigner, new_dci_key_environment
 from services.gateway.routes import ROUTES
 from services.gateway.store import Claim, UnknownUser
+from services.gateway.throttle import LookupLimit
 from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.errors import NotFound
 from shared.ids import jakarta_today
@@ -306,8 +308,10 @@ def gateway(monkeypatch) -> Gateway:
                 monkeypatch.setattr(module, name, lambda *_, answer=answer, **__: answer)
     monkeypatch.setattr(report_files, "write_report", lambda *_, **__: [])
     actors = ActorSigner.parse(new_actor_key_environment("unit")["GATEWAY_ACTOR_SIGNING_KEY"], "gateway")
-    return Gateway(FakeStore(), Tokens("unit-test-secret-of-at-least-32-bytes", 600), actors=actors,
-                   user_cache_s=0, printer=PaperTray())
+    store = FakeStore()
+    return Gateway(store, Tokens("unit-test-secret-of-at-least-32-bytes", 600), actors=actors,
+                   dci_signer=DciSigner.parse(new_dci_key_environment("unit")["DCI_SIGNING_KEY"], "berdaya"),
+                   lookups=LookupLimit(store, 30), user_cache_s=0, printer=PaperTray())
 
 
 def own_region(route: Route) -> str:

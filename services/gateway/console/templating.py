@@ -101,7 +101,11 @@ DONE = {
 }
 CHANGE_WORDS = {"added": N_("added as {role} for {region}"), "disabled": N_("disabled"),
                 "enabled": N_("enabled"), "password_reset": N_("password reset"),
-                "password_changed": N_("changed their own password")}
+                "password_changed": N_("changed their own password"),
+                "identifier_search_granted": N_("may search by NIK or KK (DCI)"),
+                "identifier_search_revoked": N_("may no longer search by NIK or KK (DCI)"),
+                "public_key_registered": N_("public key registered (DCI signatures)"),
+                "public_key_replaced": N_("public key replaced (DCI signatures)")}
 
 
 @pass_context
