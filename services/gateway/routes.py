@@ -315,10 +315,11 @@ def find_people(c: Call) -> dict:
 
 
 def household_then(method: str, **fixed: Any):
+    """A household command, answered with the household as it left it: the registry's answer, read by this user
+    for this route as GET /households/{kk} would read it (no second call)."""
     def run(c: Call) -> dict:
-        c.rpc("registry", method, c.payload(kk=c.path.kk, actor=c.actor(), **{k: getattr(c.path, v) for k, v in
-                                                                              fixed.items()}))
-        return household(c)
+        return c.rpc("registry", method, c.payload(kk=c.path.kk, actor=c.actor(), **{k: getattr(c.path, v) for k, v
+                                                                                     in fixed.items()}), c.reader())
     return run
 
 
