@@ -39,11 +39,15 @@ arrival to the page rendered, every API call inside included) and the time seen 
 call behind GET /households/{kk}, its read written into the access log as the gateway's is) from a standalone
 proxy, measured sequentially right after the load: what one hop costs on this machine now, with nothing else in
 the way. The figures move with the machine's load (other processes on the 2 cores): compare them with this
-reference, not across runs.
+reference, not across runs. ``load_average_1m`` (before the load, after it) and ``cpu_seconds`` (during the load:
+each process of the run, PostgreSQL's backends of the bench's databases, RabbitMQ, and everything else on the
+machine) say how loaded the machine was. ``--profile DIR`` samples the services and the gateway with py-spy during
+the load (``DIR/<name>.collapsed.txt``, one line per stack).
 
 Prints one JSON object on stdout; progress goes to stderr.
 
     .venv/bin/python bench/http.py [--clients 20 | --rate 200] [--seconds 30] [--households 200] [--console]
+                                   [--profile DIR]
 """
 
 # ruff: noqa: E402 - eventlet must patch before other imports.
@@ -82,7 +86,7 @@ import time
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench.machine import BenchEnvironment, Services, say
+from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, say
 from berdaya.cli.remote import SigningRpc
 from services.gateway.auth import hash_password
 from services.gateway.dci_signatures import new_dci_key_environment
@@ -91,8 +95,9 @@ from shared.actor import Actor
 from shared.config import SERVICES
 from shared.regions import builtin_lampung_selatan
 
+DATABASE_PREFIX = "berdaya_bench_http_"
 ENV = BenchEnvironment(vhost="berdaya-bench-http",
-                       databases={name: f"berdaya_bench_http_{name}" for name in (*SERVICES, "gateway")})
+                       databases={name: DATABASE_PREFIX + name for name in (*SERVICES, "gateway")})
 PASSWORD = "bench-password-1"
 BENCH_AUDITOR = Actor(user="aud.bench", role="auditor", region="")
 VILLAGES = ("18.01.06.2001", "18.01.06.2002", "18.01.04.2001", "18.01.04.2002")
@@ -307,6 +312,7 @@ def main() -> None:
     parser.add_argument("--console", action="store_true", help="also open the console's pages while the load runs")
     parser.add_argument("--console-readers", type=int, default=2)
     parser.add_argument("--console-pause", type=float, default=0.2, help="seconds between a reader's pages")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the services and the gateway during the load")
     args = parser.parse_args()
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be positive")
@@ -350,13 +356,20 @@ def main() -> None:
         loading = [True]
         if readers:
             readers.read_while(lambda: loading[0], args.console_readers, args.console_pause)
+        load_before = os.getloadavg()[0]
+        profilers = Profilers(args.profile, services.pids())
+        cpu_before, began = cpu_snapshot(services.pids(), "bench_client", DATABASE_PREFIX), time.monotonic()
         if args.rate is None:
             say(f"{len(kks)} households seeded; {args.clients} clients for {args.seconds:g}s")
             result = closed_loop(load, args.clients, args.seconds)
         else:
             say(f"{len(kks)} households seeded; {args.rate:g} requests/s for {args.seconds:g}s")
             result = open_loop(load, args.rate, args.seconds, args.max_in_flight)
+        cpu_after, wall = cpu_snapshot(services.pids(), "bench_client", DATABASE_PREFIX), time.monotonic() - began
+        profilers.stop()
         loading[0] = False
+        result["load_average_1m"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+        result["cpu_seconds"] = cpu_used(cpu_before, cpu_after, wall)
         if readers:
             result["console_pages"] = readers.figures()
             alone = ConsoleReaders(base, kks)

@@ -54,6 +54,7 @@ from services.gateway.jobs import Jobs
 from services.gateway.masking import masked_for
 from services.gateway.models import Empty, Params
 from services.gateway.printing import Printer
+from services.gateway.regions import KeptRegions
 from services.gateway.replays import Replays
 from services.gateway.sessions import Sessions
 from services.gateway.store import GatewayStore
@@ -347,6 +348,7 @@ class Gateway:
         self.jobs = jobs or Jobs()
         self.rpc_timeout_s = rpc_timeout_s
         self.replays = Replays(tokens.secret)
+        self.regions = KeptRegions()  # the official region table, as shown (regions.py)
         self._users: dict[str, tuple[float, User | None]] = {}
 
     def handle(self, route: Route, request: ApiRequest, rpc: Callable[..., Any]) -> ApiResponse:

@@ -11,7 +11,7 @@ otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from services.gateway.console.words import EVENT_WORDS
 from services.gateway.core import Call, File
 from services.gateway.errors import ApiError, from_remote_error
 from services.gateway.printing import Printer
+from services.gateway.regions import KeptRegions
 from services.gateway.terbilang import rupiah_words
 from shared.document_codes import parse_code
 from shared.errors import ValidationFailed
@@ -40,11 +41,12 @@ class Desk:
     rpc: Callable[..., Any]
     reader: Callable[[], dict]
     printer: Printer
+    regions: KeptRegions = field(default_factory=KeptRegions)  # the place names, kept (the gateway's)
 
 
 def desk(c: Call) -> Desk:
     """The request's: the services as the pipeline calls them, the user as the reader, the gateway's printer."""
-    return Desk(c.rpc, c.reader, c.gateway.printer)
+    return Desk(c.rpc, c.reader, c.gateway.printer, c.gateway.regions)
 
 
 def on_request(paper: Callable[..., Paper], *path_params: str) -> Callable[[Call], Paper]:
@@ -68,7 +70,7 @@ def names_of(desk: Desk, person_ids: list[str]) -> dict[str, str]:
 def places(desk: Desk, village_code: str) -> dict[str, str]:
     """The village's, its district's and its regency's names, for the paper's address lines."""
     wanted = {"village": village_code, "district": village_code[:8], "regency": village_code[:5]}
-    names = {row["code"]: row["name"] for row in desk.rpc("registry", "region_rows") if row["code"] in wanted.values()}
+    names = desk.regions.names(desk.rpc, list(wanted.values()))
     return {key: names.get(code, code) for key, code in wanted.items()}
 
 

@@ -315,10 +315,11 @@ def find_people(c: Call) -> dict:
 
 
 def household_then(method: str, **fixed: Any):
+    """A household command, answered with the household as it left it: the registry's answer, read by this user
+    for this route as GET /households/{kk} would read it (no second call)."""
     def run(c: Call) -> dict:
-        c.rpc("registry", method, c.payload(kk=c.path.kk, actor=c.actor(), **{k: getattr(c.path, v) for k, v in
-                                                                              fixed.items()}))
-        return household(c)
+        return c.rpc("registry", method, c.payload(kk=c.path.kk, actor=c.actor(), **{k: getattr(c.path, v) for k, v
+                                                                                     in fixed.items()}), c.reader())
     return run
 
 
@@ -364,9 +365,15 @@ def grievance_then(method: str):
     return run
 
 
+def import_regions(c: Call) -> dict:
+    imported = c.rpc("registry", "import_regions", c.payload(actor=c.actor()), timeout=120)
+    c.gateway.regions.forget()  # the names this gateway shows are the new list's from now on
+    return imported
+
+
 def search_regions(c: Call) -> dict:
     q: m.RegionQuery = c.query
-    rows = [row for row in c.rpc("registry", "region_rows")
+    rows = [row for row in c.gateway.regions.rows(c.rpc)
             if q.prefix is None or row["code"] == q.prefix or row["code"].startswith(q.prefix + ".")]
     start = (q.page - 1) * q.size
     return {"items": rows[start:start + q.size], "page": q.page, "size": q.size, "total": len(rows)}
@@ -575,8 +582,7 @@ ROUTES: tuple[Route, ...] = (
       run=lambda c: user_out(c.user), response=m.Me, tag="auth"),
     # regions
     r("POST", "/regions/import", "import_regions", "Import the official region list", roles={"admin"},
-      scope=National(), run=lambda c: c.rpc("registry", "import_regions", c.payload(actor=c.actor()),
-                                             timeout=120),
+      scope=National(), run=import_regions,
       body=m.ImportRegions, response=m.RegionImported, max_body=20_000_000, tag="regions"),
     r("GET", "/regions", "list_regions", "List region codes", roles=EVERYONE, scope=Unscoped(), run=search_regions,
       query=m.RegionQuery, response=m.Page[m.RegionRow], tag="regions"),

@@ -255,7 +255,7 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
         if clash is not None:
             raise _registered_nik(registered[clash], owners[clash], actor)
 
-    def add_member(self, command: AddMember) -> None:
+    def add_member(self, command: AddMember) -> Household:
         regions = self.facts.regions()
         check_member(command.member, regions)
 
@@ -266,9 +266,9 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
             writes.add(INSERT_PERSON, person_row(member, household))
             writes.add(COUNT_MEMBERS, (len(household.members), household.kk))
 
-        self._change_household(command.kk, command.actor, "add a member", change)
+        return self._change_household(command.kk, command.actor, "add a member", change)
 
-    def remove_member(self, command: RemoveMember) -> None:
+    def remove_member(self, command: RemoveMember) -> Household:
         def change(household: Household, writes: ReadModelWrites) -> None:
             household.remove_member(command.nik, reason=command.reason, by=command.actor.user,
                                     new_head_nik=command.new_head_nik)
@@ -278,9 +278,9 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
                            (command.new_head_nik,))
             writes.add(COUNT_MEMBERS, (len(household.members), household.kk))
 
-        self._change_household(command.kk, command.actor, "remove a member", change)
+        return self._change_household(command.kk, command.actor, "remove a member", change)
 
-    def correct_member(self, command: CorrectMember) -> None:
+    def correct_member(self, command: CorrectMember) -> Household:
         changes = command.changed_fields()
         if not changes:
             raise ValidationFailed("changes", "correction.empty", "name at least one field to correct")
@@ -292,37 +292,39 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
             check_nik_matches(corrected.nik, corrected.sex, corrected.birth_date, regions)
             writes.add(UPSERT_PERSON, person_row(corrected, household))
 
-        self._change_household(command.kk, command.actor, "correct a member", change)
+        return self._change_household(command.kk, command.actor, "correct a member", change)
 
-    def change_status(self, command: ChangeStatus) -> None:
+    def change_status(self, command: ChangeStatus) -> Household:
         def change(household: Household, writes: ReadModelWrites) -> None:
             household.change_status(command.status, reason=command.reason, by=command.actor.user)
             writes.add("UPDATE households SET bdt_status = %s WHERE kk = %s", (command.status, household.kk))
 
-        self._change_household(command.kk, command.actor, "change a household's status", change)
+        return self._change_household(command.kk, command.actor, "change a household's status", change)
 
-    def change_decile(self, command: ChangeDecile) -> None:
+    def change_decile(self, command: ChangeDecile) -> Household:
         def change(household: Household, writes: ReadModelWrites) -> None:
             household.change_decile(command.decile, by=command.actor.user)
             writes.add("UPDATE households SET decile = %s WHERE kk = %s", (command.decile, household.kk))
 
-        self._change_household(command.kk, command.actor, "change a household's decile", change)
+        return self._change_household(command.kk, command.actor, "change a household's decile", change)
 
     def _change_household(self, kk: str, actor: Actor, action: str,
-                          change: Callable[[Household, ReadModelWrites], None]) -> None:
+                          change: Callable[[Household, ReadModelWrites], None]) -> Household:
         def checked(household: Household, writes: ReadModelWrites) -> None:
             check_keeper(actor, household.village_code, action)
             change(household, writes)
 
-        self._retrying(lambda: self._load_household(kk), checked)
+        return self._retrying(lambda: self._load_household(kk), checked)
 
-    def _retrying(self, load: Callable[[], Aggregate], change: Callable[[Aggregate, ReadModelWrites], None]) -> None:
-        def attempt(writes: ReadModelWrites) -> list[Aggregate]:
+    def _retrying(self, load: Callable[[], Aggregate],
+                  change: Callable[[Aggregate, ReadModelWrites], None]) -> Aggregate:
+        """The aggregate changed and recorded: the state the command produced (of the attempt that was recorded)."""
+        def attempt(writes: ReadModelWrites) -> tuple[list[Aggregate], Aggregate]:
             aggregate = load()
             change(aggregate, writes)
-            return [aggregate]
+            return [aggregate], aggregate
 
-        self.record_retrying(attempt)
+        return self.decide_retrying(attempt)
 
     # --- KUBE groups --------------------------------------------------------------------------------------
 

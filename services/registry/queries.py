@@ -91,6 +91,10 @@ class RegistryQueries:
             household = self._load_household(key)
         except NotFound:
             return None
+        return self.household_answer(reader, household)
+
+    def household_answer(self, reader: ReadBy, household: Household) -> dict | None:
+        """A household in hand (e.g. as a command just recorded it) answered as :meth:`household` answers it."""
         if not reader.actor.covers(household.village_code):
             return None
         group = self.query("SELECT g.group_id::text, g.name FROM group_members gm JOIN groups g USING (group_id) "

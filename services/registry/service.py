@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from services.registry import commands
 from services.registry.application import RegistryApplication
+from services.registry.domain import Household
 from shared.backbone import Backbone, BackboneEntrypoints, domain_rpc
+from shared.edge import Command
 from shared.reads import ReadBy
 
 
@@ -40,24 +45,32 @@ class RegistryService(BackboneEntrypoints):
         return self.app.decide_held_change(self.edge.parse(commands.DecideHeldChange, payload))
 
     @domain_rpc
-    def add_member(self, payload: dict) -> None:
-        self.app.add_member(self.edge.parse(commands.AddMember, payload))
+    def add_member(self, payload: dict, reader: dict | None = None) -> dict | None:
+        return self._household_changed(self.app.add_member, commands.AddMember, payload, reader)
 
     @domain_rpc
-    def remove_member(self, payload: dict) -> None:
-        self.app.remove_member(self.edge.parse(commands.RemoveMember, payload))
+    def remove_member(self, payload: dict, reader: dict | None = None) -> dict | None:
+        return self._household_changed(self.app.remove_member, commands.RemoveMember, payload, reader)
 
     @domain_rpc
-    def correct_member(self, payload: dict) -> None:
-        self.app.correct_member(self.edge.parse(commands.CorrectMember, payload))
+    def correct_member(self, payload: dict, reader: dict | None = None) -> dict | None:
+        return self._household_changed(self.app.correct_member, commands.CorrectMember, payload, reader)
 
     @domain_rpc
-    def change_status(self, payload: dict) -> None:
-        self.app.change_status(self.edge.parse(commands.ChangeStatus, payload))
+    def change_status(self, payload: dict, reader: dict | None = None) -> dict | None:
+        return self._household_changed(self.app.change_status, commands.ChangeStatus, payload, reader)
 
     @domain_rpc
-    def change_decile(self, payload: dict) -> None:
-        self.app.change_decile(self.edge.parse(commands.ChangeDecile, payload))
+    def change_decile(self, payload: dict, reader: dict | None = None) -> dict | None:
+        return self._household_changed(self.app.change_decile, commands.ChangeDecile, payload, reader)
+
+    def _household_changed(self, change: Callable[[Any], Household], command: type[Command], payload: dict,
+                           reader: dict | None) -> dict | None:
+        """A household command; with a ``reader``, answered with the household as the command left it, as
+        :meth:`household` answers that reader (on the access log too): the caller need not read it again."""
+        read_by = None if reader is None else self.edge.parse(ReadBy, reader)  # refused before anything changes
+        household = change(self.edge.parse(command, payload))
+        return None if read_by is None else self.app.household_answer(read_by, household)
 
     # --- KUBE groups ---
     @domain_rpc
