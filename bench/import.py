@@ -29,6 +29,8 @@ seconds``. The breakdown says where that time went:
   RabbitMQ, everything else on the machine).
 
 ``cpu_ms_per_household`` divides those CPU seconds by the households: what each stage costs, whatever the load.
+``rss_mb`` and ``peak_rss_mb``: each service's resident memory once the read models are complete, and its high-water
+mark over the run (``VmRSS`` and ``VmHWM`` of /proc/<pid>/status).
 ``--profile DIR`` samples the three services and this client with py-spy (``DIR/<name>.collapsed.txt``).
 
 **Reference, same run.** PostgreSQL ``COPY ... FROM STDIN (FORMAT csv, HEADER true)`` of the same file into a plain
@@ -80,7 +82,16 @@ from shared.runtime import ensure_green_psycopg
 
 # isort: split
 
-from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, region_table, say
+from bench.machine import (
+    BenchEnvironment,
+    Profilers,
+    Services,
+    cpu_snapshot,
+    cpu_used,
+    process_memory_mb,
+    region_table,
+    say,
+)
 from shared.config import SERVICES
 
 SCRIPT = str(Path(__file__).resolve())
@@ -260,6 +271,7 @@ def run_import(path: Path, households: int, individuals: int, services: Services
         read_models_complete(households, individuals, timeout)
         complete_seen = time.time()
         cpu_after = cpu_snapshot(services.pids(), "import_client", "berdaya_bench_import_")
+        memory = {name: process_memory_mb(pid) for name, pid in services.pids().items()}
     finally:
         samples = poller.stop()
         profilers.stop()
@@ -272,6 +284,7 @@ def run_import(path: Path, households: int, individuals: int, services: Services
         "completion_noticed_after_s": round(complete_seen - done, 3),
         "stages": stage_progress(samples, started, start_position, store_position()),
         "cpu_seconds": cpu_used(cpu_before, cpu_after, complete_seen - started),
+        "memory": memory,
         "report": {key: value for key, value in report.as_dict().items() if key != "rejected_rows"},
     }
 
@@ -346,6 +359,8 @@ def benchmark(args: argparse.Namespace) -> dict:
         "parse_seconds": round(parse_seconds, 3),
         "registry_store_seconds": round(measured["registry_store_seconds"], 3),
         "projection_lag_seconds": round(measured["projection_lag_seconds"], 3),
+        "rss_mb": {name: memory["rss_mb"] for name, memory in measured["memory"].items()},
+        "peak_rss_mb": {name: memory["peak_rss_mb"] for name, memory in measured["memory"].items()},
         "load_average": {"before": load_before, "after": load_average(), "cpus": os.cpu_count()},
         "where_time_goes": {
             "generate_seconds": round(generate_seconds, 3),
