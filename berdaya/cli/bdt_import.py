@@ -58,11 +58,11 @@ class ImportReport:
         }
 
 
-def registration(record: HouseholdRecord, actor: dict) -> dict:
-    """The household as ``register_household`` takes it, ``actor`` (signed) acting."""
+def household_data(record: HouseholdRecord) -> dict:
+    """The household's registration data, as the registry's commands carry it."""
     return {
         "kk": record.kk, "dtks_id": record.dtks_id, "village_code": record.village_code, "address": record.address,
-        "decile": record.decile, "actor": actor,
+        "decile": record.decile,
         "members": [
             {"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
              "relation": m.relation, "marital_status": m.marital_status, "occupation": m.occupation}
@@ -71,9 +71,14 @@ def registration(record: HouseholdRecord, actor: dict) -> dict:
     }
 
 
-def listing(record: HouseholdRecord, actor: dict) -> dict:
-    """The household as ``import_households`` takes it: its registration, and its BDT status in the file."""
-    return {**registration(record, actor), "status": record.status, "status_reason": record.status_reason}
+def registration(record: HouseholdRecord, actor: dict) -> dict:
+    """The household as ``register_household`` takes it, ``actor`` (signed) acting."""
+    return {**household_data(record), "actor": actor}
+
+
+def listing(record: HouseholdRecord) -> dict:
+    """The household as an ``import_households`` batch lists it: its data, and its BDT status in the file."""
+    return {**household_data(record), "status": record.status, "status_reason": record.status_reason}
 
 
 def file_source(path: Path, file_date: date | None = None) -> dict:
@@ -100,16 +105,17 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
         in_flight: list = []
         done = 0
 
-        def batch_of(records: list[HouseholdRecord]) -> list[dict]:
-            signed = actor.on_the_wire()  # afresh for each call (a resent one too): an assertion lives 120 s
-            return [listing(record, signed) for record in records]
+        def batch_of(records: list[HouseholdRecord]) -> dict:
+            # The actor signed afresh for each call (a resent one too): an assertion lives 120 s.
+            return {"actor": actor.on_the_wire(), "households": [listing(record) for record in records],
+                    "source": source}
 
         def settle(reply, records: list[HouseholdRecord]) -> None:
             nonlocal done
             try:
                 result = reply.result()
             except RpcTimeout:
-                result = call_until_answered(lambda: rpc.registry.import_households(batch_of(records), source),
+                result = call_until_answered(lambda: rpc.registry.import_households(batch_of(records)),
                                              attempts=2)
             report.households_imported += result["imported"]
             report.individuals_imported += result["individuals"]
@@ -124,7 +130,7 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
 
         for start in range(0, len(households), BATCH):
             records = households[start:start + BATCH]
-            in_flight.append((rpc.registry.import_households.call_async(batch_of(records), source), records))
+            in_flight.append((rpc.registry.import_households.call_async(batch_of(records)), records))
             if len(in_flight) >= IN_FLIGHT:
                 settle(*in_flight.pop(0))
         while in_flight:

@@ -292,9 +292,9 @@ def test_header_only_file_is_empty_import() -> None:
 
 def test_a_record_is_sent_as_the_command_it_goes_to_takes_it() -> None:
     """A registration carries only what ``register_household`` takes (its edge refuses any other field); an import's
-    listing adds the household's BDT status in the file."""
+    listing is the household's data with its BDT status in the file (the batch carries the actor, once)."""
     (household,) = read([person(), wife(), child()]).households
-    registered, listed = registration(household, {}), listing(household, {})
+    registered, listed = registration(household, {}), listing(household)
     assert set(registered) == set(RegisterHousehold.model_fields)
     assert set(listed) == set(ListedHousehold.model_fields)
     assert (listed["status"], listed["status_reason"]) == ("active", "")
