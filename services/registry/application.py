@@ -62,7 +62,7 @@ from services.registry.facts import Person, SqlRegistryFacts
 from services.registry.grievance import GrievanceRules
 from services.registry.grievances import GRIEVANCES_DDL, RegistryGrievances
 from services.registry.group_documents import RegistryGroupDocuments
-from services.registry.public import PUBLIC_EVENTS
+from services.registry.public import PUBLIC_EVENTS, reads_no_sealed_value
 from services.registry.queries import RegistryQueries
 from services.registry.readmodel import (
     AUDITED_TABLES,
@@ -111,8 +111,9 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
         self.grievance_rules = GrievanceRules.from_environment()
 
     def construct_mapper(self) -> ServiceMapper:
-        return super().construct_mapper() if self.vault is None else SealingMapper(self.construct_transcoder(),
-                                                                                   self.vault)
+        if self.vault is None:
+            return super().construct_mapper()
+        return SealingMapper(self.construct_transcoder(), self.vault, published_unopened=reads_no_sealed_value)
 
     @classmethod
     def reading_mapper(cls, transcoder: Transcoder, conn: psycopg.Connection) -> ServiceMapper:
