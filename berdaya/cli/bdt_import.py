@@ -5,10 +5,13 @@ differences, attributed to the file (its name, date and SHA-256), and holds what
 (services/registry/dtsen.py); the report counts them per kind. The file's column layout is configuration
 (``--layout``, services/registry/bdt.py); without one, today's header.
 
-The file is validated here against the registry's own region table (the same checks run again in the registry:
-never trusted), then valid households travel to ``registry.import_households`` in batches, a few calls in flight
-so that parsing, RPC and the database overlap. A household with any invalid row is not imported; every rejected
-row is reported with its line number and reason. Re-running a file changes nothing — which is also why a batch left
+The file is read and checked here for what the registry cannot see (its rows, a household's rows agreeing, one
+head, a NIK on two lines), its identifiers for their shape only; then valid households travel to
+``registry.import_households`` in batches, a few calls in flight so that RPC and the database overlap. The registry
+checks each household's identifiers once against its own region table (a known regency and village, a NIK that
+encodes the member's sex and birth date) and refuses a household that fails. A household with any invalid row is not
+imported; every rejected row is reported with its line number and reason (a household the registry refused: each of
+its lines, with the registry's reason). Re-running a file changes nothing — which is also why a batch left
 unanswered (its request went down with a killed registry replica) is simply sent again.
 """
 
@@ -27,7 +30,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from berdaya.cli.remote import CliActor
 from services.registry.bdt import DEFAULT_LAYOUT, BdtLayout, HouseholdRecord, read_bdt
 from shared.ids import jakarta_today
-from shared.regions import RegionTable, iter_csv
+from shared.regions import iter_csv
 from shared.rpc import call_until_answered
 
 BATCH = 500
@@ -96,8 +99,7 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
     report = ImportReport()
     source = file_source(path, file_date)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=rpc_timeout) as rpc:
-        regions = RegionTable((r["code"], r["name"], r["level"]) for r in rpc.registry.region_rows())
-        checked = read_bdt(path, regions, layout=layout)
+        checked = read_bdt(path, None, layout=layout)
         report.rejected_rows = [{"line": r.line, "no_kk": r.no_kk, "reason": r.reason} for r in checked.rejected]
         rejected_kks = {r.no_kk for r in checked.rejected}
         households = checked.households
