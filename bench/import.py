@@ -10,8 +10,9 @@ at least 5,500 households/s end to end. This script:
    built-in Lampung Selatan table;
 2. starts registry, grants and training as ``nameko run`` processes on fresh databases (``berdaya_bench_import_*``)
    and a fresh RabbitMQ vhost, and imports the same region table into the registry (``registry.import_regions``);
-3. runs the real import, ``berdaya.cli.bdt_import.import_bdt`` (client-side ``read_bdt`` validation, then
-   ``registry.import_households`` RPCs of 500 households, 3 in flight), and waits until grants' ``households`` and
+3. runs the real import, ``berdaya.cli.bdt_import.import_bdt`` (client-side ``read_bdt``: the file's rows, the
+   identifiers' shapes; then ``registry.import_households`` RPCs of 500 households, 3 in flight, the registry
+   checking each household's identifiers against its region table), and waits until grants' ``households`` and
    training's ``individuals`` read models hold every imported household and individual.
 
 ``seconds`` runs from the call to ``import_bdt`` to the last read-model row written (the later of both tables'
@@ -29,6 +30,8 @@ seconds``. The breakdown says where that time went:
   RabbitMQ, everything else on the machine).
 
 ``cpu_ms_per_household`` divides those CPU seconds by the households: what each stage costs, whatever the load.
+``rss_mb`` and ``peak_rss_mb``: each service's resident memory once the read models are complete, and its high-water
+mark over the run (``VmRSS`` and ``VmHWM`` of /proc/<pid>/status).
 ``--profile DIR`` samples the three services and this client with py-spy (``DIR/<name>.collapsed.txt``).
 
 **Reference, same run.** PostgreSQL ``COPY ... FROM STDIN (FORMAT csv, HEADER true)`` of the same file into a plain
@@ -80,7 +83,16 @@ from shared.runtime import ensure_green_psycopg
 
 # isort: split
 
-from bench.machine import BenchEnvironment, Profilers, Services, cpu_snapshot, cpu_used, region_table, say
+from bench.machine import (
+    BenchEnvironment,
+    Profilers,
+    Services,
+    cpu_snapshot,
+    cpu_used,
+    process_memory_mb,
+    region_table,
+    say,
+)
 from shared.config import SERVICES
 
 SCRIPT = str(Path(__file__).resolve())
@@ -260,6 +272,7 @@ def run_import(path: Path, households: int, individuals: int, services: Services
         read_models_complete(households, individuals, timeout)
         complete_seen = time.time()
         cpu_after = cpu_snapshot(services.pids(), "import_client", "berdaya_bench_import_")
+        memory = {name: process_memory_mb(pid) for name, pid in services.pids().items()}
     finally:
         samples = poller.stop()
         profilers.stop()
@@ -272,6 +285,7 @@ def run_import(path: Path, households: int, individuals: int, services: Services
         "completion_noticed_after_s": round(complete_seen - done, 3),
         "stages": stage_progress(samples, started, start_position, store_position()),
         "cpu_seconds": cpu_used(cpu_before, cpu_after, complete_seen - started),
+        "memory": memory,
         "report": {key: value for key, value in report.as_dict().items() if key != "rejected_rows"},
     }
 
@@ -306,7 +320,7 @@ def benchmark(args: argparse.Namespace) -> dict:
                 f"{path.stat().st_size / 1e6:.1f} MB in {generate_seconds:.1f}s")
 
             parsed = time.monotonic()
-            checked = read_bdt(path, regions)
+            checked = read_bdt(path, None)  # as import_bdt reads it
             parse_seconds = time.monotonic() - parsed
             households, individuals = len(checked.households), sum(len(h.members) for h in checked.households)
             if checked.rejected or households != summary.households:
@@ -346,6 +360,8 @@ def benchmark(args: argparse.Namespace) -> dict:
         "parse_seconds": round(parse_seconds, 3),
         "registry_store_seconds": round(measured["registry_store_seconds"], 3),
         "projection_lag_seconds": round(measured["projection_lag_seconds"], 3),
+        "rss_mb": {name: memory["rss_mb"] for name, memory in measured["memory"].items()},
+        "peak_rss_mb": {name: memory["peak_rss_mb"] for name, memory in measured["memory"].items()},
         "load_average": {"before": load_before, "after": load_average(), "cpus": os.cpu_count()},
         "where_time_goes": {
             "generate_seconds": round(generate_seconds, 3),

@@ -8,6 +8,7 @@ project root on ``sys.path``).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -127,7 +128,17 @@ class Services:
         return {f"{service}_service": process.process.pid for service, process in self.running.items()}
 
 
-# --- CPU and profiles ----------------------------------------------------------------------------------------
+# --- CPU, memory and profiles ----------------------------------------------------------------------------------
+
+def process_memory_mb(pid: int) -> dict[str, float | None]:
+    """A process's resident memory now (``VmRSS``) and at its peak (``VmHWM``), in MB, from /proc/<pid>/status."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {"rss_mb": None, "peak_rss_mb": None}
+    kib = {name: int(value) for name, value in re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.MULTILINE)}
+    return {"rss_mb": round(kib["VmRSS"] / 1024, 1), "peak_rss_mb": round(kib["VmHWM"] / 1024, 1)}
+
 
 def process_cpu_seconds(pid: int) -> float:
     try:

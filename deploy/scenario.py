@@ -35,7 +35,7 @@ from functools import cache  # noqa: E402
 
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from berdaya.cli.bdt_import import registration  # noqa: E402
+from berdaya.cli.bdt_import import household_data  # noqa: E402
 from berdaya.cli.remote import cli_actor  # noqa: E402
 from services.registry.bdt import read_bdt  # noqa: E402
 from services.registry.synth import write_synthetic_bdt  # noqa: E402
@@ -94,14 +94,18 @@ def households() -> list[dict]:
         os.unlink(path)
     if checked.rejected:
         raise SystemExit(f"the synthetic file has {len(checked.rejected)} invalid rows")
-    signed = ACTOR.on_the_wire()  # signed again for each call (signed): an assertion lives 120 s
-    return [registration(record, signed) for record in checked.households]
+    return [household_data(record) for record in checked.households]  # signed at each call: an assertion lives 120 s
 
 
 def signed(batch: list[dict]) -> list[dict]:
-    """The batch with its actor signed now."""
+    """The batch's registrations, each with its actor signed now."""
     actor = ACTOR.on_the_wire()
     return [{**household, "actor": actor} for household in batch]
+
+
+def listed(batch: list[dict]) -> dict:
+    """The batch as one import, its actor signed now."""
+    return {"actor": ACTOR.on_the_wire(), "households": batch}
 
 
 def register(first: int, last: int, mode: str = "register", batch_size: int = BATCH) -> None:
@@ -123,7 +127,7 @@ def register(first: int, last: int, mode: str = "register", batch_size: int = BA
                 registered += len(cluster.registry.register_households(signed(batch)))
                 individuals += sum(len(h["members"]) for h in batch)
             elif mode == "import":
-                result = call_until_answered(lambda batch=batch: cluster.registry.import_households(signed(batch)),
+                result = call_until_answered(lambda batch=batch: cluster.registry.import_households(listed(batch)),
                                              on_lost=lost)
                 if result["rejected"]:
                     raise SystemExit(f"import rejected {result['rejected']}")

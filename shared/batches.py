@@ -20,6 +20,12 @@ class ServiceMapper(Mapper):
     def prefetch(self, stored_events: Sequence[StoredEvent]) -> None:
         """Fetch at once what decoding these stored events will need; the library's decoding needs nothing."""
 
+    def to_published_events(self, stored_events: Sequence[StoredEvent]) -> list[DomainEventProtocol]:
+        """A page of the log decoded for the relay: each event as far as its public contract reads it (here, all
+        of it)."""
+        self.prefetch(stored_events)
+        return [self.to_domain_event(stored_event) for stored_event in stored_events]
+
 
 class BatchEventStore(EventStore):
     """The library's event store, telling its mapper each aggregate history it is about to decode."""

@@ -76,9 +76,15 @@ def check_nik_matches(nik: str, sex: str, birth_date: date, regions: RegionTable
         )
 
 
-def _decode(nik: str, regions: RegionTable, hint: date | None, today: date | None) -> tuple[date, Sex]:
+def check_nik_shape(nik: str) -> str:
+    """A NIK's shape alone, 16 digits: what an edge checks before the region table does (``check_nik_matches``)."""
     if not isinstance(nik, str) or not NIK_RE.fullmatch(nik):
         raise ValidationFailed("nik", "nik.format", f"NIK {nik!r} must be exactly 16 digits", nik=nik)
+    return nik
+
+
+def _decode(nik: str, regions: RegionTable, hint: date | None, today: date | None) -> tuple[date, Sex]:
+    check_nik_shape(nik)
     regency = f"{nik[0:2]}.{nik[2:4]}"
     if not regions.is_regency(regency):
         raise ValidationFailed(
@@ -123,20 +129,32 @@ def _birth_date(day: int, month: int, yy: int, hint: date | None, today: date | 
 
 def check_kk(kk: str, regions: RegionTable) -> str:
     """A KK (family card) number: 16 digits whose first four are a known regency (``PP KK CC ...``)."""
-    if not isinstance(kk, str) or not KK_RE.fullmatch(kk):
-        raise ValidationFailed("kk", "kk.format", f"KK {kk!r} must be exactly 16 digits", kk=kk)
+    check_kk_shape(kk)
     regency = f"{kk[0:2]}.{kk[2:4]}"
     if not regions.is_regency(regency):
         raise ValidationFailed("kk", "kk.region_unknown", f"KK {kk}: {regency} is not a known regency code", kk=kk)
     return kk
 
 
-def check_village(code: str, regions: RegionTable) -> str:
-    """A village code ``PP.KK.CC.DDDD`` present in the region table."""
+def check_kk_shape(kk: str) -> str:
+    """A KK number's shape alone, 16 digits (``check_kk`` checks its regency too)."""
+    if not isinstance(kk, str) or not KK_RE.fullmatch(kk):
+        raise ValidationFailed("kk", "kk.format", f"KK {kk!r} must be exactly 16 digits", kk=kk)
+    return kk
+
+
+def check_village_shape(code: str) -> str:
+    """A village code's shape alone, ``PP.KK.CC.DDDD`` (``check_village`` looks it up in the region table too)."""
     if not isinstance(code, str) or not VILLAGE_RE.fullmatch(code):
         raise ValidationFailed(
             "village_code", "village.format", f"village code {code!r} is not PP.KK.CC.DDDD", village_code=code
         )
+    return code
+
+
+def check_village(code: str, regions: RegionTable) -> str:
+    """A village code ``PP.KK.CC.DDDD`` present in the region table."""
+    check_village_shape(code)
     if not regions.is_village(code):
         raise ValidationFailed(
             "village_code", "village.unknown", f"village code {code} is not in the region table", village_code=code

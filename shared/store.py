@@ -555,10 +555,9 @@ class ServiceApplication(Application):
         if not notifications:
             return []
         previous = self._position_before(notifications[0].id)
-        self.mapper.prefetch(notifications)
         envelopes = []
-        for notification in notifications:
-            domain_event = self.mapper.to_domain_event(notification)
+        for notification, domain_event in zip(notifications, self.mapper.to_published_events(notifications),
+                                              strict=True):
             envelopes.append(
                 make_envelope(
                     source=self.service_name,

@@ -5,10 +5,13 @@ differences, attributed to the file (its name, date and SHA-256), and holds what
 (services/registry/dtsen.py); the report counts them per kind. The file's column layout is configuration
 (``--layout``, services/registry/bdt.py); without one, today's header.
 
-The file is validated here against the registry's own region table (the same checks run again in the registry:
-never trusted), then valid households travel to ``registry.import_households`` in batches, a few calls in flight
-so that parsing, RPC and the database overlap. A household with any invalid row is not imported; every rejected
-row is reported with its line number and reason. Re-running a file changes nothing — which is also why a batch left
+The file is read and checked here for what the registry cannot see (its rows, a household's rows agreeing, one
+head, a NIK on two lines), its identifiers for their shape only; then valid households travel to
+``registry.import_households`` in batches, a few calls in flight so that RPC and the database overlap. The registry
+checks each household's identifiers once against its own region table (a known regency and village, a NIK that
+encodes the member's sex and birth date) and refuses a household that fails. A household with any invalid row is not
+imported; every rejected row is reported with its line number and reason (a household the registry refused: each of
+its lines, with the registry's reason). Re-running a file changes nothing — which is also why a batch left
 unanswered (its request went down with a killed registry replica) is simply sent again.
 """
 
@@ -27,7 +30,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from berdaya.cli.remote import CliActor
 from services.registry.bdt import DEFAULT_LAYOUT, BdtLayout, HouseholdRecord, read_bdt
 from shared.ids import jakarta_today
-from shared.regions import RegionTable, iter_csv
+from shared.regions import iter_csv
 from shared.rpc import call_until_answered
 
 BATCH = 500
@@ -58,11 +61,11 @@ class ImportReport:
         }
 
 
-def registration(record: HouseholdRecord, actor: dict) -> dict:
-    """The household as ``register_household`` takes it, ``actor`` (signed) acting."""
+def household_data(record: HouseholdRecord) -> dict:
+    """The household's registration data, as the registry's commands carry it."""
     return {
         "kk": record.kk, "dtks_id": record.dtks_id, "village_code": record.village_code, "address": record.address,
-        "decile": record.decile, "actor": actor,
+        "decile": record.decile,
         "members": [
             {"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date.isoformat(),
              "relation": m.relation, "marital_status": m.marital_status, "occupation": m.occupation}
@@ -71,9 +74,14 @@ def registration(record: HouseholdRecord, actor: dict) -> dict:
     }
 
 
-def listing(record: HouseholdRecord, actor: dict) -> dict:
-    """The household as ``import_households`` takes it: its registration, and its BDT status in the file."""
-    return {**registration(record, actor), "status": record.status, "status_reason": record.status_reason}
+def registration(record: HouseholdRecord, actor: dict) -> dict:
+    """The household as ``register_household`` takes it, ``actor`` (signed) acting."""
+    return {**household_data(record), "actor": actor}
+
+
+def listing(record: HouseholdRecord) -> dict:
+    """The household as an ``import_households`` batch lists it: its data, and its BDT status in the file."""
+    return {**household_data(record), "status": record.status, "status_reason": record.status_reason}
 
 
 def file_source(path: Path, file_date: date | None = None) -> dict:
@@ -91,8 +99,7 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
     report = ImportReport()
     source = file_source(path, file_date)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=rpc_timeout) as rpc:
-        regions = RegionTable((r["code"], r["name"], r["level"]) for r in rpc.registry.region_rows())
-        checked = read_bdt(path, regions, layout=layout)
+        checked = read_bdt(path, None, layout=layout)
         report.rejected_rows = [{"line": r.line, "no_kk": r.no_kk, "reason": r.reason} for r in checked.rejected]
         rejected_kks = {r.no_kk for r in checked.rejected}
         households = checked.households
@@ -100,16 +107,17 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
         in_flight: list = []
         done = 0
 
-        def batch_of(records: list[HouseholdRecord]) -> list[dict]:
-            signed = actor.on_the_wire()  # afresh for each call (a resent one too): an assertion lives 120 s
-            return [listing(record, signed) for record in records]
+        def batch_of(records: list[HouseholdRecord]) -> dict:
+            # The actor signed afresh for each call (a resent one too): an assertion lives 120 s.
+            return {"actor": actor.on_the_wire(), "households": [listing(record) for record in records],
+                    "source": source}
 
         def settle(reply, records: list[HouseholdRecord]) -> None:
             nonlocal done
             try:
                 result = reply.result()
             except RpcTimeout:
-                result = call_until_answered(lambda: rpc.registry.import_households(batch_of(records), source),
+                result = call_until_answered(lambda: rpc.registry.import_households(batch_of(records)),
                                              attempts=2)
             report.households_imported += result["imported"]
             report.individuals_imported += result["individuals"]
@@ -124,7 +132,7 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
 
         for start in range(0, len(households), BATCH):
             records = households[start:start + BATCH]
-            in_flight.append((rpc.registry.import_households.call_async(batch_of(records), source), records))
+            in_flight.append((rpc.registry.import_households.call_async(batch_of(records)), records))
             if len(in_flight) >= IN_FLIGHT:
                 settle(*in_flight.pop(0))
         while in_flight:

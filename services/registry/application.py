@@ -28,7 +28,6 @@ from services.registry.access_log import ACCESS_LOG_DDL, AccessLog
 from services.registry.access_log import TABLE as ACCESS_LOG
 from services.registry.commands import (
     AddMember,
-    BdtSource,
     ChangeDecile,
     ChangeGroupMember,
     ChangeStatus,
@@ -36,6 +35,8 @@ from services.registry.commands import (
     DissolveGroup,
     FormGroup,
     GraduateGroup,
+    HouseholdIn,
+    ImportHouseholds,
     ImportRegions,
     ListedHousehold,
     MemberIn,
@@ -61,7 +62,7 @@ from services.registry.facts import Person, SqlRegistryFacts
 from services.registry.grievance import GrievanceRules
 from services.registry.grievances import GRIEVANCES_DDL, RegistryGrievances
 from services.registry.group_documents import RegistryGroupDocuments
-from services.registry.public import PUBLIC_EVENTS
+from services.registry.public import PUBLIC_EVENTS, reads_no_sealed_value
 from services.registry.queries import RegistryQueries
 from services.registry.readmodel import (
     AUDITED_TABLES,
@@ -110,8 +111,9 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
         self.grievance_rules = GrievanceRules.from_environment()
 
     def construct_mapper(self) -> ServiceMapper:
-        return super().construct_mapper() if self.vault is None else SealingMapper(self.construct_transcoder(),
-                                                                                   self.vault)
+        if self.vault is None:
+            return super().construct_mapper()
+        return SealingMapper(self.construct_transcoder(), self.vault, published_unopened=reads_no_sealed_value)
 
     @classmethod
     def reading_mapper(cls, transcoder: Transcoder, conn: psycopg.Connection) -> ServiceMapper:
@@ -148,87 +150,95 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
         regions = self.facts.regions()
         for command in commands:
             check_registration(command, regions)
-        households = [household_from(command) for command in commands]
         actor = commands[0].actor if commands else None  # one caller's batch
+        return self._register(commands, [fingerprint(command) for command in commands], actor)
+
+    def _register(self, checked: list[HouseholdIn], fingerprints: list[str], actor: Actor | None) -> list[str]:
+        """Households whose identifiers were checked against the region table: registered in one transaction."""
+        households = [household_from(data, actor.user) for data in checked]
         self._check_unregistered(households, actor)
         if self.vault is not None:
             # One statement for the batch's data keys: each household's and each member's.
             self.vault.prepare(holder for household in households
                                for holder in (household.id, *(member.id for member in household.members)))
         try:
-            self.record(*households, writes=registration_writes(commands, households))
+            self.record(*households, writes=registration_writes(households, fingerprints))
         except IntegrityError:
             self._check_unregistered(households, actor)  # a concurrent registration won: say which one
             raise
         return [str(household.id) for household in households]
 
-    def import_households(self, commands: list[ListedHousehold], source: BdtSource | None = None) -> dict:
+    def import_households(self, command: ImportHouseholds) -> dict:
         """The BDT import's batch: new households registered, identical ones unchanged, the rest rejected — or,
-        from a file named by ``source``, its differences applied to the known ones (``dtsen``).
+        from a file named by ``command.source``, its differences applied to the known ones (``dtsen``).
 
-        Idempotent: re-importing a file registers nothing twice and changes nothing twice. Without a source a KK
-        registered with different data is rejected (nothing says which file the change would come from).
+        Each household's identifiers are checked once, here (the client's file is never trusted), and its
+        fingerprint computed once. Idempotent: re-importing a file registers nothing twice and changes nothing
+        twice. Without a source a KK registered with different data is rejected (nothing says which file the change
+        would come from).
         """
-        for command in commands:  # one caller's batch: refused whole if any household is not theirs to register
-            check_keeper(command.actor, command.village_code, "import a household")
+        actor, source = command.actor, command.source
+        for listed in command.households:  # refused whole if any household is not the actor's to register
+            check_keeper(actor, listed.village_code, "import a household")
         regions = self.facts.regions()
         rejected: list[dict] = []
-        valid: list[RegisterHousehold] = []
-        for command in commands:
+        valid: list[ListedHousehold] = []
+        for listed in command.households:
             try:
-                check_registration(command, regions)
-                valid.append(command)
+                check_registration(listed, regions)
+                valid.append(listed)
             except ValidationFailed as refused:
-                rejected.append({"kk": command.kk, "reason": refused.message})
+                rejected.append({"kk": listed.kk, "reason": refused.message})
+        prints = {id(listed): fingerprint(listed) for listed in valid}  # by listing: a file may list a KK twice
         known = self.facts.registrations([c.kk for c in valid])
-        unchanged = [c for c in valid if known.get(c.kk) == fingerprint(c)]
-        differing = [c for c in valid if c.kk in known and known[c.kk] != fingerprint(c)]
+        unchanged = [c for c in valid if known.get(c.kk) == prints[id(c)]]
+        differing = [c for c in valid if c.kk in known and known[c.kk] != prints[id(c)]]
         if source is None:
             rejected += [{"kk": c.kk, "reason": f"KK {c.kk} is already registered with other data; correct it with "
                                                 "a command, or import the file as an update"} for c in differing]
-        updated = self.update_households(differing, source) if source is not None and differing else {}
+        updated = self.update_households(differing, source, actor) if source is not None and differing else {}
         rejected += updated.get("rejected", [])
-        for command in valid:
-            if command.kk not in known and getattr(command, "status", "active") != "active":
-                rejected.append({"kk": command.kk, "reason": f"KK {command.kk} is not registered and the file lists "
-                                                             f"it as {command.status}: nothing to register"})
-        new = [c for c in valid if c.kk not in known and getattr(c, "status", "active") == "active"]
-        clashes = self._nik_clashes(new)
-        for command in new:
-            if command.kk in clashes:
-                rejected.append({"kk": command.kk, "reason": clashes[command.kk]})
+        for listed in valid:
+            if listed.kk not in known and listed.status != "active":
+                rejected.append({"kk": listed.kk, "reason": f"KK {listed.kk} is not registered and the file lists "
+                                                            f"it as {listed.status}: nothing to register"})
+        new = [c for c in valid if c.kk not in known and c.status == "active"]
+        clashes = self._nik_clashes(new, actor)
+        for listed in new:
+            if listed.kk in clashes:
+                rejected.append({"kk": listed.kk, "reason": clashes[listed.kk]})
         new = [c for c in new if c.kk not in clashes]
         unchanged_count = len(unchanged) + updated.get("unchanged", 0)  # a known household the file says as it is
         if new:
             try:
-                self.register_households(new)
+                self._register(new, [prints[id(c)] for c in new], actor)
             except (Conflict, IntegrityError):
                 # A concurrent writer took a KK or NIK between our checks and our commit: go one by one.
-                return self._import_one_by_one(new, rejected, unchanged_count) | _update_report(updated)
+                return self._import_one_by_one(new, prints, actor, rejected, unchanged_count) | _update_report(updated)
         return {"imported": len(new), "individuals": sum(len(c.members) for c in new), "unchanged": unchanged_count,
                 "rejected": rejected} | _update_report(updated)
 
-    def _import_one_by_one(self, commands: list[RegisterHousehold], rejected: list[dict], unchanged: int) -> dict:
+    def _import_one_by_one(self, checked: list[ListedHousehold], prints: dict[int, str], actor: Actor,
+                           rejected: list[dict], unchanged: int) -> dict:
         imported = individuals = 0
-        for command in commands:
+        for listed in checked:
             try:
-                self.register_households([command])
-                imported, individuals = imported + 1, individuals + len(command.members)
+                self._register([listed], [prints[id(listed)]], actor)
+                imported, individuals = imported + 1, individuals + len(listed.members)
             except (Conflict, IntegrityError) as refused:
-                rejected.append({"kk": command.kk, "reason": str(getattr(refused, "message", refused))})
+                rejected.append({"kk": listed.kk, "reason": str(getattr(refused, "message", refused))})
         return {"imported": imported, "individuals": individuals, "unchanged": unchanged, "rejected": rejected}
 
-    def _nik_clashes(self, commands: list[RegisterHousehold]) -> dict[str, str]:
+    def _nik_clashes(self, listed: list[HouseholdIn], actor: Actor) -> dict[str, str]:
         """KK → reason, for households sharing a NIK with a registered household or another in the batch."""
         owner: dict[str, str] = {}
         clashes: dict[str, str] = {}
-        for command in commands:
-            for member in command.members:
-                if member.nik in owner and owner[member.nik] != command.kk:
-                    reason = _duplicate_nik(member.nik, owner[member.nik], command.kk).message
-                    clashes[command.kk] = clashes[owner[member.nik]] = reason
-                owner.setdefault(member.nik, command.kk)
-        actor = commands[0].actor if commands else None
+        for household in listed:
+            for member in household.members:
+                if member.nik in owner and owner[member.nik] != household.kk:
+                    reason = _duplicate_nik(member.nik, owner[member.nik], household.kk).message
+                    clashes[household.kk] = clashes[owner[member.nik]] = reason
+                owner.setdefault(member.nik, household.kk)
         registered = self.facts.people(list(owner))
         for nik in owner:
             if nik in registered:
@@ -444,7 +454,7 @@ def _update_report(updated: dict) -> dict:
             "held_for_review": updated.get("held_for_review", 0)}
 
 
-def check_registration(command: RegisterHousehold, regions: RegionTable) -> None:
+def check_registration(command: HouseholdIn, regions: RegionTable) -> None:
     """Identifiers against the region table: the KK's region, the village, every NIK with its sex and birth."""
     check_kk(command.kk, regions)
     check_village(command.village_code, regions)
@@ -459,11 +469,11 @@ def check_member(member: MemberIn, regions: RegionTable) -> None:
     check_nik_matches(member.nik, member.sex, member.birth_date, regions)
 
 
-def household_from(command: RegisterHousehold) -> Household:
+def household_from(data: HouseholdIn, registered_by: str) -> Household:
     return Household.register(
-        kk=command.kk, dtks_id=command.dtks_id, village_code=command.village_code, address=command.address,
-        decile=command.decile, members=[Member(**member.model_dump()) for member in command.members],
-        registered_by=command.actor.user,
+        kk=data.kk, dtks_id=data.dtks_id, village_code=data.village_code, address=data.address,
+        decile=data.decile, members=[Member(**member.model_dump()) for member in data.members],
+        registered_by=registered_by,
     )
 
 

@@ -24,7 +24,17 @@ from pathlib import Path
 import yaml
 
 from shared.errors import ValidationFailed
-from shared.ids import NIK_RE, Sex, check_kk, check_nik_matches, check_village, jakarta_today
+from shared.ids import (
+    NIK_RE,
+    Sex,
+    check_kk,
+    check_kk_shape,
+    check_nik_matches,
+    check_nik_shape,
+    check_village,
+    check_village_shape,
+    jakarta_today,
+)
 from shared.regions import CsvSource, RegionTable, iter_csv
 
 BDT_COLUMNS = (
@@ -160,9 +170,13 @@ class _Household:
         self.problems.setdefault(line, []).append(reason)
 
 
-def read_bdt(source: CsvSource, regions: RegionTable, *, today: date | None = None,
+def read_bdt(source: CsvSource, regions: RegionTable | None, *, today: date | None = None,
              layout: BdtLayout = DEFAULT_LAYOUT) -> BdtImport:
-    """Validate a DTKS/BDT file; ``today`` (default: today in Jakarta) bounds the birth dates."""
+    """Validate a DTKS/BDT file; ``today`` (default: today in Jakarta) bounds the birth dates.
+
+    Without ``regions`` the identifiers are checked for their shape only (16 digits, ``PP.KK.CC.DDDD``): the import
+    leaves their meaning — a known regency and village, a NIK that encodes the member's sex and birth date — to the
+    registry, which checks it once against its own table (never trusting the file's reader)."""
     today = today or jakarta_today()
     rows = iter_csv(source)
     order = _check_header(next(rows, None), layout)  # the file's position of each of our columns
@@ -217,7 +231,7 @@ def _check_header(header: tuple[int, list[str]] | None, layout: BdtLayout) -> li
     )
 
 
-def _read_row(household: _Household, line: int, cells: list[str], regions: RegionTable, today: date) -> None:
+def _read_row(household: _Household, line: int, cells: list[str], regions: RegionTable | None, today: date) -> None:
     dtks_id, kk, nik, name, sex, born, relation, marital, occupation, village, address, decile, status = cells
     shared = (dtks_id, village, address, decile, status)
     if household.shared is None:
@@ -246,12 +260,17 @@ def _read_row(household: _Household, line: int, cells: list[str], regions: Regio
     household.members.append(member)
 
 
-def _household_cells(dtks_id: str, kk: str, village: str, decile: str, status: str, regions: RegionTable) -> int:
+def _household_cells(dtks_id: str, kk: str, village: str, decile: str, status: str,
+                     regions: RegionTable | None) -> int:
     """Check the cells every row of a household shares; returns the decile."""
     if not dtks_id:
         raise ValidationFailed("id_dtks", "bdt.dtks_id_empty", "id_dtks is empty")
-    check_kk(kk, regions)
-    check_village(village, regions)
+    if regions is None:
+        check_kk_shape(kk)
+        check_village_shape(village)
+    else:
+        check_kk(kk, regions)
+        check_village(village, regions)
     if not (decile.isascii() and decile.isdigit() and 1 <= int(decile) <= 10):
         raise ValidationFailed("desil", "bdt.decile", f"desil {decile!r} is not an integer 1–10")
     if status.casefold() not in STATUS_CELLS:
@@ -268,7 +287,7 @@ def _member(
     relation_text: str,
     marital_text: str,
     occupation: str,
-    regions: RegionTable,
+    regions: RegionTable | None,
     today: date,
 ) -> MemberRecord:
     if not name:
@@ -279,7 +298,10 @@ def _member(
     born = _parse_date(born_text)
     if born > today:
         raise ValidationFailed("tanggal_lahir", "bdt.birth_date_future", f"tanggal_lahir {born_text} is in the future")
-    check_nik_matches(nik, sex, born, regions)
+    if regions is None:
+        check_nik_shape(nik)
+    else:
+        check_nik_matches(nik, sex, born, regions)
     relation = _RELATION.get(relation_text) or _RELATION.get(_key(relation_text))
     if relation is None:
         raise ValidationFailed(

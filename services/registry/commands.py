@@ -49,7 +49,9 @@ class MemberIn(Command):
     occupation: str = Field(default="", max_length=100)
 
 
-class RegisterHousehold(Acting):
+class HouseholdIn(Command):
+    """A household's registration data."""
+
     kk: Kk
     dtks_id: str = Field(min_length=1, max_length=64)
     village_code: VillageCode
@@ -58,7 +60,11 @@ class RegisterHousehold(Acting):
     members: list[MemberIn] = Field(min_length=1, max_length=30)
 
 
-class ListedHousehold(RegisterHousehold):
+class RegisterHousehold(HouseholdIn, Acting):
+    pass
+
+
+class ListedHousehold(HouseholdIn):
     """A household as a DTSEN/DTKS file lists it: a registration, with its BDT status in the file."""
 
     status: Literal[BDT_STATUSES] = "active"  # type: ignore[valid-type]
@@ -71,6 +77,14 @@ class BdtSource(Command):
     name: str = Field(min_length=1, max_length=300)
     file_date: date
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ImportHouseholds(Acting):
+    """A batch of a file's households with the one actor who imports them all: verified once, not per household;
+    ``source``, the file, when its differences are to be applied to known households (``dtsen``)."""
+
+    households: list[ListedHousehold] = Field(min_length=1, max_length=1000)
+    source: BdtSource | None = None
 
 
 class DecideHeldChange(Acting):

@@ -34,6 +34,7 @@ from services.registry.updates import (
     held_because,
     held_detail,
 )
+from shared.actor import Actor
 from shared.errors import Conflict, NotFound, RuleViolated, ValidationFailed
 from shared.reads import ReadBy
 from shared.store import ReadModelWrites, in_region
@@ -61,7 +62,7 @@ REFUSALS = (RuleViolated, Conflict, ValidationFailed, NotFound)
 class RegistryUpdates:
     """The DTSEN/DTKS update commands and the review queue, mixed into RegistryApplication."""
 
-    def update_households(self, commands: list[ListedHousehold], source: BdtSource) -> dict:
+    def update_households(self, commands: list[ListedHousehold], source: BdtSource, actor: Actor) -> dict:
         """Apply the file's differences to these known households; answers the batch's report."""
         file = Source(source.name, source.file_date, source.sha256)
         standings = {row["kk"]: KubeStanding(row["name"], row["representative_nik"])
@@ -69,12 +70,11 @@ class RegistryUpdates:
         report = {"households_changed": 0, "changes": Counter(), "held_for_review": 0, "unchanged": 0, "rejected": []}
         changed: dict[str, list[str]] = {}
         held: dict[str, list[str]] = {}
-        actor = commands[0].actor if commands else None
         for command in commands:
             try:
                 household_id, applied, waiting = self.decide_retrying(
                     lambda writes, command=command: self._update_household(
-                        command, file, standings.get(command.kk, KubeStanding(None, None)), writes))
+                        command, actor, file, standings.get(command.kk, KubeStanding(None, None)), writes))
             except REFUSALS as refused:
                 report["rejected"].append({"kk": command.kk, "reason": refused.message})
                 continue
@@ -89,10 +89,9 @@ class RegistryUpdates:
             self._file_applied(file, changed, held, actor.user)
         return report
 
-    def _update_household(self, command: ListedHousehold, file: Source, standing: KubeStanding,
+    def _update_household(self, command: ListedHousehold, actor: Actor, file: Source, standing: KubeStanding,
                           writes: ReadModelWrites) -> tuple[list, tuple[str, list[str], list[str]]]:
         household = self._load_household(command.kk)
-        actor = command.actor
         check_keeper(actor, household.village_code, "update a household from a DTSEN file")
         check_keeper(actor, command.village_code, "move a household into this village")
         listing = Listing(kk=command.kk, village_code=command.village_code, address=command.address,

@@ -160,3 +160,10 @@ PUBLIC_EVENTS: dict[type, Callable[[RegistryApplication | None, object], EventDa
         grievance_id=e.originator_id, village_code=e.village_code, outcome=e.outcome, received_on=e.received_on,
         resolved_on=e.on, days_to_resolve=(e.on - e.received_on).days, overdue=e.on > e.due_on, by=e.by),
 }
+
+
+def reads_no_sealed_value(event: object) -> bool:
+    """Whether ``event``'s public contract is mapped from plain values alone, so that the relay may leave its sealed
+    fields closed: a registration whose members all carry their random ids (class_version 3 on) publishes ids,
+    codes, sex and relation; one stored before names its members by the ids derived from their NIKs."""
+    return isinstance(event, Household.Registered) and all(member.person_id is not None for member in event.members)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import uuid
 
-from services.registry.commands import RegisterHousehold
+from services.registry.commands import HouseholdIn
 from services.registry.domain import ErasureRequest, Group, Household, Member
 from services.registry.sealing import ERASED
 from shared.consumer import UnitOfWork, handles
@@ -88,20 +88,21 @@ def person_row(member: Member, household: Household) -> tuple:
             member.marital_status, member.occupation, household.village_code, member.id)
 
 
-def registration_writes(commands: list[RegisterHousehold], households: list[Household]) -> ReadModelWrites:
+def registration_writes(households: list[Household], fingerprints: list[str]) -> ReadModelWrites:
+    """The rows of newly registered households, each with the fingerprint of the data it was registered from."""
     writes = ReadModelWrites()
     for household in households:
         for member in household.members:
             writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, household), strict=True)))
-    for command, household in zip(commands, households, strict=True):
+    for household, registered_from in zip(households, fingerprints, strict=True):
         writes.insert("households", {
             "kk": household.kk, "household_id": household.id, "dtks_id": household.dtks_id,
             "village_code": household.village_code, "address": household.address, "decile": household.decile,
-            "bdt_status": "active", "member_count": len(household.members), "fingerprint": fingerprint(command)})
+            "bdt_status": "active", "member_count": len(household.members), "fingerprint": registered_from})
     return writes
 
 
-def fingerprint(command: RegisterHousehold) -> str:
+def fingerprint(command: HouseholdIn) -> str:
     """What an import compares to decide 'unchanged': the registration's data, not who sent it (a file's BDT status
     counts only when not active, so that a registration's fingerprint reads the same from either)."""
     data = command.model_dump(mode="json", exclude={"actor", "status", "status_reason"})

@@ -44,7 +44,7 @@ import base64
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -95,9 +95,11 @@ def erased(path: str) -> str | None:
 class SealingMapper(ServiceMapper):
     """The library's mapper, sealing personal fields on the way to the store and opening them on the way back."""
 
-    def __init__(self, transcoder: Transcoder, vault: Vault) -> None:
+    def __init__(self, transcoder: Transcoder, vault: Vault,
+                 published_unopened: Callable[[DomainEventProtocol], bool] = lambda event: False) -> None:
         super().__init__(transcoder=transcoder)
         self.vault = vault
+        self.published_unopened = published_unopened  # an event whose public contract reads no sealed value
 
     def to_stored_event(self, domain_event: DomainEventProtocol) -> StoredEvent:
         boxes = _Boxes(self.vault)
@@ -117,10 +119,22 @@ class SealingMapper(ServiceMapper):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol:
         domain_event = super().to_domain_event(stored_event)
-        state = vars(domain_event)
-        for box in state.pop(BOXES, ()):
-            self._open(box, state, domain_event.originator_id, domain_event.originator_version)
+        self._open_all(domain_event, vars(domain_event).pop(BOXES, ()))
         return domain_event
+
+    def to_published_events(self, stored_events: Sequence[StoredEvent]) -> list[DomainEventProtocol]:
+        """The relay's page: an event whose public contract reads no sealed value (``published_unopened``: a
+        registration publishes ids, sex and relation) is decoded with its boxes left closed — nobody's key is read,
+        no personal value is decrypted for it; the others are opened, their keys fetched in one query."""
+        decoded = [(stored_event, super(SealingMapper, self).to_domain_event(stored_event))
+                   for stored_event in stored_events]
+        opened = [(stored_event, event) for stored_event, event in decoded if not self.published_unopened(event)]
+        self.prefetch([stored_event for stored_event, _ in opened])
+        for _, event in decoded:
+            boxes = vars(event).pop(BOXES, ())
+            if not self.published_unopened(event):
+                self._open_all(event, boxes)
+        return [event for _, event in decoded]
 
     # --- sealing: which fields, with whose key ------------------------------------------------------------
 
@@ -171,6 +185,10 @@ class SealingMapper(ServiceMapper):
         return None
 
     # --- opening: each box once, its values put back -------------------------------------------------------
+
+    def _open_all(self, event: DomainEventProtocol, boxes: Iterable[dict[str, Any]]) -> None:
+        for box in boxes:
+            self._open(box, vars(event), event.originator_id, event.originator_version)
 
     def _open(self, box: dict[str, Any], state: dict[str, Any], event_of: uuid.UUID, version: int) -> None:
         holder, paths = uuid.UUID(hex=box["h"]), box["p"]

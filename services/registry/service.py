@@ -36,9 +36,8 @@ class RegistryService(BackboneEntrypoints):
         return self.app.register_households([self.edge.parse(commands.RegisterHousehold, h) for h in households])
 
     @domain_rpc
-    def import_households(self, households: list, source: dict | None = None) -> dict:
-        return self.app.import_households([self.edge.parse(commands.ListedHousehold, h) for h in households],
-                                          self.edge.parse(commands.BdtSource, source) if source else None)
+    def import_households(self, payload: dict) -> dict:
+        return self.app.import_households(self.edge.parse(commands.ImportHouseholds, payload))
 
     @domain_rpc
     def decide_held_change(self, payload: dict) -> dict:

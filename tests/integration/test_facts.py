@@ -37,7 +37,16 @@ from tests.support.households import nik
 from tests.support.memory.grants import MemoryGrantsFacts
 from tests.support.memory.registry import MemoryRegistryFacts
 from tests.support.memory.training import MemoryTrainingFacts, enrolled_on_approval
-from tests.support.registry_cast import IMPORT_REGIONS, OP, OP_OTHER, OTHER_VILLAGE, REGIONS, formation, household
+from tests.support.registry_cast import (
+    IMPORT_REGIONS,
+    OP,
+    OP_OTHER,
+    OTHER_VILLAGE,
+    REGIONS,
+    an_import,
+    formation,
+    household,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -258,7 +267,7 @@ def registry_scenario(registry: RegistryApplication, from_grants) -> dict:
     commands += [household(25, OTHER_VILLAGE, OP_OTHER)]
     registry.register_households(commands[-1:])
     commands += [household(26), household(27)]
-    registry.import_households([commands[0], *commands[-2:]])
+    registry.import_households(an_import(commands[0], *commands[-2:]))
     h = {number: command for number, command in enumerate(commands, start=1)}
     child = {"nik": nik("180106", date(2020, 2, 2), "L", 9), "name": "Bayi", "sex": "L",
              "birth_date": date(2020, 2, 2), "relation": "Anak"}

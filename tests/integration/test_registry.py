@@ -277,11 +277,11 @@ class RegistryKilledMidImport(RegistryService):
     """A registry replica that takes the first import batch and is killed before it has stored any of it."""
 
     @domain_rpc
-    def import_households(self, households: list, source: dict | None = None) -> dict:
-        HELD_BATCHES.append(len(households))
+    def import_households(self, payload: dict) -> dict:
+        HELD_BATCHES.append(len(payload["households"]))
         if len(HELD_BATCHES) == 1:
             eventlet.sleep(60)
-        return super().import_households(households, source)
+        return super().import_households(payload)
 
 
 def test_an_import_batch_lost_with_a_killed_registry_replica_is_sent_again_and_imported_once(system, tmp_path):

@@ -81,6 +81,18 @@ def test_an_rpc_with_a_made_up_actor_is_refused_and_changes_nothing(running: Sys
         assert rpc.registry.household(reader(), household(1)["kk"]) is None
 
 
+@pytest.mark.parametrize("made_up", [unsigned, altered_to_ministry, expired])
+def test_an_import_batch_with_a_made_up_actor_is_refused_whole(running: System, made_up):
+    # the batch's one actor stands for every household in it: verified once, and nothing imported without it
+    listed = [{k: v for k, v in household(number, VILLAGE).items() if k != "actor"} for number in (1, 2)]
+    with ClusterRpcProxy({"AMQP_URI": running.amqp_uri}, timeout=30) as raw:
+        error = refusal(lambda: raw.registry.import_households({"actor": made_up(running), "households": listed}))
+        assert (error.rule, error.details["field"]) == ("actor.unverified", "actor")
+    with running.rpc() as rpc:
+        assert [rpc.registry.household(reader(), h["kk"]) for h in listed] == [None, None]
+    assert running.scalar("registry", "SELECT count(*) FROM households") == 0
+
+
 def test_a_signed_actor_is_accepted_by_every_service(running: System):
     with ClusterRpcProxy({"AMQP_URI": running.amqp_uri}, timeout=30) as raw:
         for issuer in ("gateway", "operator"):

@@ -4,7 +4,7 @@ the tests in memory (tests/unit/test_registry_application.py) and for the contra
 
 from __future__ import annotations
 
-from services.registry.commands import FormGroup, ImportRegions, RegisterHousehold
+from services.registry.commands import FormGroup, ImportHouseholds, ImportRegions, RegisterHousehold
 from shared.actor import Actor
 from tests.support.households import VILLAGE, group_body, household_body
 
@@ -24,6 +24,12 @@ IMPORT_REGIONS = ImportRegions(actor=ADMIN, source="tests",
 def household(number: int, village: str = VILLAGE, actor: Actor = OP, **changes) -> RegisterHousehold:
     """Household ``number``: a woman head (a KUBE's representative) and her son; KK and NIKs unique per number."""
     return RegisterHousehold.model_validate({**household_body(number, village), "actor": actor, **changes})
+
+
+def an_import(*registrations: RegisterHousehold, actor: Actor = OP) -> ImportHouseholds:
+    """These households as one batch of a file, imported by ``actor``."""
+    return ImportHouseholds.model_validate({"actor": actor, "households": [
+        registration.model_dump(exclude={"actor"}) for registration in registrations]})
 
 
 def formation(name: str, members: list[RegisterHousehold]) -> FormGroup:

@@ -292,9 +292,20 @@ def test_header_only_file_is_empty_import() -> None:
 
 def test_a_record_is_sent_as_the_command_it_goes_to_takes_it() -> None:
     """A registration carries only what ``register_household`` takes (its edge refuses any other field); an import's
-    listing adds the household's BDT status in the file."""
+    listing is the household's data with its BDT status in the file (the batch carries the actor, once)."""
     (household,) = read([person(), wife(), child()]).households
-    registered, listed = registration(household, {}), listing(household, {})
+    registered, listed = registration(household, {}), listing(household)
     assert set(registered) == set(RegisterHousehold.model_fields)
     assert set(listed) == set(ListedHousehold.model_fields)
     assert (listed["status"], listed["status_reason"]) == ("active", "")
+
+
+def test_without_the_region_table_identifiers_are_checked_for_their_shape_only() -> None:
+    """What the import's client reads: a NIK of an unknown regency is left to the registry, which checks every
+    identifier once against its own table; a NIK of the wrong shape is refused at its line (the registry's edge
+    would refuse the whole batch it came in)."""
+    rows = [person(nik="9901060508850001"), wife(), child(), person(no_kk=KK2, nik="180106050885001")]
+    shaped = read_bdt(io.StringIO(text(rows), newline=""), None, today=TODAY)
+    assert [household.kk for household in shaped.households] == [KK1]
+    assert reasons(shaped) == {5: "NIK '180106050885001' must be exactly 16 digits"}
+    assert {row.no_kk for row in read(rows).rejected} == {KK1, KK2}  # with the table, both are refused here

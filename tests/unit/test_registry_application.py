@@ -28,7 +28,16 @@ from shared.errors import Conflict, NotFound, RuleViolated
 from tests.support.households import VILLAGE
 from tests.support.memory import log_length, refused
 from tests.support.memory.registry import MemoryRegistryFacts
-from tests.support.registry_cast import IMPORT_REGIONS, OP, OP_OTHER, OTHER_VILLAGE, REGIONS, formation, household
+from tests.support.registry_cast import (
+    IMPORT_REGIONS,
+    OP,
+    OP_OTHER,
+    OTHER_VILLAGE,
+    REGIONS,
+    an_import,
+    formation,
+    household,
+)
 
 
 def recorded_group(registry: RegistryApplication, group_id: str) -> Group:
@@ -111,11 +120,11 @@ def test_an_import_registers_the_new_keeps_the_identical_and_never_overwrites(re
     known, = registered(registry, 1)
     clashing = household(3, members=[head(known), household(3).members[1].model_dump()])
     batch = [known, household(1, address="Dusun lain"), household(2), clashing]
-    result = registry.import_households(batch)
+    result = registry.import_households(an_import(*batch))
     assert (result["imported"], result["individuals"], result["unchanged"]) == (1, 2, 1)
     assert {r["kk"] for r in result["rejected"]} == {known.kk, clashing.kk}
     before = log_length(registry)
-    again = registry.import_households(batch)
+    again = registry.import_households(an_import(*batch))
     assert (again["imported"], again["unchanged"]) == (0, 2) and log_length(registry) == before
 
 

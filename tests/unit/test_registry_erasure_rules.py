@@ -12,7 +12,7 @@ from services.registry.application import household_from
 from services.registry.domain import ErasureRequest, check_eraser
 from shared.actor import Actor
 from shared.errors import Conflict, NotYours, RuleViolated, ValidationFailed
-from tests.support.registry_cast import VILLAGE, household
+from tests.support.registry_cast import OP, VILLAGE, household
 
 
 def asked(by: str = "admin.maker") -> ErasureRequest:
@@ -48,7 +48,7 @@ def test_only_an_admin_of_the_households_region_asks_or_approves(actor, rule):
 
 
 def test_an_erased_household_holds_no_one_and_is_erased_once():
-    erased = household_from(household(1))
+    erased = household_from(household(1), OP.user)
     people = [m.id for m in erased.members]
     request_id = uuid.uuid4()
     erased.erase(request_id=request_id, by="admin.checker")
@@ -60,7 +60,7 @@ def test_an_erased_household_holds_no_one_and_is_erased_once():
 
 
 def test_one_member_is_erased_while_the_household_and_the_others_stay():
-    family = household_from(household(1))
+    family = household_from(household(1), OP.user)
     head, son = family.members
     request_id = uuid.uuid4()
     family.erase_person(person_id=son.id, request_id=request_id, by="admin.checker")
@@ -74,7 +74,7 @@ def test_one_member_is_erased_while_the_household_and_the_others_stay():
 
 
 def test_the_head_or_the_last_member_is_not_erased_alone():
-    family = household_from(household(1))
+    family = household_from(household(1), OP.user)
     head, son = family.members
     with pytest.raises(RuleViolated) as head_alone:
         family.erase_person(person_id=head.id, request_id=uuid.uuid4(), by="admin.checker")
