@@ -207,8 +207,10 @@ def check_message(call: Call) -> None:
         raise ApiError(401, refused.code, refused.message, field="signature", rule="dci.signature") from None
 
 
-def signed(call: Call, header: dict, message: dict) -> dict:
-    """An answer, signed by the gateway's key (a client checks it with the key of GET /dci/.well-known/jwks.json)."""
+def signed_answer(call: Call, action: str, total: int, completed: int, message: dict) -> dict:
+    """The answer to the client's message, signed by the gateway's key (a client checks it with the key of
+    GET /dci/.well-known/jwks.json)."""
+    header = answer_header(call.body.header.sender_id, action, total, completed)
     return {"signature": call.gateway.dci_signer.sign(header, message), "header": header, "message": message}
 
 
@@ -267,9 +269,9 @@ def sync_search(call: Call) -> dict:
     call.gateway.store.record_dci_transaction(call.user.username, request.message.transaction_id, correlation_id,
                                               outcomes)
     completed = sum(answer["status"] == "succ" for answer in answers)
-    return signed(call, answer_header(request.header.sender_id, "on-search", len(answers), completed),
-                  {"transaction_id": request.message.transaction_id, "correlation_id": correlation_id,
-                   "search_response": answers})
+    return signed_answer(call, "on-search", len(answers), completed,
+                         {"transaction_id": request.message.transaction_id, "correlation_id": correlation_id,
+                          "search_response": answers})
 
 
 def take_lookups(call: Call, count: int) -> None:
@@ -301,9 +303,9 @@ def sync_txn_status(call: Call) -> dict:
     else:
         status = {"transaction_id": found["transaction_id"], "correlation_id": found["correlation_id"],
                   "search_response": found["outcomes"]}
-    return signed(call, answer_header(request.header.sender_id, "txn-on-status", 1, int(found is not None)),
-                  {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                   "txnstatus_response": {"txn_type": "search", "txn_status": status}})
+    return signed_answer(call, "txn-on-status", 1, int(found is not None),
+                         {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                          "txnstatus_response": {"txn_type": "search", "txn_status": status}})
 
 
 def subscribed_region(criteria: SubscribeCriteria, client_region: str) -> str:
@@ -385,9 +387,9 @@ def sync_subscribe(call: Call) -> dict:
         call.gateway.store.add_dci_subscription(code, call.user.username, region, start, notify_uri)
         answers.append({**answer, "status": "succ", "subscription_code": code})
     completed = sum(answer["status"] == "succ" for answer in answers)
-    return signed(call, answer_header(request.header.sender_id, "on-subscribe", len(answers), completed),
-                  {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                   "subscribe_response": answers})
+    return signed_answer(call, "on-subscribe", len(answers), completed,
+                         {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                          "subscribe_response": answers})
 
 
 def sync_notify(call: Call) -> dict:
@@ -411,9 +413,9 @@ def sync_notify(call: Call) -> dict:
              "reg_record": record} for row, record in zip(changes["items"], records_of(call.rpc, changes["items"]),
                                                            strict=True)]}
         call.gateway.store.advance_dci_subscription(asked.subscription_code, changes["last_position"])
-    return signed(call, answer_header(request.header.sender_id, "on-notify", 1, int(answer["status"] == "succ")),
-                  {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                   "notify_response": answer})
+    return signed_answer(call, "on-notify", 1, int(answer["status"] == "succ"),
+                         {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                          "notify_response": answer})
 
 
 def sync_unsubscribe(call: Call) -> dict:
@@ -434,9 +436,10 @@ def sync_unsubscribe(call: Call) -> dict:
             statuses.append({"code": code, "status": "rjct", "status_reason_code": "rjct.subscription_code.invalid",
                              "status_reason_message": "this client has no subscription with this code"})
     completed = sum(status["status"] == "succ" for status in statuses)
-    return signed(call, answer_header(request.header.sender_id, "on-unsubscribe", len(codes), completed),
-                  {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
-                   "timestamp": now(), "status": "succ" if completed else "rjct", "subscription_status": statuses})
+    return signed_answer(call, "on-unsubscribe", len(codes), completed,
+                         {"transaction_id": request.message.transaction_id, "correlation_id": str(uuid.uuid4()),
+                          "timestamp": now(), "status": "succ" if completed else "rjct",
+                          "subscription_status": statuses})
 
 
 def check_header(header: DciHeader, action: str, count: int, client_id: str) -> None:

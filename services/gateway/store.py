@@ -246,10 +246,8 @@ class GatewayStore:
     def set_dci_public_key(self, username: str, public_key: str, *, by: str) -> None:
         """Register a DCI client's public key ('<key id>:<base64>'), or replace the one it had."""
         with self.connection() as conn, conn.transaction():
-            row = conn.execute("SELECT dci_public_key FROM users WHERE username = %s AND role = 'dci_client' "
-                               "FOR UPDATE", (username,)).fetchone()
-            if row is None:
-                raise UnknownUser(username)
+            row = self._change(conn, username, "SELECT dci_public_key FROM users WHERE username = %s "
+                                               "AND role = 'dci_client' FOR UPDATE", (username,))
             conn.execute("UPDATE users SET dci_public_key = %s, updated_at = now() WHERE username = %s",
                          (public_key, username))
             self._record(conn, username, "public_key_replaced" if row[0] else "public_key_registered", by)
@@ -263,9 +261,12 @@ class GatewayStore:
         return [UserChange(*row) for row in rows]
 
     @staticmethod
-    def _change(conn: psycopg.Connection, username: str, sql: str, params: tuple) -> None:
-        if conn.execute(sql, params).fetchone() is None:
+    def _change(conn: psycopg.Connection, username: str, sql: str, params: tuple) -> tuple:
+        """The user's row the statement found or changed; none: :class:`UnknownUser`."""
+        row = conn.execute(sql, params).fetchone()
+        if row is None:
             raise UnknownUser(username)
+        return row
 
     @staticmethod
     def _record(conn: psycopg.Connection, username: str, change: str, by: str, role: str | None = None,
