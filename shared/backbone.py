@@ -111,9 +111,9 @@ def upstream_puller(config: dict[str, Any], upstream: str) -> PullEvents:
     """Reads an upstream's log through its ``events_after`` RPC."""
     timeout = float((config.get("BACKBONE") or {}).get("pull_timeout_s", 30))
 
-    def pull(position: int, limit: int) -> list[dict]:
+    def pull(position: int, limit: int, relayed_only: bool = False) -> list[dict]:
         with ClusterRpcProxy(config, timeout=timeout) as cluster:
-            return cluster[upstream].events_after(position, limit)
+            return cluster[upstream].events_after(position, limit, relayed_only)
 
     return pull
 
@@ -127,9 +127,12 @@ class BackboneEntrypoints:
     edge = CommandEdge()  # parses commands, verifying their actors: a service without the actors' keys does not start
 
     @rpc
-    def events_after(self, position: int, limit: int = 500) -> list[dict]:
-        """This service's public events after ``position``, signed (consumers pull gaps and catch up from here)."""
-        envelopes = self.app.public_events_after(int(position), max(1, min(int(limit), MAX_PULL)))
+    def events_after(self, position: int, limit: int = 500, relayed_only: bool = False) -> list[dict]:
+        """This service's public events after ``position``, signed (consumers pull gaps and catch up from here);
+        ``relayed_only``: none after what the relay has recorded as published (an idle consumer's check for a lost
+        last message, which must not redo the relay's work while it is merely behind)."""
+        stop = self.app.tracked_position(RELAY_TRACKING_NAME) if relayed_only is True else None
+        envelopes = self.app.public_events_after(int(position), max(1, min(int(limit), MAX_PULL)), stop=stop)
         return [envelope.model_dump(mode="json") for envelope in self.signer.sign_all(envelopes)]
 
     @rpc

@@ -5,9 +5,11 @@ RabbitMQ is the fast path; the upstream's log is the truth. For each event, by p
 - ``previous_position == tracked``: next in line → applied;
 - ``previous_position > tracked``: something was lost or overtaken → pull the gap from the upstream's
   ``events_after`` RPC and apply it in order first.
-Effects (read-model rows, new domain events) and the tracking position commit in one transaction. On start, and
-whenever the queue has been idle a while, the consumer pulls until the upstream has nothing newer — so a consumer
-that was down, or whose queue did not exist yet, converges.
+Effects (read-model rows, new domain events) and the tracking position commit in one transaction. On start the
+consumer pulls until the upstream has nothing newer — so a consumer that was down, or whose queue did not exist yet,
+converges. Whenever the queue has been idle a while it pulls again, but only what the upstream's relay has recorded
+as published: that finds a lost LAST message (which no later one reveals as a gap) without building and signing a
+second time what a relay that is merely behind is about to publish.
 
 A poison event (unknown version, invalid data, a handler bug) is dead-lettered with its reason and the consumer
 HALTS for that upstream at that position (recorded in ``consumer_halts``): money is never skipped silently.
@@ -37,7 +39,8 @@ from shared.signing import Verifier
 from shared.store import ReadModelWrites, ServiceApplication
 from shared.topology import DEAD_LETTER_EXCHANGE, consumer_queue, consumer_queue_name, declare_consumer_topology
 
-PullEvents = Callable[[int, int], list[dict[str, Any]]]
+# (after position, limit, relayed only) → the upstream's signed public events, as its ``events_after`` RPC answers.
+PullEvents = Callable[[int, int, bool], list[dict[str, Any]]]
 
 _HANDLES = "_berdaya_handles"
 _READS = "_berdaya_reads"
@@ -186,14 +189,14 @@ class Consumer:
                     self._flowing()
                     last_activity = time.monotonic()
                 elif time.monotonic() - last_activity > self.idle_catch_up:
-                    # A lost LAST message reveals no gap by itself: ask the log now and then.
-                    self._try_catch_up()
+                    # A lost LAST message reveals no gap by itself: ask the log now and then for what was relayed.
+                    self._try_catch_up(relayed_only=True)
                     last_activity = time.monotonic()
 
-    def _try_catch_up(self) -> None:
+    def _try_catch_up(self, *, relayed_only: bool = False) -> None:
         """Catch up if the upstream answers; if it does not, the queue still flows and a gap is pulled later."""
         try:
-            self.catch_up()
+            self.catch_up(relayed_only=relayed_only)
             self._flowing()
         except (Halted, NotYet, OperationalError, InterfaceError):
             raise
@@ -212,12 +215,13 @@ class Consumer:
 
     # --- applying ---------------------------------------------------------------------------------------
 
-    def catch_up(self) -> int:
-        """Pull from the upstream's log until nothing is newer than what we applied; returns how many."""
+    def catch_up(self, *, relayed_only: bool = False) -> int:
+        """Pull from the upstream's log until nothing is newer than what we applied (``relayed_only``: than what its
+        relay recorded as published); returns how many."""
         self.position = self.app.tracked_position(self.upstream)
         applied = 0
         while True:
-            page = self.pull(self.position, self.pull_limit)
+            page = self.pull(self.position, self.pull_limit, relayed_only)
             if not page:
                 return applied
             envelopes = []

@@ -547,10 +547,13 @@ class ServiceApplication(Application):
     def public_event(self, domain_event: DomainEventProtocol) -> EventData:
         raise NotImplementedError
 
-    def public_events_after(self, position: int, limit: int) -> list[Envelope]:
-        """Public events with positions after ``position``, in log order, each chained to its predecessor."""
+    def public_events_after(self, position: int, limit: int, *, stop: int | None = None) -> list[Envelope]:
+        """Public events with positions after ``position`` (and up to ``stop``), in log order, each chained to its
+        predecessor."""
+        if stop is not None and stop <= position:
+            return []
         notifications = self.recorder.select_notifications(
-            start=position, limit=limit, inclusive_of_start=False
+            start=position, limit=limit, stop=stop, inclusive_of_start=False
         )
         if not notifications:
             return []
@@ -618,7 +621,7 @@ class ServiceApplication(Application):
                 "decided_at": retry.created_on.isoformat()}
 
     def skip_upstream_event(self, command: halts.SkipUpstreamEvent,
-                            pull: Callable[[int, int], list[dict[str, Any]]]) -> dict[str, Any]:
+                            pull: Callable[[int, int, bool], list[dict[str, Any]]]) -> dict[str, Any]:
         """Never apply the upstream event the consumer halted on: the skip is recorded, the tracking position moves
         to that event and the halt is cleared, in one transaction. ``pull`` reads the upstream's log.
 
@@ -632,7 +635,7 @@ class ServiceApplication(Application):
                            rule="skip.position", halted_position=halt["position"])
         tracked = self.tracked_position(command.upstream)
         try:
-            following = [parse_envelope(raw) for raw in pull(tracked, 1)]
+            following = [parse_envelope(raw) for raw in pull(tracked, 1, False)]
         except Exception as exc:  # whatever stops the upstream answering: the skip waits for it
             raise Conflict(f"{command.upstream}'s log cannot be read to confirm the event at position "
                            f"{command.position} ({type(exc).__name__}): nothing skipped; try again when "
