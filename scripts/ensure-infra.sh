@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the local infrastructure berdaya needs is up, idempotently:
 #   - PostgreSQL answering on 127.0.0.1:5432 (trust auth for 127.0.0.1 when we install it)
-#   - RabbitMQ answering on 127.0.0.1:5672 with guest/guest
+#   - RabbitMQ answering on 127.0.0.1:5672 with guest/guest, and its management API on 127.0.0.1:15672
 #   - one role + one database per service: berdaya_<svc> (password = role name), owned by that role
 # Installs missing packages with apt-get only when running as root; otherwise says what to install.
 set -euo pipefail
@@ -10,6 +10,7 @@ PG_HOST=127.0.0.1
 PG_PORT=5432
 AMQP_HOST=127.0.0.1
 AMQP_PORT=5672
+MANAGEMENT_PORT=15672
 SERVICES=(registry grants training gateway)
 PG_WAIT=30
 RABBIT_WAIT=60
@@ -167,6 +168,23 @@ ensure_rabbit() {
     say "rabbitmq ok (started)"
 }
 
+# The tests make and drop a RabbitMQ vhost per test through the management API: a rabbitmqctl call starts an
+# Erlang VM (~1 s each, three per test), an HTTP call takes milliseconds.
+ensure_rabbit_management() {
+    if tcp_open "$AMQP_HOST" "$MANAGEMENT_PORT"; then say "rabbitmq management API ok"; return; fi
+    if ! is_root || ! command -v rabbitmq-plugins >/dev/null 2>&1; then
+        die "RabbitMQ's management API does not answer on $AMQP_HOST:$MANAGEMENT_PORT; the tests use it
+  (as root: rabbitmq-plugins enable rabbitmq_management)"
+    fi
+    rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+    local deadline=$((SECONDS + RABBIT_WAIT))
+    until tcp_open "$AMQP_HOST" "$MANAGEMENT_PORT"; do
+        [ "$SECONDS" -lt "$deadline" ] || die "RabbitMQ's management API did not start within ${RABBIT_WAIT}s"
+        sleep 1
+    done
+    say "rabbitmq management API ok (plugin enabled)"
+}
+
 # ---------------------------------------------------------------- roles and databases
 PSQL_SU=()
 pick_superuser() {
@@ -254,5 +272,6 @@ ensure_broker_users() {
 
 ensure_postgres
 ensure_rabbit
+ensure_rabbit_management
 ensure_broker_users
 ensure_databases

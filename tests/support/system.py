@@ -30,6 +30,7 @@ from shared.actor_assertion import ActorSigner, new_actor_key_environment
 from shared.broker_access import PRINCIPALS, rabbitmqctl_commands
 from shared.regions import load_region_csv
 from shared.signing import Signer, new_key_environment
+from tests.support.broker_admin import add_vhost, delete_vhost
 from tests.support.households import actor
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -67,8 +68,7 @@ class System:
         self.vhost = self.tag
         self.amqp_uri = f"pyamqp://guest:guest@127.0.0.1:5672/{self.vhost}"
         self.containers: dict[str, list[ServiceContainer]] = {}
-        rabbitmqctl("add_vhost", self.vhost)
-        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        add_vhost(self.vhost)
         self.broker_logins: dict[str, tuple[str, str]] = {}
         for principal in PRINCIPALS if broker_users else ():
             user, password = f"{self.tag}-{principal}", uuid.uuid4().hex
@@ -200,4 +200,4 @@ class System:
             conn.execute(f"DROP ROLE IF EXISTS {self.runtime_role}")
         for user, _ in self.broker_logins.values():
             rabbitmqctl("delete_user", user)
-        rabbitmqctl("delete_vhost", self.vhost)
+        delete_vhost(self.vhost)
