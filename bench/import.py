@@ -24,8 +24,9 @@ seconds``. The breakdown says where that time went:
 - ``registry_store_seconds``: from the call until ``import_bdt`` returned (every batch stored by the registry);
 - ``projection_lag_seconds``: from that return until both read models were complete;
 - ``stages``: when registry's store, its relay, and grants' and training's consumers first moved and reached the
-  end, and their rates (sampled every 100 ms by a separate process); for each consumer, how often it was ahead
-  of the relay (then it was fed by its RPC catch-up from registry's log, not by RabbitMQ);
+  end, and their rates (sampled every 100 ms by a separate process); for each consumer, how often it was further
+  ahead of the relay's recorded position than the batches the relay may have published and not yet recorded (then
+  it was fed by its RPC catch-up from registry's log, not by RabbitMQ), and its widest lead;
 - ``cpu_seconds``: CPU per process over the import (the services, this client, the bench's PostgreSQL backends,
   RabbitMQ, everything else on the machine).
 
@@ -78,6 +79,7 @@ from berdaya.cli.bdt_import import BATCH, IN_FLIGHT, import_bdt
 from berdaya.cli.remote import cli_actor
 from services.registry.bdt import read_bdt
 from services.registry.synth import write_synthetic_bdt
+from shared.relay import IN_FLIGHT as RELAY_IN_FLIGHT
 from shared.relay import RELAY_TRACKING_NAME
 from shared.runtime import ensure_green_psycopg
 
@@ -205,13 +207,16 @@ def stage_progress(samples: list[tuple[float, ...]], since: float, start: int, f
         if at is not None and relay_done is not None and relay_done > store_done:
             stages["relay"]["position_when_store_done"] = at[2]
             stages["relay"]["events_per_s_after_store_done"] = round((final - at[2]) / (relay_done - store_done), 1)
-    # A consumer ahead of the relay got those events by its RPC catch-up (registry's events_after), not by
-    # RabbitMQ: the share of samples where that was so, and the widest lead.
+    # The relay records a batch once the broker confirmed it, with up to RELAY_IN_FLIGHT batches published meanwhile:
+    # a consumer further ahead of the recorded position got events by its RPC catch-up (registry's events_after),
+    # not by RabbitMQ. The share of samples where that was so, and the widest lead over the recorded position.
+    published_unrecorded = RELAY_IN_FLIGHT * int(os.environ.get("RELAY_BATCH", 500))
     during = [row for row in samples if row[1] > start and min(row[3], row[4]) < final]
     for column, name in ((3, "grants_consumer"), (4, "training_consumer")):
-        ahead = [row[column] - row[2] for row in during if row[column] > row[2]]
-        stages[name]["ahead_of_relay_share"] = round(len(ahead) / len(during), 3) if during else None
-        stages[name]["max_ahead_of_relay"] = max(ahead, default=0)
+        leads = [row[column] - row[2] for row in during]
+        pulled = [lead for lead in leads if lead > published_unrecorded]
+        stages[name]["ahead_of_relay_share"] = round(len(pulled) / len(during), 3) if during else None
+        stages[name]["max_ahead_of_relay"] = max([0, *leads])
     return stages
 
 
