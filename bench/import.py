@@ -32,7 +32,9 @@ seconds``. The breakdown says where that time went:
 
 ``cpu_ms_per_household`` divides those CPU seconds by the households: what each stage costs, whatever the load.
 ``rss_mb`` and ``peak_rss_mb``: each service's resident memory once the read models are complete, and its high-water
-mark over the run (``VmRSS`` and ``VmHWM`` of /proc/<pid>/status).
+mark over the run (``VmRSS`` and ``VmHWM`` of /proc/<pid>/status); ``rss_anon_mb`` and ``rss_file_mb``: that
+resident memory split into the process's private heap and the pages of mapped files (shared libraries, shared with
+every process that maps them).
 ``--profile DIR`` samples the three services and this client with py-spy (``DIR/<name>.collapsed.txt``).
 
 **Reference, same run.** PostgreSQL ``COPY ... FROM STDIN (FORMAT csv, HEADER true)`` of the same file into a plain
@@ -367,6 +369,8 @@ def benchmark(args: argparse.Namespace) -> dict:
         "projection_lag_seconds": round(measured["projection_lag_seconds"], 3),
         "rss_mb": {name: memory["rss_mb"] for name, memory in measured["memory"].items()},
         "peak_rss_mb": {name: memory["peak_rss_mb"] for name, memory in measured["memory"].items()},
+        "rss_anon_mb": {name: memory["rss_anon_mb"] for name, memory in measured["memory"].items()},
+        "rss_file_mb": {name: memory["rss_file_mb"] for name, memory in measured["memory"].items()},
         "load_average": {"before": load_before, "after": load_average(), "cpus": os.cpu_count()},
         "where_time_goes": {
             "generate_seconds": round(generate_seconds, 3),

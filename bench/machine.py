@@ -130,14 +130,18 @@ class Services:
 
 # --- CPU, memory and profiles ----------------------------------------------------------------------------------
 
+MEMORY_FIELDS = {"VmRSS": "rss_mb", "VmHWM": "peak_rss_mb", "RssAnon": "rss_anon_mb", "RssFile": "rss_file_mb"}
+
+
 def process_memory_mb(pid: int) -> dict[str, float | None]:
-    """A process's resident memory now (``VmRSS``) and at its peak (``VmHWM``), in MB, from /proc/<pid>/status."""
+    """A process's resident memory now (``VmRSS``), at its peak (``VmHWM``), and now split into its private heap
+    (``RssAnon``) and the pages of mapped files such as shared libraries (``RssFile``), in MB (/proc/<pid>/status)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
-        return {"rss_mb": None, "peak_rss_mb": None}
-    kib = {name: int(value) for name, value in re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.MULTILINE)}
-    return {"rss_mb": round(kib["VmRSS"] / 1024, 1), "peak_rss_mb": round(kib["VmHWM"] / 1024, 1)}
+        return dict.fromkeys(MEMORY_FIELDS.values())
+    kib = dict(re.findall(r"^(\w+):\s+(\d+) kB", status, re.MULTILINE))
+    return {key: round(int(kib[field]) / 1024, 1) for field, key in MEMORY_FIELDS.items()}
 
 
 def process_cpu_seconds(pid: int) -> float:
