@@ -19,7 +19,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.command_edge import CommandEdge
-from shared.consumer import Consumer, PullEvents
+from shared.consumer import Consumer
 from shared.dead_letters import remove_resolved
 from shared.errors import BerdayaError
 from shared.halts import RetryUpstream, SkipUpstreamEvent
@@ -28,7 +28,7 @@ from shared.relay import RELAY_TRACKING_NAME, Relay
 from shared.rpc import rpc
 from shared.runtime import ensure_green_psycopg
 from shared.signing import Signer, signer_from_config, verifier_from_config
-from shared.store import ServiceApplication
+from shared.store import PullEvents, ServiceApplication
 from shared.topology import StreamRetention
 
 MAX_PULL = 5000

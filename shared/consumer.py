@@ -36,11 +36,8 @@ from shared.contracts import Envelope, PoisonMessage, parse_data, parse_envelope
 from shared.log import get_logger
 from shared.publishing import ConfirmingPublisher, persistent_message
 from shared.signing import Verifier
-from shared.store import ReadModelWrites, ServiceApplication
+from shared.store import PullEvents, ReadModelWrites, ServiceApplication
 from shared.topology import DEAD_LETTER_EXCHANGE, consumer_queue, consumer_queue_name, declare_consumer_topology
-
-# (after position, limit, relayed only) → the upstream's signed public events, as its ``events_after`` RPC answers.
-PullEvents = Callable[[int, int, bool], list[dict[str, Any]]]
 
 _HANDLES = "_berdaya_handles"
 _READS = "_berdaya_reads"

@@ -47,6 +47,9 @@ from shared.ledger import GENESIS, LEDGER_DDL, chain
 from shared.memory import IN_MEMORY_ENV, MemoryRecorder
 
 T = TypeVar("T")  # what a command answers besides recording its events
+# (after position, limit, relayed only) → an upstream's signed public events, as its ``events_after`` RPC answers
+# (shared/backbone.py): what a consumer catches up with, and what a skip checks the halted position against.
+PullEvents = Callable[[int, int, bool], list[dict[str, Any]]]
 
 # Tables every service has besides the library's own: where a consumer halted on a poison message.
 BACKBONE_DDL = (
@@ -621,7 +624,7 @@ class ServiceApplication(Application):
                 "decided_at": retry.created_on.isoformat()}
 
     def skip_upstream_event(self, command: halts.SkipUpstreamEvent,
-                            pull: Callable[[int, int, bool], list[dict[str, Any]]]) -> dict[str, Any]:
+                            pull: PullEvents) -> dict[str, Any]:
         """Never apply the upstream event the consumer halted on: the skip is recorded, the tracking position moves
         to that event and the halt is cleared, in one transaction. ``pull`` reads the upstream's log.
 
