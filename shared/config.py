@@ -36,7 +36,7 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": str(parts.get("password", "")),
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "y",  # each connection checked before use: shared.store.check_unbroken
         "POSTGRES_CONNECT_TIMEOUT": "5",
         # Serialise writers briefly rather than forever: a stuck lock becomes an error the caller sees.
         "POSTGRES_LOCK_TIMEOUT": "10",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import select
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date
@@ -37,6 +38,7 @@ from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL
+from psycopg_pool import ConnectionPool
 
 from shared import halts
 from shared.batches import BatchEventStore, ServiceMapper
@@ -158,6 +160,14 @@ def _group_consecutive(statements: list[tuple[object, Sequence[Any]]]) -> Iterat
         yield current, group
 
 
+def check_unbroken(conn: psycopg.Connection) -> None:
+    """The pool's check before it hands out a connection, at no round trip while nothing came from the server: an
+    idle session's server speaks only to say goodbye (a restart, a terminated session: its reason, then the socket
+    closes). Then the library's check, an empty query, decides; if it raises, the pool opens another connection."""
+    if select.select([conn.pgconn.socket], [], [], 0)[0]:  # green under eventlet, as psycopg's own waits
+        ConnectionPool.check_connection(conn)
+
+
 class ServiceRecorder(PostgresProcessRecorder):
     """The library's process recorder, plus: read-model writes in the same transaction; money events chained
     into the ledger; and an advisory lock instead of ``LOCK TABLE`` to order writers (``LOCK TABLE ... EXCLUSIVE``
@@ -171,6 +181,9 @@ class ServiceRecorder(PostgresProcessRecorder):
         # never had ("prepared statement _pg3_16 does not exist": the command failed). Set before the library's
         # recorder opens the pool, so that every connection has it.
         datastore.pool.kwargs["prepare_threshold"] = None
+        # POSTGRES_PRE_PING's check is an empty query: a round trip per checkout, 9 % of the registry's CPU per HTTP
+        # read (four checkouts each). This one costs none while the session is sound (psycopg_pool keeps it in _check).
+        datastore.pool._check = check_unbroken
         super().__init__(datastore, **kwargs)
         self.lock_table_statements = [
             SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),

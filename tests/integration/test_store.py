@@ -10,7 +10,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from shared.store import ServiceApplication
 from tests.support.applications import application_fixture
-from tests.support.system import ADMIN_URL
+from tests.support.system import ADMIN_URL, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def test_a_retried_write_that_had_committed_is_recognised_not_refused(notes: Not
 def test_reads_and_writes_go_on_after_every_pooled_connection_was_killed(notes: NotesApplication):
     """A pooled connection whose server session was killed (a database restart, an operator's
     pg_terminate_backend) is never handed to a read or a write: the pool checks each one before use
-    (POSTGRES_PRE_PING, shared/config.py) and opens a fresh one."""
+    (shared.store.check_unbroken) and opens a fresh one."""
     notes.save(Note("Rapat kelompok"))
     busy = [notes.datastore.get_connection() for _ in range(3)]
     opened = [held.__enter__() for held in busy]  # three sessions in the pool, then idle
@@ -60,6 +60,9 @@ def test_reads_and_writes_go_on_after_every_pooled_connection_was_killed(notes: 
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         assert admin.execute("SELECT count(pg_terminate_backend(pid)) FROM unnest(%s::int[]) AS pid",
                              (pids,)).fetchone()[0] == 3
+        # pg_terminate_backend only signals: the sessions end (their reason sent, their sockets closed) just after.
+        eventually(lambda: not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchall(),
+                   timeout=10, message="the terminated sessions end")
 
     for _ in range(4):  # more reads than dead connections
         assert notes.query(f"SELECT count(*) AS notes FROM {notes.recorder.events_table_name}") == [{"notes": 1}]
