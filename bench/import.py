@@ -9,7 +9,8 @@ at least 5,500 households/s end to end. This script:
    ``write_synthetic_bdt`` — on the official region table from ``../shared/data`` when it is there, else on the
    built-in Lampung Selatan table;
 2. starts registry, grants and training as ``nameko run`` processes on fresh databases (``berdaya_bench_import_*``)
-   and a fresh RabbitMQ vhost, and imports the same region table into the registry (``registry.import_regions``);
+   and a fresh RabbitMQ vhost (with ``--registry-workers N``, N registry processes: they share its RPC requests,
+   one of them relays), and imports the same region table into the registry (``registry.import_regions``);
 3. runs the real import, ``berdaya.cli.bdt_import.import_bdt`` (client-side ``read_bdt``: the file's rows, the
    identifiers' shapes; then ``registry.import_households`` RPCs of 500 households, 3 in flight, the registry
    checking each household's identifiers against its region table), and waits until grants' ``households`` and
@@ -305,6 +306,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--households", type=int, default=100_000, help="households in the generated file")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic file")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for the read models")
+    parser.add_argument("--registry-workers", type=int, default=1,
+                        help="registry processes sharing its RPC requests (one relays, the others stand by)")
     parser.add_argument("--profile", metavar="DIR", help="py-spy the services and this client during the import")
     parser.add_argument("--keep", action="store_true", help="keep the databases and vhost for inspection")
     return parser.parse_args(argv)
@@ -339,7 +342,8 @@ def benchmark(args: argparse.Namespace) -> dict:
             ENV.create()
             copy_seconds = [copy_reference(path)]
             services.start(*SERVICES)
-            say("services running: " + ", ".join(SERVICES) + " (logs in .run/bench-import-*.log)")
+            replicas = [services.add_replica("registry") for _ in range(args.registry_workers - 1)]
+            say("services running: " + ", ".join((*SERVICES, *replicas)) + " (logs in .run/bench-import-*.log)")
             with ClusterRpcProxy({"AMQP_URI": ENV.amqp_uri()}, timeout=120) as rpc:
                 imported = rpc.registry.import_regions({"rows": region_rows, "source": region_source,
                                                         "actor": cli_actor("bench", role="admin", signer=services
@@ -385,6 +389,7 @@ def benchmark(args: argparse.Namespace) -> dict:
             "region_codes": len(region_rows),
             "rpc_batch": BATCH,
             "rpc_in_flight": IN_FLIGHT,
+            "registry_workers": args.registry_workers,
         },
     }
 

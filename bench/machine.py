@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import kombu
 import psycopg
 
 from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
@@ -102,15 +103,27 @@ class Services:
     data_key: dict[str, str] = field(default_factory=lambda: {KEK_VARIABLE: new_kek("bench1")})  # the registry's KEK
 
     def start(self, *services: str) -> None:
-        bench = self.environment
         for service in services:
-            env = {**self.env, **self.event_keys, **self.data_key,
-                   **actor_process_environment(service, self.actor_keys),
-                   "AMQP_URI": bench.amqp_uri(),
-                   f"{service.upper()}_DATABASE_URL": bench.database_url(service),
-                   f"{service.upper()}_SETUP_DATABASE_URL": bench.database_url(service)}
-            self.running[service] = start_service(service, env, log_name=f"{self.log_prefix}-{service}")
-        wait_until_ready(bench.amqp_uri(), services=services, processes=[self.running[s] for s in services])
+            self.running[service] = start_service(service, self._environment(service),
+                                                  log_name=f"{self.log_prefix}-{service}")
+        wait_until_ready(self.environment.amqp_uri(), services=services,
+                         processes=[self.running[s] for s in services])
+
+    def add_replica(self, service: str) -> str:
+        """Another process of a running service, on the same databases and queues (RabbitMQ shares the service's
+        RPC requests among them); returns its name, ``<service>_<n>``. Waits until it consumes requests."""
+        replicas = sum(1 for process in self.running.values() if process.service == service)
+        name = f"{service}_{replicas + 1}"
+        self.running[name] = start_service(service, self._environment(service), log_name=f"{self.log_prefix}-{name}")
+        wait_for_rpc_consumers(self.environment.amqp_uri(), service, replicas + 1, self.running[name])
+        return name
+
+    def _environment(self, service: str) -> dict[str, str]:
+        bench = self.environment
+        return {**self.env, **self.event_keys, **self.data_key, **actor_process_environment(service, self.actor_keys),
+                "AMQP_URI": bench.amqp_uri(),
+                f"{service.upper()}_DATABASE_URL": bench.database_url(service),
+                f"{service.upper()}_SETUP_DATABASE_URL": bench.database_url(service)}
 
     def actor_signer(self) -> ActorSigner:
         """The operators' CLI key these services accept: the bench's own commands are signed with it."""
@@ -126,6 +139,21 @@ class Services:
 
     def pids(self) -> dict[str, int]:
         return {f"{service}_service": process.process.pid for service, process in self.running.items()}
+
+
+def wait_for_rpc_consumers(amqp_uri: str, service: str, count: int, process: ServiceProcess,
+                           timeout: float = 90.0) -> None:
+    """Until the service's RPC queue has ``count`` consumers; fail early, with the log's tail, if ``process`` exits."""
+    deadline = time.monotonic() + timeout
+    with kombu.Connection(amqp_uri) as connection:
+        while connection.default_channel.queue_declare(f"rpc-{service}", passive=True).consumer_count < count:
+            if process.process.poll() is not None:
+                tail = process.log_path.read_text(errors="replace").splitlines()[-15:]
+                raise RuntimeError(f"{service} replica exited with code {process.process.returncode}:\n"
+                                   + "\n".join(tail))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"rpc-{service} did not reach {count} consumers within {timeout:.0f}s")
+            time.sleep(0.3)
 
 
 # --- CPU, memory and profiles ----------------------------------------------------------------------------------
