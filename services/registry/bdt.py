@@ -234,7 +234,7 @@ def stream_bdt(source: CsvSource, regions: RegionTable | None, outline: BdtOutli
 
     Without an outline (a stream that cannot be read twice) every household waits for the end of the file."""
     rows = iter_csv(source)
-    order = _check_header(next(rows, None), layout)  # here, not at the first household: a wrong header raises now
+    order = _check_header(next(rows, None), layout)  # our columns' positions; a wrong header raises now, not later
     return map(_outcome, _households(rows, order, regions, today or jakarta_today(), outline))
 
 
