@@ -6,8 +6,10 @@ differences, attributed to the file (its name, date and SHA-256), and holds what
 (``--layout``, services/registry/bdt.py); without one, today's header.
 
 The file is read and checked here for what the registry cannot see (its rows, a household's rows agreeing, one
-head, a NIK on two lines), its identifiers for their shape only; then valid households travel to
-``registry.import_households`` in batches, a few calls in flight so that RPC and the database overlap. The registry
+head, a NIK on two lines), its identifiers for their shape only; valid households travel to
+``registry.import_households`` in batches, a few calls in flight so that RPC and the database overlap. A quick first
+pass over the KK and NIK columns (services/registry/bdt.py: ``outline_bdt``) lets the checking pass send each
+household as soon as it is complete, so the registry stores while the file is still being read. The registry
 checks each household's identifiers once against its own region table (a known regency and village, a NIK that
 encodes the member's sex and birth date) and refuses a household that fails. A household with any invalid row is not
 imported; every rejected row is reported with its line number and reason (a household the registry refused: each of
@@ -28,7 +30,7 @@ from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from berdaya.cli.remote import CliActor
-from services.registry.bdt import DEFAULT_LAYOUT, BdtLayout, HouseholdRecord, read_bdt
+from services.registry.bdt import DEFAULT_LAYOUT, BdtLayout, HouseholdRecord, outline_bdt, stream_bdt
 from shared.ids import jakarta_today
 from shared.regions import iter_csv
 from shared.rpc import call_until_answered
@@ -96,15 +98,16 @@ def file_source(path: Path, file_date: date | None = None) -> dict:
 def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[int, int], None] | None = None,
                rpc_timeout: float = 120, layout: BdtLayout = DEFAULT_LAYOUT,
                file_date: date | None = None) -> ImportReport:
+    """``progress(done, total)``: of the file's ``total`` households, ``done`` stored (or refused) by the registry
+    or rejected here."""
     report = ImportReport()
     source = file_source(path, file_date)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=rpc_timeout) as rpc:
-        checked = read_bdt(path, None, layout=layout)
-        report.rejected_rows = [{"line": r.line, "no_kk": r.no_kk, "reason": r.reason} for r in checked.rejected]
-        rejected_kks = {r.no_kk for r in checked.rejected}
-        households = checked.households
+        outline = outline_bdt(path, layout)
+        rejected_kks: set[str] = set()
         server_rejections: dict[str, str] = {}
         in_flight: list = []
+        batch: list[HouseholdRecord] = []
         done = 0
 
         def batch_of(records: list[HouseholdRecord]) -> dict:
@@ -128,18 +131,30 @@ def import_bdt(path: Path, amqp_uri: str, actor: CliActor, progress: Callable[[i
             server_rejections.update({r["kk"]: r["reason"] for r in result["rejected"]})
             done += len(records)
             if progress:
-                progress(done, len(households))
+                progress(done + len(rejected_kks), outline.households)
 
-        for start in range(0, len(households), BATCH):
-            records = households[start:start + BATCH]
+        def send(records: list[HouseholdRecord]) -> None:
+            # The reply is read only when IN_FLIGHT calls wait: meanwhile the registry stores and the file is read.
             in_flight.append((rpc.registry.import_households.call_async(batch_of(records)), records))
             if len(in_flight) >= IN_FLIGHT:
                 settle(*in_flight.pop(0))
+
+        # Each household as soon as it is complete: the first batch leaves long before the file's end.
+        for outcome in stream_bdt(path, None, outline, layout=layout):
+            if isinstance(outcome, HouseholdRecord):
+                batch.append(outcome)
+                if len(batch) == BATCH:
+                    send(batch)
+                    batch = []
+            else:
+                report.rejected_rows += [{"line": r.line, "no_kk": r.no_kk, "reason": r.reason} for r in outcome]
+                rejected_kks.add(outcome[0].no_kk)
+        if batch:
+            send(batch)
         while in_flight:
             settle(*in_flight.pop(0))
-    if server_rejections:
-        report.rejected_rows += rows_of(path, server_rejections, layout)
-        report.rejected_rows.sort(key=lambda row: row["line"])
+    report.rejected_rows += rows_of(path, server_rejections, layout) if server_rejections else []
+    report.rejected_rows.sort(key=lambda row: row["line"])
     report.households_rejected = len(rejected_kks | set(server_rejections))
     return report
 

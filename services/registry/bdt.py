@@ -4,18 +4,21 @@ The column layout is configuration (:class:`BdtLayout`): which header names the 
 in any order, with ``BDT_COLUMNS`` as the default; an optional BDT status column says that a household graduated
 or was removed (deceased, moved, duplicate) — without it every household of the file is active.
 
-The file is read once, row by row; rows are grouped by ``no_kk`` in first-seen order because one household's rows
-need not be adjacent, and a NIK seen again anywhere later rejects both households. So the validated rows are held
-once, compactly, until the end of the file. A household with any invalid row is rejected whole and every one of
-its rows is reported with its physical line number (header = line 1). Bad data never raises; only an unreadable
-file or a wrong header does.
+Rows are grouped by ``no_kk`` in first-seen order because one household's rows need not be adjacent, and a NIK
+seen again anywhere later rejects both households. :func:`read_bdt` reads the file once and holds the validated
+rows, compactly, until its end. :func:`stream_bdt` passes each household on as soon as it is complete, with the
+same outcome, because a cheap first pass (:func:`outline_bdt`) has told it which KKs come back later and which
+NIKs repeat: the import sends households while the file is still being read. A household with any invalid row is
+rejected whole and every one of its rows is reported with its physical line number (header = line 1). Bad data
+never raises; only an unreadable file or a wrong header does.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -170,6 +173,41 @@ class _Household:
         self.problems.setdefault(line, []).append(reason)
 
 
+@dataclass(frozen=True, slots=True)
+class BdtOutline:
+    """What a first pass over the KK and NIK columns alone finds: enough to pass each household on, checked, as soon
+    as its last row is read, with exactly the outcome of reading the whole file first."""
+
+    households: int  # KKs in the file
+    last_lines: dict[str, int]  # the line of the last row of each KK whose rows are not all together
+    repeated: frozenset[str]  # well-formed NIKs on more than one line: their households are rejected
+
+
+def outline_bdt(source: CsvSource, layout: BdtLayout = DEFAULT_LAYOUT) -> BdtOutline:
+    """The first pass (no row is checked): csv alone, a few sets, a small part of the cost of checking the rows."""
+    rows = iter_csv(source)
+    order = _check_header(next(rows, None), layout)
+    kk_at, nik_at = order[1], order[2]
+    kks: set[str] = set()
+    last_lines: dict[str, int] = {}
+    niks: set[str] = set()
+    repeated: set[str] = set()
+    previous = None
+    for line, cells in rows:
+        kk, nik = _kk_and_nik(cells, kk_at, nik_at)
+        if kk != previous:
+            if kk in kks:
+                last_lines[kk] = line  # back after another KK: its rows are not together
+            kks.add(kk)
+            previous = kk
+        elif kk in last_lines:
+            last_lines[kk] = line
+        if nik in niks:
+            repeated.add(nik)
+        niks.add(nik)
+    return BdtOutline(len(kks), last_lines, frozenset(filter(NIK_RE.fullmatch, repeated)))
+
+
 def read_bdt(source: CsvSource, regions: RegionTable | None, *, today: date | None = None,
              layout: BdtLayout = DEFAULT_LAYOUT) -> BdtImport:
     """Validate a DTKS/BDT file; ``today`` (default: today in Jakarta) bounds the birth dates.
@@ -177,18 +215,54 @@ def read_bdt(source: CsvSource, regions: RegionTable | None, *, today: date | No
     Without ``regions`` the identifiers are checked for their shape only (16 digits, ``PP.KK.CC.DDDD``): the import
     leaves their meaning — a known regency and village, a NIK that encodes the member's sex and birth date — to the
     registry, which checks it once against its own table (never trusting the file's reader)."""
-    today = today or jakarta_today()
+    valid: list[HouseholdRecord] = []
+    rejected: list[RejectedRow] = []
+    for outcome in stream_bdt(source, regions, None, today=today, layout=layout):
+        if isinstance(outcome, HouseholdRecord):
+            valid.append(outcome)
+        else:
+            rejected += outcome
+    rejected.sort(key=lambda row: row.line)
+    return BdtImport(tuple(valid), tuple(rejected))
+
+
+def stream_bdt(source: CsvSource, regions: RegionTable | None, outline: BdtOutline | None, *,
+               today: date | None = None,
+               layout: BdtLayout = DEFAULT_LAYOUT) -> Iterator[HouseholdRecord | tuple[RejectedRow, ...]]:
+    """Each household of the file as :func:`read_bdt` judges it — its record, or all its rows rejected — passed on
+    as soon as ``outline`` (:func:`outline_bdt` of the same file) shows it complete; the valid ones in first-seen order.
+
+    Without an outline (a stream that cannot be read twice) every household waits for the end of the file."""
     rows = iter_csv(source)
-    order = _check_header(next(rows, None), layout)  # the file's position of each of our columns
+    order = _check_header(next(rows, None), layout)  # our columns' positions; a wrong header raises now, not later
+    return map(_outcome, _households(rows, order, regions, today or jakarta_today(), outline))
+
+
+def _kk_and_nik(cells: list[str], kk_at: int, nik_at: int) -> tuple[str, str]:
+    """A row's KK and NIK, as both passes see them: a short row too."""
+    return (cells[kk_at].strip() if len(cells) > kk_at else "", cells[nik_at].strip() if len(cells) > nik_at else "")
+
+
+def _households(rows: Iterator[tuple[int, list[str]]], order: list[int], regions: RegionTable | None, today: date,
+                outline: BdtOutline | None) -> Iterator[_Household]:
+    """The file's households, their rows checked, each passed on once complete.
+
+    A household's outcome depends on its own rows and on a NIK it shares with another line. With an outline, a KK
+    whose rows are together is complete when the next KK starts, any other one at its last line; a household with a
+    NIK of ``outline.repeated`` is rejected whatever else it holds, so it waits for the end of the file (its reasons
+    name the later lines) without holding back the households after it. Without one, any KK may come back and any
+    NIK repeat on the last line: every household waits for the end of the file."""
     kk_at, nik_at, width = order[1], order[2], len(order)
-    households: dict[str, _Household] = {}
-    by_nik: dict[str, _Household] = {}
+    reading: dict[str, _Household] = {}  # by KK: read so far, not passed on
+    waiting: deque[_Household] = deque()  # the same, in first-seen order: the valid ones leave in that order
+    doomed: list[_Household] = []
+    by_nik: dict[str, _Household] = {}  # the first household of each NIK that may repeat
     for line, cells in rows:
-        kk = cells[kk_at].strip() if len(cells) > kk_at else ""
-        household = households.get(kk)
+        kk, nik = _kk_and_nik(cells, kk_at, nik_at)
+        household = reading.get(kk)
         if household is None:
-            household = households[kk] = _Household(kk)
-        nik = cells[nik_at].strip() if len(cells) > nik_at else ""
+            household = reading[kk] = _Household(kk)
+            waiting.append(household)
         household.lines.append(line)
         household.niks.append(nik)
         if len(cells) != width:
@@ -196,12 +270,27 @@ def read_bdt(source: CsvSource, regions: RegionTable | None, *, today: date | No
         else:
             ours = [cells[at].strip() for at in order]
             _read_row(household, line, ours if len(ours) > len(BDT_COLUMNS) else [*ours, ""], regions, today)
-        if NIK_RE.fullmatch(nik):  # only a well-formed NIK can be a duplicate; blanks are not
+        if NIK_RE.fullmatch(nik) and (outline is None or nik in outline.repeated):  # a blank NIK is no duplicate
             first = by_nik.setdefault(nik, household)
             if first is not household or household.niks.count(nik) > 1:
                 _flag_duplicate(nik, first, household, line)
-    by_nik.clear()  # it keeps every household alive; _finish frees them one by one
-    return _finish(households)
+        while outline is not None and waiting:
+            oldest = waiting[0]
+            last = outline.last_lines.get(oldest.kk)
+            if (line < last) if last is not None else (oldest.kk == kk):
+                break  # not complete yet
+            del reading[waiting.popleft().kk]
+            if outline.repeated.isdisjoint(oldest.niks):
+                yield oldest
+            else:
+                doomed.append(oldest)
+    # Let go of all but the queue, so that each household is freed once passed on.
+    reading.clear()
+    by_nik.clear()
+    while waiting:
+        yield waiting.popleft()
+    while doomed:
+        yield doomed.pop()
 
 
 def _check_header(header: tuple[int, list[str]] | None, layout: BdtLayout) -> list[int]:
@@ -338,31 +427,22 @@ def _flag_duplicate(nik: str, first: _Household, again: _Household, line: int) -
     first.flag(first_line, f"NIK {nik} is also on line {line} (KK {again.kk})")
 
 
-def _finish(households: dict[str, _Household]) -> BdtImport:
-    valid: list[HouseholdRecord] = []
-    rejected: list[RejectedRow] = []
-    while households:
-        # Last first, so that each household's working lists are freed as soon as its record is made.
-        _, household = households.popitem()
-        if not household.head_line and not household.problems:
-            for line in household.lines:
-                household.flag(line, f"KK {household.kk} has no {HEAD}")
-        problems = household.problems
-        if not problems:
-            assert household.shared is not None  # a household without problems has a well-formed row
-            dtks_id, village, address, _, status = household.shared
-            valid.append(HouseholdRecord(household.kk, dtks_id, village, address, household.decile,
-                                         tuple(household.members), *STATUS_CELLS[status.casefold()]))
-            continue
-        bad = sorted(problems)
-        because = (
-            f"KK {household.kk} rejected because line {bad[0]} is invalid"
-            if len(bad) == 1
-            else f"KK {household.kk} rejected because lines {', '.join(map(str, bad))} are invalid"
-        )
+def _outcome(household: _Household) -> HouseholdRecord | tuple[RejectedRow, ...]:
+    """The household's record, or every one of its rows rejected with its reason."""
+    if not household.head_line and not household.problems:
         for line in household.lines:
-            reasons = problems.get(line)
-            rejected.append(RejectedRow(line, household.kk, "; ".join(reasons) if reasons else because))
-    valid.reverse()  # back to first-seen order
-    rejected.sort(key=lambda row: row.line)
-    return BdtImport(tuple(valid), tuple(rejected))
+            household.flag(line, f"KK {household.kk} has no {HEAD}")
+    problems = household.problems
+    if not problems:
+        assert household.shared is not None  # a household without problems has a well-formed row
+        dtks_id, village, address, _, status = household.shared
+        return HouseholdRecord(household.kk, dtks_id, village, address, household.decile, tuple(household.members),
+                               *STATUS_CELLS[status.casefold()])
+    bad = sorted(problems)
+    because = (
+        f"KK {household.kk} rejected because line {bad[0]} is invalid"
+        if len(bad) == 1
+        else f"KK {household.kk} rejected because lines {', '.join(map(str, bad))} are invalid"
+    )
+    return tuple(RejectedRow(line, household.kk, "; ".join(problems[line]) if line in problems else because)
+                 for line in household.lines)
