@@ -96,11 +96,11 @@ def registration_writes(registrations: list[Household.Registered], fingerprints:
     for registered in registrations:
         for member in registered.members:
             writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, registered), strict=True)))
-    for registered, registered_from in zip(registrations, fingerprints, strict=True):
+    for registered, its_fingerprint in zip(registrations, fingerprints, strict=True):
         writes.insert("households", {
             "kk": registered.kk, "household_id": registered.originator_id, "dtks_id": registered.dtks_id,
             "village_code": registered.village_code, "address": registered.address, "decile": registered.decile,
-            "bdt_status": "active", "member_count": len(registered.members), "fingerprint": registered_from})
+            "bdt_status": "active", "member_count": len(registered.members), "fingerprint": its_fingerprint})
     return writes
 
 
