@@ -155,18 +155,18 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
 
     def _register(self, checked: list[HouseholdIn], fingerprints: list[str], actor: Actor | None) -> list[str]:
         """Households whose identifiers were checked against the region table: registered in one transaction."""
-        households = [household_from(data, actor.user) for data in checked]
-        self._check_unregistered(households, actor)
+        registrations = [registered_from(data, actor.user) for data in checked]
+        self._check_unregistered(registrations, actor)
         if self.vault is not None:
             # One statement for the batch's data keys: each household's and each member's.
-            self.vault.prepare(holder for household in households
-                               for holder in (household.id, *(member.id for member in household.members)))
+            self.vault.prepare(holder for registered in registrations
+                               for holder in (registered.originator_id, *(member.id for member in registered.members)))
         try:
-            self.record(*households, writes=registration_writes(households, fingerprints))
+            self.record(*registrations, writes=registration_writes(registrations, fingerprints))
         except IntegrityError:
-            self._check_unregistered(households, actor)  # a concurrent registration won: say which one
+            self._check_unregistered(registrations, actor)  # a concurrent registration won: say which one
             raise
-        return [str(household.id) for household in households]
+        return [str(registered.originator_id) for registered in registrations]
 
     def import_households(self, command: ImportHouseholds) -> dict:
         """The BDT import's batch: new households registered, identical ones unchanged, the rest rejected — or,
@@ -245,7 +245,7 @@ class RegistryApplication(RegistryUpdates, RegistryErasure, RegistryGrievances, 
                 clashes[owner[nik]] = _registered_nik(registered[nik], owner[nik], actor).message
         return clashes
 
-    def _check_unregistered(self, households: list[Household], actor: Actor | None) -> None:
+    def _check_unregistered(self, households: list[Household.Registered], actor: Actor | None) -> None:
         registered = self.facts.registrations([h.kk for h in households])
         taken = [h.kk for h in households if h.kk in registered]
         if taken:
@@ -469,8 +469,8 @@ def check_member(member: MemberIn, regions: RegionTable) -> None:
     check_nik_matches(member.nik, member.sex, member.birth_date, regions)
 
 
-def household_from(data: HouseholdIn, registered_by: str) -> Household:
-    return Household.register(
+def registered_from(data: HouseholdIn, registered_by: str) -> Household.Registered:
+    return Household.registered(
         kk=data.kk, dtks_id=data.dtks_id, village_code=data.village_code, address=data.address,
         decile=data.decile, members=[Member(**member.model_dump()) for member in data.members],
         registered_by=registered_by,

@@ -83,22 +83,24 @@ UPSERT_PERSON = INSERT_PERSON + """
 COUNT_MEMBERS = "UPDATE households SET member_count = %s WHERE kk = %s"
 
 
-def person_row(member: Member, household: Household) -> tuple:
+def person_row(member: Member, household: Household | Household.Registered) -> tuple:
+    """A member's row, in a household (or its Registered event: either says the KK and the village)."""
     return (member.nik, household.kk, member.name, fold(member.name), member.sex, member.birth_date, member.relation,
             member.marital_status, member.occupation, household.village_code, member.id)
 
 
-def registration_writes(households: list[Household], fingerprints: list[str]) -> ReadModelWrites:
-    """The rows of newly registered households, each with the fingerprint of the data it was registered from."""
+def registration_writes(registrations: list[Household.Registered], fingerprints: list[str]) -> ReadModelWrites:
+    """The rows of newly registered households, from their Registered events, each with the fingerprint of the
+    data it was registered from."""
     writes = ReadModelWrites()
-    for household in households:
-        for member in household.members:
-            writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, household), strict=True)))
-    for household, registered_from in zip(households, fingerprints, strict=True):
+    for registered in registrations:
+        for member in registered.members:
+            writes.insert("individuals", dict(zip(PERSON_COLUMNS, person_row(member, registered), strict=True)))
+    for registered, its_fingerprint in zip(registrations, fingerprints, strict=True):
         writes.insert("households", {
-            "kk": household.kk, "household_id": household.id, "dtks_id": household.dtks_id,
-            "village_code": household.village_code, "address": household.address, "decile": household.decile,
-            "bdt_status": "active", "member_count": len(household.members), "fingerprint": registered_from})
+            "kk": registered.kk, "household_id": registered.originator_id, "dtks_id": registered.dtks_id,
+            "village_code": registered.village_code, "address": registered.address, "decile": registered.decile,
+            "bdt_status": "active", "member_count": len(registered.members), "fingerprint": its_fingerprint})
     return writes
 
 
