@@ -19,7 +19,7 @@ from pathlib import Path
 import kombu
 import psycopg
 
-from berdaya.cli.processes import ServiceProcess, start_service, stop_pid, wait_until_ready
+from berdaya.cli.processes import ServiceProcess, check_running, start_service, stop_pid, wait_until_ready
 from services.registry.vault import KEK_VARIABLE, new_kek
 from shared.actor_assertion import ActorSigner, actor_process_environment, new_actor_key_environment
 from shared.config import SERVICES
@@ -147,10 +147,7 @@ def wait_for_rpc_consumers(amqp_uri: str, service: str, count: int, process: Ser
     deadline = time.monotonic() + timeout
     with kombu.Connection(amqp_uri) as connection:
         while connection.default_channel.queue_declare(f"rpc-{service}", passive=True).consumer_count < count:
-            if process.process.poll() is not None:
-                tail = process.log_path.read_text(errors="replace").splitlines()[-15:]
-                raise RuntimeError(f"{service} replica exited with code {process.process.returncode}:\n"
-                                   + "\n".join(tail))
+            check_running(process)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"rpc-{service} did not reach {count} consumers within {timeout:.0f}s")
             time.sleep(0.3)

@@ -138,10 +138,7 @@ def wait_until_ready(amqp_uri: str, services: tuple[str, ...] = SERVICES, timeou
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=2) as cluster:
         while pending:
             for process in processes:
-                if process.process.poll() is not None:
-                    tail = process.log_path.read_text(errors="replace").splitlines()[-15:]
-                    raise RuntimeError(f"{process.service} exited with code {process.process.returncode}:\n"
-                                       + "\n".join(tail))
+                check_running(process)
             try:
                 cluster[pending[0]].backbone_status()
                 pending.pop(0)
@@ -154,12 +151,17 @@ def wait_until_ready(amqp_uri: str, services: tuple[str, ...] = SERVICES, timeou
             wait_for_gateway(process, deadline)
 
 
+def check_running(process: ServiceProcess) -> None:
+    """Raise, with the last lines of its log, if the process has exited."""
+    if process.process.poll() is not None:
+        tail = process.log_path.read_text(errors="replace").splitlines()[-15:]
+        raise RuntimeError(f"{process.service} exited with code {process.process.returncode}:\n" + "\n".join(tail))
+
+
 def wait_for_gateway(process: ServiceProcess, deadline: float) -> None:
     last = "no answer"
     while True:
-        if process.process.poll() is not None:
-            tail = process.log_path.read_text(errors="replace").splitlines()[-15:]
-            raise RuntimeError(f"gateway exited with code {process.process.returncode}:\n" + "\n".join(tail))
+        check_running(process)
         try:
             with urllib.request.urlopen(process.base_url + "/health", timeout=5) as answer:
                 if answer.status == 200:
