@@ -32,12 +32,13 @@ class RegionNames:
         if len(region) < 5:
             return None
         try:
-            rows = view.gateway.regions.rows(view.rpc)
+            rows = view.gateway.regions.rows(view.rpc)  # in code order: each district's villages come sorted
         except ServiceUnavailable:
-            rows = []
-        names = {row["code"]: row["name"] for row in rows if row["code"].startswith(region[:5])}
+            return []
         districts: dict[str, list[tuple[str, str]]] = {}
-        for code, name in sorted(names.items()):
+        for row in rows:
+            code = row["code"]
             if len(code) == 13 and (code == region or code.startswith(region + ".")):
-                districts.setdefault(code[:8], []).append((code, name))
+                districts.setdefault(code[:8], []).append((code, row["name"]))
+        names = view.gateway.regions.names(view.rpc, list(districts))
         return [(district, names.get(district, ""), villages) for district, villages in districts.items()]
